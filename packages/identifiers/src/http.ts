@@ -1,0 +1,2 @@
+/** @packageDocumentation */
+export const SUBPATH = 'http';
