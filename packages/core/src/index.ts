@@ -7,6 +7,8 @@ export type { Addr, Address } from './addr.js';
 export type { Clock, Random, TimerHandle } from './clock.js';
 export type { CoreErrorCode } from './errors.js';
 export { hasErrorCode, SwitchyardError } from './errors.js';
+export type { Identification, Identifier, RequestHead } from './identifier.js';
+export { firstIdentified, identified, unidentified } from './identifier.js';
 export type { Layer, NamedLayer } from './layer.js';
 export { compose } from './layer.js';
 export type { BoundName, Name } from './name.js';

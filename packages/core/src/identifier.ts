@@ -1,0 +1,62 @@
+/**
+ * Identifiers name requests: `request => identified(path) | unidentified(reason)`, Linkerd's
+ * `Identifier[Req]`. Being "not mine" is a value (`unidentified`), not an exception.
+ */
+import type { Path } from '@switchyard/dtab';
+
+/** What an identifier returns. `request` may be rewritten (e.g. `io.l5d.path` with `consume`). */
+export type Identification<Req> =
+  | { readonly kind: 'identified'; readonly path: Path; readonly request: Req }
+  | {
+      readonly kind: 'unidentified';
+      /** Why, as shown after `Unknown destination: Request(...) / `. */
+      readonly reason: string;
+      /** HTTP status the router should answer with; the router's default is 400. */
+      readonly status?: number;
+    };
+
+/** Names a request. Never rejects for "not mine"; rejects only on faults. */
+export type Identifier<Req> = (request: Req) => Promise<Identification<Req>>;
+
+/**
+ * The protocol-neutral view of an HTTP request that identifiers read. Header names are
+ * lower-case; `url` is the request target as received (origin-form path and query, or
+ * absolute-form).
+ */
+export interface RequestHead {
+  readonly method: string;
+  readonly url: string;
+  readonly httpVersion: string;
+  readonly headers: Readonly<Record<string, string | readonly string[] | undefined>>;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  /** True when the request arrived over TLS. */
+  readonly secure: boolean;
+}
+
+/** Builds an `identified` result. */
+export function identified<Req>(path: Path, request: Req): Identification<Req> {
+  return { kind: 'identified', path, request };
+}
+
+/** Builds an `unidentified` result. */
+export function unidentified<Req>(reason: string, status?: number): Identification<Req> {
+  return status === undefined ? { kind: 'unidentified', reason } : { kind: 'unidentified', reason, status };
+}
+
+/**
+ * Tries identifiers in order; the first `identified` wins. When none identifies the request the
+ * last identifier's reason is used, as Linkerd 1 does.
+ */
+export function firstIdentified<Req>(identifiers: readonly Identifier<Req>[]): Identifier<Req> {
+  if (identifiers.length === 0) throw new TypeError('firstIdentified needs at least one identifier');
+  if (identifiers.length === 1) return identifiers[0]!;
+  return async (request) => {
+    let last: Identification<Req> | undefined;
+    for (const identify of identifiers) {
+      last = await identify(request);
+      if (last.kind === 'identified') return last;
+    }
+    return last!;
+  };
+}
