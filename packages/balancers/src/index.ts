@@ -1,2 +1,5 @@
-/** @packageDocumentation Client-side policies: p2c, peak-EWMA, aperture, heap, round-robin balancers, failure accrual, retry budgets, response classifiers. */
-export const PACKAGE_NAME = '@switchyard/balancers';
+/**
+ * @packageDocumentation
+ * Client-side policies: load balancers, failure accrual, retry budgets, response classifiers.
+ */
+export type { Balancer, BalancerEndpoint, BalancerFactory, Lease, LeaseOutcome } from './balancer.js';

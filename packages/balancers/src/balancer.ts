@@ -1,0 +1,44 @@
+/**
+ * The balancer contract shared by every algorithm in this package and by the router.
+ * A balancer only chooses: it never opens sockets. The router tells it the endpoint set and the
+ * outcome of each request it picked an endpoint for.
+ */
+
+/** What a balancer needs to know about an endpoint. `key` is stable across updates (e.g. `ip:port`). */
+export interface BalancerEndpoint {
+  readonly key: string;
+  /** Relative weight, > 0; 1 is normal. From union weights or namer metadata. */
+  readonly weight: number;
+}
+
+/** The outcome of one request sent to a picked endpoint. */
+export interface LeaseOutcome {
+  /** False for a failure that counts against the endpoint (connect error, 5xx per classifier). */
+  readonly ok: boolean;
+  /** Round-trip latency in nanoseconds, when known. */
+  readonly rttNs?: number;
+}
+
+/** A picked endpoint; `done` must be called exactly once when the request finishes. */
+export interface Lease<E> {
+  readonly endpoint: E;
+  done(outcome: LeaseOutcome): void;
+}
+
+/**
+ * A load balancer over endpoints of type `E`.
+ * `pick()` returns `undefined` only when the set is empty. Updates never disturb leases in flight:
+ * a removed endpoint's outstanding leases still complete normally.
+ */
+export interface Balancer<E extends BalancerEndpoint> {
+  pick(): Lease<E> | undefined;
+  update(endpoints: readonly E[]): void;
+  /** Number of endpoints in the set. */
+  readonly size: number;
+  /** Number of endpoints currently considered available (not marked dead by failure accrual). */
+  readonly available: number;
+  close(): void;
+}
+
+/** Creates a fresh balancer; the router calls it once per bound name (client). */
+export type BalancerFactory = <E extends BalancerEndpoint>() => Balancer<E>;
