@@ -1,0 +1,116 @@
+/**
+ * Workspace rules that keep the packages small and layered (STYLE.md items 1, 10 and 12):
+ * the dependency DAG, explicit public APIs, and docs/errors.md listing every error code.
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const root = join(import.meta.dirname, '..', '..', '..');
+const packagesDir = join(root, 'packages');
+
+/** Allowed `@switchyard/*` dependencies of each package (runtime and source imports). */
+const allowed: Record<string, readonly string[]> = {
+  dtab: [],
+  core: ['dtab'],
+  k8s: ['core'],
+  balancers: ['core'],
+  tls: ['core'],
+  namers: ['core', 'dtab', 'k8s'],
+  identifiers: ['core', 'dtab', 'k8s'],
+  router: ['core', 'dtab', 'balancers'],
+  admin: ['core', 'dtab'],
+  config: ['core', 'dtab', 'k8s', 'balancers', 'tls', 'namers', 'identifiers', 'router', 'admin'],
+  testkit: ['core', 'dtab', 'k8s'],
+};
+
+function packageNames(): string[] {
+  return readdirSync(packagesDir).filter((name) => statSync(join(packagesDir, name)).isDirectory());
+}
+
+function filesUnder(dir: string, accept: (file: string) => boolean): string[] {
+  let out: string[] = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    if (entry.name === 'node_modules' || entry.name === 'dist') continue;
+    const full = join(dir, entry.name);
+    if (entry.isDirectory()) out = out.concat(filesUnder(full, accept));
+    else if (accept(full)) out.push(full);
+  }
+  return out;
+}
+
+const isSource = (file: string) => file.endsWith('.ts') && !file.endsWith('.d.ts');
+const isProductionSource = (file: string) => isSource(file) && !/\.(test|prop\.test|bench)\.ts$/.test(file);
+
+function importedWorkspacePackages(file: string): string[] {
+  const text = readFileSync(file, 'utf8');
+  const found = new Set<string>();
+  for (const match of text.matchAll(/(?:from\s+|import\s*\(\s*|import\s+)['"]@switchyard\/([a-z0-9-]+)/g)) {
+    found.add(match[1]!);
+  }
+  return [...found];
+}
+
+describe('workspace', () => {
+  it('knows every package', () => {
+    expect(packageNames().sort()).toEqual(Object.keys(allowed).sort());
+  });
+
+  for (const name of packageNames()) {
+    describe(name, () => {
+      const pkg = JSON.parse(readFileSync(join(packagesDir, name, 'package.json'), 'utf8'));
+
+      it('declares only allowed @switchyard dependencies', () => {
+        const declared = Object.keys(pkg.dependencies ?? {})
+          .filter((dep) => dep.startsWith('@switchyard/'))
+          .map((dep) => dep.slice('@switchyard/'.length));
+        expect(declared.filter((dep) => !allowed[name]!.includes(dep))).toEqual([]);
+      });
+
+      it('imports only allowed @switchyard packages from production source', () => {
+        const offenders = filesUnder(join(packagesDir, name, 'src'), isProductionSource).flatMap((file) =>
+          importedWorkspacePackages(file)
+            .filter((dep) => dep !== name && !allowed[name]!.includes(dep))
+            .map((dep) => `${relative(root, file)} imports @switchyard/${dep}`),
+        );
+        expect(offenders).toEqual([]);
+      });
+
+      it('has a public API of explicit exports with a source condition', () => {
+        expect(pkg.sideEffects).toBe(false);
+        for (const [subpath, target] of Object.entries<Record<string, string> | string>(pkg.exports)) {
+          if (subpath === './package.json') continue;
+          expect(typeof target).toBe('object');
+          const conditions = Object.keys(target as Record<string, string>);
+          expect(conditions[0]).toBe('switchyard:source');
+          const source = join(packagesDir, name, (target as Record<string, string>)['switchyard:source']!);
+          expect(statSync(source).isFile()).toBe(true);
+        }
+        const reExportAll = filesUnder(join(packagesDir, name, 'src'), isProductionSource).filter((file) =>
+          /^\s*export\s*\*/m.test(readFileSync(file, 'utf8')),
+        );
+        expect(reExportAll.map((file) => relative(root, file))).toEqual([]);
+      });
+    });
+  }
+
+  it('dtab has no runtime dependencies', () => {
+    const pkg = JSON.parse(readFileSync(join(packagesDir, 'dtab', 'package.json'), 'utf8'));
+    expect(Object.keys(pkg.dependencies ?? {})).toEqual([]);
+  });
+
+  it('docs/errors.md lists every error code defined in the packages', () => {
+    const documented = readFileSync(join(root, 'docs', 'errors.md'), 'utf8');
+    const sources = [
+      ...filesUnder(packagesDir, isProductionSource),
+      ...filesUnder(join(root, 'examples'), isProductionSource),
+    ];
+    const missing = new Set<string>();
+    for (const file of sources) {
+      for (const match of readFileSync(file, 'utf8').matchAll(/['"`](SY_ERR_[A-Z0-9_]+)['"`]/g)) {
+        if (!documented.includes(`\`${match[1]}\``)) missing.add(`${match[1]} (${relative(root, file)})`);
+      }
+    }
+    expect([...missing]).toEqual([]);
+  });
+});
