@@ -1,0 +1,396 @@
+/**
+ * The schema of a Linkerd-1-compatible config file: `admin`, `routers`, `namers`, `telemetry`,
+ * `usage`. Option names, defaults and meanings follow Linkerd 1.x (linkerd/docs/config.md,
+ * routers.md, protocol-http.md); options we do not implement are rejected by name, never ignored.
+ */
+import { Dtab, DtabParseError } from '@switchyard/dtab';
+import type { KindCategory, KindConfig } from './registry.js';
+import {
+  boolean,
+  list,
+  number,
+  object,
+  oneOrMany,
+  optional,
+  port,
+  refine,
+  required,
+  type Schema,
+  string,
+  withDefault,
+} from './schema.js';
+import type { FieldPath } from './source.js';
+
+/** The plugin categories a linker config refers to. */
+export interface LinkerKinds {
+  readonly namer: KindCategory<unknown, unknown>;
+  readonly identifier: KindCategory<unknown, unknown>;
+  readonly loadBalancer: KindCategory<unknown, unknown>;
+  readonly failureAccrual: KindCategory<unknown, unknown>;
+  readonly responseClassifier: KindCategory<unknown, unknown>;
+  readonly telemeter: KindCategory<unknown, unknown>;
+  readonly backoff: KindCategory<unknown, unknown>;
+}
+
+const JVM_ONLY = 'a JVM/Finagle tuning knob with no Node.js equivalent';
+
+/** A dtab in a config string; parse errors point into the file at the bad character. */
+export function dtabSchema(): Schema<Dtab> {
+  return refine(string(), (text, path: FieldPath, context) => {
+    try {
+      return Dtab.read(text);
+    } catch (error) {
+      if (!(error instanceof DtabParseError)) throw error;
+      const scalar = context.source.scalarAt(path);
+      const where = scalar
+        ? {
+            line: scalar.line + (scalar.block ? error.line : error.line - 1),
+            column:
+              error.line === 1 && !scalar.block
+                ? scalar.column + error.column - 1
+                : scalar.indent + error.column,
+          }
+        : context.source.locate(path);
+      context.report({
+        ...context.source.issue(path, `invalid dtab: ${error.message.split('\n')[0]}`),
+        ...where,
+      });
+      return { error: 'invalid dtab (see above)' };
+    }
+  });
+}
+
+const serverTls = object(
+  {
+    enabled: withDefault(boolean(), true, 'Terminate TLS on this server.'),
+    certPath: required(string({ nonEmpty: true }), 'PEM certificate (chain) file. Reloaded when it changes.'),
+    keyPath: required(string({ nonEmpty: true }), 'PEM private key: PKCS#8, PKCS#1 (RSA) or SEC1 (EC).'),
+    intermediateCertsPath: optional(string(), 'PEM file of intermediate certificates sent after the leaf.'),
+    caCertPath: optional(string(), 'PEM trust store for client certificates (mTLS).'),
+    requireClientAuth: withDefault(
+      boolean(),
+      false,
+      'Reject clients without a certificate signed by caCertPath.',
+    ),
+    protocols: optional(
+      list(string({ values: ['TLSv1.2', 'TLSv1.3'] })),
+      'Allowed TLS versions; default TLSv1.2 and up.',
+    ),
+    ciphers: optional(list(string()), 'OpenSSL cipher names; default is Node.js defaults.'),
+  },
+  { name: 'server tls' },
+);
+
+const server = object(
+  {
+    port: withDefault(port(), 4140, 'Port to listen on.'),
+    ip: withDefault(
+      string(),
+      '127.0.0.1',
+      'Address to bind. Linkerd binds loopback by default; an edge needs 0.0.0.0.',
+    ),
+    clearContext: withDefault(
+      boolean(),
+      false,
+      'Treat clients as untrusted: strip every l5d-* header both ways and never honour l5d-dtab/dtab-local.',
+    ),
+    tls: optional(serverTls, 'Terminate TLS (see the tls section).'),
+    maxConcurrentRequests: optional(
+      number({ integer: true, min: 1 }),
+      'Requests beyond this are rejected at once with 503.',
+    ),
+    timeoutMs: optional(number({ integer: true, min: 1 }), 'Whole-request timeout on this server.'),
+    addForwardedHeader: withDefault(boolean(), false, 'Add an RFC 7239 Forwarded header.'),
+  },
+  {
+    name: 'server',
+    unsupported: {
+      announce: 'announcers are not implemented; use Kubernetes Services for discovery',
+      serverSession: 'use timeoutMs and the router limits instead',
+    },
+    ignored: { socketOptions: JVM_ONLY },
+  },
+);
+
+function backoffs(kinds: LinkerKinds) {
+  return kinds.backoff.schema();
+}
+
+function clientParams(kinds: LinkerKinds) {
+  return {
+    loadBalancer: optional(kinds.loadBalancer.schema(), 'Load balancer; default p2c.'),
+    failureAccrual: optional(
+      kinds.failureAccrual.schema(),
+      'Circuit breaking; default 5 consecutive failures, jittered 5–300 s backoff.',
+    ),
+    requestAttemptTimeoutMs: optional(
+      number({ integer: true, min: 1 }),
+      'Timeout of each attempt (503 on expiry).',
+    ),
+    hostConnectionPool: optional(
+      object(
+        {
+          minSize: withDefault(number({ integer: true, min: 0 }), 0, 'Connections kept open per endpoint.'),
+          maxSize: optional(
+            number({ integer: true, min: 1 }),
+            'Most connections per endpoint (default unbounded).',
+          ),
+          idleTimeMs: optional(number({ integer: true, min: 1 }), 'Close connections idle this long.'),
+          maxWaiters: optional(
+            number({ integer: true, min: 0 }),
+            'Requests that may queue for a connection.',
+          ),
+        },
+        { name: 'hostConnectionPool' },
+      ),
+      'Connection pool per endpoint.',
+    ),
+    tls: optional(
+      object(
+        {
+          commonName: optional(
+            string(),
+            'Expected server name; also sent as SNI. May use {captures} from the prefix.',
+          ),
+          trustCertsBundle: optional(string(), 'PEM bundle of trusted CAs.'),
+          disableValidation: withDefault(
+            boolean(),
+            false,
+            'Do not verify the server certificate (testing only).',
+          ),
+          clientAuth: optional(
+            object({
+              certPath: required(string(), 'Client certificate.'),
+              keyPath: required(string(), 'Client key.'),
+            }),
+            'Client certificate for mTLS to the backend.',
+          ),
+        },
+        { name: 'client tls', unsupported: { trustCerts: 'deprecated in Linkerd 1; use trustCertsBundle' } },
+      ),
+      'TLS to backends.',
+    ),
+    requeueBudget: optional(
+      object({
+        minRetriesPerSec: withDefault(number({ min: 0 }), 10, 'Floor of requeues per second.'),
+        percentCanRetry: withDefault(
+          number({ min: 0, max: 1 }),
+          0.2,
+          'Fraction of requests that may be requeued.',
+        ),
+        ttlSecs: withDefault(number({ integer: true, min: 1 }), 10, 'Window over which deposits count.'),
+      }),
+      'Budget for retrying connection failures.',
+    ),
+    failFast: withDefault(
+      boolean(),
+      false,
+      'Accepted for compatibility: failure accrual already skips dead endpoints.',
+    ),
+  };
+}
+
+function clientSchema(kinds: LinkerKinds) {
+  const params = clientParams(kinds);
+  return object(
+    {
+      kind: withDefault(
+        string({ values: ['io.l5d.global', 'io.l5d.static'] }),
+        'io.l5d.global',
+        'Global or per-prefix.',
+      ),
+      configs: optional(
+        list(
+          object({ prefix: required(string(), 'Client id prefix; `*` and {captures} allowed.'), ...params }),
+        ),
+        'io.l5d.static: parameters per client prefix; later entries win.',
+      ),
+      ...params,
+    },
+    { name: 'client', ignored: { socketOptions: JVM_ONLY, clientSession: JVM_ONLY } },
+  );
+}
+
+function serviceParams(kinds: LinkerKinds) {
+  return {
+    totalTimeoutMs: optional(
+      number({ integer: true, min: 1 }),
+      'Timeout of the whole request including retries (503).',
+    ),
+    responseClassifier: optional(
+      kinds.responseClassifier.schema(),
+      'Decides success/retryable; default io.l5d.http.nonRetryable5XX.',
+    ),
+    retries: optional(
+      object({
+        budget: optional(
+          object({
+            minRetriesPerSec: withDefault(number({ min: 0 }), 10, 'Floor of retries per second.'),
+            percentCanRetry: withDefault(
+              number({ min: 0, max: 1 }),
+              0.2,
+              'Fraction of requests that may be retried.',
+            ),
+            ttlSecs: withDefault(number({ integer: true, min: 1 }), 10, 'Window over which deposits count.'),
+          }),
+          'Retry budget (finagle RetryBudget).',
+        ),
+        backoff: optional(backoffs(kinds), 'Delay between retries: constant or jittered.'),
+      }),
+      'Retries of responses the classifier calls retryable.',
+    ),
+  };
+}
+
+function serviceSchema(kinds: LinkerKinds) {
+  const params = serviceParams(kinds);
+  return object(
+    {
+      kind: withDefault(
+        string({ values: ['io.l5d.global', 'io.l5d.static'] }),
+        'io.l5d.global',
+        'Global or per-prefix.',
+      ),
+      configs: optional(
+        list(object({ prefix: required(string(), 'Service name prefix.'), ...params })),
+        'io.l5d.static: parameters per service prefix; later entries win.',
+      ),
+      ...params,
+    },
+    { name: 'service' },
+  );
+}
+
+function routerSchema(kinds: LinkerKinds) {
+  return object(
+    {
+      protocol: required(string({ values: ['http'] }), 'Only http (HTTP/1.1) routers are implemented.'),
+      label: optional(
+        string({ nonEmpty: true }),
+        'Router name in metrics and the admin; default the protocol.',
+      ),
+      dstPrefix: withDefault(string(), '/svc', 'Prefix of names produced by identifiers.'),
+      dtab: withDefault(dtabSchema(), Dtab.empty, 'Base delegation table.'),
+      identifier: optional(
+        oneOrMany(kinds.identifier.schema()),
+        'Identifier(s), tried in order; default io.l5d.header.token.',
+      ),
+      servers: required(list(server, { nonEmpty: true }), 'Listening servers.'),
+      client: optional(clientSchema(kinds), 'Parameters of clients (one per bound name).'),
+      service: optional(serviceSchema(kinds), 'Parameters of services (one per logical name).'),
+      bindingTimeoutMs: withDefault(
+        number({ integer: true, min: 1 }),
+        10_000,
+        'Binding a name gives up after this (503).',
+      ),
+      bindingCache: optional(
+        object({
+          paths: withDefault(number({ integer: true, min: 1 }), 1000, 'Cached identified paths.'),
+          trees: withDefault(number({ integer: true, min: 1 }), 1000, 'Cached bound trees.'),
+          bounds: withDefault(number({ integer: true, min: 1 }), 1000, 'Cached bound names.'),
+          clients: withDefault(number({ integer: true, min: 1 }), 1000, 'Cached clients.'),
+          idleTtlSecs: withDefault(number({ integer: true, min: 1 }), 600, 'Evict entries idle this long.'),
+        }),
+        'Sizes of the binding caches.',
+      ),
+      interpreter: optional(
+        object({
+          kind: withDefault(string({ values: ['default'] }), 'default', 'The dtab + namers interpreter.'),
+        }),
+        'How names are bound; only the default interpreter is implemented.',
+      ),
+      maxHeadersKB: withDefault(
+        number({ integer: true, min: 1 }),
+        8,
+        'Largest request header block (431 beyond).',
+      ),
+      maxInitialLineKB: withDefault(number({ integer: true, min: 1 }), 4, 'Largest request line.'),
+      maxRequestKB: optional(
+        number({ integer: true, min: 1 }),
+        'Largest request body (413 beyond); default unlimited, streamed.',
+      ),
+      maxResponseKB: optional(
+        number({ integer: true, min: 1 }),
+        'Largest response body; default unlimited, streamed.',
+      ),
+      streamingEnabled: withDefault(
+        boolean(),
+        true,
+        'Bodies always stream in Switchyard; false is rejected.',
+      ),
+      httpAccessLog: optional(string(), 'File to append the access log to (Linkerd format).'),
+      tracePropagator: optional(
+        object({ kind: string({ values: ['io.l5d.default', 'io.l5d.zipkin', 'w3c'] }) }),
+        'Trace header format.',
+      ),
+    },
+    {
+      name: 'router',
+      unsupported: {
+        announcers: 'announcers are not implemented',
+        originator: 'originator is not implemented',
+        compressionLevel: 'response compression is not implemented',
+        streamAfterContentLengthKB: 'bodies always stream in Switchyard',
+      },
+    },
+  );
+}
+
+function adminSchema() {
+  return object(
+    {
+      ip: withDefault(string(), '127.0.0.1', 'Admin address; loopback by default so it is not an open door.'),
+      port: withDefault(port(), 9990, 'Admin port.'),
+      shutdownGraceMs: withDefault(number({ integer: true, min: 0 }), 10_000, 'Drain time on shutdown.'),
+      security: optional(
+        object({
+          uiEnabled: withDefault(boolean(), true, 'Serve the dashboard.'),
+          controlEnabled: withDefault(boolean(), true, 'Allow POST /admin/shutdown.'),
+        }),
+        'Which admin features are on.',
+      ),
+    },
+    {
+      name: 'admin',
+      unsupported: {
+        tls: 'admin TLS is not implemented; keep the admin on loopback',
+        httpIdentifierPort: 'use /delegator.json to debug identification',
+      },
+      ignored: { workerThreads: JVM_ONLY, socketOptions: JVM_ONLY },
+    },
+  );
+}
+
+/** The whole config file. */
+export function linkerSchema(kinds: LinkerKinds) {
+  return object(
+    {
+      admin: withDefault(
+        adminSchema(),
+        { ip: '127.0.0.1', port: 9990, shutdownGraceMs: 10_000, security: undefined },
+        'The admin server.',
+      ),
+      routers: required(
+        list(routerSchema(kinds), { nonEmpty: true }),
+        'Routers (one per protocol/port set).',
+      ),
+      namers: withDefault(list(kinds.namer.schema()), [], 'Namers, each mounted at /#/<prefix>.'),
+      telemetry: withDefault(list(kinds.telemeter.schema()), [], 'Metrics exporters and tracers.'),
+    },
+    {
+      name: 'linker',
+      ignored: { usage: 'Switchyard never phones home; usage reporting is accepted and ignored' },
+    },
+  );
+}
+
+/** A validated linker config. */
+export type LinkerConfig =
+  ReturnType<ReturnType<typeof linkerSchema>['parse']> extends infer T ? Exclude<T, symbol> : never;
+
+/** A validated router config. */
+export type RouterConfig = LinkerConfig['routers'][number];
+/** A validated server config. */
+export type ServerConfig = RouterConfig['servers'][number];
+/** A validated plugin reference. */
+export type { KindConfig };
