@@ -3,11 +3,12 @@
  * A balancer only chooses: it never opens sockets. The router tells it the endpoint set and the
  * outcome of each request it picked an endpoint for.
  */
+import type { Stats } from '@switchyard/core';
 
 /** What a balancer needs to know about an endpoint. `key` is stable across updates (e.g. `ip:port`). */
 export interface BalancerEndpoint {
   readonly key: string;
-  /** Relative weight, > 0; 1 is normal. From union weights or namer metadata. */
+  /** Relative weight, finite and >= 0; 1 is normal. From union weights or namer metadata. 0 gets traffic only in panic or when every weight is 0. */
   readonly weight: number;
 }
 
@@ -37,8 +38,21 @@ export interface Balancer<E extends BalancerEndpoint> {
   readonly size: number;
   /** Number of endpoints currently considered available (not marked dead by failure accrual). */
   readonly available: number;
+  /**
+   * Marks the endpoint with `key` available or not; unknown keys are ignored. Unavailable
+   * endpoints are skipped unless most of the set is unavailable (panic mode: pick anyway).
+   * Failure accrual drives this; newly added endpoints start available.
+   */
+  setAvailable(key: string, available: boolean): void;
+  /** Forgets every endpoint; leases in flight still complete. Later `pick`/`update` throw `SY_ERR_BALANCER_CLOSED`. */
   close(): void;
 }
 
+/** Per-instance parameters the router passes when it creates a balancer for one client. */
+export interface BalancerParams {
+  /** Where the balancer counts (`loadbalancer/panicked`) and gauges (`loadbalancer/size`, `loadbalancer/available`); scope it per client. */
+  readonly stats?: Stats;
+}
+
 /** Creates a fresh balancer; the router calls it once per bound name (client). */
-export type BalancerFactory = <E extends BalancerEndpoint>() => Balancer<E>;
+export type BalancerFactory = <E extends BalancerEndpoint>(params?: BalancerParams) => Balancer<E>;
