@@ -1,2 +1,19 @@
 /** @packageDocumentation Test fakes for Switchyard: fake namers, a fake clock, fast-check arbitraries and a protocol-faithful Kubernetes API test server. */
 export const PACKAGE_NAME = '@switchyard/testkit';
+export {
+  type ArbLabelOptions,
+  type ArbNameTreeOptions,
+  arbAnyNameTree,
+  arbAnyNameTreeOf,
+  arbDentry,
+  arbDentryPrefix,
+  arbDtab,
+  arbLabel,
+  arbNameTree,
+  arbNameTreeOf,
+  arbPath,
+} from './arbitraries.js';
+export type { FakeClock } from './fake-clock.js';
+export { fakeClock } from './fake-clock.js';
+export type { FakeNamerOptions, FakeNamerWitness, PathLike } from './fake-namer.js';
+export { fakeNamer } from './fake-namer.js';

@@ -1,0 +1,525 @@
+/**
+ * The binding interpreter: turns a path into a live tree of bound names by rewriting it through a
+ * dtab and asking namers, exactly as finagle's `Namer.bind` driven by Linkerd 1's
+ * `ConfiguredNamersInterpreter` does. It also produces the delegation explanation (`delegate`)
+ * that Linkerd's admin delegator shows. Everything is an Activity, so namer updates flow through
+ * to the bound tree and a lookup that is not loaded yet is `pending`, not an exception.
+ */
+import { promises as dns } from 'node:dns';
+import { isIP } from 'node:net';
+import type { Dentry, Dtab, NameTree, NameTreeWeighted, Path } from '@switchyard/dtab';
+import { Activity, assertNever } from './activity.js';
+import { Addr, address } from './addr.js';
+import type { DelegateAddr, DelegateDentry, DelegateTree } from './delegate-tree.js';
+import {
+  lookup as dtabLookup,
+  mapTree,
+  matchingDentries,
+  showDentry,
+  showPath,
+  simplify,
+} from './dtab-ops.js';
+import { SwitchyardError } from './errors.js';
+import { type BoundName, Name } from './name.js';
+import type { Namer } from './namer.js';
+import { Var } from './var.js';
+
+/** A namer and the prefix it serves. */
+export interface NamerEntry {
+  /**
+   * The prefix the namer serves, e.g. `['#', 'io.l5d.k8s']`. A prefix not starting with `#` or `$`
+   * gets `#` prepended, so `['io.l5d.k8s']` (Linkerd's config form) means the same.
+   */
+  readonly prefix: Path;
+  readonly namer: Namer;
+}
+
+/** Resolves a host name to IP addresses (default: `dns.promises.lookup(host, { all: true })`). */
+export type DnsLookup = (host: string) => Promise<readonly string[]>;
+
+/** Options of {@link createInterpreter}. */
+export interface InterpreterOptions {
+  /** Configured namers, in preference order: the first whose prefix matches wins. */
+  readonly namers?: readonly NamerEntry[];
+  /** Maximum rewrite depth before binding fails with `SY_ERR_CORE_BIND_DEPTH` (finagle: 100). */
+  readonly maxDepth?: number;
+  /** Host name resolution for `/$/inet/<host>/<port>`; IP literals never reach it. */
+  readonly dnsLookup?: DnsLookup;
+}
+
+/** Binds paths through a dtab and namers (finagle's `NameInterpreter`, plus Linkerd's `Delegator`). */
+export interface NameInterpreter {
+  /**
+   * The live, simplified tree of bound names for `path` under `dtab`. Never throws: depth
+   * overflow, namer failures and unknown namers are `failed` states.
+   */
+  bind(dtab: Dtab, path: Path): Activity<NameTree<BoundName>>;
+  /** The explanation of how `path` binds under `dtab`, as Linkerd's `/delegator.json` prints it. */
+  delegate(dtab: Dtab, path: Path): Activity<DelegateTree>;
+  /** What the namers alone (no dtab) say about `path`: configured namers, then `/$/…` system names. */
+  lookup(path: Path): Activity<NameTree<Name>>;
+}
+
+const NEG: NameTree<never> = Object.freeze({ kind: 'neg' });
+const FAIL: NameTree<never> = Object.freeze({ kind: 'fail' });
+const EMPTY: NameTree<never> = Object.freeze({ kind: 'empty' });
+
+const defaultDnsLookup: DnsLookup = async (host) => {
+  const found = await dns.lookup(host, { all: true, verbatim: true });
+  return found.map((a) => a.address);
+};
+
+function leaf<T>(value: T): NameTree<T> {
+  return { kind: 'leaf', value };
+}
+
+function startsWith(path: Path, prefix: Path): boolean {
+  if (prefix.length > path.length) return false;
+  for (let i = 0; i < prefix.length; i++) if (path[i] !== prefix[i]) return false;
+  return true;
+}
+
+/** Scala's `String.toInt` as finagle's `IntegerString` uses it. */
+function parsePort(label: string | undefined): number | undefined {
+  if (label === undefined || !/^[+-]?\d{1,10}$/.test(label)) return undefined;
+  const n = Number(label);
+  return n <= 2147483647 && n >= -2147483648 ? n : undefined;
+}
+
+/**
+ * Builds an interpreter. Lookup order for a path, as in Linkerd 1:
+ * 1. the dtab (`Dtab.lookup`); a non-neg result is bound recursively;
+ * 2. otherwise each configured namer whose prefix starts the path, in order, gets the rest of the
+ *    path; a namer answering `neg` passes to the next matching namer;
+ * 3. otherwise the system names: `/$/inet/[host/]port[/residual]`, `/$/fail…` (fail),
+ *    `/$/nil…` (empty); any other `/$/<kind>` or `/#/<kind>` fails with
+ *    `SY_ERR_CORE_NAMER_NOT_FOUND`; everything else is neg.
+ */
+export function createInterpreter(options: InterpreterOptions = {}): NameInterpreter {
+  const maxDepth = options.maxDepth ?? 100;
+  const dnsLookup = options.dnsLookup ?? defaultDnsLookup;
+  const namers = (options.namers ?? []).map((e) => ({
+    prefix: e.prefix[0] === '#' || e.prefix[0] === '$' ? e.prefix : ['#', ...e.prefix],
+    namer: e.namer,
+  }));
+
+  function inetAddr(host: string, port: number): Var<Addr> {
+    if (port < 0 || port > 65535) {
+      return Var.constant(
+        Addr.failed(
+          new SwitchyardError('SY_ERR_CORE_INVALID_ARGUMENT', `/$/inet: port out of range: ${port}`),
+        ),
+      );
+    }
+    if (isIP(host) !== 0) return Var.constant(Addr.bound([address(host, port)]));
+    return Var.async<Addr>(Addr.pending, (update) => {
+      let live = true;
+      dnsLookup(host).then(
+        (ips) => {
+          if (live) update(ips.length === 0 ? Addr.neg : Addr.bound(ips.map((ip) => address(ip, port))));
+        },
+        (err: unknown) => {
+          if (!live) return;
+          const code = (err as { code?: unknown } | null)?.code;
+          if (code === 'ENOTFOUND' || code === 'ENODATA') update(Addr.neg);
+          else
+            update(
+              Addr.failed(
+                new SwitchyardError('SY_ERR_CORE_DNS', `/$/inet: resolving ${host} failed`, { cause: err }),
+              ),
+            );
+        },
+      );
+      return () => {
+        live = false;
+      };
+    });
+  }
+
+  function systemLookup(path: Path): Activity<NameTree<Name>> {
+    if (path[0] !== '$' && path[0] !== '#') return Activity.value(NEG);
+    if (path[0] === '$' && path[1] === 'inet') {
+      const portOnly = parsePort(path[2]);
+      if (portOnly !== undefined) {
+        // finagle binds a bare port to the wildcard address.
+        const residual = path.slice(3);
+        return Activity.value(leaf(Name.bound(path.slice(0, 3), inetAddr('0.0.0.0', portOnly), residual)));
+      }
+      const port = parsePort(path[3]);
+      if (port !== undefined) {
+        const residual = path.slice(4);
+        return Activity.value(leaf(Name.bound(path.slice(0, 4), inetAddr(path[2]!, port), residual)));
+      }
+    }
+    if (path[0] === '$' && path[1] === 'fail') return Activity.value(FAIL);
+    if (path[0] === '$' && path[1] === 'nil') return Activity.value(EMPTY);
+    if (path.length < 2) return Activity.value(NEG);
+    return Activity.exception(
+      new SwitchyardError(
+        'SY_ERR_CORE_NAMER_NOT_FOUND',
+        `Unknown namer: ${path[1]} for path: ${showPath(path)} (no configured namer has prefix /${path[0]}/${path[1]})`,
+      ),
+    );
+  }
+
+  function namerLookup(path: Path, from: number, matched: boolean): Activity<NameTree<Name>> {
+    for (let i = from; i < namers.length; i++) {
+      const { prefix, namer } = namers[i]!;
+      if (!startsWith(path, prefix)) continue;
+      const rest = path.slice(prefix.length);
+      let result: Activity<NameTree<Name>>;
+      try {
+        result = namer.lookup(rest);
+      } catch (err) {
+        result = Activity.exception(err);
+      }
+      const wrapped = Activity.transform<NameTree<Name>, NameTree<Name>>(result, (s) => {
+        if (s.kind !== 'failed') return Activity.fromVar(Var.constant(s));
+        if (s.error instanceof SwitchyardError && s.error.code === 'SY_ERR_CORE_BIND_FAILED')
+          return Activity.exception(s.error);
+        return Activity.exception(
+          new SwitchyardError(
+            'SY_ERR_CORE_BIND_FAILED',
+            `namer ${showPath(prefix)} failed looking up ${showPath(rest)}: ${s.error.message}`,
+            { cause: s.error },
+          ),
+        );
+      });
+      return Activity.flatMap(wrapped, (tree) =>
+        tree.kind === 'neg' ? namerLookup(path, i + 1, true) : Activity.value(tree),
+      );
+    }
+    // A configured namer said neg: that is the answer (Linkerd would report an unknown namer here).
+    if (matched) return Activity.value(NEG);
+    return systemLookup(path);
+  }
+
+  function lookup(path: Path): Activity<NameTree<Name>> {
+    return namerLookup(path, 0, false);
+  }
+
+  function depthError(): Error {
+    return new SwitchyardError(
+      'SY_ERR_CORE_BIND_DEPTH',
+      `Max recursion level reached: binding went deeper than ${maxDepth} rewrites (does the dtab rewrite a path into itself?)`,
+    );
+  }
+
+  /* binding: finagle's Namer.bind */
+
+  function bindTree(dtab: Dtab, depth: number, tree: NameTree<Name>): Activity<NameTree<BoundName>> {
+    if (depth > maxDepth) return Activity.exception(depthError());
+    switch (tree.kind) {
+      case 'leaf': {
+        const name = tree.value;
+        if (name.kind === 'bound') return Activity.value(leaf(name));
+        return Activity.flatMap(lookupInDtab(dtab, name.path), (t) => bindTree(dtab, depth + 1, t));
+      }
+      case 'fail':
+      case 'neg':
+      case 'empty':
+        return Activity.value(tree);
+      case 'union': {
+        if (tree.trees.length === 0) return Activity.value(NEG);
+        if (tree.trees.length === 1) return bindTree(dtab, depth, tree.trees[0]!.tree);
+        const parts = tree.trees.map((w) =>
+          Activity.map(
+            bindTree(dtab, depth, w.tree),
+            (t): NameTreeWeighted<BoundName> => ({ weight: w.weight, tree: t }),
+          ),
+        );
+        return Activity.map(Activity.collect(parts), (trees) =>
+          simplify<BoundName>({ kind: 'union', trees }),
+        );
+      }
+      case 'alt': {
+        if (tree.trees.length === 0) return Activity.value(NEG);
+        if (tree.trees.length === 1) return bindTree(dtab, depth, tree.trees[0]!);
+        const loop = (i: number): Activity<NameTree<BoundName>> => {
+          if (i >= tree.trees.length) return Activity.value(NEG);
+          return Activity.flatMap(bindTree(dtab, depth, tree.trees[i]!), (t) =>
+            t.kind === 'neg' ? loop(i + 1) : Activity.value(t),
+          );
+        };
+        return loop(0);
+      }
+      default:
+        return assertNever(tree);
+    }
+  }
+
+  function lookupInDtab(dtab: Dtab, path: Path): Activity<NameTree<Name>> {
+    const t = dtabLookup(dtab, path);
+    if (t.kind === 'neg') return lookup(path);
+    return Activity.value(mapTree(t, (p) => Name.path(p)));
+  }
+
+  function bind(dtab: Dtab, path: Path): Activity<NameTree<BoundName>> {
+    return Activity.map(bindTree(dtab, 0, leaf(Name.path(path))), (t) => simplify(t));
+  }
+
+  /* delegation: Linkerd's ConfiguredNamersInterpreter.delegate */
+
+  function fromNameTree(path: Path, dentry: Dentry | null, tree: NameTree<Name>): DNode {
+    switch (tree.kind) {
+      case 'empty':
+        return { t: 'empty', path, dentry };
+      case 'fail':
+        return { t: 'fail', path, dentry };
+      case 'neg':
+        return { t: 'neg', path: [], dentry };
+      case 'leaf':
+        return { t: 'leaf', path, dentry, name: tree.value };
+      case 'alt':
+        return { t: 'alt', path, dentry, trees: tree.trees.map((x) => fromNameTree(path, dentry, x)) };
+      case 'union':
+        return {
+          t: 'union',
+          path,
+          dentry,
+          trees: tree.trees.map((w) => ({ weight: w.weight, tree: fromNameTree(path, dentry, w.tree) })),
+        };
+      default:
+        return assertNever(tree);
+    }
+  }
+
+  function delegateLookup(dtab: Dtab, dentry: Dentry | null, path: Path): Activity<DNode> {
+    const matches = matchingDentries(dtab, path).map(({ dentry: d, suffix }) =>
+      fromNameTree(
+        path,
+        d,
+        mapTree(d.dst, (p) => Name.path([...p, ...suffix])),
+      ),
+    );
+    if (matches.length === 1) return Activity.value({ t: 'delegate', path, dentry, tree: matches[0]! });
+    if (matches.length > 1) return Activity.value({ t: 'alt', path, dentry, trees: matches });
+    const neg: DNode = { t: 'neg', path, dentry };
+    return Activity.handle(
+      Activity.map(lookup(path), (tree) => (tree.kind === 'neg' ? neg : fromNameTree(path, dentry, tree))),
+      (error): DNode => ({ t: 'exception', path, dentry, error }),
+    );
+  }
+
+  function asException(a: Activity<DNode>, path: Path, dentry: Dentry | null): Activity<DNode> {
+    return Activity.handle(a, (error): DNode => ({ t: 'exception', path, dentry, error }));
+  }
+
+  function delegateBind(dtab: Dtab, depth: number, node: DNode): Activity<DNode> {
+    if (depth > maxDepth) return Activity.exception(depthError());
+    switch (node.t) {
+      case 'exception':
+      case 'empty':
+      case 'fail':
+      case 'neg':
+        return Activity.value(node);
+      case 'leaf':
+        if (node.name.kind === 'bound') return Activity.value(node);
+        return Activity.flatMap(delegateLookup(dtab, node.dentry, node.name.path), (t) =>
+          delegateBind(dtab, depth + 1, t),
+        );
+      case 'delegate':
+        return Activity.map(delegateBind(dtab, depth, node.tree), (t): DNode => ({ ...node, tree: t }));
+      case 'alt': {
+        const { path, dentry } = node;
+        if (node.trees.length === 0) return Activity.value({ t: 'neg', path, dentry });
+        if (node.trees.length === 1) {
+          return Activity.map(
+            delegateBind(dtab, depth, node.trees[0]!),
+            (t): DNode => ({ t: 'delegate', path, dentry, tree: t }),
+          );
+        }
+        // Unlike bind, delegation explains every alternative.
+        const parts = node.trees.map((t) => asException(delegateBind(dtab, depth, t), path, dentry));
+        return Activity.map(Activity.collect(parts), (trees): DNode => ({ t: 'alt', path, dentry, trees }));
+      }
+      case 'union': {
+        const { path, dentry } = node;
+        if (node.trees.length === 0) return Activity.value({ t: 'neg', path, dentry });
+        if (node.trees.length === 1) {
+          return Activity.map(
+            delegateBind(dtab, depth, node.trees[0]!.tree),
+            (t): DNode => ({ t: 'delegate', path, dentry, tree: t }),
+          );
+        }
+        const parts = node.trees.map((w) =>
+          Activity.map(asException(delegateBind(dtab, depth, w.tree), path, dentry), (t) => ({
+            weight: w.weight,
+            tree: t,
+          })),
+        );
+        return Activity.map(Activity.collect(parts), (trees): DNode => ({ t: 'union', path, dentry, trees }));
+      }
+      default:
+        return assertNever(node);
+    }
+  }
+
+  function delegate(dtab: Dtab, path: Path): Activity<DelegateTree> {
+    const bound = Activity.map(
+      delegateBind(dtab, 0, { t: 'leaf', path, dentry: null, name: Name.path(path) }),
+      simplifyNode,
+    );
+    return Activity.flatMap(bound, (tree) => {
+      const leaves: BoundName[] = [];
+      collectBound(tree, leaves);
+      if (leaves.length === 0) return Activity.value(toJson(tree, [], { i: 0 }));
+      return Activity.fromVar(
+        Var.map(Var.collect(leaves.map((l) => l.addr)), (addrs) =>
+          Activity.ok(toJson(tree, addrs, { i: 0 })),
+        ),
+      );
+    });
+  }
+
+  return Object.freeze({ bind, delegate, lookup });
+}
+
+/** The delegation tree before it is shown: real paths, dentries and names. */
+type DNode =
+  | { readonly t: 'exception'; readonly path: Path; readonly dentry: Dentry | null; readonly error: Error }
+  | { readonly t: 'empty' | 'fail' | 'neg'; readonly path: Path; readonly dentry: Dentry | null }
+  | { readonly t: 'delegate'; readonly path: Path; readonly dentry: Dentry | null; readonly tree: DNode }
+  | { readonly t: 'leaf'; readonly path: Path; readonly dentry: Dentry | null; readonly name: Name }
+  | {
+      readonly t: 'alt';
+      readonly path: Path;
+      readonly dentry: Dentry | null;
+      readonly trees: readonly DNode[];
+    }
+  | {
+      readonly t: 'union';
+      readonly path: Path;
+      readonly dentry: Dentry | null;
+      readonly trees: readonly { readonly weight: number; readonly tree: DNode }[];
+    };
+
+function samePath(a: Path, b: Path): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+/** Linkerd's `DelegateTree.simplify`. */
+function simplifyNode(node: DNode): DNode {
+  switch (node.t) {
+    case 'delegate': {
+      const inner = simplifyNode(node.tree);
+      const collapse =
+        inner.t !== 'neg' && inner.t !== 'fail' && inner.t !== 'empty' && samePath(inner.path, node.path);
+      return collapse ? { ...inner, dentry: node.dentry } : { ...node, tree: inner };
+    }
+    case 'alt': {
+      const { path, dentry } = node;
+      if (node.trees.length === 0) return { t: 'neg', path, dentry };
+      if (node.trees.length === 1) return simplifyNode({ t: 'delegate', path, dentry, tree: node.trees[0]! });
+      const out: DNode[] = [];
+      for (const t of node.trees) {
+        const s = simplifyNode(t);
+        if (s.t === 'alt' && samePath(s.path, path)) out.push(...s.trees);
+        else out.push(s);
+      }
+      return { t: 'alt', path, dentry, trees: out };
+    }
+    case 'union': {
+      const { path, dentry } = node;
+      if (node.trees.length === 0) return { t: 'neg', path, dentry };
+      if (node.trees.length === 1)
+        return simplifyNode({ t: 'delegate', path, dentry, tree: node.trees[0]!.tree });
+      return {
+        t: 'union',
+        path,
+        dentry,
+        trees: node.trees.map((w) => ({ weight: w.weight, tree: simplifyNode(w.tree) })),
+      };
+    }
+    default:
+      return node;
+  }
+}
+
+function collectBound(node: DNode, out: BoundName[]): void {
+  switch (node.t) {
+    case 'leaf':
+      if (node.name.kind === 'bound') out.push(node.name);
+      return;
+    case 'delegate':
+      collectBound(node.tree, out);
+      return;
+    case 'alt':
+      for (const t of node.trees) collectBound(t, out);
+      return;
+    case 'union':
+      for (const w of node.trees) collectBound(w.tree, out);
+      return;
+    default:
+      return;
+  }
+}
+
+function jsonDentry(d: Dentry | null): DelegateDentry {
+  return d === null ? null : showDentry(d);
+}
+
+function jsonAddr(addr: Addr): DelegateAddr {
+  switch (addr.kind) {
+    case 'bound':
+      return {
+        type: 'bound',
+        addrs: addr.addresses.map((a) => ({
+          ip: a.host,
+          port: a.port,
+          meta: a.weight === 1 ? a.meta : { ...a.meta, endpoint_addr_weight: a.weight },
+        })),
+        meta: addr.meta,
+      };
+    case 'pending':
+      return { type: 'pending' };
+    case 'neg':
+      return { type: 'neg' };
+    case 'failed':
+      return { type: 'failed', cause: addr.error.message };
+    default:
+      return assertNever(addr);
+  }
+}
+
+const FAIL_PREFIX: Path = ['$', 'fail'];
+
+/** Shows a DNode as Linkerd's `JsonDelegateTree`; `addrs` are the bound leaves' addresses in tree order. */
+function toJson(node: DNode, addrs: readonly Addr[], cursor: { i: number }): DelegateTree {
+  const path = showPath(node.path);
+  const dentry = jsonDentry(node.dentry);
+  switch (node.t) {
+    case 'exception':
+      return { type: 'exception', path, dentry, message: node.error.message };
+    case 'empty':
+      return { type: 'empty', path, dentry };
+    case 'fail':
+      return { type: 'fail', path: startsWith(node.path, FAIL_PREFIX) ? path : '!', dentry };
+    case 'neg':
+      return { type: 'neg', path: node.path.length === 0 ? '~' : path, dentry };
+    case 'delegate':
+      return { type: 'delegate', path, dentry, delegate: toJson(node.tree, addrs, cursor) };
+    case 'alt':
+      return { type: 'alt', path, dentry, alt: node.trees.map((t) => toJson(t, addrs, cursor)) };
+    case 'union':
+      return {
+        type: 'union',
+        path,
+        dentry,
+        union: node.trees.map((w) => ({ weight: w.weight, tree: toJson(w.tree, addrs, cursor) })),
+      };
+    case 'leaf': {
+      const name = node.name;
+      if (name.kind !== 'bound') return { type: 'neg', path, dentry };
+      const addr = addrs[cursor.i++] ?? Addr.pending;
+      return {
+        type: 'leaf',
+        path,
+        dentry,
+        bound: { addr: jsonAddr(addr), id: showPath(name.id), path: showPath(name.residual) },
+      };
+    }
+    default:
+      return assertNever(node);
+  }
+}
