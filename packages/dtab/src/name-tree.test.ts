@@ -137,6 +137,13 @@ describe('NameTree.eval and simplify (finagle NameTreeTest "NameTree.eval/simpli
     expect(NameTree.eval(NameTree.simplify(tree))).toEqual(want);
   });
 
+  it('a one-branch union is its branch, so a lone fail fails (finagle eval)', () => {
+    expect(NameTree.eval(NameTree.alt(NameTree.union(w(0, NameTree.fail)), leaf('/a')))).toBeUndefined();
+    expect(
+      NameTree.eval(NameTree.alt(NameTree.union(w(1, NameTree.fail), w(1, NameTree.fail)), leaf('/a'))),
+    ).toEqual([['a']]);
+  });
+
   it('de-duplicates paths by their labels', () => {
     expect(NameTree.eval(NameTree.read('/a & /b & /a'))).toEqual([['a'], ['b']]);
   });

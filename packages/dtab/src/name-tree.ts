@@ -112,6 +112,9 @@ function evaluate<T>(tree: NameTree<T>): Evaluated<T> {
       }
       return EV_NEG;
     case 'union': {
+      // As finagle: a one-branch union is its branch, so a lone fail fails; in a larger union
+      // fail branches are skipped like neg ones.
+      if (tree.trees.length === 1) return evaluate(tree.trees[0]!.tree);
       let values: T[] | undefined;
       for (const w of tree.trees) {
         const e = evaluate(w.tree);
@@ -290,8 +293,8 @@ export const NameTree = Object.freeze({
    * `undefined` when it evaluates to neg or fail (finagle's `None`), otherwise the distinct leaf
    * values (finagle's `Some(set)`, an empty array for `$`), in first-seen order, frozen.
    * Rules: a leaf is `{value}`, `$` is `{}`; an alt is its first branch that is not neg (a fail
-   * branch makes the alt fail); a union is the union of its branches that are not neg or fail,
-   * and neg if there are none; weights are ignored. Values are de-duplicated by `key` — by
+   * branch makes the alt fail); a one-branch union is its branch; a larger union is the union of
+   * its branches that are not neg or fail, and neg if there are none; weights are ignored. Values are de-duplicated by `key` — by
    * default paths (arrays of strings) compare by their labels and other values by identity.
    */
   eval: evalTree,
