@@ -102,8 +102,7 @@ export function aperture(options: ApertureOptions = {}): BalancerFactory {
       {
         create: baseNode,
         shuffle: true,
-        choose: (set) =>
-          chooseTwo(set, common.maxEffort, (n) => perWeight(n.outstanding, n.weight), Math.max(logical, 1)),
+        choose: (set) => chooseTwo(set, (n) => perWeight(n.outstanding, n.weight), Math.max(logical, 1)),
         start: () => {
           adjust(1, balancer.size);
           return 0;

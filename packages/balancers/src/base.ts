@@ -13,9 +13,10 @@ export interface CommonBalancerOptions {
   /** Uniform [0, 1) source; default `Math.random`. Seed it in tests (see `mulberry32`). */
   readonly random?: Random;
   /**
-   * Bound on re-draws when weighted sampling keeps returning the same endpoint (finagle's
-   * `maxEffort`, default 5). Unavailable endpoints never need re-draws here: they are kept out of
-   * the sampled range, see `panicThreshold`.
+   * Linkerd/finagle `maxEffort` (default 5): how often finagle re-picks when it draws an
+   * unavailable endpoint. Accepted and validated for config parity, but never needed here:
+   * unavailable endpoints are kept out of the sampled range (see `panicThreshold`), so a pick
+   * never draws one outside panic mode.
    */
   readonly maxEffort?: number;
   /**

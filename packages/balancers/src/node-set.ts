@@ -63,8 +63,11 @@ export interface NodeSet<E extends BalancerEndpoint, N extends Node<E>> {
   at(target: number, end: number): number;
   /** A position in [0, end), drawn proportionally to weight. */
   sample(end: number): number;
-  /** Two distinct positions in [0, end) (end ≥ 2), weighted; `tries` bounds weighted re-draws. */
-  sampleTwo(end: number, tries: number): [number, number];
+  /**
+   * Two positions in [0, end) (end ≥ 2): distinct and uniform with equal weights; independent
+   * weighted draws otherwise (they may coincide, which only means that endpoint is picked).
+   */
+  sampleTwo(end: number): [number, number];
   clear(): void;
 }
 
@@ -205,7 +208,7 @@ export function createNodeSet<E extends BalancerEndpoint, N extends Node<E>>(
     at: (target, end) =>
       fenwick === undefined ? Math.min(Math.floor(target), end - 1) : fenwick.find(target, end),
     sample,
-    sampleTwo(end, tries) {
+    sampleTwo(end) {
       if (fenwick === undefined) {
         // Uniform, without replacement: draw b from end-1 slots and skip over a.
         const a = randomInt(random, end);
@@ -213,15 +216,9 @@ export function createNodeSet<E extends BalancerEndpoint, N extends Node<E>>(
         if (b >= a) b++;
         return [a, b];
       }
-      const a = sample(end);
-      for (let t = 0; t < tries; t++) {
-        const b = sample(end);
-        if (b !== a) return [a, b];
-      }
-      // One endpoint dominates the weight: compare it with a uniformly drawn other.
-      let b = randomInt(random, end - 1);
-      if (b >= a) b++;
-      return [a, b];
+      // Weighted: two independent draws (with replacement), so that when loads tie the winner,
+      // the second draw, is distributed exactly in proportion to weight.
+      return [sample(end), sample(end)];
     },
     clear() {
       for (let i = nodes.length - 1; i >= 0; i--) remove(nodes[i]!);

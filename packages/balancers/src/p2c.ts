@@ -26,7 +26,7 @@ export function p2c(options: P2cOptions = {}): BalancerFactory {
       common,
       {
         create: baseNode,
-        choose: (set) => chooseTwo(set, common.maxEffort, (n) => perWeight(n.outstanding, n.weight)),
+        choose: (set) => chooseTwo(set, (n) => perWeight(n.outstanding, n.weight)),
       },
       params,
     );
@@ -35,14 +35,13 @@ export function p2c(options: P2cOptions = {}): BalancerFactory {
 /** The p2c step shared with peak EWMA and aperture: the cheaper of two weighted random draws. */
 export function chooseTwo<E extends BalancerEndpoint, N extends Node<E>>(
   set: NodeSet<E, N>,
-  maxEffort: number,
   load: (node: N) => number,
   limit = Number.POSITIVE_INFINITY,
 ): N {
   const end = Math.min(set.pickRange(), limit);
   const nodes = set.nodes;
   if (end === 1) return nodes[0]!;
-  const [a, b] = set.sampleTwo(end, maxEffort);
+  const [a, b] = set.sampleTwo(end);
   const na = nodes[a]!;
   const nb = nodes[b]!;
   // Ties go to b, itself a random draw, so ties do not bias towards any position.

@@ -36,8 +36,10 @@ function nowNs(clock: Clock): number {
 }
 
 /**
- * P2C over peak-EWMA latency × (outstanding + 1), divided by weight (Linkerd `ewma`, finagle
- * `p2cPeakEwma`). An endpoint with no history but requests in flight is penalised so a new,
+ * P2C over peak-EWMA latency × (outstanding / weight + 1) (Linkerd `ewma`, finagle `p2cPeakEwma`,
+ * whose cost is latency × (outstanding + 1); the weight scales the queue, not the latency, so a
+ * slow endpoint stays shunned whatever its weight and idle endpoints of equal latency share
+ * traffic in proportion to weight through the weighted draws). An endpoint with no history but requests in flight is penalised so a new,
  * unknown endpoint gets one request before more. Pick cost O(1) / O(log n) like {@link p2c}.
  * Latency comes from `LeaseOutcome.rttNs` when given, otherwise from `clock.nanoTime()`.
  */
@@ -56,9 +58,10 @@ export function p2cPeakEwma(options: PeakEwmaOptions = {}): BalancerFactory {
 
   function load(node: EwmaNode<BalancerEndpoint>): number {
     observe(node, 0, nowNs(clock));
-    const pending = node.outstanding;
-    const cost = node.cost === 0 && pending !== 0 ? PENALTY + pending : node.cost * (pending + 1);
-    return perWeight(cost, node.weight);
+    if (!(node.weight > 0)) return Number.MAX_VALUE;
+    // Requests already queued per unit of weight, plus the one being scheduled.
+    const queued = node.outstanding / node.weight;
+    return node.cost === 0 && node.outstanding !== 0 ? PENALTY + queued : node.cost * (queued + 1);
   }
 
   return <E extends BalancerEndpoint>(params?: Parameters<BalancerFactory>[0]) =>
@@ -67,7 +70,7 @@ export function p2cPeakEwma(options: PeakEwmaOptions = {}): BalancerFactory {
       common,
       {
         create: (endpoint) => ({ ...baseNode(endpoint), cost: 0, stamp: nowNs(clock) }),
-        choose: (set) => chooseTwo(set, common.maxEffort, load),
+        choose: (set) => chooseTwo(set, load),
         start: () => nowNs(clock),
         end(node, outcome, started) {
           const t = nowNs(clock);
