@@ -1,2 +1,30 @@
-/** @packageDocumentation HTTP identifiers (io.l5d.header.token, io.l5d.header, io.l5d.path, io.l5d.methodAndHost, io.l5d.static) and io.l5d.ingress. */
-export const PACKAGE_NAME = '@switchyard/identifiers';
+/**
+ * @packageDocumentation
+ * Identifiers name HTTP requests for routing: Linkerd 1's HTTP identifiers (also at
+ * `@switchyard/identifiers/http`) and `io.l5d.ingress` (at `@switchyard/identifiers/ingress`).
+ */
+export type {
+  DstPrefixOption,
+  HeaderIdentifierOptions,
+  HeaderTokenIdentifierOptions,
+  HttpIdentifierErrorCode,
+  HttpIdentifierKind,
+  MethodAndHostIdentifierOptions,
+  PathIdentifierOptions,
+  StaticIdentifierOptions,
+} from './http.js';
+export {
+  createHeaderIdentifier,
+  createHeaderTokenIdentifier,
+  createMethodAndHostIdentifier,
+  createPathIdentifier,
+  createStaticIdentifier,
+  DEFAULT_HTTP_IDENTIFIER_KIND,
+  HEADER_KIND,
+  HEADER_TOKEN_KIND,
+  httpIdentifierKinds,
+  IdentifierConfigError,
+  METHOD_AND_HOST_KIND,
+  PATH_KIND,
+  STATIC_KIND,
+} from './http.js';
