@@ -10,7 +10,7 @@
 import type { Clock } from '@switchyard/core';
 import { systemClock } from '@switchyard/core';
 import type { BalancerEndpoint, BalancerFactory } from './balancer.js';
-import { baseNode, type ClockedBalancerOptions, makeBalancer, perWeight, resolveCommon } from './base.js';
+import { baseNode, type ClockedBalancerOptions, makeBalancer, resolveCommon } from './base.js';
 import { requireOption } from './errors.js';
 import type { Node } from './node-set.js';
 import { chooseTwo } from './p2c.js';
