@@ -1,2 +1,97 @@
-/** @packageDocumentation A small Kubernetes API client on undici: in-cluster, kubeconfig or URL; list+watch informers with resourceVersion, bookmarks and 410 relists. */
+/**
+ * @packageDocumentation
+ * A small Kubernetes API client on undici: in-cluster, kubeconfig or URL connection configs; list,
+ * watch (NDJSON `AsyncIterable`), get and Ingress status writes; informers that list+watch with
+ * resourceVersion, bookmarks and 410 relists, shared per resource and selector.
+ */
+export type { BackoffOptions } from './backoff.js';
+export { backoffDelay } from './backoff.js';
+export type {
+  KubeClient,
+  KubeClientOptions,
+  ListOptions,
+  SelectorOptions,
+  WatchEvent,
+  WatchOptions,
+} from './client.js';
+export { createKubeClient } from './client.js';
+export type {
+  AutoConfigOptions,
+  InClusterOptions,
+  KubeConnectionConfig,
+  KubeCredentials,
+  KubeTlsConfig,
+  UrlConfigOptions,
+} from './config.js';
+export { autoConfig, inClusterConfig, SERVICE_ACCOUNT_DIR, urlConfig } from './config.js';
+export type { K8sErrorCode } from './errors.js';
+export {
+  KubeApiError,
+  KubeConfigError,
+  KubeCredentialsError,
+  KubeconfigParseError,
+  KubeGoneError,
+  KubeTransportError,
+  KubeWatchDecodeError,
+  KubeWatchIdleError,
+} from './errors.js';
+export type {
+  InformerEvent,
+  InformerListener,
+  InformerOptions,
+  InformerSelector,
+  InformerView,
+} from './informer.js';
+export { createInformer, Informer } from './informer.js';
+export type { KubeconfigOptions } from './kubeconfig.js';
+export { kubeconfigConfig } from './kubeconfig.js';
+export { splitLines } from './ndjson.js';
+export type { ResourceDescriptor } from './resources.js';
+export {
+  apiVersionOf,
+  defineResource,
+  ENDPOINT_SLICE_V1,
+  ENDPOINTS_V1,
+  INGRESS_CLASS_V1,
+  INGRESS_EXTENSIONS_V1BETA1,
+  INGRESS_NETWORKING_V1BETA1,
+  INGRESS_V1,
+  objectKey,
+  resourcePath,
+  SECRET_V1,
+  SERVICE_V1,
+} from './resources.js';
+export { k8sChannels } from './runtime.js';
+export type { InformerLease, SharedInformers } from './shared.js';
+export { sharedInformers } from './shared.js';
+export type {
+  EndpointAddress,
+  EndpointConditions,
+  EndpointPort,
+  EndpointSlice,
+  Endpoints,
+  HTTPIngressPath,
+  Ingress,
+  IngressBackend,
+  IngressBackendV1beta1,
+  IngressClass,
+  IngressRule,
+  IngressStatus,
+  IngressTLS,
+  IngressV1beta1,
+  KubeList,
+  KubeObject,
+  KubeStatus,
+  ListMeta,
+  LoadBalancerIngress,
+  ObjectMeta,
+  Secret,
+  Service,
+  ServiceBackendPort,
+  ServicePort,
+  SliceEndpoint,
+  SlicePort,
+} from './types.js';
+
+/** The npm name of this package. */
 export const PACKAGE_NAME = '@switchyard/k8s';

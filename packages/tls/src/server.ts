@@ -65,7 +65,7 @@ export class TlsHttpServer {
     });
   }
 
-  /** The underlying Node server, for attaching `upgrade`, `connection` and similar listeners. */
+  /** The underlying Node server, for `upgrade`, `secureConnection` and similar listeners (`connection` sees raw TCP sockets). */
   get server(): Server {
     return this.#server;
   }
@@ -88,7 +88,6 @@ export class TlsHttpServer {
   /** Waits for certificates, then listens. Resolves with the bound address. */
   async listen(options: ListenOptions): Promise<AddressInfo> {
     await this.#terminator.ready();
-    // The default context may have been set before or after construction; attach applied it.
     await new Promise<void>((resolve, reject) => {
       const onError = (err: Error) => reject(err);
       this.#server.once('error', onError);

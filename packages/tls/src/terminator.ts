@@ -7,11 +7,13 @@
  */
 import { randomBytes, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import type { Socket } from 'node:net';
 import {
   createSecureContext,
   type SecureContext,
   type SecureVersion,
   type Server,
+  TLSSocket,
   type TlsOptions,
 } from 'node:tls';
 import type { Clock, Dispose, Gauge, Stats, TimerHandle } from '@switchyard/core';
@@ -22,6 +24,7 @@ import {
   certRejectedChannel,
   certRemovedChannel,
 } from './channels.js';
+import { parseClientHello } from './client-hello.js';
 import { defaultClock } from './clock.js';
 import { TlsError } from './errors.js';
 import { fileCertificateSource } from './file-source.js';
@@ -64,6 +67,8 @@ export interface TlsServerOptions {
   readonly allowExpired?: boolean;
   /** Warn (`switchyard:tls:certExpiring`) when a served certificate has less than this left. Default 14 days. */
   readonly expiryWarningMs?: number;
+  /** Time allowed for the ClientHello and the handshake, ms. Default 10000. */
+  readonly handshakeTimeoutMs?: number;
   /** How often to re-check expiry, ms. Default one hour. */
   readonly expiryCheckIntervalMs?: number;
   /** Receives `certificate/<id>/expires_in_seconds` gauges and reload/rejection/SNI counters. */
@@ -124,7 +129,7 @@ const NO_STATS_GAUGE: Gauge = Object.freeze({ dispose() {} });
 /**
  * Follows certificate sources and turns them into SNI-selected secure contexts.
  * Create it, `await ready()`, pass `serverOptions()` to `https.createServer` (or `tls.createServer`)
- * and `attach(server)` so handshakes without SNI also see reloads. `close()` stops the watches.
+ * and `attach(server)` so every handshake uses the certificate chosen for it, reloads included. `close()` stops the watches.
  */
 export class TlsTerminator {
   readonly #clock: Clock;
@@ -196,7 +201,8 @@ export class TlsTerminator {
   /**
    * Options for `https.createServer`/`tls.createServer`: `SNICallback`, the default certificate
    * as `key`/`cert` (when one is loaded), versions, ciphers, ALPN and client-auth settings.
-   * Pair with `attach(server)` so later reloads of the default certificate reach it.
+   * Always pair with `attach(server)`, which picks the whole context per connection; the
+   * `SNICallback` here is only a fallback for servers that are not attached.
    */
   serverOptions(): TlsOptions {
     const fallback = this.#index.fallback?.cert;
@@ -229,16 +235,99 @@ export class TlsTerminator {
   };
 
   /**
-   * Keeps `server`'s default context (used for handshakes without SNI) on the current default
-   * certificate. Returns a function that stops doing so.
+   * Takes over `server`'s TLS handshakes: each connection's ClientHello is peeked, the whole
+   * `SecureContext` is chosen from its server name (or the default without SNI), and the socket is
+   * handed back to `server` as `secureConnection` exactly as Node's own listener would. This is
+   * needed because Node's `SNICallback` adds the chosen certificate next to the default one, and
+   * TLS 1.3 clients may then be served the default when key types differ. Returns a function
+   * restoring the server's own listener.
    */
   attach(server: Server): Dispose {
+    const original = server.listeners('connection') as ((socket: Socket) => void)[];
+    server.removeAllListeners('connection');
+    const listener = (socket: Socket) => this.#accept(socket, server);
+    server.on('connection', listener);
     this.#servers.add(server);
-    const fallback = this.#index.fallback;
-    if (fallback !== undefined) applyDefault(server, fallback.cert);
     return () => {
-      this.#servers.delete(server);
+      if (!this.#servers.delete(server)) return;
+      server.off('connection', listener);
+      for (const l of original) server.on('connection', l);
     };
+  }
+
+  #accept(raw: Socket, server: Server): void {
+    const chunks: Buffer[] = [];
+    const timeoutMs = this.#options.handshakeTimeoutMs ?? 10_000;
+    raw.setTimeout(timeoutMs, () => raw.destroy());
+    const onError = () => raw.destroy();
+    const onData = (chunk: Buffer) => {
+      chunks.push(chunk);
+      const data = chunks.length === 1 ? chunk : Buffer.concat(chunks);
+      const hello = parseClientHello(data);
+      if (hello.kind === 'incomplete') return;
+      raw.off('data', onData);
+      raw.off('error', onError);
+      raw.pause();
+      raw.unshift(data);
+      raw.setTimeout(0);
+      this.#startTls(raw, server, hello.kind === 'complete' ? hello.servername : undefined);
+    };
+    raw.on('data', onData);
+    raw.on('error', onError);
+  }
+
+  #startTls(raw: Socket, server: Server, servername: string | undefined): void {
+    const match = selectSni(this.#index, servername);
+    const reject =
+      match.kind === 'none' ||
+      (match.kind === 'default' && servername !== undefined && this.#options.unknownServerName === 'reject');
+    this.#stats?.counter('sni', reject ? 'rejected' : match.kind).incr();
+    if (reject) {
+      const err = new TlsError(
+        'SY_ERR_TLS_NO_CERTIFICATE',
+        `tls: no certificate for server name ${JSON.stringify(servername ?? '')}`,
+      );
+      raw.destroy();
+      server.emit('tlsClientError', err, raw);
+      return;
+    }
+    const requireClientAuth = this.#options.requireClientAuth === true;
+    const socket = new TLSSocket(raw, {
+      isServer: true,
+      server,
+      secureContext: (match as { value: Served }).value.context,
+      requestCert: requireClientAuth,
+      rejectUnauthorized: requireClientAuth,
+      ALPNProtocols: [...(this.#options.alpnProtocols ?? ['http/1.1'])],
+    });
+    let secure = false;
+    socket.setTimeout(this.#options.handshakeTimeoutMs ?? 10_000, () => {
+      if (!secure) socket.destroy();
+    });
+    const onTlsError = (err: Error) => {
+      if (secure) return;
+      secure = true; // report once
+      socket.destroy();
+      server.emit('tlsClientError', err, socket);
+    };
+    socket.on('_tlsError', onTlsError);
+    socket.on('error', onTlsError);
+    socket.once('secure', () => {
+      if (requireClientAuth) {
+        const verifyError = (
+          socket as unknown as { _handle: { verifyError(): Error | null } }
+        )._handle.verifyError();
+        if (verifyError !== null) {
+          onTlsError(verifyError);
+          return;
+        }
+      }
+      secure = true;
+      socket.setTimeout(0);
+      socket.off('_tlsError', onTlsError);
+      socket.off('error', onTlsError);
+      server.emit('secureConnection', socket);
+    });
   }
 
   /** The current state of every certificate id, in source order. */
@@ -418,14 +507,10 @@ export class TlsTerminator {
     const wanted = this.#options.defaultCertificate;
     const fallbackSlot =
       (wanted === undefined ? undefined : ordered.find((s) => s.id === wanted)) ?? ordered[0];
-    const before = this.#index.fallback;
     this.#index = buildSniIndex(
       ordered.map((s) => ({ names: s.served!.cert.names, value: s.served! })),
       fallbackSlot?.served,
     );
-    const after = this.#index.fallback;
-    if (after !== undefined && after !== before)
-      for (const server of this.#servers) applyDefault(server, after.cert);
   }
 
   #settleReady(): void {
@@ -463,10 +548,6 @@ export class TlsTerminator {
       this.#options.expiryCheckIntervalMs ?? 60 * 60 * 1000,
     );
   }
-}
-
-function applyDefault(server: Server, cert: LoadedCertificate): void {
-  server.setSecureContext({ key: cert.keyPem, cert: cert.certChainPem });
 }
 
 /** Settings every SecureContext shares: versions, ciphers, client CA. Throws on invalid options. */

@@ -1,0 +1,384 @@
+/**
+ * Informers: a local cache of one resource kept current by list + watch, the reflector pattern of
+ * client-go. The loop is:
+ *
+ * 1. list every page (one consistent snapshot) and replace the store;
+ * 2. watch from the list's resourceVersion with `allowWatchBookmarks`;
+ * 3. on a clean end (server `timeoutSeconds`), watch again from the last seen resourceVersion;
+ * 4. on a broken stream, back off (jittered, exponential) and resume from the last seen version;
+ * 5. on 410 Gone/Expired, relist and emit only the difference between the old and new store.
+ *
+ * The store is last-known-good: failures never empty it, a relist swaps it atomically. These are
+ * the semantics of the Kubernetes "API Concepts" page, sections "Efficient detection of changes",
+ * "Watch bookmarks" and "Resource versions"; resourceVersions are treated as opaque strings and
+ * compared only for equality, as that page requires.
+ */
+import type { Clock, Counter, Dispose, Random, Stats, TimerHandle } from '@switchyard/core';
+import { type BackoffOptions, backoffDelay } from './backoff.js';
+import type { KubeClient, WatchEvent } from './client.js';
+import { KubeGoneError } from './errors.js';
+import { apiVersionOf, objectKey, type ResourceDescriptor } from './resources.js';
+import { k8sChannels, noopStats } from './runtime.js';
+import type { KubeObject } from './types.js';
+
+/** Which objects an informer tracks. */
+export interface InformerSelector {
+  /** One namespace; absent means all namespaces. */
+  readonly namespace?: string;
+  readonly labelSelector?: string;
+  readonly fieldSelector?: string;
+}
+
+/** Options of {@link createInformer}. */
+export interface InformerOptions extends InformerSelector {
+  /** Page size of lists. Default 500. */
+  readonly pageSize?: number;
+  /**
+   * Server-side watch timeout, seconds. Default: uniform in [300, 600) like client-go's reflector,
+   * so that many watches do not all renew at the same moment.
+   */
+  readonly watchTimeoutSeconds?: number;
+  /** Retry backoff after errors. */
+  readonly backoff?: BackoffOptions;
+  /** Counters `lists`, `relists`, `watches`, `watch_errors`, `events`; gauge `objects`. Default none. */
+  readonly stats?: Stats;
+  /** Default the client's clock and random. */
+  readonly clock?: Clock;
+  readonly random?: Random;
+}
+
+/**
+ * A change seen by informer consumers, discriminated on `kind`.
+ * - `added` / `modified` / `deleted`: one object changed (`deleted` carries its last known state,
+ *   `modified` also the previous one);
+ * - `synced`: the store now equals a complete list, emitted after the first list's `added` events
+ *   (`relist: false`) and after the difference emitted by each relist (`relist: true`). Consumers
+ *   that rebuild an index may do it once per `synced` instead of once per event.
+ */
+export type InformerEvent<T extends KubeObject> =
+  | { readonly kind: 'added'; readonly object: T }
+  | { readonly kind: 'modified'; readonly object: T; readonly previous: T }
+  | { readonly kind: 'deleted'; readonly object: T }
+  | { readonly kind: 'synced'; readonly resourceVersion: string; readonly relist: boolean };
+
+/** Receives informer events; it runs synchronously, after the store has been updated. */
+export type InformerListener<T extends KubeObject> = (event: InformerEvent<T>) => void;
+
+/** The read side of an informer, shared by {@link Informer} and {@link InformerLease}. */
+export interface InformerView<T extends KubeObject> {
+  /** The resource this informer tracks. */
+  readonly resource: ResourceDescriptor<T>;
+  /** Resolves after the first complete list. Never rejects: errors are retried forever. */
+  readonly synced: Promise<void>;
+  /** True once the first complete list has been stored. */
+  readonly isSynced: boolean;
+  /** The last list or watch error, cleared when a later list or watch succeeds; `undefined` when healthy. */
+  readonly lastError: Error | undefined;
+  /** The resourceVersion the store is current to ('' before the first list). */
+  readonly resourceVersion: string;
+  /** Every object, ordered by namespace/name. The array is frozen and reused until the next change. */
+  snapshot(): readonly T[];
+  /** One object by namespace and name (namespace `undefined` for cluster-scoped resources). */
+  get(namespace: string | undefined, name: string): T | undefined;
+  /**
+   * Registers `listener`. With `replay` (default true) it first receives an `added` event for each
+   * stored object and, if synced, a `synced` event, so a late consumer sees the same stream as an
+   * early one. Returns a dispose function.
+   */
+  subscribe(listener: InformerListener<T>, options?: { replay?: boolean }): Dispose;
+}
+
+const listenerErrors = k8sChannels.watchError;
+
+/**
+ * A running informer (a lifecycle resource). Create with {@link createInformer}; it starts at once
+ * and runs until {@link Informer.stop}.
+ */
+export class Informer<T extends KubeObject> implements InformerView<T> {
+  readonly resource: ResourceDescriptor<T>;
+  readonly synced: Promise<void>;
+  #client: KubeClient;
+  #options: InformerOptions;
+  #clock: Clock;
+  #random: Random;
+  #store = new Map<string, T>();
+  #snapshot: readonly T[] | undefined;
+  #listeners = new Set<InformerListener<T>>();
+  #rv = '';
+  #isSynced = false;
+  #lastError: Error | undefined;
+  #resolveSynced!: () => void;
+  #stopped = false;
+  #abort = new AbortController();
+  #timer: TimerHandle | undefined;
+  #wake: (() => void) | undefined;
+  #counters: Record<'lists' | 'relists' | 'watches' | 'watchErrors' | 'events', Counter>;
+  #dispose: Dispose;
+
+  constructor(client: KubeClient, resource: ResourceDescriptor<T>, options: InformerOptions = {}) {
+    this.resource = resource;
+    this.#client = client;
+    this.#options = options;
+    this.#clock = options.clock ?? client.clock;
+    this.#random = options.random ?? client.random;
+    this.synced = new Promise((resolve) => {
+      this.#resolveSynced = resolve;
+    });
+    const stats = options.stats ?? noopStats;
+    this.#counters = {
+      lists: stats.counter('lists'),
+      relists: stats.counter('relists'),
+      watches: stats.counter('watches'),
+      watchErrors: stats.counter('watch_errors'),
+      events: stats.counter('events'),
+    };
+    const gauge = stats.gauge(['objects'], () => this.#store.size);
+    this.#dispose = () => gauge.dispose();
+    void this.#run();
+  }
+
+  get isSynced(): boolean {
+    return this.#isSynced;
+  }
+
+  get lastError(): Error | undefined {
+    return this.#lastError;
+  }
+
+  get resourceVersion(): string {
+    return this.#rv;
+  }
+
+  snapshot(): readonly T[] {
+    if (!this.#snapshot) {
+      const keys = [...this.#store.keys()].sort();
+      this.#snapshot = Object.freeze(keys.map((k) => this.#store.get(k)!));
+    }
+    return this.#snapshot;
+  }
+
+  get(namespace: string | undefined, name: string): T | undefined {
+    return this.#store.get(namespace ? `${namespace}/${name}` : name);
+  }
+
+  subscribe(listener: InformerListener<T>, options: { replay?: boolean } = {}): Dispose {
+    if (options.replay !== false) {
+      for (const object of this.snapshot()) listener({ kind: 'added', object });
+      if (this.#isSynced) listener({ kind: 'synced', resourceVersion: this.#rv, relist: false });
+    }
+    this.#listeners.add(listener);
+    return () => {
+      this.#listeners.delete(listener);
+    };
+  }
+
+  /** Stops watching; the store keeps its last state. Idempotent. */
+  stop(): void {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    this.#abort.abort();
+    if (this.#timer) this.#clock.clearTimeout(this.#timer);
+    this.#wake?.();
+    this.#listeners.clear();
+    this.#dispose();
+  }
+
+  get #detail() {
+    return {
+      resource: `${apiVersionOf(this.resource)}/${this.resource.plural}`,
+      namespace: this.#options.namespace,
+    };
+  }
+
+  async #run(): Promise<void> {
+    let needList = true;
+    let relistReason: string | undefined;
+    let attempt = 0;
+    while (!this.#stopped) {
+      try {
+        if (needList) {
+          await this.#list(relistReason);
+          needList = false;
+          attempt = 0;
+        }
+        const started = this.#clock.now();
+        const events = await this.#watch();
+        // A clean end is the server's timeout: renew at once. A stream that closes immediately
+        // with nothing in it is treated as a failure so a misbehaving server cannot spin us.
+        if (events > 0 || this.#clock.now() - started >= 1000) {
+          attempt = 0;
+          continue;
+        }
+        await this.#sleep(backoffDelay(attempt++, this.#random, this.#options.backoff));
+      } catch (err) {
+        if (this.#stopped) return;
+        const error = err as Error;
+        this.#lastError = error;
+        this.#counters.watchErrors.incr();
+        if (error instanceof KubeGoneError) {
+          // The version we hold was compacted away: only a fresh list can catch up.
+          const immediate = !needList;
+          needList = true;
+          relistReason = 'expired';
+          if (immediate) {
+            this.#publishError(error, 0);
+            continue;
+          }
+        }
+        const delay = backoffDelay(attempt++, this.#random, this.#options.backoff);
+        this.#publishError(error, delay);
+        await this.#sleep(delay);
+      }
+    }
+  }
+
+  #publishError(error: Error, retryInMs: number): void {
+    if (k8sChannels.watchError.hasSubscribers) {
+      k8sChannels.watchError.publish({ ...this.#detail, error, retryInMs });
+    }
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      if (this.#stopped) return resolve();
+      this.#wake = resolve;
+      this.#timer = this.#clock.setTimeout(() => {
+        this.#timer = undefined;
+        this.#wake = undefined;
+        resolve();
+      }, ms);
+    });
+  }
+
+  async #list(reason: string | undefined): Promise<void> {
+    const o = this.#options;
+    const list = await this.#client.listAll(this.resource, {
+      namespace: o.namespace,
+      labelSelector: o.labelSelector,
+      fieldSelector: o.fieldSelector,
+      limit: o.pageSize ?? 500,
+      signal: this.#abort.signal,
+    });
+    if (this.#stopped) return;
+    this.#counters.lists.incr();
+    this.#lastError = undefined;
+    const next = new Map<string, T>();
+    for (const item of list.items) next.set(objectKey(item), item);
+    const previous = this.#store;
+    this.#store = next;
+    this.#snapshot = undefined;
+    this.#rv = list.metadata.resourceVersion ?? '';
+    if (k8sChannels.list.hasSubscribers) {
+      k8sChannels.list.publish({ ...this.#detail, items: next.size, resourceVersion: this.#rv });
+    }
+    const relist = this.#isSynced;
+    let added = 0;
+    let modified = 0;
+    let deleted = 0;
+    // Emit the difference: what a consumer would have seen had the watch never broken.
+    for (const [key, object] of next) {
+      const old = previous.get(key);
+      if (!old) {
+        added++;
+        this.#emit({ kind: 'added', object });
+      } else if (old.metadata.resourceVersion !== object.metadata.resourceVersion) {
+        modified++;
+        this.#emit({ kind: 'modified', object, previous: old });
+      }
+    }
+    for (const [key, object] of previous) {
+      if (!next.has(key)) {
+        deleted++;
+        this.#emit({ kind: 'deleted', object });
+      }
+    }
+    if (relist) {
+      this.#counters.relists.incr();
+      if (k8sChannels.relist.hasSubscribers) {
+        k8sChannels.relist.publish({ ...this.#detail, reason: reason ?? 'error', added, modified, deleted });
+      }
+    }
+    this.#isSynced = true;
+    this.#emit({ kind: 'synced', resourceVersion: this.#rv, relist });
+    if (!relist) this.#resolveSynced();
+  }
+
+  /** One watch stream; returns the number of events received when the server ends it cleanly. */
+  async #watch(): Promise<number> {
+    const o = this.#options;
+    const timeoutSeconds = o.watchTimeoutSeconds ?? Math.floor(300 * (1 + this.#random()));
+    this.#counters.watches.incr();
+    if (k8sChannels.watchStart.hasSubscribers) {
+      k8sChannels.watchStart.publish({ ...this.#detail, resourceVersion: this.#rv });
+    }
+    let events = 0;
+    for await (const event of this.#client.watch(this.resource, {
+      namespace: o.namespace,
+      labelSelector: o.labelSelector,
+      fieldSelector: o.fieldSelector,
+      resourceVersion: this.#rv,
+      allowWatchBookmarks: true,
+      timeoutSeconds,
+      signal: this.#abort.signal,
+    })) {
+      if (this.#stopped) return events;
+      events++;
+      this.#lastError = undefined;
+      this.#counters.events.incr();
+      this.#apply(event);
+    }
+    if (k8sChannels.watchEnd.hasSubscribers) {
+      k8sChannels.watchEnd.publish({ ...this.#detail, resourceVersion: this.#rv, events });
+    }
+    return events;
+  }
+
+  #apply(event: WatchEvent<T>): void {
+    if (event.kind === 'bookmark') {
+      if (event.resourceVersion) this.#rv = event.resourceVersion;
+      return;
+    }
+    const object = event.object;
+    const key = objectKey(object);
+    const old = this.#store.get(key);
+    const rv = object.metadata.resourceVersion;
+    if (event.kind === 'deleted') {
+      if (old) {
+        this.#store.delete(key);
+        this.#snapshot = undefined;
+      }
+      if (rv) this.#rv = rv;
+      if (old) this.#emit({ kind: 'deleted', object });
+      return;
+    }
+    if (rv) this.#rv = rv;
+    // The same version again (a replay after resuming) is not a change.
+    if (old && old.metadata.resourceVersion === rv) return;
+    this.#store.set(key, object);
+    this.#snapshot = undefined;
+    this.#emit(old ? { kind: 'modified', object, previous: old } : { kind: 'added', object });
+  }
+
+  #emit(event: InformerEvent<T>): void {
+    for (const listener of this.#listeners) {
+      try {
+        listener(event);
+      } catch (error) {
+        // A faulty consumer must not break the informer or other consumers.
+        if (listenerErrors.hasSubscribers) listenerErrors.publish({ ...this.#detail, error, retryInMs: -1 });
+      }
+    }
+  }
+}
+
+/**
+ * Starts an informer for `resource`: list, then watch, forever, until `stop()`. Prefer
+ * {@link sharedInformers} when several consumers may watch the same resource and selector.
+ */
+export function createInformer<T extends KubeObject>(
+  client: KubeClient,
+  resource: ResourceDescriptor<T>,
+  options: InformerOptions = {},
+): Informer<T> {
+  return new Informer(client, resource, options);
+}

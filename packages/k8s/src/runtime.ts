@@ -1,0 +1,43 @@
+/**
+ * Defaults for the injected dependencies (clock, random, stats) and the diagnostics channels this
+ * package publishes on. Libraries never log: subscribers to `switchyard:k8s:*` decide what to show.
+ */
+import { channel } from 'node:diagnostics_channel';
+import type { Clock, Counter, Gauge, Histogram, Random, Stats, TimerHandle } from '@switchyard/core';
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  nanoTime: () => process.hrtime.bigint(),
+  setTimeout: (fn, ms) => ({ id: setTimeout(fn, ms) }),
+  clearTimeout: (h: TimerHandle) => clearTimeout(h.id as ReturnType<typeof setTimeout>),
+};
+
+export const systemRandom: Random = Math.random;
+
+const noopCounter: Counter = { incr() {} };
+const noopHistogram: Histogram = { add() {} };
+const noopGauge: Gauge = { dispose() {} };
+export const noopStats: Stats = {
+  counter: () => noopCounter,
+  histogram: () => noopHistogram,
+  gauge: () => noopGauge,
+  scope: () => noopStats,
+};
+
+/**
+ * Diagnostics channels of `@switchyard/k8s`. Message shapes:
+ * - `request` `{ method, path, status, durationMs }` after every response's headers (or `status: 0` on a transport error);
+ * - `list` `{ resource, namespace, items, resourceVersion, pages }` after an informer's complete list;
+ * - `relist` `{ resource, namespace, reason, added, modified, deleted }` after a relist replaced the store;
+ * - `watchStart` `{ resource, namespace, resourceVersion }`;
+ * - `watchEnd` `{ resource, namespace, resourceVersion, events }` when a stream ends cleanly (server timeout);
+ * - `watchError` `{ resource, namespace, error, retryInMs }` when a list or watch failed and will be retried.
+ */
+export const k8sChannels = Object.freeze({
+  request: channel('switchyard:k8s:request'),
+  list: channel('switchyard:k8s:list'),
+  relist: channel('switchyard:k8s:relist'),
+  watchStart: channel('switchyard:k8s:watchStart'),
+  watchEnd: channel('switchyard:k8s:watchEnd'),
+  watchError: channel('switchyard:k8s:watchError'),
+});

@@ -1,0 +1,126 @@
+/**
+ * One watch per resource, namespace and selector, however many consumers ask. The ingress
+ * identifier, the namer and the status writer all want Services; without sharing, each would open
+ * its own list+watch and multiply the load on the API server. Leases are ref-counted: the informer
+ * starts with the first lease and stops when the last one is released.
+ */
+import type { Dispose } from '@switchyard/core';
+import type { KubeClient } from './client.js';
+import {
+  createInformer,
+  type Informer,
+  type InformerOptions,
+  type InformerSelector,
+  type InformerView,
+} from './informer.js';
+import { apiVersionOf, type ResourceDescriptor } from './resources.js';
+import type { KubeObject } from './types.js';
+
+/**
+ * A consumer's handle on a shared informer: the read API, plus `release()`. Listeners registered
+ * through a lease are removed when it is released. Releasing twice is a no-op.
+ */
+export interface InformerLease<T extends KubeObject> extends InformerView<T> {
+  release(): void;
+}
+
+/** A cache of informers keyed by resource + namespace + selectors. Create with {@link sharedInformers}. */
+export interface SharedInformers {
+  /**
+   * A lease on the informer for `resource` and `selector`, starting it if this is the first lease.
+   * Options other than the selector (page size, backoff, stats) come from the cache's defaults.
+   */
+  acquire<T extends KubeObject>(
+    resource: ResourceDescriptor<T>,
+    selector?: InformerSelector,
+  ): InformerLease<T>;
+  /** Number of running informers. */
+  readonly size: number;
+  /** Stops every informer; outstanding leases keep their last state. */
+  close(): void;
+}
+
+interface Entry {
+  informer: Informer<KubeObject>;
+  refs: number;
+}
+
+/** Creates an informer cache over `client`. `defaults` apply to every informer it starts. */
+export function sharedInformers(
+  client: KubeClient,
+  defaults: Omit<InformerOptions, keyof InformerSelector> = {},
+): SharedInformers {
+  const entries = new Map<string, Entry>();
+
+  function acquire<T extends KubeObject>(
+    resource: ResourceDescriptor<T>,
+    selector: InformerSelector = {},
+  ): InformerLease<T> {
+    const key = JSON.stringify([
+      apiVersionOf(resource),
+      resource.plural,
+      selector.namespace ?? '',
+      selector.labelSelector ?? '',
+      selector.fieldSelector ?? '',
+    ]);
+    let entry = entries.get(key);
+    if (!entry) {
+      const informer = createInformer(client, resource, { ...defaults, ...selector });
+      entry = { informer: informer as unknown as Informer<KubeObject>, refs: 0 };
+      entries.set(key, entry);
+    }
+    entry.refs++;
+    const owned = entry;
+    const informer = owned.informer as unknown as Informer<T>;
+    const subscriptions = new Set<Dispose>();
+    let released = false;
+    return {
+      resource,
+      get synced() {
+        return informer.synced;
+      },
+      get isSynced() {
+        return informer.isSynced;
+      },
+      get lastError() {
+        return informer.lastError;
+      },
+      get resourceVersion() {
+        return informer.resourceVersion;
+      },
+      snapshot: () => informer.snapshot(),
+      get: (namespace, name) => informer.get(namespace, name),
+      subscribe(listener, options) {
+        if (released) return () => {};
+        const dispose = informer.subscribe(listener, options);
+        subscriptions.add(dispose);
+        return () => {
+          subscriptions.delete(dispose);
+          dispose();
+        };
+      },
+      release() {
+        if (released) return;
+        released = true;
+        for (const d of subscriptions) d();
+        subscriptions.clear();
+        owned.refs--;
+        if (owned.refs === 0) {
+          owned.informer.stop();
+          if (entries.get(key) === owned) entries.delete(key);
+        }
+      },
+    };
+  }
+
+  return {
+    acquire,
+    get size() {
+      return entries.size;
+    },
+    close() {
+      for (const e of entries.values()) e.informer.stop();
+      entries.clear();
+    },
+  };
+}
