@@ -1,2 +1,48 @@
-/** @packageDocumentation The HTTP data path: server, identification, binding, balancing, pooled undici dispatch, streaming, limits, errors. */
-export const PACKAGE_NAME = '@switchyard/router';
+/**
+ * @packageDocumentation
+ * The HTTP data path: server, identification, binding, balancing, pooled undici dispatch,
+ * streaming, limits, errors — Linkerd 1's HTTP router as composable layers.
+ */
+export type { BindingCacheOptions, RouterInterpreter } from './binding.js';
+export { pickLeaf } from './binding.js';
+export { diagnostics } from './channels.js';
+export type { ClientPoolOptions, ClientState } from './client.js';
+export type { RouterContext, RouterHandler, RouterLayer, ServerContext, UpgradeSocket } from './context.js';
+export type { NoRouteReason, RouterErrorCode } from './errors.js';
+export {
+  AttemptTimeoutError,
+  BadDtabHeaderError,
+  BindingTimeoutError,
+  BodyTooLargeError,
+  ConnectFailedError,
+  InvalidRouterOptionsError,
+  MaxCallDepthError,
+  NoRouteError,
+  OverloadedError,
+  RouterClosedError,
+  RouterError,
+  TotalTimeoutError,
+  UnknownDestinationError,
+  UpstreamFailedError,
+} from './errors.js';
+export type { ForwardedHeaderOptions, ForwardingInfo, HeaderMap, RewrittenTarget } from './headers.js';
+export {
+  addForwardingHeaders,
+  isHopByHop,
+  prepareRequestHeaders,
+  prepareResponseHeaders,
+  rewriteAbsoluteForm,
+  VIA,
+  viaHops,
+} from './headers.js';
+export type {
+  CreateServer,
+  RouterClientOptions,
+  RouterOptions,
+  RouterServerOptions,
+  RouterServiceOptions,
+} from './options.js';
+export type { Rescued, RescueOptions } from './rescue.js';
+export { encodeErrHeader, rescue } from './rescue.js';
+export type { RouterCloseOptions, RouterLayerInfo, RouterServerInfo } from './router.js';
+export { createRouter, Router } from './router.js';

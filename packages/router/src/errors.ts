@@ -1,0 +1,149 @@
+/**
+ * The router's typed errors. Each one names a failure of the data path; `rescue()` at the edge
+ * maps codes (walking `cause`) to a status and a text/plain body, so layers only ever throw.
+ */
+import { SwitchyardError } from '@switchyard/core';
+
+/** Codes owned by `@switchyard/router`. */
+export type RouterErrorCode =
+  | 'SY_ERR_ROUTER_BAD_DTAB_HEADER'
+  | 'SY_ERR_ROUTER_MAX_CALL_DEPTH'
+  | 'SY_ERR_ROUTER_NO_ROUTE'
+  | 'SY_ERR_ROUTER_BINDING_TIMEOUT'
+  | 'SY_ERR_ROUTER_ATTEMPT_TIMEOUT'
+  | 'SY_ERR_ROUTER_TOTAL_TIMEOUT'
+  | 'SY_ERR_ROUTER_CONNECT_FAILED'
+  | 'SY_ERR_ROUTER_UPSTREAM_FAILED'
+  | 'SY_ERR_ROUTER_OVERLOADED'
+  | 'SY_ERR_ROUTER_BODY_TOO_LARGE'
+  | 'SY_ERR_ROUTER_CLOSED'
+  | 'SY_ERR_ROUTER_INVALID_OPTIONS';
+
+/** An identifier's verdict that it could not name the request, as an error (`SY_ERR_UNKNOWN_DST`). */
+export class UnknownDestinationError extends SwitchyardError<'SY_ERR_UNKNOWN_DST'> {
+  /** Status to answer with: 400, or what the identifier asked for (the ingress identifier: 404). */
+  readonly status: number;
+  constructor(request: string, reason: string, status = 400) {
+    super('SY_ERR_UNKNOWN_DST', `Unknown destination: ${request} / ${reason}`);
+    this.status = status;
+  }
+}
+
+/** Base class of every router error. */
+export class RouterError extends SwitchyardError<RouterErrorCode> {}
+
+/** `l5d-dtab` / `l5d-ctx-dtab` (or `dtab-local`) could not be parsed. Answered with 400. */
+export class BadDtabHeaderError extends RouterError {
+  /** The offending header, lower-case. */
+  readonly header: string;
+  constructor(header: string, cause: unknown) {
+    const why = cause instanceof Error ? cause.message : String(cause);
+    super('SY_ERR_ROUTER_BAD_DTAB_HEADER', `Invalid ${header} header: ${why}`, { cause });
+    this.header = header;
+  }
+}
+
+/** The request has passed through more proxies (counted from `Via`) than `maxCallDepth`. 400. */
+export class MaxCallDepthError extends RouterError {
+  constructor(depth: number, max: number) {
+    super(
+      'SY_ERR_ROUTER_MAX_CALL_DEPTH',
+      `Maximum number of calls (${max}) has been exceeded: ${depth} hops`,
+    );
+  }
+}
+
+/** Why a name could not be routed. */
+export type NoRouteReason = 'neg' | 'fail' | 'empty' | 'no-endpoints' | 'bind-failed';
+
+/**
+ * The logical name bound to nothing usable: `neg`, `fail` or `empty` tree, an address set that is
+ * `neg` or empty, or a namer failure. Answered with 502 ("Unable to route request!").
+ */
+export class NoRouteError extends RouterError {
+  readonly reason: NoRouteReason;
+  /** The logical name (e.g. `/svc/web`), shown only when clearContext is off. */
+  readonly service: string;
+  /** Dtab text for the message, shown only when clearContext is off. */
+  readonly dtabs: { readonly base: string; readonly local: string };
+  constructor(
+    reason: NoRouteReason,
+    service: string,
+    dtabs: { readonly base: string; readonly local: string },
+    cause?: unknown,
+  ) {
+    super('SY_ERR_ROUTER_NO_ROUTE', `Unable to route request! (${reason}) service: ${service}`, { cause });
+    this.reason = reason;
+    this.service = service;
+    this.dtabs = dtabs;
+  }
+}
+
+/** Binding the name took longer than `bindingTimeoutMs`. 503. */
+export class BindingTimeoutError extends RouterError {
+  constructor(service: string, ms: number) {
+    super('SY_ERR_ROUTER_BINDING_TIMEOUT', `Binding ${service} exceeded bindingTimeoutMs (${ms} ms)`);
+  }
+}
+
+/** One attempt took longer than `requestAttemptTimeoutMs` to produce response headers. 503. */
+export class AttemptTimeoutError extends RouterError {
+  constructor(ms: number) {
+    super('SY_ERR_ROUTER_ATTEMPT_TIMEOUT', `Request attempt exceeded requestAttemptTimeoutMs (${ms} ms)`);
+  }
+}
+
+/** The request, retries included, took longer than `totalTimeoutMs`. 503. */
+export class TotalTimeoutError extends RouterError {
+  constructor(ms: number) {
+    super('SY_ERR_ROUTER_TOTAL_TIMEOUT', `Request exceeded totalTimeoutMs (${ms} ms)`);
+  }
+}
+
+/** No connection could be made to the chosen endpoint (refused, unreachable, connect timeout). 502. */
+export class ConnectFailedError extends RouterError {
+  /** `host:port` of the endpoint; shown only when clearContext is off. */
+  readonly endpoint: string;
+  constructor(endpoint: string, cause: unknown) {
+    super('SY_ERR_ROUTER_CONNECT_FAILED', `Unable to establish connection to ${endpoint}.`, { cause });
+    this.endpoint = endpoint;
+  }
+}
+
+/** The endpoint reset or closed the connection, or sent something that is not HTTP. 502. */
+export class UpstreamFailedError extends RouterError {
+  readonly endpoint: string;
+  constructor(endpoint: string, cause: unknown) {
+    const why = cause instanceof Error ? cause.message : String(cause);
+    super('SY_ERR_ROUTER_UPSTREAM_FAILED', `Connection to ${endpoint} failed: ${why}`, { cause });
+    this.endpoint = endpoint;
+  }
+}
+
+/** The server already has `maxConcurrentRequests` in flight; rejected at once. 503. */
+export class OverloadedError extends RouterError {
+  constructor(max: number) {
+    super('SY_ERR_ROUTER_OVERLOADED', `Too many concurrent requests (maxConcurrentRequests ${max})`);
+  }
+}
+
+/** The request body is larger than `maxRequestBodyBytes`. 413. */
+export class BodyTooLargeError extends RouterError {
+  constructor(limit: number) {
+    super('SY_ERR_ROUTER_BODY_TOO_LARGE', `Request body exceeds ${limit} bytes`);
+  }
+}
+
+/** The router is shutting down and takes no new work. 503. */
+export class RouterClosedError extends RouterError {
+  constructor() {
+    super('SY_ERR_ROUTER_CLOSED', 'Router is closing');
+  }
+}
+
+/** `createRouter` options are outside their contract; the message names the field. */
+export class InvalidRouterOptionsError extends RouterError {
+  constructor(message: string) {
+    super('SY_ERR_ROUTER_INVALID_OPTIONS', message);
+  }
+}

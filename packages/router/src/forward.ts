@@ -1,0 +1,317 @@
+/**
+ * One attempt to forward a request to one endpoint over its undici pool, streaming the response
+ * straight into the client's `ServerResponse` with backpressure both ways: the upstream parser is
+ * paused while the client socket is full, and the request body is piped (never buffered unless
+ * the caller chose to buffer a small body for retries). Upgrade requests (WebSocket) become a
+ * raw bidirectional socket pipe after the endpoint answers 101.
+ */
+import type { OutgoingHttpHeaders } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { PassThrough, Transform, type TransformCallback } from 'node:stream';
+import type { Clock, TimerHandle } from '@switchyard/core';
+import type { Dispatcher } from 'undici';
+import type { Endpoint } from './client.js';
+import type { RouterContext } from './context.js';
+import {
+  AttemptTimeoutError,
+  BodyTooLargeError,
+  ConnectFailedError,
+  RouterError,
+  UpstreamFailedError,
+} from './errors.js';
+import { type HeaderMap, prepareResponseHeaders } from './headers.js';
+
+/** How the request body is sent on this attempt. */
+export type RequestBody =
+  | { readonly kind: 'none' }
+  /** Read in full already (small bodies, so that the request can be retried). */
+  | { readonly kind: 'buffered'; readonly data: Buffer }
+  /** Piped from the client as it arrives; `maxBytes` aborts the request beyond it. */
+  | { readonly kind: 'stream'; readonly maxBytes: number | undefined };
+
+/** Parameters of one attempt. */
+export interface Attempt {
+  readonly ctx: RouterContext;
+  readonly endpoint: Endpoint;
+  readonly body: RequestBody;
+  /** Time allowed until response headers, ms; undefined for none. */
+  readonly timeoutMs: number | undefined;
+  readonly clock: Clock;
+  /**
+   * Consulted with the response status before anything is written to the client: true discards
+   * the response and rejects with `RetryableStatus` so the caller can retry.
+   */
+  readonly retryOnStatus: ((status: number) => boolean) | undefined;
+  /** Add `Connection: close` to the response (the server is draining). */
+  readonly closeConnection: boolean;
+}
+
+/**
+ * Rejection of an attempt whose response the classifier found retryable; the response was
+ * discarded. Internal to the router: the retry layer either retries or answers with `status`.
+ */
+export class RetryableStatus extends Error {
+  readonly status: number;
+  constructor(status: number) {
+    super(`retryable response status ${status}`);
+    this.status = status;
+  }
+}
+
+/** The client went away before the response completed. Nothing can be sent. */
+export class ClientGoneError extends Error {
+  readonly code = 'ECLIENTGONE';
+  constructor() {
+    super('client closed the connection');
+  }
+}
+
+/** Counts request body bytes and fails the stream once `max` is exceeded. */
+class ByteLimit extends Transform {
+  #seen = 0;
+  readonly #max: number;
+  constructor(max: number) {
+    super();
+    this.#max = max;
+  }
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    this.#seen += chunk.length;
+    if (this.#seen > this.#max) cb(new BodyTooLargeError(this.#max));
+    else cb(null, chunk);
+  }
+}
+
+function bodyThrough(maxBytes: number | undefined): PassThrough | Transform {
+  return maxBytes === undefined ? new PassThrough() : new ByteLimit(maxBytes);
+}
+
+/**
+ * Starts piping the client's body into `through`. Called when undici starts writing the request
+ * (after connecting), so a connect failure leaves the body unread and the request requeueable.
+ * Not `pipeline`: an upstream failure must not destroy the client's socket, or no 502 could be sent.
+ */
+function pipeBody(ctx: RouterContext, through: PassThrough | Transform): void {
+  const req = ctx.req;
+  req.pipe(through);
+  const onAbort = () => {
+    if (!req.complete) through.destroy(new ClientGoneError());
+  };
+  req.once('close', onAbort);
+  through.once('close', () => {
+    req.off('close', onAbort);
+    req.unpipe(through);
+  });
+}
+
+/** Status line plus headers for a 101 written directly onto the client socket. */
+function rawResponseHead(status: number, statusMessage: string, headers: OutgoingHttpHeaders): string {
+  let head = `HTTP/1.1 ${status} ${statusMessage}\r\n`;
+  for (const name in headers) {
+    const value = headers[name];
+    if (value === undefined) continue;
+    if (Array.isArray(value)) for (const v of value) head += `${name}: ${v}\r\n`;
+    else head += `${name}: ${value}\r\n`;
+  }
+  return `${head}\r\n`;
+}
+
+/**
+ * The streaming undici handler for one attempt. Settles once: resolves with the status when the
+ * response has been written in full (or the upgrade established), rejects otherwise.
+ */
+class ProxyHandler implements Dispatcher.DispatchHandler {
+  readonly #attempt: Attempt;
+  readonly #resolve: (status: number) => void;
+  readonly #reject: (err: Error) => void;
+  #controller: Dispatcher.DispatchController | undefined;
+  #timer: TimerHandle | undefined;
+  #settled = false;
+  #responded = false;
+  #abortReason: Error | undefined;
+  #status = 0;
+  readonly #body: PassThrough | Transform | undefined;
+
+  constructor(
+    attempt: Attempt,
+    body: PassThrough | Transform | undefined,
+    resolve: (status: number) => void,
+    reject: (err: Error) => void,
+  ) {
+    this.#attempt = attempt;
+    this.#body = body;
+    this.#resolve = resolve;
+    this.#reject = reject;
+    const { timeoutMs, clock } = attempt;
+    if (timeoutMs !== undefined && timeoutMs > 0) {
+      this.#timer = clock.setTimeout(() => this.#fail(new AttemptTimeoutError(timeoutMs)), timeoutMs);
+    }
+    attempt.ctx.res.once('close', this.#onClientClose);
+  }
+
+  readonly #onClientClose = (): void => {
+    if (!this.#settled || this.#responded) {
+      if (!this.#attempt.ctx.res.writableFinished) this.#fail(new ClientGoneError());
+    }
+  };
+
+  readonly #onDrain = (): void => {
+    this.#controller?.resume();
+  };
+
+  /** Aborts the upstream request (now, or when it starts) and rejects the attempt. */
+  #fail(err: Error): void {
+    if (this.#timer !== undefined) {
+      this.#attempt.clock.clearTimeout(this.#timer);
+      this.#timer = undefined;
+    }
+    if (this.#abortReason === undefined) {
+      this.#abortReason = err;
+      this.#controller?.abort(err);
+    }
+    if (this.#responded && !this.#attempt.ctx.res.destroyed) this.#attempt.ctx.res.destroy();
+    this.#settle(err);
+  }
+
+  #settle(outcome: Error | number): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    if (this.#timer !== undefined) {
+      this.#attempt.clock.clearTimeout(this.#timer);
+      this.#timer = undefined;
+    }
+    this.#attempt.ctx.res.off('close', this.#onClientClose);
+    if (typeof outcome === 'number') this.#resolve(outcome);
+    else this.#reject(outcome);
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.#controller = controller;
+    if (this.#abortReason !== undefined) controller.abort(this.#abortReason);
+    else if (this.#body !== undefined) pipeBody(this.#attempt.ctx, this.#body);
+  }
+
+  onResponseStart(
+    controller: Dispatcher.DispatchController,
+    statusCode: number,
+    headers: Record<string, string | string[] | undefined>,
+    statusMessage?: string,
+  ): void {
+    if (this.#settled) {
+      controller.abort(this.#abortReason ?? new ClientGoneError());
+      return;
+    }
+    if (this.#timer !== undefined) {
+      this.#attempt.clock.clearTimeout(this.#timer);
+      this.#timer = undefined;
+    }
+    const { ctx, retryOnStatus } = this.#attempt;
+    if (retryOnStatus?.(statusCode)) {
+      this.#abortReason = new RetryableStatus(statusCode);
+      controller.abort(this.#abortReason);
+      this.#settle(this.#abortReason);
+      return;
+    }
+    const out: HeaderMap = prepareResponseHeaders(headers, ctx.server.clearContext);
+    if (this.#attempt.closeConnection) out.connection = 'close';
+    try {
+      ctx.res.writeHead(statusCode, statusMessage ?? '', out as OutgoingHttpHeaders);
+    } catch (err) {
+      this.#fail(new UpstreamFailedError(this.#attempt.endpoint.key, err));
+      return;
+    }
+    this.#status = statusCode;
+    this.#responded = true;
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.#settled) return;
+    const res = this.#attempt.ctx.res;
+    if (!res.write(chunk)) {
+      controller.pause();
+      res.once('drain', this.#onDrain);
+    }
+  }
+
+  onResponseEnd(): void {
+    if (this.#settled) return;
+    this.#attempt.ctx.res.end();
+    this.#settle(this.#status);
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+    if (this.#settled) return;
+    let err: Error;
+    if (error instanceof RouterError || error instanceof ClientGoneError) err = error;
+    else if (this.#controller === undefined) err = new ConnectFailedError(this.#attempt.endpoint.key, error);
+    else err = new UpstreamFailedError(this.#attempt.endpoint.key, error);
+    this.#abortReason ??= err;
+    if (this.#responded) this.#attempt.ctx.res.destroy();
+    this.#settle(err);
+  }
+
+  onRequestUpgrade(
+    controller: Dispatcher.DispatchController,
+    statusCode: number,
+    headers: Record<string, string | string[] | undefined>,
+    upstream: Duplex,
+  ): void {
+    const { ctx } = this.#attempt;
+    const client = ctx.upgrade?.socket;
+    if (this.#settled || client === undefined || client.destroyed) {
+      upstream.destroy();
+      return;
+    }
+    this.#controller = controller;
+    const protocol = headers.upgrade;
+    const out = prepareResponseHeaders(headers, ctx.server.clearContext);
+    out.connection = 'Upgrade';
+    if (protocol !== undefined) out.upgrade = protocol;
+    ctx.res.detachSocket(client as never);
+    this.#responded = true;
+    this.#status = statusCode;
+    client.write(rawResponseHead(statusCode, 'Switching Protocols', out as OutgoingHttpHeaders));
+    const head = ctx.upgrade!.head;
+    if (head.length > 0) upstream.write(head);
+    const teardown = () => {
+      upstream.destroy();
+      client.destroy();
+    };
+    upstream.on('error', teardown).on('close', teardown);
+    client.on('error', teardown).on('close', teardown);
+    upstream.pipe(client);
+    client.pipe(upstream);
+    this.#settle(statusCode);
+  }
+}
+
+/**
+ * Sends one attempt. Resolves with the response status once the response has been streamed to
+ * the client in full. Rejects with a `RouterError` (connect failure, reset, timeout, body too
+ * large), `RetryableStatus` or `ClientGoneError`; if the failure happened after response
+ * headers were sent the client connection has already been destroyed.
+ */
+export function forwardAttempt(attempt: Attempt): Promise<number> {
+  const { ctx, endpoint } = attempt;
+  return new Promise<number>((resolve, reject) => {
+    let body: Dispatcher.DispatchOptions['body'] = null;
+    let through: PassThrough | Transform | undefined;
+    if (attempt.body.kind === 'buffered') body = attempt.body.data;
+    else if (attempt.body.kind === 'stream') body = through = bodyThrough(attempt.body.maxBytes);
+    const handler = new ProxyHandler(attempt, through, resolve, reject);
+    const options: Dispatcher.DispatchOptions = {
+      path: ctx.url,
+      method: ctx.method as Dispatcher.HttpMethod,
+      headers: ctx.headers,
+      body,
+    };
+    if (ctx.upgrade !== undefined) {
+      const upgrade = ctx.req.headers.upgrade;
+      (options as { upgrade?: string }).upgrade = typeof upgrade === 'string' ? upgrade : 'websocket';
+    }
+    try {
+      endpoint.pool.dispatch(options, handler);
+    } catch (err) {
+      handler.onResponseError(undefined as never, new UpstreamFailedError(endpoint.key, err));
+    }
+  });
+}

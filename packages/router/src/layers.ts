@@ -1,0 +1,667 @@
+/**
+ * The router's default layer stack, outermost first. Each layer does one thing (Linkerd's
+ * filters, linkerd2-proxy's layers) so the admin can print the stack and users can insert their
+ * own. Layers that need no `await` return `next(ctx)` directly: no extra promise per request.
+ */
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { TLSSocket } from 'node:tls';
+import type { RequeueBudget, ResponseClassifier, RetryBudget } from '@switchyard/balancers';
+import type { BoundName, Clock, Counter, Histogram, Random, RequestHead, Stats } from '@switchyard/core';
+import { Dtab, Path } from '@switchyard/dtab';
+import { LRUCache } from 'lru-cache';
+import { type Binder, pickLeaf, whenTreeResolved } from './binding.js';
+import { diagnostics } from './channels.js';
+import type { Client } from './client.js';
+import type { RouterContext, RouterHandler, RouterLayer, ServerContext, UpgradeSocket } from './context.js';
+import {
+  AttemptTimeoutError,
+  BadDtabHeaderError,
+  BindingTimeoutError,
+  BodyTooLargeError,
+  MaxCallDepthError,
+  NoRouteError,
+  OverloadedError,
+  RouterClosedError,
+  TotalTimeoutError,
+  UnknownDestinationError,
+} from './errors.js';
+import { ClientGoneError, forwardAttempt, type RequestBody, RetryableStatus } from './forward.js';
+import {
+  addForwardingHeaders,
+  type ForwardedHeaderOptions,
+  type HeaderMap,
+  prepareRequestHeaders,
+  rewriteAbsoluteForm,
+  VIA,
+  viaHops,
+} from './headers.js';
+import { encodeErrHeader, rescue } from './rescue.js';
+
+/** Server-level counters, `rt/<router>/server/<ip>/<port>/`. */
+export interface ServerStats {
+  readonly requests: Counter;
+  readonly success: Counter;
+  readonly failures: Counter;
+  readonly latency: Histogram;
+  /** `status/1XX` … `status/5XX`, indexed by the first digit. */
+  readonly statusClass: readonly (Counter | undefined)[];
+}
+
+/** Mutable state of one listening server. */
+export interface ServerRuntime {
+  readonly context: ServerContext;
+  readonly maxConcurrentRequests: number;
+  readonly maxRequestBodyBytes: number | undefined;
+  readonly forwarded: ForwardedHeaderOptions;
+  inflight: number;
+  connections: number;
+  stats: ServerStats;
+}
+
+/** Per logical name: stats and the retry budget (Linkerd's budget is per service). */
+export interface ServiceEntry {
+  /** `Path.show(dst)`. */
+  readonly name: string;
+  readonly requests: Counter;
+  readonly success: Counter;
+  readonly failures: Counter;
+  readonly latency: Histogram;
+  readonly retries: Counter;
+  readonly budgetExhausted: Counter;
+  readonly budget: RetryBudget;
+}
+
+/** What the default layers need from their router. */
+export interface RouterRuntime {
+  readonly label: string;
+  readonly baseDtab: Dtab;
+  readonly baseDtabText: string;
+  readonly parseDtab: (text: string) => Dtab;
+  readonly binder: Binder;
+  readonly clock: Clock;
+  readonly random: Random;
+  readonly classifier: ResponseClassifier;
+  readonly totalTimeoutMs: number | undefined;
+  readonly attemptTimeoutMs: number | undefined;
+  readonly bindingTimeoutMs: number;
+  readonly retryBufferBytes: number;
+  readonly maxCallDepth: number;
+  readonly maxErrBytes: number;
+  /** `rt/<label>`. */
+  readonly stats: Stats;
+  readonly newRetryBudget: () => RetryBudget;
+  readonly requeueBudgetOf: (client: Client) => RequeueBudget;
+  readonly identify: (head: RequestHead) => ReturnType<import('@switchyard/core').Identifier<RequestHead>>;
+  /** True once `close()` started: new requests get 503, responses get `Connection: close`. */
+  closing: boolean;
+  /** Upgraded tunnels, destroyed when the router closes. */
+  readonly tunnels: Set<import('node:stream').Duplex>;
+}
+
+const NO_BODY: RequestBody = Object.freeze({ kind: 'none' });
+
+/**
+ * The concrete context object. Fields beyond `RouterContext` are the router's own plumbing
+ * between layers; user layers see only the interface.
+ */
+export class RequestCtx implements RouterContext {
+  readonly router: string;
+  readonly server: ServerContext;
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  readonly upgrade: UpgradeSocket | undefined;
+  method: string;
+  url: string;
+  headers: HeaderMap;
+  head: RequestHead;
+  clientHost: string | undefined;
+  dtabLocal: Dtab = Dtab.empty;
+  dtabLocalText = '';
+  dst: import('@switchyard/dtab').Path | undefined = undefined;
+  readonly startNs: bigint;
+  #locals: Record<string, unknown> | undefined;
+  // Router plumbing.
+  readonly runtime: ServerRuntime;
+  /** Request body: -1 chunked, 0 none, else Content-Length. */
+  readonly bodyLength: number;
+  service: ServiceEntry | undefined = undefined;
+  client: Client | undefined = undefined;
+  boundId = '';
+  bound: BoundName | undefined = undefined;
+  body: RequestBody = NO_BODY;
+  deadlineNs = 0n;
+  retryOnStatus: ((status: number) => boolean) | undefined = undefined;
+
+  constructor(
+    router: string,
+    runtime: ServerRuntime,
+    req: IncomingMessage,
+    res: ServerResponse,
+    upgrade: UpgradeSocket | undefined,
+    startNs: bigint,
+  ) {
+    this.router = router;
+    this.runtime = runtime;
+    this.server = runtime.context;
+    this.req = req;
+    this.res = res;
+    this.upgrade = upgrade;
+    this.startNs = startNs;
+    this.method = req.method ?? 'GET';
+    this.url = req.url ?? '/';
+    const headers = req.headers as HeaderMap;
+    this.headers = headers;
+    const host = headers.host;
+    this.clientHost = typeof host === 'string' ? host : undefined;
+    const cl = headers['content-length'];
+    this.bodyLength =
+      headers['transfer-encoding'] !== undefined
+        ? -1
+        : cl === undefined
+          ? 0
+          : Number.parseInt(cl as string, 10) || 0;
+    this.head = this.#buildHead();
+  }
+
+  get locals(): Record<string, unknown> {
+    this.#locals ??= {};
+    return this.#locals;
+  }
+
+  /** Rebuilds the identifier view after `method`/`url`/`headers` changed. */
+  refreshHead(): void {
+    this.head = this.#buildHead();
+  }
+
+  #buildHead(): RequestHead {
+    const req = this.req;
+    return {
+      method: this.method,
+      url: this.url,
+      httpVersion: req.httpVersion,
+      headers: this.headers,
+      remoteAddress: req.socket.remoteAddress ?? '',
+      remotePort: req.socket.remotePort ?? 0,
+      secure: (req.socket as TLSSocket).encrypted === true,
+    };
+  }
+}
+
+function ctxOf(ctx: RouterContext): RequestCtx {
+  return ctx as RequestCtx;
+}
+
+function elapsedMs(clock: Clock, startNs: bigint): number {
+  return Number(clock.nanoTime() - startNs) / 1e6;
+}
+
+/** Writes an error response, or destroys the connection if the response already started. */
+export function respondError(rt: RouterRuntime, ctx: RequestCtx, err: unknown): void {
+  const { res } = ctx;
+  const clearContext = ctx.server.clearContext;
+  const rescued = rescue(err, { clearContext });
+  if (diagnostics.error.hasSubscribers) {
+    diagnostics.error.publish({
+      router: rt.label,
+      server: ctx.server,
+      status: rescued.status,
+      code: rescued.code,
+      error: err,
+    });
+  }
+  if (err instanceof ClientGoneError) {
+    if (!res.destroyed) res.destroy();
+    return;
+  }
+  if (res.headersSent || res.destroyed) {
+    if (!res.writableEnded && !res.destroyed) res.destroy();
+    return;
+  }
+  let body = rescued.body;
+  if (Buffer.byteLength(body) > rt.maxErrBytes)
+    body = Buffer.from(body).subarray(0, rt.maxErrBytes).toString();
+  const headers: OutgoingHttpHeaders = {
+    'content-type': 'text/plain; charset=utf-8',
+    'content-length': Buffer.byteLength(body),
+    via: VIA,
+  };
+  if (!clearContext) headers['l5d-err'] = encodeErrHeader(rescued.body, rt.maxErrBytes);
+  // An unread request body would otherwise be drained to keep the connection; close instead.
+  if (rt.closing || !ctx.req.complete || ctx.upgrade !== undefined) headers.connection = 'close';
+  try {
+    res.writeHead(rescued.status, headers);
+    res.end(body);
+  } catch {
+    res.destroy();
+  }
+}
+
+/** `rt/<label>/server/<ip>/<port>` counters and latency; outermost, so it sees every outcome. */
+function serverStatsLayer(rt: RouterRuntime): RouterLayer {
+  return {
+    role: 'server-stats',
+    description: 'counts requests, success/failures, status classes and latency per server',
+    layer: (next) => async (ctx) => {
+      const c = ctxOf(ctx);
+      const server = c.runtime;
+      server.inflight++;
+      server.stats.requests.incr();
+      try {
+        await next(ctx);
+      } finally {
+        server.inflight--;
+        const status = ctx.res.statusCode;
+        const failed = status >= 500 || (!ctx.res.writableFinished && ctx.upgrade === undefined);
+        (failed ? server.stats.failures : server.stats.success).incr();
+        server.stats.statusClass[Math.floor(status / 100)]?.incr();
+        server.stats.latency.add(elapsedMs(rt.clock, ctx.startNs));
+      }
+    },
+  };
+}
+
+/** One `rescue` at the edge: every error becomes a text/plain response (or a closed connection). */
+function rescueLayer(rt: RouterRuntime): RouterLayer {
+  return {
+    role: 'rescue',
+    description: 'maps errors to status + text/plain body (l5d-err only without clearContext)',
+    layer: (next) => async (ctx) => {
+      try {
+        await next(ctx);
+      } catch (err) {
+        respondError(rt, ctxOf(ctx), err);
+      }
+    },
+  };
+}
+
+function admissionLayer(rt: RouterRuntime): RouterLayer {
+  return {
+    role: 'admission',
+    description: 'rejects at once (503) beyond maxConcurrentRequests or while closing',
+    layer: (next) => (ctx) => {
+      const server = ctxOf(ctx).runtime;
+      if (rt.closing) return Promise.reject(new RouterClosedError());
+      if (server.inflight > server.maxConcurrentRequests) {
+        return Promise.reject(new OverloadedError(server.maxConcurrentRequests));
+      }
+      return next(ctx);
+    },
+  };
+}
+
+function contextLayer(rt: RouterRuntime): RouterLayer {
+  return {
+    role: 'context',
+    description:
+      'strips hop-by-hop headers; clearContext: drops l5d-*/dtab-local, else appends l5d-ctx-dtab, l5d-dtab to the dtab',
+    layer: (next) => (ctx) => {
+      const c = ctxOf(ctx);
+      const inbound = prepareRequestHeaders(c.headers, c.server.clearContext);
+      if (inbound.dtabHeaders.length > 0) {
+        let local: Dtab = Dtab.empty;
+        const texts: string[] = [];
+        for (const [header, text] of inbound.dtabHeaders) {
+          try {
+            local = Dtab.concat(local, rt.parseDtab(text));
+          } catch (err) {
+            return Promise.reject(new BadDtabHeaderError(header, err));
+          }
+          texts.push(text.trim());
+        }
+        c.dtabLocal = local;
+        c.dtabLocalText = texts.join(';');
+      }
+      return next(ctx);
+    },
+  };
+}
+
+function callDepthLayer(rt: RouterRuntime): RouterLayer {
+  return {
+    role: 'call-depth',
+    description: `rejects (400) requests with more than maxCallDepth (${rt.maxCallDepth}) Via hops`,
+    layer: (next) => (ctx) => {
+      const via = ctxOf(ctx).headers.via;
+      if (via !== undefined) {
+        const hops = viaHops(via);
+        if (hops > rt.maxCallDepth) return Promise.reject(new MaxCallDepthError(hops, rt.maxCallDepth));
+      }
+      return next(ctx);
+    },
+  };
+}
+
+function proxyRewriteLayer(): RouterLayer {
+  return {
+    role: 'proxy-rewrite',
+    description: 'absolute-form targets (GET http://h/p) become origin-form with Host: h',
+    layer: (next) => (ctx) => {
+      const c = ctxOf(ctx);
+      if (c.url.charCodeAt(0) !== 47 /* / */) {
+        const rewritten = rewriteAbsoluteForm(c.url);
+        if (rewritten !== undefined) {
+          c.url = rewritten.url;
+          c.headers.host = rewritten.host;
+          c.clientHost = rewritten.host;
+          c.refreshHead();
+        }
+      }
+      return next(ctx);
+    },
+  };
+}
+
+function describeRequest(ctx: RouterContext): string {
+  const { head } = ctx;
+  const remote = head.remoteAddress.startsWith('::ffff:') ? head.remoteAddress.slice(7) : head.remoteAddress;
+  return `Request("${head.method} ${head.url}", from /${remote}:${head.remotePort})`;
+}
+
+function identifyLayer(rt: RouterRuntime): RouterLayer {
+  return {
+    role: 'identify',
+    description: 'names the request with the identifier (unidentified → 400, or the status it asks for)',
+    layer: (next) => async (ctx) => {
+      const c = ctxOf(ctx);
+      const id = await rt.identify(c.head);
+      if (id.kind === 'unidentified')
+        throw new UnknownDestinationError(describeRequest(ctx), id.reason, id.status);
+      c.dst = id.path;
+      const head = id.request;
+      if (head !== c.head) {
+        c.method = head.method;
+        c.url = head.url;
+        if (head.headers !== c.headers) c.headers = { ...(head.headers as HeaderMap) };
+        c.refreshHead();
+      }
+      return next(ctx);
+    },
+  };
+}
+
+function withTimeout(wait: Promise<void>, ms: number, clock: Clock, onTimeout: () => Error): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = clock.setTimeout(() => reject(onTimeout()), ms);
+    wait.then(() => {
+      clock.clearTimeout(timer);
+      resolve();
+    }, reject);
+  });
+}
+
+const boundIds = new WeakMap<BoundName, string>();
+
+function showBoundId(bound: BoundName): string {
+  let id = boundIds.get(bound);
+  if (id === undefined) {
+    id = Path.show(bound.id);
+    boundIds.set(bound, id);
+  }
+  return id;
+}
+
+function bindLayer(rt: RouterRuntime): RouterLayer {
+  const services = new LRUCache<string, ServiceEntry>({ max: 1000 });
+  function service(key: string, dst: import('@switchyard/dtab').Path): ServiceEntry {
+    let entry = services.get(key);
+    if (entry === undefined) {
+      const name = Path.show(dst);
+      const s = rt.stats.scope('service', name.slice(1));
+      entry = {
+        name,
+        requests: s.counter('requests'),
+        success: s.counter('success'),
+        failures: s.counter('failures'),
+        latency: s.histogram('request_latency_ms'),
+        retries: s.counter('retries', 'total'),
+        budgetExhausted: s.counter('retries', 'budget_exhausted'),
+        budget: rt.newRetryBudget(),
+      };
+      services.set(key, entry);
+    }
+    return entry;
+  }
+
+  return {
+    role: 'bind',
+    description: `binds the name through the dtab (cached; bindingTimeoutMs ${rt.bindingTimeoutMs}) and picks a client`,
+    layer: (next) => async (ctx) => {
+      const c = ctxOf(ctx);
+      const dst = c.dst;
+      if (dst === undefined)
+        throw new UnknownDestinationError(describeRequest(ctx), 'no name was identified');
+      const pathKey = dst.join('/');
+      c.service = service(pathKey, dst);
+      const key = c.dtabLocalText === '' ? pathKey : `${pathKey}\n${c.dtabLocalText}`;
+      const dtab = c.dtabLocal.length === 0 ? rt.baseDtab : Dtab.concat(rt.baseDtab, c.dtabLocal);
+      const entry = rt.binder.tree(key, dtab, dst);
+      const start = rt.bindingTimeoutMs > 0 ? rt.clock.now() : 0;
+      const timeout = () => new BindingTimeoutError(c.service!.name, rt.bindingTimeoutMs);
+      const pending = whenTreeResolved(entry);
+      if (pending !== undefined) await withTimeout(pending, rt.bindingTimeoutMs, rt.clock, timeout);
+      const state = entry.state;
+      const dtabs = () => ({ base: rt.baseDtabText, local: c.dtabLocalText });
+      if (state.kind === 'failed')
+        throw new NoRouteError('bind-failed', c.service.name, dtabs(), state.error);
+      if (state.kind === 'pending') throw timeout();
+      const picked = pickLeaf(state.value, rt.random);
+      if (typeof picked === 'string') throw new NoRouteError(picked, c.service.name, dtabs());
+      const id = showBoundId(picked);
+      const client = rt.binder.client(id, picked);
+      const addrPending = client.whenResolved();
+      if (addrPending !== undefined) {
+        const left = rt.bindingTimeoutMs - (rt.clock.now() - start);
+        await withTimeout(addrPending, Math.max(1, left), rt.clock, timeout);
+      }
+      const addr = client.addr;
+      if (addr.kind === 'failed') throw new NoRouteError('bind-failed', c.service.name, dtabs(), addr.error);
+      if (addr.kind !== 'bound' || client.balancer.size === 0) {
+        throw new NoRouteError('no-endpoints', c.service.name, dtabs());
+      }
+      c.bound = picked;
+      c.boundId = id;
+      c.client = client;
+      return next(ctx);
+    },
+  };
+}
+
+/** Reads a request body of known, small length in full (so it can be re-sent). */
+function readBody(req: IncomingMessage, length: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      chunks.push(chunk);
+      size += chunk.length;
+    };
+    const onEnd = () => {
+      cleanup();
+      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
+    };
+    const onClose = () => {
+      if (!req.complete) {
+        cleanup();
+        reject(new ClientGoneError());
+      }
+    };
+    const cleanup = () => {
+      req.off('data', onData).off('end', onEnd).off('close', onClose);
+    };
+    void length;
+    req.on('data', onData).on('end', onEnd).on('close', onClose);
+  });
+}
+
+function retriesLayer(rt: RouterRuntime): RouterLayer {
+  return {
+    role: 'retries',
+    description:
+      'service policy: totalTimeoutMs, classifier-driven retries from the service budget (bodies ≤ retryBufferBytes are buffered to allow them), requeues of connection failures',
+    layer: (next) => async (ctx) => {
+      const c = ctxOf(ctx);
+      const svc = c.service!;
+      const server = c.runtime;
+      svc.requests.incr();
+      svc.budget.deposit();
+
+      const h = c.headers;
+      addForwardingHeaders(
+        h,
+        { remoteAddress: c.head.remoteAddress, secure: c.head.secure, host: c.clientHost },
+        server.forwarded,
+      );
+      h['l5d-dst-service'] = svc.name;
+      h['l5d-dst-client'] = c.boundId;
+      if (!c.server.clearContext && c.dtabLocalText !== '') h['l5d-ctx-dtab'] = c.dtabLocalText;
+
+      const method = c.method;
+      const maxBody = server.maxRequestBodyBytes;
+      let replayable = true;
+      if (c.bodyLength !== 0) {
+        if (maxBody !== undefined && c.bodyLength > maxBody) throw new BodyTooLargeError(maxBody);
+        const mayRetry = rt.classifier({ method, status: 503 }) === 'retryableFailure';
+        if (mayRetry && c.bodyLength > 0 && c.bodyLength <= rt.retryBufferBytes && c.upgrade === undefined) {
+          c.body = { kind: 'buffered', data: await readBody(c.req, c.bodyLength) };
+        } else {
+          c.body = { kind: 'stream', maxBytes: maxBody };
+          replayable = false;
+        }
+      }
+      if (rt.totalTimeoutMs !== undefined) c.deadlineNs = c.startNs + BigInt(rt.totalTimeoutMs) * 1_000_000n;
+      c.retryOnStatus = replayable
+        ? (status) => {
+            if (rt.classifier({ method, status }) !== 'retryableFailure') return false;
+            if (svc.budget.tryWithdraw()) return true;
+            svc.budgetExhausted.incr();
+            return false;
+          }
+        : undefined;
+
+      let requeues = 0;
+      try {
+        for (;;) {
+          try {
+            await next(ctx);
+            break;
+          } catch (err) {
+            if (err instanceof RetryableStatus) {
+              svc.retries.incr();
+              continue;
+            }
+            const code = (err as { code?: string }).code;
+            // Nothing reached the endpoint: re-send at once, from the client's requeue budget.
+            if (code === 'SY_ERR_ROUTER_CONNECT_FAILED' && c.client !== undefined) {
+              if (rt.requeueBudgetOf(c.client).tryRequeue(requeues)) {
+                requeues++;
+                continue;
+              }
+              throw err;
+            }
+            if (
+              replayable &&
+              !ctx.res.headersSent &&
+              (code === 'SY_ERR_ROUTER_UPSTREAM_FAILED' || code === 'SY_ERR_ROUTER_ATTEMPT_TIMEOUT') &&
+              rt.classifier({ method, error: err }) === 'retryableFailure'
+            ) {
+              if (svc.budget.tryWithdraw()) {
+                svc.retries.incr();
+                continue;
+              }
+              svc.budgetExhausted.incr();
+            }
+            throw err;
+          }
+        }
+        const status = ctx.res.statusCode;
+        (rt.classifier({ method, status }) === 'success' ? svc.success : svc.failures).incr();
+      } catch (err) {
+        svc.failures.incr();
+        throw err;
+      } finally {
+        svc.latency.add(elapsedMs(rt.clock, ctx.startNs));
+      }
+    },
+  };
+}
+
+/** The innermost handler: pick an endpoint, send one attempt, feed the outcome to the balancer. */
+function dispatchHandler(rt: RouterRuntime): RouterHandler {
+  return async (ctx) => {
+    const c = ctxOf(ctx);
+    const client = c.client!;
+    const lease = client.pick();
+    if (lease === undefined) {
+      throw new NoRouteError('no-endpoints', c.service?.name ?? '', {
+        base: rt.baseDtabText,
+        local: c.dtabLocalText,
+      });
+    }
+    const ep = lease.endpoint;
+    let timeoutMs = rt.attemptTimeoutMs;
+    let totalBound = false;
+    if (c.deadlineNs !== 0n) {
+      const left = Math.max(1, Number(c.deadlineNs - rt.clock.nanoTime()) / 1e6);
+      if (timeoutMs === undefined || left < timeoutMs) {
+        timeoutMs = Math.ceil(left);
+        totalBound = true;
+      }
+    }
+    ep.pending++;
+    ep.stats.requests.incr();
+    client.stats.requests.incr();
+    const t0 = rt.clock.nanoTime();
+    try {
+      const status = await forwardAttempt({
+        ctx,
+        endpoint: ep,
+        body: c.body,
+        timeoutMs,
+        clock: rt.clock,
+        retryOnStatus: c.retryOnStatus,
+        closeConnection: rt.closing,
+      });
+      const rttNs = Number(rt.clock.nanoTime() - t0);
+      const ok = rt.classifier({ method: c.method, status }) === 'success';
+      lease.done({ ok, rttNs });
+      (ok ? ep.stats.success : ep.stats.failures).incr();
+      (ok ? client.stats.success : client.stats.failures).incr();
+      client.stats.latency.add(rttNs / 1e6);
+    } catch (err) {
+      const blameless = err instanceof ClientGoneError;
+      lease.done({ ok: blameless });
+      if (!blameless) {
+        ep.stats.failures.incr();
+        client.stats.failures.incr();
+      }
+      if (totalBound && err instanceof AttemptTimeoutError) throw new TotalTimeoutError(rt.totalTimeoutMs!);
+      throw err;
+    } finally {
+      ep.pending--;
+    }
+  };
+}
+
+/**
+ * The default stack, outermost first. `user` layers go between `identify` and `bind`.
+ */
+export function defaultLayers(rt: RouterRuntime, user: readonly RouterLayer[] = []): RouterLayer[] {
+  return [
+    serverStatsLayer(rt),
+    rescueLayer(rt),
+    admissionLayer(rt),
+    contextLayer(rt),
+    callDepthLayer(rt),
+    proxyRewriteLayer(),
+    identifyLayer(rt),
+    ...user,
+    bindLayer(rt),
+    retriesLayer(rt),
+  ];
+}
+
+/** The terminal handler under the layers. */
+export function terminalHandler(rt: RouterRuntime): RouterHandler {
+  return dispatchHandler(rt);
+}

@@ -1,0 +1,107 @@
+/**
+ * Options of `createRouter`, with Linkerd 1's names and defaults (HTTP router: `label` http,
+ * `bindingTimeoutMs` 10 s, `bindingCache` 1000/600 s, `maxHeadersKB` 8, `maxErrResponseKB`
+ * 5120, `maxCallDepth` 1000, server `ip` loopback, `clearContext` false).
+ */
+import type http from 'node:http';
+import type https from 'node:https';
+import type { BalancerFactory, RequeueBudget, ResponseClassifier, RetryBudget } from '@switchyard/balancers';
+import type { Clock, Identifier, Random, RequestHead, Stats } from '@switchyard/core';
+import type { Dtab } from '@switchyard/dtab';
+import type { BindingCacheOptions, RouterInterpreter } from './binding.js';
+import type { ClientPoolOptions } from './client.js';
+import type { RouterLayer } from './context.js';
+import type { ForwardedHeaderOptions } from './headers.js';
+
+/** Builds the listening server; receives the options the router wants applied. */
+export type CreateServer = (options: http.ServerOptions) => http.Server | https.Server;
+
+/** One listening socket of a router (Linkerd's `servers[]`). */
+export interface RouterServerOptions {
+  /** TCP port; 0 picks a free one (see `Router.servers` after `listen`). */
+  readonly port: number;
+  /** Address to bind. Default `127.0.0.1` (loopback, as Linkerd): an edge needs `0.0.0.0`. */
+  readonly ip?: string;
+  /**
+   * Security boundary for untrusted clients: strip every inbound `l5d-*` header and `dtab-local`
+   * unread, strip every `l5d-*` response header, and keep error bodies free of dtabs and
+   * addresses. Default false.
+   */
+  readonly clearContext?: boolean;
+  /** Requests in flight beyond this are answered 503 at once (no queue). Default unlimited. */
+  readonly maxConcurrentRequests?: number;
+  /** Largest request head, KiB (node's `maxHeaderSize`; 431 beyond). Default 8. */
+  readonly maxHeadersKB?: number;
+  /** Time to receive the whole request (head and body), ms; 0 disables. Node's `requestTimeout`, default 300000. */
+  readonly requestTimeoutMs?: number;
+  /** Time to receive the request head, ms (slowloris). Node's `headersTimeout`, default 60000. */
+  readonly headersTimeoutMs?: number;
+  /** Idle time of a client keep-alive connection, ms. Default 5000. */
+  readonly keepAliveTimeoutMs?: number;
+  /** Largest request body, bytes; larger is 413 (by Content-Length at once, or while streaming). Default unlimited. */
+  readonly maxRequestBodyBytes?: number;
+  /** Forwarding headers added upstream. Default `X-Forwarded-*` on, RFC 7239 off. */
+  readonly forwarded?: ForwardedHeaderOptions;
+  /** Builds the server, e.g. `(o) => https.createServer({ ...o, ...tlsOptions })`. Default `http.createServer`. */
+  readonly createServer?: CreateServer;
+}
+
+/** Service-level policy (Linkerd `service`): per logical name. */
+export interface RouterServiceOptions {
+  /** Time until response headers for the whole request, retries included, ms. Default none. */
+  readonly totalTimeoutMs?: number;
+  /** Classifies responses for stats, failure accrual and retries. Default `classifiers.nonRetryable5XX`. */
+  readonly responseClassifier?: ResponseClassifier;
+  /** Creates the retry budget of one service (one per logical name). Default `retryBudget()`. */
+  readonly retryBudget?: () => RetryBudget;
+  /**
+   * Request bodies up to this many bytes (with a Content-Length) are read before the first attempt
+   * so they can be re-sent; larger or chunked bodies stream and are never retried. Default 65536.
+   */
+  readonly retryBufferBytes?: number;
+}
+
+/** Client-level policy (Linkerd `client`): per bound name. */
+export interface RouterClientOptions extends ClientPoolOptions {
+  /** Time until response headers for one attempt, ms. Default none. */
+  readonly requestAttemptTimeoutMs?: number;
+  /** Creates the requeue budget of one client (connection failures re-sent at once). Default `requeueBudget()`. */
+  readonly requeueBudget?: () => RequeueBudget;
+}
+
+/** Options of {@link createRouter}. */
+export interface RouterOptions {
+  /** Router label, used in metrics (`rt/<label>/…`). Default `http`. */
+  readonly label?: string;
+  readonly servers: readonly RouterServerOptions[];
+  /** Names requests, e.g. `io.l5d.header.token` on Host (`@switchyard/identifiers`). */
+  readonly identifier: Identifier<RequestHead>;
+  /** Binds names: core's `createInterpreter({ namers })`. */
+  readonly interpreter: RouterInterpreter;
+  /** The router's base dtab. Default empty. */
+  readonly dtab?: Dtab;
+  /** Parses `l5d-dtab`/`l5d-ctx-dtab`/`dtab-local` values. Default `Dtab.read`. */
+  readonly parseDtab?: (text: string) => Dtab;
+  /** Balancer per client. Default p2c with failure accrual (5 consecutive failures), as Linkerd. */
+  readonly balancer?: BalancerFactory;
+  readonly client?: RouterClientOptions;
+  readonly service?: RouterServiceOptions;
+  /** Longest wait for a name (and its address set) to bind, ms. Default 10000. */
+  readonly bindingTimeoutMs?: number;
+  readonly bindingCache?: BindingCacheOptions;
+  /** More `Via` hops than this is a routing loop: 400. Default 1000. */
+  readonly maxCallDepth?: number;
+  /** Error bodies are cut to this size, KiB. Default 5120. */
+  readonly maxErrResponseKB?: number;
+  /**
+   * Extra layers. An array is inserted after identification and before binding (it sees
+   * `ctx.dst` and may rewrite the request or answer it itself); a function receives the default
+   * stack and returns the stack to use.
+   */
+  readonly layers?: readonly RouterLayer[] | ((defaults: readonly RouterLayer[]) => readonly RouterLayer[]);
+  /** Where metrics go (`rt/<label>/…`). Default `nullStats`. */
+  readonly stats?: Stats;
+  readonly clock?: Clock;
+  /** For union branch choice. Default `Math.random`. */
+  readonly random?: Random;
+}

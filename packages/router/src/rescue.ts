@@ -1,0 +1,101 @@
+/**
+ * The one place errors become responses (linkerd2-proxy's `rescue`, Linkerd 1's ErrorResponder).
+ * Walks `cause` to the first error it knows, then picks a status and a text/plain body. With
+ * clearContext on the body never carries dtabs or endpoint addresses, and no `l5d-err` is set.
+ */
+import type { NoRouteError } from './errors.js';
+
+/** An error turned into a response. */
+export interface Rescued {
+  readonly status: number;
+  /** text/plain body. */
+  readonly body: string;
+  /** Stable code for stats and diagnostics (`SY_ERR_*`, or `unknown`). */
+  readonly code: string;
+}
+
+/** Options of `rescue`. */
+export interface RescueOptions {
+  /** Hide internals (dtabs, endpoint addresses, raw messages). */
+  readonly clearContext: boolean;
+}
+
+function* causes(err: unknown): Generator<unknown> {
+  let current: unknown = err;
+  for (let depth = 0; depth < 16 && current !== undefined && current !== null; depth++) {
+    yield current;
+    current = (current as { cause?: unknown }).cause;
+  }
+}
+
+function codeOf(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * Maps an error to a response. Known codes (the first found walking `cause`):
+ * unknown destination → identifier's status (400); bad dtab header, call depth → 400;
+ * no route / no endpoints / connect failure / reset → 502; binding, attempt, total timeout,
+ * overload, closing → 503; body too large → 413; anything else → 502.
+ */
+export function rescue(err: unknown, options: RescueOptions): Rescued {
+  const hide = options.clearContext;
+  for (const e of causes(err)) {
+    const code = codeOf(e);
+    switch (code) {
+      case 'SY_ERR_UNKNOWN_DST':
+        return { status: (e as { status?: number }).status ?? 400, body: messageOf(e), code };
+      case 'SY_ERR_ROUTER_BAD_DTAB_HEADER':
+      case 'SY_ERR_ROUTER_MAX_CALL_DEPTH':
+        return { status: 400, body: messageOf(e), code };
+      case 'SY_ERR_ROUTER_NO_ROUTE':
+      case 'SY_ERR_NO_BROKERS': {
+        if (hide) return { status: 502, body: 'Unable to route request!', code };
+        const nr = e as Partial<NoRouteError>;
+        let body = 'Unable to route request!';
+        if (nr.service !== undefined) body += `\n\nservice: ${nr.service}`;
+        if (nr.reason !== undefined) body += `\nreason: ${nr.reason}`;
+        if (nr.dtabs !== undefined) body += `\nbase dtab: ${nr.dtabs.base}\noverride dtab: ${nr.dtabs.local}`;
+        const cause = (e as Error).cause;
+        if (cause !== undefined) body += `\ncause: ${messageOf(cause)}`;
+        return { status: 502, body, code };
+      }
+      case 'SY_ERR_ROUTER_CONNECT_FAILED':
+        return {
+          status: 502,
+          body: hide ? 'Unable to establish connection to the backend.' : messageOf(e),
+          code,
+        };
+      case 'SY_ERR_ROUTER_UPSTREAM_FAILED':
+        return { status: 502, body: hide ? 'Connection to the backend failed.' : messageOf(e), code };
+      case 'SY_ERR_ROUTER_BINDING_TIMEOUT':
+      case 'SY_ERR_ROUTER_ATTEMPT_TIMEOUT':
+      case 'SY_ERR_ROUTER_TOTAL_TIMEOUT':
+        return { status: 503, body: hide ? 'Request timed out.' : messageOf(e), code };
+      case 'SY_ERR_ROUTER_OVERLOADED':
+      case 'SY_ERR_ROUTER_CLOSED':
+        return { status: 503, body: messageOf(e), code };
+      case 'SY_ERR_ROUTER_BODY_TOO_LARGE':
+        return { status: 413, body: messageOf(e), code };
+      default:
+        break;
+    }
+  }
+  return { status: 502, body: hide ? 'Bad gateway.' : messageOf(err), code: codeOf(err) ?? 'unknown' };
+}
+
+/** Linkerd's `l5d-err` encoding: URL-encoded message, cut to `maxBytes`. */
+export function encodeErrHeader(message: string, maxBytes: number): string {
+  const encoded = encodeURIComponent(message);
+  if (encoded.length <= maxBytes) return encoded;
+  // Never cut inside a %XX escape.
+  let end = maxBytes;
+  const pct = encoded.lastIndexOf('%', end);
+  if (pct > end - 3) end = pct;
+  return encoded.slice(0, end);
+}

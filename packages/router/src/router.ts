@@ -1,0 +1,365 @@
+/**
+ * The Router: Linkerd 1's HTTP router as a lifecycle object. It owns the listening servers, the
+ * binding caches and the clients, and runs every request through its layer stack
+ * (identify → bind → balance → dispatch). `createRouter` builds it; `listen()` binds the sockets;
+ * `close()` drains in-flight requests and releases everything.
+ */
+import http, { type IncomingMessage, ServerResponse } from 'node:http';
+import type https from 'node:https';
+import type { AddressInfo, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import {
+  classifiers,
+  consecutiveFailures,
+  p2c,
+  type RequeueBudget,
+  requeueBudget,
+  retryBudget,
+  withFailureAccrual,
+} from '@switchyard/balancers';
+import { type BoundName, compose, nullStats, systemClock } from '@switchyard/core';
+import { Dtab } from '@switchyard/dtab';
+import { Binder, type RouterInterpreter } from './binding.js';
+import { diagnostics } from './channels.js';
+import { Client, type ClientState } from './client.js';
+import type { RouterHandler, RouterLayer } from './context.js';
+import { InvalidRouterOptionsError } from './errors.js';
+import {
+  defaultLayers,
+  RequestCtx,
+  type RouterRuntime,
+  respondError,
+  type ServerRuntime,
+  terminalHandler,
+} from './layers.js';
+import type { RouterOptions, RouterServerOptions } from './options.js';
+
+/** A server of the router, with the address it is bound to once listening. */
+export interface RouterServerInfo {
+  /** Configured address. */
+  readonly ip: string;
+  /** Bound port (the configured one, or the ephemeral one picked for port 0). */
+  readonly port: number;
+  readonly clearContext: boolean;
+  /** Connections and requests currently open. */
+  readonly connections: number;
+  readonly pending: number;
+}
+
+/** A layer as the admin prints it. */
+export interface RouterLayerInfo {
+  readonly role: string;
+  readonly description: string;
+}
+
+/** Options of `Router.close`. */
+export interface RouterCloseOptions {
+  /** Longest wait for in-flight requests before connections are cut, ms. Default 10000. */
+  readonly graceMs?: number;
+}
+
+interface ServerSlot {
+  readonly options: RouterServerOptions;
+  readonly runtime: ServerRuntime;
+  readonly server: http.Server | https.Server;
+  port: number;
+  gauges: { dispose(): void }[];
+}
+
+function positive(name: string, value: number | undefined, allowZero = false): void {
+  if (value === undefined) return;
+  if (!Number.isFinite(value) || value < 0 || (!allowZero && value === 0)) {
+    throw new InvalidRouterOptionsError(
+      `${name} must be a ${allowZero ? 'non-negative' : 'positive'} number, got ${value}`,
+    );
+  }
+}
+
+/**
+ * An HTTP router. Create with {@link createRouter}; nothing listens until {@link Router.listen}.
+ */
+export class Router {
+  readonly #label: string;
+  readonly #options: RouterOptions;
+  readonly #runtime: RouterRuntime;
+  readonly #layers: readonly RouterLayer[];
+  readonly #handler: RouterHandler;
+  readonly #slots: ServerSlot[];
+  readonly #binder: Binder;
+  #listening = false;
+  #closed: Promise<void> | undefined;
+
+  constructor(options: RouterOptions) {
+    if (!Array.isArray(options.servers) || options.servers.length === 0) {
+      throw new InvalidRouterOptionsError('servers must list at least one server');
+    }
+    if (typeof options.identifier !== 'function')
+      throw new InvalidRouterOptionsError('identifier is required');
+    if (typeof options.interpreter?.bind !== 'function') {
+      throw new InvalidRouterOptionsError('interpreter with bind(dtab, path) is required');
+    }
+    positive('bindingTimeoutMs', options.bindingTimeoutMs, true);
+    positive('service.totalTimeoutMs', options.service?.totalTimeoutMs);
+    positive('client.requestAttemptTimeoutMs', options.client?.requestAttemptTimeoutMs);
+    positive('maxCallDepth', options.maxCallDepth);
+    this.#options = options;
+    this.#label = options.label ?? 'http';
+    const clock = options.clock ?? systemClock;
+    const rootStats = (options.stats ?? nullStats).scope('rt', this.#label);
+    const balancer =
+      options.balancer ?? withFailureAccrual(p2c(), consecutiveFailures({ failures: 5 }), { clock });
+    const clientOptions = options.client ?? {};
+    const requeueBudgets = new WeakMap<Client, RequeueBudget>();
+    const newRequeueBudget = clientOptions.requeueBudget ?? (() => requeueBudget({ clock }));
+    this.#binder = new Binder(
+      options.interpreter,
+      options.bindingCache ?? {},
+      clock,
+      (id: string, bound: BoundName) =>
+        new Client(id, bound, {
+          balancer,
+          pool: clientOptions,
+          stats: rootStats.scope('client', id.slice(1)),
+          clock,
+        }),
+    );
+    const baseDtab = options.dtab ?? Dtab.empty;
+    this.#runtime = {
+      label: this.#label,
+      baseDtab,
+      baseDtabText: Dtab.show(baseDtab),
+      parseDtab: options.parseDtab ?? Dtab.read,
+      binder: this.#binder,
+      clock,
+      random: options.random ?? Math.random,
+      classifier: options.service?.responseClassifier ?? classifiers.nonRetryable5XX,
+      totalTimeoutMs: options.service?.totalTimeoutMs,
+      attemptTimeoutMs: clientOptions.requestAttemptTimeoutMs,
+      bindingTimeoutMs: options.bindingTimeoutMs ?? 10_000,
+      retryBufferBytes: options.service?.retryBufferBytes ?? 65_536,
+      maxCallDepth: options.maxCallDepth ?? 1000,
+      maxErrBytes: (options.maxErrResponseKB ?? 5120) * 1024,
+      stats: rootStats,
+      newRetryBudget: options.service?.retryBudget ?? (() => retryBudget({ clock })),
+      requeueBudgetOf: (client) => {
+        let budget = requeueBudgets.get(client);
+        if (budget === undefined) {
+          budget = newRequeueBudget();
+          requeueBudgets.set(client, budget);
+        }
+        return budget;
+      },
+      identify: options.identifier,
+      closing: false,
+      tunnels: new Set<Duplex>(),
+    };
+    const user = options.layers;
+    const defaults = defaultLayers(this.#runtime, Array.isArray(user) ? user : []);
+    this.#layers = Object.freeze(typeof user === 'function' ? [...user(defaults)] : defaults);
+    this.#handler = compose(...this.#layers.map((l) => l.layer))(terminalHandler(this.#runtime));
+    this.#slots = options.servers.map((s) => this.#createServer(s));
+  }
+
+  /** The router's label (`rt/<label>/…` in metrics). */
+  get label(): string {
+    return this.#label;
+  }
+
+  /** The base dtab. */
+  get dtab(): Dtab {
+    return this.#runtime.baseDtab;
+  }
+
+  /** The interpreter names are bound with (the admin delegator uses it). */
+  get interpreter(): RouterInterpreter {
+    return this.#options.interpreter;
+  }
+
+  /** The layer stack, outermost first, as the admin prints it. */
+  get layers(): readonly RouterLayerInfo[] {
+    return this.#layers.map((l) => ({ role: l.role, description: l.description }));
+  }
+
+  /** The servers, with bound ports once listening. */
+  get servers(): readonly RouterServerInfo[] {
+    return this.#slots.map((s) => ({
+      ip: s.runtime.context.ip,
+      port: s.port,
+      clearContext: s.runtime.context.clearContext,
+      connections: s.runtime.connections,
+      pending: s.runtime.inflight,
+    }));
+  }
+
+  /** True while every server is listening and the router is not closing. */
+  get ready(): boolean {
+    return this.#listening && !this.#runtime.closing;
+  }
+
+  /** A snapshot of every live client (bound name) and its endpoints, for the dashboard. */
+  clients(): ClientState[] {
+    return this.#binder.clients().map((c) => c.state());
+  }
+
+  #createServer(options: RouterServerOptions): ServerSlot {
+    positive('servers[].port', options.port, true);
+    positive('servers[].maxConcurrentRequests', options.maxConcurrentRequests);
+    positive('servers[].maxHeadersKB', options.maxHeadersKB);
+    positive('servers[].maxRequestBodyBytes', options.maxRequestBodyBytes, true);
+    const runtime: ServerRuntime = {
+      context: Object.freeze({
+        ip: options.ip ?? '127.0.0.1',
+        port: options.port,
+        clearContext: options.clearContext ?? false,
+      }),
+      maxConcurrentRequests: options.maxConcurrentRequests ?? Number.POSITIVE_INFINITY,
+      maxRequestBodyBytes: options.maxRequestBodyBytes,
+      forwarded: options.forwarded ?? {},
+      inflight: 0,
+      connections: 0,
+      stats: serverStats(nullStats),
+    };
+    const serverOptions: http.ServerOptions = {
+      maxHeaderSize: (options.maxHeadersKB ?? 8) * 1024,
+      requestTimeout: options.requestTimeoutMs ?? 300_000,
+      headersTimeout: options.headersTimeoutMs ?? 60_000,
+      keepAliveTimeout: options.keepAliveTimeoutMs ?? 5000,
+      noDelay: true,
+    };
+    const server = options.createServer?.(serverOptions) ?? http.createServer(serverOptions);
+    // Apply the limits again in case a custom factory dropped the options.
+    server.requestTimeout = serverOptions.requestTimeout!;
+    server.headersTimeout = serverOptions.headersTimeout!;
+    server.keepAliveTimeout = serverOptions.keepAliveTimeout!;
+    const label = this.#label;
+    const handler = this.#handler;
+    const rt = this.#runtime;
+    const clock = rt.clock;
+    server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+      void handler(new RequestCtx(label, runtime, req, res, undefined, clock.nanoTime())).catch(() => {});
+    });
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      socket.on('error', () => socket.destroy());
+      // A response bound to the raw socket answers non-101 outcomes and errors.
+      const res = new ServerResponse(req);
+      res.assignSocket(socket as Socket);
+      res.shouldKeepAlive = false;
+      res.once('finish', () => {
+        if (!rt.tunnels.has(socket)) socket.end();
+      });
+      rt.tunnels.add(socket);
+      socket.once('close', () => rt.tunnels.delete(socket));
+      const ctx = new RequestCtx(label, runtime, req, res, { socket, head }, clock.nanoTime());
+      void handler(ctx)
+        .catch((err) => respondError(rt, ctx, err))
+        .finally(() => {
+          if (res.writableEnded || socket.destroyed) rt.tunnels.delete(socket);
+        });
+    });
+    server.on('connection', (socket: Socket) => {
+      runtime.connections++;
+      socket.once('close', () => runtime.connections--);
+    });
+    return { options, runtime, server, port: options.port, gauges: [] };
+  }
+
+  /** Binds every server. Resolves with the servers once all listen. */
+  async listen(): Promise<readonly RouterServerInfo[]> {
+    if (this.#closed !== undefined) throw new InvalidRouterOptionsError('router is closed');
+    if (this.#listening) return this.servers;
+    await Promise.all(
+      this.#slots.map(
+        (slot) =>
+          new Promise<void>((resolve, reject) => {
+            const onError = (err: Error) => reject(err);
+            slot.server.once('error', onError);
+            slot.server.listen(slot.options.port, slot.runtime.context.ip, () => {
+              slot.server.off('error', onError);
+              slot.port = (slot.server.address() as AddressInfo).port;
+              const scope = this.#runtime.stats.scope('server', slot.runtime.context.ip, String(slot.port));
+              slot.runtime.stats = serverStats(scope);
+              slot.gauges.push(
+                scope.gauge(['connections'], () => slot.runtime.connections),
+                scope.gauge(['pending'], () => slot.runtime.inflight),
+              );
+              if (diagnostics.listening.hasSubscribers) {
+                diagnostics.listening.publish({
+                  router: this.#label,
+                  ip: slot.runtime.context.ip,
+                  port: slot.port,
+                });
+              }
+              resolve();
+            });
+          }),
+      ),
+    );
+    this.#listening = true;
+    return this.servers;
+  }
+
+  /**
+   * Graceful shutdown: stop accepting, answer new requests on open connections with 503, let
+   * in-flight requests finish (responses carry `Connection: close`), then close connections,
+   * clients and namer observations. After `graceMs` whatever is left is cut.
+   */
+  close(options: RouterCloseOptions = {}): Promise<void> {
+    this.#closed ??= this.#close(options.graceMs ?? 10_000);
+    return this.#closed;
+  }
+
+  async #close(graceMs: number): Promise<void> {
+    const rt = this.#runtime;
+    rt.closing = true;
+    const stopped = this.#slots.map(
+      (slot) =>
+        new Promise<void>((resolve) => {
+          if (!slot.server.listening) return resolve();
+          slot.server.close(() => resolve());
+          slot.server.closeIdleConnections();
+        }),
+    );
+    const inflight = () => this.#slots.reduce((n, s) => n + s.runtime.inflight, 0);
+    const deadline = rt.clock.now() + graceMs;
+    while (inflight() > 0 && rt.clock.now() < deadline) {
+      await new Promise<void>((resolve) => rt.clock.setTimeout(resolve, 10));
+      for (const slot of this.#slots) slot.server.closeIdleConnections();
+    }
+    const forced = inflight() > 0;
+    for (const slot of this.#slots) {
+      slot.server.closeAllConnections();
+      for (const g of slot.gauges) g.dispose();
+    }
+    for (const socket of rt.tunnels) socket.destroy();
+    rt.tunnels.clear();
+    await Promise.all(stopped);
+    await this.#binder.close(forced);
+    this.#listening = false;
+    if (diagnostics.closed.hasSubscribers) diagnostics.closed.publish({ router: this.#label, forced });
+  }
+}
+
+function serverStats(scope: import('@switchyard/core').Stats) {
+  return {
+    requests: scope.counter('requests'),
+    success: scope.counter('success'),
+    failures: scope.counter('failures'),
+    latency: scope.histogram('request_latency_ms'),
+    statusClass: [undefined, ...[1, 2, 3, 4, 5].map((d) => scope.counter('status', `${d}XX`))],
+  };
+}
+
+/**
+ * Builds a router (not yet listening).
+ * @example
+ * const router = createRouter({
+ *   servers: [{ port: 4140, ip: '0.0.0.0', clearContext: true }],
+ *   identifier: headerTokenIdentifier({ header: 'host' }),
+ *   interpreter: createInterpreter({ namers }),
+ *   dtab: Dtab.read('/svc => /#/io.l5d.fs'),
+ * });
+ * await router.listen();
+ */
+export function createRouter(options: RouterOptions): Router {
+  return new Router(options);
+}
