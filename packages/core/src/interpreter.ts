@@ -7,18 +7,11 @@
  */
 import { promises as dns } from 'node:dns';
 import { isIP } from 'node:net';
-import type { Dentry, Dtab, NameTree, NameTreeWeighted, Path } from '@switchyard/dtab';
+import { type Dentry, Dtab, NameTree, type NameTreeWeighted, Path } from '@switchyard/dtab';
 import { Activity, assertNever } from './activity.js';
 import { Addr, address } from './addr.js';
 import type { DelegateAddr, DelegateDentry, DelegateTree } from './delegate-tree.js';
-import {
-  lookup as dtabLookup,
-  mapTree,
-  matchingDentries,
-  showDentry,
-  showPath,
-  simplify,
-} from './dtab-ops.js';
+import { matchingDentries, showDentry } from './dtab-ops.js';
 import { SwitchyardError } from './errors.js';
 import { type BoundName, Name } from './name.js';
 import type { Namer } from './namer.js';
@@ -157,7 +150,7 @@ export function createInterpreter(options: InterpreterOptions = {}): NameInterpr
     return Activity.exception(
       new SwitchyardError(
         'SY_ERR_CORE_NAMER_NOT_FOUND',
-        `Unknown namer: ${path[1]} for path: ${showPath(path)} (no configured namer has prefix /${path[0]}/${path[1]})`,
+        `Unknown namer: ${path[1]} for path: ${Path.show(path)} (no configured namer has prefix /${path[0]}/${path[1]})`,
       ),
     );
   }
@@ -180,7 +173,7 @@ export function createInterpreter(options: InterpreterOptions = {}): NameInterpr
         return Activity.exception(
           new SwitchyardError(
             'SY_ERR_CORE_BIND_FAILED',
-            `namer ${showPath(prefix)} failed looking up ${showPath(rest)}: ${s.error.message}`,
+            `namer ${Path.show(prefix)} failed looking up ${Path.show(rest)}: ${s.error.message}`,
             { cause: s.error },
           ),
         );
@@ -229,7 +222,7 @@ export function createInterpreter(options: InterpreterOptions = {}): NameInterpr
           ),
         );
         return Activity.map(Activity.collect(parts), (trees) =>
-          simplify<BoundName>({ kind: 'union', trees }),
+          NameTree.simplify<BoundName>({ kind: 'union', trees }),
         );
       }
       case 'alt': {
@@ -249,13 +242,13 @@ export function createInterpreter(options: InterpreterOptions = {}): NameInterpr
   }
 
   function lookupInDtab(dtab: Dtab, path: Path): Activity<NameTree<Name>> {
-    const t = dtabLookup(dtab, path);
+    const t = Dtab.lookup(dtab, path);
     if (t.kind === 'neg') return lookup(path);
-    return Activity.value(mapTree(t, (p) => Name.path(p)));
+    return Activity.value(NameTree.map(t, (p) => Name.path(p)));
   }
 
   function bind(dtab: Dtab, path: Path): Activity<NameTree<BoundName>> {
-    return Activity.map(bindTree(dtab, 0, leaf(Name.path(path))), (t) => simplify(t));
+    return Activity.map(bindTree(dtab, 0, leaf(Name.path(path))), (t) => NameTree.simplify(t));
   }
 
   /* delegation: Linkerd's ConfiguredNamersInterpreter.delegate */
@@ -289,7 +282,7 @@ export function createInterpreter(options: InterpreterOptions = {}): NameInterpr
       fromNameTree(
         path,
         d,
-        mapTree(d.dst, (p) => Name.path([...p, ...suffix])),
+        NameTree.map(d.dst, (p) => Name.path([...p, ...suffix])),
       ),
     );
     if (matches.length === 1) return Activity.value({ t: 'delegate', path, dentry, tree: matches[0]! });
@@ -486,7 +479,7 @@ const FAIL_PREFIX: Path = ['$', 'fail'];
 
 /** Shows a DNode as Linkerd's `JsonDelegateTree`; `addrs` are the bound leaves' addresses in tree order. */
 function toJson(node: DNode, addrs: readonly Addr[], cursor: { i: number }): DelegateTree {
-  const path = showPath(node.path);
+  const path = Path.show(node.path);
   const dentry = jsonDentry(node.dentry);
   switch (node.t) {
     case 'exception':
@@ -516,7 +509,7 @@ function toJson(node: DNode, addrs: readonly Addr[], cursor: { i: number }): Del
         type: 'leaf',
         path,
         dentry,
-        bound: { addr: jsonAddr(addr), id: showPath(name.id), path: showPath(name.residual) },
+        bound: { addr: jsonAddr(addr), id: Path.show(name.id), path: Path.show(name.residual) },
       };
     }
     default:
