@@ -11,21 +11,25 @@ export const FAIL: NameTree<never> = Object.freeze({ kind: 'fail' });
 /** finagle `NameTree.Empty`: bound, to nothing. */
 export const EMPTY: NameTree<never> = Object.freeze({ kind: 'empty' });
 
+/** A frozen leaf. */
 export function leaf<T>(value: T): NameTree<T> {
   return Object.freeze({ kind: 'leaf', value });
 }
 
+/** A frozen alt over `trees`, which it takes ownership of and freezes (callers pass fresh arrays). */
 export function alt<T>(trees: readonly NameTree<T>[]): NameTree<T> {
-  return Object.freeze({ kind: 'alt', trees: Object.isFrozen(trees) ? trees : Object.freeze(trees.slice()) });
+  return Object.freeze({ kind: 'alt', trees: Object.freeze(trees) });
 }
 
+/** A frozen union branch. */
 export function weighted<T>(weight: number, tree: NameTree<T>): NameTreeWeighted<T> {
   return Object.freeze({ weight, tree });
 }
 
+/** A frozen union over `trees`, which it takes ownership of and freezes (callers pass fresh arrays). */
 export function union<T>(trees: readonly NameTreeWeighted<T>[]): NameTree<T> {
   return Object.freeze({
     kind: 'union',
-    trees: Object.isFrozen(trees) ? trees : Object.freeze(trees.slice()),
+    trees: Object.freeze(trees),
   });
 }
