@@ -189,10 +189,12 @@ export function createDnsSrvNamer(options: DnsSrvNamerOptions = {}): DnsSrvNamer
 
   /** The live Addr of an SRV name; polled while observed. */
   function watch(name: string): VarType<Addr> {
+    // Outside `start`: what observers last saw survives a stop/restart, so an unchanged answer
+    // after a restart is not re-emitted.
+    let current: Addr = Addr.pending;
     return Var.async<Addr>(Addr.pending, (update) => {
       let live = true;
       let timer: TimerHandle | undefined;
-      let current: Addr = Addr.pending;
       const set = (next: Addr) => {
         if (
           next.kind === 'bound' &&
