@@ -35,7 +35,7 @@ describe('SwitchyardError', () => {
     expect(foreign instanceof BindDepthError).toBe(true);
     expect(foreignError('SY_ERR_CORE_BIND_FAILED') instanceof BindDepthError).toBe(false);
     expect(new Error('plain') instanceof SwitchyardError).toBe(false);
-    expect(null instanceof SwitchyardError).toBe(false);
+    expect((null as unknown as object) instanceof SwitchyardError).toBe(false);
   });
 
   it('subclasses without a static code match foreign instances by class name', () => {
