@@ -8,8 +8,7 @@
 import { type FSWatcher, watch } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
-import type { Clock, TimerHandle } from '@switchyard/core';
-import { defaultClock } from './clock.js';
+import { type Clock, systemClock, type TimerHandle } from '@switchyard/core';
 import { TlsError } from './errors.js';
 import {
   type CertificateEntry,
@@ -50,7 +49,7 @@ export function fileCertificateSource(options: FileCertificateSourceOptions): Ce
   const paths = chainPath === undefined ? [certPath, keyPath] : [certPath, keyPath, chainPath];
   const pollIntervalMs = options.pollIntervalMs ?? 2000;
   const debounceMs = options.debounceMs ?? 25;
-  const clock = options.clock ?? defaultClock;
+  const clock = options.clock ?? systemClock;
 
   return sharedCertificateSource(`files ${paths.join(' ')}`, (emit) => {
     let stopped = false;

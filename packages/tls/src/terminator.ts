@@ -16,7 +16,14 @@ import {
   TLSSocket,
   type TlsOptions,
 } from 'node:tls';
-import type { Clock, Dispose, Gauge, Stats, TimerHandle } from '@switchyard/core';
+import {
+  type Clock,
+  type Dispose,
+  type Gauge,
+  type Stats,
+  systemClock,
+  type TimerHandle,
+} from '@switchyard/core';
 import { type LoadedCertificate, splitPemCertificates, validateCertificatePair } from './certificate.js';
 import {
   certExpiringChannel,
@@ -25,7 +32,6 @@ import {
   certRemovedChannel,
 } from './channels.js';
 import { parseClientHello } from './client-hello.js';
-import { defaultClock } from './clock.js';
 import { TlsError } from './errors.js';
 import { fileCertificateSource } from './file-source.js';
 import { buildSniIndex, type SniIndex, selectSni } from './sni.js';
@@ -153,7 +159,7 @@ export class TlsTerminator {
   /** Validates options (throws `TlsError` `SY_ERR_TLS_INVALID_OPTIONS`/`SY_ERR_TLS_BAD_CA`) and starts following sources. */
   constructor(options: TlsServerOptions) {
     this.#options = options;
-    this.#clock = options.clock ?? defaultClock;
+    this.#clock = options.clock ?? systemClock;
     this.#stats = options.stats?.scope('tls');
     this.#contextOptions = { ...contextOptions(options), ticketKeys: this.#ticketKeys };
     const sources: CertificateSource[] = [];
