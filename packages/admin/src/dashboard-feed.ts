@@ -1,0 +1,191 @@
+/**
+ * The JSON the dashboard polls (`/admin/dashboard.json`): one document per poll with everything
+ * on screen, so the page makes one request every two seconds and computes rates from counter
+ * deltas. Aggregation follows the Linkerd stat scopes `rt/<router>/{server,service,client}/…`.
+ */
+import type { MetricSample } from '@switchyard/core';
+import type {
+  AdminClientView,
+  AdminIngressRuleView,
+  AdminRouterView,
+  AdminServerView,
+  CertificateView,
+  ReadinessSource,
+} from './views.js';
+
+/** Event-loop delay in milliseconds, over the monitor's lifetime or since the last `reset`. */
+export interface EventLoopLag {
+  readonly mean: number;
+  readonly p50: number;
+  readonly p99: number;
+  readonly max: number;
+}
+
+/** A point-in-time view of the process. Bytes for memory, ms for times. */
+export interface ProcessInfo {
+  readonly pid: number;
+  readonly node: string;
+  readonly uptimeMs: number;
+  readonly rssBytes: number;
+  readonly heapUsedBytes: number;
+  readonly heapTotalBytes: number;
+  readonly externalBytes: number;
+  readonly eventLoopLag: EventLoopLag;
+}
+
+/** Latency percentiles in ms (from the `request_latency_ms` histogram). */
+export interface LatencySummary {
+  readonly count: number;
+  readonly p50: number;
+  readonly p90: number;
+  readonly p95: number;
+  readonly p99: number;
+  readonly p999: number;
+  readonly max: number;
+}
+
+/** Cumulative request counters; the page derives rates and success rate from their deltas. */
+export interface RequestTotals {
+  readonly requests: number;
+  readonly success: number;
+  readonly failures: number;
+  readonly latency?: LatencySummary;
+}
+
+/** A server row: the view plus its counters. */
+export type ServerFeed = AdminServerView &
+  RequestTotals & { readonly name: string; readonly connections: number };
+/** A logical-name row (`rt/<r>/service/<svc>`). */
+export type ServiceFeed = RequestTotals & { readonly name: string };
+/** A client row: the view plus its counters. */
+export type ClientFeed = AdminClientView & RequestTotals;
+
+/** Everything the dashboard shows for one router. */
+export interface RouterFeed extends RequestTotals {
+  readonly label: string;
+  readonly dtab: string;
+  readonly servers: readonly ServerFeed[];
+  readonly services: readonly ServiceFeed[];
+  readonly clients: readonly ClientFeed[];
+  readonly ingress: readonly AdminIngressRuleView[];
+}
+
+/** The whole `/admin/dashboard.json` document. */
+export interface DashboardFeed {
+  /** Wall-clock ms of this snapshot. */
+  readonly time: number;
+  readonly process: ProcessInfo;
+  readonly readiness: readonly { readonly name: string; readonly ready: boolean }[];
+  readonly routers: readonly RouterFeed[];
+  readonly certificates: readonly CertificateView[];
+}
+
+type Acc = { requests: number; success: number; failures: number; latency?: LatencySummary };
+
+function add(acc: Acc, stat: string, s: MetricSample): void {
+  if (s.kind === 'histogram') {
+    // Several servers: keep the busiest one's percentiles (percentiles do not add up).
+    if (stat === 'request_latency_ms' && (acc.latency === undefined || s.count > acc.latency.count)) {
+      acc.latency = {
+        count: s.count,
+        p50: s.p50,
+        p90: s.p90,
+        p95: s.p95,
+        p99: s.p99,
+        p999: s.p999,
+        max: s.max,
+      };
+    }
+    return;
+  }
+  if (stat === 'requests') acc.requests += s.value;
+  else if (stat === 'success') acc.success += s.value;
+  else if (stat === 'failures') acc.failures += s.value;
+}
+
+const empty = (): Acc => ({ requests: 0, success: 0, failures: 0 });
+
+function bucket(map: Map<string, Acc>, key: string): Acc {
+  let acc = map.get(key);
+  if (acc === undefined) {
+    acc = empty();
+    map.set(key, acc);
+  }
+  return acc;
+}
+
+/** Inputs of {@link buildDashboardFeed}. */
+export interface DashboardFeedInput {
+  readonly time: number;
+  readonly samples: readonly MetricSample[];
+  readonly routers: readonly AdminRouterView[];
+  readonly readiness: readonly ReadinessSource[];
+  readonly certificates: readonly CertificateView[];
+  readonly process: ProcessInfo;
+  readonly showDtab: (router: AdminRouterView) => string;
+}
+
+const serverName = (ip: string, port: number) => `${ip}/${port}`;
+
+/** Builds the dashboard document from a metrics snapshot and the router views. */
+export function buildDashboardFeed(input: DashboardFeedInput): DashboardFeed {
+  const routers = input.routers.map((view): RouterFeed => {
+    const total = empty();
+    const servers = new Map<string, Acc>();
+    const connections = new Map<string, number>();
+    const services = new Map<string, Acc>();
+    const clients = new Map<string, Acc>();
+    for (const s of input.samples) {
+      const n = s.name;
+      if (n[0] !== 'rt' || n[1] !== view.label || n.length < 5) continue;
+      const stat = n[n.length - 1] as string;
+      if (n[2] === 'server') {
+        // `server/<ip/port>/<stat>` (finagle's one segment) or `server/<ip>/<port>/<stat>`.
+        const oneSegment = (n[3] as string).includes('/');
+        const key = oneSegment ? (n[3] as string) : `${n[3]}/${n[4]}`;
+        if (n.length !== (oneSegment ? 5 : 6)) continue;
+        if (stat === 'connections' && s.kind !== 'histogram') connections.set(key, s.value);
+        add(bucket(servers, key), stat, s);
+        add(total, stat, s);
+      } else if (n[2] === 'service' && n.length === 5) {
+        add(bucket(services, n[3] as string), stat, s);
+      } else if (n[2] === 'client' && n.length === 5) {
+        add(bucket(clients, n[3] as string), stat, s);
+      }
+    }
+    const serverRows = view.servers().map((sv): ServerFeed => {
+      const name = serverName(sv.ip, sv.port);
+      const acc = servers.get(name) ?? empty();
+      return { ...sv, ...acc, name, connections: sv.connections ?? connections.get(name) ?? 0 };
+    });
+    const clientRows = view.clients().map((c): ClientFeed => {
+      const acc = clients.get(c.id.replace(/^\//, '')) ?? clients.get(c.id) ?? empty();
+      return { ...c, ...acc };
+    });
+    return {
+      label: view.label,
+      ...total,
+      dtab: input.showDtab(view),
+      servers: serverRows,
+      services: [...services].map(([name, acc]) => ({ name: `/${name.replace(/^\//, '')}`, ...acc })),
+      clients: clientRows,
+      ingress: view.ingressRules?.() ?? [],
+    };
+  });
+  return {
+    time: input.time,
+    process: input.process,
+    readiness: input.readiness.map((r) => ({ name: r.name, ready: safeReady(r) })),
+    routers,
+    certificates: input.certificates,
+  };
+}
+
+/** A readiness check that throws counts as not ready. */
+export function safeReady(r: ReadinessSource): boolean {
+  try {
+    return r.ready() === true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,542 @@
+/**
+ * The admin server (Linkerd 1's `:9990`): health, readiness, metrics in JSON and Prometheus
+ * format, the delegator, the loaded config, shutdown, and the live dashboard.
+ *
+ * It is an operator's tool that must not become an attack surface: it binds to loopback by
+ * default, answers reads only to GET/HEAD and control only to POST, sends no CORS headers,
+ * refuses Host names that are not its own when bound to loopback (DNS rebinding) and refuses
+ * cross-origin POSTs (a web page cannot shut the router down).
+ */
+import { channel } from 'node:diagnostics_channel';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import {
+  type Clock,
+  type DelegateTree,
+  type MetricSample,
+  SwitchyardError,
+  systemClock,
+} from '@switchyard/core';
+import { Dtab, Path } from '@switchyard/dtab';
+import { DASHBOARD_CSS, DASHBOARD_JS } from './dashboard/bundle.generated.js';
+import { DASHBOARD_FAVICON, dashboardHtml } from './dashboard/page.js';
+import { buildDashboardFeed, safeReady } from './dashboard-feed.js';
+import { AdminError, badRequest } from './errors.js';
+import { flattenMetrics, treeMetrics } from './metrics-json.js';
+import { ProcessMonitor } from './process-stats.js';
+import { formatPrometheus } from './prometheus.js';
+import { redactConfig } from './redact.js';
+import type {
+  AdminRouterView,
+  CertificateView,
+  MetricsSource,
+  ReadinessSource,
+  RecentRequest,
+} from './views.js';
+
+/** The package version reported by `/admin/server_info`. */
+export const ADMIN_VERSION = '0.1.0';
+
+/** Options of {@link createAdminServer}. */
+export interface AdminServerOptions {
+  /** Address to bind. Default `127.0.0.1` (loopback, Linkerd 1's default). */
+  readonly ip?: string;
+  /** Port to bind; `0` picks a free one. Default 9990. */
+  readonly port?: number;
+  /** The stats registry (core's `createMetricsRegistry()`). */
+  readonly stats?: MetricsSource;
+  readonly routers?: readonly AdminRouterView[];
+  /** `/admin/ready` answers 200 only when every source is ready. */
+  readonly readiness?: readonly ReadinessSource[];
+  /** Certificates in use, for the dashboard. */
+  readonly certificates?: () => readonly CertificateView[];
+  /** A process-wide recent-requests buffer (in addition to each router's own). */
+  readonly recentRequests?: () => readonly RecentRequest[];
+  /** The loaded configuration, served by `/config.json` with secrets redacted. */
+  readonly config?: unknown;
+  /** Enables `POST /admin/shutdown`. Default true. When false the endpoint does not exist. */
+  readonly controlEnabled?: boolean;
+  /** Called (once) after `POST /admin/shutdown` has been answered. */
+  readonly onShutdown?: () => void | Promise<void>;
+  /** Extra Host names (without port) accepted when bound to loopback, e.g. a port-forward name. */
+  readonly allowedHosts?: readonly string[];
+  /** Prepended to every Prometheus metric name. */
+  readonly prometheusPrefix?: string;
+  /** How long `/delegator.json` waits for a pending tree, ms. Default 10000 (`bindingTimeoutMs`). */
+  readonly delegateTimeoutMs?: number;
+  readonly clock?: Clock;
+}
+
+/** Published on `switchyard:admin:error` when a handler fails unexpectedly (answered with 500). */
+export interface AdminErrorEvent {
+  readonly path: string;
+  readonly error: unknown;
+}
+
+const errorChannel = channel('switchyard:admin:error');
+const shutdownChannel = channel('switchyard:admin:shutdown');
+
+type Handler = (req: IncomingMessage, res: ServerResponse, url: URL) => void | Promise<void>;
+interface Route {
+  readonly methods: readonly string[];
+  readonly handler: Handler;
+}
+
+const MAX_BODY_BYTES = 64 * 1024;
+
+const COMMON_HEADERS = {
+  'cache-control': 'no-store',
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+} as const;
+
+const HTML_CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+function send(
+  res: ServerResponse,
+  status: number,
+  contentType: string,
+  body: string,
+  extra: Record<string, string> = {},
+) {
+  res.writeHead(status, {
+    ...COMMON_HEADERS,
+    'content-type': contentType,
+    'content-length': Buffer.byteLength(body),
+    ...extra,
+  });
+  res.end(res.req.method === 'HEAD' ? undefined : body);
+}
+
+function sendText(res: ServerResponse, status: number, body: string, extra?: Record<string, string>) {
+  send(res, status, 'text/plain; charset=utf-8', body.endsWith('\n') ? body : `${body}\n`, extra);
+}
+
+function sendJson(res: ServerResponse, status: number, value: unknown, url?: URL) {
+  const pretty = url !== undefined && isTrue(url.searchParams.get('pretty'));
+  send(
+    res,
+    status,
+    'application/json; charset=utf-8',
+    `${JSON.stringify(value, null, pretty ? 2 : undefined)}\n`,
+  );
+}
+
+function isTrue(v: string | null): boolean {
+  return v !== null && v !== '0' && v !== 'false';
+}
+
+const LOOPBACK_NAMES = new Set(['localhost', '::1', '[::1]', 'ip6-localhost']);
+
+function isLoopback(host: string): boolean {
+  return (
+    LOOPBACK_NAMES.has(host) || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host) || host.endsWith('.localhost')
+  );
+}
+
+/** The hostname part of a Host header (`[::1]:9990` → `[::1]`, `a:1` → `a`). */
+function hostName(host: string): string {
+  if (host.startsWith('[')) {
+    const end = host.indexOf(']');
+    return end < 0 ? host : host.slice(0, end + 1);
+  }
+  const colon = host.indexOf(':');
+  return (colon < 0 ? host : host.slice(0, colon)).toLowerCase();
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY_BYTES) throw badRequest(`request body larger than ${MAX_BODY_BYTES} bytes`);
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/**
+ * The admin HTTP server. Create it with {@link createAdminServer}, then `listen()`; `close()`
+ * stops it and drops open connections (dashboards keep them alive).
+ */
+export class AdminServer {
+  readonly #options: AdminServerOptions;
+  readonly #clock: Clock;
+  readonly #routes = new Map<string, Route>();
+  readonly #monitor: ProcessMonitor;
+  readonly #startedAt: number;
+  #server: Server | undefined;
+  #address: AddressInfo | undefined;
+  #shuttingDown = false;
+
+  constructor(options: AdminServerOptions = {}) {
+    this.#options = options;
+    this.#clock = options.clock ?? systemClock;
+    this.#monitor = new ProcessMonitor(() => this.#clock.now());
+    this.#startedAt = this.#clock.now();
+    this.#defineRoutes();
+  }
+
+  /** The bound address, once listening. */
+  get address(): AddressInfo | undefined {
+    return this.#address;
+  }
+
+  /** `http://ip:port` of the listening server (IPv6 addresses in brackets). */
+  get url(): string {
+    const a = this.#address;
+    if (a === undefined) throw new AdminError('SY_ERR_ADMIN_LIFECYCLE', 'admin server is not listening');
+    return `http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`;
+  }
+
+  /** Binds `ip:port` and starts serving. Rejects if already listening or the bind fails. */
+  async listen(): Promise<AddressInfo> {
+    if (this.#server !== undefined) {
+      throw new AdminError('SY_ERR_ADMIN_LIFECYCLE', 'admin server is already listening');
+    }
+    const server = createServer((req, res) => {
+      void this.#handle(req, res);
+    });
+    this.#server = server;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(this.#options.port ?? 9990, this.#options.ip ?? '127.0.0.1', () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+    } catch (err) {
+      this.#server = undefined;
+      throw new AdminError(
+        'SY_ERR_ADMIN_LIFECYCLE',
+        `admin server could not listen on ${this.#options.ip ?? '127.0.0.1'}:${this.#options.port ?? 9990}: ${(err as Error).message}`,
+        { cause: err },
+      );
+    }
+    this.#monitor.start();
+    this.#address = server.address() as AddressInfo;
+    return this.#address;
+  }
+
+  /** Stops listening and closes every connection. Idempotent. */
+  async close(): Promise<void> {
+    const server = this.#server;
+    if (server === undefined) return;
+    this.#server = undefined;
+    this.#monitor.stop();
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+  }
+
+  #defineRoutes(): void {
+    const get = (path: string, handler: Handler) =>
+      this.#routes.set(path, { methods: ['GET', 'HEAD'], handler });
+    get('/admin/ping', (_req, res) => sendText(res, 200, 'pong'));
+    get('/admin/ready', (_req, res) => this.#ready(res));
+    get('/admin/metrics.json', (_req, res, url) => this.#metricsJson(res, url));
+    get('/admin/metrics/prometheus', (_req, res) =>
+      send(
+        res,
+        200,
+        'text/plain; version=0.0.4; charset=utf-8',
+        formatPrometheus(this.#samplesWithProcess(), { prefix: this.#options.prometheusPrefix ?? '' }),
+      ),
+    );
+    get('/admin/server_info', (_req, res, url) => sendJson(res, 200, this.#serverInfo(), url));
+    get('/admin/dashboard.json', (_req, res, url) => sendJson(res, 200, this.#feed(), url));
+    get('/admin/requests.json', (_req, res, url) => sendJson(res, 200, this.#recentRequests(), url));
+    get('/admin', (_req, res, url) => sendJson(res, 200, this.#index(), url));
+    get('/config.json', (_req, res, url) =>
+      sendJson(res, 200, redactConfig(this.#options.config ?? {}), url),
+    );
+    this.#routes.set('/delegator.json', {
+      methods: ['GET', 'HEAD', 'POST'],
+      handler: (req, res, url) => this.#delegator(req, res, url),
+    });
+    const page = (_req: IncomingMessage, res: ServerResponse) =>
+      send(res, 200, 'text/html; charset=utf-8', dashboardHtml(), { 'content-security-policy': HTML_CSP });
+    get('/', page);
+    get('/delegator', page);
+    get('/dashboard.js', (_req, res) => send(res, 200, 'text/javascript; charset=utf-8', DASHBOARD_JS));
+    get('/dashboard.css', (_req, res) => send(res, 200, 'text/css; charset=utf-8', DASHBOARD_CSS));
+    get('/favicon.svg', (_req, res) => send(res, 200, 'image/svg+xml', DASHBOARD_FAVICON));
+    get('/favicon.ico', (_req, res) => send(res, 200, 'image/svg+xml', DASHBOARD_FAVICON));
+    if (this.#options.controlEnabled ?? true) {
+      this.#routes.set('/admin/shutdown', {
+        methods: ['POST'],
+        handler: (req, res) => this.#shutdown(req, res),
+      });
+    }
+  }
+
+  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const rawUrl = req.url ?? '/';
+    try {
+      const host = req.headers.host;
+      if (host !== undefined && !this.#hostAllowed(hostName(host))) {
+        sendText(
+          res,
+          403,
+          `Host ${JSON.stringify(host)} is not allowed (admin answers only to its own names)`,
+        );
+        return;
+      }
+      let url: URL;
+      try {
+        url = new URL(rawUrl, 'http://admin.invalid');
+      } catch {
+        sendText(res, 400, 'malformed request target');
+        return;
+      }
+      const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
+      const route = this.#routes.get(path);
+      if (route === undefined) {
+        sendText(res, 404, `not found: ${path}`);
+        return;
+      }
+      const method = req.method ?? 'GET';
+      if (!route.methods.includes(method)) {
+        sendText(res, 405, `${method} is not allowed on ${path}`, { allow: route.methods.join(', ') });
+        return;
+      }
+      if (method === 'POST' && !this.#sameOrigin(req)) {
+        sendText(res, 403, 'cross-origin POST refused');
+        return;
+      }
+      await route.handler(req, res, url);
+    } catch (err) {
+      if (res.headersSent) {
+        res.destroy();
+        return;
+      }
+      if (err instanceof AdminError && err.code === 'SY_ERR_ADMIN_BAD_REQUEST')
+        sendText(res, 400, err.message);
+      else if (err instanceof AdminError && err.code === 'SY_ERR_ADMIN_UNKNOWN_ROUTER')
+        sendText(res, 404, err.message);
+      else {
+        if (errorChannel.hasSubscribers)
+          errorChannel.publish({ path: rawUrl, error: err } satisfies AdminErrorEvent);
+        sendText(res, 500, err instanceof Error ? err.message : String(err));
+      }
+    }
+  }
+
+  #hostAllowed(name: string): boolean {
+    const ip = this.#options.ip ?? '127.0.0.1';
+    if (!isLoopback(ip)) return true; // reachable by its real address anyway; nothing to rebind
+    if (isLoopback(name) || name === ip) return true;
+    return (this.#options.allowedHosts ?? []).some((h) => h.toLowerCase() === name);
+  }
+
+  #sameOrigin(req: IncomingMessage): boolean {
+    const origin = req.headers.origin;
+    if (origin === undefined) return true; // curl, probes, scripts
+    if (origin === 'null') return false;
+    try {
+      return new URL(origin).host === req.headers.host;
+    } catch {
+      return false;
+    }
+  }
+
+  #ready(res: ServerResponse): void {
+    const notReady = (this.#options.readiness ?? []).filter((r) => !safeReady(r)).map((r) => r.name);
+    if (notReady.length === 0) sendText(res, 200, 'ready');
+    else sendText(res, 503, `not ready: ${notReady.join(', ')}`);
+  }
+
+  #samples(): readonly MetricSample[] {
+    return this.#options.stats?.snapshot() ?? [];
+  }
+
+  /** The registry plus `process/*` gauges (Linkerd's `jvm/*` counterpart). */
+  #samplesWithProcess(): readonly MetricSample[] {
+    const p = this.#monitor.read();
+    const gauge = (name: string, value: number): MetricSample => ({
+      kind: 'gauge',
+      name: ['process', name],
+      value,
+    });
+    return [
+      ...this.#samples(),
+      gauge('uptime_ms', p.uptimeMs),
+      gauge('rss_bytes', p.rssBytes),
+      gauge('heap_used_bytes', p.heapUsedBytes),
+      gauge('heap_total_bytes', p.heapTotalBytes),
+      gauge('event_loop_lag_p99_ms', p.eventLoopLag.p99),
+      gauge('event_loop_lag_max_ms', p.eventLoopLag.max),
+    ];
+  }
+
+  #metricsJson(res: ServerResponse, url: URL): void {
+    const q = url.searchParams.get('q') ?? '';
+    if (isTrue(url.searchParams.get('tree'))) {
+      const tree = treeMetrics(this.#samplesWithProcess(), q);
+      if (tree === undefined) sendText(res, 404, `no metrics under ${JSON.stringify(q)}`);
+      else sendJson(res, 200, tree, url);
+      return;
+    }
+    sendJson(res, 200, flattenMetrics(this.#samplesWithProcess(), q), url);
+  }
+
+  #serverInfo() {
+    const now = this.#clock.now();
+    return {
+      name: 'switchyard',
+      version: ADMIN_VERSION,
+      startTime: new Date(this.#startedAt).toISOString(),
+      uptimeMs: now - this.#startedAt,
+      node: process.version,
+      pid: process.pid,
+      platform: process.platform,
+      arch: process.arch,
+      routers: (this.#options.routers ?? []).map((r) => r.label),
+    };
+  }
+
+  #index() {
+    const endpoints = [...this.#routes].map(([path, r]) => ({
+      path,
+      methods: r.methods.filter((m) => m !== 'HEAD'),
+    }));
+    return { endpoints };
+  }
+
+  #recentRequests(): RecentRequest[] {
+    const all: RecentRequest[] = [...(this.#options.recentRequests?.() ?? [])];
+    for (const r of this.#options.routers ?? []) all.push(...(r.recentRequests?.() ?? []));
+    return all.sort((a, b) => b.timestamp - a.timestamp);
+  }
+
+  #feed() {
+    return {
+      ...buildDashboardFeed({
+        time: this.#clock.now(),
+        samples: this.#samples(),
+        routers: this.#options.routers ?? [],
+        readiness: this.#options.readiness ?? [],
+        certificates: this.#options.certificates?.() ?? [],
+        process: this.#monitor.read(),
+        showDtab: (r) => Dtab.show(r.dtab()),
+      }),
+      recentRequests: this.#recentRequests().slice(0, 50),
+    };
+  }
+
+  async #delegator(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    let params: { path?: unknown; dtab?: unknown; router?: unknown; namespace?: unknown };
+    if (req.method === 'POST') {
+      const text = await readBody(req);
+      try {
+        params = JSON.parse(text) as typeof params;
+      } catch (err) {
+        throw badRequest(`body is not JSON: ${(err as Error).message}`, err);
+      }
+      if (typeof params !== 'object' || params === null) throw badRequest('body must be a JSON object');
+    } else {
+      const q = url.searchParams;
+      params = {
+        path: q.get('path') ?? undefined,
+        dtab: q.get('dtab') ?? undefined,
+        router: q.get('router') ?? undefined,
+        namespace: q.get('namespace') ?? undefined,
+      };
+    }
+    const pathText = params.path;
+    if (typeof pathText !== 'string' || pathText.trim() === '')
+      throw badRequest('missing `path` (e.g. /svc/web)');
+    const dtabText = params.dtab ?? '';
+    if (typeof dtabText !== 'string') throw badRequest('`dtab` must be a string');
+    const routerName = params.router ?? params.namespace;
+    if (routerName !== undefined && typeof routerName !== 'string')
+      throw badRequest('`router` must be a string');
+    let path: Path;
+    try {
+      path = Path.read(pathText);
+    } catch (err) {
+      throw badRequest(`invalid path: ${(err as Error).message}`, err);
+    }
+    let dtab: Dtab;
+    try {
+      dtab = Dtab.read(dtabText);
+    } catch (err) {
+      throw badRequest(`invalid dtab: ${(err as Error).message}`, err);
+    }
+    const view = this.#router(routerName);
+    const tree = await this.#withTimeout(view.delegate(path, dtab), path);
+    sendJson(res, 200, tree, url);
+  }
+
+  #router(name: string | undefined): AdminRouterView {
+    const routers = this.#options.routers ?? [];
+    const labels = routers.map((r) => r.label).join(', ');
+    if (name === undefined || name === '') {
+      if (routers.length === 1) return routers[0] as AdminRouterView;
+      if (routers.length === 0)
+        throw new AdminError('SY_ERR_ADMIN_UNKNOWN_ROUTER', 'no routers are configured');
+      throw badRequest(`several routers (${labels}): choose one with \`router=\``);
+    }
+    const found = routers.find((r) => r.label === name);
+    if (found === undefined) {
+      throw new AdminError(
+        'SY_ERR_ADMIN_UNKNOWN_ROUTER',
+        `unknown router ${JSON.stringify(name)} (routers: ${labels})`,
+      );
+    }
+    return found;
+  }
+
+  #withTimeout(p: Promise<DelegateTree>, path: Path): Promise<DelegateTree> {
+    const ms = this.#options.delegateTimeoutMs ?? 10_000;
+    return new Promise((resolve, reject) => {
+      const timer = this.#clock.setTimeout(() => {
+        reject(
+          new AdminError(
+            'SY_ERR_ADMIN_DELEGATE_FAILED',
+            `delegation of ${Path.show(path)} still pending after ${ms} ms`,
+          ),
+        );
+      }, ms);
+      p.then(
+        (tree) => {
+          this.#clock.clearTimeout(timer);
+          resolve(tree);
+        },
+        (err: unknown) => {
+          this.#clock.clearTimeout(timer);
+          reject(
+            err instanceof SwitchyardError
+              ? err
+              : new AdminError(
+                  'SY_ERR_ADMIN_DELEGATE_FAILED',
+                  `delegation of ${Path.show(path)} failed: ${String(err)}`,
+                  {
+                    cause: err,
+                  },
+                ),
+          );
+        },
+      );
+    });
+  }
+
+  async #shutdown(_req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const first = !this.#shuttingDown;
+    this.#shuttingDown = true;
+    sendText(res, 202, first ? 'shutting down' : 'already shutting down');
+    if (!first) return;
+    if (shutdownChannel.hasSubscribers) shutdownChannel.publish({});
+    if (!res.writableFinished) await new Promise<void>((resolve) => res.once('finish', () => resolve()));
+    await this.#options.onShutdown?.();
+  }
+}
+
+/** Creates an {@link AdminServer}; call `listen()` to start it. */
+export function createAdminServer(options: AdminServerOptions = {}): AdminServer {
+  return new AdminServer(options);
+}

@@ -1,0 +1,256 @@
+/**
+ * Trace context propagation: reading and writing W3C `traceparent`, Zipkin B3 (multi-header and
+ * single `b3`) and Linkerd 1's `l5d-ctx-trace`. Pure functions over header records, so the router
+ * calls them on its own request objects and tests need no server.
+ *
+ * References: W3C Trace Context level 1 (§3.2 traceparent), openzipkin/b3-propagation, finagle
+ * `TraceId.serialize` (32 or 40 big-endian bytes: span, parent, trace, flags[, trace-high]).
+ */
+
+/** A header record as Node delivers it (lower-case names). */
+export type TraceHeaders = Readonly<Record<string, string | readonly string[] | undefined>>;
+
+/** Where a context was read from. */
+export type TraceFormat = 'w3c' | 'b3' | 'b3-single' | 'l5d';
+
+/**
+ * The identity of one span. `traceId` is 16 or 32 lower-case hex digits (64- or 128-bit),
+ * `spanId`/`parentSpanId` 16. `sampled` is the upstream decision, `undefined` when none was made.
+ */
+export interface TraceContext {
+  readonly traceId: string;
+  readonly spanId: string;
+  readonly parentSpanId?: string;
+  readonly sampled?: boolean;
+  /** Force sampling (B3 `x-b3-flags: 1`, finagle's Debug flag). */
+  readonly debug?: boolean;
+  /** W3C `tracestate`, forwarded verbatim. */
+  readonly tracestate?: string;
+}
+
+/** An extracted context with the format it came in. */
+export interface ExtractedTraceContext extends TraceContext {
+  readonly format: TraceFormat;
+}
+
+/** Options of {@link extractTraceContext} and {@link injectTraceContext}. */
+export interface TracePropagationOptions {
+  /**
+   * The server's `clearContext`. When true, `l5d-ctx-trace` is neither read (the client is
+   * untrusted) nor written. Default false, Linkerd's default.
+   */
+  readonly clearContext?: boolean;
+  /** Also write the single `b3` header. Default false (multi-header B3 is written). */
+  readonly b3Single?: boolean;
+}
+
+/** Every header this module reads or writes. */
+export const TRACE_HEADERS: readonly string[] = Object.freeze([
+  'traceparent',
+  'tracestate',
+  'b3',
+  'x-b3-traceid',
+  'x-b3-spanid',
+  'x-b3-parentspanid',
+  'x-b3-sampled',
+  'x-b3-flags',
+  'l5d-ctx-trace',
+]);
+
+const HEX16 = /^[0-9a-f]{16}$/;
+const TRACE_ID = /^(?:[0-9a-f]{16}|[0-9a-f]{32})$/;
+const ZERO = /^0+$/;
+
+function header(headers: TraceHeaders, name: string): string | undefined {
+  const v = headers[name];
+  if (v === undefined) return undefined;
+  return typeof v === 'string' ? v : v[0];
+}
+
+const validTrace = (id: string) => TRACE_ID.test(id) && !ZERO.test(id);
+const validSpan = (id: string) => HEX16.test(id) && !ZERO.test(id);
+
+/** Parses a W3C `traceparent` (`00-<32 hex>-<16 hex>-<2 hex>`); `undefined` when invalid. */
+export function parseTraceparent(value: string, tracestate?: string): TraceContext | undefined {
+  const m = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?$/.exec(value.trim());
+  if (m === null) return undefined;
+  const [, version, traceId, spanId, flags, rest] = m as unknown as [
+    string,
+    string,
+    string,
+    string,
+    string,
+    string?,
+  ];
+  // Version ff is invalid; version 00 has exactly four fields; later versions may add more.
+  if (version === 'ff' || (version === '00' && rest !== undefined)) return undefined;
+  if (!validTrace(traceId) || !validSpan(spanId)) return undefined;
+  const sampled = (Number.parseInt(flags, 16) & 1) === 1;
+  return {
+    traceId,
+    spanId,
+    sampled,
+    ...(tracestate !== undefined && tracestate !== '' ? { tracestate } : {}),
+  };
+}
+
+/** Formats a W3C `traceparent` for `ctx` (64-bit trace ids are left-padded to 128 bits). */
+export function formatTraceparent(ctx: TraceContext): string {
+  const sampled = ctx.sampled === true || ctx.debug === true;
+  return `00-${ctx.traceId.padStart(32, '0')}-${ctx.spanId}-${sampled ? '01' : '00'}`;
+}
+
+function b3Sampled(v: string | undefined): boolean | undefined {
+  if (v === '1' || v === 'true' || v === 'd') return true;
+  if (v === '0' || v === 'false') return false;
+  return undefined;
+}
+
+/** Parses the single `b3` header (`{trace}-{span}[-{sampled}[-{parent}]]`); decision-only values give `undefined`. */
+export function parseB3Single(value: string): TraceContext | undefined {
+  const parts = value.trim().toLowerCase().split('-');
+  if (parts.length < 2 || parts.length > 4) return undefined;
+  const [traceId, spanId, flag, parent] = parts as [string, string, string?, string?];
+  if (!validTrace(traceId) || !validSpan(spanId)) return undefined;
+  if (flag !== undefined && !['0', '1', 'd'].includes(flag)) return undefined;
+  if (parent !== undefined && !validSpan(parent)) return undefined;
+  const sampled = b3Sampled(flag);
+  return {
+    traceId,
+    spanId,
+    ...(parent !== undefined ? { parentSpanId: parent } : {}),
+    ...(sampled !== undefined ? { sampled } : {}),
+    ...(flag === 'd' ? { debug: true } : {}),
+  };
+}
+
+function parseB3Multi(headers: TraceHeaders): TraceContext | undefined {
+  const traceId = header(headers, 'x-b3-traceid')?.trim().toLowerCase();
+  const spanId = header(headers, 'x-b3-spanid')?.trim().toLowerCase();
+  if (traceId === undefined || spanId === undefined || !validTrace(traceId) || !validSpan(spanId))
+    return undefined;
+  const parent = header(headers, 'x-b3-parentspanid')?.trim().toLowerCase();
+  const debug = header(headers, 'x-b3-flags')?.trim() === '1';
+  const sampled = debug ? true : b3Sampled(header(headers, 'x-b3-sampled')?.trim().toLowerCase());
+  return {
+    traceId,
+    spanId,
+    ...(parent !== undefined && validSpan(parent) ? { parentSpanId: parent } : {}),
+    ...(sampled !== undefined ? { sampled } : {}),
+    ...(debug ? { debug } : {}),
+  };
+}
+
+// finagle `Flags`: Debug = 1 << 0, SamplingKnown = 1 << 1, Sampled = 1 << 2.
+const FLAG_DEBUG = 1n;
+const FLAG_SAMPLING_KNOWN = 2n;
+const FLAG_SAMPLED = 4n;
+
+const hex64 = (v: bigint) => v.toString(16).padStart(16, '0');
+
+/** Parses `l5d-ctx-trace` (base64 of finagle's 32- or 40-byte serialized TraceId). */
+export function parseL5dCtxTrace(value: string): TraceContext | undefined {
+  const bytes = Buffer.from(value.trim(), 'base64');
+  if (bytes.length !== 32 && bytes.length !== 40) return undefined;
+  const spanId = hex64(bytes.readBigUInt64BE(0));
+  const parentId = hex64(bytes.readBigUInt64BE(8));
+  const low = hex64(bytes.readBigUInt64BE(16));
+  const flags = bytes.readBigUInt64BE(24);
+  const traceId = bytes.length === 40 ? hex64(bytes.readBigUInt64BE(32)) + low : low;
+  if (!validTrace(traceId) || !validSpan(spanId)) return undefined;
+  const debug = (flags & FLAG_DEBUG) !== 0n;
+  const known = (flags & FLAG_SAMPLING_KNOWN) !== 0n;
+  return {
+    traceId,
+    spanId,
+    // finagle sets parentId = spanId on a root span.
+    ...(parentId !== spanId && !ZERO.test(parentId) ? { parentSpanId: parentId } : {}),
+    ...(debug ? { debug, sampled: true } : known ? { sampled: (flags & FLAG_SAMPLED) !== 0n } : {}),
+  };
+}
+
+/** Formats `l5d-ctx-trace` for `ctx` (40 bytes when the trace id is 128-bit). */
+export function formatL5dCtxTrace(ctx: TraceContext): string {
+  const wide = ctx.traceId.length === 32;
+  const bytes = Buffer.alloc(wide ? 40 : 32);
+  bytes.writeBigUInt64BE(BigInt(`0x${ctx.spanId}`), 0);
+  bytes.writeBigUInt64BE(BigInt(`0x${ctx.parentSpanId ?? ctx.spanId}`), 8);
+  bytes.writeBigUInt64BE(BigInt(`0x${wide ? ctx.traceId.slice(16) : ctx.traceId}`), 16);
+  let flags = 0n;
+  if (ctx.debug === true) flags |= FLAG_DEBUG;
+  if (ctx.sampled !== undefined) flags |= FLAG_SAMPLING_KNOWN | (ctx.sampled ? FLAG_SAMPLED : 0n);
+  bytes.writeBigUInt64BE(flags, 24);
+  if (wide) bytes.writeBigUInt64BE(BigInt(`0x${ctx.traceId.slice(0, 16)}`), 32);
+  return bytes.toString('base64');
+}
+
+/**
+ * Reads the caller's trace context from request headers, trying in order W3C `traceparent`,
+ * single `b3`, multi-header B3, then `l5d-ctx-trace` (unless `clearContext`). Invalid or
+ * decision-only headers are skipped; `undefined` means "start a new trace".
+ */
+export function extractTraceContext(
+  headers: TraceHeaders,
+  options: TracePropagationOptions = {},
+): ExtractedTraceContext | undefined {
+  const tp = header(headers, 'traceparent');
+  if (tp !== undefined) {
+    const ctx = parseTraceparent(tp, header(headers, 'tracestate'));
+    if (ctx !== undefined) return { ...ctx, format: 'w3c' };
+  }
+  const single = header(headers, 'b3');
+  if (single !== undefined) {
+    const ctx = parseB3Single(single);
+    if (ctx !== undefined) return { ...ctx, format: 'b3-single' };
+  }
+  const multi = parseB3Multi(headers);
+  if (multi !== undefined) return { ...multi, format: 'b3' };
+  if (options.clearContext !== true) {
+    const l5d = header(headers, 'l5d-ctx-trace');
+    if (l5d !== undefined) {
+      const ctx = parseL5dCtxTrace(l5d);
+      if (ctx !== undefined) return { ...ctx, format: 'l5d' };
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Returns a copy of `headers` that carries `ctx` (the span making the outgoing request): stale
+ * trace headers are removed, then `traceparent` (+ `tracestate`), B3 multi-headers (and `b3` with
+ * `b3Single`), and `l5d-ctx-trace` unless `clearContext`. The input is not modified.
+ */
+export function injectTraceContext<V extends string | readonly string[] | undefined>(
+  headers: Readonly<Record<string, V>>,
+  ctx: TraceContext,
+  options: TracePropagationOptions = {},
+): Record<string, V | string> {
+  const out: Record<string, V | string> = {};
+  for (const [k, v] of Object.entries(headers)) if (!TRACE_HEADERS.includes(k.toLowerCase())) out[k] = v;
+  out.traceparent = formatTraceparent(ctx);
+  if (ctx.tracestate !== undefined) out.tracestate = ctx.tracestate;
+  out['x-b3-traceid'] = ctx.traceId;
+  out['x-b3-spanid'] = ctx.spanId;
+  if (ctx.parentSpanId !== undefined) out['x-b3-parentspanid'] = ctx.parentSpanId;
+  if (ctx.debug === true) out['x-b3-flags'] = '1';
+  else if (ctx.sampled !== undefined) out['x-b3-sampled'] = ctx.sampled ? '1' : '0';
+  if (options.b3Single === true) {
+    const flag = ctx.debug === true ? '-d' : ctx.sampled === undefined ? '' : ctx.sampled ? '-1' : '-0';
+    const parent = ctx.parentSpanId !== undefined && flag !== '' ? `-${ctx.parentSpanId}` : '';
+    out.b3 = `${ctx.traceId}-${ctx.spanId}${flag}${parent}`;
+  }
+  if (options.clearContext !== true) out['l5d-ctx-trace'] = formatL5dCtxTrace(ctx);
+  return out;
+}
+
+/** Linkerd's `l5d-sample` request header: a sample rate override, clamped to [0, 1]. */
+export function readL5dSample(
+  headers: TraceHeaders,
+  options: TracePropagationOptions = {},
+): number | undefined {
+  if (options.clearContext === true) return undefined;
+  const v = header(headers, 'l5d-sample');
+  if (v === undefined) return undefined;
+  const n = Number.parseFloat(v);
+  return Number.isNaN(n) ? undefined : Math.min(1, Math.max(0, n));
+}

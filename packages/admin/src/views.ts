@@ -1,0 +1,127 @@
+/**
+ * What the admin server reads, as small interfaces. The admin never imports the router, the TLS
+ * or the Kubernetes packages: the integrator adapts them to these views, so the admin can be
+ * tested (and reused) against anything that can answer these questions.
+ */
+import type { DelegateTree, MetricSample } from '@switchyard/core';
+import type { Dtab, Path } from '@switchyard/dtab';
+
+/** Anything that can list its current metrics: core's `createMetricsRegistry()` satisfies it. */
+export interface MetricsSource {
+  snapshot(): readonly MetricSample[];
+}
+
+/** One listening socket of a router. */
+export interface AdminServerView {
+  readonly ip: string;
+  readonly port: number;
+  /** True when the server terminates TLS. */
+  readonly tls?: boolean;
+  /** Open connections now, if the router tracks them (else read from `.../connections` gauge). */
+  readonly connections?: number;
+}
+
+/** Failure-accrual state of one endpoint: `alive`, `dead` (ejected), `probing` (one probe allowed). */
+export type EndpointState = 'alive' | 'dead' | 'probing';
+
+/** One endpoint of a client, as the balancer sees it. */
+export interface AdminEndpointView {
+  readonly host: string;
+  readonly port: number;
+  /** Balancer load: outstanding requests (p2c) or the peak-EWMA cost. */
+  readonly load: number;
+  readonly state: EndpointState;
+  readonly weight?: number;
+}
+
+/** A client: one bound name (`/#/io.l5d.k8s/default/http/world`) and its balancer. */
+export interface AdminClientView {
+  /** The bound id, shown as a path (`/#/io.l5d.k8s/default/http/world`). */
+  readonly id: string;
+  /** The logical names (`/svc/...`) currently routed to this client, when known. */
+  readonly services?: readonly string[];
+  /** Balancer kind (`p2c`, `ewma`, `aperture`, …). */
+  readonly balancer: string;
+  /** Endpoints in the balancer (the "LB size"). */
+  readonly size: number;
+  /** Endpoints the balancer may pick now (not ejected by failure accrual). */
+  readonly available: number;
+  readonly endpoints: readonly AdminEndpointView[];
+}
+
+/** One row of the routing table: an Ingress rule and where it sends requests. */
+export interface AdminIngressRuleView {
+  /** `namespace/name` of the Ingress. */
+  readonly ingress: string;
+  /** Host the rule matches; absent matches any host. */
+  readonly host?: string;
+  /** Full-match path regex; absent matches any path. */
+  readonly path?: string;
+  /** The name the rule produces, e.g. `/svc/default/80/world`. */
+  readonly dst: string;
+  /** `serviceName:servicePort` of the backend. */
+  readonly backend: string;
+  /** Ready endpoints of the backend, when known. */
+  readonly readyEndpoints?: number;
+  /** True for an Ingress default backend (tried only when no rule matched). */
+  readonly defaultBackend?: boolean;
+}
+
+/** One sampled request for the recent-requests table (`io.l5d.recentRequests`). */
+export interface RecentRequest {
+  /** Wall-clock ms when the request arrived. */
+  readonly timestamp: number;
+  readonly router: string;
+  readonly method: string;
+  readonly uri: string;
+  readonly host?: string;
+  /** Logical name, e.g. `/svc/default/80/world`. */
+  readonly service?: string;
+  /** Bound client id. */
+  readonly client?: string;
+  /** `host:port` of the endpoint that answered. */
+  readonly endpoint?: string;
+  readonly status: number;
+  readonly durationMs: number;
+  readonly traceId?: string;
+}
+
+/**
+ * The admin's view of a router. The integrator builds one per router (`label` is the Linkerd
+ * router label, which is also the `rt/<label>` metrics scope).
+ */
+export interface AdminRouterView {
+  readonly label: string;
+  servers(): readonly AdminServerView[];
+  /** The router's base dtab. */
+  dtab(): Dtab;
+  /**
+   * Explains how `path` is routed under the base dtab followed by `local` (the override typed
+   * into the playground, like an `l5d-dtab` header). Resolves once the tree is no longer pending.
+   */
+  delegate(path: Path, local: Dtab): Promise<DelegateTree>;
+  clients(): readonly AdminClientView[];
+  /** The ingress routing table, for routers with an `io.l5d.ingress` identifier. */
+  ingressRules?(): readonly AdminIngressRuleView[];
+  /** Recently sampled requests, newest first. */
+  recentRequests?(): readonly RecentRequest[];
+}
+
+/** Something `/admin/ready` waits for: a Kubernetes watch, a file, a certificate. */
+export interface ReadinessSource {
+  readonly name: string;
+  ready(): boolean;
+}
+
+/** A certificate in use, for the dashboard's expiry table. Times are wall-clock ms. */
+export interface CertificateView {
+  /** Where it is used: `http/0.0.0.0:443`, an SNI name, or `admin`. */
+  readonly name: string;
+  readonly subject: string;
+  readonly issuer?: string;
+  readonly sans?: readonly string[];
+  readonly notBefore?: number;
+  readonly notAfter: number;
+  /** Where it was loaded from: a file path or `secret ns/name`. */
+  readonly source?: string;
+}

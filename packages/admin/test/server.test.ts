@@ -1,0 +1,405 @@
+/**
+ * Every admin endpoint over a real socket on 127.0.0.1, against core's real metrics registry and
+ * interpreter. Prometheus output is checked by a real parser and a line grammar.
+ */
+import { execFileSync } from 'node:child_process';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createMetricsRegistry, type MetricsRegistry } from '@switchyard/core';
+import parsePrometheus from 'parse-prometheus-text-format';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type AdminServer, createAdminServer, type ReadinessSource } from '../src/index.js';
+import { raw, recordRequest, testRouter } from './fixtures.js';
+
+let server: AdminServer;
+let stats: MetricsRegistry;
+let url: string;
+let shutdowns: number;
+let k8sReady: boolean;
+
+const DTAB = '/svc/web => /$/inet/127.0.0.1/8080; /svc => /srv; /srv/api => /$/inet/127.0.0.1/9000 & /$/inet/127.0.0.1/9001';
+
+beforeEach(async () => {
+  stats = createMetricsRegistry();
+  shutdowns = 0;
+  k8sReady = false;
+  const readiness: ReadinessSource[] = [
+    { name: 'files', ready: () => true },
+    { name: 'k8s ingress watch', ready: () => k8sReady },
+  ];
+  server = createAdminServer({
+    port: 0,
+    stats,
+    routers: [testRouter('http', DTAB), testRouter('h2', '/svc => /$/inet/127.0.0.1/7000', { port: 4142 })],
+    readiness,
+    config: {
+      admin: { port: 9990 },
+      routers: [
+        {
+          protocol: 'http',
+          servers: [{ port: 443, tls: { certPath: '/c.pem', keyPath: '/k.pem' } }],
+          client: { tls: { clientAuth: { certPath: '/a', keyPath: '/b' } } },
+        },
+      ],
+      namers: [{ kind: 'io.l5d.k8s', token: 'abc', password: 'hunter2' }],
+    },
+    onShutdown: () => {
+      shutdowns++;
+    },
+  });
+  await server.listen();
+  url = server.url;
+});
+
+afterEach(async () => {
+  await server.close();
+});
+
+describe('health', () => {
+  it('GET /admin/ping answers pong', async () => {
+    const res = await fetch(`${url}/admin/ping`);
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe('pong\n');
+  });
+
+  it('binds to loopback by default and refuses a second listen', async () => {
+    const defaultIp = createAdminServer({ port: 0 });
+    const address = await defaultIp.listen();
+    try {
+      expect(address.address).toBe('127.0.0.1');
+      await expect(defaultIp.listen()).rejects.toMatchObject({ code: 'SY_ERR_ADMIN_LIFECYCLE' });
+    } finally {
+      await defaultIp.close();
+    }
+  });
+
+  it('/admin/ready is 503 naming what is not ready, then 200', async () => {
+    const notReady = await fetch(`${url}/admin/ready`);
+    expect(notReady.status).toBe(503);
+    expect(await notReady.text()).toBe('not ready: k8s ingress watch\n');
+    k8sReady = true;
+    const ready = await fetch(`${url}/admin/ready`);
+    expect(ready.status).toBe(200);
+    expect(await ready.text()).toBe('ready\n');
+  });
+
+  it('/admin/server_info reports the process and routers', async () => {
+    const info = (await (await fetch(`${url}/admin/server_info`)).json()) as Record<string, unknown>;
+    expect(info).toMatchObject({ name: 'switchyard', pid: process.pid, node: process.version, routers: ['http', 'h2'] });
+    expect(typeof info.uptimeMs).toBe('number');
+  });
+
+  it('/admin lists the endpoints', async () => {
+    const index = (await (await fetch(`${url}/admin`)).json()) as { endpoints: { path: string }[] };
+    const paths = index.endpoints.map((e) => e.path);
+    expect(paths).toEqual(expect.arrayContaining(['/admin/ping', '/admin/metrics/prometheus', '/delegator.json']));
+  });
+});
+
+describe('/admin/metrics.json', () => {
+  it('is flat Linkerd keys with histogram suffixes', async () => {
+    recordRequest(stats, 'http', true, 12);
+    recordRequest(stats, 'http', false, 40);
+    const m = (await (await fetch(`${url}/admin/metrics.json`)).json()) as Record<string, number>;
+    expect(m['rt/http/server/0.0.0.0/4140/requests']).toBe(2);
+    expect(m['rt/http/server/0.0.0.0/4140/success']).toBe(1);
+    expect(m['rt/http/service/svc/web/failures']).toBe(1);
+    expect(m['rt/http/server/0.0.0.0/4140/request_latency_ms.count']).toBe(2);
+    expect(m['rt/http/server/0.0.0.0/4140/request_latency_ms.max']).toBe(40);
+    expect(m['rt/http/server/0.0.0.0/4140/request_latency_ms.p9990']).toBeGreaterThan(0);
+    expect(m['process/rss_bytes']).toBeGreaterThan(0);
+  });
+
+  it('filters by ?q= prefix', async () => {
+    recordRequest(stats, 'http', true, 5);
+    const m = (await (await fetch(`${url}/admin/metrics.json?q=rt/http/client/`)).json()) as Record<string, number>;
+    expect(Object.keys(m).length).toBeGreaterThan(0);
+    for (const k of Object.keys(m)) expect(k.startsWith('rt/http/client/')).toBe(true);
+  });
+
+  it('nests with ?tree=1 and 404s an unknown subtree', async () => {
+    recordRequest(stats, 'http', true, 5);
+    const tree = (await (await fetch(`${url}/admin/metrics.json?tree=1&q=rt/http/server/0.0.0.0/4140`)).json()) as Record<
+      string,
+      Record<string, number>
+    >;
+    expect(tree.requests).toEqual({ counter: 1 });
+    expect(tree.request_latency_ms?.['stat.count']).toBe(1);
+    const missing = await fetch(`${url}/admin/metrics.json?tree=1&q=rt/nope`);
+    expect(missing.status).toBe(404);
+  });
+});
+
+/** The 0.0.4 line grammar: comments, or `name{labels} value`. */
+const SAMPLE_LINE =
+  /^[a-zA-Z_:][a-zA-Z0-9_:]*(\{([a-zA-Z_][a-zA-Z0-9_]*="([^"\\\n]|\\["\\n])*")(,[a-zA-Z_][a-zA-Z0-9_]*="([^"\\\n]|\\["\\n])*")*\})? (NaN|[+-]Inf|-?[0-9.eE+-]+)$/;
+
+describe('/admin/metrics/prometheus', () => {
+  it('is valid text exposition with counters, gauges and histograms', async () => {
+    recordRequest(stats, 'http', true, 3);
+    recordRequest(stats, 'http', true, 250);
+    recordRequest(stats, 'http', false, 7);
+    const g = stats.gauge(['rt', 'http', 'server', '0.0.0.0/4140', 'connections'], () => 4);
+    stats.scope('rt', 'http', 'client', '$/inet/127.0.0.1/8080', 'service', 'svc/web').counter('requests').incr(2);
+    stats.counter('odd name', 'with-dash"quote');
+    const res = await fetch(`${url}/admin/metrics/prometheus`);
+    g.dispose();
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8');
+    const text = await res.text();
+    expect(text.endsWith('\n')).toBe(true);
+
+    // Grammar: every line is a comment we emit or a well-formed sample; one TYPE per family.
+    const typed = new Set<string>();
+    for (const line of text.trimEnd().split('\n')) {
+      if (line.startsWith('# TYPE ')) {
+        const name = line.split(' ')[2] as string;
+        expect(typed.has(name), `duplicate TYPE ${name}`).toBe(false);
+        typed.add(name);
+      } else if (!line.startsWith('# HELP ')) {
+        expect(line).toMatch(SAMPLE_LINE);
+      }
+    }
+
+    const families = parsePrometheus(text);
+    const byName = new Map(families.map((f) => [f.name, f]));
+    const requests = byName.get('rt:server:requests_total');
+    expect(requests?.type).toBe('COUNTER');
+    expect(requests?.metrics).toEqual([{ value: '3', labels: { rt: 'http', server: '0.0.0.0/4140' } }]);
+    expect(byName.get('rt:service:failures_total')?.metrics).toEqual([
+      { value: '1', labels: { rt: 'http', service: 'svc/web' } },
+    ]);
+    expect(byName.get('rt:client:service:requests_total')?.metrics).toEqual([
+      { value: '2', labels: { rt: 'http', client: '$/inet/127.0.0.1/8080', service: 'svc/web' } },
+    ]);
+    expect(byName.get('rt:server:connections')).toMatchObject({ type: 'GAUGE', metrics: [{ value: '4' }] });
+    expect(byName.get('odd_name:with_dash_quote_total')?.type).toBe('COUNTER');
+
+    const latency = byName.get('rt:server:request_latency_ms');
+    expect(latency?.type).toBe('HISTOGRAM');
+    // This parser folds a histogram's series into one bucket map and drops their labels, so the
+    // labels, _sum and _count are checked on the raw lines.
+    const h = latency?.metrics[0] as { buckets: Record<string, string> };
+    expect(h.buckets['+Inf']).toBe('3');
+    expect(text).toContain('rt:server:request_latency_ms_bucket{rt="http",server="0.0.0.0/4140",le="+Inf"} 3\n');
+    expect(text).toContain('rt:server:request_latency_ms_sum{rt="http",server="0.0.0.0/4140"} 260\n');
+    expect(text).toContain('rt:server:request_latency_ms_count{rt="http",server="0.0.0.0/4140"} 3\n');
+    // Cumulative: non-decreasing in `le`.
+    const les = Object.entries(h.buckets)
+      .map(([le, c]) => [le === '+Inf' ? Number.POSITIVE_INFINITY : Number(le), Number(c)] as const)
+      .sort((a, b) => a[0] - b[0]);
+    for (let i = 1; i < les.length; i++) expect(les[i]![1]).toBeGreaterThanOrEqual(les[i - 1]![1]);
+    expect(les.find(([le]) => le >= 5)?.[1]).toBe(1);
+    expect(byName.get('process:rss_bytes')?.type).toBe('GAUGE');
+  });
+
+  const promtool = ['/usr/bin/promtool', '/usr/local/bin/promtool'].find((p) => existsSync(p));
+  it.skipIf(promtool === undefined)('is accepted by promtool when it is installed', async () => {
+    recordRequest(stats, 'http', true, 3);
+    const text = await (await fetch(`${url}/admin/metrics/prometheus`)).text();
+    const file = join(mkdtempSync(join(tmpdir(), 'prom-')), 'metrics.prom');
+    writeFileSync(file, text);
+    // `check metrics` lints; exit status 3 = lint warnings only (names not in base units), 1 = parse error.
+    let status = 0;
+    try {
+      execFileSync(promtool as string, ['check', 'metrics'], { input: text, stdio: ['pipe', 'pipe', 'pipe'] });
+    } catch (err) {
+      status = (err as { status: number }).status;
+    }
+    expect([0, 3]).toContain(status);
+  });
+});
+
+describe('/delegator.json', () => {
+  it('GET explains a path with the dentry at each step', async () => {
+    const res = await fetch(`${url}/delegator.json?router=http&path=/svc/web`);
+    expect(res.status).toBe(200);
+    const tree = (await res.json()) as Record<string, unknown>;
+    // Both `/svc/web => …` and `/svc => /srv` match: an alt, the later dentry first.
+    expect(tree).toMatchObject({ type: 'alt', path: '/svc/web', dentry: null });
+    expect(JSON.stringify(tree)).toContain('"dentry":{"prefix":"/svc","dst":"/srv"}');
+    expect(JSON.stringify(tree)).toContain('"prefix":"/svc/web","dst":"/$/inet/127.0.0.1/8080"');
+    expect(JSON.stringify(tree)).toContain('"ip":"127.0.0.1","port":8080');
+  });
+
+  it('applies the dtab override after the router dtab', async () => {
+    const q = new URLSearchParams({ router: 'http', path: '/svc/web', dtab: '/svc/web => /$/inet/127.0.0.1/8081' });
+    const tree = JSON.stringify(await (await fetch(`${url}/delegator.json?${q}`)).json());
+    expect(tree).toContain('"port":8081');
+  });
+
+  it('POST JSON with namespace (Linkerd) picks the router', async () => {
+    const res = await fetch(`${url}/delegator.json`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ namespace: 'h2', path: '/svc/x', dtab: '' }),
+    });
+    expect(res.status).toBe(200);
+    expect(JSON.stringify(await res.json())).toContain('"port":7000');
+  });
+
+  it('rejects a bad dtab with 400 and the line and column', async () => {
+    const q = new URLSearchParams({ router: 'http', path: '/svc/web', dtab: '/svc =>' });
+    const res = await fetch(`${url}/delegator.json?${q}`);
+    expect(res.status).toBe(400);
+    const body = await res.text();
+    expect(body).toMatch(/^invalid dtab: /);
+    expect(body).toMatch(/1:8|line 1/);
+  });
+
+  it('rejects a missing or bad path, a bad body, and an unknown router', async () => {
+    expect((await fetch(`${url}/delegator.json?router=http`)).status).toBe(400);
+    const badPath = await fetch(`${url}/delegator.json?router=http&path=svc`);
+    expect(badPath.status).toBe(400);
+    expect(await badPath.text()).toMatch(/^invalid path: /);
+    const badBody = await fetch(`${url}/delegator.json`, { method: 'POST', body: '{' });
+    expect(badBody.status).toBe(400);
+    expect(await badBody.text()).toMatch(/^body is not JSON/);
+    const unknown = await fetch(`${url}/delegator.json?router=nope&path=/svc/a`);
+    expect(unknown.status).toBe(404);
+    expect(await unknown.text()).toContain('unknown router "nope" (routers: http, h2)');
+    const ambiguous = await fetch(`${url}/delegator.json?path=/svc/a`);
+    expect(ambiguous.status).toBe(400);
+  });
+});
+
+describe('/config.json', () => {
+  it('serves the config with secrets redacted', async () => {
+    const text = await (await fetch(`${url}/config.json`)).text();
+    const config = JSON.parse(text);
+    expect(config.admin).toEqual({ port: 9990 });
+    expect(config.routers[0].servers[0].tls).toEqual({ certPath: '/c.pem', keyPath: '<redacted>' });
+    expect(config.routers[0].client.tls.clientAuth).toBe('<redacted>');
+    expect(config.namers[0]).toEqual({ kind: 'io.l5d.k8s', token: '<redacted>', password: '<redacted>' });
+    expect(text).not.toContain('hunter2');
+    expect(text).not.toContain('/k.pem');
+  });
+});
+
+describe('/admin/shutdown', () => {
+  it('never answers GET, and POST calls onShutdown once', async () => {
+    const get = await fetch(`${url}/admin/shutdown`);
+    expect(get.status).toBe(405);
+    expect(get.headers.get('allow')).toBe('POST');
+    expect(shutdowns).toBe(0);
+    const events: unknown[] = [];
+    const onEvent = (m: unknown) => events.push(m);
+    subscribe('switchyard:admin:shutdown', onEvent);
+    try {
+      const post = await fetch(`${url}/admin/shutdown`, { method: 'POST' });
+      expect(post.status).toBe(202);
+      await expect.poll(() => shutdowns).toBe(1);
+      const again = await fetch(`${url}/admin/shutdown`, { method: 'POST' });
+      expect(await again.text()).toBe('already shutting down\n');
+      expect(shutdowns).toBe(1);
+      expect(events).toHaveLength(1);
+    } finally {
+      unsubscribe('switchyard:admin:shutdown', onEvent);
+    }
+  });
+
+  it('refuses a cross-origin POST (a web page cannot stop the router)', async () => {
+    const res = await raw(url, '/admin/shutdown', { method: 'POST', headers: { origin: 'http://evil.example' } });
+    expect(res.status).toBe(403);
+    expect(shutdowns).toBe(0);
+  });
+
+  it('does not exist when control is disabled', async () => {
+    const locked = createAdminServer({ port: 0, controlEnabled: false, onShutdown: () => void shutdowns++ });
+    await locked.listen();
+    try {
+      expect((await fetch(`${locked.url}/admin/shutdown`, { method: 'POST' })).status).toBe(404);
+      expect((await fetch(`${locked.url}/admin/shutdown`)).status).toBe(404);
+      expect(shutdowns).toBe(0);
+    } finally {
+      await locked.close();
+    }
+  });
+});
+
+describe('security', () => {
+  it('refuses foreign Host names on loopback (DNS rebinding) but accepts its own', async () => {
+    const port = new URL(url).port;
+    expect((await raw(url, '/admin/ping', { headers: { host: `attacker.example:${port}` } })).status).toBe(403);
+    expect((await raw(url, '/admin/ping', { headers: { host: `localhost:${port}` } })).status).toBe(200);
+    expect((await raw(url, '/admin/ping', { headers: { host: `127.0.0.1:${port}` } })).status).toBe(200);
+  });
+
+  it('accepts configured extra host names', async () => {
+    const s = createAdminServer({ port: 0, allowedHosts: ['admin.internal'] });
+    await s.listen();
+    try {
+      expect((await raw(s.url, '/admin/ping', { headers: { host: 'admin.internal:9990' } })).status).toBe(200);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('reads are GET only; no CORS headers; errors are text', async () => {
+    const post = await fetch(`${url}/admin/metrics.json`, { method: 'POST' });
+    expect(post.status).toBe(405);
+    expect(post.headers.get('allow')).toBe('GET, HEAD');
+    const options = await fetch(`${url}/admin/ping`, { method: 'OPTIONS', headers: { origin: 'http://x' } });
+    expect(options.status).toBe(405);
+    expect(options.headers.get('access-control-allow-origin')).toBeNull();
+    const ping = await fetch(`${url}/admin/ping`, { headers: { origin: 'http://x' } });
+    expect(ping.headers.get('access-control-allow-origin')).toBeNull();
+    expect(ping.headers.get('x-content-type-options')).toBe('nosniff');
+    expect((await fetch(`${url}/nope`)).status).toBe(404);
+  });
+
+  it('serves the dashboard with a strict CSP and no external assets', async () => {
+    const res = await fetch(`${url}/`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-security-policy')).toContain("script-src 'self'");
+    const html = await res.text();
+    expect(html).not.toMatch(/https?:\/\//);
+    const js = await fetch(`${url}/dashboard.js`);
+    expect(js.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+    expect((await js.text()).length).toBeGreaterThan(1000);
+    expect((await fetch(`${url}/dashboard.css`)).status).toBe(200);
+    expect((await fetch(`${url}/delegator`)).status).toBe(200);
+  });
+});
+
+describe('dashboard feeds', () => {
+  it('/admin/dashboard.json aggregates per router, server, service and client', async () => {
+    recordRequest(stats, 'http', true, 10);
+    recordRequest(stats, 'http', false, 20);
+    const feed = (await (await fetch(`${url}/admin/dashboard.json`)).json()) as {
+      routers: { label: string; requests: number; failures: number; dtab: string; servers: { requests: number }[] }[];
+      readiness: { name: string; ready: boolean }[];
+      process: { rssBytes: number; eventLoopLag: { p99: number } };
+    };
+    const http = feed.routers.find((r) => r.label === 'http');
+    expect(http).toMatchObject({ requests: 2, failures: 1 });
+    expect(http?.servers[0]?.requests).toBe(2);
+    expect(http?.dtab).toContain('/svc/web=>/$/inet/127.0.0.1/8080');
+    expect(feed.readiness).toEqual([
+      { name: 'files', ready: true },
+      { name: 'k8s ingress watch', ready: false },
+    ]);
+    expect(feed.process.rssBytes).toBeGreaterThan(0);
+  });
+
+  it('/admin/requests.json merges recent requests newest first', async () => {
+    const s = createAdminServer({
+      port: 0,
+      routers: [
+        testRouter('http', '/svc=>/$/inet/127.0.0.1/1', {
+          recent: () => [{ timestamp: 5, router: 'http', method: 'GET', uri: '/a', status: 200, durationMs: 1 }],
+        }),
+      ],
+      recentRequests: () => [{ timestamp: 9, router: 'http', method: 'GET', uri: '/b', status: 502, durationMs: 2 }],
+    });
+    await s.listen();
+    try {
+      const list = (await (await fetch(`${s.url}/admin/requests.json`)).json()) as { uri: string }[];
+      expect(list.map((r) => r.uri)).toEqual(['/b', '/a']);
+    } finally {
+      await s.close();
+    }
+  });
+});
