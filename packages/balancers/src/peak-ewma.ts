@@ -56,8 +56,10 @@ export function p2cPeakEwma(options: PeakEwmaOptions = {}): BalancerFactory {
     node.stamp = t;
   }
 
+  // One clock read per pick, shared by both candidates and the lease start.
+  let pickNs = 0;
   function load(node: EwmaNode<BalancerEndpoint>): number {
-    observe(node, 0, nowNs(clock));
+    observe(node, 0, pickNs);
     if (!(node.weight > 0)) return Number.MAX_VALUE;
     // Requests already queued per unit of weight, plus the one being scheduled.
     const queued = node.outstanding / node.weight;
@@ -70,8 +72,11 @@ export function p2cPeakEwma(options: PeakEwmaOptions = {}): BalancerFactory {
       common,
       {
         create: (endpoint) => ({ ...baseNode(endpoint), cost: 0, stamp: nowNs(clock) }),
-        choose: (set) => chooseTwo(set, load),
-        start: () => nowNs(clock),
+        choose: (set) => {
+          pickNs = nowNs(clock);
+          return chooseTwo(set, load);
+        },
+        start: () => pickNs,
         end(node, outcome, started) {
           const t = nowNs(clock);
           observe(node, outcome.rttNs ?? Math.max(t - started, 0), t);
