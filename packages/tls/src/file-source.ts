@@ -67,6 +67,20 @@ export function fileCertificateSource(options: FileCertificateSourceOptions): Ce
       emit(Object.freeze([Object.freeze(entry)]));
     };
 
+    // `stat` follows symlinks, so a `..data` swap changes the inode every path resolves to.
+    const statSignature = async (): Promise<string> => {
+      const parts: string[] = [];
+      for (const path of paths) {
+        try {
+          const s = await stat(path);
+          parts.push(`${s.dev}:${s.ino}:${s.size}:${s.mtimeMs}:${s.ctimeMs}`);
+        } catch (cause) {
+          parts.push(`${basename(path)}:${(cause as NodeJS.ErrnoException).code ?? 'error'}`);
+        }
+      }
+      return parts.join('|');
+    };
+
     const read = async (): Promise<void> => {
       if (reading) {
         readAgain = true;
@@ -76,6 +90,7 @@ export function fileCertificateSource(options: FileCertificateSourceOptions): Ce
       try {
         do {
           readAgain = false;
+          const before = await statSignature();
           const texts: string[] = [];
           let failure: TlsError | undefined;
           for (const path of paths) {
@@ -91,6 +106,12 @@ export function fileCertificateSource(options: FileCertificateSourceOptions): Ce
               );
               break;
             }
+          }
+          // The files changed while we read them (e.g. a swap between the cert and the key):
+          // read again rather than publish a torn pair.
+          if (failure === undefined && (await statSignature()) !== before) {
+            readAgain = true;
+            continue;
           }
           if (failure !== undefined) {
             publish({ kind: 'failed', id, error: failure }, `failed:${failure.message}`);
@@ -137,16 +158,7 @@ export function fileCertificateSource(options: FileCertificateSourceOptions): Ce
     const poll = async () => {
       pollTimer = undefined;
       ensureWatchers();
-      const parts: string[] = [];
-      for (const path of paths) {
-        try {
-          const s = await stat(path);
-          parts.push(`${s.dev}:${s.ino}:${s.size}:${s.mtimeMs}:${s.ctimeMs}`);
-        } catch (cause) {
-          parts.push(`${basename(path)}:${(cause as NodeJS.ErrnoException).code ?? 'error'}`);
-        }
-      }
-      const signature = parts.join('|');
+      const signature = await statSignature();
       if (stopped) return;
       if (signature !== lastStat) {
         lastStat = signature;
