@@ -35,7 +35,12 @@ describe('createBindingCache', () => {
     const cache = createBindingCache(createInterpreter());
     const a = cache.bind(Dtab.empty, ['a/b']);
     const b = cache.bind(Dtab.empty, ['a', 'b']);
-    expect(a).not.toBe(b);
+    const c = cache.bind(Dtab.empty, ['a\u0000b']);
+    const e = cache.bind(Dtab.empty, ['\u00011:a', '']);
+    const f = cache.bind(Dtab.empty, ['a', '\u0000']);
+    expect(new Set([a, b, c, e, f]).size).toBe(5);
+    expect(cache.bind(Dtab.empty, ['a\u0000b'])).toBe(c);
+    expect(cache.size()).toBe(5);
     cache.close();
   });
 });

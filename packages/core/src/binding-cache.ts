@@ -39,35 +39,40 @@ interface Entry {
 
 /**
  * Memoizes `interpreter.bind`. Dtabs are keyed by identity (parse a dtab once and reuse the
- * object), paths by value.
+ * object), paths by value .
  */
 export function createBindingCache(
   interpreter: NameInterpreter,
   options: BindingCacheOptions = {},
 ): BindingCache {
   const maxEntries = options.maxEntries ?? 1000;
-  const dtabIds = new WeakMap<Dtab, number>();
-  let nextDtabId = 0;
-  const entries = new Map<string, Entry>();
+  const byDtab = new WeakMap<Dtab, Map<string, Entry>>();
+  // Insertion order of all entries, for eviction.
+  const order = new Map<Entry, { readonly perDtab: Map<string, Entry>; readonly key: string }>();
 
-  function keyOf(dtab: Dtab, path: Path): string {
-    let id = dtabIds.get(dtab);
-    if (id === undefined) {
-      id = nextDtabId++;
-      dtabIds.set(dtab, id);
+  /**
+   * Fast key: labels joined by NUL. Paths with a label containing \x00 or \x01 (legal but rare)
+   * get a length-prefixed key that starts with \x01, which no fast key can contain.
+   */
+  function keyOf(path: Path): string {
+    for (let i = 0; i < path.length; i++) {
+      const l = path[i]!;
+      if (l.includes('\u0000') || l.includes('\u0001'))
+        return `\u0001${path.map((l) => `${l.length}:${l}`).join('')}`;
     }
-    // Length-prefixed labels: no separator can collide with label bytes.
-    let key = `${id}`;
-    for (let i = 0; i < path.length; i++) key += `/${path[i]!.length}:${path[i]}`;
-    return key;
+    return path.join('\u0000');
   }
 
   function entry(dtab: Dtab, path: Path): Entry {
-    const key = keyOf(dtab, path);
-    const hit = entries.get(key);
+    let perDtab = byDtab.get(dtab);
+    if (perDtab === undefined) {
+      perDtab = new Map();
+      byDtab.set(dtab, perDtab);
+    }
+    const key = keyOf(path);
+    const hit = perDtab.get(key);
     if (hit !== undefined) return hit;
-    const bound = interpreter.bind(dtab, path);
-    const states = bound.states;
+    const states = interpreter.bind(dtab, path).states;
     const holder = { state: Activity.pendingState as ActivityState<NameTree<BoundName>> };
     const dispose = states.observe((s) => {
       holder.state = s;
@@ -76,11 +81,16 @@ export function createBindingCache(
       activity: Activity.fromVar({ sample: () => holder.state, observe: states.observe.bind(states) }),
       dispose,
     });
-    entries.set(key, e);
-    if (entries.size > maxEntries) {
-      const oldest = entries.keys().next().value as string;
-      entries.get(oldest)?.dispose();
-      entries.delete(oldest);
+    perDtab.set(key, e);
+    order.set(e, { perDtab, key });
+    if (order.size > maxEntries) {
+      const [oldest, where] = order.entries().next().value as [
+        Entry,
+        { perDtab: Map<string, Entry>; key: string },
+      ];
+      oldest.dispose();
+      where.perDtab.delete(where.key);
+      order.delete(oldest);
     }
     return e;
   }
@@ -88,10 +98,13 @@ export function createBindingCache(
   return {
     bind: (dtab, path) => entry(dtab, path).activity,
     state: (dtab, path) => entry(dtab, path).state,
-    size: () => entries.size,
+    size: () => order.size,
     close() {
-      for (const e of entries.values()) e.dispose();
-      entries.clear();
+      for (const [e, where] of order) {
+        e.dispose();
+        where.perDtab.delete(where.key);
+      }
+      order.clear();
     },
   };
 }
