@@ -14,6 +14,7 @@ import {
   optional,
   port,
   refine,
+  reject,
   required,
   type Schema,
   string,
@@ -51,11 +52,7 @@ export function dtabSchema(): Schema<Dtab> {
                 : scalar.indent + error.column,
           }
         : context.source.locate(path);
-      context.report({
-        ...context.source.issue(path, `invalid dtab: ${error.message.split('\n')[0]}`),
-        ...where,
-      });
-      return { error: 'invalid dtab (see above)' };
+      return reject(`invalid dtab: ${error.message}`, undefined, where);
     }
   });
 }
@@ -320,7 +317,12 @@ function routerSchema(kinds: LinkerKinds) {
       ),
       httpAccessLog: optional(string(), 'File to append the access log to (Linkerd format).'),
       tracePropagator: optional(
-        object({ kind: string({ values: ['io.l5d.default', 'io.l5d.zipkin', 'w3c'] }) }),
+        object({
+          kind: required(
+            string({ values: ['io.l5d.default', 'io.l5d.zipkin', 'w3c'] }),
+            'Propagation format.',
+          ),
+        }),
         'Trace header format.',
       ),
     },

@@ -1,5 +1,7 @@
+import { Dtab } from '@switchyard/dtab';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, formatIssue } from './errors.js';
+import { dtabSchema } from './linker-schema.js';
 import { createKindCategory } from './registry.js';
 import {
   boolean,
@@ -141,5 +143,30 @@ describe('kind registry', () => {
     expect(() =>
       namers.register({ kind: 'io.l5d.fs', doc: '', schema: object({}), build: () => '' }),
     ).toThrow(/already registered/);
+  });
+});
+
+describe('dtab in config', () => {
+  const schema = object({ dtab: required(dtabSchema(), 'dtab') });
+  const issues = (text: string) => {
+    const result = validate(schema, parseConfigSource(text, 'l.yaml'));
+    return 'issues' in result ? result.issues : [];
+  };
+
+  it('parses a one-line dtab', () => {
+    const result = validate(schema, parseConfigSource('dtab: /svc => /#/io.l5d.k8s\n', 'l.yaml'));
+    expect('value' in result && Dtab.show(result.value.dtab)).toBe('/svc=>/#/io.l5d.k8s');
+  });
+
+  it('points a one-line dtab error at the bad character in the file', () => {
+    const [issue] = issues('dtab: /svc => /#/io.l5d.k8s ; /a =! /b\n');
+    expect(issue).toMatchObject({ file: 'l.yaml', line: 1, column: 35, path: 'dtab' });
+    expect(issue!.message).toMatch(/^invalid dtab: /);
+  });
+
+  it('points a block dtab error at the right line and column', () => {
+    const [issue] = issues('dtab: |\n  /svc => /#/io.l5d.k8s;\n  /a => /b |;\n');
+    expect(issue).toMatchObject({ line: 3, path: 'dtab' });
+    expect(issue!.column).toBeGreaterThanOrEqual(11);
   });
 });

@@ -155,30 +155,45 @@ function mapParsed<A, B>(parsed: Parsed<A>, f: (a: A) => B): Parsed<B> {
   return parsed === INVALID ? INVALID : f(parsed);
 }
 
-/** Transforms a parsed value; `f` may report a problem by returning `{ error, hint? }`. */
+const REJECTED: unique symbol = Symbol('switchyard.config.rejected');
+
+/** A refinement's verdict that the value is invalid; build it with `reject`. */
+export interface Rejection {
+  readonly [REJECTED]: true;
+  readonly error: string;
+  readonly hint?: string;
+  /** A more precise position than the value's start, e.g. inside an embedded dtab. */
+  readonly at?: { readonly line: number; readonly column: number };
+}
+
+/** Rejects a value inside `refine` with a message, an optional hint and an optional precise position. */
+export function reject(error: string, hint?: string, at?: Rejection['at']): Rejection {
+  return {
+    [REJECTED]: true,
+    error,
+    ...(hint === undefined ? {} : { hint }),
+    ...(at === undefined ? {} : { at }),
+  };
+}
+
+function isRejection(value: unknown): value is Rejection {
+  return typeof value === 'object' && value !== null && REJECTED in value;
+}
+
+/** Transforms a parsed value; `f` may return `reject(...)` to report a problem. */
 export function refine<A, B>(
   schema: Schema<A>,
-  f: (
-    value: A,
-    path: FieldPath,
-    context: ParseContext,
-  ) => B | { readonly error: string; readonly hint?: string },
+  f: (value: A, path: FieldPath, context: ParseContext) => B | Rejection,
 ): Schema<B> {
   return {
     parse(value, path, context) {
       const parsed = schema.parse(value, path, context);
       if (parsed === INVALID) return INVALID;
       const out = f(parsed, path, context);
-      if (
-        typeof out === 'object' &&
-        out !== null &&
-        'error' in out &&
-        typeof (out as { error: unknown }).error === 'string'
-      ) {
-        const problem = out as { error: string; hint?: string };
-        return fail(context, path, problem.error, problem.hint);
-      }
-      return out as B;
+      if (!isRejection(out)) return out;
+      const issue = context.source.issue(path, out.error, out.hint === undefined ? {} : { hint: out.hint });
+      context.report(out.at ? { ...issue, ...out.at } : issue);
+      return INVALID;
     },
     describe: () => schema.describe(),
   };
