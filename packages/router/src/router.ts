@@ -226,6 +226,12 @@ export class Router {
       keepAliveTimeout: options.keepAliveTimeoutMs ?? 5000,
       noDelay: true,
     };
+    // Node enforces request/headers timeouts on a sweep; sweep often enough for the shortest one.
+    const shortest = Math.min(
+      serverOptions.requestTimeout || 300_000,
+      serverOptions.headersTimeout || 60_000,
+    );
+    serverOptions.connectionsCheckingInterval = Math.max(50, Math.min(30_000, Math.floor(shortest / 4)));
     const server = options.createServer?.(serverOptions) ?? http.createServer(serverOptions);
     // Apply the limits again in case a custom factory dropped the options.
     server.requestTimeout = serverOptions.requestTimeout!;
@@ -244,17 +250,12 @@ export class Router {
       const res = new ServerResponse(req);
       res.assignSocket(socket as Socket);
       res.shouldKeepAlive = false;
-      res.once('finish', () => {
-        if (!rt.tunnels.has(socket)) socket.end();
-      });
+      // 'finish' means a plain response (error or non-101) was written: end the socket after it.
+      res.once('finish', () => socket.end());
       rt.tunnels.add(socket);
       socket.once('close', () => rt.tunnels.delete(socket));
       const ctx = new RequestCtx(label, runtime, req, res, { socket, head }, clock.nanoTime());
-      void handler(ctx)
-        .catch((err) => respondError(rt, ctx, err))
-        .finally(() => {
-          if (res.writableEnded || socket.destroyed) rt.tunnels.delete(socket);
-        });
+      void handler(ctx).catch((err) => respondError(rt, ctx, err));
     });
     server.on('connection', (socket: Socket) => {
       runtime.connections++;

@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import {
+  AttemptTimeoutError,
+  BadDtabHeaderError,
+  ConnectFailedError,
+  NoRouteError,
+  OverloadedError,
+  UnknownDestinationError,
+} from './errors.js';
+import { encodeErrHeader, rescue } from './rescue.js';
+
+describe('rescue', () => {
+  it('maps codes to statuses, walking cause', () => {
+    const wrapped = new Error('outer', { cause: new AttemptTimeoutError(5) });
+    expect(rescue(wrapped, { clearContext: false })).toMatchObject({
+      status: 503,
+      code: 'SY_ERR_ROUTER_ATTEMPT_TIMEOUT',
+    });
+    expect(
+      rescue(new UnknownDestinationError('Request("GET /", from /1.2.3.4:5)', 'why', 404), {
+        clearContext: true,
+      }),
+    ).toEqual({
+      status: 404,
+      body: 'Unknown destination: Request("GET /", from /1.2.3.4:5) / why',
+      code: 'SY_ERR_UNKNOWN_DST',
+    });
+    expect(rescue(new BadDtabHeaderError('l5d-dtab', new Error('bad')), { clearContext: false }).status).toBe(
+      400,
+    );
+    expect(rescue(new OverloadedError(3), { clearContext: true }).status).toBe(503);
+    expect(rescue(new Error('boom'), { clearContext: false })).toEqual({
+      status: 502,
+      body: 'boom',
+      code: 'unknown',
+    });
+    expect(rescue(new Error('boom'), { clearContext: true }).body).toBe('Bad gateway.');
+  });
+
+  it('hides dtabs and addresses with clearContext', () => {
+    const noRoute = new NoRouteError('neg', '/svc/x', { base: '/svc=>/#/io.l5d.k8s', local: '' });
+    expect(rescue(noRoute, { clearContext: true }).body).toBe('Unable to route request!');
+    expect(rescue(noRoute, { clearContext: false }).body).toContain('base dtab: /svc=>/#/io.l5d.k8s');
+    const refused = new ConnectFailedError('10.1.2.3:80', new Error('ECONNREFUSED'));
+    expect(rescue(refused, { clearContext: true }).body).not.toContain('10.1.2.3');
+    expect(rescue(refused, { clearContext: false }).body).toBe(
+      'Unable to establish connection to 10.1.2.3:80.',
+    );
+  });
+
+  it('URL-encodes l5d-err and never cuts an escape', () => {
+    expect(encodeErrHeader('a b/é', 100)).toBe('a%20b%2F%C3%A9');
+    expect(encodeErrHeader('a b', 2)).toBe('a');
+  });
+});
