@@ -6,6 +6,7 @@ import {
   KubeApiError,
   KubeGoneError,
   KubeTransportError,
+  KubeWatchIdleError,
   SERVICE_V1,
   type Service,
   urlConfig,
@@ -159,6 +160,21 @@ group('KubeClient against the test API server', () => {
     api.apply(service('default', 'cut-in-half'));
     await expect(done).rejects.toBeInstanceOf(KubeTransportError);
     expect(seen).not.toContain('cut-in-half');
+    await client.close();
+  });
+
+  it('a stalled watch ends with KubeWatchIdleError after idleTimeoutMs', async () => {
+    api = await startFakeKubeApi();
+    const client = createKubeClient(urlConfig(api.url));
+    const it = client
+      .watch(SERVICE_V1, { resourceVersion: api.resourceVersion, idleTimeoutMs: 200 })
+      [Symbol.asyncIterator]();
+    const first = it.next();
+    await api.waitFor(() => api!.activeWatches() === 1);
+    api.faults.stall();
+    api.apply(service('default', 'held'));
+    await expect(first).rejects.toBeInstanceOf(KubeWatchIdleError);
+    api.faults.unstall();
     await client.close();
   });
 
