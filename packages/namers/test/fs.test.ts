@@ -233,6 +233,15 @@ describe('io.l5d.fs', () => {
     expect(sharedDirWatcher(root, clock, 500)).not.toBe(w);
   });
 
+  it('a file over 500 KiB (Linkerd MaxFileSize) is a failed Addr, not a memory hazard', async () => {
+    await writeFile(join(root, 'huge'), `${'127.0.0.1 8080\n'.repeat(40_000)}`);
+    const namer = createFsNamer({ rootDir: root });
+    const name = await boundName(namer, ['huge']);
+    const addr = await waitFor(name.addr, (a) => a.kind === 'failed');
+    expect(addr.kind === 'failed' && addr.error.message).toMatch(/^cannot read huge: file is 600000 bytes/);
+    expect(addr.kind === 'failed' && (addr.error as { code?: string }).code).toBe('SY_ERR_NAMERS_FS_READ');
+  });
+
   it('rejects bad options', () => {
     expect(() => createFsNamer({} as never)).toThrow(FsNamerConfigError);
     expect(() => createFsNamer({ rootDir: root, prefix: 'nope' })).toThrow(/io\.l5d\.fs: prefix:/);

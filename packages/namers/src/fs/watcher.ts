@@ -33,6 +33,8 @@ export interface FsDirSnapshot {
 
 /** Deepest subdirectory nesting scanned below the root. */
 const MAX_DEPTH = 16;
+/** Linkerd's `Watcher.MaxFileSize`: a bigger service file is a read error, not a memory hazard. */
+export const MAX_FILE_BYTES = 500 * 1024;
 /** Quiet time after an fs.watch event before scanning, so a write in progress can finish. */
 const SETTLE_MS = 30;
 
@@ -210,7 +212,16 @@ export class FsDirWatcher {
           known.set(name, prev);
           continue;
         }
-        const snapshot = await this.#readFile(full, name);
+        const snapshot =
+          st.size > MAX_FILE_BYTES
+            ? ({
+                kind: 'error',
+                error: new FsReadError(name, {
+                  cause: new Error(`file is ${st.size} bytes, over the ${MAX_FILE_BYTES}-byte limit`),
+                }),
+                version: ++this.#version,
+              } as const)
+            : await this.#readFile(full, name);
         if (snapshot === undefined) continue; // deleted while reading
         // The file changed again while being read: read it once more on the next pass.
         const after = await stat(full).catch(() => undefined);
