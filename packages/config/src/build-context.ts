@@ -1,0 +1,32 @@
+/**
+ * What a plugin builder gets: where relative paths resolve, where metrics go, time, shared
+ * Kubernetes clients, and a place to register readiness and cleanup. One context per linker.
+ */
+import type { Clock, Stats } from '@switchyard/core';
+import type { KubeClient } from '@switchyard/k8s';
+
+/** Something `/admin/ready` waits for. */
+export interface Readiness {
+  readonly name: string;
+  ready(): boolean;
+}
+
+/** Context passed to every kind's `build`. */
+export interface BuildContext {
+  /** Directory of the config file; relative paths in options resolve against it. */
+  readonly baseDir: string;
+  readonly stats: Stats;
+  readonly clock: Clock;
+  /** The router being built (its `dstPrefix` and label), for identifiers. */
+  readonly router?: { readonly label: string; readonly dstPrefix: string };
+  /**
+   * A Kubernetes client shared by every plugin asking for the same API endpoint. Without `host`
+   * the client is configured automatically (in-cluster service account, then kubeconfig);
+   * with `host`/`port` it talks plain HTTP to e.g. `kubectl proxy`, as Linkerd 1 did.
+   */
+  kubeClient(options: { readonly host?: string; readonly port?: number }): KubeClient;
+  /** Registers a source `/admin/ready` waits for. */
+  addReadiness(readiness: Readiness): void;
+  /** Registers cleanup run when the linker closes (or when a reload replaces the plugin). */
+  onClose(close: () => void | Promise<void>): void;
+}
