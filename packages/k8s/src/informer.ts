@@ -194,6 +194,9 @@ export class Informer<T extends KubeObject> implements InformerView<T> {
     let needList = true;
     let relistReason: string | undefined;
     let attempt = 0;
+    // Consecutive 410s: only the first relists at once, so a server whose list versions are
+    // already compacted (extreme churn) cannot drive a tight list loop.
+    let goneStreak = 0;
     while (!this.#stopped) {
       try {
         if (needList) {
@@ -207,6 +210,7 @@ export class Informer<T extends KubeObject> implements InformerView<T> {
         // with nothing in it is treated as a failure so a misbehaving server cannot spin us.
         if (events > 0 || this.#clock.now() - started >= 1000) {
           attempt = 0;
+          goneStreak = 0;
           continue;
         }
         await this.#sleep(backoffDelay(attempt++, this.#random, this.#options.backoff));
@@ -217,7 +221,7 @@ export class Informer<T extends KubeObject> implements InformerView<T> {
         this.#counters.watchErrors.incr();
         if (error instanceof KubeGoneError) {
           // The version we hold was compacted away: only a fresh list can catch up.
-          const immediate = !needList;
+          const immediate = !needList && goneStreak++ === 0;
           needList = true;
           relistReason = 'expired';
           if (immediate) {
