@@ -1,0 +1,244 @@
+/**
+ * `pnpm bench:proxy` — the router against baselines, side by side, in interleaved rounds:
+ * - direct: the backend itself (no proxy);
+ * - bare: node:http + one undici Pool, streaming pass-through with no routing (bench/proxy-child.ts);
+ * - router: Switchyard (host identifier → dtab → p2c → undici), default layers;
+ * - nginx: `proxy_pass` with upstream keep-alive, when nginx is installed.
+ *
+ * Each proxy runs alone pinned to CPU 0 (`taskset`); backend and load generator share CPU 1.
+ * Load comes from wrk when installed, otherwise autocannon. Per target and round it records
+ * requests/s, p50/p99 at `BENCH_CONNECTIONS` (50) connections, p50 at one connection, and the
+ * proxy's CPU time per request (its own `process.cpuUsage`, or /proc for nginx).
+ * Env: BENCH_ROUNDS (3), BENCH_SECONDS (5), BENCH_CONNECTIONS (50), BENCH_PROF=1 (writes
+ * --cpu-prof profiles of the proxies to .bench-out/).
+ *
+ * Not a test: it asserts nothing, and its numbers depend on the machine.
+ */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
+const PROFILE = process.env.BENCH_PROF === '1';
+const outDir = join(here, '..', '.bench-out');
+
+function has(cmd: string): boolean {
+  try {
+    execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const pin = has('taskset');
+const pinned = (cpu: number, argv: string[]) => (pin ? ['taskset', '-c', String(cpu), ...argv] : argv);
+
+interface Proc {
+  readonly port: number;
+  readonly child: ChildProcess;
+  /** Cumulative CPU time in µs. */
+  cpu(): Promise<number>;
+}
+
+async function startNode(mode: string, cpu: number, upstream?: number): Promise<Proc> {
+  const flags = ['--conditions=switchyard:source', '--import', 'tsx'];
+  if (PROFILE && mode !== 'backend')
+    flags.push('--cpu-prof', `--cpu-prof-dir=${outDir}`, `--cpu-prof-name=${mode}.cpuprofile`);
+  const [cmd, ...args] = pinned(cpu, [
+    process.execPath,
+    ...flags,
+    join(here, 'proxy-child.ts'),
+    mode,
+    String(upstream ?? ''),
+  ]);
+  const child = spawn(cmd!, args, { stdio: ['pipe', 'pipe', 'inherit'], cwd: join(here, '..') });
+  const lines = createInterface({ input: child.stdout! });
+  const waiting: ((line: string) => void)[] = [];
+  lines.on('line', (line) => waiting.shift()?.(line));
+  const next = () => new Promise<string>((resolve) => waiting.push(resolve));
+  const ready = await next();
+  const port = Number(ready.split(' ')[1]);
+  return {
+    port,
+    child,
+    async cpu() {
+      const reply = next();
+      child.stdin!.write('cpu\n');
+      return Number((await reply).split(' ')[1]);
+    },
+  };
+}
+
+async function startNginx(upstream: number): Promise<Proc | undefined> {
+  if (!has('nginx')) return undefined;
+  const prefix = join(tmpdir(), `switchyard-bench-nginx-${process.pid}`);
+  mkdirSync(join(prefix, 'logs'), { recursive: true });
+  const port = 20_000 + (process.pid % 20_000);
+  const conf = join(prefix, 'nginx.conf');
+  writeFileSync(
+    conf,
+    `worker_processes 1;
+daemon off;
+master_process off;
+error_log ${prefix}/logs/error.log;
+pid ${prefix}/nginx.pid;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path ${prefix}/body; proxy_temp_path ${prefix}/proxy;
+  fastcgi_temp_path ${prefix}/fcgi; uwsgi_temp_path ${prefix}/uwsgi; scgi_temp_path ${prefix}/scgi;
+  upstream backend { server 127.0.0.1:${upstream}; keepalive 256; }
+  server {
+    listen 127.0.0.1:${port};
+    location / { proxy_pass http://backend; proxy_http_version 1.1; proxy_set_header Connection ""; }
+  }
+}
+`,
+  );
+  const [cmd, ...args] = pinned(0, ['nginx', '-p', prefix, '-c', conf]);
+  const child = spawn(cmd!, args, { stdio: 'inherit' });
+  const tick = 1e6 / Number(execFileSync('getconf', ['CLK_TCK']).toString().trim());
+  for (let i = 0; i < 100 && !(await canConnect(port)); i++) await new Promise((r) => setTimeout(r, 50));
+  return {
+    port,
+    child,
+    async cpu() {
+      // With taskset the child is taskset's exec'd nginx: same pid.
+      const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return (Number(fields[11]) + Number(fields[12])) * tick;
+    },
+  };
+}
+
+function canConnect(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect(port, '127.0.0.1');
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}
+
+interface Load {
+  readonly rps: number;
+  readonly requests: number;
+  readonly p50: number;
+  readonly p99: number;
+}
+
+/** Parses wrk's `--latency` output; latencies in µs. */
+function parseWrk(text: string): Load {
+  const unit = (v: string, u: string) => Number(v) * (u === 's' ? 1e6 : u === 'ms' ? 1e3 : 1);
+  const pct = (p: string) => {
+    const m = new RegExp(`\\s${p}%\\s+([\\d.]+)(us|ms|s)`).exec(text);
+    return m ? unit(m[1]!, m[2]!) : Number.NaN;
+  };
+  const requests = Number(/(\d+) requests in/.exec(text)?.[1] ?? Number.NaN);
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(text)?.[1] ?? Number.NaN);
+  return { rps, requests, p50: pct('50'), p99: pct('99') };
+}
+
+function runLoad(port: number, connections: number, seconds: number): Load {
+  const url = `http://127.0.0.1:${port}/`;
+  if (has('wrk')) {
+    const argv = pinned(1, ['wrk', '-t1', `-c${connections}`, `-d${seconds}s`, '--latency', url]);
+    return parseWrk(execFileSync(argv[0]!, argv.slice(1)).toString());
+  }
+  const argv = pinned(1, ['npx', 'autocannon', '-j', '-c', String(connections), '-d', String(seconds), url]);
+  const json = JSON.parse(
+    execFileSync(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'ignore'] }).toString(),
+  );
+  return {
+    rps: json.requests.average,
+    requests: json.requests.total,
+    p50: json.latency.p50 * 1000,
+    p99: json.latency.p99 * 1000,
+  };
+}
+
+interface Sample {
+  rps: number;
+  p50: number;
+  p99: number;
+  cpuPerReq: number;
+  p50c1: number;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].filter((x) => !Number.isNaN(x)).sort((a, b) => a - b);
+  if (s.length === 0) return Number.NaN;
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+async function main(): Promise<void> {
+  if (PROFILE) mkdirSync(outDir, { recursive: true });
+  const backend = await startNode('backend', 1);
+  const targets: { name: string; proc: Proc; proxy: boolean }[] = [
+    { name: 'direct', proc: backend, proxy: false },
+    { name: 'bare', proc: await startNode('bare', 0, backend.port), proxy: true },
+    { name: 'router', proc: await startNode('router', 0, backend.port), proxy: true },
+  ];
+  const nginx = await startNginx(backend.port);
+  if (nginx !== undefined) targets.push({ name: 'nginx', proc: nginx, proxy: true });
+  const gen = has('wrk') ? 'wrk' : 'autocannon';
+  console.log(
+    `# ${ROUNDS} rounds × ${SECONDS}s, ${CONNECTIONS} connections, load: ${gen}, pinning: ${pin ? 'proxy cpu0, backend+load cpu1' : 'none'}`,
+  );
+  // Warm-up: JIT and connection pools.
+  for (const t of targets) runLoad(t.proc.port, CONNECTIONS, 2);
+
+  const samples = new Map<string, Sample[]>(targets.map((t) => [t.name, []]));
+  for (let round = 0; round < ROUNDS; round++) {
+    // Rotate the order each round so drift (thermal, neighbours) spreads over all targets.
+    const order = targets.map((_, i) => targets[(i + round) % targets.length]!);
+    for (const t of order) {
+      const before = await t.proc.cpu();
+      const load = runLoad(t.proc.port, CONNECTIONS, SECONDS);
+      const after = await t.proc.cpu();
+      const c1 = runLoad(t.proc.port, 1, Math.max(2, Math.round(SECONDS / 2)));
+      samples.get(t.name)!.push({
+        rps: load.rps,
+        p50: load.p50,
+        p99: load.p99,
+        cpuPerReq: t.proxy ? (after - before) / load.requests : Number.NaN,
+        p50c1: c1.p50,
+      });
+      process.stderr.write(`round ${round + 1} ${t.name}: ${Math.round(load.rps)} req/s\n`);
+    }
+  }
+
+  const direct = median(samples.get('direct')!.map((s) => s.p50c1));
+  const bareCpu = median(samples.get('bare')!.map((s) => s.cpuPerReq));
+  const f = (x: number, d = 0) => (Number.isNaN(x) ? '–' : x.toFixed(d));
+  console.log(
+    '\n| target | req/s | p50 µs | p99 µs | proxy CPU µs/req | CPU vs bare | p50 µs @1 conn | added p50 µs @1 conn |',
+  );
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
+  for (const t of targets) {
+    const s = samples.get(t.name)!;
+    const cpu = median(s.map((x) => x.cpuPerReq));
+    const p50c1 = median(s.map((x) => x.p50c1));
+    console.log(
+      `| ${t.name} | ${f(median(s.map((x) => x.rps)))} | ${f(median(s.map((x) => x.p50)))} | ${f(median(s.map((x) => x.p99)))} | ${f(cpu, 1)} | ${t.proxy ? `${f(cpu / bareCpu, 2)}×` : '–'} | ${f(p50c1)} | ${t.proxy ? f(p50c1 - direct) : '–'} |`,
+    );
+  }
+  console.log(
+    '\nMedians over rounds. Bar (issue 4): router CPU/req ≤ 1.25× bare; router added p50 @1 conn < 150 µs.',
+  );
+  for (const t of targets) t.proc.child.kill('SIGINT');
+  if (PROFILE) console.log(`profiles in ${outDir} (written on exit)`);
+}
+
+void main();
