@@ -19,7 +19,8 @@ let url: string;
 let shutdowns: number;
 let k8sReady: boolean;
 
-const DTAB = '/svc/web => /$/inet/127.0.0.1/8080; /svc => /srv; /srv/api => /$/inet/127.0.0.1/9000 & /$/inet/127.0.0.1/9001';
+const DTAB =
+  '/svc/web => /$/inet/127.0.0.1/8080; /svc => /srv; /srv/api => /$/inet/127.0.0.1/9000 & /$/inet/127.0.0.1/9001';
 
 beforeEach(async () => {
   stats = createMetricsRegistry();
@@ -87,14 +88,21 @@ describe('health', () => {
 
   it('/admin/server_info reports the process and routers', async () => {
     const info = (await (await fetch(`${url}/admin/server_info`)).json()) as Record<string, unknown>;
-    expect(info).toMatchObject({ name: 'switchyard', pid: process.pid, node: process.version, routers: ['http', 'h2'] });
+    expect(info).toMatchObject({
+      name: 'switchyard',
+      pid: process.pid,
+      node: process.version,
+      routers: ['http', 'h2'],
+    });
     expect(typeof info.uptimeMs).toBe('number');
   });
 
   it('/admin lists the endpoints', async () => {
     const index = (await (await fetch(`${url}/admin`)).json()) as { endpoints: { path: string }[] };
     const paths = index.endpoints.map((e) => e.path);
-    expect(paths).toEqual(expect.arrayContaining(['/admin/ping', '/admin/metrics/prometheus', '/delegator.json']));
+    expect(paths).toEqual(
+      expect.arrayContaining(['/admin/ping', '/admin/metrics/prometheus', '/delegator.json']),
+    );
   });
 });
 
@@ -114,17 +122,19 @@ describe('/admin/metrics.json', () => {
 
   it('filters by ?q= prefix', async () => {
     recordRequest(stats, 'http', true, 5);
-    const m = (await (await fetch(`${url}/admin/metrics.json?q=rt/http/client/`)).json()) as Record<string, number>;
+    const m = (await (await fetch(`${url}/admin/metrics.json?q=rt/http/client/`)).json()) as Record<
+      string,
+      number
+    >;
     expect(Object.keys(m).length).toBeGreaterThan(0);
     for (const k of Object.keys(m)) expect(k.startsWith('rt/http/client/')).toBe(true);
   });
 
   it('nests with ?tree=1 and 404s an unknown subtree', async () => {
     recordRequest(stats, 'http', true, 5);
-    const tree = (await (await fetch(`${url}/admin/metrics.json?tree=1&q=rt/http/server/0.0.0.0/4140`)).json()) as Record<
-      string,
-      Record<string, number>
-    >;
+    const tree = (await (
+      await fetch(`${url}/admin/metrics.json?tree=1&q=rt/http/server/0.0.0.0/4140`)
+    ).json()) as Record<string, Record<string, number>>;
     expect(tree.requests).toEqual({ counter: 1 });
     expect(tree.request_latency_ms?.['stat.count']).toBe(1);
     const missing = await fetch(`${url}/admin/metrics.json?tree=1&q=rt/nope`);
@@ -142,7 +152,10 @@ describe('/admin/metrics/prometheus', () => {
     recordRequest(stats, 'http', true, 250);
     recordRequest(stats, 'http', false, 7);
     const g = stats.gauge(['rt', 'http', 'server', '0.0.0.0/4140', 'connections'], () => 4);
-    stats.scope('rt', 'http', 'client', '$/inet/127.0.0.1/8080', 'service', 'svc/web').counter('requests').incr(2);
+    stats
+      .scope('rt', 'http', 'client', '$/inet/127.0.0.1/8080', 'service', 'svc/web')
+      .counter('requests')
+      .incr(2);
     stats.counter('odd name', 'with-dash"quote');
     const res = await fetch(`${url}/admin/metrics/prometheus`);
     g.dispose();
@@ -183,7 +196,9 @@ describe('/admin/metrics/prometheus', () => {
     // labels, _sum and _count are checked on the raw lines.
     const h = latency?.metrics[0] as { buckets: Record<string, string> };
     expect(h.buckets['+Inf']).toBe('3');
-    expect(text).toContain('rt:server:request_latency_ms_bucket{rt="http",server="0.0.0.0/4140",le="+Inf"} 3\n');
+    expect(text).toContain(
+      'rt:server:request_latency_ms_bucket{rt="http",server="0.0.0.0/4140",le="+Inf"} 3\n',
+    );
     expect(text).toContain('rt:server:request_latency_ms_sum{rt="http",server="0.0.0.0/4140"} 260\n');
     expect(text).toContain('rt:server:request_latency_ms_count{rt="http",server="0.0.0.0/4140"} 3\n');
     // Cumulative: non-decreasing in `le`.
@@ -204,7 +219,10 @@ describe('/admin/metrics/prometheus', () => {
     // `check metrics` lints; exit status 3 = lint warnings only (names not in base units), 1 = parse error.
     let status = 0;
     try {
-      execFileSync(promtool as string, ['check', 'metrics'], { input: text, stdio: ['pipe', 'pipe', 'pipe'] });
+      execFileSync(promtool as string, ['check', 'metrics'], {
+        input: text,
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
     } catch (err) {
       status = (err as { status: number }).status;
     }
@@ -225,7 +243,11 @@ describe('/delegator.json', () => {
   });
 
   it('applies the dtab override after the router dtab', async () => {
-    const q = new URLSearchParams({ router: 'http', path: '/svc/web', dtab: '/svc/web => /$/inet/127.0.0.1/8081' });
+    const q = new URLSearchParams({
+      router: 'http',
+      path: '/svc/web',
+      dtab: '/svc/web => /$/inet/127.0.0.1/8081',
+    });
     const tree = JSON.stringify(await (await fetch(`${url}/delegator.json?${q}`)).json());
     expect(tree).toContain('"port":8081');
   });
@@ -301,7 +323,10 @@ describe('/admin/shutdown', () => {
   });
 
   it('refuses a cross-origin POST (a web page cannot stop the router)', async () => {
-    const res = await raw(url, '/admin/shutdown', { method: 'POST', headers: { origin: 'http://evil.example' } });
+    const res = await raw(url, '/admin/shutdown', {
+      method: 'POST',
+      headers: { origin: 'http://evil.example' },
+    });
     expect(res.status).toBe(403);
     expect(shutdowns).toBe(0);
   });
@@ -322,7 +347,9 @@ describe('/admin/shutdown', () => {
 describe('security', () => {
   it('refuses foreign Host names on loopback (DNS rebinding) but accepts its own', async () => {
     const port = new URL(url).port;
-    expect((await raw(url, '/admin/ping', { headers: { host: `attacker.example:${port}` } })).status).toBe(403);
+    expect((await raw(url, '/admin/ping', { headers: { host: `attacker.example:${port}` } })).status).toBe(
+      403,
+    );
     expect((await raw(url, '/admin/ping', { headers: { host: `localhost:${port}` } })).status).toBe(200);
     expect((await raw(url, '/admin/ping', { headers: { host: `127.0.0.1:${port}` } })).status).toBe(200);
   });
@@ -331,7 +358,9 @@ describe('security', () => {
     const s = createAdminServer({ port: 0, allowedHosts: ['admin.internal'] });
     await s.listen();
     try {
-      expect((await raw(s.url, '/admin/ping', { headers: { host: 'admin.internal:9990' } })).status).toBe(200);
+      expect((await raw(s.url, '/admin/ping', { headers: { host: 'admin.internal:9990' } })).status).toBe(
+        200,
+      );
     } finally {
       await s.close();
     }
@@ -369,7 +398,13 @@ describe('dashboard feeds', () => {
     recordRequest(stats, 'http', true, 10);
     recordRequest(stats, 'http', false, 20);
     const feed = (await (await fetch(`${url}/admin/dashboard.json`)).json()) as {
-      routers: { label: string; requests: number; failures: number; dtab: string; servers: { requests: number }[] }[];
+      routers: {
+        label: string;
+        requests: number;
+        failures: number;
+        dtab: string;
+        servers: { requests: number }[];
+      }[];
       readiness: { name: string; ready: boolean }[];
       process: { rssBytes: number; eventLoopLag: { p99: number } };
     };
@@ -389,10 +424,14 @@ describe('dashboard feeds', () => {
       port: 0,
       routers: [
         testRouter('http', '/svc=>/$/inet/127.0.0.1/1', {
-          recent: () => [{ timestamp: 5, router: 'http', method: 'GET', uri: '/a', status: 200, durationMs: 1 }],
+          recent: () => [
+            { timestamp: 5, router: 'http', method: 'GET', uri: '/a', status: 200, durationMs: 1 },
+          ],
         }),
       ],
-      recentRequests: () => [{ timestamp: 9, router: 'http', method: 'GET', uri: '/b', status: 502, durationMs: 2 }],
+      recentRequests: () => [
+        { timestamp: 9, router: 'http', method: 'GET', uri: '/b', status: 502, durationMs: 2 },
+      ],
     });
     await s.listen();
     try {

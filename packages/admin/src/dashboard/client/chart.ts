@@ -20,6 +20,8 @@ export interface ChartOptions {
   readonly yMax?: number;
   readonly format: (v: number) => string;
   readonly fill?: boolean;
+  /** Label of the oldest slot, e.g. `2 min`. */
+  readonly span: string;
 }
 
 const W = 360;
@@ -53,7 +55,7 @@ export function lineChart(title: string, series: readonly Series[], o: ChartOpti
     svg.append(s('line', { x1: PAD_L, x2: W - PAD_R, y1: y(v), y2: y(v), class: 'grid' }));
     svg.append(s('text', { x: PAD_L - 6, y: y(v) + 3, class: 'axis', 'text-anchor': 'end' }, o.format(v)));
   }
-  svg.append(s('text', { x: PAD_L, y: H - 3, class: 'axis' }, `${Math.round((o.slots * 2) / 60)} min`));
+  svg.append(s('text', { x: PAD_L, y: H - 3, class: 'axis' }, o.span));
   svg.append(s('text', { x: W - PAD_R, y: H - 3, class: 'axis', 'text-anchor': 'end' }, 'now'));
   for (const ser of series) {
     // Right-align the history so the newest point is always at "now".

@@ -14,8 +14,13 @@ import { delegationTree } from './tree.js';
 
 type Feed = DashboardFeed & { readonly recentRequests?: readonly RecentRequest[] };
 
-const POLL_MS = 2000;
-const SLOTS = 60; // two minutes of history
+/** Poll interval: 2 s, or `?refresh=<ms>` (250 ms – 60 s). */
+const POLL_MS = Math.min(
+  60_000,
+  Math.max(250, Number(new URLSearchParams(location.search).get('refresh')) || 2000),
+);
+const SLOTS = 60; // sixty polls of history (two minutes at the default interval)
+const SPAN_LABEL = `-${Math.round((SLOTS * POLL_MS) / 1000)} s`;
 
 interface Point {
   readonly time: number;
@@ -206,11 +211,13 @@ function routerCard(r: RouterFeed, time: number): HTMLElement {
       { class: 'charts' },
       lineChart('Request rate (req/s)', [{ label: 'rps', color: '#38bdf8', values: hist.rps }], {
         slots: SLOTS,
+        span: SPAN_LABEL,
         format: compact,
         fill: true,
       }),
       lineChart('Success rate (%)', [{ label: 'success', color: '#4ade80', values: hist.success }], {
         slots: SLOTS,
+        span: SPAN_LABEL,
         yMin: Math.min(90, ...hist.success.filter((v): v is number => v !== undefined)),
         yMax: 100,
         format: (v) => `${v.toFixed(v >= 99.95 ? 0 : 1)}`,
@@ -222,7 +229,7 @@ function routerCard(r: RouterFeed, time: number): HTMLElement {
           { label: 'p95', color: '#fbbf24', values: hist.p95 },
           { label: 'p99', color: '#f87171', values: hist.p99 },
         ],
-        { slots: SLOTS, format: (v) => (v >= 100 ? String(Math.round(v)) : v.toFixed(1)) },
+        { slots: SLOTS, span: SPAN_LABEL, format: (v) => (v >= 100 ? String(Math.round(v)) : v.toFixed(1)) },
       ),
     ),
     h(

@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+import { formatAccessLogTime, formatHttpAccessLog, formatJsonAccessLog } from './access-log.js';
+import { createRecentRequests } from './recent-requests.js';
+
+const T = Date.UTC(2024, 2, 5, 14, 2, 3);
+
+describe('access log', () => {
+  it("formats Linkerd's httpAccessLog line", () => {
+    expect(formatAccessLogTime(T)).toBe('05/03/2024:14:02:03 +0000');
+    expect(
+      formatHttpAccessLog({
+        timestamp: T,
+        host: 'web.example.com',
+        remoteAddress: '10.0.0.7',
+        method: 'GET',
+        uri: '/a?b=c',
+        httpVersion: '1.1',
+        status: 200,
+        responseBytes: 512,
+        userAgent: 'curl/8.0',
+      }),
+    ).toBe(
+      'web.example.com 10.0.0.7 - - [05/03/2024:14:02:03 +0000] "GET /a?b=c HTTP/1.1" 200 512 "-" "curl/8.0"',
+    );
+  });
+
+  it('escapes quotes and control characters so fields cannot be forged', () => {
+    const line = formatHttpAccessLog({
+      timestamp: T,
+      method: 'GET',
+      uri: '/',
+      httpVersion: '1.0',
+      status: 404,
+      userAgent: 'x" "evil\n',
+    });
+    expect(line).toBe(
+      '- - - - [05/03/2024:14:02:03 +0000] "GET / HTTP/1.0" 404 - "-" "x\\x22 \\x22evil\\x0a"',
+    );
+  });
+
+  it('formats JSON lines', () => {
+    const json = JSON.parse(
+      formatJsonAccessLog({
+        timestamp: T,
+        method: 'POST',
+        uri: '/x',
+        httpVersion: '1.1',
+        status: 502,
+        service: '/svc/x',
+      }),
+    );
+    expect(json).toEqual({
+      time: '2024-03-05T14:02:03.000Z',
+      method: 'POST',
+      uri: '/x',
+      httpVersion: '1.1',
+      status: 502,
+      service: '/svc/x',
+    });
+  });
+});
+
+describe('recent requests', () => {
+  const entry = (i: number) => ({
+    timestamp: i,
+    router: 'r',
+    method: 'GET',
+    uri: `/${i}`,
+    status: 200,
+    durationMs: 1,
+  });
+
+  it('keeps the newest `capacity` entries, newest first', () => {
+    const buf = createRecentRequests({ sampleRate: 1, capacity: 3 });
+    expect(buf.list()).toEqual([]);
+    for (let i = 1; i <= 5; i++) if (buf.shouldSample()) buf.record(entry(i));
+    expect(buf.list().map((e) => e.uri)).toEqual(['/5', '/4', '/3']);
+  });
+
+  it('samples by sampleRate with the injected random', () => {
+    const values = [0.05, 0.5, 0.09, 0.99];
+    const buf = createRecentRequests({ sampleRate: 0.1 }, () => values.shift() ?? 1);
+    expect([1, 2, 3, 4].map(() => buf.shouldSample())).toEqual([true, false, true, false]);
+    expect(createRecentRequests({ sampleRate: 0 }).shouldSample()).toBe(false);
+  });
+});

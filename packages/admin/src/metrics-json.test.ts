@@ -1,0 +1,60 @@
+import { createMetricsRegistry } from '@switchyard/core';
+import { describe, expect, it } from 'vitest';
+import { flattenMetrics, treeMetrics } from './metrics-json.js';
+import { prometheusName, sanitizeMetricName } from './prometheus.js';
+import { isSecretKey, redactConfig } from './redact.js';
+
+describe('metrics.json', () => {
+  it('descends into segments that contain a slash', () => {
+    const stats = createMetricsRegistry();
+    stats.scope('rt', 'http', 'server', '0.0.0.0/4140').counter('requests').incr(2);
+    stats.scope('rt', 'http', 'service', 'svc/web').counter('requests').incr();
+    const samples = stats.snapshot();
+    expect(treeMetrics(samples, 'rt/http/server/0.0.0.0/4140/requests')).toEqual({ counter: 2 });
+    expect(treeMetrics(samples, 'rt/http/service/svc/web')).toEqual({ requests: { counter: 1 } });
+    expect(treeMetrics(samples, 'rt/http/service/svc/nope')).toBeUndefined();
+    expect(flattenMetrics(samples, 'rt/http/service')).toEqual({ 'rt/http/service/svc/web/requests': 1 });
+  });
+});
+
+describe('prometheus names', () => {
+  it('maps Linkerd scopes to names and labels', () => {
+    expect(prometheusName(['rt', 'h', 'server', '0.0.0.0', '4140', 'requests'])).toEqual({
+      name: 'rt:server:requests',
+      labels: [
+        ['rt', 'h'],
+        ['server', '0.0.0.0/4140'],
+      ],
+    });
+    expect(prometheusName(['rt', 'h', 'bindcache', 'path', 'misses']).name).toBe('rt:bindcache:path:misses');
+    expect(prometheusName(['zipkin', 'spans_sent'], 'l5d_').name).toBe('l5d_zipkin:spans_sent');
+    expect(sanitizeMetricName('9lives/x-y')).toBe('_9lives_x_y');
+  });
+});
+
+describe('redaction', () => {
+  it('recognises secret keys and leaves the rest', () => {
+    for (const k of [
+      'keyPath',
+      'key',
+      'token',
+      'tokenPath',
+      'password',
+      'clientAuth',
+      'client_secret',
+      'apiKey',
+    ]) {
+      expect(isSecretKey(k), k).toBe(true);
+    }
+    for (const k of ['certPath', 'caCertPath', 'kind', 'port', 'keepAlive', 'monkey'])
+      expect(isSecretKey(k), k).toBe(false);
+    const cyclic: Record<string, unknown> = { a: 1 };
+    cyclic.self = cyclic;
+    expect(redactConfig(cyclic)).toEqual({ a: 1, self: '<cycle>' });
+    expect(redactConfig({ list: [{ password: 'x' }], when: new Date(0), n: 10n })).toEqual({
+      list: [{ password: '<redacted>' }],
+      when: '1970-01-01T00:00:00.000Z',
+      n: '10',
+    });
+  });
+});
