@@ -77,8 +77,7 @@ export function javaSplitSlash(s: string): string[] {
   let end = parts.length;
   while (end > 0 && parts[end - 1] === '') end--;
   if (end === 0) return s.length === 0 ? [''] : [];
-  parts.length = end;
-  return parts;
+  return end === parts.length ? parts : parts.slice(0, end);
 }
 
 /** Reads a path option (`dstPrefix`, `path`) given as text or as a `Path`. */
