@@ -77,6 +77,34 @@ export function formatValue(v: number): string {
   return String(v);
 }
 
+/** The scope with each label value replaced by a star, for HELP text. */
+function helpScope(scope: readonly string[]): string {
+  const { labels } = prometheusName(scope);
+  const values = new Set(labels.map(([, v]) => v));
+  const out: string[] = [];
+  for (let i = 0; i < scope.length; i++) {
+    const seg = scope[i] as string;
+    const pair = `${seg}/${scope[i + 1]}`;
+    if (values.has(pair)) {
+      out.push('*');
+      i++;
+    } else out.push(values.has(seg) ? '*' : seg);
+  }
+  return out.join('/');
+}
+
+const leCache = new Map<number, string>();
+
+/** `le` values repeat across every histogram (fixed bounds), so their text is cached. */
+function leText(le: number): string {
+  let t = leCache.get(le);
+  if (t === undefined) {
+    t = formatValue(le);
+    if (leCache.size < 1024) leCache.set(le, t);
+  }
+  return t;
+}
+
 function labelText(labels: readonly (readonly [string, string])[]): string {
   if (labels.length === 0) return '';
   return `{${labels.map(([k, v]) => `${k}="${escapeLabelValue(v)}"`).join(',')}}`;
@@ -105,7 +133,7 @@ export function formatPrometheus(samples: readonly MetricSample[], options: Prom
       f = families.get(n);
     }
     if (f === undefined) {
-      f = { type, lines: [], help: `Switchyard ${type} ${scope.join('/')}` };
+      f = { type, lines: [], help: `Switchyard ${type} (scope ${helpScope(scope)})` };
       families.set(n, f);
     }
     return [n, f];
@@ -131,17 +159,18 @@ export function formatPrometheus(samples: readonly MetricSample[], options: Prom
       }
       case 'histogram': {
         const [n, f] = family(name, 'histogram', s.name);
+        // Per-bucket strings are the bulk of a scrape: build the label prefix once.
+        const inner = labels.map(([k, v]) => `${k}="${escapeLabelValue(v)}"`).join(',');
+        const bucketHead = `${n}_bucket{${inner === '' ? '' : `${inner},`}le="`;
         let sawInf = false;
         for (const b of s.buckets) {
           if (b.le === Number.POSITIVE_INFINITY) sawInf = true;
-          f.lines.push(
-            `${n}_bucket${labelText([...labels, ['le', formatValue(b.le)]])} ${formatValue(b.count)}`,
-          );
+          f.lines.push(`${bucketHead}${leText(b.le)}"} ${formatValue(b.count)}`);
         }
-        if (!sawInf)
-          f.lines.push(`${n}_bucket${labelText([...labels, ['le', '+Inf']])} ${formatValue(s.count)}`);
-        f.lines.push(`${n}_sum${labelText(labels)} ${formatValue(s.sum)}`);
-        f.lines.push(`${n}_count${labelText(labels)} ${formatValue(s.count)}`);
+        if (!sawInf) f.lines.push(`${bucketHead}+Inf"} ${formatValue(s.count)}`);
+        const lt = inner === '' ? '' : `{${inner}}`;
+        f.lines.push(`${n}_sum${lt} ${formatValue(s.sum)}`);
+        f.lines.push(`${n}_count${lt} ${formatValue(s.count)}`);
         break;
       }
     }
@@ -150,7 +179,7 @@ export function formatPrometheus(samples: readonly MetricSample[], options: Prom
   for (const [name, f] of families) {
     out.push(`# HELP ${name} ${f.help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')}`);
     out.push(`# TYPE ${name} ${f.type}`);
-    out.push(...f.lines);
+    for (const line of f.lines) out.push(line);
   }
   return out.length === 0 ? '' : `${out.join('\n')}\n`;
 }
