@@ -216,6 +216,11 @@ describe('dashboard in chromium', () => {
         traffic(20 + ((i * 13) % 17), 400);
         await new Promise((r) => setTimeout(r, 260));
       }
+      // Shoot right after a poll that saw traffic, so the rate is not the idle 0.
+      traffic(25, 400);
+      await expect
+        .poll(async () => Number.parseFloat((await text('rps-http')) ?? ''), { timeout: 20_000 })
+        .toBeGreaterThan(0);
       await page.evaluate('window.scrollTo(0, 0)');
       await page.screenshot({
         path: join(import.meta.dirname, '..', '..', '..', 'docs', 'dashboard.png'),
