@@ -1,0 +1,359 @@
+/**
+ * Where Ingress objects come from. In a cluster that is the Kubernetes API (list + watch through
+ * `@switchyard/k8s` informers); without one, a directory of YAML manifests (the very files one
+ * would `kubectl apply`) watched for edits, or a list passed in code. All three feed the
+ * identifier the same stream of upserts, deletes and "synced", so matching never knows which.
+ */
+
+import { type FSWatcher, watch as fsWatch } from 'node:fs';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Clock, Dispose, TimerHandle } from '@switchyard/core';
+import {
+  autoConfig,
+  createKubeClient,
+  INGRESS_CLASS_V1,
+  INGRESS_EXTENSIONS_V1BETA1,
+  INGRESS_NETWORKING_V1BETA1,
+  INGRESS_V1,
+  type InformerLease,
+  type IngressClass,
+  KubeApiError,
+  type KubeClient,
+  type KubeConnectionConfig,
+  type KubeObject,
+  type ResourceDescriptor,
+  type SharedInformers,
+  sharedInformers,
+} from '@switchyard/k8s';
+import { parseAllDocuments } from 'yaml';
+import { IngressSourceError } from './errors.js';
+
+/** The Ingress API versions the Kubernetes source can watch. */
+export type IngressApiVersion = 'networking.k8s.io/v1' | 'networking.k8s.io/v1beta1' | 'extensions/v1beta1';
+
+/**
+ * Where Ingresses come from, discriminated on `kind`:
+ * - `kubernetes`: the API server. Give a `client`, or a connection `config`, or neither (then
+ *   in-cluster / kubeconfig discovery via `autoConfig`). `informers` shares watches with other
+ *   consumers. `apiVersion` (default `networking.k8s.io/v1`) selects the Ingress API for clusters
+ *   older than 1.19. IngressClasses are watched too (skipped on clusters that do not serve them).
+ * - `directory`: every `*.yaml`, `*.yml` and `*.json` file of `dir` (not recursive), multi-document
+ *   YAML and `kind: List` accepted, re-read when a file changes (fs events plus a poll every
+ *   `pollIntervalMs`, default 1000). Ingress and IngressClass documents are used, others ignored.
+ * - `static`: a fixed list of Ingress and IngressClass objects.
+ */
+export type IngressSource =
+  | {
+      readonly kind: 'kubernetes';
+      readonly client?: KubeClient;
+      readonly config?: KubeConnectionConfig;
+      readonly informers?: SharedInformers;
+      readonly labelSelector?: string;
+      readonly apiVersion?: IngressApiVersion;
+    }
+  | { readonly kind: 'directory'; readonly dir: string; readonly pollIntervalMs?: number }
+  | { readonly kind: 'static'; readonly objects: readonly KubeObject[] };
+
+/** What a running source tells the identifier. */
+export interface SourceSink {
+  upsertIngress(object: KubeObject, apiVersion: string): void;
+  deleteIngress(namespace: string, name: string): void;
+  upsertClass(object: IngressClass): void;
+  deleteClass(name: string): void;
+  /** The first complete state has been delivered. Called once. */
+  synced(): void;
+  /** A file could not be read or parsed (directory source); `undefined` clears that file's error. */
+  fileError(file: string, error: IngressSourceError | undefined): void;
+}
+
+/** A started source. */
+export interface RunningSource {
+  readonly stop: Dispose;
+  /** The Kubernetes client and informers once known (status writes use them). */
+  readonly kube: Promise<
+    { client: KubeClient; informers: SharedInformers; resource: ResourceDescriptor<KubeObject> } | undefined
+  >;
+}
+
+const RESOURCES: Record<IngressApiVersion, ResourceDescriptor<KubeObject>> = {
+  'networking.k8s.io/v1': INGRESS_V1 as ResourceDescriptor<KubeObject>,
+  'networking.k8s.io/v1beta1': INGRESS_NETWORKING_V1BETA1 as ResourceDescriptor<KubeObject>,
+  'extensions/v1beta1': INGRESS_EXTENSIONS_V1BETA1 as ResourceDescriptor<KubeObject>,
+};
+
+/** Starts `source`, delivering to `sink`. `namespace` restricts Ingresses to one namespace. */
+export function startSource(
+  source: IngressSource,
+  sink: SourceSink,
+  options: { namespace?: string; clock: Clock; watchClasses: boolean },
+): RunningSource {
+  switch (source.kind) {
+    case 'kubernetes':
+      return startKubernetes(source, sink, options);
+    case 'directory':
+      return startDirectory(source, sink, options);
+    case 'static':
+      return startStatic(source, sink, options);
+    default: {
+      const never: never = source;
+      throw new TypeError(`unknown ingress source ${JSON.stringify(never)}`);
+    }
+  }
+}
+
+function startStatic(
+  source: Extract<IngressSource, { kind: 'static' }>,
+  sink: SourceSink,
+  options: { namespace?: string },
+): RunningSource {
+  for (const o of source.objects) {
+    if (o?.kind === 'IngressClass') sink.upsertClass(o as IngressClass);
+  }
+  for (const o of source.objects) {
+    if (o?.kind !== 'Ingress') continue;
+    if (options.namespace !== undefined && (o.metadata?.namespace ?? 'default') !== options.namespace)
+      continue;
+    sink.upsertIngress(o, o.apiVersion ?? 'networking.k8s.io/v1');
+  }
+  sink.synced();
+  return { stop: () => {}, kube: Promise.resolve(undefined) };
+}
+
+function startKubernetes(
+  source: Extract<IngressSource, { kind: 'kubernetes' }>,
+  sink: SourceSink,
+  options: { namespace?: string; watchClasses: boolean },
+): RunningSource {
+  let stopped = false;
+  const leases: InformerLease<KubeObject>[] = [];
+  const apiVersion = source.apiVersion ?? 'networking.k8s.io/v1';
+  const resource = RESOURCES[apiVersion];
+  let ownedClient: KubeClient | undefined;
+  const kube = (async () => {
+    let client = source.client;
+    if (client === undefined) {
+      ownedClient = createKubeClient(source.config ?? (await autoConfig()));
+      client = ownedClient;
+    }
+    const informers = source.informers ?? sharedInformers(client);
+    if (stopped) return undefined;
+    let classes: InformerLease<IngressClass> | undefined;
+    if (options.watchClasses) {
+      let served = true;
+      try {
+        await client.list(INGRESS_CLASS_V1, { limit: 1 });
+      } catch (err) {
+        // Clusters before 1.19 have no IngressClass API; any other error is retried by the informer.
+        if (err instanceof KubeApiError && err.status === 404) served = false;
+      }
+      if (stopped) return undefined;
+      if (served) {
+        classes = informers.acquire(INGRESS_CLASS_V1);
+        leases.push(classes as unknown as InformerLease<KubeObject>);
+        classes.subscribe((e) => {
+          if (e.kind === 'added' || e.kind === 'modified') sink.upsertClass(e.object);
+          else if (e.kind === 'deleted') sink.deleteClass(e.object.metadata.name ?? '');
+        });
+      }
+    }
+    const ingresses = informers.acquire(resource, {
+      namespace: options.namespace,
+      labelSelector: source.labelSelector,
+    });
+    leases.push(ingresses);
+    ingresses.subscribe((e) => {
+      if (e.kind === 'added' || e.kind === 'modified') sink.upsertIngress(e.object, apiVersion);
+      else if (e.kind === 'deleted') {
+        sink.deleteIngress(e.object.metadata.namespace ?? 'default', e.object.metadata.name ?? '');
+      }
+    });
+    await Promise.all([ingresses.synced, classes?.synced]);
+    if (!stopped) sink.synced();
+    return { client, informers, resource };
+  })();
+  return {
+    stop: () => {
+      stopped = true;
+      for (const l of leases.splice(0)) l.release();
+      void ownedClient?.close();
+    },
+    kube,
+  };
+}
+
+const MANIFEST = /\.(ya?ml|json)$/i;
+
+interface FileObjects {
+  readonly signature: string;
+  readonly objects: readonly KubeObject[];
+}
+
+/** Objects of the kinds we read from one parsed document, flattening `kind: List`. */
+function collectObjects(doc: unknown, out: KubeObject[]): void {
+  if (typeof doc !== 'object' || doc === null) return;
+  const o = doc as KubeObject & { items?: unknown };
+  if (o.kind === 'List' && Array.isArray(o.items)) {
+    for (const item of o.items) collectObjects(item, out);
+    return;
+  }
+  if (
+    (o.kind === 'Ingress' || o.kind === 'IngressClass') &&
+    typeof o.metadata === 'object' &&
+    o.metadata !== null
+  ) {
+    out.push(o);
+  }
+}
+
+/** Parses one manifest file: its objects, or the error with `file:line:col`. */
+export function parseManifest(file: string, text: string): KubeObject[] | IngressSourceError {
+  const docs = parseAllDocuments(text, { prettyErrors: false });
+  const list = Array.isArray(docs) ? docs : [docs];
+  const out: KubeObject[] = [];
+  for (const doc of list) {
+    const err = doc.errors[0];
+    if (err !== undefined) {
+      const pos = err.linePos?.[0];
+      const where = pos ? `${file}:${pos.line}:${pos.col}` : file;
+      return new IngressSourceError(where, `not valid YAML: ${err.message.split('\n')[0]}`, { cause: err });
+    }
+    collectObjects(doc.toJS(), out);
+  }
+  return out;
+}
+
+function startDirectory(
+  source: Extract<IngressSource, { kind: 'directory' }>,
+  sink: SourceSink,
+  options: { namespace?: string; clock: Clock },
+): RunningSource {
+  const clock = options.clock;
+  const interval = source.pollIntervalMs ?? 1000;
+  let stopped = false;
+  let running = false;
+  let again = false;
+  let firstDone = false;
+  let timer: TimerHandle | undefined;
+  let watcher: FSWatcher | undefined;
+  const files = new Map<string, FileObjects>();
+  /** What was delivered, by `Kind namespace/name` → JSON, to emit only differences. */
+  let delivered = new Map<string, { object: KubeObject; json: string }>();
+
+  async function scan(): Promise<void> {
+    let names: string[];
+    try {
+      names = (await readdir(source.dir)).filter((n) => MANIFEST.test(n)).sort();
+      sink.fileError(source.dir, undefined);
+    } catch (cause) {
+      // Missing directory: nothing to serve yet, but keep what was last read.
+      sink.fileError(
+        source.dir,
+        new IngressSourceError(source.dir, `cannot read directory: ${(cause as Error).message}`, { cause }),
+      );
+      return;
+    }
+    for (const gone of [...files.keys()].filter((f) => !names.includes(f))) {
+      files.delete(gone);
+      sink.fileError(join(source.dir, gone), undefined);
+    }
+    for (const name of names) {
+      const full = join(source.dir, name);
+      let signature: string;
+      try {
+        const s = await stat(full);
+        signature = `${s.mtimeMs}:${s.size}:${s.ino}`;
+      } catch {
+        continue;
+      }
+      if (files.get(name)?.signature === signature) continue;
+      let parsed: KubeObject[] | IngressSourceError;
+      try {
+        parsed = parseManifest(full, await readFile(full, 'utf8'));
+      } catch (cause) {
+        parsed = new IngressSourceError(full, `cannot read: ${(cause as Error).message}`, { cause });
+      }
+      if (parsed instanceof IngressSourceError) {
+        // Keep the objects last read from this file; remember the signature so we do not re-report.
+        sink.fileError(full, parsed);
+        files.set(name, { signature, objects: files.get(name)?.objects ?? [] });
+        continue;
+      }
+      sink.fileError(full, undefined);
+      files.set(name, { signature, objects: parsed });
+    }
+    deliver();
+  }
+
+  function deliver(): void {
+    const next = new Map<string, { object: KubeObject; json: string }>();
+    for (const { objects } of files.values()) {
+      for (const o of objects) {
+        const ns = o.kind === 'Ingress' ? (o.metadata.namespace ?? 'default') : '';
+        if (o.kind === 'Ingress' && options.namespace !== undefined && ns !== options.namespace) continue;
+        next.set(`${o.kind} ${ns}/${o.metadata.name ?? ''}`, { object: o, json: JSON.stringify(o) });
+      }
+    }
+    // Classes first, so the claims of the Ingresses that follow see them.
+    const keys = [...next.keys()].sort(
+      (a, b) => (a.startsWith('IngressClass') ? -1 : 0) - (b.startsWith('IngressClass') ? -1 : 0),
+    );
+    for (const k of keys) {
+      const n = next.get(k)!;
+      if (delivered.get(k)?.json === n.json) continue;
+      if (n.object.kind === 'IngressClass') sink.upsertClass(n.object as IngressClass);
+      else sink.upsertIngress(n.object, n.object.apiVersion ?? 'networking.k8s.io/v1');
+    }
+    for (const [k, old] of delivered) {
+      if (next.has(k)) continue;
+      if (old.object.kind === 'IngressClass') sink.deleteClass(old.object.metadata.name ?? '');
+      else sink.deleteIngress(old.object.metadata.namespace ?? 'default', old.object.metadata.name ?? '');
+    }
+    delivered = next;
+  }
+
+  async function run(): Promise<void> {
+    if (running) {
+      again = true;
+      return;
+    }
+    running = true;
+    try {
+      do {
+        again = false;
+        await scan();
+      } while (again && !stopped);
+    } finally {
+      running = false;
+    }
+    if (!firstDone && !stopped) {
+      firstDone = true;
+      sink.synced();
+    }
+  }
+
+  function schedule(): void {
+    if (stopped) return;
+    timer = clock.setTimeout(() => {
+      void run().then(schedule);
+    }, interval);
+  }
+
+  try {
+    watcher = fsWatch(source.dir, () => {
+      if (!stopped) void run();
+    });
+    watcher.on('error', () => {});
+  } catch {
+    // No fs events (missing directory, unsupported platform): the poll still finds changes.
+  }
+  void run().then(schedule);
+  return {
+    stop: () => {
+      stopped = true;
+      if (timer) clock.clearTimeout(timer);
+      watcher?.close();
+    },
+    kube: Promise.resolve(undefined),
+  };
+}
