@@ -303,12 +303,12 @@ describe('io.l5d.ingress default mode: classes', () => {
 describe('io.l5d.ingress: validation, views', () => {
   it('skips malformed Ingresses with a message naming them; the rest keep routing', async () => {
     const resource = ing('res', { rules: [{ host: 'r', paths: [{ path: '/', svc: 'x' }] }] });
-    (resource as { spec: { rules: { http: { paths: { backend: unknown }[] } }[] } }).spec.rules[0]!.http
-      .paths[0]!.backend = {
+    (resource as unknown as { spec: { rules: { http: { paths: { backend: unknown }[] } }[] } }).spec.rules[0]!
+      .http.paths[0]!.backend = {
       resource: { kind: 'StorageBucket', name: 'b' },
     };
     const noPort = ing('noport', {});
-    (noPort as { spec: unknown }).spec = { defaultBackend: { service: { name: 'x' } } };
+    (noPort as unknown as { spec: unknown }).spec = { defaultBackend: { service: { name: 'x' } } };
     const relative = ing('rel', {
       rules: [{ host: 'q', paths: [{ path: 'foo', pathType: 'Exact', svc: 'x' }] }],
     });
