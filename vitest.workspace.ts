@@ -40,4 +40,5 @@ export const packageNames = [
 export default [
   ...packageNames.map((name) => project(name, `packages/${name}`)),
   project('ingress', 'examples/ingress', { testTimeout: 30_000 }),
+  project('custom-gateway', 'examples/custom-gateway'),
 ];
