@@ -1,0 +1,433 @@
+/**
+ * `io.l5d.k8s`: resolves `/<namespace>/<port>/<service>[/<labelValue>]` to the pods behind a
+ * Kubernetes Service, following them as they come and go. Unlike Linkerd 1 it reads
+ * EndpointSlices (ready/terminating conditions, several slices per Service, dual stack), talks to
+ * the API server directly (no `kubectl proxy`), and never serves a deleted Service: the informer
+ * underneath relists after a 410 and emits the difference.
+ *
+ * Watches are shared per namespace and resource (one Service informer and one EndpointSlice
+ * informer per namespace, however many names are bound there) and run only while some lookup or
+ * address set of that namespace is observed.
+ */
+import type { ActivityState, Clock, Dispose, Namer, Stats, Var as VarType } from '@switchyard/core';
+import { Activity, Addr, Name, Var } from '@switchyard/core';
+import { NameTree, Path } from '@switchyard/dtab';
+import {
+  autoConfig,
+  backoffDelay,
+  createKubeClient,
+  ENDPOINT_SLICE_V1,
+  ENDPOINTS_V1,
+  type EndpointSlice,
+  type Endpoints,
+  type InformerLease,
+  KubeApiError,
+  type KubeClient,
+  type KubeConnectionConfig,
+  SERVICE_V1,
+  type Service,
+  type SharedInformers,
+  sharedInformers,
+  urlConfig,
+} from '@switchyard/k8s';
+import {
+  type AddressFamily,
+  addressesKey,
+  endpointsAddresses,
+  resolveServicePort,
+  SERVICE_NAME_LABEL,
+  sliceAddresses,
+} from './endpoints.js';
+import { K8sNamerConfigError, K8sNamerConnectError } from './errors.js';
+
+/** The Linkerd kind of {@link createK8sNamer}. */
+export const K8S_KIND = 'io.l5d.k8s';
+
+/** Where endpoints are read from. `auto` uses EndpointSlices unless the API answers 404 for them. */
+export type K8sDiscovery = 'auto' | 'endpointSlices' | 'endpoints';
+
+/** Options of {@link createK8sNamer}. Connection: `client`, else `config`, else `host`/`port`, else auto. */
+export interface K8sNamerOptions {
+  /** A client to use (shared with other consumers). */
+  readonly client?: KubeClient;
+  /** A connection config to build a client from. */
+  readonly config?: KubeConnectionConfig;
+  /** Linkerd 1's `host`: a plain-HTTP API endpoint such as `kubectl proxy`. Port default 8001. */
+  readonly host?: string;
+  readonly port?: number;
+  /** Informers to share with other consumers (e.g. the ingress identifier). Default: the namer's own. */
+  readonly informers?: SharedInformers;
+  /**
+   * A Service label key. When set, paths have a fourth segment, the label value, and only a
+   * Service carrying `<labelSelector>=<value>` resolves (Linkerd 1's `labelSelector`).
+   */
+  readonly labelSelector?: string;
+  /** Mount prefix without `#`; bound ids are `/#<prefix>/…`. Default `/io.l5d.k8s`. */
+  readonly prefix?: string | Path;
+  /** Default `auto`. */
+  readonly discovery?: K8sDiscovery;
+  /** Family preference for dual-stack Services; a pod appears once. Default `['IPv4', 'IPv6']`. */
+  readonly addressFamilies?: readonly AddressFamily[];
+  /** Counters `lookups`, `updates`. */
+  readonly stats?: Stats;
+  readonly clock?: Clock;
+}
+
+/** What the namer is watching, for the admin `namer_state` view. */
+export interface K8sNamerState {
+  readonly prefix: string;
+  readonly discovery: 'unknown' | 'endpointSlices' | 'endpoints';
+  readonly namespaces: readonly { namespace: string; synced: boolean; observers: number; error?: string }[];
+}
+
+/** The `io.l5d.k8s` namer. */
+export interface K8sNamer extends Namer {
+  readonly kind: typeof K8S_KIND;
+  readonly prefix: Path;
+  state(): K8sNamerState;
+  /** Stops every watch and closes a client the namer created. Idempotent. */
+  close(): void;
+}
+
+interface Connection {
+  readonly client: KubeClient;
+  readonly informers: SharedInformers;
+  readonly mode: 'endpointSlices' | 'endpoints';
+}
+
+/** The shared per-namespace watch. */
+interface NamespaceWatch {
+  readonly namespace: string;
+  refs: number;
+  synced: boolean;
+  error: Error | undefined;
+  services: InformerLease<Service> | undefined;
+  slices: InformerLease<EndpointSlice> | undefined;
+  endpoints: InformerLease<Endpoints> | undefined;
+  mode: 'endpointSlices' | 'endpoints' | undefined;
+  /** Slices by service name, then slice name. */
+  readonly bySvc: Map<string, Map<string, EndpointSlice>>;
+  /** Listeners by service name. */
+  readonly listeners: Map<string, Set<() => void>>;
+  stopped: boolean;
+}
+
+const NEG_STATE: ActivityState<NameTree<Name>> = Activity.ok<NameTree<Name>>(NameTree.neg);
+const NEG_ACTIVITY = Activity.value<NameTree<Name>>(NameTree.neg);
+
+/**
+ * Builds `io.l5d.k8s`. Lookup of `/<ns>/<port>/<svc>[/<labelValue>][/residual…]` (the first
+ * segments lower-cased, as Linkerd 1 does) is `pending` until the namespace's Services and
+ * endpoints are listed, then `neg` for an unknown Service or port (so a dtab `|` falls through),
+ * else a bound name whose Addr is the serving endpoints (possibly none: the router answers 502).
+ * @throws {K8sNamerConfigError} on a bad `prefix`, `port` or `labelSelector`.
+ */
+export function createK8sNamer(options: K8sNamerOptions = {}): K8sNamer {
+  let prefix: Path;
+  try {
+    prefix = typeof options.prefix === 'string' ? Path.read(options.prefix) : (options.prefix ?? [K8S_KIND]);
+  } catch (err) {
+    throw new K8sNamerConfigError(`prefix: ${(err as Error).message}`, { cause: err });
+  }
+  if (prefix[0] === '#') prefix = prefix.slice(1);
+  if (
+    options.port !== undefined &&
+    !(Number.isInteger(options.port) && options.port > 0 && options.port < 65536)
+  ) {
+    throw new K8sNamerConfigError(`port must be 1–65535, got ${options.port}`);
+  }
+  if (options.labelSelector === '') throw new K8sNamerConfigError('labelSelector must not be empty');
+  const idPrefix: Path = Object.freeze(['#', ...prefix]);
+  const labelKey = options.labelSelector;
+  const families = options.addressFamilies ?? ['IPv4', 'IPv6'];
+  const lookups = options.stats?.counter('lookups');
+  const updates = options.stats?.counter('updates');
+  let discovered: 'unknown' | 'endpointSlices' | 'endpoints' = 'unknown';
+  let ownedClient: KubeClient | undefined;
+  let closed = false;
+
+  let connection: Promise<Connection> | undefined;
+  function connect(): Promise<Connection> {
+    connection ??= (async () => {
+      let client = options.client;
+      if (client === undefined) {
+        let config = options.config;
+        if (config === undefined && options.host !== undefined) {
+          config = urlConfig(`http://${options.host}:${options.port ?? 8001}`);
+        }
+        if (config === undefined) {
+          try {
+            config = await autoConfig();
+          } catch (cause) {
+            throw new K8sNamerConnectError({ cause });
+          }
+        }
+        ownedClient = createKubeClient(config, options.clock ? { clock: options.clock } : {});
+        client = ownedClient;
+      }
+      const informers = options.informers ?? sharedInformers(client);
+      const mode = await discover(client);
+      discovered = mode;
+      return { client, informers, mode };
+    })();
+    return connection;
+  }
+
+  /** EndpointSlices unless the API server does not serve them (404); retried on other errors. */
+  async function discover(client: KubeClient): Promise<'endpointSlices' | 'endpoints'> {
+    const d = options.discovery ?? 'auto';
+    if (d !== 'auto') return d;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await client.list(ENDPOINT_SLICE_V1, { limit: 1 });
+        return 'endpointSlices';
+      } catch (err) {
+        if (err instanceof KubeApiError && err.status === 404) return 'endpoints';
+        // 403 (no cluster-wide list) still proves the API exists.
+        if (err instanceof KubeApiError && err.status === 403) return 'endpointSlices';
+        if (closed) return 'endpointSlices';
+        const ms = backoffDelay(attempt, client.random);
+        await new Promise<void>((resolve) => client.clock.setTimeout(resolve, ms));
+      }
+    }
+  }
+
+  const watches = new Map<string, NamespaceWatch>();
+
+  function notify(w: NamespaceWatch, svc: string | undefined): void {
+    if (svc === undefined) {
+      for (const set of [...w.listeners.values()]) for (const f of [...set]) f();
+      return;
+    }
+    const set = w.listeners.get(svc);
+    if (set) for (const f of [...set]) f();
+  }
+
+  function startWatch(w: NamespaceWatch): void {
+    connect().then(
+      (c) => {
+        if (w.stopped) return;
+        w.mode = c.mode;
+        const services = c.informers.acquire(SERVICE_V1, { namespace: w.namespace });
+        w.services = services;
+        services.subscribe((e) => {
+          if (e.kind !== 'synced') notify(w, e.object.metadata.name);
+        });
+        let endpointsSynced: Promise<void>;
+        if (c.mode === 'endpointSlices') {
+          const slices = c.informers.acquire(ENDPOINT_SLICE_V1, { namespace: w.namespace });
+          w.slices = slices;
+          const put = (s: EndpointSlice) => {
+            const svc = s.metadata.labels?.[SERVICE_NAME_LABEL];
+            if (svc === undefined) return;
+            let m = w.bySvc.get(svc);
+            if (!m) {
+              m = new Map();
+              w.bySvc.set(svc, m);
+            }
+            m.set(s.metadata.name ?? '', s);
+            notify(w, svc);
+          };
+          const drop = (s: EndpointSlice) => {
+            const svc = s.metadata.labels?.[SERVICE_NAME_LABEL];
+            if (svc === undefined) return;
+            const m = w.bySvc.get(svc);
+            m?.delete(s.metadata.name ?? '');
+            if (m?.size === 0) w.bySvc.delete(svc);
+            notify(w, svc);
+          };
+          slices.subscribe((e) => {
+            if (e.kind === 'added') put(e.object);
+            else if (e.kind === 'modified') {
+              // The service label may change (rare): drop from the old service first.
+              if (
+                e.previous.metadata.labels?.[SERVICE_NAME_LABEL] !==
+                e.object.metadata.labels?.[SERVICE_NAME_LABEL]
+              ) {
+                drop(e.previous);
+              }
+              put(e.object);
+            } else if (e.kind === 'deleted') drop(e.object);
+          });
+          endpointsSynced = slices.synced;
+        } else {
+          const endpoints = c.informers.acquire(ENDPOINTS_V1, { namespace: w.namespace });
+          w.endpoints = endpoints;
+          endpoints.subscribe((e) => {
+            if (e.kind !== 'synced') notify(w, e.object.metadata.name);
+          });
+          endpointsSynced = endpoints.synced;
+        }
+        void Promise.all([services.synced, endpointsSynced]).then(() => {
+          if (w.stopped) return;
+          w.synced = true;
+          notify(w, undefined);
+        });
+      },
+      (err: Error) => {
+        w.error = err;
+        notify(w, undefined);
+      },
+    );
+  }
+
+  function acquire(namespace: string): NamespaceWatch {
+    let w = watches.get(namespace);
+    if (w === undefined) {
+      w = {
+        namespace,
+        refs: 0,
+        synced: false,
+        error: undefined,
+        services: undefined,
+        slices: undefined,
+        endpoints: undefined,
+        mode: undefined,
+        bySvc: new Map(),
+        listeners: new Map(),
+        stopped: false,
+      };
+      watches.set(namespace, w);
+      startWatch(w);
+    }
+    w.refs++;
+    return w;
+  }
+
+  function release(w: NamespaceWatch): void {
+    if (--w.refs > 0) return;
+    w.stopped = true;
+    w.services?.release();
+    w.slices?.release();
+    w.endpoints?.release();
+    if (watches.get(w.namespace) === w) watches.delete(w.namespace);
+  }
+
+  function listen(w: NamespaceWatch, svc: string, f: () => void): Dispose {
+    let set = w.listeners.get(svc);
+    if (!set) {
+      set = new Set();
+      w.listeners.set(svc, set);
+    }
+    set.add(f);
+    return () => {
+      set.delete(f);
+      if (set.size === 0 && w.listeners.get(svc) === set) w.listeners.delete(svc);
+    };
+  }
+
+  /** Observes the namespace watch for one service: `f` runs now and on every change. */
+  function observeService(namespace: string, svc: string, f: (w: NamespaceWatch) => void): Dispose {
+    const w = acquire(namespace);
+    const off = listen(w, svc, () => f(w));
+    f(w);
+    return () => {
+      off();
+      release(w);
+    };
+  }
+
+  function serviceOf(w: NamespaceWatch, svc: string, label: string | undefined): Service | undefined {
+    const s = w.services?.get(w.namespace, svc);
+    if (s === undefined) return undefined;
+    if (labelKey !== undefined && s.metadata.labels?.[labelKey] !== label) return undefined;
+    return s;
+  }
+
+  const addrs = new Map<string, VarType<Addr>>();
+
+  /** The live Addr of one (namespace, port, service, label), shared by every name bound to it. */
+  function addrOf(ns: string, port: string, svc: string, label: string | undefined): VarType<Addr> {
+    const key = `${ns}/${port}/${svc}/${label ?? ''}`;
+    let v = addrs.get(key);
+    if (v !== undefined) return v;
+    v = Var.async<Addr>(Addr.pending, (update) => {
+      let last: string | undefined;
+      return observeService(ns, svc, (w) => {
+        if (!w.synced) {
+          if (w.error) update(Addr.failed(w.error));
+          return;
+        }
+        const service = serviceOf(w, svc, label);
+        const sp = service && resolveServicePort(service, port);
+        if (sp === undefined) {
+          last = undefined;
+          update(Addr.neg);
+          return;
+        }
+        const list =
+          w.mode === 'endpoints'
+            ? endpointsAddresses(sp, w.endpoints?.get(ns, svc))
+            : sliceAddresses(sp, w.bySvc.get(svc)?.values() ?? [], families);
+        const k = addressesKey(list);
+        if (k === last) return;
+        last = k;
+        updates?.incr();
+        update(Addr.bound(list));
+      });
+    });
+    addrs.set(key, v);
+    return v;
+  }
+
+  function lookup(path: Path): Activity<NameTree<Name>> {
+    const used = labelKey === undefined ? 3 : 4;
+    if (path.length < used) return NEG_ACTIVITY;
+    lookups?.incr();
+    const [ns, port, svc] = [path[0]!.toLowerCase(), path[1]!.toLowerCase(), path[2]!.toLowerCase()];
+    const label = labelKey === undefined ? undefined : path[3]!.toLowerCase();
+    const id: Path = Object.freeze([...idPrefix, ns, port, svc, ...(label === undefined ? [] : [label])]);
+    const residual: Path = Object.freeze(path.slice(used));
+    let leaf: ActivityState<NameTree<Name>> | undefined;
+    return Activity.fromVar(
+      Var.async<ActivityState<NameTree<Name>>>(Activity.pendingState, (update) =>
+        observeService(ns, svc, (w) => {
+          if (!w.synced) {
+            update(w.error ? Activity.failed(w.error) : Activity.pendingState);
+            return;
+          }
+          const service = serviceOf(w, svc, label);
+          if (service === undefined || resolveServicePort(service, port) === undefined) {
+            update(NEG_STATE);
+            return;
+          }
+          leaf ??= Activity.ok<NameTree<Name>>(
+            NameTree.leaf<Name>(Name.bound(id, addrOf(ns, port, svc, label), residual)),
+          );
+          update(leaf);
+        }),
+      ),
+    );
+  }
+
+  function state(): K8sNamerState {
+    return {
+      prefix: Path.show(prefix),
+      discovery: discovered,
+      namespaces: [...watches.values()]
+        .sort((a, b) => (a.namespace < b.namespace ? -1 : 1))
+        .map((w) => ({
+          namespace: w.namespace,
+          synced: w.synced,
+          observers: w.refs,
+          ...(w.error ? { error: w.error.message } : {}),
+        })),
+    };
+  }
+
+  return Object.freeze({
+    kind: K8S_KIND,
+    prefix: Object.freeze([...prefix]),
+    lookup,
+    state,
+    close() {
+      if (closed) return;
+      closed = true;
+      for (const w of [...watches.values()]) {
+        w.refs = 1;
+        release(w);
+      }
+      void ownedClient?.close();
+    },
+  });
+}
