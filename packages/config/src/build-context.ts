@@ -3,7 +3,7 @@
  * Kubernetes clients, and a place to register readiness and cleanup. One context per linker.
  */
 import type { Clock, Stats } from '@switchyard/core';
-import type { KubeClient } from '@switchyard/k8s';
+import type { KubeClient, SharedInformers } from '@switchyard/k8s';
 
 /** Something `/admin/ready` waits for. */
 export interface Readiness {
@@ -24,7 +24,9 @@ export interface BuildContext {
    * the client is configured automatically (in-cluster service account, then kubeconfig);
    * with `host`/`port` it talks plain HTTP to e.g. `kubectl proxy`, as Linkerd 1 did.
    */
-  kubeClient(options: { readonly host?: string; readonly port?: number }): KubeClient;
+  kubeClient(options: { readonly host?: string; readonly port?: number }): Promise<KubeClient>;
+  /** The one set of shared watches for that client, so the namer and identifiers share them. */
+  kubeInformers(options: { readonly host?: string; readonly port?: number }): Promise<SharedInformers>;
   /** Registers a source `/admin/ready` waits for. */
   addReadiness(readiness: Readiness): void;
   /** Registers cleanup run when the linker closes (or when a reload replaces the plugin). */

@@ -6,7 +6,11 @@
 import { SwitchyardError } from '@switchyard/core';
 
 /** Codes owned by `@switchyard/config`. */
-export type ConfigErrorCode = 'SY_ERR_CONFIG_INVALID' | 'SY_ERR_CONFIG_SYNTAX' | 'SY_ERR_CONFIG_READ';
+export type ConfigErrorCode =
+  | 'SY_ERR_CONFIG_INVALID'
+  | 'SY_ERR_CONFIG_SYNTAX'
+  | 'SY_ERR_CONFIG_READ'
+  | 'SY_ERR_CONFIG_RELOAD';
 
 /** One problem found in a config file. `line`/`column` are 1-based; `path` is e.g. `routers[0].servers[0].port`. */
 export interface ConfigIssue {

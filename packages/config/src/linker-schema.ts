@@ -33,6 +33,7 @@ export interface LinkerKinds {
   readonly backoff: KindCategory<unknown, unknown>;
 }
 
+const STATIC_CONFIGS = 'per-prefix configs (io.l5d.static) are not implemented yet; give one global config';
 const JVM_ONLY = 'a JVM/Finagle tuning knob with no Node.js equivalent';
 
 /** A dtab in a config string; parse errors point into the file at the bad character. */
@@ -192,19 +193,17 @@ function clientSchema(kinds: LinkerKinds) {
   return object(
     {
       kind: withDefault(
-        string({ values: ['io.l5d.global', 'io.l5d.static'] }),
+        string({ values: ['io.l5d.global'] }),
         'io.l5d.global',
-        'Global or per-prefix.',
-      ),
-      configs: optional(
-        list(
-          object({ prefix: required(string(), 'Client id prefix; `*` and {captures} allowed.'), ...params }),
-        ),
-        'io.l5d.static: parameters per client prefix; later entries win.',
+        'Only io.l5d.global is implemented.',
       ),
       ...params,
     },
-    { name: 'client', ignored: { socketOptions: JVM_ONLY, clientSession: JVM_ONLY } },
+    {
+      name: 'client',
+      ignored: { socketOptions: JVM_ONLY, clientSession: JVM_ONLY },
+      unsupported: { configs: STATIC_CONFIGS },
+    },
   );
 }
 
@@ -244,17 +243,13 @@ function serviceSchema(kinds: LinkerKinds) {
   return object(
     {
       kind: withDefault(
-        string({ values: ['io.l5d.global', 'io.l5d.static'] }),
+        string({ values: ['io.l5d.global'] }),
         'io.l5d.global',
-        'Global or per-prefix.',
-      ),
-      configs: optional(
-        list(object({ prefix: required(string(), 'Service name prefix.'), ...params })),
-        'io.l5d.static: parameters per service prefix; later entries win.',
+        'Only io.l5d.global is implemented.',
       ),
       ...params,
     },
-    { name: 'service' },
+    { name: 'service', unsupported: { configs: STATIC_CONFIGS } },
   );
 }
 

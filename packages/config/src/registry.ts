@@ -12,7 +12,7 @@ export interface KindDefinition<Config, Built, Context> {
   /** One sentence for the generated configuration reference. */
   readonly doc: string;
   readonly schema: Schema<Config>;
-  build(config: Config, context: Context): Built;
+  build(config: Config, context: Context): Built | Promise<Built>;
 }
 
 /** A parsed plugin config: the definition it refers to and its validated options. */
@@ -28,7 +28,7 @@ export interface KindCategory<Built, Context> {
   get(kind: string): KindDefinition<unknown, Built, Context> | undefined;
   kinds(): readonly string[];
   /** Builds a parsed config with the definition registered for its kind. */
-  build(config: KindConfig, context: Context): Built;
+  build(config: KindConfig, context: Context): Promise<Built>;
   /** A schema accepting `{ kind: <registered kind>, ...options }`. */
   schema(): Schema<KindConfig>;
 }
@@ -45,7 +45,7 @@ export function createKindCategory<Built, Context>(name: string): KindCategory<B
     },
     get: (kind) => definitions.get(kind),
     kinds: () => [...definitions.keys()],
-    build(config, context) {
+    async build(config, context) {
       const definition = definitions.get(config.kind);
       if (!definition) throw new TypeError(`no ${name} kind "${config.kind}" is registered`);
       return definition.build(config.options, context);

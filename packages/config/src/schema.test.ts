@@ -111,14 +111,14 @@ describe('kind registry', () => {
   });
   const schema = object({ namers: required(oneOrMany(namers.schema()), 'namers') });
 
-  it('dispatches on kind and builds with the registered builder', () => {
+  it('dispatches on kind and builds with the registered builder', async () => {
     const result = validate(
       schema,
       parseConfigSource('namers:\n  kind: io.l5d.fs\n  rootDir: disco\n', 'c.yaml'),
     );
     if (!('value' in result)) throw new Error('expected a value');
     expect(result.value.namers).toEqual([{ kind: 'io.l5d.fs', options: { rootDir: 'disco', refresh: 1 } }]);
-    expect(namers.build(result.value.namers[0]!, { base: '/etc' })).toBe('/etc/disco');
+    expect(await namers.build(result.value.namers[0]!, { base: '/etc' })).toBe('/etc/disco');
   });
 
   it('suggests a kind for a misspelt one and points at the kind field', () => {

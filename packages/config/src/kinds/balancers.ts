@@ -116,11 +116,12 @@ export function failureAccrualKinds(
   const kinds = createKindCategory<BuiltFailureAccrual, BuildContext>('failureAccrual');
   const backoffField = () =>
     optional(backoffs.schema(), 'How long a dead endpoint stays dead; default jittered 5 s–300 s.');
-  const withBackoff = (
+  const withBackoff = async (
     policy: FailureAccrualPolicy,
     o: { backoff?: { kind: string; options: unknown } | undefined },
     c: BuildContext,
-  ) => (o.backoff ? { policy, backoff: backoffs.build(o.backoff, c) } : { policy });
+  ): Promise<BuiltFailureAccrual> =>
+    o.backoff ? { policy, backoff: await backoffs.build(o.backoff, c) } : { policy };
   kinds.register({
     kind: 'io.l5d.consecutiveFailures',
     doc: 'Dead after `failures` failures in a row.',

@@ -1,0 +1,85 @@
+/**
+ * Structured logs for the reference ingress: one JSON object per line on stderr, with a level.
+ * The libraries never log; they publish on diagnostics channels, and this module turns the
+ * events operators care about into log lines.
+ */
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+
+/** Log levels in increasing severity. */
+export type Level = 'debug' | 'info' | 'warn' | 'error';
+
+const ORDER: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+
+/** Writes JSON log lines at or above a level. */
+export interface Logger {
+  log(level: Level, msg: string, fields?: Record<string, unknown>): void;
+}
+
+/** A logger writing to `write` (default stderr), dropping lines below `minLevel`. */
+export function createLogger(
+  minLevel: Level = 'info',
+  write: (line: string) => void = (line) => process.stderr.write(line),
+): Logger {
+  return {
+    log(level, msg, fields = {}) {
+      if (ORDER[level] < ORDER[minLevel]) return;
+      write(`${JSON.stringify({ time: new Date().toISOString(), level, msg, ...serializable(fields) })}\n`);
+    },
+  };
+}
+
+/** Errors become `{message, code}`; everything else passes through JSON.stringify. */
+function serializable(fields: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(fields)) {
+    out[key] =
+      value instanceof Error
+        ? { message: value.message, ...('code' in value ? { code: (value as { code: unknown }).code } : {}) }
+        : value;
+  }
+  return out;
+}
+
+/** Library events worth a log line, with their level. */
+const EVENTS: Readonly<Record<string, Level>> = {
+  'switchyard:router:listening': 'info',
+  'switchyard:router:closed': 'info',
+  'switchyard:router:error': 'error',
+  'switchyard:admin:error': 'error',
+  'switchyard:admin:shutdown': 'warn',
+  'switchyard:tls:certLoaded': 'info',
+  'switchyard:tls:certRejected': 'error',
+  'switchyard:tls:certRemoved': 'info',
+  'switchyard:tls:certExpiring': 'warn',
+  'switchyard:tls:handshakeFailed': 'debug',
+  'switchyard:namers:fsLineError': 'warn',
+  'switchyard:namers:dnssrvError': 'warn',
+  'switchyard:identifiers:ingressProblem': 'warn',
+  'switchyard:identifiers:ingressStatus': 'info',
+  'switchyard:k8s:relist': 'info',
+  'switchyard:k8s:watchError': 'warn',
+  'switchyard:k8s:watchStart': 'debug',
+  'switchyard:k8s:watchEnd': 'debug',
+  'switchyard:k8s:list': 'debug',
+  'switchyard:balancers:markedDead': 'warn',
+  'switchyard:balancers:revived': 'info',
+  'switchyard:balancers:probe': 'debug',
+};
+
+/** Logs library events; returns a function that stops. */
+export function logLibraryEvents(logger: Logger): () => void {
+  const stops = Object.entries(EVENTS).map(([name, level]) => {
+    const onMessage = (message: unknown) => {
+      const fields =
+        typeof message === 'object' && message !== null
+          ? (message as Record<string, unknown>)
+          : { value: message };
+      logger.log(level, name.slice('switchyard:'.length), fields);
+    };
+    subscribe(name, onMessage);
+    return () => unsubscribe(name, onMessage);
+  });
+  return () => {
+    for (const stop of stops) stop();
+  };
+}

@@ -1,0 +1,206 @@
+/**
+ * Runs switchyard-ingress: loads the config (or the local default), starts the linker, logs,
+ * reloads on config changes, and drains on SIGTERM. Returns the process exit code.
+ */
+import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import {
+  ConfigError,
+  createDefaultKinds,
+  Linker,
+  type LoadedConfig,
+  parseLinkerConfig,
+} from '@switchyard/config';
+import { type Command, EXIT, HELP } from './cli.js';
+import { watchConfigFile } from './config-watch.js';
+import { DEV_CERT_NAMES } from './dev-certificate.js';
+import {
+  DEFAULT_LOCAL_PORTS,
+  defaultStateDir,
+  type LocalDefault,
+  prepareLocalDefault,
+} from './local-default.js';
+import { createLogger, type Logger, logLibraryEvents } from './log.js';
+
+/** Where output goes; tests substitute their own. */
+export interface Io {
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+}
+
+const VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
+
+async function readConfigText(file: string): Promise<string> {
+  if (file !== '-') return readFile(file, 'utf8');
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function reportConfigError(logger: Logger, error: ConfigError): void {
+  logger.log('error', 'invalid configuration', {
+    code: error.code,
+    issues: error.issues.map(
+      (i) =>
+        `${i.file}:${i.line}:${i.column}: ${i.path ? `${i.path}: ` : ''}${i.message}${i.hint ? ` (${i.hint})` : ''}`,
+    ),
+  });
+}
+
+/** Runs a parsed command until shutdown; resolves with the exit code. */
+export async function run(command: Command, io: Io, signals: NodeJS.EventEmitter = process): Promise<number> {
+  if (command.kind === 'help') {
+    io.stdout(HELP);
+    return EXIT.ok;
+  }
+  if (command.kind === 'version') {
+    io.stdout(`switchyard-ingress ${VERSION}\n`);
+    return EXIT.ok;
+  }
+  if (command.kind === 'usageError') {
+    io.stderr(`switchyard-ingress: ${command.message}\nTry --help.\n`);
+    return EXIT.usage;
+  }
+  const logger = createLogger(command.logLevel, io.stderr);
+  const kinds = createDefaultKinds();
+
+  let loaded: LoadedConfig;
+  let local: LocalDefault | undefined;
+  let baseDir: string;
+  try {
+    if (command.config !== undefined) {
+      const file = command.config;
+      let text: string;
+      try {
+        text = await readConfigText(file);
+      } catch (error) {
+        throw new ConfigError('SY_ERR_CONFIG_READ', [
+          {
+            file,
+            line: 1,
+            column: 1,
+            path: '',
+            message: `cannot read the config file (${(error as NodeJS.ErrnoException).code ?? error})`,
+          },
+        ]);
+      }
+      loaded = parseLinkerConfig(text, file, kinds);
+      baseDir = file === '-' ? process.cwd() : dirname(resolve(file));
+    } else {
+      const ports = {
+        http: command.httpPort ?? DEFAULT_LOCAL_PORTS.http,
+        https: command.httpsPort ?? DEFAULT_LOCAL_PORTS.https,
+        admin: command.adminPort ?? DEFAULT_LOCAL_PORTS.admin,
+      };
+      local = await prepareLocalDefault(command.stateDir ?? defaultStateDir(), ports);
+      if (local.certGenerated)
+        logger.log('info', 'generated a development certificate', {
+          path: local.certPath,
+          names: DEV_CERT_NAMES,
+        });
+      loaded = parseLinkerConfig(local.configText, '<local default>', kinds);
+      baseDir = local.baseDir;
+    }
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      reportConfigError(logger, error);
+      return EXIT.config;
+    }
+    throw error;
+  }
+  if (command.kind === 'check') {
+    io.stdout(`${loaded.file}: configuration is valid (${loaded.config.routers.length} router(s))\n`);
+    return EXIT.ok;
+  }
+
+  const stopEvents = logLibraryEvents(logger);
+  let resolveShutdown: (code: number) => void = () => undefined;
+  const shutdown = new Promise<number>((done) => {
+    resolveShutdown = done;
+  });
+  let linker: Linker;
+  try {
+    linker = await Linker.start(loaded, {
+      kinds,
+      baseDir,
+      ...(command.adminPort !== undefined ? { admin: { port: command.adminPort } } : {}),
+      onShutdown: () => resolveShutdown(EXIT.ok),
+    });
+  } catch (error) {
+    stopEvents();
+    await local?.close();
+    if (error instanceof ConfigError) {
+      reportConfigError(logger, error);
+      return EXIT.config;
+    }
+    logger.log('error', 'failed to start', { error: error as Error });
+    return EXIT.failure;
+  }
+
+  for (const router of linker.routers) {
+    for (const server of router.servers)
+      logger.log('info', 'serving', { router: router.label, ip: server.ip, port: server.port });
+  }
+  const admin = linker.admin?.address;
+  if (admin) logger.log('info', 'admin', { url: `http://${admin.address}:${admin.port}/` });
+  if (local) io.stdout(localBanner(linker, local));
+
+  const stopWatching =
+    command.config !== undefined && command.config !== '-'
+      ? watchConfigFile(resolve(command.config), (text) => {
+          try {
+            const result = linker.reload(parseLinkerConfig(text, command.config!, kinds));
+            logger.log('info', 'configuration reloaded', { result });
+          } catch (error) {
+            if (error instanceof ConfigError) {
+              reportConfigError(logger, error);
+              logger.log('warn', 'kept the running configuration', {});
+            } else logger.log('error', 'reload failed', { error: error as Error });
+          }
+        })
+      : () => undefined;
+
+  const onSignal = (signal: string) => {
+    logger.log('info', 'draining', { signal });
+    resolveShutdown(EXIT.ok);
+  };
+  signals.on('SIGTERM', onSignal);
+  signals.on('SIGINT', onSignal);
+  const code = await shutdown;
+  signals.off('SIGTERM', onSignal);
+  signals.off('SIGINT', onSignal);
+  stopWatching();
+  try {
+    await linker.close();
+    await local?.close();
+    logger.log('info', 'stopped', {});
+  } catch (error) {
+    logger.log('error', 'shutdown failed', { error: error as Error });
+    stopEvents();
+    return EXIT.failure;
+  }
+  stopEvents();
+  return code;
+}
+
+/** The post's curl commands, with the ports actually in use. */
+function localBanner(linker: Linker, local: LocalDefault): string {
+  const [plain, tls] = linker.routers[0]!.servers;
+  const admin = linker.admin?.address;
+  return `
+Switchyard ingress (local demo) is up. Like the post:
+
+  curl http://localhost:${plain!.port}/
+    -> world (127.0.0.1)!
+  curl -H 'Host: world.v2' http://localhost:${plain!.port}/
+    -> earth (127.0.0.1)!
+  curl --cacert ${local.certPath} -H 'Host: world.v2' https://localhost:${tls!.port}/
+    -> earth (127.0.0.1)!
+
+Admin dashboard: http://${admin?.address ?? '127.0.0.1'}:${admin?.port ?? 9990}/
+The Ingress is ${'examples/ingress/k8s/hello-world-ingress.yaml'}; edit it and the routes follow.
+Press Ctrl-C to stop.
+
+`;
+}

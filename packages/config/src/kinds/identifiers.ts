@@ -1,0 +1,91 @@
+/**
+ * Identifier kinds (`routers[].identifier`): Linkerd 1's HTTP identifiers. `io.l5d.ingress` is
+ * added by the Kubernetes kinds. Every identifier uses its router's `dstPrefix`.
+ */
+import type { Identifier, RequestHead } from '@switchyard/core';
+import {
+  createHeaderIdentifier,
+  createHeaderTokenIdentifier,
+  createMethodAndHostIdentifier,
+  createPathIdentifier,
+  createStaticIdentifier,
+} from '@switchyard/identifiers/http';
+import type { BuildContext } from '../build-context.js';
+import { createKindCategory, type KindCategory } from '../registry.js';
+import { boolean, number, object, required, string, withDefault } from '../schema.js';
+
+/** An ingress routing-table row, for the admin dashboard. */
+export interface IngressRuleRow {
+  readonly ingress: string;
+  readonly host?: string;
+  readonly path?: string;
+  readonly dst: string;
+  readonly backend: string;
+  readonly defaultBackend?: boolean;
+}
+
+/** A built identifier, with what the admin may show about it. */
+export interface BuiltIdentifier {
+  readonly kind: string;
+  readonly identifier: Identifier<RequestHead>;
+  /** The routing table, for identifiers driven by rules (io.l5d.ingress). */
+  rules?(): readonly IngressRuleRow[];
+}
+
+function dstPrefix(context: BuildContext): string {
+  return context.router?.dstPrefix ?? '/svc';
+}
+
+/** Creates the identifier category with the HTTP kinds. */
+export function identifierKinds(): KindCategory<BuiltIdentifier, BuildContext> {
+  const kinds = createKindCategory<BuiltIdentifier, BuildContext>('identifier');
+  kinds.register({
+    kind: 'io.l5d.header.token',
+    doc: 'Names requests /<dstPrefix>/<header value> (one segment, verbatim). The default, on Host.',
+    schema: object({ header: withDefault(string({ nonEmpty: true }), 'Host', 'Header to read.') }),
+    build: (o, c) => ({
+      kind: 'io.l5d.header.token',
+      identifier: createHeaderTokenIdentifier({ header: o.header, dstPrefix: dstPrefix(c) }),
+    }),
+  });
+  kinds.register({
+    kind: 'io.l5d.header',
+    doc: 'Names requests /<dstPrefix><header value>, the value being a path.',
+    schema: object({ header: withDefault(string({ nonEmpty: true }), 'l5d-name', 'Header holding a path.') }),
+    build: (o, c) => ({
+      kind: 'io.l5d.header',
+      identifier: createHeaderIdentifier({ header: o.header, dstPrefix: dstPrefix(c) }),
+    }),
+  });
+  kinds.register({
+    kind: 'io.l5d.path',
+    doc: 'Names requests by their first `segments` path segments, optionally removing them.',
+    schema: object({
+      segments: withDefault(number({ integer: true, min: 1 }), 1, 'Leading path segments in the name.'),
+      consume: withDefault(boolean(), false, 'Remove those segments from the forwarded URI.'),
+    }),
+    build: (o, c) => ({
+      kind: 'io.l5d.path',
+      identifier: createPathIdentifier({ segments: o.segments, consume: o.consume, dstPrefix: dstPrefix(c) }),
+    }),
+  });
+  kinds.register({
+    kind: 'io.l5d.methodAndHost',
+    doc: 'Names requests /<dstPrefix>/<version>/<METHOD>/<host>[/<uri>].',
+    schema: object({ httpUriInDst: withDefault(boolean(), false, 'Append the request path to the name.') }),
+    build: (o, c) => ({
+      kind: 'io.l5d.methodAndHost',
+      identifier: createMethodAndHostIdentifier({ httpUriInDst: o.httpUriInDst, dstPrefix: dstPrefix(c) }),
+    }),
+  });
+  kinds.register({
+    kind: 'io.l5d.static',
+    doc: 'Names every request /<dstPrefix><path>.',
+    schema: object({ path: required(string({ nonEmpty: true }), 'The name to give every request.') }),
+    build: (o, c) => ({
+      kind: 'io.l5d.static',
+      identifier: createStaticIdentifier({ path: o.path, dstPrefix: dstPrefix(c) }),
+    }),
+  });
+  return kinds;
+}

@@ -1,0 +1,477 @@
+/**
+ * The linker: builds everything a validated config describes — namers, the interpreter, routers
+ * with their identifiers, balancers, TLS servers and telemetry, and the admin server — and owns
+ * their lifecycle. `reload` applies a new config's dtabs to running routers without dropping a
+ * connection; anything it cannot apply live is rejected and the running config keeps serving.
+ */
+import https from 'node:https';
+import { isDeepStrictEqual } from 'node:util';
+import {
+  type AdminRouterView,
+  type AdminServer,
+  type CertificateView,
+  createAdminServer,
+  type RecentRequests,
+} from '@switchyard/admin';
+import { consecutiveFailures, requeueBudget, retryBudget, withFailureAccrual } from '@switchyard/balancers';
+import {
+  Activity,
+  type Clock,
+  createInterpreter,
+  createMetricsRegistry,
+  firstIdentified,
+  type Identifier,
+  type MetricsRegistry,
+  type NameInterpreter,
+  type RequestHead,
+  systemClock,
+} from '@switchyard/core';
+import { Dtab, type Path } from '@switchyard/dtab';
+import { createHeaderTokenIdentifier } from '@switchyard/identifiers/http';
+import {
+  autoConfig,
+  createKubeClient,
+  type KubeClient,
+  type SharedInformers,
+  sharedInformers,
+  urlConfig,
+} from '@switchyard/k8s';
+import { createRouter, type Router, type RouterLayer, type RouterServerOptions } from '@switchyard/router';
+import { TlsTerminator } from '@switchyard/tls';
+import type { BuildContext, Readiness } from './build-context.js';
+import type { DefaultKinds } from './default-kinds.js';
+import { ConfigError } from './errors.js';
+import type { BuiltIdentifier } from './kinds/identifiers.js';
+import type { LinkerConfig, RouterConfig, ServerConfig } from './linker-schema.js';
+import type { LoadedConfig } from './load.js';
+import { openAccessLog, requestLogLayer, tracingLayer } from './telemetry.js';
+
+/** Options of {@link Linker.start}. */
+export interface LinkerOptions {
+  readonly kinds: DefaultKinds;
+  /** Directory relative paths in the config resolve against; default the config file's directory. */
+  readonly baseDir: string;
+  readonly stats?: MetricsRegistry;
+  readonly clock?: Clock;
+  /** Called by `POST /admin/shutdown`. */
+  readonly onShutdown?: () => void | Promise<void>;
+  /** Overrides the admin address (e.g. port 0 in tests). */
+  readonly admin?: { readonly ip?: string; readonly port?: number };
+  /** Don't start the admin server. */
+  readonly noAdmin?: boolean;
+}
+
+interface BuiltRouter {
+  readonly config: RouterConfig;
+  readonly router: Router;
+  readonly identifiers: readonly BuiltIdentifier[];
+  readonly terminators: readonly { readonly server: ServerConfig; readonly terminator: TlsTerminator }[];
+}
+
+/** What `reload` did. */
+export type ReloadResult =
+  | { readonly kind: 'unchanged' }
+  | { readonly kind: 'applied'; readonly changes: readonly string[] };
+
+/** A running config: routers, namers, admin. Create with {@link Linker.start}. */
+export class Linker {
+  readonly #loaded: LoadedConfig;
+  readonly #routers: readonly BuiltRouter[];
+  readonly #admin: AdminServer | undefined;
+  readonly #closers: (() => void | Promise<void>)[];
+  readonly #readiness: Readiness[];
+  readonly #stats: MetricsRegistry;
+  #config: LinkerConfig;
+  #closed: Promise<void> | undefined;
+
+  private constructor(parts: {
+    loaded: LoadedConfig;
+    routers: readonly BuiltRouter[];
+    admin: AdminServer | undefined;
+    closers: (() => void | Promise<void>)[];
+    readiness: Readiness[];
+    stats: MetricsRegistry;
+  }) {
+    this.#loaded = parts.loaded;
+    this.#config = parts.loaded.config;
+    this.#routers = parts.routers;
+    this.#admin = parts.admin;
+    this.#closers = parts.closers;
+    this.#readiness = parts.readiness;
+    this.#stats = parts.stats;
+  }
+
+  /** Builds and starts everything; on failure, whatever was started is closed again. */
+  static async start(loaded: LoadedConfig, options: LinkerOptions): Promise<Linker> {
+    const closers: (() => void | Promise<void>)[] = [];
+    const readiness: Readiness[] = [];
+    const stats = options.stats ?? createMetricsRegistry();
+    const clock = options.clock ?? systemClock;
+    const kubeClients = new Map<string, Promise<KubeClient>>();
+    const kubeInformers = new Map<string, Promise<SharedInformers>>();
+    const kubeKey = (where: { host?: string; port?: number }) =>
+      where.host === undefined ? 'auto' : `${where.host}:${where.port ?? 8001}`;
+    const base: BuildContext = {
+      baseDir: options.baseDir,
+      stats,
+      clock,
+      kubeInformers: (where) => {
+        const key = kubeKey(where);
+        let informers = kubeInformers.get(key);
+        if (!informers) {
+          informers = base.kubeClient(where).then((client) => sharedInformers(client));
+          kubeInformers.set(key, informers);
+        }
+        return informers;
+      },
+      kubeClient: (where) => {
+        const key = kubeKey(where);
+        let client = kubeClients.get(key);
+        if (!client) {
+          client = (async () => {
+            const connection =
+              where.host === undefined
+                ? await autoConfig({ fallbackUrl: 'http://127.0.0.1:8001' })
+                : urlConfig(`http://${where.host}:${where.port ?? 8001}`);
+            const created = createKubeClient(connection, { clock, stats: stats.scope('k8s') });
+            closers.unshift(() => created.close());
+            return created;
+          })();
+          kubeClients.set(key, client);
+        }
+        return client;
+      },
+      addReadiness: (r) => readiness.push(r),
+      onClose: (close) => closers.push(close),
+    };
+    const config = loaded.config;
+    try {
+      const namers = await Promise.all(config.namers.map((n) => options.kinds.namer.build(n, base)));
+      const interpreter = createInterpreter({
+        namers: namers.map((n) => ({ prefix: n.prefix, namer: n.namer })),
+      });
+      const telemeters = await Promise.all(
+        config.telemetry.map((t) => options.kinds.telemeter.build(t, base)),
+      );
+      const recent = telemeters.find((t) => t.kind === 'recentRequests')?.recent;
+      const labels = new Set<string>();
+      const routers: BuiltRouter[] = [];
+      for (const [index, rc] of config.routers.entries()) {
+        const label = rc.label ?? rc.protocol;
+        if (labels.has(label)) {
+          throw new ConfigError('SY_ERR_CONFIG_INVALID', [
+            {
+              file: loaded.file,
+              line: 1,
+              column: 1,
+              path: `routers[${index}].label`,
+              message: `router label "${label}" is used twice`,
+              hint: 'give each router a unique label',
+            },
+          ]);
+        }
+        labels.add(label);
+        const built = await buildRouter(rc, label, {
+          base,
+          kinds: options.kinds,
+          interpreter,
+          telemeters,
+          recent,
+          stats,
+        });
+        routers.push(built);
+        closers.push(() => built.router.close({ graceMs: config.admin.shutdownGraceMs }));
+      }
+      for (const built of routers) {
+        await built.router.listen();
+        readiness.push({ name: `router ${built.router.label}`, ready: () => built.router.ready });
+      }
+      let admin: AdminServer | undefined;
+      if (!options.noAdmin) {
+        const prometheus = telemeters.find((t) => t.kind === 'prometheus');
+        admin = createAdminServer({
+          ip: options.admin?.ip ?? config.admin.ip,
+          port: options.admin?.port ?? config.admin.port,
+          stats,
+          routers: routers.map((r) => adminView(r, interpreter)),
+          readiness,
+          certificates: () => routers.flatMap(certificateViews),
+          ...(recent ? { recentRequests: () => recent.list() } : {}),
+          config: loaded.raw,
+          controlEnabled: config.admin.security?.controlEnabled ?? true,
+          ...(options.onShutdown ? { onShutdown: options.onShutdown } : {}),
+          ...(prometheus ? { prometheusPrefix: prometheus.prefix } : {}),
+          clock,
+        });
+        await admin.listen();
+        closers.push(() => admin?.close());
+      }
+      return new Linker({ loaded, routers, admin, closers, readiness, stats });
+    } catch (error) {
+      await runClosers(closers);
+      throw error;
+    }
+  }
+
+  /** The running routers. */
+  get routers(): readonly Router[] {
+    return this.#routers.map((r) => r.router);
+  }
+
+  /** The admin server, unless started with `noAdmin`. */
+  get admin(): AdminServer | undefined {
+    return this.#admin;
+  }
+
+  /** Metrics of everything this linker runs. */
+  get stats(): MetricsRegistry {
+    return this.#stats;
+  }
+
+  /** The config currently applied. */
+  get config(): LinkerConfig {
+    return this.#config;
+  }
+
+  /** True when every router listens and every source (watches, certificates) has synced. */
+  get ready(): boolean {
+    return this.#readiness.every((r) => r.ready());
+  }
+
+  /**
+   * Applies a new config. Dtab changes are applied live; other changes (servers, namers,
+   * identifiers, policies) need a restart and are rejected with `SY_ERR_CONFIG_RELOAD`, leaving
+   * the running config untouched.
+   */
+  reload(next: LoadedConfig): ReloadResult {
+    const current = this.#config;
+    const withoutDtabs = (c: LinkerConfig) => ({ ...c, routers: c.routers.map((r) => ({ ...r, dtab: [] })) });
+    if (!isDeepStrictEqual(withoutDtabs(current), withoutDtabs(next.config))) {
+      const changed = Object.keys(current).filter(
+        (key) =>
+          !isDeepStrictEqual(
+            withoutDtabs(current)[key as keyof LinkerConfig],
+            withoutDtabs(next.config)[key as keyof LinkerConfig],
+          ),
+      );
+      throw new ConfigError('SY_ERR_CONFIG_RELOAD', [
+        {
+          file: next.file,
+          line: 1,
+          column: 1,
+          path: changed.join(', '),
+          message: 'only dtab changes apply without a restart',
+          hint: 'restart switchyard-ingress to apply the other changes; the running config keeps serving',
+        },
+      ]);
+    }
+    const changes: string[] = [];
+    next.config.routers.forEach((rc, index) => {
+      const built = this.#routers[index]!;
+      if (Dtab.show(rc.dtab) !== Dtab.show(built.router.dtab)) {
+        built.router.reconfigure({ dtab: rc.dtab });
+        changes.push(`routers[${index}].dtab`);
+      }
+    });
+    this.#config = next.config;
+    return changes.length === 0 ? { kind: 'unchanged' } : { kind: 'applied', changes };
+  }
+
+  /** Stops accepting, drains in-flight requests (up to `admin.shutdownGraceMs`), stops watches. */
+  close(): Promise<void> {
+    this.#closed ??= runClosers(this.#closers);
+    return this.#closed;
+  }
+
+  /** The loaded config this linker started from. */
+  get loaded(): LoadedConfig {
+    return this.#loaded;
+  }
+}
+
+async function runClosers(closers: (() => void | Promise<void>)[]): Promise<void> {
+  const results = await Promise.allSettled([...closers].reverse().map((close) => close()));
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+}
+
+interface RouterDeps {
+  readonly base: BuildContext;
+  readonly kinds: DefaultKinds;
+  readonly interpreter: NameInterpreter;
+  readonly telemeters: readonly Awaited<ReturnType<DefaultKinds['telemeter']['build']>>[];
+  readonly recent: RecentRequests | undefined;
+  readonly stats: MetricsRegistry;
+}
+
+async function buildRouter(rc: RouterConfig, label: string, deps: RouterDeps): Promise<BuiltRouter> {
+  const { kinds } = deps;
+  const context: BuildContext = { ...deps.base, router: { label, dstPrefix: rc.dstPrefix } };
+  const identifiers: BuiltIdentifier[] = rc.identifier
+    ? await Promise.all(rc.identifier.map((i) => kinds.identifier.build(i, context)))
+    : [{ kind: 'io.l5d.header.token', identifier: createHeaderTokenIdentifier({ dstPrefix: rc.dstPrefix }) }];
+  const identifier: Identifier<RequestHead> = firstIdentified(identifiers.map((i) => i.identifier));
+
+  const client = rc.client;
+  const lb = client?.loadBalancer ? await kinds.loadBalancer.build(client.loadBalancer, context) : undefined;
+  const accrual = client?.failureAccrual
+    ? await kinds.failureAccrual.build(client.failureAccrual, context)
+    : undefined;
+  const balancer =
+    lb || accrual
+      ? withFailureAccrual(
+          lb?.factory ??
+            (await kinds.loadBalancer.build({ kind: 'p2c', options: { maxEffort: 5 } }, context)).factory,
+          accrual?.policy ?? consecutiveFailures({ failures: 5 }),
+          { clock: context.clock, ...(accrual?.backoff ? { backoff: accrual.backoff } : {}) },
+        )
+      : undefined;
+  const service = rc.service;
+  const classifier = service?.responseClassifier
+    ? await kinds.responseClassifier.build(service.responseClassifier, context)
+    : undefined;
+  const budget = service?.retries?.budget;
+  const requeue = client?.requeueBudget;
+
+  const terminators: { server: ServerConfig; terminator: TlsTerminator }[] = [];
+  const servers: RouterServerOptions[] = [];
+  for (const sc of rc.servers) {
+    const terminator = sc.tls?.enabled ? await startTerminator(sc, label, context) : undefined;
+    if (terminator) terminators.push({ server: sc, terminator });
+    servers.push({
+      port: sc.port,
+      ip: sc.ip,
+      clearContext: sc.clearContext,
+      maxHeadersKB: rc.maxHeadersKB,
+      ...(sc.maxConcurrentRequests ? { maxConcurrentRequests: sc.maxConcurrentRequests } : {}),
+      ...(sc.timeoutMs ? { requestTimeoutMs: sc.timeoutMs } : {}),
+      ...(rc.maxRequestKB ? { maxRequestBodyBytes: rc.maxRequestKB * 1024 } : {}),
+      ...(sc.addForwardedHeader ? { forwarded: { xForwarded: true, rfc7239: true } } : {}),
+      ...(terminator
+        ? {
+            createServer: (options) => {
+              const server = https.createServer({ ...options, ...terminator.serverOptions() });
+              terminator.attach(server);
+              return server;
+            },
+          }
+        : {}),
+    });
+  }
+
+  const telemetryLayers: RouterLayer[] = [];
+  for (const t of deps.telemeters) if (t.kind === 'tracer') telemetryLayers.push(tracingLayer(t.tracer));
+  const accessLog = rc.httpAccessLog ? openAccessLog(rc.httpAccessLog, context) : undefined;
+  if (deps.recent || accessLog) {
+    telemetryLayers.push(
+      requestLogLayer({
+        ...(deps.recent ? { recent: deps.recent } : {}),
+        ...(accessLog ? { accessLog } : {}),
+        clock: context.clock,
+      }),
+    );
+  }
+
+  const router = createRouter({
+    label,
+    servers,
+    identifier,
+    interpreter: deps.interpreter,
+    dtab: rc.dtab,
+    ...(balancer ? { balancer } : {}),
+    client: {
+      ...(client?.requestAttemptTimeoutMs ? { requestAttemptTimeoutMs: client.requestAttemptTimeoutMs } : {}),
+      ...(client?.hostConnectionPool?.maxSize ? { maxConnections: client.hostConnectionPool.maxSize } : {}),
+      ...(client?.hostConnectionPool?.idleTimeMs
+        ? { keepAliveTimeoutMs: client.hostConnectionPool.idleTimeMs }
+        : {}),
+      ...(requeue ? { requeueBudget: () => requeueBudget({ ...requeue, clock: context.clock }) } : {}),
+    },
+    service: {
+      ...(service?.totalTimeoutMs ? { totalTimeoutMs: service.totalTimeoutMs } : {}),
+      ...(classifier ? { responseClassifier: classifier } : {}),
+      ...(budget ? { retryBudget: () => retryBudget({ ...budget, clock: context.clock }) } : {}),
+    },
+    bindingTimeoutMs: rc.bindingTimeoutMs,
+    ...(rc.bindingCache ? { bindingCache: rc.bindingCache } : {}),
+    ...(telemetryLayers.length > 0 ? { layers: (defaults) => [...telemetryLayers, ...defaults] } : {}),
+    stats: deps.stats,
+    clock: context.clock,
+  });
+  return { config: rc, router, identifiers, terminators };
+}
+
+async function startTerminator(
+  sc: ServerConfig,
+  label: string,
+  context: BuildContext,
+): Promise<TlsTerminator> {
+  const tls = sc.tls!;
+  const resolvePath = (p: string) => (p.startsWith('/') ? p : `${context.baseDir}/${p}`);
+  const terminator = new TlsTerminator({
+    certPath: resolvePath(tls.certPath),
+    keyPath: resolvePath(tls.keyPath),
+    ...(tls.intermediateCertsPath ? { intermediateCertsPath: resolvePath(tls.intermediateCertsPath) } : {}),
+    ...(tls.caCertPath ? { caCertPath: resolvePath(tls.caCertPath) } : {}),
+    requireClientAuth: tls.requireClientAuth,
+    ...(tls.protocols ? { protocols: tls.protocols as ('TLSv1.2' | 'TLSv1.3')[] } : {}),
+    ...(tls.ciphers ? { ciphers: tls.ciphers } : {}),
+    stats: context.stats.scope('rt', label, 'server', sc.ip, String(sc.port)),
+    clock: context.clock,
+  });
+  context.onClose(() => terminator.close());
+  context.addReadiness({ name: `tls ${sc.ip}:${sc.port}`, ready: () => terminator.status().ready });
+  await terminator.ready();
+  return terminator;
+}
+
+function adminView(built: BuiltRouter, interpreter: NameInterpreter): AdminRouterView {
+  const { router } = built;
+  const ingress = built.identifiers.find((i) => i.rules);
+  return {
+    label: router.label,
+    servers: () =>
+      router.servers.map((s, i) => ({
+        ip: s.ip,
+        port: s.port,
+        connections: s.connections,
+        tls: built.config.servers[i]?.tls?.enabled === true,
+      })),
+    dtab: () => router.dtab,
+    delegate: (path: Path, local: Dtab) =>
+      Activity.toPromise(interpreter.delegate(Dtab.concat(router.dtab, local), path)),
+    clients: () =>
+      router.clients().map((c) => ({
+        id: c.id,
+        balancer: built.config.client?.loadBalancer?.kind ?? 'p2c',
+        size: c.balancer.size,
+        available: c.balancer.available,
+        endpoints: c.endpoints.map((e) => ({
+          host: e.host,
+          port: e.port,
+          load: e.pending,
+          weight: e.weight,
+          state: 'alive' as const,
+        })),
+      })),
+    ...(ingress?.rules ? { ingressRules: () => ingress.rules!() } : {}),
+  };
+}
+
+function certificateViews(built: BuiltRouter): CertificateView[] {
+  return built.terminators.flatMap(({ server, terminator }) =>
+    terminator.status().certificates.flatMap((c) =>
+      c.kind === 'rejected'
+        ? []
+        : [
+            {
+              name: `${built.router.label}/${server.ip}:${server.port}`,
+              subject: c.subject,
+              sans: c.names,
+              notAfter: c.notAfter,
+              source: c.id,
+            },
+          ],
+    ),
+  );
+}
