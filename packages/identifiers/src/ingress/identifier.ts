@@ -443,8 +443,8 @@ export function createIngressIdentifier(options: IngressIdentifierOptions = {}):
 
   function problems(): readonly IngressProblem[] {
     const out: IngressProblem[] = [];
-    for (const [file, e] of [...fileErrors].sort(([a], [b]) => (a < b ? -1 : 1))) {
-      out.push({ kind: 'source', file, message: e.message });
+    for (const [, e] of [...fileErrors].sort(([a], [b]) => (a < b ? -1 : 1))) {
+      out.push({ kind: 'source', file: e.file, message: e.message });
     }
     for (const [, e] of [...invalid].sort(([a], [b]) => (a < b ? -1 : 1))) {
       out.push({ kind: 'invalid', object: e.object, field: e.field, message: e.message });

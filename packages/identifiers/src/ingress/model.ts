@@ -61,7 +61,7 @@ export interface IngressRecord {
   readonly rules: readonly IngressRuleRecord[];
   readonly defaultBackend: IngressServiceBackend | undefined;
   readonly tls: readonly IngressTlsRecord[];
-  /** The spec and annotations as JSON: equal strings mean "no routing change". */
+  /** Spec, annotations and labels as JSON: equal strings mean "not modified" (a status-only change). */
   readonly fingerprint: string;
   /** The object as received (for status writes). */
   readonly object: KubeObject;
@@ -205,7 +205,7 @@ export function normalizeIngress(
     rules: Object.freeze(rules),
     defaultBackend,
     tls: Object.freeze(tls),
-    fingerprint: JSON.stringify([spec, annotations]),
+    fingerprint: JSON.stringify([spec, annotations, meta?.labels ?? {}]),
     object: obj,
   });
 }

@@ -208,7 +208,7 @@ function collectObjects(doc: unknown, out: KubeObject[]): void {
 
 /** Parses one manifest file: its objects, or the error with `file:line:col`. */
 export function parseManifest(file: string, text: string): KubeObject[] | IngressSourceError {
-  const docs = parseAllDocuments(text, { prettyErrors: false });
+  const docs = parseAllDocuments(text);
   const list = Array.isArray(docs) ? docs : [docs];
   const out: KubeObject[] = [];
   for (const doc of list) {
