@@ -106,4 +106,6 @@ async function main(): Promise<void> {
   }
 }
 
+// Exit normally on SIGINT so --cpu-prof profiles get written.
+process.on('SIGINT', () => process.exit(0));
 void main();

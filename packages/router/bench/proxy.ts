@@ -10,7 +10,8 @@
  * requests/s, p50/p99 at `BENCH_CONNECTIONS` (50) connections, p50 at one connection, and the
  * proxy's CPU time per request (its own `process.cpuUsage`, or /proc for nginx).
  * Env: BENCH_ROUNDS (3), BENCH_SECONDS (5), BENCH_CONNECTIONS (50), BENCH_PROF=1 (writes
- * --cpu-prof profiles of the proxies to .bench-out/).
+ * --cpu-prof profiles of the proxies to .bench-out/<target>/). The children are bundled first
+ * into .bench-out/build (as the published build would be) and run as plain JavaScript.
  *
  * Not a test: it asserts nothing, and its numbers depend on the machine.
  */
@@ -48,17 +49,40 @@ interface Proc {
   cpu(): Promise<number>;
 }
 
+/**
+ * Bundles proxy-child.ts (workspace packages from source, npm dependencies external) the way
+ * tsup builds the published package, so the proxies run plain JavaScript: no tsx loader and no
+ * esbuild `keepNames` wrappers, which cost several percent of CPU per request.
+ */
+async function buildChild(): Promise<string> {
+  const { build } = await import('tsup');
+  const dir = join(outDir, 'build');
+  await build({
+    entry: { 'proxy-child': join(here, 'proxy-child.ts') },
+    outDir: dir,
+    format: ['esm'],
+    target: 'node20',
+    platform: 'node',
+    noExternal: [/^@switchyard\//],
+    external: ['undici', 'lru-cache'],
+    esbuildOptions(options) {
+      options.conditions = ['switchyard:source'];
+    },
+    silent: true,
+    clean: true,
+    dts: false,
+    sourcemap: PROFILE,
+  });
+  return join(dir, 'proxy-child.js');
+}
+
+let childScript: string | undefined;
+
 async function startNode(mode: string, cpu: number, upstream?: number): Promise<Proc> {
-  const flags = ['--conditions=switchyard:source', '--import', 'tsx'];
-  if (PROFILE && mode !== 'backend')
-    flags.push('--cpu-prof', `--cpu-prof-dir=${outDir}`, `--cpu-prof-name=${mode}.cpuprofile`);
-  const [cmd, ...args] = pinned(cpu, [
-    process.execPath,
-    ...flags,
-    join(here, 'proxy-child.ts'),
-    mode,
-    String(upstream ?? ''),
-  ]);
+  childScript ??= await buildChild();
+  const flags: string[] =
+    PROFILE && mode !== 'backend' ? ['--cpu-prof', `--cpu-prof-dir=${join(outDir, mode)}`] : [];
+  const [cmd, ...args] = pinned(cpu, [process.execPath, ...flags, childScript, mode, String(upstream ?? '')]);
   const child = spawn(cmd!, args, { stdio: ['pipe', 'pipe', 'inherit'], cwd: join(here, '..') });
   const lines = createInterface({ input: child.stdout! });
   const waiting: ((line: string) => void)[] = [];
@@ -237,7 +261,9 @@ async function main(): Promise<void> {
   console.log(
     '\nMedians over rounds. Bar (issue 4): router CPU/req ≤ 1.25× bare; router added p50 @1 conn < 150 µs.',
   );
-  for (const t of targets) t.proc.child.kill('SIGINT');
+  await Promise.all(
+    targets.map((t) => new Promise((resolve) => t.proc.child.once('exit', resolve).kill('SIGINT'))),
+  );
   if (PROFILE) console.log(`profiles in ${outDir} (written on exit)`);
 }
 

@@ -39,6 +39,8 @@ export interface TreeEntry {
   state: ActivityState<NameTree<BoundName>>;
   dispose: Dispose | undefined;
   waiters: (() => void)[];
+  /** The router's per-service record for this entry's path, attached on first use. */
+  service: unknown;
 }
 
 /** Resolves once `entry` is no longer pending; `undefined` when it already is not. */
@@ -112,11 +114,14 @@ export class Binder {
     this.#clock = clock;
     const ttl = (options.idleTtlSecs ?? 600) * 1000;
     const perf = { now: () => clock.now() };
+    // Idle TTLs are minutes long: reading the clock once a second (not per get) is plenty.
+    const ttlResolution = 1000;
     this.#trees = new LRUCache<string, TreeEntry>({
       max: options.trees ?? 1000,
       ttl,
       updateAgeOnGet: true,
       perf,
+      ttlResolution,
       dispose: (entry) => {
         entry.dispose?.();
         entry.dispose = undefined;
@@ -127,6 +132,7 @@ export class Binder {
       ttl,
       updateAgeOnGet: true,
       perf,
+      ttlResolution,
       dispose: (client) => {
         void client.close();
       },
@@ -155,7 +161,12 @@ export class Binder {
   tree(key: string, dtab: Dtab, path: Path): TreeEntry {
     let entry = this.#trees.get(key);
     if (entry !== undefined) return entry;
-    const fresh: TreeEntry = { state: { kind: 'pending' }, dispose: undefined, waiters: [] };
+    const fresh: TreeEntry = {
+      state: { kind: 'pending' },
+      dispose: undefined,
+      waiters: [],
+      service: undefined,
+    };
     entry = fresh;
     try {
       const activity = this.#interpreter.bind(dtab, path);

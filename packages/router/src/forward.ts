@@ -39,9 +39,10 @@ export interface Attempt {
   readonly clock: Clock;
   /**
    * Consulted with the response status before anything is written to the client: true discards
-   * the response and rejects with `RetryableStatus` so the caller can retry.
+   * the response and rejects with `RetryableStatus` so the caller can retry. Undefined when the
+   * request cannot be retried.
    */
-  readonly retryOnStatus: ((status: number) => boolean) | undefined;
+  readonly retry: { retryOnStatus(status: number): boolean } | undefined;
   /** Add `Connection: close` to the response (the server is draining). */
   readonly closeConnection: boolean;
 }
@@ -154,9 +155,7 @@ class ProxyHandler implements Dispatcher.DispatchHandler {
     }
   };
 
-  readonly #onDrain = (): void => {
-    this.#controller?.resume();
-  };
+  #onDrain: (() => void) | undefined;
 
   /** Aborts the upstream request (now, or when it starts) and rejects the attempt. */
   #fail(err: Error): void {
@@ -204,8 +203,8 @@ class ProxyHandler implements Dispatcher.DispatchHandler {
       this.#attempt.clock.clearTimeout(this.#timer);
       this.#timer = undefined;
     }
-    const { ctx, retryOnStatus } = this.#attempt;
-    if (retryOnStatus?.(statusCode)) {
+    const { ctx, retry } = this.#attempt;
+    if (retry?.retryOnStatus(statusCode)) {
       this.#abortReason = new RetryableStatus(statusCode);
       controller.abort(this.#abortReason);
       this.#settle(this.#abortReason);
@@ -228,6 +227,8 @@ class ProxyHandler implements Dispatcher.DispatchHandler {
     const res = this.#attempt.ctx.res;
     if (!res.write(chunk)) {
       controller.pause();
+      // Created on first backpressure only: most responses never need it.
+      this.#onDrain ??= () => this.#controller?.resume();
       res.once('drain', this.#onDrain);
     }
   }

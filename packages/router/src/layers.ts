@@ -9,7 +9,7 @@ import type { RequeueBudget, ResponseClassifier, RetryBudget } from '@switchyard
 import type { BoundName, Clock, Counter, Histogram, Random, RequestHead, Stats } from '@switchyard/core';
 import { Dtab, Path } from '@switchyard/dtab';
 import { LRUCache } from 'lru-cache';
-import { type Binder, pickLeaf, whenTreeResolved } from './binding.js';
+import { type Binder, pickLeaf, type TreeEntry, whenTreeResolved } from './binding.js';
 import { diagnostics } from './channels.js';
 import type { Client } from './client.js';
 import type { RouterContext, RouterHandler, RouterLayer, ServerContext, UpgradeSocket } from './context.js';
@@ -20,6 +20,7 @@ import {
   BodyTooLargeError,
   MaxCallDepthError,
   NoRouteError,
+  type NoRouteReason,
   OverloadedError,
   RouterClosedError,
   TotalTimeoutError,
@@ -81,6 +82,8 @@ export interface RouterRuntime {
   readonly clock: Clock;
   readonly random: Random;
   readonly classifier: ResponseClassifier;
+  /** False when the classifier never answers `retryableFailure` (the default): skips retry plumbing. */
+  readonly mayRetry: boolean;
   readonly totalTimeoutMs: number | undefined;
   readonly attemptTimeoutMs: number | undefined;
   readonly bindingTimeoutMs: number;
@@ -130,7 +133,10 @@ export class RequestCtx implements RouterContext {
   bound: BoundName | undefined = undefined;
   body: RequestBody = NO_BODY;
   deadlineNs = 0n;
-  retryOnStatus: ((status: number) => boolean) | undefined = undefined;
+  /** Set by the retries layer when the body can be re-sent. */
+  retryPolicy: RouterRuntime | undefined = undefined;
+  /** Monotonic end of the request, shared by the service and server latency stats. */
+  endNs = 0n;
 
   constructor(
     router: string,
@@ -163,6 +169,20 @@ export class RequestCtx implements RouterContext {
     this.head = this.#buildHead();
   }
 
+  /**
+   * Consulted by the attempt before a response is written: true means discard it and retry
+   * (the classifier calls it retryable and the service budget allows one more).
+   */
+  retryOnStatus(status: number): boolean {
+    const rt = this.retryPolicy;
+    if (rt === undefined || rt.classifier({ method: this.method, status }) !== 'retryableFailure')
+      return false;
+    const svc = this.service!;
+    if (svc.budget.tryWithdraw()) return true;
+    svc.budgetExhausted.incr();
+    return false;
+  }
+
   get locals(): Record<string, unknown> {
     this.#locals ??= {};
     return this.#locals;
@@ -189,10 +209,6 @@ export class RequestCtx implements RouterContext {
 
 function ctxOf(ctx: RouterContext): RequestCtx {
   return ctx as RequestCtx;
-}
-
-function elapsedMs(clock: Clock, startNs: bigint): number {
-  return Number(clock.nanoTime() - startNs) / 1e6;
 }
 
 /** Writes an error response, or destroys the connection if the response already started. */
@@ -254,7 +270,8 @@ function serverStatsLayer(rt: RouterRuntime): RouterLayer {
         const failed = status >= 500 || (!ctx.res.writableFinished && ctx.upgrade === undefined);
         (failed ? server.stats.failures : server.stats.success).incr();
         server.stats.statusClass[Math.floor(status / 100)]?.incr();
-        server.stats.latency.add(elapsedMs(rt.clock, ctx.startNs));
+        const end = c.endNs === 0n ? rt.clock.nanoTime() : c.endNs;
+        server.stats.latency.add(Number(end - c.startNs) / 1e6);
       }
     },
   };
@@ -390,6 +407,15 @@ function withTimeout(wait: Promise<void>, ms: number, clock: Clock, onTimeout: (
   });
 }
 
+function bindingWait(rt: RouterRuntime, c: RequestCtx, wait: Promise<void>, ms: number): Promise<void> {
+  return withTimeout(wait, ms, rt.clock, () => new BindingTimeoutError(c.service!.name, rt.bindingTimeoutMs));
+}
+
+function noRoute(rt: RouterRuntime, c: RequestCtx, reason: NoRouteReason, cause?: unknown): NoRouteError {
+  const dtabs = { base: rt.baseDtabText, local: c.dtabLocalText };
+  return new NoRouteError(reason, c.service?.name ?? '', dtabs, cause);
+}
+
 const boundIds = new WeakMap<BoundName, string>();
 
 function showBoundId(bound: BoundName): string {
@@ -423,46 +449,66 @@ function bindLayer(rt: RouterRuntime): RouterLayer {
     return entry;
   }
 
+  /** Waits for whatever is still pending, within `bindingTimeoutMs`, then binds. */
+  async function bindSlow(c: RequestCtx, entry: TreeEntry): Promise<void> {
+    const start = rt.clock.now();
+    const pending = whenTreeResolved(entry);
+    if (pending !== undefined) await bindingWait(rt, c, pending, rt.bindingTimeoutMs);
+    const client = pickClient(c, entry);
+    const addrPending = client.whenResolved();
+    if (addrPending !== undefined) {
+      await bindingWait(rt, c, addrPending, Math.max(1, rt.bindingTimeoutMs - (rt.clock.now() - start)));
+    }
+    useClient(c, client);
+  }
+
+  function pickClient(c: RequestCtx, entry: TreeEntry): Client {
+    const state = entry.state;
+    if (state.kind === 'failed') throw noRoute(rt, c, 'bind-failed', state.error);
+    if (state.kind === 'pending') throw new BindingTimeoutError(c.service!.name, rt.bindingTimeoutMs);
+    const picked = pickLeaf(state.value, rt.random);
+    if (typeof picked === 'string') throw noRoute(rt, c, picked);
+    const id = showBoundId(picked);
+    c.bound = picked;
+    c.boundId = id;
+    return rt.binder.client(id, picked);
+  }
+
+  function useClient(c: RequestCtx, client: Client): void {
+    const addr = client.addr;
+    if (addr.kind === 'failed') throw noRoute(rt, c, 'bind-failed', addr.error);
+    if (addr.kind !== 'bound' || client.balancer.size === 0) throw noRoute(rt, c, 'no-endpoints');
+    c.client = client;
+  }
+
+  /** Binds without allocating a promise when the tree and the address set are already known. */
+  function bind(c: RequestCtx): Promise<void> | undefined {
+    const dst = c.dst;
+    if (dst === undefined) throw new UnknownDestinationError(describeRequest(c), 'no name was identified');
+    const pathKey = dst.join('/');
+    const key = c.dtabLocalText === '' ? pathKey : `${pathKey}\n${c.dtabLocalText}`;
+    const dtab = c.dtabLocal.length === 0 ? rt.baseDtab : Dtab.concat(rt.baseDtab, c.dtabLocal);
+    const entry = rt.binder.tree(key, dtab, dst);
+    entry.service ??= service(pathKey, dst);
+    c.service = entry.service as ServiceEntry;
+    if (entry.state.kind === 'pending') return bindSlow(c, entry);
+    const client = pickClient(c, entry);
+    if (client.addr.kind === 'pending') return bindSlow(c, entry);
+    useClient(c, client);
+    return undefined;
+  }
+
   return {
     role: 'bind',
     description: `binds the name through the dtab (cached; bindingTimeoutMs ${rt.bindingTimeoutMs}) and picks a client`,
-    layer: (next) => async (ctx) => {
-      const c = ctxOf(ctx);
-      const dst = c.dst;
-      if (dst === undefined)
-        throw new UnknownDestinationError(describeRequest(ctx), 'no name was identified');
-      const pathKey = dst.join('/');
-      c.service = service(pathKey, dst);
-      const key = c.dtabLocalText === '' ? pathKey : `${pathKey}\n${c.dtabLocalText}`;
-      const dtab = c.dtabLocal.length === 0 ? rt.baseDtab : Dtab.concat(rt.baseDtab, c.dtabLocal);
-      const entry = rt.binder.tree(key, dtab, dst);
-      const start = rt.bindingTimeoutMs > 0 ? rt.clock.now() : 0;
-      const timeout = () => new BindingTimeoutError(c.service!.name, rt.bindingTimeoutMs);
-      const pending = whenTreeResolved(entry);
-      if (pending !== undefined) await withTimeout(pending, rt.bindingTimeoutMs, rt.clock, timeout);
-      const state = entry.state;
-      const dtabs = () => ({ base: rt.baseDtabText, local: c.dtabLocalText });
-      if (state.kind === 'failed')
-        throw new NoRouteError('bind-failed', c.service.name, dtabs(), state.error);
-      if (state.kind === 'pending') throw timeout();
-      const picked = pickLeaf(state.value, rt.random);
-      if (typeof picked === 'string') throw new NoRouteError(picked, c.service.name, dtabs());
-      const id = showBoundId(picked);
-      const client = rt.binder.client(id, picked);
-      const addrPending = client.whenResolved();
-      if (addrPending !== undefined) {
-        const left = rt.bindingTimeoutMs - (rt.clock.now() - start);
-        await withTimeout(addrPending, Math.max(1, left), rt.clock, timeout);
+    layer: (next) => (ctx) => {
+      let waiting: Promise<void> | undefined;
+      try {
+        waiting = bind(ctxOf(ctx));
+      } catch (err) {
+        return Promise.reject(err);
       }
-      const addr = client.addr;
-      if (addr.kind === 'failed') throw new NoRouteError('bind-failed', c.service.name, dtabs(), addr.error);
-      if (addr.kind !== 'bound' || client.balancer.size === 0) {
-        throw new NoRouteError('no-endpoints', c.service.name, dtabs());
-      }
-      c.bound = picked;
-      c.boundId = id;
-      c.client = client;
-      return next(ctx);
+      return waiting === undefined ? next(ctx) : waiting.then(() => next(ctx));
     },
   };
 }
@@ -504,7 +550,7 @@ function retriesLayer(rt: RouterRuntime): RouterLayer {
       const svc = c.service!;
       const server = c.runtime;
       svc.requests.incr();
-      svc.budget.deposit();
+      if (rt.mayRetry) svc.budget.deposit();
 
       const h = c.headers;
       addForwardingHeaders(
@@ -521,7 +567,7 @@ function retriesLayer(rt: RouterRuntime): RouterLayer {
       let replayable = true;
       if (c.bodyLength !== 0) {
         if (maxBody !== undefined && c.bodyLength > maxBody) throw new BodyTooLargeError(maxBody);
-        const mayRetry = rt.classifier({ method, status: 503 }) === 'retryableFailure';
+        const mayRetry = rt.mayRetry && rt.classifier({ method, status: 503 }) === 'retryableFailure';
         if (mayRetry && c.bodyLength > 0 && c.bodyLength <= rt.retryBufferBytes && c.upgrade === undefined) {
           c.body = { kind: 'buffered', data: await readBody(c.req, c.bodyLength) };
         } else {
@@ -530,14 +576,7 @@ function retriesLayer(rt: RouterRuntime): RouterLayer {
         }
       }
       if (rt.totalTimeoutMs !== undefined) c.deadlineNs = c.startNs + BigInt(rt.totalTimeoutMs) * 1_000_000n;
-      c.retryOnStatus = replayable
-        ? (status) => {
-            if (rt.classifier({ method, status }) !== 'retryableFailure') return false;
-            if (svc.budget.tryWithdraw()) return true;
-            svc.budgetExhausted.incr();
-            return false;
-          }
-        : undefined;
+      if (replayable && rt.mayRetry) c.retryPolicy = rt;
 
       let requeues = 0;
       try {
@@ -580,7 +619,8 @@ function retriesLayer(rt: RouterRuntime): RouterLayer {
         svc.failures.incr();
         throw err;
       } finally {
-        svc.latency.add(elapsedMs(rt.clock, ctx.startNs));
+        if (c.endNs === 0n) c.endNs = rt.clock.nanoTime();
+        svc.latency.add(Number(c.endNs - c.startNs) / 1e6);
       }
     },
   };
@@ -592,12 +632,7 @@ function dispatchHandler(rt: RouterRuntime): RouterHandler {
     const c = ctxOf(ctx);
     const client = c.client!;
     const lease = client.pick();
-    if (lease === undefined) {
-      throw new NoRouteError('no-endpoints', c.service?.name ?? '', {
-        base: rt.baseDtabText,
-        local: c.dtabLocalText,
-      });
-    }
+    if (lease === undefined) throw noRoute(rt, c, 'no-endpoints');
     const ep = lease.endpoint;
     let timeoutMs = rt.attemptTimeoutMs;
     let totalBound = false;
@@ -619,10 +654,11 @@ function dispatchHandler(rt: RouterRuntime): RouterHandler {
         body: c.body,
         timeoutMs,
         clock: rt.clock,
-        retryOnStatus: c.retryOnStatus,
+        retry: c.retryPolicy === undefined ? undefined : c,
         closeConnection: rt.closing,
       });
-      const rttNs = Number(rt.clock.nanoTime() - t0);
+      c.endNs = rt.clock.nanoTime();
+      const rttNs = Number(c.endNs - t0);
       const ok = rt.classifier({ method: c.method, status }) === 'success';
       lease.done({ ok, rttNs });
       (ok ? ep.stats.success : ep.stats.failures).incr();

@@ -124,6 +124,7 @@ export class Router {
         }),
     );
     const baseDtab = options.dtab ?? Dtab.empty;
+    const classifier = options.service?.responseClassifier ?? classifiers.nonRetryable5XX;
     this.#runtime = {
       label: this.#label,
       baseDtab,
@@ -132,7 +133,8 @@ export class Router {
       binder: this.#binder,
       clock,
       random: options.random ?? Math.random,
-      classifier: options.service?.responseClassifier ?? classifiers.nonRetryable5XX,
+      classifier,
+      mayRetry: classifier !== classifiers.nonRetryable5XX && classifier !== classifiers.allSuccessful,
       totalTimeoutMs: options.service?.totalTimeoutMs,
       attemptTimeoutMs: clientOptions.requestAttemptTimeoutMs,
       bindingTimeoutMs: options.bindingTimeoutMs ?? 10_000,
