@@ -62,6 +62,18 @@ export {
   SERVICE_V1,
 } from './resources.js';
 export { k8sChannels } from './runtime.js';
+export {
+  type SecretCertificateEntry,
+  SecretCertificateError,
+  type SecretCertificateErrorCode,
+  type SecretCertificatePair,
+  type SecretCertificateSnapshot,
+  type SecretCertificateSource,
+  type SecretCertificateSourceOptions,
+  type SecretRef,
+  secretCertificateSource,
+  secretEntry,
+} from './secret-certificate-source.js';
 export type { InformerLease, SharedInformers } from './shared.js';
 export { sharedInformers } from './shared.js';
 export type {
