@@ -75,8 +75,9 @@ export interface ServiceEntry {
 /** What the default layers need from their router. */
 export interface RouterRuntime {
   readonly label: string;
-  readonly baseDtab: Dtab;
-  readonly baseDtabText: string;
+  /** Mutable: `Router.reconfigure` swaps it for requests that start afterwards. */
+  baseDtab: Dtab;
+  baseDtabText: string;
   readonly parseDtab: (text: string) => Dtab;
   readonly binder: Binder;
   readonly clock: Clock;
@@ -94,7 +95,7 @@ export interface RouterRuntime {
   readonly stats: Stats;
   readonly newRetryBudget: () => RetryBudget;
   readonly requeueBudgetOf: (client: Client) => RequeueBudget;
-  readonly identify: (head: RequestHead) => ReturnType<import('@switchyard/core').Identifier<RequestHead>>;
+  identify: (head: RequestHead) => ReturnType<import('@switchyard/core').Identifier<RequestHead>>;
   /** True once `close()` started: new requests get 503, responses get `Connection: close`. */
   closing: boolean;
   /** Upgraded tunnels, destroyed when the router closes. */

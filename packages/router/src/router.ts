@@ -17,7 +17,14 @@ import {
   retryBudget,
   withFailureAccrual,
 } from '@switchyard/balancers';
-import { type BoundName, compose, nullStats, systemClock } from '@switchyard/core';
+import {
+  type BoundName,
+  compose,
+  type Identifier,
+  nullStats,
+  type RequestHead,
+  systemClock,
+} from '@switchyard/core';
 import { Dtab } from '@switchyard/dtab';
 import { Binder, type RouterInterpreter } from './binding.js';
 import { diagnostics } from './channels.js';
@@ -170,6 +177,18 @@ export class Router {
   /** The base dtab. */
   get dtab(): Dtab {
     return this.#runtime.baseDtab;
+  }
+
+  /**
+   * Swaps the base dtab and/or the identifier for requests that start from now on (a config
+   * reload). Requests in flight finish with what they started with; no connection is touched.
+   */
+  reconfigure(changes: { readonly dtab?: Dtab; readonly identifier?: Identifier<RequestHead> }): void {
+    if (changes.dtab !== undefined) {
+      this.#runtime.baseDtab = changes.dtab;
+      this.#runtime.baseDtabText = Dtab.show(changes.dtab);
+    }
+    if (changes.identifier !== undefined) this.#runtime.identify = changes.identifier;
   }
 
   /** The interpreter names are bound with (the admin delegator uses it). */

@@ -1,3 +1,4 @@
+import http from 'node:http';
 import net from 'node:net';
 import { createMetricsRegistry } from '@switchyard/core';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -307,5 +308,27 @@ describe('routing', () => {
     ]);
     expect(r.ready).toBe(true);
     expect(r.servers[0]).toMatchObject({ ip: '127.0.0.1', port, clearContext: false });
+  });
+});
+
+describe('server factory', () => {
+  it('uses createServer (e.g. the TLS helper) with the router limits applied', async () => {
+    const b = await backend();
+    const seen: import('node:http').ServerOptions[] = [];
+    const { port } = await router(`/svc/web => /$/inet/127.0.0.1/${b.port}`, {
+      servers: [
+        {
+          port: 0,
+          maxHeadersKB: 4,
+          createServer: (options) => {
+            seen.push(options);
+            return http.createServer(options);
+          },
+        },
+      ],
+    });
+    expect(seen).toHaveLength(1);
+    expect(seen[0]!.maxHeaderSize).toBe(4096);
+    expect((await send(port, { headers: { 'x-dst': 'web' } })).status).toBe(200);
   });
 });
