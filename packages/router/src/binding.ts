@@ -155,6 +155,14 @@ export class Binder {
   }
 
   /**
+   * Forgets every bound tree (after the base dtab changed): the next request per name binds
+   * afresh. Clients, their pools and connections are kept, so unchanged names lose nothing.
+   */
+  forgetTrees(): void {
+    this.#trees.clear();
+  }
+
+  /**
    * The observed binding of `path` under `dtab`; `key` identifies the pair (the caller builds it
    * from text it already has, so no dtab is shown on the hot path).
    */

@@ -187,6 +187,8 @@ export class Router {
     if (changes.dtab !== undefined) {
       this.#runtime.baseDtab = changes.dtab;
       this.#runtime.baseDtabText = Dtab.show(changes.dtab);
+      // Trees are cached by path (the base dtab is implied), so they must be bound again.
+      this.#binder.forgetTrees();
     }
     if (changes.identifier !== undefined) this.#runtime.identify = changes.identifier;
   }

@@ -1,0 +1,147 @@
+/**
+ * The linker builds what a config describes and serves real traffic: fs namer, identifiers,
+ * dtab, admin; `reload` moves traffic on a dtab change without dropping a keep-alive
+ * connection and rejects changes that need a restart, leaving the running config serving.
+ */
+
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { Agent, createServer, request, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConfigError, createDefaultKinds, Linker, parseLinkerConfig } from '../src/index.js';
+
+const kinds = createDefaultKinds();
+
+async function backend(text: string): Promise<{ server: Server; port: number }> {
+  const server = createServer((req, res) => {
+    req.resume();
+    res.end(text);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { server, port: (server.address() as AddressInfo).port };
+}
+
+function get(
+  port: number,
+  path: string,
+  agent: Agent,
+  host = 'web',
+): Promise<{ status: number; body: string; socket: unknown }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, agent, headers: { host } }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => {
+        body += c;
+      });
+      res.on('end', () => resolve({ status: res.statusCode!, body, socket: req.socket }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+function configText(dir: string, dtab: string, extra = ''): string {
+  return `
+namers:
+- kind: io.l5d.fs
+  rootDir: ${dir}
+routers:
+- protocol: http
+  label: edge
+  identifier:
+    kind: io.l5d.header.token
+  servers:
+  - port: 0
+    ip: 127.0.0.1
+  dtab: ${dtab}
+${extra}`;
+}
+
+describe('Linker', () => {
+  let dir: string;
+  let blue: { server: Server; port: number };
+  let green: { server: Server; port: number };
+  let linker: Linker;
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'sy-linker-'));
+    blue = await backend('blue');
+    green = await backend('green');
+    await writeFile(join(dir, 'blue'), `127.0.0.1 ${blue.port}\n`);
+    await writeFile(join(dir, 'green'), `127.0.0.1 ${green.port}\n`);
+    linker = await Linker.start(
+      parseLinkerConfig(configText(dir, '/svc/web => /#/io.l5d.fs/blue'), 'linker.yaml', kinds),
+      {
+        kinds,
+        baseDir: dir,
+        admin: { port: 0 },
+      },
+    );
+  });
+
+  afterAll(async () => {
+    agent.destroy();
+    await linker.close();
+    blue.server.close();
+    green.server.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('routes through the configured identifier, dtab and namer', async () => {
+    const port = linker.routers[0]!.servers[0]!.port;
+    expect((await get(port, '/', agent)).body).toBe('blue');
+    expect((await get(port, '/', agent, 'nowhere')).status).toBe(502);
+  });
+
+  it('serves the admin with the router and its metrics', async () => {
+    const admin = linker.admin!.address!;
+    const body = await new Promise<string>((resolve) => {
+      request({ host: '127.0.0.1', port: admin.port, path: '/admin/metrics.json' }, (res) => {
+        let text = '';
+        res.on('data', (c) => {
+          text += c;
+        });
+        res.on('end', () => resolve(text));
+      }).end();
+    });
+    expect(Object.keys(JSON.parse(body)).some((key) => key.startsWith('rt/edge/'))).toBe(true);
+    expect(linker.ready).toBe(true);
+  });
+
+  it('applies a dtab change live, on the same keep-alive connection', async () => {
+    const port = linker.routers[0]!.servers[0]!.port;
+    const first = await get(port, '/', agent);
+    const result = linker.reload(
+      parseLinkerConfig(configText(dir, '/svc/web => /#/io.l5d.fs/green'), 'linker.yaml', kinds),
+    );
+    expect(result).toEqual({ kind: 'applied', changes: ['routers[0].dtab'] });
+    const second = await get(port, '/', agent);
+    expect(second.body).toBe('green');
+    expect(second.socket).toBe(first.socket);
+  });
+
+  it('rejects a change that needs a restart and keeps serving the running config', async () => {
+    const port = linker.routers[0]!.servers[0]!.port;
+    const changed = parseLinkerConfig(
+      configText(dir, '/svc/web => /#/io.l5d.fs/blue', 'telemetry:\n- kind: io.l5d.recentRequests\n'),
+      'linker.yaml',
+      kinds,
+    );
+    expect(() => linker.reload(changed)).toThrow(ConfigError);
+    expect((await get(port, '/', agent)).body).toBe('green');
+  });
+
+  it('refuses to start a config whose TLS certificate cannot be read, naming the file', async () => {
+    const text = configText(dir, '/svc => /#/io.l5d.fs').replace(
+      '    ip: 127.0.0.1\n',
+      `    ip: 127.0.0.1\n    tls:\n      certPath: ${dir}/missing.crt\n      keyPath: ${dir}/missing.key\n`,
+    );
+    await expect(
+      Linker.start(parseLinkerConfig(text, 'tls.yaml', kinds), { kinds, baseDir: dir, noAdmin: true }),
+    ).rejects.toThrow(/missing\.(crt|key)/);
+  });
+});
