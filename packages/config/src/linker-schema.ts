@@ -97,7 +97,10 @@ const server = object(
       number({ integer: true, min: 1 }),
       'Requests beyond this are rejected at once with 503.',
     ),
-    timeoutMs: optional(number({ integer: true, min: 1 }), 'Whole-request timeout on this server.'),
+    timeoutMs: optional(
+      number({ integer: true, min: 1 }),
+      'Time allowed to receive the whole request (head and body), ms.',
+    ),
     addForwardedHeader: withDefault(boolean(), false, 'Add an RFC 7239 Forwarded header.'),
   },
   {
@@ -277,9 +280,17 @@ function routerSchema(kinds: LinkerKinds) {
       ),
       bindingCache: optional(
         object({
-          paths: withDefault(number({ integer: true, min: 1 }), 1000, 'Cached identified paths.'),
+          paths: withDefault(
+            number({ integer: true, min: 1 }),
+            1000,
+            'Accepted for compatibility (Switchyard caches bound trees and clients).',
+          ),
           trees: withDefault(number({ integer: true, min: 1 }), 1000, 'Cached bound trees.'),
-          bounds: withDefault(number({ integer: true, min: 1 }), 1000, 'Cached bound names.'),
+          bounds: withDefault(
+            number({ integer: true, min: 1 }),
+            1000,
+            'Accepted for compatibility (Switchyard caches bound trees and clients).',
+          ),
           clients: withDefault(number({ integer: true, min: 1 }), 1000, 'Cached clients.'),
           idleTtlSecs: withDefault(number({ integer: true, min: 1 }), 600, 'Evict entries idle this long.'),
         }),
@@ -296,30 +307,23 @@ function routerSchema(kinds: LinkerKinds) {
         8,
         'Largest request header block (431 beyond).',
       ),
-      maxInitialLineKB: withDefault(number({ integer: true, min: 1 }), 4, 'Largest request line.'),
+      maxInitialLineKB: withDefault(
+        number({ integer: true, min: 1 }),
+        4,
+        'Accepted for compatibility: Node.js counts the request line within maxHeadersKB.',
+      ),
       maxRequestKB: optional(
         number({ integer: true, min: 1 }),
         'Largest request body (413 beyond); default unlimited, streamed.',
       ),
-      maxResponseKB: optional(
-        number({ integer: true, min: 1 }),
-        'Largest response body; default unlimited, streamed.',
-      ),
       streamingEnabled: withDefault(
-        boolean(),
+        refine(boolean(), (on) =>
+          on ? on : reject('bodies always stream in Switchyard', 'remove the option'),
+        ),
         true,
         'Bodies always stream in Switchyard; false is rejected.',
       ),
       httpAccessLog: optional(string(), 'File to append the access log to (Linkerd format).'),
-      tracePropagator: optional(
-        object({
-          kind: required(
-            string({ values: ['io.l5d.default', 'io.l5d.zipkin', 'w3c'] }),
-            'Propagation format.',
-          ),
-        }),
-        'Trace header format.',
-      ),
     },
     {
       name: 'router',
@@ -328,6 +332,11 @@ function routerSchema(kinds: LinkerKinds) {
         originator: 'originator is not implemented',
         compressionLevel: 'response compression is not implemented',
         streamAfterContentLengthKB: 'bodies always stream in Switchyard',
+        maxResponseKB: 'response size limits are not implemented; responses stream unbounded',
+      },
+      ignored: {
+        tracePropagator:
+          'Switchyard always reads W3C traceparent and B3 (and l5d-ctx-trace without clearContext) and writes them all',
       },
     },
   );
