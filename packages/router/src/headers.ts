@@ -48,10 +48,22 @@ function first(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value.join(',') : value;
 }
 
+/** True when a Connection value names no other header (the common `keep-alive` / `close`). */
+function namesNoHeaders(connection: string): boolean {
+  switch (connection.length) {
+    case 5:
+      return connection.toLowerCase() === 'close';
+    case 10:
+      return connection.toLowerCase() === 'keep-alive';
+    default:
+      return false;
+  }
+}
+
 /** Removes the headers named by `Connection` (RFC 9110 §7.6.1), then Connection itself is removed by the caller. */
 function stripConnectionTokens(headers: HeaderMap): void {
   const connection = first(headers.connection);
-  if (connection === undefined) return;
+  if (connection === undefined || namesNoHeaders(connection)) return;
   for (const token of connection.split(',')) {
     const name = token.trim().toLowerCase();
     if (name !== '' && name !== 'close' && name !== 'keep-alive' && name in headers)
@@ -121,7 +133,7 @@ export function prepareResponseHeaders(upstream: HeaderMap, clearContext: boolea
     if (clearContext && isL5d(name)) continue;
     out[name] = value;
   }
-  if (connection !== undefined) {
+  if (connection !== undefined && !namesNoHeaders(connection)) {
     for (const token of connection.split(',')) {
       const name = token.trim().toLowerCase();
       // `delete`, not `undefined`: node's writeHead rejects undefined values. Rare path.

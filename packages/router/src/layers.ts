@@ -393,7 +393,8 @@ function identifyLayer(rt: RouterRuntime): RouterLayer {
         if (head.headers !== c.headers) c.headers = { ...(head.headers as HeaderMap) };
         c.refreshHead();
       }
-      return next(ctx);
+      // `await`, not `return`: resolving an async function with a promise costs two more ticks.
+      await next(ctx);
     },
   };
 }

@@ -265,7 +265,7 @@ export class Router {
     const rt = this.#runtime;
     const clock = rt.clock;
     server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-      void handler(new RequestCtx(label, runtime, req, res, undefined, clock.nanoTime())).catch(() => {});
+      void handler(new RequestCtx(label, runtime, req, res, undefined, clock.nanoTime())).catch(ignore);
     });
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       socket.on('error', () => socket.destroy());
@@ -362,6 +362,9 @@ export class Router {
     if (diagnostics.closed.hasSubscribers) diagnostics.closed.publish({ router: this.#label, forced });
   }
 }
+
+/** The stack rescues every error; this only keeps a misbuilt custom stack from crashing the process. */
+function ignore(): void {}
 
 function serverStats(scope: import('@switchyard/core').Stats) {
   return {
