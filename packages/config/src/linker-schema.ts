@@ -149,10 +149,7 @@ function clientParams(kinds: LinkerKinds) {
     tls: optional(
       object(
         {
-          commonName: optional(
-            string(),
-            'Expected server name; also sent as SNI. May use {captures} from the prefix.',
-          ),
+          commonName: optional(string(), 'Name the backend certificate must carry; also sent as SNI.'),
           trustCertsBundle: optional(string(), 'PEM bundle of trusted CAs.'),
           disableValidation: withDefault(
             boolean(),

@@ -5,6 +5,7 @@
  * connection; anything it cannot apply live is rejected and the running config keeps serving.
  */
 import https from 'node:https';
+import { resolve } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import {
   type AdminRouterView,
@@ -37,7 +38,7 @@ import {
   urlConfig,
 } from '@switchyard/k8s';
 import { createRouter, type Router, type RouterLayer, type RouterServerOptions } from '@switchyard/router';
-import { TlsTerminator } from '@switchyard/tls';
+import { clientTlsOptions, TlsTerminator } from '@switchyard/tls';
 import type { BuildContext, Readiness } from './build-context.js';
 import type { DefaultKinds } from './default-kinds.js';
 import { ConfigError } from './errors.js';
@@ -386,6 +387,7 @@ async function buildRouter(rc: RouterConfig, label: string, deps: RouterDeps): P
         ? { keepAliveTimeoutMs: client.hostConnectionPool.idleTimeMs }
         : {}),
       ...(requeue ? { requeueBudget: () => requeueBudget({ ...requeue, clock: context.clock }) } : {}),
+      ...(client?.tls ? { tls: upstreamTls(client.tls, context) } : {}),
     },
     service: {
       ...(service?.totalTimeoutMs ? { totalTimeoutMs: service.totalTimeoutMs } : {}),
@@ -401,13 +403,26 @@ async function buildRouter(rc: RouterConfig, label: string, deps: RouterDeps): P
   return { config: rc, router, identifiers, terminators };
 }
 
+/** `client.tls` as `tls.connect` options; certificate files are read (and checked) now. */
+function upstreamTls(tls: NonNullable<NonNullable<RouterConfig['client']>['tls']>, context: BuildContext) {
+  const at = (p: string) => resolve(context.baseDir, p);
+  return clientTlsOptions({
+    ...(tls.commonName ? { commonName: tls.commonName } : {}),
+    ...(tls.trustCertsBundle ? { trustCertsBundle: at(tls.trustCertsBundle) } : {}),
+    disableValidation: tls.disableValidation,
+    ...(tls.clientAuth
+      ? { clientAuth: { certPath: at(tls.clientAuth.certPath), keyPath: at(tls.clientAuth.keyPath) } }
+      : {}),
+  });
+}
+
 async function startTerminator(
   sc: ServerConfig,
   label: string,
   context: BuildContext,
 ): Promise<TlsTerminator> {
   const tls = sc.tls!;
-  const resolvePath = (p: string) => (p.startsWith('/') ? p : `${context.baseDir}/${p}`);
+  const resolvePath = (p: string) => resolve(context.baseDir, p);
   const terminator = new TlsTerminator({
     certPath: resolvePath(tls.certPath),
     keyPath: resolvePath(tls.keyPath),

@@ -6,6 +6,7 @@
  * finish), so a rolling update costs no failed requests.
  */
 
+import type { ConnectionOptions } from 'node:tls';
 import type { Balancer, BalancerEndpoint, BalancerFactory, Lease } from '@switchyard/balancers';
 import type {
   Addr,
@@ -32,6 +33,12 @@ export interface ClientPoolOptions {
   readonly headersTimeoutMs?: number;
   /** Longest silence while reading a response body, ms (0 disables). Default 300000. */
   readonly bodyTimeoutMs?: number;
+  /**
+   * Speak TLS to endpoints with these `tls.connect` options (e.g. from `@switchyard/tls`'s
+   * `clientTlsOptions`: `servername`, `ca`, `checkServerIdentity`, client `cert`/`key`).
+   * Default: plain HTTP.
+   */
+  readonly tls?: ConnectionOptions;
 }
 
 /** Per-endpoint counters, under `rt/<router>/client/<id>/endpoint/<host:port>/`. */
@@ -212,7 +219,8 @@ export class Client {
   #createEndpoint(key: string, a: Address): Endpoint {
     const p = this.#deps.pool;
     const host = a.host.includes(':') ? `[${a.host}]` : a.host;
-    const pool = new Pool(`http://${host}:${a.port}`, {
+    const pool = new Pool(`${p.tls ? 'https' : 'http'}://${host}:${a.port}`, {
+      ...(p.tls ? { connect: p.tls } : {}),
       connections: p.maxConnections ?? 256,
       pipelining: 1,
       keepAliveTimeout: p.keepAliveTimeoutMs ?? 4000,
