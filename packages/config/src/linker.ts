@@ -38,7 +38,7 @@ import {
   urlConfig,
 } from '@switchyard/k8s';
 import { createRouter, type Router, type RouterLayer, type RouterServerOptions } from '@switchyard/router';
-import { clientTlsOptions, TlsTerminator } from '@switchyard/tls';
+import { type CertificateSource, clientTlsOptions, TlsTerminator } from '@switchyard/tls';
 import type { BuildContext, Readiness } from './build-context.js';
 import type { DefaultKinds } from './default-kinds.js';
 import { ConfigError } from './errors.js';
@@ -337,7 +337,10 @@ async function buildRouter(rc: RouterConfig, label: string, deps: RouterDeps): P
   const terminators: { server: ServerConfig; terminator: TlsTerminator }[] = [];
   const servers: RouterServerOptions[] = [];
   for (const sc of rc.servers) {
-    const terminator = sc.tls?.enabled ? await startTerminator(sc, label, context) : undefined;
+    const extraCertificates = identifiers.flatMap((i) => (i.certificates ? [i.certificates] : []));
+    const terminator = sc.tls?.enabled
+      ? await startTerminator(sc, label, context, extraCertificates)
+      : undefined;
     if (terminator) terminators.push({ server: sc, terminator });
     servers.push({
       port: sc.port,
@@ -420,6 +423,7 @@ async function startTerminator(
   sc: ServerConfig,
   label: string,
   context: BuildContext,
+  certificates: readonly CertificateSource[],
 ): Promise<TlsTerminator> {
   const tls = sc.tls!;
   const resolvePath = (p: string) => resolve(context.baseDir, p);
@@ -429,6 +433,7 @@ async function startTerminator(
     ...(tls.intermediateCertsPath ? { intermediateCertsPath: resolvePath(tls.intermediateCertsPath) } : {}),
     ...(tls.caCertPath ? { caCertPath: resolvePath(tls.caCertPath) } : {}),
     requireClientAuth: tls.requireClientAuth,
+    ...(certificates.length > 0 ? { certificates } : {}),
     ...(tls.protocols ? { protocols: tls.protocols as ('TLSv1.2' | 'TLSv1.3')[] } : {}),
     ...(tls.ciphers ? { ciphers: tls.ciphers } : {}),
     stats: context.stats.scope('rt', label, 'server', sc.ip, String(sc.port)),

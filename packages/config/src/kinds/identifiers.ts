@@ -10,6 +10,7 @@ import {
   createPathIdentifier,
   createStaticIdentifier,
 } from '@switchyard/identifiers/http';
+import type { CertificateSource } from '@switchyard/tls';
 import type { BuildContext } from '../build-context.js';
 import { createKindCategory, type KindCategory } from '../registry.js';
 import { boolean, number, object, required, string, withDefault } from '../schema.js';
@@ -30,6 +31,11 @@ export interface BuiltIdentifier {
   readonly identifier: Identifier<RequestHead>;
   /** The routing table, for identifiers driven by rules (io.l5d.ingress). */
   rules?(): readonly IngressRuleRow[];
+  /**
+   * Certificates the identifier's rules ask for (Ingress `spec.tls` Secrets), added to the
+   * router's TLS servers for SNI.
+   */
+  readonly certificates?: CertificateSource;
 }
 
 function dstPrefix(context: BuildContext): string {

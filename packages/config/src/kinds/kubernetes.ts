@@ -5,8 +5,10 @@
  * Both share one client and one set of watches per API server.
  */
 import { resolve } from 'node:path';
+import { Var } from '@switchyard/core';
 import { Path } from '@switchyard/dtab';
 import { createIngressIdentifier } from '@switchyard/identifiers/ingress';
+import { secretCertificateSource } from '@switchyard/k8s';
 import { createK8sNamer } from '@switchyard/namers/k8s';
 import type { BuildContext } from '../build-context.js';
 import type { KindCategory } from '../registry.js';
@@ -98,12 +100,14 @@ export function registerKubernetesKinds(kinds: {
       ),
     }),
     build: async (o, c) => {
+      const client = o.ingressDir ? undefined : await c.kubeClient(where(o));
+      const informers = o.ingressDir ? undefined : await c.kubeInformers(where(o));
       const source = o.ingressDir
         ? ({ kind: 'directory', dir: resolve(c.baseDir, o.ingressDir) } as const)
         : ({
             kind: 'kubernetes',
-            client: await c.kubeClient(where(o)),
-            informers: await c.kubeInformers(where(o)),
+            client: client!,
+            informers: informers!,
           } as const);
       const status = o.statusAddress;
       const [serviceNamespace, serviceName] = status?.service?.split('/') ?? [];
@@ -132,9 +136,20 @@ export function registerKubernetesKinds(kinds: {
       });
       c.onClose(() => identifier.close());
       c.addReadiness({ name: 'io.l5d.ingress', ready: () => identifier.isSynced });
+      // Ingress spec.tls Secrets become SNI certificates on the router's TLS servers.
+      const certificates =
+        client && informers
+          ? secretCertificateSource(client, {
+              informers,
+              names: Var.map(identifier.tlsSecrets, (secrets) =>
+                secrets.map((s) => ({ namespace: s.namespace, name: s.secretName })),
+              ),
+            })
+          : undefined;
       return {
         kind: 'io.l5d.ingress',
         identifier,
+        ...(certificates ? { certificates } : {}),
         rules: () =>
           identifier.rules().map((rule) => ({
             ingress: rule.ingress,
