@@ -20,6 +20,9 @@ export interface LeaseOutcome {
   readonly rttNs?: number;
 }
 
+/** Failure-accrual health of one endpoint, for display. */
+export type EndpointHealth = 'alive' | 'dead' | 'probing';
+
 /** A picked endpoint; `done` must be called exactly once when the request finishes. */
 export interface Lease<E> {
   readonly endpoint: E;
@@ -44,6 +47,12 @@ export interface Balancer<E extends BalancerEndpoint> {
    * Failure accrual drives this; newly added endpoints start available.
    */
   setAvailable(key: string, available: boolean): void;
+  /**
+   * Health of the endpoint with `key` as failure accrual sees it (for dashboards): `alive`,
+   * `dead` (ejected) or `probing` (its dead window passed; one probe is allowed). Balancers
+   * without failure accrual don't implement it; unknown keys give `undefined`.
+   */
+  endpointState?(key: string): EndpointHealth | undefined;
   /** Forgets every endpoint; leases in flight still complete. Later `pick`/`update` throw `SY_ERR_BALANCER_CLOSED`. */
   close(): void;
 }

@@ -268,3 +268,28 @@ describe('failure accrual: none and factories', () => {
     expect(gauge).toMatchObject({ kind: 'gauge', value: 2 });
   });
 });
+
+describe('failure accrual: endpointState for dashboards', () => {
+  it('reports alive, dead, then probing once the dead window passes', () => {
+    const clock = fakeClock(1_000_000);
+    const b = failureAccrual(consecutiveFailures({ failures: 2 }), {
+      clock,
+      backoff: backoff.constant(1000),
+    })(p2c({ random: mulberry32(7) })<BalancerEndpoint>());
+    b.update([
+      { key: 'a', weight: 1 },
+      { key: 'b', weight: 1 },
+      { key: 'c', weight: 1 },
+    ]);
+    expect(b.endpointState?.('a')).toBe('alive');
+    for (let i = 0; i < 2; i++) pickKey(b, 'a')!.done({ ok: false });
+    expect(b.endpointState?.('a')).toBe('dead');
+    clock.advance(1000);
+    expect(b.endpointState?.('a')).toBe('probing');
+    expect(b.endpointState?.('zzz')).toBeUndefined();
+  });
+
+  it('is absent on a balancer without failure accrual', () => {
+    expect(p2c()<BalancerEndpoint>().endpointState).toBeUndefined();
+  });
+});

@@ -364,6 +364,12 @@ export function failureAccrual(
       setAvailable(key, available) {
         inner.setAvailable(key, available);
       },
+      endpointState(key) {
+        expireDeadlines();
+        const state = health.get(key)?.state;
+        if (state === undefined) return undefined;
+        return state === 'alive' || state === 'dead' ? state : 'probing';
+      },
       close() {
         inner.close();
         deadlines.clear();

@@ -18,6 +18,7 @@ export type {
   BalancerEndpoint,
   BalancerFactory,
   BalancerParams,
+  EndpointHealth,
   Lease,
   LeaseOutcome,
 } from './balancer.js';

@@ -471,7 +471,7 @@ function adminView(built: BuiltRouter, interpreter: NameInterpreter): AdminRoute
           port: e.port,
           load: e.pending,
           weight: e.weight,
-          state: 'alive' as const,
+          state: e.state,
         })),
       })),
     ...(ingress?.rules ? { ingressRules: () => ingress.rules!() } : {}),

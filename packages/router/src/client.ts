@@ -7,7 +7,13 @@
  */
 
 import type { ConnectionOptions } from 'node:tls';
-import type { Balancer, BalancerEndpoint, BalancerFactory, Lease } from '@switchyard/balancers';
+import type {
+  Balancer,
+  BalancerEndpoint,
+  BalancerFactory,
+  EndpointHealth,
+  Lease,
+} from '@switchyard/balancers';
 import type {
   Addr,
   Address,
@@ -83,6 +89,8 @@ export interface ClientState {
     readonly port: number;
     readonly weight: number;
     readonly pending: number;
+    /** Failure-accrual health, when the balancer tracks it (default `alive`). */
+    readonly state: EndpointHealth;
     readonly meta: Readonly<Record<string, unknown>>;
   }[];
 }
@@ -167,6 +175,7 @@ export class Client {
       port: e.port,
       weight: e.weight,
       pending: e.pending,
+      state: this.#balancer.endpointState?.(e.key) ?? 'alive',
       meta: e.meta,
     }));
     return {

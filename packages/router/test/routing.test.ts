@@ -303,7 +303,7 @@ describe('routing', () => {
         id: `/$/inet/127.0.0.1/${b.port}`,
         addr: 'bound',
         balancer: { size: 1, available: 1 },
-        endpoints: [{ host: '127.0.0.1', port: b.port, weight: 1, pending: 0, meta: {} }],
+        endpoints: [{ host: '127.0.0.1', port: b.port, weight: 1, pending: 0, state: 'alive', meta: {} }],
       },
     ]);
     expect(r.ready).toBe(true);
