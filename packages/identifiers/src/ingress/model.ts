@@ -148,8 +148,9 @@ export function normalizeIngress(
     if (!isObject(rule)) return problem(`spec.rules[${r}]`, 'is not an object');
     let host = str(rule.host);
     if (host !== undefined) {
+      // Linkerd 1 compared any host string literally; only the default mode validates.
       if (options.lowerHosts) host = host.toLowerCase();
-      if (!HOST.test(host.toLowerCase())) {
+      if (options.lowerHosts && !HOST.test(host)) {
         return problem(`spec.rules[${r}].host`, `"${host}" is not a DNS name or a "*.<name>" wildcard`);
       }
     }
