@@ -17,6 +17,8 @@ export type { FakeClock } from './fake-clock.js';
 export { fakeClock } from './fake-clock.js';
 export type { FakeNamerOptions, FakeNamerWitness, PathLike } from './fake-namer.js';
 export { fakeNamer } from './fake-namer.js';
+export type { FakeKubeErrorCode } from './k8s/errors.js';
+export { FakeKubeInvalidObjectError, FakeKubeUnknownKindError } from './k8s/errors.js';
 export type {
   FakeKubeApi,
   FakeKubeApiOptions,
@@ -24,5 +26,3 @@ export type {
   RecordedRequest,
 } from './k8s/fake-kube-api.js';
 export { mergePatch, startFakeKubeApi } from './k8s/fake-kube-api.js';
-export type { FakeKubeErrorCode } from './k8s/errors.js';
-export { FakeKubeInvalidObjectError, FakeKubeUnknownKindError } from './k8s/errors.js';
