@@ -49,4 +49,4 @@ export {
 export type { ConfigSource, FieldPath } from './source.js';
 export { parseConfigSource, showFieldPath } from './source.js';
 export type { BuiltTelemeter } from './telemetry.js';
-export { requestLogLayer, telemeterKinds, tracingLayer } from './telemetry.js';
+export { telemeterKinds } from './telemetry.js';

@@ -13,6 +13,8 @@ import {
   type CertificateView,
   createAdminServer,
   type RecentRequests,
+  requestLogLayer,
+  tracingLayer,
 } from '@switchyard/admin';
 import { consecutiveFailures, requeueBudget, retryBudget, withFailureAccrual } from '@switchyard/balancers';
 import {
@@ -37,7 +39,13 @@ import {
   sharedInformers,
   urlConfig,
 } from '@switchyard/k8s';
-import { createRouter, type Router, type RouterLayer, type RouterServerOptions } from '@switchyard/router';
+import {
+  createRouter,
+  type Router,
+  type RouterContext,
+  type RouterLayer,
+  type RouterServerOptions,
+} from '@switchyard/router';
 import { type CertificateSource, clientTlsOptions, TlsTerminator } from '@switchyard/tls';
 import type { BuildContext, Readiness } from './build-context.js';
 import type { DefaultKinds } from './default-kinds.js';
@@ -45,7 +53,7 @@ import { ConfigError } from './errors.js';
 import type { BuiltIdentifier } from './kinds/identifiers.js';
 import type { LinkerConfig, RouterConfig, ServerConfig } from './linker-schema.js';
 import type { LoadedConfig } from './load.js';
-import { openAccessLog, requestLogLayer, tracingLayer } from './telemetry.js';
+import { openAccessLog } from './telemetry.js';
 
 /** Options of {@link Linker.start}. */
 export interface LinkerOptions {
@@ -364,11 +372,12 @@ async function buildRouter(rc: RouterConfig, label: string, deps: RouterDeps): P
   }
 
   const telemetryLayers: RouterLayer[] = [];
-  for (const t of deps.telemeters) if (t.kind === 'tracer') telemetryLayers.push(tracingLayer(t.tracer));
+  for (const t of deps.telemeters)
+    if (t.kind === 'tracer') telemetryLayers.push(tracingLayer<RouterContext>(t.tracer));
   const accessLog = rc.httpAccessLog ? openAccessLog(rc.httpAccessLog, context) : undefined;
   if (deps.recent || accessLog) {
     telemetryLayers.push(
-      requestLogLayer({
+      requestLogLayer<RouterContext>({
         ...(deps.recent ? { recent: deps.recent } : {}),
         ...(accessLog ? { accessLog } : {}),
         clock: context.clock,

@@ -1,21 +1,15 @@
 /**
- * Telemetry kinds (`telemetry[]`) and the router layers that feed them: Zipkin tracing (a span
- * per request, propagated as W3C traceparent/B3), the recent-requests table, and the access log.
- * The layers sit outermost so they see the final status of every request, errors included.
+ * Telemetry kinds (`telemetry[]`): Prometheus naming, Zipkin tracing and the recent-requests
+ * table, plus the access log file. Their router layers live in `@switchyard/admin`.
  */
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { resolve } from 'node:path';
 import {
   createRecentRequests,
   createZipkinTracing,
-  extractTraceContext,
-  formatHttpAccessLog,
-  injectTraceContext,
   type RecentRequests,
   type Tracer,
 } from '@switchyard/admin';
-import { Path } from '@switchyard/dtab';
-import type { RouterContext, RouterLayer } from '@switchyard/router';
 import type { BuildContext } from './build-context.js';
 import { createKindCategory, type KindCategory } from './registry.js';
 import { number, object, optional, string, withDefault } from './schema.js';
@@ -78,101 +72,9 @@ export function telemeterKinds(): KindCategory<BuiltTelemeter, BuildContext> {
   return kinds;
 }
 
-function headerValue(value: string | readonly string[] | undefined): string | undefined {
-  return typeof value === 'string' ? value : value?.[0];
-}
-
-/** Span per request: continues the caller's trace (W3C or B3) and propagates it upstream. */
-export function tracingLayer(tracer: Tracer): RouterLayer {
-  return {
-    role: 'tracing',
-    description: 'Span per request; W3C traceparent and B3 propagation',
-    layer: (next) => async (ctx: RouterContext) => {
-      const options = { clearContext: ctx.server.clearContext };
-      const parent = extractTraceContext(ctx.headers, options);
-      const span = tracer.startSpan({
-        name: ctx.method.toLowerCase(),
-        kind: 'SERVER',
-        ...(parent ? { parent } : {}),
-      });
-      if (span.sampled) {
-        span.setTag('http.method', ctx.method);
-        span.setTag('http.path', ctx.url);
-      }
-      ctx.headers = injectTraceContext(ctx.headers, span.context, options) as RouterContext['headers'];
-      ctx.res.once('close', () => {
-        if (span.sampled) {
-          span.setTag('http.status_code', ctx.res.statusCode);
-          if (ctx.dst) span.setTag('l5d.service', Path.show(ctx.dst));
-        }
-        span.finish();
-      });
-      return next(ctx);
-    },
-  };
-}
-
-/** Records finished requests in the recent-requests table and/or an access log file. */
-export function requestLogLayer(options: {
-  readonly recent?: RecentRequests;
-  readonly accessLog?: WriteStream;
-  readonly clock: BuildContext['clock'];
-}): RouterLayer {
-  const { recent, accessLog, clock } = options;
-  return {
-    role: 'requestLog',
-    description: [recent && 'recent requests', accessLog && 'access log'].filter(Boolean).join(', '),
-    layer: (next) => async (ctx: RouterContext) => {
-      const sampled = recent?.shouldSample() ?? false;
-      if (!sampled && !accessLog) return next(ctx);
-      const startMs = clock.now();
-      const uri = ctx.url;
-      const method = ctx.method;
-      const host = ctx.clientHost;
-      ctx.res.once('close', () => {
-        const now = clock.now();
-        const service = ctx.dst ? Path.show(ctx.dst) : undefined;
-        if (sampled) {
-          recent?.record({
-            timestamp: startMs,
-            router: ctx.router,
-            method,
-            uri,
-            ...(host ? { host } : {}),
-            ...(service ? { service } : {}),
-            status: ctx.res.statusCode,
-            durationMs: now - startMs,
-          });
-        }
-        if (accessLog) {
-          const length = Number(ctx.res.getHeader('content-length'));
-          const line = formatHttpAccessLog({
-            timestamp: now,
-            ...(host ? { host } : {}),
-            ...(ctx.req.socket.remoteAddress ? { remoteAddress: ctx.req.socket.remoteAddress } : {}),
-            method,
-            uri,
-            httpVersion: ctx.req.httpVersion,
-            status: ctx.res.statusCode,
-            ...(Number.isFinite(length) ? { responseBytes: length } : {}),
-            ...(headerValue(ctx.req.headers.referer)
-              ? { referer: headerValue(ctx.req.headers.referer)! }
-              : {}),
-            ...(headerValue(ctx.req.headers['user-agent'])
-              ? { userAgent: headerValue(ctx.req.headers['user-agent'])! }
-              : {}),
-          });
-          accessLog.write(`${line}\n`);
-        }
-      });
-      return next(ctx);
-    },
-  };
-}
-
 /** Opens an access log for appending (Linkerd's `httpAccessLog`), closed with the linker. */
-export function openAccessLog(file: string, context: BuildContext): WriteStream {
+export function openAccessLog(file: string, context: BuildContext): (line: string) => void {
   const stream = createWriteStream(resolve(context.baseDir, file), { flags: 'a' });
   context.onClose(() => new Promise<void>((done) => stream.end(done)));
-  return stream;
+  return (line) => stream.write(line);
 }

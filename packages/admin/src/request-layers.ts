@@ -1,0 +1,121 @@
+/**
+ * Telemetry as router layers: a span per request (W3C traceparent / B3 propagation) and a
+ * request log feeding `io.l5d.recentRequests` and the access log. The admin does not import the
+ * router: the layers are written against the few request fields they read, which the router's
+ * `RouterContext` has, so `tracingLayer<RouterContext>(tracer)` is a router layer.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Clock, NamedLayer } from '@switchyard/core';
+import { Path } from '@switchyard/dtab';
+import { formatHttpAccessLog } from './access-log.js';
+import type { RecentRequests } from './recent-requests.js';
+import { extractTraceContext, injectTraceContext, type Tracer } from './tracing/index.js';
+
+/** The request fields the telemetry layers read (and `headers`, which tracing rewrites). */
+export interface ObservedRequest {
+  readonly router: string;
+  readonly server: { readonly clearContext: boolean };
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  readonly method: string;
+  readonly url: string;
+  headers: Record<string, string | string[] | undefined>;
+  readonly clientHost: string | undefined;
+  readonly dst: Path | undefined;
+}
+
+/** A layer over handlers of `C`. */
+export type ObservedLayer<C extends ObservedRequest> = NamedLayer<(ctx: C) => Promise<void>>;
+
+/** Span per request: continues the caller's trace (W3C or B3) and propagates it upstream. */
+export function tracingLayer<C extends ObservedRequest>(tracer: Tracer): ObservedLayer<C> {
+  return {
+    role: 'tracing',
+    description: 'Span per request; W3C traceparent and B3 propagation',
+    layer: (next) => async (ctx) => {
+      const options = { clearContext: ctx.server.clearContext };
+      const parent = extractTraceContext(ctx.headers, options);
+      const span = tracer.startSpan({
+        name: ctx.method.toLowerCase(),
+        kind: 'SERVER',
+        ...(parent ? { parent } : {}),
+      });
+      if (span.sampled) {
+        span.setTag('http.method', ctx.method);
+        span.setTag('http.path', ctx.url);
+      }
+      ctx.headers = injectTraceContext(ctx.headers, span.context, options) as C['headers'];
+      ctx.res.once('close', () => {
+        if (span.sampled) {
+          span.setTag('http.status_code', ctx.res.statusCode);
+          if (ctx.dst) span.setTag('l5d.service', Path.show(ctx.dst));
+        }
+        span.finish();
+      });
+      await next(ctx);
+    },
+  };
+}
+
+/** Where finished requests go: the recent-requests table and/or an access log. */
+export interface RequestLogOptions {
+  readonly recent?: RecentRequests;
+  /** Receives one Linkerd-format access log line per request (e.g. a file stream's `write`). */
+  readonly accessLog?: (line: string) => void;
+  readonly clock: Clock;
+}
+
+function first(value: string | readonly string[] | undefined): string | undefined {
+  return typeof value === 'string' ? value : value?.[0];
+}
+
+/** Records finished requests; costs nothing for requests that are neither sampled nor logged. */
+export function requestLogLayer<C extends ObservedRequest>(options: RequestLogOptions): ObservedLayer<C> {
+  const { recent, accessLog, clock } = options;
+  return {
+    role: 'requestLog',
+    description: [recent && 'recent requests', accessLog && 'access log'].filter(Boolean).join(', '),
+    layer: (next) => async (ctx) => {
+      const sampled = recent?.shouldSample() ?? false;
+      if (!sampled && !accessLog) return next(ctx);
+      const startMs = clock.now();
+      const { url: uri, method, clientHost: host } = ctx;
+      ctx.res.once('close', () => {
+        const now = clock.now();
+        const service = ctx.dst ? Path.show(ctx.dst) : undefined;
+        if (sampled) {
+          recent?.record({
+            timestamp: startMs,
+            router: ctx.router,
+            method,
+            uri,
+            ...(host ? { host } : {}),
+            ...(service ? { service } : {}),
+            status: ctx.res.statusCode,
+            durationMs: now - startMs,
+          });
+        }
+        if (accessLog) {
+          const length = Number(ctx.res.getHeader('content-length'));
+          const referer = first(ctx.req.headers.referer);
+          const userAgent = first(ctx.req.headers['user-agent']);
+          accessLog(
+            `${formatHttpAccessLog({
+              timestamp: now,
+              ...(host ? { host } : {}),
+              ...(ctx.req.socket.remoteAddress ? { remoteAddress: ctx.req.socket.remoteAddress } : {}),
+              method,
+              uri,
+              httpVersion: ctx.req.httpVersion,
+              status: ctx.res.statusCode,
+              ...(Number.isFinite(length) ? { responseBytes: length } : {}),
+              ...(referer ? { referer } : {}),
+              ...(userAgent ? { userAgent } : {}),
+            })}\n`,
+          );
+        }
+      });
+      await next(ctx);
+    },
+  };
+}

@@ -1,0 +1,129 @@
+/**
+ * Telemetry from a config, over real sockets: Zipkin spans delivered to a collector with the
+ * caller's W3C trace continued and propagated to the backend; sampled requests in the admin's
+ * recent-requests feed; Linkerd-format access log lines in a file.
+ */
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createServer, type IncomingHttpHeaders, request, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDefaultKinds, Linker, parseLinkerConfig } from '../src/index.js';
+
+const kinds = createDefaultKinds();
+
+function listen(server: Server): Promise<number> {
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)),
+  );
+}
+
+function get(
+  port: number,
+  path: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, headers }, (res) => {
+      let body = '';
+      res.on('data', (c) => {
+        body += c;
+      });
+      res.on('end', () => resolve({ status: res.statusCode!, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('telemetry from config', () => {
+  let dir: string;
+  let backend: Server;
+  let collector: Server;
+  const seenByBackend: IncomingHttpHeaders[] = [];
+  const spans: { traceId: string; parentId?: string; kind: string; tags?: Record<string, string> }[] = [];
+  let linker: Linker;
+  const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'sy-telemetry-'));
+    backend = createServer((req, res) => {
+      seenByBackend.push(req.headers);
+      req.resume();
+      res.end('ok');
+    });
+    collector = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c) => {
+        body += c;
+      });
+      req.on('end', () => {
+        if (req.url === '/api/v2/spans') spans.push(...JSON.parse(body));
+        res.writeHead(202).end();
+      });
+    });
+    const backendPort = await listen(backend);
+    const zipkinPort = await listen(collector);
+    const text = `
+routers:
+- protocol: http
+  servers: [{port: 0}]
+  dtab: /svc/web => /$/inet/127.0.0.1/${backendPort}
+  httpAccessLog: access.log
+telemetry:
+- kind: io.l5d.zipkin
+  host: 127.0.0.1
+  port: ${zipkinPort}
+  sampleRate: 1.0
+- kind: io.l5d.recentRequests
+  sampleRate: 1.0
+  capacity: 5
+`;
+    linker = await Linker.start(parseLinkerConfig(text, 'telemetry.yaml', kinds), {
+      kinds,
+      baseDir: dir,
+      admin: { port: 0 },
+    });
+  });
+
+  afterAll(async () => {
+    backend.close();
+    collector.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('traces, samples and logs requests', async () => {
+    const port = linker.routers[0]!.servers[0]!.port;
+    const traceparent = `00-${traceId}-00f067aa0ba902b7-01`;
+    expect(await get(port, '/hello?x=1', { host: 'web', traceparent, 'user-agent': 'sy-test' })).toEqual({
+      status: 200,
+      body: 'ok',
+    });
+
+    // The backend sees the same trace, with the router's span as parent.
+    const forwarded = String(seenByBackend[0]!.traceparent);
+    expect(forwarded).toMatch(new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`));
+    expect(forwarded).not.toBe(traceparent);
+
+    const admin = linker.admin!.address!;
+    const recent = JSON.parse((await get(admin.port, '/admin/requests.json', {})).body) as unknown[];
+    expect(recent).toEqual([
+      expect.objectContaining({ method: 'GET', uri: '/hello?x=1', status: 200, service: '/svc/web' }),
+    ]);
+
+    await linker.close(); // flushes the Zipkin batch and the access log
+    expect(spans).toEqual([
+      expect.objectContaining({
+        traceId,
+        parentId: '00f067aa0ba902b7',
+        kind: 'SERVER',
+        tags: expect.objectContaining({ 'http.status_code': '200', 'l5d.service': '/svc/web' }),
+      }),
+    ]);
+    const log = await readFile(join(dir, 'access.log'), 'utf8');
+    expect(log).toMatch(
+      /^web 127\.0\.0\.1 - - \[[^\]]+\] "GET \/hello\?x=1 HTTP\/1\.1" 200 (2|-) "-" "sy-test"\n$/,
+    );
+  });
+});
