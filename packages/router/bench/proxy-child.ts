@@ -1,16 +1,24 @@
 /**
  * One process of the proxy benchmark: `backend`, `bare` (node:http + undici pass-through, the
- * baseline the router is compared with) or `router` (host identifier → dtab → p2c → undici).
+ * baseline the router is compared with), `router` (host identifier → dtab → p2c → undici) or
+ * `router-telemetry` (the same with a metrics registry and a span per request).
  * Prints `ready <port>` on stdout, then answers `cpu` lines on stdin with its cumulative CPU
  * time in microseconds, so the parent can measure CPU per request without counting its own.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createInterface } from 'node:readline';
-import { createInterpreter, identified, type RequestHead, unidentified } from '@switchyard/core';
+import { createTracer, tracingLayer } from '@switchyard/admin';
+import {
+  createInterpreter,
+  createMetricsRegistry,
+  identified,
+  type RequestHead,
+  unidentified,
+} from '@switchyard/core';
 import { Dtab } from '@switchyard/dtab';
 import { Pool } from 'undici';
-import { createRouter } from '../src/index.js';
+import { createRouter, type RouterContext, type RouterLayer } from '../src/index.js';
 
 const [mode, upstreamPort] = process.argv.slice(2);
 const BODY = Buffer.from('hello world\n');
@@ -84,18 +92,31 @@ async function main(): Promise<void> {
       report(await listen(server));
       return;
     }
-    case 'router': {
+    case 'router':
+    case 'router-telemetry': {
+      const telemetry = mode === 'router-telemetry';
       const hostToken = async (req: RequestHead) => {
         const host = req.headers.host;
         return typeof host === 'string' && host !== ''
           ? identified(['svc', host], req)
           : unidentified<RequestHead>('Host header is absent');
       };
+      // router-telemetry: metrics into a real registry and a sampled span per request (every
+      // request sampled, spans dropped at finish), to price telemetry on the hot path.
       const router = createRouter({
         servers: [{ port: 0, keepAliveTimeoutMs: 60_000 }],
         identifier: hostToken,
         interpreter: createInterpreter(),
         dtab: Dtab.read(`/svc/* => /$/inet/127.0.0.1/${upstreamPort}`),
+        ...(telemetry
+          ? {
+              stats: createMetricsRegistry(),
+              layers: (defaults: readonly RouterLayer[]) => [
+                tracingLayer<RouterContext>(createTracer({ sampleRate: 1 })),
+                ...defaults,
+              ],
+            }
+          : {}),
       });
       const [server] = await router.listen();
       report(server!.port);

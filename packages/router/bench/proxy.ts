@@ -2,7 +2,8 @@
  * `pnpm bench:proxy` — the router against baselines, side by side, in interleaved rounds:
  * - direct: the backend itself (no proxy);
  * - bare: node:http + one undici Pool, streaming pass-through with no routing (bench/proxy-child.ts);
- * - router: Switchyard (host identifier → dtab → p2c → undici), default layers;
+ * - router: Switchyard (host identifier → dtab → p2c → undici), default layers, no stats;
+ * - router+telemetry: the same with metrics in a registry and a sampled span per request;
  * - nginx: `proxy_pass` with upstream keep-alive, when nginx is installed.
  *
  * Each proxy runs alone pinned to CPU 0 (`taskset`); backend and load generator share CPU 1.
@@ -213,6 +214,7 @@ async function main(): Promise<void> {
     { name: 'direct', proc: backend, proxy: false },
     { name: 'bare', proc: await startNode('bare', 0, backend.port), proxy: true },
     { name: 'router', proc: await startNode('router', 0, backend.port), proxy: true },
+    { name: 'router+telemetry', proc: await startNode('router-telemetry', 0, backend.port), proxy: true },
   ];
   const nginx = await startNginx(backend.port);
   if (nginx !== undefined) targets.push({ name: 'nginx', proc: nginx, proxy: true });
