@@ -9,7 +9,7 @@ import { basename, dirname } from 'node:path';
 /** Calls `onChange(text)` when the file's contents change; returns a stop function. */
 export function watchConfigFile(
   file: string,
-  onChange: (text: string) => void,
+  onChange: (text: string) => void | Promise<void>,
   options: { readonly pollMs?: number } = {},
 ): () => void {
   let last: string | undefined;
@@ -28,7 +28,7 @@ export function watchConfigFile(
     }
     if (text !== last && !stopped) {
       last = text;
-      onChange(text);
+      await onChange(text);
     }
   };
   void check();

@@ -148,9 +148,9 @@ export async function run(command: Command, io: Io, signals: NodeJS.EventEmitter
 
   const stopWatching =
     command.config !== undefined && command.config !== '-'
-      ? watchConfigFile(resolve(command.config), (text) => {
+      ? watchConfigFile(resolve(command.config), async (text) => {
           try {
-            const result = linker.reload(parseLinkerConfig(text, command.config!, kinds));
+            const result = await linker.reload(parseLinkerConfig(text, command.config!, kinds));
             logger.log('info', 'configuration reloaded', { result });
           } catch (error) {
             if (error instanceof ConfigError) {

@@ -70,10 +70,18 @@ export interface LinkerOptions {
   readonly noAdmin?: boolean;
 }
 
+/** A router's identifiers with what they registered, so a reload can replace them as a unit. */
+interface IdentifierSet {
+  readonly built: readonly BuiltIdentifier[];
+  readonly identifier: Identifier<RequestHead>;
+  readonly closers: (() => void | Promise<void>)[];
+  readonly readiness: Readiness[];
+}
+
 interface BuiltRouter {
-  readonly config: RouterConfig;
+  config: RouterConfig;
   readonly router: Router;
-  readonly identifiers: readonly BuiltIdentifier[];
+  identifiers: IdentifierSet;
   readonly terminators: readonly { readonly server: ServerConfig; readonly terminator: TlsTerminator }[];
 }
 
@@ -90,6 +98,8 @@ export class Linker {
   readonly #closers: (() => void | Promise<void>)[];
   readonly #readiness: Readiness[];
   readonly #stats: MetricsRegistry;
+  readonly #base: BuildContext;
+  readonly #kinds: DefaultKinds;
   #config: LinkerConfig;
   #closed: Promise<void> | undefined;
 
@@ -100,6 +110,8 @@ export class Linker {
     closers: (() => void | Promise<void>)[];
     readiness: Readiness[];
     stats: MetricsRegistry;
+    base: BuildContext;
+    kinds: DefaultKinds;
   }) {
     this.#loaded = parts.loaded;
     this.#config = parts.loaded.config;
@@ -108,6 +120,8 @@ export class Linker {
     this.#closers = parts.closers;
     this.#readiness = parts.readiness;
     this.#stats = parts.stats;
+    this.#base = parts.base;
+    this.#kinds = parts.kinds;
   }
 
   /** Builds and starts everything; on failure, whatever was started is closed again. */
@@ -190,10 +204,16 @@ export class Linker {
         });
         routers.push(built);
         closers.push(() => built.router.close({ graceMs: config.admin.shutdownGraceMs }));
+        // The set is read at close time: after a reload it is the replacement that gets closed.
+        closers.push(() => runClosers(built.identifiers.closers));
       }
       for (const built of routers) {
         await built.router.listen();
         readiness.push({ name: `router ${built.router.label}`, ready: () => built.router.ready });
+        readiness.push({
+          name: `identifiers of ${built.router.label}`,
+          ready: () => built.identifiers.readiness.every((r) => r.ready()),
+        });
       }
       let admin: AdminServer | undefined;
       if (!options.noAdmin) {
@@ -215,7 +235,7 @@ export class Linker {
         await admin.listen();
         closers.push(() => admin?.close());
       }
-      return new Linker({ loaded, routers, admin, closers, readiness, stats });
+      return new Linker({ loaded, routers, admin, closers, readiness, stats, base, kinds: options.kinds });
     } catch (error) {
       await runClosers(closers);
       throw error;
@@ -248,19 +268,25 @@ export class Linker {
   }
 
   /**
-   * Applies a new config. Dtab changes are applied live; other changes (servers, namers,
-   * identifiers, policies) need a restart and are rejected with `SY_ERR_CONFIG_RELOAD`, leaving
-   * the running config untouched.
+   * Applies a new config to the running routers without dropping a connection: dtab changes are
+   * swapped in; identifier changes build the new identifiers first (an Ingress source syncs) and
+   * then swap them in, closing the old ones. Anything else (servers, namers, client and service
+   * policies, telemetry, admin) needs a restart: such a config is rejected with
+   * `SY_ERR_CONFIG_RELOAD` and the running config keeps serving, as it does when building the
+   * new identifiers fails. TLS servers keep the Ingress certificate sources they started with.
    */
-  reload(next: LoadedConfig): ReloadResult {
+  async reload(next: LoadedConfig): Promise<ReloadResult> {
     const current = this.#config;
-    const withoutDtabs = (c: LinkerConfig) => ({ ...c, routers: c.routers.map((r) => ({ ...r, dtab: [] })) });
-    if (!isDeepStrictEqual(withoutDtabs(current), withoutDtabs(next.config))) {
+    const fixed = (c: LinkerConfig) => ({
+      ...c,
+      routers: c.routers.map((r) => ({ ...r, dtab: [], identifier: undefined })),
+    });
+    if (!isDeepStrictEqual(fixed(current), fixed(next.config))) {
       const changed = Object.keys(current).filter(
         (key) =>
           !isDeepStrictEqual(
-            withoutDtabs(current)[key as keyof LinkerConfig],
-            withoutDtabs(next.config)[key as keyof LinkerConfig],
+            fixed(current)[key as keyof LinkerConfig],
+            fixed(next.config)[key as keyof LinkerConfig],
           ),
       );
       throw new ConfigError('SY_ERR_CONFIG_RELOAD', [
@@ -269,20 +295,47 @@ export class Linker {
           line: 1,
           column: 1,
           path: changed.join(', '),
-          message: 'only dtab changes apply without a restart',
+          message: 'only dtab and identifier changes apply without a restart',
           hint: 'restart switchyard-ingress to apply the other changes; the running config keeps serving',
         },
       ]);
     }
+    // Build every new identifier set before touching anything, so a failure changes nothing.
+    const replacements = new Map<number, IdentifierSet>();
+    try {
+      for (const [index, rc] of next.config.routers.entries()) {
+        const built = this.#routers[index]!;
+        if (isDeepStrictEqual(rc.identifier, built.config.identifier)) continue;
+        const context: BuildContext = {
+          ...this.#base,
+          router: { label: built.router.label, dstPrefix: rc.dstPrefix },
+        };
+        replacements.set(index, await buildIdentifiers(rc, context, this.#kinds));
+      }
+    } catch (error) {
+      await Promise.all([...replacements.values()].map((set) => runClosers(set.closers)));
+      throw error;
+    }
     const changes: string[] = [];
+    const retired: IdentifierSet[] = [];
     next.config.routers.forEach((rc, index) => {
       const built = this.#routers[index]!;
-      if (Dtab.show(rc.dtab) !== Dtab.show(built.router.dtab)) {
-        built.router.reconfigure({ dtab: rc.dtab });
-        changes.push(`routers[${index}].dtab`);
+      const identifiers = replacements.get(index);
+      const dtabChanged = Dtab.show(rc.dtab) !== Dtab.show(built.router.dtab);
+      built.router.reconfigure({
+        ...(dtabChanged ? { dtab: rc.dtab } : {}),
+        ...(identifiers ? { identifier: identifiers.identifier } : {}),
+      });
+      if (dtabChanged) changes.push(`routers[${index}].dtab`);
+      if (identifiers) {
+        retired.push(built.identifiers);
+        built.identifiers = identifiers;
+        changes.push(`routers[${index}].identifier`);
       }
+      built.config = rc;
     });
     this.#config = next.config;
+    await Promise.all(retired.map((set) => runClosers(set.closers)));
     return changes.length === 0 ? { kind: 'unchanged' } : { kind: 'applied', changes };
   }
 
@@ -316,10 +369,8 @@ interface RouterDeps {
 async function buildRouter(rc: RouterConfig, label: string, deps: RouterDeps): Promise<BuiltRouter> {
   const { kinds } = deps;
   const context: BuildContext = { ...deps.base, router: { label, dstPrefix: rc.dstPrefix } };
-  const identifiers: BuiltIdentifier[] = rc.identifier
-    ? await Promise.all(rc.identifier.map((i) => kinds.identifier.build(i, context)))
-    : [{ kind: 'io.l5d.header.token', identifier: createHeaderTokenIdentifier({ dstPrefix: rc.dstPrefix }) }];
-  const identifier: Identifier<RequestHead> = firstIdentified(identifiers.map((i) => i.identifier));
+  const identifierSet = await buildIdentifiers(rc, context, kinds);
+  const identifiers = identifierSet.built;
 
   const client = rc.client;
   const lb = client?.loadBalancer ? await kinds.loadBalancer.build(client.loadBalancer, context) : undefined;
@@ -388,7 +439,7 @@ async function buildRouter(rc: RouterConfig, label: string, deps: RouterDeps): P
   const router = createRouter({
     label,
     servers,
-    identifier,
+    identifier: identifierSet.identifier,
     interpreter: deps.interpreter,
     dtab: rc.dtab,
     ...(balancer ? { balancer } : {}),
@@ -412,7 +463,36 @@ async function buildRouter(rc: RouterConfig, label: string, deps: RouterDeps): P
     stats: deps.stats,
     clock: context.clock,
   });
-  return { config: rc, router, identifiers, terminators };
+  return { config: rc, router, identifiers: identifierSet, terminators };
+}
+
+/** Builds a router's identifiers; their cleanup and readiness stay with the set. */
+async function buildIdentifiers(
+  rc: RouterConfig,
+  context: BuildContext,
+  kinds: DefaultKinds,
+): Promise<IdentifierSet> {
+  const closers: (() => void | Promise<void>)[] = [];
+  const readiness: Readiness[] = [];
+  const scoped: BuildContext = {
+    ...context,
+    onClose: (c) => closers.push(c),
+    addReadiness: (r) => readiness.push(r),
+  };
+  try {
+    const built: BuiltIdentifier[] = rc.identifier
+      ? await Promise.all(rc.identifier.map((i) => kinds.identifier.build(i, scoped)))
+      : [
+          {
+            kind: 'io.l5d.header.token',
+            identifier: createHeaderTokenIdentifier({ dstPrefix: rc.dstPrefix }),
+          },
+        ];
+    return { built, identifier: firstIdentified(built.map((i) => i.identifier)), closers, readiness };
+  } catch (error) {
+    await runClosers(closers);
+    throw error;
+  }
 }
 
 /** `client.tls` as `tls.connect` options; certificate files are read (and checked) now. */
@@ -456,7 +536,7 @@ async function startTerminator(
 
 function adminView(built: BuiltRouter, interpreter: NameInterpreter): AdminRouterView {
   const { router } = built;
-  const ingress = built.identifiers.find((i) => i.rules);
+  const ingress = () => built.identifiers.built.find((i) => i.rules);
   return {
     label: router.label,
     servers: () =>
@@ -483,7 +563,7 @@ function adminView(built: BuiltRouter, interpreter: NameInterpreter): AdminRoute
           state: e.state,
         })),
       })),
-    ...(ingress?.rules ? { ingressRules: () => ingress.rules!() } : {}),
+    ingressRules: () => ingress()?.rules?.() ?? [],
   };
 }
 

@@ -115,7 +115,7 @@ describe('Linker', () => {
   it('applies a dtab change live, on the same keep-alive connection', async () => {
     const port = linker.routers[0]!.servers[0]!.port;
     const first = await get(port, '/', agent);
-    const result = linker.reload(
+    const result = await linker.reload(
       parseLinkerConfig(configText(dir, '/svc/web => /#/io.l5d.fs/green'), 'linker.yaml', kinds),
     );
     expect(result).toEqual({ kind: 'applied', changes: ['routers[0].dtab'] });
@@ -131,8 +131,27 @@ describe('Linker', () => {
       'linker.yaml',
       kinds,
     );
-    expect(() => linker.reload(changed)).toThrow(ConfigError);
+    await expect(linker.reload(changed)).rejects.toThrow(ConfigError);
     expect((await get(port, '/', agent)).body).toBe('green');
+  });
+
+  it('applies an identifier change live and keeps the running one when the new one fails', async () => {
+    const port = linker.routers[0]!.servers[0]!.port;
+    const byPath = configText(dir, '/svc/web => /#/io.l5d.fs/green;/svc/blue => /#/io.l5d.fs/blue').replace(
+      '    kind: io.l5d.header.token',
+      '    kind: io.l5d.path\n    segments: 1',
+    );
+    const result = await linker.reload(parseLinkerConfig(byPath, 'linker.yaml', kinds));
+    expect(result).toEqual({ kind: 'applied', changes: ['routers[0].dtab', 'routers[0].identifier'] });
+    expect((await get(port, '/blue/x', agent, 'ignored')).body).toBe('blue');
+
+    // An identifier whose options its factory rejects fails to build: nothing changes.
+    const broken = byPath.replace(
+      '    kind: io.l5d.path\n    segments: 1',
+      '    kind: io.l5d.static\n    path: "not a path"',
+    );
+    await expect(linker.reload(parseLinkerConfig(broken, 'linker.yaml', kinds))).rejects.toThrow(/path/);
+    expect((await get(port, '/blue/x', agent, 'ignored')).body).toBe('blue');
   });
 
   it('refuses to start a config whose TLS certificate cannot be read, naming the file', async () => {
