@@ -1,0 +1,93 @@
+/**
+ * The binary watches its config file: a dtab change applies live, and a broken config is
+ * rejected with an error naming file:line:column while the running routes keep serving.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type DemoBackend, startDemoBackend } from '../src/demo-backends.js';
+import { curl, eventually } from './http-client.js';
+
+const ingressDir = fileURLToPath(new URL('../', import.meta.url));
+
+function config(dir: string, target: string, extra = ''): string {
+  return `admin: {port: 0}
+namers:
+- kind: io.l5d.fs
+  rootDir: ${dir}
+routers:
+- protocol: http
+  servers:
+  - port: 0
+    ip: 127.0.0.1
+  dtab: /svc/web => /#/io.l5d.fs/${target}
+${extra}`;
+}
+
+/** Replaces the file atomically, the way editors and Kubernetes ConfigMap mounts do. */
+async function replace(file: string, text: string): Promise<void> {
+  await writeFile(`${file}.tmp`, text);
+  await rename(`${file}.tmp`, file);
+}
+
+describe('config reload in the running binary', () => {
+  let dir: string;
+  let child: ChildProcess;
+  let stderr = '';
+  let port: number;
+  const backends: DemoBackend[] = [];
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'sy-reload-'));
+    backends.push(await startDemoBackend('v1', 'world'), await startDemoBackend('v2', 'earth'));
+    for (const b of backends) await writeFile(join(dir, b.name), `${b.host} ${b.port}\n`);
+    await writeFile(join(dir, 'linker.yaml'), config(dir, 'v1'));
+    child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        '--conditions=switchyard:source',
+        'src/main.ts',
+        '--config',
+        join(dir, 'linker.yaml'),
+      ],
+      { cwd: ingressDir, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    port = await new Promise<number>((resolve, reject) => {
+      child.stderr!.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+        const match = /"msg":"serving".*?"port":(\d+)/.exec(stderr);
+        if (match) resolve(Number(match[1]));
+      });
+      child.once('exit', (code) => reject(new Error(`exited ${code}: ${stderr}`)));
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+    await Promise.all(backends.map((b) => b.close()));
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('applies a dtab change without a restart', async () => {
+    expect((await curl(`http://127.0.0.1:${port}/`, { host: 'web' })).body).toBe('world (127.0.0.1)!\n');
+    await replace(join(dir, 'linker.yaml'), config(dir, 'v2'));
+    await eventually(
+      async () => (await curl(`http://127.0.0.1:${port}/`, { host: 'web' })).body.startsWith('earth'),
+      20_000,
+    );
+    expect(stderr).toContain('"msg":"configuration reloaded"');
+  }, 30_000);
+
+  it('rejects a broken config with its position and keeps serving', async () => {
+    await replace(join(dir, 'linker.yaml'), config(dir, 'v1', '  clearContxt: true\n'));
+    await eventually(async () => stderr.includes('kept the running configuration'), 20_000);
+    expect(stderr).toMatch(/linker\.yaml:\d+:\d+: routers\[0\]\.clearContxt: unknown option/);
+    expect((await curl(`http://127.0.0.1:${port}/`, { host: 'web' })).body).toBe('earth (127.0.0.1)!\n');
+  }, 30_000);
+});
