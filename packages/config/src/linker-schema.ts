@@ -113,6 +113,19 @@ const server = object(
   },
 );
 
+/** A finagle-style token-bucket budget: Linkerd's `retries.budget` and `requeueBudget`. */
+function budgetSchema(what: 'retries' | 'requeues') {
+  return object({
+    minRetriesPerSec: withDefault(number({ min: 0 }), 10, `Floor of ${what} per second.`),
+    percentCanRetry: withDefault(
+      number({ min: 0, max: 1 }),
+      0.2,
+      `Fraction of requests that may be ${what === 'retries' ? 'retried' : 'requeued'}.`,
+    ),
+    ttlSecs: withDefault(number({ integer: true, min: 1 }), 10, 'Window over which deposits count.'),
+  });
+}
+
 function backoffs(kinds: LinkerKinds) {
   return kinds.backoff.schema();
 }
@@ -168,18 +181,7 @@ function clientParams(kinds: LinkerKinds) {
       ),
       'TLS to backends.',
     ),
-    requeueBudget: optional(
-      object({
-        minRetriesPerSec: withDefault(number({ min: 0 }), 10, 'Floor of requeues per second.'),
-        percentCanRetry: withDefault(
-          number({ min: 0, max: 1 }),
-          0.2,
-          'Fraction of requests that may be requeued.',
-        ),
-        ttlSecs: withDefault(number({ integer: true, min: 1 }), 10, 'Window over which deposits count.'),
-      }),
-      'Budget for retrying connection failures.',
-    ),
+    requeueBudget: optional(budgetSchema('requeues'), 'Budget for retrying connection failures.'),
     failFast: withDefault(
       boolean(),
       false,
@@ -219,18 +221,7 @@ function serviceParams(kinds: LinkerKinds) {
     ),
     retries: optional(
       object({
-        budget: optional(
-          object({
-            minRetriesPerSec: withDefault(number({ min: 0 }), 10, 'Floor of retries per second.'),
-            percentCanRetry: withDefault(
-              number({ min: 0, max: 1 }),
-              0.2,
-              'Fraction of requests that may be retried.',
-            ),
-            ttlSecs: withDefault(number({ integer: true, min: 1 }), 10, 'Window over which deposits count.'),
-          }),
-          'Retry budget (finagle RetryBudget).',
-        ),
+        budget: optional(budgetSchema('retries'), 'Retry budget (finagle RetryBudget).'),
         backoff: optional(backoffs(kinds), 'Delay between retries: constant or jittered.'),
       }),
       'Retries of responses the classifier calls retryable.',
