@@ -16,7 +16,8 @@ export type TlsErrorCode =
   | 'SY_ERR_TLS_BAD_CA'
   | 'SY_ERR_TLS_NO_CERTIFICATE'
   | 'SY_ERR_TLS_INVALID_OPTIONS'
-  | 'SY_ERR_TLS_PEER_NAME_MISMATCH';
+  | 'SY_ERR_TLS_PEER_NAME_MISMATCH'
+  | 'SY_ERR_TLS_UNSUPPORTED_RUNTIME';
 
 /**
  * An error about TLS material or configuration.

@@ -12,7 +12,7 @@ import {
   createSecureContext,
   type SecureContext,
   type SecureVersion,
-  type Server,
+  Server,
   TLSSocket,
   type TlsOptions,
 } from 'node:tls';
@@ -246,18 +246,23 @@ export class TlsTerminator {
    * handed back to `server` as `secureConnection` exactly as Node's own listener would. This is
    * needed because Node's `SNICallback` adds the chosen certificate next to the default one, and
    * TLS 1.3 clients may then be served the default when key types differ. Returns a function
-   * restoring the server's own listener.
+   * restoring the server's own listener (other `connection` listeners are left alone).
+   *
+   * This mirrors Node 20's private `tlsConnectionListener`/`onServerSocketSecure`
+   * (`lib/_tls_wrap.js`); the internals it needs are checked here, so on a Node where they differ
+   * it throws `TlsError` `SY_ERR_TLS_UNSUPPORTED_RUNTIME` instead of misbehaving. Throws
+   * `SY_ERR_TLS_INVALID_OPTIONS` for a server that is not a `tls.Server` or is already attached.
    */
   attach(server: Server): Dispose {
-    const original = server.listeners('connection') as ((socket: Socket) => void)[];
-    server.removeAllListeners('connection');
+    const nodeListener = nodeConnectionListener(server, this.#servers.has(server));
+    server.off('connection', nodeListener);
     const listener = (socket: Socket) => this.#accept(socket, server);
     server.on('connection', listener);
     this.#servers.add(server);
     return () => {
       if (!this.#servers.delete(server)) return;
       server.off('connection', listener);
-      for (const l of original) server.on('connection', l);
+      server.on('connection', nodeListener);
     };
   }
 
@@ -318,20 +323,40 @@ export class TlsTerminator {
     };
     socket.on('_tlsError', onTlsError);
     socket.on('error', onTlsError);
+    // Node's listener reports a client that hangs up mid-handshake as ECONNRESET; so do we.
+    socket.once('close', (hadError: boolean) => {
+      if (secure || hadError) return;
+      const reset: NodeJS.ErrnoException = new Error('socket hang up');
+      reset.code = 'ECONNRESET';
+      onTlsError(reset);
+    });
+    if (server.listenerCount('keylog') > 0)
+      socket.on('keylog', (line) => server.emit('keylog', line, socket));
     socket.once('secure', () => {
+      // What Node's onServerSocketSecure does (lib/_tls_wrap.js), on the same internals.
+      const internals = socket as unknown as NodeTlsSocketInternals;
       if (requireClientAuth) {
-        const verifyError = (
-          socket as unknown as { _handle: { verifyError(): Error | null } }
-        )._handle.verifyError();
-        if (verifyError !== null) {
+        const handle = internals._handle;
+        if (typeof handle?.verifyError !== 'function') {
+          onTlsError(unsupportedRuntime('TLSSocket._handle.verifyError() is missing'));
+          return;
+        }
+        const verifyError = handle.verifyError();
+        if (verifyError !== null && verifyError !== undefined) {
+          internals.authorizationError = (verifyError as NodeJS.ErrnoException).code ?? verifyError.message;
           onTlsError(verifyError);
           return;
         }
+        socket.authorized = true;
       }
       secure = true;
       socket.setTimeout(0);
       socket.off('_tlsError', onTlsError);
       socket.off('error', onTlsError);
+      // Without this, TLS errors after the handshake stay internal (`_tlsError`) and the socket is
+      // never destroyed; releasing control turns them into ordinary 'error' events.
+      internals._releaseControl();
+      internals.secureConnecting = false;
       server.emit('secureConnection', socket);
     });
   }
@@ -636,4 +661,51 @@ function metricSegment(id: string): string {
     .replace(/^[/\s]+/, '')
     .replace(/[/\s]+/g, '_')
     .replace(/[^A-Za-z0-9_.:-]/g, '_');
+}
+
+/** The private `TLSSocket` members `attach` uses exactly as Node's own `tlsConnectionListener` does. */
+interface NodeTlsSocketInternals {
+  _handle?: { verifyError?: () => Error | null };
+  _releaseControl(): boolean;
+  authorizationError: string;
+  secureConnecting: boolean;
+}
+
+function unsupportedRuntime(what: string): TlsError {
+  return new TlsError(
+    'SY_ERR_TLS_UNSUPPORTED_RUNTIME',
+    `tls: attach(server) relies on Node's TLS internals and ${what} on Node ${process.version} ` +
+      "(supported: Node 20); use the terminator's sniCallback without attach, or a supported Node",
+  );
+}
+
+/**
+ * Finds Node's own `tlsConnectionListener` on `server` and checks the `TLSSocket` internals the
+ * takeover needs, so a Node whose `lib/_tls_wrap.js` differs fails here, loudly, instead of
+ * serving the wrong certificate or leaking sockets later.
+ */
+function nodeConnectionListener(server: Server, attached: boolean): (socket: Socket) => void {
+  if (attached) {
+    throw new TlsError('SY_ERR_TLS_INVALID_OPTIONS', 'tls: attach(server): this server is already attached');
+  }
+  if (!(server instanceof Server)) {
+    throw new TlsError(
+      'SY_ERR_TLS_INVALID_OPTIONS',
+      'tls: attach(server) needs a tls.Server or https.Server (created with serverOptions())',
+    );
+  }
+  const proto = TLSSocket.prototype as unknown as Record<string, unknown>;
+  for (const member of ['_releaseControl', '_tlsError']) {
+    if (typeof proto[member] !== 'function')
+      throw unsupportedRuntime(`TLSSocket.prototype.${member} is missing`);
+  }
+  const candidates = server
+    .listeners('connection')
+    .filter((l) => (l as { name?: string }).name === 'tlsConnectionListener');
+  if (candidates.length !== 1) {
+    throw unsupportedRuntime(
+      `the server has ${candidates.length} 'connection' listeners named tlsConnectionListener (expected 1)`,
+    );
+  }
+  return candidates[0] as (socket: Socket) => void;
 }
