@@ -79,9 +79,12 @@ export function requestLogLayer<C extends ObservedRequest>(options: RequestLogOp
       const sampled = recent?.shouldSample() ?? false;
       if (!sampled && !accessLog) return next(ctx);
       const startMs = clock.now();
+      const startNs = clock.nanoTime();
       const { url: uri, method, clientHost: host } = ctx;
       ctx.res.once('close', () => {
         const now = clock.now();
+        // Monotonic and sub-millisecond: wall-clock ms would show most proxied requests as 0 or 1 ms.
+        const durationMs = Number(clock.nanoTime() - startNs) / 1e6;
         const service = ctx.dst ? Path.show(ctx.dst) : undefined;
         if (sampled) {
           recent?.record({
@@ -92,7 +95,7 @@ export function requestLogLayer<C extends ObservedRequest>(options: RequestLogOp
             ...(host ? { host } : {}),
             ...(service ? { service } : {}),
             status: ctx.res.statusCode,
-            durationMs: now - startMs,
+            durationMs,
           });
         }
         if (accessLog) {
