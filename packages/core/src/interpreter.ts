@@ -424,8 +424,14 @@ function simplifyNode(node: DNode): DNode {
         trees: node.trees.map((w) => ({ weight: w.weight, tree: simplifyNode(w.tree) })),
       };
     }
-    default:
+    case 'leaf':
+    case 'neg':
+    case 'fail':
+    case 'empty':
+    case 'exception':
       return node;
+    default:
+      return assertNever(node);
   }
 }
 
@@ -443,8 +449,13 @@ function collectBound(node: DNode, out: BoundName[]): void {
     case 'union':
       for (const w of node.trees) collectBound(w.tree, out);
       return;
-    default:
+    case 'neg':
+    case 'fail':
+    case 'empty':
+    case 'exception':
       return;
+    default:
+      assertNever(node);
   }
 }
 

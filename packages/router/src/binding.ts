@@ -13,6 +13,7 @@ import type {
   Random,
   TimerHandle,
 } from '@switchyard/core';
+import { assertNever } from '@switchyard/core';
 import type { Dtab, NameTree, Path } from '@switchyard/dtab';
 import { LRUCache } from 'lru-cache';
 import type { Client } from './client.js';
@@ -89,10 +90,6 @@ export function pickLeaf(tree: NameTree<BoundName>, random: Random): BoundName |
     default:
       return assertNever(tree);
   }
-}
-
-function assertNever(x: never): never {
-  throw new TypeError(`unexpected name tree ${JSON.stringify(x)}`);
 }
 
 /** The binding caches of one router. */

@@ -31,11 +31,16 @@ describe('failures', () => {
   });
 
   it('cuts the client connection when the backend dies mid-response, and keeps serving', async () => {
+    let clientGotPartial: () => void = () => {};
+    const partialArrived = new Promise<void>((resolve) => {
+      clientGotPartial = resolve;
+    });
     const b = await backend((req, res) => {
       if (req.url === '/die') {
         res.writeHead(200, { 'content-length': 1000 });
         res.write('partial');
-        setTimeout(() => req.socket.destroy(), 20);
+        // Die only once the first bytes have crossed the router, so the cut is mid-response.
+        void partialArrived.then(() => req.socket.destroy());
       } else res.end('fine');
     });
     const { port } = await router(`/svc/web => /$/inet/127.0.0.1/${b.port}`);
@@ -45,6 +50,7 @@ describe('failures', () => {
           let body = '';
           res.on('data', (c) => {
             body += c;
+            if (body === 'partial') clientGotPartial();
           });
           res.on('end', () => resolve(`complete:${body}`));
           res.on('error', () => resolve(`aborted:${body}`));

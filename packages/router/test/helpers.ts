@@ -176,7 +176,7 @@ export function send(
 }
 
 /** Waits until `check` is true, polling (event-driven waits where the event is not observable). */
-export async function eventually(check: () => boolean, timeoutMs = 5000): Promise<void> {
+export async function eventually(check: () => boolean, timeoutMs = 10_000): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (!check()) {
     if (Date.now() > end) throw new Error('condition not met in time');
