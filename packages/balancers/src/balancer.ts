@@ -35,7 +35,9 @@ export interface Lease<E> {
  * a removed endpoint's outstanding leases still complete normally.
  */
 export interface Balancer<E extends BalancerEndpoint> {
+  /** Chooses an endpoint for one request; `undefined` only when the set is empty (never throws for that). */
   pick(): Lease<E> | undefined;
+  /** Replaces the set with `endpoints` (the full current set, diffed by `key`); kept endpoints keep their load. */
   update(endpoints: readonly E[]): void;
   /** Number of endpoints in the set. */
   readonly size: number;
