@@ -3,7 +3,7 @@
  * Two demo services stand in for the world-v1/world-v2 pods; the fs namer stands in for the
  * Kubernetes namer; the post's hello-world Ingress is read from its YAML manifest.
  */
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -41,8 +41,10 @@ export interface LocalDefault {
 
 /** Starts the demo backends, writes their addresses for the fs namer, and returns the config. */
 export async function prepareLocalDefault(stateDir: string, ports: LocalPorts): Promise<LocalDefault> {
-  const disco = join(stateDir, 'disco');
-  await mkdir(disco, { recursive: true });
+  // One discovery directory per run: a second instance on the same state directory (say, one
+  // that fails to bind its ports) must never repoint the first instance's services.
+  await mkdir(stateDir, { recursive: true });
+  const disco = await mkdtemp(join(stateDir, 'disco-'));
   const cert = await ensureDevCertificate(join(stateDir, 'tls'));
   const backends = [await startDemoBackend('world-v1', 'world'), await startDemoBackend('world-v2', 'earth')];
   for (const backend of backends) {
@@ -95,6 +97,7 @@ telemetry:
     backends,
     close: async () => {
       await Promise.all(backends.map((b) => b.close()));
+      await rm(disco, { recursive: true, force: true });
     },
   };
 }
