@@ -1,3 +1,4 @@
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -43,13 +44,25 @@ describe('bearer tokens', () => {
   it('sends the Authorization header on every request; a wrong token is a 401 KubeApiError', async () => {
     api = await startFakeKubeApi({ token: 's3cret' });
     api.apply(service('default', 'a'));
+    // Everything the client publishes, to check that no token ever leaves in a message.
+    const published: unknown[] = [];
+    const onMessage = (m: unknown) => published.push(m);
+    const names = ['request', 'list', 'relist', 'watchStart', 'watchEnd', 'watchError'].map(
+      (n) => `switchyard:k8s:${n}`,
+    );
+    for (const n of names) subscribe(n, onMessage);
     const good = createKubeClient(urlConfig(api.url, { token: 's3cret' }));
     expect((await good.list(SERVICE_V1)).items).toHaveLength(1);
     expect(api.requests.every((r) => r.authorization === 'Bearer s3cret')).toBe(true);
-    const bad = createKubeClient(urlConfig(api.url, { token: 'nope' }));
+    const bad = createKubeClient(urlConfig(api.url, { token: 'nope-token' }));
     const err = await bad.list(SERVICE_V1).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(KubeApiError);
     expect((err as KubeApiError).status).toBe(401);
+    for (const n of names) unsubscribe(n, onMessage);
+    expect(published.length).toBeGreaterThan(0);
+    const seen = `${JSON.stringify(published)} ${(err as Error).message} ${JSON.stringify(err)}`;
+    expect(seen).not.toContain('s3cret');
+    expect(seen).not.toContain('nope-token');
     await good.close();
     await bad.close();
   });

@@ -95,8 +95,11 @@ describe('secretCertificateSource', () => {
     const count = w.seen.length;
     api.apply(tlsSecret('default', 'unrelated', { x: b64('y') }, 'Opaque'));
     api.apply(tlsSecret('default', 'web-cert', { 'tls.crt': b64(longer), 'tls.key': b64(KEY) }));
-    await new Promise((r) => setTimeout(r, 30));
-    expect(w.seen.length).toBe(count);
+    // Event-driven "nothing happened": a later, relevant change must be the very next snapshot.
+    const sentinel = CERT.replace('MIIB', 'MIIBSENTINEL');
+    api.apply(tlsSecret('default', 'web-cert', { 'tls.crt': b64(sentinel), 'tls.key': b64(KEY) }));
+    await w.until((s) => s[0] === `secret default/web-cert:ok:${sentinel.length}`);
+    expect(w.seen.length).toBe(count + 1);
   });
 
   it('reports missing and bad Secrets by name as failed entries', async () => {
