@@ -516,7 +516,7 @@ function bindLayer(rt: RouterRuntime): RouterLayer {
 }
 
 /** Reads a request body of known, small length in full (so it can be re-sent). */
-function readBody(req: IncomingMessage, length: number): Promise<Buffer> {
+function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -537,7 +537,6 @@ function readBody(req: IncomingMessage, length: number): Promise<Buffer> {
     const cleanup = () => {
       req.off('data', onData).off('end', onEnd).off('close', onClose);
     };
-    void length;
     req.on('data', onData).on('end', onEnd).on('close', onClose);
   });
 }
@@ -571,7 +570,7 @@ function retriesLayer(rt: RouterRuntime): RouterLayer {
         if (maxBody !== undefined && c.bodyLength > maxBody) throw new BodyTooLargeError(maxBody);
         const mayRetry = rt.mayRetry && rt.classifier({ method, status: 503 }) === 'retryableFailure';
         if (mayRetry && c.bodyLength > 0 && c.bodyLength <= rt.retryBufferBytes && c.upgrade === undefined) {
-          c.body = { kind: 'buffered', data: await readBody(c.req, c.bodyLength) };
+          c.body = { kind: 'buffered', data: await readBody(c.req) };
         } else {
           c.body = { kind: 'stream', maxBytes: maxBody };
           replayable = false;
