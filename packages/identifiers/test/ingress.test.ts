@@ -292,6 +292,23 @@ describe('io.l5d.ingress with the Kubernetes API: changes', () => {
     expect(seen).toEqual(['', 'default/secure-cert:secure.example.com']);
   });
 
+  it('keeps routing through a dropped watch and failing reconnects, then converges after a 410 relist', async () => {
+    await setup();
+    api.apply(rule('a', 'a.com', '/', 'a', { annotation: 'linkerd' }) as KubeObject);
+    const id = identifier();
+    await eventually(id, 'a.com', '/', '/svc/default/80/a');
+    await api.waitFor(() => api.activeWatches('/apis/networking.k8s.io/v1') >= 1);
+    api.faults.failNext(3);
+    api.faults.dropWatches();
+    await api.waitFor(() => api.activeWatches('/apis/networking.k8s.io/v1') === 0);
+    // The watch is down and reconnects fail: the index already built still routes.
+    expect(await route(id, 'a.com')).toBe('/svc/default/80/a');
+    // Changes while the watch is down, then compaction: the informer relists and converges.
+    api.apply(rule('a', 'a.com', '/', 'a2', { annotation: 'linkerd' }) as KubeObject);
+    api.compact();
+    await eventually(id, 'a.com', '/', '/svc/default/80/a2');
+  });
+
   it('reports a malformed Ingress on the diagnostics channel, naming it, and keeps routing the rest', async () => {
     await setup();
     const messages: unknown[] = [];
