@@ -1,25 +1,10 @@
 import http from 'node:http';
 import { classifiers } from '@switchyard/balancers';
 import { Addr, address } from '@switchyard/core';
-import { afterEach, describe, expect, it } from 'vitest';
-import { freePort, send, startBackend, startRouter, testNamer } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { fixtures, freePort, send, testNamer } from './helpers.js';
 
-const cleanup: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  while (cleanup.length > 0) await cleanup.pop()!();
-});
-
-async function backend(handler?: Parameters<typeof startBackend>[0]) {
-  const b = await startBackend(handler);
-  cleanup.push(() => b.close());
-  return b;
-}
-
-async function router(dtab: string, options: Parameters<typeof startRouter>[1] = {}) {
-  const r = await startRouter(dtab, options);
-  cleanup.push(() => r.router.close({ graceMs: 500 }));
-  return r;
-}
+const { backend, router } = fixtures(500);
 
 describe('failures', () => {
   it('answers 502 when the backend drops the connection before answering', async () => {

@@ -19,6 +19,7 @@ import {
   type WritableVar,
 } from '@switchyard/core';
 import { Dtab, type NameTree } from '@switchyard/dtab';
+import { afterEach } from 'vitest';
 import { createRouter, type Router, type RouterOptions } from '../src/index.js';
 
 /** A backend server on 127.0.0.1 with an ephemeral port. */
@@ -182,4 +183,33 @@ export async function eventually(check: () => boolean, timeoutMs = 10_000): Prom
     if (Date.now() > end) throw new Error('condition not met in time');
     await new Promise((r) => setTimeout(r, 5));
   }
+}
+
+/**
+ * Per-file fixtures: backends and routers started through these (and anything pushed on
+ * `cleanup`) are closed after each test, in reverse order, even when the test fails.
+ */
+export function fixtures(graceMs: number): {
+  cleanup: (() => Promise<unknown>)[];
+  backend(handler?: Parameters<typeof startBackend>[0]): Promise<Backend>;
+  router(dtab: string, options?: Parameters<typeof startRouter>[1]): ReturnType<typeof startRouter>;
+} {
+  const cleanup: (() => Promise<unknown>)[] = [];
+  afterEach(async () => {
+    while (cleanup.length > 0) await cleanup.pop()!();
+  });
+  return {
+    cleanup,
+    async backend(handler) {
+      const b = await startBackend(handler);
+      cleanup.push(() => b.close());
+      return b;
+    },
+    async router(dtab, options = {}) {
+      const r = await startRouter(dtab, options);
+      // close() is idempotent: a test that closes the router itself is unaffected.
+      cleanup.push(() => r.router.close({ graceMs }));
+      return r;
+    },
+  };
 }

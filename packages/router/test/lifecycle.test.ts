@@ -1,25 +1,10 @@
 import http from 'node:http';
 import net from 'node:net';
 import { Addr, address } from '@switchyard/core';
-import { afterEach, describe, expect, it } from 'vitest';
-import { eventually, send, startBackend, startRouter, testNamer } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { eventually, fixtures, send, testNamer } from './helpers.js';
 
-const cleanup: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  while (cleanup.length > 0) await cleanup.pop()!();
-});
-
-async function backend(handler?: Parameters<typeof startBackend>[0]) {
-  const b = await startBackend(handler);
-  cleanup.push(() => b.close());
-  return b;
-}
-
-async function router(dtab: string, options: Parameters<typeof startRouter>[1] = {}) {
-  const r = await startRouter(dtab, options);
-  cleanup.push(() => r.router.close({ graceMs: 500 }));
-  return r;
-}
+const { cleanup, backend, router } = fixtures(500);
 
 /** A backend that holds each request until released. */
 async function holdingBackend() {
@@ -102,7 +87,7 @@ describe('limits', () => {
 describe('lifecycle', () => {
   it('drains in-flight requests on close and refuses new connections', async () => {
     const { b, held, release } = await holdingBackend();
-    const r = await startRouter(`/svc/web => /$/inet/127.0.0.1/${b.port}`);
+    const r = await router(`/svc/web => /$/inet/127.0.0.1/${b.port}`);
     const inflight = send(r.port, { headers: { 'x-dst': 'web' } });
     await eventually(() => held.length === 1);
     let closed = false;
@@ -123,7 +108,7 @@ describe('lifecycle', () => {
 
   it('cuts what is left after graceMs', async () => {
     const { b, held } = await holdingBackend();
-    const r = await startRouter(`/svc/web => /$/inet/127.0.0.1/${b.port}`);
+    const r = await router(`/svc/web => /$/inet/127.0.0.1/${b.port}`);
     const inflight = send(r.port, { headers: { 'x-dst': 'web' } }).catch((e: Error) => e);
     await eventually(() => held.length === 1);
     await r.router.close({ graceMs: 100 });
@@ -133,7 +118,7 @@ describe('lifecycle', () => {
   it('loses no request when an endpoint is removed gracefully under load', async () => {
     const namer = testNamer();
     const hits = new Map<number, number>();
-    const handler: Parameters<typeof startBackend>[0] = (req, res, self) => {
+    const handler: Parameters<typeof backend>[0] = (req, res, self) => {
       req.resume();
       hits.set(self.port, (hits.get(self.port) ?? 0) + 1);
       setTimeout(() => res.end('ok'), 2);

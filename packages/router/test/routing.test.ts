@@ -1,26 +1,11 @@
 import http from 'node:http';
 import net from 'node:net';
 import { createMetricsRegistry } from '@switchyard/core';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { RouterLayer } from '../src/index.js';
-import { type Backend, freePort, headerIdentifier, send, startBackend, startRouter } from './helpers.js';
+import { fixtures, freePort, headerIdentifier, send } from './helpers.js';
 
-const cleanup: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  while (cleanup.length > 0) await cleanup.pop()!();
-});
-
-async function backend(handler?: Parameters<typeof startBackend>[0]): Promise<Backend> {
-  const b = await startBackend(handler);
-  cleanup.push(() => b.close());
-  return b;
-}
-
-async function router(dtab: string, options: Parameters<typeof startRouter>[1] = {}) {
-  const r = await startRouter(dtab, options);
-  cleanup.push(() => r.router.close({ graceMs: 1000 }));
-  return r;
-}
+const { backend, router } = fixtures(1000);
 
 /** Decodes a chunked body (no extensions, no trailers). */
 function dechunk(raw: string): string {
