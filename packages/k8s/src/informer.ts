@@ -101,6 +101,8 @@ export class Informer<T extends KubeObject> implements InformerView<T> {
   #options: InformerOptions;
   #clock: Clock;
   #random: Random;
+  // Events received on the current watch stream, so a break after progress resets the backoff.
+  #watchEvents = 0;
   #store = new Map<string, T>();
   #snapshot: readonly T[] | undefined;
   #listeners = new Set<InformerListener<T>>();
@@ -205,6 +207,7 @@ export class Informer<T extends KubeObject> implements InformerView<T> {
           attempt = 0;
         }
         const started = this.#clock.now();
+        this.#watchEvents = 0;
         const events = await this.#watch();
         // A clean end is the server's timeout: renew at once. A stream that closes immediately
         // with nothing in it is treated as a failure so a misbehaving server cannot spin us.
@@ -219,6 +222,12 @@ export class Informer<T extends KubeObject> implements InformerView<T> {
         const error = err as Error;
         this.#lastError = error;
         this.#counters.watchErrors.incr();
+        // A stream that delivered events before breaking made progress: back off from the start.
+        if (this.#watchEvents > 0) {
+          attempt = 0;
+          goneStreak = 0;
+          this.#watchEvents = 0;
+        }
         if (error instanceof KubeGoneError) {
           // The version we hold was compacted away: only a fresh list can catch up.
           const immediate = !needList && goneStreak++ === 0;
@@ -327,6 +336,7 @@ export class Informer<T extends KubeObject> implements InformerView<T> {
     })) {
       if (this.#stopped) return events;
       events++;
+      this.#watchEvents++;
       this.#lastError = undefined;
       this.#counters.events.incr();
       this.#apply(event);

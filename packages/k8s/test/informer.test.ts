@@ -195,6 +195,28 @@ group('informer', () => {
     }
   });
 
+  it('a stream that delivered events before breaking retries with the initial backoff, not a grown one', async () => {
+    const { api, client } = await setup();
+    const errors: { retryInMs: number }[] = [];
+    const onError = (m: unknown) => errors.push(m as { retryInMs: number });
+    subscribe('switchyard:k8s:watchError', onError);
+    try {
+      // random() = 0: every delay is exactly half of d, so the attempt number is visible.
+      const inf = inform(client, { random: () => 0, backoff: { initialMs: 8, maxMs: 1000 } });
+      await inf.synced;
+      for (const [i, name] of ['a', 'b', 'c'].entries()) {
+        await api.waitFor(() => api.activeWatches() === 1);
+        api.apply(service('default', name));
+        await until(inf, () => inf.get('default', name) !== undefined);
+        api.faults.dropWatches();
+        await vi.waitFor(() => expect(errors).toHaveLength(i + 1), { timeout: 8000 });
+      }
+      expect(errors.map((e) => e.retryInMs)).toEqual([4, 4, 4]);
+    } finally {
+      unsubscribe('switchyard:k8s:watchError', onError);
+    }
+  });
+
   it('renews the watch after the server-side timeout, from the last version', async () => {
     const { api, client } = await setup();
     const inf = inform(client, { watchTimeoutSeconds: 1 });
