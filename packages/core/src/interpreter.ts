@@ -5,14 +5,13 @@
  * that Linkerd's admin delegator shows. Everything is an Activity, so namer updates flow through
  * to the bound tree and a lookup that is not loaded yet is `pending`, not an exception.
  */
-import { promises as dns } from 'node:dns';
-import { isIP } from 'node:net';
 import { type Dentry, Dtab, NameTree, type NameTreeWeighted, Path } from '@switchyard/dtab';
 import { Activity, assertNever } from './activity.js';
-import { Addr, address } from './addr.js';
+import { Addr } from './addr.js';
 import type { DelegateAddr, DelegateDentry, DelegateTree } from './delegate-tree.js';
 import { matchingDentries, showDentry } from './dtab-ops.js';
 import { SwitchyardError } from './errors.js';
+import { createInetNamer, type DnsLookup, systemDnsLookup } from './inet.js';
 import { type BoundName, Name } from './name.js';
 import type { Namer } from './namer.js';
 import { Var } from './var.js';
@@ -26,9 +25,6 @@ export interface NamerEntry {
   readonly prefix: Path;
   readonly namer: Namer;
 }
-
-/** Resolves a host name to IP addresses (default: `dns.promises.lookup(host, { all: true })`). */
-export type DnsLookup = (host: string) => Promise<readonly string[]>;
 
 /** Options of {@link createInterpreter}. */
 export interface InterpreterOptions {
@@ -57,11 +53,6 @@ const NEG: NameTree<never> = Object.freeze({ kind: 'neg' });
 const FAIL: NameTree<never> = Object.freeze({ kind: 'fail' });
 const EMPTY: NameTree<never> = Object.freeze({ kind: 'empty' });
 
-const defaultDnsLookup: DnsLookup = async (host) => {
-  const found = await dns.lookup(host, { all: true, verbatim: true });
-  return found.map((a) => a.address);
-};
-
 function leaf<T>(value: T): NameTree<T> {
   return { kind: 'leaf', value };
 }
@@ -70,13 +61,6 @@ function startsWith(path: Path, prefix: Path): boolean {
   if (prefix.length > path.length) return false;
   for (let i = 0; i < prefix.length; i++) if (path[i] !== prefix[i]) return false;
   return true;
-}
-
-/** Scala's `String.toInt` as finagle's `IntegerString` uses it. */
-function parsePort(label: string | undefined): number | undefined {
-  if (label === undefined || !/^[+-]?\d{1,10}$/.test(label)) return undefined;
-  const n = Number(label);
-  return n <= 2147483647 && n >= -2147483648 ? n : undefined;
 }
 
 /**
@@ -90,59 +74,17 @@ function parsePort(label: string | undefined): number | undefined {
  */
 export function createInterpreter(options: InterpreterOptions = {}): NameInterpreter {
   const maxDepth = options.maxDepth ?? 100;
-  const dnsLookup = options.dnsLookup ?? defaultDnsLookup;
+  const inet = createInetNamer({ lookup: options.dnsLookup ?? systemDnsLookup });
   const namers = (options.namers ?? []).map((e) => ({
     prefix: e.prefix[0] === '#' || e.prefix[0] === '$' ? e.prefix : ['#', ...e.prefix],
     namer: e.namer,
   }));
 
-  function inetAddr(host: string, port: number): Var<Addr> {
-    if (port < 0 || port > 65535) {
-      return Var.constant(
-        Addr.failed(
-          new SwitchyardError('SY_ERR_CORE_INVALID_ARGUMENT', `/$/inet: port out of range: ${port}`),
-        ),
-      );
-    }
-    if (isIP(host) !== 0) return Var.constant(Addr.bound([address(host, port)]));
-    return Var.async<Addr>(Addr.pending, (update) => {
-      let live = true;
-      dnsLookup(host).then(
-        (ips) => {
-          if (live) update(ips.length === 0 ? Addr.neg : Addr.bound(ips.map((ip) => address(ip, port))));
-        },
-        (err: unknown) => {
-          if (!live) return;
-          const code = (err as { code?: unknown } | null)?.code;
-          if (code === 'ENOTFOUND' || code === 'ENODATA') update(Addr.neg);
-          else
-            update(
-              Addr.failed(
-                new SwitchyardError('SY_ERR_CORE_DNS', `/$/inet: resolving ${host} failed`, { cause: err }),
-              ),
-            );
-        },
-      );
-      return () => {
-        live = false;
-      };
-    });
-  }
-
   function systemLookup(path: Path): Activity<NameTree<Name>> {
     if (path[0] !== '$' && path[0] !== '#') return Activity.value(NEG);
     if (path[0] === '$' && path[1] === 'inet') {
-      const portOnly = parsePort(path[2]);
-      if (portOnly !== undefined) {
-        // finagle binds a bare port to the wildcard address.
-        const residual = path.slice(3);
-        return Activity.value(leaf(Name.bound(path.slice(0, 3), inetAddr('0.0.0.0', portOnly), residual)));
-      }
-      const port = parsePort(path[3]);
-      if (port !== undefined) {
-        const residual = path.slice(4);
-        return Activity.value(leaf(Name.bound(path.slice(0, 4), inetAddr(path[2]!, port), residual)));
-      }
+      const bound = inet.lookup(path.slice(2));
+      if (Activity.sample(bound).kind !== 'neg') return bound;
     }
     if (path[0] === '$' && path[1] === 'fail') return Activity.value(FAIL);
     if (path[0] === '$' && path[1] === 'nil') return Activity.value(EMPTY);

@@ -46,8 +46,13 @@ describe('/$/inet namer', () => {
   });
 
   it('anything else is neg', () => {
-    for (const path of [[], ['host'], ['host', 'http'], ['host', '70000']]) {
+    for (const path of [[], ['host'], ['host', 'http']]) {
       expect(Activity.sample(createInetNamer().lookup(path))).toEqual({ kind: 'neg' });
     }
+  });
+
+  it('binds a port outside 0–65535 to a failed address, as finagle does', () => {
+    const name = bound(Activity.sample(createInetNamer().lookup(['host', '70000'])));
+    expect(name.addr.sample()).toMatchObject({ kind: 'failed' });
   });
 });
