@@ -29,7 +29,7 @@ import {
   type RequestHead,
   systemClock,
 } from '@switchyard/core';
-import { Dtab, type Path } from '@switchyard/dtab';
+import { Dtab, Path } from '@switchyard/dtab';
 import { createHeaderTokenIdentifier } from '@switchyard/identifiers/http';
 import {
   autoConfig,
@@ -563,7 +563,20 @@ function adminView(built: BuiltRouter, interpreter: NameInterpreter): AdminRoute
           state: e.state,
         })),
       })),
-    ingressRules: () => ingress()?.rules?.() ?? [],
+    ingressRules: () => {
+      const rules = ingress()?.rules?.() ?? [];
+      if (rules.length === 0) return rules;
+      const clients = new Map(router.clients().map((c) => [c.id, c]));
+      return rules.map((rule) => {
+        const ids = router.boundClientIds(Path.read(rule.dst));
+        if (ids === undefined) return rule; // not bound yet: no request has used this name
+        const ready = ids.reduce(
+          (n, id) => n + (clients.get(id)?.endpoints.filter((e) => e.state !== 'dead').length ?? 0),
+          0,
+        );
+        return { ...rule, readyEndpoints: ready };
+      });
+    },
   };
 }
 

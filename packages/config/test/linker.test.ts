@@ -93,8 +93,10 @@ describe('Linker', () => {
 
   it('routes through the configured identifier, dtab and namer', async () => {
     const port = linker.routers[0]!.servers[0]!.port;
+    expect(linker.routers[0]!.boundClientIds(['svc', 'web'])).toBeUndefined();
     expect((await get(port, '/', agent)).body).toBe('blue');
     expect((await get(port, '/', agent, 'nowhere')).status).toBe(502);
+    expect(linker.routers[0]!.boundClientIds(['svc', 'web'])).toEqual(['/#/io.l5d.fs/blue']);
   });
 
   it('serves the admin with the router and its metrics', async () => {

@@ -159,6 +159,11 @@ export class Binder {
     this.#trees.clear();
   }
 
+  /** The bound tree cached for `key`, if any, without binding or refreshing its age. */
+  peekTree(key: string): TreeEntry | undefined {
+    return this.#trees.peek(key);
+  }
+
   /**
    * The observed binding of `path` under `dtab`; `key` identifies the pair (the caller builds it
    * from text it already has, so no dtab is shown on the hot path).

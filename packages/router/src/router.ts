@@ -25,7 +25,7 @@ import {
   type RequestHead,
   systemClock,
 } from '@switchyard/core';
-import { Dtab } from '@switchyard/dtab';
+import { Dtab, type NameTree, Path } from '@switchyard/dtab';
 import { Binder, type RouterInterpreter } from './binding.js';
 import { diagnostics } from './channels.js';
 import { Client, type ClientState } from './client.js';
@@ -191,6 +191,24 @@ export class Router {
       this.#binder.forgetTrees();
     }
     if (changes.identifier !== undefined) this.#runtime.identify = changes.identifier;
+  }
+
+  /**
+   * Ids of the clients a logical name (e.g. `/svc/default/http/world`) is currently bound to
+   * under the base dtab, from the binding cache: `undefined` until a request has bound it. Never
+   * binds, so the admin can call it freely.
+   */
+  boundClientIds(path: Path): readonly string[] | undefined {
+    const state = this.#binder.peekTree(path.join('/'))?.state;
+    if (state?.kind !== 'ok') return undefined;
+    const ids: string[] = [];
+    const walk = (tree: NameTree<BoundName>): void => {
+      if (tree.kind === 'leaf') ids.push(Path.show(tree.value.id));
+      else if (tree.kind === 'alt') tree.trees.forEach(walk);
+      else if (tree.kind === 'union') for (const branch of tree.trees) walk(branch.tree);
+    };
+    walk(state.value);
+    return ids;
   }
 
   /** The interpreter names are bound with (the admin delegator uses it). */
