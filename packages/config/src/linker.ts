@@ -16,7 +16,13 @@ import {
   requestLogLayer,
   tracingLayer,
 } from '@switchyard/admin';
-import { consecutiveFailures, requeueBudget, retryBudget, withFailureAccrual } from '@switchyard/balancers';
+import {
+  consecutiveFailures,
+  requeueBudget,
+  retryBackoff,
+  retryBudget,
+  withFailureAccrual,
+} from '@switchyard/balancers';
 import {
   Activity,
   type Clock,
@@ -391,6 +397,9 @@ async function buildRouter(rc: RouterConfig, label: string, deps: RouterDeps): P
     ? await kinds.responseClassifier.build(service.responseClassifier, context)
     : undefined;
   const budget = service?.retries?.budget;
+  const retryDelays = service?.retries?.backoff
+    ? await kinds.backoff.build(service.retries.backoff, context)
+    : undefined;
   const requeue = client?.requeueBudget;
 
   const terminators: { server: ServerConfig; terminator: TlsTerminator }[] = [];
@@ -456,6 +465,7 @@ async function buildRouter(rc: RouterConfig, label: string, deps: RouterDeps): P
       ...(service?.totalTimeoutMs ? { totalTimeoutMs: service.totalTimeoutMs } : {}),
       ...(classifier ? { responseClassifier: classifier } : {}),
       ...(budget ? { retryBudget: () => retryBudget({ ...budget, clock: context.clock }) } : {}),
+      ...(retryDelays ? { retryBackoff: () => retryBackoff(retryDelays, Math.random) } : {}),
     },
     bindingTimeoutMs: rc.bindingTimeoutMs,
     ...(rc.bindingCache ? { bindingCache: rc.bindingCache } : {}),

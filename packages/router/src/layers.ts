@@ -94,6 +94,8 @@ export interface RouterRuntime {
   /** `rt/<label>`. */
   readonly stats: Stats;
   readonly newRetryBudget: () => RetryBudget;
+  /** Per-request stream of waits before classifier-driven retries; `undefined` retries at once. */
+  readonly newRetryBackoff: (() => Iterator<number>) | undefined;
   readonly requeueBudgetOf: (client: Client) => RequeueBudget;
   identify: (head: RequestHead) => ReturnType<import('@switchyard/core').Identifier<RequestHead>>;
   /** True once `close()` started: new requests get 503, responses get `Connection: close`. */
@@ -580,6 +582,14 @@ function retriesLayer(rt: RouterRuntime): RouterLayer {
       if (replayable && rt.mayRetry) c.retryPolicy = rt;
 
       let requeues = 0;
+      let backoff: Iterator<number> | undefined;
+      const pause = async (): Promise<void> => {
+        if (rt.newRetryBackoff === undefined) return;
+        backoff ??= rt.newRetryBackoff();
+        const ms = backoff.next().value;
+        if (typeof ms === 'number' && ms > 0)
+          await new Promise<void>((done) => rt.clock.setTimeout(done, ms));
+      };
       try {
         for (;;) {
           try {
@@ -588,6 +598,7 @@ function retriesLayer(rt: RouterRuntime): RouterLayer {
           } catch (err) {
             if (err instanceof RetryableStatus) {
               svc.retries.incr();
+              await pause();
               continue;
             }
             const code = (err as { code?: string }).code;
@@ -607,6 +618,7 @@ function retriesLayer(rt: RouterRuntime): RouterLayer {
             ) {
               if (svc.budget.tryWithdraw()) {
                 svc.retries.incr();
+                await pause();
                 continue;
               }
               svc.budgetExhausted.incr();

@@ -55,6 +55,13 @@ export interface RouterServiceOptions {
   /** Creates the retry budget of one service (one per logical name). Default `retryBudget()`. */
   readonly retryBudget?: () => RetryBudget;
   /**
+   * Delays between classifier-driven retries of one request, ms: called once per request that
+   * retries, each `next()` is the wait before the next retry (e.g. `retryBackoff(policy, random)`
+   * from `@switchyard/balancers`). Default none: retry at once, as Linkerd's default. Requeues of
+   * connection failures never wait.
+   */
+  readonly retryBackoff?: () => Iterator<number>;
+  /**
    * Request bodies up to this many bytes (with a Content-Length) are read before the first attempt
    * so they can be re-sent; larger or chunked bodies stream and are never retried. Default 65536.
    */

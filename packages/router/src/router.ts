@@ -150,6 +150,7 @@ export class Router {
       maxErrBytes: (options.maxErrResponseKB ?? 5120) * 1024,
       stats: rootStats,
       newRetryBudget: options.service?.retryBudget ?? (() => retryBudget({ clock })),
+      newRetryBackoff: options.service?.retryBackoff,
       requeueBudgetOf: (client) => {
         let budget = requeueBudgets.get(client);
         if (budget === undefined) {

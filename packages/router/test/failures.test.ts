@@ -136,6 +136,32 @@ describe('failures', () => {
     expect(bodies).toEqual(['payload', 'payload']);
   });
 
+  it('waits the retry backoff between retries', async () => {
+    const seen: number[] = [];
+    const b = await backend((req, res) => {
+      req.resume();
+      seen.push(Date.now());
+      res.statusCode = seen.length < 3 ? 503 : 200;
+      res.end(`attempt ${seen.length}`);
+    });
+    let streams = 0;
+    const { port } = await router(`/svc/web => /$/inet/127.0.0.1/${b.port}`, {
+      service: {
+        responseClassifier: classifiers.retryableAll5XX,
+        retryBackoff: () => {
+          streams++;
+          return [150, 300][Symbol.iterator]();
+        },
+      },
+    });
+    const reply = await send(port, { headers: { 'x-dst': 'web' } });
+    expect(reply.body).toBe('attempt 3');
+    expect(streams).toBe(1);
+    // Lower bounds only: the waits can only be longer on a loaded machine.
+    expect(seen[1]! - seen[0]!).toBeGreaterThanOrEqual(140);
+    expect(seen[2]! - seen[1]!).toBeGreaterThanOrEqual(290);
+  });
+
   it('does not retry a request whose body streamed (chunked)', async () => {
     let calls = 0;
     const b = await backend((req, res) => {
