@@ -144,15 +144,19 @@ function clientParams(kinds: LinkerKinds) {
     hostConnectionPool: optional(
       object(
         {
-          minSize: withDefault(number({ integer: true, min: 0 }), 0, 'Connections kept open per endpoint.'),
+          minSize: withDefault(
+            number({ integer: true, min: 0 }),
+            0,
+            'Accepted for compatibility: connections are opened on demand.',
+          ),
           maxSize: optional(
             number({ integer: true, min: 1 }),
-            'Most connections per endpoint (default unbounded).',
+            'Most connections per endpoint (default 256).',
           ),
           idleTimeMs: optional(number({ integer: true, min: 1 }), 'Close connections idle this long.'),
           maxWaiters: optional(
             number({ integer: true, min: 0 }),
-            'Requests that may queue for a connection.',
+            'Accepted for compatibility: requests wait in the pool queue, bounded by maxConcurrentRequests and timeouts.',
           ),
         },
         { name: 'hostConnectionPool' },
@@ -337,10 +341,17 @@ function adminSchema() {
       port: withDefault(port(), 9990, 'Admin port.'),
       shutdownGraceMs: withDefault(number({ integer: true, min: 0 }), 10_000, 'Drain time on shutdown.'),
       security: optional(
-        object({
-          uiEnabled: withDefault(boolean(), true, 'Serve the dashboard.'),
-          controlEnabled: withDefault(boolean(), true, 'Allow POST /admin/shutdown.'),
-        }),
+        object(
+          { controlEnabled: withDefault(boolean(), true, 'Allow POST /admin/shutdown.') },
+          {
+            unsupported: {
+              uiEnabled: 'the dashboard is always served; bind the admin to loopback to keep it private',
+              diagnosticsEnabled: 'diagnostics endpoints are not implemented',
+              pathWhitelist: 'path allow-lists are not implemented; bind the admin to loopback',
+              pathBlacklist: 'path deny-lists are not implemented; bind the admin to loopback',
+            },
+          },
+        ),
         'Which admin features are on.',
       ),
     },
