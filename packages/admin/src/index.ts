@@ -27,7 +27,7 @@ export type { RecentRequests, RecentRequestsConfig } from './recent-requests.js'
 export { createRecentRequests } from './recent-requests.js';
 export { isSecretKey, REDACTED, redactConfig } from './redact.js';
 export type { ObservedLayer, ObservedRequest, RequestLogOptions } from './request-layers.js';
-export { requestLogLayer, tracingLayer } from './request-layers.js';
+export { attemptTracingLayer, requestLogLayer, tracingLayer } from './request-layers.js';
 export type { AdminErrorEvent, AdminServerOptions } from './server.js';
 export { ADMIN_VERSION, AdminServer, createAdminServer } from './server.js';
 export type {

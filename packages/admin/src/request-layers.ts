@@ -9,7 +9,7 @@ import type { Clock, NamedLayer } from '@switchyard/core';
 import { Path } from '@switchyard/dtab';
 import { formatHttpAccessLog } from './access-log.js';
 import type { RecentRequests } from './recent-requests.js';
-import { extractTraceContext, injectTraceContext, type Tracer } from './tracing/index.js';
+import { extractTraceContext, injectTraceContext, type Span, type Tracer } from './tracing/index.js';
 
 /** The request fields the telemetry layers read (and `headers`, which tracing rewrites). */
 export interface ObservedRequest {
@@ -22,7 +22,12 @@ export interface ObservedRequest {
   headers: Record<string, string | string[] | undefined>;
   readonly clientHost: string | undefined;
   readonly dst: Path | undefined;
+  /** Per-request slots shared by layers; the request span is kept here for the attempt spans. */
+  readonly locals: Record<string, unknown>;
 }
+
+/** Where `tracingLayer` keeps the request's span for `attemptTracingLayer`. */
+const REQUEST_SPAN = 'switchyard.tracing.requestSpan';
 
 /** A layer over handlers of `C`. */
 export type ObservedLayer<C extends ObservedRequest> = NamedLayer<(ctx: C) => Promise<void>>;
@@ -45,6 +50,7 @@ export function tracingLayer<C extends ObservedRequest>(tracer: Tracer): Observe
         span.setTag('http.path', ctx.url);
       }
       ctx.headers = injectTraceContext(ctx.headers, span.context, options) as C['headers'];
+      ctx.locals[REQUEST_SPAN] = span;
       ctx.res.once('close', () => {
         if (span.sampled) {
           span.setTag('http.status_code', ctx.res.statusCode);
@@ -53,6 +59,36 @@ export function tracingLayer<C extends ObservedRequest>(tracer: Tracer): Observe
         span.finish();
       });
       await next(ctx);
+    },
+  };
+}
+
+/**
+ * A CLIENT span per attempt (retries and requeues each get one), child of the request's span,
+ * and propagated upstream in its place. Goes innermost, around the router's dispatch; without
+ * `tracingLayer` outside it, it does nothing.
+ */
+export function attemptTracingLayer<C extends ObservedRequest>(tracer: Tracer): ObservedLayer<C> {
+  return {
+    role: 'attemptTracing',
+    description: 'Span per attempt, child of the request span',
+    layer: (next) => async (ctx) => {
+      const parent = (ctx.locals[REQUEST_SPAN] as Span | undefined)?.context;
+      if (parent === undefined) return next(ctx);
+      const span = tracer.startSpan({ name: ctx.method.toLowerCase(), kind: 'CLIENT', parent });
+      ctx.headers = injectTraceContext(ctx.headers, span.context, {
+        clearContext: ctx.server.clearContext,
+      }) as C['headers'];
+      try {
+        await next(ctx);
+        if (span.sampled) span.setTag('http.status_code', ctx.res.statusCode);
+      } catch (error) {
+        if (span.sampled)
+          span.setTag('error', String((error as { code?: unknown }).code ?? (error as Error).message));
+        throw error;
+      } finally {
+        span.finish();
+      }
     },
   };
 }

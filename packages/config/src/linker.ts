@@ -10,6 +10,7 @@ import { isDeepStrictEqual } from 'node:util';
 import {
   type AdminRouterView,
   type AdminServer,
+  attemptTracingLayer,
   type CertificateView,
   createAdminServer,
   type RecentRequests,
@@ -432,8 +433,12 @@ async function buildRouter(rc: RouterConfig, label: string, deps: RouterDeps): P
   }
 
   const telemetryLayers: RouterLayer[] = [];
-  for (const t of deps.telemeters)
-    if (t.kind === 'tracer') telemetryLayers.push(tracingLayer<RouterContext>(t.tracer));
+  const attemptLayers: RouterLayer[] = [];
+  for (const t of deps.telemeters) {
+    if (t.kind !== 'tracer') continue;
+    telemetryLayers.push(tracingLayer<RouterContext>(t.tracer));
+    attemptLayers.push(attemptTracingLayer<RouterContext>(t.tracer));
+  }
   const accessLog = rc.httpAccessLog ? openAccessLog(rc.httpAccessLog, context) : undefined;
   if (deps.recent || accessLog) {
     telemetryLayers.push(
@@ -469,7 +474,10 @@ async function buildRouter(rc: RouterConfig, label: string, deps: RouterDeps): P
     },
     bindingTimeoutMs: rc.bindingTimeoutMs,
     ...(rc.bindingCache ? { bindingCache: rc.bindingCache } : {}),
-    ...(telemetryLayers.length > 0 ? { layers: (defaults) => [...telemetryLayers, ...defaults] } : {}),
+    // Request telemetry outermost (it sees every final status); attempt spans innermost, around dispatch.
+    ...(telemetryLayers.length > 0
+      ? { layers: (defaults) => [...telemetryLayers, ...defaults, ...attemptLayers] }
+      : {}),
     stats: deps.stats,
     clock: context.clock,
   });

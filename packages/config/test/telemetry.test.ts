@@ -42,7 +42,13 @@ describe('telemetry from config', () => {
   let backend: Server;
   let collector: Server;
   const seenByBackend: IncomingHttpHeaders[] = [];
-  const spans: { traceId: string; parentId?: string; kind: string; tags?: Record<string, string> }[] = [];
+  const spans: {
+    traceId: string;
+    id: string;
+    parentId?: string;
+    kind: string;
+    tags?: Record<string, string>;
+  }[] = [];
   let linker: Linker;
   const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
 
@@ -113,14 +119,22 @@ telemetry:
     ]);
 
     await linker.close(); // flushes the Zipkin batch and the access log
-    expect(spans).toEqual([
-      expect.objectContaining({
-        traceId,
-        parentId: '00f067aa0ba902b7',
-        kind: 'SERVER',
-        tags: expect.objectContaining({ 'http.status_code': '200', 'l5d.service': '/svc/web' }),
-      }),
-    ]);
+    // One SERVER span continuing the caller's trace, one CLIENT span per attempt under it; the
+    // backend's parent is the attempt span.
+    const server = spans.find((span) => span.kind === 'SERVER')!;
+    const attempt = spans.find((span) => span.kind === 'CLIENT')!;
+    expect(spans).toHaveLength(2);
+    expect(server).toMatchObject({
+      traceId,
+      parentId: '00f067aa0ba902b7',
+      tags: expect.objectContaining({ 'http.status_code': '200', 'l5d.service': '/svc/web' }),
+    });
+    expect(attempt).toMatchObject({
+      traceId,
+      parentId: server.id,
+      tags: { 'http.status_code': '200' },
+    });
+    expect(forwarded.split('-')[2]).toBe(attempt.id);
     const log = await readFile(join(dir, 'access.log'), 'utf8');
     expect(log).toMatch(
       /^web 127\.0\.0\.1 - - \[[^\]]+\] "GET \/hello\?x=1 HTTP\/1\.1" 200 (2|-) "-" "sy-test"\n$/,
