@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startBackend, startRouter } from './helpers.js';
 
 const MB = 1024 * 1024;
-const TOTAL = 200 * MB;
+const TOTAL = 1024 * MB; // issue 4: a 1 GB transfer passes in constant memory
 const CHUNK = Buffer.alloc(64 * 1024, 'x');
 
 const cleanup: (() => Promise<unknown>)[] = [];
@@ -55,7 +55,7 @@ async function setup(handler: Parameters<typeof startBackend>[0]) {
 }
 
 describe('streaming', () => {
-  it('streams a 200 MB download in bounded memory', { timeout: 60_000 }, async () => {
+  it('streams a 1 GiB download in bounded memory', { timeout: 60_000 }, async () => {
     const port = await setup((_req, res) => {
       res.setHeader('content-length', TOTAL);
       source(TOTAL).pipe(res);
@@ -80,7 +80,7 @@ describe('streaming', () => {
   });
 
   for (const framing of ['chunked', 'content-length'] as const) {
-    it(`streams a 200 MB ${framing} upload in bounded memory`, { timeout: 60_000 }, async () => {
+    it(`streams a 1 GiB ${framing} upload in bounded memory`, { timeout: 60_000 }, async () => {
       const port = await setup((req, res) => {
         let n = 0;
         req.on('data', (c: Buffer) => {
