@@ -1,0 +1,246 @@
+/**
+ * Builds one router from its config: identifiers (as a replaceable set), balancer with failure
+ * accrual, service and client policies, TLS terminators (with Ingress Secret certificates), and
+ * the telemetry layers.
+ */
+import https from 'node:https';
+import { resolve } from 'node:path';
+import { attemptTracingLayer, type RecentRequests, requestLogLayer, tracingLayer } from '@switchyard/admin';
+import {
+  consecutiveFailures,
+  requeueBudget,
+  retryBackoff,
+  retryBudget,
+  withFailureAccrual,
+} from '@switchyard/balancers';
+import {
+  firstIdentified,
+  type Identifier,
+  type MetricsRegistry,
+  type NameInterpreter,
+  type RequestHead,
+} from '@switchyard/core';
+import { createHeaderTokenIdentifier } from '@switchyard/identifiers/http';
+import {
+  createRouter,
+  type Router,
+  type RouterContext,
+  type RouterLayer,
+  type RouterServerOptions,
+} from '@switchyard/router';
+import { type CertificateSource, clientTlsOptions, TlsTerminator } from '@switchyard/tls';
+import type { BuildContext, Readiness } from './build-context.js';
+import type { DefaultKinds } from './default-kinds.js';
+import type { BuiltIdentifier } from './kinds/identifiers.js';
+import type { RouterConfig, ServerConfig } from './linker-schema.js';
+import { openAccessLog } from './telemetry.js';
+
+/** A router's identifiers with what they registered, so a reload can replace them as a unit. */
+export interface IdentifierSet {
+  readonly built: readonly BuiltIdentifier[];
+  readonly identifier: Identifier<RequestHead>;
+  readonly closers: (() => void | Promise<void>)[];
+  readonly readiness: Readiness[];
+}
+
+export interface BuiltRouter {
+  config: RouterConfig;
+  readonly router: Router;
+  identifiers: IdentifierSet;
+  readonly terminators: readonly { readonly server: ServerConfig; readonly terminator: TlsTerminator }[];
+}
+
+/** Runs cleanups in reverse order of registration; rethrows the first failure after all ran. */
+export async function runClosers(closers: (() => void | Promise<void>)[]): Promise<void> {
+  const results = await Promise.allSettled([...closers].reverse().map((close) => close()));
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+}
+
+export interface RouterDeps {
+  readonly base: BuildContext;
+  readonly kinds: DefaultKinds;
+  readonly interpreter: NameInterpreter;
+  readonly telemeters: readonly Awaited<ReturnType<DefaultKinds['telemeter']['build']>>[];
+  readonly recent: RecentRequests | undefined;
+  readonly stats: MetricsRegistry;
+}
+
+export async function buildRouter(rc: RouterConfig, label: string, deps: RouterDeps): Promise<BuiltRouter> {
+  const { kinds } = deps;
+  const context: BuildContext = { ...deps.base, router: { label, dstPrefix: rc.dstPrefix } };
+  const identifierSet = await buildIdentifiers(rc, context, kinds);
+  const identifiers = identifierSet.built;
+
+  const client = rc.client;
+  const lb = client?.loadBalancer ? await kinds.loadBalancer.build(client.loadBalancer, context) : undefined;
+  const accrual = client?.failureAccrual
+    ? await kinds.failureAccrual.build(client.failureAccrual, context)
+    : undefined;
+  const balancer =
+    lb || accrual
+      ? withFailureAccrual(
+          lb?.factory ??
+            (await kinds.loadBalancer.build({ kind: 'p2c', options: { maxEffort: 5 } }, context)).factory,
+          accrual?.policy ?? consecutiveFailures({ failures: 5 }),
+          { clock: context.clock, ...(accrual?.backoff ? { backoff: accrual.backoff } : {}) },
+        )
+      : undefined;
+  const service = rc.service;
+  const classifier = service?.responseClassifier
+    ? await kinds.responseClassifier.build(service.responseClassifier, context)
+    : undefined;
+  const budget = service?.retries?.budget;
+  const retryDelays = service?.retries?.backoff
+    ? await kinds.backoff.build(service.retries.backoff, context)
+    : undefined;
+  const requeue = client?.requeueBudget;
+
+  const terminators: { server: ServerConfig; terminator: TlsTerminator }[] = [];
+  const servers: RouterServerOptions[] = [];
+  for (const sc of rc.servers) {
+    const extraCertificates = identifiers.flatMap((i) => (i.certificates ? [i.certificates] : []));
+    const terminator = sc.tls?.enabled
+      ? await startTerminator(sc, label, context, extraCertificates)
+      : undefined;
+    if (terminator) terminators.push({ server: sc, terminator });
+    servers.push({
+      port: sc.port,
+      ip: sc.ip,
+      clearContext: sc.clearContext,
+      maxHeadersKB: rc.maxHeadersKB,
+      ...(sc.maxConcurrentRequests ? { maxConcurrentRequests: sc.maxConcurrentRequests } : {}),
+      ...(sc.timeoutMs ? { requestTimeoutMs: sc.timeoutMs } : {}),
+      ...(rc.maxRequestKB ? { maxRequestBodyBytes: rc.maxRequestKB * 1024 } : {}),
+      ...(sc.addForwardedHeader ? { forwarded: { xForwarded: true, rfc7239: true } } : {}),
+      ...(terminator
+        ? {
+            createServer: (options) => {
+              const server = https.createServer({ ...options, ...terminator.serverOptions() });
+              terminator.attach(server);
+              return server;
+            },
+          }
+        : {}),
+    });
+  }
+
+  const telemetryLayers: RouterLayer[] = [];
+  const attemptLayers: RouterLayer[] = [];
+  for (const t of deps.telemeters) {
+    if (t.kind !== 'tracer') continue;
+    telemetryLayers.push(tracingLayer<RouterContext>(t.tracer));
+    attemptLayers.push(attemptTracingLayer<RouterContext>(t.tracer));
+  }
+  const accessLog = rc.httpAccessLog ? openAccessLog(rc.httpAccessLog, context) : undefined;
+  if (deps.recent || accessLog) {
+    telemetryLayers.push(
+      requestLogLayer<RouterContext>({
+        ...(deps.recent ? { recent: deps.recent } : {}),
+        ...(accessLog ? { accessLog } : {}),
+        clock: context.clock,
+      }),
+    );
+  }
+
+  const router = createRouter({
+    label,
+    servers,
+    identifier: identifierSet.identifier,
+    interpreter: deps.interpreter,
+    dtab: rc.dtab,
+    ...(balancer ? { balancer } : {}),
+    client: {
+      ...(client?.requestAttemptTimeoutMs ? { requestAttemptTimeoutMs: client.requestAttemptTimeoutMs } : {}),
+      ...(client?.hostConnectionPool?.maxSize ? { maxConnections: client.hostConnectionPool.maxSize } : {}),
+      ...(client?.hostConnectionPool?.idleTimeMs
+        ? { keepAliveTimeoutMs: client.hostConnectionPool.idleTimeMs }
+        : {}),
+      ...(requeue ? { requeueBudget: () => requeueBudget({ ...requeue, clock: context.clock }) } : {}),
+      ...(client?.tls ? { tls: upstreamTls(client.tls, context) } : {}),
+    },
+    service: {
+      ...(service?.totalTimeoutMs ? { totalTimeoutMs: service.totalTimeoutMs } : {}),
+      ...(classifier ? { responseClassifier: classifier } : {}),
+      ...(budget ? { retryBudget: () => retryBudget({ ...budget, clock: context.clock }) } : {}),
+      ...(retryDelays ? { retryBackoff: () => retryBackoff(retryDelays, Math.random) } : {}),
+    },
+    bindingTimeoutMs: rc.bindingTimeoutMs,
+    ...(rc.bindingCache ? { bindingCache: rc.bindingCache } : {}),
+    // Request telemetry outermost (it sees every final status); attempt spans innermost, around dispatch.
+    ...(telemetryLayers.length > 0
+      ? { layers: (defaults) => [...telemetryLayers, ...defaults, ...attemptLayers] }
+      : {}),
+    stats: deps.stats,
+    clock: context.clock,
+  });
+  return { config: rc, router, identifiers: identifierSet, terminators };
+}
+
+/** Builds a router's identifiers; their cleanup and readiness stay with the set. */
+export async function buildIdentifiers(
+  rc: RouterConfig,
+  context: BuildContext,
+  kinds: DefaultKinds,
+): Promise<IdentifierSet> {
+  const closers: (() => void | Promise<void>)[] = [];
+  const readiness: Readiness[] = [];
+  const scoped: BuildContext = {
+    ...context,
+    onClose: (c) => closers.push(c),
+    addReadiness: (r) => readiness.push(r),
+  };
+  try {
+    const built: BuiltIdentifier[] = rc.identifier
+      ? await Promise.all(rc.identifier.map((i) => kinds.identifier.build(i, scoped)))
+      : [
+          {
+            kind: 'io.l5d.header.token',
+            identifier: createHeaderTokenIdentifier({ dstPrefix: rc.dstPrefix }),
+          },
+        ];
+    return { built, identifier: firstIdentified(built.map((i) => i.identifier)), closers, readiness };
+  } catch (error) {
+    await runClosers(closers);
+    throw error;
+  }
+}
+
+/** `client.tls` as `tls.connect` options; certificate files are read (and checked) now. */
+function upstreamTls(tls: NonNullable<NonNullable<RouterConfig['client']>['tls']>, context: BuildContext) {
+  const at = (p: string) => resolve(context.baseDir, p);
+  return clientTlsOptions({
+    ...(tls.commonName ? { commonName: tls.commonName } : {}),
+    ...(tls.trustCertsBundle ? { trustCertsBundle: at(tls.trustCertsBundle) } : {}),
+    disableValidation: tls.disableValidation,
+    ...(tls.clientAuth
+      ? { clientAuth: { certPath: at(tls.clientAuth.certPath), keyPath: at(tls.clientAuth.keyPath) } }
+      : {}),
+  });
+}
+
+async function startTerminator(
+  sc: ServerConfig,
+  label: string,
+  context: BuildContext,
+  certificates: readonly CertificateSource[],
+): Promise<TlsTerminator> {
+  const tls = sc.tls!;
+  const resolvePath = (p: string) => resolve(context.baseDir, p);
+  const terminator = new TlsTerminator({
+    certPath: resolvePath(tls.certPath),
+    keyPath: resolvePath(tls.keyPath),
+    ...(tls.intermediateCertsPath ? { intermediateCertsPath: resolvePath(tls.intermediateCertsPath) } : {}),
+    ...(tls.caCertPath ? { caCertPath: resolvePath(tls.caCertPath) } : {}),
+    requireClientAuth: tls.requireClientAuth,
+    ...(certificates.length > 0 ? { certificates } : {}),
+    ...(tls.protocols ? { protocols: tls.protocols as ('TLSv1.2' | 'TLSv1.3')[] } : {}),
+    ...(tls.ciphers ? { ciphers: tls.ciphers } : {}),
+    stats: context.stats.scope('rt', label, 'server', sc.ip, String(sc.port)),
+    clock: context.clock,
+  });
+  context.onClose(() => terminator.close());
+  context.addReadiness({ name: `tls ${sc.ip}:${sc.port}`, ready: () => terminator.status().ready });
+  await terminator.ready();
+  return terminator;
+}
