@@ -233,9 +233,22 @@ class ProxyHandler implements Dispatcher.DispatchHandler {
     }
   }
 
-  onResponseEnd(): void {
+  onResponseEnd(
+    _controller: Dispatcher.DispatchController,
+    trailers?: Record<string, string | string[] | undefined>,
+  ): void {
     if (this.#settled) return;
-    this.#attempt.ctx.res.end();
+    const res = this.#attempt.ctx.res;
+    // Trailers travel only on chunked responses (Node drops them otherwise, as HTTP requires).
+    if (trailers !== undefined) {
+      for (const name in trailers) {
+        const value = trailers[name];
+        if (value !== undefined && !(this.#attempt.ctx.server.clearContext && name.startsWith('l5d-'))) {
+          res.addTrailers({ [name]: value });
+        }
+      }
+    }
+    res.end();
     this.#settle(this.#status);
   }
 

@@ -152,3 +152,27 @@ describe('streaming', () => {
     req.destroy();
   });
 });
+
+describe('trailers', () => {
+  it('forwards response trailers of a chunked response', async () => {
+    const port = await setup((req, res) => {
+      req.resume();
+      res.writeHead(200, { 'content-type': 'text/plain', trailer: 'x-checksum' });
+      res.write('body');
+      res.addTrailers({ 'x-checksum': 'abc123' });
+      res.end();
+    });
+    const trailers = await new Promise<NodeJS.Dict<string>>((resolve, reject) => {
+      const req = http.request(
+        { host: '127.0.0.1', port, path: '/', headers: { 'x-dst': 'big' }, agent: false },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.trailers));
+        },
+      );
+      req.on('error', reject);
+      req.end();
+    });
+    expect(trailers['x-checksum']).toBe('abc123');
+  });
+});
