@@ -7,8 +7,10 @@ import { Dtab, DtabParseError } from '@switchyard/dtab';
 import type { KindCategory, KindConfig } from './registry.js';
 import {
   boolean,
+  type Field,
   list,
   number,
+  type ObjectOptions,
   object,
   oneOrMany,
   optional,
@@ -194,8 +196,15 @@ function clientParams(kinds: LinkerKinds) {
   };
 }
 
-function clientSchema(kinds: LinkerKinds) {
-  const params = clientParams(kinds);
+/**
+ * Linkerd's `client` and `service` objects: parameters at the top level (`kind: io.l5d.global`).
+ * Per-prefix `io.l5d.static` configs are not implemented and are rejected by name.
+ */
+function globalOnly<F extends Record<string, Field<unknown>>>(
+  name: string,
+  fields: F,
+  options: ObjectOptions = {},
+) {
   return object(
     {
       kind: withDefault(
@@ -203,13 +212,9 @@ function clientSchema(kinds: LinkerKinds) {
         'io.l5d.global',
         'Only io.l5d.global is implemented.',
       ),
-      ...params,
+      ...fields,
     },
-    {
-      name: 'client',
-      ignored: { socketOptions: JVM_ONLY, clientSession: JVM_ONLY },
-      unsupported: { configs: STATIC_CONFIGS },
-    },
+    { ...options, name, unsupported: { configs: STATIC_CONFIGS, ...options.unsupported } },
   );
 }
 
@@ -233,21 +238,6 @@ function serviceParams(kinds: LinkerKinds) {
   };
 }
 
-function serviceSchema(kinds: LinkerKinds) {
-  const params = serviceParams(kinds);
-  return object(
-    {
-      kind: withDefault(
-        string({ values: ['io.l5d.global'] }),
-        'io.l5d.global',
-        'Only io.l5d.global is implemented.',
-      ),
-      ...params,
-    },
-    { name: 'service', unsupported: { configs: STATIC_CONFIGS } },
-  );
-}
-
 function routerSchema(kinds: LinkerKinds) {
   return object(
     {
@@ -263,8 +253,16 @@ function routerSchema(kinds: LinkerKinds) {
         'Identifier(s), tried in order; default io.l5d.header.token.',
       ),
       servers: required(list(server, { nonEmpty: true }), 'Listening servers.'),
-      client: optional(clientSchema(kinds), 'Parameters of clients (one per bound name).'),
-      service: optional(serviceSchema(kinds), 'Parameters of services (one per logical name).'),
+      client: optional(
+        globalOnly('client', clientParams(kinds), {
+          ignored: { socketOptions: JVM_ONLY, clientSession: JVM_ONLY },
+        }),
+        'Parameters of clients (one per bound name).',
+      ),
+      service: optional(
+        globalOnly('service', serviceParams(kinds)),
+        'Parameters of services (one per logical name).',
+      ),
       bindingTimeoutMs: withDefault(
         number({ integer: true, min: 1 }),
         10_000,
