@@ -88,6 +88,17 @@ describe('Kubernetes manifests', () => {
     });
   }
 
+  it("ships the TLS Secret's certificate as certs/cert.pem for curl --cacert", () => {
+    const secret = manifests.find((m) => m.manifest.kind === 'Secret')!.manifest as unknown as {
+      data: Record<string, string>;
+    };
+    const pem = readFileSync(fileURLToPath(new URL('../certs/cert.pem', import.meta.url)), 'utf8');
+    expect(Buffer.from(secret.data['tls.crt']!, 'base64').toString('utf8')).toBe(pem);
+    expect(Buffer.from(secret.data['tls.key']!, 'base64').toString('utf8')).toMatch(
+      /^-----BEGIN RSA PRIVATE KEY-----/,
+    );
+  });
+
   it('grants least privilege: read routing objects, write only Ingress status', () => {
     const role = manifests.find((m) => m.manifest.kind === 'ClusterRole')!.manifest as unknown as {
       rules: { apiGroups: string[]; resources: string[]; verbs: string[] }[];
