@@ -162,7 +162,16 @@ current-context: test
   });
 
   it('terminates TLS with the TLS variant of the config', async () => {
-    const cert = await ensureDevCertificate(join(dir, 'certs'));
+    // The ingress-certs Secret (PKCS#1 key, which Linkerd 1 rejected), mounted as files as the
+    // post's DaemonSet does.
+    const secret = parse(
+      await readFile(fileURLToPath(new URL('../k8s/ingress-certificates.yaml', import.meta.url)), 'utf8'),
+    ) as {
+      data: Record<string, string>;
+    };
+    const cert = { certPath: join(dir, 'tls.crt'), keyPath: join(dir, 'tls.key') };
+    await writeFile(cert.certPath, Buffer.from(secret.data['tls.crt']!, 'base64'));
+    await writeFile(cert.keyPath, Buffer.from(secret.data['tls.key']!, 'base64'));
     const loaded = await readLinkerConfig(join(configDir, 'linkerd-tls-ingress-controller.yaml'), kinds);
     expect(loaded.config.routers[0]!.servers[0]!.tls).toMatchObject({
       certPath: '/io.buoyant/linkerd/certs/tls.crt',
@@ -178,7 +187,9 @@ current-context: test
     const port = linker.routers[0]!.servers[0]!.port;
     const ca = await readFile(cert.certPath);
     await eventually(
-      async () => (await curl(`https://127.0.0.1:${port}/`, { host: 'world.v2', ca })).status === 200,
+      async () =>
+        (await curl(`https://127.0.0.1:${port}/`, { host: 'world.v2', ca, servername: 'hello.world' }))
+          .status === 200,
     );
     const answer = await curl(`https://127.0.0.1:${port}/`, {
       host: 'world.v2',
