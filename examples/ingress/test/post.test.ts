@@ -9,10 +9,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createDefaultKinds, Linker, type LoadedConfig, readLinkerConfig } from '@switchyard/config';
 import { type FakeKubeApi, startFakeKubeApi } from '@switchyard/testkit';
+import selfsigned from 'selfsigned';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { type DemoBackend, startDemoBackend } from '../src/demo-backends.js';
-import { ensureDevCertificate } from '../src/dev-certificate.js';
 import { curl, eventually } from './http-client.js';
 
 const configDir = fileURLToPath(new URL('../config/', import.meta.url));
@@ -197,5 +197,65 @@ current-context: test
       servername: 'hello.world',
     });
     expect(answer.body).toBe('earth (127.0.0.1)!\n');
+
+    // Beyond the post (and Linkerd 1): an Ingress spec.tls Secret is served by SNI on the same port.
+    const secretCert = await selfsigned.generate([{ name: 'commonName', value: 'secure.world' }], {
+      keyType: 'ec',
+      algorithm: 'sha256',
+      extensions: [{ name: 'subjectAltName', altNames: [{ type: 2, value: 'secure.world' }] }],
+    });
+    const secretPem = secretCert.cert;
+    api.apply({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      type: 'kubernetes.io/tls',
+      metadata: { name: 'world-tls', namespace: 'default' },
+      data: {
+        'tls.crt': Buffer.from(secretPem).toString('base64'),
+        'tls.key': Buffer.from(secretCert.private).toString('base64'),
+      },
+    } as never);
+    kubectlApply(api, {
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'Ingress',
+      metadata: { name: 'secure-world', annotations: { 'kubernetes.io/ingress.class': 'linkerd' } },
+      spec: {
+        tls: [{ hosts: ['secure.world'], secretName: 'world-tls' }],
+        rules: [
+          {
+            host: 'secure.world',
+            http: {
+              paths: [
+                {
+                  path: '/secure',
+                  pathType: 'Prefix',
+                  backend: { service: { name: 'world-v2', port: { name: 'http' } } },
+                },
+              ],
+            },
+          },
+        ],
+      },
+    } as never);
+    // Trusting only the Secret's certificate proves SNI chose it for secure.world.
+    const viaSecret = () =>
+      curl(`https://127.0.0.1:${port}/secure`, {
+        host: 'secure.world',
+        ca: secretPem,
+        servername: 'secure.world',
+      });
+    await eventually(async () => {
+      try {
+        return (await viaSecret()).status === 200;
+      } catch {
+        return false; // the file certificate is still served until the Secret is loaded
+      }
+    });
+    // Routed by the new rule (world-v2), not the hello-world default backend (world-v1).
+    expect((await viaSecret()).body).toBe('earth (127.0.0.1)!\n');
+    // The file certificate still serves hello.world.
+    expect(
+      (await curl(`https://127.0.0.1:${port}/`, { host: 'world.v2', ca, servername: 'hello.world' })).status,
+    ).toBe(200);
   });
 });

@@ -28,7 +28,12 @@ import {
   type RouterLayer,
   type RouterServerOptions,
 } from '@switchyard/router';
-import { type CertificateSource, clientTlsOptions, TlsTerminator } from '@switchyard/tls';
+import {
+  type CertificateSource,
+  clientTlsOptions,
+  fileCertificateSource,
+  TlsTerminator,
+} from '@switchyard/tls';
 import type { BuildContext, Readiness } from './build-context.js';
 import type { DefaultKinds } from './default-kinds.js';
 import type { BuiltIdentifier } from './kinds/identifiers.js';
@@ -227,13 +232,19 @@ async function startTerminator(
 ): Promise<TlsTerminator> {
   const tls = sc.tls!;
   const resolvePath = (p: string) => resolve(context.baseDir, p);
-  const terminator = new TlsTerminator({
-    certPath: resolvePath(tls.certPath),
+  const certPath = resolvePath(tls.certPath);
+  const configured = fileCertificateSource({
+    certPath,
     keyPath: resolvePath(tls.keyPath),
     ...(tls.intermediateCertsPath ? { intermediateCertsPath: resolvePath(tls.intermediateCertsPath) } : {}),
+  });
+  const terminator = new TlsTerminator({
+    // Ingress spec.tls certificates name their hosts on purpose, so they win SNI over the
+    // configured certificate, which stays the default for every other name and for no SNI.
+    certificates: [...certificates, configured],
+    defaultCertificate: certPath,
     ...(tls.caCertPath ? { caCertPath: resolvePath(tls.caCertPath) } : {}),
     requireClientAuth: tls.requireClientAuth,
-    ...(certificates.length > 0 ? { certificates } : {}),
     ...(tls.protocols ? { protocols: tls.protocols as ('TLSv1.2' | 'TLSv1.3')[] } : {}),
     ...(tls.ciphers ? { ciphers: tls.ciphers } : {}),
     stats: context.stats.scope('rt', label, 'server', sc.ip, String(sc.port)),
