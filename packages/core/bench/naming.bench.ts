@@ -5,11 +5,12 @@
  */
 import { Dtab, Path } from '@switchyard/dtab';
 import { bench, describe } from 'vitest';
+// testkit depends on core, so core's tests reach its fake by path rather than by package.
+import { fakeNamer } from '../../testkit/src/fake-namer.js';
 import { Activity } from '../src/activity.js';
 import { Addr, address } from '../src/addr.js';
 import { createBindingCache } from '../src/binding-cache.js';
 import { createInterpreter } from '../src/interpreter.js';
-import { fakeNamer } from '../test/memory-namer.js';
 
 const ingressDtab = `
   /srv        => /#/io.l5d.k8s/default/http ;

@@ -1,6 +1,7 @@
 import { Dtab, Path } from '@switchyard/dtab';
 import { describe, expect, it } from 'vitest';
-import { fakeNamer } from '../test/memory-namer.js';
+// testkit depends on core, so core's tests reach its fake by path rather than by package.
+import { fakeNamer } from '../../testkit/src/fake-namer.js';
 import { Addr } from './addr.js';
 import { createBindingCache } from './binding-cache.js';
 import { createInterpreter } from './interpreter.js';

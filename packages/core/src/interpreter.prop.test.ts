@@ -1,7 +1,8 @@
 import { Dentry, Dtab, NameTree, Path } from '@switchyard/dtab';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { fakeNamer } from '../test/memory-namer.js';
+// testkit depends on core, so core's tests reach its fake by path rather than by package.
+import { fakeNamer } from '../../testkit/src/fake-namer.js';
 import { Addr } from './addr.js';
 import { createInterpreter } from './interpreter.js';
 import type { BoundName } from './name.js';
