@@ -1,6 +1,5 @@
 /** Users extend the registry from code: a custom identifier kind is validated and built like a built-in. */
-import { createServer, request, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   ConfigError,
@@ -11,6 +10,7 @@ import {
   required,
   string,
 } from '../src/index.js';
+import { get, textBackend } from './http.js';
 
 describe('custom kinds', () => {
   const kinds = createDefaultKinds();
@@ -46,12 +46,9 @@ describe('custom kinds', () => {
   });
 
   it('routes with the custom identifier', async () => {
-    backend = createServer((req, res) => {
-      req.resume();
-      res.end('tenant backend');
-    });
-    await new Promise<void>((r) => backend!.listen(0, '127.0.0.1', r));
-    const port = (backend.address() as AddressInfo).port;
+    const blue = await textBackend('tenant backend');
+    backend = blue.server;
+    const port = blue.port;
     const text = `routers:\n- protocol: http\n  identifier: {kind: acme.tenant, header: x-tenant}\n  servers: [{port: 0}]\n  dtab: /svc/blue => /$/inet/127.0.0.1/${port}\n`;
     linker = await Linker.start(parseLinkerConfig(text, 'c.yaml', kinds), {
       kinds,
@@ -59,20 +56,7 @@ describe('custom kinds', () => {
       noAdmin: true,
     });
     const routerPort = linker.routers[0]!.servers[0]!.port;
-    const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const req = request(
-        { host: '127.0.0.1', port: routerPort, path: '/', headers: { 'x-tenant': 'blue' } },
-        (res) => {
-          let body = '';
-          res.on('data', (c) => {
-            body += c;
-          });
-          res.on('end', () => resolve({ status: res.statusCode!, body }));
-        },
-      );
-      req.on('error', reject);
-      req.end();
-    });
-    expect(answer).toEqual({ status: 200, body: 'tenant backend' });
+    const answer = await get(routerPort, { headers: { 'x-tenant': 'blue' } });
+    expect([answer.status, answer.body]).toEqual([200, 'tenant backend']);
   });
 });

@@ -5,42 +5,18 @@
  */
 
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { Agent, createServer, request, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { Agent, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, createDefaultKinds, Linker, parseLinkerConfig } from '../src/index.js';
+import { get as httpGet, textBackend } from './http.js';
 
 const kinds = createDefaultKinds();
 
-async function backend(text: string): Promise<{ server: Server; port: number }> {
-  const server = createServer((req, res) => {
-    req.resume();
-    res.end(text);
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { server, port: (server.address() as AddressInfo).port };
-}
-
-function get(
-  port: number,
-  path: string,
-  agent: Agent,
-  host = 'web',
-): Promise<{ status: number; body: string; socket: unknown }> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, agent, headers: { host } }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => {
-        body += c;
-      });
-      res.on('end', () => resolve({ status: res.statusCode!, body, socket: req.socket }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
+/** GET with a Host header over the shared keep-alive agent. */
+function get(port: number, path: string, agent: Agent, host = 'web') {
+  return httpGet(port, { path, agent, headers: { host } });
 }
 
 function configText(dir: string, dtab: string, extra = ''): string {
@@ -69,8 +45,8 @@ describe('Linker', () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'sy-linker-'));
-    blue = await backend('blue');
-    green = await backend('green');
+    blue = await textBackend('blue');
+    green = await textBackend('green');
     await writeFile(join(dir, 'blue'), `127.0.0.1 ${blue.port}\n`);
     await writeFile(join(dir, 'green'), `127.0.0.1 ${green.port}\n`);
     linker = await Linker.start(
@@ -101,15 +77,7 @@ describe('Linker', () => {
 
   it('serves the admin with the router and its metrics', async () => {
     const admin = linker.admin!.address!;
-    const body = await new Promise<string>((resolve) => {
-      request({ host: '127.0.0.1', port: admin.port, path: '/admin/metrics.json' }, (res) => {
-        let text = '';
-        res.on('data', (c) => {
-          text += c;
-        });
-        res.on('end', () => resolve(text));
-      }).end();
-    });
+    const { body } = await httpGet(admin.port, { path: '/admin/metrics.json' });
     expect(Object.keys(JSON.parse(body)).some((key) => key.startsWith('rt/edge/'))).toBe(true);
     expect(linker.ready).toBe(true);
   });

@@ -1,8 +1,8 @@
 /** `service.retries` from a config: retryable 5XX responses are retried after the configured backoff. */
-import { createServer, request, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, type Server } from 'node:http';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createDefaultKinds, Linker, parseLinkerConfig } from '../src/index.js';
+import { get, listen } from './http.js';
 
 const kinds = createDefaultKinds();
 
@@ -22,12 +22,12 @@ describe('retries from config', () => {
       res.statusCode = seen.length === 1 ? 503 : 200;
       res.end(`attempt ${seen.length}`);
     });
-    await new Promise<void>((r) => backend!.listen(0, '127.0.0.1', r));
+    const backendPort = await listen(backend);
     const text = `
 routers:
 - protocol: http
   servers: [{port: 0}]
-  dtab: /svc/web => /$/inet/127.0.0.1/${(backend.address() as AddressInfo).port}
+  dtab: /svc/web => /$/inet/127.0.0.1/${backendPort}
   service:
     responseClassifier: {kind: io.l5d.http.retryableRead5XX}
     retries:
@@ -40,17 +40,7 @@ routers:
       noAdmin: true,
     });
     const port = linker.routers[0]!.servers[0]!.port;
-    const body = await new Promise<string>((resolve, reject) => {
-      const req = request({ host: '127.0.0.1', port, path: '/', headers: { host: 'web' } }, (res) => {
-        let text = '';
-        res.on('data', (c) => {
-          text += c;
-        });
-        res.on('end', () => resolve(text));
-      });
-      req.on('error', reject);
-      req.end();
-    });
+    const { body } = await get(port, { headers: { host: 'web' } });
     expect(body).toBe('attempt 2');
     expect(seen[1]! - seen[0]!).toBeGreaterThanOrEqual(190); // a lower bound: never flaky under load
   });

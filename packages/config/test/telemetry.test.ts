@@ -4,38 +4,14 @@
  * recent-requests feed; Linkerd-format access log lines in a file.
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createServer, type IncomingHttpHeaders, request, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDefaultKinds, Linker, parseLinkerConfig } from '../src/index.js';
+import { get, listen } from './http.js';
 
 const kinds = createDefaultKinds();
-
-function listen(server: Server): Promise<number> {
-  return new Promise((resolve) =>
-    server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)),
-  );
-}
-
-function get(
-  port: number,
-  path: string,
-  headers: Record<string, string>,
-): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, headers }, (res) => {
-      let body = '';
-      res.on('data', (c) => {
-        body += c;
-      });
-      res.on('end', () => resolve({ status: res.statusCode!, body }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
 
 describe('telemetry from config', () => {
   let dir: string;
@@ -102,10 +78,11 @@ telemetry:
   it('traces, samples and logs requests', async () => {
     const port = linker.routers[0]!.servers[0]!.port;
     const traceparent = `00-${traceId}-00f067aa0ba902b7-01`;
-    expect(await get(port, '/hello?x=1', { host: 'web', traceparent, 'user-agent': 'sy-test' })).toEqual({
-      status: 200,
-      body: 'ok',
+    const reply = await get(port, {
+      path: '/hello?x=1',
+      headers: { host: 'web', traceparent, 'user-agent': 'sy-test' },
     });
+    expect([reply.status, reply.body]).toEqual([200, 'ok']);
 
     // The backend sees the same trace, with the router's span as parent.
     const forwarded = String(seenByBackend[0]!.traceparent);
@@ -113,7 +90,7 @@ telemetry:
     expect(forwarded).not.toBe(traceparent);
 
     const admin = linker.admin!.address!;
-    const recent = JSON.parse((await get(admin.port, '/admin/requests.json', {})).body) as unknown[];
+    const recent = JSON.parse((await get(admin.port, { path: '/admin/requests.json' })).body) as unknown[];
     expect(recent).toEqual([
       expect.objectContaining({ method: 'GET', uri: '/hello?x=1', status: 200, service: '/svc/web' }),
     ]);

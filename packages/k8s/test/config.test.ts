@@ -22,11 +22,16 @@ import { makePki, type Pki } from './pki.js';
 let dir: string;
 let pki: Pki;
 let api: FakeKubeApi | undefined;
-beforeAll(() => {
+beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'sy-k8s-'));
-  pki = makePki(dir);
+  pki = await makePki();
+  // Kubeconfigs below name the CA by a path relative to themselves.
+  writeFileSync(join(dir, 'ca.crt'), pki.caCert);
 }, 30_000);
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterAll(async () => {
+  rmSync(dir, { recursive: true, force: true });
+  await pki.dispose();
+});
 afterEach(async () => {
   await api?.close();
   api = undefined;

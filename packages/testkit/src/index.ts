@@ -26,3 +26,5 @@ export type {
   RecordedRequest,
 } from './k8s/fake-kube-api.js';
 export { mergePatch, startFakeKubeApi } from './k8s/fake-kube-api.js';
+export type { Issued, KeyKind, LeafOptions, TestCa, TestPki } from './pki.js';
+export { createTestPki } from './pki.js';

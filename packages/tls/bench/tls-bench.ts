@@ -12,9 +12,9 @@ import { connect as netConnect } from 'node:net';
 import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
 import { fileURLToPath } from 'node:url';
+import { createTestPki } from '@switchyard/testkit';
 import { Pool } from 'undici';
 import { createTlsServer } from '../src/server.js';
-import { createTestPki } from '../test/pki.js';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 3);
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 8);

@@ -1,7 +1,7 @@
+import { createTestPki, type TestPki } from '@switchyard/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateCertificatePair } from '../src/certificate.js';
 import type { CertificatePair } from '../src/source.js';
-import { createTestPki, type TestPki } from './pki.js';
 
 let pki: TestPki;
 beforeAll(async () => {

@@ -1,11 +1,11 @@
 import { X509Certificate } from 'node:crypto';
+import { createTestPki, type Issued, type TestPki } from '@switchyard/testkit';
 import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientTlsOptions } from '../src/client.js';
 import { createTlsServer, type TlsHttpServer } from '../src/server.js';
 import { staticCertificateSource } from '../src/source.js';
 import { handshake } from './helpers.js';
-import { createTestPki, type Issued, type TestPki } from './pki.js';
 
 let pki: TestPki;
 let backend: Issued;

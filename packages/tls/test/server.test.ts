@@ -3,6 +3,7 @@ import { createServer as createHttpsServer, get, type RequestOptions } from 'nod
 import { createConnection, createServer as createNetServer } from 'node:net';
 import { join } from 'node:path';
 import { connect as connectTls } from 'node:tls';
+import { createTestPki, type Issued, type TestPki } from '@switchyard/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CertExpiringEvent, CertLoadedEvent, CertRejectedEvent } from '../src/channels.js';
 import { TLS_CHANNELS } from '../src/channels.js';
@@ -12,7 +13,6 @@ import { staticCertificateSource } from '../src/source.js';
 import { TlsTerminator } from '../src/terminator.js';
 import { handshake, nextMessage } from './helpers.js';
 import { writeSecretVolume } from './k8s-volume.js';
-import { createTestPki, type Issued, type TestPki } from './pki.js';
 import { recordingStats } from './stats.js';
 
 let pki: TestPki;

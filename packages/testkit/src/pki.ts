@@ -1,5 +1,5 @@
 /**
- * Test-time PKI built with the `openssl` CLI in a temp dir: a CA, leaf certificates with SANs
+ * Test-time PKI built with the `openssl` CLI in a temp dir, shared by every package's TLS tests: a CA, leaf certificates with SANs
  * (wildcards included), expired and not-yet-valid certificates (via `openssl ca -startdate/-enddate`,
  * since `-days` cannot be negative), and keys as PKCS#8, PKCS#1 (RSA) or SEC1 (EC).
  */
@@ -88,7 +88,7 @@ function stamp(date: Date): string {
 
 /** Creates a PKI with one root CA (`Test Root CA`). */
 export async function createTestPki(): Promise<TestPki> {
-  const dir = await mkdtemp(join(tmpdir(), 'switchyard-tls-'));
+  const dir = await mkdtemp(join(tmpdir(), 'switchyard-pki-'));
   // Leaves are signed one at a time: `openssl ca` keeps a database file per CA.
   let queue: Promise<unknown> = Promise.resolve();
   const serialize = <T>(f: () => Promise<T>): Promise<T> => {
