@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createDefaultKinds, Linker, type LoadedConfig, readLinkerConfig } from '@switchyard/config';
-import { type FakeKubeApi, startFakeKubeApi } from '@switchyard/testkit';
+import { type FakeKubeApi, POST_HELLO_WORLD_INGRESS_YAML, startFakeKubeApi } from '@switchyard/testkit';
 import selfsigned from 'selfsigned';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -19,25 +19,7 @@ const configDir = fileURLToPath(new URL('../config/', import.meta.url));
 const kinds = createDefaultKinds();
 
 /** The post's hello-world Ingress, exactly as printed in the post (extensions/v1beta1). */
-const POST_INGRESS = parse(`
-apiVersion: extensions/v1beta1
-kind: Ingress
-metadata:
-  name: hello-world
-  annotations:
-    kubernetes.io/ingress.class: "linkerd"
-spec:
-  backend:
-    serviceName: world-v1
-    servicePort: http
-  rules:
-  - host: world.v2
-    http:
-      paths:
-      - backend:
-          serviceName: world-v2
-          servicePort: http
-`);
+const POST_INGRESS = parse(POST_HELLO_WORLD_INGRESS_YAML);
 
 /** `kubectl apply` puts a namespace-less manifest in the current namespace, `default`. */
 function kubectlApply(api: FakeKubeApi, manifest: { metadata: Record<string, unknown> }): void {

@@ -12,7 +12,7 @@ import type { RequestHead } from '@switchyard/core';
 import { Path } from '@switchyard/dtab';
 import type { Ingress, IngressV1beta1, KubeClient, KubeObject } from '@switchyard/k8s';
 import { createKubeClient, urlConfig } from '@switchyard/k8s';
-import { type FakeKubeApi, startFakeKubeApi } from '@switchyard/testkit';
+import { type FakeKubeApi, POST_HELLO_WORLD_INGRESS_YAML, startFakeKubeApi } from '@switchyard/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   createIngressIdentifier,
@@ -340,24 +340,7 @@ describe('io.l5d.ingress directory source', () => {
     await writeFile(
       join(dir, 'hello-world.yml'),
       `# the post's Ingress, verbatim
-apiVersion: extensions/v1beta1
-kind: Ingress
-metadata:
-  name: hello-world
-  annotations:
-    kubernetes.io/ingress.class: "linkerd"
-spec:
-  backend:
-    serviceName: world-v1
-    servicePort: http
-  rules:
-  - host: world.v2
-    http:
-      paths:
-      - backend:
-          serviceName: world-v2
-          servicePort: http
----
+${POST_HELLO_WORLD_INGRESS_YAML}---
 apiVersion: v1
 kind: Service
 metadata: {name: ignored}

@@ -26,5 +26,6 @@ export type {
   RecordedRequest,
 } from './k8s/fake-kube-api.js';
 export { mergePatch, startFakeKubeApi } from './k8s/fake-kube-api.js';
+export { POST_HELLO_WORLD_INGRESS_YAML } from './k8s/post-objects.js';
 export type { Issued, KeyKind, LeafOptions, TestCa, TestPki } from './pki.js';
 export { createTestPki } from './pki.js';
