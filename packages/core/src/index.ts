@@ -9,6 +9,12 @@ export type { Address } from './addr.js';
 export { Addr, address } from './addr.js';
 export type { BindingCache, BindingCacheOptions } from './binding-cache.js';
 export { createBindingCache } from './binding-cache.js';
+export type {
+  CertificateEntry,
+  CertificatePair,
+  CertificateSnapshot,
+  CertificateSource,
+} from './certificate-source.js';
 export type { Clock, Random, TimerHandle } from './clock.js';
 export { systemClock } from './clock.js';
 export type {

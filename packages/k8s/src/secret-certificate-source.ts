@@ -9,7 +9,14 @@
  * identifier's `tlsSecrets`), and/or every `spec.tls[].secretName` of the watched Ingresses.
  * Secrets are read through one informer per namespace, shared with other consumers.
  */
-import type { Dispose, Var as VarType } from '@switchyard/core';
+import type {
+  CertificateEntry,
+  CertificatePair,
+  CertificateSnapshot,
+  CertificateSource,
+  Dispose,
+  Var as VarType,
+} from '@switchyard/core';
 import { SwitchyardError, Var } from '@switchyard/core';
 import type { KubeClient } from './client.js';
 import { INGRESS_V1, type ResourceDescriptor, SECRET_V1 } from './resources.js';
@@ -43,31 +50,21 @@ export class SecretCertificateError extends SwitchyardError<SecretCertificateErr
   }
 }
 
-/** One certificate and key as PEM text (`@switchyard/tls` `CertificatePair`). `id` is `secret <ns>/<name>`. */
-export interface SecretCertificatePair {
-  readonly id: string;
-  readonly certPem: string;
-  readonly keyPem: string;
-  readonly chainPem?: string;
-}
+/** One certificate and key as PEM text; `id` is `secret <ns>/<name>`. Core's `CertificatePair`. */
+export type SecretCertificatePair = CertificatePair;
 
-/** One entry of a snapshot (`@switchyard/tls` `CertificateEntry`). */
-export type SecretCertificateEntry =
-  | { readonly kind: 'ok'; readonly id: string; readonly pair: SecretCertificatePair }
-  | { readonly kind: 'failed'; readonly id: string; readonly error: SecretCertificateError };
+/** One entry of a snapshot; failures carry a `SecretCertificateError`. Core's `CertificateEntry`. */
+export type SecretCertificateEntry = CertificateEntry;
 
 /** Every Secret's state at one moment, named Secrets first in the given order, then Ingress-derived ones sorted. */
-export type SecretCertificateSnapshot = readonly SecretCertificateEntry[];
+export type SecretCertificateSnapshot = CertificateSnapshot;
 
-/** Structurally a `@switchyard/tls` `CertificateSource`. */
-export interface SecretCertificateSource {
-  readonly description: string;
-  /**
-   * Delivers the current snapshot once every needed namespace has been listed, then each changed
-   * snapshot. The watches run only while observed. Never throws; never calls `f` after dispose.
-   */
-  observe(f: (snapshot: SecretCertificateSnapshot) => void): Dispose;
-}
+/**
+ * A `CertificateSource` (core's seam, which `@switchyard/tls` serves). Delivers the current
+ * snapshot once every needed namespace has been listed, then each changed snapshot. The watches
+ * run only while observed. Never throws; never calls `f` after dispose.
+ */
+export type SecretCertificateSource = CertificateSource;
 
 /** Options of {@link secretCertificateSource}. At least one of `names` and `fromIngress`. */
 export interface SecretCertificateSourceOptions {

@@ -1,7 +1,7 @@
 /**
  * secretCertificateSource against the testkit API server: pairs from `kubernetes.io/tls`
- * Secrets, live updates, bad Secrets reported by name, Secrets named by Ingress `spec.tls`, and
- * type-level compatibility with `@switchyard/tls`'s `CertificateSource`.
+ * Secrets, live updates, bad Secrets reported by name, and Secrets named by Ingress `spec.tls`.
+ * (Serving them over TLS is tested end to end in examples/ingress.)
  */
 import type { Dispose } from '@switchyard/core';
 import { Var } from '@switchyard/core';
@@ -15,8 +15,7 @@ import {
   urlConfig,
 } from '@switchyard/k8s';
 import { type FakeKubeApi, startFakeKubeApi } from '@switchyard/testkit';
-import type { CertificateEntry, CertificateSource } from '@switchyard/tls';
-import { afterEach, describe, expect, expectTypeOf, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 
 let api: FakeKubeApi;
 let client: KubeClient;
@@ -69,13 +68,6 @@ function watch(source: { observe(f: (s: SecretCertificateSnapshot) => void): Dis
 }
 
 describe('secretCertificateSource', () => {
-  it('is a @switchyard/tls CertificateSource', () => {
-    expectTypeOf(secretCertificateSource).returns.toMatchTypeOf<CertificateSource>();
-    expectTypeOf<SecretCertificateSnapshot[number]>().toMatchTypeOf<CertificateEntry>();
-    const check: (c: KubeClient) => CertificateSource = (c) => secretCertificateSource(c, { names: ['x'] });
-    expect(typeof check).toBe('function');
-  });
-
   it('emits pairs from kubernetes.io/tls Secrets and follows updates', async () => {
     await setup();
     api.apply(tlsSecret('default', 'web-cert', { 'tls.crt': b64(CERT), 'tls.key': b64(KEY) }));

@@ -1,52 +1,17 @@
 /**
- * The seam between where certificates live and the TLS server that serves them. Files and
- * Kubernetes `kubernetes.io/tls` Secrets both implement `CertificateSource`; the server only sees
- * snapshots of PEM text, so this module needs nothing from Kubernetes.
+ * Certificate sources held in memory (`staticCertificateSource`) or shared between observers
+ * (`sharedCertificateSource`). The `CertificateSource` seam itself is defined in core, where
+ * `@switchyard/k8s`'s Secret source implements it too; it is re-exported here.
  */
-import type { Dispose } from '@switchyard/core';
-import type { TlsError } from './errors.js';
+import type {
+  CertificateEntry,
+  CertificatePair,
+  CertificateSnapshot,
+  CertificateSource,
+  Dispose,
+} from '@switchyard/core';
 
-/**
- * One certificate and its private key as PEM text.
- * `id` names where it came from and is stable across updates: the certificate file path for
- * files, `secret <namespace>/<name>` for Secrets. It appears in every error about this pair.
- */
-export interface CertificatePair {
-  readonly id: string;
-  /** The leaf certificate, optionally followed by its intermediates (a "fullchain" file). */
-  readonly certPem: string;
-  /** The private key: PKCS#8, PKCS#1 (RSA) or SEC1 (EC), unencrypted. */
-  readonly keyPem: string;
-  /** Intermediate certificates sent after the leaf (Linkerd's `intermediateCertsPath`). */
-  readonly chainPem?: string;
-}
-
-/**
- * One entry of a source snapshot.
- * - `ok`: the source read the pair; the server still validates it.
- * - `failed`: the entry exists but could not be read now (file missing mid-update, Secret without
- *   `tls.key`). The server keeps serving the last good pair for this `id`.
- *
- * An id that is absent from a snapshot has been removed and stops being served.
- */
-export type CertificateEntry =
-  | { readonly kind: 'ok'; readonly id: string; readonly pair: CertificatePair }
-  | { readonly kind: 'failed'; readonly id: string; readonly error: TlsError };
-
-/** The whole set of entries a source holds at one moment, in configuration order. */
-export type CertificateSnapshot = readonly CertificateEntry[];
-
-/**
- * Where certificates come from. `observe` delivers the current snapshot as soon as the source
- * knows it (possibly asynchronously, e.g. after the first file read or Secret list) and then every
- * changed snapshot. The watch behind it runs only while observed; the returned `Dispose` stops it.
- * Implementations never throw from `observe` and never call `f` after dispose.
- */
-export interface CertificateSource {
-  /** Human-readable description for status pages, e.g. `files /etc/tls/tls.crt`. */
-  readonly description: string;
-  observe(f: (snapshot: CertificateSnapshot) => void): Dispose;
-}
+export type { CertificateEntry, CertificatePair, CertificateSnapshot, CertificateSource };
 
 /** A source that always holds the same pairs; useful for tests and certificates built in memory. */
 export function staticCertificateSource(pairs: readonly CertificatePair[]): CertificateSource {

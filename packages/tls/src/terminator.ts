@@ -21,6 +21,7 @@ import {
   type Dispose,
   type Gauge,
   type Stats,
+  type SwitchyardError,
   systemClock,
   type TimerHandle,
 } from '@switchyard/core';
@@ -126,7 +127,8 @@ interface Slot {
   readonly id: string;
   readonly source: number;
   served: Served | undefined;
-  error: TlsError | undefined;
+  /** Why the latest material was rejected: a `TlsError`, or a source's own error (e.g. a Secret's). */
+  error: SwitchyardError | undefined;
   gauge: Gauge | undefined;
 }
 
@@ -517,7 +519,7 @@ export class TlsTerminator {
     }
   }
 
-  #reject(slot: Slot, error: TlsError): void {
+  #reject(slot: Slot, error: SwitchyardError): void {
     const same = slot.error?.message === error.message;
     slot.error = error;
     if (same) return;
