@@ -244,17 +244,16 @@ export class Linker {
    */
   async reload(next: LoadedConfig): Promise<ReloadResult> {
     const current = this.#config;
+    // Everything but what reload can apply (dtabs and identifiers) must be unchanged.
     const fixed = (c: LinkerConfig) => ({
       ...c,
       routers: c.routers.map((r) => ({ ...r, dtab: [], identifier: undefined })),
     });
-    if (!isDeepStrictEqual(fixed(current), fixed(next.config))) {
-      const changed = Object.keys(current).filter(
-        (key) =>
-          !isDeepStrictEqual(
-            fixed(current)[key as keyof LinkerConfig],
-            fixed(next.config)[key as keyof LinkerConfig],
-          ),
+    const before = fixed(current);
+    const after = fixed(next.config);
+    if (!isDeepStrictEqual(before, after)) {
+      const changed = (Object.keys(before) as (keyof LinkerConfig)[]).filter(
+        (key) => !isDeepStrictEqual(before[key], after[key]),
       );
       throw new ConfigError('SY_ERR_CONFIG_RELOAD', [
         {
