@@ -54,7 +54,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     servers: [{ port: options.port ?? 0, clearContext: true }],
     identifier: createPathIdentifier({ segments: 2, consume: true }),
     dtab: Dtab.read('/svc/api => /#/io.l5d.fs'),
-    interpreter: createInterpreter({ namers: [{ prefix: fs.prefix, namer: fs }] }),
+    interpreter: createInterpreter({ namers: [{ prefix: ['#', ...fs.prefix], namer: fs }] }),
     balancer: withFailureAccrual(p2cPeakEwma(), consecutiveFailures({ failures: 5 })),
     layers: [apiKey],
     stats: metrics,

@@ -138,7 +138,11 @@ export class Linker {
     try {
       const namers = await Promise.all(config.namers.map((n) => options.kinds.namer.build(n, base)));
       const interpreter = createInterpreter({
-        namers: namers.map((n) => ({ prefix: n.prefix, namer: n.namer })),
+        // Linkerd mounts a namer configured with prefix /p at /#/p; the interpreter matches literally.
+        namers: namers.map((n) => ({
+          prefix: n.prefix[0] === '#' || n.prefix[0] === '$' ? n.prefix : ['#', ...n.prefix],
+          namer: n.namer,
+        })),
       });
       const telemeters = await Promise.all(
         config.telemetry.map((t) => options.kinds.telemeter.build(t, base)),

@@ -44,7 +44,7 @@ describe('dtab', () => {
 describe('bind', () => {
   const { namer, witness } = fakeNamer({ idPrefix: ['#', 'io.l5d.k8s'] });
   witness.setAddr('default/http/world-v1', Addr.bound([address('10.0.0.1', 8080)]));
-  const interpreter = createInterpreter({ namers: [{ prefix: ['io.l5d.k8s'], namer }] });
+  const interpreter = createInterpreter({ namers: [{ prefix: ['#', 'io.l5d.k8s'], namer }] });
   const dtab = Dtab.read(ingressDtab);
   const path = Path.read('/svc/world');
 

@@ -9,7 +9,7 @@ import { createInterpreter } from './interpreter.js';
 describe('createBindingCache', () => {
   it('binds once per (dtab, path), keeps the binding observed and reads its state in O(1)', () => {
     const { namer, witness } = fakeNamer();
-    const interpreter = createInterpreter({ namers: [{ prefix: ['fake'], namer }] });
+    const interpreter = createInterpreter({ namers: [{ prefix: ['#', 'fake'], namer }] });
     const cache = createBindingCache(interpreter, { maxEntries: 2 });
     const dtab = Dtab.read('/svc=>/#/fake');
     const a1 = cache.bind(dtab, Path.read('/svc/a'));

@@ -6,12 +6,13 @@
  * to the bound tree and a lookup that is not loaded yet is `pending`, not an exception.
  */
 import { type Dentry, Dtab, NameTree, type NameTreeWeighted, Path } from '@switchyard/dtab';
-import { Activity, assertNever } from './activity.js';
+import { Activity, type ActivityState, assertNever } from './activity.js';
 import { Addr } from './addr.js';
+import type { Clock } from './clock.js';
 import type { DelegateAddr, DelegateDentry, DelegateTree } from './delegate-tree.js';
 import { matchingDentries, showDentry } from './dtab-ops.js';
 import { SwitchyardError } from './errors.js';
-import { createInetNamer, type DnsLookup, systemDnsLookup } from './inet.js';
+import { createFixedInetNamer, createInetNamer, type DnsLookup, systemDnsLookup } from './inet.js';
 import { type BoundName, Name } from './name.js';
 import type { Namer } from './namer.js';
 import { Var } from './var.js';
@@ -19,8 +20,9 @@ import { Var } from './var.js';
 /** A namer and the prefix it serves. */
 export interface NamerEntry {
   /**
-   * The prefix the namer serves, e.g. `['#', 'io.l5d.k8s']`. A prefix not starting with `#` or `$`
-   * gets `#` prepended, so `['io.l5d.k8s']` (Linkerd's config form) means the same.
+   * The prefix the namer serves, matched literally against the start of a path, e.g.
+   * `['#', 'io.l5d.k8s']` or `['$', 'mynamer']`. (Linkerd's config writes `/io.l5d.k8s` and mounts
+   * it at `/#/io.l5d.k8s`; that `#` is added by `@switchyard/config`, not here.)
    */
   readonly prefix: Path;
   readonly namer: Namer;
@@ -32,8 +34,10 @@ export interface InterpreterOptions {
   readonly namers?: readonly NamerEntry[];
   /** Maximum rewrite depth before binding fails with `SY_ERR_CORE_BIND_DEPTH` (finagle: 100). */
   readonly maxDepth?: number;
-  /** Host name resolution for `/$/inet/<host>/<port>`; IP literals never reach it. */
+  /** Host name resolution for `/$/inet` and `/$/fixedinet`; IP literals never reach it. */
   readonly dnsLookup?: DnsLookup;
+  /** Schedules `/$/inet`'s re-resolution of host names (every 5 s, as finagle). Default the system clock. */
+  readonly clock?: Clock;
 }
 
 /** Binds paths through a dtab and namers (finagle's `NameInterpreter`, plus Linkerd's `Delegator`). */
@@ -57,6 +61,17 @@ function leaf<T>(value: T): NameTree<T> {
   return { kind: 'leaf', value };
 }
 
+/** finagle's `Namer.AddrWeightKey`: the Addr metadata key of the union weight a bound name sits under. */
+export const ADDR_WEIGHT_KEY = 'namer_nametree_weight';
+
+/** `name` with `weight` recorded in its bound Addr's metadata (other Addr states are untouched). */
+function weighted(name: BoundName, weight: number): BoundName {
+  const addr = Var.map(name.addr, (a) =>
+    a.kind === 'bound' ? Addr.bound(a.addresses, { ...a.meta, [ADDR_WEIGHT_KEY]: weight }) : a,
+  );
+  return Name.bound(name.id, addr, name.residual);
+}
+
 function startsWith(path: Path, prefix: Path): boolean {
   if (prefix.length > path.length) return false;
   for (let i = 0; i < prefix.length; i++) if (path[i] !== prefix[i]) return false;
@@ -68,22 +83,26 @@ function startsWith(path: Path, prefix: Path): boolean {
  * 1. the dtab (`Dtab.lookup`); a non-neg result is bound recursively;
  * 2. otherwise each configured namer whose prefix starts the path, in order, gets the rest of the
  *    path; a namer answering `neg` passes to the next matching namer;
- * 3. otherwise the system names: `/$/inet/[host/]port[/residual]`, `/$/fail…` (fail),
+ * 3. otherwise the system names: `/$/inet/[host/]port[/residual]` and `/$/fixedinet/…` (the
+ *    host/port reading first, as finagle), `/$/fail…` (fail),
  *    `/$/nil…` (empty); any other `/$/<kind>` or `/#/<kind>` fails with
  *    `SY_ERR_CORE_NAMER_NOT_FOUND`; everything else is neg.
  */
 export function createInterpreter(options: InterpreterOptions = {}): NameInterpreter {
   const maxDepth = options.maxDepth ?? 100;
-  const inet = createInetNamer({ lookup: options.dnsLookup ?? systemDnsLookup });
-  const namers = (options.namers ?? []).map((e) => ({
-    prefix: e.prefix[0] === '#' || e.prefix[0] === '$' ? e.prefix : ['#', ...e.prefix],
-    namer: e.namer,
-  }));
+  const dnsLookup = options.dnsLookup ?? systemDnsLookup;
+  const system: Record<string, Namer> = {
+    inet: createInetNamer({ lookup: dnsLookup, ...(options.clock ? { clock: options.clock } : {}) }),
+    fixedinet: createFixedInetNamer({ lookup: dnsLookup }),
+  };
+  const namers = options.namers ?? [];
 
   function systemLookup(path: Path): Activity<NameTree<Name>> {
     if (path[0] !== '$' && path[0] !== '#') return Activity.value(NEG);
-    if (path[0] === '$' && path[1] === 'inet') {
-      const bound = inet.lookup(path.slice(2));
+    const literal =
+      path[0] === '$' && (path[1] === 'inet' || path[1] === 'fixedinet') ? system[path[1]] : undefined;
+    if (literal !== undefined) {
+      const bound = literal.lookup(path.slice(2));
       if (Activity.sample(bound).kind !== 'neg') return bound;
     }
     if (path[0] === '$' && path[1] === 'fail') return Activity.value(FAIL);
@@ -115,7 +134,9 @@ export function createInterpreter(options: InterpreterOptions = {}): NameInterpr
         return Activity.exception(
           new SwitchyardError(
             'SY_ERR_CORE_BIND_FAILED',
-            `namer ${Path.show(prefix)} failed looking up ${Path.show(rest)}: ${s.error.message}`,
+            // The namer's own message, as finagle and Linkerd's delegator show it; the code marks it
+            // as a namer failure for `rescue`, and `cause` keeps the namer's error.
+            s.error.message,
             { cause: s.error },
           ),
         );
@@ -136,19 +157,30 @@ export function createInterpreter(options: InterpreterOptions = {}): NameInterpr
   function depthError(): Error {
     return new SwitchyardError(
       'SY_ERR_CORE_BIND_DEPTH',
-      `Max recursion level reached: binding went deeper than ${maxDepth} rewrites (does the dtab rewrite a path into itself?)`,
+      `Max recursion level: ${maxDepth} reached in Namer lookup`,
     );
   }
 
   /* binding: finagle's Namer.bind */
 
-  function bindTree(dtab: Dtab, depth: number, tree: NameTree<Name>): Activity<NameTree<BoundName>> {
+  /**
+   * `weight` is the weight of the innermost union branch `tree` sits in (none outside unions): it
+   * is recorded in every bound leaf's Addr metadata, as finagle does, so it survives `simplify`
+   * collapsing a union to one branch.
+   */
+  function bindTree(
+    dtab: Dtab,
+    depth: number,
+    tree: NameTree<Name>,
+    weight?: number,
+  ): Activity<NameTree<BoundName>> {
     if (depth > maxDepth) return Activity.exception(depthError());
     switch (tree.kind) {
       case 'leaf': {
         const name = tree.value;
-        if (name.kind === 'bound') return Activity.value(leaf(name));
-        return Activity.flatMap(lookupInDtab(dtab, name.path), (t) => bindTree(dtab, depth + 1, t));
+        if (name.kind === 'bound')
+          return Activity.value(leaf(weight === undefined ? name : weighted(name, weight)));
+        return Activity.flatMap(lookupInDtab(dtab, name.path), (t) => bindTree(dtab, depth + 1, t, weight));
       }
       case 'fail':
       case 'neg':
@@ -156,23 +188,15 @@ export function createInterpreter(options: InterpreterOptions = {}): NameInterpr
         return Activity.value(tree);
       case 'union': {
         if (tree.trees.length === 0) return Activity.value(NEG);
-        if (tree.trees.length === 1) return bindTree(dtab, depth, tree.trees[0]!.tree);
-        const parts = tree.trees.map((w) =>
-          Activity.map(
-            bindTree(dtab, depth, w.tree),
-            (t): NameTreeWeighted<BoundName> => ({ weight: w.weight, tree: t }),
-          ),
-        );
-        return Activity.map(Activity.collect(parts), (trees) =>
-          NameTree.simplify<BoundName>({ kind: 'union', trees }),
-        );
+        if (tree.trees.length === 1) return bindTree(dtab, depth, tree.trees[0]!.tree, tree.trees[0]!.weight);
+        return bindUnion(dtab, depth, tree.trees);
       }
       case 'alt': {
         if (tree.trees.length === 0) return Activity.value(NEG);
-        if (tree.trees.length === 1) return bindTree(dtab, depth, tree.trees[0]!);
+        if (tree.trees.length === 1) return bindTree(dtab, depth, tree.trees[0]!, weight);
         const loop = (i: number): Activity<NameTree<BoundName>> => {
           if (i >= tree.trees.length) return Activity.value(NEG);
-          return Activity.flatMap(bindTree(dtab, depth, tree.trees[i]!), (t) =>
+          return Activity.flatMap(bindTree(dtab, depth, tree.trees[i]!, weight), (t) =>
             t.kind === 'neg' ? loop(i + 1) : Activity.value(t),
           );
         };
@@ -181,6 +205,31 @@ export function createInterpreter(options: InterpreterOptions = {}): NameInterpr
       default:
         return assertNever(tree);
     }
+  }
+
+  /**
+   * finagle's `bindUnion`: while any branch is bound (ok), the union is the ok branches alone —
+   * failed and pending branches are dropped; with none ok, the first failure in branch order, else
+   * pending.
+   */
+  function bindUnion(
+    dtab: Dtab,
+    depth: number,
+    trees: readonly NameTreeWeighted<Name>[],
+  ): Activity<NameTree<BoundName>> {
+    const branches = trees.map((w) => bindTree(dtab, depth, w.tree, w.weight).states);
+    return Activity.fromVar(
+      Var.map(Var.collect(branches), (states): ActivityState<NameTree<BoundName>> => {
+        const oks: NameTreeWeighted<BoundName>[] = [];
+        let failed: ActivityState<NameTree<BoundName>> | undefined;
+        states.forEach((s, i) => {
+          if (s.kind === 'ok') oks.push({ weight: trees[i]!.weight, tree: s.value });
+          else if (s.kind === 'failed' && failed === undefined) failed = s;
+        });
+        if (oks.length > 0) return Activity.ok(NameTree.simplify<BoundName>({ kind: 'union', trees: oks }));
+        return failed ?? Activity.pendingState;
+      }),
+    );
   }
 
   function lookupInDtab(dtab: Dtab, path: Path): Activity<NameTree<Name>> {

@@ -3,7 +3,7 @@ import type { BoundName, Name } from '@switchyard/core';
 import { Activity } from '@switchyard/core';
 import type { NameTree } from '@switchyard/dtab';
 import { describe, expect, it } from 'vitest';
-import { createInetNamer } from '../src/inet.js';
+import { createFixedInetNamer, createInetNamer } from '../src/inet.js';
 import { waitFor } from './helpers.js';
 
 function bound(tree: NameTree<Name>): BoundName {
@@ -23,9 +23,18 @@ describe('/$/inet namer', () => {
     });
   });
 
-  it('binds a bare port to the wildcard address, like core /$/inet', () => {
+  it('binds a bare port to the loopback address, as finagle does', () => {
     const name = bound(Activity.sample(createInetNamer().lookup(['4140'])));
-    expect(name.addr.sample()).toMatchObject({ kind: 'bound', addresses: [{ host: '0.0.0.0', port: 4140 }] });
+    expect(name.addr.sample()).toMatchObject({
+      kind: 'bound',
+      addresses: [{ host: '127.0.0.1', port: 4140 }],
+    });
+  });
+
+  it('re-exports /$/fixedinet', () => {
+    const name = bound(Activity.sample(createFixedInetNamer().lookup(['127.0.0.1', '8080', 'a'])));
+    expect(name.id).toEqual(['$', 'fixedinet', '127.0.0.1', '8080']);
+    expect(name.residual).toEqual(['a']);
   });
 
   it('resolves host names through the lookup; unknown names are neg', async () => {

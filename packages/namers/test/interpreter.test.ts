@@ -32,7 +32,7 @@ describe('namers in the interpreter', () => {
   it('binds /svc/foo through /svc => /#/io.l5d.fs to the file foo, following edits', async () => {
     await writeFile(join(root, 'foo'), '127.0.0.1 8080\n127.0.0.1 8081 * 2\n');
     const fs = createFsNamer({ rootDir: root });
-    const interpreter = createInterpreter({ namers: [{ prefix: fs.prefix, namer: fs }] });
+    const interpreter = createInterpreter({ namers: [{ prefix: ['#', ...fs.prefix], namer: fs }] });
     const dtab = Dtab.read('/svc => /#/io.l5d.fs');
 
     const bound = interpreter.bind(dtab, ['svc', 'foo', 'bar']);
@@ -58,7 +58,7 @@ describe('namers in the interpreter', () => {
   it('an unknown service is neg, so a dtab alternative takes over', async () => {
     await writeFile(join(root, 'fallback'), '127.0.0.1 7000\n');
     const fs = createFsNamer({ rootDir: root });
-    const interpreter = createInterpreter({ namers: [{ prefix: fs.prefix, namer: fs }] });
+    const interpreter = createInterpreter({ namers: [{ prefix: ['#', ...fs.prefix], namer: fs }] });
     const dtab = Dtab.read('/svc => /#/io.l5d.fs/fallback | /#/io.l5d.fs/missing; /svc => /#/io.l5d.fs');
     const s = await waitForState(interpreter.bind(dtab, ['svc', 'missing']), (st) => st.kind === 'ok');
     expect(leafName((s as { value: NameTree<BoundName> }).value).id).toEqual(['#', 'io.l5d.fs', 'fallback']);
@@ -70,8 +70,8 @@ describe('namers in the interpreter', () => {
     const rw = createRewriteNamer({ prefix: '/rw', pattern: '/{host}/*', name: '/files/{host}' });
     const interpreter = createInterpreter({
       namers: [
-        { prefix: fs.prefix, namer: fs },
-        { prefix: rw.prefix, namer: rw },
+        { prefix: ['#', ...fs.prefix], namer: fs },
+        { prefix: ['#', ...rw.prefix], namer: rw },
       ],
     });
     const dtab = Dtab.read('/files => /#/io.l5d.fs; /svc => /#/rw');

@@ -13,7 +13,7 @@ describe('fakeNamer', () => {
 
   it('drives a binding: address changes, failures, pending, observer counts', () => {
     const { namer, witness } = fakeNamer({ idPrefix: ['#', 'io.l5d.fake'] });
-    const interpreter = createInterpreter({ namers: [{ prefix: ['io.l5d.fake'], namer }] });
+    const interpreter = createInterpreter({ namers: [{ prefix: ['#', 'io.l5d.fake'], namer }] });
     const bound = witness.setAddr('web', Addr.bound([address('127.0.0.1', 1)]));
     expect(bound.id).toEqual(['#', 'io.l5d.fake', 'web']);
     const kinds: string[] = [];
