@@ -110,6 +110,17 @@ describe.each([
   });
 });
 
+it('a lookup that throws instead of rejecting is a failed Addr', async () => {
+  const namer = createInetNamer({
+    lookup: () => {
+      throw new Error('resolver misconfigured');
+    },
+  });
+  const addr = bound(Activity.sample(namer.lookup(['web', '80']))).addr;
+  const a = await until(addr, (x) => x.kind !== 'pending');
+  expect(a.kind === 'failed' && a.error).toMatchObject({ code: 'SY_ERR_CORE_DNS' });
+});
+
 describe('parseInetInteger (Java Integer.parseInt)', () => {
   it('accepts what parseInt accepts', () => {
     expect(parseInetInteger('8080')).toBe(8080);
@@ -137,14 +148,19 @@ describe('re-resolution', () => {
     const seen: Addr[] = [];
     const stop = addr.observe((a) => seen.push(a));
     await flush();
-    expect(seen.at(-1)).toEqual(Addr.bound([address('10.0.0.1', 80)]));
+    expect(seen).toEqual([Addr.pending, Addr.bound([address('10.0.0.1', 80)])]);
+    clock.advance(5000);
+    await flush();
+    // the same answer again is not a change
+    expect(asked).toEqual(['web', 'web']);
+    expect(seen).toHaveLength(2);
     table.set('web', ['10.0.0.2']);
     clock.advance(4999);
     await flush();
-    expect(asked).toEqual(['web']);
+    expect(asked).toEqual(['web', 'web']);
     clock.advance(1);
     await flush();
-    expect(asked).toEqual(['web', 'web']);
+    expect(asked).toEqual(['web', 'web', 'web']);
     expect(seen.at(-1)).toEqual(Addr.bound([address('10.0.0.2', 80)]));
     stop();
     expect(clock.pendingTimers()).toBe(0);

@@ -101,6 +101,15 @@ function toAddr(host: string, port: number, lookup: Promise<readonly string[]>):
   );
 }
 
+/** Whether two Addrs are the same bound address set (failures never compare equal). */
+function sameAddresses(a: Addr, b: Addr): boolean {
+  if (a.kind !== 'bound' || b.kind !== 'bound') return a.kind === b.kind && a.kind !== 'failed';
+  return (
+    a.addresses.length === b.addresses.length &&
+    a.addresses.every((x, i) => x.host === b.addresses[i]!.host && x.port === b.addresses[i]!.port)
+  );
+}
+
 function createLiteralNamer(lookupHost: DnsLookup, idPrefix: Path, resolution: Resolution): Namer {
   const neg = Activity.value<NameTree<Name>>({ kind: 'neg' });
   // fixedinet: successful lookups are kept for the namer's lifetime; failed ones are forgotten, so
@@ -108,10 +117,12 @@ function createLiteralNamer(lookupHost: DnsLookup, idPrefix: Path, resolution: R
   const fixed = new Map<string, Promise<readonly string[]>>();
 
   function resolveOnce(host: string): Promise<readonly string[]> {
-    if (resolution.kind === 'poll') return lookupHost(host);
+    // A lookup that throws instead of rejecting still becomes a failed Addr.
+    const ask = () => new Promise<readonly string[]>((resolve) => resolve(lookupHost(host)));
+    if (resolution.kind === 'poll') return ask();
     let found = fixed.get(host);
     if (found === undefined) {
-      found = lookupHost(host);
+      found = ask();
       fixed.set(host, found);
       found.catch(() => fixed.delete(host));
     }
@@ -125,10 +136,13 @@ function createLiteralNamer(lookupHost: DnsLookup, idPrefix: Path, resolution: R
     return Var.async<Addr>(Addr.pending, (update) => {
       let live = true;
       let timer: TimerHandle | undefined;
+      let last: Addr = Addr.pending;
       const round = (): void => {
         toAddr(host, port, resolveOnce(host)).then((addr) => {
           if (!live) return;
-          update(addr);
+          // A poll that finds the same addresses again changes nothing downstream.
+          if (!sameAddresses(last, addr)) update(addr);
+          last = addr;
           if (resolution.kind === 'poll') timer = resolution.clock.setTimeout(round, resolution.intervalMs);
         });
       };
