@@ -6,6 +6,8 @@
  */
 export type { AccessLogEntry } from './access-log.js';
 export { formatAccessLogTime, formatHttpAccessLog, formatJsonAccessLog } from './access-log.js';
+export type { AdminControlOptions } from './bearer-token.js';
+export { MIN_TOKEN_LENGTH } from './bearer-token.js';
 export type {
   ClientFeed,
   DashboardFeed,
@@ -28,7 +30,7 @@ export { createRecentRequests } from './recent-requests.js';
 export { isSecretKey, REDACTED, redactConfig } from './redact.js';
 export type { ObservedLayer, ObservedRequest, RequestLogOptions } from './request-layers.js';
 export { attemptTracingLayer, requestLogLayer, tracingLayer } from './request-layers.js';
-export type { AdminErrorEvent, AdminServerOptions } from './server.js';
+export type { AdminErrorEvent, AdminProbeOptions, AdminServerOptions } from './server.js';
 export { ADMIN_VERSION, AdminServer, createAdminServer } from './server.js';
 export type {
   ExtractedTraceContext,

@@ -3,7 +3,6 @@
  * interpreter. Prometheus output is checked by a real parser and a line grammar.
  */
 import { execFileSync } from 'node:child_process';
-import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +15,6 @@ import { raw, recordRequest, testRouter } from './fixtures.js';
 let server: AdminServer;
 let stats: MetricsRegistry;
 let url: string;
-let shutdowns: number;
 let k8sReady: boolean;
 
 const DTAB =
@@ -24,7 +22,6 @@ const DTAB =
 
 beforeEach(async () => {
   stats = createMetricsRegistry();
-  shutdowns = 0;
   k8sReady = false;
   const readiness: ReadinessSource[] = [
     { name: 'files', ready: () => true },
@@ -45,9 +42,6 @@ beforeEach(async () => {
         },
       ],
       namers: [{ kind: 'io.l5d.k8s', token: 'abc', password: 'hunter2' }],
-    },
-    onShutdown: () => {
-      shutdowns++;
     },
   });
   await server.listen();
@@ -297,50 +291,6 @@ describe('/config.json', () => {
     expect(config.namers[0]).toEqual({ kind: 'io.l5d.k8s', token: '<redacted>', password: '<redacted>' });
     expect(text).not.toContain('hunter2');
     expect(text).not.toContain('/k.pem');
-  });
-});
-
-describe('/admin/shutdown', () => {
-  it('never answers GET, and POST calls onShutdown once', async () => {
-    const get = await fetch(`${url}/admin/shutdown`);
-    expect(get.status).toBe(405);
-    expect(get.headers.get('allow')).toBe('POST');
-    expect(shutdowns).toBe(0);
-    const events: unknown[] = [];
-    const onEvent = (m: unknown) => events.push(m);
-    subscribe('switchyard:admin:shutdown', onEvent);
-    try {
-      const post = await fetch(`${url}/admin/shutdown`, { method: 'POST' });
-      expect(post.status).toBe(202);
-      await expect.poll(() => shutdowns).toBe(1);
-      const again = await fetch(`${url}/admin/shutdown`, { method: 'POST' });
-      expect(await again.text()).toBe('already shutting down\n');
-      expect(shutdowns).toBe(1);
-      expect(events).toHaveLength(1);
-    } finally {
-      unsubscribe('switchyard:admin:shutdown', onEvent);
-    }
-  });
-
-  it('refuses a cross-origin POST (a web page cannot stop the router)', async () => {
-    const res = await raw(url, '/admin/shutdown', {
-      method: 'POST',
-      headers: { origin: 'http://evil.example' },
-    });
-    expect(res.status).toBe(403);
-    expect(shutdowns).toBe(0);
-  });
-
-  it('does not exist when control is disabled', async () => {
-    const locked = createAdminServer({ port: 0, controlEnabled: false, onShutdown: () => void shutdowns++ });
-    await locked.listen();
-    try {
-      expect((await fetch(`${locked.url}/admin/shutdown`, { method: 'POST' })).status).toBe(404);
-      expect((await fetch(`${locked.url}/admin/shutdown`)).status).toBe(404);
-      expect(shutdowns).toBe(0);
-    } finally {
-      await locked.close();
-    }
   });
 });
 
