@@ -13,20 +13,14 @@
 import { channel } from 'node:diagnostics_channel';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import {
-  assertNever,
-  type Clock,
-  type DelegateTree,
-  type MetricSample,
-  SwitchyardError,
-  systemClock,
-} from '@switchyard/core';
-import { Dtab, Path } from '@switchyard/dtab';
+import { assertNever, type Clock, type MetricSample, systemClock } from '@switchyard/core';
+import { Dtab } from '@switchyard/dtab';
 import { type AdminControlOptions, type BearerToken, createBearerToken } from './bearer-token.js';
 import { DASHBOARD_CSS, DASHBOARD_JS } from './dashboard/bundle.generated.js';
 import { DASHBOARD_FAVICON, dashboardHtml } from './dashboard/page.js';
 import { buildDashboardFeed, safeReady } from './dashboard-feed.js';
-import { AdminError, badRequest } from './errors.js';
+import { delegate, readDelegateRequest } from './delegator.js';
+import { AdminError } from './errors.js';
 import { flattenMetrics, treeMetrics } from './metrics-json.js';
 import { ProcessMonitor } from './process-stats.js';
 import { formatPrometheus } from './prometheus.js';
@@ -117,24 +111,11 @@ interface Route {
 /** Which listener a request arrived on. */
 type Listener = { readonly kind: 'main' | 'probe'; readonly ip: string };
 
-const MAX_BODY_BYTES = 64 * 1024;
-
 const HTML_CSP =
   "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 /** RFC 6750 §3 challenge. */
 const CHALLENGE = 'Bearer realm="switchyard-admin"';
-
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_BODY_BYTES) throw badRequest(`request body larger than ${MAX_BODY_BYTES} bytes`);
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
 
 function urlOf(a: AddressInfo): string {
   return `http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`;
@@ -306,7 +287,14 @@ export class AdminServer {
       methods: ['GET', 'HEAD', 'POST'],
       access: 'read',
       probe: false,
-      handler: (req, res, url) => this.#delegator(req, res, url),
+      handler: async (req, res, url) => {
+        const request = await readDelegateRequest(req, url);
+        const tree = await delegate(request, this.#options.routers ?? [], {
+          clock: this.#clock,
+          timeoutMs: this.#options.delegateTimeoutMs ?? 10_000,
+        });
+        sendJson(res, 200, tree, url);
+      },
     });
     const page = (_req: IncomingMessage, res: ServerResponse) =>
       send(res, 200, 'text/html; charset=utf-8', dashboardHtml(), { 'content-security-policy': HTML_CSP });
@@ -495,103 +483,6 @@ export class AdminServer {
       }),
       recentRequests: this.#recentRequests().slice(0, 50),
     };
-  }
-
-  async #delegator(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
-    let params: { path?: unknown; dtab?: unknown; router?: unknown; namespace?: unknown };
-    if (req.method === 'POST') {
-      const text = await readBody(req);
-      try {
-        params = JSON.parse(text) as typeof params;
-      } catch (err) {
-        throw badRequest(`body is not JSON: ${(err as Error).message}`, err);
-      }
-      if (typeof params !== 'object' || params === null) throw badRequest('body must be a JSON object');
-    } else {
-      const q = url.searchParams;
-      params = {
-        path: q.get('path') ?? undefined,
-        dtab: q.get('dtab') ?? undefined,
-        router: q.get('router') ?? undefined,
-        namespace: q.get('namespace') ?? undefined,
-      };
-    }
-    const pathText = params.path;
-    if (typeof pathText !== 'string' || pathText.trim() === '')
-      throw badRequest('missing `path` (e.g. /svc/web)');
-    const dtabText = params.dtab ?? '';
-    if (typeof dtabText !== 'string') throw badRequest('`dtab` must be a string');
-    const routerName = params.router ?? params.namespace;
-    if (routerName !== undefined && typeof routerName !== 'string')
-      throw badRequest('`router` must be a string');
-    let path: Path;
-    try {
-      path = Path.read(pathText);
-    } catch (err) {
-      throw badRequest(`invalid path: ${(err as Error).message}`, err);
-    }
-    let dtab: Dtab;
-    try {
-      dtab = Dtab.read(dtabText);
-    } catch (err) {
-      throw badRequest(`invalid dtab: ${(err as Error).message}`, err);
-    }
-    const view = this.#router(routerName);
-    const tree = await this.#withTimeout(view.delegate(path, dtab), path);
-    sendJson(res, 200, tree, url);
-  }
-
-  #router(name: string | undefined): AdminRouterView {
-    const routers = this.#options.routers ?? [];
-    const labels = routers.map((r) => r.label).join(', ');
-    if (name === undefined || name === '') {
-      if (routers.length === 1) return routers[0] as AdminRouterView;
-      if (routers.length === 0)
-        throw new AdminError('SY_ERR_ADMIN_UNKNOWN_ROUTER', 'no routers are configured');
-      throw badRequest(`several routers (${labels}): choose one with \`router=\``);
-    }
-    const found = routers.find((r) => r.label === name);
-    if (found === undefined) {
-      throw new AdminError(
-        'SY_ERR_ADMIN_UNKNOWN_ROUTER',
-        `unknown router ${JSON.stringify(name)} (routers: ${labels})`,
-      );
-    }
-    return found;
-  }
-
-  #withTimeout(p: Promise<DelegateTree>, path: Path): Promise<DelegateTree> {
-    const ms = this.#options.delegateTimeoutMs ?? 10_000;
-    return new Promise((resolve, reject) => {
-      const timer = this.#clock.setTimeout(() => {
-        reject(
-          new AdminError(
-            'SY_ERR_ADMIN_DELEGATE_FAILED',
-            `delegation of ${Path.show(path)} still pending after ${ms} ms`,
-          ),
-        );
-      }, ms);
-      p.then(
-        (tree) => {
-          this.#clock.clearTimeout(timer);
-          resolve(tree);
-        },
-        (err: unknown) => {
-          this.#clock.clearTimeout(timer);
-          reject(
-            err instanceof SwitchyardError
-              ? err
-              : new AdminError(
-                  'SY_ERR_ADMIN_DELEGATE_FAILED',
-                  `delegation of ${Path.show(path)} failed: ${String(err)}`,
-                  {
-                    cause: err,
-                  },
-                ),
-          );
-        },
-      );
-    });
   }
 
   async #shutdown(_req: IncomingMessage, res: ServerResponse): Promise<void> {
