@@ -86,7 +86,10 @@ export interface AdminServerOptions {
   readonly clock?: Clock;
 }
 
-/** Published on `switchyard:admin:error` when a handler fails unexpectedly (answered with 500). */
+/**
+ * Published on `switchyard:admin:error` when a handler fails unexpectedly (answered with 500), or
+ * when a control request finds the token file unreadable (answered with 503).
+ */
 export interface AdminErrorEvent {
   readonly path: string;
   readonly error: unknown;
