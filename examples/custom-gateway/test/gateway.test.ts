@@ -136,7 +136,7 @@ describe('custom gateway', () => {
     expect(metrics['rt/gateway/service/svc/api/users/success']).toBeGreaterThanOrEqual(8);
     expect(metrics['namer/fs/reloads']).toBeGreaterThanOrEqual(2);
     const prom = await (await fetch(`${gateway.adminUrl}/admin/metrics/prometheus`)).text();
-    expect(prom).toMatch(/^rt:service:requests_total\{rt="gateway",service="svc\/api\/users"\} \d+$/m);
+    expect(prom).toMatch(/^rt_service_requests_total\{rt="gateway",service="svc\/api\/users"\} \d+$/m);
   });
 });
 

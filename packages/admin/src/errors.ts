@@ -11,6 +11,7 @@ export type AdminErrorCode =
   | 'SY_ERR_ADMIN_UNKNOWN_ROUTER'
   | 'SY_ERR_ADMIN_LIFECYCLE'
   | 'SY_ERR_ADMIN_DELEGATE_FAILED'
+  | 'SY_ERR_ADMIN_CONFIG'
   | 'SY_ERR_ADMIN_ZIPKIN_EXPORT';
 
 /** An error raised by `@switchyard/admin`; `code` says which. */

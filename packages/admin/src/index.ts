@@ -6,6 +6,8 @@
  */
 export type { AccessLogEntry } from './access-log.js';
 export { formatAccessLogTime, formatHttpAccessLog, formatJsonAccessLog } from './access-log.js';
+export type { AdminControlOptions } from './bearer-token.js';
+export { MIN_TOKEN_LENGTH } from './bearer-token.js';
 export type {
   ClientFeed,
   DashboardFeed,
@@ -21,14 +23,16 @@ export type { AdminErrorCode } from './errors.js';
 export { AdminError } from './errors.js';
 export type { MetricsTree } from './metrics-json.js';
 export { flattenMetrics, metricKey, treeMetrics } from './metrics-json.js';
-export type { PrometheusName, PrometheusOptions } from './prometheus.js';
-export { formatPrometheus, prometheusName, sanitizeMetricName } from './prometheus.js';
+export type { PrometheusOptions } from './prometheus.js';
+export { formatPrometheus } from './prometheus.js';
+export type { PrometheusName } from './prometheus-names.js';
+export { prometheusName, sanitizeMetricName } from './prometheus-names.js';
 export type { RecentRequests, RecentRequestsConfig } from './recent-requests.js';
 export { createRecentRequests } from './recent-requests.js';
 export { isSecretKey, REDACTED, redactConfig } from './redact.js';
 export type { ObservedLayer, ObservedRequest, RequestLogOptions } from './request-layers.js';
 export { attemptTracingLayer, requestLogLayer, tracingLayer } from './request-layers.js';
-export type { AdminErrorEvent, AdminServerOptions } from './server.js';
+export type { AdminErrorEvent, AdminProbeOptions, AdminServerOptions } from './server.js';
 export { ADMIN_VERSION, AdminServer, createAdminServer } from './server.js';
 export type {
   ExtractedTraceContext,

@@ -1,7 +1,6 @@
 import { createMetricsRegistry } from '@switchyard/core';
 import { describe, expect, it } from 'vitest';
 import { flattenMetrics, treeMetrics } from './metrics-json.js';
-import { prometheusName, sanitizeMetricName } from './prometheus.js';
 import { isSecretKey, redactConfig } from './redact.js';
 
 describe('metrics.json', () => {
@@ -14,21 +13,6 @@ describe('metrics.json', () => {
     expect(treeMetrics(samples, 'rt/http/service/svc/web')).toEqual({ requests: { counter: 1 } });
     expect(treeMetrics(samples, 'rt/http/service/svc/nope')).toBeUndefined();
     expect(flattenMetrics(samples, 'rt/http/service')).toEqual({ 'rt/http/service/svc/web/requests': 1 });
-  });
-});
-
-describe('prometheus names', () => {
-  it('maps Linkerd scopes to names and labels', () => {
-    expect(prometheusName(['rt', 'h', 'server', '0.0.0.0', '4140', 'requests'])).toEqual({
-      name: 'rt:server:requests',
-      labels: [
-        ['rt', 'h'],
-        ['server', '0.0.0.0/4140'],
-      ],
-    });
-    expect(prometheusName(['rt', 'h', 'bindcache', 'path', 'misses']).name).toBe('rt:bindcache:path:misses');
-    expect(prometheusName(['zipkin', 'spans_sent'], 'l5d_').name).toBe('l5d_zipkin:spans_sent');
-    expect(sanitizeMetricName('9lives/x-y')).toBe('_9lives_x_y');
   });
 });
 

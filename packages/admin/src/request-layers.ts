@@ -22,6 +22,11 @@ export interface ObservedRequest {
   headers: Record<string, string | string[] | undefined>;
   readonly clientHost: string | undefined;
   readonly dst: Path | undefined;
+  /**
+   * `host:port` of the endpoint the latest attempt went to, for the recent-requests table. The
+   * router sets it when it picks an endpoint; absent, the table's endpoint column stays empty.
+   */
+  readonly endpoint?: string | undefined;
   /** Per-request slots shared by layers; the request span is kept here for the attempt spans. */
   readonly locals: Record<string, unknown>;
 }
@@ -105,6 +110,13 @@ function first(value: string | readonly string[] | undefined): string | undefine
   return typeof value === 'string' ? value : value?.[0];
 }
 
+/**
+ * The router names the bound client in the upstream `l5d-dst-client` header (docs/router.md),
+ * set once binding succeeded. A value equal to the one the caller sent is not evidence of
+ * binding (a request that never bound keeps a caller's forged header), so it is not reported.
+ */
+const DST_CLIENT = 'l5d-dst-client';
+
 /** Records finished requests; costs nothing for requests that are neither sampled nor logged. */
 export function requestLogLayer<C extends ObservedRequest>(options: RequestLogOptions): ObservedLayer<C> {
   const { recent, accessLog, clock } = options;
@@ -117,12 +129,18 @@ export function requestLogLayer<C extends ObservedRequest>(options: RequestLogOp
       const startMs = clock.now();
       const startNs = clock.nanoTime();
       const { url: uri, method, clientHost: host } = ctx;
+      const inboundClient = first(ctx.headers[DST_CLIENT]);
       ctx.res.once('close', () => {
         const now = clock.now();
         // Monotonic and sub-millisecond: wall-clock ms would show most proxied requests as 0 or 1 ms.
         const durationMs = Number(clock.nanoTime() - startNs) / 1e6;
         const service = ctx.dst ? Path.show(ctx.dst) : undefined;
         if (sampled) {
+          // Read now, not at entry: binding and dispatch happen inside `next`.
+          const bound = first(ctx.headers[DST_CLIENT]);
+          const client = bound !== inboundClient ? bound : undefined;
+          const endpoint = ctx.endpoint;
+          const traceId = (ctx.locals[REQUEST_SPAN] as Span | undefined)?.context.traceId;
           recent?.record({
             timestamp: startMs,
             router: ctx.router,
@@ -130,8 +148,11 @@ export function requestLogLayer<C extends ObservedRequest>(options: RequestLogOp
             uri,
             ...(host ? { host } : {}),
             ...(service ? { service } : {}),
+            ...(client ? { client } : {}),
+            ...(endpoint ? { endpoint } : {}),
             status: ctx.res.statusCode,
             durationMs,
+            ...(traceId ? { traceId } : {}),
           });
         }
         if (accessLog) {

@@ -5,27 +5,27 @@
  * It is an operator's tool that must not become an attack surface: it binds to loopback by
  * default, answers reads only to GET/HEAD and control only to POST, sends no CORS headers,
  * refuses Host names that are not its own when bound to loopback (DNS rebinding) and refuses
- * cross-origin POSTs (a web page cannot shut the router down).
+ * cross-origin POSTs (a web page cannot shut the router down). Control endpoints are off unless
+ * enabled, and then need a bearer token. An optional second listener (`probe`) serves only the
+ * probe endpoints, so kubelet can reach them on the pod IP while everything else stays on
+ * loopback.
  */
 import { channel } from 'node:diagnostics_channel';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import {
-  type Clock,
-  type DelegateTree,
-  type MetricSample,
-  SwitchyardError,
-  systemClock,
-} from '@switchyard/core';
-import { Dtab, Path } from '@switchyard/dtab';
+import { assertNever, type Clock, type MetricSample, systemClock } from '@switchyard/core';
+import { Dtab } from '@switchyard/dtab';
+import { type AdminControlOptions, type BearerToken, createBearerToken } from './bearer-token.js';
 import { DASHBOARD_CSS, DASHBOARD_JS } from './dashboard/bundle.generated.js';
 import { DASHBOARD_FAVICON, dashboardHtml } from './dashboard/page.js';
 import { buildDashboardFeed, safeReady } from './dashboard-feed.js';
-import { AdminError, badRequest } from './errors.js';
+import { delegate, readDelegateRequest } from './delegator.js';
+import { AdminError } from './errors.js';
 import { flattenMetrics, treeMetrics } from './metrics-json.js';
 import { ProcessMonitor } from './process-stats.js';
 import { formatPrometheus } from './prometheus.js';
 import { redactConfig } from './redact.js';
+import { hostName, isLoopback, isTrue, sameOrigin, send, sendJson, sendText } from './respond.js';
 import type {
   AdminRouterView,
   CertificateView,
@@ -37,12 +37,28 @@ import type {
 /** The package version reported by `/admin/server_info`. */
 export const ADMIN_VERSION = '0.1.0';
 
+/**
+ * A second listener that serves only `/admin/ping` and `/admin/ready` (and, with `metrics`,
+ * `/admin/metrics/prometheus`): safe to bind on the pod IP for kubelet probes and scrapers while
+ * the main listener, with the dashboard, delegator and config, stays on loopback.
+ */
+export interface AdminProbeOptions {
+  /** Address to bind, e.g. `0.0.0.0` or the pod IP. Required: there is no safe default to guess. */
+  readonly ip: string;
+  /** Port to bind; `0` picks a free one. Must differ from the main listener's. */
+  readonly port: number;
+  /** Also serve `/admin/metrics/prometheus` here. Default false (metric labels name endpoints). */
+  readonly metrics?: boolean;
+}
+
 /** Options of {@link createAdminServer}. */
 export interface AdminServerOptions {
   /** Address to bind. Default `127.0.0.1` (loopback, Linkerd 1's default). */
   readonly ip?: string;
   /** Port to bind; `0` picks a free one. Default 9990. */
   readonly port?: number;
+  /** The probe-only listener; absent by default. */
+  readonly probe?: AdminProbeOptions;
   /** The stats registry (core's `createMetricsRegistry()`). */
   readonly stats?: MetricsSource;
   readonly routers?: readonly AdminRouterView[];
@@ -54,9 +70,12 @@ export interface AdminServerOptions {
   readonly recentRequests?: () => readonly RecentRequest[];
   /** The loaded configuration, served by `/config.json` with secrets redacted. */
   readonly config?: unknown;
-  /** Enables `POST /admin/shutdown`. Default true. When false the endpoint does not exist. */
-  readonly controlEnabled?: boolean;
-  /** Called (once) after `POST /admin/shutdown` has been answered. */
+  /**
+   * Control endpoints (`POST /admin/shutdown`). Default off: they answer 404. When enabled they
+   * require `Authorization: Bearer <token>` (401 otherwise).
+   */
+  readonly control?: AdminControlOptions;
+  /** Called (once) after an authorised `POST /admin/shutdown` has been answered. */
   readonly onShutdown?: () => void | Promise<void>;
   /** Extra Host names (without port) accepted when bound to loopback, e.g. a port-forward name. */
   readonly allowedHosts?: readonly string[];
@@ -67,7 +86,10 @@ export interface AdminServerOptions {
   readonly clock?: Clock;
 }
 
-/** Published on `switchyard:admin:error` when a handler fails unexpectedly (answered with 500). */
+/**
+ * Published on `switchyard:admin:error` when a handler fails unexpectedly (answered with 500), or
+ * when a control request finds the token file unreadable (answered with 503).
+ */
 export interface AdminErrorEvent {
   readonly path: string;
   readonly error: unknown;
@@ -77,84 +99,29 @@ const errorChannel = channel('switchyard:admin:error');
 const shutdownChannel = channel('switchyard:admin:shutdown');
 
 type Handler = (req: IncomingMessage, res: ServerResponse, url: URL) => void | Promise<void>;
+/**
+ * `read` routes answer GET/HEAD (the delegator also POST, which changes nothing); `control`
+ * routes change the process and pass the bearer check. `probe` routes are also served by the
+ * probe listener.
+ */
 interface Route {
   readonly methods: readonly string[];
+  readonly access: 'read' | 'control';
+  readonly probe: boolean;
   readonly handler: Handler;
 }
 
-const MAX_BODY_BYTES = 64 * 1024;
-
-const COMMON_HEADERS = {
-  'cache-control': 'no-store',
-  'x-content-type-options': 'nosniff',
-  'x-frame-options': 'DENY',
-  'referrer-policy': 'no-referrer',
-} as const;
+/** Which listener a request arrived on. */
+type Listener = { readonly kind: 'main' | 'probe'; readonly ip: string };
 
 const HTML_CSP =
   "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
-function send(
-  res: ServerResponse,
-  status: number,
-  contentType: string,
-  body: string,
-  extra: Record<string, string> = {},
-) {
-  res.writeHead(status, {
-    ...COMMON_HEADERS,
-    'content-type': contentType,
-    'content-length': Buffer.byteLength(body),
-    ...extra,
-  });
-  res.end(res.req.method === 'HEAD' ? undefined : body);
-}
+/** RFC 6750 §3 challenge. */
+const CHALLENGE = 'Bearer realm="switchyard-admin"';
 
-function sendText(res: ServerResponse, status: number, body: string, extra?: Record<string, string>) {
-  send(res, status, 'text/plain; charset=utf-8', body.endsWith('\n') ? body : `${body}\n`, extra);
-}
-
-function sendJson(res: ServerResponse, status: number, value: unknown, url?: URL) {
-  const pretty = url !== undefined && isTrue(url.searchParams.get('pretty'));
-  send(
-    res,
-    status,
-    'application/json; charset=utf-8',
-    `${JSON.stringify(value, null, pretty ? 2 : undefined)}\n`,
-  );
-}
-
-function isTrue(v: string | null): boolean {
-  return v !== null && v !== '0' && v !== 'false';
-}
-
-const LOOPBACK_NAMES = new Set(['localhost', '::1', '[::1]', 'ip6-localhost']);
-
-function isLoopback(host: string): boolean {
-  return (
-    LOOPBACK_NAMES.has(host) || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host) || host.endsWith('.localhost')
-  );
-}
-
-/** The hostname part of a Host header (`[::1]:9990` → `[::1]`, `a:1` → `a`). */
-function hostName(host: string): string {
-  if (host.startsWith('[')) {
-    const end = host.indexOf(']');
-    return end < 0 ? host : host.slice(0, end + 1);
-  }
-  const colon = host.indexOf(':');
-  return (colon < 0 ? host : host.slice(0, colon)).toLowerCase();
-}
-
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_BODY_BYTES) throw badRequest(`request body larger than ${MAX_BODY_BYTES} bytes`);
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString('utf8');
+function urlOf(a: AddressInfo): string {
+  return `http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`;
 }
 
 /**
@@ -167,85 +134,150 @@ export class AdminServer {
   readonly #routes = new Map<string, Route>();
   readonly #monitor: ProcessMonitor;
   readonly #startedAt: number;
-  #server: Server | undefined;
+  readonly #token: BearerToken | undefined;
+  #servers: Server[] = [];
   #address: AddressInfo | undefined;
+  #probeAddress: AddressInfo | undefined;
+  #listening = false;
   #shuttingDown = false;
 
+  /** Throws `SY_ERR_ADMIN_CONFIG` naming the field when `control` or `probe` is unusable. */
   constructor(options: AdminServerOptions = {}) {
     this.#options = options;
     this.#clock = options.clock ?? systemClock;
+    this.#token = createBearerToken(options.control);
+    const probe = options.probe;
+    if (probe !== undefined && (typeof probe.ip !== 'string' || probe.ip === '')) {
+      throw new AdminError('SY_ERR_ADMIN_CONFIG', 'probe.ip is required (e.g. 0.0.0.0 or the pod IP)');
+    }
+    if (probe !== undefined && !(Number.isInteger(probe.port) && probe.port >= 0 && probe.port <= 65535)) {
+      throw new AdminError(
+        'SY_ERR_ADMIN_CONFIG',
+        `probe.port must be a port number, got ${String(probe.port)}`,
+      );
+    }
     this.#monitor = new ProcessMonitor(() => this.#clock.now());
     this.#startedAt = this.#clock.now();
     this.#defineRoutes();
   }
 
-  /** The bound address, once listening. */
+  /** The bound address of the main listener, once listening. */
   get address(): AddressInfo | undefined {
     return this.#address;
   }
 
-  /** `http://ip:port` of the listening server (IPv6 addresses in brackets). */
+  /** The bound address of the probe listener, once listening (undefined without `probe`). */
+  get probeAddress(): AddressInfo | undefined {
+    return this.#probeAddress;
+  }
+
+  /** `http://ip:port` of the main listener (IPv6 addresses in brackets). */
   get url(): string {
     const a = this.#address;
     if (a === undefined) throw new AdminError('SY_ERR_ADMIN_LIFECYCLE', 'admin server is not listening');
-    return `http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`;
+    return urlOf(a);
   }
 
-  /** Binds `ip:port` and starts serving. Rejects if already listening or the bind fails. */
+  /** `http://ip:port` of the probe listener. */
+  get probeUrl(): string {
+    const a = this.#probeAddress;
+    if (a === undefined) {
+      throw new AdminError('SY_ERR_ADMIN_LIFECYCLE', 'admin probe listener is not listening');
+    }
+    return urlOf(a);
+  }
+
+  /**
+   * Loads the control token (when enabled), then binds the main listener and the probe
+   * listener. Rejects if already listening, the token file is unusable or a bind fails; on
+   * failure nothing stays bound.
+   */
   async listen(): Promise<AddressInfo> {
-    if (this.#server !== undefined) {
+    if (this.#listening) {
       throw new AdminError('SY_ERR_ADMIN_LIFECYCLE', 'admin server is already listening');
     }
+    this.#listening = true;
+    try {
+      await this.#token?.load();
+      const ip = this.#options.ip ?? '127.0.0.1';
+      this.#address = await this.#bind({ kind: 'main', ip }, this.#options.port ?? 9990);
+      const probe = this.#options.probe;
+      if (probe !== undefined)
+        this.#probeAddress = await this.#bind({ kind: 'probe', ip: probe.ip }, probe.port);
+    } catch (err) {
+      await this.#closeServers();
+      this.#listening = false;
+      throw err;
+    }
+    this.#monitor.start();
+    return this.#address;
+  }
+
+  async #bind(listener: Listener, port: number): Promise<AddressInfo> {
     const server = createServer((req, res) => {
-      void this.#handle(req, res);
+      void this.#handle(req, res, listener);
     });
-    this.#server = server;
+    this.#servers.push(server);
     try {
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
-        server.listen(this.#options.port ?? 9990, this.#options.ip ?? '127.0.0.1', () => {
+        server.listen(port, listener.ip, () => {
           server.off('error', reject);
           resolve();
         });
       });
     } catch (err) {
-      this.#server = undefined;
+      const what = listener.kind === 'main' ? 'admin server' : 'admin probe listener';
       throw new AdminError(
         'SY_ERR_ADMIN_LIFECYCLE',
-        `admin server could not listen on ${this.#options.ip ?? '127.0.0.1'}:${this.#options.port ?? 9990}: ${(err as Error).message}`,
+        `${what} could not listen on ${listener.ip}:${port}: ${(err as Error).message}`,
         { cause: err },
       );
     }
-    this.#monitor.start();
-    this.#address = server.address() as AddressInfo;
-    return this.#address;
+    return server.address() as AddressInfo;
   }
 
-  /** Stops listening and closes every connection. Idempotent. */
+  /** Stops both listeners and closes every connection. Idempotent. */
   async close(): Promise<void> {
-    const server = this.#server;
-    if (server === undefined) return;
-    this.#server = undefined;
+    if (!this.#listening) return;
+    this.#listening = false;
     this.#monitor.stop();
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    });
+    await this.#closeServers();
+  }
+
+  async #closeServers(): Promise<void> {
+    const servers = this.#servers;
+    this.#servers = [];
+    this.#address = undefined;
+    this.#probeAddress = undefined;
+    await Promise.all(
+      servers.map(
+        (server) =>
+          new Promise<void>((resolve) => {
+            if (!server.listening) return resolve();
+            server.close(() => resolve());
+            server.closeAllConnections();
+          }),
+      ),
+    );
   }
 
   #defineRoutes(): void {
-    const get = (path: string, handler: Handler) =>
-      this.#routes.set(path, { methods: ['GET', 'HEAD'], handler });
-    get('/admin/ping', (_req, res) => sendText(res, 200, 'pong'));
-    get('/admin/ready', (_req, res) => this.#ready(res));
+    const get = (path: string, handler: Handler, probe = false) =>
+      this.#routes.set(path, { methods: ['GET', 'HEAD'], access: 'read', probe, handler });
+    get('/admin/ping', (_req, res) => sendText(res, 200, 'pong'), true);
+    get('/admin/ready', (_req, res) => this.#ready(res), true);
     get('/admin/metrics.json', (_req, res, url) => this.#metricsJson(res, url));
-    get('/admin/metrics/prometheus', (_req, res) =>
-      send(
-        res,
-        200,
-        'text/plain; version=0.0.4; charset=utf-8',
-        formatPrometheus(this.#samplesWithProcess(), { prefix: this.#options.prometheusPrefix ?? '' }),
-      ),
+    get(
+      '/admin/metrics/prometheus',
+      (_req, res) =>
+        send(
+          res,
+          200,
+          'text/plain; version=0.0.4; charset=utf-8',
+          formatPrometheus(this.#samplesWithProcess(), { prefix: this.#options.prometheusPrefix ?? '' }),
+        ),
+      this.#options.probe?.metrics === true,
     );
     get('/admin/server_info', (_req, res, url) => sendJson(res, 200, this.#serverInfo(), url));
     get('/admin/dashboard.json', (_req, res, url) => sendJson(res, 200, this.#feed(), url));
@@ -256,7 +288,16 @@ export class AdminServer {
     );
     this.#routes.set('/delegator.json', {
       methods: ['GET', 'HEAD', 'POST'],
-      handler: (req, res, url) => this.#delegator(req, res, url),
+      access: 'read',
+      probe: false,
+      handler: async (req, res, url) => {
+        const request = await readDelegateRequest(req, url);
+        const tree = await delegate(request, this.#options.routers ?? [], {
+          clock: this.#clock,
+          timeoutMs: this.#options.delegateTimeoutMs ?? 10_000,
+        });
+        sendJson(res, 200, tree, url);
+      },
     });
     const page = (_req: IncomingMessage, res: ServerResponse) =>
       send(res, 200, 'text/html; charset=utf-8', dashboardHtml(), { 'content-security-policy': HTML_CSP });
@@ -266,19 +307,22 @@ export class AdminServer {
     get('/dashboard.css', (_req, res) => send(res, 200, 'text/css; charset=utf-8', DASHBOARD_CSS));
     get('/favicon.svg', (_req, res) => send(res, 200, 'image/svg+xml', DASHBOARD_FAVICON));
     get('/favicon.ico', (_req, res) => send(res, 200, 'image/svg+xml', DASHBOARD_FAVICON));
-    if (this.#options.controlEnabled ?? true) {
+    // Disabled control routes are not registered at all: 404, indistinguishable from absent.
+    if (this.#token !== undefined) {
       this.#routes.set('/admin/shutdown', {
         methods: ['POST'],
+        access: 'control',
+        probe: false,
         handler: (req, res) => this.#shutdown(req, res),
       });
     }
   }
 
-  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async #handle(req: IncomingMessage, res: ServerResponse, listener: Listener): Promise<void> {
     const rawUrl = req.url ?? '/';
     try {
       const host = req.headers.host;
-      if (host !== undefined && !this.#hostAllowed(hostName(host))) {
+      if (host !== undefined && !this.#hostAllowed(listener.ip, hostName(host))) {
         sendText(
           res,
           403,
@@ -295,7 +339,7 @@ export class AdminServer {
       }
       const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
       const route = this.#routes.get(path);
-      if (route === undefined) {
+      if (route === undefined || (listener.kind === 'probe' && !route.probe)) {
         sendText(res, 404, `not found: ${path}`);
         return;
       }
@@ -304,10 +348,11 @@ export class AdminServer {
         sendText(res, 405, `${method} is not allowed on ${path}`, { allow: route.methods.join(', ') });
         return;
       }
-      if (method === 'POST' && !this.#sameOrigin(req)) {
+      if (method === 'POST' && !sameOrigin(req)) {
         sendText(res, 403, 'cross-origin POST refused');
         return;
       }
+      if (route.access === 'control' && !(await this.#authorised(req, res, path))) return;
       await route.handler(req, res, url);
     } catch (err) {
       if (res.headersSent) {
@@ -326,22 +371,37 @@ export class AdminServer {
     }
   }
 
-  #hostAllowed(name: string): boolean {
-    const ip = this.#options.ip ?? '127.0.0.1';
+  /** The bearer check of control routes; answers 401/503 itself and returns false when refused. */
+  async #authorised(req: IncomingMessage, res: ServerResponse, path: string): Promise<boolean> {
+    const verdict = await (this.#token as BearerToken).check(req.headers.authorization);
+    switch (verdict.kind) {
+      case 'ok':
+        return true;
+      case 'missing':
+        sendText(res, 401, `${path} requires Authorization: Bearer <token>`, {
+          'www-authenticate': CHALLENGE,
+        });
+        return false;
+      case 'invalid':
+        sendText(res, 401, 'invalid bearer token', {
+          'www-authenticate': `${CHALLENGE}, error="invalid_token"`,
+        });
+        return false;
+      case 'unavailable':
+        // Fail closed, and tell the operator why through the error channel (the body stays vague).
+        if (errorChannel.hasSubscribers)
+          errorChannel.publish({ path, error: verdict.error } satisfies AdminErrorEvent);
+        sendText(res, 503, 'admin token unavailable');
+        return false;
+      default:
+        return assertNever(verdict);
+    }
+  }
+
+  #hostAllowed(ip: string, name: string): boolean {
     if (!isLoopback(ip)) return true; // reachable by its real address anyway; nothing to rebind
     if (isLoopback(name) || name === ip) return true;
     return (this.#options.allowedHosts ?? []).some((h) => h.toLowerCase() === name);
-  }
-
-  #sameOrigin(req: IncomingMessage): boolean {
-    const origin = req.headers.origin;
-    if (origin === undefined) return true; // curl, probes, scripts
-    if (origin === 'null') return false;
-    try {
-      return new URL(origin).host === req.headers.host;
-    } catch {
-      return false;
-    }
   }
 
   #ready(res: ServerResponse): void {
@@ -426,103 +486,6 @@ export class AdminServer {
       }),
       recentRequests: this.#recentRequests().slice(0, 50),
     };
-  }
-
-  async #delegator(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
-    let params: { path?: unknown; dtab?: unknown; router?: unknown; namespace?: unknown };
-    if (req.method === 'POST') {
-      const text = await readBody(req);
-      try {
-        params = JSON.parse(text) as typeof params;
-      } catch (err) {
-        throw badRequest(`body is not JSON: ${(err as Error).message}`, err);
-      }
-      if (typeof params !== 'object' || params === null) throw badRequest('body must be a JSON object');
-    } else {
-      const q = url.searchParams;
-      params = {
-        path: q.get('path') ?? undefined,
-        dtab: q.get('dtab') ?? undefined,
-        router: q.get('router') ?? undefined,
-        namespace: q.get('namespace') ?? undefined,
-      };
-    }
-    const pathText = params.path;
-    if (typeof pathText !== 'string' || pathText.trim() === '')
-      throw badRequest('missing `path` (e.g. /svc/web)');
-    const dtabText = params.dtab ?? '';
-    if (typeof dtabText !== 'string') throw badRequest('`dtab` must be a string');
-    const routerName = params.router ?? params.namespace;
-    if (routerName !== undefined && typeof routerName !== 'string')
-      throw badRequest('`router` must be a string');
-    let path: Path;
-    try {
-      path = Path.read(pathText);
-    } catch (err) {
-      throw badRequest(`invalid path: ${(err as Error).message}`, err);
-    }
-    let dtab: Dtab;
-    try {
-      dtab = Dtab.read(dtabText);
-    } catch (err) {
-      throw badRequest(`invalid dtab: ${(err as Error).message}`, err);
-    }
-    const view = this.#router(routerName);
-    const tree = await this.#withTimeout(view.delegate(path, dtab), path);
-    sendJson(res, 200, tree, url);
-  }
-
-  #router(name: string | undefined): AdminRouterView {
-    const routers = this.#options.routers ?? [];
-    const labels = routers.map((r) => r.label).join(', ');
-    if (name === undefined || name === '') {
-      if (routers.length === 1) return routers[0] as AdminRouterView;
-      if (routers.length === 0)
-        throw new AdminError('SY_ERR_ADMIN_UNKNOWN_ROUTER', 'no routers are configured');
-      throw badRequest(`several routers (${labels}): choose one with \`router=\``);
-    }
-    const found = routers.find((r) => r.label === name);
-    if (found === undefined) {
-      throw new AdminError(
-        'SY_ERR_ADMIN_UNKNOWN_ROUTER',
-        `unknown router ${JSON.stringify(name)} (routers: ${labels})`,
-      );
-    }
-    return found;
-  }
-
-  #withTimeout(p: Promise<DelegateTree>, path: Path): Promise<DelegateTree> {
-    const ms = this.#options.delegateTimeoutMs ?? 10_000;
-    return new Promise((resolve, reject) => {
-      const timer = this.#clock.setTimeout(() => {
-        reject(
-          new AdminError(
-            'SY_ERR_ADMIN_DELEGATE_FAILED',
-            `delegation of ${Path.show(path)} still pending after ${ms} ms`,
-          ),
-        );
-      }, ms);
-      p.then(
-        (tree) => {
-          this.#clock.clearTimeout(timer);
-          resolve(tree);
-        },
-        (err: unknown) => {
-          this.#clock.clearTimeout(timer);
-          reject(
-            err instanceof SwitchyardError
-              ? err
-              : new AdminError(
-                  'SY_ERR_ADMIN_DELEGATE_FAILED',
-                  `delegation of ${Path.show(path)} failed: ${String(err)}`,
-                  {
-                    cause: err,
-                  },
-                ),
-          );
-        },
-      );
-    });
   }
 
   async #shutdown(_req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -83,3 +83,65 @@ export function raw(
     req.end(init.body);
   });
 }
+
+/**
+ * A registry shaped like a running ingress: the scopes and stat names the router
+ * (`router.ts`, `client.ts`, `layers.ts`), the balancers, the TLS terminator and the namers and
+ * identifiers register, with two servers (one TLS), a service, a client with two endpoints
+ * (IPv4 and IPv6), certificate gauges, and a label value that needs escaping.
+ */
+export function ingressLikeStats(stats: MetricsRegistry): void {
+  const rt = stats.scope('rt', 'http');
+  for (const port of ['4140', '4143']) {
+    const s = rt.scope('server', '0.0.0.0', port);
+    s.counter('requests').incr(12);
+    s.counter('success').incr(11);
+    s.counter('failures').incr(1);
+    for (const ms of [0.4, 3, 12, 250]) s.histogram('request_latency_ms').add(ms);
+    s.counter('status', '2XX').incr(11);
+    s.counter('status', '5XX').incr(1);
+    s.gauge(['connections'], () => 3);
+    s.gauge(['pending'], () => 0);
+  }
+  // build-router scopes the terminator at rt/<label>/server/<ip>/<port>, the terminator adds `tls`.
+  const tls = rt.scope('server', '0.0.0.0', '4143', 'tls');
+  tls.counter('sni', 'exact').incr(4);
+  tls.counter('sni', 'rejected').incr();
+  for (const c of ['loads', 'reloads', 'rejected', 'expiring', 'connections', 'handshake_failures'])
+    tls.counter(c).incr();
+  tls.gauge(['certificate', 'etc_switchyard_tls_tls.crt', 'expires_in_seconds'], () => 2_592_000);
+  tls.gauge(['certificate', 'secret default/web-tls', 'expires_in_seconds'], () => 86_400);
+  for (const name of ['svc/default/80/world', 'svc/we"ird\\name\nx']) {
+    const svc = rt.scope('service', name);
+    svc.counter('requests').incr(5);
+    svc.counter('success').incr(5);
+    svc.counter('failures');
+    svc.histogram('request_latency_ms').add(8);
+    svc.counter('retries', 'total').incr(2);
+    svc.counter('retries', 'budget_exhausted');
+  }
+  const client = rt.scope('client', '#/io.l5d.k8s/default/http/world');
+  client.counter('requests').incr(5);
+  client.counter('success').incr(4);
+  client.counter('failures').incr(1);
+  client.histogram('request_latency_ms').add(7);
+  client.gauge(['pending'], () => 1);
+  client.gauge(['endpoints'], () => 2);
+  client.gauge(['loadbalancer', 'size'], () => 2);
+  client.gauge(['loadbalancer', 'available'], () => 2);
+  client.counter('loadbalancer', 'panicked');
+  client.counter('failure_accrual', 'removals');
+  client.gauge(['failure_accrual', 'dead'], () => 0);
+  for (const ep of ['10.1.2.3:8080', '[fd00::1]:8080']) {
+    const e = client.scope('endpoint', ep);
+    e.counter('requests').incr(2);
+    e.counter('success').incr(2);
+    e.counter('failures');
+  }
+  stats.counter('namer', 'io.l5d.k8s', 'lookups').incr();
+  stats.counter('namer', 'io.l5d.dnssrv', 'lookup_successes_total').incr();
+  stats.counter('identifier', 'io.l5d.ingress', 'identified').incr(9);
+  stats.gauge(['identifier', 'io.l5d.ingress', 'ingresses'], () => 1);
+  stats.counter('k8s', 'watch_events').incr(3);
+  stats.counter('zipkin', 'spans_sent');
+}

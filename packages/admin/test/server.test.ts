@@ -2,11 +2,6 @@
  * Every admin endpoint over a real socket on 127.0.0.1, against core's real metrics registry and
  * interpreter. Prometheus output is checked by a real parser and a line grammar.
  */
-import { execFileSync } from 'node:child_process';
-import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createMetricsRegistry, type MetricsRegistry } from '@switchyard/core';
 import parsePrometheus from 'parse-prometheus-text-format';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -16,7 +11,6 @@ import { raw, recordRequest, testRouter } from './fixtures.js';
 let server: AdminServer;
 let stats: MetricsRegistry;
 let url: string;
-let shutdowns: number;
 let k8sReady: boolean;
 
 const DTAB =
@@ -24,7 +18,6 @@ const DTAB =
 
 beforeEach(async () => {
   stats = createMetricsRegistry();
-  shutdowns = 0;
   k8sReady = false;
   const readiness: ReadinessSource[] = [
     { name: 'files', ready: () => true },
@@ -45,9 +38,6 @@ beforeEach(async () => {
         },
       ],
       namers: [{ kind: 'io.l5d.k8s', token: 'abc', password: 'hunter2' }],
-    },
-    onShutdown: () => {
-      shutdowns++;
     },
   });
   await server.listen();
@@ -178,55 +168,36 @@ describe('/admin/metrics/prometheus', () => {
 
     const families = parsePrometheus(text);
     const byName = new Map(families.map((f) => [f.name, f]));
-    const requests = byName.get('rt:server:requests_total');
+    const requests = byName.get('rt_server_requests_total');
     expect(requests?.type).toBe('COUNTER');
     expect(requests?.metrics).toEqual([{ value: '3', labels: { rt: 'http', server: '0.0.0.0/4140' } }]);
-    expect(byName.get('rt:service:failures_total')?.metrics).toEqual([
+    expect(byName.get('rt_service_failures_total')?.metrics).toEqual([
       { value: '1', labels: { rt: 'http', service: 'svc/web' } },
     ]);
-    expect(byName.get('rt:client:service:requests_total')?.metrics).toEqual([
+    expect(byName.get('rt_client_service_requests_total')?.metrics).toEqual([
       { value: '2', labels: { rt: 'http', client: '$/inet/127.0.0.1/8080', service: 'svc/web' } },
     ]);
-    expect(byName.get('rt:server:connections')).toMatchObject({ type: 'GAUGE', metrics: [{ value: '4' }] });
-    expect(byName.get('odd_name:with_dash_quote_total')?.type).toBe('COUNTER');
+    expect(byName.get('rt_server_connections')).toMatchObject({ type: 'GAUGE', metrics: [{ value: '4' }] });
+    expect(byName.get('odd_name_with_dash_quote_total')?.type).toBe('COUNTER');
 
-    const latency = byName.get('rt:server:request_latency_ms');
+    const latency = byName.get('rt_server_request_latency_seconds');
     expect(latency?.type).toBe('HISTOGRAM');
     // This parser folds a histogram's series into one bucket map and drops their labels, so the
     // labels, _sum and _count are checked on the raw lines.
     const h = latency?.metrics[0] as { buckets: Record<string, string> };
     expect(h.buckets['+Inf']).toBe('3');
     expect(text).toContain(
-      'rt:server:request_latency_ms_bucket{rt="http",server="0.0.0.0/4140",le="+Inf"} 3\n',
+      'rt_server_request_latency_seconds_bucket{rt="http",server="0.0.0.0/4140",le="+Inf"} 3\n',
     );
-    expect(text).toContain('rt:server:request_latency_ms_sum{rt="http",server="0.0.0.0/4140"} 260\n');
-    expect(text).toContain('rt:server:request_latency_ms_count{rt="http",server="0.0.0.0/4140"} 3\n');
+    expect(text).toContain('rt_server_request_latency_seconds_sum{rt="http",server="0.0.0.0/4140"} 0.26\n');
+    expect(text).toContain('rt_server_request_latency_seconds_count{rt="http",server="0.0.0.0/4140"} 3\n');
     // Cumulative: non-decreasing in `le`.
     const les = Object.entries(h.buckets)
       .map(([le, c]) => [le === '+Inf' ? Number.POSITIVE_INFINITY : Number(le), Number(c)] as const)
       .sort((a, b) => a[0] - b[0]);
     for (let i = 1; i < les.length; i++) expect(les[i]![1]).toBeGreaterThanOrEqual(les[i - 1]![1]);
-    expect(les.find(([le]) => le >= 5)?.[1]).toBe(1);
-    expect(byName.get('process:rss_bytes')?.type).toBe('GAUGE');
-  });
-
-  const promtool = ['/usr/bin/promtool', '/usr/local/bin/promtool'].find((p) => existsSync(p));
-  it.skipIf(promtool === undefined)('is accepted by promtool when it is installed', async () => {
-    recordRequest(stats, 'http', true, 3);
-    const text = await (await fetch(`${url}/admin/metrics/prometheus`)).text();
-    const file = join(mkdtempSync(join(tmpdir(), 'prom-')), 'metrics.prom');
-    writeFileSync(file, text);
-    // `check metrics` lints; exit status 3 = lint warnings only (names not in base units), 1 = parse error.
-    let status = 0;
-    try {
-      execFileSync(promtool as string, ['check', 'metrics'], {
-        input: text,
-        stdio: ['pipe', 'pipe', 'pipe'],
-      });
-    } catch (err) {
-      status = (err as { status: number }).status;
-    }
-    expect([0, 3]).toContain(status);
+    expect(les.find(([le]) => le >= 0.005)?.[1]).toBe(1); // 3 ms is under the 5 ms bound
+    expect(byName.get('process_rss_bytes')?.type).toBe('GAUGE');
   });
 });
 
@@ -297,50 +268,6 @@ describe('/config.json', () => {
     expect(config.namers[0]).toEqual({ kind: 'io.l5d.k8s', token: '<redacted>', password: '<redacted>' });
     expect(text).not.toContain('hunter2');
     expect(text).not.toContain('/k.pem');
-  });
-});
-
-describe('/admin/shutdown', () => {
-  it('never answers GET, and POST calls onShutdown once', async () => {
-    const get = await fetch(`${url}/admin/shutdown`);
-    expect(get.status).toBe(405);
-    expect(get.headers.get('allow')).toBe('POST');
-    expect(shutdowns).toBe(0);
-    const events: unknown[] = [];
-    const onEvent = (m: unknown) => events.push(m);
-    subscribe('switchyard:admin:shutdown', onEvent);
-    try {
-      const post = await fetch(`${url}/admin/shutdown`, { method: 'POST' });
-      expect(post.status).toBe(202);
-      await expect.poll(() => shutdowns).toBe(1);
-      const again = await fetch(`${url}/admin/shutdown`, { method: 'POST' });
-      expect(await again.text()).toBe('already shutting down\n');
-      expect(shutdowns).toBe(1);
-      expect(events).toHaveLength(1);
-    } finally {
-      unsubscribe('switchyard:admin:shutdown', onEvent);
-    }
-  });
-
-  it('refuses a cross-origin POST (a web page cannot stop the router)', async () => {
-    const res = await raw(url, '/admin/shutdown', {
-      method: 'POST',
-      headers: { origin: 'http://evil.example' },
-    });
-    expect(res.status).toBe(403);
-    expect(shutdowns).toBe(0);
-  });
-
-  it('does not exist when control is disabled', async () => {
-    const locked = createAdminServer({ port: 0, controlEnabled: false, onShutdown: () => void shutdowns++ });
-    await locked.listen();
-    try {
-      expect((await fetch(`${locked.url}/admin/shutdown`, { method: 'POST' })).status).toBe(404);
-      expect((await fetch(`${locked.url}/admin/shutdown`)).status).toBe(404);
-      expect(shutdowns).toBe(0);
-    } finally {
-      await locked.close();
-    }
   });
 });
 

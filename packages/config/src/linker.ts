@@ -198,7 +198,8 @@ export class Linker {
           certificates: () => routers.flatMap(certificateViews),
           ...(recent ? { recentRequests: () => recent.list() } : {}),
           config: loaded.raw,
-          controlEnabled: config.admin.security?.controlEnabled ?? true,
+          // Control now needs `control: { enabled, token | tokenPath }` (admin); until the YAML
+          // wires it (issue 18, config side), shutdown over HTTP stays off.
           ...(options.onShutdown ? { onShutdown: options.onShutdown } : {}),
           ...(prometheus ? { prometheusPrefix: prometheus.prefix } : {}),
           clock,

@@ -1,0 +1,139 @@
+/**
+ * The dashboard's recent-requests feed end to end over real sockets: a proxy-shaped HTTP server
+ * runs `requestLogLayer` around a handler that behaves as the router's stack does (identifies
+ * `dst`, binds and writes `l5d-dst-client` into the upstream headers, picks an endpoint,
+ * answers), and `/admin/dashboard.json` must show the client and endpoint columns filled.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { systemClock } from '@switchyard/core';
+import { Path } from '@switchyard/dtab';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  type AdminServer,
+  createAdminServer,
+  createRecentRequests,
+  createTracer,
+  type ObservedRequest,
+  type RecentRequest,
+  type RecentRequests,
+  requestLogLayer,
+  tracingLayer,
+} from '../src/index.js';
+import { raw } from './fixtures.js';
+
+/** The fields the router's context has, mutable as the router's stack fills them in. */
+interface Ctx extends ObservedRequest {
+  dst: Path | undefined;
+  endpoint: string | undefined;
+}
+
+/** What the fake router does for a request path: bind (client + endpoint) or answer 404. */
+type Behaviour = { readonly kind: 'bound'; client: string; endpoint: string } | { readonly kind: 'noRoute' };
+
+let proxy: Server | undefined;
+let admin: AdminServer | undefined;
+
+afterEach(async () => {
+  await admin?.close();
+  await new Promise<void>((done) => (proxy ? proxy.close(() => done()) : done()));
+  proxy = undefined;
+  admin = undefined;
+});
+
+async function startProxy(recent: RecentRequests, behaviour: Behaviour, traced = false): Promise<string> {
+  const layers = [
+    ...(traced ? [tracingLayer<Ctx>(createTracer({ sampleRate: 1 }))] : []),
+    requestLogLayer<Ctx>({ recent, clock: systemClock }),
+  ];
+  // The router's part: identification, binding (which writes l5d-dst-client upstream), then an
+  // attempt on a picked endpoint, each later than the layer's entry.
+  const router = async (ctx: Ctx): Promise<void> => {
+    await new Promise((r) => setImmediate(r));
+    ctx.dst = Path.read(`/svc${ctx.url}`);
+    if (behaviour.kind === 'noRoute') {
+      ctx.res.writeHead(404).end('no route');
+      return;
+    }
+    ctx.headers = { ...ctx.headers, 'l5d-dst-client': behaviour.client };
+    ctx.endpoint = behaviour.endpoint;
+    ctx.res.writeHead(200, { 'content-type': 'text/plain' }).end('hello');
+  };
+  const handler = layers.reduceRight((next, l) => l.layer(next), router);
+  proxy = createServer((req, res) => {
+    const ctx: Ctx = {
+      router: 'http',
+      server: { clearContext: false },
+      req,
+      res,
+      method: req.method ?? 'GET',
+      url: req.url ?? '/',
+      headers: { ...req.headers },
+      clientHost: req.headers.host,
+      dst: undefined,
+      endpoint: undefined,
+      locals: {},
+    };
+    void handler(ctx);
+  });
+  await new Promise<void>((done) => proxy?.listen(0, '127.0.0.1', () => done()));
+  return `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+}
+
+async function feed(recent: RecentRequests): Promise<RecentRequest[]> {
+  admin = createAdminServer({ port: 0, recentRequests: () => recent.list() });
+  await admin.listen();
+  const body = (await (await fetch(`${admin.url}/admin/dashboard.json`)).json()) as {
+    recentRequests: RecentRequest[];
+  };
+  return body.recentRequests;
+}
+
+describe('recent requests feed', () => {
+  it('fills the client and endpoint columns from what the router learned during the request', async () => {
+    const recent = createRecentRequests({ sampleRate: 1 });
+    const url = await startProxy(recent, {
+      kind: 'bound',
+      client: '/#/io.l5d.k8s/default/http/world',
+      endpoint: '10.1.2.3:8080',
+    });
+    expect((await raw(url, '/world')).status).toBe(200);
+    await expect.poll(() => recent.list().length).toBe(1);
+    const [row] = await feed(recent);
+    expect(row).toMatchObject({
+      router: 'http',
+      method: 'GET',
+      uri: '/world',
+      service: '/svc/world',
+      client: '/#/io.l5d.k8s/default/http/world',
+      endpoint: '10.1.2.3:8080',
+      status: 200,
+    });
+  });
+
+  it('does not report a client header the caller forged when the request never bound', async () => {
+    const recent = createRecentRequests({ sampleRate: 1 });
+    const url = await startProxy(recent, { kind: 'noRoute' });
+    const res = await raw(url, '/nowhere', { headers: { 'l5d-dst-client': '/#/forged' } });
+    expect(res.status).toBe(404);
+    await expect.poll(() => recent.list().length).toBe(1);
+    const [row] = await feed(recent);
+    expect(row).toMatchObject({ uri: '/nowhere', status: 404, service: '/svc/nowhere' });
+    expect(row?.client).toBeUndefined();
+    expect(row?.endpoint).toBeUndefined();
+  });
+
+  it('carries the trace id of the request span when tracing is on', async () => {
+    const recent = createRecentRequests({ sampleRate: 1 });
+    const url = await startProxy(
+      recent,
+      { kind: 'bound', client: '/#/io.l5d.fs/web', endpoint: '[fd00::1]:80' },
+      true,
+    );
+    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+    await raw(url, '/web', { headers: { traceparent: `00-${traceId}-00f067aa0ba902b7-01` } });
+    await expect.poll(() => recent.list().length).toBe(1);
+    const [row] = await feed(recent);
+    expect(row).toMatchObject({ client: '/#/io.l5d.fs/web', endpoint: '[fd00::1]:80', traceId });
+  });
+});
