@@ -2,7 +2,7 @@ import http from 'node:http';
 import net from 'node:net';
 import { Addr, address } from '@switchyard/core';
 import { describe, expect, it } from 'vitest';
-import { eventually, fixtures, send, testNamer } from './helpers.js';
+import { eventually, fixtures, rawExchange, send, testNamer } from './helpers.js';
 
 const { cleanup, backend, router } = fixtures(500);
 
@@ -26,18 +26,6 @@ async function holdingBackend() {
   };
 }
 
-function rawExchange(port: number, data: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const s = net.connect(port, '127.0.0.1', () => s.write(data));
-    let out = '';
-    s.on('data', (d) => {
-      out += d.toString('latin1');
-    });
-    s.on('close', () => resolve(out));
-    s.on('error', reject);
-  });
-}
-
 describe('limits', () => {
   it('rejects request heads larger than maxHeadersKB with 431', async () => {
     const b = await backend();
@@ -59,7 +47,7 @@ describe('limits', () => {
     await eventually(() => held.length === 2);
     const third = await send(port, { headers: { 'x-dst': 'web' } });
     expect(third.status).toBe(503);
-    expect(third.body).toBe('Too many concurrent requests (maxConcurrentRequests 2)');
+    expect(third.body).toBe('Too many concurrent requests (maxConcurrentRequests 2)\n');
     release();
     expect((await first).status).toBe(200);
     expect((await second).status).toBe(200);
