@@ -5,10 +5,10 @@
  */
 import http from 'node:http';
 import net from 'node:net';
-import { createMetricsRegistry } from '@switchyard/core';
+import { Addr, address, createMetricsRegistry, type NamerEntry } from '@switchyard/core';
 import { describe, expect, it } from 'vitest';
 import type { Router, RouterLayer } from '../src/index.js';
-import { type Backend, fixtures, rawExchange, send } from './helpers.js';
+import { type Backend, fixtures, rawExchange, send, testNamer } from './helpers.js';
 
 const { backend, router } = fixtures(500);
 
@@ -22,8 +22,11 @@ function clientCounters(stats: ReturnType<typeof createMetricsRegistry>, suffix:
   return total;
 }
 
-async function threeBackends(): Promise<Backend[]> {
-  return [await backend(), await backend(), await backend()];
+/** `/svc/web` bound to one client over the backends' three endpoints (one balancer, one failure accrual). */
+function oneClient(backends: readonly Backend[]): { dtab: string; namers: NamerEntry[] } {
+  const namer = testNamer();
+  namer.addr('web').update(Addr.bound(backends.map((b) => address('127.0.0.1', b.port))));
+  return { dtab: '/svc => /#/test', namers: [namer.entry] };
 }
 
 function endpointStates(r: Router): string[] {
@@ -57,7 +60,8 @@ function abortedUpload(port: number, arrived: Promise<void>): Promise<void> {
 
 describe('failures the endpoint did not cause', () => {
   it('a burst of unforwardable requests marks no endpoint dead and sends them no byte', async () => {
-    const backends = await threeBackends();
+    const backends = [await backend(), await backend(), await backend()];
+    const { dtab, namers } = oneClient(backends);
     const stats = createMetricsRegistry();
     // Copies a query parameter into a header: a newline in it makes the HTTP client refuse the request.
     const userHeader: RouterLayer = {
@@ -69,10 +73,7 @@ describe('failures the endpoint did not cause', () => {
         return next(ctx);
       },
     };
-    const { router: r, port } = await router(
-      `/svc/web => ${backends.map((b) => `/$/inet/127.0.0.1/${b.port}`).join(' & ')}`,
-      { stats, layers: [userHeader] },
-    );
+    const { router: r, port } = await router(dtab, { namers, stats, layers: [userHeader] });
     // Every endpoint is known and alive, with the client created.
     expect((await spread(port, 30)).size).toBe(3);
     const bytesBefore = backends.map((b) => b.bytesReceived());
@@ -120,10 +121,12 @@ describe('failures the endpoint did not cause', () => {
     };
     const backends = [await backend(handler), await backend(handler), await backend(handler)];
     const stats = createMetricsRegistry();
-    const { router: r, port } = await router(
-      `/svc/web => ${backends.map((b) => `/$/inet/127.0.0.1/${b.port}`).join(' & ')}`,
-      { stats, servers: [{ port: 0, maxRequestBodyBytes: 1000 }] },
-    );
+    const { dtab, namers } = oneClient(backends);
+    const { router: r, port } = await router(dtab, {
+      namers,
+      stats,
+      servers: [{ port: 0, maxRequestBodyBytes: 1000 }],
+    });
     expect((await spread(port, 30)).size).toBe(3);
 
     for (let i = 0; i < 8; i++) {
