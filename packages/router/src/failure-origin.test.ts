@@ -34,6 +34,10 @@ describe('failureOrigin', () => {
         { kind: 'endpoint', stage: 'response' },
       ],
       [
+        new UpstreamFailedError('e:1', undiciError('ERR_HTTP_INVALID_STATUS_CODE')),
+        { kind: 'endpoint', stage: 'response' },
+      ],
+      [
         new UpstreamFailedError('e:1', undiciError('ECONNRESET'), true),
         { kind: 'endpoint', stage: 'response' },
       ],

@@ -63,6 +63,19 @@ function isPoolClosed(code: string | undefined): boolean {
 }
 
 /**
+ * The endpoint spoke something that is not HTTP, or a head node will not relay: llhttp's `HPE_*`,
+ * undici's response checks, node's `writeHead` refusing the endpoint's status or header values.
+ */
+function isInvalidResponse(code: string): boolean {
+  return (
+    code.startsWith('HPE_') ||
+    code.startsWith('UND_ERR_RES') ||
+    code.startsWith('ERR_HTTP_') ||
+    code === 'ERR_INVALID_CHAR'
+  );
+}
+
+/**
  * Classifies the rejection of one attempt (`forwardAttempt`). Errors are the router's typed
  * errors, whose `cause` is the HTTP client's error; anything unrecognised is `local`, never
  * blamed on an endpoint.
@@ -78,9 +91,7 @@ export function failureOrigin(err: unknown): FailureOrigin {
       const cause = codeOf((err as Error).cause);
       if (isPoolClosed(cause)) return CLOSING;
       if (cause === 'UND_ERR_HEADERS_TIMEOUT') return TIMED_OUT;
-      // llhttp's HPE_* and undici's response checks: the endpoint spoke something that is not HTTP.
-      if (cause !== undefined && (cause.startsWith('HPE_') || cause.startsWith('UND_ERR_RES')))
-        return RESPONSE;
+      if (cause !== undefined && isInvalidResponse(cause)) return RESPONSE;
       return RESET;
     }
     case 'SY_ERR_ROUTER_ATTEMPT_TIMEOUT':
