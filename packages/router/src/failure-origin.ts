@@ -22,7 +22,8 @@ export type FailureOrigin =
   /**
    * The router: `unforwardable` — the HTTP client refused the request before sending anything;
    * `retired` — the endpoint's pool was closed (the namer dropped it) before the request was
-   * sent, so it may go elsewhere; `deadline` — the request's own `totalTimeoutMs` ran out;
+   * sent, so it may go elsewhere; `deadline` — the request's own `totalTimeoutMs` ran out (the
+   * attempt that was cut is classified as the endpoint's timeout where it happens, in dispatch);
    * `closing` — the router is shutting down; `unknown` — anything else (never blamed on an
    * endpoint).
    */

@@ -799,14 +799,10 @@ function dispatchHandler(rt: RouterRuntime): RouterHandler {
       (ok ? ep.stats.success : ep.stats.failures).incr();
       (ok ? client.stats.success : client.stats.failures).incr();
       client.stats.latency.add(rttNs / 1e6);
-    } catch (caught) {
-      // The request's own deadline, not the endpoint's attempt limit, ran out.
-      const err =
-        totalBound && caught instanceof AttemptTimeoutError
-          ? new TotalTimeoutError(rt.totalTimeoutMs!)
-          : caught;
+    } catch (err) {
       // Only the endpoint's failures reach failure accrual and the failure counters. A lease must
-      // be settled, and `ok` is the only neutral outcome the balancer knows.
+      // be settled, and `ok` is the only neutral outcome the balancer knows. An attempt cut by
+      // the total deadline still had the endpoint silent for its whole attempt: the endpoint's.
       const origin = failureOrigin(err);
       const blamed = blamesEndpoint(origin);
       lease.done({ ok: !blamed });
@@ -819,6 +815,7 @@ function dispatchHandler(rt: RouterRuntime): RouterHandler {
         ep.stats.failures.incr();
         client.stats.failures.incr();
       }
+      if (totalBound && err instanceof AttemptTimeoutError) throw new TotalTimeoutError(rt.totalTimeoutMs!);
       throw err;
     } finally {
       ep.pending--;
