@@ -108,7 +108,7 @@ describe('custom gateway', () => {
     const unknown = await get(`${gateway.url}/api/orders/1`, KEY);
     expect(unknown.status).toBe(502);
     // clearContext: the body names no dtab and no address.
-    expect(unknown.body).toBe('Unable to route request!');
+    expect(unknown.body).toBe('Unable to route request!\n');
     // Only /svc/api is delegated to the namer: other prefixes are not routed.
     expect((await get(`${gateway.url}/internal/users/1`, KEY)).status).toBe(502);
   });

@@ -64,6 +64,8 @@ export interface Endpoint extends BalancerEndpoint {
   readonly port: number;
   meta: Readonly<Record<string, unknown>>;
   readonly pool: Pool;
+  /** TLS server name (SNI) sent to the endpoint: the configured `tls.servername`, if any. */
+  readonly servername: string | undefined;
   /** Requests dispatched to this endpoint and not yet finished. */
   pending: number;
   readonly stats: EndpointStats;
@@ -247,6 +249,7 @@ export class Client {
       port: a.port,
       meta: a.meta,
       pool,
+      servername: p.tls?.servername,
       pending: 0,
       stats: {
         requests: s.counter('requests'),

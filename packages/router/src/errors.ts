@@ -17,7 +17,11 @@ export type RouterErrorCode =
   | 'SY_ERR_ROUTER_OVERLOADED'
   | 'SY_ERR_ROUTER_BODY_TOO_LARGE'
   | 'SY_ERR_ROUTER_CLOSED'
-  | 'SY_ERR_ROUTER_INVALID_OPTIONS';
+  | 'SY_ERR_ROUTER_INVALID_OPTIONS'
+  | 'SY_ERR_ROUTER_BAD_REQUEST'
+  | 'SY_ERR_ROUTER_METHOD_NOT_ALLOWED'
+  | 'SY_ERR_ROUTER_HTTP_VERSION'
+  | 'SY_ERR_ROUTER_UNFORWARDABLE';
 
 /** An identifier's verdict that it could not name the request, as an error (`SY_ERR_UNKNOWN_DST`). */
 export class UnknownDestinationError extends SwitchyardError<'SY_ERR_UNKNOWN_DST'> {
@@ -113,10 +117,62 @@ export class ConnectFailedError extends RouterError {
 /** The endpoint reset or closed the connection, or sent something that is not HTTP. 502. */
 export class UpstreamFailedError extends RouterError {
   readonly endpoint: string;
-  constructor(endpoint: string, cause: unknown) {
+  /**
+   * True when response headers had already been written to the client (the client connection
+   * is then cut); false when the endpoint failed before any response byte reached the client.
+   */
+  readonly responded: boolean;
+  constructor(endpoint: string, cause: unknown, responded = false) {
     const why = cause instanceof Error ? cause.message : String(cause);
     super('SY_ERR_ROUTER_UPSTREAM_FAILED', `Connection to ${endpoint} failed: ${why}`, { cause });
     this.endpoint = endpoint;
+    this.responded = responded;
+  }
+}
+
+/**
+ * The HTTP client refused the request before anything was sent (an argument undici rejects, e.g.
+ * a header value a layer set with a control character). Nothing reached any endpoint. 400.
+ */
+export class UnforwardableRequestError extends RouterError {
+  constructor(cause: unknown) {
+    const why = cause instanceof Error ? cause.message : String(cause);
+    super('SY_ERR_ROUTER_UNFORWARDABLE', `Request cannot be forwarded: ${why}`, { cause });
+  }
+}
+
+/**
+ * The request line or head is malformed for a proxy (RFC 9112): a repeated `Host`, a request
+ * target that is neither origin-form, absolute-form nor `OPTIONS *`. Answered with 400 by the
+ * router itself; nothing is forwarded.
+ */
+export class BadRequestError extends RouterError {
+  /** What is wrong, e.g. `Host header` or `request target`. */
+  readonly field: string;
+  constructor(field: string, message: string) {
+    super('SY_ERR_ROUTER_BAD_REQUEST', `Bad request: ${field}: ${message}`);
+    this.field = field;
+  }
+}
+
+/** The method cannot be proxied by this router (`CONNECT`). 405 with `Allow`. */
+export class MethodNotAllowedError extends RouterError {
+  readonly method: string;
+  /** Value of the `Allow` response header. */
+  readonly allow: string;
+  constructor(method: string, allow: string) {
+    super('SY_ERR_ROUTER_METHOD_NOT_ALLOWED', `Method ${method} is not supported by this proxy`);
+    this.method = method;
+    this.allow = allow;
+  }
+}
+
+/** The request line names an HTTP major version other than 1 on an HTTP/1 port. 505. */
+export class HttpVersionNotSupportedError extends RouterError {
+  readonly version: string;
+  constructor(version: string) {
+    super('SY_ERR_ROUTER_HTTP_VERSION', `HTTP/${version} is not supported on this port (HTTP/1.x only)`);
+    this.version = version;
   }
 }
 

@@ -17,6 +17,7 @@ import {
   BodyTooLargeError,
   ConnectFailedError,
   RouterError,
+  UnforwardableRequestError,
   UpstreamFailedError,
 } from './errors.js';
 import { type HeaderMap, prepareResponseHeaders } from './headers.js';
@@ -151,7 +152,8 @@ class ProxyHandler implements Dispatcher.DispatchHandler {
 
   readonly #onClientClose = (): void => {
     if (!this.#settled || this.#responded) {
-      if (!this.#attempt.ctx.res.writableFinished) this.#fail(new ClientGoneError());
+      // writableEnded, not writableFinished: on TLS sockets the flush completes later.
+      if (!this.#attempt.ctx.res.writableEnded) this.#fail(new ClientGoneError());
     }
   };
 
@@ -215,6 +217,7 @@ class ProxyHandler implements Dispatcher.DispatchHandler {
     try {
       ctx.res.writeHead(statusCode, statusMessage ?? '', out as OutgoingHttpHeaders);
     } catch (err) {
+      // Node refused the endpoint's status or headers: the endpoint answered with something invalid.
       this.#fail(new UpstreamFailedError(this.#attempt.endpoint.key, err));
       return;
     }
@@ -240,13 +243,18 @@ class ProxyHandler implements Dispatcher.DispatchHandler {
     if (this.#settled) return;
     const res = this.#attempt.ctx.res;
     // Trailers travel only on chunked responses (Node drops them otherwise, as HTTP requires).
+    // One addTrailers call: each call replaces the trailers set by the previous one.
     if (trailers !== undefined) {
+      let out: Record<string, string | string[]> | undefined;
+      const clearContext = this.#attempt.ctx.server.clearContext;
       for (const name in trailers) {
         const value = trailers[name];
-        if (value !== undefined && !(this.#attempt.ctx.server.clearContext && name.startsWith('l5d-'))) {
-          res.addTrailers({ [name]: value });
+        if (value !== undefined && !(clearContext && name.startsWith('l5d-'))) {
+          out ??= {};
+          out[name] = value;
         }
       }
+      if (out !== undefined) res.addTrailers(out);
     }
     res.end();
     this.#settle(this.#status);
@@ -254,13 +262,23 @@ class ProxyHandler implements Dispatcher.DispatchHandler {
 
   onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
     if (this.#settled) return;
-    let err: Error;
-    if (error instanceof RouterError || error instanceof ClientGoneError) err = error;
-    else if (this.#controller === undefined) err = new ConnectFailedError(this.#attempt.endpoint.key, error);
-    else err = new UpstreamFailedError(this.#attempt.endpoint.key, error);
+    const err = this.#classify(error);
     this.#abortReason ??= err;
     if (this.#responded) this.#attempt.ctx.res.destroy();
     this.#settle(err);
+  }
+
+  /** Wraps the HTTP client's error in the router's typed error for what went wrong (see failure-origin.ts). */
+  #classify(error: Error): Error {
+    if (error instanceof RouterError || error instanceof ClientGoneError || error instanceof RetryableStatus)
+      return error;
+    const key = this.#attempt.endpoint.key;
+    if (this.#controller === undefined) {
+      // undici validates the request before connecting: its argument errors mean nothing was sent.
+      if (isRequestRejected(error)) return new UnforwardableRequestError(error);
+      return new ConnectFailedError(key, error);
+    }
+    return new UpstreamFailedError(key, error, this.#responded);
   }
 
   onRequestUpgrade(
@@ -298,6 +316,12 @@ class ProxyHandler implements Dispatcher.DispatchHandler {
   }
 }
 
+/** undici refused the request itself (invalid argument, unsupported header or method). */
+function isRequestRejected(error: Error): boolean {
+  const code = (error as { code?: unknown }).code;
+  return code === 'UND_ERR_INVALID_ARG' || code === 'UND_ERR_NOT_SUPPORTED';
+}
+
 /**
  * Sends one attempt. Resolves with the response status once the response has been streamed to
  * the client in full. Rejects with a `RouterError` (connect failure, reset, timeout, body too
@@ -312,12 +336,14 @@ export function forwardAttempt(attempt: Attempt): Promise<number> {
     if (attempt.body.kind === 'buffered') body = attempt.body.data;
     else if (attempt.body.kind === 'stream') body = through = bodyThrough(attempt.body.maxBytes);
     const handler = new ProxyHandler(attempt, through, resolve, reject);
-    const options: Dispatcher.DispatchOptions = {
+    const options: Dispatcher.DispatchOptions & { servername?: string } = {
       path: ctx.url,
       method: ctx.method as Dispatcher.HttpMethod,
       headers: ctx.headers,
       body,
     };
+    // undici derives SNI from the request's Host unless told; TLS to endpoints uses the configured name.
+    if (endpoint.servername !== undefined) options.servername = endpoint.servername;
     if (ctx.upgrade !== undefined) {
       const upgrade = ctx.req.headers.upgrade;
       (options as { upgrade?: string }).upgrade = typeof upgrade === 'string' ? upgrade : 'websocket';
@@ -325,7 +351,8 @@ export function forwardAttempt(attempt: Attempt): Promise<number> {
     try {
       endpoint.pool.dispatch(options, handler);
     } catch (err) {
-      handler.onResponseError(undefined as never, new UpstreamFailedError(endpoint.key, err));
+      // Thrown before anything was sent: the request itself was refused.
+      handler.onResponseError(undefined as never, new UnforwardableRequestError(err));
     }
   });
 }

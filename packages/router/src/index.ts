@@ -12,19 +12,25 @@ export type { NoRouteReason, RouterErrorCode } from './errors.js';
 export {
   AttemptTimeoutError,
   BadDtabHeaderError,
+  BadRequestError,
   BindingTimeoutError,
   BodyTooLargeError,
   ConnectFailedError,
+  HttpVersionNotSupportedError,
   InvalidRouterOptionsError,
   MaxCallDepthError,
+  MethodNotAllowedError,
   NoRouteError,
   OverloadedError,
   RouterClosedError,
   RouterError,
   TotalTimeoutError,
+  UnforwardableRequestError,
   UnknownDestinationError,
   UpstreamFailedError,
 } from './errors.js';
+export type { FailureOrigin } from './failure-origin.js';
+export { blamesEndpoint, failureOrigin, isRequeueable } from './failure-origin.js';
 export type { ForwardedHeaderOptions, ForwardingInfo, HeaderMap, RewrittenTarget } from './headers.js';
 export {
   addForwardingHeaders,
@@ -46,3 +52,5 @@ export type { Rescued, RescueOptions } from './rescue.js';
 export { encodeErrHeader, rescue } from './rescue.js';
 export type { RouterCloseOptions, RouterLayerInfo, RouterServerInfo } from './router.js';
 export { createRouter, Router } from './router.js';
+export type { ServerTimeoutOptions, ServerTimeouts } from './server-timeouts.js';
+export { DEFAULT_SERVER_TIMEOUTS, validateServerTimeouts } from './server-timeouts.js';

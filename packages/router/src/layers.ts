@@ -16,9 +16,12 @@ import type { RouterContext, RouterHandler, RouterLayer, ServerContext, UpgradeS
 import {
   AttemptTimeoutError,
   BadDtabHeaderError,
+  BadRequestError,
   BindingTimeoutError,
   BodyTooLargeError,
+  HttpVersionNotSupportedError,
   MaxCallDepthError,
+  MethodNotAllowedError,
   NoRouteError,
   type NoRouteReason,
   OverloadedError,
@@ -26,6 +29,7 @@ import {
   TotalTimeoutError,
   UnknownDestinationError,
 } from './errors.js';
+import { blamesEndpoint, failureOrigin, isRequeueable } from './failure-origin.js';
 import { ClientGoneError, forwardAttempt, type RequestBody, RetryableStatus } from './forward.js';
 import {
   addForwardingHeaders,
@@ -57,6 +61,8 @@ export interface ServerRuntime {
   inflight: number;
   connections: number;
   stats: ServerStats;
+  /** Responses of requests in flight, so that a drain can mark them `Connection: close`. */
+  readonly open: Set<ServerResponse>;
 }
 
 /** Per logical name: stats and the retry budget (Linkerd's budget is per service). */
@@ -237,16 +243,22 @@ export function respondError(rt: RouterRuntime, ctx: RequestCtx, err: unknown): 
     return;
   }
   let body = rescued.body;
-  if (Buffer.byteLength(body) > rt.maxErrBytes)
-    body = Buffer.from(body).subarray(0, rt.maxErrBytes).toString();
+  if (Buffer.byteLength(body) > rt.maxErrBytes - 1)
+    body = Buffer.from(body)
+      .subarray(0, rt.maxErrBytes - 1)
+      .toString();
+  // text/plain ends with a newline (curl and terminals print the next prompt on its own line).
+  body += '\n';
   const headers: OutgoingHttpHeaders = {
+    ...rescued.headers,
     'content-type': 'text/plain; charset=utf-8',
     'content-length': Buffer.byteLength(body),
     via: VIA,
   };
   if (!clearContext) headers['l5d-err'] = encodeErrHeader(rescued.body, rt.maxErrBytes);
   // An unread request body would otherwise be drained to keep the connection; close instead.
-  if (rt.closing || !ctx.req.complete || ctx.upgrade !== undefined) headers.connection = 'close';
+  if (rt.closing || rescued.close === true || !ctx.req.complete || ctx.upgrade !== undefined)
+    headers.connection = 'close';
   try {
     res.writeHead(rescued.status, headers);
     res.end(body);
@@ -264,13 +276,15 @@ function serverStatsLayer(rt: RouterRuntime): RouterLayer {
       const c = ctxOf(ctx);
       const server = c.runtime;
       server.inflight++;
+      server.open.add(ctx.res);
       server.stats.requests.incr();
       try {
         await next(ctx);
       } finally {
         server.inflight--;
+        server.open.delete(ctx.res);
         const status = ctx.res.statusCode;
-        const failed = status >= 500 || (!ctx.res.writableFinished && ctx.upgrade === undefined);
+        const failed = status >= 500 || !responseCompleted(ctx);
         (failed ? server.stats.failures : server.stats.success).incr();
         server.stats.statusClass[Math.floor(status / 100)]?.incr();
         const end = c.endNs === 0n ? rt.clock.nanoTime() : c.endNs;
@@ -278,6 +292,15 @@ function serverStatsLayer(rt: RouterRuntime): RouterLayer {
       }
     },
   };
+}
+
+/**
+ * Whether the client got the whole response, judged the same way on every transport: the
+ * response was ended (handed to the socket in full) rather than cut (tunnels: by status). Not `writableFinished`: on TLS sockets the flush completes after the handler returns.
+ */
+function responseCompleted(ctx: RouterContext): boolean {
+  // A tunnel's 101 is written on the raw socket, not through `res`: judged by status alone.
+  return ctx.res.writableEnded || ctx.upgrade !== undefined;
 }
 
 /** One `rescue` at the edge: every error becomes a text/plain response (or a closed connection). */
@@ -308,6 +331,78 @@ function admissionLayer(rt: RouterRuntime): RouterLayer {
       return next(ctx);
     },
   };
+}
+
+/** Methods the router forwards, for `Allow` (CONNECT is not proxied). */
+const ALLOW = 'GET, HEAD, POST, PUT, DELETE, OPTIONS, TRACE, PATCH';
+
+/** Number of `Host` fields in the head as received (node joins or drops repeats in `headers`). */
+function hostCount(raw: readonly string[]): number {
+  let n = 0;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    if (name.length === 4 && name.toLowerCase() === 'host') n++;
+  }
+  return n;
+}
+
+/**
+ * RFC 9112 checks a proxy makes before it forwards anything, as nginx does: the HTTP major
+ * version (§2.3, 505), one `Host` (§3.2, 400), the request-target form (§3.2: origin-form,
+ * absolute-form, or asterisk-form for OPTIONS, which the router answers itself), and no CONNECT
+ * (405: this is not a forward proxy). Requests failing them never pick an endpoint.
+ */
+function requestLineLayer(): RouterLayer {
+  return {
+    role: 'request-line',
+    description: `HTTP/1.x only (505), one Host (400), origin/absolute-form targets (400); answers OPTIONS * (200), CONNECT → 405`,
+    layer: (next) => (ctx) => {
+      const req = ctx.req;
+      if (req.httpVersionMajor !== 1)
+        return Promise.reject(new HttpVersionNotSupportedError(req.httpVersion));
+      if (req.method === 'CONNECT') return Promise.reject(new MethodNotAllowedError('CONNECT', ALLOW));
+      if (hostCount(req.rawHeaders) > 1) {
+        return Promise.reject(
+          new BadRequestError('Host header', 'more than one Host field (RFC 9112 section 3.2)'),
+        );
+      }
+      const url = req.url ?? '';
+      if (url.charCodeAt(0) !== 47 /* / */) {
+        if (url === '*') {
+          if (req.method !== 'OPTIONS') {
+            return Promise.reject(
+              new BadRequestError(
+                'request target',
+                `asterisk-form (*) is only valid with OPTIONS, not ${req.method}`,
+              ),
+            );
+          }
+          return answerServerOptions(ctx);
+        }
+        if (rewriteAbsoluteForm(url) === undefined) {
+          return Promise.reject(
+            new BadRequestError('request target', 'expected origin-form (/path) or an absolute http(s) URI'),
+          );
+        }
+      }
+      return next(ctx);
+    },
+  };
+}
+
+/** `OPTIONS *` asks about the server itself (RFC 9110 §9.3.7): answered here, never forwarded. */
+function answerServerOptions(ctx: RouterContext): Promise<void> {
+  const res = ctx.res;
+  // The body, if any, is not read: close rather than drain it.
+  const close = !ctx.req.complete;
+  res.writeHead(200, {
+    allow: ALLOW,
+    'content-length': 0,
+    via: VIA,
+    ...(close ? { connection: 'close' } : {}),
+  });
+  res.end();
+  return Promise.resolve();
 }
 
 function contextLayer(rt: RouterRuntime): RouterLayer {
@@ -517,6 +612,21 @@ function bindLayer(rt: RouterRuntime): RouterLayer {
   };
 }
 
+/** RFC 9110 §9.2.2 idempotent methods: repeating them has the same effect as sending once. */
+function idempotent(method: string): boolean {
+  switch (method) {
+    case 'GET':
+    case 'HEAD':
+    case 'OPTIONS':
+    case 'TRACE':
+    case 'PUT':
+    case 'DELETE':
+      return true;
+    default:
+      return false;
+  }
+}
+
 /** Reads a request body of known, small length in full (so it can be re-sent). */
 function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
@@ -601,9 +711,20 @@ function retriesLayer(rt: RouterRuntime): RouterLayer {
               await pause();
               continue;
             }
-            const code = (err as { code?: string }).code;
-            // Nothing reached the endpoint: re-send at once, from the client's requeue budget.
-            if (code === 'SY_ERR_ROUTER_CONNECT_FAILED' && c.client !== undefined) {
+            const origin = failureOrigin(err);
+            // Only the endpoint's own failures (or a retired pool) are re-sent; a request the
+            // router cannot forward or a client that left would fail the same way everywhere.
+            const resend =
+              isRequeueable(origin) ||
+              // nginx's `proxy_next_upstream error`: a pooled connection reset or closed before
+              // any response byte, on a request that is safe to repeat and whose body can be sent again.
+              (origin.kind === 'endpoint' &&
+                origin.stage === 'before-response' &&
+                !origin.timedOut &&
+                replayable &&
+                idempotent(method) &&
+                !ctx.res.headersSent);
+            if (resend && c.client !== undefined) {
               if (rt.requeueBudgetOf(c.client).tryRequeue(requeues)) {
                 requeues++;
                 continue;
@@ -613,7 +734,8 @@ function retriesLayer(rt: RouterRuntime): RouterLayer {
             if (
               replayable &&
               !ctx.res.headersSent &&
-              (code === 'SY_ERR_ROUTER_UPSTREAM_FAILED' || code === 'SY_ERR_ROUTER_ATTEMPT_TIMEOUT') &&
+              origin.kind === 'endpoint' &&
+              origin.stage !== 'connect' &&
               rt.classifier({ method, error: err }) === 'retryableFailure'
             ) {
               if (svc.budget.tryWithdraw()) {
@@ -657,8 +779,6 @@ function dispatchHandler(rt: RouterRuntime): RouterHandler {
       }
     }
     ep.pending++;
-    ep.stats.requests.incr();
-    client.stats.requests.incr();
     const t0 = rt.clock.nanoTime();
     try {
       const status = await forwardAttempt({
@@ -674,13 +794,24 @@ function dispatchHandler(rt: RouterRuntime): RouterHandler {
       const rttNs = Number(c.endNs - t0);
       const ok = rt.classifier({ method: c.method, status }) === 'success';
       lease.done({ ok, rttNs });
+      ep.stats.requests.incr();
+      client.stats.requests.incr();
       (ok ? ep.stats.success : ep.stats.failures).incr();
       (ok ? client.stats.success : client.stats.failures).incr();
       client.stats.latency.add(rttNs / 1e6);
     } catch (err) {
-      const blameless = err instanceof ClientGoneError;
-      lease.done({ ok: blameless });
-      if (!blameless) {
+      // Only the endpoint's failures reach failure accrual and the failure counters. A lease must
+      // be settled, and `ok` is the only neutral outcome the balancer knows. An attempt cut by
+      // the total deadline still had the endpoint silent for its whole attempt: the endpoint's.
+      const origin = failureOrigin(err);
+      const blamed = blamesEndpoint(origin);
+      lease.done({ ok: !blamed });
+      // A request the client library refused never left the router: not a request to the endpoint.
+      if (!(origin.kind === 'local' && origin.reason === 'unforwardable')) {
+        ep.stats.requests.incr();
+        client.stats.requests.incr();
+      }
+      if (blamed) {
         ep.stats.failures.incr();
         client.stats.failures.incr();
       }
@@ -700,6 +831,7 @@ export function defaultLayers(rt: RouterRuntime, user: readonly RouterLayer[] = 
     serverStatsLayer(rt),
     rescueLayer(rt),
     admissionLayer(rt),
+    requestLineLayer(),
     contextLayer(rt),
     callDepthLayer(rt),
     proxyRewriteLayer(),

@@ -32,11 +32,17 @@ export interface RouterServerOptions {
   readonly maxConcurrentRequests?: number;
   /** Largest request head, KiB (node's `maxHeaderSize`; 431 beyond). Default 8. */
   readonly maxHeadersKB?: number;
-  /** Time to receive the whole request (head and body), ms; 0 disables. Node's `requestTimeout`, default 300000. */
+  /**
+   * Time to receive the whole request (head and body), ms; 0 disables. Node's `requestTimeout`,
+   * default 300000. Must not be below an explicit `headersTimeoutMs` (see `validateServerTimeouts`).
+   */
   readonly requestTimeoutMs?: number;
-  /** Time to receive the request head, ms (slowloris). Node's `headersTimeout`, default 60000. */
+  /**
+   * Time to receive the request head, ms (slowloris: the connection gets 408 and is closed).
+   * Node's `headersTimeout`, default 10000, lowered to `requestTimeoutMs` when that is smaller.
+   */
   readonly headersTimeoutMs?: number;
-  /** Idle time of a client keep-alive connection, ms. Default 5000. */
+  /** Idle time of a client keep-alive connection, ms; 0 disables. Default 5000. */
   readonly keepAliveTimeoutMs?: number;
   /** Largest request body, bytes; larger is 413 (by Content-Length at once, or while streaming). Default unlimited. */
   readonly maxRequestBodyBytes?: number;

@@ -3,7 +3,7 @@
  * Walks `cause` to the first error it knows, then picks a status and a text/plain body. With
  * clearContext on the body never carries dtabs or endpoint addresses, and no `l5d-err` is set.
  */
-import type { NoRouteError } from './errors.js';
+import type { MethodNotAllowedError, NoRouteError } from './errors.js';
 
 /** An error turned into a response. */
 export interface Rescued {
@@ -12,6 +12,10 @@ export interface Rescued {
   readonly body: string;
   /** Stable code for stats and diagnostics (`SY_ERR_*`, or `unknown`). */
   readonly code: string;
+  /** Extra response headers the status requires (`Allow` on 405). */
+  readonly headers?: Readonly<Record<string, string>>;
+  /** Close the connection after the response: the request head was malformed, so its framing is suspect. */
+  readonly close?: boolean;
 }
 
 /** Options of `rescue`. */
@@ -39,7 +43,8 @@ function messageOf(err: unknown): string {
 
 /**
  * Maps an error to a response. Known codes (the first found walking `cause`):
- * unknown destination → identifier's status (400); bad dtab header, call depth → 400;
+ * unknown destination → identifier's status (400); bad dtab header, call depth, bad request
+ * head, unforwardable request → 400; CONNECT → 405 (with `Allow`); HTTP major version ≠ 1 → 505;
  * no route / no endpoints / connect failure / reset → 502; binding, attempt, total timeout,
  * overload, closing → 503; body too large → 413; anything else → 502.
  */
@@ -52,7 +57,21 @@ export function rescue(err: unknown, options: RescueOptions): Rescued {
         return { status: (e as { status?: number }).status ?? 400, body: messageOf(e), code };
       case 'SY_ERR_ROUTER_BAD_DTAB_HEADER':
       case 'SY_ERR_ROUTER_MAX_CALL_DEPTH':
+      case 'SY_ERR_ROUTER_UNFORWARDABLE':
         return { status: 400, body: messageOf(e), code };
+      case 'SY_ERR_ROUTER_BAD_REQUEST':
+        return { status: 400, body: messageOf(e), code, close: true };
+      case 'SY_ERR_ROUTER_METHOD_NOT_ALLOWED': {
+        const allow = (e as Partial<MethodNotAllowedError>).allow;
+        return {
+          status: 405,
+          body: messageOf(e),
+          code,
+          ...(allow === undefined ? {} : { headers: { allow } }),
+        };
+      }
+      case 'SY_ERR_ROUTER_HTTP_VERSION':
+        return { status: 505, body: messageOf(e), code, close: true };
       case 'SY_ERR_ROUTER_NO_ROUTE':
       case 'SY_ERR_NO_BROKERS': {
         if (hide) return { status: 502, body: 'Unable to route request!', code };

@@ -40,6 +40,7 @@ import {
   terminalHandler,
 } from './layers.js';
 import type { RouterOptions, RouterServerOptions } from './options.js';
+import { validateServerTimeouts } from './server-timeouts.js';
 
 /** A server of the router, with the address it is bound to once listening. */
 export interface RouterServerInfo {
@@ -167,7 +168,7 @@ export class Router {
     const defaults = defaultLayers(this.#runtime, Array.isArray(user) ? user : []);
     this.#layers = Object.freeze(typeof user === 'function' ? [...user(defaults)] : defaults);
     this.#handler = compose(...this.#layers.map((l) => l.layer))(terminalHandler(this.#runtime));
-    this.#slots = options.servers.map((s) => this.#createServer(s));
+    this.#slots = options.servers.map((s, i) => this.#createServer(s, `servers[${i}]`));
   }
 
   /** The router's label (`rt/<label>/…` in metrics). */
@@ -243,11 +244,12 @@ export class Router {
     return this.#binder.clients().map((c) => c.state());
   }
 
-  #createServer(options: RouterServerOptions): ServerSlot {
-    positive('servers[].port', options.port, true);
-    positive('servers[].maxConcurrentRequests', options.maxConcurrentRequests);
-    positive('servers[].maxHeadersKB', options.maxHeadersKB);
-    positive('servers[].maxRequestBodyBytes', options.maxRequestBodyBytes, true);
+  #createServer(options: RouterServerOptions, where: string): ServerSlot {
+    positive(`${where}.port`, options.port, true);
+    positive(`${where}.maxConcurrentRequests`, options.maxConcurrentRequests);
+    positive(`${where}.maxHeadersKB`, options.maxHeadersKB);
+    positive(`${where}.maxRequestBodyBytes`, options.maxRequestBodyBytes, true);
+    const timeouts = validateServerTimeouts(options, where);
     const runtime: ServerRuntime = {
       context: Object.freeze({
         ip: options.ip ?? '127.0.0.1',
@@ -260,20 +262,21 @@ export class Router {
       inflight: 0,
       connections: 0,
       stats: serverStats(nullStats),
+      open: new Set(),
     };
     const serverOptions: http.ServerOptions = {
       maxHeaderSize: (options.maxHeadersKB ?? 8) * 1024,
-      requestTimeout: options.requestTimeoutMs ?? 300_000,
-      headersTimeout: options.headersTimeoutMs ?? 60_000,
-      keepAliveTimeout: options.keepAliveTimeoutMs ?? 5000,
+      requestTimeout: timeouts.requestTimeoutMs,
+      headersTimeout: timeouts.headersTimeoutMs,
+      keepAliveTimeout: timeouts.keepAliveTimeoutMs,
       noDelay: true,
     };
-    // Node enforces request/headers timeouts on a sweep; sweep often enough for the shortest one.
-    const shortest = Math.min(
-      serverOptions.requestTimeout || 300_000,
-      serverOptions.headersTimeout || 60_000,
+    // Node enforces request/headers timeouts on a sweep; sweep often enough that a slow head is
+    // cut within a quarter of headersTimeoutMs of its deadline (headersTimeout <= requestTimeout).
+    serverOptions.connectionsCheckingInterval = Math.max(
+      50,
+      Math.min(30_000, Math.floor(timeouts.headersTimeoutMs / 4)),
     );
-    serverOptions.connectionsCheckingInterval = Math.max(50, Math.min(30_000, Math.floor(shortest / 4)));
     const server = options.createServer?.(serverOptions) ?? http.createServer(serverOptions);
     // Apply the limits again in case a custom factory dropped the options.
     server.requestTimeout = serverOptions.requestTimeout!;
@@ -286,7 +289,8 @@ export class Router {
     server.on('request', (req: IncomingMessage, res: ServerResponse) => {
       void handler(new RequestCtx(label, runtime, req, res, undefined, clock.nanoTime())).catch(ignore);
     });
-    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    // Upgrade requests, and CONNECT (which the stack answers 405), arrive with the raw socket.
+    const onRawSocket = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       socket.on('error', () => socket.destroy());
       // A response bound to the raw socket answers non-101 outcomes and errors.
       const res = new ServerResponse(req);
@@ -298,7 +302,9 @@ export class Router {
       socket.once('close', () => rt.tunnels.delete(socket));
       const ctx = new RequestCtx(label, runtime, req, res, { socket, head }, clock.nanoTime());
       void handler(ctx).catch((err) => respondError(rt, ctx, err));
-    });
+    };
+    server.on('upgrade', onRawSocket);
+    server.on('connect', onRawSocket);
     server.on('connection', (socket: Socket) => {
       runtime.connections++;
       socket.once('close', () => runtime.connections--);
@@ -354,6 +360,10 @@ export class Router {
   async #close(graceMs: number): Promise<void> {
     const rt = this.#runtime;
     rt.closing = true;
+    // Responses still to be written announce the drain (new requests get 503 + close in admission).
+    for (const slot of this.#slots) {
+      for (const res of slot.runtime.open) if (!res.headersSent) res.setHeader('connection', 'close');
+    }
     const stopped = this.#slots.map(
       (slot) =>
         new Promise<void>((resolve) => {

@@ -59,7 +59,7 @@ describe('clearContext off (trusted clients)', () => {
     const bad = await send(port, { headers: { 'x-dst': 'web', 'l5d-dtab': '/svc/web =>' } });
     expect(bad.status).toBe(400);
     expect(bad.body).toMatch(/^Invalid l5d-dtab header: /);
-    expect(decodeURIComponent(bad.headers['l5d-err'] as string)).toBe(bad.body);
+    expect(`${decodeURIComponent(bad.headers['l5d-err'] as string)}\n`).toBe(bad.body);
   });
 
   it('shows the dtabs in a 502 body', async () => {
@@ -117,10 +117,10 @@ describe('clearContext on (a security boundary)', () => {
     const { port } = await router(`/svc/web => /$/inet/127.0.0.1/${good.port}; /svc/dead => ${dead}`, true);
     const noRoute = await send(port, { headers: { 'x-dst': 'nope' } });
     expect(noRoute.status).toBe(502);
-    expect(noRoute.body).toBe('Unable to route request!');
+    expect(noRoute.body).toBe('Unable to route request!\n');
     const refused = await send(port, { headers: { 'x-dst': 'dead' } });
     expect(refused.status).toBe(502);
-    expect(refused.body).toBe('Unable to establish connection to the backend.');
+    expect(refused.body).toBe('Unable to establish connection to the backend.\n');
     const unknown = await send(port);
     expect(unknown.status).toBe(400);
     expect(unknown.body).toContain('Unknown destination');

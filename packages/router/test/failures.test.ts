@@ -54,7 +54,7 @@ describe('failures', () => {
     });
     const reply = await send(port, { headers: { 'x-dst': 'web' } });
     expect(reply.status).toBe(503);
-    expect(reply.body).toBe('Request attempt exceeded requestAttemptTimeoutMs (150 ms)');
+    expect(reply.body).toBe('Request attempt exceeded requestAttemptTimeoutMs (150 ms)\n');
   });
 
   it('answers 503 when the whole request exceeds totalTimeoutMs', async () => {
@@ -64,7 +64,7 @@ describe('failures', () => {
     });
     const reply = await send(port, { headers: { 'x-dst': 'web' } });
     expect(reply.status).toBe(503);
-    expect(reply.body).toBe('Request exceeded totalTimeoutMs (150 ms)');
+    expect(reply.body).toBe('Request exceeded totalTimeoutMs (150 ms)\n');
   });
 
   it('answers 503 when binding stays pending past bindingTimeoutMs, and routes once it binds', async () => {
@@ -73,7 +73,7 @@ describe('failures', () => {
     const { port } = await router('/svc => /#/test', { namers: [namer.entry], bindingTimeoutMs: 150 });
     const reply = await send(port, { headers: { 'x-dst': 'slow' } });
     expect(reply.status).toBe(503);
-    expect(reply.body).toBe('Binding /svc/slow exceeded bindingTimeoutMs (150 ms)');
+    expect(reply.body).toBe('Binding /svc/slow exceeded bindingTimeoutMs (150 ms)\n');
     namer.addr('slow').update(Addr.bound([address('127.0.0.1', b.port)]));
     expect((await send(port, { headers: { 'x-dst': 'slow' } })).status).toBe(200);
   });

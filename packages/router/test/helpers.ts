@@ -3,7 +3,7 @@
  * package is written separately), a router wired to core's interpreter, and a raw HTTP client.
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import net, { type AddressInfo, type Socket } from 'node:net';
 import {
   Activity as Act,
   type Activity,
@@ -29,6 +29,8 @@ export interface Backend {
   readonly sockets: Set<Socket>;
   /** Requests received so far. */
   readonly seen: IncomingMessage[];
+  /** Bytes received on every connection so far (closed ones included). */
+  bytesReceived(): number;
   close(): Promise<void>;
 }
 
@@ -38,6 +40,7 @@ export async function startBackend(
 ): Promise<Backend> {
   const sockets = new Set<Socket>();
   const seen: IncomingMessage[] = [];
+  let closedBytes = 0;
   const info = { port: 0 };
   const server = http.createServer((req, res) => {
     seen.push(req);
@@ -47,7 +50,10 @@ export async function startBackend(
   });
   server.on('connection', (s) => {
     sockets.add(s);
-    s.once('close', () => sockets.delete(s));
+    s.once('close', () => {
+      closedBytes += s.bytesRead;
+      sockets.delete(s);
+    });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   info.port = (server.address() as AddressInfo).port;
@@ -56,6 +62,11 @@ export async function startBackend(
     server,
     sockets,
     seen,
+    bytesReceived: () => {
+      let n = closedBytes;
+      for (const s of sockets) n += s.bytesRead;
+      return n;
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
@@ -173,6 +184,22 @@ export function send(
     );
     req.on('error', reject);
     req.end(options.body);
+  });
+}
+
+/**
+ * Writes `data` (latin1) on a fresh connection and resolves with everything received until the
+ * router closes it (send `Connection: close` for requests the router would keep alive).
+ */
+export function rawExchange(port: number, data: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const s = net.connect(port, '127.0.0.1', () => s.write(Buffer.from(data, 'latin1')));
+    let out = '';
+    s.on('data', (d: Buffer) => {
+      out += d.toString('latin1');
+    });
+    s.on('close', () => resolve(out));
+    s.on('error', reject);
   });
 }
 

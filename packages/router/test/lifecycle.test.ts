@@ -2,7 +2,7 @@ import http from 'node:http';
 import net from 'node:net';
 import { Addr, address } from '@switchyard/core';
 import { describe, expect, it } from 'vitest';
-import { eventually, fixtures, send, testNamer } from './helpers.js';
+import { eventually, fixtures, rawExchange, send, testNamer } from './helpers.js';
 
 const { cleanup, backend, router } = fixtures(500);
 
@@ -26,18 +26,6 @@ async function holdingBackend() {
   };
 }
 
-function rawExchange(port: number, data: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const s = net.connect(port, '127.0.0.1', () => s.write(data));
-    let out = '';
-    s.on('data', (d) => {
-      out += d.toString('latin1');
-    });
-    s.on('close', () => resolve(out));
-    s.on('error', reject);
-  });
-}
-
 describe('limits', () => {
   it('rejects request heads larger than maxHeadersKB with 431', async () => {
     const b = await backend();
@@ -59,7 +47,7 @@ describe('limits', () => {
     await eventually(() => held.length === 2);
     const third = await send(port, { headers: { 'x-dst': 'web' } });
     expect(third.status).toBe(503);
-    expect(third.body).toBe('Too many concurrent requests (maxConcurrentRequests 2)');
+    expect(third.body).toBe('Too many concurrent requests (maxConcurrentRequests 2)\n');
     release();
     expect((await first).status).toBe(200);
     expect((await second).status).toBe(200);
@@ -81,6 +69,68 @@ describe('limits', () => {
       s.on('error', reject);
     });
     expect(out.startsWith('HTTP/1.1 408')).toBe(true);
+  });
+
+  it('cuts a slowloris head at headersTimeoutMs, however slowly it keeps dripping', async () => {
+    const b = await backend();
+    const { port } = await router(`/svc/web => /$/inet/127.0.0.1/${b.port}`, {
+      servers: [{ port: 0, headersTimeoutMs: 600 }],
+    });
+    const started = Date.now();
+    const out = await new Promise<string>((resolve, reject) => {
+      const s = net.connect(port, '127.0.0.1', () => s.write('GET / HTTP/1.1\r\nx-dst: web\r\n'));
+      // One header byte every 100 ms: never idle, never complete.
+      const drip = setInterval(() => s.write('x'), 100);
+      let data = '';
+      s.on('data', (d) => {
+        data += d.toString();
+      });
+      s.on('close', () => {
+        clearInterval(drip);
+        resolve(data);
+      });
+      s.on('error', reject);
+    });
+    const elapsed = Date.now() - started;
+    expect(out.startsWith('HTTP/1.1 408')).toBe(true);
+    expect(elapsed).toBeGreaterThanOrEqual(550);
+    // Node sweeps connections every headersTimeoutMs / 4.
+    expect(elapsed).toBeLessThan(600 + 600 / 4 + 500);
+  });
+
+  it('bounds request heads by 10 s by default (Node would hold a slowloris 60 s and more)', async () => {
+    const b = await backend();
+    const seen: http.ServerOptions[] = [];
+    await router(`/svc/web => /$/inet/127.0.0.1/${b.port}`, {
+      servers: [
+        {
+          port: 0,
+          createServer: (options) => {
+            seen.push(options);
+            return http.createServer(options);
+          },
+        },
+      ],
+    });
+    expect(seen[0]).toMatchObject({
+      headersTimeout: 10_000,
+      requestTimeout: 300_000,
+      keepAliveTimeout: 5000,
+    });
+    expect(seen[0]!.connectionsCheckingInterval).toBe(2500);
+  });
+
+  it('starts with a small requestTimeoutMs and rejects a head timeout longer than the request one', async () => {
+    const b = await backend();
+    const { port } = await router(`/svc/web => /$/inet/127.0.0.1/${b.port}`, {
+      servers: [{ port: 0, requestTimeoutMs: 2000 }],
+    });
+    expect((await send(port, { headers: { 'x-dst': 'web' } })).status).toBe(200);
+    await expect(
+      router(`/svc/web => /$/inet/127.0.0.1/${b.port}`, {
+        servers: [{ port: 0, requestTimeoutMs: 2000, headersTimeoutMs: 5000 }],
+      }),
+    ).rejects.toThrow('servers[0].headersTimeoutMs (5000) must be <= servers[0].requestTimeoutMs (2000)');
   });
 });
 
@@ -105,6 +155,72 @@ describe('lifecycle', () => {
     await closing;
     expect(closed).toBe(true);
   });
+
+  it('marks responses written during the drain Connection: close, on keep-alive connections too', async () => {
+    const { b, held, release } = await holdingBackend();
+    const r = await router(`/svc/web => /$/inet/127.0.0.1/${b.port}`);
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    cleanup.push(async () => agent.destroy());
+    const reply = new Promise<http.IncomingHttpHeaders>((resolve, reject) => {
+      http
+        .get({ host: '127.0.0.1', port: r.port, headers: { 'x-dst': 'web' }, agent }, (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.headers));
+        })
+        .on('error', reject);
+    });
+    await eventually(() => held.length === 1);
+    const closing = r.router.close({ graceMs: 10_000 });
+    release();
+    expect((await reply).connection).toBe('close');
+    await closing;
+  });
+
+  it('retries idempotent requests on another endpoint when one is killed under keep-alive load', async () => {
+    const handler: Parameters<typeof backend>[0] = (req, res) => {
+      req.resume();
+      req.on('end', () => setTimeout(() => res.end('ok'), 1));
+    };
+    const backends = [await backend(handler), await backend(handler), await backend(handler)];
+    // One client over three endpoints, so failure accrual and requeues can move off the dead one.
+    const namer = testNamer();
+    const { port } = await router('/svc => /#/test', { namers: [namer.entry] });
+    namer.addr('web').update(Addr.bound(backends.map((x) => address('127.0.0.1', x.port))));
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
+    cleanup.push(async () => agent.destroy());
+    const one = (method: string) =>
+      new Promise<number>((resolve) => {
+        http
+          .request(
+            { host: '127.0.0.1', port, method, path: '/', headers: { 'x-dst': 'web' }, agent },
+            (res) => {
+              res.resume();
+              res.on('end', () => resolve(res.statusCode!));
+            },
+          )
+          .on('error', () => resolve(0))
+          .end();
+      });
+    const victim = backends[0]!;
+    let done = 0;
+    let killed = false;
+    const statuses: number[] = [];
+    const workers = Array.from({ length: 16 }, async (_, w) => {
+      for (let i = 0; i < 25; i++) {
+        statuses.push(await one(w % 2 === 0 ? 'GET' : 'DELETE'));
+        if (++done === 100 && !killed) {
+          killed = true;
+          // Abrupt death: no new connections, and every open one (pooled or mid-request) reset.
+          victim.server.close();
+          for (const s of victim.sockets) s.resetAndDestroy();
+        }
+      }
+    });
+    await Promise.all(workers);
+    expect(killed).toBe(true);
+    expect(statuses).toHaveLength(400);
+    expect(statuses.filter((s) => s !== 200)).toEqual([]);
+  }, 30_000);
 
   it('cuts what is left after graceMs', async () => {
     const { b, held } = await holdingBackend();

@@ -157,9 +157,9 @@ describe('routing', () => {
     expect(reply.status).toBe(400);
     expect(reply.headers['content-type']).toMatch(/^text\/plain/);
     expect(reply.body).toMatch(
-      /^Unknown destination: Request\("GET \/a", from \/127\.0\.0\.1:\d+\) \/ x-dst header is absent$/,
+      /^Unknown destination: Request\("GET \/a", from \/127\.0\.0\.1:\d+\) \/ x-dst header is absent\n$/,
     );
-    expect(decodeURIComponent(reply.headers['l5d-err'] as string)).toBe(reply.body);
+    expect(`${decodeURIComponent(reply.headers['l5d-err'] as string)}\n`).toBe(reply.body);
   });
 
   it('uses the status an identifier asks for', async () => {
@@ -188,7 +188,7 @@ describe('routing', () => {
     });
     const reply = await send(port, { headers: { 'x-dst': 'web' } });
     expect(reply.status).toBe(502);
-    expect(reply.body).toBe(`Unable to establish connection to 127.0.0.1:${dead}.`);
+    expect(reply.body).toBe(`Unable to establish connection to 127.0.0.1:${dead}.\n`);
   });
 
   it('spreads a union by weight and alt falls back past neg', async () => {
@@ -231,6 +231,7 @@ describe('routing', () => {
       'server-stats',
       'rescue',
       'admission',
+      'request-line',
       'context',
       'call-depth',
       'proxy-rewrite',

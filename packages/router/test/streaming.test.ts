@@ -175,4 +175,29 @@ describe('trailers', () => {
     });
     expect(trailers['x-checksum']).toBe('abc123');
   });
+
+  it('forwards every response trailer, not only the last (gRPC status and message)', async () => {
+    const port = await setup((req, res) => {
+      req.resume();
+      res.writeHead(200, {
+        'content-type': 'application/grpc',
+        trailer: 'grpc-status, grpc-message, x-extra',
+      });
+      res.write('body');
+      res.addTrailers({ 'grpc-status': '7', 'grpc-message': 'denied', 'x-extra': 'e' });
+      res.end();
+    });
+    const trailers = await new Promise<NodeJS.Dict<string>>((resolve, reject) => {
+      const req = http.request(
+        { host: '127.0.0.1', port, path: '/', headers: { 'x-dst': 'big', te: 'trailers' }, agent: false },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.trailers));
+        },
+      );
+      req.on('error', reject);
+      req.end();
+    });
+    expect(trailers).toEqual({ 'grpc-status': '7', 'grpc-message': 'denied', 'x-extra': 'e' });
+  });
 });
