@@ -18,7 +18,18 @@ export interface LeaseOutcome {
   readonly ok: boolean;
   /** Round-trip latency in nanoseconds, when known. */
   readonly rttNs?: number;
+  /**
+   * True when the request ended for a reason the endpoint did not cause (the client went away,
+   * the router refused or cut it): the lease only releases its load. Failure accrual neither
+   * counts it as a success (which would reset a failure streak or revive a probed endpoint) nor
+   * as a failure, and latency-aware balancers record no round trip. `ok` is ignored. finagle
+   * calls such failures `Ignorable`.
+   */
+  readonly ignored?: boolean;
 }
+
+/** The outcome of a request the endpoint had no part in ending; see {@link LeaseOutcome.ignored}. */
+export const IGNORED_OUTCOME: LeaseOutcome = Object.freeze({ ok: true, ignored: true });
 
 /** Failure-accrual health of one endpoint, for display. */
 export type EndpointHealth = 'alive' | 'dead' | 'probing';

@@ -11,6 +11,7 @@ import {
   failureAccrual,
   failureAccrualChannels,
   heap,
+  IGNORED_OUTCOME,
   type Lease,
   mulberry32,
   none,
@@ -97,6 +98,34 @@ describe('failure accrual: consecutiveFailures', () => {
       failureAccrualChannels.probe,
       failureAccrualChannels.revived,
     ]);
+  });
+
+  it('an ignored outcome neither resets a failure streak nor revives a probed endpoint', () => {
+    const clock = fakeClock(1_000_000);
+    const stats = createMetricsRegistry();
+    const b = failureAccrual(consecutiveFailures({ failures: 3 }), {
+      backoff: backoff.constant(10_000),
+      clock,
+      stats,
+    })(roundRobin()());
+    b.update(endpoints(3));
+
+    // Failures the endpoint did not cause, between its own: the streak still reaches 3.
+    for (const outcome of [{ ok: false }, IGNORED_OUTCOME, { ok: false }, IGNORED_OUTCOME, { ok: false }]) {
+      pickKey(b, 'e0')!.done(outcome);
+    }
+    expect(b.available).toBe(2);
+
+    // A probe that ends ignored leaves the endpoint unjudged: the next pick probes it again.
+    clock.advance(10_000);
+    pickKey(b, 'e0')!.done(IGNORED_OUTCOME);
+    expect(counter(stats, 'failure_accrual/revivals')).toBe(0);
+    const again = pickKey(b, 'e0');
+    expect(again).toBeDefined();
+    expect(counter(stats, 'failure_accrual/probes')).toBe(2);
+    again!.done({ ok: true });
+    expect(b.available).toBe(3);
+    expect(counter(stats, 'failure_accrual/revivals')).toBe(1);
   });
 
   it('a failed probe re-kills with the next backoff; the backoff restarts after a revival', () => {

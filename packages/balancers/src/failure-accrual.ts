@@ -300,6 +300,11 @@ export function failureAccrual(
     function settle(h: Health, outcome: LeaseOutcome): void {
       // The endpoint may have been removed (and maybe re-added) while the request was in flight.
       if (health.get(h.key) !== h) return;
+      if (outcome.ignored === true) {
+        // Says nothing about the endpoint: a probe that ended so must be sent again.
+        if (h.state === 'probeClosed') startProbing(h);
+        return;
+      }
       if (outcome.ok) {
         if (h.state === 'probeClosed') {
           setState(h, 'alive');

@@ -22,6 +22,7 @@ export type {
   Lease,
   LeaseOutcome,
 } from './balancer.js';
+export { IGNORED_OUTCOME } from './balancer.js';
 export type { ClockedBalancerOptions, CommonBalancerOptions } from './base.js';
 export type {
   ClassifierInput,

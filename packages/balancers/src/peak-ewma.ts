@@ -78,6 +78,8 @@ export function p2cPeakEwma(options: PeakEwmaOptions = {}): BalancerFactory {
         },
         start: () => pickNs,
         end(node, outcome, started) {
+          // No round trip happened that the endpoint answered for.
+          if (outcome.ignored === true) return;
           const t = nowNs(clock);
           observe(node, outcome.rttNs ?? Math.max(t - started, 0), t);
         },

@@ -15,6 +15,7 @@ const kinds = createDefaultKinds();
 
 describe('telemetry from config', () => {
   let dir: string;
+  let backendPort: number;
   let backend: Server;
   let collector: Server;
   const seenByBackend: IncomingHttpHeaders[] = [];
@@ -45,7 +46,7 @@ describe('telemetry from config', () => {
         res.writeHead(202).end();
       });
     });
-    const backendPort = await listen(backend);
+    backendPort = await listen(backend);
     const zipkinPort = await listen(collector);
     const text = `
 routers:
@@ -92,7 +93,15 @@ telemetry:
     const admin = linker.admin!.address!;
     const recent = JSON.parse((await get(admin.port, { path: '/admin/requests.json' })).body) as unknown[];
     expect(recent).toEqual([
-      expect.objectContaining({ method: 'GET', uri: '/hello?x=1', status: 200, service: '/svc/web' }),
+      expect.objectContaining({
+        method: 'GET',
+        uri: '/hello?x=1',
+        status: 200,
+        service: '/svc/web',
+        // The dashboard's client and endpoint columns (empty before the router reported them).
+        client: `/$/inet/127.0.0.1/${backendPort}`,
+        endpoint: `127.0.0.1:${backendPort}`,
+      }),
     ]);
 
     await linker.close(); // flushes the Zipkin batch and the access log

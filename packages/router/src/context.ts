@@ -58,6 +58,8 @@ export interface RouterContext {
   dtabLocalText: string;
   /** The logical name, set by identification (e.g. `/svc/web`). */
   dst: Path | undefined;
+  /** `host:port` of the endpoint the latest attempt went to (set by dispatch), for telemetry. */
+  readonly endpoint: string | undefined;
   /** Monotonic start time of the request in nanoseconds. */
   readonly startNs: bigint;
   /** Free-form slots for user layers (e.g. an auth layer's principal). */

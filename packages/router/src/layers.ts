@@ -5,7 +5,12 @@
  */
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
-import type { RequeueBudget, ResponseClassifier, RetryBudget } from '@switchyard/balancers';
+import {
+  IGNORED_OUTCOME,
+  type RequeueBudget,
+  type ResponseClassifier,
+  type RetryBudget,
+} from '@switchyard/balancers';
 import type { BoundName, Clock, Counter, Histogram, Random, RequestHead, Stats } from '@switchyard/core';
 import { Dtab, Path } from '@switchyard/dtab';
 import { LRUCache } from 'lru-cache';
@@ -130,6 +135,7 @@ export class RequestCtx implements RouterContext {
   dtabLocal: Dtab = Dtab.empty;
   dtabLocalText = '';
   dst: import('@switchyard/dtab').Path | undefined = undefined;
+  endpoint: string | undefined = undefined;
   readonly startNs: bigint;
   #locals: Record<string, unknown> | undefined;
   // Router plumbing.
@@ -769,6 +775,7 @@ function dispatchHandler(rt: RouterRuntime): RouterHandler {
     const lease = client.pick();
     if (lease === undefined) throw noRoute(rt, c, 'no-endpoints');
     const ep = lease.endpoint;
+    c.endpoint = ep.key;
     let timeoutMs = rt.attemptTimeoutMs;
     let totalBound = false;
     if (c.deadlineNs !== 0n) {
@@ -800,12 +807,12 @@ function dispatchHandler(rt: RouterRuntime): RouterHandler {
       (ok ? client.stats.success : client.stats.failures).incr();
       client.stats.latency.add(rttNs / 1e6);
     } catch (err) {
-      // Only the endpoint's failures reach failure accrual and the failure counters. A lease must
-      // be settled, and `ok` is the only neutral outcome the balancer knows. An attempt cut by
-      // the total deadline still had the endpoint silent for its whole attempt: the endpoint's.
+      // Only the endpoint's failures reach failure accrual and the failure counters; any other
+      // ending only releases the lease. An attempt cut by the total deadline still had the
+      // endpoint silent for its whole attempt: the endpoint's.
       const origin = failureOrigin(err);
       const blamed = blamesEndpoint(origin);
-      lease.done({ ok: !blamed });
+      lease.done(blamed ? { ok: false } : IGNORED_OUTCOME);
       // A request the client library refused never left the router: not a request to the endpoint.
       if (!(origin.kind === 'local' && origin.reason === 'unforwardable')) {
         ep.stats.requests.incr();
