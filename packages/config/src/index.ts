@@ -41,6 +41,7 @@ export {
   port,
   refine,
   reject,
+  rejectField,
   required,
   string,
   validate,
