@@ -39,7 +39,7 @@ import type { LinkerConfig } from './linker-schema.js';
 import type { LoadedConfig } from './load.js';
 import { startProbeServer } from './probe-server.js';
 import type { FieldPath } from './source.js';
-import { validateLinker } from './validate-linker.js';
+import { identifierIssues, validateLinker } from './validate-linker.js';
 
 /** Options of {@link Linker.start}. */
 export interface LinkerOptions {
@@ -293,12 +293,22 @@ export class Linker {
         },
       ]);
     }
-    // Build every new identifier set before touching anything, so a failure changes nothing.
+    // Check, then build, every new identifier set before touching anything: a failure changes nothing.
+    const changed = next.config.routers
+      .map((rc, index) => ({ rc, index }))
+      .filter(({ rc, index }) => !isDeepStrictEqual(rc.identifier, this.#routers[index]!.config.identifier));
+    const issues = (
+      await Promise.all(
+        changed.map(({ index }) =>
+          identifierIssues(next, index, { kinds: this.#kinds, baseDir: this.#base.baseDir }),
+        ),
+      )
+    ).flat();
+    if (issues.length > 0) throw new ConfigError('SY_ERR_CONFIG_INVALID', issues);
     const replacements = new Map<number, IdentifierSet>();
     try {
-      for (const [index, rc] of next.config.routers.entries()) {
+      for (const { rc, index } of changed) {
         const built = this.#routers[index]!;
-        if (isDeepStrictEqual(rc.identifier, built.config.identifier)) continue;
         const context: BuildContext = {
           ...this.#base,
           router: { label: built.router.label, dstPrefix: rc.dstPrefix },

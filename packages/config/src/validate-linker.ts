@@ -110,13 +110,7 @@ export async function validateLinker(loaded: LoadedConfig, options: ValidateOpti
           .then(at(['routers', r])),
       );
     }
-    for (const [i, identifier] of (router.identifier ?? []).entries()) {
-      const base =
-        router.identifier!.length === 1 && !isList(source, ['routers', r, 'identifier'])
-          ? ['routers', r, 'identifier']
-          : ['routers', r, 'identifier', i];
-      checks.push(kindProblems(options.kinds.identifier, identifier, options.baseDir).then(at(base)));
-    }
+    checks.push(identifierIssues(loaded, r, options).then((found) => void issues.push(...found)));
   });
   config.namers.forEach((namer, n) => {
     checks.push(kindProblems(options.kinds.namer, namer, options.baseDir).then(at(['namers', n])));
@@ -128,6 +122,30 @@ export async function validateLinker(loaded: LoadedConfig, options: ValidateOpti
   return issues.sort((a, b) => a.line - b.line || a.column - b.column);
 }
 
+/**
+ * The checks of `routers[index]`'s identifiers alone: what `Linker.reload` runs before it builds
+ * changed identifiers (the rest of a reloaded config must equal the running one).
+ */
+export async function identifierIssues(
+  loaded: LoadedConfig,
+  index: number,
+  options: Pick<ValidateOptions, 'kinds' | 'baseDir'>,
+): Promise<ConfigIssue[]> {
+  const identifiers = loaded.config.routers[index]?.identifier ?? [];
+  // Linkerd allows `identifier: {kind: …}` or a list; positions follow what was written.
+  const listed = isList(loaded.source, ['routers', index, 'identifier']);
+  const found = await Promise.all(
+    identifiers.map(async (identifier, i) => {
+      const base: FieldPath = listed ? ['routers', index, 'identifier', i] : ['routers', index, 'identifier'];
+      const problems = await kindProblems(options.kinds.identifier, identifier, options.baseDir);
+      return problems.map((p) =>
+        loaded.source.issue([...base, p.field], p.message, p.hint === undefined ? {} : { hint: p.hint }),
+      );
+    }),
+  );
+  return found.flat();
+}
+
 function kindProblems(
   category: { validate(config: KindConfig, context: { baseDir: string }): Promise<KindProblems> },
   config: KindConfig,
@@ -136,7 +154,7 @@ function kindProblems(
   return category.validate(config, { baseDir });
 }
 
-/** Linkerd allows `identifier: {kind: …}` or a list of them; positions must follow what was written. */
+/** Whether the value at `path` was written as a list. */
 function isList(source: LoadedConfig['source'], path: FieldPath): boolean {
   let node: unknown = source.data;
   for (const part of path) node = (node as Record<string | number, unknown> | undefined)?.[part];

@@ -213,3 +213,30 @@ routers:
     }
   });
 });
+
+describe('reload runs the identifier checks', () => {
+  it('rejects an identifier whose ingressDir is missing, and keeps the running config', async () => {
+    const text = 'routers:\n- protocol: http\n  servers:\n  - port: 0\n';
+    const linker = await Linker.start(parseLinkerConfig(text, 'linker.yaml', kinds), {
+      kinds,
+      baseDir: dir,
+      noAdmin: true,
+    });
+    try {
+      const next = `${text}  identifier:\n    kind: io.l5d.ingress\n    ingressDir: no-ingresses\n`;
+      const error = await linker.reload(parseLinkerConfig(next, 'linker.yaml', kinds)).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(ConfigError);
+      expect(
+        (error as ConfigError).issues.map((i) => `${i.line}:${i.column} ${i.path}: ${i.message}`),
+      ).toEqual([
+        `7:17 routers[0].identifier.ingressDir: directory ${join(dir, 'no-ingresses')} cannot be read (ENOENT)`,
+      ]);
+      expect(linker.config.routers[0]!.identifier).toBeUndefined();
+    } finally {
+      await linker.close();
+    }
+  });
+});
