@@ -15,7 +15,8 @@ Usage:
 
 Options:
   -c, --config FILE       config file; reloaded when it changes (dtab changes apply live)
-      --check             validate the config and exit (0 valid, 78 invalid)
+      --check             run start-up's checks (files, ports too) and exit:
+                          0 it would start, 78 it would not (file:line:col lines)
       --log-level LEVEL   debug | info | warn | error (default info)
       --admin-port N      override the admin port (default: config, else 9990)
       --http-port N       local demo: plain HTTP port (default 4140)
@@ -26,7 +27,8 @@ Options:
   -v, --version           print the version
 
 Logs are JSON lines on stderr. SIGTERM/SIGINT drain in-flight requests, then exit.
-Exit codes: 0 clean shutdown, 1 runtime failure, 2 usage error, 78 invalid config.
+Exit codes: 0 clean shutdown, 1 runtime failure (e.g. port in use), 2 usage error,
+78 invalid config.
 `;
 
 /** Parsed command line. */

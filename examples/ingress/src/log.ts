@@ -40,11 +40,24 @@ function serializable(fields: Record<string, unknown>): Record<string, unknown> 
   return out;
 }
 
-/** Library events worth a log line, with their level. */
-const EVENTS: Readonly<Record<string, Level>> = {
+/**
+ * The level of a rescued request error: what the client caused (4xx: unknown host, bad dtab
+ * header, body too large, hanging up) is routine; what upstreams and load cause (502/503/504) is a warning;
+ * only a fault of the router itself (500, or an error no code covers) is an error.
+ */
+export function routerErrorLevel(event: { readonly status?: unknown; readonly code?: unknown }): Level {
+  const status = typeof event.status === 'number' ? event.status : 500;
+  // The client hung up mid-request: its doing, whatever status the rescue computed.
+  if (status < 500 || event.code === 'ECLIENTGONE') return 'info';
+  if (status === 500 || event.code === 'unknown' || event.code === undefined) return 'error';
+  return 'warn';
+}
+
+/** Library events worth a log line, with their level (fixed, or chosen per event). */
+const EVENTS: Readonly<Record<string, Level | ((message: Record<string, unknown>) => Level)>> = {
   'switchyard:router:listening': 'info',
   'switchyard:router:closed': 'info',
-  'switchyard:router:error': 'error',
+  'switchyard:router:error': routerErrorLevel,
   'switchyard:admin:error': 'error',
   'switchyard:admin:shutdown': 'warn',
   'switchyard:tls:certLoaded': 'info',
@@ -74,7 +87,11 @@ export function logLibraryEvents(logger: Logger): () => void {
         typeof message === 'object' && message !== null
           ? (message as Record<string, unknown>)
           : { value: message };
-      logger.log(level, name.slice('switchyard:'.length), fields);
+      logger.log(
+        typeof level === 'function' ? level(fields) : level,
+        name.slice('switchyard:'.length),
+        fields,
+      );
     };
     subscribe(name, onMessage);
     return () => unsubscribe(name, onMessage);

@@ -8,9 +8,11 @@ import { dirname, resolve } from 'node:path';
 import {
   ConfigError,
   createDefaultKinds,
+  formatIssue,
   Linker,
   type LoadedConfig,
   parseLinkerConfig,
+  validateLinker,
 } from '@switchyard/config';
 import { type Command, EXIT, HELP } from './cli.js';
 import { watchConfigFile } from './config-watch.js';
@@ -38,14 +40,17 @@ async function readConfigText(file: string): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-function reportConfigError(logger: Logger, error: ConfigError): void {
-  logger.log('error', 'invalid configuration', {
+/** The running server logs config problems as one JSON line, like everything else it logs. */
+function logConfigError(logger: Logger, error: ConfigError): void {
+  logger.log('error', error.code === 'SY_ERR_CONFIG_START' ? 'failed to start' : 'invalid configuration', {
     code: error.code,
-    issues: error.issues.map(
-      (i) =>
-        `${i.file}:${i.line}:${i.column}: ${i.path ? `${i.path}: ` : ''}${i.message}${i.hint ? ` (${i.hint})` : ''}`,
-    ),
+    issues: error.issues.map(formatIssue),
   });
+}
+
+/** `--check` talks to a person (or an editor): one `file:line:column: message` line per problem. */
+function printConfigError(io: Io, error: ConfigError): void {
+  io.stderr(error.issues.map((issue) => `${formatIssue(issue)}\n`).join(''));
 }
 
 /** Runs a parsed command until shutdown; resolves with the exit code. */
@@ -104,12 +109,23 @@ export async function run(command: Command, io: Io, signals: NodeJS.EventEmitter
     }
   } catch (error) {
     if (error instanceof ConfigError) {
-      reportConfigError(logger, error);
+      if (command.kind === 'check') printConfigError(io, error);
+      else logConfigError(logger, error);
       return EXIT.config;
     }
     throw error;
   }
   if (command.kind === 'check') {
+    // The same validate phase start-up runs: files, ports, directories, not just the schema.
+    const issues = await validateLinker(loaded, {
+      kinds,
+      baseDir,
+      ...(command.adminPort !== undefined ? { admin: { port: command.adminPort } } : {}),
+    });
+    if (issues.length > 0) {
+      printConfigError(io, new ConfigError('SY_ERR_CONFIG_INVALID', issues));
+      return EXIT.config;
+    }
     io.stdout(`${loaded.file}: configuration is valid (${loaded.config.routers.length} router(s))\n`);
     return EXIT.ok;
   }
@@ -131,8 +147,8 @@ export async function run(command: Command, io: Io, signals: NodeJS.EventEmitter
     stopEvents();
     await local?.close();
     if (error instanceof ConfigError) {
-      reportConfigError(logger, error);
-      return EXIT.config;
+      logConfigError(logger, error);
+      return error.code === 'SY_ERR_CONFIG_START' ? EXIT.failure : EXIT.config;
     }
     logger.log('error', 'failed to start', { error: error as Error });
     return EXIT.failure;
@@ -144,6 +160,13 @@ export async function run(command: Command, io: Io, signals: NodeJS.EventEmitter
   }
   const admin = linker.admin?.address;
   if (admin) logger.log('info', 'admin', { url: `http://${admin.address}:${admin.port}/` });
+  const probe = linker.probeAddress;
+  if (probe)
+    logger.log('info', 'admin probe', {
+      ip: probe.address,
+      port: probe.port,
+      paths: ['/admin/ping', '/admin/ready'],
+    });
   if (local) io.stdout(localBanner(linker, local));
 
   const stopWatching =
@@ -154,7 +177,7 @@ export async function run(command: Command, io: Io, signals: NodeJS.EventEmitter
             logger.log('info', 'configuration reloaded', { result });
           } catch (error) {
             if (error instanceof ConfigError) {
-              reportConfigError(logger, error);
+              logConfigError(logger, error);
               logger.log('warn', 'kept the running configuration', {});
             } else logger.log('error', 'reload failed', { error: error as Error });
           }

@@ -1,5 +1,5 @@
 /** The command line: help, version, --check verdicts and exit codes, usage errors. */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -37,23 +37,70 @@ describe('switchyard-ingress command line', () => {
     expect(stdout.split('\n').length).toBeLessThanOrEqual(30);
   });
 
-  it('validates both configs of the post with --check', async () => {
-    for (const file of ['linkerd-ingress-controller.yaml', 'linkerd-tls-ingress-controller.yaml']) {
-      const { code, stdout } = await runCli(['--check', '--config', join(configDir, file)]);
-      expect(code).toBe(EXIT.ok);
-      expect(stdout).toContain('configuration is valid');
-    }
+  it("validates the post's config with --check", async () => {
+    const { code, stdout } = await runCli([
+      '--check',
+      '--config',
+      join(configDir, 'linkerd-ingress-controller.yaml'),
+    ]);
+    expect(code).toBe(EXIT.ok);
+    expect(stdout).toContain('configuration is valid');
   });
 
-  it('rejects an invalid config with exit 78 and file:line:column, field and hint', async () => {
-    const file = join(dir, 'bad.yaml');
-    await writeFile(file, 'routers:\n- protocol: http\n  servers:\n  - port: 80\n    clearContxt: true\n');
+  it('checks what start-up checks: the TLS post config is invalid where its Secret is not mounted', async () => {
+    const file = join(configDir, 'linkerd-tls-ingress-controller.yaml');
     const { code, stderr } = await runCli(['--check', '--config', file]);
     expect(code).toBe(EXIT.config);
-    const line = JSON.parse(stderr.trim().split('\n').at(-1)!) as { level: string; issues: string[] };
-    expect(line.level).toBe('error');
-    expect(line.issues).toEqual([
-      `${file}:5:5: routers[0].servers[0].clearContxt: unknown option "clearContxt" (did you mean "clearContext"?)`,
+    expect(stderr.trim().split('\n')).toEqual([
+      `${file}:14:21: routers[0].servers[0].tls.certPath: cannot read /io.buoyant/linkerd/certs/tls.crt (ENOENT)`,
+      `${file}:15:20: routers[0].servers[0].tls.keyPath: cannot read /io.buoyant/linkerd/certs/tls.key (ENOENT)`,
+    ]);
+  });
+
+  it('prints an invalid config as file:line:column lines on stderr, exit 78', async () => {
+    const file = join(dir, 'bad.yaml');
+    await writeFile(file, 'routers:\n- protocol: http\n  servers:\n  - port: 80\n    clearContxt: true\n');
+    const { code, stdout, stderr } = await runCli(['--check', '--config', file]);
+    expect(code).toBe(EXIT.config);
+    expect(stdout).toBe('');
+    expect(stderr).toBe(
+      `${file}:5:5: routers[0].servers[0].clearContxt: unknown option "clearContxt" (did you mean "clearContext"?)\n`,
+    );
+  });
+
+  it('rejects at --check what would fail to start: timeouts, ports, directories', async () => {
+    const file = join(dir, 'unstartable.yaml');
+    await writeFile(
+      file,
+      `admin:
+  port: 8080
+namers:
+- kind: io.l5d.fs
+  rootDir: no-such-dir
+routers:
+- protocol: http
+  servers:
+  - port: 8080
+    ip: 0.0.0.0
+    requestTimeoutMs: 5000
+    headersTimeoutMs: 6000
+`,
+    );
+    const first = await runCli(['--check', '--config', file]);
+    expect(first.code).toBe(EXIT.config);
+    // The schema runs first: the timeouts are reported before files and ports are looked at.
+    expect(first.stderr).toBe(
+      `${file}:12:23: routers[0].servers[0].headersTimeoutMs: headersTimeoutMs (6000) must be ≤ requestTimeoutMs (5000): the head is part of the request (lower headersTimeoutMs or raise requestTimeoutMs)\n`,
+    );
+    await writeFile(
+      file,
+      (await readFile(file, 'utf8')).replace('headersTimeoutMs: 6000', 'headersTimeoutMs: 4000'),
+    );
+    const second = await runCli(['--check', '--config', file]);
+    expect(second.code).toBe(EXIT.config);
+    expect(second.stderr.trim().split('\n')).toEqual([
+      `${file}:2:9: admin.port: admin cannot listen on 127.0.0.1:8080: routers[0].servers[0] listens on 0.0.0.0:8080 (every listener needs its own port (a 0.0.0.0 listener takes the port on every address))`,
+      `${file}:5:12: namers[0].rootDir: directory ${join(dir, 'no-such-dir')} cannot be read (ENOENT)`,
     ]);
   });
 

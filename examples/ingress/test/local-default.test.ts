@@ -1,7 +1,9 @@
 /**
  * The README's run command, end to end: `npx -y pnpm@10.34.8 start` from the repository root on
- * a fresh state directory, answered like the post (world / earth, plain and TLS), then the
- * binary itself: clean drain on SIGTERM with exit code 0.
+ * a fresh state directory (ephemeral ports, so a running `start` does not collide), answered
+ * like the post (world / earth, plain and TLS); a signal to the outermost process (npx) stops
+ * the whole npx → pnpm → pnpm → tsx → node chain. Then the binary itself: clean drain on
+ * SIGTERM with exit code 0.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -47,6 +49,44 @@ function exitCode(child: ChildProcess): Promise<number | null> {
   });
 }
 
+/** Starts the README's command with ephemeral ports (the user's `start` keeps 4140/4143/9990). */
+function startReadmeCommand(home: string): ChildProcess {
+  return spawn(
+    'npx',
+    ['-y', 'pnpm@10.34.8', 'start', '--http-port', '0', '--https-port', '0', '--admin-port', '0'],
+    {
+      cwd: repoRoot,
+      env: { ...process.env, SWITCHYARD_HOME: home },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      // Its own process group, so the test can see every process of the chain is gone.
+      detached: true,
+    },
+  );
+}
+
+/** True while any process of the group led by `pgid` is alive. */
+function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function groupGone(pgid: number, timeoutMs = 20_000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (groupAlive(pgid)) {
+    if (Date.now() > deadline) return false;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return true;
+}
+
+function portOf(banner: string, pattern: RegExp): number {
+  return Number(pattern.exec(banner)![1]);
+}
+
 describe('the README run command (local default, no Kubernetes)', () => {
   let home: string;
   let child: ChildProcess;
@@ -54,39 +94,63 @@ describe('the README run command (local default, no Kubernetes)', () => {
 
   beforeAll(async () => {
     home = await mkdtemp(join(tmpdir(), 'sy-home-'));
-    child = spawn('npx', ['-y', 'pnpm@10.34.8', 'start'], {
-      cwd: repoRoot,
-      env: { ...process.env, SWITCHYARD_HOME: home },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true,
-    });
+    child = startReadmeCommand(home);
     banner = await waitForOutput(child, /Press Ctrl-C to stop/);
   }, 90_000);
 
   afterAll(async () => {
-    if (child.pid !== undefined && child.exitCode === null) {
-      process.kill(-child.pid, 'SIGTERM');
-      await exitCode(child);
-    }
+    // Only if a test failed before stopping it: clean up the whole group.
+    if (child.pid !== undefined && groupAlive(child.pid)) process.kill(-child.pid, 'SIGKILL');
     await rm(home, { recursive: true, force: true });
   });
 
   it("prints the post's curl commands and answers them", async () => {
-    expect(banner).toContain('curl http://localhost:4140/');
-    expect((await curl('http://127.0.0.1:4140/')).body).toBe('world (127.0.0.1)!\n');
-    expect((await curl('http://127.0.0.1:4140/', { host: 'world.v2' })).body).toBe('earth (127.0.0.1)!\n');
+    const http = portOf(banner, /curl http:\/\/localhost:(\d+)\//);
+    expect(http).not.toBe(4140);
+    expect((await curl(`http://127.0.0.1:${http}/`)).body).toBe('world (127.0.0.1)!\n');
+    expect((await curl(`http://127.0.0.1:${http}/`, { host: 'world.v2' })).body).toBe('earth (127.0.0.1)!\n');
   });
 
-  it('terminates TLS on 4143 with the generated development certificate', async () => {
+  it('terminates TLS with the generated development certificate', async () => {
+    const https = portOf(banner, /https:\/\/localhost:(\d+)\//);
     const ca = await readFile(join(home, 'tls', 'tls.crt'));
-    const answer = await curl('https://127.0.0.1:4143/', { host: 'world.v2', ca, servername: 'localhost' });
+    const answer = await curl(`https://127.0.0.1:${https}/`, {
+      host: 'world.v2',
+      ca,
+      servername: 'localhost',
+    });
     expect(answer.body).toBe('earth (127.0.0.1)!\n');
   });
 
-  it('serves the admin on 127.0.0.1:9990', async () => {
-    expect((await curl('http://127.0.0.1:9990/admin/ping')).body.trim()).toBe('pong');
-    expect((await curl('http://127.0.0.1:9990/admin/ready')).status).toBe(200);
+  it('serves the admin on loopback', async () => {
+    const admin = portOf(banner, /Admin dashboard: http:\/\/127\.0\.0\.1:(\d+)\//);
+    expect((await curl(`http://127.0.0.1:${admin}/admin/ping`)).body.trim()).toBe('pong');
+    expect((await curl(`http://127.0.0.1:${admin}/admin/ready`)).status).toBe(200);
   });
+
+  it('stops, with every process of the chain, on SIGTERM to the outermost process (npx)', async () => {
+    const http = portOf(banner, /curl http:\/\/localhost:(\d+)\//);
+    process.kill(child.pid!, 'SIGTERM');
+    await exitCode(child);
+    expect(await groupGone(child.pid!)).toBe(true);
+    await expect(curl(`http://127.0.0.1:${http}/`)).rejects.toThrow(/ECONNREFUSED/);
+  }, 30_000);
+});
+
+describe('the README run command, stopped by SIGINT to its PID', () => {
+  it('stops the ingress and every process of the chain', async () => {
+    const home = await mkdtemp(join(tmpdir(), 'sy-home-'));
+    const child = startReadmeCommand(home);
+    try {
+      await waitForOutput(child, /Press Ctrl-C to stop/);
+      process.kill(child.pid!, 'SIGINT');
+      await exitCode(child);
+      expect(await groupGone(child.pid!)).toBe(true);
+    } finally {
+      if (child.pid !== undefined && groupAlive(child.pid)) process.kill(-child.pid, 'SIGKILL');
+      await rm(home, { recursive: true, force: true });
+    }
+  }, 90_000);
 });
 
 describe('the switchyard-ingress binary', () => {

@@ -115,7 +115,9 @@ export async function buildRouter(rc: RouterConfig, label: string, deps: RouterD
       clearContext: sc.clearContext,
       maxHeadersKB: rc.maxHeadersKB,
       ...(sc.maxConcurrentRequests ? { maxConcurrentRequests: sc.maxConcurrentRequests } : {}),
-      ...(sc.timeoutMs ? { requestTimeoutMs: sc.timeoutMs } : {}),
+      requestTimeoutMs: sc.requestTimeoutMs,
+      headersTimeoutMs: sc.headersTimeoutMs,
+      keepAliveTimeoutMs: sc.keepAliveTimeoutMs,
       ...(rc.maxRequestKB ? { maxRequestBodyBytes: rc.maxRequestKB * 1024 } : {}),
       ...(sc.addForwardedHeader ? { forwarded: { xForwarded: true, rfc7239: true } } : {}),
       ...(terminator

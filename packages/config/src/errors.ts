@@ -10,7 +10,8 @@ export type ConfigErrorCode =
   | 'SY_ERR_CONFIG_INVALID'
   | 'SY_ERR_CONFIG_SYNTAX'
   | 'SY_ERR_CONFIG_READ'
-  | 'SY_ERR_CONFIG_RELOAD';
+  | 'SY_ERR_CONFIG_RELOAD'
+  | 'SY_ERR_CONFIG_START';
 
 /** One problem found in a config file. `line`/`column` are 1-based; `path` is e.g. `routers[0].servers[0].port`. */
 export interface ConfigIssue {
@@ -35,8 +36,9 @@ export class ConfigError extends SwitchyardError<ConfigErrorCode> {
 
   constructor(code: ConfigErrorCode, issues: readonly ConfigIssue[], options?: { cause?: unknown }) {
     const lines = issues.map(formatIssue);
-    const head =
-      issues.length === 1 ? 'invalid configuration' : `invalid configuration (${issues.length} problems)`;
+    const what =
+      code === 'SY_ERR_CONFIG_START' ? 'the configuration failed to start' : 'invalid configuration';
+    const head = issues.length === 1 ? what : `${what} (${issues.length} problems)`;
     super(code, `${head}:\n  ${lines.join('\n  ')}`, options);
     this.issues = issues;
   }

@@ -17,7 +17,14 @@ export type { LinkerConfig, LinkerKinds, RouterConfig, ServerConfig } from './li
 export { dtabSchema, linkerSchema } from './linker-schema.js';
 export type { LoadedConfig } from './load.js';
 export { parseLinkerConfig, readLinkerConfig } from './load.js';
-export type { KindCategory, KindConfig, KindDefinition } from './registry.js';
+export type {
+  KindCategory,
+  KindConfig,
+  KindDefinition,
+  KindProblem,
+  KindProblems,
+  KindValidateContext,
+} from './registry.js';
 export { createKindCategory } from './registry.js';
 export type {
   Field,
@@ -41,6 +48,7 @@ export {
   port,
   refine,
   reject,
+  rejectField,
   required,
   string,
   validate,
@@ -50,3 +58,5 @@ export type { ConfigSource, FieldPath } from './source.js';
 export { parseConfigSource, showFieldPath } from './source.js';
 export type { BuiltTelemeter } from './telemetry.js';
 export { telemeterKinds } from './telemetry.js';
+export type { ValidateOptions } from './validate-linker.js';
+export { validateLinker } from './validate-linker.js';

@@ -4,6 +4,7 @@
  * routers.md, protocol-http.md); options we do not implement are rejected by name, never ignored.
  */
 import { Dtab, DtabParseError } from '@switchyard/dtab';
+import { ADMIN_DEFAULTS, adminSchema } from './admin-schema.js';
 import type { KindCategory, KindConfig } from './registry.js';
 import {
   boolean,
@@ -14,7 +15,6 @@ import {
   object,
   oneOrMany,
   optional,
-  port,
   refine,
   reject,
   required,
@@ -22,6 +22,7 @@ import {
   string,
   withDefault,
 } from './schema.js';
+import { serverSchema } from './server-schema.js';
 import type { FieldPath } from './source.js';
 
 /** The plugin categories a linker config refers to. */
@@ -59,61 +60,6 @@ export function dtabSchema(): Schema<Dtab> {
     }
   });
 }
-
-const serverTls = object(
-  {
-    enabled: withDefault(boolean(), true, 'Terminate TLS on this server.'),
-    certPath: required(string({ nonEmpty: true }), 'PEM certificate (chain) file. Reloaded when it changes.'),
-    keyPath: required(string({ nonEmpty: true }), 'PEM private key: PKCS#8, PKCS#1 (RSA) or SEC1 (EC).'),
-    intermediateCertsPath: optional(string(), 'PEM file of intermediate certificates sent after the leaf.'),
-    caCertPath: optional(string(), 'PEM trust store for client certificates (mTLS).'),
-    requireClientAuth: withDefault(
-      boolean(),
-      false,
-      'Reject clients without a certificate signed by caCertPath.',
-    ),
-    protocols: optional(
-      list(string({ values: ['TLSv1.2', 'TLSv1.3'] })),
-      'Allowed TLS versions; default TLSv1.2 and up.',
-    ),
-    ciphers: optional(list(string()), 'OpenSSL cipher names; default is Node.js defaults.'),
-  },
-  { name: 'server tls' },
-);
-
-const server = object(
-  {
-    port: withDefault(port(), 4140, 'Port to listen on.'),
-    ip: withDefault(
-      string(),
-      '127.0.0.1',
-      'Address to bind. Linkerd binds loopback by default; an edge needs 0.0.0.0.',
-    ),
-    clearContext: withDefault(
-      boolean(),
-      false,
-      'Treat clients as untrusted: strip every l5d-* header both ways and never honour l5d-dtab/dtab-local.',
-    ),
-    tls: optional(serverTls, 'Terminate TLS (see the tls section).'),
-    maxConcurrentRequests: optional(
-      number({ integer: true, min: 1 }),
-      'Requests beyond this are rejected at once with 503.',
-    ),
-    timeoutMs: optional(
-      number({ integer: true, min: 1 }),
-      'Time allowed to receive the whole request (head and body), ms.',
-    ),
-    addForwardedHeader: withDefault(boolean(), false, 'Add an RFC 7239 Forwarded header.'),
-  },
-  {
-    name: 'server',
-    unsupported: {
-      announce: 'announcers are not implemented; use Kubernetes Services for discovery',
-      serverSession: 'use timeoutMs and the router limits instead',
-    },
-    ignored: { socketOptions: JVM_ONLY },
-  },
-);
 
 /** A finagle-style token-bucket budget: Linkerd's `retries.budget` and `requeueBudget`. */
 function budgetSchema(what: 'retries' | 'requeues') {
@@ -252,7 +198,7 @@ function routerSchema(kinds: LinkerKinds) {
         oneOrMany(kinds.identifier.schema()),
         'Identifier(s), tried in order; default io.l5d.header.token.',
       ),
-      servers: required(list(server, { nonEmpty: true }), 'Listening servers.'),
+      servers: required(list(serverSchema, { nonEmpty: true }), 'Listening servers.'),
       client: optional(
         globalOnly('client', clientParams(kinds), {
           ignored: { socketOptions: JVM_ONLY, clientSession: JVM_ONLY },
@@ -332,47 +278,11 @@ function routerSchema(kinds: LinkerKinds) {
   );
 }
 
-function adminSchema() {
-  return object(
-    {
-      ip: withDefault(string(), '127.0.0.1', 'Admin address; loopback by default so it is not an open door.'),
-      port: withDefault(port(), 9990, 'Admin port.'),
-      shutdownGraceMs: withDefault(number({ integer: true, min: 0 }), 10_000, 'Drain time on shutdown.'),
-      security: optional(
-        object(
-          { controlEnabled: withDefault(boolean(), true, 'Allow POST /admin/shutdown.') },
-          {
-            unsupported: {
-              uiEnabled: 'the dashboard is always served; bind the admin to loopback to keep it private',
-              diagnosticsEnabled: 'diagnostics endpoints are not implemented',
-              pathWhitelist: 'path allow-lists are not implemented; bind the admin to loopback',
-              pathBlacklist: 'path deny-lists are not implemented; bind the admin to loopback',
-            },
-          },
-        ),
-        'Which admin features are on.',
-      ),
-    },
-    {
-      name: 'admin',
-      unsupported: {
-        tls: 'admin TLS is not implemented; keep the admin on loopback',
-        httpIdentifierPort: 'use /delegator.json to debug identification',
-      },
-      ignored: { workerThreads: JVM_ONLY, socketOptions: JVM_ONLY },
-    },
-  );
-}
-
 /** The whole config file. */
 export function linkerSchema(kinds: LinkerKinds) {
   return object(
     {
-      admin: withDefault(
-        adminSchema(),
-        { ip: '127.0.0.1', port: 9990, shutdownGraceMs: 10_000, security: undefined },
-        'The admin server.',
-      ),
+      admin: withDefault(adminSchema(), { ...ADMIN_DEFAULTS }, 'The admin server.'),
       routers: required(
         list(routerSchema(kinds), { nonEmpty: true }),
         'Routers (one per protocol/port set).',

@@ -4,6 +4,7 @@
  * config's dtab and identifier changes to running routers without dropping a connection;
  * anything it cannot apply live is rejected and the running config keeps serving.
  */
+import type { AddressInfo } from 'node:net';
 import { isDeepStrictEqual } from 'node:util';
 import { type AdminServer, createAdminServer } from '@switchyard/admin';
 import {
@@ -36,6 +37,9 @@ import type { DefaultKinds } from './default-kinds.js';
 import { ConfigError } from './errors.js';
 import type { LinkerConfig } from './linker-schema.js';
 import type { LoadedConfig } from './load.js';
+import { startProbeServer } from './probe-server.js';
+import type { FieldPath } from './source.js';
+import { identifierIssues, validateLinker } from './validate-linker.js';
 
 /** Options of {@link Linker.start}. */
 export interface LinkerOptions {
@@ -62,6 +66,7 @@ export class Linker {
   readonly #loaded: LoadedConfig;
   readonly #routers: readonly BuiltRouter[];
   readonly #admin: AdminServer | undefined;
+  readonly #probeAddress: AddressInfo | undefined;
   readonly #closers: (() => void | Promise<void>)[];
   readonly #readiness: Readiness[];
   readonly #stats: MetricsRegistry;
@@ -74,6 +79,7 @@ export class Linker {
     loaded: LoadedConfig;
     routers: readonly BuiltRouter[];
     admin: AdminServer | undefined;
+    probeAddress: AddressInfo | undefined;
     closers: (() => void | Promise<void>)[];
     readiness: Readiness[];
     stats: MetricsRegistry;
@@ -84,6 +90,7 @@ export class Linker {
     this.#config = parts.loaded.config;
     this.#routers = parts.routers;
     this.#admin = parts.admin;
+    this.#probeAddress = parts.probeAddress;
     this.#closers = parts.closers;
     this.#readiness = parts.readiness;
     this.#stats = parts.stats;
@@ -135,6 +142,15 @@ export class Linker {
       onClose: (close) => closers.push(close),
     };
     const config = loaded.config;
+    // The validate phase (`--check` runs the same): nothing starts from a config it rejects.
+    const issues = await validateLinker(loaded, {
+      kinds: options.kinds,
+      baseDir: options.baseDir,
+      ...(options.admin ? { admin: options.admin } : {}),
+      ...(options.noAdmin ? { noAdmin: true } : {}),
+    });
+    if (issues.length > 0) throw new ConfigError('SY_ERR_CONFIG_INVALID', issues);
+    let probeAddress: AddressInfo | undefined;
     try {
       const namers = await Promise.all(config.namers.map((n) => options.kinds.namer.build(n, base)));
       const interpreter = createInterpreter({
@@ -148,23 +164,9 @@ export class Linker {
         config.telemetry.map((t) => options.kinds.telemeter.build(t, base)),
       );
       const recent = telemeters.find((t) => t.kind === 'recentRequests')?.recent;
-      const labels = new Set<string>();
       const routers: BuiltRouter[] = [];
-      for (const [index, rc] of config.routers.entries()) {
+      for (const rc of config.routers) {
         const label = rc.label ?? rc.protocol;
-        if (labels.has(label)) {
-          throw new ConfigError('SY_ERR_CONFIG_INVALID', [
-            {
-              file: loaded.file,
-              line: 1,
-              column: 1,
-              path: `routers[${index}].label`,
-              message: `router label "${label}" is used twice`,
-              hint: 'give each router a unique label',
-            },
-          ]);
-        }
-        labels.add(label);
         const built = await buildRouter(rc, label, {
           base,
           kinds: options.kinds,
@@ -178,8 +180,8 @@ export class Linker {
         // The set is read at close time: after a reload it is the replacement that gets closed.
         closers.push(() => runClosers(built.identifiers.closers));
       }
-      for (const built of routers) {
-        await built.router.listen();
+      for (const [index, built] of routers.entries()) {
+        await listening(built.router.listen(), loaded, (error) => routerServerIndex(config, index, error));
         readiness.push({ name: `router ${built.router.label}`, ready: () => built.router.ready });
         readiness.push({
           name: `identifiers of ${built.router.label}`,
@@ -204,10 +206,30 @@ export class Linker {
           ...(prometheus ? { prometheusPrefix: prometheus.prefix } : {}),
           clock,
         });
-        await admin.listen();
+        await listening(admin.listen(), loaded, () => ['admin', 'port']);
         closers.push(() => admin?.close());
+        const probeConfig = config.admin.probe;
+        if (probeConfig) {
+          const probe = await listening(startProbeServer({ ...probeConfig, readiness }), loaded, () => [
+            'admin',
+            'probe',
+            'port',
+          ]);
+          closers.push(() => probe.close());
+          probeAddress = probe.address;
+        }
       }
-      return new Linker({ loaded, routers, admin, closers, readiness, stats, base, kinds: options.kinds });
+      return new Linker({
+        loaded,
+        routers,
+        admin,
+        probeAddress,
+        closers,
+        readiness,
+        stats,
+        base,
+        kinds: options.kinds,
+      });
     } catch (error) {
       await runClosers(closers);
       throw error;
@@ -222,6 +244,11 @@ export class Linker {
   /** The admin server, unless started with `noAdmin`. */
   get admin(): AdminServer | undefined {
     return this.#admin;
+  }
+
+  /** Where the admin's probe listener (`admin.probe`) listens, when configured. */
+  get probeAddress(): AddressInfo | undefined {
+    return this.#probeAddress;
   }
 
   /** Metrics of everything this linker runs. */
@@ -271,12 +298,22 @@ export class Linker {
         },
       ]);
     }
-    // Build every new identifier set before touching anything, so a failure changes nothing.
+    // Check, then build, every new identifier set before touching anything: a failure changes nothing.
+    const changed = next.config.routers
+      .map((rc, index) => ({ rc, index }))
+      .filter(({ rc, index }) => !isDeepStrictEqual(rc.identifier, this.#routers[index]!.config.identifier));
+    const issues = (
+      await Promise.all(
+        changed.map(({ index }) =>
+          identifierIssues(next, index, { kinds: this.#kinds, baseDir: this.#base.baseDir }),
+        ),
+      )
+    ).flat();
+    if (issues.length > 0) throw new ConfigError('SY_ERR_CONFIG_INVALID', issues);
     const replacements = new Map<number, IdentifierSet>();
     try {
-      for (const [index, rc] of next.config.routers.entries()) {
+      for (const { rc, index } of changed) {
         const built = this.#routers[index]!;
-        if (isDeepStrictEqual(rc.identifier, built.config.identifier)) continue;
         const context: BuildContext = {
           ...this.#base,
           router: { label: built.router.label, dstPrefix: rc.dstPrefix },
@@ -320,4 +357,53 @@ export class Linker {
   get loaded(): LoadedConfig {
     return this.#loaded;
   }
+}
+
+/**
+ * Waits for a listener to bind; a bind failure (port in use, no permission for a port below
+ * 1024) becomes `SY_ERR_CONFIG_START` naming the config field that chose the address.
+ */
+async function listening<T>(
+  bound: Promise<T>,
+  loaded: LoadedConfig,
+  fieldOf: (error: NodeJS.ErrnoException & { address?: string; port?: number }) => FieldPath,
+): Promise<T> {
+  try {
+    return await bound;
+  } catch (error) {
+    const e = error as NodeJS.ErrnoException & { address?: string; port?: number };
+    if (typeof e.code !== 'string' || e.syscall !== 'listen') throw error;
+    const where = e.address !== undefined ? ` ${e.address}:${e.port}` : '';
+    const hint =
+      e.code === 'EACCES'
+        ? 'ports below 1024 need root or CAP_NET_BIND_SERVICE; listen on an unprivileged port (e.g. 8080) and map the public port to it'
+        : e.code === 'EADDRINUSE'
+          ? 'another process (or another listener of this config) already listens there'
+          : undefined;
+    throw new ConfigError(
+      'SY_ERR_CONFIG_START',
+      [
+        loaded.source.issue(
+          fieldOf(e),
+          `cannot listen on${where} (${e.code})`,
+          hint === undefined ? {} : { hint },
+        ),
+      ],
+      { cause: error },
+    );
+  }
+}
+
+/** The `port` field of the server of `routers[index]` a listen error is about. */
+function routerServerIndex(
+  config: LoadedConfig['config'],
+  index: number,
+  error: { address?: string; port?: number },
+): FieldPath {
+  const servers = config.routers[index]!.servers;
+  const found = servers.findIndex(
+    (s) => s.port === error.port && (error.address === undefined || s.ip === error.address),
+  );
+  const byPort = found >= 0 ? found : servers.findIndex((s) => s.port === error.port);
+  return ['routers', index, 'servers', Math.max(0, byPort), 'port'];
 }

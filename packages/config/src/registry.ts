@@ -13,7 +13,28 @@ export interface KindDefinition<Config, Built, Context> {
   readonly doc: string;
   readonly schema: Schema<Config>;
   build(config: Config, context: Context): Built | Promise<Built>;
+  /**
+   * Checks what the options refer to outside the config file (a directory, a file) without
+   * building anything, so `--check` finds every problem start-up would. Optional.
+   */
+  validate?(config: Config, context: KindValidateContext): KindProblems | Promise<KindProblems>;
 }
+
+/** What a kind's `validate` gets: where relative paths resolve. */
+export interface KindValidateContext {
+  /** Directory of the config file; relative paths in options resolve against it. */
+  readonly baseDir: string;
+}
+
+/** A problem a kind's `validate` found, about one of its options (`field`, e.g. `rootDir`). */
+export interface KindProblem {
+  readonly field: string;
+  readonly message: string;
+  readonly hint?: string;
+}
+
+/** The problems a kind's `validate` found; empty when none. */
+export type KindProblems = readonly KindProblem[];
 
 /** A parsed plugin config: the definition it refers to and its validated options. */
 export interface KindConfig<Config = unknown> {
@@ -29,6 +50,8 @@ export interface KindCategory<Built, Context> {
   kinds(): readonly string[];
   /** Builds a parsed config with the definition registered for its kind. */
   build(config: KindConfig, context: Context): Promise<Built>;
+  /** Runs the kind's `validate` (if it has one) on a parsed config. */
+  validate(config: KindConfig, context: KindValidateContext): Promise<KindProblems>;
   /** A schema accepting `{ kind: <registered kind>, ...options }`. */
   schema(): Schema<KindConfig>;
 }
@@ -49,6 +72,10 @@ export function createKindCategory<Built, Context>(name: string): KindCategory<B
       const definition = definitions.get(config.kind);
       if (!definition) throw new TypeError(`no ${name} kind "${config.kind}" is registered`);
       return definition.build(config.options, context);
+    },
+    async validate(config, context) {
+      const definition = definitions.get(config.kind);
+      return definition?.validate ? definition.validate(config.options, context) : [];
     },
     schema: () => ({
       parse(value, path, context) {

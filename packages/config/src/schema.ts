@@ -164,6 +164,8 @@ export interface Rejection {
   readonly hint?: string;
   /** A more precise position than the value's start, e.g. inside an embedded dtab. */
   readonly at?: { readonly line: number; readonly column: number };
+  /** The field (relative to the refined value) the problem is about, e.g. `['headersTimeoutMs']`. */
+  readonly field?: FieldPath;
 }
 
 /** Rejects a value inside `refine` with a message, an optional hint and an optional precise position. */
@@ -174,6 +176,14 @@ export function reject(error: string, hint?: string, at?: Rejection['at']): Reje
     ...(hint === undefined ? {} : { hint }),
     ...(at === undefined ? {} : { at }),
   };
+}
+
+/**
+ * Rejects a refined object because of one of its fields: the problem is reported at that field
+ * (its path and position), e.g. a cross-field rule like "headersTimeoutMs ≤ requestTimeoutMs".
+ */
+export function rejectField(field: FieldPath, error: string, hint?: string): Rejection {
+  return { [REJECTED]: true, error, field, ...(hint === undefined ? {} : { hint }) };
 }
 
 function isRejection(value: unknown): value is Rejection {
@@ -191,7 +201,8 @@ export function refine<A, B>(
       if (parsed === INVALID) return INVALID;
       const out = f(parsed, path, context);
       if (!isRejection(out)) return out;
-      const issue = context.source.issue(path, out.error, out.hint === undefined ? {} : { hint: out.hint });
+      const where = out.field ? [...path, ...out.field] : path;
+      const issue = context.source.issue(where, out.error, out.hint === undefined ? {} : { hint: out.hint });
       context.report(out.at ? { ...issue, ...out.at } : issue);
       return INVALID;
     },

@@ -11,6 +11,7 @@ import { createIngressIdentifier } from '@switchyard/identifiers/ingress';
 import { secretCertificateSource } from '@switchyard/k8s';
 import { createK8sNamer } from '@switchyard/namers/k8s';
 import type { BuildContext } from '../build-context.js';
+import { directoryProblems } from '../file-checks.js';
 import type { KindCategory } from '../registry.js';
 import { boolean, number, object, optional, port, string, withDefault } from '../schema.js';
 import type { BuiltIdentifier } from './identifiers.js';
@@ -161,5 +162,7 @@ export function registerKubernetesKinds(kinds: {
           })),
       };
     },
+    validate: (o, c) =>
+      o.ingressDir ? directoryProblems('ingressDir', resolve(c.baseDir, o.ingressDir)) : [],
   });
 }

@@ -7,6 +7,7 @@ import type { Namer } from '@switchyard/core';
 import { Path } from '@switchyard/dtab';
 import { createDnsSrvNamer, createFsNamer, createRewriteNamer } from '@switchyard/namers';
 import type { BuildContext } from '../build-context.js';
+import { directoryProblems } from '../file-checks.js';
 import { createKindCategory, type KindCategory } from '../registry.js';
 import {
   boolean,
@@ -72,6 +73,7 @@ export function namerKinds(): KindCategory<BuiltNamer, BuildContext> {
       c.onClose(() => (namer as { close?: () => void }).close?.());
       return { kind: 'io.l5d.fs', prefix: Path.read(o.prefix), namer };
     },
+    validate: (o, c) => directoryProblems('rootDir', resolve(c.baseDir, o.rootDir)),
   });
   kinds.register({
     kind: 'io.l5d.rewrite',

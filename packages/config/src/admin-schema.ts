@@ -1,0 +1,70 @@
+/**
+ * The schema of the `admin` block, kept in one module so the admin server's options (security,
+ * listeners) have a single place to follow. The full admin (dashboard, delegator, metrics,
+ * mutating endpoints) belongs on loopback; `probe` adds a second listener that serves only the
+ * endpoints safe to expose on a pod IP, so Kubernetes probes work without exposing the rest.
+ */
+import { boolean, number, object, optional, port, required, string, withDefault } from './schema.js';
+
+const JVM_ONLY = 'a JVM/Finagle tuning knob with no Node.js equivalent';
+
+/** Paths the probe listener serves (GET and HEAD); everything else is 404 there. */
+export const PROBE_PATHS = ['/admin/ping', '/admin/ready'] as const;
+
+const probeSchema = object(
+  {
+    ip: withDefault(
+      string({ nonEmpty: true }),
+      '0.0.0.0',
+      'Address of the probe listener: all interfaces, so the kubelet reaches it on the pod IP.',
+    ),
+    port: required(port(), 'Port of the probe listener, e.g. 9991.'),
+  },
+  { name: 'admin probe' },
+);
+
+/** The `admin` block. */
+export function adminSchema() {
+  return object(
+    {
+      ip: withDefault(string(), '127.0.0.1', 'Admin address; loopback by default so it is not an open door.'),
+      port: withDefault(port(), 9990, 'Admin port.'),
+      shutdownGraceMs: withDefault(number({ integer: true, min: 0 }), 10_000, 'Drain time on shutdown.'),
+      security: optional(
+        object(
+          { controlEnabled: withDefault(boolean(), true, 'Allow POST /admin/shutdown.') },
+          {
+            unsupported: {
+              uiEnabled: 'the dashboard is always served; bind the admin to loopback to keep it private',
+              diagnosticsEnabled: 'diagnostics endpoints are not implemented',
+              pathWhitelist: 'path allow-lists are not implemented; bind the admin to loopback',
+              pathBlacklist: 'path deny-lists are not implemented; bind the admin to loopback',
+            },
+          },
+        ),
+        'Which admin features are on.',
+      ),
+      probe: optional(
+        probeSchema,
+        `A second listener serving only ${PROBE_PATHS.join(' and ')} (GET), for Kubernetes probes: keep the admin on loopback and point the probes here.`,
+      ),
+    },
+    {
+      name: 'admin',
+      unsupported: {
+        tls: 'admin TLS is not implemented; keep the admin on loopback',
+        httpIdentifierPort: 'use /delegator.json to debug identification',
+      },
+      ignored: { workerThreads: JVM_ONLY, socketOptions: JVM_ONLY },
+    },
+  );
+}
+
+/** The admin block of a config that has none. */
+export const ADMIN_DEFAULTS = Object.freeze({
+  ip: '127.0.0.1',
+  port: 9990,
+  shutdownGraceMs: 10_000,
+  security: undefined,
+  probe: undefined,
+});
