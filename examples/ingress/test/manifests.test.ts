@@ -105,7 +105,7 @@ describe('Kubernetes manifests', () => {
       expect(loaded.config.routers[0]!.identifier?.[0]?.kind).toBe('io.l5d.ingress');
       // The admin (no authentication) stays on loopback; only the probe listener is on the pod IP.
       expect(loaded.config.admin.ip).toBe('127.0.0.1');
-      expect(loaded.config.admin.probe).toEqual({ ip: '0.0.0.0', port: 9991 });
+      expect(loaded.config.admin.probe).toEqual({ ip: '0.0.0.0', port: 9991, metrics: false });
     });
   }
 

@@ -75,7 +75,7 @@ current-context: test
 
     it('answers the kubelet probes on the pod IP', async () => {
       const probe = linker.probeAddress!.port;
-      expect((await curl(`http://${podIp}:${probe}/admin/ping`)).body).toBe('pong');
+      expect((await curl(`http://${podIp}:${probe}/admin/ping`)).body).toBe('pong\n');
       await eventually(
         async () => (await curl(`http://${podIp}:${probe}/admin/ready`)).status === 200,
         20_000,

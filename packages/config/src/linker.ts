@@ -5,8 +5,9 @@
  * anything it cannot apply live is rejected and the running config keeps serving.
  */
 import type { AddressInfo } from 'node:net';
+import { resolve } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import { type AdminServer, createAdminServer } from '@switchyard/admin';
+import { type AdminServer, type AdminServerOptions, createAdminServer } from '@switchyard/admin';
 import {
   type Clock,
   createInterpreter,
@@ -37,7 +38,6 @@ import type { DefaultKinds } from './default-kinds.js';
 import { ConfigError } from './errors.js';
 import type { LinkerConfig } from './linker-schema.js';
 import type { LoadedConfig } from './load.js';
-import { startProbeServer } from './probe-server.js';
 import type { FieldPath } from './source.js';
 import { identifierIssues, validateLinker } from './validate-linker.js';
 
@@ -66,7 +66,6 @@ export class Linker {
   readonly #loaded: LoadedConfig;
   readonly #routers: readonly BuiltRouter[];
   readonly #admin: AdminServer | undefined;
-  readonly #probeAddress: AddressInfo | undefined;
   readonly #closers: (() => void | Promise<void>)[];
   readonly #readiness: Readiness[];
   readonly #stats: MetricsRegistry;
@@ -79,7 +78,6 @@ export class Linker {
     loaded: LoadedConfig;
     routers: readonly BuiltRouter[];
     admin: AdminServer | undefined;
-    probeAddress: AddressInfo | undefined;
     closers: (() => void | Promise<void>)[];
     readiness: Readiness[];
     stats: MetricsRegistry;
@@ -90,7 +88,6 @@ export class Linker {
     this.#config = parts.loaded.config;
     this.#routers = parts.routers;
     this.#admin = parts.admin;
-    this.#probeAddress = parts.probeAddress;
     this.#closers = parts.closers;
     this.#readiness = parts.readiness;
     this.#stats = parts.stats;
@@ -150,7 +147,6 @@ export class Linker {
       ...(options.noAdmin ? { noAdmin: true } : {}),
     });
     if (issues.length > 0) throw new ConfigError('SY_ERR_CONFIG_INVALID', issues);
-    let probeAddress: AddressInfo | undefined;
     try {
       const namers = await Promise.all(config.namers.map((n) => options.kinds.namer.build(n, base)));
       const interpreter = createInterpreter({
@@ -200,30 +196,25 @@ export class Linker {
           certificates: () => routers.flatMap(certificateViews),
           ...(recent ? { recentRequests: () => recent.list() } : {}),
           config: loaded.raw,
-          // Control now needs `control: { enabled, token | tokenPath }` (admin); until the YAML
-          // wires it (issue 18, config side), shutdown over HTTP stays off.
+          ...adminSecurity(config.admin, options.baseDir),
           ...(options.onShutdown ? { onShutdown: options.onShutdown } : {}),
           ...(prometheus ? { prometheusPrefix: prometheus.prefix } : {}),
           clock,
         });
-        await listening(admin.listen(), loaded, () => ['admin', 'port']);
+        // A bind failure names the listener's field (the probe's port, or the admin's).
+        const probe = config.admin.probe;
+        const adminPort = options.admin?.port ?? config.admin.port;
+        await listening(admin.listen(), loaded, (error) =>
+          probe !== undefined && error.port === probe.port && error.port !== adminPort
+            ? ['admin', 'probe', 'port']
+            : ['admin', 'port'],
+        );
         closers.push(() => admin?.close());
-        const probeConfig = config.admin.probe;
-        if (probeConfig) {
-          const probe = await listening(startProbeServer({ ...probeConfig, readiness }), loaded, () => [
-            'admin',
-            'probe',
-            'port',
-          ]);
-          closers.push(() => probe.close());
-          probeAddress = probe.address;
-        }
       }
       return new Linker({
         loaded,
         routers,
         admin,
-        probeAddress,
         closers,
         readiness,
         stats,
@@ -248,7 +239,7 @@ export class Linker {
 
   /** Where the admin's probe listener (`admin.probe`) listens, when configured. */
   get probeAddress(): AddressInfo | undefined {
-    return this.#probeAddress;
+    return this.#admin?.probeAddress;
   }
 
   /** Metrics of everything this linker runs. */
@@ -406,4 +397,23 @@ function routerServerIndex(
   );
   const byPort = found >= 0 ? found : servers.findIndex((s) => s.port === error.port);
   return ['routers', index, 'servers', Math.max(0, byPort), 'port'];
+}
+
+/** The admin's probe listener and control security, as `createAdminServer` takes them. */
+function adminSecurity(admin: LinkerConfig['admin'], baseDir: string): Pick<AdminServerOptions, 'probe' | 'control'> {
+  const security = admin.security;
+  return {
+    ...(admin.probe ? { probe: admin.probe } : {}),
+    ...(security?.controlEnabled
+      ? {
+          control: {
+            enabled: true,
+            ...(security.controlToken !== undefined ? { token: security.controlToken } : {}),
+            ...(security.controlTokenPath !== undefined
+              ? { tokenPath: resolve(baseDir, security.controlTokenPath) }
+              : {}),
+          },
+        }
+      : {}),
+  };
 }

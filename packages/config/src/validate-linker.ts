@@ -112,6 +112,10 @@ export async function validateLinker(loaded: LoadedConfig, options: ValidateOpti
     }
     checks.push(identifierIssues(loaded, r, options).then((found) => void issues.push(...found)));
   });
+  const tokenPath = config.admin.security?.controlTokenPath;
+  if (tokenPath !== undefined && !options.noAdmin) {
+    checks.push(readableProblems('controlTokenPath', path(tokenPath)).then(at(['admin', 'security'])));
+  }
   config.namers.forEach((namer, n) => {
     checks.push(kindProblems(options.kinds.namer, namer, options.baseDir).then(at(['namers', n])));
   });

@@ -3,7 +3,8 @@
  * schema and then fail (or start half-broken) are rejected before anything binds, each problem
  * at the file:line:column of the field; bind failures at start-up name the field too.
  */
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { request as httpRequest } from 'node:http';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -201,8 +202,8 @@ routers:
     try {
       const probe = linker.probeAddress!.port;
       expect(probe).not.toBe(linker.admin!.address!.port);
-      expect(await get(probe, { path: '/admin/ping' })).toMatchObject({ status: 200, body: 'pong' });
-      expect(await get(probe, { path: '/admin/ready' })).toMatchObject({ status: 200, body: 'ready' });
+      expect(await get(probe, { path: '/admin/ping' })).toMatchObject({ status: 200, body: 'pong\n' });
+      expect(await get(probe, { path: '/admin/ready' })).toMatchObject({ status: 200, body: 'ready\n' });
       for (const path of ['/admin/metrics.json', '/config.json', '/delegator.json', '/']) {
         expect((await get(probe, { path })).status).toBe(404);
       }
@@ -240,3 +241,85 @@ describe('reload runs the identifier checks', () => {
     }
   });
 });
+
+describe('admin control security', () => {
+  const admin = (security: string) =>
+    `admin:\n  ip: 127.0.0.1\n  port: 0\n  security:\n${security}routers:\n- protocol: http\n  servers:\n  - port: 0\n`;
+
+  /** Problems of the schema (thrown by the parse) or of the validate phase, as `--check` shows both. */
+  async function checkProblems(text: string): Promise<string[]> {
+    try {
+      return await problems(text);
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      return error.issues.map((i) => `${i.line}:${i.column} ${i.path}: ${i.message}`);
+    }
+  }
+
+  it('refuses control without a token, and a token file it cannot read, at the field', async () => {
+    expect(await checkProblems(admin('    controlEnabled: true\n'))).toEqual([
+      '5:21 admin.security.controlEnabled: control endpoints need a bearer token',
+    ]);
+    expect(await problems(admin('    controlEnabled: true\n    controlTokenPath: missing-token\n'))).toEqual([
+      expect.stringMatching(
+        /^6:23 admin\.security\.controlTokenPath: cannot read .*missing-token \(ENOENT\)$/,
+      ),
+    ]);
+    expect(await checkProblems(admin('    controlToken: short\n'))).toEqual([
+      '5:19 admin.security.controlToken: the control token must be at least 16 characters',
+    ]);
+  });
+
+  it('serves POST /admin/shutdown only with the bearer token from the file', async () => {
+    const token = 'a-token-of-32-characters-0123456';
+    await writeFile(join(dir, 'admin-token'), `${token}\n`);
+    let shutdowns = 0;
+    const text = admin('    controlEnabled: true\n    controlTokenPath: admin-token\n');
+    const linker = await Linker.start(parseLinkerConfig(text, 'linker.yaml', kinds), {
+      kinds,
+      baseDir: dir,
+      onShutdown: () => {
+        shutdowns++;
+      },
+    });
+    try {
+      const port = linker.admin!.address!.port;
+      const post = (headers: Record<string, string>) => send(port, 'POST', '/admin/shutdown', headers);
+      expect((await post({})).status).toBe(401);
+      expect((await post({ authorization: 'Bearer not-the-token-at-all-00000' })).status).toBe(401);
+      expect(shutdowns).toBe(0);
+      expect((await post({ authorization: `Bearer ${token}` })).status).toBe(202);
+      expect(shutdowns).toBe(1);
+    } finally {
+      await linker.close();
+    }
+  });
+
+  it('keeps control off by default: POST /admin/shutdown is 404', async () => {
+    const text = 'admin:\n  ip: 127.0.0.1\n  port: 0\nrouters:\n- protocol: http\n  servers:\n  - port: 0\n';
+    const linker = await Linker.start(parseLinkerConfig(text, 'linker.yaml', kinds), {
+      kinds,
+      baseDir: dir,
+      onShutdown: () => {
+        throw new Error('must not shut down');
+      },
+    });
+    try {
+      expect((await send(linker.admin!.address!.port, 'POST', '/admin/shutdown', {})).status).toBe(404);
+    } finally {
+      await linker.close();
+    }
+  });
+});
+
+/** One request with a method; resolves with the status. */
+function send(port: number, method: string, path: string, headers: Record<string, string>) {
+  return new Promise<{ status: number }>((resolve, reject) => {
+    const req = httpRequest({ host: '127.0.0.1', port, method, path, headers }, (res) => {
+      res.resume();
+      res.on('end', () => resolve({ status: res.statusCode! }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
