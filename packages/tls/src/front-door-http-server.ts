@@ -43,6 +43,12 @@ export class FrontDoorHttpServer extends HttpServer {
       handlers: { ...alpnHandlers, 'http/1.1': connectionHandler(this) },
       ...(alpnProtocols === undefined ? {} : { alpnProtocols }),
       ...(maxClientHelloBytes === undefined ? {} : { maxClientHelloBytes }),
+      // The TCP options a listening http.Server applies to the sockets it accepts.
+      ...(http.noDelay === undefined ? {} : { noDelay: http.noDelay }),
+      ...(http.keepAlive === undefined ? {} : { keepAlive: http.keepAlive }),
+      ...(http.keepAliveInitialDelay === undefined
+        ? {}
+        : { keepAliveInitialDelay: http.keepAliveInitialDelay }),
     });
     const listener = this.#frontDoor.server;
     // 'listening' on the HTTP server starts Node's connection tracking and its request/headers

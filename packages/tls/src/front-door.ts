@@ -51,6 +51,10 @@ export interface TlsFrontDoorOptions {
   readonly withoutAlpn?: string;
   /** Most bytes a ClientHello may take, records included. Default `MAX_CLIENT_HELLO_BYTES` (64 KiB). */
   readonly maxClientHelloBytes?: number;
+  /** Accepted sockets: disable Nagle (default true) and TCP keep-alive, as `net.createServer`. */
+  readonly noDelay?: boolean;
+  readonly keepAlive?: boolean;
+  readonly keepAliveInitialDelay?: number;
 }
 
 /** Where to listen. Port 0 picks a free port. */
@@ -108,7 +112,16 @@ export class TlsFrontDoor {
       );
     }
     this.#maxBytes = maxBytes;
-    this.#listener = createNetServer({ noDelay: true }, (socket) => this.accept(socket));
+    this.#listener = createNetServer(
+      {
+        noDelay: options.noDelay ?? true,
+        ...(options.keepAlive === undefined ? {} : { keepAlive: options.keepAlive }),
+        ...(options.keepAliveInitialDelay === undefined
+          ? {}
+          : { keepAliveInitialDelay: options.keepAliveInitialDelay }),
+      },
+      (socket) => this.accept(socket),
+    );
     // Certificates that left every source: drop their servers (open connections are unaffected).
     this.#unobserve = terminator.observe((status) => {
       const served = new Set(status.certificates.flatMap((c) => (c.kind === 'rejected' ? [] : [c.id])));
