@@ -85,6 +85,8 @@ export class TlsFrontDoor {
   readonly #sockets = new Set<Socket>();
   /** Sockets whose ClientHello is still being read. */
   readonly #peeking = new Set<Socket>();
+  /** `close` callers waiting for `#sockets` to empty. */
+  readonly #drained: (() => void)[] = [];
   readonly #unobserve: Dispose;
 
   /** Throws `TlsError` `SY_ERR_TLS_INVALID_OPTIONS` naming the protocol that has no handler. */
@@ -164,15 +166,16 @@ export class TlsFrontDoor {
   close(): Promise<void> {
     this.#unobserve();
     for (const socket of this.#peeking) socket.destroy();
-    return new Promise((resolve) => {
-      if (!this.#listener.listening) {
-        if (this.#sockets.size === 0) return resolve();
-        const check = () => this.#sockets.size === 0 && resolve();
-        for (const s of this.#sockets) s.once('close', () => queueMicrotask(check));
-        return;
-      }
-      this.#listener.close(() => resolve());
+    const stopped = new Promise<void>((resolve) => {
+      if (this.#listener.listening) this.#listener.close(() => resolve());
+      else resolve();
     });
+    // Sockets handed to `accept` by another listener count too, not only the listener's own.
+    const drained = new Promise<void>((resolve) => {
+      if (this.#sockets.size === 0) resolve();
+      else this.#drained.push(resolve);
+    });
+    return Promise.all([stopped, drained]).then(() => {});
   }
 
   /** Destroys every connection this front door accepted, whatever its stage. */
@@ -192,6 +195,7 @@ export class TlsFrontDoor {
     socket.once('close', () => {
       this.#sockets.delete(socket);
       this.#peeking.delete(socket);
+      if (this.#sockets.size === 0) for (const f of this.#drained.splice(0)) f();
     });
     let buffered: Buffer = Buffer.alloc(0);
     const done = () => {

@@ -1,6 +1,6 @@
 import { connect as connectHttp2, createServer as createHttp2Server } from 'node:http2';
 import { get } from 'node:https';
-import { type AddressInfo, createConnection, type Socket } from 'node:net';
+import { type AddressInfo, createConnection, createServer as createNetServer, type Socket } from 'node:net';
 import { connect as connectTls, type TLSSocket } from 'node:tls';
 import { createTestPki, type Issued, type TestPki } from '@switchyard/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -227,6 +227,33 @@ describe('ALPN handlers', () => {
     expect(() => createFrontDoorHttpServer(terminator, { alpnProtocols: [] })).toThrow(
       expect.objectContaining({ code: 'SY_ERR_TLS_INVALID_OPTIONS' }),
     );
+  });
+});
+
+describe('TlsFrontDoor', () => {
+  it('serves sockets handed to accept() by another listener; close waits for them', async () => {
+    const terminator = new TlsTerminator({ certificates: [staticCertificateSource([pairOf('rsa', rsa)])] });
+    cleanups.push(() => terminator.close());
+    let onSecured: (socket: TLSSocket) => void = () => {};
+    const secured = new Promise<TLSSocket>((resolve) => (onSecured = resolve));
+    const door = new TlsFrontDoor(terminator, { handlers: { 'http/1.1': (s) => onSecured(s) } });
+    const other = createNetServer((socket) => door.accept(socket));
+    await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve));
+    const port = (other.address() as AddressInfo).port;
+    const client = connectTls({ host: '127.0.0.1', port, servername: 'rsa.test', ca: pki.ca.certPem });
+    client.on('error', () => {});
+    cleanups.push(() => client.destroy());
+    const serverSide = await secured;
+    other.close();
+    // The front door listens too; its own listener has no connections to wait for.
+    expect((await door.listen({ port: 0 })).port).toBeGreaterThan(0);
+    let closed = false;
+    const closing = door.close().then(() => (closed = true));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(closed).toBe(false); // the handed-over connection is still open
+    serverSide.destroy();
+    await closing;
+    expect(closed).toBe(true);
   });
 });
 
