@@ -3,7 +3,6 @@
  * accrual, service and client policies, TLS terminators (with Ingress Secret certificates), and
  * the telemetry layers.
  */
-import https from 'node:https';
 import { resolve } from 'node:path';
 import { attemptTracingLayer, type RecentRequests, requestLogLayer, tracingLayer } from '@switchyard/admin';
 import {
@@ -31,6 +30,7 @@ import {
 import {
   type CertificateSource,
   clientTlsOptions,
+  createFrontDoorHttpServer,
   fileCertificateSource,
   TlsTerminator,
 } from '@switchyard/tls';
@@ -122,11 +122,8 @@ export async function buildRouter(rc: RouterConfig, label: string, deps: RouterD
       ...(sc.addForwardedHeader ? { forwarded: { xForwarded: true, rfc7239: true } } : {}),
       ...(terminator
         ? {
-            createServer: (options) => {
-              const server = https.createServer({ ...options, ...terminator.serverOptions() });
-              terminator.attach(server);
-              return server;
-            },
+            // An http.Server listening through the TLS front door (one tls.Server per certificate).
+            createServer: (options) => createFrontDoorHttpServer(terminator, options),
           }
         : {}),
     });

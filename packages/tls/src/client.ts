@@ -8,7 +8,7 @@ import { isIP } from 'node:net';
 import { checkServerIdentity, type PeerCertificate, type SecureVersion } from 'node:tls';
 import { validateCertificatePair } from './certificate.js';
 import { TlsError } from './errors.js';
-import { readCaBundle } from './terminator.js';
+import { readCaBundle } from './tls-options.js';
 
 /** Linkerd's client `tls` fields. */
 export interface ClientTlsConfig {

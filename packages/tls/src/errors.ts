@@ -17,7 +17,8 @@ export type TlsErrorCode =
   | 'SY_ERR_TLS_NO_CERTIFICATE'
   | 'SY_ERR_TLS_INVALID_OPTIONS'
   | 'SY_ERR_TLS_PEER_NAME_MISMATCH'
-  | 'SY_ERR_TLS_UNSUPPORTED_RUNTIME';
+  | 'SY_ERR_TLS_BAD_CLIENT_HELLO'
+  | 'SY_ERR_TLS_CLIENT_HELLO_TIMEOUT';
 
 /**
  * An error about TLS material or configuration.

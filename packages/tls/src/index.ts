@@ -21,11 +21,17 @@ export type {
 export { TLS_CHANNELS } from './channels.js';
 export type { ClientTlsConfig, ClientTlsOptions } from './client.js';
 export { clientTlsOptions } from './client.js';
+export type { ClientHelloParse } from './client-hello.js';
+export { MAX_CLIENT_HELLO_BYTES, parseClientHello } from './client-hello.js';
 export type { TlsErrorCode } from './errors.js';
 export { TlsError } from './errors.js';
 export type { FileCertificateSourceOptions } from './file-source.js';
 export { fileCertificateSource } from './file-source.js';
-export type { HttpServerOptions, ListenOptions, TlsHttpServerOptions } from './server.js';
+export type { AlpnHandler, ListenOptions, TlsFrontDoorOptions } from './front-door.js';
+export { connectionHandler, TlsFrontDoor } from './front-door.js';
+export type { FrontDoorHttpServerOptions } from './front-door-http-server.js';
+export { createFrontDoorHttpServer, FrontDoorHttpServer } from './front-door-http-server.js';
+export type { HttpServerOptions, TlsHttpServerOptions } from './server.js';
 export { createTlsServer, TlsHttpServer } from './server.js';
 export type { SniIndex, SniMatch } from './sni.js';
 export { buildSniIndex, selectSni } from './sni.js';
@@ -36,12 +42,12 @@ export type {
   CertificateSource,
 } from './source.js';
 export { sharedCertificateSource, staticCertificateSource } from './source.js';
-export type {
-  CertificateStatus,
-  ServedCertificateInfo,
-  TlsProtocol,
-  TlsServerOptions,
-  TlsStatus,
-  TlsStatusError,
-} from './terminator.js';
-export { DEFAULT_EXPIRY_WARNING_MS, readCaBundle, TlsTerminator } from './terminator.js';
+export type { CertificateStatus, ServedCertificateInfo, TlsStatus, TlsStatusError } from './status.js';
+export type { CertificateSelection } from './terminator.js';
+export { TlsTerminator } from './terminator.js';
+export type { TlsProtocol, TlsServerOptions } from './tls-options.js';
+export {
+  DEFAULT_EXPIRY_WARNING_MS,
+  DEFAULT_HANDSHAKE_TIMEOUT_MS,
+  readCaBundle,
+} from './tls-options.js';

@@ -3,70 +3,55 @@
  * a request handler over TLS with SNI and live reload. The router (or any caller) hands in its
  * own `requestListener`; everything TLS stays here.
  */
-import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
-import { createServer, type Server, type ServerOptions } from 'node:https';
+import type { IncomingMessage, RequestListener, ServerOptions, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { TLSSocket } from 'node:tls';
-import { handshakeFailedChannel } from './channels.js';
-import { type TlsServerOptions, type TlsStatus, TlsTerminator } from './terminator.js';
+import type { AlpnHandler, ListenOptions } from './front-door.js';
+import { FrontDoorHttpServer } from './front-door-http-server.js';
+import type { TlsStatus } from './status.js';
+import { TlsTerminator } from './terminator.js';
+import type { TlsServerOptions } from './tls-options.js';
 
-/** HTTP-level options passed through to `https.createServer` (timeouts, header limits…). */
-export type HttpServerOptions = Omit<
-  ServerOptions<typeof IncomingMessage, typeof ServerResponse>,
-  | 'key'
-  | 'cert'
-  | 'ca'
-  | 'SNICallback'
-  | 'ALPNProtocols'
-  | 'requestCert'
-  | 'rejectUnauthorized'
-  | 'minVersion'
-  | 'maxVersion'
-  | 'ciphers'
-  | 'secureContext'
->;
+/** HTTP-level options passed through to `http.createServer` (timeouts, header limits…). */
+export type HttpServerOptions = ServerOptions<typeof IncomingMessage, typeof ServerResponse>;
 
 /** Options of `createTlsServer`: the TLS settings plus optional HTTP server options. */
 export interface TlsHttpServerOptions extends TlsServerOptions {
   readonly http?: HttpServerOptions;
-}
-
-/** Where to listen. Port 0 picks a free port. */
-export interface ListenOptions {
-  readonly port: number;
-  readonly host?: string;
+  /** Handlers for ALPN protocols other than `http/1.1` (list them in `alpnProtocols`). */
+  readonly alpnHandlers?: Readonly<Record<string, AlpnHandler>>;
 }
 
 /**
- * An `https.Server` plus the certificate lifecycle behind it.
+ * A TLS front door, an HTTP/1.1 server behind it, and the certificate lifecycle.
  * `listen` waits for the first certificates; `close` stops accepting, ends idle keep-alive
  * connections, waits for the rest, and stops the certificate watches.
  */
 export class TlsHttpServer {
   readonly #terminator: TlsTerminator;
-  readonly #server: Server;
-  readonly #detach: () => void;
+  readonly #server: FrontDoorHttpServer;
 
   constructor(options: TlsHttpServerOptions, requestListener: RequestListener) {
     this.#terminator = new TlsTerminator(options);
-    this.#server = createServer({ ...options.http, ...this.#terminator.serverOptions() }, requestListener);
-    this.#detach = this.#terminator.attach(this.#server);
-    const stats = options.stats?.scope('tls');
-    this.#server.on('secureConnection', () => stats?.counter('connections').incr());
-    this.#server.on('tlsClientError', (err: NodeJS.ErrnoException, socket: TLSSocket) => {
-      stats?.counter('handshake_failures').incr();
-      if (handshakeFailedChannel.hasSubscribers) {
-        handshakeFailedChannel.publish({
-          message: err.message,
-          code: err.code,
-          remoteAddress: socket.remoteAddress,
-        });
-      }
-    });
+    try {
+      this.#server = new FrontDoorHttpServer(
+        this.#terminator,
+        {
+          ...options.http,
+          ...(options.alpnHandlers === undefined ? {} : { alpnHandlers: options.alpnHandlers }),
+        },
+        requestListener,
+      );
+    } catch (error) {
+      this.#terminator.close();
+      throw error;
+    }
   }
 
-  /** The underlying Node server, for `upgrade`, `secureConnection` and similar listeners (`connection` sees raw TCP sockets). */
-  get server(): Server {
+  /**
+   * The HTTP server, for `upgrade`, `request` and similar listeners. Its `connection` events carry
+   * secured `TLSSocket`s; raw TCP sockets are on `server.frontDoor.server`.
+   */
+  get server(): FrontDoorHttpServer {
     return this.#server;
   }
 
@@ -101,19 +86,13 @@ export class TlsHttpServer {
 
   /** The bound address, or undefined before `listen`. */
   address(): AddressInfo | undefined {
-    const a = this.#server.address();
-    return a !== null && typeof a === 'object' ? a : undefined;
+    return this.#server.frontDoor.address();
   }
 
   /** Stops listening and watching; resolves when every connection has closed. */
   close(): Promise<void> {
-    this.#detach();
     this.#terminator.close();
     return new Promise((resolve) => {
-      if (!this.#server.listening) {
-        resolve();
-        return;
-      }
       this.#server.close(() => resolve());
       this.#server.closeIdleConnections();
     });

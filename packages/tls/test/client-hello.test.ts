@@ -26,10 +26,15 @@ beforeAll(async () => {
 });
 afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
-function clientHello(servername: string | undefined): Promise<Buffer> {
+function clientHello(servername: string | undefined, ALPNProtocols?: string[]): Promise<Buffer> {
   return new Promise((resolve) => {
     captured = resolve;
-    const socket = connect({ host: '127.0.0.1', port, ...(servername === undefined ? {} : { servername }) });
+    const socket = connect({
+      host: '127.0.0.1',
+      port,
+      ...(servername === undefined ? {} : { servername }),
+      ...(ALPNProtocols === undefined ? {} : { ALPNProtocols }),
+    });
     socket.on('error', () => {});
   });
 }
@@ -37,12 +42,25 @@ function clientHello(servername: string | undefined): Promise<Buffer> {
 describe('parseClientHello', () => {
   it('reads the SNI name from a real ClientHello', async () => {
     const hello = await clientHello('api.example.com');
-    expect(parseClientHello(hello)).toEqual({ kind: 'complete', servername: 'api.example.com' });
+    expect(parseClientHello(hello)).toEqual({
+      kind: 'complete',
+      servername: 'api.example.com',
+      alpnProtocols: undefined,
+    });
+  });
+
+  it('reads the ALPN offer from a real ClientHello', async () => {
+    const hello = await clientHello('h2.example.com', ['h2', 'http/1.1']);
+    expect(parseClientHello(hello)).toEqual({
+      kind: 'complete',
+      servername: 'h2.example.com',
+      alpnProtocols: ['h2', 'http/1.1'],
+    });
   });
 
   it('reports no name when the client sends no SNI', async () => {
     const hello = await clientHello(undefined);
-    expect(parseClientHello(hello)).toEqual({ kind: 'complete', servername: undefined });
+    expect(parseClientHello(hello)).toMatchObject({ kind: 'complete', servername: undefined });
   });
 
   it('asks for more bytes on every proper prefix', async () => {
@@ -58,11 +76,17 @@ describe('parseClientHello', () => {
     const record = (part: Buffer) =>
       Buffer.concat([Buffer.from([22, 3, 1, part.length >> 8, part.length & 255]), part]);
     const split = Buffer.concat([record(body.subarray(0, 30)), record(body.subarray(30))]);
-    expect(parseClientHello(split)).toEqual({ kind: 'complete', servername: 'split.example.com' });
+    expect(parseClientHello(split)).toMatchObject({ kind: 'complete', servername: 'split.example.com' });
   });
 
   it('rejects bytes that are not a TLS handshake', () => {
-    expect(parseClientHello(Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n'))).toEqual({ kind: 'invalid' });
-    expect(parseClientHello(Buffer.from([22, 3, 1, 0, 4, 2, 0, 0, 0]))).toEqual({ kind: 'invalid' });
+    expect(parseClientHello(Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n'))).toEqual({
+      kind: 'invalid',
+      reason: 'not a TLS handshake record (first byte 0x47)',
+    });
+    expect(parseClientHello(Buffer.from([22, 3, 1, 0, 4, 2, 0, 0, 0]))).toEqual({
+      kind: 'invalid',
+      reason: 'handshake type 2 is not a ClientHello',
+    });
   });
 });

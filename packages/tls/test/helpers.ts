@@ -1,6 +1,8 @@
 /** Loopback TLS helpers for the tests: one-shot handshakes, HTTPS requests, event waits. */
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { type AddressInfo, createServer as createNetServer, type Socket } from 'node:net';
 import { type ConnectionOptions, connect, type PeerCertificate } from 'node:tls';
+import { parseClientHello } from '../src/client-hello.js';
 
 /** What a client saw in one handshake. */
 export interface HandshakeResult {
@@ -47,4 +49,36 @@ export function collect<T>(name: string): { readonly messages: T[]; stop(): void
   const onMessage = (message: unknown) => messages.push(message as T);
   subscribe(name, onMessage);
   return { messages, stop: () => unsubscribe(name, onMessage) };
+}
+
+/**
+ * The bytes a Node TLS client sends first (its ClientHello), captured by a throwaway TCP server,
+ * so tests can replay a real ClientHello and then stall or misbehave.
+ */
+export function captureClientHello(options: ConnectionOptions = {}): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const server = createNetServer((socket) => {
+      let data = Buffer.alloc(0);
+      socket.on('data', (chunk: Buffer) => {
+        data = Buffer.concat([data, chunk]);
+        if (parseClientHello(data).kind === 'incomplete') return;
+        socket.destroy();
+        server.close();
+        resolve(data);
+      });
+      socket.on('error', () => {});
+    });
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      const client = connect({ host: '127.0.0.1', port, ...options });
+      client.on('error', () => {});
+    });
+    server.on('error', reject);
+  });
+}
+
+/** Resolves when `socket` closes, with the milliseconds it stayed open after this call. */
+export function closedAfter(socket: Socket): Promise<number> {
+  const start = performance.now();
+  return new Promise((resolve) => socket.once('close', () => resolve(performance.now() - start)));
 }

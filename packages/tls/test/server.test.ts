@@ -1,8 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
-import { createServer as createHttpsServer, get, type RequestOptions } from 'node:https';
-import { createConnection, createServer as createNetServer } from 'node:net';
+import { get, type RequestOptions } from 'node:https';
 import { join } from 'node:path';
-import { connect as connectTls } from 'node:tls';
 import { createTestPki, type Issued, type TestPki } from '@switchyard/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CertExpiringEvent, CertLoadedEvent, CertRejectedEvent } from '../src/channels.js';
@@ -454,71 +452,4 @@ describe('fileCertificateSource', () => {
     for (const d of keep) d();
     await writeFile(join(pki.dir, 'unused'), '');
   });
-});
-
-describe('attach(server)', () => {
-  const terminator = () =>
-    new TlsTerminator({ certificates: [staticCertificateSource([pairOf('exact', exact)])] });
-
-  it('refuses a server that is not a TLS server, and a second attach', async () => {
-    const t = terminator();
-    await t.ready();
-    expect(() => t.attach(createNetServer() as never)).toThrow(
-      expect.objectContaining({ code: 'SY_ERR_TLS_INVALID_OPTIONS' }),
-    );
-    const server = createHttpsServer(t.serverOptions());
-    const detach = t.attach(server);
-    expect(() => t.attach(server)).toThrow(expect.objectContaining({ code: 'SY_ERR_TLS_INVALID_OPTIONS' }));
-    detach();
-    t.close();
-  });
-
-  it("fails loudly when Node's own connection listener is not there", async () => {
-    const t = terminator();
-    await t.ready();
-    const server = createHttpsServer(t.serverOptions());
-    server.removeAllListeners('connection');
-    expect(() => t.attach(server)).toThrow(
-      expect.objectContaining({
-        code: 'SY_ERR_TLS_UNSUPPORTED_RUNTIME',
-        message: expect.stringContaining('Node'),
-      }),
-    );
-    t.close();
-  });
-
-  it("keeps other 'connection' listeners and restores Node's on detach", async () => {
-    const t = terminator();
-    await t.ready();
-    const server = createHttpsServer(t.serverOptions());
-    const mine = () => {};
-    server.on('connection', mine);
-    const node = server.listeners('connection')[0];
-    const detach = t.attach(server);
-    expect(server.listeners('connection')).toContain(mine);
-    expect(server.listeners('connection')).not.toContain(node);
-    detach();
-    expect(server.listeners('connection')).toEqual(expect.arrayContaining([mine, node]));
-    t.close();
-  });
-
-  it('turns a TLS error after the handshake into a socket error that closes the connection', async () => {
-    const { server, port } = await start({
-      certificates: [staticCertificateSource([pairOf('exact', exact)])],
-    });
-    const accepted = new Promise<import('node:tls').TLSSocket>((resolve) =>
-      server.server.once('secureConnection', resolve),
-    );
-    const raw = createConnection({ host: '127.0.0.1', port });
-    const closed = new Promise<void>((resolve) => raw.once('close', () => resolve()));
-    const secure = connectTls({ socket: raw, ca: pki.ca.certPem, servername: 'a.example.com' });
-    secure.on('error', () => {});
-    const serverSocket = await accepted;
-    const serverSocketError = new Promise<Error>((resolve) => serverSocket.once('error', resolve));
-    const serverSocketClosed = new Promise<void>((resolve) => serverSocket.once('close', () => resolve()));
-    // A forged application-data record: the server cannot decrypt it.
-    raw.write(Buffer.concat([Buffer.from([0x17, 0x03, 0x03, 0x00, 0x40]), Buffer.alloc(0x40, 7)]));
-    expect((await serverSocketError).message).toMatch(/decrypt|bad record mac|wrong version|SSL/i);
-    await Promise.all([serverSocketClosed, closed]);
-  }, 20_000);
 });

