@@ -68,7 +68,13 @@ export function startLoad(options: LoadOptions): Load {
   const secure = options.tls !== undefined;
   const agentOptions = { keepAlive: options.keepAlive ?? true, maxSockets: options.concurrency };
   const agent = secure
-    ? new https.Agent({ ...agentOptions, ca: options.tls!.ca, servername: options.tls!.servername })
+    ? new https.Agent({
+        ...agentOptions,
+        ca: options.tls!.ca,
+        servername: options.tls!.servername,
+        // No session resumption: every new connection is a full handshake that shows the current certificate.
+        maxCachedSessions: 0,
+      })
     : new http.Agent(agentOptions);
   let sent = 0;
   let completed = 0;
@@ -145,15 +151,16 @@ function request(
         headers: { ...options.headers, host: target.host },
       },
       (res) => {
+        // Read the certificate now: without keep-alive the socket is gone by 'end'.
+        const socket = res.socket as import('node:tls').TLSSocket | null;
+        const serial =
+          socket && 'getPeerCertificate' in socket ? socket.getPeerCertificate()?.serialNumber : undefined;
         let body = '';
         res.setEncoding('utf8');
         res.on('data', (chunk: string) => {
           body += chunk;
         });
         res.on('end', () => {
-          const socket = res.socket as import('node:tls').TLSSocket | null;
-          const serial =
-            socket && 'getPeerCertificate' in socket ? socket.getPeerCertificate()?.serialNumber : undefined;
           resolve({
             target,
             status: res.statusCode ?? 0,
