@@ -19,6 +19,8 @@ export interface LoadOptions {
   readonly concurrency: number;
   /** Stop after this many requests (default: until `stop()`). */
   readonly total?: number;
+  /** Stop starting requests after this long, ms (default: no limit). */
+  readonly durationMs?: number;
   readonly path?: string;
   readonly headers?: Readonly<Record<string, string>>;
   /** HTTPS with this trust root and SNI name. */
@@ -110,9 +112,10 @@ export function startLoad(options: LoadOptions): Load {
       completed++;
     }
   };
+  const until = options.durationMs === undefined ? Number.POSITIVE_INFINITY : Date.now() + options.durationMs;
   const worker = async (index: number) => {
     let i = index;
-    while (!stopped && (options.total === undefined || sent < options.total)) {
+    while (!stopped && (options.total === undefined || sent < options.total) && Date.now() < until) {
       sent++;
       await one(options.targets[i++ % options.targets.length]!);
     }

@@ -8,7 +8,7 @@ import { sampleRss } from '../rss.js';
 export const steadyLoad: Scenario = {
   name: 'steady-load',
   description:
-    '2000 keep-alive requests over 16 connections to 2 services; all 200, all at the right service',
+    'keep-alive load (4000 requests or 8 s) over 16 connections to 2 services; all 200, all at the right service',
   timeoutMs: 90_000,
   async run(ctx) {
     const f = await startFixture(ctx, {
@@ -19,7 +19,8 @@ export const steadyLoad: Scenario = {
       port: f.router.ports[0]!,
       targets: [f.target('web'), f.target('api')],
       concurrency: 16,
-      total: 2000,
+      total: 4000,
+      durationMs: 8000,
     }).done;
     const counts = loadCounts(result, f.router, rss.stop());
     const idle = [...f.backends.keys()].filter((name) => !result.byBackend.get(name));
