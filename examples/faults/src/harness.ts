@@ -39,6 +39,8 @@ export interface ScenarioContext {
   readonly signal: AbortSignal;
   /** Registers a cleanup; cleanups run last-registered first, whatever the outcome. */
   defer(cleanup: () => unknown): void;
+  /** Registers extra lines (e.g. the router's last warnings) to print if the scenario fails. */
+  explainFailure(lines: () => readonly string[]): void;
 }
 
 /** One fault scenario. */
@@ -59,6 +61,8 @@ export interface Outcome {
   readonly counts: Counts | undefined;
   /** Why it failed: the problems, the counts that are not zero, or the error thrown. */
   readonly reasons: readonly string[];
+  /** Context for a failure (router log lines); empty when it passed. */
+  readonly evidence: readonly string[];
 }
 
 /** Zero counts, for scenarios that build theirs up. */
@@ -110,12 +114,14 @@ export async function runScenario(scenario: Scenario, seed: number): Promise<Out
   const started = performance.now();
   const dir = await mkdtemp(join(tmpdir(), `sy-faults-${scenario.name}-`));
   const cleanups: (() => unknown)[] = [];
+  const explainers: (() => readonly string[])[] = [];
   const controller = new AbortController();
   const ctx: ScenarioContext = {
     dir,
     seed,
     signal: controller.signal,
     defer: (cleanup) => cleanups.push(cleanup),
+    explainFailure: (lines) => explainers.push(lines),
   };
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
@@ -135,6 +141,7 @@ export async function runScenario(scenario: Scenario, seed: number): Promise<Out
     clearTimeout(timer);
     controller.abort();
   }
+  const evidence = reasons.length > 0 ? explainers.flatMap((explain) => explain()) : [];
   for (const cleanup of cleanups.reverse()) {
     try {
       await cleanup();
@@ -149,6 +156,7 @@ export async function runScenario(scenario: Scenario, seed: number): Promise<Out
     seconds: (performance.now() - started) / 1000,
     counts,
     reasons,
+    evidence,
   };
 }
 

@@ -27,6 +27,7 @@ export interface LoadOptions {
   readonly tls?: { readonly ca: string; readonly servername: string };
   /** false: a new connection per request (default keep-alive). */
   readonly keepAlive?: boolean;
+  /** Per-request limit, ms (default 15 s: longer than the router's 10 s binding timeout, so its 503 is seen). */
   readonly requestTimeoutMs?: number;
   /** Called with every answer (e.g. to look at response headers). */
   readonly onAnswer?: (answer: Answer) => void;
@@ -177,7 +178,7 @@ function request(
         res.on('aborted', () => reject(new Error('response aborted')));
       },
     );
-    req.setTimeout(options.requestTimeoutMs ?? 10_000, () => req.destroy(new Error('request timed out')));
+    req.setTimeout(options.requestTimeoutMs ?? 15_000, () => req.destroy(new Error('request timed out')));
     req.on('error', reject);
     req.end();
   });

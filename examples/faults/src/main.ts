@@ -48,6 +48,7 @@ async function main(): Promise<number> {
     process.stdout.write(`${line} ${outcome.seconds.toFixed(1)}s ${verdict}\n`);
     for (const note of outcome.counts?.notes ?? []) process.stdout.write(`    note: ${note}\n`);
     for (const reason of outcome.reasons) process.stdout.write(`    fail: ${reason}\n`);
+    for (const line of outcome.evidence) process.stdout.write(`    log: ${line}\n`);
   }
   process.stdout.write(`\n${summary(outcomes)}\n`);
   return outcomes.every((o) => o.passed) ? 0 : 1;

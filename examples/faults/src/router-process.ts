@@ -112,6 +112,13 @@ export async function startRouter(
     return exited;
   };
   ctx.defer(() => stop('SIGKILL'));
+  ctx.explainFailure(() => [
+    ...logs
+      .filter((l) => l.level === 'warn' || l.level === 'error' || l.msg === 'non-json')
+      .slice(-6)
+      .map((l) => JSON.stringify(l).slice(0, 400)),
+    ...(alive() ? [] : [`router exited: ${child.exitCode ?? child.signalCode}`]),
+  ]);
 
   const timeoutMs = options.startTimeoutMs ?? 60_000;
   const serving = () => logs.filter((l) => l.msg === 'serving');
