@@ -29,6 +29,8 @@ export interface LoadOptions {
   readonly keepAlive?: boolean;
   /** Per-request limit, ms (default 15 s: longer than the router's 10 s binding timeout, so its 503 is seen). */
   readonly requestTimeoutMs?: number;
+  /** Stops starting requests when aborted (pass the scenario's signal: a timed-out scenario stops). */
+  readonly signal?: AbortSignal;
   /** Called with every answer (e.g. to look at response headers). */
   readonly onAnswer?: (answer: Answer) => void;
 }
@@ -116,7 +118,12 @@ export function startLoad(options: LoadOptions): Load {
   const until = options.durationMs === undefined ? Number.POSITIVE_INFINITY : Date.now() + options.durationMs;
   const worker = async (index: number) => {
     let i = index;
-    while (!stopped && (options.total === undefined || sent < options.total) && Date.now() < until) {
+    while (
+      !stopped &&
+      !options.signal?.aborted &&
+      (options.total === undefined || sent < options.total) &&
+      Date.now() < until
+    ) {
       sent++;
       await one(options.targets[i++ % options.targets.length]!);
     }

@@ -16,7 +16,13 @@ export const backendCrash: Scenario = {
     const f = await startFixture(ctx, { services: { web: ['web-1', 'web-2', 'web-3'] } });
     const rss = sampleRss(f.router.pid);
     const port = f.router.ports[0]!;
-    const load = startLoad({ port, targets: [f.target('web')], concurrency: 24, path: '/slow?ms=5' });
+    const load = startLoad({
+      signal: ctx.signal,
+      port,
+      targets: [f.target('web')],
+      concurrency: 24,
+      path: '/slow?ms=5',
+    });
     await sleep(1500);
     const victim = f.backends.get('web-2')!;
     victim.crash();

@@ -52,7 +52,12 @@ export const badConfig: Scenario = {
     const rss = sampleRss(f.router.pid);
     const port = f.router.ports[0]!;
     const v1 = new Set(['v1-a', 'v1-b']);
-    const load = startLoad({ port, targets: [{ host: 'web', backends: v1 }], concurrency: 8 });
+    const load = startLoad({
+      signal: ctx.signal,
+      port,
+      targets: [{ host: 'web', backends: v1 }],
+      concurrency: 8,
+    });
     const problems: string[] = [];
     let checks = { sent: 0, failed: 0, wrongBackend: 0 };
     for (const [label, text] of Object.entries(broken)) {

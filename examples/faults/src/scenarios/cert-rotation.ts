@@ -37,6 +37,7 @@ export const certRotation: Scenario = {
     const serial = (issued: Issued) => new X509Certificate(issued.certPem).serialNumber.toUpperCase();
     let latest = '';
     const load = startLoad({
+      signal: ctx.signal,
       port: f.router.ports[0]!,
       targets: [f.target('localhost')],
       concurrency: 4,

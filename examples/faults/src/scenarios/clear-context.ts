@@ -36,6 +36,7 @@ export const clearContext: Scenario = {
     const rss = sampleRss(f.router.pid);
     const leakedBack = new Set<string>();
     const result = await startLoad({
+      signal: ctx.signal,
       port: f.router.ports[0]!,
       targets: [f.target('web')],
       concurrency: 8,

@@ -24,6 +24,7 @@ export const configReload: Scenario = {
     const port = f.router.ports[0]!;
     const web = new Set(['v1-a', 'v1-b', 'v2-a', 'v2-b']);
     const load = startLoad({
+      signal: ctx.signal,
       port,
       targets: [{ host: 'web', backends: web }, f.target('api')],
       concurrency: 12,

@@ -24,6 +24,7 @@ export const endpointChurn: Scenario = {
     const pool = new Set(POOL);
     const port = f.router.ports[0]!;
     const load = startLoad({
+      signal: ctx.signal,
       port,
       targets: [{ host: 'web', backends: pool }, f.target('api')],
       concurrency: 12,

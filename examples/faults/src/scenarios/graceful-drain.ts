@@ -20,11 +20,18 @@ export const gracefulDrain: Scenario = {
     const rss = sampleRss(f.router.pid);
     const port = f.router.ports[0]!;
     // Warm the keep-alive connections first, so the drained requests ride reused sockets.
-    await startLoad({ port, targets: [f.target('web')], concurrency: IN_FLIGHT, total: IN_FLIGHT * 4 }).done;
+    await startLoad({
+      signal: ctx.signal,
+      port,
+      targets: [f.target('web')],
+      concurrency: IN_FLIGHT,
+      total: IN_FLIGHT * 4,
+    }).done;
     const requestsBefore = () => [...f.backends.values()].reduce((sum, b) => sum + b.requests, 0);
     const base = requestsBefore();
     let withoutClose = 0;
     const load = startLoad({
+      signal: ctx.signal,
       port,
       targets: [f.target('web')],
       concurrency: IN_FLIGHT,

@@ -16,6 +16,7 @@ export const steadyLoad: Scenario = {
     });
     const rss = sampleRss(f.router.pid);
     const result = await startLoad({
+      signal: ctx.signal,
       port: f.router.ports[0]!,
       targets: [f.target('web'), f.target('api')],
       concurrency: 16,
