@@ -41,4 +41,5 @@ export default [
   ...packageNames.map((name) => project(name, `packages/${name}`)),
   project('ingress', 'examples/ingress', { testTimeout: 30_000 }),
   project('custom-gateway', 'examples/custom-gateway'),
+  project('faults', 'examples/faults'),
 ];
