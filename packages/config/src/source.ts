@@ -2,7 +2,7 @@
  * Reads config text (YAML or JSON — JSON is YAML) into plain data while keeping the position of
  * every node, so later validation errors can point at `file:line:column`.
  */
-import { type Document, isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
+import { type Document, isMap, isScalar, isSeq, type Node, parseDocument } from 'yaml';
 import { ConfigError, type ConfigIssue } from './errors.js';
 
 /** A field path: object keys and array indexes from the document root. */
@@ -29,12 +29,14 @@ export interface ConfigSource {
 
 /** Parses YAML/JSON text. Syntax errors throw `ConfigError` with code `SY_ERR_CONFIG_SYNTAX`. */
 export function parseConfigSource(text: string, file: string): ConfigSource {
-  const lineCounter = new LineCounter();
-  const document = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
-  const at = (offset: number) => {
-    const { line, col } = lineCounter.linePos(offset);
-    return { line, column: col };
-  };
+  const document = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  // Positions come from the text itself: yaml's LineCounter misses line starts while it recovers
+  // from syntax errors, which put positions past the end of the file.
+  const at = positionsOf(text);
+  const syntaxError = (offset: number, message: string) =>
+    new ConfigError('SY_ERR_CONFIG_SYNTAX', [
+      { file, ...at(offset), path: '', message: message.split('\n')[0] ?? message },
+    ]);
   if (document.errors.length > 0) {
     throw new ConfigError(
       'SY_ERR_CONFIG_SYNTAX',
@@ -46,13 +48,20 @@ export function parseConfigSource(text: string, file: string): ConfigSource {
       })),
     );
   }
+  let data: unknown;
+  try {
+    data = document.toJS({ maxAliasCount: 100 });
+  } catch (error) {
+    // An unresolved alias or an alias bomb surfaces only while converting.
+    throw syntaxError(0, error instanceof Error ? error.message : String(error));
+  }
   const locate = (path: FieldPath, options: { key?: boolean } = {}) => {
     const found = findNode(document, path, options.key ?? false);
     return found?.range ? at(found.range[0]) : { line: 1, column: 1 };
   };
   return {
     file,
-    data: document.toJS({ maxAliasCount: 100 }),
+    data,
     locate,
     scalarAt(path) {
       const node = findNode(document, path, false);
@@ -72,6 +81,23 @@ export function parseConfigSource(text: string, file: string): ConfigSource {
         ...(options.hint === undefined ? {} : { hint: options.hint }),
       };
     },
+  };
+}
+
+/** Maps an offset in `text` to its 1-based line and column (clamped to the text). */
+function positionsOf(text: string): (offset: number) => { line: number; column: number } {
+  const starts = [0];
+  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) starts.push(i + 1);
+  return (offset) => {
+    const at = Math.max(0, Math.min(offset, text.length));
+    let lo = 0;
+    let hi = starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (starts[mid]! <= at) lo = mid;
+      else hi = mid - 1;
+    }
+    return { line: lo + 1, column: at - starts[lo]! + 1 };
   };
 }
 
