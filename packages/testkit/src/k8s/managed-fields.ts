@@ -282,22 +282,26 @@ export function serverSideApply(
     if (conflicts.length > 0 && !opts.force) {
       const causes = conflicts.map((c) => ({
         reason: 'FieldManagerConflict',
-        message: `conflict with "${c.manager}"`,
+        message: `conflict with "${c.manager}" using ${opts.apiVersion}`,
         field: showPath(c.field),
       }));
-      const summary = conflicts.map((c) => `- ${showPath(c.field)}`).join('\n');
+      // apimachinery's wording: one conflict inline, several as a list, grouped by manager.
+      const byManager = new Map<string, string[]>();
+      for (const c of conflicts)
+        byManager.set(c.manager, [...(byManager.get(c.manager) ?? []), showPath(c.field)]);
+      const groups = [...byManager].map(([m, fields]) =>
+        fields.length === 1 && conflicts.length === 1
+          ? `conflict with "${m}" using ${opts.apiVersion}: ${fields[0]}`
+          : `conflicts with "${m}" using ${opts.apiVersion}:\n${fields.map((f) => `- ${f}`).join('\n')}`,
+      );
+      const n = conflicts.length;
       throw new ApiStatusError(
-        failure(
-          409,
-          'Conflict',
-          `Apply failed with ${conflicts.length} conflict${conflicts.length > 1 ? 's' : ''}: conflict with "${conflicts[0]!.manager}": ${summary}`,
-          {
-            name: config.metadata.name,
-            ...(opts.group ? { group: opts.group } : {}),
-            kind: opts.plural,
-            causes,
-          },
-        ),
+        failure(409, 'Conflict', `Apply failed with ${n} conflict${n > 1 ? 's' : ''}: ${groups.join('\n')}`, {
+          name: config.metadata.name,
+          ...(opts.group ? { group: opts.group } : {}),
+          kind: opts.plural,
+          causes,
+        }),
       );
     }
     if (opts.force) {
