@@ -6,8 +6,9 @@
  * `KubeApiError` carries the server's Status, `KubeTransportError` is the network.
  */
 import type { Clock, Random, Stats } from '@switchyard/core';
-import { Agent, type Dispatcher, request, errors as undiciErrors } from 'undici';
-import type { KubeConnectionConfig } from './config.js';
+import { Agent, type Dispatcher, ProxyAgent, request, errors as undiciErrors } from 'undici';
+import { type BackoffOptions, backoffDelay } from './backoff.js';
+import type { KubeConnectionConfig, KubeImpersonation } from './config.js';
 import { createAuthProvider } from './credentials.js';
 import {
   KubeApiError,
@@ -17,6 +18,7 @@ import {
   KubeWatchIdleError,
 } from './errors.js';
 import { splitLines } from './ndjson.js';
+import { proxyFor } from './proxy.js';
 import { type ResourceDescriptor, resourcePath } from './resources.js';
 import { k8sChannels, noopStats, systemClock, systemRandom } from './runtime.js';
 import type { KubeList, KubeObject, KubeStatus } from './types.js';
@@ -33,7 +35,41 @@ export interface KubeClientOptions {
   readonly requestTimeoutMs?: number;
   /** `User-Agent` header. Default `switchyard-k8s`. */
   readonly userAgent?: string;
+  /** Retries of one-shot calls; see {@link KubeRetryOptions}. */
+  readonly retry?: KubeRetryOptions;
+  /**
+   * Impersonation (kubeconfig `as`, `as-groups`, `as-uid`, `as-user-extra`; "User impersonation" in
+   * the Kubernetes authentication docs): sent as `Impersonate-*` headers on every request.
+   * Default: the config's `impersonate`.
+   */
+  readonly impersonate?: KubeImpersonation;
+  /** Environment for `HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY` (see `proxy.ts`). Default `process.env`. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
 }
+
+/**
+ * When one-shot calls retry, after client-go's `rest.Request`: a 429 TooManyRequests (API Priority
+ * and Fairness) and any 5xx that carries `Retry-After` are retried after that many seconds (capped
+ * at `maxRetryAfterSeconds`), for every call — the server did not act on them. Connection
+ * failures (refused, reset, closed before a response) are retried with jittered exponential
+ * backoff for the calls that are safe to repeat: `list`, `get` and `patchStatus` (a merge patch is
+ * idempotent). A 5xx without `Retry-After` is not retried unless `serverErrors` is true (then also
+ * with backoff, for those same calls): it is usually not transient (a failing admission webhook).
+ * Watches retry only 429s; informers handle the rest.
+ */
+export interface KubeRetryOptions {
+  /** Retries after the first attempt. Default 5; 0 disables retrying. */
+  readonly maxRetries?: number;
+  /** Backoff between network-error retries. Default 200 ms doubling to 5 s, equal jitter. */
+  readonly backoff?: BackoffOptions;
+  /** Upper bound for a server's `Retry-After`, seconds. Default 60. */
+  readonly maxRetryAfterSeconds?: number;
+  /** Also retry 5xx responses without `Retry-After` (idempotent calls only). Default false. */
+  readonly serverErrors?: boolean;
+}
+
+/** Which failures a request may retry: `idempotent` (list, get, merge patch), `throttle` (429 and Retry-After only). */
+type RetryPolicy = 'idempotent' | 'throttle';
 
 /** Query options shared by list and watch. Selector syntax is the API's (`app=web,tier!=db`). */
 export interface SelectorOptions {
@@ -162,17 +198,41 @@ export function createKubeClient(config: KubeConnectionConfig, options: KubeClie
   const userAgent = options.userAgent ?? 'switchyard-k8s';
   const auth = createAuthProvider(config.credentials, clock);
   const https = config.server.startsWith('https:');
-  const dispatcher = new Agent({
-    connect: https
-      ? {
-          ca: config.tls.ca,
-          cert: config.tls.cert,
-          key: config.tls.key,
-          rejectUnauthorized: config.tls.insecureSkipVerify !== true,
-          servername: config.tls.serverName,
-        }
-      : {},
-  });
+  const connect = https
+    ? {
+        ca: config.tls.ca,
+        cert: config.tls.cert,
+        key: config.tls.key,
+        rejectUnauthorized: config.tls.insecureSkipVerify !== true,
+        servername: config.tls.serverName,
+      }
+    : {};
+  const proxy = proxyFor(config.server, config.proxyUrl, options.env ?? process.env);
+  // Through a proxy, the TLS settings apply to the API server end of the CONNECT tunnel.
+  const dispatcher: Dispatcher = proxy
+    ? new ProxyAgent({ uri: proxy, requestTls: connect })
+    : new Agent({ connect });
+
+  const retry = options.retry ?? {};
+  const maxRetries = retry.maxRetries ?? 5;
+  const retryBackoff = retry.backoff ?? { initialMs: 200, maxMs: 5_000 };
+  const maxRetryAfterMs = (retry.maxRetryAfterSeconds ?? 60) * 1000;
+  const impersonation = impersonationHeaders(options.impersonate ?? config.impersonate);
+
+  function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+    return new Promise((resolve) => {
+      if (signal?.aborted) return resolve();
+      const timer = clock.setTimeout(() => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      }, ms);
+      const onAbort = () => {
+        clock.clearTimeout(timer);
+        resolve();
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
 
   async function send(
     method: Dispatcher.HttpMethod,
@@ -183,12 +243,19 @@ export function createKubeClient(config: KubeConnectionConfig, options: KubeClie
       contentType?: string;
       signal?: AbortSignal;
       bodyTimeout?: number;
+      retry?: RetryPolicy;
     } = {},
   ): Promise<Dispatcher.ResponseData> {
     const qs = init.query?.toString();
     const url = `${config.server}${path}${qs ? `?${qs}` : ''}`;
+    const policy = init.retry ?? 'throttle';
+    let reauthenticated = false;
     for (let attempt = 0; ; attempt++) {
-      const headers: Record<string, string> = { accept: 'application/json', 'user-agent': userAgent };
+      const headers: Record<string, string | string[]> = {
+        accept: 'application/json',
+        'user-agent': userAgent,
+        ...impersonation,
+      };
       const authorization = await auth.header();
       if (authorization) headers.authorization = authorization;
       if (init.contentType) headers['content-type'] = init.contentType;
@@ -209,20 +276,56 @@ export function createKubeClient(config: KubeConnectionConfig, options: KubeClie
         failures.incr();
         publishRequest(method, path, 0, started);
         if (init.signal?.aborted) throw cause;
+        if (policy === 'idempotent' && attempt < maxRetries && isTransient(cause)) {
+          await sleep(backoffDelay(attempt, random, retryBackoff), init.signal);
+          continue;
+        }
         throw new KubeTransportError(`${method} ${path}: ${(cause as Error).message}`, { cause });
       }
       publishRequest(method, path, res.statusCode, started);
       // A rotated token file or an expired exec token: read credentials afresh and retry once.
-      if (res.statusCode === 401 && attempt === 0 && config.credentials.kind !== 'none') {
+      if (res.statusCode === 401 && !reauthenticated && config.credentials.kind !== 'none') {
         await res.body.dump();
         auth.invalidate();
+        reauthenticated = true;
         continue;
       }
       if (res.statusCode >= 200 && res.statusCode < 300) return res;
       failures.incr();
+      const wait = attempt < maxRetries ? retryWait(res, policy, attempt) : undefined;
+      if (wait !== undefined && !init.signal?.aborted) {
+        await res.body.dump();
+        publishRetry(method, path, res.statusCode, wait, attempt);
+        await sleep(wait, init.signal);
+        continue;
+      }
       const status = await readStatus(res);
       if (res.statusCode === 410) throw new KubeGoneError(`${method} ${path}`, status);
       throw new KubeApiError(method, path, res.statusCode, status);
+    }
+  }
+
+  /** How long to wait before retrying `res`, or undefined when it is not retried. */
+  function retryWait(res: Dispatcher.ResponseData, policy: RetryPolicy, attempt: number): number | undefined {
+    const code = res.statusCode;
+    const after = retryAfterMs(res.headers['retry-after']);
+    if (code === 429) return Math.min(after ?? backoffDelay(attempt, random, retryBackoff), maxRetryAfterMs);
+    if (code >= 500 && after !== undefined) return Math.min(after, maxRetryAfterMs);
+    if (code >= 500 && policy === 'idempotent' && retry.serverErrors === true) {
+      return backoffDelay(attempt, random, retryBackoff);
+    }
+    return undefined;
+  }
+
+  function publishRetry(
+    method: string,
+    path: string,
+    status: number,
+    delayMs: number,
+    attempt: number,
+  ): void {
+    if (k8sChannels.retry.hasSubscribers) {
+      k8sChannels.retry.publish({ method, path, status, delayMs, attempt });
     }
   }
 
@@ -247,7 +350,11 @@ export function createKubeClient(config: KubeConnectionConfig, options: KubeClie
     if (o.continue) q.set('continue', o.continue);
     if (o.resourceVersion !== undefined) q.set('resourceVersion', o.resourceVersion);
     if (o.resourceVersionMatch) q.set('resourceVersionMatch', o.resourceVersionMatch);
-    const res = await send('GET', resourcePath(resource, o.namespace), { query: q, signal: o.signal });
+    const res = await send('GET', resourcePath(resource, o.namespace), {
+      query: q,
+      signal: o.signal,
+      retry: 'idempotent',
+    });
     const body = (await readJson(res, 'GET', resourcePath(resource, o.namespace))) as KubeList<T>;
     return { ...body, metadata: body.metadata ?? {}, items: body.items ?? [] };
   }
@@ -336,7 +443,7 @@ export function createKubeClient(config: KubeConnectionConfig, options: KubeClie
   ): Promise<T | undefined> {
     const path = resourcePath(resource, namespace, name);
     try {
-      const res = await send('GET', path, { signal: o.signal });
+      const res = await send('GET', path, { signal: o.signal, retry: 'idempotent' });
       return (await readJson(res, 'GET', path)) as T;
     } catch (err) {
       if (err instanceof KubeApiError && err.status === 404) return undefined;
@@ -360,6 +467,7 @@ export function createKubeClient(config: KubeConnectionConfig, options: KubeClie
     const res = await send('PATCH', path, {
       body: JSON.stringify(patch),
       contentType: 'application/merge-patch+json',
+      retry: 'idempotent',
     });
     return (await readJson(res, 'PATCH', path)) as T;
   }
@@ -377,6 +485,47 @@ export function createKubeClient(config: KubeConnectionConfig, options: KubeClie
     patchStatus,
     close: () => dispatcher.close(),
   });
+}
+
+/** `Retry-After` in ms: delta-seconds or an HTTP date; undefined when absent or invalid. */
+function retryAfterMs(value: string | string[] | undefined): number | undefined {
+  const v = Array.isArray(value) ? value[0] : value;
+  if (v === undefined || v.trim() === '') return undefined;
+  if (/^\d+$/.test(v.trim())) return Number(v.trim()) * 1000;
+  const date = Date.parse(v);
+  return Number.isFinite(date) ? Math.max(0, date - Date.now()) : undefined;
+}
+
+const TRANSIENT_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EAI_AGAIN',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CLOSED',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
+
+/** A connection failure worth retrying (not a TLS verification failure or a bad URL). */
+function isTransient(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && TRANSIENT_CODES.has(code)) return true;
+  }
+  return false;
+}
+
+function impersonationHeaders(i: KubeImpersonation | undefined): Record<string, string | string[]> {
+  if (!i) return {};
+  const h: Record<string, string | string[]> = { 'impersonate-user': i.user };
+  if (i.groups?.length) h['impersonate-group'] = [...i.groups];
+  if (i.uid) h['impersonate-uid'] = i.uid;
+  for (const [k, vs] of Object.entries(i.extra ?? {})) {
+    // Header names are case-insensitive, so keys are percent-encoded (the API server decodes them).
+    h[`impersonate-extra-${encodeURIComponent(k).toLowerCase()}`] = [...vs];
+  }
+  return h;
 }
 
 async function readStatus(res: Dispatcher.ResponseData): Promise<KubeStatus | undefined> {

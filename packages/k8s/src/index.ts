@@ -9,6 +9,7 @@ export { backoffDelay } from './backoff.js';
 export type {
   KubeClient,
   KubeClientOptions,
+  KubeRetryOptions,
   ListOptions,
   SelectorOptions,
   WatchEvent,
@@ -20,6 +21,7 @@ export type {
   InClusterOptions,
   KubeConnectionConfig,
   KubeCredentials,
+  KubeImpersonation,
   KubeTlsConfig,
   UrlConfigOptions,
 } from './config.js';
@@ -42,10 +44,12 @@ export type {
   InformerSelector,
   InformerView,
 } from './informer.js';
-export { createInformer, Informer } from './informer.js';
+export { createInformer, Informer, isTooLargeResourceVersion } from './informer.js';
 export type { KubeconfigOptions } from './kubeconfig.js';
 export { kubeconfigConfig } from './kubeconfig.js';
 export { splitLines } from './ndjson.js';
+export type { ProxyEnv } from './proxy.js';
+export { noProxyMatches, proxyFor } from './proxy.js';
 export type { ResourceDescriptor } from './resources.js';
 export {
   apiVersionOf,

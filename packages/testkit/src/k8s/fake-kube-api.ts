@@ -41,7 +41,7 @@ import {
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import type { KubeObject } from '@switchyard/k8s';
+import type { KubeObject, KubeStatus } from '@switchyard/k8s';
 import {
   aggregatedDiscovery,
   aggregatedDiscoveryType,
@@ -107,6 +107,8 @@ export interface RecordedRequest {
   readonly method: string;
   /** Path without query. */
   readonly path: string;
+  /** All request headers (lower-case names; repeated headers as arrays, e.g. `impersonate-group`). */
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
   /** `Accept` and `Content-Type` headers. */
   readonly accept: string | undefined;
   readonly contentType: string | undefined;
@@ -118,8 +120,18 @@ export interface RecordedRequest {
 
 /** Deliberate misbehaviour, for resilience tests. */
 export interface FakeKubeFaults {
-  /** The next `count` requests (matching `match`, default all) answer `status` (default 500) with a Status body. */
-  failNext(count: number, options?: { status?: number; match?: (r: RecordedRequest) => boolean }): void;
+  /**
+   * The next `count` requests (matching `match`, default all) answer `status` (default 500) with a
+   * Status body; `body` overrides its fields (e.g. a 504 "Too large resource version" with its cause).
+   */
+  failNext(
+    count: number,
+    options?: {
+      status?: number;
+      match?: (r: RecordedRequest) => boolean;
+      body?: Partial<KubeStatus> & { details?: unknown };
+    },
+  ): void;
   /**
    * The next `count` requests (matching `match`) answer 429 TooManyRequests with `Retry-After:
    * retryAfterSeconds` (default 1) and `details.retryAfterSeconds`, as API Priority and Fairness does.
@@ -200,7 +212,14 @@ export async function startFakeKubeApi(options: FakeKubeApiOptions = {}): Promis
   const requests: RecordedRequest[] = [];
   const watchers = new Set<Watcher>();
   const waiters = new Set<{ check: () => boolean; resolve: () => void }>();
-  let failures: { count: number; status: number; match: (r: RecordedRequest) => boolean } | undefined;
+  let failures:
+    | {
+        count: number;
+        status: number;
+        match: (r: RecordedRequest) => boolean;
+        body?: Record<string, unknown>;
+      }
+    | undefined;
   let throttle: { count: number; retryAfter: number; match: (r: RecordedRequest) => boolean } | undefined;
   let stalled = false;
   let heldRequests: (() => void)[] = [];
@@ -741,6 +760,7 @@ export async function startFakeKubeApi(options: FakeKubeApiOptions = {}): Promis
       watch: queryBool(q, 'watch'),
       authorization: req.headers.authorization,
       userAgent: req.headers['user-agent'],
+      headers: { ...req.headers },
       accept: req.headers.accept,
       contentType: req.headers['content-type'],
     };
@@ -753,13 +773,9 @@ export async function startFakeKubeApi(options: FakeKubeApiOptions = {}): Promis
     }
     if (failures && failures.count > 0 && failures.match(record)) {
       failures.count--;
-      throw new ApiStatusError(
-        failure(
-          failures.status,
-          failures.status === 503 ? 'ServiceUnavailable' : 'InternalError',
-          'injected failure',
-        ),
-      );
+      const reason = failures.status === 503 ? 'ServiceUnavailable' : 'InternalError';
+      const base = failure(failures.status, reason, 'injected failure');
+      throw new ApiStatusError({ ...base, ...failures.body } as KubeStatus);
     }
     const socket = req.socket as TLSSocket;
     const certOk = options.tls?.requestCert === true && socket.authorized === true;
@@ -829,7 +845,7 @@ export async function startFakeKubeApi(options: FakeKubeApiOptions = {}): Promis
 
   const faults: FakeKubeFaults = {
     failNext(count, o = {}) {
-      failures = { count, status: o.status ?? 500, match: o.match ?? (() => true) };
+      failures = { count, status: o.status ?? 500, match: o.match ?? (() => true), body: o.body };
     },
     throttleNext(count, o = {}) {
       throttle = { count, retryAfter: o.retryAfterSeconds ?? 1, match: o.match ?? (() => true) };
