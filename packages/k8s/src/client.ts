@@ -165,6 +165,16 @@ export interface KubeClient {
     options?: { signal?: AbortSignal },
   ): Promise<T | undefined>;
   /**
+   * `POST` to the collection: creates `object` (namespace from its metadata). An existing name is
+   * a 409 {@link KubeApiError} with reason `AlreadyExists`.
+   */
+  create<T extends KubeObject>(resource: ResourceDescriptor<T>, object: T): Promise<T>;
+  /**
+   * `PUT .../<name>`: replaces `object`. Its `metadata.resourceVersion`, when set, is a precondition
+   * (optimistic concurrency): a stale one gives a 409 {@link KubeApiError} with reason `Conflict`.
+   */
+  replace<T extends KubeObject>(resource: ResourceDescriptor<T>, object: T): Promise<T>;
+  /**
    * `PUT .../<name>/status`: replaces the status of `object` (namespace and name from its metadata).
    * If `object.metadata.resourceVersion` is set it is a precondition: a stale one gives a 409
    * {@link KubeApiError} (reason `Conflict`).
@@ -451,6 +461,18 @@ export function createKubeClient(config: KubeConnectionConfig, options: KubeClie
     }
   }
 
+  async function create<T extends KubeObject>(resource: ResourceDescriptor<T>, object: T): Promise<T> {
+    const path = resourcePath(resource, object.metadata.namespace);
+    const res = await send('POST', path, { body: JSON.stringify(object), contentType: 'application/json' });
+    return (await readJson(res, 'POST', path)) as T;
+  }
+
+  async function replace<T extends KubeObject>(resource: ResourceDescriptor<T>, object: T): Promise<T> {
+    const path = resourcePath(resource, object.metadata.namespace, object.metadata.name ?? '');
+    const res = await send('PUT', path, { body: JSON.stringify(object), contentType: 'application/json' });
+    return (await readJson(res, 'PUT', path)) as T;
+  }
+
   async function replaceStatus<T extends KubeObject>(resource: ResourceDescriptor<T>, object: T): Promise<T> {
     const path = resourcePath(resource, object.metadata.namespace, object.metadata.name ?? '', 'status');
     const res = await send('PUT', path, { body: JSON.stringify(object), contentType: 'application/json' });
@@ -481,6 +503,8 @@ export function createKubeClient(config: KubeConnectionConfig, options: KubeClie
     listAll,
     watch,
     get,
+    create,
+    replace,
     replaceStatus,
     patchStatus,
     close: () => dispatcher.close(),

@@ -33,6 +33,7 @@ export {
   KubeCredentialsError,
   KubeconfigParseError,
   KubeGoneError,
+  KubeLeaderElectionError,
   KubeTransportError,
   KubeWatchDecodeError,
   KubeWatchIdleError,
@@ -47,6 +48,8 @@ export type {
 export { createInformer, Informer, isTooLargeResourceVersion } from './informer.js';
 export type { KubeconfigOptions } from './kubeconfig.js';
 export { kubeconfigConfig } from './kubeconfig.js';
+export type { LeaderElector, LeaderElectorOptions } from './leader-election.js';
+export { createLeaderElector } from './leader-election.js';
 export { splitLines } from './ndjson.js';
 export type { ProxyEnv } from './proxy.js';
 export { noProxyMatches, proxyFor } from './proxy.js';
@@ -60,6 +63,7 @@ export {
   INGRESS_EXTENSIONS_V1BETA1,
   INGRESS_NETWORKING_V1BETA1,
   INGRESS_V1,
+  LEASE_V1,
   objectKey,
   resourcePath,
   SECRET_V1,
@@ -98,6 +102,8 @@ export type {
   KubeList,
   KubeObject,
   KubeStatus,
+  Lease,
+  LeaseSpec,
   ListMeta,
   LoadBalancerIngress,
   ObjectMeta,
