@@ -208,7 +208,13 @@ export function createKubeClient(config: KubeConnectionConfig, options: KubeClie
   const userAgent = options.userAgent ?? 'switchyard-k8s';
   const auth = createAuthProvider(config.credentials, clock);
   const https = config.server.startsWith('https:');
-  const connect = https
+  const connect: {
+    ca?: string;
+    cert?: string;
+    key?: string;
+    rejectUnauthorized?: boolean;
+    servername?: string;
+  } = https
     ? {
         ca: config.tls.ca,
         cert: config.tls.cert,
@@ -219,9 +225,24 @@ export function createKubeClient(config: KubeConnectionConfig, options: KubeClie
     : {};
   const proxy = proxyFor(config.server, config.proxyUrl, options.env ?? process.env);
   // Through a proxy, the TLS settings apply to the API server end of the CONNECT tunnel.
-  const dispatcher: Dispatcher = proxy
-    ? new ProxyAgent({ uri: proxy, requestTls: connect })
-    : new Agent({ connect });
+  const makeDispatcher = (tls: typeof connect): Dispatcher =>
+    proxy ? new ProxyAgent({ uri: proxy, requestTls: tls }) : new Agent({ connect: tls });
+  const dispatcher = makeDispatcher(connect);
+  // An exec plugin may return a client certificate instead of (or with) a token; it can rotate,
+  // so connections are made with the current one, on a pool of their own.
+  let certDispatcher: { pem: string; agent: Dispatcher } | undefined;
+  async function dispatcherFor(): Promise<Dispatcher> {
+    if (!https || config.credentials.kind !== 'exec') return dispatcher;
+    const cert = await auth.certificate();
+    if (!cert) return dispatcher;
+    const pem = cert.cert + cert.key;
+    if (certDispatcher?.pem !== pem) {
+      const old = certDispatcher?.agent;
+      certDispatcher = { pem, agent: makeDispatcher({ ...connect, cert: cert.cert, key: cert.key }) };
+      void old?.close();
+    }
+    return certDispatcher.agent;
+  }
 
   const retry = options.retry ?? {};
   const maxRetries = retry.maxRetries ?? 5;
@@ -268,6 +289,7 @@ export function createKubeClient(config: KubeConnectionConfig, options: KubeClie
       };
       const authorization = await auth.header();
       if (authorization) headers.authorization = authorization;
+      const via = await dispatcherFor();
       if (init.contentType) headers['content-type'] = init.contentType;
       const started = clock.now();
       requests.incr();
@@ -277,7 +299,7 @@ export function createKubeClient(config: KubeConnectionConfig, options: KubeClie
           method,
           headers,
           body: init.body,
-          dispatcher,
+          dispatcher: via,
           signal: init.signal,
           headersTimeout: requestTimeoutMs,
           bodyTimeout: init.bodyTimeout ?? requestTimeoutMs,
@@ -507,7 +529,9 @@ export function createKubeClient(config: KubeConnectionConfig, options: KubeClie
     replace,
     replaceStatus,
     patchStatus,
-    close: () => dispatcher.close(),
+    close: async () => {
+      await Promise.all([dispatcher.close(), certDispatcher?.agent.close()]);
+    },
   });
 }
 
