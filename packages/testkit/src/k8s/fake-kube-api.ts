@@ -21,6 +21,7 @@
  *   matching is sent as DELETED and one that starts matching as ADDED.
  * - "Watch bookmarks": with `allowWatchBookmarks`, BOOKMARK events carrying only
  *   `metadata.resourceVersion` are sent periodically and on {@link FakeKubeApi.bookmark}.
+ * - List and watch live in `list-watch.ts`; conversion, CRD registration and admission in `objects.ts`.
  * - Writes (create, replace, JSON/merge/strategic patch, server-side apply, delete), the status
  *   subresource, generation, finalizers and managedFields: see `writes.ts`.
  * - Discovery (legacy and aggregated), OpenAPI v2/v3 and server-side Table printing, so kubectl
@@ -42,6 +43,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { KubeObject, KubeStatus } from '@switchyard/k8s';
+import type { FakeKubeApi, FakeKubeApiOptions, FakeKubeFaults, RecordedRequest } from './api-types.js';
 import {
   aggregatedDiscovery,
   aggregatedDiscoveryType,
@@ -51,158 +53,26 @@ import {
   apiVersions,
 } from './discovery.js';
 import { FakeKubeInvalidObjectError, FakeKubeUnknownKindError } from './errors.js';
+import { createListWatch } from './list-watch.js';
+import { createObjects, keyOf } from './objects.js';
 import { openApiV2Doc, openApiV3Doc, openApiV3Index } from './openapi.js';
-import { parseListQuery, parseResourceVersion, queryBool } from './query.js';
+import { queryBool } from './query.js';
 import { apiVersionOf, crdResources, Registry, type Served } from './registry.js';
-import { fieldMatcher, labelMatcher, type Matcher, SelectorError } from './selectors.js';
 import {
   ApiStatusError,
-  badRequest,
-  expired,
   failure,
-  invalid,
   methodNotAllowed,
   notFound,
   pathNotFound,
   tooManyRequests,
 } from './status.js';
-import { type Change, Store } from './store.js';
+import { Store } from './store.js';
 import { toTable, wantsTable } from './table.js';
-import { create, patch, remove, replace, type WriteStore, type WriteTarget } from './writes.js';
+import { create, patch, remove, replace, type WriteTarget } from './writes.js';
 
+export type { FakeKubeApi, FakeKubeApiOptions, FakeKubeFaults, RecordedRequest } from './api-types.js';
 export { mergePatch } from './patch.js';
 
-/** Options of {@link startFakeKubeApi}. */
-export interface FakeKubeApiOptions {
-  /** Require `Authorization: Bearer <token>`; otherwise 401. Change later with `setToken`. */
-  readonly token?: string;
-  /** Serve HTTPS with this key pair. With `ca` + `requestCert`, a verified client certificate also authenticates. */
-  readonly tls?: {
-    readonly key: string;
-    readonly cert: string;
-    readonly ca?: string;
-    readonly requestCert?: boolean;
-  };
-  /** Changes kept for watches and continue tokens (the compaction window). Default 10 000. */
-  readonly historyLimit?: number;
-  /** Interval of automatic BOOKMARK events on watches that allow them, ms; 0 disables. Default 0. */
-  readonly bookmarkIntervalMs?: number;
-  /** Watch timeout when the client sends no `timeoutSeconds`. Default 1800. */
-  readonly defaultWatchTimeoutSeconds?: number;
-  /**
-   * Resources NOT served (404), to imitate old or new clusters, as `apiVersion/plural`:
-   * `'discovery.k8s.io/v1/endpointslices'`, `'extensions/v1beta1/ingresses'`, …
-   */
-  readonly disabled?: readonly string[];
-  /** How a watch from a compacted version fails: an ERROR event in a 200 (default, like kube-apiserver) or HTTP 410. */
-  readonly goneAs?: 'event' | 'status';
-  /** Continue tokens older than this answer 410 Expired (etcd compacts every 5 minutes), ms. Default: only compaction expires them. */
-  readonly continueTokenTtlMs?: number;
-  /** Version reported by `/version` and in OpenAPI `info`, as `1.<minor>`. Default `1.31`. */
-  readonly kubernetesVersion?: string;
-}
-
-/** One request as the server saw it, for assertions. */
-export interface RecordedRequest {
-  readonly method: string;
-  /** Path without query. */
-  readonly path: string;
-  /** All request headers (lower-case names; repeated headers as arrays, e.g. `impersonate-group`). */
-  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
-  /** `Accept` and `Content-Type` headers. */
-  readonly accept: string | undefined;
-  readonly contentType: string | undefined;
-  readonly query: Readonly<Record<string, string>>;
-  readonly watch: boolean;
-  readonly authorization: string | undefined;
-  readonly userAgent: string | undefined;
-}
-
-/** Deliberate misbehaviour, for resilience tests. */
-export interface FakeKubeFaults {
-  /**
-   * The next `count` requests (matching `match`, default all) answer `status` (default 500) with a
-   * Status body; `body` overrides its fields (e.g. a 504 "Too large resource version" with its cause).
-   */
-  failNext(
-    count: number,
-    options?: {
-      status?: number;
-      match?: (r: RecordedRequest) => boolean;
-      body?: Partial<KubeStatus> & { details?: unknown };
-    },
-  ): void;
-  /**
-   * The next `count` requests (matching `match`) answer 429 TooManyRequests with `Retry-After:
-   * retryAfterSeconds` (default 1) and `details.retryAfterSeconds`, as API Priority and Fairness does.
-   */
-  throttleNext(
-    count: number,
-    options?: { retryAfterSeconds?: number; match?: (r: RecordedRequest) => boolean },
-  ): void;
-  /** Breaks every open watch now: writes half of an event line, then destroys the socket. */
-  dropWatches(): void;
-  /**
-   * Breaks every open watch on its next real event: half of that event's line is written and the
-   * socket destroyed, so the event is lost in transit and must be recovered by resuming.
-   */
-  dropWatchesOnNextEvent(): void;
-  /** Hangs: new requests get no answer and watches get no events until `unstall()`. */
-  stall(): void;
-  /** Ends a stall: held requests are served and held events delivered, in order. */
-  unstall(): void;
-  /** Every resourceVersion and continue token issued so far becomes too old (410). Same as `compact()`. */
-  expireResourceVersions(): void;
-}
-
-/** A running fake API server. Create with {@link startFakeKubeApi}; `close()` when done. */
-export interface FakeKubeApi {
-  /** Base URL, `http://127.0.0.1:<port>` (or `https://`). */
-  readonly url: string;
-  readonly port: number;
-  /** The current (latest) resourceVersion. */
-  readonly resourceVersion: string;
-  /** Every request received, oldest first. */
-  readonly requests: readonly RecordedRequest[];
-  readonly faults: FakeKubeFaults;
-  /**
-   * Creates or replaces an object (by apiVersion, kind, namespace, name) and notifies watches.
-   * `extensions/v1beta1` and `networking.k8s.io/v1beta1` Ingresses are converted and stored as v1.
-   * Returns the stored object (with uid, creationTimestamp and the new resourceVersion).
-   */
-  apply<T extends KubeObject>(obj: T): T;
-  /** Deletes by kind (`Ingress`, `Service`, …), namespace (`undefined` for cluster-scoped) and name. True if it existed. */
-  delete(kind: string, namespace: string | undefined, name: string): boolean;
-  /** The stored (v1) object, or undefined. */
-  get<T extends KubeObject>(kind: string, namespace: string | undefined, name: string): T | undefined;
-  /** Forgets history: resourceVersions and continue tokens issued so far answer 410. */
-  compact(): void;
-  /** Sends a BOOKMARK at the current resourceVersion to every watch that allows bookmarks. */
-  bookmark(): void;
-  /** Changes the required bearer token (`undefined`: no auth). */
-  setToken(token: string | undefined): void;
-  /** Resources served right now (built-ins plus registered CRDs), as `apiVersion/plural`. */
-  servedResources(): string[];
-  /** Open watch streams, optionally only those whose path starts with `pathPrefix`. */
-  activeWatches(pathPrefix?: string): number;
-  /** Resolves once `predicate()` holds; re-checked after every request, watch start/end and change. */
-  waitFor(predicate: () => boolean): Promise<void>;
-  close(): Promise<void>;
-}
-
-interface Watcher {
-  readonly path: string;
-  readonly served: Served;
-  readonly namespace: string | undefined;
-  readonly matches: Matcher;
-  readonly bookmarks: boolean;
-  readonly table: boolean;
-  readonly res: ServerResponse;
-  dropOnNext: boolean;
-  held: string[];
-}
-
-const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 /** Starts the server on 127.0.0.1 with an ephemeral port. */
 export async function startFakeKubeApi(options: FakeKubeApiOptions = {}): Promise<FakeKubeApi> {
   const store = new Store(options.historyLimit ?? 10_000);
@@ -210,7 +80,6 @@ export async function startFakeKubeApi(options: FakeKubeApiOptions = {}): Promis
   const kubeVersion = options.kubernetesVersion ?? '1.31';
   let token = options.token;
   const requests: RecordedRequest[] = [];
-  const watchers = new Set<Watcher>();
   const waiters = new Set<{ check: () => boolean; resolve: () => void }>();
   let failures:
     | {
@@ -223,16 +92,6 @@ export async function startFakeKubeApi(options: FakeKubeApiOptions = {}): Promis
   let throttle: { count: number; retryAfter: number; match: (r: RecordedRequest) => boolean } | undefined;
   let stalled = false;
   let heldRequests: (() => void)[] = [];
-  const bookmarkMs = options.bookmarkIntervalMs ?? 0;
-  const defaultTimeout = options.defaultWatchTimeoutSeconds ?? 1800;
-  const namespaces = registry.byKind('v1', 'Namespace')!;
-  for (const name of SYSTEM_NAMESPACES) {
-    store.put(
-      namespaces.storage,
-      { apiVersion: 'v1', kind: 'Namespace', metadata: { name }, status: { phase: 'Active' } } as KubeObject,
-      new Date(),
-    );
-  }
 
   function notify(): void {
     for (const w of waiters) {
@@ -255,8 +114,6 @@ export async function startFakeKubeApi(options: FakeKubeApiOptions = {}): Promis
     res.end(text);
     return undefined;
   }
-
-  const keyOf = (namespace: string | undefined, name: string) => (namespace ? `${namespace}/${name}` : name);
 
   function resolveResource(
     segments: string[],
@@ -289,346 +146,15 @@ export async function startFakeKubeApi(options: FakeKubeApiOptions = {}): Promis
     return { served, namespace, name: rest[1], sub: rest[2] };
   }
 
-  function renderOut(served: Served, obj: KubeObject): KubeObject {
-    const out = served.out(obj);
-    return { ...out, apiVersion: apiVersionOf(served), kind: served.kind };
-  }
-
-  /** The object in `served`'s version converted to storage form, with server-maintained status for Namespaces and CRDs. */
-  function toStorage(served: Served, obj: KubeObject): KubeObject {
-    const canonical = registry.canonical(served.storage) ?? served;
-    let v = { ...served.into(obj), apiVersion: apiVersionOf(canonical), kind: served.kind } as KubeObject &
-      Record<string, unknown>;
-    if (served.group === '' && served.kind === 'Namespace') {
-      const phase = v.metadata.deletionTimestamp ? 'Terminating' : 'Active';
-      v = { ...v, status: { ...(v.status as object), phase } };
-    }
-    if (served.kind === 'CustomResourceDefinition') {
-      const spec = (v as { spec?: { names?: unknown } }).spec;
-      const at = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
-      v = {
-        ...v,
-        status: {
-          acceptedNames: spec?.names ?? {},
-          storedVersions: (
-            (v as { spec?: { versions?: { name: string; storage?: boolean }[] } }).spec?.versions ?? []
-          )
-            .filter((x) => x.storage)
-            .map((x) => x.name),
-          conditions: [
-            {
-              type: 'NamesAccepted',
-              status: 'True',
-              reason: 'NoConflicts',
-              message: 'no conflicts found',
-              lastTransitionTime: at,
-            },
-            {
-              type: 'Established',
-              status: 'True',
-              reason: 'InitialNamesAccepted',
-              message: 'the initial names have been accepted',
-              lastTransitionTime: at,
-            },
-          ],
-        },
-      };
-    }
-    return v;
-  }
-
-  /** Stores an object of `served` (any version), registering CRDs. Returns the stored (storage version) object. */
-  function storeObject(served: Served, obj: KubeObject): KubeObject {
-    const stored = store.put(served.storage, toStorage(served, obj), new Date());
-    if (served.kind === 'CustomResourceDefinition' && served.group === 'apiextensions.k8s.io') {
-      const rs = crdResources(stored);
-      if (typeof rs !== 'string') registry.register(stored.metadata.name!, rs);
-    }
-    return stored;
-  }
-
-  function removeObject(served: Served, namespace: string | undefined, name: string): KubeObject | undefined {
-    const removed = store.remove(served.storage, keyOf(namespace, name));
-    if (!removed) return undefined;
-    if (served.kind === 'CustomResourceDefinition' && served.group === 'apiextensions.k8s.io') {
-      const rs = registry.unregister(name);
-      const storages = new Set(rs.map((r) => r.storage));
-      for (const s of storages) for (const k of [...store.stateAt(s, store.rv).keys]) store.remove(s, k);
-    }
-    if (served.kind === 'Namespace' && served.group === '') {
-      // The namespace controller's job, done at once: everything in the namespace goes with it.
-      const storages = new Set(
-        registry
-          .all()
-          .filter((r) => r.namespaced)
-          .map((r) => r.storage),
-      );
-      for (const s of storages) {
-        for (const k of [...store.stateAt(s, store.rv).keys])
-          if (k.startsWith(`${name}/`)) store.remove(s, k);
-      }
-    }
-    return removed;
-  }
-
-  const writeStore: WriteStore = {
-    current: (served, namespace, name) => store.current(served.storage, keyOf(namespace, name)),
-    put: (served, obj) => renderOut(served, storeObject(served, obj)),
-    remove: (served, namespace, name) => {
-      const removed = removeObject(served, namespace, name);
-      return removed && renderOut(served, removed);
-    },
-    admit(served, obj, prev) {
-      if (!prev && served.namespaced) {
-        const ns = obj.metadata.namespace ?? '';
-        const nsObj = store.current(namespaces.storage, ns);
-        if (!nsObj) throw notFound('', 'namespaces', ns);
-        if (nsObj.metadata.deletionTimestamp) {
-          throw new ApiStatusError(
-            failure(
-              403,
-              'Forbidden',
-              `unable to create new content in namespace ${ns} because it is being terminated`,
-            ),
-          );
-        }
-      }
-      if (served.kind === 'CustomResourceDefinition' && served.group === 'apiextensions.k8s.io') {
-        const rs = crdResources(obj);
-        if (typeof rs === 'string') {
-          const [field, ...detail] = rs.split(': ');
-          throw invalid(served.group, served.kind, obj.metadata.name ?? '', [
-            { field: field!, message: detail.join(': ') },
-          ]);
-        }
-      }
-    },
-  };
-
-  function writeEvent(w: Watcher, line: string): void {
-    if (w.dropOnNext) {
-      w.res.write(line.slice(0, Math.max(1, Math.floor(line.length / 2))));
-      w.res.destroy();
-      return;
-    }
-    if (stalled) {
-      w.held.push(line);
-      return;
-    }
-    w.res.write(line);
-  }
-
-  function eventLine(w: Watcher, type: string, object: KubeObject): string {
-    const out = renderOut(w.served, object);
-    if (w.table) {
-      return `${JSON.stringify({ type, object: toTable([out], { resourceVersion: out.metadata.resourceVersion }, false) })}\n`;
-    }
-    return `${JSON.stringify({ type, object: out })}\n`;
-  }
-
-  /** The event a watcher sees for a change, after selector filtering (or undefined). */
-  function eventFor(w: Watcher, c: Change): string | undefined {
-    if (c.storage !== w.served.storage) return undefined;
-    const inNs = (o: KubeObject | undefined) =>
-      o !== undefined && (w.namespace === undefined || o.metadata.namespace === w.namespace) && w.matches(o);
-    const now = c.type === 'DELETED' ? false : inNs(c.object);
-    const before = c.type === 'ADDED' ? false : inNs(c.prev);
-    if (c.type === 'DELETED') return before ? eventLine(w, 'DELETED', c.object) : undefined;
-    if (now && before) return eventLine(w, 'MODIFIED', c.object);
-    if (now) return eventLine(w, 'ADDED', c.object);
-    if (before) {
-      // Stopped matching the selector: the previous content, stamped with this change's version.
-      return eventLine(w, 'DELETED', {
-        ...c.prev!,
-        metadata: { ...c.prev!.metadata, resourceVersion: String(c.rv) },
-      });
-    }
-    return undefined;
-  }
-
-  store.onChange((c) => {
-    for (const w of watchers) {
-      const line = eventFor(w, c);
-      if (line) writeEvent(w, line);
-    }
-    notify();
+  const { renderOut, storeObject, removeObject, writeStore } = createObjects(store, registry);
+  const { watchers, handleList, handleWatch, writeEvent, bookmarkLine, matchers } = createListWatch({
+    store,
+    options,
+    renderOut,
+    send,
+    notify,
+    stalled: () => stalled,
   });
-
-  function bookmarkLine(w: Watcher, annotations?: Record<string, string>): string {
-    return `${JSON.stringify({
-      type: 'BOOKMARK',
-      object: {
-        kind: w.served.kind,
-        apiVersion: apiVersionOf(w.served),
-        metadata: { resourceVersion: String(store.rv), ...(annotations ? { annotations } : {}) },
-      },
-    })}\n`;
-  }
-
-  function matchers(served: Served, label: string | null, field: string | null): Matcher {
-    try {
-      const l = labelMatcher(label);
-      const f = fieldMatcher(field, served.kind);
-      return (o) => l(o) && f(o);
-    } catch (err) {
-      if (err instanceof SelectorError) throw badRequest(err.message);
-      throw err;
-    }
-  }
-
-  function tooLarge(rv: number): ApiStatusError {
-    return new ApiStatusError(
-      failure(504, 'Timeout', `Too large resource version: ${rv}, current: ${store.rv}`, {
-        causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }],
-        retryAfterSeconds: 1,
-      }),
-      { 'retry-after': '1' },
-    );
-  }
-
-  function handleList(
-    req: IncomingMessage,
-    res: ServerResponse,
-    served: Served,
-    namespace: string | undefined,
-    q: URLSearchParams,
-  ): undefined {
-    const lq = parseListQuery(q);
-    const matches = matchers(served, lq.labelSelector, lq.fieldSelector);
-    let at = store.rv;
-    let start = '';
-    if (lq.continue) {
-      let token: { rv: number; start: string; issued?: number };
-      try {
-        token = JSON.parse(Buffer.from(lq.continue, 'base64url').toString('utf8'));
-        if (typeof token.rv !== 'number' || typeof token.start !== 'string') throw new Error('bad token');
-      } catch {
-        throw badRequest(
-          'continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)',
-        );
-      }
-      const ttl = options.continueTokenTtlMs;
-      if (
-        token.rv < store.compacted ||
-        (ttl !== undefined && token.issued !== undefined && Date.now() - token.issued > ttl)
-      ) {
-        throw expired(
-          'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.',
-        );
-      }
-      at = token.rv;
-      start = token.start;
-    } else if (lq.resourceVersion !== undefined && lq.resourceVersion !== '0') {
-      const rv = parseResourceVersion(lq.resourceVersion);
-      if (rv > store.rv) throw tooLarge(rv);
-      if (lq.resourceVersionMatch === 'Exact') {
-        if (rv < store.compacted) throw expired(`too old resource version: ${rv} (${store.compacted})`);
-        at = rv;
-      }
-    }
-    const { keys, objects } = store.stateAt(served.storage, at);
-    const items: KubeObject[] = [];
-    let next: string | undefined;
-    let remaining = 0;
-    for (let i = start ? upperBound(keys, start) : 0; i < keys.length; i++) {
-      const obj = objects.get(keys[i]!)!;
-      if (namespace !== undefined && obj.metadata.namespace !== namespace) continue;
-      if (!matches(obj)) continue;
-      if (lq.limit > 0 && items.length === lq.limit) {
-        next ??= keys[i - 1];
-        remaining++;
-        continue;
-      }
-      items.push(renderOut(served, obj));
-    }
-    const metadata: Record<string, unknown> = { resourceVersion: String(at) };
-    if (next !== undefined && remaining > 0) {
-      metadata.continue = Buffer.from(JSON.stringify({ rv: at, start: next, issued: Date.now() })).toString(
-        'base64url',
-      );
-      if (!lq.labelSelector && !lq.fieldSelector) metadata.remainingItemCount = remaining;
-    }
-    if (wantsTable(req.headers.accept)) {
-      return send(
-        res,
-        200,
-        toTable(items, metadata, true, q.get('includeObject') === 'Object' ? 'Object' : 'Metadata'),
-      );
-    }
-    return send(res, 200, { kind: `${served.kind}List`, apiVersion: apiVersionOf(served), metadata, items });
-  }
-
-  function handleWatch(
-    req: IncomingMessage,
-    res: ServerResponse,
-    path: string,
-    served: Served,
-    namespace: string | undefined,
-    q: URLSearchParams,
-  ) {
-    const lq = parseListQuery(q);
-    const matches = matchers(served, lq.labelSelector, lq.fieldSelector);
-    const rv =
-      lq.resourceVersion === undefined || lq.resourceVersion === '0'
-        ? undefined
-        : parseResourceVersion(lq.resourceVersion);
-    if (rv !== undefined && rv > store.rv) throw tooLarge(rv);
-    const gone = rv !== undefined && rv < store.compacted;
-    if (gone && options.goneAs === 'status')
-      throw expired(`too old resource version: ${rv} (${store.compacted})`);
-    res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
-    res.flushHeaders();
-    if (gone) {
-      const err = failure(410, 'Expired', `too old resource version: ${rv} (${store.compacted})`);
-      res.end(`${JSON.stringify({ type: 'ERROR', object: err })}\n`);
-      return;
-    }
-    const w: Watcher = {
-      path,
-      served,
-      namespace,
-      matches,
-      bookmarks: lq.allowWatchBookmarks,
-      table: wantsTable(req.headers.accept),
-      res,
-      dropOnNext: false,
-      held: [],
-    };
-    // Initial state: legacy watches from unset/"0", or sendInitialEvents=true (then ended by a bookmark).
-    const initial = lq.sendInitialEvents ?? rv === undefined;
-    if (initial) {
-      const { keys, objects } = store.stateAt(served.storage, store.rv);
-      for (const k of keys) {
-        const obj = objects.get(k)!;
-        if ((namespace === undefined || obj.metadata.namespace === namespace) && matches(obj)) {
-          res.write(eventLine(w, 'ADDED', obj));
-        }
-      }
-      if (lq.sendInitialEvents) res.write(bookmarkLine(w, { 'k8s.io/initial-events-end': 'true' }));
-    } else if (rv !== undefined) {
-      for (const c of store.changesSince(served.storage, rv)) {
-        const line = eventFor(w, c);
-        if (line) res.write(line);
-      }
-    }
-    watchers.add(w);
-    const timeoutSeconds = lq.timeoutSeconds && lq.timeoutSeconds > 0 ? lq.timeoutSeconds : defaultTimeout;
-    const timeout = setTimeout(() => res.end(), timeoutSeconds * 1000);
-    const ticker =
-      w.bookmarks && bookmarkMs > 0
-        ? setInterval(() => {
-            if (!stalled) writeEvent(w, bookmarkLine(w));
-          }, bookmarkMs)
-        : undefined;
-    const done = () => {
-      clearTimeout(timeout);
-      if (ticker) clearInterval(ticker);
-      if (watchers.delete(w)) notify();
-    };
-    res.on('close', done);
-    req.on('close', done);
-    notify();
-  }
 
   async function readBody(req: IncomingMessage): Promise<string> {
     const chunks: Buffer[] = [];
@@ -936,15 +462,4 @@ export async function startFakeKubeApi(options: FakeKubeApiOptions = {}): Promis
       await once(server, 'close').catch(() => {});
     },
   };
-}
-
-function upperBound(keys: readonly string[], key: string): number {
-  let lo = 0;
-  let hi = keys.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (keys[mid]! <= key) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
