@@ -9,7 +9,6 @@ export { backoffDelay } from './backoff.js';
 export type {
   KubeClient,
   KubeClientOptions,
-  KubeRetryOptions,
   ListOptions,
   SelectorOptions,
   WatchEvent,
@@ -69,6 +68,7 @@ export {
   SECRET_V1,
   SERVICE_V1,
 } from './resources.js';
+export type { KubeRetryOptions } from './retry.js';
 export { k8sChannels } from './runtime.js';
 export {
   type SecretCertificateEntry,
