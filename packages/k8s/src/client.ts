@@ -6,8 +6,9 @@
  * `KubeApiError` carries the server's Status, `KubeTransportError` is the network.
  */
 import type { Clock, Random, Stats } from '@switchyard/core';
-import { Agent, type Dispatcher, request, errors as undiciErrors } from 'undici';
-import type { KubeConnectionConfig } from './config.js';
+import { Agent, type Dispatcher, ProxyAgent, request, errors as undiciErrors } from 'undici';
+import { backoffDelay } from './backoff.js';
+import type { KubeConnectionConfig, KubeImpersonation } from './config.js';
 import { createAuthProvider } from './credentials.js';
 import {
   KubeApiError,
@@ -17,7 +18,15 @@ import {
   KubeWatchIdleError,
 } from './errors.js';
 import { splitLines } from './ndjson.js';
+import { proxyFor } from './proxy.js';
 import { type ResourceDescriptor, resourcePath } from './resources.js';
+import {
+  impersonationHeaders,
+  isTransient,
+  type KubeRetryOptions,
+  type RetryPolicy,
+  retryAfterMs,
+} from './retry.js';
 import { k8sChannels, noopStats, systemClock, systemRandom } from './runtime.js';
 import type { KubeList, KubeObject, KubeStatus } from './types.js';
 
@@ -33,6 +42,16 @@ export interface KubeClientOptions {
   readonly requestTimeoutMs?: number;
   /** `User-Agent` header. Default `switchyard-k8s`. */
   readonly userAgent?: string;
+  /** Retries of one-shot calls; see {@link KubeRetryOptions}. */
+  readonly retry?: KubeRetryOptions;
+  /**
+   * Impersonation (kubeconfig `as`, `as-groups`, `as-uid`, `as-user-extra`; "User impersonation" in
+   * the Kubernetes authentication docs): sent as `Impersonate-*` headers on every request.
+   * Default: the config's `impersonate`.
+   */
+  readonly impersonate?: KubeImpersonation;
+  /** Environment for `HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY` (see `proxy.ts`). Default `process.env`. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
 /** Query options shared by list and watch. Selector syntax is the API's (`app=web,tier!=db`). */
@@ -129,6 +148,16 @@ export interface KubeClient {
     options?: { signal?: AbortSignal },
   ): Promise<T | undefined>;
   /**
+   * `POST` to the collection: creates `object` (namespace from its metadata). An existing name is
+   * a 409 {@link KubeApiError} with reason `AlreadyExists`.
+   */
+  create<T extends KubeObject>(resource: ResourceDescriptor<T>, object: T): Promise<T>;
+  /**
+   * `PUT .../<name>`: replaces `object`. Its `metadata.resourceVersion`, when set, is a precondition
+   * (optimistic concurrency): a stale one gives a 409 {@link KubeApiError} with reason `Conflict`.
+   */
+  replace<T extends KubeObject>(resource: ResourceDescriptor<T>, object: T): Promise<T>;
+  /**
    * `PUT .../<name>/status`: replaces the status of `object` (namespace and name from its metadata).
    * If `object.metadata.resourceVersion` is set it is a precondition: a stale one gives a 409
    * {@link KubeApiError} (reason `Conflict`).
@@ -162,17 +191,62 @@ export function createKubeClient(config: KubeConnectionConfig, options: KubeClie
   const userAgent = options.userAgent ?? 'switchyard-k8s';
   const auth = createAuthProvider(config.credentials, clock);
   const https = config.server.startsWith('https:');
-  const dispatcher = new Agent({
-    connect: https
-      ? {
-          ca: config.tls.ca,
-          cert: config.tls.cert,
-          key: config.tls.key,
-          rejectUnauthorized: config.tls.insecureSkipVerify !== true,
-          servername: config.tls.serverName,
-        }
-      : {},
-  });
+  const connect: {
+    ca?: string;
+    cert?: string;
+    key?: string;
+    rejectUnauthorized?: boolean;
+    servername?: string;
+  } = https
+    ? {
+        ca: config.tls.ca,
+        cert: config.tls.cert,
+        key: config.tls.key,
+        rejectUnauthorized: config.tls.insecureSkipVerify !== true,
+        servername: config.tls.serverName,
+      }
+    : {};
+  const proxy = proxyFor(config.server, config.proxyUrl, options.env ?? process.env);
+  // Through a proxy, the TLS settings apply to the API server end of the CONNECT tunnel.
+  const makeDispatcher = (tls: typeof connect): Dispatcher =>
+    proxy ? new ProxyAgent({ uri: proxy, requestTls: tls }) : new Agent({ connect: tls });
+  const dispatcher = makeDispatcher(connect);
+  // An exec plugin may return a client certificate instead of (or with) a token; it can rotate,
+  // so connections are made with the current one, on a pool of their own.
+  let certDispatcher: { pem: string; agent: Dispatcher } | undefined;
+  async function dispatcherFor(): Promise<Dispatcher> {
+    if (!https || config.credentials.kind !== 'exec') return dispatcher;
+    const cert = await auth.certificate();
+    if (!cert) return dispatcher;
+    const pem = cert.cert + cert.key;
+    if (certDispatcher?.pem !== pem) {
+      const old = certDispatcher?.agent;
+      certDispatcher = { pem, agent: makeDispatcher({ ...connect, cert: cert.cert, key: cert.key }) };
+      void old?.close();
+    }
+    return certDispatcher.agent;
+  }
+
+  const retry = options.retry ?? {};
+  const maxRetries = retry.maxRetries ?? 5;
+  const retryBackoff = retry.backoff ?? { initialMs: 200, maxMs: 5_000 };
+  const maxRetryAfterMs = (retry.maxRetryAfterSeconds ?? 60) * 1000;
+  const impersonation = impersonationHeaders(options.impersonate ?? config.impersonate);
+
+  function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+    return new Promise((resolve) => {
+      if (signal?.aborted) return resolve();
+      const timer = clock.setTimeout(() => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      }, ms);
+      const onAbort = () => {
+        clock.clearTimeout(timer);
+        resolve();
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
 
   async function send(
     method: Dispatcher.HttpMethod,
@@ -183,14 +257,22 @@ export function createKubeClient(config: KubeConnectionConfig, options: KubeClie
       contentType?: string;
       signal?: AbortSignal;
       bodyTimeout?: number;
+      retry?: RetryPolicy;
     } = {},
   ): Promise<Dispatcher.ResponseData> {
     const qs = init.query?.toString();
     const url = `${config.server}${path}${qs ? `?${qs}` : ''}`;
+    const policy = init.retry ?? 'throttle';
+    let reauthenticated = false;
     for (let attempt = 0; ; attempt++) {
-      const headers: Record<string, string> = { accept: 'application/json', 'user-agent': userAgent };
+      const headers: Record<string, string | string[]> = {
+        accept: 'application/json',
+        'user-agent': userAgent,
+        ...impersonation,
+      };
       const authorization = await auth.header();
       if (authorization) headers.authorization = authorization;
+      const via = await dispatcherFor();
       if (init.contentType) headers['content-type'] = init.contentType;
       const started = clock.now();
       requests.incr();
@@ -200,7 +282,7 @@ export function createKubeClient(config: KubeConnectionConfig, options: KubeClie
           method,
           headers,
           body: init.body,
-          dispatcher,
+          dispatcher: via,
           signal: init.signal,
           headersTimeout: requestTimeoutMs,
           bodyTimeout: init.bodyTimeout ?? requestTimeoutMs,
@@ -209,20 +291,56 @@ export function createKubeClient(config: KubeConnectionConfig, options: KubeClie
         failures.incr();
         publishRequest(method, path, 0, started);
         if (init.signal?.aborted) throw cause;
+        if (policy === 'idempotent' && attempt < maxRetries && isTransient(cause)) {
+          await sleep(backoffDelay(attempt, random, retryBackoff), init.signal);
+          continue;
+        }
         throw new KubeTransportError(`${method} ${path}: ${(cause as Error).message}`, { cause });
       }
       publishRequest(method, path, res.statusCode, started);
       // A rotated token file or an expired exec token: read credentials afresh and retry once.
-      if (res.statusCode === 401 && attempt === 0 && config.credentials.kind !== 'none') {
+      if (res.statusCode === 401 && !reauthenticated && config.credentials.kind !== 'none') {
         await res.body.dump();
         auth.invalidate();
+        reauthenticated = true;
         continue;
       }
       if (res.statusCode >= 200 && res.statusCode < 300) return res;
       failures.incr();
+      const wait = attempt < maxRetries ? retryWait(res, policy, attempt) : undefined;
+      if (wait !== undefined && !init.signal?.aborted) {
+        await res.body.dump();
+        publishRetry(method, path, res.statusCode, wait, attempt);
+        await sleep(wait, init.signal);
+        continue;
+      }
       const status = await readStatus(res);
       if (res.statusCode === 410) throw new KubeGoneError(`${method} ${path}`, status);
       throw new KubeApiError(method, path, res.statusCode, status);
+    }
+  }
+
+  /** How long to wait before retrying `res`, or undefined when it is not retried. */
+  function retryWait(res: Dispatcher.ResponseData, policy: RetryPolicy, attempt: number): number | undefined {
+    const code = res.statusCode;
+    const after = retryAfterMs(res.headers['retry-after']);
+    if (code === 429) return Math.min(after ?? backoffDelay(attempt, random, retryBackoff), maxRetryAfterMs);
+    if (code >= 500 && after !== undefined) return Math.min(after, maxRetryAfterMs);
+    if (code >= 500 && policy === 'idempotent' && retry.serverErrors === true) {
+      return backoffDelay(attempt, random, retryBackoff);
+    }
+    return undefined;
+  }
+
+  function publishRetry(
+    method: string,
+    path: string,
+    status: number,
+    delayMs: number,
+    attempt: number,
+  ): void {
+    if (k8sChannels.retry.hasSubscribers) {
+      k8sChannels.retry.publish({ method, path, status, delayMs, attempt });
     }
   }
 
@@ -247,7 +365,11 @@ export function createKubeClient(config: KubeConnectionConfig, options: KubeClie
     if (o.continue) q.set('continue', o.continue);
     if (o.resourceVersion !== undefined) q.set('resourceVersion', o.resourceVersion);
     if (o.resourceVersionMatch) q.set('resourceVersionMatch', o.resourceVersionMatch);
-    const res = await send('GET', resourcePath(resource, o.namespace), { query: q, signal: o.signal });
+    const res = await send('GET', resourcePath(resource, o.namespace), {
+      query: q,
+      signal: o.signal,
+      retry: 'idempotent',
+    });
     const body = (await readJson(res, 'GET', resourcePath(resource, o.namespace))) as KubeList<T>;
     return { ...body, metadata: body.metadata ?? {}, items: body.items ?? [] };
   }
@@ -336,12 +458,24 @@ export function createKubeClient(config: KubeConnectionConfig, options: KubeClie
   ): Promise<T | undefined> {
     const path = resourcePath(resource, namespace, name);
     try {
-      const res = await send('GET', path, { signal: o.signal });
+      const res = await send('GET', path, { signal: o.signal, retry: 'idempotent' });
       return (await readJson(res, 'GET', path)) as T;
     } catch (err) {
       if (err instanceof KubeApiError && err.status === 404) return undefined;
       throw err;
     }
+  }
+
+  async function create<T extends KubeObject>(resource: ResourceDescriptor<T>, object: T): Promise<T> {
+    const path = resourcePath(resource, object.metadata.namespace);
+    const res = await send('POST', path, { body: JSON.stringify(object), contentType: 'application/json' });
+    return (await readJson(res, 'POST', path)) as T;
+  }
+
+  async function replace<T extends KubeObject>(resource: ResourceDescriptor<T>, object: T): Promise<T> {
+    const path = resourcePath(resource, object.metadata.namespace, object.metadata.name ?? '');
+    const res = await send('PUT', path, { body: JSON.stringify(object), contentType: 'application/json' });
+    return (await readJson(res, 'PUT', path)) as T;
   }
 
   async function replaceStatus<T extends KubeObject>(resource: ResourceDescriptor<T>, object: T): Promise<T> {
@@ -360,6 +494,7 @@ export function createKubeClient(config: KubeConnectionConfig, options: KubeClie
     const res = await send('PATCH', path, {
       body: JSON.stringify(patch),
       contentType: 'application/merge-patch+json',
+      retry: 'idempotent',
     });
     return (await readJson(res, 'PATCH', path)) as T;
   }
@@ -373,9 +508,13 @@ export function createKubeClient(config: KubeConnectionConfig, options: KubeClie
     listAll,
     watch,
     get,
+    create,
+    replace,
     replaceStatus,
     patchStatus,
-    close: () => dispatcher.close(),
+    close: async () => {
+      await Promise.all([dispatcher.close(), certDispatcher?.agent.close()]);
+    },
   });
 }
 

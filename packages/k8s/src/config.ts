@@ -50,6 +50,14 @@ export type KubeCredentials =
       readonly cwd?: string;
     };
 
+/** Who to act as: `Impersonate-User`, `Impersonate-Group` (one header each), `Impersonate-Uid`, `Impersonate-Extra-<key>`. */
+export interface KubeImpersonation {
+  readonly user: string;
+  readonly groups?: readonly string[];
+  readonly uid?: string;
+  readonly extra?: Readonly<Record<string, readonly string[]>>;
+}
+
 /** A resolved connection: where the server is, how to trust it, how to authenticate. */
 export interface KubeConnectionConfig {
   /** Which source produced this config. */
@@ -61,6 +69,10 @@ export interface KubeConnectionConfig {
   readonly credentials: KubeCredentials;
   /** The default namespace: the pod's own namespace, or the kubeconfig context's. */
   readonly namespace: string | undefined;
+  /** HTTP proxy for this server (kubeconfig `proxy-url`); overrides `HTTPS_PROXY`/`HTTP_PROXY`. */
+  readonly proxyUrl?: string;
+  /** Impersonation (kubeconfig user `as`, `as-groups`, `as-uid`, `as-user-extra`). */
+  readonly impersonate?: KubeImpersonation;
 }
 
 /** Options of {@link inClusterConfig}; the defaults are what every pod sees. Overrides exist for tests. */

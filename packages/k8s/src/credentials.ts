@@ -9,25 +9,43 @@ import type { Clock } from '@switchyard/core';
 import type { KubeCredentials } from './config.js';
 import { KubeCredentialsError } from './errors.js';
 
-/** Produces the Authorization header; `invalidate()` forces a fresh read (after a 401). */
+/** A client certificate and key (PEM) from an exec credential plugin. */
+export interface ClientCertificate {
+  readonly cert: string;
+  readonly key: string;
+}
+
+/**
+ * Produces the Authorization header and, for exec plugins that return one, a client certificate;
+ * `invalidate()` forces a fresh read (after a 401).
+ */
 export interface AuthProvider {
   header(): Promise<string | undefined>;
+  certificate(): Promise<ClientCertificate | undefined>;
   invalidate(): void;
 }
+
+interface Loaded {
+  readonly header: string | undefined;
+  readonly certificate?: ClientCertificate;
+  readonly expiresAt: number;
+}
+
+const none = async () => undefined;
 
 const DEFAULT_TOKEN_REFRESH_MS = 60_000;
 
 export function createAuthProvider(creds: KubeCredentials, clock: Clock): AuthProvider {
   switch (creds.kind) {
     case 'none':
-      return { header: async () => undefined, invalidate: () => {} };
+      return { header: none, certificate: none, invalidate: () => {} };
     case 'token': {
       const h = `Bearer ${creds.token}`;
-      return { header: async () => h, invalidate: () => {} };
+      return { header: async () => h, certificate: none, invalidate: () => {} };
     }
     case 'basic': {
       const h = `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString('base64')}`;
-      return { header: async () => h, invalidate: () => {} };
+      return { header: async () => h, certificate: none, invalidate: () => {} };
     }
     case 'tokenFile':
       return cached(clock, async () => {
@@ -51,25 +69,27 @@ export function createAuthProvider(creds: KubeCredentials, clock: Clock): AuthPr
   }
 }
 
-function cached(clock: Clock, load: () => Promise<{ header: string; expiresAt: number }>): AuthProvider {
-  let current: { header: string; expiresAt: number } | undefined;
-  let inflight: Promise<string> | undefined;
+function cached(clock: Clock, load: () => Promise<Loaded>): AuthProvider {
+  let current: Loaded | undefined;
+  let inflight: Promise<Loaded> | undefined;
+  function get(): Promise<Loaded> {
+    if (current && clock.now() < current.expiresAt) return Promise.resolve(current);
+    inflight ??= load().then(
+      (v) => {
+        current = v;
+        inflight = undefined;
+        return v;
+      },
+      (err: unknown) => {
+        inflight = undefined;
+        throw err;
+      },
+    );
+    return inflight;
+  }
   return {
-    header() {
-      if (current && clock.now() < current.expiresAt) return Promise.resolve(current.header);
-      inflight ??= load().then(
-        (v) => {
-          current = v;
-          inflight = undefined;
-          return v.header;
-        },
-        (err: unknown) => {
-          inflight = undefined;
-          throw err;
-        },
-      );
-      return inflight;
-    },
+    header: () => get().then((v) => v.header),
+    certificate: () => get().then((v) => v.certificate),
     invalidate() {
       current = undefined;
     },
@@ -106,20 +126,38 @@ async function runExec(creds: Extract<KubeCredentials, { kind: 'exec' }>, clock:
       },
     );
   });
-  let parsed: { status?: { token?: string; expirationTimestamp?: string } };
+  let parsed: {
+    status?: {
+      token?: string;
+      expirationTimestamp?: string;
+      clientCertificateData?: string;
+      clientKeyData?: string;
+    };
+  };
   try {
     parsed = JSON.parse(stdout);
   } catch (cause) {
     throw new KubeCredentialsError(`exec credential plugin ${creds.command} printed invalid JSON`, { cause });
   }
-  const token = parsed.status?.token;
-  if (!token) {
+  const status = parsed.status ?? {};
+  const token = status.token;
+  const hasCert = Boolean(status.clientCertificateData) || Boolean(status.clientKeyData);
+  if (hasCert && !(status.clientCertificateData && status.clientKeyData)) {
     throw new KubeCredentialsError(
-      `exec credential plugin ${creds.command} returned no status.token (client certificates from exec plugins are not supported)`,
+      `exec credential plugin ${creds.command} returned status.clientCertificateData without status.clientKeyData, or the reverse`,
     );
   }
-  const exp = parsed.status?.expirationTimestamp ? Date.parse(parsed.status.expirationTimestamp) : Number.NaN;
-  return { header: `Bearer ${token}`, expiresAt: Number.isFinite(exp) ? exp : clock.now() + 10 * 60_000 };
+  if (!token && !hasCert) {
+    throw new KubeCredentialsError(
+      `exec credential plugin ${creds.command} returned neither status.token nor status.clientCertificateData/clientKeyData`,
+    );
+  }
+  const exp = status.expirationTimestamp ? Date.parse(status.expirationTimestamp) : Number.NaN;
+  return {
+    header: token ? `Bearer ${token}` : undefined,
+    ...(hasCert ? { certificate: { cert: status.clientCertificateData!, key: status.clientKeyData! } } : {}),
+    expiresAt: Number.isFinite(exp) ? exp : clock.now() + 10 * 60_000,
+  };
 }
 
 function assertNever(x: never): never {

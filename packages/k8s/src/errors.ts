@@ -15,7 +15,8 @@ export type K8sErrorCode =
   | 'SY_ERR_K8S_GONE'
   | 'SY_ERR_K8S_TRANSPORT'
   | 'SY_ERR_K8S_WATCH_DECODE'
-  | 'SY_ERR_K8S_WATCH_IDLE';
+  | 'SY_ERR_K8S_WATCH_IDLE'
+  | 'SY_ERR_K8S_LEADER_ELECTION';
 
 /**
  * No usable connection configuration: a missing in-cluster token, an unknown kubeconfig context,
@@ -104,5 +105,12 @@ export class KubeWatchDecodeError extends SwitchyardError<'SY_ERR_K8S_WATCH_DECO
 export class KubeWatchIdleError extends SwitchyardError<'SY_ERR_K8S_WATCH_IDLE'> {
   constructor(path: string, idleMs: number) {
     super('SY_ERR_K8S_WATCH_IDLE', `${path}: watch stream idle for ${idleMs} ms`);
+  }
+}
+
+/** Leader election was configured inconsistently (timings, empty identity); the message names the option. */
+export class KubeLeaderElectionError extends SwitchyardError<'SY_ERR_K8S_LEADER_ELECTION'> {
+  constructor(message: string) {
+    super('SY_ERR_K8S_LEADER_ELECTION', `leader election: ${message}`);
   }
 }

@@ -20,6 +20,7 @@ export type {
   InClusterOptions,
   KubeConnectionConfig,
   KubeCredentials,
+  KubeImpersonation,
   KubeTlsConfig,
   UrlConfigOptions,
 } from './config.js';
@@ -31,6 +32,7 @@ export {
   KubeCredentialsError,
   KubeconfigParseError,
   KubeGoneError,
+  KubeLeaderElectionError,
   KubeTransportError,
   KubeWatchDecodeError,
   KubeWatchIdleError,
@@ -42,10 +44,14 @@ export type {
   InformerSelector,
   InformerView,
 } from './informer.js';
-export { createInformer, Informer } from './informer.js';
+export { createInformer, Informer, isTooLargeResourceVersion } from './informer.js';
 export type { KubeconfigOptions } from './kubeconfig.js';
 export { kubeconfigConfig } from './kubeconfig.js';
+export type { LeaderElector, LeaderElectorOptions } from './leader-election.js';
+export { createLeaderElector } from './leader-election.js';
 export { splitLines } from './ndjson.js';
+export type { ProxyEnv } from './proxy.js';
+export { noProxyMatches, proxyFor } from './proxy.js';
 export type { ResourceDescriptor } from './resources.js';
 export {
   apiVersionOf,
@@ -56,11 +62,13 @@ export {
   INGRESS_EXTENSIONS_V1BETA1,
   INGRESS_NETWORKING_V1BETA1,
   INGRESS_V1,
+  LEASE_V1,
   objectKey,
   resourcePath,
   SECRET_V1,
   SERVICE_V1,
 } from './resources.js';
+export type { KubeRetryOptions } from './retry.js';
 export { k8sChannels } from './runtime.js';
 export {
   type SecretCertificateEntry,
@@ -94,6 +102,8 @@ export type {
   KubeList,
   KubeObject,
   KubeStatus,
+  Lease,
+  LeaseSpec,
   ListMeta,
   LoadBalancerIngress,
   ObjectMeta,

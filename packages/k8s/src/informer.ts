@@ -16,7 +16,7 @@
 import type { Clock, Counter, Dispose, Random, Stats, TimerHandle } from '@switchyard/core';
 import { type BackoffOptions, backoffDelay } from './backoff.js';
 import type { KubeClient, WatchEvent } from './client.js';
-import { KubeGoneError } from './errors.js';
+import { KubeApiError, KubeGoneError } from './errors.js';
 import { apiVersionOf, objectKey, type ResourceDescriptor } from './resources.js';
 import { k8sChannels, noopStats } from './runtime.js';
 import type { KubeObject } from './types.js';
@@ -31,6 +31,12 @@ export interface InformerSelector {
 
 /** Options of {@link createInformer}. */
 export interface InformerOptions extends InformerSelector {
+  /**
+   * The first list asks for `resourceVersion=0` (any version, served from the API server's cache),
+   * falling back to a consistent list if that fails with 410 or 504; relists are always
+   * consistent. Default true; false makes every list consistent.
+   */
+  readonly initialListFromCache?: boolean;
   /** Page size of lists. Default 500. */
   readonly pageSize?: number;
   /**
@@ -228,8 +234,10 @@ export class Informer<T extends KubeObject> implements InformerView<T> {
           goneStreak = 0;
           this.#watchEvents = 0;
         }
-        if (error instanceof KubeGoneError) {
-          // The version we hold was compacted away: only a fresh list can catch up.
+        if (error instanceof KubeGoneError || isTooLargeResourceVersion(error)) {
+          // The version we hold was compacted away (410), or the server we reached is behind it
+          // (504 "Too large resource version", e.g. a lagging apiserver's watch cache after a
+          // failover): only a fresh list can catch up.
           const immediate = !needList && goneStreak++ === 0;
           needList = true;
           relistReason = 'expired';
@@ -265,13 +273,30 @@ export class Informer<T extends KubeObject> implements InformerView<T> {
 
   async #list(reason: string | undefined): Promise<void> {
     const o = this.#options;
-    const list = await this.#client.listAll(this.resource, {
-      namespace: o.namespace,
-      labelSelector: o.labelSelector,
-      fieldSelector: o.fieldSelector,
-      limit: o.pageSize ?? 500,
-      signal: this.#abort.signal,
-    });
+    const listAt = (resourceVersion: string | undefined) =>
+      this.#client.listAll(this.resource, {
+        namespace: o.namespace,
+        labelSelector: o.labelSelector,
+        fieldSelector: o.fieldSelector,
+        limit: o.pageSize ?? 500,
+        resourceVersion,
+        signal: this.#abort.signal,
+      });
+    let list: Awaited<ReturnType<typeof listAt>>;
+    if (!this.#isSynced && this.#options.initialListFromCache !== false) {
+      // The first list may be served from the API server's watch cache ("0": any version), as
+      // client-go's reflector does, sparing etcd a quorum read at startup. If that version is
+      // unusable (410, or 504 too large), fall back to a consistent read.
+      try {
+        list = await listAt('0');
+      } catch (err) {
+        if (!(err instanceof KubeGoneError || isTooLargeResourceVersion(err))) throw err;
+        list = await listAt(undefined);
+      }
+    } else {
+      // A relist follows an expired version: read the latest state.
+      list = await listAt(undefined);
+    }
     if (this.#stopped) return;
     this.#counters.lists.incr();
     this.#lastError = undefined;
@@ -383,6 +408,19 @@ export class Informer<T extends KubeObject> implements InformerView<T> {
       }
     }
   }
+}
+
+/**
+ * True for the API server's "Too large resource version" (504 Timeout, cause
+ * `ResourceVersionTooLarge`): the requested version is newer than what this server has seen.
+ */
+export function isTooLargeResourceVersion(err: unknown): boolean {
+  if (!(err instanceof KubeApiError) || err.status !== 504) return false;
+  const body = err.body as { message?: string; details?: { causes?: { reason?: string }[] } } | undefined;
+  return (
+    body?.details?.causes?.some((c) => c.reason === 'ResourceVersionTooLarge') === true ||
+    /Too large resource version/i.test(body?.message ?? '')
+  );
 }
 
 /**

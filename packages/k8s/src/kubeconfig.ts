@@ -10,7 +10,7 @@ import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
 import { type Document, isMap, isSeq, LineCounter, parseDocument } from 'yaml';
-import type { KubeConnectionConfig, KubeCredentials, KubeTlsConfig } from './config.js';
+import type { KubeConnectionConfig, KubeCredentials, KubeImpersonation, KubeTlsConfig } from './config.js';
 import { KubeConfigError, KubeconfigParseError } from './errors.js';
 
 /** Options of {@link kubeconfigConfig}. */
@@ -83,6 +83,15 @@ export async function kubeconfigConfig(options: KubeconfigOptions = {}): Promise
   if (c['insecure-skip-tls-verify'] === true) tls.insecureSkipVerify = true;
   const serverName = str(c['tls-server-name'], cluster, [...cPath, 'tls-server-name']);
   if (serverName) tls.serverName = serverName;
+  const proxyUrl = str(c['proxy-url'], cluster, [...cPath, 'proxy-url']);
+  if (proxyUrl && !/^https?:\/\//.test(proxyUrl)) {
+    fail(
+      cluster,
+      [...cPath, 'proxy-url'],
+      `proxy-url ${JSON.stringify(proxyUrl)} must be an http:// or https:// URL`,
+    );
+  }
+  let impersonate: KubeImpersonation | undefined;
 
   let credentials: KubeCredentials = { kind: 'none' };
   if (userName) {
@@ -119,6 +128,7 @@ export async function kubeconfigConfig(options: KubeconfigOptions = {}): Promise
     } else if (u['auth-provider'] !== undefined) {
       fail(user, [...uPath, 'auth-provider'], 'auth-provider plugins are not supported; use an exec plugin');
     }
+    impersonate = impersonation(user, uPath, u);
   }
   const namespace = str(ctx.namespace, context, ['contexts', context.index, 'context', 'namespace']);
   return Object.freeze({
@@ -127,6 +137,8 @@ export async function kubeconfigConfig(options: KubeconfigOptions = {}): Promise
     tls,
     credentials,
     namespace: namespace || undefined,
+    ...(proxyUrl ? { proxyUrl } : {}),
+    ...(impersonate ? { impersonate } : {}),
   });
 }
 
@@ -229,6 +241,39 @@ async function dataOrFile(
   } catch (err) {
     fail(entry, [...base, fileKey], `cannot read ${full}: ${(err as Error).message}`);
   }
+}
+
+/** The user's `as`, `as-groups`, `as-uid`, `as-user-extra`, as kubectl reads them. */
+function impersonation(
+  entry: Entry,
+  path: readonly (string | number)[],
+  u: Record<string, unknown>,
+): KubeImpersonation | undefined {
+  const as = str(u.as, entry, [...path, 'as']);
+  const groups = u['as-groups'];
+  const extra = u['as-user-extra'];
+  if (groups !== undefined && (!Array.isArray(groups) || !groups.every((g) => typeof g === 'string'))) {
+    fail(entry, [...path, 'as-groups'], 'must be a list of strings');
+  }
+  const extraMap = asMap(extra, entry, [...path, 'as-user-extra']);
+  for (const [k, v] of Object.entries(extraMap)) {
+    if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) {
+      fail(entry, [...path, 'as-user-extra', k], 'must be a list of strings');
+    }
+  }
+  if (!as) {
+    if (groups !== undefined || extra !== undefined) {
+      fail(entry, [...path, 'as'], 'as-groups and as-user-extra need as (the user to impersonate)');
+    }
+    return undefined;
+  }
+  const uid = str(u['as-uid'], entry, [...path, 'as-uid']);
+  return {
+    user: as,
+    ...(groups ? { groups: groups as string[] } : {}),
+    ...(uid ? { uid } : {}),
+    ...(extra ? { extra: extraMap as Record<string, string[]> } : {}),
+  };
 }
 
 function execCredentials(entry: Entry, path: readonly (string | number)[], value: unknown): KubeCredentials {

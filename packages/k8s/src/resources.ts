@@ -11,6 +11,7 @@ import type {
   IngressClass,
   IngressV1beta1,
   KubeObject,
+  Lease,
   Secret,
   Service,
 } from './types.js';
@@ -141,5 +142,14 @@ export const SECRET_V1: ResourceDescriptor<Secret> = defineResource<Secret>({
   version: 'v1',
   plural: 'secrets',
   kind: 'Secret',
+  namespaced: true,
+});
+
+/** `coordination.k8s.io/v1` Lease (GA since 1.14), used for leader election. */
+export const LEASE_V1: ResourceDescriptor<Lease> = defineResource<Lease>({
+  group: 'coordination.k8s.io',
+  version: 'v1',
+  plural: 'leases',
+  kind: 'Lease',
   namespaced: true,
 });

@@ -31,7 +31,9 @@ export const noopStats: Stats = {
  * - `relist` `{ resource, namespace, reason, added, modified, deleted }` after a relist replaced the store;
  * - `watchStart` `{ resource, namespace, resourceVersion }`;
  * - `watchEnd` `{ resource, namespace, resourceVersion, events }` when a stream ends cleanly (server timeout);
- * - `watchError` `{ resource, namespace, error, retryInMs }` when a list or watch failed and will be retried.
+ * - `watchError` `{ resource, namespace, error, retryInMs }` when a list or watch failed and will be retried;
+ * - `retry` `{ method, path, status, delayMs, attempt }` before a one-shot call is retried after a 429 or a `Retry-After`;
+ * - `leaderElection` `{ namespace, name, identity, leader, holder }` when a leader elector gains or loses the lease.
  */
 export const k8sChannels = Object.freeze({
   request: channel('switchyard:k8s:request'),
@@ -40,4 +42,6 @@ export const k8sChannels = Object.freeze({
   watchStart: channel('switchyard:k8s:watchStart'),
   watchEnd: channel('switchyard:k8s:watchEnd'),
   watchError: channel('switchyard:k8s:watchError'),
+  retry: channel('switchyard:k8s:retry'),
+  leaderElection: channel('switchyard:k8s:leaderElection'),
 });

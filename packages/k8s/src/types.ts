@@ -229,3 +229,19 @@ export interface EndpointSlice extends KubeObject {
   endpoints?: SliceEndpoint[];
   ports?: SlicePort[];
 }
+
+// --- coordination.k8s.io/v1 Lease -----------------------------------------------------------------
+
+/** `coordination/v1.LeaseSpec`. Times are `MicroTime` strings (RFC 3339 with microseconds). */
+export interface LeaseSpec {
+  holderIdentity?: string;
+  leaseDurationSeconds?: number;
+  acquireTime?: string;
+  renewTime?: string;
+  leaseTransitions?: number;
+}
+
+/** `coordination.k8s.io/v1` Lease: leader election and heartbeats. */
+export interface Lease extends KubeObject {
+  spec?: LeaseSpec;
+}
