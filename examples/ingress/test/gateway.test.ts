@@ -1,0 +1,181 @@
+/**
+ * io.l5d.httproute end to end: the reference binary with a directory of Gateway API manifests
+ * (the hello-world of examples/ingress/gateway, as docs/gateway-api.md shows it). Routes are
+ * created, changed and deleted while a steady stream of requests flows through an untouched
+ * route, which must never see anything but its own 200s.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { copyFile, mkdir, mkdtemp, readFile, rename, rm, unlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type DemoBackend, startDemoBackend } from '../src/demo-backends.js';
+import { curl, eventually } from './http-client.js';
+
+const ingressDir = fileURLToPath(new URL('../', import.meta.url));
+const helloWorld = fileURLToPath(new URL('../gateway/hello-world.yaml', import.meta.url));
+
+function config(namersDir: string): string {
+  return `admin: {port: 0}
+namers:
+- kind: io.l5d.fs
+  rootDir: ${namersDir}
+routers:
+- protocol: http
+  identifier:
+    kind: io.l5d.httproute
+    dir: routes
+  servers:
+  - port: 0
+    ip: 127.0.0.1
+  dtab: /svc/default/* => /#/io.l5d.fs
+`;
+}
+
+function route(name: string, spec: string): string {
+  return `apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata:
+  name: ${name}
+  namespace: default
+spec:
+  parentRefs:
+  - name: l5d
+${spec}`;
+}
+
+/** Replaces a file atomically, as editors and ConfigMap mounts do. */
+async function replace(file: string, text: string): Promise<void> {
+  await writeFile(`${file}.tmp`, text);
+  await rename(`${file}.tmp`, file);
+}
+
+describe('io.l5d.httproute in the running binary (directory source)', () => {
+  let dir: string;
+  let routes: string;
+  let child: ChildProcess;
+  let stderr = '';
+  let port: number;
+  const backends: DemoBackend[] = [];
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'sy-gateway-'));
+    routes = join(dir, 'routes');
+    const namers = join(dir, 'namers');
+    await mkdir(routes);
+    await mkdir(namers);
+    backends.push(
+      await startDemoBackend('world-v1', 'world'),
+      await startDemoBackend('world-v2', 'earth'),
+      await startDemoBackend('world-v3', 'mars'),
+    );
+    for (const b of backends) await writeFile(join(namers, b.name), `${b.host} ${b.port}\n`);
+    await copyFile(helloWorld, join(routes, 'hello-world.yaml'));
+    await writeFile(join(dir, 'linker.yaml'), config(namers));
+    child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        '--conditions=switchyard:source',
+        'src/main.ts',
+        '--config',
+        join(dir, 'linker.yaml'),
+      ],
+      { cwd: ingressDir, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    port = await new Promise<number>((resolve, reject) => {
+      child.stderr!.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+        const match = /"msg":"serving".*?"port":(\d+)/.exec(stderr);
+        if (match) resolve(Number(match[1]));
+      });
+      child.once('exit', (code) => reject(new Error(`exited ${code}: ${stderr}`)));
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+    await Promise.all(backends.map((b) => b.close()));
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const get = (host: string, path = '/') => curl(`http://127.0.0.1:${port}${path}`, { host });
+
+  it('serves the hello-world: world.v2 by hostname, everything else by the hostless route', async () => {
+    expect((await get('world.v2')).body).toBe('earth (127.0.0.1)!\n');
+    expect((await get('hello.example')).body).toBe('world (127.0.0.1)!\n');
+    expect((await get('10.1.2.3:4140', '/any/path')).body).toBe('world (127.0.0.1)!\n');
+  });
+
+  it('follows routes created, changed and deleted while traffic flows', async () => {
+    let stop = false;
+    const steady: string[] = [];
+    const traffic = (async () => {
+      while (!stop) {
+        const a = await get('world.v2', '/steady');
+        steady.push(`${a.status} ${a.body}`);
+      }
+    })();
+    try {
+      // Created: a weighted split on its own hostname, plus a rule whose backend is not permitted.
+      await writeFile(
+        join(routes, 'split.yaml'),
+        route(
+          'split',
+          `  hostnames: [split.test]
+  rules:
+  - matches: [{path: {type: PathPrefix, value: /split}}]
+    backendRefs:
+    - {name: world-v1, port: 7778, weight: 1}
+    - {name: world-v3, port: 7778, weight: 1}
+  - matches: [{path: {type: Exact, value: /denied}}]
+    backendRefs:
+    - {name: world-v1, namespace: elsewhere, port: 7778}
+`,
+        ),
+      );
+      const seen = new Set<string>();
+      await eventually(async () => {
+        const a = await get('split.test', '/split/x');
+        if (a.status === 200) seen.add(a.body);
+        return seen.size === 2;
+      });
+      expect(seen).toEqual(new Set(['world (127.0.0.1)!\n', 'mars (127.0.0.1)!\n']));
+      expect((await get('split.test', '/denied')).status).toBe(500);
+      // No rule of split.test matches /other, but the hostless hello-world route still does.
+      expect((await get('split.test', '/other')).body).toBe('world (127.0.0.1)!\n');
+
+      // Changed: the hostless route now only serves /v1/..., so other paths 404.
+      await replace(
+        join(routes, 'hello-world.yaml'),
+        (await readFile(helloWorld, 'utf8')).replace(
+          '  rules:\n    - backendRefs:\n        - name: world-v1',
+          '  rules:\n    - matches:\n        - path: {type: PathPrefix, value: /v1}\n      backendRefs:\n        - name: world-v1',
+        ),
+      );
+      await eventually(async () => (await get('hello.example', '/')).status === 404);
+      expect((await get('hello.example', '/v1/x')).body).toBe('world (127.0.0.1)!\n');
+
+      // Deleted: split.test falls back to nothing.
+      await unlink(join(routes, 'split.yaml'));
+      await eventually(async () => (await get('split.test', '/split/x')).status === 404);
+    } finally {
+      stop = true;
+      await traffic;
+    }
+    expect(steady.length).toBeGreaterThan(10);
+    expect(new Set(steady)).toEqual(new Set(['200 earth (127.0.0.1)!\n']));
+  }, 60_000);
+
+  it('reports a broken manifest with file:line:col and keeps the last good routes', async () => {
+    const file = join(routes, 'broken.yaml');
+    await writeFile(file, 'kind: HTTPRoute\nmetadata: {name: x\n');
+    await eventually(async () => /broken\.yaml:\d+:\d+: not valid YAML/.test(stderr));
+    expect(stderr).toMatch(/"msg":"identifiers:gatewayProblem"/);
+    expect((await get('world.v2')).body).toBe('earth (127.0.0.1)!\n');
+    await unlink(file);
+  });
+});
