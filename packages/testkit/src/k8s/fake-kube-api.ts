@@ -17,7 +17,7 @@
  *   DELETED and one that starts matching as ADDED (the watch cache's filtering rule).
  * - "Watch bookmarks": with `allowWatchBookmarks=true`, BOOKMARK events carrying only
  *   `metadata.resourceVersion` are sent periodically and on {@link FakeKubeApi.bookmark}.
- * - Status subresource ("Subresources"): `PUT`/`PATCH .../ingresses/<name>/status` change only
+ * - Status subresource ("Subresources"): `PUT`/`PATCH .../<ingresses|gateway API kinds>/<name>/status` change only
  *   `status`; a stale `metadata.resourceVersion` in a PUT is a 409 Conflict.
  * - Errors are `Status` objects (API conventions, "Response Status Kind").
  *
@@ -128,7 +128,47 @@ const RESOURCES: readonly Served[] = [
     out: same,
     into: same,
   },
+  // Gateway API CRDs (io.l5d.httproute).
+  ...(
+    [
+      ['v1', 'gatewayclasses', 'GatewayClass', false],
+      ['v1', 'gateways', 'Gateway', true],
+      ['v1', 'httproutes', 'HTTPRoute', true],
+      ['v1', 'grpcroutes', 'GRPCRoute', true],
+      ['v1beta1', 'referencegrants', 'ReferenceGrant', true],
+    ] as const
+  ).map(
+    ([version, plural, kind, namespaced]): Served => ({
+      group: 'gateway.networking.k8s.io',
+      version,
+      plural,
+      kind,
+      namespaced,
+      storage: plural,
+      out: same,
+      into: same,
+    }),
+  ),
+  {
+    group: '',
+    version: 'v1',
+    plural: 'namespaces',
+    kind: 'Namespace',
+    namespaced: false,
+    storage: 'namespaces',
+    out: same,
+    into: same,
+  },
 ];
+
+/** Resources with a status subresource. */
+const WITH_STATUS: ReadonlySet<string> = new Set([
+  'ingresses',
+  'gatewayclasses',
+  'gateways',
+  'httproutes',
+  'grpcroutes',
+]);
 
 function apiVersionOf(r: Served): string {
   return r.group === '' ? r.version : `${r.group}/${r.version}`;
@@ -638,7 +678,7 @@ export async function startFakeKubeApi(options: FakeKubeApiOptions = {}): Promis
     }
     if (
       sub === 'status' &&
-      served.plural === 'ingresses' &&
+      WITH_STATUS.has(served.plural) &&
       (req.method === 'PUT' || req.method === 'PATCH')
     ) {
       return handleStatusWrite(req, res, served, namespace, name);
