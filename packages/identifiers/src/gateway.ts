@@ -62,6 +62,9 @@ export type { IndexEntry, IndexInput, RouteIndex } from './gateway/route-index.j
 export { buildRouteIndex, compareEntries, prefixCandidates } from './gateway/route-index.js';
 export type { GatewayObjectKind, GatewaySource } from './gateway/sources.js';
 export { parseGatewayManifest } from './gateway/sources.js';
+export { condition, gatewayClassStatus, gatewayStatus, httpRouteParents } from './gateway/status.js';
+export type { GatewayStatusWriter, GatewayStatusWriterOptions } from './gateway/status-writer.js';
+export { GATEWAY_STATUS_CHANNEL, startGatewayStatusWriter } from './gateway/status-writer.js';
 
 /**
  * The registry entry of `io.l5d.httproute`, shaped like `ingressIdentifierKind` so configuration

@@ -126,6 +126,10 @@ export interface GatewayState {
   readonly routes: ReadonlyMap<string, HttpRouteRecord | GatewayProblemError>;
   readonly parents: ReadonlyMap<string, readonly ParentResult[]>;
   readonly grants: ReadonlyMap<string, ReferenceGrantRecord>;
+  /** Objects as received, by `<Kind> <key>` (status writes compare with and keep their status). */
+  readonly objects: ReadonlyMap<string, KubeObject>;
+  /** Served listener ports (`undefined`: all). */
+  readonly ports: ReadonlySet<number> | undefined;
 }
 
 /** The `io.l5d.httproute` identifier. */
@@ -199,6 +203,7 @@ export function createHttpRouteIdentifier(options: HttpRouteIdentifierOptions = 
   const routes = new Map<string, HttpRouteRecord | GatewayProblemError>();
   const grants = new Map<string, ReferenceGrantRecord>();
   const namespaces = new Map<string, ObjectInfo>();
+  const objects = new Map<string, KubeObject>();
   const fileErrors = new Map<string, GatewaySourceError>();
   const listeners = new Set<() => void>();
   const tls = Var.value<readonly GatewayTlsSecret[]>(Object.freeze([]));
@@ -212,6 +217,8 @@ export function createHttpRouteIdentifier(options: HttpRouteIdentifierOptions = 
     routes,
     parents: new Map(),
     grants,
+    objects,
+    ports,
   };
   const gauge = stats?.gauge(['routes'], () => index.size);
   let isSynced = false;
@@ -260,7 +267,7 @@ export function createHttpRouteIdentifier(options: HttpRouteIdentifierOptions = 
       }
     }
     index = buildRouteIndex(inputs);
-    state = { classes, ours, gateways, routes, parents, grants };
+    state = { classes, ours, gateways, routes, parents, grants, objects, ports };
 
     const secrets: GatewayTlsSecret[] = [];
     for (const g of gateways.values()) {
@@ -308,6 +315,7 @@ export function createHttpRouteIdentifier(options: HttpRouteIdentifierOptions = 
   function upsert(kind: GatewayObjectKind, object: KubeObject): void {
     if (closed) return;
     const key = objectKeyOf(kind, object);
+    objects.set(`${kind} ${key}`, object);
     switch (kind) {
       case 'GatewayClass':
         classes.set(key, normalizeGatewayClass(object));
@@ -350,6 +358,7 @@ export function createHttpRouteIdentifier(options: HttpRouteIdentifierOptions = 
       Namespace: namespaces,
     };
     maps[kind].delete(key);
+    objects.delete(`${kind} ${key}`);
     changed();
   }
 
