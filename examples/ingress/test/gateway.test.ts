@@ -5,12 +5,16 @@
  * route, which must never see anything but its own 200s.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readFile, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse, parseAllDocuments } from 'yaml';
+import { EXIT, parseCommand } from '../src/cli.js';
 import { type DemoBackend, startDemoBackend } from '../src/demo-backends.js';
+import { run } from '../src/run.js';
 import { curl, eventually } from './http-client.js';
 
 const ingressDir = fileURLToPath(new URL('../', import.meta.url));
@@ -177,5 +181,49 @@ describe('io.l5d.httproute in the running binary (directory source)', () => {
     expect(stderr).toMatch(/"msg":"identifiers:gatewayProblem"/);
     expect((await get('world.v2')).body).toBe('earth (127.0.0.1)!\n');
     await unlink(file);
+  });
+});
+
+describe('docs/gateway-api.md', () => {
+  const doc = readFileSync(fileURLToPath(new URL('../../../docs/gateway-api.md', import.meta.url)), 'utf8');
+  const blocks = [...doc.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]!);
+  const configs = blocks.filter((b) => /^routers:/m.test(b));
+
+  it('has config snippets, and every one passes the binary --check', async () => {
+    expect(configs.length).toBeGreaterThanOrEqual(2);
+    const dir = await mkdtemp(join(tmpdir(), 'sy-gateway-doc-'));
+    try {
+      for (const [i, text] of configs.entries()) {
+        const file = join(dir, `snippet-${i}.yaml`);
+        await writeFile(file, text);
+        let out = '';
+        const code = await run(parseCommand(['--check', '--config', file]), {
+          stdout: (t) => {
+            out += t;
+          },
+          stderr: (t) => {
+            out += t;
+          },
+        });
+        expect({ i, code, out }).toEqual({
+          i,
+          code: EXIT.ok,
+          out: expect.stringContaining('configuration is valid'),
+        });
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('shows the hello-world manifests and the example config as they are in examples/ingress', () => {
+    const manifests = blocks.find((b) => b.includes('kind: GatewayClass'))!;
+    const docs = (text: string) => parseAllDocuments(text).map((d) => d.toJS());
+    expect(docs(manifests)).toEqual(docs(readFileSync(helloWorld, 'utf8')));
+    const example = readFileSync(
+      fileURLToPath(new URL('../config/gateway-api-controller.yaml', import.meta.url)),
+      'utf8',
+    );
+    expect(parse(configs[0]!)).toEqual(parse(example));
   });
 });
