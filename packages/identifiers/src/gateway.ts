@@ -20,6 +20,10 @@ export {
   GatewaySourceError,
   GatewayStatusError,
 } from './gateway/errors.js';
+export type { Redirect } from './gateway/filters.js';
+export { applyRequestFilters, modifyHeaders, modifyPath, redirectOf } from './gateway/filters.js';
+export type { FiltersLayer, FiltersLayerContext } from './gateway/filters-layer.js';
+export { httpRouteFiltersLayer } from './gateway/filters-layer.js';
 export type { ReferenceFrom, ReferenceTo } from './gateway/grants.js';
 export { referenceAllowed } from './gateway/grants.js';
 export { ANY_HOST, covers, intersect, lookupChain, requestHostname } from './gateway/hostnames.js';

@@ -25,6 +25,7 @@ import { headerValue, splitTarget } from '../http/request.js';
 import { attachRoute, isHttpListener, type Ownership, ourClasses, type ParentResult } from './attach.js';
 import { type RuleTarget, ruleTarget } from './backends.js';
 import { GatewayConfigError, GatewayProblemError, type GatewaySourceError } from './errors.js';
+import { applyRequestFilters } from './filters.js';
 import { referenceAllowed } from './grants.js';
 import { requestHostname } from './hostnames.js';
 import {
@@ -418,7 +419,12 @@ export function createHttpRouteIdentifier(options: HttpRouteIdentifierOptions = 
       return unidentified(`HTTPRoute ${entry.route.key} rule ${entry.rule.index}: invalid backend`, 500);
     }
     identifiedCount?.incr();
-    return identified(t.path, req, t.dtab);
+    const filters = entry.rule.filters;
+    return identified(
+      t.path,
+      filters.length === 0 ? req : applyRequestFilters(req, filters, entry.match),
+      t.dtab,
+    );
   }
 
   const identify = async (req: RequestHead): Promise<Identification<RequestHead>> => {
