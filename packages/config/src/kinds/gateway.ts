@@ -5,8 +5,13 @@
  */
 import { resolve } from 'node:path';
 import { Var } from '@switchyard/core';
-import { createHttpRouteIdentifier, DEFAULT_GATEWAY_CONTROLLER } from '@switchyard/identifiers/gateway';
+import {
+  createHttpRouteIdentifier,
+  DEFAULT_GATEWAY_CONTROLLER,
+  httpRouteFiltersLayer,
+} from '@switchyard/identifiers/gateway';
 import { secretCertificateSource } from '@switchyard/k8s';
+import type { RouterContext } from '@switchyard/router';
 import type { BuildContext } from '../build-context.js';
 import type { KindCategory } from '../registry.js';
 import { list, number, object, optional, port, refine, reject, string, withDefault } from '../schema.js';
@@ -89,6 +94,8 @@ export function registerGatewayKinds(kinds: {
       return {
         kind: 'io.l5d.httproute',
         identifier,
+        // RequestRedirect and ResponseHeaderModifier need the response: a layer before identify.
+        layer: httpRouteFiltersLayer<RouterContext>(identifier),
         ...(certificates ? { certificates } : {}),
         rules: () =>
           identifier.rules().map((r) => ({
