@@ -7,6 +7,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readFile, rename, rm, unlink, writeFile } from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -62,6 +64,7 @@ describe('io.l5d.httproute in the running binary (directory source)', () => {
   let stderr = '';
   let port: number;
   const backends: DemoBackend[] = [];
+  let echo: http.Server;
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'sy-gateway-'));
@@ -75,6 +78,14 @@ describe('io.l5d.httproute in the running binary (directory source)', () => {
       await startDemoBackend('world-v3', 'mars'),
     );
     for (const b of backends) await writeFile(join(namers, b.name), `${b.host} ${b.port}\n`);
+    echo = http.createServer((req, res) => {
+      req.resume();
+      res.setHeader('x-backend', 'echo');
+      res.setHeader('x-drop', 'me');
+      res.end(`${req.url} host=${req.headers.host} x-team=${req.headers['x-team']}`);
+    });
+    await new Promise<void>((resolve) => echo.listen(0, '127.0.0.1', resolve));
+    await writeFile(join(namers, 'echo'), `127.0.0.1 ${(echo.address() as AddressInfo).port}\n`);
     await copyFile(helloWorld, join(routes, 'hello-world.yaml'));
     await writeFile(join(dir, 'linker.yaml'), config(namers));
     child = spawn(
@@ -103,6 +114,8 @@ describe('io.l5d.httproute in the running binary (directory source)', () => {
     child.kill('SIGTERM');
     await new Promise((r) => child.once('exit', r));
     await Promise.all(backends.map((b) => b.close()));
+    echo.closeAllConnections();
+    await new Promise((r) => echo.close(r));
     await rm(dir, { recursive: true, force: true });
   });
 
@@ -173,6 +186,41 @@ describe('io.l5d.httproute in the running binary (directory source)', () => {
     expect(steady.length).toBeGreaterThan(10);
     expect(new Set(steady)).toEqual(new Set(['200 earth (127.0.0.1)!\n']));
   }, 60_000);
+
+  it('applies the filters: request headers, URL rewrite, redirect, response headers', async () => {
+    await writeFile(
+      join(routes, 'filters.yaml'),
+      route(
+        'filters',
+        `  hostnames: [filters.test]
+  rules:
+  - matches: [{path: {type: PathPrefix, value: /old}}]
+    filters:
+    - type: RequestHeaderModifier
+      requestHeaderModifier: {set: [{name: X-Team, value: blue}]}
+    - type: URLRewrite
+      urlRewrite: {hostname: echo.internal, path: {type: ReplacePrefixMatch, replacePrefixMatch: /new}}
+    - type: ResponseHeaderModifier
+      responseHeaderModifier: {add: [{name: X-Via, value: gateway}], remove: [x-drop]}
+    backendRefs: [{name: echo, port: 80}]
+  - matches: [{path: {type: Exact, value: /moved}}]
+    filters:
+    - type: RequestRedirect
+      requestRedirect: {scheme: https, hostname: moved.test, statusCode: 301}
+`,
+      ),
+    );
+    await eventually(async () => (await get('filters.test', '/old/x?q=1')).status === 200);
+    const a = await get('filters.test', '/old/x?q=1');
+    expect(a.body).toBe('/new/x?q=1 host=echo.internal x-team=blue');
+    expect(a.headers['x-backend']).toBe('echo');
+    expect(a.headers['x-via']).toBe('gateway');
+    expect(a.headers['x-drop']).toBeUndefined();
+    const moved = await get('filters.test', '/moved?x=1');
+    expect(moved.status).toBe(301);
+    expect(moved.headers.location).toBe('https://moved.test/moved?x=1');
+    await unlink(join(routes, 'filters.yaml'));
+  });
 
   it('reports a broken manifest with file:line:col and keeps the last good routes', async () => {
     const file = join(routes, 'broken.yaml');
