@@ -98,33 +98,32 @@ export function buildRouteIndex(inputs: Iterable<IndexInput>): RouteIndex {
   }
 
   function match(hostname: string, path: string, req: RequestHead): IndexEntry | undefined {
-    let query: URLSearchParams | undefined;
-    const queryOf = (): URLSearchParams => {
-      if (query === undefined) {
-        const q = req.url.indexOf('?');
-        query = new URLSearchParams(q < 0 ? '' : req.url.slice(q + 1));
-      }
-      return query;
-    };
-    const first = (bucket: readonly IndexEntry[] | undefined): IndexEntry | undefined => {
-      if (bucket === undefined) return undefined;
-      for (const e of bucket) if (conditionsHold(e.match, req, queryOf)) return e;
-      return undefined;
-    };
-    for (const key of lookupChain(hostname)) {
-      const t = tables.get(key);
+    // No closures per request: the query string is parsed at most once, into `lazy`.
+    const lazy: LazyQuery = { req, query: undefined };
+    const chain = lookupChain(hostname);
+    let candidates: string[] | undefined;
+    for (let c = 0; c < chain.length; c++) {
+      const t = tables.get(chain[c]!);
       if (t === undefined) continue;
-      const exact = first(t.exact.get(path));
-      if (exact) return exact;
-      for (const candidate of prefixCandidates(path)) {
-        const e = first(t.prefix.get(candidate));
-        if (e) return e;
+      const exact = t.exact.get(path);
+      if (exact !== undefined) {
+        const e = firstHolding(exact, lazy);
+        if (e !== undefined) return e;
+      }
+      if (t.prefix.size > 0) {
+        candidates ??= prefixCandidates(path);
+        for (let p = 0; p < candidates.length; p++) {
+          const bucket = t.prefix.get(candidates[p]!);
+          if (bucket === undefined) continue;
+          const e = firstHolding(bucket, lazy);
+          if (e !== undefined) return e;
+        }
       }
       for (const e of t.regex) {
         if (
           e.match.path.type === 'RegularExpression' &&
           e.match.path.regex.test(path) &&
-          conditionsHold(e.match, req, queryOf)
+          conditionsHold(e.match, lazy)
         )
           return e;
       }
@@ -166,13 +165,29 @@ function valueHolds(m: ValueMatchRecord, values: readonly string[]): boolean {
   return false;
 }
 
+/** A request and its query parameters, parsed on first use. */
+interface LazyQuery {
+  readonly req: RequestHead;
+  query: URLSearchParams | undefined;
+}
+
+function firstHolding(bucket: readonly IndexEntry[], lazy: LazyQuery): IndexEntry | undefined {
+  for (let i = 0; i < bucket.length; i++) if (conditionsHold(bucket[i]!.match, lazy)) return bucket[i];
+  return undefined;
+}
+
 /** Method, headers and query parameters of a match (the path was matched by the index). */
-export function conditionsHold(m: MatchRecord, req: RequestHead, query: () => URLSearchParams): boolean {
-  if (m.method !== undefined && req.method.toUpperCase() !== m.method) return false;
+function conditionsHold(m: MatchRecord, lazy: LazyQuery): boolean {
+  const req = lazy.req;
+  if (m.method !== undefined && req.method !== m.method && req.method.toUpperCase() !== m.method)
+    return false;
   for (const h of m.headers) if (!valueHolds(h, headerValues(req, h.name))) return false;
   if (m.queryParams.length > 0) {
-    const q = query();
-    for (const p of m.queryParams) if (!valueHolds(p, q.getAll(p.name))) return false;
+    if (lazy.query === undefined) {
+      const q = req.url.indexOf('?');
+      lazy.query = new URLSearchParams(q < 0 ? '' : req.url.slice(q + 1));
+    }
+    for (const p of m.queryParams) if (!valueHolds(p, lazy.query.getAll(p.name))) return false;
   }
   return true;
 }
