@@ -61,7 +61,9 @@ export function httpRouteFiltersLayer<C extends FiltersLayerContext>(
     role: 'httproute-filters',
     description: 'HTTPRoute RequestRedirect (answered here) and ResponseHeaderModifier filters',
     layer: (next) => async (ctx) => {
-      const entry = identifier.isSynced ? identifier.match(ctx.head) : undefined;
+      // Most routes have no response-side filter: then this layer costs one property read.
+      if (!identifier.hasResponseFilters) return next(ctx);
+      const entry = identifier.match(ctx.head);
       const filters = entry?.rule.filters;
       if (entry === undefined || filters === undefined || filters.length === 0) return next(ctx);
       const redirect = redirectOf(ctx.head, filters, entry.match);

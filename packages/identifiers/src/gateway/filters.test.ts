@@ -140,6 +140,17 @@ describe('HTTPRoute filters', () => {
       '/new/x?y=1',
       'r',
     ]);
+    // Request-side filters only: the response layer has nothing to do.
+    expect(id.hasResponseFilters).toBe(false);
     id.close();
+    const rule = (objs[2] as unknown as { spec: { rules: { filters: unknown[] }[] } }).spec.rules[0]!;
+    rule.filters.push({
+      type: 'ResponseHeaderModifier',
+      responseHeaderModifier: { add: [{ name: 'x', value: '1' }] },
+    });
+    const withResponse = createHttpRouteIdentifier({ source: { kind: 'static', objects: objs } });
+    await withResponse.synced;
+    expect(withResponse.hasResponseFilters).toBe(true);
+    withResponse.close();
   });
 });

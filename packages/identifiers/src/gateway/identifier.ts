@@ -146,6 +146,8 @@ export interface HttpRouteIdentifier extends Identifier<RequestHead> {
   state(): GatewayState;
   /** Certificates of our HTTPS listeners (cross-namespace ones only with a ReferenceGrant). */
   readonly tlsSecrets: VarType<readonly GatewayTlsSecret[]>;
+  /** True when a served rule has a `RequestRedirect` or `ResponseHeaderModifier` filter. */
+  readonly hasResponseFilters: boolean;
   /** Fires after every rebuild of the index. */
   onChange(listener: () => void): () => void;
   /** The Kubernetes client of the source, when it is the API. */
@@ -211,6 +213,7 @@ export function createHttpRouteIdentifier(options: HttpRouteIdentifierOptions = 
   let tlsJson = '[]';
 
   let index: RouteIndex = buildRouteIndex([]);
+  let hasResponseFilters = false;
   let state: GatewayState = {
     classes,
     ours: new Set(),
@@ -268,6 +271,9 @@ export function createHttpRouteIdentifier(options: HttpRouteIdentifierOptions = 
       }
     }
     index = buildRouteIndex(inputs);
+    hasResponseFilters = inputs.some((i) =>
+      i.entry.rule.filters.some((f) => f.type === 'RequestRedirect' || f.type === 'ResponseHeaderModifier'),
+    );
     state = { classes, ours, gateways, routes, parents, grants, objects, ports };
 
     const secrets: GatewayTlsSecret[] = [];
@@ -479,6 +485,7 @@ export function createHttpRouteIdentifier(options: HttpRouteIdentifierOptions = 
     kind: { value: HTTPROUTE_KIND, enumerable: true },
     synced: { value: synced, enumerable: true },
     isSynced: { get: () => isSynced, enumerable: true },
+    hasResponseFilters: { get: () => hasResponseFilters, enumerable: true },
     match: { value: match },
     rules: { value: rules },
     problems: { value: problems },
