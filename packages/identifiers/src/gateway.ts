@@ -27,14 +27,7 @@ export { httpRouteFiltersLayer } from './gateway/filters-layer.js';
 export type { ReferenceFrom, ReferenceTo } from './gateway/grants.js';
 export { referenceAllowed } from './gateway/grants.js';
 export { ANY_HOST, covers, intersect, lookupChain, requestHostname } from './gateway/hostnames.js';
-export type {
-  GatewayProblem,
-  GatewayState,
-  GatewayTlsSecret,
-  HttpRouteIdentifier,
-  HttpRouteIdentifierOptions,
-  HttpRouteRuleView,
-} from './gateway/identifier.js';
+export type { HttpRouteIdentifier, HttpRouteIdentifierOptions } from './gateway/identifier.js';
 export {
   createHttpRouteIdentifier,
   DEFAULT_GATEWAY_CONTROLLER,
@@ -66,6 +59,8 @@ export type { IndexEntry, IndexInput, RouteIndex } from './gateway/route-index.j
 export { buildRouteIndex, compareEntries, prefixCandidates } from './gateway/route-index.js';
 export type { GatewayObjectKind, GatewaySource } from './gateway/sources.js';
 export { parseGatewayManifest } from './gateway/sources.js';
+export type { GatewayProblem, GatewayState, GatewayTlsSecret, HttpRouteRuleView } from './gateway/state.js';
+export { problemList, ruleViews, tlsSecretsOf } from './gateway/state.js';
 export { condition, gatewayClassStatus, gatewayStatus, httpRouteParents } from './gateway/status.js';
 export type { GatewayStatusWriter, GatewayStatusWriterOptions } from './gateway/status-writer.js';
 export { GATEWAY_STATUS_CHANNEL, startGatewayStatusWriter } from './gateway/status-writer.js';

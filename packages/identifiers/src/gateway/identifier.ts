@@ -23,17 +23,14 @@ import { Path } from '@switchyard/dtab';
 import type { KubeClient, KubeObject } from '@switchyard/k8s';
 import { headerValue, splitTarget } from '../http/request.js';
 import { attachRoute, isHttpListener, type Ownership, ourClasses, type ParentResult } from './attach.js';
-import { type RuleTarget, ruleTarget } from './backends.js';
+import { ruleTarget } from './backends.js';
 import { GatewayConfigError, GatewayProblemError, type GatewaySourceError } from './errors.js';
 import { applyRequestFilters } from './filters.js';
-import { referenceAllowed } from './grants.js';
 import { requestHostname } from './hostnames.js';
 import {
-  GATEWAY_GROUP,
   type GatewayClassRecord,
   type GatewayRecord,
   type HttpRouteRecord,
-  type MatchRecord,
   normalizeGateway,
   normalizeGatewayClass,
   normalizeHttpRoute,
@@ -44,6 +41,15 @@ import {
 } from './model.js';
 import { buildRouteIndex, type IndexEntry, type IndexInput, type RouteIndex } from './route-index.js';
 import { type GatewayObjectKind, type GatewaySource, objectKeyOf, startGatewaySource } from './sources.js';
+import {
+  type GatewayProblem,
+  type GatewayState,
+  type GatewayTlsSecret,
+  type HttpRouteRuleView,
+  problemList,
+  ruleViews,
+  tlsSecretsOf,
+} from './state.js';
 
 /** The Linkerd-style kind of {@link createHttpRouteIdentifier}. */
 export const HTTPROUTE_KIND = 'io.l5d.httproute';
@@ -90,49 +96,6 @@ export interface HttpRouteIdentifierOptions {
   readonly stats?: Stats;
 }
 
-/** One indexed row of the admin routing table. */
-export interface HttpRouteRuleView {
-  /** `namespace/name` of the HTTPRoute. */
-  readonly route: string;
-  readonly rule: number;
-  /** Effective hostname, `*` for any. */
-  readonly hostname: string;
-  /** E.g. `PathPrefix /api`, `Exact /`, plus `GET`, `headers: 2`, … */
-  readonly match: string;
-  /** The name given, or `500: <reason>`. */
-  readonly target: string;
-}
-
-/** A skipped object or an unreadable manifest. */
-export type GatewayProblem =
-  | { readonly kind: 'invalid'; readonly object: string; readonly field: string; readonly message: string }
-  | { readonly kind: 'source'; readonly file: string; readonly message: string };
-
-/** An HTTPS listener's certificate, for the TLS server's SNI. */
-export interface GatewayTlsSecret {
-  /** `namespace/name` of the Gateway and the listener name. */
-  readonly gateway: string;
-  readonly listener: string;
-  readonly namespace: string;
-  readonly secretName: string;
-  /** The listener hostname; empty means "the default certificate". */
-  readonly hosts: readonly string[];
-}
-
-/** The attachment state, the input of the status functions. */
-export interface GatewayState {
-  readonly classes: ReadonlyMap<string, GatewayClassRecord>;
-  readonly ours: ReadonlySet<string>;
-  readonly gateways: ReadonlyMap<string, GatewayRecord>;
-  readonly routes: ReadonlyMap<string, HttpRouteRecord | GatewayProblemError>;
-  readonly parents: ReadonlyMap<string, readonly ParentResult[]>;
-  readonly grants: ReadonlyMap<string, ReferenceGrantRecord>;
-  /** Objects as received, by `<Kind> <key>` (status writes compare with and keep their status). */
-  readonly objects: ReadonlyMap<string, KubeObject>;
-  /** Served listener ports (`undefined`: all). */
-  readonly ports: ReadonlySet<number> | undefined;
-}
-
 /** The `io.l5d.httproute` identifier. */
 export interface HttpRouteIdentifier extends Identifier<RequestHead> {
   readonly kind: typeof HTTPROUTE_KIND;
@@ -154,18 +117,6 @@ export interface HttpRouteIdentifier extends Identifier<RequestHead> {
   readonly kube: Promise<KubeClient | undefined>;
   /** Stops watching; requests answer from the last state. Idempotent. */
   close(): void;
-}
-
-function describeMatch(m: MatchRecord): string {
-  const parts = [`${m.path.type} ${m.path.value}`];
-  if (m.method) parts.push(m.method);
-  if (m.headers.length) parts.push(`headers: ${m.headers.map((h) => h.name).join(',')}`);
-  if (m.queryParams.length) parts.push(`query: ${m.queryParams.map((q) => q.name).join(',')}`);
-  return parts.join(' ');
-}
-
-function showTarget(t: RuleTarget): string {
-  return t.kind === 'error' ? `500: ${t.reason}` : Path.show(t.path);
 }
 
 /**
@@ -276,31 +227,7 @@ export function createHttpRouteIdentifier(options: HttpRouteIdentifierOptions = 
     );
     state = { classes, ours, gateways, routes, parents, grants, objects, ports };
 
-    const secrets: GatewayTlsSecret[] = [];
-    for (const g of gateways.values()) {
-      for (const l of g.listeners) {
-        if (l.protocol !== 'HTTPS' || l.tlsMode === 'Passthrough') continue;
-        if (ports !== undefined && !ports.has(l.port)) continue;
-        for (const ref of l.certificateRefs) {
-          if (ref.group !== '' || ref.kind !== 'Secret') continue;
-          const allowed = referenceAllowed(
-            grants.values(),
-            { group: GATEWAY_GROUP, kind: 'Gateway', namespace: g.namespace },
-            { group: '', kind: 'Secret', namespace: ref.namespace, name: ref.name },
-          );
-          if (!allowed) continue;
-          secrets.push(
-            Object.freeze({
-              gateway: g.key,
-              listener: l.name,
-              namespace: ref.namespace,
-              secretName: ref.name,
-              hosts: Object.freeze(l.hostname ? [l.hostname] : []),
-            }),
-          );
-        }
-      }
-    }
+    const secrets = tlsSecretsOf(state);
     const json = JSON.stringify(secrets);
     if (json !== tlsJson) {
       tlsJson = json;
@@ -441,45 +368,8 @@ export function createHttpRouteIdentifier(options: HttpRouteIdentifierOptions = 
     return decide(req);
   };
 
-  function rules(): readonly HttpRouteRuleView[] {
-    const out: HttpRouteRuleView[] = [];
-    for (const [key, results] of [...state.parents].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-      const route = routes.get(key);
-      if (route === undefined || route instanceof GatewayProblemError) continue;
-      const hosts = new Set<string>();
-      for (const r of results)
-        for (const a of r.attachments)
-          if ((ports === undefined || ports.has(a.listener.port)) && isHttpListener(a.listener))
-            for (const h of a.hostnames) hosts.add(h ?? '*');
-      for (const hostname of [...hosts].sort()) {
-        for (const rule of route.rules) {
-          const target = showTarget(ruleTarget(rule, route, dstPrefix, grants.values()));
-          for (const m of rule.matches) {
-            out.push({
-              route: key,
-              rule: rule.index,
-              hostname,
-              match: describeMatch(m),
-              target,
-            });
-          }
-        }
-      }
-    }
-    return out;
-  }
-
-  function problems(): readonly GatewayProblem[] {
-    const out: GatewayProblem[] = [];
-    for (const [, e] of [...fileErrors].sort(([a], [b]) => (a < b ? -1 : 1))) {
-      out.push({ kind: 'source', file: e.file, message: e.message });
-    }
-    for (const [, r] of [...routes].sort(([a], [b]) => (a < b ? -1 : 1))) {
-      if (r instanceof GatewayProblemError)
-        out.push({ kind: 'invalid', object: r.object, field: r.field, message: r.message });
-    }
-    return out;
-  }
+  const rules = (): readonly HttpRouteRuleView[] => ruleViews(state, dstPrefix);
+  const problems = (): readonly GatewayProblem[] => problemList(fileErrors.values(), routes.values());
 
   const props: PropertyDescriptorMap = {
     kind: { value: HTTPROUTE_KIND, enumerable: true },

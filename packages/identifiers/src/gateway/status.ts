@@ -12,8 +12,8 @@ import { attachRoute, isHttpListener, supportedKinds } from './attach.js';
 import { backendProblem } from './backends.js';
 import { GatewayProblemError } from './errors.js';
 import { referenceAllowed } from './grants.js';
-import type { GatewayState } from './identifier.js';
 import { GATEWAY_GROUP, type GatewayRecord, type ListenerRecord, normalizeParentRefs } from './model.js';
+import type { GatewayState } from './state.js';
 
 type Status = GatewayCondition['status'];
 
