@@ -133,7 +133,7 @@ async function main(): Promise<void> {
   console.log(
     JSON.stringify({
       routes: N,
-      indexedEntries: id.state().parents.size,
+      attachedRoutes: id.state().parents.size,
       compileMs: Math.round(syncMs),
       compileAgainMs: Math.round(secondMs),
       heap: mb(after - before),
