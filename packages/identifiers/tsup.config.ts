@@ -1,7 +1,7 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ['src/index.ts', 'src/http.ts', 'src/ingress.ts'],
+  entry: ['src/index.ts', 'src/http.ts', 'src/ingress.ts', 'src/gateway.ts'],
   format: ['esm', 'cjs'],
   dts: true,
   clean: true,

@@ -68,6 +68,7 @@ const EVENTS: Readonly<Record<string, Level | ((message: Record<string, unknown>
   'switchyard:namers:fsLineError': 'warn',
   'switchyard:namers:dnssrvError': 'warn',
   'switchyard:identifiers:ingressProblem': 'warn',
+  'switchyard:identifiers:gatewayProblem': 'warn',
   'switchyard:identifiers:ingressStatus': 'info',
   'switchyard:k8s:relist': 'info',
   'switchyard:k8s:watchError': 'warn',

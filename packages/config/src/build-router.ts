@@ -147,6 +147,20 @@ export async function buildRouter(rc: RouterConfig, label: string, deps: RouterD
     );
   }
 
+  // Reads the identifier set at request time: a config reload swaps `built.identifiers`.
+  const identifierLayers: RouterLayer = {
+    role: 'identifier-layers',
+    description: 'layers of the identifiers (io.l5d.httproute: RequestRedirect, ResponseHeaderModifier)',
+    layer: (next) => (ctx) => {
+      const own = built.identifiers.built;
+      let handler = next;
+      for (let i = own.length - 1; i >= 0; i--) {
+        const l = own[i]!.layer;
+        if (l !== undefined) handler = l.layer(handler);
+      }
+      return handler(ctx);
+    },
+  };
   const router = createRouter({
     label,
     servers,
@@ -171,14 +185,23 @@ export async function buildRouter(rc: RouterConfig, label: string, deps: RouterD
     },
     bindingTimeoutMs: rc.bindingTimeoutMs,
     ...(rc.bindingCache ? { bindingCache: rc.bindingCache } : {}),
-    // Request telemetry outermost (it sees every final status); attempt spans innermost, around dispatch.
-    ...(telemetryLayers.length > 0
-      ? { layers: (defaults) => [...telemetryLayers, ...defaults, ...attemptLayers] }
-      : {}),
+    // Request telemetry outermost (it sees every final status); attempt spans innermost, around
+    // dispatch; the current identifiers' own layers (if any) just before `identify`.
+    layers: (defaults) => {
+      const at = defaults.findIndex((l) => l.role === 'identify');
+      return [
+        ...telemetryLayers,
+        ...defaults.slice(0, at),
+        identifierLayers,
+        ...defaults.slice(at),
+        ...attemptLayers,
+      ];
+    },
     stats: deps.stats,
     clock: context.clock,
   });
-  return { config: rc, router, identifiers: identifierSet, terminators };
+  const built: BuiltRouter = { config: rc, router, identifiers: identifierSet, terminators };
+  return built;
 }
 
 /** Builds a router's identifiers; their cleanup and readiness stay with the set. */

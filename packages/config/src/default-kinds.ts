@@ -12,6 +12,7 @@ import {
   loadBalancerKinds,
   responseClassifierKinds,
 } from './kinds/balancers.js';
+import { registerGatewayKinds } from './kinds/gateway.js';
 import { type BuiltIdentifier, identifierKinds } from './kinds/identifiers.js';
 import { registerKubernetesKinds } from './kinds/kubernetes.js';
 import { type BuiltNamer, namerKinds } from './kinds/namers.js';
@@ -43,6 +44,7 @@ export function createDefaultKinds(): DefaultKinds {
     backoff,
   };
   registerKubernetesKinds(kinds);
+  registerGatewayKinds(kinds);
   return kinds;
 }
 

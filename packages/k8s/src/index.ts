@@ -38,6 +38,36 @@ export {
   KubeWatchIdleError,
 } from './errors.js';
 export type {
+  Gateway,
+  GatewayClass,
+  GatewayCondition,
+  GatewayListener,
+  GatewayListenerStatus,
+  GatewayObjectReference,
+  GRPCRoute,
+  HTTPBackendRef,
+  HTTPHeaderFilter,
+  HTTPPathMatch,
+  HTTPPathModifier,
+  HTTPRoute,
+  HTTPRouteFilter,
+  HTTPRouteMatch,
+  HTTPRouteRule,
+  HTTPValueMatch,
+  LabelSelector,
+  ParentReference,
+  ReferenceGrant,
+  RouteParentStatus,
+} from './gateway-api.js';
+export {
+  GATEWAY_API_GROUP,
+  GATEWAY_CLASS_V1,
+  GATEWAY_V1,
+  GRPC_ROUTE_V1,
+  HTTP_ROUTE_V1,
+  REFERENCE_GRANT_V1BETA1,
+} from './gateway-api.js';
+export type {
   InformerEvent,
   InformerListener,
   InformerOptions,

@@ -10,6 +10,7 @@ import {
   createPathIdentifier,
   createStaticIdentifier,
 } from '@switchyard/identifiers/http';
+import type { RouterLayer } from '@switchyard/router';
 import type { CertificateSource } from '@switchyard/tls';
 import type { BuildContext } from '../build-context.js';
 import { createKindCategory, type KindCategory } from '../registry.js';
@@ -36,6 +37,11 @@ export interface BuiltIdentifier {
    * router's TLS servers for SNI.
    */
   readonly certificates?: CertificateSource;
+  /**
+   * A router layer the identifier needs before `identify` (io.l5d.httproute's RequestRedirect and
+   * ResponseHeaderModifier filters). The router runs the layers of its current identifiers.
+   */
+  readonly layer?: RouterLayer;
 }
 
 function dstPrefix(context: BuildContext): string {

@@ -189,6 +189,28 @@ export const BUILT_IN: readonly Served[] = [
     namespaced: true,
     description: 'Lease defines a lease concept.',
   }),
+  // The Gateway API kinds, served as in a cluster with the standard-channel CRDs installed.
+  ...(
+    [
+      ['v1', 'gatewayclasses', 'GatewayClass', false, ['gc']],
+      ['v1', 'gateways', 'Gateway', true, ['gtw']],
+      ['v1', 'httproutes', 'HTTPRoute', true, []],
+      ['v1', 'grpcroutes', 'GRPCRoute', true, []],
+      ['v1beta1', 'referencegrants', 'ReferenceGrant', true, ['refgrant']],
+    ] as const
+  ).map(([version, plural, kind, namespaced, shortNames]) =>
+    builtIn({
+      group: 'gateway.networking.k8s.io',
+      version,
+      plural,
+      kind,
+      namespaced,
+      shortNames: [...shortNames],
+      status: kind !== 'ReferenceGrant',
+      generation: true,
+      description: `${kind} of the Kubernetes Gateway API (gateway.networking.k8s.io).`,
+    }),
+  ),
   builtIn({
     group: 'apiextensions.k8s.io',
     version: 'v1',

@@ -1,0 +1,74 @@
+/**
+ * @packageDocumentation
+ * `io.l5d.httproute`: names HTTP requests by Kubernetes Gateway API HTTPRoutes attached to our
+ * Gateways (GatewayClass `controllerName`), matching exactly as the Gateway API specifies
+ * (hostname intersection, Exact/PathPrefix/RegularExpression paths, headers, query parameters,
+ * method, and the spec's precedence), from the Kubernetes API, a directory of manifests, or a
+ * static list. Weighted backends are named as a per-request dtab union. Status is computed by pure
+ * functions and written by a leader-gated writer.
+ */
+import { createHttpRouteIdentifier, HTTPROUTE_KIND } from './gateway/identifier.js';
+
+export type { ListenerAttachment, Ownership, ParentResult } from './gateway/attach.js';
+export { attachRoute, ourClasses, selectorMatches } from './gateway/attach.js';
+export type { BackendProblem, RuleTarget } from './gateway/backends.js';
+export { backendName, ruleTarget } from './gateway/backends.js';
+export type { GatewayIdentifierErrorCode } from './gateway/errors.js';
+export {
+  GatewayConfigError,
+  GatewayProblemError,
+  GatewaySourceError,
+  GatewayStatusError,
+} from './gateway/errors.js';
+export type { Redirect } from './gateway/filters.js';
+export { applyRequestFilters, modifyHeaders, modifyPath, redirectOf } from './gateway/filters.js';
+export type { FiltersLayer, FiltersLayerContext } from './gateway/filters-layer.js';
+export { httpRouteFiltersLayer } from './gateway/filters-layer.js';
+export type { ReferenceFrom, ReferenceTo } from './gateway/grants.js';
+export { referenceAllowed } from './gateway/grants.js';
+export { ANY_HOST, covers, intersect, lookupChain, requestHostname } from './gateway/hostnames.js';
+export type { HttpRouteIdentifier, HttpRouteIdentifierOptions } from './gateway/identifier.js';
+export {
+  createHttpRouteIdentifier,
+  DEFAULT_GATEWAY_CONTROLLER,
+  GATEWAY_PROBLEM_CHANNEL,
+  HTTPROUTE_KIND,
+  NO_ROUTE_MATCHES,
+} from './gateway/identifier.js';
+export type {
+  BackendRefRecord,
+  GatewayClassRecord,
+  GatewayRecord,
+  HttpRouteRecord,
+  ListenerRecord,
+  MatchRecord,
+  ParentRefRecord,
+  PathMatchRecord,
+  ReferenceGrantRecord,
+  RuleRecord,
+  ValueMatchRecord,
+} from './gateway/model.js';
+export {
+  GATEWAY_GROUP,
+  normalizeGateway,
+  normalizeGatewayClass,
+  normalizeHttpRoute,
+  normalizeReferenceGrant,
+} from './gateway/model.js';
+export type { IndexEntry, IndexInput, RouteIndex } from './gateway/route-index.js';
+export { buildRouteIndex, compareEntries, prefixCandidates } from './gateway/route-index.js';
+export type { GatewayObjectKind, GatewaySource } from './gateway/sources.js';
+export { parseGatewayManifest } from './gateway/sources.js';
+export type { GatewayProblem, GatewayState, GatewayTlsSecret, HttpRouteRuleView } from './gateway/state.js';
+export { problemList, ruleViews, tlsSecretsOf } from './gateway/state.js';
+export { condition, gatewayClassStatus, gatewayStatus, httpRouteParents } from './gateway/status.js';
+export type { GatewayStatusWriter, GatewayStatusWriterOptions } from './gateway/status-writer.js';
+export { GATEWAY_STATUS_CHANNEL, startGatewayStatusWriter } from './gateway/status-writer.js';
+
+/**
+ * The registry entry of `io.l5d.httproute`, shaped like `ingressIdentifierKind` so configuration
+ * can spread it in.
+ */
+export const httpRouteIdentifierKind = Object.freeze({
+  [HTTPROUTE_KIND]: createHttpRouteIdentifier,
+} as const);

@@ -1,0 +1,80 @@
+/**
+ * The response side of HTTPRoute filters, as a router layer: `RequestRedirect` answers the
+ * redirect itself (the request goes nowhere), `ResponseHeaderModifier` edits the response
+ * headers. It must run before the router's `identify` layer (it matches the request as received,
+ * like the identifier, which applies the request-side filters). Typed structurally so the
+ * identifiers package does not depend on the router: it is a `RouterLayer`.
+ */
+import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { RequestHead } from '@switchyard/core';
+import { modifyHeaders, redirectOf, responseHeaderFilters } from './filters.js';
+import type { HttpRouteIdentifier } from './identifier.js';
+
+/** What the layer reads of the router's request context. */
+export interface FiltersLayerContext {
+  readonly head: RequestHead;
+  readonly res: ServerResponse;
+}
+
+/** A router layer (`{ role, description, layer }`). */
+export interface FiltersLayer<C extends FiltersLayerContext> {
+  readonly role: 'httproute-filters';
+  readonly description: string;
+  readonly layer: (next: (ctx: C) => Promise<void>) => (ctx: C) => Promise<void>;
+}
+
+/** Applies `mods` (header filters) to the response headers when they are written. */
+function modifyResponse(res: ServerResponse, mods: readonly unknown[]): void {
+  const writeHead = res.writeHead.bind(res) as (status: number, message?: string) => ServerResponse;
+  const wrapped = (status: number, ...rest: unknown[]): ServerResponse => {
+    const message = typeof rest[0] === 'string' ? rest[0] : undefined;
+    const given = rest.find((r) => typeof r === 'object' && r !== null) as
+      | OutgoingHttpHeaders
+      | readonly string[]
+      | undefined;
+    if (Array.isArray(given)) {
+      for (let i = 0; i + 1 < given.length; i += 2) res.appendHeader(given[i]!, given[i + 1]!);
+    } else if (given !== undefined) {
+      for (const [k, v] of Object.entries(given)) if (v !== undefined) res.setHeader(k, v);
+    }
+    const current: Record<string, string> = {};
+    for (const [k, v] of Object.entries(res.getHeaders())) {
+      if (v !== undefined) current[k] = Array.isArray(v) ? v.join(',') : String(v);
+    }
+    let next: Record<string, string | readonly string[] | undefined> = current;
+    for (const m of mods) next = modifyHeaders(next, m);
+    for (const k of Object.keys(current)) if (!(k in next)) res.removeHeader(k);
+    for (const [k, v] of Object.entries(next)) if (v !== undefined && v !== current[k]) res.setHeader(k, v);
+    return message === undefined ? writeHead(status) : writeHead(status, message);
+  };
+  res.writeHead = wrapped as ServerResponse['writeHead'];
+}
+
+/**
+ * The layer applying `identifier`'s response-side filters. Place it before `identify`, e.g.
+ * `layers: (d) => { const i = d.findIndex((l) => l.role === 'identify'); return [...d.slice(0, i), filters, ...d.slice(i)]; }`.
+ */
+export function httpRouteFiltersLayer<C extends FiltersLayerContext>(
+  identifier: HttpRouteIdentifier,
+): FiltersLayer<C> {
+  return {
+    role: 'httproute-filters',
+    description: 'HTTPRoute RequestRedirect (answered here) and ResponseHeaderModifier filters',
+    layer: (next) => async (ctx) => {
+      // Most routes have no response-side filter: then this layer costs one property read.
+      if (!identifier.hasResponseFilters) return next(ctx);
+      const entry = identifier.match(ctx.head);
+      const filters = entry?.rule.filters;
+      if (entry === undefined || filters === undefined || filters.length === 0) return next(ctx);
+      const redirect = redirectOf(ctx.head, filters, entry.match);
+      if (redirect !== undefined) {
+        ctx.res.writeHead(redirect.status, { location: redirect.location, 'content-length': 0 });
+        ctx.res.end();
+        return;
+      }
+      const mods = responseHeaderFilters(filters);
+      if (mods.length > 0) modifyResponse(ctx.res, mods);
+      await next(ctx);
+    },
+  };
+}

@@ -1,0 +1,401 @@
+/**
+ * `io.l5d.httproute`: names HTTP requests by Gateway API HTTPRoutes attached to our Gateways, so
+ * an edge router follows `kubectl apply -f route.yaml`. A rule's backend is named
+ * `<dstPrefix>/<namespace>/<port>/<service>` (as `io.l5d.ingress` names it); several weighted
+ * backends become a per-request dtab entry the router binds as a weighted union.
+ *
+ * This module wires a source (Kubernetes API, manifest directory, static list), ownership and
+ * attachment, and the compiled index; it is rebuilt once per burst of changes, never per request.
+ */
+import { channel } from 'node:diagnostics_channel';
+import type {
+  Clock,
+  Identification,
+  Identifier,
+  Random,
+  RequestHead,
+  Stats,
+  TimerHandle,
+  Var as VarType,
+} from '@switchyard/core';
+import { identified, systemClock, unidentified, Var } from '@switchyard/core';
+import { Path } from '@switchyard/dtab';
+import type { KubeClient, KubeObject } from '@switchyard/k8s';
+import { headerValue, splitTarget } from '../http/request.js';
+import { attachRoute, isHttpListener, type Ownership, ourClasses, type ParentResult } from './attach.js';
+import { ruleTarget } from './backends.js';
+import { GatewayConfigError, GatewayProblemError, type GatewaySourceError } from './errors.js';
+import { applyRequestFilters } from './filters.js';
+import { requestHostname } from './hostnames.js';
+import {
+  type GatewayClassRecord,
+  type GatewayRecord,
+  type HttpRouteRecord,
+  normalizeGateway,
+  normalizeGatewayClass,
+  normalizeHttpRoute,
+  normalizeNamespace,
+  normalizeReferenceGrant,
+  type ObjectInfo,
+  type ReferenceGrantRecord,
+} from './model.js';
+import { buildRouteIndex, type IndexEntry, type IndexInput, type RouteIndex } from './route-index.js';
+import { type GatewayObjectKind, type GatewaySource, objectKeyOf, startGatewaySource } from './sources.js';
+import {
+  type GatewayProblem,
+  type GatewayState,
+  type GatewayTlsSecret,
+  type HttpRouteRuleView,
+  problemList,
+  ruleViews,
+  tlsSecretsOf,
+} from './state.js';
+
+/** The Linkerd-style kind of {@link createHttpRouteIdentifier}. */
+export const HTTPROUTE_KIND = 'io.l5d.httproute';
+
+/** The default `controllerName` of our GatewayClasses. */
+export const DEFAULT_GATEWAY_CONTROLLER = 'switchyard.dev/gateway-controller';
+
+/** The reason given when no rule of any served route matches (answered 404). */
+export const NO_ROUTE_MATCHES = 'no HTTPRoute rule matches';
+
+/**
+ * Published on `switchyard:identifiers:gatewayProblem` for every route skipped as malformed and
+ * every unreadable manifest: `{ object?, file?, field?, reason, error }`.
+ */
+export const GATEWAY_PROBLEM_CHANNEL = 'switchyard:identifiers:gatewayProblem';
+const problemChannel = channel(GATEWAY_PROBLEM_CHANNEL);
+
+/** Options of {@link createHttpRouteIdentifier}. */
+export interface HttpRouteIdentifierOptions {
+  /** Where objects come from. Default `{ kind: 'kubernetes' }`. */
+  readonly source?: GatewaySource;
+  /** Serve GatewayClasses whose `spec.controllerName` is this. Default `switchyard.dev/gateway-controller`. */
+  readonly controllerName?: string;
+  /**
+   * Serve Gateways of this class name instead (whether or not a GatewayClass object exists: handy
+   * with the directory source). Overrides `controllerName` for choosing Gateways.
+   */
+  readonly gatewayClassName?: string;
+  /** Serve only Gateways, routes and grants of this namespace. Default all. */
+  readonly namespace?: string;
+  /**
+   * Serve only listeners on these ports (the ports this router's servers are reached on).
+   * Default: every HTTP/HTTPS listener of our Gateways.
+   */
+  readonly ports?: readonly number[];
+  /** Prefix of backend names. Default `/svc`. */
+  readonly dstPrefix?: string | Path;
+  /** Wait this long for the first complete state before answering 503, ms. Default 10 000. */
+  readonly syncTimeoutMs?: number;
+  readonly clock?: Clock;
+  /** Draws the 500 share of invalid backends. Default `Math.random`. */
+  readonly random?: Random;
+  /** Counters `identified`, `unidentified`, `problems`; gauge `routes`. */
+  readonly stats?: Stats;
+}
+
+/** The `io.l5d.httproute` identifier. */
+export interface HttpRouteIdentifier extends Identifier<RequestHead> {
+  readonly kind: typeof HTTPROUTE_KIND;
+  readonly synced: Promise<void>;
+  readonly isSynced: boolean;
+  /** The winning index entry for a request (the synchronous core of identification). */
+  match(req: RequestHead): IndexEntry | undefined;
+  rules(): readonly HttpRouteRuleView[];
+  problems(): readonly GatewayProblem[];
+  /** The current attachment state (for status). */
+  state(): GatewayState;
+  /** Certificates of our HTTPS listeners (cross-namespace ones only with a ReferenceGrant). */
+  readonly tlsSecrets: VarType<readonly GatewayTlsSecret[]>;
+  /** True when a served rule has a `RequestRedirect` or `ResponseHeaderModifier` filter. */
+  readonly hasResponseFilters: boolean;
+  /** Fires after every rebuild of the index. */
+  onChange(listener: () => void): () => void;
+  /** The Kubernetes client of the source, when it is the API. */
+  readonly kube: Promise<KubeClient | undefined>;
+  /** Stops watching; requests answer from the last state. Idempotent. */
+  close(): void;
+}
+
+/**
+ * Builds `io.l5d.httproute` and starts its source. See docs/gateway-api.md.
+ * @throws {GatewayConfigError} on a bad `dstPrefix`, `ports` or `syncTimeoutMs`.
+ */
+export function createHttpRouteIdentifier(options: HttpRouteIdentifierOptions = {}): HttpRouteIdentifier {
+  let dstPrefix: Path;
+  try {
+    dstPrefix =
+      typeof options.dstPrefix === 'string' ? Path.read(options.dstPrefix) : (options.dstPrefix ?? ['svc']);
+  } catch (err) {
+    throw new GatewayConfigError('dstPrefix', (err as Error).message, { cause: err });
+  }
+  const syncTimeoutMs = options.syncTimeoutMs ?? 10_000;
+  if (!(syncTimeoutMs >= 0))
+    throw new GatewayConfigError('syncTimeoutMs', `must be ≥ 0, got ${syncTimeoutMs}`);
+  for (const p of options.ports ?? []) {
+    if (!Number.isInteger(p) || p < 1 || p > 65535)
+      throw new GatewayConfigError('ports', `${p} is not a port number (1–65535)`);
+  }
+  const ports = options.ports && options.ports.length > 0 ? new Set(options.ports) : undefined;
+  const controllerName = options.controllerName ?? DEFAULT_GATEWAY_CONTROLLER;
+  const own: Ownership =
+    options.gatewayClassName !== undefined
+      ? { by: 'gatewayClassName', gatewayClassName: options.gatewayClassName, controllerName }
+      : { by: 'controllerName', controllerName };
+  const clock = options.clock ?? systemClock;
+  const random = options.random ?? Math.random;
+  const source: GatewaySource = options.source ?? { kind: 'kubernetes' };
+  const stats = options.stats;
+  const identifiedCount = stats?.counter('identified');
+  const unidentifiedCount = stats?.counter('unidentified');
+  const problemCount = stats?.counter('problems');
+
+  const classes = new Map<string, GatewayClassRecord>();
+  const gatewaysAll = new Map<string, GatewayRecord>();
+  const routes = new Map<string, HttpRouteRecord | GatewayProblemError>();
+  const grants = new Map<string, ReferenceGrantRecord>();
+  const namespaces = new Map<string, ObjectInfo>();
+  const objects = new Map<string, KubeObject>();
+  const fileErrors = new Map<string, GatewaySourceError>();
+  const listeners = new Set<() => void>();
+  const tls = Var.value<readonly GatewayTlsSecret[]>(Object.freeze([]));
+  let tlsJson = '[]';
+
+  let index: RouteIndex = buildRouteIndex([]);
+  let hasResponseFilters = false;
+  let state: GatewayState = {
+    classes,
+    ours: new Set(),
+    gateways: new Map(),
+    routes,
+    parents: new Map(),
+    grants,
+    objects,
+    ports,
+  };
+  const gauge = stats?.gauge(['routes'], () => index.size);
+  let isSynced = false;
+  let resolveSynced!: () => void;
+  const synced = new Promise<void>((resolve) => {
+    resolveSynced = resolve;
+  });
+  let closed = false;
+
+  function publishProblem(p: GatewayProblemError | GatewaySourceError): void {
+    problemCount?.incr();
+    if (!problemChannel.hasSubscribers) return;
+    if (p instanceof GatewayProblemError) {
+      problemChannel.publish({ object: p.object, field: p.field, reason: p.reason, error: p });
+    } else {
+      problemChannel.publish({ file: p.file, reason: p.message, error: p });
+    }
+  }
+
+  /** Recomputes ownership, attachment, the index and the TLS view from the object sets. */
+  function rebuild(): void {
+    const ours = ourClasses(classes.values(), own);
+    const gateways = new Map<string, GatewayRecord>();
+    for (const [k, g] of gatewaysAll) if (ours.has(g.className)) gateways.set(k, g);
+    const parents = new Map<string, readonly ParentResult[]>();
+    const inputs: IndexInput[] = [];
+    for (const [key, route] of routes) {
+      if (route instanceof GatewayProblemError) continue;
+      const results = attachRoute(route, gateways, namespaces);
+      parents.set(key, results);
+      const hostnames = new Set<string | undefined>();
+      for (const r of results) {
+        for (const a of r.attachments) {
+          if (ports !== undefined && !ports.has(a.listener.port)) continue;
+          if (!isHttpListener(a.listener)) continue;
+          for (const h of a.hostnames) hostnames.add(h);
+        }
+      }
+      if (hostnames.size === 0) continue;
+      const hosts = [...hostnames];
+      for (const rule of route.rules) {
+        const target = ruleTarget(rule, route, dstPrefix, grants.values());
+        rule.matches.forEach((match, matchIndex) => {
+          inputs.push({ hostnames: hosts, entry: { route, rule, match, matchIndex, target } });
+        });
+      }
+    }
+    index = buildRouteIndex(inputs);
+    hasResponseFilters = inputs.some((i) =>
+      i.entry.rule.filters.some((f) => f.type === 'RequestRedirect' || f.type === 'ResponseHeaderModifier'),
+    );
+    state = { classes, ours, gateways, routes, parents, grants, objects, ports };
+
+    const secrets = tlsSecretsOf(state);
+    const json = JSON.stringify(secrets);
+    if (json !== tlsJson) {
+      tlsJson = json;
+      tls.update(Object.freeze(secrets));
+    }
+    for (const l of listeners) l();
+  }
+
+  let scheduled = false;
+  function changed(): void {
+    if (!isSynced || scheduled) return;
+    scheduled = true;
+    queueMicrotask(() => {
+      scheduled = false;
+      if (!closed) rebuild();
+    });
+  }
+
+  function upsert(kind: GatewayObjectKind, object: KubeObject): void {
+    if (closed) return;
+    const key = objectKeyOf(kind, object);
+    objects.set(`${kind} ${key}`, object);
+    switch (kind) {
+      case 'GatewayClass':
+        classes.set(key, normalizeGatewayClass(object));
+        break;
+      case 'Gateway':
+        gatewaysAll.set(key, normalizeGateway(object));
+        break;
+      case 'HTTPRoute': {
+        const record = normalizeHttpRoute(object);
+        const previous = routes.get(key);
+        routes.set(key, record);
+        if (
+          record instanceof GatewayProblemError &&
+          !(previous instanceof GatewayProblemError && previous.message === record.message)
+        )
+          publishProblem(record);
+        break;
+      }
+      case 'ReferenceGrant':
+        grants.set(key, normalizeReferenceGrant(object));
+        break;
+      case 'Namespace':
+        namespaces.set(key, normalizeNamespace(object));
+        break;
+      default: {
+        const never: never = kind;
+        throw new TypeError(`unknown kind ${String(never)}`);
+      }
+    }
+    changed();
+  }
+
+  function remove(kind: GatewayObjectKind, key: string): void {
+    if (closed) return;
+    const maps: Record<GatewayObjectKind, Map<string, unknown>> = {
+      GatewayClass: classes,
+      Gateway: gatewaysAll,
+      HTTPRoute: routes,
+      ReferenceGrant: grants,
+      Namespace: namespaces,
+    };
+    maps[kind].delete(key);
+    objects.delete(`${kind} ${key}`);
+    changed();
+  }
+
+  const running = startGatewaySource(
+    source,
+    {
+      upsert,
+      remove,
+      synced() {
+        if (closed || isSynced) return;
+        isSynced = true;
+        rebuild();
+        resolveSynced();
+      },
+      fileError(file, error) {
+        if (error === undefined) {
+          fileErrors.delete(file);
+          return;
+        }
+        const previous = fileErrors.get(file);
+        fileErrors.set(file, error);
+        if (previous?.message !== error.message) publishProblem(error);
+      },
+    },
+    { ...(options.namespace !== undefined ? { namespace: options.namespace } : {}), clock },
+  );
+
+  function waitSynced(): Promise<boolean> {
+    if (isSynced) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      let timer: TimerHandle | undefined;
+      void synced.then(() => {
+        if (timer) clock.clearTimeout(timer);
+        resolve(true);
+      });
+      timer = clock.setTimeout(() => resolve(isSynced), syncTimeoutMs);
+    });
+  }
+
+  function match(req: RequestHead): IndexEntry | undefined {
+    return index.match(requestHostname(headerValue(req, 'host')), splitTarget(req.url).path, req);
+  }
+
+  function decide(req: RequestHead): Identification<RequestHead> {
+    const entry = match(req);
+    if (entry === undefined) {
+      unidentifiedCount?.incr();
+      return unidentified(NO_ROUTE_MATCHES, 404);
+    }
+    const t = entry.target;
+    if (t.kind === 'error') {
+      unidentifiedCount?.incr();
+      return unidentified(`HTTPRoute ${entry.route.key} rule ${entry.rule.index}: ${t.reason}`, 500);
+    }
+    if (t.invalidWeight > 0 && random() * t.totalWeight < t.invalidWeight) {
+      unidentifiedCount?.incr();
+      return unidentified(`HTTPRoute ${entry.route.key} rule ${entry.rule.index}: invalid backend`, 500);
+    }
+    identifiedCount?.incr();
+    const filters = entry.rule.filters;
+    return identified(
+      t.path,
+      filters.length === 0 ? req : applyRequestFilters(req, filters, entry.match),
+      t.dtab,
+    );
+  }
+
+  const identify = async (req: RequestHead): Promise<Identification<RequestHead>> => {
+    if (!isSynced && !(await waitSynced())) {
+      unidentifiedCount?.incr();
+      return unidentified('Gateway API routes are not loaded yet', 503);
+    }
+    return decide(req);
+  };
+
+  const rules = (): readonly HttpRouteRuleView[] => ruleViews(state, dstPrefix);
+  const problems = (): readonly GatewayProblem[] => problemList(fileErrors.values(), routes.values());
+
+  const props: PropertyDescriptorMap = {
+    kind: { value: HTTPROUTE_KIND, enumerable: true },
+    synced: { value: synced, enumerable: true },
+    isSynced: { get: () => isSynced, enumerable: true },
+    hasResponseFilters: { get: () => hasResponseFilters, enumerable: true },
+    match: { value: match },
+    rules: { value: rules },
+    problems: { value: problems },
+    state: { value: () => state },
+    tlsSecrets: { value: tls as VarType<readonly GatewayTlsSecret[]>, enumerable: true },
+    kube: { value: running.kube },
+    onChange: {
+      value: (l: () => void) => {
+        listeners.add(l);
+        return () => listeners.delete(l);
+      },
+    },
+    close: {
+      value: () => {
+        if (closed) return;
+        closed = true;
+        running.stop();
+        gauge?.dispose();
+      },
+    },
+  };
+  return Object.defineProperties(identify, props) as HttpRouteIdentifier;
+}

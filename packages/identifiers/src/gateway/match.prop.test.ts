@@ -1,0 +1,167 @@
+import type { Identification, RequestHead } from '@switchyard/core';
+import { Path } from '@switchyard/dtab';
+import type { KubeObject } from '@switchyard/k8s';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { createHttpRouteIdentifier } from './identifier.js';
+import { prefixCandidates } from './route-index.js';
+
+const PATHS = ['/', '/a', '/a/', '/a/b', '/ab', '/a/b/c'];
+const HOSTS = ['a.example.com', 'b.a.example.com', '*.example.com', '*.a.example.com', 'other.org'];
+
+const arbMatch = fc.record(
+  {
+    path: fc.record({
+      type: fc.constantFrom('Exact', 'PathPrefix', 'RegularExpression'),
+      value: fc.constantFrom(...PATHS),
+    }),
+    method: fc.constantFrom('GET', 'POST'),
+    headers: fc.uniqueArray(
+      fc.record({ name: fc.constantFrom('x-a', 'X-B'), value: fc.constantFrom('1', '2') }),
+      { maxLength: 2, selector: (h) => h.name.toLowerCase() },
+    ),
+    queryParams: fc.uniqueArray(
+      fc.record({ name: fc.constantFrom('q', 'r'), value: fc.constantFrom('1', '2') }),
+      {
+        maxLength: 2,
+        selector: (q) => q.name,
+      },
+    ),
+  },
+  { requiredKeys: [] },
+);
+
+const arbRoute = fc.record({
+  name: fc.constantFrom('r1', 'r2', 'r3', 'r4', 'r5', 'r6'),
+  ns: fc.constantFrom('default', 'team'),
+  created: fc.constantFrom('2024-01-01T00:00:00Z', '2024-01-02T00:00:00Z'),
+  hostnames: fc.uniqueArray(fc.constantFrom(...HOSTS), { maxLength: 2 }),
+  rules: fc.array(
+    fc.record({ matches: fc.array(arbMatch, { maxLength: 3 }), svc: fc.constantFrom('s1', 's2', 's3') }),
+    {
+      minLength: 1,
+      maxLength: 3,
+    },
+  ),
+});
+
+const arbRequest = fc.record({
+  host: fc.constantFrom('a.example.com', 'b.a.example.com', 'c.b.a.example.com', 'other.org', '10.0.0.1'),
+  path: fc.constantFrom(...PATHS, '/a/b/c/d', '/x'),
+  method: fc.constantFrom('GET', 'POST'),
+  headers: fc.record(
+    { 'x-a': fc.constantFrom('1', '2'), 'x-b': fc.constantFrom('1', '2') },
+    { requiredKeys: [] },
+  ),
+  query: fc.constantFrom('', '?q=1', '?q=2&r=1', '?r=2'),
+});
+
+type RouteSpec = typeof arbRoute extends fc.Arbitrary<infer T> ? T : never;
+type RequestSpec = typeof arbRequest extends fc.Arbitrary<infer T> ? T : never;
+
+function objects(routes: RouteSpec[]): KubeObject[] {
+  const ns = (name: string) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } }) as KubeObject;
+  return [
+    {
+      apiVersion: 'gateway.networking.k8s.io/v1',
+      kind: 'GatewayClass',
+      metadata: { name: 'sy' },
+      spec: { controllerName: 'switchyard.dev/gateway-controller' },
+    } as KubeObject,
+    ns('default'),
+    ns('team'),
+    {
+      apiVersion: 'gateway.networking.k8s.io/v1',
+      kind: 'Gateway',
+      metadata: { name: 'gw', namespace: 'default' },
+      spec: {
+        gatewayClassName: 'sy',
+        listeners: [
+          { name: 'http', port: 80, protocol: 'HTTP', allowedRoutes: { namespaces: { from: 'All' } } },
+        ],
+      },
+    } as KubeObject,
+    ...routes.map(
+      (r) =>
+        ({
+          apiVersion: 'gateway.networking.k8s.io/v1',
+          kind: 'HTTPRoute',
+          metadata: { name: r.name, namespace: r.ns, creationTimestamp: r.created },
+          spec: {
+            parentRefs: [{ name: 'gw', namespace: 'default' }],
+            hostnames: r.hostnames,
+            rules: r.rules.map((rule) => ({
+              matches: rule.matches,
+              backendRefs: [{ name: rule.svc, port: 80 }],
+            })),
+          },
+        }) as KubeObject,
+    ),
+  ];
+}
+
+function head(r: RequestSpec): RequestHead {
+  return {
+    method: r.method,
+    url: `${r.path}${r.query}`,
+    httpVersion: '1.1',
+    headers: { host: r.host, ...r.headers },
+    remoteAddress: '127.0.0.1',
+    remotePort: 1,
+    secure: false,
+  };
+}
+
+/** Which route, rule and match won (not just the backend: ties must be broken the same way). */
+async function winners(objs: KubeObject[], requests: RequestHead[]): Promise<string[]> {
+  const id = createHttpRouteIdentifier({ source: { kind: 'static', objects: objs } });
+  await id.synced;
+  const out = requests.map((r) => {
+    const e = id.match(r);
+    return e ? `${e.route.key}#${e.rule.index}.${e.matchIndex}` : '-';
+  });
+  const named: Identification<RequestHead>[] = await Promise.all(requests.map((r) => id(r)));
+  id.close();
+  return out.map((w, i) => {
+    const n = named[i]!;
+    return `${w} ${n.kind === 'identified' ? Path.show(n.path) : n.status}`;
+  });
+}
+
+describe('io.l5d.httproute properties', () => {
+  it('the winner does not depend on the order routes are listed or arrive in', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc
+          .uniqueArray(arbRoute, { maxLength: 6, selector: (r) => `${r.ns}/${r.name}` })
+          .chain((routes) =>
+            fc.tuple(fc.constant(routes), fc.shuffledSubarray(routes, { minLength: routes.length })),
+          ),
+        fc.array(arbRequest, { minLength: 1, maxLength: 8 }),
+        async ([routes, shuffled], reqs) => {
+          const requests = reqs.map(head);
+          const a = await winners(objects(routes), requests);
+          const b = await winners(objects(shuffled).reverse(), requests);
+          expect(b).toEqual(a);
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+
+  it('prefixCandidates lists exactly the PathPrefix values that match, longest first', () => {
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom('a', 'b', 'ab', ''), { maxLength: 5 }), (segments) => {
+        const path = `/${segments.join('/')}`;
+        const candidates = prefixCandidates(path);
+        for (let i = 1; i < candidates.length; i++)
+          expect(candidates[i]!.length).toBeLessThan(candidates[i - 1]!.length);
+        expect(candidates.at(-1)).toBe('/');
+        for (const c of candidates) {
+          // Element-wise: the candidate is the path or is followed by "/" in it.
+          expect(c === '/' || path === c || path.startsWith(`${c}/`)).toBe(true);
+        }
+      }),
+    );
+  });
+});

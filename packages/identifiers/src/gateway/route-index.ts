@@ -1,0 +1,193 @@
+/**
+ * The compiled routing table of the served listeners, rebuilt once per change. Per hostname key
+ * (exact name, wildcard, or {@link ANY_HOST}) it holds Exact paths in a map, PathPrefix values in
+ * a map (a request tries its own path elements, longest first), and RegularExpression matches in
+ * a list, each bucket sorted by the spec's precedence, so identifying a request costs a few map
+ * lookups per hostname key rather than a scan of every rule.
+ *
+ * Precedence (Gateway API, HTTPRouteRule): hostname specificity first (exact name, then longer
+ * wildcard suffix, then no hostname); then an Exact path, then the longest PathPrefix (regular
+ * expressions after every prefix: their rank is implementation-specific); then a method match;
+ * then more header matches; then more query matches; then the oldest route
+ * (`creationTimestamp`); then `namespace/name` alphabetically; then rule order, then match order.
+ */
+import type { RequestHead } from '@switchyard/core';
+import type { RuleTarget } from './backends.js';
+import { ANY_HOST, lookupChain } from './hostnames.js';
+import type { HttpRouteRecord, MatchRecord, RuleRecord, ValueMatchRecord } from './model.js';
+
+/** One (route, rule, match) under one hostname key. */
+export interface IndexEntry {
+  readonly route: HttpRouteRecord;
+  readonly rule: RuleRecord;
+  readonly matchIndex: number;
+  readonly match: MatchRecord;
+  readonly target: RuleTarget;
+}
+
+interface HostTable {
+  readonly exact: Map<string, IndexEntry[]>;
+  readonly prefix: Map<string, IndexEntry[]>;
+  readonly regex: IndexEntry[];
+}
+
+/** Orders entries of one path bucket (path precedence is the bucket order): spec precedence. */
+export function compareEntries(a: IndexEntry, b: IndexEntry): number {
+  const ma = a.match;
+  const mb = b.match;
+  if (ma.path.type === 'RegularExpression' && mb.path.type === 'RegularExpression') {
+    if (ma.path.value.length !== mb.path.value.length) return mb.path.value.length - ma.path.value.length;
+  }
+  const method = Number(mb.method !== undefined) - Number(ma.method !== undefined);
+  if (method !== 0) return method;
+  if (ma.headers.length !== mb.headers.length) return mb.headers.length - ma.headers.length;
+  if (ma.queryParams.length !== mb.queryParams.length) return mb.queryParams.length - ma.queryParams.length;
+  if (a.route.created !== b.route.created) return a.route.created < b.route.created ? -1 : 1;
+  if (a.route.key !== b.route.key) return a.route.key < b.route.key ? -1 : 1;
+  if (a.rule.index !== b.rule.index) return a.rule.index - b.rule.index;
+  return a.matchIndex - b.matchIndex;
+}
+
+/** An entry to index under the given hostname keys (`undefined` = any host). */
+export interface IndexInput {
+  readonly hostnames: readonly (string | undefined)[];
+  readonly entry: IndexEntry;
+}
+
+/** The compiled table. */
+export interface RouteIndex {
+  /** The winning entry for a request, or `undefined` (no rule matches: 404). */
+  match(hostname: string, path: string, req: RequestHead): IndexEntry | undefined;
+  /** Number of indexed (hostname, route, rule, match) entries. */
+  readonly size: number;
+}
+
+function push(map: Map<string, IndexEntry[]>, key: string, e: IndexEntry): void {
+  const bucket = map.get(key);
+  if (bucket === undefined) map.set(key, [e]);
+  else bucket.push(e);
+}
+
+/** Builds the table. Duplicate (hostname, route, rule, match) inputs are indexed once. */
+export function buildRouteIndex(inputs: Iterable<IndexInput>): RouteIndex {
+  const tables = new Map<string, HostTable>();
+  const seen = new Set<string>();
+  let size = 0;
+  for (const { hostnames, entry } of inputs) {
+    for (const h of hostnames) {
+      const host = h ?? ANY_HOST;
+      const id = `${host}\n${entry.route.key}\n${entry.rule.index}\n${entry.matchIndex}`;
+      if (seen.has(id)) continue;
+      seen.add(id);
+      size++;
+      let t = tables.get(host);
+      if (t === undefined) {
+        t = { exact: new Map(), prefix: new Map(), regex: [] };
+        tables.set(host, t);
+      }
+      const p = entry.match.path;
+      if (p.type === 'Exact') push(t.exact, p.value, entry);
+      else if (p.type === 'PathPrefix') push(t.prefix, p.value, entry);
+      else t.regex.push(entry);
+    }
+  }
+  for (const t of tables.values()) {
+    for (const bucket of t.exact.values()) bucket.sort(compareEntries);
+    for (const bucket of t.prefix.values()) bucket.sort(compareEntries);
+    t.regex.sort(compareEntries);
+  }
+
+  function match(hostname: string, path: string, req: RequestHead): IndexEntry | undefined {
+    // No closures per request: the query string is parsed at most once, into `lazy`.
+    const lazy: LazyQuery = { req, query: undefined };
+    const chain = lookupChain(hostname);
+    let candidates: string[] | undefined;
+    for (let c = 0; c < chain.length; c++) {
+      const t = tables.get(chain[c]!);
+      if (t === undefined) continue;
+      const exact = t.exact.get(path);
+      if (exact !== undefined) {
+        const e = firstHolding(exact, lazy);
+        if (e !== undefined) return e;
+      }
+      if (t.prefix.size > 0) {
+        candidates ??= prefixCandidates(path);
+        for (let p = 0; p < candidates.length; p++) {
+          const bucket = t.prefix.get(candidates[p]!);
+          if (bucket === undefined) continue;
+          const e = firstHolding(bucket, lazy);
+          if (e !== undefined) return e;
+        }
+      }
+      for (const e of t.regex) {
+        if (
+          e.match.path.type === 'RegularExpression' &&
+          e.match.path.regex.test(path) &&
+          conditionsHold(e.match, lazy)
+        )
+          return e;
+      }
+    }
+    return undefined;
+  }
+
+  return { match, size };
+}
+
+/**
+ * The PathPrefix values that match `path`, longest first: the path without trailing `/`, then
+ * each shorter run of whole elements, then `/`. `/foo/bar` → `/foo/bar`, `/foo`, `/`.
+ */
+export function prefixCandidates(path: string): string[] {
+  const out: string[] = [];
+  let p = path.length > 1 ? path.replace(/\/+$/, '') : path;
+  if (p === '') p = '/';
+  while (p.length > 1) {
+    out.push(p);
+    const slash = p.lastIndexOf('/');
+    p = slash <= 0 ? '/' : p.slice(0, slash);
+  }
+  out.push('/');
+  return out;
+}
+
+function headerValues(req: RequestHead, name: string): readonly string[] {
+  const v = req.headers[name];
+  if (v === undefined) return [];
+  if (typeof v === 'string') return [v];
+  return v.length > 1 ? [...v, v.join(',')] : v;
+}
+
+function valueHolds(m: ValueMatchRecord, values: readonly string[]): boolean {
+  for (const v of values) {
+    if (m.type === 'Exact' ? v === m.value : m.regex.test(v)) return true;
+  }
+  return false;
+}
+
+/** A request and its query parameters, parsed on first use. */
+interface LazyQuery {
+  readonly req: RequestHead;
+  query: URLSearchParams | undefined;
+}
+
+function firstHolding(bucket: readonly IndexEntry[], lazy: LazyQuery): IndexEntry | undefined {
+  for (let i = 0; i < bucket.length; i++) if (conditionsHold(bucket[i]!.match, lazy)) return bucket[i];
+  return undefined;
+}
+
+/** Method, headers and query parameters of a match (the path was matched by the index). */
+function conditionsHold(m: MatchRecord, lazy: LazyQuery): boolean {
+  const req = lazy.req;
+  if (m.method !== undefined && req.method !== m.method && req.method.toUpperCase() !== m.method)
+    return false;
+  for (const h of m.headers) if (!valueHolds(h, headerValues(req, h.name))) return false;
+  if (m.queryParams.length > 0) {
+    if (lazy.query === undefined) {
+      const q = req.url.indexOf('?');
+      lazy.query = new URLSearchParams(q < 0 ? '' : req.url.slice(q + 1));
+    }
+    for (const p of m.queryParams) if (!valueHolds(p, lazy.query.getAll(p.name))) return false;
+  }
+  return true;
+}

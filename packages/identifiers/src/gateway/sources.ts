@@ -1,0 +1,330 @@
+/**
+ * Where Gateway API objects come from: the Kubernetes API (list + watch through the shared
+ * informers of `@switchyard/k8s`, as `io.l5d.ingress` does), a directory of YAML/JSON manifests
+ * (watched; multi-document YAML and `kind: List` accepted), or a list given in code. All feed the
+ * identifier the same upserts, deletes and one "synced", so routing never knows which.
+ */
+import { type FSWatcher, watch as fsWatch } from 'node:fs';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Clock, Dispose, TimerHandle } from '@switchyard/core';
+import {
+  autoConfig,
+  createKubeClient,
+  defineResource,
+  GATEWAY_CLASS_V1,
+  GATEWAY_V1,
+  HTTP_ROUTE_V1,
+  type InformerLease,
+  KubeApiError,
+  type KubeClient,
+  type KubeConnectionConfig,
+  type KubeObject,
+  REFERENCE_GRANT_V1BETA1,
+  type ResourceDescriptor,
+  type SharedInformers,
+  sharedInformers,
+} from '@switchyard/k8s';
+import { parseAllDocuments } from 'yaml';
+import { GatewaySourceError } from './errors.js';
+
+/** The kinds this identifier reads. */
+export type GatewayObjectKind = 'GatewayClass' | 'Gateway' | 'HTTPRoute' | 'ReferenceGrant' | 'Namespace';
+
+const KINDS: ReadonlySet<string> = new Set<GatewayObjectKind>([
+  'GatewayClass',
+  'Gateway',
+  'HTTPRoute',
+  'ReferenceGrant',
+  'Namespace',
+]);
+const CLUSTER_SCOPED: ReadonlySet<string> = new Set(['GatewayClass', 'Namespace']);
+
+/** Core `v1` Namespace (cluster-scoped), for `allowedRoutes.namespaces.from: Selector`. */
+const NAMESPACE_V1 = defineResource<KubeObject>({
+  group: '',
+  version: 'v1',
+  plural: 'namespaces',
+  kind: 'Namespace',
+  namespaced: false,
+});
+
+/**
+ * Where objects come from, discriminated on `kind`:
+ * - `kubernetes`: the API server (a `client`, a connection `config`, or automatic discovery).
+ *   Clusters without the Gateway API CRDs serve nothing (and are synced at once).
+ * - `directory`: every `*.yaml`, `*.yml`, `*.json` of `dir` (not recursive), re-read on change
+ *   (fs events plus a poll every `pollIntervalMs`, default 1000). GatewayClass, Gateway,
+ *   HTTPRoute, ReferenceGrant and Namespace documents are used, others ignored.
+ * - `static`: a fixed list of such objects.
+ */
+export type GatewaySource =
+  | {
+      readonly kind: 'kubernetes';
+      readonly client?: KubeClient;
+      readonly config?: KubeConnectionConfig;
+      readonly informers?: SharedInformers;
+    }
+  | { readonly kind: 'directory'; readonly dir: string; readonly pollIntervalMs?: number }
+  | { readonly kind: 'static'; readonly objects: readonly KubeObject[] };
+
+/** What a running source tells the identifier. */
+export interface GatewaySourceSink {
+  upsert(kind: GatewayObjectKind, object: KubeObject): void;
+  remove(kind: GatewayObjectKind, key: string): void;
+  /** The first complete state has been delivered. Called once. */
+  synced(): void;
+  /** A file could not be read or parsed; `undefined` clears that file's error. */
+  fileError(file: string, error: GatewaySourceError | undefined): void;
+}
+
+/** A started source. */
+export interface RunningGatewaySource {
+  readonly stop: Dispose;
+  /** The Kubernetes client once known (status writes use it). */
+  readonly kube: Promise<KubeClient | undefined>;
+}
+
+/** The store key of an object of `kind`: `namespace/name`, or `name` when cluster-scoped. */
+export function objectKeyOf(kind: string, o: KubeObject): string {
+  const name = o.metadata?.name ?? '';
+  return CLUSTER_SCOPED.has(kind) ? name : `${o.metadata?.namespace ?? 'default'}/${name}`;
+}
+
+/** Starts `source`. `namespace` restricts namespaced objects to one namespace. */
+export function startGatewaySource(
+  source: GatewaySource,
+  sink: GatewaySourceSink,
+  options: { readonly namespace?: string; readonly clock: Clock },
+): RunningGatewaySource {
+  switch (source.kind) {
+    case 'kubernetes':
+      return startKubernetes(source, sink, options);
+    case 'directory':
+      return startDirectory(source, sink, options);
+    case 'static': {
+      for (const o of source.objects) {
+        if (o?.kind !== undefined && KINDS.has(o.kind) && inScope(o, options.namespace))
+          sink.upsert(o.kind as GatewayObjectKind, o);
+      }
+      sink.synced();
+      return { stop: () => {}, kube: Promise.resolve(undefined) };
+    }
+    default: {
+      const never: never = source;
+      throw new TypeError(`unknown gateway source ${JSON.stringify(never)}`);
+    }
+  }
+}
+
+function inScope(o: KubeObject, namespace: string | undefined): boolean {
+  if (namespace === undefined || CLUSTER_SCOPED.has(o.kind ?? '')) return true;
+  return (o.metadata?.namespace ?? 'default') === namespace;
+}
+
+function startKubernetes(
+  source: Extract<GatewaySource, { kind: 'kubernetes' }>,
+  sink: GatewaySourceSink,
+  options: { readonly namespace?: string },
+): RunningGatewaySource {
+  let stopped = false;
+  const leases: InformerLease<KubeObject>[] = [];
+  let ownedClient: KubeClient | undefined;
+  const kube = (async () => {
+    let client = source.client;
+    if (client === undefined) {
+      ownedClient = createKubeClient(source.config ?? (await autoConfig()));
+      client = ownedClient;
+    }
+    const informers = source.informers ?? sharedInformers(client);
+    const resources: [GatewayObjectKind, ResourceDescriptor<KubeObject>, boolean][] = [
+      ['GatewayClass', GATEWAY_CLASS_V1 as ResourceDescriptor<KubeObject>, false],
+      ['Gateway', GATEWAY_V1 as ResourceDescriptor<KubeObject>, true],
+      ['HTTPRoute', HTTP_ROUTE_V1 as ResourceDescriptor<KubeObject>, true],
+      ['ReferenceGrant', REFERENCE_GRANT_V1BETA1 as ResourceDescriptor<KubeObject>, true],
+      ['Namespace', NAMESPACE_V1, false],
+    ];
+    const synced: Promise<unknown>[] = [];
+    for (const [kind, resource, namespaced] of resources) {
+      try {
+        await client.list(resource, { limit: 1 });
+      } catch (err) {
+        // No such CRD in this cluster: nothing of that kind to serve. Other errors: the informer retries.
+        if (err instanceof KubeApiError && err.status === 404) continue;
+      }
+      if (stopped) return undefined;
+      const lease = informers.acquire(resource, namespaced ? { namespace: options.namespace } : {});
+      leases.push(lease);
+      lease.subscribe((e) => {
+        if (e.kind === 'added' || e.kind === 'modified') sink.upsert(kind, e.object);
+        else if (e.kind === 'deleted') sink.remove(kind, objectKeyOf(kind, e.object));
+      });
+      synced.push(lease.synced);
+    }
+    await Promise.all(synced);
+    if (!stopped) sink.synced();
+    return client;
+  })();
+  return {
+    stop: () => {
+      stopped = true;
+      for (const l of leases.splice(0)) l.release();
+      void ownedClient?.close();
+    },
+    kube,
+  };
+}
+
+const MANIFEST = /\.(ya?ml|json)$/i;
+
+function collect(doc: unknown, out: KubeObject[]): void {
+  if (typeof doc !== 'object' || doc === null) return;
+  const o = doc as KubeObject & { items?: unknown };
+  if (o.kind === 'List' && Array.isArray(o.items)) {
+    for (const item of o.items) collect(item, out);
+    return;
+  }
+  if (o.kind !== undefined && KINDS.has(o.kind) && typeof o.metadata === 'object' && o.metadata !== null)
+    out.push(o);
+}
+
+/** Parses one manifest: the Gateway API objects in it, or the error with `file:line:col`. */
+export function parseGatewayManifest(file: string, text: string): KubeObject[] | GatewaySourceError {
+  const out: KubeObject[] = [];
+  for (const doc of parseAllDocuments(text) as ReturnType<typeof parseAllDocuments> & unknown[]) {
+    const err = doc.errors[0];
+    if (err !== undefined) {
+      const pos = err.linePos?.[0];
+      const where = pos ? `${file}:${pos.line}:${pos.col}` : file;
+      return new GatewaySourceError(where, `not valid YAML: ${err.message.split('\n')[0]}`, { cause: err });
+    }
+    collect(doc.toJS(), out);
+  }
+  return out;
+}
+
+function startDirectory(
+  source: Extract<GatewaySource, { kind: 'directory' }>,
+  sink: GatewaySourceSink,
+  options: { readonly namespace?: string; readonly clock: Clock },
+): RunningGatewaySource {
+  const { clock } = options;
+  const interval = source.pollIntervalMs ?? 1000;
+  let stopped = false;
+  let running = false;
+  let again = false;
+  let firstDone = false;
+  let timer: TimerHandle | undefined;
+  let watcher: FSWatcher | undefined;
+  const files = new Map<string, { signature: string; objects: readonly KubeObject[] }>();
+  let delivered = new Map<string, { kind: GatewayObjectKind; key: string; json: string }>();
+
+  async function scan(): Promise<void> {
+    let names: string[];
+    try {
+      names = (await readdir(source.dir)).filter((n) => MANIFEST.test(n)).sort();
+      sink.fileError(source.dir, undefined);
+    } catch (cause) {
+      sink.fileError(
+        source.dir,
+        new GatewaySourceError(source.dir, `cannot read directory: ${(cause as Error).message}`, { cause }),
+      );
+      return;
+    }
+    for (const gone of [...files.keys()].filter((f) => !names.includes(f))) {
+      files.delete(gone);
+      sink.fileError(join(source.dir, gone), undefined);
+    }
+    for (const name of names) {
+      const full = join(source.dir, name);
+      let signature: string;
+      try {
+        const s = await stat(full);
+        signature = `${s.mtimeMs}:${s.size}:${s.ino}`;
+      } catch {
+        continue;
+      }
+      if (files.get(name)?.signature === signature) continue;
+      let parsed: KubeObject[] | GatewaySourceError;
+      try {
+        parsed = parseGatewayManifest(full, await readFile(full, 'utf8'));
+      } catch (cause) {
+        parsed = new GatewaySourceError(full, `cannot read: ${(cause as Error).message}`, { cause });
+      }
+      if (parsed instanceof GatewaySourceError) {
+        sink.fileError(full, parsed);
+        files.set(name, { signature, objects: files.get(name)?.objects ?? [] });
+        continue;
+      }
+      sink.fileError(full, undefined);
+      files.set(name, { signature, objects: parsed });
+    }
+    deliver();
+  }
+
+  function deliver(): void {
+    const next = new Map<
+      string,
+      { kind: GatewayObjectKind; key: string; json: string; object: KubeObject }
+    >();
+    for (const { objects } of files.values()) {
+      for (const o of objects) {
+        if (!inScope(o, options.namespace)) continue;
+        const kind = o.kind as GatewayObjectKind;
+        const key = objectKeyOf(kind, o);
+        next.set(`${kind} ${key}`, { kind, key, json: JSON.stringify(o), object: o });
+      }
+    }
+    for (const [id, n] of next) {
+      if (delivered.get(id)?.json === n.json) continue;
+      sink.upsert(n.kind, n.object);
+    }
+    for (const [id, old] of delivered) if (!next.has(id)) sink.remove(old.kind, old.key);
+    delivered = next;
+  }
+
+  async function run(): Promise<void> {
+    if (running) {
+      again = true;
+      return;
+    }
+    running = true;
+    try {
+      do {
+        again = false;
+        await scan();
+      } while (again && !stopped);
+    } finally {
+      running = false;
+    }
+    if (!firstDone && !stopped) {
+      firstDone = true;
+      sink.synced();
+    }
+  }
+
+  function schedule(): void {
+    if (stopped) return;
+    timer = clock.setTimeout(() => {
+      void run().then(schedule);
+    }, interval);
+  }
+
+  try {
+    watcher = fsWatch(source.dir, () => {
+      if (!stopped) void run();
+    });
+    watcher.on('error', () => {});
+  } catch {
+    // No fs events (missing directory, unsupported platform): the poll still finds changes.
+  }
+  void run().then(schedule);
+  return {
+    stop: () => {
+      stopped = true;
+      if (timer) clock.clearTimeout(timer);
+      watcher?.close();
+    },
+    kube: Promise.resolve(undefined),
+  };
+}

@@ -1,0 +1,223 @@
+/**
+ * io.l5d.httproute against the testkit's Kubernetes API server (real sockets): objects watched
+ * through the shared informers (created, changed, deleted), a cluster without the Gateway API
+ * CRDs, and the status writer (leader-gated, idempotent, keeping other controllers' entries).
+ */
+import { type RequestHead, systemClock } from '@switchyard/core';
+import { Path } from '@switchyard/dtab';
+import type { Gateway, GatewayClass, HTTPRoute, KubeClient } from '@switchyard/k8s';
+import { createKubeClient, urlConfig } from '@switchyard/k8s';
+import { type FakeKubeApi, startFakeKubeApi } from '@switchyard/testkit';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  createHttpRouteIdentifier,
+  DEFAULT_GATEWAY_CONTROLLER,
+  type HttpRouteIdentifier,
+  startGatewayStatusWriter,
+} from '../src/gateway.js';
+
+let api: FakeKubeApi;
+let client: KubeClient;
+const cleanups: (() => unknown)[] = [];
+
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function setup(disabled: string[] = []): Promise<void> {
+  api = await startFakeKubeApi({ disabled });
+  client = createKubeClient(urlConfig(api.url));
+  cleanups.push(() => api.close());
+  cleanups.push(() => client.close());
+}
+
+function identifier(): HttpRouteIdentifier {
+  const id = createHttpRouteIdentifier({ source: { kind: 'kubernetes', client } });
+  cleanups.push(() => id.close());
+  return id;
+}
+
+function req(host: string, url = '/'): RequestHead {
+  return {
+    method: 'GET',
+    url,
+    httpVersion: '1.1',
+    headers: { host },
+    remoteAddress: '127.0.0.1',
+    remotePort: 1,
+    secure: false,
+  };
+}
+
+async function name(id: HttpRouteIdentifier, host: string, url = '/'): Promise<string> {
+  const r = await id(req(host, url));
+  return r.kind === 'unidentified' ? `${r.status}` : Path.show(r.path);
+}
+
+async function until(cond: () => boolean | Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error('until: condition not met in time');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+const G = 'gateway.networking.k8s.io/v1';
+const klass = (): GatewayClass => ({
+  apiVersion: G,
+  kind: 'GatewayClass',
+  metadata: { name: 'sy' },
+  spec: { controllerName: DEFAULT_GATEWAY_CONTROLLER },
+});
+const gateway = (): Gateway => ({
+  apiVersion: G,
+  kind: 'Gateway',
+  metadata: { name: 'gw', namespace: 'default' },
+  spec: {
+    gatewayClassName: 'sy',
+    listeners: [
+      { name: 'http', port: 80, protocol: 'HTTP' },
+      { name: 'tcp', port: 9000, protocol: 'TCP' },
+    ],
+  },
+});
+const route = (backend: string, extra: Partial<HTTPRoute['spec']> = {}): HTTPRoute => ({
+  apiVersion: G,
+  kind: 'HTTPRoute',
+  metadata: { name: 'r', namespace: 'default' },
+  spec: {
+    parentRefs: [{ name: 'gw' }],
+    hostnames: ['app.test'],
+    rules: [{ backendRefs: [{ name: backend, port: 80 }] }],
+    ...extra,
+  },
+});
+
+describe('io.l5d.httproute from the Kubernetes API', () => {
+  it('follows GatewayClasses, Gateways and HTTPRoutes as they are created, changed and deleted', async () => {
+    await setup();
+    api.apply(klass());
+    api.apply(gateway());
+    const id = identifier();
+    await id.synced;
+    expect(await name(id, 'app.test')).toBe('404');
+    api.apply(route('v1'));
+    await until(async () => (await name(id, 'app.test')) === '/svc/default/80/v1');
+    api.apply(route('v2'));
+    await until(async () => (await name(id, 'app.test')) === '/svc/default/80/v2');
+    // The class changes hands: the Gateway is no longer ours.
+    api.apply({ ...klass(), spec: { controllerName: 'example.com/other' } });
+    await until(async () => (await name(id, 'app.test')) === '404');
+    api.apply(klass());
+    await until(async () => (await name(id, 'app.test')) === '/svc/default/80/v2');
+    api.delete('HTTPRoute', 'default', 'r');
+    await until(async () => (await name(id, 'app.test')) === '404');
+  });
+
+  it('syncs (and serves nothing) on a cluster without the Gateway API CRDs', async () => {
+    await setup([
+      'gateway.networking.k8s.io/v1/gatewayclasses',
+      'gateway.networking.k8s.io/v1/gateways',
+      'gateway.networking.k8s.io/v1/httproutes',
+      'gateway.networking.k8s.io/v1beta1/referencegrants',
+    ]);
+    const id = identifier();
+    await id.synced;
+    expect(await name(id, 'app.test')).toBe('404');
+  });
+});
+
+describe('Gateway API status writer', () => {
+  it('writes class, Gateway, listener and route status only while leader, once, keeping other controllers', async () => {
+    await setup();
+    api.apply(klass());
+    api.apply(gateway());
+    api.apply({
+      ...route('v1', {
+        rules: [
+          { backendRefs: [{ name: 'v1', port: 80 }] },
+          { backendRefs: [{ name: 'far', namespace: 'other', port: 80 }] },
+        ],
+        parentRefs: [{ name: 'gw' }, { name: 'elsewhere', namespace: 'default' }],
+      }),
+      status: {
+        parents: [
+          {
+            parentRef: { name: 'elsewhere', namespace: 'default' },
+            controllerName: 'example.com/other',
+            conditions: [
+              {
+                type: 'Accepted',
+                status: 'True',
+                reason: 'Accepted',
+                lastTransitionTime: '2020-01-01T00:00:00Z',
+              },
+            ],
+          },
+        ],
+      },
+    } as HTTPRoute);
+    const id = identifier();
+    await id.synced;
+    let leader = false;
+    const writer = startGatewayStatusWriter({
+      identifier: id,
+      client,
+      isLeader: () => leader,
+      controllerName: DEFAULT_GATEWAY_CONTROLLER,
+      clock: systemClock,
+    });
+    cleanups.push(() => writer.stop());
+    await writer.reconcile();
+    const patches = () => api.requests.filter((r) => r.method === 'PATCH').length;
+    expect(patches()).toBe(0);
+
+    leader = true;
+    await writer.reconcile();
+    expect(patches()).toBe(3);
+    const cls = api.get<GatewayClass>('GatewayClass', undefined, 'sy')!;
+    expect(cls.status?.conditions?.map((c) => `${c.type}=${c.status}/${c.reason}`)).toEqual([
+      'Accepted=True/Accepted',
+    ]);
+    const gw = api.get<Gateway>('Gateway', 'default', 'gw')!;
+    expect(gw.status?.conditions?.map((c) => `${c.type}=${c.status}`)).toEqual([
+      'Accepted=True',
+      'Programmed=True',
+    ]);
+    expect(
+      gw.status?.listeners?.map((l) => [
+        l.name,
+        l.attachedRoutes,
+        l.conditions.map((c) => `${c.type}=${c.status}/${c.reason}`),
+      ]),
+    ).toEqual([
+      ['http', 1, ['Accepted=True/Accepted', 'ResolvedRefs=True/ResolvedRefs', 'Programmed=True/Programmed']],
+      [
+        'tcp',
+        0,
+        ['Accepted=False/UnsupportedProtocol', 'ResolvedRefs=True/ResolvedRefs', 'Programmed=False/Invalid'],
+      ],
+    ]);
+    const r = api.get<HTTPRoute>('HTTPRoute', 'default', 'r')!;
+    expect(
+      r.status?.parents?.map((p) => [
+        p.controllerName,
+        p.parentRef.name,
+        p.conditions.map((c) => `${c.type}=${c.status}/${c.reason}`),
+      ]),
+    ).toEqual([
+      ['example.com/other', 'elsewhere', ['Accepted=True/Accepted']],
+      [DEFAULT_GATEWAY_CONTROLLER, 'gw', ['Accepted=True/Accepted', 'ResolvedRefs=False/RefNotPermitted']],
+    ]);
+
+    // Our writes come back as watch events; nothing more is written once status is right.
+    await until(
+      () => (id.state().objects.get('HTTPRoute default/r') as HTTPRoute).status?.parents?.length === 2,
+    );
+    await until(
+      () => (id.state().objects.get('Gateway default/gw') as Gateway).status?.listeners !== undefined,
+    );
+    await writer.reconcile();
+    expect(patches()).toBe(3);
+  });
+});
