@@ -241,6 +241,8 @@ describe('docs/gateway-api.md', () => {
     expect(configs.length).toBeGreaterThanOrEqual(2);
     const dir = await mkdtemp(join(tmpdir(), 'sy-gateway-doc-'));
     try {
+      // --check verifies that the directories the snippets name exist, as start-up would.
+      for (const sub of ['disco', 'gateway']) await mkdir(join(dir, sub));
       for (const [i, text] of configs.entries()) {
         const file = join(dir, `snippet-${i}.yaml`);
         await writeFile(file, text);

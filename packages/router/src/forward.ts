@@ -94,6 +94,11 @@ function bodyThrough(maxBytes: number | undefined): PassThrough | Transform {
  */
 function pipeBody(ctx: RouterContext, through: PassThrough | Transform): void {
   const req = ctx.req;
+  // Closed before the attempt started (a body Node refused, a reset): no 'close' will come.
+  if (req.destroyed && !req.complete) {
+    through.destroy(new ClientGoneError());
+    return;
+  }
   req.pipe(through);
   const onAbort = () => {
     if (!req.complete) through.destroy(new ClientGoneError());
@@ -148,6 +153,11 @@ class ProxyHandler implements Dispatcher.DispatchHandler {
       this.#timer = clock.setTimeout(() => this.#fail(new AttemptTimeoutError(timeoutMs)), timeoutMs);
     }
     attempt.ctx.res.once('close', this.#onClientClose);
+  }
+
+  /** True when the client's connection closed before this attempt existed: no 'close' will come. */
+  get clientGone(): boolean {
+    return this.#attempt.ctx.res.destroyed && !this.#attempt.ctx.res.writableEnded;
   }
 
   readonly #onClientClose = (): void => {
@@ -347,6 +357,11 @@ export function forwardAttempt(attempt: Attempt): Promise<number> {
     if (ctx.upgrade !== undefined) {
       const upgrade = ctx.req.headers.upgrade;
       (options as { upgrade?: string }).upgrade = typeof upgrade === 'string' ? upgrade : 'websocket';
+    }
+    if (handler.clientGone) {
+      // Nobody is left to answer: never open a request upstream.
+      handler.onResponseError(undefined as never, new ClientGoneError());
+      return;
     }
     try {
       endpoint.pool.dispatch(options, handler);
