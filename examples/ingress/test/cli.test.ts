@@ -37,8 +37,12 @@ describe('switchyard-ingress command line', () => {
     expect(stdout.split('\n').length).toBeLessThanOrEqual(30);
   });
 
-  it('validates both configs of the post with --check', async () => {
-    for (const file of ['linkerd-ingress-controller.yaml', 'linkerd-tls-ingress-controller.yaml']) {
+  it('validates the example configs with --check', async () => {
+    for (const file of [
+      'linkerd-ingress-controller.yaml',
+      'linkerd-tls-ingress-controller.yaml',
+      'cookie-canary.yaml',
+    ]) {
       const { code, stdout } = await runCli(['--check', '--config', join(configDir, file)]);
       expect(code).toBe(EXIT.ok);
       expect(stdout).toContain('configuration is valid');
