@@ -399,6 +399,8 @@ export class AcmeManager {
     st.running = true;
     try {
       await this.#refreshFromStorage(st);
+      // Drops a certificate that expired since the last publish (followers never order).
+      this.#publish();
       const now = this.#clock.now();
       const poll = this.#o.storagePollMs ?? 60_000;
       const due = st.forced || st.held === undefined || now >= st.held.renewAt;
@@ -472,7 +474,9 @@ export class AcmeManager {
       if (issuedChannel.hasSubscribers) {
         issuedChannel.publish({ host: st.host, notAfter: st.held?.notAfter ?? 0, renewal });
       }
-      this.#schedule(st, (st.held?.renewAt ?? this.#clock.now()) - this.#clock.now());
+      // A CA issuing certificates already due for renewal must not make us order in a loop.
+      const floor = this.#o.retry?.initialMs ?? 60_000;
+      this.#schedule(st, Math.max(floor, (st.held?.renewAt ?? 0) - this.#clock.now()));
     } catch (err) {
       const error = toError(err, st.host);
       // The next attempt looks the account up again: a CA that lost it (or a restarted test CA)
