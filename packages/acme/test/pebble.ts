@@ -95,6 +95,18 @@ function getText(url: string, ca: string): Promise<string> {
   });
 }
 
+async function retry<T>(f: () => Promise<T>, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await f();
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}
+
 export async function startPebble(o: PebbleOptions): Promise<Pebble> {
   const dir = await mkdtemp(join(tmpdir(), 'switchyard-pebble-'));
   const pki = await createTestPki();
@@ -156,6 +168,9 @@ export async function startPebble(o: PebbleOptions): Promise<Pebble> {
       },
     });
     await waitForLine(pebble, /Listening on: /, 'pebble');
+    // Pebble logs before its listeners accept: wait until both answer.
+    await retry(() => getText(`https://127.0.0.1:${listen}/dir`, pki.ca.certPem));
+    await retry(() => getText(`https://127.0.0.1:${management}/roots/0`, pki.ca.certPem));
   };
   await launch();
   return {
