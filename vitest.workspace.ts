@@ -35,6 +35,7 @@ export const packageNames = [
   'router',
   'admin',
   'config',
+  'acme',
 ] as const;
 
 export default [

@@ -37,14 +37,12 @@ describe('switchyard-ingress command line', () => {
     expect(stdout.split('\n').length).toBeLessThanOrEqual(30);
   });
 
-  it("validates the post's config with --check", async () => {
-    const { code, stdout } = await runCli([
-      '--check',
-      '--config',
-      join(configDir, 'linkerd-ingress-controller.yaml'),
-    ]);
-    expect(code).toBe(EXIT.ok);
-    expect(stdout).toContain('configuration is valid');
+  it("validates the post's config and the cookie example with --check", async () => {
+    for (const file of ['linkerd-ingress-controller.yaml', 'cookie-canary.yaml']) {
+      const { code, stdout } = await runCli(['--check', '--config', join(configDir, file)]);
+      expect(code).toBe(EXIT.ok);
+      expect(stdout).toContain('configuration is valid');
+    }
   });
 
   it('checks what start-up checks: the TLS post config is invalid where its Secret is not mounted', async () => {

@@ -1,11 +1,14 @@
 /**
  * @packageDocumentation
  * Linkerd 1's HTTP/1.1 identifiers — `io.l5d.header.token` (the default), `io.l5d.header`,
- * `io.l5d.path`, `io.l5d.methodAndHost`, `io.l5d.static` — as `Identifier<RequestHead>`
+ * `io.l5d.path`, `io.l5d.methodAndHost`, `io.l5d.static` — and `io.l5d.cookie`, as `Identifier<RequestHead>`
  * factories, plus {@link httpIdentifierKinds} to build them by kind. Compose several with
  * `firstIdentified` from `@switchyard/core`.
  */
 export type { DstPrefixOption } from './http/common.js';
+export type { CookieIdentifierOptions } from './http/cookie.js';
+export { COOKIE_KIND, createCookieIdentifier } from './http/cookie.js';
+export { parseCookies, requestCookies } from './http/cookies.js';
 export type { HttpIdentifierErrorCode } from './http/errors.js';
 export { IdentifierConfigError } from './http/errors.js';
 export type { HeaderIdentifierOptions } from './http/header.js';

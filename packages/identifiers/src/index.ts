@@ -4,6 +4,7 @@
  * `@switchyard/identifiers/http`) and `io.l5d.ingress` (at `@switchyard/identifiers/ingress`).
  */
 export type {
+  CookieIdentifierOptions,
   DstPrefixOption,
   HeaderIdentifierOptions,
   HeaderTokenIdentifierOptions,
@@ -14,6 +15,8 @@ export type {
   StaticIdentifierOptions,
 } from './http.js';
 export {
+  COOKIE_KIND,
+  createCookieIdentifier,
   createHeaderIdentifier,
   createHeaderTokenIdentifier,
   createMethodAndHostIdentifier,
@@ -26,5 +29,6 @@ export {
   IdentifierConfigError,
   METHOD_AND_HOST_KIND,
   PATH_KIND,
+  parseCookies,
   STATIC_KIND,
 } from './http.js';

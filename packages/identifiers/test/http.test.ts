@@ -364,6 +364,7 @@ describe('composition and the kind registry', () => {
 
   it('builds every Linkerd kind from its options', async () => {
     expect(Object.keys(httpIdentifierKinds).sort()).toEqual([
+      'io.l5d.cookie',
       'io.l5d.header',
       'io.l5d.header.token',
       'io.l5d.methodAndHost',

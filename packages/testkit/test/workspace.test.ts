@@ -22,6 +22,7 @@ const allowed: Record<string, readonly string[]> = {
   admin: ['core', 'dtab'],
   config: ['core', 'dtab', 'k8s', 'balancers', 'tls', 'namers', 'identifiers', 'router', 'admin'],
   testkit: ['core', 'dtab', 'k8s'],
+  acme: ['core'],
 };
 
 function packageNames(): string[] {

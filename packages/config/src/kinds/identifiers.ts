@@ -4,6 +4,7 @@
  */
 import type { Identifier, RequestHead } from '@switchyard/core';
 import {
+  createCookieIdentifier,
   createHeaderIdentifier,
   createHeaderTokenIdentifier,
   createMethodAndHostIdentifier,
@@ -14,7 +15,17 @@ import type { RouterLayer } from '@switchyard/router';
 import type { CertificateSource } from '@switchyard/tls';
 import type { BuildContext } from '../build-context.js';
 import { createKindCategory, type KindCategory } from '../registry.js';
-import { boolean, number, object, required, string, withDefault } from '../schema.js';
+import {
+  boolean,
+  number,
+  object,
+  optional,
+  refine,
+  reject,
+  required,
+  string,
+  withDefault,
+} from '../schema.js';
 
 /** An ingress routing-table row, for the admin dashboard. */
 export interface IngressRuleRow {
@@ -97,6 +108,34 @@ export function identifierKinds(): KindCategory<BuiltIdentifier, BuildContext> {
     build: (o, c) => ({
       kind: 'io.l5d.static',
       identifier: createStaticIdentifier({ path: o.path, dstPrefix: dstPrefix(c) }),
+    }),
+  });
+  // Switchyard's own; its dstPrefix is its own option (default /cookie), not the router's.
+  kinds.register({
+    kind: 'io.l5d.cookie',
+    doc: 'Names requests /<dstPrefix>/<cookie value> (one segment). Not in Linkerd 1.',
+    schema: object({
+      name: required(string({ nonEmpty: true }), 'The cookie whose value names the request.'),
+      pattern: optional(
+        refine(string({ nonEmpty: true }), (text) => {
+          try {
+            new RegExp(text);
+            return text;
+          } catch (err) {
+            return reject(`not a regular expression: ${(err as Error).message}`);
+          }
+        }),
+        'A regular expression the whole value must match.',
+      ),
+      dstPrefix: withDefault(string({ nonEmpty: true }), '/cookie', 'Prefix of the name.'),
+    }),
+    build: (o) => ({
+      kind: 'io.l5d.cookie',
+      identifier: createCookieIdentifier({
+        name: o.name,
+        dstPrefix: o.dstPrefix,
+        ...(o.pattern === undefined ? {} : { pattern: o.pattern }),
+      }),
     }),
   });
   return kinds;

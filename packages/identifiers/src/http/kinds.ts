@@ -2,6 +2,7 @@
  * The HTTP identifier kinds by their Linkerd names, so configuration can build an identifier
  * from `{ kind, ...options }`.
  */
+import { COOKIE_KIND, createCookieIdentifier } from './cookie.js';
 import { createHeaderIdentifier, HEADER_KIND } from './header.js';
 import { createHeaderTokenIdentifier, HEADER_TOKEN_KIND } from './header-token.js';
 import { createMethodAndHostIdentifier, METHOD_AND_HOST_KIND } from './method-and-host.js';
@@ -21,6 +22,7 @@ export const httpIdentifierKinds = Object.freeze({
   [PATH_KIND]: createPathIdentifier,
   [METHOD_AND_HOST_KIND]: createMethodAndHostIdentifier,
   [STATIC_KIND]: createStaticIdentifier,
+  [COOKIE_KIND]: createCookieIdentifier,
 } as const);
 
 /** A kind string accepted by {@link httpIdentifierKinds}. */

@@ -1,0 +1,593 @@
+/**
+ * The ACME manager: keeps one certificate per managed name, ordering from an RFC 8555 CA through
+ * `acme-client`, renewing at two thirds of the lifetime, backing off after CA errors, and
+ * publishing the valid certificates as a core `CertificateSource` for the SNI store. Only the
+ * leader (`isLeader()`) orders; every instance reads the shared storage, so followers serve what
+ * the leader issued.
+ */
+
+import { X509Certificate } from 'node:crypto';
+import { Agent } from 'node:https';
+import type {
+  CertificateSnapshot,
+  CertificateSource,
+  Clock,
+  Dispose,
+  Random,
+  Stats,
+  TimerHandle,
+} from '@switchyard/core';
+import { nullStats, systemClock } from '@switchyard/core';
+import * as acme from 'acme-client';
+import type { AlpnChallengeCertificate, ChallengeStore } from './challenges.js';
+import { createChallengeStore } from './challenges.js';
+import { failedChannel, issuedChannel, refusedChannel } from './channels.js';
+import { AcmeError } from './errors.js';
+import { normalizeHost } from './host-name.js';
+import type { OnDemandOptions, OnDemandPolicy, OnDemandRefusal } from './on-demand.js';
+import { createOnDemandPolicy } from './on-demand.js';
+import type { RenewalOptions, RetryOptions } from './schedule.js';
+import { renewalTime, retryDelay } from './schedule.js';
+import type { CertificateStorage } from './storage.js';
+
+/** The challenge type used to prove control of a name. */
+export type AcmeChallengeType = 'http-01' | 'tls-alpn-01';
+
+/** Options of {@link createAcmeManager}. */
+export interface AcmeManagerOptions {
+  /** The CA's directory URL, e.g. `https://acme-v02.api.letsencrypt.org/directory`. */
+  readonly directoryUrl: string;
+  /** Must be `true`: the operator agrees to the CA's terms of service. */
+  readonly termsOfServiceAgreed: boolean;
+  /** Account contact (`mailto:` is added). */
+  readonly email?: string;
+  readonly storage: CertificateStorage;
+  /** Names to keep certificates for from the start. */
+  readonly hosts?: readonly string[];
+  /** Default `http-01`. The front door must answer the chosen type (see `ChallengeResponder`). */
+  readonly challenge?: AcmeChallengeType;
+  /** Enables on-demand issuance for names allowed by these rules; absent = disabled. */
+  readonly onDemand?: OnDemandOptions;
+  /** Only when this returns true does this instance order. Default: always the leader. */
+  readonly isLeader?: () => boolean;
+  /**
+   * PEM CA certificates to trust for the directory's HTTPS (a private CA, e.g. a test pebble).
+   * Applies only to requests to the directory's origin.
+   */
+  readonly directoryCa?: string;
+  /** How often (ms) the store is re-read for certificates another instance issued. Default 60 000. */
+  readonly storagePollMs?: number;
+  /** Orders running at once. Default 2. */
+  readonly maxConcurrentOrders?: number;
+  readonly renewal?: RenewalOptions;
+  readonly retry?: RetryOptions;
+  /** Counters `orders`, `issued`, `failures`, `on_demand/{queued,refused}`; gauge `managed`. */
+  readonly stats?: Stats;
+  readonly clock?: Clock;
+  readonly random?: Random;
+}
+
+/** Where a managed name came from. */
+export type HostOrigin = 'static' | 'dynamic' | 'onDemand';
+
+/** The status of one managed name, for admin pages. Times are epoch ms. */
+export interface CertificateView {
+  readonly host: string;
+  readonly origin: HostOrigin;
+  /** `valid`: a certificate is served; `none`: none yet (the default certificate is used). */
+  readonly status: 'valid' | 'none';
+  readonly issuer?: string;
+  readonly notBefore?: number;
+  readonly notAfter?: number;
+  /** When renewal is due. */
+  readonly renewAt?: number;
+  readonly lastAttempt?: number;
+  readonly lastError?: { readonly code: string; readonly message: string; readonly at: number };
+  /** Consecutive failed orders. */
+  readonly failures: number;
+  /** When this instance next orders or re-reads the store. */
+  readonly nextCheck?: number;
+}
+
+/** The outcome of {@link AcmeManager.onDemand}. */
+export type OnDemandResult =
+  | { readonly kind: 'managed' }
+  | { readonly kind: 'queued' }
+  | { readonly kind: 'refused'; readonly reason: OnDemandRefusal };
+
+interface Held {
+  readonly certPem: string;
+  readonly keyPem: string;
+  readonly issuer: string;
+  readonly notBefore: number;
+  readonly notAfter: number;
+  readonly renewAt: number;
+}
+
+interface HostState {
+  readonly host: string;
+  origin: HostOrigin;
+  held: Held | undefined;
+  lastAttempt: number | undefined;
+  lastError: CertificateView['lastError'];
+  failures: number;
+  retryAt: number | undefined;
+  forced: boolean;
+  running: boolean;
+  timer: TimerHandle | undefined;
+  nextCheck: number | undefined;
+}
+
+/** setTimeout's largest delay; longer waits wake up and re-check. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+function invalid(message: string): AcmeError {
+  return new AcmeError('SY_ERR_ACME_INVALID_OPTIONS', message);
+}
+
+function positive(value: number | undefined, field: string): void {
+  if (value !== undefined && !(Number.isFinite(value) && value > 0)) {
+    throw invalid(`acme: ${field} must be a positive number, got ${String(value)}`);
+  }
+}
+
+function validate(o: AcmeManagerOptions): void {
+  let url: URL;
+  try {
+    url = new URL(o.directoryUrl);
+  } catch {
+    throw invalid(`acme: directoryUrl is not a URL: ${JSON.stringify(o.directoryUrl)}`);
+  }
+  if (url.protocol !== 'https:') throw invalid(`acme: directoryUrl must be https: ${o.directoryUrl}`);
+  if (o.termsOfServiceAgreed !== true) throw invalid('acme: termsOfServiceAgreed must be true');
+  if (o.challenge !== undefined && o.challenge !== 'http-01' && o.challenge !== 'tls-alpn-01') {
+    throw invalid(`acme: challenge must be http-01 or tls-alpn-01, got ${JSON.stringify(o.challenge)}`);
+  }
+  (o.hosts ?? []).forEach((h, i) => {
+    if (normalizeHost(h) === undefined)
+      throw invalid(`acme: hosts[${i}] is not a DNS name: ${JSON.stringify(h)}`);
+  });
+  const d = o.onDemand;
+  if (d !== undefined) {
+    if (d.hosts === undefined && d.ask === undefined) {
+      throw invalid('acme: onDemand needs hosts or ask (issuing for any name a client sends is not allowed)');
+    }
+    (d.hosts ?? []).forEach((h, i) => {
+      if (normalizeHost(h, true) === undefined) {
+        throw invalid(`acme: onDemand.hosts[${i}] is not a name or *.name pattern: ${JSON.stringify(h)}`);
+      }
+    });
+    if (d.ask !== undefined && !URL.canParse(d.ask))
+      throw invalid(`acme: onDemand.ask is not a URL: ${d.ask}`);
+    positive(d.askTimeoutMs, 'onDemand.askTimeoutMs');
+    positive(d.perNameIntervalMs, 'onDemand.perNameIntervalMs');
+    positive(d.rateLimit?.orders, 'onDemand.rateLimit.orders');
+    positive(d.rateLimit?.perMs, 'onDemand.rateLimit.perMs');
+  }
+  positive(o.storagePollMs, 'storagePollMs');
+  positive(o.maxConcurrentOrders, 'maxConcurrentOrders');
+  positive(o.retry?.initialMs, 'retry.initialMs');
+  positive(o.retry?.maxMs, 'retry.maxMs');
+  const f = o.renewal?.fraction;
+  if (f !== undefined && !(f > 0 && f < 1))
+    throw invalid(`acme: renewal.fraction must be in (0, 1), got ${f}`);
+  const j = o.renewal?.jitterFraction;
+  if (j !== undefined && !(j >= 0 && j < 1))
+    throw invalid(`acme: renewal.jitterFraction must be in [0, 1), got ${j}`);
+}
+
+function toError(err: unknown, host: string): AcmeError {
+  if (err instanceof AcmeError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  return new AcmeError('SY_ERR_ACME_ORDER_FAILED', `acme: order for ${host} failed: ${message}`, {
+    cause: err,
+    host,
+  });
+}
+
+/**
+ * Issues and renews certificates for a set of names. Create with {@link createAcmeManager}, call
+ * `start()`, wire `handleHttpChallenge` / `tlsAlpnChallenge` / `onDemand` into the front door and
+ * `certificateSource` into the SNI store, and `close()` on shutdown.
+ */
+export class AcmeManager {
+  readonly #o: AcmeManagerOptions;
+  readonly #clock: Clock;
+  readonly #random: Random;
+  readonly #stats: Stats;
+  readonly #challenges: ChallengeStore;
+  readonly #policy: OnDemandPolicy | undefined;
+  readonly #hosts = new Map<string, HostState>();
+  readonly #pendingAsk = new Set<string>();
+  readonly #observers = new Set<(s: CertificateSnapshot) => void>();
+  readonly #waiting: Array<() => void> = [];
+  readonly #account: string;
+  #client: Promise<acme.Client> | undefined;
+  #interceptor: number | undefined;
+  #ordering = 0;
+  #started = false;
+  #closed = false;
+  #snapshot: CertificateSnapshot = Object.freeze([]);
+
+  /** The valid certificates, one entry per name with id `acme <host>`. */
+  readonly certificateSource: CertificateSource;
+
+  constructor(options: AcmeManagerOptions) {
+    validate(options);
+    this.#o = options;
+    this.#clock = options.clock ?? systemClock;
+    this.#random = options.random ?? Math.random;
+    this.#stats = options.stats ?? nullStats;
+    this.#challenges = createChallengeStore();
+    this.#policy = options.onDemand && createOnDemandPolicy(options.onDemand, this.#clock);
+    this.#account = new URL(options.directoryUrl).host + new URL(options.directoryUrl).pathname;
+    for (const h of options.hosts ?? []) this.#add(normalizeHost(h)!, 'static');
+    this.#stats.gauge(['managed'], () => this.#hosts.size);
+    this.certificateSource = Object.freeze({
+      description: `acme ${options.directoryUrl}`,
+      observe: (f: (s: CertificateSnapshot) => void): Dispose => {
+        this.#observers.add(f);
+        f(this.#snapshot);
+        return () => {
+          this.#observers.delete(f);
+        };
+      },
+    });
+    this.handleHttpChallenge = this.#challenges.handleHttpChallenge;
+    this.tlsAlpnChallenge = this.#challenges.tlsAlpnChallenge;
+  }
+
+  /** See `ChallengeResponder.handleHttpChallenge`: answers HTTP-01 before any routing. */
+  readonly handleHttpChallenge: ChallengeStore['handleHttpChallenge'];
+  /** See `ChallengeResponder.tlsAlpnChallenge`: the TLS-ALPN-01 certificate for a ClientHello. */
+  readonly tlsAlpnChallenge: (
+    servername: string,
+    alpnProtocols: readonly string[],
+  ) => AlpnChallengeCertificate | undefined;
+
+  /** Loads stored certificates and starts ordering what is missing or due. Idempotent. */
+  start(): void {
+    if (this.#started || this.#closed) return;
+    this.#started = true;
+    if (this.#o.directoryCa !== undefined) {
+      const origin = new URL(this.#o.directoryUrl).origin;
+      const agent = new Agent({ ca: this.#o.directoryCa, keepAlive: true });
+      this.#interceptor = acme.axios.interceptors.request.use((config) => {
+        if (config.url !== undefined && new URL(config.url, origin).origin === origin)
+          config.httpsAgent = agent;
+        return config;
+      });
+    }
+    for (const st of this.#hosts.values()) this.#schedule(st, 0);
+  }
+
+  /** Stops all timers; orders in flight finish but their results are dropped. */
+  close(): void {
+    this.#closed = true;
+    for (const st of this.#hosts.values()) if (st.timer) this.#clock.clearTimeout(st.timer);
+    if (this.#interceptor !== undefined) acme.axios.interceptors.request.eject(this.#interceptor);
+    this.#interceptor = undefined;
+    for (const wake of this.#waiting.splice(0)) wake();
+  }
+
+  /** Adds names to manage (e.g. from Ingress `spec.tls` or Gateway HTTPS listeners). */
+  addHosts(hosts: readonly string[]): void {
+    hosts.forEach((h, i) => {
+      const n = normalizeHost(h);
+      if (n === undefined) throw invalid(`acme: addHosts[${i}] is not a DNS name: ${JSON.stringify(h)}`);
+      if (!this.#hosts.has(n)) this.#schedule(this.#add(n, 'dynamic'), 0);
+    });
+  }
+
+  /** Stops managing names added by `addHosts` or on demand; their certificates stop being served. */
+  removeHosts(hosts: readonly string[]): void {
+    let changed = false;
+    for (const h of hosts) {
+      const n = normalizeHost(h);
+      const st = n === undefined ? undefined : this.#hosts.get(n);
+      if (st === undefined || st.origin === 'static') continue;
+      if (st.timer) this.#clock.clearTimeout(st.timer);
+      this.#hosts.delete(st.host);
+      changed = true;
+    }
+    if (changed) this.#publish();
+  }
+
+  /** Orders a new certificate for a managed name now (the leader only), regardless of its renewal time. */
+  renew(host: string): void {
+    const st = this.#hosts.get(normalizeHost(host) ?? '');
+    if (st === undefined) throw invalid(`acme: renew: ${host} is not managed`);
+    st.forced = true;
+    this.#schedule(st, 0);
+  }
+
+  /**
+   * Called by the front door for a handshake whose server name has no certificate. Returns at
+   * once and never throws; the handshake goes on with the default certificate. When the name is
+   * allowed and the limits have room, it is checked with `ask` and then ordered in the background.
+   */
+  onDemand(servername: string): OnDemandResult {
+    const host = normalizeHost(servername);
+    if (host !== undefined && this.#hosts.has(host)) return { kind: 'managed' };
+    if (host !== undefined && this.#pendingAsk.has(host)) return { kind: 'queued' };
+    const refused = (reason: OnDemandRefusal): OnDemandResult => {
+      this.#stats.counter('on_demand', 'refused').incr();
+      if (refusedChannel.hasSubscribers) refusedChannel.publish({ host: servername, reason });
+      return { kind: 'refused', reason };
+    };
+    if (this.#policy === undefined || this.#closed) return refused('disabled');
+    if (host === undefined) return refused('invalidName');
+    if (!this.#isLeader()) return refused('notLeader');
+    const admission = this.#policy.admit(host);
+    if (admission.kind === 'refuse') return refused(admission.reason);
+    this.#stats.counter('on_demand', 'queued').incr();
+    this.#pendingAsk.add(host);
+    void this.#policy.ask(host).then((ok) => {
+      this.#pendingAsk.delete(host);
+      if (this.#closed || this.#hosts.has(host)) return;
+      if (!ok) {
+        refused('notAllowed');
+        return;
+      }
+      this.#schedule(this.#add(host, 'onDemand'), 0);
+    });
+    return { kind: 'queued' };
+  }
+
+  /** One view per managed name, sorted by name. */
+  view(): readonly CertificateView[] {
+    return [...this.#hosts.values()]
+      .sort((a, b) => (a.host < b.host ? -1 : a.host > b.host ? 1 : 0))
+      .map((st) => {
+        const h = st.held;
+        const valid = h !== undefined && this.#clock.now() < h.notAfter;
+        return {
+          host: st.host,
+          origin: st.origin,
+          status: valid ? 'valid' : 'none',
+          failures: st.failures,
+          ...(h === undefined
+            ? {}
+            : { issuer: h.issuer, notBefore: h.notBefore, notAfter: h.notAfter, renewAt: h.renewAt }),
+          ...(st.lastAttempt === undefined ? {} : { lastAttempt: st.lastAttempt }),
+          ...(st.lastError === undefined ? {} : { lastError: st.lastError }),
+          ...(st.nextCheck === undefined ? {} : { nextCheck: st.nextCheck }),
+        };
+      });
+  }
+
+  #isLeader(): boolean {
+    try {
+      return this.#o.isLeader?.() ?? true;
+    } catch {
+      return false;
+    }
+  }
+
+  #add(host: string, origin: HostOrigin): HostState {
+    const st: HostState = {
+      host,
+      origin,
+      held: undefined,
+      lastAttempt: undefined,
+      lastError: undefined,
+      failures: 0,
+      retryAt: undefined,
+      forced: false,
+      running: false,
+      timer: undefined,
+      nextCheck: undefined,
+    };
+    this.#hosts.set(host, st);
+    return st;
+  }
+
+  #schedule(st: HostState, delayMs: number): void {
+    if (this.#closed || !this.#started) return;
+    if (st.timer) this.#clock.clearTimeout(st.timer);
+    const delay = Math.max(0, Math.min(MAX_TIMER_MS, delayMs));
+    st.nextCheck = this.#clock.now() + delay;
+    st.timer = this.#clock.setTimeout(() => {
+      st.timer = undefined;
+      void this.#check(st);
+    }, delay);
+  }
+
+  /** Re-reads the store, then orders when due and leader; always ends by scheduling the next check. */
+  async #check(st: HostState): Promise<void> {
+    if (st.running || this.#closed || this.#hosts.get(st.host) !== st) return;
+    st.running = true;
+    try {
+      await this.#refreshFromStorage(st);
+      // Drops a certificate that expired since the last publish (followers never order).
+      this.#publish();
+      const now = this.#clock.now();
+      const poll = this.#o.storagePollMs ?? 60_000;
+      const due = st.forced || st.held === undefined || now >= st.held.renewAt;
+      if (!due) return this.#schedule(st, Math.min(st.held!.renewAt, st.held!.notAfter) - now);
+      if (!this.#isLeader()) return this.#schedule(st, poll);
+      if (st.retryAt !== undefined && now < st.retryAt && !st.forced)
+        return this.#schedule(st, st.retryAt - now);
+      await this.#order(st);
+    } finally {
+      st.running = false;
+    }
+  }
+
+  async #refreshFromStorage(st: HostState): Promise<void> {
+    try {
+      const stored = await this.#o.storage.loadCertificate(st.host);
+      if (stored !== undefined) this.#adopt(st, stored.certPem, stored.keyPem);
+    } catch (err) {
+      st.lastError = {
+        code: toError(err, st.host).code,
+        message: String((err as Error).message),
+        at: this.#clock.now(),
+      };
+    }
+  }
+
+  /** Takes `certPem` when it lasts longer than the held one; returns true when it did. */
+  #adopt(st: HostState, certPem: string, keyPem: string): boolean {
+    let x509: X509Certificate;
+    try {
+      x509 = new X509Certificate(certPem);
+    } catch (err) {
+      st.lastError = {
+        code: 'SY_ERR_ACME_STORAGE',
+        message: `acme: stored certificate for ${st.host} is not valid PEM: ${(err as Error).message}`,
+        at: this.#clock.now(),
+      };
+      return false;
+    }
+    const notBefore = Date.parse(x509.validFrom);
+    const notAfter = Date.parse(x509.validTo);
+    if (st.held !== undefined && notAfter <= st.held.notAfter) return false;
+    st.held = {
+      certPem,
+      keyPem,
+      issuer: x509.issuer.replace(/\n/g, ', '),
+      notBefore,
+      notAfter,
+      renewAt: renewalTime(notBefore, notAfter, this.#random, this.#o.renewal),
+    };
+    this.#publish();
+    return true;
+  }
+
+  async #order(st: HostState): Promise<void> {
+    await this.#acquire();
+    if (this.#closed) return this.#release();
+    const renewal = st.held !== undefined;
+    st.lastAttempt = this.#clock.now();
+    this.#stats.counter('orders').incr();
+    try {
+      const { certPem, keyPem } = await this.#issue(st.host);
+      if (this.#closed) return;
+      await this.#o.storage.saveCertificate({ host: st.host, certPem, keyPem });
+      st.failures = 0;
+      st.retryAt = undefined;
+      st.forced = false;
+      st.lastError = undefined;
+      this.#adopt(st, certPem, keyPem);
+      this.#stats.counter('issued').incr();
+      if (issuedChannel.hasSubscribers) {
+        issuedChannel.publish({ host: st.host, notAfter: st.held?.notAfter ?? 0, renewal });
+      }
+      // A CA issuing certificates already due for renewal must not make us order in a loop.
+      const floor = this.#o.retry?.initialMs ?? 60_000;
+      this.#schedule(st, Math.max(floor, (st.held?.renewAt ?? 0) - this.#clock.now()));
+    } catch (err) {
+      const error = toError(err, st.host);
+      // The next attempt looks the account up again: a CA that lost it (or a restarted test CA)
+      // would otherwise refuse every order made with the cached account URL.
+      this.#client = undefined;
+      st.failures++;
+      st.forced = false;
+      const now = this.#clock.now();
+      st.lastError = { code: error.code, message: error.message, at: now };
+      const delay = retryDelay(st.failures, this.#random, this.#o.retry);
+      st.retryAt = now + delay;
+      this.#stats.counter('failures').incr();
+      if (failedChannel.hasSubscribers) failedChannel.publish({ host: st.host, error, retryAt: st.retryAt });
+      // Wake up at expiry too, so an expired certificate stops being served.
+      const expiry = st.held !== undefined && st.held.notAfter > now ? st.held.notAfter - now : delay;
+      this.#schedule(st, Math.min(delay, expiry));
+    } finally {
+      this.#release();
+    }
+    this.#publish();
+  }
+
+  async #acquire(): Promise<void> {
+    if (this.#ordering < (this.#o.maxConcurrentOrders ?? 2)) {
+      this.#ordering++;
+      return;
+    }
+    await new Promise<void>((resolve) => this.#waiting.push(resolve));
+    this.#ordering++;
+  }
+
+  #release(): void {
+    this.#ordering--;
+    this.#waiting.shift()?.();
+  }
+
+  #accountClient(): Promise<acme.Client> {
+    this.#client ??= (async () => {
+      const storage = this.#o.storage;
+      let key = await storage.loadAccountKey(this.#account);
+      if (key === undefined) {
+        key = (await acme.crypto.createPrivateEcdsaKey('P-256')).toString();
+        await storage.saveAccountKey(this.#account, key);
+      }
+      return new acme.Client({
+        directoryUrl: this.#o.directoryUrl,
+        accountKey: key,
+        backoffAttempts: 10,
+        backoffMin: 500,
+        backoffMax: 10_000,
+      });
+    })();
+    // A failed account setup (CA down) is retried on the next order.
+    this.#client.catch(() => {
+      this.#client = undefined;
+    });
+    return this.#client;
+  }
+
+  async #issue(host: string): Promise<{ certPem: string; keyPem: string }> {
+    const client = await this.#accountClient();
+    const key = await acme.crypto.createPrivateEcdsaKey('P-256');
+    const [, csr] = await acme.crypto.createCsr({ commonName: host, altNames: [host] }, key);
+    const type = this.#o.challenge ?? 'http-01';
+    const ch = this.#challenges;
+    const certPem = await client.auto({
+      csr,
+      termsOfServiceAgreed: true,
+      ...(this.#o.email === undefined ? {} : { email: this.#o.email }),
+      challengePriority: [type],
+      skipChallengeVerification: true,
+      challengeCreateFn: async (authz, challenge, keyAuthorization) => {
+        if (challenge.type === 'http-01') ch.setHttp(challenge.token, keyAuthorization);
+        else if ((challenge.type as string) === 'tls-alpn-01') {
+          const [k, c] = await acme.crypto.createAlpnCertificate(authz, keyAuthorization);
+          ch.setAlpn(authz.identifier.value.toLowerCase(), c.toString(), k.toString());
+        }
+      },
+      challengeRemoveFn: async (authz, challenge) => {
+        if (challenge.type === 'http-01') ch.deleteHttp(challenge.token);
+        else if ((challenge.type as string) === 'tls-alpn-01')
+          ch.deleteAlpn(authz.identifier.value.toLowerCase());
+      },
+    });
+    return { certPem, keyPem: key.toString() };
+  }
+
+  #publish(): void {
+    const now = this.#clock.now();
+    const entries: CertificateSnapshot[number][] = [];
+    for (const st of this.#hosts.values()) {
+      const h = st.held;
+      // Never serve an expired certificate: without one the default certificate answers.
+      if (h === undefined || now >= h.notAfter) continue;
+      const id = `acme ${st.host}`;
+      entries.push({ kind: 'ok', id, pair: { id, certPem: h.certPem, keyPem: h.keyPem } });
+    }
+    const next = Object.freeze(entries);
+    const same =
+      next.length === this.#snapshot.length &&
+      next.every((e, i) => {
+        const p = this.#snapshot[i]!;
+        return e.kind === 'ok' && p.kind === 'ok' && e.id === p.id && e.pair.certPem === p.pair.certPem;
+      });
+    if (same) return;
+    this.#snapshot = next;
+    for (const f of [...this.#observers]) f(next);
+  }
+}
+
+/** Creates an {@link AcmeManager}; throws `AcmeError` (`SY_ERR_ACME_INVALID_OPTIONS`) naming the bad field. */
+export function createAcmeManager(options: AcmeManagerOptions): AcmeManager {
+  return new AcmeManager(options);
+}

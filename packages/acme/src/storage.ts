@@ -1,0 +1,121 @@
+/**
+ * Where issued certificates and the ACME account key are kept, behind one small interface so a
+ * directory, a Kubernetes Secret or a database can hold them. Several managers may share one
+ * store: the leader writes, the others read what it wrote.
+ */
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { AcmeError } from './errors.js';
+
+/** One certificate as stored: PEM text of the full chain (leaf first) and its private key. */
+export interface StoredCertificate {
+  /** The certificate name (lowercase DNS name). */
+  readonly host: string;
+  readonly certPem: string;
+  readonly keyPem: string;
+}
+
+/**
+ * A certificate store. Methods reject with `AcmeError` (`SY_ERR_ACME_STORAGE`) on I/O faults;
+ * "not there" is `undefined`, not an error. Writes must be atomic: a reader sees the old or the
+ * new value, never half of one.
+ */
+export interface CertificateStorage {
+  /** For status pages, e.g. `dir /var/lib/switchyard/acme`. */
+  readonly description: string;
+  loadCertificate(host: string): Promise<StoredCertificate | undefined>;
+  saveCertificate(cert: StoredCertificate): Promise<void>;
+  /** The account key (PEM) for the CA identified by `account` (derived from the directory URL). */
+  loadAccountKey(account: string): Promise<string | undefined>;
+  saveAccountKey(account: string, keyPem: string): Promise<void>;
+}
+
+/** File-system-safe form of a host or account id (`*` and anything but `[a-z0-9.-]` become `_`). */
+function safeName(name: string): string {
+  return name.toLowerCase().replace(/[^a-z0-9.-]/g, '_');
+}
+
+async function readOptional(path: string): Promise<string | undefined> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+let tmpCounter = 0;
+
+/** Writes via a temp file and `rename`, so readers never see a partial file. */
+async function writeAtomic(path: string, text: string): Promise<void> {
+  const tmp = `${path}.${process.pid}.${++tmpCounter}.tmp`;
+  await writeFile(tmp, text, { mode: 0o600 });
+  await rename(tmp, path);
+}
+
+/**
+ * A directory store: `<dir>/certificates/<host>/bundle.json` (certificate and key in one file, so
+ * a reader never pairs a new certificate with an old key) and `<dir>/accounts/<account>/key.pem`.
+ * Files are created with mode 0600.
+ */
+export function directoryStorage(dir: string): CertificateStorage {
+  const fail = (what: string, path: string, cause: unknown, host?: string): never => {
+    throw new AcmeError('SY_ERR_ACME_STORAGE', `acme storage: cannot ${what} ${path}: ${String(cause)}`, {
+      cause,
+      ...(host === undefined ? {} : { host }),
+    });
+  };
+  const certFile = (host: string) => join(dir, 'certificates', safeName(host), 'bundle.json');
+  const keyFile = (account: string) => join(dir, 'accounts', safeName(account), 'key.pem');
+  return Object.freeze({
+    description: `dir ${dir}`,
+    async loadCertificate(host: string): Promise<StoredCertificate | undefined> {
+      const path = certFile(host);
+      let text: string | undefined;
+      try {
+        text = await readOptional(path);
+      } catch (err) {
+        return fail('read', path, err, host);
+      }
+      if (text === undefined) return undefined;
+      try {
+        const parsed = JSON.parse(text) as { certPem?: unknown; keyPem?: unknown };
+        if (typeof parsed.certPem !== 'string' || typeof parsed.keyPem !== 'string') {
+          throw new Error('fields certPem and keyPem must be strings');
+        }
+        return { host, certPem: parsed.certPem, keyPem: parsed.keyPem };
+      } catch (err) {
+        return fail('parse', path, err, host);
+      }
+    },
+    async saveCertificate(cert: StoredCertificate): Promise<void> {
+      const path = certFile(cert.host);
+      try {
+        await mkdir(join(path, '..'), { recursive: true, mode: 0o700 });
+        await writeAtomic(
+          path,
+          JSON.stringify({ host: cert.host, certPem: cert.certPem, keyPem: cert.keyPem }),
+        );
+      } catch (err) {
+        fail('write', path, err, cert.host);
+      }
+    },
+    async loadAccountKey(account: string): Promise<string | undefined> {
+      const path = keyFile(account);
+      try {
+        return await readOptional(path);
+      } catch (err) {
+        return fail('read', path, err);
+      }
+    },
+    async saveAccountKey(account: string, keyPem: string): Promise<void> {
+      const path = keyFile(account);
+      try {
+        await mkdir(join(path, '..'), { recursive: true, mode: 0o700 });
+        await writeAtomic(path, keyPem);
+      } catch (err) {
+        fail('write', path, err);
+      }
+    },
+  });
+}
