@@ -4,7 +4,19 @@
  * mutating endpoints) belongs on loopback; `probe` adds a second listener that serves only the
  * endpoints safe to expose on a pod IP, so Kubernetes probes work without exposing the rest.
  */
-import { boolean, number, object, optional, port, refine, reject, rejectField, required, string, withDefault } from './schema.js';
+import {
+  boolean,
+  number,
+  object,
+  optional,
+  port,
+  refine,
+  reject,
+  rejectField,
+  required,
+  string,
+  withDefault,
+} from './schema.js';
 
 const JVM_ONLY = 'a JVM/Finagle tuning knob with no Node.js equivalent';
 
@@ -48,7 +60,11 @@ const securitySchema = refine(
     if (security.controlToken !== undefined && security.controlTokenPath !== undefined) {
       return rejectField(['controlToken'], 'give controlToken or controlTokenPath, not both');
     }
-    if (security.controlEnabled && security.controlToken === undefined && security.controlTokenPath === undefined) {
+    if (
+      security.controlEnabled &&
+      security.controlToken === undefined &&
+      security.controlTokenPath === undefined
+    ) {
       return rejectField(
         ['controlEnabled'],
         'control endpoints need a bearer token',

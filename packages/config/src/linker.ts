@@ -400,7 +400,10 @@ function routerServerIndex(
 }
 
 /** The admin's probe listener and control security, as `createAdminServer` takes them. */
-function adminSecurity(admin: LinkerConfig['admin'], baseDir: string): Pick<AdminServerOptions, 'probe' | 'control'> {
+function adminSecurity(
+  admin: LinkerConfig['admin'],
+  baseDir: string,
+): Pick<AdminServerOptions, 'probe' | 'control'> {
   const security = admin.security;
   return {
     ...(admin.probe ? { probe: admin.probe } : {}),

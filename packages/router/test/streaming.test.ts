@@ -29,8 +29,8 @@ async function routerRssGrowth<T>(
     [`/svc/big => /$/inet/127.0.0.1/${backendPort}`],
     {
       // From the package folder, where `tsx` resolves.
-    cwd: fileURLToPath(new URL('..', import.meta.url)),
-    execArgv: ['--import', 'tsx', '--conditions=switchyard:source', '--expose-gc'],
+      cwd: fileURLToPath(new URL('..', import.meta.url)),
+      execArgv: ['--import', 'tsx', '--conditions=switchyard:source', '--expose-gc'],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     },
   );
