@@ -1,0 +1,348 @@
+/**
+ * The packages as a user gets them from npm, outside the workspace: packs every `@switchyard/*`
+ * package (`scripts/pack-all.mjs`, which runs `prepack`), installs the tarballs with plain
+ * `npm install <tarballs>` into an empty temp project whose `.npmrc` points the `@switchyard`
+ * scope at a dead registry (so only the tarballs can satisfy it; third-party dependencies come
+ * from the npm registry or cache), then type-checks this example's `src/gateway.ts` plus a small
+ * `main.ts` against the published `.d.ts` as an ESM (`"type": "module"`) and as a CommonJS
+ * project (module node16), runs both and routes traffic through them to a real backend. The
+ * TypeScript examples in every shipped README are type-checked too.
+ *
+ * Slow (it builds every package): skipped when `CI_SKIP_PACK=1`.
+ */
+import { execFile, spawn } from 'node:child_process';
+import { cp, mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import http, { type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const repoRoot = resolve(import.meta.dirname, '..', '..', '..');
+const exampleSrc = resolve(import.meta.dirname, '..', 'src');
+const tsc = join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc');
+const API_KEY = 'packed-key';
+
+interface Packed {
+  readonly name: string;
+  readonly version: string;
+  readonly tarball: string;
+}
+
+interface Result {
+  readonly code: number;
+  readonly output: string;
+}
+
+function run(cmd: string, args: readonly string[], cwd: string): Promise<Result> {
+  return new Promise((done) => {
+    execFile(cmd, args, { cwd, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) =>
+      done({ code: error ? Number(error.code ?? 1) : 0, output: `${stdout}${stderr}` }),
+    );
+  });
+}
+
+/** The ~20-line program both variants compile and run: starts the example gateway, prints its URL. */
+const MAIN_TS = `import { startGateway } from './gateway.js';
+
+/** Starts the gateway on port 0 and prints where it listens; SIGTERM closes it. */
+async function main(): Promise<void> {
+  const [discoveryDir, apiKey] = process.argv.slice(2);
+  if (discoveryDir === undefined || apiKey === undefined) {
+    throw new Error('usage: node dist/main.js <discovery-dir> <api-key>');
+  }
+  const gateway = await startGateway({ discoveryDir, apiKeys: [apiKey] });
+  process.stdout.write(\`\${JSON.stringify({ url: gateway.url, adminUrl: gateway.adminUrl })}\\n\`);
+  process.once('SIGTERM', () => {
+    void gateway.close().then(() => process.exit(0));
+  });
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
+`;
+
+function tsconfig(extra: Record<string, unknown> = {}) {
+  return `${JSON.stringify(
+    {
+      compilerOptions: {
+        target: 'ES2022',
+        lib: ['ES2023'],
+        module: 'node16',
+        moduleResolution: 'node16',
+        types: ['node'],
+        strict: true,
+        // Check the published declaration files too, not only the program.
+        skipLibCheck: false,
+        rootDir: 'src',
+        outDir: 'dist',
+        ...extra,
+      },
+      include: ['src'],
+    },
+    null,
+    2,
+  )}\n`;
+}
+
+interface Backend {
+  readonly port: number;
+  readonly seen: IncomingHttpHeaders[];
+  close(): Promise<void>;
+}
+
+async function startBackend(name: string): Promise<Backend> {
+  const seen: IncomingHttpHeaders[] = [];
+  const server = http.createServer((req, res) => {
+    seen.push(req.headers);
+    req.resume();
+    req.on('end', () => res.end(`${name} ${req.url}`));
+  });
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  return {
+    port: (server.address() as AddressInfo).port,
+    seen,
+    close: () =>
+      new Promise<void>((done) => {
+        server.closeAllConnections();
+        server.close(() => done());
+      }),
+  };
+}
+
+/** Runs `node dist/main.js`, waits for its URL line, and returns it with a stop function. */
+async function startProgram(dir: string, discoveryDir: string) {
+  const child = spawn(process.execPath, ['dist/main.js', discoveryDir, API_KEY], {
+    cwd: dir,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stderr.on('data', (chunk: Buffer) => {
+    err += chunk.toString();
+  });
+  const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
+  const started = await new Promise<{ url: string; adminUrl: string }>((done, fail) => {
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const line = out.split('\n')[0];
+      if (out.includes('\n') && line !== undefined)
+        done(JSON.parse(line) as { url: string; adminUrl: string });
+    });
+    void exited.then((code) => fail(new Error(`${dir}: node dist/main.js exited ${code}: ${out}${err}`)));
+  });
+  return {
+    ...started,
+    stop: async () => {
+      child.kill('SIGTERM');
+      return { code: await exited, stderr: err };
+    },
+  };
+}
+
+interface Manifest {
+  readonly name: string;
+  readonly exports: Record<string, string | Record<string, string>>;
+  readonly files: readonly string[];
+  readonly scripts: Record<string, string>;
+  readonly publishConfig?: { readonly exports?: Record<string, unknown> };
+}
+
+/** Fast, never skipped: the published manifest each package.json describes (no packing). */
+describe('publishable package manifests', async () => {
+  const names = (await readdir(join(repoRoot, 'packages'))).sort();
+  const manifests = await Promise.all(
+    names.map(
+      async (name) =>
+        JSON.parse(await readFile(join(repoRoot, 'packages', name, 'package.json'), 'utf8')) as Manifest,
+    ),
+  );
+
+  it.each(manifests.map((m) => [m.name, m] as const))(
+    '%s publishes every exports subpath from dist, with per-format types',
+    (_, manifest) => {
+      const published = manifest.publishConfig?.exports ?? {};
+      expect(Object.keys(published).sort()).toEqual(Object.keys(manifest.exports).sort());
+      for (const [subpath, target] of Object.entries(manifest.exports)) {
+        if (typeof target === 'string') {
+          expect(published[subpath]).toBe(target);
+          continue;
+        }
+        // The source condition stays in the workspace; npm users get the built files.
+        expect(published[subpath]).toEqual({
+          import: { types: target.types, default: target.import },
+          require: { types: target.types?.replace(/\.d\.ts$/, '.d.cts'), default: target.require },
+        });
+      }
+      expect(manifest.files).toEqual(['dist', 'README.md', 'LICENSE', 'CHANGELOG.md']);
+      expect(manifest.scripts.prepack).toBe('tsup');
+    },
+  );
+});
+
+describe.skipIf(process.env.CI_SKIP_PACK === '1')(
+  'packed packages installed with npm outside the workspace',
+  () => {
+    let work: string;
+    let app: string;
+    let packed: Packed[];
+    let install: Result;
+    let backend: Backend;
+    let discoveryDir: string;
+
+    beforeAll(async () => {
+      work = await mkdtemp(join(tmpdir(), 'switchyard-packed-'));
+      const pack = await run(
+        process.execPath,
+        [join(repoRoot, 'scripts', 'pack-all.mjs'), join(work, 'tarballs')],
+        repoRoot,
+      );
+      if (pack.code !== 0) throw new Error(`packing failed:\n${pack.output}`);
+      packed = pack.output
+        .split('\n')
+        .filter((line) => line.startsWith('{'))
+        .map((line) => JSON.parse(line) as Packed);
+
+      // An empty project outside the workspace: the ESM and CJS variants are two folders of it.
+      app = join(work, 'app');
+      await mkdir(app, { recursive: true });
+      await writeFile(join(app, 'package.json'), '{ "name": "packed-app", "private": true }\n');
+      // Nothing but the tarballs may provide @switchyard/*: the scope's registry does not exist.
+      await writeFile(join(app, '.npmrc'), '@switchyard:registry=http://127.0.0.1:9/\nfetch-retries=0\n');
+      const typesNode = JSON.parse(
+        await readFile(join(repoRoot, 'node_modules', '@types', 'node', 'package.json'), 'utf8'),
+      ) as { version: string };
+      install = await run(
+        'npm',
+        [
+          'install',
+          '--no-audit',
+          '--no-fund',
+          '--prefer-offline',
+          ...packed.map((p) => p.tarball),
+          `@types/node@${typesNode.version}`,
+        ],
+        app,
+      );
+      if (install.code !== 0) throw new Error(`npm install failed:\n${install.output}`);
+
+      for (const variant of ['esm', 'cjs'] as const) {
+        const dir = join(app, variant);
+        await mkdir(join(dir, 'src'), { recursive: true });
+        await cp(join(exampleSrc, 'gateway.ts'), join(dir, 'src', 'gateway.ts'));
+        await writeFile(join(dir, 'src', 'main.ts'), MAIN_TS);
+        const type = variant === 'esm' ? 'module' : 'commonjs';
+        await writeFile(
+          join(dir, 'package.json'),
+          `{ "name": "packed-${variant}", "private": true, "type": "${type}" }\n`,
+        );
+        await writeFile(join(dir, 'tsconfig.json'), tsconfig());
+      }
+
+      backend = await startBackend('users-v1');
+      discoveryDir = join(work, 'discovery');
+      await mkdir(discoveryDir);
+      await writeFile(join(discoveryDir, '.users.tmp'), `127.0.0.1 ${backend.port}\n`);
+      await rename(join(discoveryDir, '.users.tmp'), join(discoveryDir, 'users'));
+    }, 600_000);
+
+    afterAll(async () => {
+      await backend?.close();
+      if (work !== undefined) await rm(work, { recursive: true, force: true });
+    });
+
+    it('packs every package with dist, LICENSE and real versions, and no sources', async () => {
+      const names = (await readdir(join(repoRoot, 'packages'))).sort();
+      expect(packed.map((p) => p.name)).toEqual(names.map((n) => `@switchyard/${n}`));
+      for (const p of packed) {
+        const listing = await run('tar', ['-tzf', p.tarball], work);
+        const files = listing.output.split('\n').filter(Boolean);
+        expect(files, p.name).toContain('package/LICENSE');
+        expect(files, p.name).toContain('package/dist/index.d.cts');
+        expect(
+          files.filter((f) => f.startsWith('package/src/')),
+          p.name,
+        ).toEqual([]);
+        const manifest = await readFile(join(app, 'node_modules', p.name, 'package.json'), 'utf8');
+        expect(manifest, p.name).not.toMatch(/workspace:|catalog:/);
+        const { exports } = JSON.parse(manifest) as { exports: unknown };
+        expect(JSON.stringify(exports), p.name).not.toContain('switchyard:source');
+      }
+    });
+
+    it('installs @switchyard/* from the tarballs only', async () => {
+      const lock = JSON.parse(await readFile(join(app, 'package-lock.json'), 'utf8')) as {
+        packages: Record<string, { version?: string; resolved?: string }>;
+      };
+      const installed = Object.entries(lock.packages).filter(([path]) =>
+        path.includes('node_modules/@switchyard/'),
+      );
+      // One copy of each package, at the top level, resolved from a local tarball.
+      expect(installed.map(([path]) => path).sort()).toEqual(
+        packed.map((p) => `node_modules/${p.name}`).sort(),
+      );
+      for (const [path, entry] of installed) expect(entry.resolved, path).toMatch(/^file:/);
+    });
+
+    it.each(['esm', 'cjs'] as const)(
+      'type-checks and builds the gateway as %s against the published types',
+      async (variant) => {
+        const dir = join(app, variant);
+        const build = await run(process.execPath, [tsc, '-p', 'tsconfig.json'], dir);
+        expect(build.output).toBe('');
+        expect(build.code).toBe(0);
+        const js = await readFile(join(dir, 'dist', 'gateway.js'), 'utf8');
+        if (variant === 'cjs') expect(js).toContain('require("@switchyard/router")');
+        else expect(js).toContain("from '@switchyard/router'");
+      },
+      120_000,
+    );
+
+    it.each(['esm', 'cjs'] as const)(
+      'runs the %s gateway and routes traffic to the backend',
+      async (variant) => {
+        const program = await startProgram(join(app, variant), discoveryDir);
+        try {
+          const ok = await fetch(`${program.url}/api/users/42`, { headers: { 'x-api-key': API_KEY } });
+          expect({ status: ok.status, body: await ok.text() }).toEqual({ status: 200, body: 'users-v1 /42' });
+          expect(backend.seen.at(-1)?.['l5d-dst-service']).toBe('/svc/api/users');
+          const denied = await fetch(`${program.url}/api/users/42`);
+          expect(denied.status).toBe(401);
+          const ping = await fetch(`${program.adminUrl}/admin/ping`);
+          expect(await ping.text()).toBe('pong\n');
+        } finally {
+          const stopped = await program.stop();
+          expect(stopped).toEqual({ code: 0, stderr: '' });
+        }
+      },
+      30_000,
+    );
+
+    it('type-checks the TypeScript examples of every shipped README', async () => {
+      const dir = join(app, 'readme');
+      await mkdir(join(dir, 'src'), { recursive: true });
+      await writeFile(
+        join(dir, 'package.json'),
+        '{ "name": "packed-readme", "private": true, "type": "module" }\n',
+      );
+      await writeFile(join(dir, 'tsconfig.json'), tsconfig({ noEmit: true }));
+      let count = 0;
+      for (const p of packed) {
+        const readme = await readFile(join(app, 'node_modules', p.name, 'README.md'), 'utf8');
+        const blocks = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1] ?? '');
+        expect(blocks.length, `${p.name} README has a TypeScript example`).toBeGreaterThan(0);
+        for (const [i, block] of blocks.entries()) {
+          // Each block is its own module (`export {}` keeps top-level names apart).
+          await writeFile(join(dir, 'src', `${p.name.split('/')[1]}-${i + 1}.ts`), `${block}\nexport {};\n`);
+          count++;
+        }
+      }
+      const check = await run(process.execPath, [tsc, '-p', 'tsconfig.json'], dir);
+      expect(check.output).toBe('');
+      expect(check.code).toBe(0);
+      expect(count).toBeGreaterThanOrEqual(packed.length);
+    }, 120_000);
+  },
+);
