@@ -2,11 +2,17 @@
  * Identifiers name requests: `request => identified(path) | unidentified(reason)`, Linkerd's
  * `Identifier[Req]`. Being "not mine" is a value (`unidentified`), not an exception.
  */
-import type { Path } from '@switchyard/dtab';
+import type { Dtab, Path } from '@switchyard/dtab';
 
-/** What an identifier returns. `request` may be rewritten (e.g. `io.l5d.path` with `consume`). */
+/**
+ * What an identifier returns. `request` may be rewritten (e.g. `io.l5d.path` with `consume`).
+ * `dtab`, when present, is appended to the router's base dtab (before the request's local dtab)
+ * for this request only: it lets an identifier name a weighted choice of several names, e.g.
+ * path `/gw/ns/route/0` with `/gw/ns/route/0 => 3 * /svc/a & 1 * /svc/b` (`io.l5d.httproute`).
+ * Identifiers must reuse the same `Dtab` object for the same content (routers key caches by it).
+ */
 export type Identification<Req> =
-  | { readonly kind: 'identified'; readonly path: Path; readonly request: Req }
+  | { readonly kind: 'identified'; readonly path: Path; readonly request: Req; readonly dtab?: Dtab }
   | {
       readonly kind: 'unidentified';
       /** Why, as shown after `Unknown destination: Request(...) / `. */
@@ -34,9 +40,11 @@ export interface RequestHead {
   readonly secure: boolean;
 }
 
-/** Builds an `identified` result. */
-export function identified<Req>(path: Path, request: Req): Identification<Req> {
-  return { kind: 'identified', path, request };
+/** Builds an `identified` result, optionally with a per-request dtab addition. */
+export function identified<Req>(path: Path, request: Req, dtab?: Dtab): Identification<Req> {
+  return dtab === undefined
+    ? { kind: 'identified', path, request }
+    : { kind: 'identified', path, request, dtab };
 }
 
 /** Builds an `unidentified` result. */
