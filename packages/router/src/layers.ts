@@ -136,6 +136,8 @@ export class RequestCtx implements RouterContext {
   dtabLocalText = '';
   dst: import('@switchyard/dtab').Path | undefined = undefined;
   endpoint: string | undefined = undefined;
+  /** The identification's per-request dtab addition (`Identification.dtab`), bound after the base dtab. */
+  dstDtab: Dtab | undefined = undefined;
   readonly startNs: bigint;
   #locals: Record<string, unknown> | undefined;
   // Router plumbing.
@@ -489,6 +491,7 @@ function identifyLayer(rt: RouterRuntime): RouterLayer {
       if (id.kind === 'unidentified')
         throw new UnknownDestinationError(describeRequest(ctx), id.reason, id.status);
       c.dst = id.path;
+      c.dstDtab = id.dtab;
       const head = id.request;
       if (head !== c.head) {
         c.method = head.method;
@@ -522,6 +525,17 @@ function noRoute(rt: RouterRuntime, c: RequestCtx, reason: NoRouteReason, cause?
 }
 
 const boundIds = new WeakMap<BoundName, string>();
+const dtabTexts = new WeakMap<Dtab, string>();
+
+/** `Dtab.show`, once per dtab object (identifiers reuse the object for the same content). */
+function showDtab(dtab: Dtab): string {
+  let text = dtabTexts.get(dtab);
+  if (text === undefined) {
+    text = Dtab.show(dtab);
+    dtabTexts.set(dtab, text);
+  }
+  return text;
+}
 
 function showBoundId(bound: BoundName): string {
   let id = boundIds.get(bound);
@@ -591,8 +605,14 @@ function bindLayer(rt: RouterRuntime): RouterLayer {
     const dst = c.dst;
     if (dst === undefined) throw new UnknownDestinationError(describeRequest(c), 'no name was identified');
     const pathKey = dst.join('/');
-    const key = c.dtabLocalText === '' ? pathKey : `${pathKey}\n${c.dtabLocalText}`;
-    const dtab = c.dtabLocal.length === 0 ? rt.baseDtab : Dtab.concat(rt.baseDtab, c.dtabLocal);
+    let key = c.dtabLocalText === '' ? pathKey : `${pathKey}\n${c.dtabLocalText}`;
+    let dtab = c.dtabLocal.length === 0 ? rt.baseDtab : Dtab.concat(rt.baseDtab, c.dtabLocal);
+    const extra = c.dstDtab;
+    if (extra !== undefined && extra.length > 0) {
+      // Base, then the identifier's dentries, then the request's own (which still override).
+      key = `${key}\n#${showDtab(extra)}`;
+      dtab = Dtab.concat(Dtab.concat(rt.baseDtab, extra), c.dtabLocal);
+    }
     const entry = rt.binder.tree(key, dtab, dst);
     entry.service ??= service(pathKey, dst);
     c.service = entry.service as ServiceEntry;
