@@ -48,7 +48,7 @@ export type {
   RouterServerOptions,
   RouterServiceOptions,
 } from './options.js';
-export type { Rescued, RescueOptions } from './rescue.js';
+export type { Rescued, RescuedCode, RescueOptions } from './rescue.js';
 export { encodeErrHeader, rescue } from './rescue.js';
 export type { RouterCloseOptions, RouterLayerInfo, RouterServerInfo } from './router.js';
 export { createRouter, Router } from './router.js';

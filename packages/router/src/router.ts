@@ -31,16 +31,12 @@ import { diagnostics } from './channels.js';
 import { Client, type ClientState } from './client.js';
 import type { RouterHandler, RouterLayer } from './context.js';
 import { InvalidRouterOptionsError } from './errors.js';
-import {
-  defaultLayers,
-  RequestCtx,
-  type RouterRuntime,
-  respondError,
-  type ServerRuntime,
-  terminalHandler,
-} from './layers.js';
 import type { RouterOptions, RouterServerOptions } from './options.js';
+import { RequestCtx } from './request-ctx.js';
+import type { RouterRuntime, ServerRuntime } from './runtime.js';
+import { respondError } from './server/respond-error.js';
 import { validateServerTimeouts } from './server-timeouts.js';
+import { defaultLayers, terminalHandler } from './stack.js';
 
 /** A server of the router, with the address it is bound to once listening. */
 export interface RouterServerInfo {
