@@ -171,9 +171,10 @@ export async function buildRouter(rc: RouterConfig, label: string, deps: RouterD
     },
     bindingTimeoutMs: rc.bindingTimeoutMs,
     ...(rc.bindingCache ? { bindingCache: rc.bindingCache } : {}),
-    // Request telemetry outermost (it sees every final status); attempt spans innermost, around dispatch.
+    // Request telemetry outermost in the server stack (it sees every final status); attempt
+    // spans in the client stack (once per attempt, around dispatch).
     ...(telemetryLayers.length > 0
-      ? { layers: (defaults) => [...telemetryLayers, ...defaults, ...attemptLayers] }
+      ? { layers: { server: (defaults) => [...telemetryLayers, ...defaults], client: attemptLayers } }
       : {}),
     stats: deps.stats,
     clock: context.clock,

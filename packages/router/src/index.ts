@@ -47,6 +47,8 @@ export type {
   RouterOptions,
   RouterServerOptions,
   RouterServiceOptions,
+  RouterStackLayers,
+  StackLayers,
 } from './options.js';
 export type { Rescued, RescuedCode, RescueOptions } from './rescue.js';
 export { encodeErrHeader, rescue } from './rescue.js';
@@ -54,3 +56,4 @@ export type { RouterCloseOptions, RouterLayerInfo, RouterServerInfo } from './ro
 export { createRouter, Router } from './router.js';
 export type { ServerTimeoutOptions, ServerTimeouts } from './server-timeouts.js';
 export { DEFAULT_SERVER_TIMEOUTS, validateServerTimeouts } from './server-timeouts.js';
+export type { RouterStacks } from './stack.js';
