@@ -3,6 +3,9 @@
  * binding caches and the clients, and runs every request through its layer stack
  * (identify → bind → balance → dispatch). `createRouter` builds it; `listen()` binds the sockets;
  * `close()` drains in-flight requests and releases everything.
+ *
+ * Over ~300 lines because it is one lifecycle (validate → build stacks → listen → drain → close)
+ * over shared private state; the request path itself lives in server/, path/ and client/.
  */
 import http, { type IncomingMessage, ServerResponse } from 'node:http';
 import type https from 'node:https';

@@ -74,7 +74,7 @@ describe('stacks', () => {
       's>/svc/web',
       'p>/svc/web',
       'c>/svc/web',
-      'c<' + ep,
+      `c<${ep}`,
       'c>/svc/web',
       `c<${ep}`,
       `p<${ep}`,
