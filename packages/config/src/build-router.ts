@@ -185,17 +185,15 @@ export async function buildRouter(rc: RouterConfig, label: string, deps: RouterD
     },
     bindingTimeoutMs: rc.bindingTimeoutMs,
     ...(rc.bindingCache ? { bindingCache: rc.bindingCache } : {}),
-    // Request telemetry outermost (it sees every final status); attempt spans innermost, around
-    // dispatch; the current identifiers' own layers (if any) just before `identify`.
-    layers: (defaults) => {
-      const at = defaults.findIndex((l) => l.role === 'identify');
-      return [
-        ...telemetryLayers,
-        ...defaults.slice(0, at),
-        identifierLayers,
-        ...defaults.slice(at),
-        ...attemptLayers,
-      ];
+    // Request telemetry outermost in the server stack (it sees every final status); the current
+    // identifiers' own layers (if any) just before `identify`; attempt spans in the client stack
+    // (once per attempt, around dispatch).
+    layers: {
+      server: (defaults) => {
+        const at = defaults.findIndex((l) => l.role === 'identify');
+        return [...telemetryLayers, ...defaults.slice(0, at), identifierLayers, ...defaults.slice(at)];
+      },
+      client: attemptLayers,
     },
     stats: deps.stats,
     clock: context.clock,

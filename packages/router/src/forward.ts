@@ -4,6 +4,10 @@
  * paused while the client socket is full, and the request body is piped (never buffered unless
  * the caller chose to buffer a small body for retries). Upgrade requests (WebSocket) become a
  * raw bidirectional socket pipe after the endpoint answers 101.
+ *
+ * Over ~300 lines on purpose: `ProxyHandler` is one state machine (settled/responded/abort
+ * reason/timer) whose undici callbacks share that state; splitting it would spread one invariant
+ * over several files.
  */
 import type { OutgoingHttpHeaders } from 'node:http';
 import type { Duplex } from 'node:stream';

@@ -47,10 +47,13 @@ export type {
   RouterOptions,
   RouterServerOptions,
   RouterServiceOptions,
+  RouterStackLayers,
+  StackLayers,
 } from './options.js';
-export type { Rescued, RescueOptions } from './rescue.js';
+export type { Rescued, RescuedCode, RescueOptions } from './rescue.js';
 export { encodeErrHeader, rescue } from './rescue.js';
 export type { RouterCloseOptions, RouterLayerInfo, RouterServerInfo } from './router.js';
 export { createRouter, Router } from './router.js';
 export type { ServerTimeoutOptions, ServerTimeouts } from './server-timeouts.js';
 export { DEFAULT_SERVER_TIMEOUTS, validateServerTimeouts } from './server-timeouts.js';
+export type { RouterStacks } from './stack.js';

@@ -82,6 +82,18 @@ export interface RouterClientOptions extends ClientPoolOptions {
   readonly requeueBudget?: () => RequeueBudget;
 }
 
+/** User layers for one stack: inserted at its user position (array) or replacing it (function). */
+export type StackLayers =
+  | readonly RouterLayer[]
+  | ((defaults: readonly RouterLayer[]) => readonly RouterLayer[]);
+
+/** User layers by stack (see `RouterOptions.layers`). */
+export interface RouterStackLayers {
+  readonly server?: StackLayers;
+  readonly path?: StackLayers;
+  readonly client?: StackLayers;
+}
+
 /** Options of {@link createRouter}. */
 export interface RouterOptions {
   /** Router label, used in metrics (`rt/<label>/…`). Default `http`. */
@@ -107,11 +119,17 @@ export interface RouterOptions {
   /** Error bodies are cut to this size, KiB. Default 5120. */
   readonly maxErrResponseKB?: number;
   /**
-   * Extra layers. An array is inserted after identification and before binding (it sees
-   * `ctx.dst` and may rewrite the request or answer it itself); a function receives the default
-   * stack and returns the stack to use.
+   * Extra layers. Named per stack (`{ server, path, client }`, each an array inserted at the
+   * stack's user position or a function from that stack's defaults to the stack to use): `server`
+   * arrays go after `identify` (they see `ctx.dst`), `path` arrays after `bind` and outside the
+   * retry loop (once per request), `client` arrays just above dispatch (once per attempt). The
+   * older forms still work: an array is the `server` form; a function receives the three default
+   * stacks concatenated and returns a flat stack (split again at `bind` and `retries`).
    */
-  readonly layers?: readonly RouterLayer[] | ((defaults: readonly RouterLayer[]) => readonly RouterLayer[]);
+  readonly layers?:
+    | readonly RouterLayer[]
+    | ((defaults: readonly RouterLayer[]) => readonly RouterLayer[])
+    | RouterStackLayers;
   /** Where metrics go (`rt/<label>/…`). Default `nullStats`. */
   readonly stats?: Stats;
   readonly clock?: Clock;

@@ -3,6 +3,7 @@ import {
   AttemptTimeoutError,
   BadDtabHeaderError,
   ConnectFailedError,
+  InvalidRouterOptionsError,
   NoRouteError,
   OverloadedError,
   UnknownDestinationError,
@@ -35,6 +36,36 @@ describe('rescue', () => {
       code: 'unknown',
     });
     expect(rescue(new Error('boom'), { clearContext: true }).body).toBe('Bad gateway.');
+  });
+
+  it('answers every request-time code with its own status; invalid options fall through to the cause', () => {
+    const statuses: Record<string, number> = {
+      SY_ERR_ROUTER_BAD_REQUEST: 400,
+      SY_ERR_ROUTER_UNFORWARDABLE: 400,
+      SY_ERR_ROUTER_HTTP_VERSION: 505,
+      SY_ERR_ROUTER_METHOD_NOT_ALLOWED: 405,
+      SY_ERR_ROUTER_BODY_TOO_LARGE: 413,
+      SY_ERR_ROUTER_CLOSED: 503,
+      SY_ERR_ROUTER_BINDING_TIMEOUT: 503,
+      SY_ERR_ROUTER_TOTAL_TIMEOUT: 503,
+      SY_ERR_ROUTER_UPSTREAM_FAILED: 502,
+      SY_ERR_NO_BROKERS: 502,
+    };
+    for (const [code, status] of Object.entries(statuses)) {
+      const err = Object.assign(new Error(code), { code });
+      expect(rescue(err, { clearContext: false }), code).toMatchObject({ status, code });
+    }
+    const invalid = Object.assign(new Error('bad', { cause: new OverloadedError(1) }), {
+      code: 'SY_ERR_ROUTER_INVALID_OPTIONS',
+    });
+    expect(rescue(invalid, { clearContext: false })).toMatchObject({
+      status: 503,
+      code: 'SY_ERR_ROUTER_OVERLOADED',
+    });
+    expect(rescue(new InvalidRouterOptionsError('bad'), { clearContext: false })).toMatchObject({
+      status: 502,
+      code: 'SY_ERR_ROUTER_INVALID_OPTIONS',
+    });
   });
 
   it('hides dtabs and addresses with clearContext', () => {

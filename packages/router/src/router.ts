@@ -3,6 +3,9 @@
  * binding caches and the clients, and runs every request through its layer stack
  * (identify → bind → balance → dispatch). `createRouter` builds it; `listen()` binds the sockets;
  * `close()` drains in-flight requests and releases everything.
+ *
+ * Over ~300 lines because it is one lifecycle (validate → build stacks → listen → drain → close)
+ * over shared private state; the request path itself lives in server/, path/ and client/.
  */
 import http, { type IncomingMessage, ServerResponse } from 'node:http';
 import type https from 'node:https';
@@ -17,30 +20,19 @@ import {
   retryBudget,
   withFailureAccrual,
 } from '@switchyard/balancers';
-import {
-  type BoundName,
-  compose,
-  type Identifier,
-  nullStats,
-  type RequestHead,
-  systemClock,
-} from '@switchyard/core';
+import { type BoundName, type Identifier, nullStats, type RequestHead, systemClock } from '@switchyard/core';
 import { Dtab, type NameTree, Path } from '@switchyard/dtab';
 import { Binder, type RouterInterpreter } from './binding.js';
 import { diagnostics } from './channels.js';
 import { Client, type ClientState } from './client.js';
 import type { RouterHandler, RouterLayer } from './context.js';
 import { InvalidRouterOptionsError } from './errors.js';
-import {
-  defaultLayers,
-  RequestCtx,
-  type RouterRuntime,
-  respondError,
-  type ServerRuntime,
-  terminalHandler,
-} from './layers.js';
 import type { RouterOptions, RouterServerOptions } from './options.js';
+import { RequestCtx } from './request-ctx.js';
+import type { RouterRuntime, ServerRuntime } from './runtime.js';
+import { respondError } from './server/respond-error.js';
 import { validateServerTimeouts } from './server-timeouts.js';
+import { buildStacks, composeStacks, type RouterStacks } from './stack.js';
 
 /** A server of the router, with the address it is bound to once listening. */
 export interface RouterServerInfo {
@@ -90,7 +82,7 @@ export class Router {
   readonly #label: string;
   readonly #options: RouterOptions;
   readonly #runtime: RouterRuntime;
-  readonly #layers: readonly RouterLayer[];
+  readonly #stacks: RouterStacks<readonly RouterLayer[]>;
   readonly #handler: RouterHandler;
   readonly #slots: ServerSlot[];
   readonly #binder: Binder;
@@ -164,10 +156,8 @@ export class Router {
       closing: false,
       tunnels: new Set<Duplex>(),
     };
-    const user = options.layers;
-    const defaults = defaultLayers(this.#runtime, Array.isArray(user) ? user : []);
-    this.#layers = Object.freeze(typeof user === 'function' ? [...user(defaults)] : defaults);
-    this.#handler = compose(...this.#layers.map((l) => l.layer))(terminalHandler(this.#runtime));
+    this.#stacks = buildStacks(this.#runtime, options.layers);
+    this.#handler = composeStacks(this.#runtime, this.#stacks);
     this.#slots = options.servers.map((s, i) => this.#createServer(s, `servers[${i}]`));
   }
 
@@ -218,9 +208,16 @@ export class Router {
     return this.#options.interpreter;
   }
 
-  /** The layer stack, outermost first, as the admin prints it. */
+  /** Every layer, outermost first (server stack, then path, then client), as the admin prints it. */
   get layers(): readonly RouterLayerInfo[] {
-    return this.#layers.map((l) => ({ role: l.role, description: l.description }));
+    const { server, path, client } = this.#stacks;
+    return [...server, ...path, ...client].map(info);
+  }
+
+  /** The three stacks, outermost first within each, as the admin prints them. */
+  get stacks(): RouterStacks<readonly RouterLayerInfo[]> {
+    const { server, path, client } = this.#stacks;
+    return { server: server.map(info), path: path.map(info), client: client.map(info) };
   }
 
   /** The servers, with bound ports once listening. */
@@ -390,6 +387,10 @@ export class Router {
     this.#listening = false;
     if (diagnostics.closed.hasSubscribers) diagnostics.closed.publish({ router: this.#label, forced });
   }
+}
+
+function info(l: RouterLayer): RouterLayerInfo {
+  return { role: l.role, description: l.description };
 }
 
 /** The stack rescues every error; this only keeps a misbuilt custom stack from crashing the process. */

@@ -1,0 +1,80 @@
+/**
+ * What the router's stacks share: the router-wide runtime (policy, binder, clock, stats) and the
+ * per-server runtime (limits, counters, open responses). Plain records the Router fills in.
+ */
+import type { ServerResponse } from 'node:http';
+import type { RequeueBudget, ResponseClassifier, RetryBudget } from '@switchyard/balancers';
+import type { Clock, Counter, Histogram, Identifier, Random, RequestHead, Stats } from '@switchyard/core';
+import type { Dtab } from '@switchyard/dtab';
+import type { Binder } from './binding.js';
+import type { Client } from './client.js';
+import type { ServerContext } from './context.js';
+import type { ForwardedHeaderOptions } from './headers.js';
+
+/** Server-level counters, `rt/<router>/server/<ip>/<port>/`. */
+export interface ServerStats {
+  readonly requests: Counter;
+  readonly success: Counter;
+  readonly failures: Counter;
+  readonly latency: Histogram;
+  /** `status/1XX` … `status/5XX`, indexed by the first digit. */
+  readonly statusClass: readonly (Counter | undefined)[];
+}
+
+/** Mutable state of one listening server. */
+export interface ServerRuntime {
+  readonly context: ServerContext;
+  readonly maxConcurrentRequests: number;
+  readonly maxRequestBodyBytes: number | undefined;
+  readonly forwarded: ForwardedHeaderOptions;
+  inflight: number;
+  connections: number;
+  stats: ServerStats;
+  /** Responses of requests in flight, so that a drain can mark them `Connection: close`. */
+  readonly open: Set<ServerResponse>;
+}
+
+/** Per logical name: stats and the retry budget (Linkerd's budget is per service). */
+export interface ServiceEntry {
+  /** `Path.show(dst)`. */
+  readonly name: string;
+  readonly requests: Counter;
+  readonly success: Counter;
+  readonly failures: Counter;
+  readonly latency: Histogram;
+  readonly retries: Counter;
+  readonly budgetExhausted: Counter;
+  readonly budget: RetryBudget;
+}
+
+/** What the default layers need from their router. */
+export interface RouterRuntime {
+  readonly label: string;
+  /** Mutable: `Router.reconfigure` swaps it for requests that start afterwards. */
+  baseDtab: Dtab;
+  baseDtabText: string;
+  readonly parseDtab: (text: string) => Dtab;
+  readonly binder: Binder;
+  readonly clock: Clock;
+  readonly random: Random;
+  readonly classifier: ResponseClassifier;
+  /** False when the classifier never answers `retryableFailure` (the default): skips retry plumbing. */
+  readonly mayRetry: boolean;
+  readonly totalTimeoutMs: number | undefined;
+  readonly attemptTimeoutMs: number | undefined;
+  readonly bindingTimeoutMs: number;
+  readonly retryBufferBytes: number;
+  readonly maxCallDepth: number;
+  readonly maxErrBytes: number;
+  /** `rt/<label>`. */
+  readonly stats: Stats;
+  readonly newRetryBudget: () => RetryBudget;
+  /** Per-request stream of waits before classifier-driven retries; `undefined` retries at once. */
+  readonly newRetryBackoff: (() => Iterator<number>) | undefined;
+  readonly requeueBudgetOf: (client: Client) => RequeueBudget;
+  identify: Identifier<RequestHead>;
+  /** True once `close()` started: new requests get 503, responses get `Connection: close`. */
+  closing: boolean;
+  /** Upgraded tunnels, destroyed when the router closes. */
+  readonly tunnels: Set<import('node:stream').Duplex>;
+}
