@@ -66,6 +66,8 @@ export interface Endpoint extends BalancerEndpoint {
   readonly pool: Pool;
   /** TLS server name (SNI) sent to the endpoint: the configured `tls.servername`, if any. */
   readonly servername: string | undefined;
+  /** TLS options of connections to the endpoint (the client's `tls`); undefined for plain HTTP. */
+  readonly tls: ConnectionOptions | undefined;
   /** Requests dispatched to this endpoint and not yet finished. */
   pending: number;
   readonly stats: EndpointStats;
@@ -250,6 +252,7 @@ export class Client {
       meta: a.meta,
       pool,
       servername: p.tls?.servername,
+      tls: p.tls,
       pending: 0,
       stats: {
         requests: s.counter('requests'),

@@ -24,6 +24,7 @@ import {
   UnforwardableRequestError,
   UpstreamFailedError,
 } from './errors.js';
+import { announcedTrailers, sendWithTrailers } from './forward-trailers.js';
 import { type HeaderMap, prepareResponseHeaders } from './headers.js';
 
 /** How the request body is sent on this attempt. */
@@ -361,6 +362,26 @@ export function forwardAttempt(attempt: Attempt): Promise<number> {
     if (ctx.upgrade !== undefined) {
       const upgrade = ctx.req.headers.upgrade;
       (options as { upgrade?: string }).upgrade = typeof upgrade === 'string' ? upgrade : 'websocket';
+    }
+    const trailerNames =
+      through !== undefined && ctx.upgrade === undefined ? announcedTrailers(ctx.req) : undefined;
+    if (trailerNames !== undefined) {
+      if (handler.clientGone) {
+        handler.onResponseError(undefined as never, new ClientGoneError());
+        return;
+      }
+      const req = ctx.req;
+      sendWithTrailers({
+        endpoint,
+        method: ctx.method,
+        path: ctx.url,
+        headers: ctx.headers,
+        trailerNames,
+        body: through!,
+        trailers: () => req.trailers,
+        handler,
+      });
+      return;
     }
     if (handler.clientGone) {
       // Nobody is left to answer: never open a request upstream.

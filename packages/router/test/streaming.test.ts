@@ -229,4 +229,47 @@ describe('trailers', () => {
     });
     expect(trailers).toEqual({ 'grpc-status': '7', 'grpc-message': 'denied', 'x-extra': 'e' });
   });
+
+  it('forwards request trailers that the client announced, after the whole body', async () => {
+    const port = await setup((req, res) => {
+      let body = '';
+      req.setEncoding('utf8');
+      req.on('data', (c: string) => {
+        body += c;
+      });
+      req.on('end', () => {
+        res.writeHead(200, { trailer: 'x-echo' });
+        res.write(`${body} ${req.headers.trailer}`);
+        res.addTrailers({ 'x-echo': `${req.trailers['x-checksum']}/${req.trailers['grpc-timeout']}` });
+        res.end();
+      });
+    });
+    const reply = await new Promise<{ body: string; trailers: NodeJS.Dict<string> }>((resolve, reject) => {
+      const req = http.request(
+        {
+          host: '127.0.0.1',
+          port,
+          method: 'POST',
+          path: '/',
+          headers: { 'x-dst': 'big', trailer: 'x-checksum, grpc-timeout', 'transfer-encoding': 'chunked' },
+          agent: false,
+        },
+        (res) => {
+          let body = '';
+          res.setEncoding('utf8');
+          res.on('data', (c: string) => {
+            body += c;
+          });
+          res.on('end', () => resolve({ body, trailers: res.trailers }));
+        },
+      );
+      req.on('error', reject);
+      req.write('part1 ');
+      req.write('part2');
+      req.addTrailers({ 'x-checksum': 'abc123', 'grpc-timeout': '5S' });
+      req.end();
+    });
+    expect(reply.body).toBe('part1 part2 x-checksum, grpc-timeout');
+    expect(reply.trailers).toEqual({ 'x-echo': 'abc123/5S' });
+  });
 });

@@ -130,4 +130,59 @@ describe('TLS to endpoints', () => {
     expect(servernames.length).toBeGreaterThan(0);
     expect(new Set(servernames)).toEqual(new Set(['backend.internal']));
   });
+
+  it('sends announced request trailers over TLS too, with the configured servername', async () => {
+    const leaf = await pki.leaf('backend', { cn: 'backend.internal', dns: ['backend.internal'] });
+    const servernames: (string | false | null)[] = [];
+    const server = https.createServer({ cert: leaf.certPem, key: leaf.keyPem }, (req, res) => {
+      let body = '';
+      req.setEncoding('utf8');
+      req.on('data', (c: string) => {
+        body += c;
+      });
+      req.on('end', () => res.end(`${body} ${req.trailers['x-checksum']}`));
+    });
+    server.on('secureConnection', (socket: TLSSocket) => servernames.push(socket.servername));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    cleanup.push(
+      () =>
+        new Promise<void>((resolve) => {
+          server.closeAllConnections();
+          server.close(() => resolve());
+        }),
+    );
+    const { port } = await router(`/svc/web => /$/inet/127.0.0.1/${(server.address() as AddressInfo).port}`, {
+      client: {
+        tls: {
+          ca: pki.ca.certPem,
+          servername: 'backend.internal',
+          checkServerIdentity: (_host, cert) => tls.checkServerIdentity('backend.internal', cert),
+        },
+      },
+    });
+    const reply = await new Promise<string>((resolve, reject) => {
+      const req = http.request(
+        {
+          host: '127.0.0.1',
+          port,
+          method: 'POST',
+          headers: { 'x-dst': 'web', trailer: 'x-checksum', 'transfer-encoding': 'chunked' },
+          agent: false,
+        },
+        (res) => {
+          let body = '';
+          res.on('data', (c) => {
+            body += c;
+          });
+          res.on('end', () => resolve(`${res.statusCode} ${body}`));
+        },
+      );
+      req.on('error', reject);
+      req.write('payload');
+      req.addTrailers({ 'x-checksum': 'c0ffee' });
+      req.end();
+    });
+    expect(reply).toBe('200 payload c0ffee');
+    expect(servernames).toEqual(['backend.internal']);
+  });
 });
