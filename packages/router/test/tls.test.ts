@@ -87,31 +87,44 @@ describe('server stats on every transport', () => {
   });
 });
 
+/** An HTTPS backend for `backend.internal` that records the SNI of each connection. */
+async function tlsBackend(
+  handler: http.RequestListener,
+): Promise<{ port: number; servernames: (string | false | null)[] }> {
+  const leaf = await pki.leaf('backend', { cn: 'backend.internal', dns: ['backend.internal'] });
+  const servernames: (string | false | null)[] = [];
+  const server = https.createServer({ cert: leaf.certPem, key: leaf.keyPem }, handler);
+  server.on('secureConnection', (socket: TLSSocket) => servernames.push(socket.servername));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  cleanup.push(
+    () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  );
+  return { port: (server.address() as AddressInfo).port, servernames };
+}
+
+/** Client TLS to `backend.internal`, whatever address the endpoint has. */
+function backendTls() {
+  return {
+    ca: pki.ca.certPem,
+    servername: 'backend.internal',
+    checkServerIdentity: (_host: string, cert: tls.PeerCertificate) =>
+      tls.checkServerIdentity('backend.internal', cert),
+  };
+}
+
 describe('TLS to endpoints', () => {
   it('sends the configured servername (commonName) as SNI, not the request Host', async () => {
-    const leaf = await pki.leaf('backend', { cn: 'backend.internal', dns: ['backend.internal'] });
-    const servernames: (string | false | null)[] = [];
-    const server = https.createServer({ cert: leaf.certPem, key: leaf.keyPem }, (req, res) => {
+    const backend = await tlsBackend((req, res) => {
       req.resume();
       res.end(`tls ${req.headers.host}`);
     });
-    server.on('secureConnection', (socket: TLSSocket) => servernames.push(socket.servername));
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    cleanup.push(
-      () =>
-        new Promise<void>((resolve) => {
-          server.closeAllConnections();
-          server.close(() => resolve());
-        }),
-    );
-    const { port } = await router(`/svc/web => /$/inet/127.0.0.1/${(server.address() as AddressInfo).port}`, {
-      client: {
-        tls: {
-          ca: pki.ca.certPem,
-          servername: 'backend.internal',
-          checkServerIdentity: (_host, cert) => tls.checkServerIdentity('backend.internal', cert),
-        },
-      },
+    const { servernames } = backend;
+    const { port } = await router(`/svc/web => /$/inet/127.0.0.1/${backend.port}`, {
+      client: { tls: backendTls() },
     });
     for (const host of ['public.example', 'other.example']) {
       const reply = await new Promise<string>((resolve, reject) => {
@@ -132,9 +145,7 @@ describe('TLS to endpoints', () => {
   });
 
   it('sends announced request trailers over TLS too, with the configured servername', async () => {
-    const leaf = await pki.leaf('backend', { cn: 'backend.internal', dns: ['backend.internal'] });
-    const servernames: (string | false | null)[] = [];
-    const server = https.createServer({ cert: leaf.certPem, key: leaf.keyPem }, (req, res) => {
+    const backend = await tlsBackend((req, res) => {
       let body = '';
       req.setEncoding('utf8');
       req.on('data', (c: string) => {
@@ -142,23 +153,9 @@ describe('TLS to endpoints', () => {
       });
       req.on('end', () => res.end(`${body} ${req.trailers['x-checksum']}`));
     });
-    server.on('secureConnection', (socket: TLSSocket) => servernames.push(socket.servername));
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    cleanup.push(
-      () =>
-        new Promise<void>((resolve) => {
-          server.closeAllConnections();
-          server.close(() => resolve());
-        }),
-    );
-    const { port } = await router(`/svc/web => /$/inet/127.0.0.1/${(server.address() as AddressInfo).port}`, {
-      client: {
-        tls: {
-          ca: pki.ca.certPem,
-          servername: 'backend.internal',
-          checkServerIdentity: (_host, cert) => tls.checkServerIdentity('backend.internal', cert),
-        },
-      },
+    const { servernames } = backend;
+    const { port } = await router(`/svc/web => /$/inet/127.0.0.1/${backend.port}`, {
+      client: { tls: backendTls() },
     });
     const reply = await new Promise<string>((resolve, reject) => {
       const req = http.request(
