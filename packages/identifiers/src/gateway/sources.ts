@@ -4,10 +4,7 @@
  * (watched; multi-document YAML and `kind: List` accepted), or a list given in code. All feed the
  * identifier the same upserts, deletes and one "synced", so routing never knows which.
  */
-import { type FSWatcher, watch as fsWatch } from 'node:fs';
-import { readdir, readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
-import type { Clock, Dispose, TimerHandle } from '@switchyard/core';
+import type { Clock, Dispose } from '@switchyard/core';
 import {
   autoConfig,
   createKubeClient,
@@ -26,6 +23,7 @@ import {
   sharedInformers,
 } from '@switchyard/k8s';
 import { parseAllDocuments } from 'yaml';
+import { watchManifestDirectory } from '../manifest-directory.js';
 import { GatewaySourceError } from './errors.js';
 
 /** The kinds this identifier reads. */
@@ -175,8 +173,6 @@ function startKubernetes(
   };
 }
 
-const MANIFEST = /\.(ya?ml|json)$/i;
-
 function collect(doc: unknown, out: KubeObject[]): void {
   if (typeof doc !== 'object' || doc === null) return;
   const o = doc as KubeObject & { items?: unknown };
@@ -208,72 +204,18 @@ function startDirectory(
   sink: GatewaySourceSink,
   options: { readonly namespace?: string; readonly clock: Clock },
 ): RunningGatewaySource {
-  const { clock } = options;
-  const interval = source.pollIntervalMs ?? 1000;
-  let stopped = false;
-  let running = false;
-  let again = false;
-  let firstDone = false;
-  let timer: TimerHandle | undefined;
-  let watcher: FSWatcher | undefined;
-  const files = new Map<string, { signature: string; objects: readonly KubeObject[] }>();
   let delivered = new Map<string, { kind: GatewayObjectKind; key: string; json: string }>();
 
-  async function scan(): Promise<void> {
-    let names: string[];
-    try {
-      names = (await readdir(source.dir)).filter((n) => MANIFEST.test(n)).sort();
-      sink.fileError(source.dir, undefined);
-    } catch (cause) {
-      sink.fileError(
-        source.dir,
-        new GatewaySourceError(source.dir, `cannot read directory: ${(cause as Error).message}`, { cause }),
-      );
-      return;
-    }
-    for (const gone of [...files.keys()].filter((f) => !names.includes(f))) {
-      files.delete(gone);
-      sink.fileError(join(source.dir, gone), undefined);
-    }
-    for (const name of names) {
-      const full = join(source.dir, name);
-      let signature: string;
-      try {
-        const s = await stat(full);
-        signature = `${s.mtimeMs}:${s.size}:${s.ino}`;
-      } catch {
-        continue;
-      }
-      if (files.get(name)?.signature === signature) continue;
-      let parsed: KubeObject[] | GatewaySourceError;
-      try {
-        parsed = parseGatewayManifest(full, await readFile(full, 'utf8'));
-      } catch (cause) {
-        parsed = new GatewaySourceError(full, `cannot read: ${(cause as Error).message}`, { cause });
-      }
-      if (parsed instanceof GatewaySourceError) {
-        sink.fileError(full, parsed);
-        files.set(name, { signature, objects: files.get(name)?.objects ?? [] });
-        continue;
-      }
-      sink.fileError(full, undefined);
-      files.set(name, { signature, objects: parsed });
-    }
-    deliver();
-  }
-
-  function deliver(): void {
+  function deliver(objects: readonly KubeObject[]): void {
     const next = new Map<
       string,
       { kind: GatewayObjectKind; key: string; json: string; object: KubeObject }
     >();
-    for (const { objects } of files.values()) {
-      for (const o of objects) {
-        if (!inScope(o, options.namespace)) continue;
-        const kind = o.kind as GatewayObjectKind;
-        const key = objectKeyOf(kind, o);
-        next.set(`${kind} ${key}`, { kind, key, json: JSON.stringify(o), object: o });
-      }
+    for (const o of objects) {
+      if (!inScope(o, options.namespace)) continue;
+      const kind = o.kind as GatewayObjectKind;
+      const key = objectKeyOf(kind, o);
+      next.set(`${kind} ${key}`, { kind, key, json: JSON.stringify(o), object: o });
     }
     for (const [id, n] of next) {
       if (delivered.get(id)?.json === n.json) continue;
@@ -283,48 +225,15 @@ function startDirectory(
     delivered = next;
   }
 
-  async function run(): Promise<void> {
-    if (running) {
-      again = true;
-      return;
-    }
-    running = true;
-    try {
-      do {
-        again = false;
-        await scan();
-      } while (again && !stopped);
-    } finally {
-      running = false;
-    }
-    if (!firstDone && !stopped) {
-      firstDone = true;
-      sink.synced();
-    }
-  }
-
-  function schedule(): void {
-    if (stopped) return;
-    timer = clock.setTimeout(() => {
-      void run().then(schedule);
-    }, interval);
-  }
-
-  try {
-    watcher = fsWatch(source.dir, () => {
-      if (!stopped) void run();
-    });
-    watcher.on('error', () => {});
-  } catch {
-    // No fs events (missing directory, unsupported platform): the poll still finds changes.
-  }
-  void run().then(schedule);
-  return {
-    stop: () => {
-      stopped = true;
-      if (timer) clock.clearTimeout(timer);
-      watcher?.close();
-    },
-    kube: Promise.resolve(undefined),
-  };
+  const watch = watchManifestDirectory({
+    dir: source.dir,
+    ...(source.pollIntervalMs !== undefined ? { pollIntervalMs: source.pollIntervalMs } : {}),
+    clock: options.clock,
+    parse: parseGatewayManifest,
+    readError: (path, message, cause) => new GatewaySourceError(path, message, { cause }),
+    fileError: (path, error) => sink.fileError(path, error),
+    deliver,
+    synced: () => sink.synced(),
+  });
+  return { stop: () => watch.stop(), kube: Promise.resolve(undefined) };
 }

@@ -5,10 +5,7 @@
  * identifier the same stream of upserts, deletes and "synced", so matching never knows which.
  */
 
-import { type FSWatcher, watch as fsWatch } from 'node:fs';
-import { readdir, readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
-import type { Clock, Dispose, TimerHandle } from '@switchyard/core';
+import type { Clock, Dispose } from '@switchyard/core';
 import {
   autoConfig,
   createKubeClient,
@@ -27,6 +24,7 @@ import {
   sharedInformers,
 } from '@switchyard/k8s';
 import { parseAllDocuments } from 'yaml';
+import { watchManifestDirectory } from '../manifest-directory.js';
 import { IngressSourceError } from './errors.js';
 
 /** The Ingress API versions the Kubernetes source can watch. */
@@ -182,13 +180,6 @@ function startKubernetes(
   };
 }
 
-const MANIFEST = /\.(ya?ml|json)$/i;
-
-interface FileObjects {
-  readonly signature: string;
-  readonly objects: readonly KubeObject[];
-}
-
 /** Objects of the kinds we read from one parsed document, flattening `kind: List`. */
 function collectObjects(doc: unknown, out: KubeObject[]): void {
   if (typeof doc !== 'object' || doc === null) return;
@@ -228,71 +219,15 @@ function startDirectory(
   sink: SourceSink,
   options: { namespace?: string; clock: Clock },
 ): RunningSource {
-  const clock = options.clock;
-  const interval = source.pollIntervalMs ?? 1000;
-  let stopped = false;
-  let running = false;
-  let again = false;
-  let firstDone = false;
-  let timer: TimerHandle | undefined;
-  let watcher: FSWatcher | undefined;
-  const files = new Map<string, FileObjects>();
   /** What was delivered, by `Kind namespace/name` → JSON, to emit only differences. */
   let delivered = new Map<string, { object: KubeObject; json: string }>();
 
-  async function scan(): Promise<void> {
-    let names: string[];
-    try {
-      names = (await readdir(source.dir)).filter((n) => MANIFEST.test(n)).sort();
-      sink.fileError(source.dir, undefined);
-    } catch (cause) {
-      // Missing directory: nothing to serve yet, but keep what was last read.
-      sink.fileError(
-        source.dir,
-        new IngressSourceError(source.dir, `cannot read directory: ${(cause as Error).message}`, { cause }),
-      );
-      return;
-    }
-    for (const gone of [...files.keys()].filter((f) => !names.includes(f))) {
-      files.delete(gone);
-      sink.fileError(join(source.dir, gone), undefined);
-    }
-    for (const name of names) {
-      const full = join(source.dir, name);
-      let signature: string;
-      try {
-        const s = await stat(full);
-        signature = `${s.mtimeMs}:${s.size}:${s.ino}`;
-      } catch {
-        continue;
-      }
-      if (files.get(name)?.signature === signature) continue;
-      let parsed: KubeObject[] | IngressSourceError;
-      try {
-        parsed = parseManifest(full, await readFile(full, 'utf8'));
-      } catch (cause) {
-        parsed = new IngressSourceError(full, `cannot read: ${(cause as Error).message}`, { cause });
-      }
-      if (parsed instanceof IngressSourceError) {
-        // Keep the objects last read from this file; remember the signature so we do not re-report.
-        sink.fileError(full, parsed);
-        files.set(name, { signature, objects: files.get(name)?.objects ?? [] });
-        continue;
-      }
-      sink.fileError(full, undefined);
-      files.set(name, { signature, objects: parsed });
-    }
-    deliver();
-  }
-
-  function deliver(): void {
+  function deliver(objects: readonly KubeObject[]): void {
     const next = new Map<string, { object: KubeObject; json: string }>();
-    for (const { objects } of files.values()) {
-      for (const o of objects) {
-        const ns = o.kind === 'Ingress' ? (o.metadata.namespace ?? 'default') : '';
-        if (o.kind === 'Ingress' && options.namespace !== undefined && ns !== options.namespace) continue;
-        next.set(`${o.kind} ${ns}/${o.metadata.name ?? ''}`, { object: o, json: JSON.stringify(o) });
-      }
+    for (const o of objects) {
+      const ns = o.kind === 'Ingress' ? (o.metadata.namespace ?? 'default') : '';
+      if (o.kind === 'Ingress' && options.namespace !== undefined && ns !== options.namespace) continue;
+      next.set(`${o.kind} ${ns}/${o.metadata.name ?? ''}`, { object: o, json: JSON.stringify(o) });
     }
     // Classes first, so the claims of the Ingresses that follow see them.
     const keys = [...next.keys()].sort(
@@ -312,48 +247,15 @@ function startDirectory(
     delivered = next;
   }
 
-  async function run(): Promise<void> {
-    if (running) {
-      again = true;
-      return;
-    }
-    running = true;
-    try {
-      do {
-        again = false;
-        await scan();
-      } while (again && !stopped);
-    } finally {
-      running = false;
-    }
-    if (!firstDone && !stopped) {
-      firstDone = true;
-      sink.synced();
-    }
-  }
-
-  function schedule(): void {
-    if (stopped) return;
-    timer = clock.setTimeout(() => {
-      void run().then(schedule);
-    }, interval);
-  }
-
-  try {
-    watcher = fsWatch(source.dir, () => {
-      if (!stopped) void run();
-    });
-    watcher.on('error', () => {});
-  } catch {
-    // No fs events (missing directory, unsupported platform): the poll still finds changes.
-  }
-  void run().then(schedule);
-  return {
-    stop: () => {
-      stopped = true;
-      if (timer) clock.clearTimeout(timer);
-      watcher?.close();
-    },
-    kube: Promise.resolve(undefined),
-  };
+  const watch = watchManifestDirectory({
+    dir: source.dir,
+    ...(source.pollIntervalMs !== undefined ? { pollIntervalMs: source.pollIntervalMs } : {}),
+    clock: options.clock,
+    parse: parseManifest,
+    readError: (path, message, cause) => new IngressSourceError(path, message, { cause }),
+    fileError: (path, error) => sink.fileError(path, error),
+    deliver,
+    synced: () => sink.synced(),
+  });
+  return { stop: () => watch.stop(), kube: Promise.resolve(undefined) };
 }
