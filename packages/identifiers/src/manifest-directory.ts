@@ -10,6 +10,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Clock, TimerHandle } from '@switchyard/core';
 import type { KubeObject } from '@switchyard/k8s';
+import { parseAllDocuments } from 'yaml';
 
 const MANIFEST = /\.(ya?ml|json)$/i;
 
@@ -127,4 +128,38 @@ export function watchManifestDirectory<E extends Error>(o: ManifestDirectoryOpti
       watcher?.close();
     },
   };
+}
+
+/**
+ * Parses one manifest file (multi-document YAML or JSON): the objects of `kinds` in it, with
+ * `kind: List` flattened, or the error for the first YAML problem at `file:line:col`.
+ */
+export function parseManifestObjects<E extends Error>(
+  file: string,
+  text: string,
+  kinds: ReadonlySet<string>,
+  toError: (where: string, message: string, cause: unknown) => E,
+): KubeObject[] | E {
+  const out: KubeObject[] = [];
+  const collect = (doc: unknown): void => {
+    if (typeof doc !== 'object' || doc === null) return;
+    const o = doc as KubeObject & { items?: unknown };
+    if (o.kind === 'List' && Array.isArray(o.items)) {
+      for (const item of o.items) collect(item);
+      return;
+    }
+    if (o.kind !== undefined && kinds.has(o.kind) && typeof o.metadata === 'object' && o.metadata !== null) {
+      out.push(o);
+    }
+  };
+  for (const doc of parseAllDocuments(text) as ReturnType<typeof parseAllDocuments> & unknown[]) {
+    const err = doc.errors[0];
+    if (err !== undefined) {
+      const pos = err.linePos?.[0];
+      const where = pos ? `${file}:${pos.line}:${pos.col}` : file;
+      return toError(where, `not valid YAML: ${err.message.split('\n')[0]}`, err);
+    }
+    collect(doc.toJS());
+  }
+  return out;
 }

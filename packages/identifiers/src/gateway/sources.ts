@@ -22,8 +22,7 @@ import {
   type SharedInformers,
   sharedInformers,
 } from '@switchyard/k8s';
-import { parseAllDocuments } from 'yaml';
-import { watchManifestDirectory } from '../manifest-directory.js';
+import { parseManifestObjects, watchManifestDirectory } from '../manifest-directory.js';
 import { GatewaySourceError } from './errors.js';
 
 /** The kinds this identifier reads. */
@@ -173,30 +172,11 @@ function startKubernetes(
   };
 }
 
-function collect(doc: unknown, out: KubeObject[]): void {
-  if (typeof doc !== 'object' || doc === null) return;
-  const o = doc as KubeObject & { items?: unknown };
-  if (o.kind === 'List' && Array.isArray(o.items)) {
-    for (const item of o.items) collect(item, out);
-    return;
-  }
-  if (o.kind !== undefined && KINDS.has(o.kind) && typeof o.metadata === 'object' && o.metadata !== null)
-    out.push(o);
-}
-
 /** Parses one manifest: the Gateway API objects in it, or the error with `file:line:col`. */
 export function parseGatewayManifest(file: string, text: string): KubeObject[] | GatewaySourceError {
-  const out: KubeObject[] = [];
-  for (const doc of parseAllDocuments(text) as ReturnType<typeof parseAllDocuments> & unknown[]) {
-    const err = doc.errors[0];
-    if (err !== undefined) {
-      const pos = err.linePos?.[0];
-      const where = pos ? `${file}:${pos.line}:${pos.col}` : file;
-      return new GatewaySourceError(where, `not valid YAML: ${err.message.split('\n')[0]}`, { cause: err });
-    }
-    collect(doc.toJS(), out);
-  }
-  return out;
+  return parseManifestObjects(file, text, KINDS, (where, message, cause) => {
+    return new GatewaySourceError(where, message, { cause });
+  });
 }
 
 function startDirectory(

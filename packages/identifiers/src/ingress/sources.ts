@@ -23,8 +23,7 @@ import {
   type SharedInformers,
   sharedInformers,
 } from '@switchyard/k8s';
-import { parseAllDocuments } from 'yaml';
-import { watchManifestDirectory } from '../manifest-directory.js';
+import { parseManifestObjects, watchManifestDirectory } from '../manifest-directory.js';
 import { IngressSourceError } from './errors.js';
 
 /** The Ingress API versions the Kubernetes source can watch. */
@@ -180,38 +179,13 @@ function startKubernetes(
   };
 }
 
-/** Objects of the kinds we read from one parsed document, flattening `kind: List`. */
-function collectObjects(doc: unknown, out: KubeObject[]): void {
-  if (typeof doc !== 'object' || doc === null) return;
-  const o = doc as KubeObject & { items?: unknown };
-  if (o.kind === 'List' && Array.isArray(o.items)) {
-    for (const item of o.items) collectObjects(item, out);
-    return;
-  }
-  if (
-    (o.kind === 'Ingress' || o.kind === 'IngressClass') &&
-    typeof o.metadata === 'object' &&
-    o.metadata !== null
-  ) {
-    out.push(o);
-  }
-}
+const INGRESS_KINDS: ReadonlySet<string> = new Set(['Ingress', 'IngressClass']);
 
-/** Parses one manifest file: its objects, or the error with `file:line:col`. */
+/** Parses one manifest file: its Ingresses and IngressClasses, or the error with `file:line:col`. */
 export function parseManifest(file: string, text: string): KubeObject[] | IngressSourceError {
-  const docs = parseAllDocuments(text);
-  const list = Array.isArray(docs) ? docs : [docs];
-  const out: KubeObject[] = [];
-  for (const doc of list) {
-    const err = doc.errors[0];
-    if (err !== undefined) {
-      const pos = err.linePos?.[0];
-      const where = pos ? `${file}:${pos.line}:${pos.col}` : file;
-      return new IngressSourceError(where, `not valid YAML: ${err.message.split('\n')[0]}`, { cause: err });
-    }
-    collectObjects(doc.toJS(), out);
-  }
-  return out;
+  return parseManifestObjects(file, text, INGRESS_KINDS, (where, message, cause) => {
+    return new IngressSourceError(where, message, { cause });
+  });
 }
 
 function startDirectory(
