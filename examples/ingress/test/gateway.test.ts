@@ -4,7 +4,6 @@
  * created, changed and deleted while a steady stream of requests flows through an untouched
  * route, which must never see anything but its own 200s.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readFile, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import http from 'node:http';
@@ -17,9 +16,9 @@ import { parse, parseAllDocuments } from 'yaml';
 import { EXIT, parseCommand } from '../src/cli.js';
 import { type DemoBackend, startDemoBackend } from '../src/demo-backends.js';
 import { run } from '../src/run.js';
+import { type RunningBinary, startBinary } from './binary.js';
 import { curl, eventually } from './http-client.js';
 
-const ingressDir = fileURLToPath(new URL('../', import.meta.url));
 const helloWorld = fileURLToPath(new URL('../gateway/hello-world.yaml', import.meta.url));
 
 function config(namersDir: string): string {
@@ -60,8 +59,8 @@ async function replace(file: string, text: string): Promise<void> {
 describe('io.l5d.httproute in the running binary (directory source)', () => {
   let dir: string;
   let routes: string;
-  let child: ChildProcess;
-  let stderr = '';
+  let binary: RunningBinary;
+  const stderr = () => binary.stderr();
   let port: number;
   const backends: DemoBackend[] = [];
   let echo: http.Server;
@@ -88,31 +87,12 @@ describe('io.l5d.httproute in the running binary (directory source)', () => {
     await writeFile(join(namers, 'echo'), `127.0.0.1 ${(echo.address() as AddressInfo).port}\n`);
     await copyFile(helloWorld, join(routes, 'hello-world.yaml'));
     await writeFile(join(dir, 'linker.yaml'), config(namers));
-    child = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        '--conditions=switchyard:source',
-        'src/main.ts',
-        '--config',
-        join(dir, 'linker.yaml'),
-      ],
-      { cwd: ingressDir, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    port = await new Promise<number>((resolve, reject) => {
-      child.stderr!.on('data', (chunk: Buffer) => {
-        stderr += chunk.toString();
-        const match = /"msg":"serving".*?"port":(\d+)/.exec(stderr);
-        if (match) resolve(Number(match[1]));
-      });
-      child.once('exit', (code) => reject(new Error(`exited ${code}: ${stderr}`)));
-    });
+    binary = await startBinary(join(dir, 'linker.yaml'));
+    port = binary.port;
   }, 60_000);
 
   afterAll(async () => {
-    child.kill('SIGTERM');
-    await new Promise((r) => child.once('exit', r));
+    await binary.stop();
     await Promise.all(backends.map((b) => b.close()));
     echo.closeAllConnections();
     await new Promise((r) => echo.close(r));
@@ -225,8 +205,8 @@ describe('io.l5d.httproute in the running binary (directory source)', () => {
   it('reports a broken manifest with file:line:col and keeps the last good routes', async () => {
     const file = join(routes, 'broken.yaml');
     await writeFile(file, 'kind: HTTPRoute\nmetadata: {name: x\n');
-    await eventually(async () => /broken\.yaml:\d+:\d+: not valid YAML/.test(stderr));
-    expect(stderr).toMatch(/"msg":"identifiers:gatewayProblem"/);
+    await eventually(async () => /broken\.yaml:\d+:\d+: not valid YAML/.test(stderr()));
+    expect(stderr()).toMatch(/"msg":"identifiers:gatewayProblem"/);
     expect((await get('world.v2')).body).toBe('earth (127.0.0.1)!\n');
     await unlink(file);
   });

@@ -2,16 +2,13 @@
  * The binary watches its config file: a dtab change applies live, and a broken config is
  * rejected with an error naming file:line:column while the running routes keep serving.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DemoBackend, startDemoBackend } from '../src/demo-backends.js';
+import { type RunningBinary, startBinary } from './binary.js';
 import { curl, eventually } from './http-client.js';
-
-const ingressDir = fileURLToPath(new URL('../', import.meta.url));
 
 function config(dir: string, target: string, extra = ''): string {
   return `admin: {port: 0}
@@ -35,8 +32,8 @@ async function replace(file: string, text: string): Promise<void> {
 
 describe('config reload in the running binary', () => {
   let dir: string;
-  let child: ChildProcess;
-  let stderr = '';
+  let binary: RunningBinary;
+  const stderr = () => binary.stderr();
   let port: number;
   const backends: DemoBackend[] = [];
 
@@ -45,31 +42,12 @@ describe('config reload in the running binary', () => {
     backends.push(await startDemoBackend('v1', 'world'), await startDemoBackend('v2', 'earth'));
     for (const b of backends) await writeFile(join(dir, b.name), `${b.host} ${b.port}\n`);
     await writeFile(join(dir, 'linker.yaml'), config(dir, 'v1'));
-    child = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        '--conditions=switchyard:source',
-        'src/main.ts',
-        '--config',
-        join(dir, 'linker.yaml'),
-      ],
-      { cwd: ingressDir, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    port = await new Promise<number>((resolve, reject) => {
-      child.stderr!.on('data', (chunk: Buffer) => {
-        stderr += chunk.toString();
-        const match = /"msg":"serving".*?"port":(\d+)/.exec(stderr);
-        if (match) resolve(Number(match[1]));
-      });
-      child.once('exit', (code) => reject(new Error(`exited ${code}: ${stderr}`)));
-    });
+    binary = await startBinary(join(dir, 'linker.yaml'));
+    port = binary.port;
   }, 60_000);
 
   afterAll(async () => {
-    child.kill('SIGTERM');
-    await new Promise((r) => child.once('exit', r));
+    await binary.stop();
     await Promise.all(backends.map((b) => b.close()));
     await rm(dir, { recursive: true, force: true });
   });
@@ -81,13 +59,13 @@ describe('config reload in the running binary', () => {
       async () => (await curl(`http://127.0.0.1:${port}/`, { host: 'web' })).body.startsWith('earth'),
       20_000,
     );
-    expect(stderr).toContain('"msg":"configuration reloaded"');
+    expect(stderr()).toContain('"msg":"configuration reloaded"');
   }, 30_000);
 
   it('rejects a broken config with its position and keeps serving', async () => {
     await replace(join(dir, 'linker.yaml'), config(dir, 'v1', '  clearContxt: true\n'));
-    await eventually(async () => stderr.includes('kept the running configuration'), 20_000);
-    expect(stderr).toMatch(/linker\.yaml:\d+:\d+: routers\[0\]\.clearContxt: unknown option/);
+    await eventually(async () => stderr().includes('kept the running configuration'), 20_000);
+    expect(stderr()).toMatch(/linker\.yaml:\d+:\d+: routers\[0\]\.clearContxt: unknown option/);
     expect((await curl(`http://127.0.0.1:${port}/`, { host: 'web' })).body).toBe('earth (127.0.0.1)!\n');
   }, 30_000);
 });
