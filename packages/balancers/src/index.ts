@@ -50,6 +50,18 @@ export {
   successRateWindowed,
   withFailureAccrual,
 } from './failure-accrual.js';
+export type {
+  GrpcClassifierInput,
+  GrpcResponseClassifier,
+  GrpcResponseClassifierKind,
+  GrpcResponseClassifierOptions,
+} from './grpc-classifiers.js';
+export {
+  grpcClassifiers,
+  grpcCodeOf,
+  grpcResponseClassifier,
+  grpcRetryableStatusCodes,
+} from './grpc-classifiers.js';
 export type { HeapOptions } from './heap.js';
 export { heap } from './heap.js';
 export type { P2cOptions } from './p2c.js';

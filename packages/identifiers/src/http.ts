@@ -1,7 +1,8 @@
 /**
  * @packageDocumentation
  * Linkerd 1's HTTP/1.1 identifiers — `io.l5d.header.token` (the default), `io.l5d.header`,
- * `io.l5d.path`, `io.l5d.methodAndHost`, `io.l5d.static` — and `io.l5d.cookie`, as `Identifier<RequestHead>`
+ * `io.l5d.path`, `io.l5d.methodAndHost`, `io.l5d.static` — `io.l5d.cookie`, and the h2 router's
+ * `io.l5d.header.path` (gRPC `/package.Service/Method` routing), as `Identifier<RequestHead>`
  * factories, plus {@link httpIdentifierKinds} to build them by kind. Compose several with
  * `firstIdentified` from `@switchyard/core`.
  */
@@ -13,6 +14,8 @@ export type { HttpIdentifierErrorCode } from './http/errors.js';
 export { IdentifierConfigError } from './http/errors.js';
 export type { HeaderIdentifierOptions } from './http/header.js';
 export { createHeaderIdentifier, HEADER_KIND } from './http/header.js';
+export type { HeaderPathIdentifierOptions } from './http/header-path.js';
+export { createHeaderPathIdentifier, HEADER_PATH_KIND } from './http/header-path.js';
 export type { HeaderTokenIdentifierOptions } from './http/header-token.js';
 export { createHeaderTokenIdentifier, HEADER_TOKEN_KIND } from './http/header-token.js';
 export type { HttpIdentifierKind } from './http/kinds.js';

@@ -366,6 +366,7 @@ describe('composition and the kind registry', () => {
     expect(Object.keys(httpIdentifierKinds).sort()).toEqual([
       'io.l5d.cookie',
       'io.l5d.header',
+      'io.l5d.header.path',
       'io.l5d.header.token',
       'io.l5d.methodAndHost',
       'io.l5d.path',

@@ -4,6 +4,7 @@
  */
 import { COOKIE_KIND, createCookieIdentifier } from './cookie.js';
 import { createHeaderIdentifier, HEADER_KIND } from './header.js';
+import { createHeaderPathIdentifier, HEADER_PATH_KIND } from './header-path.js';
 import { createHeaderTokenIdentifier, HEADER_TOKEN_KIND } from './header-token.js';
 import { createMethodAndHostIdentifier, METHOD_AND_HOST_KIND } from './method-and-host.js';
 import { createPathIdentifier, PATH_KIND } from './path.js';
@@ -23,6 +24,7 @@ export const httpIdentifierKinds = Object.freeze({
   [METHOD_AND_HOST_KIND]: createMethodAndHostIdentifier,
   [STATIC_KIND]: createStaticIdentifier,
   [COOKIE_KIND]: createCookieIdentifier,
+  [HEADER_PATH_KIND]: createHeaderPathIdentifier,
 } as const);
 
 /** A kind string accepted by {@link httpIdentifierKinds}. */
