@@ -45,7 +45,11 @@ export function connectionHandler(server: {
 export interface TlsFrontDoorOptions {
   /** Handlers by ALPN protocol id (`'http/1.1'`, `'h2'`); every offered protocol needs one. */
   readonly handlers: Readonly<Record<string, AlpnHandler>>;
-  /** Protocols offered, in preference order. Default: the terminator's `alpnProtocols`. */
+  /**
+   * Protocols offered, in preference order. Default: the terminator's `alpnProtocols` when they
+   * were configured; otherwise `['h2', 'http/1.1']` when an `h2` handler is given (HTTP/2 is on by
+   * default for TLS), else `['http/1.1']`.
+   */
   readonly alpnProtocols?: readonly string[];
   /** The handler for clients that negotiate no ALPN protocol. Default `'http/1.1'`. */
   readonly withoutAlpn?: string;
@@ -94,7 +98,10 @@ export class TlsFrontDoor {
     this.#terminator = terminator;
     this.#handlers = new Map(Object.entries(options.handlers));
     this.#alpnProtocols = checkAlpnProtocols(
-      options.alpnProtocols ?? terminator.alpnProtocols,
+      options.alpnProtocols ??
+        (!terminator.alpnProtocolsConfigured && options.handlers.h2 !== undefined
+          ? ['h2', 'http/1.1']
+          : terminator.alpnProtocols),
       'tls.alpnProtocols',
     );
     this.#withoutAlpn = options.withoutAlpn ?? 'http/1.1';

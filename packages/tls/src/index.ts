@@ -31,6 +31,14 @@ export type { AlpnHandler, ListenOptions, TlsFrontDoorOptions } from './front-do
 export { connectionHandler, TlsFrontDoor } from './front-door.js';
 export type { FrontDoorHttpServerOptions } from './front-door-http-server.js';
 export { createFrontDoorHttpServer, FrontDoorHttpServer } from './front-door-http-server.js';
+export type { PrefaceMatch } from './h2-preface.js';
+export { H2_PREFACE, matchPreface } from './h2-preface.js';
+export type { H2ServerOptions, H2StreamHandler } from './h2-server.js';
+export { H2Server } from './h2-server.js';
+export type { H2ServerSettings, ResolvedH2Settings } from './h2-settings.js';
+export { DEFAULT_H2_SETTINGS, resolveH2Settings } from './h2-settings.js';
+export type { PlainFrontDoorOptions, PlainHandler } from './plain-door.js';
+export { PlainFrontDoor } from './plain-door.js';
 export type { HttpServerOptions, TlsHttpServerOptions } from './server.js';
 export { createTlsServer, TlsHttpServer } from './server.js';
 export type { SniIndex, SniMatch } from './sni.js';

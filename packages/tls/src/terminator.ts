@@ -84,6 +84,8 @@ export class TlsTerminator {
 
   /** ALPN protocols offered by default, in preference order (`alpnProtocols`, default `['http/1.1']`). */
   readonly alpnProtocols: readonly string[];
+  /** Whether `alpnProtocols` was configured (a front door with an `h2` handler offers h2 unless it was). */
+  readonly alpnProtocolsConfigured: boolean;
   /** `handshakeTimeoutMs`: for the ClientHello, and again for the handshake. */
   readonly handshakeTimeoutMs: number;
   /** The `tls` scope of `stats`, where front doors count `connections` and `handshake_failures`. */
@@ -97,6 +99,7 @@ export class TlsTerminator {
     this.stats = this.#stats;
     this.#contextOptions = { ...sharedContextOptions(options), ticketKeys: this.#ticketKeys };
     this.alpnProtocols = checkAlpnProtocols(options.alpnProtocols ?? ['http/1.1'], 'tls.alpnProtocols');
+    this.alpnProtocolsConfigured = options.alpnProtocols !== undefined;
     const timeout = options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS;
     if (!Number.isSafeInteger(timeout) || timeout <= 0) {
       throw new TlsError(

@@ -1,0 +1,366 @@
+/**
+ * HTTP/2 on a plain port next to HTTP/1.1 (prior-knowledge h2c), the settings users tune, and the
+ * protocol errors a server must survive, with real clients (Debian curl, Node's http2 client) and
+ * hand-made frames for what a library would never send.
+ */
+import { execFile } from 'node:child_process';
+import { createServer as createHttpServer, request as httpRequest } from 'node:http';
+import { type ClientHttp2Session, connect as connectHttp2, constants } from 'node:http2';
+import { type AddressInfo, connect as connectNet } from 'node:net';
+import { promisify } from 'node:util';
+import { createMetricsRegistry, type MetricsRegistry } from '@switchyard/core';
+import { afterEach, describe, expect, it } from 'vitest';
+import { TlsError } from '../src/errors.js';
+import { H2Server, type H2ServerOptions } from '../src/h2-server.js';
+import type { H2ServerSettings } from '../src/h2-settings.js';
+import { PlainFrontDoor } from '../src/plain-door.js';
+import { clientStart, errorCode, FRAME, getRequest, readFrames, rstStream } from './h2-frames.js';
+
+const run = promisify(execFile);
+const cleanups: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+interface Served {
+  readonly port: number;
+  readonly h2: H2Server;
+  readonly stats: MetricsRegistry;
+  readonly door: PlainFrontDoor;
+}
+
+function counter(stats: MetricsRegistry, ...name: string[]): number {
+  for (const s of stats.snapshot())
+    if (s.kind === 'counter' && s.name.join('/') === name.join('/')) return s.value;
+  return 0;
+}
+
+/** An h2c + HTTP/1.1 port: `/slow` answers after 300 ms, `/hang` never, anything else at once. */
+async function serve(settings: H2ServerSettings = {}, extra: Partial<H2ServerOptions> = {}): Promise<Served> {
+  const stats = createMetricsRegistry();
+  const h2 = new H2Server({
+    settings,
+    stats,
+    onStream: (stream, headers) => {
+      const path = headers[':path'];
+      if (path === '/hang') return;
+      const answer = () => {
+        if (stream.destroyed) return;
+        stream.respond({ ':status': 200 });
+        stream.end(`h2 ${path}`);
+      };
+      if (path === '/slow') setTimeout(answer, 300);
+      else answer();
+    },
+    ...extra,
+  });
+  const http1 = createHttpServer((req, res) => res.end(`h1 ${req.url}`));
+  const door = new PlainFrontDoor({
+    http1: (s) => http1.emit('connection', s),
+    h2c: (s) => h2.accept(s),
+    stats,
+  });
+  const { port } = await door.listen({ port: 0 });
+  cleanups.push(
+    () => door.close(),
+    () => {
+      h2.destroyConnections();
+      door.destroyConnections();
+    },
+  );
+  return { port, h2, stats, door };
+}
+
+function session(port: number): Promise<ClientHttp2Session> {
+  const s = connectHttp2(`http://127.0.0.1:${port}`);
+  cleanups.push(() => s.destroy());
+  return new Promise((resolve, reject) => {
+    s.once('remoteSettings', () => resolve(s));
+    s.once('error', reject);
+  });
+}
+
+function get(s: ClientHttp2Session, path: string): Promise<{ status: number; body: string; rst?: number }> {
+  return new Promise((resolve, reject) => {
+    const req = s.request({ ':path': path });
+    let status = 0;
+    let body = '';
+    req.on('response', (h) => {
+      status = Number(h[':status']);
+    });
+    req.setEncoding('utf8');
+    req.on('data', (d: string) => {
+      body += d;
+    });
+    req.on('end', () => resolve({ status, body }));
+    req.on('error', (e) => (req.rstCode ? resolve({ status, body, rst: req.rstCode }) : reject(e)));
+  });
+}
+
+/** Writes `bytes` on a raw TCP connection and collects what comes back until close or `ms`. */
+function raw(
+  port: number,
+  bytes: Buffer | (() => Buffer[]),
+  ms = 1000,
+): Promise<{ data: Buffer; closed: boolean }> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    const socket = connectNet(port, '127.0.0.1', () => {
+      if (typeof bytes === 'function') for (const b of bytes()) socket.write(b);
+      else socket.write(bytes);
+    });
+    const done = (closed: boolean) => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve({ data: Buffer.concat(chunks), closed });
+    };
+    const timer = setTimeout(() => done(false), ms);
+    socket.on('data', (d) => chunks.push(d));
+    socket.on('error', () => {});
+    socket.on('close', () => done(true));
+  });
+}
+
+describe('h2c with prior knowledge next to HTTP/1.1 on one port', () => {
+  it('curl --http2-prior-knowledge and curl --http1.1 are both served', async () => {
+    const { port, stats } = await serve();
+    const h2 = await run('curl', [
+      '-sS',
+      '--http2-prior-knowledge',
+      '-w',
+      ' %{http_version}',
+      `http://127.0.0.1:${port}/a`,
+    ]);
+    expect(h2.stdout).toBe('h2 /a 2');
+    const h1 = await run('curl', [
+      '-sS',
+      '--http1.1',
+      '-w',
+      ' %{http_version}',
+      `http://127.0.0.1:${port}/b`,
+    ]);
+    expect(h1.stdout).toBe('h1 /b 1.1');
+    expect(counter(stats, 'plain', 'h2c_connections')).toBe(1);
+    expect(counter(stats, 'plain', 'http1_connections')).toBe(1);
+  });
+
+  it("Node's http2 client multiplexes streams on one connection", async () => {
+    const { port, stats } = await serve();
+    const s = await session(port);
+    const answers = await Promise.all(['/1', '/2', '/slow', '/3'].map((p) => get(s, p)));
+    expect(answers.map((a) => a.body)).toEqual(['h2 /1', 'h2 /2', 'h2 /slow', 'h2 /3']);
+    expect(counter(stats, 'h2', 'sessions')).toBe(1);
+    expect(counter(stats, 'h2', 'streams')).toBe(4);
+  });
+
+  it('an HTTP/1.1 request shorter than the preface is not held back waiting for 24 bytes', async () => {
+    const { port } = await serve();
+    const r = await raw(port, Buffer.from('GET / HTTP/1.0\r\n\r\n'), 2000);
+    expect(r.data.toString('latin1')).toMatch(/^HTTP\/1\.1 200 OK[\s\S]*h1 \/$/);
+  });
+
+  it('advertises the configured settings and connection window', async () => {
+    const { port } = await serve({
+      maxConcurrentStreams: 7,
+      initialStreamWindowSize: 1 << 20,
+      initialConnectionWindowSize: 4 << 20,
+      maxHeaderListSize: 8192,
+    });
+    const s = await session(port);
+    expect(s.remoteSettings).toMatchObject({
+      maxConcurrentStreams: 7,
+      initialWindowSize: 1 << 20,
+      maxHeaderListSize: 8192,
+      enablePush: false,
+    });
+    await get(s, '/');
+    expect(s.state.remoteWindowSize).toBeGreaterThanOrEqual((4 << 20) - 100);
+  });
+
+  it('rejects bad settings naming the field', () => {
+    expect(() => new H2Server({ onStream: () => {}, settings: { maxConcurrentStreams: 0 } })).toThrow(
+      TlsError,
+    );
+    expect(
+      () => new H2Server({ onStream: () => {}, settings: { initialStreamWindowSize: 2 ** 31 } }),
+    ).toThrow(/h2\.initialStreamWindowSize: expected an integer from 0 to 2147483647; got 2147483648/);
+    expect(
+      () =>
+        new H2Server({
+          onStream: () => {},
+          settings: { maxConcurentStreams: 5 } as never,
+          where: 'servers[0].h2',
+        }),
+    ).toThrow(/servers\[0\]\.h2\.maxConcurentStreams: unknown setting/);
+  });
+});
+
+describe('protocol errors close only what they must, and are counted', () => {
+  it('oversized headers after the settings took effect: RST_STREAM(ENHANCE_YOUR_CALM), the connection goes on', async () => {
+    const { port } = await serve({ maxHeaderListSize: 4096 });
+    const s = await session(port);
+    const slow = get(s, '/slow');
+    const big = await new Promise<number | undefined>((resolve) => {
+      const req = s.request({ ':path': '/big', 'x-big': 'x'.repeat(5000) });
+      req.on('error', () => {});
+      req.on('close', () => resolve(req.rstCode));
+      req.resume();
+    });
+    expect(big).toBe(constants.NGHTTP2_ENHANCE_YOUR_CALM);
+    expect((await slow).body).toBe('h2 /slow');
+    expect((await get(s, '/after')).body).toBe('h2 /after');
+  });
+
+  it('oversized headers before the client acknowledged the settings: 431 on that stream, counted', async () => {
+    const { port, stats } = await serve({ maxHeaderListSize: 4096 });
+    // A raw client that never acknowledges SETTINGS: nghttp2 does not enforce the limit yet.
+    const r = await raw(port, () => [
+      clientStart(),
+      getRequest(1, '/big', [['x-big', 'x'.repeat(5000)]]),
+      getRequest(3, '/ok'),
+    ]);
+    const frames = readFrames(r.data);
+    const one = frames.filter((f) => f.streamId === 1);
+    expect(one.map((f) => f.type)).toEqual([FRAME.HEADERS]);
+    expect(one[0]!.flags & 1).toBe(1);
+    expect(
+      frames.filter((f) => f.streamId === 3 && f.type === FRAME.DATA).map((f) => f.payload.toString()),
+    ).toContain('h2 /ok');
+    expect(counter(stats, 'h2', 'header_list_too_large')).toBe(1);
+  });
+
+  it('streams over the limit are refused (REFUSED_STREAM); the ones within it complete', async () => {
+    const { port } = await serve({ maxConcurrentStreams: 2 });
+    const s = await session(port);
+    // Node's client queues beyond the peer's limit, so frame the extra streams by hand.
+    const r = await raw(
+      port,
+      () => [clientStart(), getRequest(1, '/slow'), getRequest(3, '/slow'), getRequest(5, '/slow')],
+      1000,
+    );
+    const frames = readFrames(r.data);
+    const rst = frames.find((f) => f.type === FRAME.RST_STREAM && f.streamId === 5);
+    expect(rst && errorCode(rst)).toBe(constants.NGHTTP2_REFUSED_STREAM);
+    const answered = frames.filter((f) => f.type === FRAME.HEADERS).map((f) => f.streamId);
+    expect(answered.sort()).toEqual([1, 3]);
+    expect((await get(s, '/x')).body).toBe('h2 /x');
+  });
+
+  it('a connection that negotiated h2 but sends no preface gets GOAWAY(PROTOCOL_ERROR) and is counted', async () => {
+    const stats = createMetricsRegistry();
+    const h2 = new H2Server({ onStream: () => {}, stats });
+    // Hand the server a connection directly, as the TLS front door does after ALPN h2.
+    const { createServer } = await import('node:net');
+    const listener = createServer((sock) => h2.accept(sock));
+    await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+    cleanups.push(
+      () => new Promise<void>((resolve) => listener.close(() => resolve())),
+      () => h2.destroyConnections(),
+    );
+    const r = await raw(
+      (listener.address() as AddressInfo).port,
+      Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n'),
+      2000,
+    );
+    const goaway = readFrames(r.data).find((f) => f.type === FRAME.GOAWAY);
+    expect(goaway && errorCode(goaway)).toBe(constants.NGHTTP2_PROTOCOL_ERROR);
+    expect(r.closed).toBe(true);
+    expect(counter(stats, 'h2', 'bad_preface')).toBe(1);
+  });
+
+  it('a rapid-reset flood (HEADERS + RST_STREAM × 2000) leaves the server up and other connections served', async () => {
+    const { port, stats } = await serve({ maxConcurrentStreams: 100 });
+    const other = await session(port);
+    const flood = raw(
+      port,
+      () => {
+        const out = [clientStart()];
+        for (let id = 1; id < 4000; id += 2) out.push(getRequest(id, '/hang'), rstStream(id));
+        return out;
+      },
+      2000,
+    );
+    const during = await get(other, '/during');
+    await flood;
+    expect(during.body).toBe('h2 /during');
+    expect((await get(other, '/after')).body).toBe('h2 /after');
+    expect(counter(stats, 'h2', 'streams_reset')).toBeGreaterThan(0);
+  });
+
+  it('garbage after a valid preface closes that connection only', async () => {
+    const { port, stats } = await serve();
+    const other = await session(port);
+    const r = await raw(
+      port,
+      Buffer.concat([clientStart(), Buffer.from('\x00\x00\x04\x09\x00\x00\x00\x00\x01garb')]),
+      2000,
+    );
+    const goaway = readFrames(r.data).find((f) => f.type === FRAME.GOAWAY);
+    expect(goaway && errorCode(goaway)).toBe(constants.NGHTTP2_PROTOCOL_ERROR);
+    expect((await get(other, '/still')).body).toBe('h2 /still');
+    expect(counter(stats, 'h2', 'sessions')).toBe(2);
+  });
+});
+
+describe('connection lifetime', () => {
+  it('idle connections are closed with GOAWAY after idleTimeoutMs', async () => {
+    const { port, stats } = await serve({ idleTimeoutMs: 200 });
+    const s = await session(port);
+    const goaway = new Promise<number>((resolve) => s.once('goaway', (code) => resolve(code)));
+    expect(await goaway).toBe(constants.NGHTTP2_NO_ERROR);
+    expect(counter(stats, 'h2', 'idle_closes')).toBe(1);
+  });
+
+  it('keep-alive PINGs are sent every pingIntervalMs; an unanswered one closes the connection', async () => {
+    const { port, stats } = await serve({ pingIntervalMs: 100, pingTimeoutMs: 200 });
+    const s = await session(port);
+    const pinged = new Promise<void>((resolve) => s.once('ping', () => resolve()));
+    await pinged;
+    // A raw client that never acknowledges PINGs is cut.
+    const r = await raw(port, clientStart(), 3000);
+    expect(readFrames(r.data).some((f) => f.type === FRAME.PING)).toBe(true);
+    expect(r.closed).toBe(true);
+    expect(counter(stats, 'h2', 'ping_timeouts')).toBe(1);
+  });
+
+  it('close(): GOAWAY(NO_ERROR), in-flight streams finish, then it resolves', async () => {
+    const { port, h2 } = await serve({ drainMs: 5000 });
+    const s = await session(port);
+    const slow = get(s, '/slow');
+    await new Promise((r) => setTimeout(r, 50));
+    const goaway = new Promise<number>((resolve) => s.once('goaway', (code) => resolve(code)));
+    const closed = h2.close();
+    expect(await goaway).toBe(constants.NGHTTP2_NO_ERROR);
+    expect((await slow).body).toBe('h2 /slow');
+    await closed;
+    expect(h2.sessionCount).toBe(0);
+  });
+
+  it('close() cuts streams still open after drainMs', async () => {
+    const { port, h2 } = await serve({ drainMs: 200 });
+    const s = await session(port);
+    const hang = get(s, '/hang').catch((e: Error) => ({ status: 0, body: e.message }));
+    await new Promise((r) => setTimeout(r, 50));
+    const started = Date.now();
+    await h2.close();
+    expect(Date.now() - started).toBeGreaterThanOrEqual(150);
+    expect((await hang).status).toBe(0);
+  });
+
+  it('HTTP/1.1 on the same port is unaffected by an h2 shutdown', async () => {
+    const { port, h2 } = await serve();
+    await h2.close();
+    const body = await new Promise<string>((resolve, reject) => {
+      httpRequest({ port, host: '127.0.0.1', path: '/h1' }, (res) => {
+        let b = '';
+        res.on('data', (d) => {
+          b += d;
+        });
+        res.on('end', () => resolve(b));
+      })
+        .on('error', reject)
+        .end();
+    });
+    expect(body).toBe('h1 /h1');
+  });
+});
