@@ -5,10 +5,10 @@
  * cluster and the testkit's API server. Errors are typed: `KubeGoneError` (410) means "relist",
  * `KubeApiError` carries the server's Status, `KubeTransportError` is the network.
  */
-import type { Clock, Random, Stats } from '@switchyard/core';
+import { type Clock, nullStats, type Random, type Stats, systemClock } from '@switchyard/core';
 import { Agent, type Dispatcher, ProxyAgent, request, errors as undiciErrors } from 'undici';
 import { backoffDelay } from './backoff.js';
-import type { KubeConnectionConfig, KubeImpersonation } from './config.js';
+import type { KubeConnectionConfig, KubeImpersonation } from './connection.js';
 import { createAuthProvider } from './credentials.js';
 import {
   KubeApiError,
@@ -27,7 +27,7 @@ import {
   type RetryPolicy,
   retryAfterMs,
 } from './retry.js';
-import { k8sChannels, noopStats, systemClock, systemRandom } from './runtime.js';
+import { k8sChannels, systemRandom } from './runtime.js';
 import type { KubeList, KubeObject, KubeStatus } from './types.js';
 
 /** Options of {@link createKubeClient}. */
@@ -183,7 +183,7 @@ const DEFAULT_PAGE = 500;
 export function createKubeClient(config: KubeConnectionConfig, options: KubeClientOptions = {}): KubeClient {
   const clock = options.clock ?? systemClock;
   const random = options.random ?? systemRandom;
-  const stats = options.stats ?? noopStats;
+  const stats = options.stats ?? nullStats;
   const requests = stats.counter('requests');
   const failures = stats.counter('request_failures');
   const watchEvents = stats.counter('watch_events');
