@@ -189,6 +189,18 @@ export const BUILT_IN: readonly Served[] = [
     namespaced: true,
     description: 'Lease defines a lease concept.',
   }),
+  // Stored only (nothing runs them): the post's manifests carry Deployments next to their Services.
+  builtIn({
+    group: 'apps',
+    version: 'v1',
+    plural: 'deployments',
+    kind: 'Deployment',
+    namespaced: true,
+    shortNames: ['deploy'],
+    status: true,
+    generation: true,
+    description: 'Deployment enables declarative updates for Pods and ReplicaSets.',
+  }),
   // The Gateway API kinds, served as in a cluster with the standard-channel CRDs installed.
   ...(
     [

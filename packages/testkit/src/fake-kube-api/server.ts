@@ -57,7 +57,7 @@ import { createListWatch } from './list-watch.js';
 import { createObjects, keyOf } from './objects.js';
 import { openApiV2Doc, openApiV3Doc, openApiV3Index } from './openapi.js';
 import { queryBool } from './query.js';
-import { apiVersionOf, crdResources, Registry, type Served } from './registry.js';
+import { apiVersionOf, crdResources, Registry, type Served } from './resources.js';
 import {
   ApiStatusError,
   failure,
@@ -358,7 +358,7 @@ export async function startFakeKubeApi(options: FakeKubeApiOptions = {}): Promis
         listener,
       )
     : createHttpServer(listener);
-  server.listen(0, '127.0.0.1');
+  server.listen(options.port ?? 0, '127.0.0.1');
   await once(server, 'listening');
   const port = (server.address() as AddressInfo).port;
   const url = `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`;

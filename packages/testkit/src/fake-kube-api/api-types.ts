@@ -6,6 +6,8 @@ import type { KubeObject, KubeStatus } from '@switchyard/k8s';
 
 /** Options of {@link startFakeKubeApi}. */
 export interface FakeKubeApiOptions {
+  /** TCP port on 127.0.0.1. Default 0 (ephemeral); a taken port rejects with `EADDRINUSE`. */
+  readonly port?: number;
   /** Require `Authorization: Bearer <token>`; otherwise 401. Change later with `setToken`. */
   readonly token?: string;
   /** Serve HTTPS with this key pair. With `ca` + `requestCert`, a verified client certificate also authenticates. */

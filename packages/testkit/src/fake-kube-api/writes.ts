@@ -13,7 +13,7 @@ import { parse as parseYaml } from 'yaml';
 import { managerOf, recordUpdate, serverSideApply } from './managed-fields.js';
 import { jsonEqual, jsonPatch, mergePatch, PatchError, strategicMergePatch } from './patch.js';
 import { queryBool } from './query.js';
-import { apiVersionOf, type Served } from './registry.js';
+import { apiVersionOf, type Served } from './resources.js';
 import {
   ApiStatusError,
   alreadyExists,
