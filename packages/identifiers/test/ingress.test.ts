@@ -271,6 +271,38 @@ describe('io.l5d.ingress with the Kubernetes API: changes', () => {
     );
   });
 
+  it('writes status only while it leads (statusLeadership), and checks every Ingress again on gaining it', async () => {
+    await setup();
+    api.apply(rule('ours', 'o', '/', 'o', { annotation: 'linkerd' }) as KubeObject);
+    let leader = false;
+    const listeners = new Set<(leader: boolean) => void>();
+    const leadership = {
+      isLeader: () => leader,
+      onChange: (l: (leader: boolean) => void) => {
+        listeners.add(l);
+        return () => listeners.delete(l);
+      },
+    };
+    const id = identifier({
+      statusAddress: { kind: 'static', ip: '203.0.113.9' },
+      statusLeadership: leadership,
+    });
+    await id.synced;
+    const patches = () => api.requests.filter((r) => r.method === 'PATCH').length;
+    await new Promise((r) => setTimeout(r, 100));
+    expect(patches()).toBe(0);
+    leader = true;
+    for (const l of listeners) l(true);
+    await api.waitFor(
+      () =>
+        api.get<Ingress>('Ingress', 'default', 'ours')?.status?.loadBalancer?.ingress?.[0]?.ip ===
+        '203.0.113.9',
+    );
+    expect(patches()).toBe(1);
+    id.close();
+    expect(listeners.size).toBe(0);
+  });
+
   it('exposes spec.tls secrets of served Ingresses as a Var', async () => {
     await setup();
     const id = identifier();
