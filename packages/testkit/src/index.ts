@@ -15,10 +15,9 @@ export {
 } from './arbitraries.js';
 export type { FakeClock } from './fake-clock.js';
 export { fakeClock } from './fake-clock.js';
-export type { FakeNamerOptions, FakeNamerWitness, PathLike } from './fake-namer.js';
-export { fakeNamer } from './fake-namer.js';
 export type { FakeKubeErrorCode } from './fake-kube-api/errors.js';
 export { FakeKubeInvalidObjectError, FakeKubeUnknownKindError } from './fake-kube-api/errors.js';
+export { POST_HELLO_WORLD_INGRESS_YAML } from './fake-kube-api/post-objects.js';
 export type {
   FakeKubeApi,
   FakeKubeApiOptions,
@@ -26,6 +25,7 @@ export type {
   RecordedRequest,
 } from './fake-kube-api/server.js';
 export { mergePatch, startFakeKubeApi } from './fake-kube-api/server.js';
-export { POST_HELLO_WORLD_INGRESS_YAML } from './fake-kube-api/post-objects.js';
+export type { FakeNamerOptions, FakeNamerWitness, PathLike } from './fake-namer.js';
+export { fakeNamer } from './fake-namer.js';
 export type { Issued, KeyKind, LeafOptions, TestCa, TestPki } from './pki.js';
 export { createTestPki } from './pki.js';

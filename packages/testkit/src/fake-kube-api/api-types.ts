@@ -57,11 +57,14 @@ export interface FakeKubeFaults {
   /**
    * The next `count` requests (matching `match`, default all) answer `status` (default 500) with a
    * Status body; `body` overrides its fields (e.g. a 504 "Too large resource version" with its cause).
+   * `retryAfterSeconds` adds `Retry-After` (kube-apiserver sends it with some 5xx, e.g. a 503
+   * while it starts or a 500 from a timed-out storage call).
    */
   failNext(
     count: number,
     options?: {
       status?: number;
+      retryAfterSeconds?: number;
       match?: (r: RecordedRequest) => boolean;
       body?: Partial<KubeStatus> & { details?: unknown };
     },

@@ -85,6 +85,7 @@ export async function startFakeKubeApi(options: FakeKubeApiOptions = {}): Promis
     | {
         count: number;
         status: number;
+        retryAfter: number | undefined;
         match: (r: RecordedRequest) => boolean;
         body?: Record<string, unknown>;
       }
@@ -301,7 +302,10 @@ export async function startFakeKubeApi(options: FakeKubeApiOptions = {}): Promis
       failures.count--;
       const reason = failures.status === 503 ? 'ServiceUnavailable' : 'InternalError';
       const base = failure(failures.status, reason, 'injected failure');
-      throw new ApiStatusError({ ...base, ...failures.body } as KubeStatus);
+      throw new ApiStatusError(
+        { ...base, ...failures.body } as KubeStatus,
+        failures.retryAfter === undefined ? undefined : { 'retry-after': String(failures.retryAfter) },
+      );
     }
     const socket = req.socket as TLSSocket;
     const certOk = options.tls?.requestCert === true && socket.authorized === true;
@@ -371,7 +375,13 @@ export async function startFakeKubeApi(options: FakeKubeApiOptions = {}): Promis
 
   const faults: FakeKubeFaults = {
     failNext(count, o = {}) {
-      failures = { count, status: o.status ?? 500, match: o.match ?? (() => true), body: o.body };
+      failures = {
+        count,
+        status: o.status ?? 500,
+        retryAfter: o.retryAfterSeconds,
+        match: o.match ?? (() => true),
+        body: o.body,
+      };
     },
     throttleNext(count, o = {}) {
       throttle = { count, retryAfter: o.retryAfterSeconds ?? 1, match: o.match ?? (() => true) };
