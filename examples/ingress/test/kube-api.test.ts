@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningBinary, startBinary } from './binary.js';
-import { curl } from './http-client.js';
+import { curl, eventually } from './http-client.js';
 
 const ingressDir = fileURLToPath(new URL('../', import.meta.url));
 const hasKubectl = spawnSync('kubectl', ['version', '--client'], { stdio: 'ignore' }).status === 0;
@@ -29,6 +29,7 @@ let child: ChildProcess;
 let kubeconfig: string;
 let apiPort: number;
 let httpPort: number;
+let httpsPort: number;
 let follower: RunningBinary | undefined;
 const backends: Server[] = [];
 const ports: Record<string, number> = {};
@@ -147,11 +148,12 @@ describe.skipIf(!hasKubectl)('local mode with --kube-api, driven by kubectl', ()
         const api = /"msg":"kubernetes api","url":"http:\/\/127\.0\.0\.1:(\d+)","kubeconfig":"([^"]+)"/.exec(
           stderr,
         );
-        const serving = /"msg":"serving".*?"port":(\d+)/.exec(stderr);
-        if (api && serving) {
+        const serving = [...stderr.matchAll(/"msg":"serving".*?"port":(\d+)/g)];
+        if (api && serving.length === 2) {
           apiPort = Number(api[1]);
           kubeconfig = api[2]!;
-          httpPort = Number(serving[1]);
+          httpPort = Number(serving[0]![1]);
+          httpsPort = Number(serving[1]![1]);
           resolve();
         }
       });
@@ -293,5 +295,38 @@ routers:
     } finally {
       watch.kill();
     }
+  });
+
+  it("the post's manifests: hello-world, its Ingress, then the TLS Secret the TLS port then serves", {
+    timeout: 60_000,
+  }, async () => {
+    const k8s = (file: string) => join(ingressDir, 'k8s', file);
+    await kubectl(['apply', '-f', k8s('hello-world.yaml'), '-f', k8s('world-v2.yaml')]);
+    await kubectl(['apply', '-f', k8s('hello-world-ingress.yaml')]);
+    await eventually(async () => (await ask('localhost')) === '200 world (127.0.0.1)!');
+    expect(await ask('world.v2')).toBe('200 earth (127.0.0.1)!');
+    await kubectl(['create', 'namespace', 'l5d-system']);
+    await kubectl(['apply', '-f', k8s('ingress-certificates.yaml')]);
+    const crt = Buffer.from(
+      await kubectl([
+        'get',
+        'secret',
+        'ingress-certs',
+        '-n',
+        'l5d-system',
+        '-o',
+        'jsonpath={.data.tls\\.crt}',
+      ]),
+      'base64',
+    );
+    // Trusting only the Secret's certificate: the handshake succeeds once the TLS port serves it.
+    await eventually(async () => {
+      const a = await curl(`https://127.0.0.1:${httpsPort}/`, {
+        host: 'world.v2',
+        ca: crt,
+        servername: 'hello.world',
+      }).catch(() => undefined);
+      return a?.body === 'earth (127.0.0.1)!\n';
+    });
   });
 });
