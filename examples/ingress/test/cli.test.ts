@@ -112,5 +112,17 @@ routers:
     expect((await runCli(['--bogus'])).code).toBe(EXIT.usage);
     expect((await runCli(['--check'])).code).toBe(EXIT.usage);
     expect((await runCli(['--http-port', 'eighty'])).code).toBe(EXIT.usage);
+    expect((await runCli(['--kube-api', '70000'])).stderr).toContain(
+      '--kube-api expects a port number, got "70000"',
+    );
+    const withConfig = await runCli([
+      '--kube-api',
+      '0',
+      '--config',
+      join(configDir, 'linkerd-ingress-controller.yaml'),
+    ]);
+    expect(withConfig.code).toBe(EXIT.usage);
+    expect(withConfig.stderr).toContain('--kube-api is for the local demo');
+    expect(parseCommand(['--kube-api', '0'])).toMatchObject({ kind: 'run', kubeApiPort: 0 });
   });
 });
