@@ -12,7 +12,12 @@ import type { RequestHead } from '@switchyard/core';
 import { Path } from '@switchyard/dtab';
 import type { Ingress, IngressV1beta1, KubeClient, KubeObject } from '@switchyard/k8s';
 import { createKubeClient, urlConfig } from '@switchyard/k8s';
-import { type FakeKubeApi, POST_HELLO_WORLD_INGRESS_YAML, startFakeKubeApi } from '@switchyard/testkit';
+import {
+  type FakeKubeApi,
+  POST_HELLO_WORLD_INGRESS_YAML,
+  startFakeKubeApi,
+  eventually as until,
+} from '@switchyard/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   createIngressIdentifier,
@@ -60,15 +65,6 @@ async function route(id: IngressIdentifier, host: string | undefined, url = '/')
   return r.kind === 'unidentified' ? `${r.status}:${r.reason}` : Path.show(r.path);
 }
 
-/** Resolves once `cond()` holds (state with no event of its own to wait on). */
-async function until(cond: () => boolean): Promise<void> {
-  const deadline = Date.now() + 5000;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error('until: condition not met in time');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
-
 /** Polls the identifier until `host url` routes to `want` (each poll is a real identification). */
 async function eventually(
   id: IngressIdentifier,
@@ -76,14 +72,14 @@ async function eventually(
   url: string,
   want: string,
 ): Promise<void> {
-  const deadline = Date.now() + 5000;
   let got = '';
-  while (Date.now() < deadline) {
-    got = await route(id, host, url);
-    if (got === want) return;
-    await new Promise((r) => setTimeout(r, 5));
-  }
-  throw new Error(`${host} ${url}: wanted ${want}, last got ${got}`);
+  await until(
+    async () => {
+      got = await route(id, host, url);
+      return got === want;
+    },
+    { what: () => `${host} ${url} routed to ${want} (last: ${got})` },
+  );
 }
 
 /** The post's hello-world Ingress, verbatim (extensions/v1beta1). */

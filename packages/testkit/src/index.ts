@@ -13,6 +13,8 @@ export {
   arbNameTreeOf,
   arbPath,
 } from './arbitraries.js';
+export type { EventuallyOptions } from './eventually.js';
+export { eventually } from './eventually.js';
 export type { FakeClock } from './fake-clock.js';
 export { fakeClock } from './fake-clock.js';
 export type { FakeKubeErrorCode } from './fake-kube-api/errors.js';
@@ -27,5 +29,8 @@ export type {
 export { mergePatch, startFakeKubeApi } from './fake-kube-api/server.js';
 export type { FakeNamerOptions, FakeNamerWitness, PathLike } from './fake-namer.js';
 export { fakeNamer } from './fake-namer.js';
+export type { HttpAnswer, HttpGetOptions } from './http.js';
+export { httpGet } from './http.js';
+export { kubeEndpointSlice, kubeService, untilInformer } from './kube.js';
 export type { Issued, KeyKind, LeafOptions, TestCa, TestPki } from './pki.js';
 export { createTestPki } from './pki.js';
