@@ -101,7 +101,6 @@ export async function startLocalKubeApi(options: {
   const api = await startFakeKubeApi({ port: options.port });
   const closers: (() => unknown)[] = [() => api.close()];
   try {
-    api.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'default' } });
     for (const backend of options.backends) api.apply(demoSlice(backend));
 
     const { kubeconfigPath } = options;
