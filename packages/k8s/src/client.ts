@@ -4,6 +4,10 @@
  * kubernetes.io/docs/reference/using-api/api-concepts/), so it runs unchanged against a real
  * cluster and the testkit's API server. Errors are typed: `KubeGoneError` (410) means "relist",
  * `KubeApiError` carries the server's Status, `KubeTransportError` is the network.
+ *
+ * Longer than ~300 lines on purpose: one request pipeline (credentials, retries, proxy, TLS pools,
+ * timeouts) that every verb goes through; the retry rules, credentials, proxy and connection types
+ * already live in their own modules.
  */
 import { type Clock, nullStats, type Random, type Stats, systemClock } from '@switchyard/core';
 import { Agent, type Dispatcher, ProxyAgent, request, errors as undiciErrors } from 'undici';

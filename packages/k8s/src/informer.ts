@@ -12,6 +12,9 @@
  * the semantics of the Kubernetes "API Concepts" page, sections "Efficient detection of changes",
  * "Watch bookmarks" and "Resource versions"; resourceVersions are treated as opaque strings and
  * compared only for equality, as that page requires.
+ *
+ * Longer than ~300 lines on purpose: the reflector loop (list, watch, relist, backoff, bookmarks,
+ * store diff) is one state machine.
  */
 import {
   type Clock,

@@ -14,7 +14,7 @@ import { ApiStatusError, badRequest, expired, failure } from './status.js';
 import type { Change, Store } from './store.js';
 import { toTable, wantsTable } from './table.js';
 
-interface Watcher {
+export interface Watcher {
   readonly path: string;
   readonly served: Served;
   readonly namespace: string | undefined;
