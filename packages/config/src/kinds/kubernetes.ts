@@ -202,7 +202,30 @@ export function registerKubernetesKinds(kinds: {
           })),
       };
     },
-    validate: (o, c) =>
-      o.ingressDir ? directoryProblems('ingressDir', resolve(c.baseDir, o.ingressDir)) : [],
+    validate: async (o, c) => [
+      ...(o.ingressDir ? await directoryProblems('ingressDir', resolve(c.baseDir, o.ingressDir)) : []),
+      ...electionProblems(o.statusLeaderElection),
+    ],
   });
+}
+
+/** client-go's timing rules for an election (createLeaderElector would refuse to start otherwise). */
+function electionProblems(
+  e: { leaseDurationMs: number; renewDeadlineMs: number; retryPeriodMs: number } | undefined,
+): { field: string; message: string }[] {
+  if (e === undefined) return [];
+  const problems: { field: string; message: string }[] = [];
+  if (!(e.leaseDurationMs > e.renewDeadlineMs)) {
+    problems.push({
+      field: 'statusLeaderElection.renewDeadlineMs',
+      message: `must be less than leaseDurationMs (${e.leaseDurationMs}), got ${e.renewDeadlineMs}`,
+    });
+  }
+  if (!(e.renewDeadlineMs > e.retryPeriodMs * 1.2)) {
+    problems.push({
+      field: 'statusLeaderElection.retryPeriodMs',
+      message: `× 1.2 must be less than renewDeadlineMs (${e.renewDeadlineMs}), got ${e.retryPeriodMs}`,
+    });
+  }
+  return problems;
 }
