@@ -23,6 +23,9 @@ Options:
       --https-port N      local demo: TLS port (default 4143)
       --state-dir DIR     local demo: dev certificate and demo files
                           (default $SWITCHYARD_HOME or ~/.cache/switchyard-ingress)
+      --kube-api PORT     local demo: serve a Kubernetes API on 127.0.0.1:PORT (0: any
+                          free port) and route by what kubectl applies to it; writes
+                          STATE-DIR/kubeconfig
   -h, --help              show this help
   -v, --version           print the version
 
@@ -44,6 +47,8 @@ export type Command =
       readonly httpPort: number | undefined;
       readonly httpsPort: number | undefined;
       readonly stateDir: string | undefined;
+      /** `--kube-api PORT`: the local demo serves a Kubernetes API on this port (0: ephemeral). */
+      readonly kubeApiPort: number | undefined;
     };
 
 const LEVELS: readonly Level[] = ['debug', 'info', 'warn', 'error'];
@@ -72,6 +77,7 @@ export function parseCommand(argv: readonly string[]): Command {
         'http-port': { type: 'string' },
         'https-port': { type: 'string' },
         'state-dir': { type: 'string' },
+        'kube-api': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
       },
@@ -89,10 +95,17 @@ export function parseCommand(argv: readonly string[]): Command {
     };
   }
   const ports: Record<string, number | undefined> = {};
-  for (const name of ['admin-port', 'http-port', 'https-port']) {
+  for (const name of ['admin-port', 'http-port', 'https-port', 'kube-api']) {
     const parsed = portOption(name, values[name] as string | undefined);
     if (typeof parsed === 'string') return { kind: 'usageError', message: parsed };
     ports[name] = parsed;
+  }
+  if (ports['kube-api'] !== undefined && values.config !== undefined) {
+    return {
+      kind: 'usageError',
+      message:
+        '--kube-api is for the local demo; with --config, point io.l5d.k8s and io.l5d.ingress at an API',
+    };
   }
   if (values.check && values.config === undefined) {
     return { kind: 'usageError', message: '--check needs --config FILE' };
@@ -105,5 +118,6 @@ export function parseCommand(argv: readonly string[]): Command {
     httpPort: ports['http-port'],
     httpsPort: ports['https-port'],
     stateDir: values['state-dir'] as string | undefined,
+    kubeApiPort: ports['kube-api'],
   };
 }

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type DemoBackend, startDemoBackend } from './demo-backends.js';
 import { ensureDevCertificate } from './dev-certificate.js';
+import { type LocalKubeApi, startLocalKubeApi } from './local-kube-api.js';
 
 /** Where the manifests (including the post's hello-world Ingress) live in this repository. */
 export const MANIFEST_DIR = fileURLToPath(new URL('../k8s/', import.meta.url));
@@ -36,11 +37,21 @@ export interface LocalDefault {
   readonly certPath: string;
   readonly certGenerated: boolean;
   readonly backends: readonly DemoBackend[];
+  /** With `--kube-api`: the local Kubernetes API the config watches. */
+  readonly kubeApi: LocalKubeApi | undefined;
   close(): Promise<void>;
 }
 
-/** Starts the demo backends, writes their addresses for the fs namer, and returns the config. */
-export async function prepareLocalDefault(stateDir: string, ports: LocalPorts): Promise<LocalDefault> {
+/**
+ * Starts the demo backends, writes their addresses for the fs namer, and returns the config.
+ * With `kubeApiPort` (0: ephemeral) the config watches a local Kubernetes API instead: Ingresses
+ * come from it (io.l5d.ingress) and services from its EndpointSlices (io.l5d.k8s).
+ */
+export async function prepareLocalDefault(
+  stateDir: string,
+  ports: LocalPorts,
+  kubeApiPort?: number,
+): Promise<LocalDefault> {
   // One discovery directory per run: a second instance on the same state directory (say, one
   // that fails to bind its ports) must never repoint the first instance's services.
   await mkdir(stateDir, { recursive: true });
@@ -56,7 +67,26 @@ export async function prepareLocalDefault(stateDir: string, ports: LocalPorts): 
     );
     await rename(`${file}.tmp`, file);
   }
-  const configText = `# The embedded local default of switchyard-ingress: the post's setup without a cluster.
+  let kubeApi: LocalKubeApi | undefined;
+  try {
+    kubeApi =
+      kubeApiPort === undefined
+        ? undefined
+        : await startLocalKubeApi({
+            port: kubeApiPort,
+            runDir: disco,
+            kubeconfigPath: join(stateDir, 'kubeconfig'),
+            backends,
+            devCert: cert,
+          });
+  } catch (error) {
+    await Promise.all(backends.map((b) => b.close()));
+    await rm(disco, { recursive: true, force: true });
+    throw error;
+  }
+  const configText = kubeApi
+    ? kubeConfigText(ports, kubeApi)
+    : `# The embedded local default of switchyard-ingress: the post's setup without a cluster.
 admin:
   ip: 127.0.0.1
   port: ${ports.admin}
@@ -95,9 +125,54 @@ telemetry:
     certPath: cert.certPath,
     certGenerated: cert.generated,
     backends,
+    kubeApi,
     close: async () => {
+      await kubeApi?.close();
       await Promise.all(backends.map((b) => b.close()));
       await rm(disco, { recursive: true, force: true });
     },
   };
+}
+
+/** The local default against the local Kubernetes API: the post's config with the API's address. */
+function kubeConfigText(ports: LocalPorts, api: LocalKubeApi): string {
+  return `# The local default of switchyard-ingress with --kube-api: the post's config against a local API.
+admin:
+  ip: 127.0.0.1
+  port: ${ports.admin}
+
+namers:
+- kind: io.l5d.k8s
+  host: 127.0.0.1
+  port: ${api.port}
+
+routers:
+- protocol: http
+  label: ingress
+  identifier:
+    kind: io.l5d.ingress
+    host: 127.0.0.1
+    port: ${api.port}
+    statusAddress:
+      ip: 127.0.0.1
+    statusLeaderElection:
+      namespace: default
+      name: switchyard-ingress-status
+  servers:
+  - port: ${ports.http}
+    ip: 127.0.0.1
+    clearContext: true
+  - port: ${ports.https}
+    ip: 127.0.0.1
+    clearContext: true
+    tls:
+      certPath: ${JSON.stringify(api.certPath)}
+      keyPath: ${JSON.stringify(api.keyPath)}
+  dtab: /svc => /#/io.l5d.k8s
+
+telemetry:
+- kind: io.l5d.recentRequests
+  sampleRate: 1
+  capacity: 50
+`;
 }

@@ -23,6 +23,7 @@ import {
   type LocalDefault,
   prepareLocalDefault,
 } from './local-default.js';
+import type { LocalKubeApi } from './local-kube-api.js';
 import { createLogger, type Logger, logLibraryEvents } from './log.js';
 
 /** Where output goes; tests substitute their own. */
@@ -98,11 +99,16 @@ export async function run(command: Command, io: Io, signals: NodeJS.EventEmitter
         https: command.httpsPort ?? DEFAULT_LOCAL_PORTS.https,
         admin: command.adminPort ?? DEFAULT_LOCAL_PORTS.admin,
       };
-      local = await prepareLocalDefault(command.stateDir ?? defaultStateDir(), ports);
+      local = await prepareLocalDefault(command.stateDir ?? defaultStateDir(), ports, command.kubeApiPort);
       if (local.certGenerated)
         logger.log('info', 'generated a development certificate', {
           path: local.certPath,
           names: DEV_CERT_NAMES,
+        });
+      if (local.kubeApi)
+        logger.log('info', 'kubernetes api', {
+          url: local.kubeApi.url,
+          kubeconfig: local.kubeApi.kubeconfigPath,
         });
       loaded = parseLinkerConfig(local.configText, '<local default>', kinds);
       baseDir = local.baseDir;
@@ -167,7 +173,7 @@ export async function run(command: Command, io: Io, signals: NodeJS.EventEmitter
       port: probe.port,
       paths: ['/admin/ping', '/admin/ready'],
     });
-  if (local) io.stdout(localBanner(linker, local));
+  if (local) io.stdout(local.kubeApi ? kubeBanner(linker, local, local.kubeApi) : localBanner(linker, local));
 
   const stopWatching =
     command.config !== undefined && command.config !== '-'
@@ -223,6 +229,31 @@ Switchyard ingress (local demo) is up. Like the post:
 
 Admin dashboard: http://${admin?.address ?? '127.0.0.1'}:${admin?.port ?? 9990}/
 The Ingress is ${'examples/ingress/k8s/hello-world-ingress.yaml'}; edit it and the routes follow.
+Press Ctrl-C to stop.
+
+`;
+}
+
+/** The post's steps with kubectl against the local API, with the paths and ports actually in use. */
+function kubeBanner(linker: Linker, local: LocalDefault, api: LocalKubeApi): string {
+  const [plain, tls] = linker.routers[0]!.servers;
+  const admin = linker.admin?.address;
+  return `
+Switchyard ingress (local demo) is up, watching the Kubernetes API at ${api.url}.
+No Ingress yet: every request answers 404 until you apply one. Like the post:
+
+  export KUBECONFIG=${api.kubeconfigPath}
+  kubectl apply -f examples/ingress/k8s/hello-world.yaml -f examples/ingress/k8s/world-v2.yaml
+  kubectl apply -f examples/ingress/k8s/hello-world-ingress.yaml
+  curl http://localhost:${plain!.port}/
+    -> world (127.0.0.1)!
+  curl -H 'Host: world.v2' http://localhost:${plain!.port}/
+    -> earth (127.0.0.1)!
+
+world-v1 and world-v2 are served here (their EndpointSlices point at them). TLS answers with
+${local.certPath} until the post's Secret l5d-system/ingress-certs exists, then with it.
+
+Admin dashboard: http://${admin?.address ?? '127.0.0.1'}:${admin?.port ?? 9990}/ (TLS on port ${tls!.port})
 Press Ctrl-C to stop.
 
 `;

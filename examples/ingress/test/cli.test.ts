@@ -102,6 +102,28 @@ routers:
     ]);
   });
 
+  it('rejects at --check a status election whose timings client-go would refuse', async () => {
+    const file = join(dir, 'election.yaml');
+    await writeFile(
+      file,
+      `routers:
+- protocol: http
+  identifier:
+    kind: io.l5d.ingress
+    host: 127.0.0.1
+    statusAddress: { ip: 127.0.0.1 }
+    statusLeaderElection: { leaseDurationMs: 2000, renewDeadlineMs: 3000 }
+  servers: [{ port: 0 }]
+  dtab: /svc => /#/io.l5d.k8s
+`,
+    );
+    const { code, stderr } = await runCli(['--check', '--config', file]);
+    expect(code).toBe(EXIT.config);
+    expect(stderr).toContain(
+      'routers[0].identifier.statusLeaderElection.renewDeadlineMs: must be less than leaseDurationMs (2000), got 3000',
+    );
+  });
+
   it('reports an unreadable config as a config error', async () => {
     const { code, stderr } = await runCli(['--check', '--config', join(dir, 'missing.yaml')]);
     expect(code).toBe(EXIT.config);
@@ -112,5 +134,17 @@ routers:
     expect((await runCli(['--bogus'])).code).toBe(EXIT.usage);
     expect((await runCli(['--check'])).code).toBe(EXIT.usage);
     expect((await runCli(['--http-port', 'eighty'])).code).toBe(EXIT.usage);
+    expect((await runCli(['--kube-api', '70000'])).stderr).toContain(
+      '--kube-api expects a port number, got "70000"',
+    );
+    const withConfig = await runCli([
+      '--kube-api',
+      '0',
+      '--config',
+      join(configDir, 'linkerd-ingress-controller.yaml'),
+    ]);
+    expect(withConfig.code).toBe(EXIT.usage);
+    expect(withConfig.stderr).toContain('--kube-api is for the local demo');
+    expect(parseCommand(['--kube-api', '0'])).toMatchObject({ kind: 'run', kubeApiPort: 0 });
   });
 });

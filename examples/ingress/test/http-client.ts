@@ -1,54 +1,13 @@
-/** A tiny curl for tests: node:http(s) so the Host header can be set (fetch forbids it). */
-import http from 'node:http';
-import https from 'node:https';
+/**
+ * The e2e tests' HTTP helpers, from testkit (`httpGet`, `eventually`) under the names these tests
+ * use: `curl` (a GET that can set `Host`) and `eventually` (poll a probe every 50 ms).
+ */
+import { httpGet, eventually as poll } from '@switchyard/testkit';
 
-/** A response: status, headers and the whole body as text. */
-export interface Answer {
-  readonly status: number;
-  readonly headers: http.IncomingHttpHeaders;
-  readonly body: string;
-}
-
-/** Sends one request and reads the answer. `ca` switches to HTTPS with that trust root. */
-export function curl(
-  url: string,
-  options: { readonly host?: string; readonly ca?: string | Buffer; readonly servername?: string } = {},
-): Promise<Answer> {
-  const target = new URL(url);
-  const secure = target.protocol === 'https:';
-  return new Promise((resolve, reject) => {
-    const req = (secure ? https : http).request(
-      {
-        host: target.hostname,
-        port: target.port,
-        path: `${target.pathname}${target.search}`,
-        method: 'GET',
-        agent: false,
-        headers: options.host ? { host: options.host } : {},
-        ...(secure ? { ca: options.ca, servername: options.servername ?? 'localhost' } : {}),
-      },
-      (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => {
-          body += chunk;
-        });
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-        res.on('error', reject);
-      },
-    );
-    req.setTimeout(10_000, () => req.destroy(new Error(`timeout: ${url}`)));
-    req.on('error', reject);
-    req.end();
-  });
-}
+export type { HttpAnswer as Answer } from '@switchyard/testkit';
+export { httpGet as curl };
 
 /** Retries `probe` until it returns true (event-driven state settles quickly; no fixed sleeps). */
-export async function eventually(probe: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await probe()) return;
-    if (Date.now() > deadline) throw new Error('condition not reached in time');
-    await new Promise((r) => setTimeout(r, 50));
-  }
+export function eventually(probe: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  return poll(probe, { timeoutMs, intervalMs: 50 });
 }

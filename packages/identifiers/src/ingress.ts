@@ -43,7 +43,7 @@ export type {
 export { INGRESS_CLASS_ANNOTATION, normalizeIngress } from './ingress/model.js';
 export type { IngressApiVersion, IngressSource } from './ingress/sources.js';
 export { parseManifest } from './ingress/sources.js';
-export type { IngressStatusAddress } from './ingress/status.js';
+export type { IngressStatusAddress, StatusLeadership } from './ingress/status.js';
 export { INGRESS_STATUS_CHANNEL } from './ingress/status.js';
 
 /**

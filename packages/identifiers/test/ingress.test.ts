@@ -12,7 +12,12 @@ import type { RequestHead } from '@switchyard/core';
 import { Path } from '@switchyard/dtab';
 import type { Ingress, IngressV1beta1, KubeClient, KubeObject } from '@switchyard/k8s';
 import { createKubeClient, urlConfig } from '@switchyard/k8s';
-import { type FakeKubeApi, POST_HELLO_WORLD_INGRESS_YAML, startFakeKubeApi } from '@switchyard/testkit';
+import {
+  type FakeKubeApi,
+  POST_HELLO_WORLD_INGRESS_YAML,
+  startFakeKubeApi,
+  eventually as until,
+} from '@switchyard/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   createIngressIdentifier,
@@ -60,15 +65,6 @@ async function route(id: IngressIdentifier, host: string | undefined, url = '/')
   return r.kind === 'unidentified' ? `${r.status}:${r.reason}` : Path.show(r.path);
 }
 
-/** Resolves once `cond()` holds (state with no event of its own to wait on). */
-async function until(cond: () => boolean): Promise<void> {
-  const deadline = Date.now() + 5000;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error('until: condition not met in time');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
-
 /** Polls the identifier until `host url` routes to `want` (each poll is a real identification). */
 async function eventually(
   id: IngressIdentifier,
@@ -76,14 +72,14 @@ async function eventually(
   url: string,
   want: string,
 ): Promise<void> {
-  const deadline = Date.now() + 5000;
   let got = '';
-  while (Date.now() < deadline) {
-    got = await route(id, host, url);
-    if (got === want) return;
-    await new Promise((r) => setTimeout(r, 5));
-  }
-  throw new Error(`${host} ${url}: wanted ${want}, last got ${got}`);
+  await until(
+    async () => {
+      got = await route(id, host, url);
+      return got === want;
+    },
+    { what: () => `${host} ${url} routed to ${want} (last: ${got})` },
+  );
 }
 
 /** The post's hello-world Ingress, verbatim (extensions/v1beta1). */
@@ -269,6 +265,38 @@ describe('io.l5d.ingress with the Kubernetes API: changes', () => {
         api.get<Ingress>('Ingress', 'default', 'ours')?.status?.loadBalancer?.ingress?.[0]?.hostname ===
         'lb.example.com',
     );
+  });
+
+  it('writes status only while it leads (statusLeadership), and checks every Ingress again on gaining it', async () => {
+    await setup();
+    api.apply(rule('ours', 'o', '/', 'o', { annotation: 'linkerd' }) as KubeObject);
+    let leader = false;
+    const listeners = new Set<(leader: boolean) => void>();
+    const leadership = {
+      isLeader: () => leader,
+      onChange: (l: (leader: boolean) => void) => {
+        listeners.add(l);
+        return () => listeners.delete(l);
+      },
+    };
+    const id = identifier({
+      statusAddress: { kind: 'static', ip: '203.0.113.9' },
+      statusLeadership: leadership,
+    });
+    await id.synced;
+    const patches = () => api.requests.filter((r) => r.method === 'PATCH').length;
+    await new Promise((r) => setTimeout(r, 100));
+    expect(patches()).toBe(0);
+    leader = true;
+    for (const l of listeners) l(true);
+    await api.waitFor(
+      () =>
+        api.get<Ingress>('Ingress', 'default', 'ours')?.status?.loadBalancer?.ingress?.[0]?.ip ===
+        '203.0.113.9',
+    );
+    expect(patches()).toBe(1);
+    id.close();
+    expect(listeners.size).toBe(0);
   });
 
   it('exposes spec.tls secrets of served Ingresses as a Var', async () => {

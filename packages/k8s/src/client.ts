@@ -4,11 +4,15 @@
  * kubernetes.io/docs/reference/using-api/api-concepts/), so it runs unchanged against a real
  * cluster and the testkit's API server. Errors are typed: `KubeGoneError` (410) means "relist",
  * `KubeApiError` carries the server's Status, `KubeTransportError` is the network.
+ *
+ * Longer than ~300 lines on purpose: one request pipeline (credentials, retries, proxy, TLS pools,
+ * timeouts) that every verb goes through; the retry rules, credentials, proxy and connection types
+ * already live in their own modules.
  */
-import type { Clock, Random, Stats } from '@switchyard/core';
+import { type Clock, nullStats, type Random, type Stats, systemClock } from '@switchyard/core';
 import { Agent, type Dispatcher, ProxyAgent, request, errors as undiciErrors } from 'undici';
 import { backoffDelay } from './backoff.js';
-import type { KubeConnectionConfig, KubeImpersonation } from './config.js';
+import type { KubeConnectionConfig, KubeImpersonation } from './connection.js';
 import { createAuthProvider } from './credentials.js';
 import {
   KubeApiError,
@@ -27,7 +31,7 @@ import {
   type RetryPolicy,
   retryAfterMs,
 } from './retry.js';
-import { k8sChannels, noopStats, systemClock, systemRandom } from './runtime.js';
+import { k8sChannels, systemRandom } from './runtime.js';
 import type { KubeList, KubeObject, KubeStatus } from './types.js';
 
 /** Options of {@link createKubeClient}. */
@@ -183,7 +187,7 @@ const DEFAULT_PAGE = 500;
 export function createKubeClient(config: KubeConnectionConfig, options: KubeClientOptions = {}): KubeClient {
   const clock = options.clock ?? systemClock;
   const random = options.random ?? systemRandom;
-  const stats = options.stats ?? noopStats;
+  const stats = options.stats ?? nullStats;
   const requests = stats.counter('requests');
   const failures = stats.counter('request_failures');
   const watchEvents = stats.counter('watch_events');

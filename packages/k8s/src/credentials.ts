@@ -6,7 +6,7 @@
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import type { Clock } from '@switchyard/core';
-import type { KubeCredentials } from './config.js';
+import type { KubeCredentials } from './connection.js';
 import { KubeCredentialsError } from './errors.js';
 
 /** A client certificate and key (PEM) from an exec credential plugin. */

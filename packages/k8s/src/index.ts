@@ -15,16 +15,14 @@ export type {
   WatchOptions,
 } from './client.js';
 export { createKubeClient } from './client.js';
+export type { AutoConfigOptions, InClusterOptions, UrlConfigOptions } from './config.js';
+export { autoConfig, inClusterConfig, SERVICE_ACCOUNT_DIR, urlConfig } from './config.js';
 export type {
-  AutoConfigOptions,
-  InClusterOptions,
   KubeConnectionConfig,
   KubeCredentials,
   KubeImpersonation,
   KubeTlsConfig,
-  UrlConfigOptions,
-} from './config.js';
-export { autoConfig, inClusterConfig, SERVICE_ACCOUNT_DIR, urlConfig } from './config.js';
+} from './connection.js';
 export type { K8sErrorCode } from './errors.js';
 export {
   KubeApiError,

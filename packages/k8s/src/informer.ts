@@ -12,13 +12,24 @@
  * the semantics of the Kubernetes "API Concepts" page, sections "Efficient detection of changes",
  * "Watch bookmarks" and "Resource versions"; resourceVersions are treated as opaque strings and
  * compared only for equality, as that page requires.
+ *
+ * Longer than ~300 lines on purpose: the reflector loop (list, watch, relist, backoff, bookmarks,
+ * store diff) is one state machine.
  */
-import type { Clock, Counter, Dispose, Random, Stats, TimerHandle } from '@switchyard/core';
+import {
+  type Clock,
+  type Counter,
+  type Dispose,
+  nullStats,
+  type Random,
+  type Stats,
+  type TimerHandle,
+} from '@switchyard/core';
 import { type BackoffOptions, backoffDelay } from './backoff.js';
 import type { KubeClient, WatchEvent } from './client.js';
 import { KubeApiError, KubeGoneError } from './errors.js';
 import { apiVersionOf, objectKey, type ResourceDescriptor } from './resources.js';
-import { k8sChannels, noopStats } from './runtime.js';
+import { k8sChannels } from './runtime.js';
 import type { KubeObject } from './types.js';
 
 /** Which objects an informer tracks. */
@@ -132,7 +143,7 @@ export class Informer<T extends KubeObject> implements InformerView<T> {
     this.synced = new Promise((resolve) => {
       this.#resolveSynced = resolve;
     });
-    const stats = options.stats ?? noopStats;
+    const stats = options.stats ?? nullStats;
     this.#counters = {
       lists: stats.counter('lists'),
       relists: stats.counter('relists'),

@@ -10,7 +10,12 @@ import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
 import { type Document, isMap, isSeq, LineCounter, parseDocument } from 'yaml';
-import type { KubeConnectionConfig, KubeCredentials, KubeImpersonation, KubeTlsConfig } from './config.js';
+import type {
+  KubeConnectionConfig,
+  KubeCredentials,
+  KubeImpersonation,
+  KubeTlsConfig,
+} from './connection.js';
 import { KubeConfigError, KubeconfigParseError } from './errors.js';
 
 /** Options of {@link kubeconfigConfig}. */

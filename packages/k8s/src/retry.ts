@@ -4,7 +4,7 @@
  * wait, and the `Impersonate-*` headers.
  */
 import type { BackoffOptions } from './backoff.js';
-import type { KubeImpersonation } from './config.js';
+import type { KubeImpersonation } from './connection.js';
 
 /**
  * When one-shot calls retry, after client-go's `rest.Request`: a 429 TooManyRequests (API Priority

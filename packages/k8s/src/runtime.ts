@@ -1,28 +1,13 @@
 /**
- * Defaults for the injected dependencies (clock, random, stats) and the diagnostics channels this
- * package publishes on. Libraries never log: subscribers to `switchyard:k8s:*` decide what to show.
+ * The default random source and the diagnostics channels this package publishes on (the clock and
+ * stats defaults are core's `systemClock` and `nullStats`). Libraries never log: subscribers to
+ * `switchyard:k8s:*` decide what to show.
  */
 import { channel } from 'node:diagnostics_channel';
-import type { Clock, Counter, Gauge, Histogram, Random, Stats, TimerHandle } from '@switchyard/core';
+import type { Random } from '@switchyard/core';
 
-export const systemClock: Clock = {
-  now: () => Date.now(),
-  nanoTime: () => process.hrtime.bigint(),
-  setTimeout: (fn, ms) => ({ id: setTimeout(fn, ms) }),
-  clearTimeout: (h: TimerHandle) => clearTimeout(h.id as ReturnType<typeof setTimeout>),
-};
-
+/** `Math.random`, the default {@link Random} of the client's backoff jitter. */
 export const systemRandom: Random = Math.random;
-
-const noopCounter: Counter = { incr() {} };
-const noopHistogram: Histogram = { add() {} };
-const noopGauge: Gauge = { dispose() {} };
-export const noopStats: Stats = {
-  counter: () => noopCounter,
-  histogram: () => noopHistogram,
-  gauge: () => noopGauge,
-  scope: () => noopStats,
-};
 
 /**
  * Diagnostics channels of `@switchyard/k8s`. Message shapes:

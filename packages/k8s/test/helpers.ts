@@ -1,35 +1,11 @@
-/** Shared fixtures for the k8s socket tests: objects, and waiting on informer state without timers. */
+/**
+ * Fixtures of the k8s socket tests: recording informer events. The Service builder and the wait on
+ * informer state are testkit's (`kubeService`, `untilInformer`), re-exported under the names these
+ * tests use.
+ */
 import type { InformerEvent, InformerView, KubeObject, Service } from '@switchyard/k8s';
 
-export function service(
-  namespace: string,
-  name: string,
-  labels: Record<string, string> = {},
-  port = 80,
-): Service {
-  return {
-    apiVersion: 'v1',
-    kind: 'Service',
-    metadata: { namespace, name, labels },
-    spec: { ports: [{ name: 'http', port, targetPort: 8080 }] },
-  };
-}
-
-/** Resolves when `predicate(view)` holds, re-checked on every informer event. */
-export function until<T extends KubeObject>(view: InformerView<T>, predicate: () => boolean): Promise<void> {
-  return new Promise((resolve) => {
-    if (predicate()) return resolve();
-    const dispose = view.subscribe(
-      () => {
-        if (predicate()) {
-          queueMicrotask(dispose);
-          resolve();
-        }
-      },
-      { replay: false },
-    );
-  });
-}
+export { kubeService as service, untilInformer as until } from '@switchyard/testkit';
 
 /** Records every event of an informer, for exact assertions on what consumers saw. */
 export function record<T extends KubeObject>(view: InformerView<T>): InformerEvent<T>[] {

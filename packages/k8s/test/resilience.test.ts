@@ -124,11 +124,27 @@ describe('retries of one-shot calls', () => {
   it('5xx with Retry-After is retried; without it only when serverErrors is on', async () => {
     api = await startFakeKubeApi();
     api.apply(service('default', 'web'));
+    // The default is client-go's: a 5xx without Retry-After is the answer, not retried.
+    const strict = createKubeClient(urlConfig(api.url), { retry: fast });
+    closers.push(() => strict.close());
+    api.faults.failNext(1, { status: 500 });
+    const err = await strict.list(SERVICE_V1).catch((e: unknown) => e);
+    expect((err as KubeApiError).status).toBe(500);
+    expect(api.requests).toHaveLength(1);
+    // With Retry-After (a 503 from a starting server), every call waits and retries.
+    api.faults.failNext(2, { status: 503, retryAfterSeconds: 0 });
+    expect((await strict.list(SERVICE_V1)).items).toHaveLength(1);
+    expect(api.requests).toHaveLength(4);
+    api.faults.failNext(1, { status: 503, retryAfterSeconds: 0 });
+    await strict.create(SERVICE_V1, service('default', 'api'));
+    expect(api.requests.filter((r) => r.method === 'POST')).toHaveLength(2);
+
+    const before = api.requests.length;
     const client = createKubeClient(urlConfig(api.url), { retry: { ...fast, serverErrors: true } });
     closers.push(() => client.close());
     api.faults.failNext(2, { status: 500 });
-    expect((await client.list(SERVICE_V1)).items).toHaveLength(1);
-    expect(api.requests).toHaveLength(3);
+    expect((await client.list(SERVICE_V1)).items).toHaveLength(2);
+    expect(api.requests.length - before).toBe(3);
   });
 
   it('connection resets: list/get retry with backoff; the bound still ends in KubeTransportError', async () => {

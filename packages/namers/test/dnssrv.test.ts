@@ -5,7 +5,7 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { Addr, BoundName, Dispose, Name } from '@switchyard/core';
 import type { NameTree } from '@switchyard/dtab';
-import { fakeClock } from '@switchyard/testkit';
+import { fakeClock, eventually as until } from '@switchyard/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   createDnsSrvNamer,
@@ -14,7 +14,7 @@ import {
   DnsSrvNamerConfigError,
   type SrvRecord,
 } from '../src/dnssrv.js';
-import { until, waitFor, waitForState } from './helpers.js';
+import { waitFor, waitForState } from './helpers.js';
 
 const disposers: Dispose[] = [];
 afterEach(() => {

@@ -38,16 +38,3 @@ function replacer(_key: string, value: unknown): unknown {
   if (typeof value === 'object' && value !== null && 'observe' in value) return '[Var]';
   return value;
 }
-
-/** Resolves once `cond()` holds, checking every few ms (for state with no event to observe). */
-export function until(cond: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  return new Promise<void>((resolve, reject) => {
-    const check = () => {
-      if (cond()) resolve();
-      else if (Date.now() > deadline) reject(new Error('until: condition not met in time'));
-      else setTimeout(check, 2);
-    };
-    check();
-  });
-}

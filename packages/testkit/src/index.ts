@@ -13,19 +13,24 @@ export {
   arbNameTreeOf,
   arbPath,
 } from './arbitraries.js';
+export type { EventuallyOptions } from './eventually.js';
+export { eventually } from './eventually.js';
 export type { FakeClock } from './fake-clock.js';
 export { fakeClock } from './fake-clock.js';
-export type { FakeNamerOptions, FakeNamerWitness, PathLike } from './fake-namer.js';
-export { fakeNamer } from './fake-namer.js';
-export type { FakeKubeErrorCode } from './k8s/errors.js';
-export { FakeKubeInvalidObjectError, FakeKubeUnknownKindError } from './k8s/errors.js';
+export type { FakeKubeErrorCode } from './fake-kube-api/errors.js';
+export { FakeKubeInvalidObjectError, FakeKubeUnknownKindError } from './fake-kube-api/errors.js';
+export { POST_HELLO_WORLD_INGRESS_YAML } from './fake-kube-api/post-objects.js';
 export type {
   FakeKubeApi,
   FakeKubeApiOptions,
   FakeKubeFaults,
   RecordedRequest,
-} from './k8s/fake-kube-api.js';
-export { mergePatch, startFakeKubeApi } from './k8s/fake-kube-api.js';
-export { POST_HELLO_WORLD_INGRESS_YAML } from './k8s/post-objects.js';
+} from './fake-kube-api/server.js';
+export { mergePatch, startFakeKubeApi } from './fake-kube-api/server.js';
+export type { FakeNamerOptions, FakeNamerWitness, PathLike } from './fake-namer.js';
+export { fakeNamer } from './fake-namer.js';
+export type { HttpAnswer, HttpGetOptions } from './http.js';
+export { httpGet } from './http.js';
+export { kubeEndpointSlice, kubeService, untilInformer } from './kube.js';
 export type { Issued, KeyKind, LeafOptions, TestCa, TestPki } from './pki.js';
 export { createTestPki } from './pki.js';

@@ -4,11 +4,13 @@
  * kubeconfig, then `kubectl proxy` on 127.0.0.1:8001); with them, plain HTTP as Linkerd 1 did.
  * Both share one client and one set of watches per API server.
  */
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { Var } from '@switchyard/core';
 import { Path } from '@switchyard/dtab';
 import { createIngressIdentifier } from '@switchyard/identifiers/ingress';
-import { secretCertificateSource } from '@switchyard/k8s';
+import { createLeaderElector, secretCertificateSource } from '@switchyard/k8s';
 import { createK8sNamer } from '@switchyard/namers/k8s';
 import type { BuildContext } from '../build-context.js';
 import { directoryProblems } from '../file-checks.js';
@@ -94,6 +96,28 @@ export function registerKubernetesKinds(kinds: {
         }),
         'Write status.loadBalancer.ingress on served Ingresses.',
       ),
+      statusLeaderElection: optional(
+        object({
+          namespace: withDefault(string({ nonEmpty: true }), 'default', 'Namespace of the Lease.'),
+          name: withDefault(string({ nonEmpty: true }), 'switchyard-ingress-status', 'Name of the Lease.'),
+          identity: optional(
+            string({ nonEmpty: true }),
+            "This replica's identity; default <hostname>_<uuid>.",
+          ),
+          leaseDurationMs: withDefault(
+            number({ integer: true, min: 1000 }),
+            15_000,
+            'How long a lease lasts without renewal.',
+          ),
+          renewDeadlineMs: withDefault(
+            number({ integer: true, min: 1 }),
+            10_000,
+            'The leader steps down when it could not renew for this long.',
+          ),
+          retryPeriodMs: withDefault(number({ integer: true, min: 1 }), 2_000, 'Interval between attempts.'),
+        }),
+        'With several replicas: only the holder of this coordination.k8s.io/v1 Lease writes status.',
+      ),
       syncTimeoutMs: withDefault(
         number({ integer: true, min: 0 }),
         10_000,
@@ -111,6 +135,19 @@ export function registerKubernetesKinds(kinds: {
             informers: informers!,
           } as const);
       const status = o.statusAddress;
+      const election = o.statusLeaderElection;
+      const elector =
+        client && status && election
+          ? createLeaderElector({
+              client,
+              namespace: election.namespace,
+              name: election.name,
+              identity: election.identity ?? `${hostname()}_${randomUUID()}`,
+              leaseDurationMs: election.leaseDurationMs,
+              renewDeadlineMs: election.renewDeadlineMs,
+              retryPeriodMs: election.retryPeriodMs,
+            })
+          : undefined;
       const [serviceNamespace, serviceName] = status?.service?.split('/') ?? [];
       const identifier = createIngressIdentifier({
         source,
@@ -132,10 +169,13 @@ export function registerKubernetesKinds(kinds: {
                 } as const,
               }
             : {}),
+        ...(elector ? { statusLeadership: elector } : {}),
         stats: c.stats.scope('identifier', 'io.l5d.ingress'),
         clock: c.clock,
       });
       c.onClose(() => identifier.close());
+      // Closing releases a held Lease, so another replica takes over without waiting for expiry.
+      if (elector) c.onClose(() => elector.close());
       c.addReadiness({ name: 'io.l5d.ingress', ready: () => identifier.isSynced });
       // Ingress spec.tls Secrets become SNI certificates on the router's TLS servers.
       const certificates =
@@ -162,7 +202,30 @@ export function registerKubernetesKinds(kinds: {
           })),
       };
     },
-    validate: (o, c) =>
-      o.ingressDir ? directoryProblems('ingressDir', resolve(c.baseDir, o.ingressDir)) : [],
+    validate: async (o, c) => [
+      ...(o.ingressDir ? await directoryProblems('ingressDir', resolve(c.baseDir, o.ingressDir)) : []),
+      ...electionProblems(o.statusLeaderElection),
+    ],
   });
+}
+
+/** client-go's timing rules for an election (createLeaderElector would refuse to start otherwise). */
+function electionProblems(
+  e: { leaseDurationMs: number; renewDeadlineMs: number; retryPeriodMs: number } | undefined,
+): { field: string; message: string }[] {
+  if (e === undefined) return [];
+  const problems: { field: string; message: string }[] = [];
+  if (!(e.leaseDurationMs > e.renewDeadlineMs)) {
+    problems.push({
+      field: 'statusLeaderElection.renewDeadlineMs',
+      message: `must be less than leaseDurationMs (${e.leaseDurationMs}), got ${e.renewDeadlineMs}`,
+    });
+  }
+  if (!(e.renewDeadlineMs > e.retryPeriodMs * 1.2)) {
+    problems.push({
+      field: 'statusLeaderElection.retryPeriodMs',
+      message: `× 1.2 must be less than renewDeadlineMs (${e.renewDeadlineMs}), got ${e.retryPeriodMs}`,
+    });
+  }
+  return problems;
 }

@@ -33,7 +33,12 @@ import {
   normalizeIngress,
 } from './model.js';
 import { type IngressSource, startSource } from './sources.js';
-import { type IngressStatusAddress, type StatusWriter, startStatusWriter } from './status.js';
+import {
+  type IngressStatusAddress,
+  type StatusLeadership,
+  type StatusWriter,
+  startStatusWriter,
+} from './status.js';
 
 /** The Linkerd kind of {@link createIngressIdentifier}. */
 export const INGRESS_KIND = 'io.l5d.ingress';
@@ -69,6 +74,11 @@ export interface IngressIdentifierOptions {
   readonly compat?: 'default' | 'linkerd1';
   /** Write `status.loadBalancer.ingress` on served Ingresses (Kubernetes source only). */
   readonly statusAddress?: IngressStatusAddress;
+  /**
+   * With several replicas: only the leader (a `LeaderElector` of `@switchyard/k8s`) writes status.
+   * Absent: every replica writes (fine for one replica).
+   */
+  readonly statusLeadership?: StatusLeadership;
   /**
    * How long a request waits for the first complete list of Ingresses before it is answered
    * 503 `ingress rules are not loaded yet`, ms. Default 10 000.
@@ -359,6 +369,7 @@ export function createIngressIdentifier(options: IngressIdentifierOptions = {}):
         resource: kube.resource,
         served: () => recordsByKey.values(),
         clock,
+        ...(options.statusLeadership ? { leadership: options.statusLeadership } : {}),
       });
     });
   }

@@ -33,6 +33,16 @@ export type IngressStatusAddress =
 export const INGRESS_STATUS_CHANNEL = 'switchyard:identifiers:ingressStatus';
 const statusChannel = channel(INGRESS_STATUS_CHANNEL);
 
+/**
+ * Who may write: only the leader of an election writes, so several replicas write each status
+ * once. The shape of `@switchyard/k8s`'s `LeaderElector` (only what the writer reads).
+ */
+export interface StatusLeadership {
+  isLeader(): boolean;
+  /** Called with `true` on gaining and `false` on losing leadership; returns a dispose function. */
+  onChange(listener: (leader: boolean) => void): () => void;
+}
+
 /** A running status writer. */
 export interface StatusWriter {
   /** The set of served Ingresses changed: reconcile soon. */
@@ -55,6 +65,8 @@ export function startStatusWriter(options: {
   readonly served: () => Iterable<IngressRecord>;
   readonly clock: Clock;
   readonly retryMs?: number;
+  /** Absent: this replica always writes. Present: only while it leads. */
+  readonly leadership?: StatusLeadership;
 }): StatusWriter {
   const { address, client, clock } = options;
   let stopped = false;
@@ -80,8 +92,17 @@ export function startStatusWriter(options: {
     });
   }
 
+  // A new leader starts from what it sees: statuses written under an earlier leadership are
+  // checked again (the objects themselves say whether they still need a write).
+  const stopLeadership = options.leadership?.onChange((leader) => {
+    if (!leader) return;
+    written.clear();
+    changed();
+  });
+
   async function reconcile(): Promise<void> {
     if (stopped || desired.length === 0) return;
+    if (options.leadership && !options.leadership.isLeader()) return;
     const want = JSON.stringify(desired);
     let failed = false;
     for (const record of options.served()) {
@@ -126,6 +147,7 @@ export function startStatusWriter(options: {
     changed,
     stop: () => {
       stopped = true;
+      stopLeadership?.();
       if (retry) clock.clearTimeout(retry);
       lease?.release();
     },

@@ -6,7 +6,7 @@
  * kubectl ≥ 1.30 asks for in its Accept header and which answers all of `/api` or `/apis` in one
  * document.
  */
-import { apiVersionOf, type Served } from './registry.js';
+import { apiVersionOf, type Served } from './resources.js';
 
 const VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
 const STATUS_VERBS = ['get', 'patch', 'update'];

@@ -6,6 +6,9 @@
  * `force`), and removes the fields it applied before and no longer applies when nobody else owns
  * them. Field paths use the `FieldsV1` element syntax: `f:<name>`, `k:<keys json>` for items of
  * `listType=map` lists, `v:<value json>` for `listType=set` items; atomic lists are one field.
+ *
+ * Longer than ~300 lines on purpose: computing field sets and the apply merge are one algorithm
+ * (the merge walks the sets it computes).
  */
 import type { KubeObject } from '@switchyard/k8s';
 import { canonical, jsonEqual, strategicMergePatch } from './patch.js';

@@ -31,6 +31,11 @@
  *
  * Fault injection ({@link FakeKubeFaults}) breaks these promises on purpose: dropped streams (also
  * in the middle of an event), stalls, 500s, 429s with `Retry-After`, and forced compaction.
+ *
+ * Longer than ~300 lines on purpose: it routes every kind of path (discovery, OpenAPI, resources,
+ * subresources) over state the other modules share through its closure, and holds the test-facing
+ * API; each concept it routes to has its own module (list-watch, writes, faults, discovery,
+ * openapi, resources).
  */
 import { once } from 'node:events';
 import {
@@ -42,8 +47,8 @@ import {
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import type { KubeObject, KubeStatus } from '@switchyard/k8s';
-import type { FakeKubeApi, FakeKubeApiOptions, FakeKubeFaults, RecordedRequest } from './api-types.js';
+import type { KubeObject } from '@switchyard/k8s';
+import type { FakeKubeApi, FakeKubeApiOptions, RecordedRequest } from './api-types.js';
 import {
   aggregatedDiscovery,
   aggregatedDiscoveryType,
@@ -53,19 +58,13 @@ import {
   apiVersions,
 } from './discovery.js';
 import { FakeKubeInvalidObjectError, FakeKubeUnknownKindError } from './errors.js';
+import { createFaults } from './faults.js';
 import { createListWatch } from './list-watch.js';
 import { createObjects, keyOf } from './objects.js';
 import { openApiV2Doc, openApiV3Doc, openApiV3Index } from './openapi.js';
 import { queryBool } from './query.js';
-import { apiVersionOf, crdResources, Registry, type Served } from './registry.js';
-import {
-  ApiStatusError,
-  failure,
-  methodNotAllowed,
-  notFound,
-  pathNotFound,
-  tooManyRequests,
-} from './status.js';
+import { apiVersionOf, crdResources, Registry, type Served } from './resources.js';
+import { ApiStatusError, failure, methodNotAllowed, notFound, pathNotFound } from './status.js';
 import { Store } from './store.js';
 import { toTable, wantsTable } from './table.js';
 import { create, patch, remove, replace, type WriteTarget } from './writes.js';
@@ -81,18 +80,6 @@ export async function startFakeKubeApi(options: FakeKubeApiOptions = {}): Promis
   let token = options.token;
   const requests: RecordedRequest[] = [];
   const waiters = new Set<{ check: () => boolean; resolve: () => void }>();
-  let failures:
-    | {
-        count: number;
-        status: number;
-        match: (r: RecordedRequest) => boolean;
-        body?: Record<string, unknown>;
-      }
-    | undefined;
-  let throttle: { count: number; retryAfter: number; match: (r: RecordedRequest) => boolean } | undefined;
-  let stalled = false;
-  let heldRequests: (() => void)[] = [];
-
   function notify(): void {
     for (const w of waiters) {
       if (w.check()) {
@@ -153,8 +140,9 @@ export async function startFakeKubeApi(options: FakeKubeApiOptions = {}): Promis
     renderOut,
     send,
     notify,
-    stalled: () => stalled,
+    stalled: () => fault.stalled(),
   });
+  const fault = createFaults({ watchers, writeEvent, bookmarkLine, compact: () => store.compact() });
 
   async function readBody(req: IncomingMessage): Promise<string> {
     const chunks: Buffer[] = [];
@@ -292,17 +280,7 @@ export async function startFakeKubeApi(options: FakeKubeApiOptions = {}): Promis
     };
     requests.push(record);
     notify();
-    if (stalled) await new Promise<void>((resolve) => heldRequests.push(resolve));
-    if (throttle && throttle.count > 0 && throttle.match(record)) {
-      throttle.count--;
-      throw tooManyRequests(throttle.retryAfter);
-    }
-    if (failures && failures.count > 0 && failures.match(record)) {
-      failures.count--;
-      const reason = failures.status === 503 ? 'ServiceUnavailable' : 'InternalError';
-      const base = failure(failures.status, reason, 'injected failure');
-      throw new ApiStatusError({ ...base, ...failures.body } as KubeStatus);
-    }
+    await fault.admit(record);
     const socket = req.socket as TLSSocket;
     const certOk = options.tls?.requestCert === true && socket.authorized === true;
     if (token !== undefined && !certOk && req.headers.authorization !== `Bearer ${token}`) {
@@ -358,7 +336,7 @@ export async function startFakeKubeApi(options: FakeKubeApiOptions = {}): Promis
         listener,
       )
     : createHttpServer(listener);
-  server.listen(0, '127.0.0.1');
+  server.listen(options.port ?? 0, '127.0.0.1');
   await once(server, 'listening');
   const port = (server.address() as AddressInfo).port;
   const url = `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`;
@@ -369,39 +347,7 @@ export async function startFakeKubeApi(options: FakeKubeApiOptions = {}): Promis
     return served;
   }
 
-  const faults: FakeKubeFaults = {
-    failNext(count, o = {}) {
-      failures = { count, status: o.status ?? 500, match: o.match ?? (() => true), body: o.body };
-    },
-    throttleNext(count, o = {}) {
-      throttle = { count, retryAfter: o.retryAfterSeconds ?? 1, match: o.match ?? (() => true) };
-    },
-    dropWatches() {
-      for (const w of watchers) {
-        const line = bookmarkLine(w);
-        w.res.write(line.slice(0, Math.floor(line.length / 2)));
-        w.res.destroy();
-      }
-    },
-    dropWatchesOnNextEvent() {
-      for (const w of watchers) w.dropOnNext = true;
-    },
-    stall() {
-      stalled = true;
-    },
-    unstall() {
-      stalled = false;
-      const held = heldRequests;
-      heldRequests = [];
-      for (const resume of held) resume();
-      for (const w of watchers) {
-        for (const line of w.held.splice(0)) writeEvent(w, line);
-      }
-    },
-    expireResourceVersions() {
-      store.compact();
-    },
-  };
+  const faults = fault.faults;
 
   return {
     url,
@@ -456,7 +402,7 @@ export async function startFakeKubeApi(options: FakeKubeApiOptions = {}): Promis
     },
     async close() {
       for (const w of watchers) w.res.destroy();
-      for (const resume of heldRequests) resume();
+      fault.releaseAll();
       server.closeAllConnections();
       server.close();
       await once(server, 'close').catch(() => {});

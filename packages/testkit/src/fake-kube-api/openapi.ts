@@ -8,7 +8,7 @@
  * `x-kubernetes-patch-strategy`.
  */
 import { createHash } from 'node:crypto';
-import { apiVersionOf, type Served } from './registry.js';
+import { apiVersionOf, type Served } from './resources.js';
 import type { Schema } from './schemas.js';
 
 /** The schema component name, as kube-apiserver names its definitions. */

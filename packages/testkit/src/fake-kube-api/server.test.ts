@@ -1,7 +1,7 @@
 /** Protocol checks of the fake API server with plain HTTP requests (no Switchyard client involved). */
 import type { KubeObject } from '@switchyard/k8s';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type FakeKubeApi, startFakeKubeApi } from './fake-kube-api.js';
+import { type FakeKubeApi, startFakeKubeApi } from './server.js';
 
 let api: FakeKubeApi | undefined;
 afterEach(async () => {

@@ -5,7 +5,7 @@
  * admission checks of the write path (the namespace must exist; a CRD must be valid).
  */
 import type { KubeObject } from '@switchyard/k8s';
-import { apiVersionOf, crdResources, type Registry, type Served } from './registry.js';
+import { apiVersionOf, crdResources, type Registry, type Served } from './resources.js';
 import { ApiStatusError, failure, invalid, notFound } from './status.js';
 import type { Store } from './store.js';
 import type { WriteStore } from './writes.js';

@@ -6,6 +6,8 @@ import type { KubeObject, KubeStatus } from '@switchyard/k8s';
 
 /** Options of {@link startFakeKubeApi}. */
 export interface FakeKubeApiOptions {
+  /** TCP port on 127.0.0.1. Default 0 (ephemeral); a taken port rejects with `EADDRINUSE`. */
+  readonly port?: number;
   /** Require `Authorization: Bearer <token>`; otherwise 401. Change later with `setToken`. */
   readonly token?: string;
   /** Serve HTTPS with this key pair. With `ca` + `requestCert`, a verified client certificate also authenticates. */
@@ -55,11 +57,14 @@ export interface FakeKubeFaults {
   /**
    * The next `count` requests (matching `match`, default all) answer `status` (default 500) with a
    * Status body; `body` overrides its fields (e.g. a 504 "Too large resource version" with its cause).
+   * `retryAfterSeconds` adds `Retry-After` (kube-apiserver sends it with some 5xx, e.g. a 503
+   * while it starts or a 500 from a timed-out storage call).
    */
   failNext(
     count: number,
     options?: {
       status?: number;
+      retryAfterSeconds?: number;
       match?: (r: RecordedRequest) => boolean;
       body?: Partial<KubeStatus> & { details?: unknown };
     },

@@ -8,13 +8,13 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { KubeObject } from '@switchyard/k8s';
 import type { FakeKubeApiOptions } from './api-types.js';
 import { parseListQuery, parseResourceVersion } from './query.js';
-import { apiVersionOf, type Served } from './registry.js';
+import { apiVersionOf, type Served } from './resources.js';
 import { fieldMatcher, labelMatcher, type Matcher, SelectorError } from './selectors.js';
 import { ApiStatusError, badRequest, expired, failure } from './status.js';
 import type { Change, Store } from './store.js';
 import { toTable, wantsTable } from './table.js';
 
-interface Watcher {
+export interface Watcher {
   readonly path: string;
   readonly served: Served;
   readonly namespace: string | undefined;

@@ -6,6 +6,10 @@
  * metadata (and status, for kinds with a status subresource) changes, writes to the main resource
  * keep the old status while `/status` writes change only status, `managedFields` record who set
  * what, and an object with finalizers is only marked (`deletionTimestamp`) until they are removed.
+ *
+ * Longer than ~300 lines on purpose: the five verbs share one set of object rules (immutable
+ * fields, preconditions, generation, the status split, managedFields, finalizers); split by verb,
+ * each file would repeat them.
  */
 import { randomBytes } from 'node:crypto';
 import type { KubeObject } from '@switchyard/k8s';
@@ -13,7 +17,7 @@ import { parse as parseYaml } from 'yaml';
 import { managerOf, recordUpdate, serverSideApply } from './managed-fields.js';
 import { jsonEqual, jsonPatch, mergePatch, PatchError, strategicMergePatch } from './patch.js';
 import { queryBool } from './query.js';
-import { apiVersionOf, type Served } from './registry.js';
+import { apiVersionOf, type Served } from './resources.js';
 import {
   ApiStatusError,
   alreadyExists,

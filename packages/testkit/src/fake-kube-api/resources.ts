@@ -2,6 +2,9 @@
  * The resources the test API server serves: the built-in kinds Switchyard touches, plus kinds
  * registered at run time by creating a CustomResourceDefinition (as kube-apiserver's
  * apiextensions server does). Discovery, OpenAPI, routing and storage all read this one registry.
+ *
+ * Longer than ~300 lines on purpose: most of it is the table of built-in kinds, one entry per
+ * kind.
  */
 import type { Ingress, IngressV1beta1, KubeObject } from '@switchyard/k8s';
 import { ingressToV1, ingressToV1beta1 } from './convert.js';
@@ -188,6 +191,18 @@ export const BUILT_IN: readonly Served[] = [
     kind: 'Lease',
     namespaced: true,
     description: 'Lease defines a lease concept.',
+  }),
+  // Stored only (nothing runs them): the post's manifests carry Deployments next to their Services.
+  builtIn({
+    group: 'apps',
+    version: 'v1',
+    plural: 'deployments',
+    kind: 'Deployment',
+    namespaced: true,
+    shortNames: ['deploy'],
+    status: true,
+    generation: true,
+    description: 'Deployment enables declarative updates for Pods and ReplicaSets.',
   }),
   // The Gateway API kinds, served as in a cluster with the standard-channel CRDs installed.
   ...(
