@@ -12,7 +12,13 @@ export interface Answer {
 /** Sends one request and reads the answer. `ca` switches to HTTPS with that trust root. */
 export function curl(
   url: string,
-  options: { readonly host?: string; readonly ca?: string | Buffer; readonly servername?: string } = {},
+  options: {
+    readonly host?: string;
+    readonly ca?: string | Buffer;
+    readonly servername?: string;
+    /** Further request headers (e.g. `cookie`). */
+    readonly headers?: Readonly<Record<string, string>>;
+  } = {},
 ): Promise<Answer> {
   const target = new URL(url);
   const secure = target.protocol === 'https:';
@@ -24,7 +30,7 @@ export function curl(
         path: `${target.pathname}${target.search}`,
         method: 'GET',
         agent: false,
-        headers: options.host ? { host: options.host } : {},
+        headers: { ...options.headers, ...(options.host ? { host: options.host } : {}) },
         ...(secure ? { ca: options.ca, servername: options.servername ?? 'localhost' } : {}),
       },
       (res) => {

@@ -36,9 +36,15 @@ import {
 } from '@switchyard/tls';
 import type { BuildContext, Readiness } from './build-context.js';
 import type { DefaultKinds } from './default-kinds.js';
+import { overriddenIdentifier } from './dtab-overrides.js';
 import type { BuiltIdentifier } from './kinds/identifiers.js';
 import type { RouterConfig, ServerConfig } from './linker-schema.js';
 import { openAccessLog } from './telemetry.js';
+
+/** Where a router's overrides read key files and count (`rt/<label>/dtab_overrides/…`). */
+export function overrideOptions(label: string, context: Pick<BuildContext, 'baseDir' | 'stats'>) {
+  return { baseDir: context.baseDir, stats: context.stats.scope('rt', label) };
+}
 
 /** A router's identifiers with what they registered, so a reload can replace them as a unit. */
 export interface IdentifierSet {
@@ -164,7 +170,7 @@ export async function buildRouter(rc: RouterConfig, label: string, deps: RouterD
   const router = createRouter({
     label,
     servers,
-    identifier: identifierSet.identifier,
+    identifier: await overriddenIdentifier(identifierSet.identifier, rc, overrideOptions(label, context)),
     interpreter: deps.interpreter,
     dtab: rc.dtab,
     ...(balancer ? { balancer } : {}),
