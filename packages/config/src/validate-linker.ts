@@ -6,6 +6,7 @@
  * to (certificate and key files, directories) and how its parts fit together (ports, labels).
  */
 import { dirname, resolve } from 'node:path';
+import { acmeProblems } from './acme.js';
 import type { DefaultKinds } from './default-kinds.js';
 import { signingKeyProblems } from './dtab-overrides.js';
 import type { ConfigIssue } from './errors.js';
@@ -84,6 +85,7 @@ export async function validateLinker(loaded: LoadedConfig, options: ValidateOpti
           readableProblems('intermediateCertsPath', path(tls.intermediateCertsPath)).then(at(base)),
         );
       if (tls.caCertPath) checks.push(readableProblems('caCertPath', path(tls.caCertPath)).then(at(base)));
+      if (tls.acme) checks.push(acmeProblems(tls.acme, options.baseDir).then(at([...base, 'acme'])));
     });
     const clientTls = router.client?.tls;
     if (clientTls?.trustCertsBundle) {

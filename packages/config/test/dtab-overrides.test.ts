@@ -75,9 +75,15 @@ describe('dtabOverrides in config', () => {
     dtab: ""`),
       ),
     ).toEqual([
-      expect.stringMatching(/^5:27 routers\[0\]\.dtabOverrides\[0\]\.when\.cookie\.name: not a cookie name: "a b"/),
-      expect.stringMatching(/^7:37 routers\[0\]\.dtabOverrides\[1\]\.when\.cookie\.match: not a regular expression/),
-      expect.stringMatching(/^9:39 routers\[0\]\.dtabOverrides\[2\]\.when\.header: give one of cookie and header/),
+      expect.stringMatching(
+        /^5:27 routers\[0\]\.dtabOverrides\[0\]\.when\.cookie\.name: not a cookie name: "a b"/,
+      ),
+      expect.stringMatching(
+        /^7:37 routers\[0\]\.dtabOverrides\[1\]\.when\.cookie\.match: not a regular expression/,
+      ),
+      expect.stringMatching(
+        /^9:39 routers\[0\]\.dtabOverrides\[2\]\.when\.header: give one of cookie and header/,
+      ),
       expect.stringMatching(/^11:11 routers\[0\]\.dtabOverrides\[3\]\.when: needs cookie or header/),
       expect.stringMatching(/^14:18 routers\[0\]\.dtabOverrides\[4\]\.dtab: invalid dtab/),
       expect.stringMatching(/^16:11 routers\[0\]\.dtabOverrides\[5\]\.dtab: no dentries/),
@@ -91,7 +97,9 @@ describe('dtabOverrides in config', () => {
     cookie: l5d-override
     keys: []`),
       ),
-    ).toEqual([expect.stringMatching(/^6:11 routers\[0\]\.signedDtabOverrides\.keys: expected one or two keys, got 0/)]);
+    ).toEqual([
+      expect.stringMatching(/^6:11 routers\[0\]\.signedDtabOverrides\.keys: expected one or two keys, got 0/),
+    ]);
     const loaded = parseLinkerConfig(
       router(`  signedDtabOverrides:
     cookie: l5d-override

@@ -27,5 +27,7 @@ export type {
 } from './k8s/fake-kube-api.js';
 export { mergePatch, startFakeKubeApi } from './k8s/fake-kube-api.js';
 export { POST_HELLO_WORLD_INGRESS_YAML } from './k8s/post-objects.js';
+export type { Pebble, PebbleOptions } from './pebble.js';
+export { freePort, pebbleMissing, startPebble } from './pebble.js';
 export type { Issued, KeyKind, LeafOptions, TestCa, TestPki } from './pki.js';
 export { createTestPki } from './pki.js';
