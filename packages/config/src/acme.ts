@@ -4,8 +4,9 @@
  * TLS-ALPN-01 and reports unknown names for on-demand issuance, and a server-stack layer answers
  * HTTP-01 on the router's servers before any routing. Also the `--check` checks of the section.
  */
-import { X509Certificate } from 'node:crypto';
+import { randomBytes, X509Certificate } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import {
   type AcmeManager,
@@ -13,7 +14,9 @@ import {
   createAcmeManager,
   directoryStorage,
   HTTP_CHALLENGE_PREFIX,
+  kubernetesSecretStorage,
 } from '@switchyard/acme';
+import { createLeaderElector } from '@switchyard/k8s';
 import type { RouterLayer } from '@switchyard/router';
 import type { ClientHelloHooks } from '@switchyard/tls';
 import type { BuildContext } from './build-context.js';
@@ -32,18 +35,30 @@ export interface StartedAcme {
   readonly hooks: ClientHelloHooks;
 }
 
-/** Builds the storage a config names; Kubernetes storage comes from `kubernetesStorage`. */
+/**
+ * The storage a config names, and who orders: with directory storage this instance always does;
+ * with Kubernetes storage only the holder of the Lease `<prefix>` in that namespace does (the
+ * other replicas read the Secrets it writes).
+ */
 async function storageOf(
   acme: AcmeConfig,
   context: BuildContext,
-  kubernetesStorage: ((namespace: string) => Promise<CertificateStorage>) | undefined,
-): Promise<CertificateStorage> {
+  leaseName: string,
+): Promise<{ storage: CertificateStorage; isLeader?: () => boolean }> {
   const st = acme.storage ?? { kind: 'dir' as const, path: DEFAULT_ACME_DIR };
-  if (st.kind === 'dir') return directoryStorage(resolve(context.baseDir, st.path));
-  if (kubernetesStorage === undefined) {
-    throw new Error('tls.acme.storage: kind kubernetes is not available in this build');
-  }
-  return kubernetesStorage(st.namespace);
+  if (st.kind === 'dir') return { storage: directoryStorage(resolve(context.baseDir, st.path)) };
+  const client = await context.kubeClient({});
+  const elector = createLeaderElector({
+    client,
+    namespace: st.namespace,
+    name: leaseName,
+    identity: `${hostname()}-${randomBytes(4).toString('hex')}`,
+  });
+  context.onClose(() => elector.close());
+  return {
+    storage: kubernetesSecretStorage({ client, namespace: st.namespace }),
+    isLeader: () => elector.isLeader(),
+  };
 }
 
 /**
@@ -55,10 +70,11 @@ export async function startAcme(
   context: BuildContext,
   options: {
     readonly stats: BuildContext['stats'];
-    readonly kubernetesStorage?: (namespace: string) => Promise<CertificateStorage>;
-    readonly isLeader?: () => boolean;
+    /** The Lease replicas compete for when storage is Kubernetes (one per TLS server). */
+    readonly leaseName: string;
   },
 ): Promise<StartedAcme> {
+  const { storage, isLeader } = await storageOf(acme, context, options.leaseName);
   const directoryCa =
     acme.caBundle === undefined ? undefined : await readFile(resolve(context.baseDir, acme.caBundle), 'utf8');
   const manager = createAcmeManager({
@@ -66,7 +82,7 @@ export async function startAcme(
     // Configuring an ACME CA is agreeing to its terms, as with Caddy and cert-manager.
     termsOfServiceAgreed: true,
     email: acme.email,
-    storage: await storageOf(acme, context, options.kubernetesStorage),
+    storage,
     challenge: acme.challenge as 'http-01' | 'tls-alpn-01',
     ...(acme.hosts === undefined ? {} : { hosts: acme.hosts }),
     ...(acme.onDemand === undefined
@@ -78,7 +94,7 @@ export async function startAcme(
           },
         }),
     ...(directoryCa === undefined ? {} : { directoryCa }),
-    ...(options.isLeader === undefined ? {} : { isLeader: options.isLeader }),
+    ...(isLeader === undefined ? {} : { isLeader }),
     stats: options.stats.scope('acme'),
     clock: context.clock,
   });

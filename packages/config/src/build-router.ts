@@ -4,7 +4,7 @@
  * the telemetry layers.
  */
 import { resolve } from 'node:path';
-import { type AcmeManager, type CertificateStorage, normalizeHost } from '@switchyard/acme';
+import { type AcmeManager, normalizeHost } from '@switchyard/acme';
 import { attemptTracingLayer, type RecentRequests, requestLogLayer, tracingLayer } from '@switchyard/admin';
 import {
   consecutiveFailures,
@@ -77,11 +77,6 @@ export interface RouterDeps {
   readonly telemeters: readonly Awaited<ReturnType<DefaultKinds['telemeter']['build']>>[];
   readonly recent: RecentRequests | undefined;
   readonly stats: MetricsRegistry;
-  /** Kubernetes storage and leadership for `tls.acme` (absent: directory storage only, always leader). */
-  readonly acme?: {
-    readonly kubernetesStorage?: (namespace: string) => Promise<CertificateStorage>;
-    readonly isLeader?: () => boolean;
-  };
 }
 
 export async function buildRouter(rc: RouterConfig, label: string, deps: RouterDeps): Promise<BuiltRouter> {
@@ -122,7 +117,10 @@ export async function buildRouter(rc: RouterConfig, label: string, deps: RouterD
     const serverStats = context.stats.scope('rt', label, 'server', sc.ip, String(sc.port));
     const acme =
       sc.tls?.enabled && sc.tls.acme
-        ? await startAcme(sc.tls.acme, context, { stats: serverStats, ...deps.acme })
+        ? await startAcme(sc.tls.acme, context, {
+            stats: serverStats,
+            leaseName: `switchyard-acme-${label}-${sc.port}`.toLowerCase().replace(/[^a-z0-9.-]/g, '-'),
+          })
         : undefined;
     if (acme) {
       managers.push(acme.manager);

@@ -22,7 +22,7 @@ const allowed: Record<string, readonly string[]> = {
   admin: ['core', 'dtab'],
   config: ['core', 'dtab', 'k8s', 'balancers', 'tls', 'namers', 'identifiers', 'router', 'admin', 'acme'],
   testkit: ['core', 'dtab', 'k8s'],
-  acme: ['core'],
+  acme: ['core', 'k8s'],
 };
 
 function packageNames(): string[] {
