@@ -16,10 +16,13 @@ import { type RunningBinary, startBinary } from './binary.js';
 import { curl, eventually } from './http-client.js';
 
 const WORLD = 'world (127.0.0.1)!\n';
+const TOKEN = randomBytes(24).toString('hex');
 const WORLD_V2 = 'earth (127.0.0.1)!\n';
 
 function config(dir: string, overrides = ''): string {
-  return `admin: {port: 0}
+  return `admin:
+  port: 0
+  security: {controlEnabled: true, controlTokenPath: admin-token}
 namers:
 - kind: io.l5d.fs
   rootDir: ${dir}
@@ -69,6 +72,7 @@ describe('Part V: dogfood overrides in the running binary', () => {
     // k1 is the previous key, still accepted while k2 (the new signing key) rolls out.
     await writeFile(join(dir, 'k1.key'), k1.secret);
     await writeFile(join(dir, 'k2.key'), `${randomBytes(32).toString('base64')}\n`);
+    await writeFile(join(dir, 'admin-token'), `${TOKEN}\n`);
     await writeFile(join(dir, 'linker.yaml'), config(dir));
     binary = await startBinary(join(dir, 'linker.yaml'));
     // The admin line follows the serving line that startBinary waits for.
@@ -112,6 +116,26 @@ describe('Part V: dogfood overrides in the running binary', () => {
 
   it('honours a signed cookie from a held key; forged and expired ones are logged, counted and ignored', async () => {
     const dtab = '/svc/world => /svc/world-v2';
+    // Minted by the admin with the signing key (k2), for a tester: only with the admin token.
+    const mint = (token?: string) =>
+      fetch(`${adminUrl}admin/dtab-overrides/mint`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+        },
+        body: JSON.stringify({ router: 'http', dtab, ttlSecs: 8 * 3600 }),
+      });
+    expect((await mint()).status).toBe(401);
+    expect((await mint('wrong')).status).toBe(401);
+    const minted = (await (await mint(TOKEN)).json()) as { cookie: string; value: string; setCookie: string };
+    expect(minted.cookie).toBe('l5d-override');
+    expect(minted.value).toMatch(/^v1\.k2\./);
+    expect(minted.setCookie).toMatch(
+      /^l5d-override=v1\.k2\..*; Max-Age=28800; Path=\/; Secure; HttpOnly; SameSite=Lax$/,
+    );
+    expect(await get({ cookie: `l5d-override=${minted.value}` })).toBe(WORLD_V2);
+    // A cookie signed with the previous key (k1) is still honoured while rotating.
     const signed = mintSignedOverride({ dtab, key: k1, expiresAt: Date.now() + 3_600_000 });
     expect(await get({ cookie: `l5d-override=${signed}` })).toBe(WORLD_V2);
     const forged = mintSignedOverride({
@@ -129,7 +153,7 @@ describe('Part V: dogfood overrides in the running binary', () => {
     expect(log).toMatch(
       /"msg":"identifiers:dtabOverrideRejected","reason":"expired","cookie":"l5d-override","keyId":"k1"/,
     );
-    expect(await counter('rt/http/dtab_overrides/signed/applied')).toBe(1);
+    expect(await counter('rt/http/dtab_overrides/signed/applied')).toBe(2);
     expect(await counter('rt/http/dtab_overrides/signed/rejected/badSignature')).toBe(1);
     expect(await counter('rt/http/dtab_overrides/signed/rejected/expired')).toBe(1);
   });

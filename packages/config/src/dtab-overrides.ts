@@ -11,6 +11,7 @@ import type { Dtab } from '@switchyard/dtab';
 import { type DtabOverride, type OverrideKey, withDtabOverrides } from '@switchyard/identifiers/http';
 import {
   list,
+  number,
   object,
   optional,
   refine,
@@ -19,6 +20,7 @@ import {
   required,
   type Schema,
   string,
+  withDefault,
 } from './schema.js';
 
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
@@ -130,6 +132,11 @@ export const signedDtabOverridesSchema = object(
       ),
       'The signing key first; a second, older key is still accepted (rotation).',
     ),
+    maxTtlSecs: withDefault(
+      number({ integer: true, min: 1 }),
+      86_400,
+      'Longest lifetime the admin may mint a cookie with (POST /admin/dtab-overrides/mint).',
+    ),
   },
   { name: 'signedDtabOverrides' },
 );
@@ -144,6 +151,7 @@ export interface RouterOverrides {
   readonly signedDtabOverrides?: {
     readonly cookie: string;
     readonly keys: readonly { readonly id: string; readonly secretPath: string }[];
+    readonly maxTtlSecs: number;
   };
 }
 

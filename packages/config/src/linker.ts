@@ -42,6 +42,7 @@ import { overriddenIdentifier } from './dtab-overrides.js';
 import { ConfigError, type ConfigIssue } from './errors.js';
 import type { LinkerConfig } from './linker-schema.js';
 import type { LoadedConfig } from './load.js';
+import { MINT_PATH, mintRoute } from './override-mint.js';
 import type { FieldPath } from './source.js';
 import { identifierIssues, overrideIssues, validateLinker } from './validate-linker.js';
 
@@ -201,6 +202,7 @@ export class Linker {
           ...(recent ? { recentRequests: () => recent.list() } : {}),
           config: loaded.raw,
           ...adminSecurity(config.admin, options.baseDir),
+          controlRoutes: { [MINT_PATH]: mintRoute(routers, { baseDir: options.baseDir, clock }) },
           ...(options.onShutdown ? { onShutdown: options.onShutdown } : {}),
           ...(prometheus ? { prometheusPrefix: prometheus.prefix } : {}),
           clock,
