@@ -70,6 +70,12 @@ const EVENTS: Readonly<Record<string, Level | ((message: Record<string, unknown>
   'switchyard:identifiers:ingressProblem': 'warn',
   'switchyard:identifiers:gatewayProblem': 'warn',
   'switchyard:identifiers:ingressStatus': 'info',
+  // Every overridden request is logged (who was sent where), as the dogfood pattern asks.
+  'switchyard:identifiers:dtabOverride': 'info',
+  'switchyard:identifiers:dtabOverrideRejected': 'warn',
+  'switchyard:acme:issued': 'info',
+  'switchyard:acme:failed': 'warn',
+  'switchyard:acme:refused': 'debug',
   'switchyard:k8s:relist': 'info',
   'switchyard:k8s:watchError': 'warn',
   'switchyard:k8s:watchStart': 'debug',

@@ -38,7 +38,7 @@ describe('switchyard-ingress command line', () => {
   });
 
   it("validates the post's config and the cookie example with --check", async () => {
-    for (const file of ['linkerd-ingress-controller.yaml', 'cookie-canary.yaml']) {
+    for (const file of ['linkerd-ingress-controller.yaml', 'cookie-canary.yaml', 'dogfood.yaml']) {
       const { code, stdout } = await runCli(['--check', '--config', join(configDir, file)]);
       expect(code).toBe(EXIT.ok);
       expect(stdout).toContain('configuration is valid');

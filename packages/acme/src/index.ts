@@ -12,6 +12,13 @@ export { ACME_CHANNELS } from './channels.js';
 export type { AcmeErrorCode } from './errors.js';
 export { AcmeError } from './errors.js';
 export { hostMatches, normalizeHost } from './host-name.js';
+export type { KubernetesStorageOptions } from './kubernetes-storage.js';
+export {
+  ACME_HOST_ANNOTATION,
+  ACME_SECRET_LABEL,
+  acmeSecretName,
+  kubernetesSecretStorage,
+} from './kubernetes-storage.js';
 export type {
   AcmeChallengeType,
   AcmeManagerOptions,

@@ -9,7 +9,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from 'node:tls';
 import { createMetricsRegistry, type MetricsRegistry } from '@switchyard/core';
-import { createTestPki, type Issued, type TestPki } from '@switchyard/testkit';
+import {
+  createTestPki,
+  type Issued,
+  type Pebble,
+  pebbleMissing,
+  startPebble,
+  type TestPki,
+} from '@switchyard/testkit';
 import * as acme from 'acme-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -20,7 +27,6 @@ import {
   directoryStorage,
 } from '../src/index.js';
 import { type FrontDoor, startFrontDoor } from './front-door.js';
-import { type Pebble, pebbleMissing, startPebble } from './pebble.js';
 
 const missing = pebbleMissing();
 if (missing !== undefined) console.warn(`acme tests skipped: ${missing}`);

@@ -32,7 +32,12 @@ export { createRecentRequests } from './recent-requests.js';
 export { isSecretKey, REDACTED, redactConfig } from './redact.js';
 export type { ObservedLayer, ObservedRequest, RequestLogOptions } from './request-layers.js';
 export { attemptTracingLayer, requestLogLayer, tracingLayer } from './request-layers.js';
-export type { AdminErrorEvent, AdminProbeOptions, AdminServerOptions } from './server.js';
+export type {
+  AdminErrorEvent,
+  AdminProbeOptions,
+  AdminRouteHandler,
+  AdminServerOptions,
+} from './server.js';
 export { ADMIN_VERSION, AdminServer, createAdminServer } from './server.js';
 export type {
   ExtractedTraceContext,

@@ -75,6 +75,11 @@ export interface AdminServerOptions {
    * require `Authorization: Bearer <token>` (401 otherwise).
    */
   readonly control?: AdminControlOptions;
+  /**
+   * Further control routes by path (POST only, bearer token required), registered only when
+   * control is enabled, e.g. config's `/admin/dtab-overrides/mint`. Each handler answers itself.
+   */
+  readonly controlRoutes?: Readonly<Record<string, AdminRouteHandler>>;
   /** Called (once) after an authorised `POST /admin/shutdown` has been answered. */
   readonly onShutdown?: () => void | Promise<void>;
   /** Extra Host names (without port) accepted when bound to loopback, e.g. a port-forward name. */
@@ -99,6 +104,8 @@ const errorChannel = channel('switchyard:admin:error');
 const shutdownChannel = channel('switchyard:admin:shutdown');
 
 type Handler = (req: IncomingMessage, res: ServerResponse, url: URL) => void | Promise<void>;
+/** A handler of an extra admin route (see `AdminServerOptions.controlRoutes`). */
+export type AdminRouteHandler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
 /**
  * `read` routes answer GET/HEAD (the delegator also POST, which changes nothing); `control`
  * routes change the process and pass the bearer check. `probe` routes are also served by the
@@ -315,6 +322,9 @@ export class AdminServer {
         probe: false,
         handler: (req, res) => this.#shutdown(req, res),
       });
+      for (const [path, handler] of Object.entries(this.#options.controlRoutes ?? {})) {
+        this.#routes.set(path, { methods: ['POST'], access: 'control', probe: false, handler });
+      }
     }
   }
 

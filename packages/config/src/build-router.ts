@@ -4,6 +4,7 @@
  * the telemetry layers.
  */
 import { resolve } from 'node:path';
+import { type AcmeManager, normalizeHost } from '@switchyard/acme';
 import { attemptTracingLayer, type RecentRequests, requestLogLayer, tracingLayer } from '@switchyard/admin';
 import {
   consecutiveFailures,
@@ -34,11 +35,18 @@ import {
   fileCertificateSource,
   TlsTerminator,
 } from '@switchyard/tls';
+import { http01Layer, startAcme } from './acme.js';
 import type { BuildContext, Readiness } from './build-context.js';
 import type { DefaultKinds } from './default-kinds.js';
+import { overriddenIdentifier } from './dtab-overrides.js';
 import type { BuiltIdentifier } from './kinds/identifiers.js';
 import type { RouterConfig, ServerConfig } from './linker-schema.js';
 import { openAccessLog } from './telemetry.js';
+
+/** Where a router's overrides read key files and count (`rt/<label>/dtab_overrides/…`). */
+export function overrideOptions(label: string, context: Pick<BuildContext, 'baseDir' | 'stats'>) {
+  return { baseDir: context.baseDir, stats: context.stats.scope('rt', label) };
+}
 
 /** A router's identifiers with what they registered, so a reload can replace them as a unit. */
 export interface IdentifierSet {
@@ -103,10 +111,40 @@ export async function buildRouter(rc: RouterConfig, label: string, deps: RouterD
 
   const terminators: { server: ServerConfig; terminator: TlsTerminator }[] = [];
   const servers: RouterServerOptions[] = [];
+  const managers: AcmeManager[] = [];
   for (const sc of rc.servers) {
     const extraCertificates = identifiers.flatMap((i) => (i.certificates ? [i.certificates] : []));
+    const serverStats = context.stats.scope('rt', label, 'server', sc.ip, String(sc.port));
+    const acme =
+      sc.tls?.enabled && sc.tls.acme
+        ? await startAcme(sc.tls.acme, context, {
+            stats: serverStats,
+            leaseName: `switchyard-acme-${label}-${sc.port}`.toLowerCase().replace(/[^a-z0-9.-]/g, '-'),
+          })
+        : undefined;
+    if (acme) {
+      managers.push(acme.manager);
+      // Names the identifiers serve over TLS (Ingress spec.tls hosts) get certificates too.
+      for (const i of identifiers) {
+        if (i.tlsHosts === undefined) continue;
+        let previous: readonly string[] = [];
+        const stop = i.tlsHosts.observe((hosts) => {
+          const next = hosts.filter((h) => normalizeHost(h) !== undefined);
+          acme.manager.removeHosts(previous.filter((h) => !next.includes(h)));
+          acme.manager.addHosts(next);
+          previous = next;
+        });
+        context.onClose(stop);
+      }
+    }
     const terminator = sc.tls?.enabled
-      ? await startTerminator(sc, label, context, extraCertificates)
+      ? await startTerminator(
+          sc,
+          label,
+          context,
+          // ACME certificates name their hosts, so like Ingress ones they win SNI over the default.
+          acme ? [...extraCertificates, acme.manager.certificateSource] : extraCertificates,
+        )
       : undefined;
     if (terminator) terminators.push({ server: sc, terminator });
     servers.push({
@@ -123,7 +161,11 @@ export async function buildRouter(rc: RouterConfig, label: string, deps: RouterD
       ...(terminator
         ? {
             // An http.Server listening through the TLS front door (one tls.Server per certificate).
-            createServer: (options) => createFrontDoorHttpServer(terminator, options),
+            createServer: (options) =>
+              createFrontDoorHttpServer(terminator, {
+                ...options,
+                ...(acme ? { clientHelloHooks: acme.hooks } : {}),
+              }),
           }
         : {}),
     });
@@ -164,7 +206,7 @@ export async function buildRouter(rc: RouterConfig, label: string, deps: RouterD
   const router = createRouter({
     label,
     servers,
-    identifier: identifierSet.identifier,
+    identifier: await overriddenIdentifier(identifierSet.identifier, rc, overrideOptions(label, context)),
     interpreter: deps.interpreter,
     dtab: rc.dtab,
     ...(balancer ? { balancer } : {}),
@@ -191,7 +233,14 @@ export async function buildRouter(rc: RouterConfig, label: string, deps: RouterD
     layers: {
       server: (defaults) => {
         const at = defaults.findIndex((l) => l.role === 'identify');
-        return [...telemetryLayers, ...defaults.slice(0, at), identifierLayers, ...defaults.slice(at)];
+        return [
+          // ACME HTTP-01 answers come before any routing (and are not request telemetry).
+          ...(managers.length > 0 ? [http01Layer(managers)] : []),
+          ...telemetryLayers,
+          ...defaults.slice(0, at),
+          identifierLayers,
+          ...defaults.slice(at),
+        ];
       },
       client: attemptLayers,
     },
@@ -265,6 +314,7 @@ async function startTerminator(
     defaultCertificate: certPath,
     ...(tls.caCertPath ? { caCertPath: resolvePath(tls.caCertPath) } : {}),
     requireClientAuth: tls.requireClientAuth,
+    ...(tls.acme?.untilIssued === 'fail' ? { unknownServerName: 'reject' as const } : {}),
     ...(tls.protocols ? { protocols: tls.protocols as ('TLSv1.2' | 'TLSv1.3')[] } : {}),
     ...(tls.ciphers ? { ciphers: tls.ciphers } : {}),
     stats: context.stats.scope('rt', label, 'server', sc.ip, String(sc.port)),

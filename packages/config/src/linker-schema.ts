@@ -5,6 +5,7 @@
  */
 import { Dtab, DtabParseError } from '@switchyard/dtab';
 import { ADMIN_DEFAULTS, adminSchema } from './admin-schema.js';
+import { dtabOverridesSchema, signedDtabOverridesSchema } from './dtab-overrides.js';
 import type { KindCategory, KindConfig } from './registry.js';
 import {
   boolean,
@@ -197,6 +198,14 @@ function routerSchema(kinds: LinkerKinds) {
       identifier: optional(
         oneOrMany(kinds.identifier.schema()),
         'Identifier(s), tried in order; default io.l5d.header.token.',
+      ),
+      dtabOverrides: optional(
+        dtabOverridesSchema(dtabSchema()),
+        'Dentries appended for requests carrying a cookie or header (dogfooding); safe with clearContext. Applied on reload.',
+      ),
+      signedDtabOverrides: optional(
+        signedDtabOverridesSchema,
+        'Honour HMAC-signed, expiring override cookies minted by the admin. Applied on reload.',
       ),
       servers: required(list(serverSchema, { nonEmpty: true }), 'Listening servers.'),
       client: optional(

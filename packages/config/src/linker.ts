@@ -12,7 +12,9 @@ import {
   type Clock,
   createInterpreter,
   createMetricsRegistry,
+  type Identifier,
   type MetricsRegistry,
+  type RequestHead,
   systemClock,
 } from '@switchyard/core';
 import { Dtab } from '@switchyard/dtab';
@@ -32,14 +34,17 @@ import {
   buildIdentifiers,
   buildRouter,
   type IdentifierSet,
+  overrideOptions,
   runClosers,
 } from './build-router.js';
 import type { DefaultKinds } from './default-kinds.js';
-import { ConfigError } from './errors.js';
+import { overriddenIdentifier } from './dtab-overrides.js';
+import { ConfigError, type ConfigIssue } from './errors.js';
 import type { LinkerConfig } from './linker-schema.js';
 import type { LoadedConfig } from './load.js';
+import { MINT_PATH, mintRoute } from './override-mint.js';
 import type { FieldPath } from './source.js';
-import { identifierIssues, validateLinker } from './validate-linker.js';
+import { identifierIssues, overrideIssues, validateLinker } from './validate-linker.js';
 
 /** Options of {@link Linker.start}. */
 export interface LinkerOptions {
@@ -197,6 +202,7 @@ export class Linker {
           ...(recent ? { recentRequests: () => recent.list() } : {}),
           config: loaded.raw,
           ...adminSecurity(config.admin, options.baseDir),
+          controlRoutes: { [MINT_PATH]: mintRoute(routers, { baseDir: options.baseDir, clock }) },
           ...(options.onShutdown ? { onShutdown: options.onShutdown } : {}),
           ...(prometheus ? { prometheusPrefix: prometheus.prefix } : {}),
           clock,
@@ -260,7 +266,8 @@ export class Linker {
   /**
    * Applies a new config to the running routers without dropping a connection: dtab changes are
    * swapped in; identifier changes build the new identifiers first (an Ingress source syncs) and
-   * then swap them in, closing the old ones. Anything else (servers, namers, client and service
+   * then swap them in, closing the old ones; `dtabOverrides` / `signedDtabOverrides` changes
+   * (and the signing-key files, re-read on every reload) re-wrap the running identifiers. Anything else (servers, namers, client and service
    * policies, telemetry, admin) needs a restart: such a config is rejected with
    * `SY_ERR_CONFIG_RELOAD` and the running config keeps serving, as it does when building the
    * new identifiers fails. TLS servers keep the Ingress certificate sources they started with.
@@ -270,7 +277,13 @@ export class Linker {
     // Everything but what reload can apply (dtabs and identifiers) must be unchanged.
     const fixed = (c: LinkerConfig) => ({
       ...c,
-      routers: c.routers.map((r) => ({ ...r, dtab: [], identifier: undefined })),
+      routers: c.routers.map((r) => ({
+        ...r,
+        dtab: [],
+        identifier: undefined,
+        dtabOverrides: undefined,
+        signedDtabOverrides: undefined,
+      })),
     });
     const before = fixed(current);
     const after = fixed(next.config);
@@ -284,7 +297,7 @@ export class Linker {
           line: 1,
           column: 1,
           path: changed.join(', '),
-          message: 'only dtab and identifier changes apply without a restart',
+          message: 'only dtab, identifier and dtab override changes apply without a restart',
           hint: 'restart switchyard-ingress to apply the other changes; the running config keeps serving',
         },
       ]);
@@ -293,13 +306,29 @@ export class Linker {
     const changed = next.config.routers
       .map((rc, index) => ({ rc, index }))
       .filter(({ rc, index }) => !isDeepStrictEqual(rc.identifier, this.#routers[index]!.config.identifier));
-    const issues = (
+    const issues: ConfigIssue[] = (
       await Promise.all(
         changed.map(({ index }) =>
           identifierIssues(next, index, { kinds: this.#kinds, baseDir: this.#base.baseDir }),
         ),
       )
     ).flat();
+    // Overrides are re-read whenever they are present: a rotated key file applies on reload too.
+    const overridden = next.config.routers
+      .map((rc, index) => ({ rc, index }))
+      .filter(
+        ({ rc, index }) =>
+          !isDeepStrictEqual(rc.dtabOverrides, this.#routers[index]!.config.dtabOverrides) ||
+          rc.signedDtabOverrides !== undefined ||
+          this.#routers[index]!.config.signedDtabOverrides !== undefined,
+      );
+    issues.push(
+      ...(
+        await Promise.all(
+          overridden.map(({ index }) => overrideIssues(next, index, { baseDir: this.#base.baseDir })),
+        )
+      ).flat(),
+    );
     if (issues.length > 0) throw new ConfigError('SY_ERR_CONFIG_INVALID', issues);
     const replacements = new Map<number, IdentifierSet>();
     try {
@@ -315,17 +344,43 @@ export class Linker {
       await Promise.all([...replacements.values()].map((set) => runClosers(set.closers)));
       throw error;
     }
+    const rewrapped = new Set(overridden.map(({ index }) => index));
+    const identifiersOf = new Map<number, Identifier<RequestHead>>();
+    try {
+      for (const index of new Set([...replacements.keys(), ...rewrapped])) {
+        const built = this.#routers[index]!;
+        const set = replacements.get(index) ?? built.identifiers;
+        identifiersOf.set(
+          index,
+          await overriddenIdentifier(
+            set.identifier,
+            next.config.routers[index]!,
+            overrideOptions(built.router.label, this.#base),
+          ),
+        );
+      }
+    } catch (error) {
+      await Promise.all([...replacements.values()].map((set) => runClosers(set.closers)));
+      throw error;
+    }
     const changes: string[] = [];
     const retired: IdentifierSet[] = [];
     next.config.routers.forEach((rc, index) => {
       const built = this.#routers[index]!;
       const identifiers = replacements.get(index);
+      const identifier = identifiersOf.get(index);
       const dtabChanged = Dtab.show(rc.dtab) !== Dtab.show(built.router.dtab);
       built.router.reconfigure({
         ...(dtabChanged ? { dtab: rc.dtab } : {}),
-        ...(identifiers ? { identifier: identifiers.identifier } : {}),
+        ...(identifier ? { identifier } : {}),
       });
       if (dtabChanged) changes.push(`routers[${index}].dtab`);
+      if (!isDeepStrictEqual(rc.dtabOverrides, built.config.dtabOverrides)) {
+        changes.push(`routers[${index}].dtabOverrides`);
+      }
+      if (!isDeepStrictEqual(rc.signedDtabOverrides, built.config.signedDtabOverrides)) {
+        changes.push(`routers[${index}].signedDtabOverrides`);
+      }
       if (identifiers) {
         retired.push(built.identifiers);
         built.identifiers = identifiers;

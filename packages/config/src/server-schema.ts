@@ -4,6 +4,7 @@
  * and `keepAliveTimeout`; combinations Node would refuse at start-up are rejected here, at the
  * offending field, so `--check` and start-up agree.
  */
+import { normalizeHost } from '@switchyard/acme';
 import {
   boolean,
   list,
@@ -12,6 +13,7 @@ import {
   optional,
   port,
   refine,
+  reject,
   rejectField,
   required,
   string,
@@ -26,6 +28,99 @@ export const DEFAULT_HEADERS_TIMEOUT_MS = 10_000;
 export const DEFAULT_REQUEST_TIMEOUT_MS = 300_000;
 /** Default idle time of a client keep-alive connection between requests, ms. */
 export const DEFAULT_KEEP_ALIVE_TIMEOUT_MS = 5_000;
+
+const httpsUrl = (what: string) =>
+  refine(string({ nonEmpty: true }), (text) => {
+    let url: URL;
+    try {
+      url = new URL(text);
+    } catch {
+      return reject(`${what} is not a URL: ${JSON.stringify(text)}`);
+    }
+    return url.protocol === 'https:' || url.protocol === 'http:'
+      ? text
+      : reject(`${what} must be an http(s) URL, got ${url.protocol}`);
+  });
+
+/** A DNS name (or, with `pattern`, a `*.name` pattern) ACME may order a certificate for. */
+const hostName = (pattern: boolean) =>
+  refine(string({ nonEmpty: true }), (text) =>
+    normalizeHost(text, pattern) !== undefined
+      ? text
+      : reject(`not a DNS name${pattern ? ' or *.name pattern' : ''}: ${JSON.stringify(text)}`),
+  );
+
+/** `tls.acme`: certificates from an ACME (RFC 8555) CA for this server (docs/acme.md). */
+const acmeSchema = object(
+  {
+    directory: required(
+      refine(httpsUrl('directory'), (text) =>
+        text.startsWith('https:') ? text : reject('the ACME directory must be https'),
+      ),
+      "The CA's directory URL, e.g. https://acme-v02.api.letsencrypt.org/directory. Configuring acme agrees to the CA's terms of service.",
+    ),
+    email: required(string({ nonEmpty: true }), 'Account contact (mailto:).'),
+    caBundle: optional(
+      string({ nonEmpty: true }),
+      "PEM file of CAs to trust for the directory's HTTPS (a private CA such as step-ca or pebble).",
+    ),
+    challenge: required(
+      string({ values: ['http-01', 'tls-alpn-01'] }),
+      "http-01: answered on this router's servers at /.well-known/acme-challenge/ (one must listen on port 80 of the name); tls-alpn-01: answered by this server on ALPN acme-tls/1 (it must listen on 443).",
+    ),
+    hosts: optional(list(hostName(false)), 'Names to keep certificates for.'),
+    onDemand: optional(
+      refine(
+        object(
+          {
+            allow: optional(
+              list(hostName(true), { nonEmpty: true }),
+              'Names or *.name patterns a handshake may order a certificate for.',
+            ),
+            ask: optional(httpsUrl('ask'), 'URL asked GET ?domain=<name>; only a 200 allows the order.'),
+          },
+          { name: 'onDemand' },
+        ),
+        (d) =>
+          (d.allow === undefined) === (d.ask === undefined)
+            ? reject('give one of allow and ask', 'allow: [patterns] or ask: URL')
+            : d,
+      ),
+      'Order certificates for names first seen in a handshake (rate-limited).',
+    ),
+    untilIssued: withDefault(
+      string({ values: ['default', 'fail'] }),
+      'default',
+      'What a handshake for a name without a certificate gets: the default certificate, or a failed handshake.',
+    ),
+    storage: optional(
+      refine(
+        object(
+          {
+            kind: required(string({ values: ['dir', 'kubernetes'] }), 'Where certificates are kept.'),
+            path: optional(string({ nonEmpty: true }), 'kind dir: the directory.'),
+            namespace: optional(string({ nonEmpty: true }), 'kind kubernetes: the namespace of the Secrets.'),
+          },
+          { name: 'storage' },
+        ),
+        (st) => {
+          if (st.kind === 'dir') {
+            if (st.path === undefined) return rejectField(['path'], 'kind dir needs path');
+            if (st.namespace !== undefined)
+              return rejectField(['namespace'], 'namespace is for kind kubernetes');
+            return { kind: 'dir' as const, path: st.path };
+          }
+          if (st.namespace === undefined)
+            return rejectField(['namespace'], 'kind kubernetes needs namespace');
+          if (st.path !== undefined) return rejectField(['path'], 'path is for kind dir');
+          return { kind: 'kubernetes' as const, namespace: st.namespace };
+        },
+      ),
+      'Default: kind dir, path acme (next to the config file).',
+    ),
+  },
+  { name: 'acme' },
+);
 
 const serverTls = object(
   {
@@ -44,6 +139,10 @@ const serverTls = object(
       'Allowed TLS versions; default TLSv1.2 and up.',
     ),
     ciphers: optional(list(string()), 'OpenSSL cipher names; default is Node.js defaults.'),
+    acme: optional(
+      acmeSchema,
+      'Certificates from an ACME CA for hosts, Ingress spec.tls hosts and on demand; certPath/keyPath stay the default certificate.',
+    ),
   },
   { name: 'server tls' },
 );

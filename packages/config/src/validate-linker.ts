@@ -6,7 +6,9 @@
  * to (certificate and key files, directories) and how its parts fit together (ports, labels).
  */
 import { dirname, resolve } from 'node:path';
+import { acmeProblems } from './acme.js';
 import type { DefaultKinds } from './default-kinds.js';
+import { signingKeyProblems } from './dtab-overrides.js';
 import type { ConfigIssue } from './errors.js';
 import { directoryProblems, keyPairProblems, readableProblems } from './file-checks.js';
 import { type AdminPlacement, listenAddresses, listenConflicts } from './listen-addresses.js';
@@ -83,6 +85,7 @@ export async function validateLinker(loaded: LoadedConfig, options: ValidateOpti
           readableProblems('intermediateCertsPath', path(tls.intermediateCertsPath)).then(at(base)),
         );
       if (tls.caCertPath) checks.push(readableProblems('caCertPath', path(tls.caCertPath)).then(at(base)));
+      if (tls.acme) checks.push(acmeProblems(tls.acme, options.baseDir).then(at([...base, 'acme'])));
     });
     const clientTls = router.client?.tls;
     if (clientTls?.trustCertsBundle) {
@@ -111,6 +114,7 @@ export async function validateLinker(loaded: LoadedConfig, options: ValidateOpti
       );
     }
     checks.push(identifierIssues(loaded, r, options).then((found) => void issues.push(...found)));
+    checks.push(overrideIssues(loaded, r, options).then((found) => void issues.push(...found)));
   });
   const tokenPath = config.admin.security?.controlTokenPath;
   if (tokenPath !== undefined && !options.noAdmin) {
@@ -148,6 +152,24 @@ export async function identifierIssues(
     }),
   );
   return found.flat();
+}
+
+/** The checks of `routers[index]`'s override signing keys (also run by `Linker.reload`). */
+export async function overrideIssues(
+  loaded: LoadedConfig,
+  index: number,
+  options: Pick<ValidateOptions, 'baseDir'>,
+): Promise<ConfigIssue[]> {
+  const router = loaded.config.routers[index];
+  if (router === undefined) return [];
+  const problems = await signingKeyProblems(router, options.baseDir);
+  return problems.map((p) =>
+    loaded.source.issue(
+      ['routers', index, 'signedDtabOverrides', 'keys', p.key, 'secretPath'],
+      p.message,
+      p.hint === undefined ? {} : { hint: p.hint },
+    ),
+  );
 }
 
 function kindProblems(

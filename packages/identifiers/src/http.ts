@@ -9,7 +9,19 @@
 export type { DstPrefixOption } from './http/common.js';
 export type { CookieIdentifierOptions } from './http/cookie.js';
 export { COOKIE_KIND, createCookieIdentifier } from './http/cookie.js';
-export { parseCookies, requestCookies } from './http/cookies.js';
+export type { ParsedCookies } from './http/cookies.js';
+export { parseCookieHeader, parseCookies, requestCookieHeader, requestCookies } from './http/cookies.js';
+export type {
+  DtabOverride,
+  DtabOverrideCondition,
+  DtabOverridesOptions,
+  SignedDtabOverridesOptions,
+} from './http/dtab-overrides.js';
+export {
+  DTAB_OVERRIDE_CHANNEL,
+  DTAB_OVERRIDE_REJECTED_CHANNEL,
+  withDtabOverrides,
+} from './http/dtab-overrides.js';
 export type { HttpIdentifierErrorCode } from './http/errors.js';
 export { IdentifierConfigError } from './http/errors.js';
 export type { HeaderIdentifierOptions } from './http/header.js';
@@ -24,5 +36,11 @@ export type { MethodAndHostIdentifierOptions } from './http/method-and-host.js';
 export { createMethodAndHostIdentifier, METHOD_AND_HOST_KIND } from './http/method-and-host.js';
 export type { PathIdentifierOptions } from './http/path.js';
 export { createPathIdentifier, PATH_KIND } from './http/path.js';
+export type {
+  OverrideKey,
+  SignedOverrideRejection,
+  SignedOverrideResult,
+} from './http/signed-override.js';
+export { checkOverrideKeys, mintSignedOverride, verifySignedOverride } from './http/signed-override.js';
 export type { StaticIdentifierOptions } from './http/static.js';
 export { createStaticIdentifier, STATIC_KIND } from './http/static.js';

@@ -32,5 +32,7 @@ export { fakeNamer } from './fake-namer.js';
 export type { HttpAnswer, HttpGetOptions } from './http.js';
 export { httpGet } from './http.js';
 export { kubeEndpointSlice, kubeService, untilInformer } from './kube.js';
+export type { Pebble, PebbleOptions } from './pebble.js';
+export { freePort, pebbleMissing, startPebble } from './pebble.js';
 export type { Issued, KeyKind, LeafOptions, TestCa, TestPki } from './pki.js';
 export { createTestPki } from './pki.js';

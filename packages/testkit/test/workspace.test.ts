@@ -20,9 +20,9 @@ const allowed: Record<string, readonly string[]> = {
   identifiers: ['core', 'dtab', 'k8s'],
   router: ['core', 'dtab', 'balancers'],
   admin: ['core', 'dtab'],
-  config: ['core', 'dtab', 'k8s', 'balancers', 'tls', 'namers', 'identifiers', 'router', 'admin'],
+  config: ['core', 'dtab', 'k8s', 'balancers', 'tls', 'namers', 'identifiers', 'router', 'admin', 'acme'],
   testkit: ['core', 'dtab', 'k8s'],
-  acme: ['core'],
+  acme: ['core', 'k8s'],
 };
 
 function packageNames(): string[] {

@@ -7,7 +7,7 @@
  */
 import { Server as HttpServer, type RequestListener, type ServerOptions } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type AlpnHandler, connectionHandler, TlsFrontDoor } from './front-door.js';
+import { type AlpnHandler, type ClientHelloHooks, connectionHandler, TlsFrontDoor } from './front-door.js';
 import type { TlsTerminator } from './terminator.js';
 
 /** `http.createServer` options plus the front door's ALPN settings. */
@@ -18,6 +18,8 @@ export interface FrontDoorHttpServerOptions extends ServerOptions {
   readonly alpnHandlers?: Readonly<Record<string, AlpnHandler>>;
   /** See `TlsFrontDoorOptions.maxClientHelloBytes`. */
   readonly maxClientHelloBytes?: number;
+  /** See `TlsFrontDoorOptions.hooks` (ACME: TLS-ALPN-01 and on-demand issuance). */
+  readonly clientHelloHooks?: ClientHelloHooks;
 }
 
 /**
@@ -37,12 +39,13 @@ export class FrontDoorHttpServer extends HttpServer {
     options: FrontDoorHttpServerOptions = {},
     requestListener?: RequestListener,
   ) {
-    const { alpnProtocols, alpnHandlers, maxClientHelloBytes, ...http } = options;
+    const { alpnProtocols, alpnHandlers, maxClientHelloBytes, clientHelloHooks, ...http } = options;
     super(http, requestListener);
     this.#frontDoor = new TlsFrontDoor(terminator, {
       handlers: { ...alpnHandlers, 'http/1.1': connectionHandler(this) },
       ...(alpnProtocols === undefined ? {} : { alpnProtocols }),
       ...(maxClientHelloBytes === undefined ? {} : { maxClientHelloBytes }),
+      ...(clientHelloHooks === undefined ? {} : { hooks: clientHelloHooks }),
       // The TCP options a listening http.Server applies to the sockets it accepts.
       ...(http.noDelay === undefined ? {} : { noDelay: http.noDelay }),
       ...(http.keepAlive === undefined ? {} : { keepAlive: http.keepAlive }),

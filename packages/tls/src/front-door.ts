@@ -41,8 +41,34 @@ export function connectionHandler(server: {
   };
 }
 
+/**
+ * Hooks that see each parsed ClientHello before the SNI choice, for certificate management
+ * (e.g. `@switchyard/acme`'s manager fits them structurally). Both must return at once and must
+ * not throw; a hook that throws is reported as a handshake failure for that connection only.
+ */
+export interface ClientHelloHooks {
+  /**
+   * A certificate that answers this ClientHello instead of the SNI choice — TLS-ALPN-01
+   * (RFC 8737): the front door completes the handshake with it, negotiating exactly `protocol`
+   * (which the client must have offered), and then closes the connection without application
+   * data. `undefined`: not a challenge.
+   */
+  readonly challenge?: (
+    servername: string,
+    alpnProtocols: readonly string[],
+  ) => { readonly certPem: string; readonly keyPem: string; readonly protocol: string } | undefined;
+  /**
+   * Called when a ClientHello names a server that no certificate names (it gets the default
+   * certificate, or is rejected with `unknownServerName: reject`), e.g. to order one on demand.
+   * The handshake goes on without waiting.
+   */
+  readonly unknownServerName?: (servername: string) => void;
+}
+
 /** Options of `TlsFrontDoor`. */
 export interface TlsFrontDoorOptions {
+  /** See {@link ClientHelloHooks}. */
+  readonly hooks?: ClientHelloHooks;
   /** Handlers by ALPN protocol id (`'http/1.1'`, `'h2'`); every offered protocol needs one. */
   readonly handlers: Readonly<Record<string, AlpnHandler>>;
   /**
@@ -83,6 +109,7 @@ export class TlsFrontDoor {
   readonly #alpnProtocols: readonly string[];
   readonly #withoutAlpn: string;
   readonly #maxBytes: number;
+  readonly #hooks: ClientHelloHooks | undefined;
   readonly #listener: NetServer;
   readonly #servers = new Map<string, CertificateServer>();
   /** Every accepted TCP socket, until it closes. */
@@ -121,6 +148,7 @@ export class TlsFrontDoor {
       );
     }
     this.#maxBytes = maxBytes;
+    this.#hooks = options.hooks;
     this.#listener = createNetServer(
       {
         noDelay: options.noDelay ?? true,
@@ -234,7 +262,38 @@ export class TlsFrontDoor {
         return;
       }
       done();
-      const selection = this.#terminator.select(hello.servername);
+      const servername = hello.servername;
+      if (servername !== undefined && this.#hooks !== undefined) {
+        let challenge: ReturnType<NonNullable<ClientHelloHooks['challenge']>>;
+        try {
+          challenge = this.#hooks.challenge?.(servername, hello.alpnProtocols ?? []);
+        } catch (err) {
+          fail(
+            new TlsError('SY_ERR_TLS_BAD_CLIENT_HELLO', `tls: challenge hook failed: ${String(err)}`, {
+              cause: err,
+            }),
+          );
+          return;
+        }
+        if (challenge !== undefined) {
+          socket.pause();
+          socket.unshift(buffered);
+          this.#challengeServer(challenge).emit('connection', socket);
+          return;
+        }
+      }
+      const selection = this.#terminator.select(servername);
+      if (
+        servername !== undefined &&
+        servername !== '' &&
+        (selection.kind === 'default' || selection.kind === 'rejected')
+      ) {
+        try {
+          this.#hooks?.unknownServerName?.(servername);
+        } catch {
+          // The hook's own fault; this handshake goes on as if it were absent.
+        }
+      }
       if (selection.kind === 'rejected') {
         this.#handshakeFailed(selection.error, socket.remoteAddress);
         socket.destroy();
@@ -272,6 +331,27 @@ export class TlsFrontDoor {
       socket.destroy();
     });
     this.#servers.set(certificate.id, { server, fingerprint256: certificate.fingerprint256 });
+    return server;
+  }
+
+  /**
+   * A one-connection `tls.Server` for a challenge certificate: it offers only the challenge's
+   * protocol and ends the connection once the handshake is done (RFC 8737 §3: no application data).
+   */
+  #challengeServer(challenge: { certPem: string; keyPem: string; protocol: string }): TlsServer {
+    const server = createTlsServer({
+      ...this.#terminator.tlsServerOptions(),
+      requestCert: false,
+      rejectUnauthorized: false,
+      key: challenge.keyPem,
+      cert: challenge.certPem,
+      ALPNProtocols: [challenge.protocol],
+    });
+    server.on('secureConnection', (socket: TLSSocket) => socket.end());
+    server.on('tlsClientError', (err: NodeJS.ErrnoException, socket: TLSSocket) => {
+      this.#handshakeFailed(err, socket.remoteAddress);
+      socket.destroy();
+    });
     return server;
   }
 

@@ -27,7 +27,7 @@ export type { TlsErrorCode } from './errors.js';
 export { TlsError } from './errors.js';
 export type { FileCertificateSourceOptions } from './file-source.js';
 export { fileCertificateSource } from './file-source.js';
-export type { AlpnHandler, ListenOptions, TlsFrontDoorOptions } from './front-door.js';
+export type { AlpnHandler, ClientHelloHooks, ListenOptions, TlsFrontDoorOptions } from './front-door.js';
 export { connectionHandler, TlsFrontDoor } from './front-door.js';
 export type { FrontDoorHttpServerOptions } from './front-door-http-server.js';
 export { createFrontDoorHttpServer, FrontDoorHttpServer } from './front-door-http-server.js';

@@ -2,7 +2,7 @@
  * Identifier kinds (`routers[].identifier`): Linkerd 1's HTTP identifiers. `io.l5d.ingress` is
  * added by the Kubernetes kinds. Every identifier uses its router's `dstPrefix`.
  */
-import type { Identifier, RequestHead } from '@switchyard/core';
+import type { Identifier, RequestHead, Var } from '@switchyard/core';
 import {
   createCookieIdentifier,
   createHeaderIdentifier,
@@ -48,6 +48,8 @@ export interface BuiltIdentifier {
    * router's TLS servers for SNI.
    */
   readonly certificates?: CertificateSource;
+  /** Names the identifier serves over TLS (Ingress `spec.tls` hosts), for `tls.acme`. */
+  readonly tlsHosts?: Var<readonly string[]>;
   /**
    * A router layer the identifier needs before `identify` (io.l5d.httproute's RequestRedirect and
    * ResponseHeaderModifier filters). The router runs the layers of its current identifiers.

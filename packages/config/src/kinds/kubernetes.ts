@@ -191,6 +191,7 @@ export function registerKubernetesKinds(kinds: {
         kind: 'io.l5d.ingress',
         identifier,
         ...(certificates ? { certificates } : {}),
+        tlsHosts: Var.map(identifier.tlsSecrets, (secrets) => [...new Set(secrets.flatMap((s) => s.hosts))]),
         rules: () =>
           identifier.rules().map((rule) => ({
             ingress: rule.ingress,

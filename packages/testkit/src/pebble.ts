@@ -1,5 +1,5 @@
 /**
- * A real ACME CA for the tests: Debian's `pebble` with `pebble-challtestsrv` as its DNS (every
+ * A real ACME CA for tests: Debian's `pebble` with `pebble-challtestsrv` as its DNS (every
  * name resolves to 127.0.0.1), on loopback. Pebble and challtestsrv cannot report a port they
  * chose, so their ports are found by binding port 0 and releasing it just before they start.
  */
@@ -9,7 +9,7 @@ import { Agent, request } from 'node:https';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createTestPki } from '@switchyard/testkit';
+import { createTestPki } from './pki.js';
 
 /** Why the pebble tests cannot run here, or `undefined` when they can. */
 export function pebbleMissing(): string | undefined {

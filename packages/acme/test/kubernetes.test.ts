@@ -1,0 +1,197 @@
+/**
+ * Kubernetes Secret storage against the test API server and a real ACME CA (pebble): two
+ * replicas share a namespace, only the holder of the Lease orders, the certificate lands in a
+ * `kubernetes.io/tls` Secret (cert-manager's format) and the account key in an Opaque one, and
+ * the other replica serves what the leader stored. A Secret missing its key is a storage error
+ * naming it.
+ */
+import { connect } from 'node:tls';
+import { createMetricsRegistry, type MetricsRegistry } from '@switchyard/core';
+import {
+  createKubeClient,
+  createLeaderElector,
+  type KubeClient,
+  type LeaderElector,
+  SECRET_V1,
+  type Secret,
+  urlConfig,
+} from '@switchyard/k8s';
+import {
+  createTestPki,
+  type FakeKubeApi,
+  type Issued,
+  type Pebble,
+  pebbleMissing,
+  startFakeKubeApi,
+  startPebble,
+  type TestPki,
+} from '@switchyard/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  AcmeError,
+  type AcmeManager,
+  acmeSecretName,
+  createAcmeManager,
+  kubernetesSecretStorage,
+} from '../src/index.js';
+import { type FrontDoor, startFrontDoor } from './front-door.js';
+
+const missing = pebbleMissing();
+
+async function until<T>(f: () => T | undefined | false, what: string, timeoutMs = 45_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = f();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+function counter(stats: MetricsRegistry, name: string): number {
+  const s = stats.snapshot().find((x) => x.kind === 'counter' && x.name.join('/') === name);
+  return s?.kind === 'counter' ? s.value : 0;
+}
+
+function subjectOf(
+  port: number,
+  servername: string,
+  ca: string,
+): Promise<{ names: string; trusted: boolean }> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: '127.0.0.1', port, servername, ca, rejectUnauthorized: false }, () => {
+      resolve({ names: socket.getPeerCertificate().subjectaltname ?? '', trusted: socket.authorized });
+      socket.destroy();
+    });
+    socket.on('error', reject);
+  });
+}
+
+interface Replica {
+  readonly client: KubeClient;
+  readonly elector: LeaderElector;
+  readonly manager: AcmeManager;
+  readonly stats: MetricsRegistry;
+}
+
+describe.skipIf(missing !== undefined)('kubernetes Secret storage with leader election', () => {
+  let api: FakeKubeApi;
+  let pki: TestPki;
+  let defaultCert: Issued;
+  let pebble: Pebble;
+  const replicas: Replica[] = [];
+  const doors: FrontDoor[] = [];
+  let door: FrontDoor;
+
+  const leader = () => replicas.find((r) => r.elector.isLeader())?.manager;
+
+  beforeAll(async () => {
+    api = await startFakeKubeApi();
+    api.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'edge' } });
+    pki = await createTestPki();
+    defaultCert = await pki.leaf('default', { cn: 'default.invalid', dns: ['default.invalid'] });
+    // One front door for the CA's validation requests: the leader holds the pending challenges.
+    door = await startFrontDoor(defaultCert, leader);
+    doors.push(door);
+    pebble = await startPebble({ httpPort: door.httpPort, tlsPort: door.tlsPort });
+  }, 60_000);
+
+  afterAll(async () => {
+    for (const r of replicas) {
+      r.manager.close();
+      await r.elector.close();
+      await r.client.close();
+    }
+    for (const d of doors) await d.close();
+    await pebble?.stop();
+    await api?.close();
+    await pki?.dispose();
+  });
+
+  function replica(name: string): Replica {
+    const client = createKubeClient(urlConfig(api.url));
+    const elector = createLeaderElector({
+      client,
+      namespace: 'edge',
+      name: 'switchyard-acme',
+      identity: name,
+      leaseDurationMs: 2_000,
+      renewDeadlineMs: 1_500,
+      retryPeriodMs: 200,
+    });
+    const stats = createMetricsRegistry();
+    const manager = createAcmeManager({
+      directoryUrl: pebble.directoryUrl,
+      directoryCa: pebble.directoryCa,
+      termsOfServiceAgreed: true,
+      email: 'ops@example.test',
+      storage: kubernetesSecretStorage({ client, namespace: 'edge' }),
+      hosts: ['k8s.example.test'],
+      isLeader: () => elector.isLeader(),
+      storagePollMs: 200,
+      retry: { initialMs: 200, maxMs: 1_000 },
+      stats,
+    });
+    const r = { client, elector, manager, stats };
+    replicas.push(r);
+    manager.start();
+    return r;
+  }
+
+  it('the leader orders into a kubernetes.io/tls Secret; the other replica serves it', async () => {
+    const a = replica('replica-a');
+    const b = replica('replica-b');
+    await until(() => a.elector.isLeader() || b.elector.isLeader(), 'a leader');
+    const valid = (r: Replica) =>
+      r.manager.view().find((v) => v.host === 'k8s.example.test')?.status === 'valid';
+    await until(() => valid(a) && valid(b), 'both replicas serving');
+    const orders = counter(a.stats, 'orders') + counter(b.stats, 'orders');
+    expect(orders).toBe(1);
+
+    const reader = createKubeClient(urlConfig(api.url));
+    const secret = await reader.get(SECRET_V1, 'edge', acmeSecretName('certificate', 'k8s.example.test'));
+    const list = await reader.list(SECRET_V1, { namespace: 'edge' });
+    await reader.close();
+    expect(secret?.type).toBe('kubernetes.io/tls');
+    expect(Object.keys(secret?.data ?? {}).sort()).toEqual(['tls.crt', 'tls.key']);
+    expect(Buffer.from(secret!.data!['tls.crt']!, 'base64').toString()).toMatch(
+      /^-----BEGIN CERTIFICATE-----/,
+    );
+    expect(secret?.metadata?.labels).toMatchObject({ 'switchyard.io/acme': 'certificate' });
+    const account = list.items.find((s: Secret) => s.metadata?.labels?.['switchyard.io/acme'] === 'account');
+    expect(account?.type).toBe('Opaque');
+    expect(Object.keys(account?.data ?? {})).toEqual(['key.pem']);
+
+    // The follower's CertificateSource carries the same certificate as the leader's.
+    const follower = a.elector.isLeader() ? b : a;
+    const root = await pebble.rootPem();
+    const followerDoor = await startFrontDoor(defaultCert, () => follower.manager);
+    doors.push(followerDoor);
+    await until(
+      async () => undefined !== (await subjectOf(followerDoor.tlsPort, 'k8s.example.test', root)),
+      'handshake',
+    );
+    const hs = await subjectOf(followerDoor.tlsPort, 'k8s.example.test', root);
+    expect(hs).toEqual({ names: 'DNS:k8s.example.test', trusted: true });
+  }, 60_000);
+
+  it('a certificate Secret without tls.key is a storage error naming it', async () => {
+    const client = createKubeClient(urlConfig(api.url));
+    await client.create(SECRET_V1, {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: acmeSecretName('certificate', 'broken.example.test'), namespace: 'edge' },
+      type: 'kubernetes.io/tls',
+      data: { 'tls.crt': Buffer.from('x').toString('base64') },
+    });
+    const storage = kubernetesSecretStorage({ client, namespace: 'edge' });
+    const err = await storage.loadCertificate('broken.example.test').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(AcmeError);
+    expect((err as AcmeError).code).toBe('SY_ERR_ACME_STORAGE');
+    expect((err as Error).message).toBe(
+      'acme storage: cannot use Secret edge/switchyard-acme-broken.example.test: it needs both tls.crt and tls.key',
+    );
+    expect(await storage.loadCertificate('absent.example.test')).toBeUndefined();
+    await client.close();
+  });
+});
