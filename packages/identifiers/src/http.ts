@@ -2,7 +2,7 @@
  * @packageDocumentation
  * Linkerd 1's HTTP/1.1 identifiers — `io.l5d.header.token` (the default), `io.l5d.header`,
  * `io.l5d.path`, `io.l5d.methodAndHost`, `io.l5d.static` — and `io.l5d.cookie`, as `Identifier<RequestHead>`
- * factories, plus {@link httpIdentifierKinds} to build them by kind. Compose several with
+ * factories. Compose several with
  * `firstIdentified` from `@switchyard/core`.
  */
 export type { DstPrefixOption } from './http/common.js';
@@ -15,8 +15,7 @@ export type { HeaderIdentifierOptions } from './http/header.js';
 export { createHeaderIdentifier, HEADER_KIND } from './http/header.js';
 export type { HeaderTokenIdentifierOptions } from './http/header-token.js';
 export { createHeaderTokenIdentifier, HEADER_TOKEN_KIND } from './http/header-token.js';
-export type { HttpIdentifierKind } from './http/kinds.js';
-export { DEFAULT_HTTP_IDENTIFIER_KIND, httpIdentifierKinds } from './http/kinds.js';
+export { DEFAULT_HTTP_IDENTIFIER_KIND } from './http/kinds.js';
 export type { MethodAndHostIdentifierOptions } from './http/method-and-host.js';
 export { createMethodAndHostIdentifier, METHOD_AND_HOST_KIND } from './http/method-and-host.js';
 export type { PathIdentifierOptions } from './http/path.js';
