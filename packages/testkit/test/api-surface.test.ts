@@ -23,10 +23,11 @@ const entries: Entry[] = readdirSync(packagesDir)
   .sort()
   .flatMap((pkg) => {
     const manifest = JSON.parse(readFileSync(join(packagesDir, pkg, 'package.json'), 'utf8'));
-    return Object.entries<Record<string, string> | string>(manifest.exports ?? {}).flatMap(([subpath, target]) =>
-      typeof target === 'object' && target['switchyard:source'] !== undefined
-        ? [{ pkg, subpath, source: join(packagesDir, pkg, target['switchyard:source']) }]
-        : [],
+    return Object.entries<Record<string, string> | string>(manifest.exports ?? {}).flatMap(
+      ([subpath, target]) =>
+        typeof target === 'object' && target['switchyard:source'] !== undefined
+          ? [{ pkg, subpath, source: join(packagesDir, pkg, target['switchyard:source']) }]
+          : [],
     );
   });
 
