@@ -20,15 +20,12 @@ export {
   DnsSrvNamerConfigError,
 } from './dnssrv.js';
 export type {
-  FsEntry,
   FsFileState,
   FsLineErrorMessage,
   FsNamer,
   FsNamerErrorCode,
   FsNamerOptions,
   FsNamerState,
-  FsParseResult,
-  HostLookup,
 } from './fs.js';
 export {
   createFsNamer,
@@ -38,8 +35,6 @@ export {
   FsNamerConfigError,
   FsReadError,
   FsRootError,
-  parseFsFile,
-  systemHostLookup,
 } from './fs.js';
 export type { RewriteNamer, RewriteNamerErrorCode, RewriteNamerOptions } from './rewrite.js';
 export { createRewriteNamer, REWRITE_KIND, RewriteNamerConfigError } from './rewrite.js';

@@ -6,13 +6,6 @@
  */
 
 export type { AddressFamily } from './k8s/endpoints.js';
-export {
-  addressesKey,
-  endpointsAddresses,
-  resolveServicePort,
-  SERVICE_NAME_LABEL,
-  sliceAddresses,
-} from './k8s/endpoints.js';
 export type { K8sNamerErrorCode } from './k8s/errors.js';
 export { K8sNamerConfigError, K8sNamerConnectError } from './k8s/errors.js';
 export type { K8sDiscovery, K8sNamer, K8sNamerOptions, K8sNamerState } from './k8s/namer.js';
