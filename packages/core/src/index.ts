@@ -7,8 +7,6 @@ export type { ActivityState, WritableActivity } from './activity.js';
 export { Activity, assertNever } from './activity.js';
 export type { Address } from './addr.js';
 export { Addr, address } from './addr.js';
-export type { BindingCache, BindingCacheOptions } from './binding-cache.js';
-export { createBindingCache } from './binding-cache.js';
 export type {
   CertificateEntry,
   CertificatePair,

@@ -6,9 +6,10 @@
  * `lookup` on a large frozen dtab walks a prefix trie cached per dtab instead of testing every
  * dentry; the result is identical to finagle's linear scan (see `docs/dtab.md`, "Performance").
  */
+
+import { alt, NEG } from './ast.js';
 import { Dentry } from './dentry.js';
 import { NameTree } from './name-tree.js';
-import { alt, NEG } from './nodes.js';
 import { readDtab } from './parse.js';
 import { Path } from './path.js';
 

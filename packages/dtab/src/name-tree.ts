@@ -7,7 +7,7 @@
  * Source: finagle-core `NameTree.scala` (map, simplify, show/show1/showSimple, eval) and
  * `NameTreeParsers.scala` (read). The functions here follow them case for case.
  */
-import { alt, EMPTY, FAIL, leaf, NEG, union, weighted } from './nodes.js';
+import { alt, EMPTY, FAIL, leaf, NEG, union, weighted } from './ast.js';
 import { readNameTree } from './parse.js';
 import { Path } from './path.js';
 
@@ -249,11 +249,11 @@ export const NameTree = Object.freeze({
   /** One union branch: `weight` (relative, default 1) and its tree (finagle `Weighted`). */
   weighted: weighted as <T>(weight: number, tree: NameTree<T>) => NameTreeWeighted<T>,
   /** The frozen negative tree `~`: no binding here (finagle `Neg`). */
-  neg: NEG,
+  neg: NEG as NameTree<never>,
   /** The frozen failing tree `!`: binding failed, stop looking (finagle `Fail`). */
-  fail: FAIL,
+  fail: FAIL as NameTree<never>,
   /** The frozen empty tree `$`: bound, to no destinations (finagle `Empty`). */
-  empty: EMPTY,
+  empty: EMPTY as NameTree<never>,
 
   /**
    * Parses a name tree of paths (finagle `NameTree.read`):

@@ -9,13 +9,24 @@
  * {@link MAX_NESTING} so deep input cannot overflow the stack (finagle has no cap and would
  * overflow the JVM stack instead).
  */
+import {
+  alt,
+  type Dentry,
+  type DentryPrefix,
+  type DentryPrefixElem,
+  type Dtab,
+  EMPTY,
+  FAIL,
+  leaf,
+  type NameTree,
+  type NameTreeWeighted,
+  NEG,
+  type Path,
+  union,
+  weighted,
+} from './ast.js';
 import { isJavaWhitespace, isShowable } from './chars.js';
-import type { Dentry, DentryPrefix, DentryPrefixElem } from './dentry.js';
-import type { Dtab } from './dtab.js';
 import { DtabParseError } from './errors.js';
-import type { NameTree, NameTreeWeighted } from './name-tree.js';
-import { alt, EMPTY, FAIL, leaf, NEG, union, weighted } from './nodes.js';
-import type { Path } from './path.js';
 
 /** Deepest parenthesis nesting the parser accepts. */
 export const MAX_NESTING = 1000;

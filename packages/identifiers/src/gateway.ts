@@ -7,7 +7,6 @@
  * static list. Weighted backends are named as a per-request dtab union. Status is computed by pure
  * functions and written by a leader-gated writer.
  */
-import { createHttpRouteIdentifier, HTTPROUTE_KIND } from './gateway/identifier.js';
 
 export type { ListenerAttachment, Ownership, ParentResult } from './gateway/attach.js';
 export { attachRoute, ourClasses, selectorMatches } from './gateway/attach.js';
@@ -64,11 +63,3 @@ export { problemList, ruleViews, tlsSecretsOf } from './gateway/state.js';
 export { condition, gatewayClassStatus, gatewayStatus, httpRouteParents } from './gateway/status.js';
 export type { GatewayStatusWriter, GatewayStatusWriterOptions } from './gateway/status-writer.js';
 export { GATEWAY_STATUS_CHANNEL, startGatewayStatusWriter } from './gateway/status-writer.js';
-
-/**
- * The registry entry of `io.l5d.httproute`, shaped like `ingressIdentifierKind` so configuration
- * can spread it in.
- */
-export const httpRouteIdentifierKind = Object.freeze({
-  [HTTPROUTE_KIND]: createHttpRouteIdentifier,
-} as const);

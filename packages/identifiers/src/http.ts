@@ -3,7 +3,7 @@
  * Linkerd 1's HTTP/1.1 identifiers — `io.l5d.header.token` (the default), `io.l5d.header`,
  * `io.l5d.path`, `io.l5d.methodAndHost`, `io.l5d.static` — `io.l5d.cookie`, and the h2 router's
  * `io.l5d.header.path` (gRPC `/package.Service/Method` routing), as `Identifier<RequestHead>`
- * factories, plus {@link httpIdentifierKinds} to build them by kind. Compose several with
+ * factories. Compose several with
  * `firstIdentified` from `@switchyard/core`.
  */
 export type { DstPrefixOption } from './http/common.js';
@@ -30,8 +30,7 @@ export type { HeaderPathIdentifierOptions } from './http/header-path.js';
 export { createHeaderPathIdentifier, HEADER_PATH_KIND } from './http/header-path.js';
 export type { HeaderTokenIdentifierOptions } from './http/header-token.js';
 export { createHeaderTokenIdentifier, HEADER_TOKEN_KIND } from './http/header-token.js';
-export type { HttpIdentifierKind } from './http/kinds.js';
-export { DEFAULT_HTTP_IDENTIFIER_KIND, httpIdentifierKinds } from './http/kinds.js';
+export { DEFAULT_HTTP_IDENTIFIER_KIND } from './http/kinds.js';
 export type { MethodAndHostIdentifierOptions } from './http/method-and-host.js';
 export { createMethodAndHostIdentifier, METHOD_AND_HOST_KIND } from './http/method-and-host.js';
 export type { PathIdentifierOptions } from './http/path.js';

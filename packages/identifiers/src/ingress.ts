@@ -5,7 +5,6 @@
  * or Linkerd 1.x exactly with `compat: 'linkerd1'` — from the Kubernetes API, a directory of YAML
  * manifests, or a static list. Also writes Ingress status and exposes `spec.tls` for SNI.
  */
-import { createIngressIdentifier, INGRESS_KIND } from './ingress/identifier.js';
 
 export type { ClaimDecision } from './ingress/class.js';
 export { claim, DEFAULT_CLASS_ANNOTATION } from './ingress/class.js';
@@ -45,11 +44,3 @@ export type { IngressApiVersion, IngressSource } from './ingress/sources.js';
 export { parseManifest } from './ingress/sources.js';
 export type { IngressStatusAddress, StatusLeadership } from './ingress/status.js';
 export { INGRESS_STATUS_CHANNEL } from './ingress/status.js';
-
-/**
- * The registry entry of `io.l5d.ingress`, shaped like `httpIdentifierKinds` so configuration can
- * spread it in: `{ ...httpIdentifierKinds, ...ingressIdentifierKind }`.
- */
-export const ingressIdentifierKind = Object.freeze({
-  [INGRESS_KIND]: createIngressIdentifier,
-} as const);

@@ -24,7 +24,6 @@ import {
   INGRESS_PROBLEM_CHANNEL,
   type IngressIdentifier,
   type IngressIdentifierOptions,
-  ingressIdentifierKind,
 } from '../src/ingress.js';
 
 let api: FakeKubeApi;
@@ -398,13 +397,12 @@ metadata: {name: ignored}
     expect(id.problems()).toEqual([]);
   });
 
-  it('is registered under io.l5d.ingress and answers 503 while its rules are not loaded', async () => {
-    expect(Object.keys(ingressIdentifierKind)).toEqual(['io.l5d.ingress']);
+  it('answers 503 while its rules are not loaded', async () => {
     // An API server that never answers: nothing listens on the port of a closed server.
     const dead = await startFakeKubeApi();
     dead.faults.stall();
     const c = createKubeClient(urlConfig(dead.url));
-    const id = ingressIdentifierKind['io.l5d.ingress']({
+    const id = createIngressIdentifier({
       source: { kind: 'kubernetes', client: c },
       syncTimeoutMs: 50,
     });

@@ -20,9 +20,18 @@ import type {
   TimerHandle,
   Var as VarType,
 } from '@switchyard/core';
-import { Activity, Addr, address, Name, SwitchyardError, systemClock, Var } from '@switchyard/core';
+import {
+  Activity,
+  Addr,
+  address,
+  type DnsLookup,
+  Name,
+  SwitchyardError,
+  systemClock,
+  systemDnsLookup,
+  Var,
+} from '@switchyard/core';
 import { NameTree, Path } from '@switchyard/dtab';
-import { type HostLookup, systemHostLookup } from './fs/resolve.js';
 
 /** The Linkerd kind of {@link createDnsSrvNamer}. */
 export const DNSSRV_KIND = 'io.l5d.dnssrv';
@@ -80,8 +89,8 @@ export interface DnsSrvNamerOptions {
   readonly dnsHosts?: readonly string[];
   /** Replaces the resolver (tests pass a fake). Takes precedence over `dnsHosts`. */
   readonly dnsResolver?: DnsSrvResolver;
-  /** Resolves SRV targets to IPs. Default `dns.lookup` (all addresses). */
-  readonly lookup?: HostLookup;
+  /** Resolves SRV targets to IPs. Default core's `systemDnsLookup` (`dns.lookup`, all addresses). */
+  readonly lookup?: DnsLookup;
   /** Schedules refreshes. Default `systemClock`. */
   readonly clock?: Clock;
   /** Counters `lookup_successes_total`, `lookup_failures_total`, `lookup_zero_results_total`. */
@@ -143,7 +152,7 @@ export function createDnsSrvNamer(options: DnsSrvNamerOptions = {}): DnsSrvNamer
     resolver = r;
   }
   const srv = resolver;
-  const hostLookup = options.lookup ?? systemHostLookup;
+  const hostLookup = options.lookup ?? systemDnsLookup;
   const clock = options.clock ?? systemClock;
   const successes: Counter | undefined = options.stats?.counter('lookup_successes_total');
   const failures: Counter | undefined = options.stats?.counter('lookup_failures_total');

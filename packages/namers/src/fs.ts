@@ -13,7 +13,3 @@ export type {
   FsNamerState,
 } from './fs/namer.js';
 export { createFsNamer, FS_KIND, FS_LINE_ERROR_CHANNEL } from './fs/namer.js';
-export type { FsEntry, FsParseResult } from './fs/parse.js';
-export { parseFsFile } from './fs/parse.js';
-export type { HostLookup } from './fs/resolve.js';
-export { systemHostLookup } from './fs/resolve.js';

@@ -4,25 +4,9 @@
  * resolved to the ready pods behind the Service, from EndpointSlices (or core Endpoints on old
  * clusters), with watches shared per namespace and run only while observed.
  */
-import { createK8sNamer, K8S_KIND } from './k8s/namer.js';
 
 export type { AddressFamily } from './k8s/endpoints.js';
-export {
-  addressesKey,
-  endpointsAddresses,
-  resolveServicePort,
-  SERVICE_NAME_LABEL,
-  sliceAddresses,
-} from './k8s/endpoints.js';
 export type { K8sNamerErrorCode } from './k8s/errors.js';
 export { K8sNamerConfigError, K8sNamerConnectError } from './k8s/errors.js';
 export type { K8sDiscovery, K8sNamer, K8sNamerOptions, K8sNamerState } from './k8s/namer.js';
 export { createK8sNamer, K8S_KIND } from './k8s/namer.js';
-
-/**
- * The registry entry of `io.l5d.k8s`, shaped like `namerKinds` so configuration can spread it in:
- * `{ ...namerKinds, ...k8sNamerKind }`.
- */
-export const k8sNamerKind = Object.freeze({
-  [K8S_KIND]: createK8sNamer,
-} as const);

@@ -1,6 +1,7 @@
 /** The io.l5d.fs file format: `host port [* weight]`, `#` comments, bad lines reported by line. */
 import { describe, expect, it } from 'vitest';
-import { FsLineError, parseFsFile } from '../src/fs.js';
+import { parseFsFile } from '../src/fs/parse.js';
+import { FsLineError } from '../src/fs.js';
 
 describe('parseFsFile', () => {
   it('reads host port and host port * weight, skipping comments and blank lines', () => {

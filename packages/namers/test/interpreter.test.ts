@@ -10,7 +10,7 @@ import { createInterpreter } from '@switchyard/core';
 import type { NameTree } from '@switchyard/dtab';
 import { Dtab } from '@switchyard/dtab';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createFsNamer, createRewriteNamer, namerKinds } from '../src/index.js';
+import { createFsNamer, createRewriteNamer } from '../src/index.js';
 import { waitFor, waitForState } from './helpers.js';
 
 let root: string;
@@ -66,7 +66,7 @@ describe('namers in the interpreter', () => {
 
   it('io.l5d.rewrite output is bound again through the dtab', async () => {
     await writeFile(join(root, 'web'), '127.0.0.1 8080\n');
-    const fs = namerKinds['io.l5d.fs']({ rootDir: root });
+    const fs = createFsNamer({ rootDir: root });
     const rw = createRewriteNamer({ prefix: '/rw', pattern: '/{host}/*', name: '/files/{host}' });
     const interpreter = createInterpreter({
       namers: [

@@ -19,7 +19,7 @@ import type {
 import { createKubeClient, urlConfig } from '@switchyard/k8s';
 import { type FakeKubeApi, startFakeKubeApi } from '@switchyard/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createK8sNamer, type K8sNamer, type K8sNamerOptions, k8sNamerKind } from '../src/k8s.js';
+import { createK8sNamer, type K8sNamer, type K8sNamerOptions } from '../src/k8s.js';
 import { waitFor, waitForState } from './helpers.js';
 
 let api: FakeKubeApi;
@@ -327,10 +327,9 @@ describe('io.l5d.k8s watches', () => {
     expect(samples).toHaveLength(10);
   });
 
-  it('is registered under io.l5d.k8s and fails lookups clearly without a connection', async () => {
-    expect(Object.keys(k8sNamerKind)).toEqual(['io.l5d.k8s']);
+  it('binds through a connection given as host and port, and rejects bad options clearly', async () => {
     await setup();
-    const n = k8sNamerKind['io.l5d.k8s']({ host: '127.0.0.1', port: api.port });
+    const n = createK8sNamer({ host: '127.0.0.1', port: api.port });
     cleanups.push(() => n.close());
     api.apply(service('web', [{ name: 'http', port: 80 }]));
     await waitForState(

@@ -6,6 +6,7 @@ import type { Identifier, RequestHead, Var } from '@switchyard/core';
 import {
   createCookieIdentifier,
   createHeaderIdentifier,
+  createHeaderPathIdentifier,
   createHeaderTokenIdentifier,
   createMethodAndHostIdentifier,
   createPathIdentifier,
@@ -80,6 +81,31 @@ export function identifierKinds(): KindCategory<BuiltIdentifier, BuildContext> {
     build: (o, c) => ({
       kind: 'io.l5d.header',
       identifier: createHeaderIdentifier({ header: o.header, dstPrefix: dstPrefix(c) }),
+    }),
+  });
+  // Linkerd 1's h2 identifier: gRPC requests named by `/package.Service/Method` (`segments: 1`
+  // names the service).
+  kinds.register({
+    kind: 'io.l5d.header.path',
+    doc: 'Names requests /<dstPrefix><path> from the request path (or a header holding a path); `segments` keeps the first N.',
+    schema: object({
+      header: withDefault(
+        string({ nonEmpty: true }),
+        ':path',
+        'Where the path is read: `:path` (the request target) or a header.',
+      ),
+      segments: optional(
+        number({ integer: true, min: 1 }),
+        'Use only the first N path segments (default: all).',
+      ),
+    }),
+    build: (o, c) => ({
+      kind: 'io.l5d.header.path',
+      identifier: createHeaderPathIdentifier({
+        header: o.header,
+        dstPrefix: dstPrefix(c),
+        ...(o.segments === undefined ? {} : { segments: o.segments }),
+      }),
     }),
   });
   kinds.register({

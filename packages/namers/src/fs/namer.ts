@@ -16,11 +16,11 @@ import type {
   Stats,
   Var as VarType,
 } from '@switchyard/core';
-import { Activity, Addr, Name, systemClock, Var } from '@switchyard/core';
+import { Activity, Addr, type DnsLookup, Name, systemClock, systemDnsLookup, Var } from '@switchyard/core';
 import { NameTree, Path } from '@switchyard/dtab';
 import { type FsLineError, FsNamerConfigError } from './errors.js';
 import { parseFsFile } from './parse.js';
-import { type HostLookup, resolveEntries, systemHostLookup } from './resolve.js';
+import { resolveEntries } from './resolve.js';
 import { type FsDirSnapshot, type FsDirWatcher, sharedDirWatcher } from './watcher.js';
 
 /** The Linkerd kind of {@link createFsNamer}. */
@@ -59,8 +59,8 @@ export interface FsNamerOptions {
   readonly clock?: Clock;
   /** How often every file is stat'ed, in ms, besides fs.watch events. Default 500. */
   readonly pollIntervalMs?: number;
-  /** Resolves host names in files. Default `dns.lookup` (all addresses). */
-  readonly lookup?: HostLookup;
+  /** Resolves host names in files. Default core's `systemDnsLookup` (`dns.lookup`, all addresses). */
+  readonly lookup?: DnsLookup;
   /** Counters `line_errors` and `reloads` (file contents parsed). */
   readonly stats?: Stats;
 }
@@ -128,7 +128,7 @@ export function createFsNamer(options: FsNamerOptions): FsNamer {
   const pollIntervalMs = options.pollIntervalMs ?? 500;
   if (!(pollIntervalMs > 0))
     throw new FsNamerConfigError(`pollIntervalMs must be > 0, got ${pollIntervalMs}`);
-  const hostLookup = options.lookup ?? systemHostLookup;
+  const hostLookup = options.lookup ?? systemDnsLookup;
   const lineErrors: Counter | undefined = options.stats?.counter('line_errors');
   const reloads: Counter | undefined = options.stats?.counter('reloads');
 

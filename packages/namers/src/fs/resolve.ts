@@ -1,21 +1,13 @@
 /**
  * Turns parsed `io.l5d.fs` entries into addresses: IP literals are used as they are, host
- * names are looked up (node:dns by default, injectable) once per file change. A name that does
+ * names are looked up (core's `systemDnsLookup` by default, injectable) once per file change. A name that does
  * not resolve is reported like a malformed line and skipped.
  */
-import { lookup as dnsLookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import type { Address } from '@switchyard/core';
+import type { Address, DnsLookup } from '@switchyard/core';
 import { address } from '@switchyard/core';
 import { FsLineError } from './errors.js';
 import type { FsEntry } from './parse.js';
-
-/** Resolves a host name to its IP addresses (IPv4 and IPv6 text). */
-export type HostLookup = (hostname: string) => Promise<readonly string[]>;
-
-/** The system resolver (`dns.lookup`, as `getaddrinfo` sees /etc/hosts and DNS). */
-export const systemHostLookup: HostLookup = async (hostname) =>
-  (await dnsLookup(hostname, { all: true })).map((a) => a.address);
 
 /** Addresses of a file and the lines whose host did not resolve. */
 export interface FsResolved {
@@ -30,7 +22,7 @@ export interface FsResolved {
 export function resolveEntries(
   file: string,
   entries: readonly FsEntry[],
-  lookup: HostLookup,
+  lookup: DnsLookup,
 ): FsResolved | Promise<FsResolved> {
   const names = new Set<string>();
   for (const e of entries) if (isIP(e.host) === 0) names.add(e.host);
