@@ -1,12 +1,16 @@
 /**
- * The router's default stack, outermost first: the server stack (stats, rescue, admission,
- * request-line, context headers, identify), then the path stack (bind, retries), then the client
- * stack (dispatch). Each layer lives in the folder of the stack it belongs to.
+ * The router's stacks, outermost first: the server stack (stats, rescue, admission, request-line,
+ * context headers, identify) over `Inbound` values; the path stack (bind, retries), entered with
+ * `Identified` and continuing with `Bound`; the client stack (user layers, then dispatch) over
+ * `Bound` attempts. The builder composes them checking that each layer stands where the value it
+ * handles exists; layers of the older `RouterContext` form are adapted to wherever they stand.
  */
 
-import { assertNever, compose } from '@switchyard/core';
+import { assertNever } from '@switchyard/core';
 import { dispatchHandler } from './client/dispatch.js';
-import type { RouterHandler, RouterLayer } from './context.js';
+import { adaptContextLayer, type RouterLayer } from './context.js';
+import type { AnyLayer, StackEntry } from './entry.js';
+import { InvalidRouterOptionsError } from './errors.js';
 import type { RouterOptions, RouterStackLayers, StackLayers } from './options.js';
 import { bindLayer } from './path/bind.js';
 import { retriesLayer } from './path/retries.js';
@@ -17,6 +21,7 @@ import { identifyLayer } from './server/identify.js';
 import { requestLineLayer } from './server/request-line.js';
 import { rescueLayer } from './server/respond-error.js';
 import { serverStatsLayer } from './server/stats.js';
+import type { Bound, BoundHandler, Identified, IdentifiedHandler, Inbound, ServerHandler } from './stages.js';
 
 /** The router's three stacks, outermost first within each (finagle's server/path/client stacks). */
 export interface RouterStacks<T> {
@@ -28,8 +33,10 @@ export interface RouterStacks<T> {
   readonly client: T;
 }
 
+type Stack = 'server' | 'path' | 'client';
+
 /** The three default stacks. */
-export function defaultStacks(rt: RouterRuntime): RouterStacks<RouterLayer[]> {
+export function defaultStacks(rt: RouterRuntime): RouterStacks<StackEntry[]> {
   return {
     server: [
       serverStatsLayer(rt),
@@ -47,18 +54,20 @@ export function defaultStacks(rt: RouterRuntime): RouterStacks<RouterLayer[]> {
 }
 
 /** Where an array of user layers goes in each stack. */
-function insert(
-  stack: 'server' | 'path' | 'client',
-  defaults: readonly RouterLayer[],
-  user: readonly RouterLayer[],
-) {
+function insert(stack: Stack, defaults: readonly AnyLayer[], user: readonly AnyLayer[]): AnyLayer[] {
   switch (stack) {
-    case 'server':
-      // After identify: user layers see `ctx.dst`.
-      return [...defaults, ...user];
+    case 'server': {
+      // Typed server layers just before identify (they see the request as received); older
+      // `RouterContext` layers after it (they see `ctx.dst`), where they always ran.
+      const typed = user.filter((l) => 'kind' in l);
+      const context = user.filter((l) => !('kind' in l));
+      const at = defaults.findIndex((l) => 'kind' in l && l.kind === 'identify');
+      const cut = at < 0 ? defaults.length : at;
+      return [...defaults.slice(0, cut), ...typed, ...defaults.slice(cut), ...context];
+    }
     case 'path':
       // After bind (the service and client are known), outside the retry loop: once per request.
-      return [defaults[0]!, ...user, ...defaults.slice(1)];
+      return [...defaults.slice(0, 1), ...user, ...defaults.slice(1)];
     case 'client':
       // Per attempt, just above dispatch.
       return [...defaults, ...user];
@@ -68,10 +77,10 @@ function insert(
 }
 
 function apply(
-  stack: 'server' | 'path' | 'client',
-  defaults: readonly RouterLayer[],
+  stack: Stack,
+  defaults: readonly AnyLayer[],
   user: StackLayers | undefined,
-): readonly RouterLayer[] {
+): readonly AnyLayer[] {
   if (user === undefined) return defaults;
   if (typeof user === 'function') return [...user(defaults)];
   return insert(stack, defaults, user);
@@ -79,10 +88,9 @@ function apply(
 
 /**
  * Splits a flat stack (the legacy `layers: (defaults) => [...]` form) back into three at the
- * `bind` and `retries` roles. Composing the three equals composing the flat list: all stacks
- * share the handler type today.
+ * `bind` and `retries` roles.
  */
-function split(flat: readonly RouterLayer[]): RouterStacks<readonly RouterLayer[]> {
+function split(flat: readonly AnyLayer[]): RouterStacks<readonly AnyLayer[]> {
   const bind = flat.findIndex((l) => l.role === 'bind');
   if (bind < 0) return { server: flat, path: [], client: [] };
   const retries = flat.findIndex((l, i) => i > bind && l.role === 'retries');
@@ -90,15 +98,41 @@ function split(flat: readonly RouterLayer[]): RouterStacks<readonly RouterLayer[
   return { server: flat.slice(0, bind), path: flat.slice(bind, end), client: flat.slice(end) };
 }
 
+/**
+ * Runs the flat function form, typed over `RouterLayer`: the defaults go in as stand-ins with
+ * their role and description, and each stand-in that comes back is replaced by its default.
+ * A stand-in can be moved or dropped, not wrapped: its `layer` throws.
+ */
+function flat(
+  user: (defaults: readonly RouterLayer[]) => readonly RouterLayer[],
+  defaults: readonly StackEntry[],
+): AnyLayer[] {
+  const back = new Map<RouterLayer, StackEntry>();
+  const standIns = defaults.map((entry): RouterLayer => {
+    const standIn: RouterLayer = {
+      role: entry.role,
+      description: entry.description,
+      layer: () => {
+        throw new InvalidRouterOptionsError(
+          `layers: the default layer ${entry.role} can be moved or removed, not wrapped (wrap it in layers: { server, path, client })`,
+        );
+      },
+    };
+    back.set(standIn, entry);
+    return standIn;
+  });
+  return user(standIns).map((l) => back.get(l) ?? l);
+}
+
 /** The stacks to run: the defaults with the user's layers applied (see `RouterOptions.layers`). */
 export function buildStacks(
   rt: RouterRuntime,
   user: RouterOptions['layers'],
-): RouterStacks<readonly RouterLayer[]> {
+): RouterStacks<readonly AnyLayer[]> {
   const d = defaultStacks(rt);
   if (user === undefined) return d;
   if (Array.isArray(user)) return { ...d, server: insert('server', d.server, user) };
-  if (typeof user === 'function') return split(user([...d.server, ...d.path, ...d.client]));
+  if (typeof user === 'function') return split(flat(user, [...d.server, ...d.path, ...d.client]));
   const named = user as RouterStackLayers;
   return {
     server: apply('server', d.server, named.server),
@@ -107,12 +141,73 @@ export function buildStacks(
   };
 }
 
+/** A handler under construction, by the value it takes. */
+type Built =
+  | { readonly stage: 'bound'; readonly handler: BoundHandler }
+  | { readonly stage: 'identified'; readonly handler: IdentifiedHandler }
+  | { readonly stage: 'inbound'; readonly handler: ServerHandler };
+
+function misplaced(
+  stack: Stack,
+  index: number,
+  l: AnyLayer,
+  stage: Built['stage'],
+): InvalidRouterOptionsError {
+  const kind = 'kind' in l ? `a ${l.kind} layer` : 'a layer';
+  return new InvalidRouterOptionsError(
+    `layers.${stack}[${index}] (${l.role}, ${kind}) cannot stand where the request is ${stage}`,
+  );
+}
+
+/** Wraps `inner` in one entry, checking that the entry handles the value `inner` takes. */
+function wrap(stack: Stack, index: number, l: AnyLayer, inner: Built): Built {
+  if (!('kind' in l)) {
+    switch (inner.stage) {
+      case 'bound':
+        return { stage: 'bound', handler: adaptContextLayer<Bound>(l)(inner.handler) };
+      case 'identified':
+        return { stage: 'identified', handler: adaptContextLayer<Identified>(l)(inner.handler) };
+      case 'inbound':
+        return { stage: 'inbound', handler: adaptContextLayer<Inbound>(l)(inner.handler) };
+      default:
+        return assertNever(inner);
+    }
+  }
+  switch (l.kind) {
+    case 'client':
+    case 'path':
+      if (inner.stage !== 'bound') throw misplaced(stack, index, l, inner.stage);
+      return { stage: 'bound', handler: l.layer(inner.handler) };
+    case 'bind':
+      if (inner.stage !== 'bound') throw misplaced(stack, index, l, inner.stage);
+      return { stage: 'identified', handler: l.layer(inner.handler) };
+    case 'identify':
+      if (inner.stage !== 'identified') throw misplaced(stack, index, l, inner.stage);
+      return { stage: 'inbound', handler: l.layer(inner.handler) };
+    case 'server':
+      if (inner.stage !== 'inbound') throw misplaced(stack, index, l, inner.stage);
+      return { stage: 'inbound', handler: l.layer(inner.handler) };
+    default:
+      return assertNever(l);
+  }
+}
+
+/** Composes `layers` (outermost first) over `inner`. */
+function composeStack(stack: Stack, layers: readonly AnyLayer[], inner: Built): Built {
+  let built = inner;
+  for (let i = layers.length - 1; i >= 0; i--) built = wrap(stack, i, layers[i]!, built);
+  return built;
+}
+
 /** One handler: server stack over path stack over client stack over dispatch. */
-export function composeStacks(
-  rt: RouterRuntime,
-  stacks: RouterStacks<readonly RouterLayer[]>,
-): RouterHandler {
-  const client = compose(...stacks.client.map((l) => l.layer))(dispatchHandler(rt));
-  const path = compose(...stacks.path.map((l) => l.layer))(client);
-  return compose(...stacks.server.map((l) => l.layer))(path);
+export function composeStacks(rt: RouterRuntime, stacks: RouterStacks<readonly AnyLayer[]>): ServerHandler {
+  const client = composeStack('client', stacks.client, { stage: 'bound', handler: dispatchHandler(rt) });
+  const path = composeStack('path', stacks.path, client);
+  const server = composeStack('server', stacks.server, path);
+  if (server.stage !== 'inbound') {
+    throw new InvalidRouterOptionsError(
+      `layers: the stacks must name the request (identify) and bind it (bind); they start where the request is ${server.stage}`,
+    );
+  }
+  return server.handler;
 }
