@@ -49,7 +49,10 @@ const files = sources(src).map((p) => ({ path: p, file: relative(src, p) }));
 describe('router source layout', () => {
   it('finds the levels it checks', () => {
     for (const [lvl] of LEVELS.entries()) {
-      expect(files.some((f) => level(f.file) === lvl), name(lvl)).toBe(true);
+      expect(
+        files.some((f) => level(f.file) === lvl),
+        name(lvl),
+      ).toBe(true);
     }
   });
 
