@@ -8,6 +8,7 @@
 
 import { assertNever } from '@switchyard/core';
 import { dispatchHandler } from './client/dispatch.js';
+import type { Client } from './client.js';
 import { adaptContextLayer, type RouterLayer } from './context.js';
 import type { AnyLayer, StackEntry } from './entry.js';
 import { InvalidRouterOptionsError } from './errors.js';
@@ -21,6 +22,7 @@ import { identifyLayer } from './server/identify.js';
 import { requestLineLayer } from './server/request-line.js';
 import { rescueLayer } from './server/respond-error.js';
 import { serverStatsLayer } from './server/stats.js';
+import type { ServiceEntry } from './service.js';
 import type { Bound, BoundHandler, Identified, IdentifiedHandler, Inbound, ServerHandler } from './stages.js';
 
 /** The router's three stacks, outermost first within each (finagle's server/path/client stacks). */
@@ -199,10 +201,46 @@ function composeStack(stack: Stack, layers: readonly AnyLayer[], inner: Built): 
   return built;
 }
 
-/** One handler: server stack over path stack over client stack over dispatch. */
+/**
+ * One handler: the server stack over the path stack over the client stack over dispatch. The
+ * server stack and the layers up to `bind` are one instance per router; the rest of the path
+ * stack is one instance per service and the client stack one per bound name (Linkerd 1 built a
+ * module stack per dst), each built on its first request and kept as long as the binding cache
+ * keeps that service or client. A trial composition at construction refuses misplaced layers.
+ */
 export function composeStacks(rt: RouterRuntime, stacks: RouterStacks<readonly AnyLayer[]>): ServerHandler {
-  const client = composeStack('client', stacks.client, { stage: 'bound', handler: dispatchHandler(rt) });
-  const path = composeStack('path', stacks.path, client);
+  const dispatch: Built = { stage: 'bound', handler: dispatchHandler(rt) };
+  const bindAt = stacks.path.findIndex((l) => 'kind' in l && l.kind === 'bind');
+  const beforeBind = bindAt < 0 ? stacks.path : stacks.path.slice(0, bindAt + 1);
+  const afterBind = bindAt < 0 ? [] : stacks.path.slice(bindAt + 1);
+  // Trial: the whole chain once, so that misplaced layers fail here and not on a request.
+  const trialPath = composeStack('path', afterBind, composeStack('client', stacks.client, dispatch));
+  if (trialPath.stage !== 'bound' || bindAt < 0) {
+    const server = composeStack('server', stacks.server, composeStack('path', beforeBind, trialPath));
+    throw new InvalidRouterOptionsError(
+      `layers: the stacks must name the request (identify) and bind it (bind); they start where the request is ${server.stage}`,
+    );
+  }
+
+  const clientStacks = new WeakMap<Client, BoundHandler>();
+  const clientStack = (bound: Bound): Promise<void> => {
+    let handler = clientStacks.get(bound.client);
+    if (handler === undefined) {
+      handler = bounded(composeStack('client', stacks.client, dispatch));
+      clientStacks.set(bound.client, handler);
+    }
+    return handler(bound);
+  };
+  const serviceStacks = new WeakMap<ServiceEntry, BoundHandler>();
+  const serviceStack = (bound: Bound): Promise<void> => {
+    let handler = serviceStacks.get(bound.service);
+    if (handler === undefined) {
+      handler = bounded(composeStack('path', afterBind, { stage: 'bound', handler: clientStack }));
+      serviceStacks.set(bound.service, handler);
+    }
+    return handler(bound);
+  };
+  const path = composeStack('path', beforeBind, { stage: 'bound', handler: serviceStack });
   const server = composeStack('server', stacks.server, path);
   if (server.stage !== 'inbound') {
     throw new InvalidRouterOptionsError(
@@ -210,4 +248,11 @@ export function composeStacks(rt: RouterRuntime, stacks: RouterStacks<readonly A
     );
   }
   return server.handler;
+}
+
+/** The handler of a stack the trial composition already checked takes `Bound` values. */
+function bounded(built: Built): BoundHandler {
+  if (built.stage !== 'bound')
+    throw new InvalidRouterOptionsError(`layers: a stack changed shape after construction`);
+  return built.handler;
 }

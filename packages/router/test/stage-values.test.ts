@@ -172,4 +172,42 @@ describe('stage values', () => {
     expect(build).toThrow(InvalidRouterOptionsError);
     expect(build).toThrow(/the default layer \S+ can be moved or removed, not wrapped/);
   });
+
+  it('builds the path stack per service and the client stack per bound name, once each', async () => {
+    const web = await backend((_req, res) => res.end('web'));
+    const api = await backend((_req, res) => res.end('api'));
+    const built = { path: 0, client: 0 };
+    const perService: string[] = [];
+    const count: PathLayer = {
+      kind: 'path',
+      role: 'count',
+      description: 'counts requests per instance',
+      layer: (next) => {
+        built.path++;
+        let n = 0;
+        return (bound) => {
+          perService.push(`${bound.service.name}#${++n}`);
+          return next(bound);
+        };
+      },
+    };
+    const clients: ClientLayer = {
+      kind: 'client',
+      role: 'clients',
+      description: 'one instance per bound name',
+      layer: (next) => {
+        built.client++;
+        return next;
+      },
+    };
+    const dtab = `/svc/web => /$/inet/127.0.0.1/${web.port}; /svc/api => /$/inet/127.0.0.1/${api.port}`;
+    const { port } = await router(dtab, { layers: { path: [count], client: [clients] } });
+    // One trial composition at construction checks the layers.
+    expect(built).toEqual({ path: 1, client: 1 });
+    for (const dst of ['web', 'api', 'web', 'api', 'web']) {
+      expect((await send(port, { headers: { 'x-dst': dst } })).body).toBe(dst);
+    }
+    expect(built).toEqual({ path: 3, client: 3 });
+    expect(perService).toEqual(['/svc/web#1', '/svc/api#1', '/svc/web#2', '/svc/api#2', '/svc/web#3']);
+  });
 });
