@@ -34,6 +34,7 @@ export type { ObservedLayer, ObservedRequest, RequestLogOptions } from './reques
 export { attemptTracingLayer, requestLogLayer, tracingLayer } from './request-layers.js';
 export type { AdminErrorEvent, AdminProbeOptions, AdminServerOptions } from './server.js';
 export { ADMIN_VERSION, AdminServer, createAdminServer } from './server.js';
+export type { RouterStacksDocument } from './stacks.js';
 export type {
   ExtractedTraceContext,
   Span,
@@ -64,8 +65,10 @@ export type {
   AdminClientView,
   AdminEndpointView,
   AdminIngressRuleView,
+  AdminLayerView,
   AdminRouterView,
   AdminServerView,
+  AdminStacksView,
   CertificateView,
   EndpointState,
   MetricsSource,
