@@ -39,6 +39,7 @@ export type {
   AdminServerOptions,
 } from './server.js';
 export { ADMIN_VERSION, AdminServer, createAdminServer } from './server.js';
+export type { RouterStacksDocument } from './stacks.js';
 export type {
   ExtractedTraceContext,
   Span,
@@ -69,8 +70,10 @@ export type {
   AdminClientView,
   AdminEndpointView,
   AdminIngressRuleView,
+  AdminLayerView,
   AdminRouterView,
   AdminServerView,
+  AdminStacksView,
   CertificateView,
   EndpointState,
   MetricsSource,

@@ -26,6 +26,7 @@ import { ProcessMonitor } from './process-stats.js';
 import { formatPrometheus } from './prometheus.js';
 import { redactConfig } from './redact.js';
 import { hostName, isLoopback, isTrue, sameOrigin, send, sendJson, sendText } from './respond.js';
+import { routerStacks } from './stacks.js';
 import type {
   AdminRouterView,
   CertificateView,
@@ -289,6 +290,9 @@ export class AdminServer {
     get('/admin/server_info', (_req, res, url) => sendJson(res, 200, this.#serverInfo(), url));
     get('/admin/dashboard.json', (_req, res, url) => sendJson(res, 200, this.#feed(), url));
     get('/admin/requests.json', (_req, res, url) => sendJson(res, 200, this.#recentRequests(), url));
+    get('/admin/stacks.json', (_req, res, url) =>
+      sendJson(res, 200, routerStacks(this.#options.routers ?? []), url),
+    );
     get('/admin', (_req, res, url) => sendJson(res, 200, this.#index(), url));
     get('/config.json', (_req, res, url) =>
       sendJson(res, 200, redactConfig(this.#options.config ?? {}), url),

@@ -105,6 +105,21 @@ export interface AdminRouterView {
   ingressRules?(): readonly AdminIngressRuleView[];
   /** Recently sampled requests, newest first. */
   recentRequests?(): readonly RecentRequest[];
+  /** The router's three stacks, outermost layer first in each (the router's `Router.stacks`). */
+  stacks?(): AdminStacksView;
+}
+
+/** One layer of a router stack as the admin prints it (Linkerd 1 printed its modules). */
+export interface AdminLayerView {
+  readonly role: string;
+  readonly description: string;
+}
+
+/** A router's server, path and client stacks, each outermost first. */
+export interface AdminStacksView {
+  readonly server: readonly AdminLayerView[];
+  readonly path: readonly AdminLayerView[];
+  readonly client: readonly AdminLayerView[];
 }
 
 /** Something `/admin/ready` waits for: a Kubernetes watch, a file, a certificate. */

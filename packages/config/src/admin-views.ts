@@ -18,6 +18,7 @@ export function adminView(built: BuiltRouter, interpreter: NameInterpreter): Adm
         tls: built.config.servers[i]?.tls?.enabled === true,
       })),
     dtab: () => router.dtab,
+    stacks: () => router.stacks,
     delegate: (path: Path, local: Dtab) =>
       Activity.toPromise(interpreter.delegate(Dtab.concat(router.dtab, local), path)),
     clients: () =>

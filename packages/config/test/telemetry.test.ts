@@ -104,6 +104,16 @@ telemetry:
       }),
     ]);
 
+    // The admin prints the router's stacks, the telemetry layers included where they run.
+    const stacks = JSON.parse((await get(admin.port, { path: '/admin/stacks.json' })).body) as {
+      stacks: Record<string, { role: string }[]>;
+    }[];
+    const roles = (stack: string) => stacks[0]!.stacks[stack]!.map((l) => l.role);
+    expect(roles('server').slice(0, 3)).toEqual(['tracing', 'requestLog', 'server-stats']);
+    expect(roles('server')).toContain('identify');
+    expect(roles('path')).toEqual(['bind', 'retries']);
+    expect(roles('client')).toEqual(['attemptTracing']);
+
     await linker.close(); // flushes the Zipkin batch and the access log
     // One SERVER span continuing the caller's trace, one CLIENT span per attempt under it; the
     // backend's parent is the attempt span.

@@ -36,6 +36,12 @@ export interface RequestHead {
   readonly headers: Readonly<Record<string, string | readonly string[] | undefined>>;
   readonly remoteAddress: string;
   readonly remotePort: number;
+  /**
+   * Address and port of the socket the request arrived on (the listener's, e.g. for choosing a
+   * Gateway API listener by port). The router always sets them; absent in heads built elsewhere.
+   */
+  readonly localAddress?: string;
+  readonly localPort?: number;
   /** True when the request arrived over TLS. */
   readonly secure: boolean;
 }

@@ -18,6 +18,7 @@ import type { Dtab, NameTree, Path } from '@switchyard/dtab';
 import { LRUCache } from 'lru-cache';
 import type { Client } from './client.js';
 import type { NoRouteReason } from './errors.js';
+import type { ServiceEntry } from './service.js';
 
 /** What the router needs of a name interpreter (core's `createInterpreter` provides it). */
 export interface RouterInterpreter {
@@ -41,7 +42,7 @@ export interface TreeEntry {
   dispose: Dispose | undefined;
   waiters: (() => void)[];
   /** The router's per-service record for this entry's path, attached on first use. */
-  service: unknown;
+  service: ServiceEntry | undefined;
 }
 
 /** Resolves once `entry` is no longer pending; `undefined` when it already is not. */

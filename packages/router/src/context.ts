@@ -1,34 +1,22 @@
 /**
- * The per-request context that flows through the router's layers, and the handler type the
- * layers wrap. One mutable object per request: layers read and rewrite it, then call `next`.
+ * The older user-layer form: one mutable `RouterContext` per request that a layer reads and
+ * rewrites before calling `next`. The router's own layers no longer use it (they pass stage
+ * values, see stages.ts); `adaptContextLayer` runs such a layer at any point of the stacks by
+ * building the context from the stage value and the stage value back from the context.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Duplex } from 'node:stream';
-import type { NamedLayer, RequestHead } from '@switchyard/core';
+import type { Layer, NamedLayer, RequestHead } from '@switchyard/core';
 import type { Dtab, Path } from '@switchyard/dtab';
+import { InvalidRouterOptionsError } from './errors.js';
 import type { HeaderMap } from './headers.js';
+import { headOf, inboundOf, type ServerContext, type Stage, type UpgradeSocket, withHead } from './stages.js';
 
-/** The server a request arrived on, as configured. */
-export interface ServerContext {
-  /** Listening address as configured (`127.0.0.1` by default). */
-  readonly ip: string;
-  /** Port as configured (0 for an ephemeral port). */
-  readonly port: number;
-  /** Strip inbound `l5d-*`, never interpret dtab headers, hide details in error responses. */
-  readonly clearContext: boolean;
-}
-
-/** The raw-socket side of an `Upgrade` request (WebSocket). */
-export interface UpgradeSocket {
-  readonly socket: Duplex;
-  /** Bytes the client sent after the request head. */
-  readonly head: Buffer;
-}
+export type { ServerContext, UpgradeSocket } from './stages.js';
 
 /**
- * What the layers see of one request. `method`, `url` and `headers` are what will be sent
- * upstream: a layer may rewrite them. `head` is the read-only view identifiers got (its headers
- * object is `headers`, so rewrites are visible to later identifiers too).
+ * What a `RouterLayer` sees of one request. `method`, `url` and `headers` are what will be sent
+ * upstream: a layer may rewrite them (or replace `headers`) before calling `next`. `head` is the
+ * read-only head as it was when the layer was entered.
  */
 export interface RouterContext {
   /** The router's label (Linkerd's `label`, default `http`). */
@@ -48,17 +36,17 @@ export interface RouterContext {
   url: string;
   /** Headers to send upstream (lower-case names; `undefined` values are not sent). */
   headers: HeaderMap;
-  /** Identifier input; rebuilt from `method`/`url`/`headers` by the identify layer. */
-  head: RequestHead;
+  /** The head as the layer received it. */
+  readonly head: RequestHead;
   /** The `Host` the client sent (after absolute-form rewrite), before any layer changed it. */
   readonly clientHost: string | undefined;
   /** Per-request dtab appended to the router's base dtab (from `l5d-*` headers). */
-  dtabLocal: Dtab;
+  readonly dtabLocal: Dtab;
   /** Text of `dtabLocal` as received, re-emitted downstream as `l5d-ctx-dtab`. */
-  dtabLocalText: string;
-  /** The logical name, set by identification (e.g. `/svc/web`). */
-  dst: Path | undefined;
-  /** `host:port` of the endpoint the latest attempt went to (set by dispatch), for telemetry. */
+  readonly dtabLocalText: string;
+  /** The logical name once identified (e.g. `/svc/web`); read when needed, so a layer outside `identify` sees it after `next`. */
+  readonly dst: Path | undefined;
+  /** `host:port` of the endpoint the latest attempt went to, for telemetry. */
   readonly endpoint: string | undefined;
   /** Monotonic start time of the request in nanoseconds. */
   readonly startNs: bigint;
@@ -67,11 +55,133 @@ export interface RouterContext {
 }
 
 /**
- * A router handler: serves one request, resolving when the response is complete. It rejects
- * only for failures that happened before response headers were sent; `rescue` turns those into
- * an error response.
+ * A router handler of the older form: serves one request, resolving when the response is
+ * complete. It rejects only for failures that happened before response headers were sent.
  */
 export type RouterHandler = (ctx: RouterContext) => Promise<void>;
 
-/** A layer of the router stack with the metadata the admin prints. */
+/** A user layer of the older form, over `RouterContext`; it may go in any stack. */
 export type RouterLayer = NamedLayer<RouterHandler>;
+
+/** The `RouterContext` of one stage value, for one layer's run. */
+class StageContext<S extends Stage> implements RouterContext {
+  readonly value: S;
+  readonly head: RequestHead;
+  method: string;
+  url: string;
+  #headers: HeaderMap | undefined;
+
+  constructor(value: S) {
+    this.value = value;
+    const head = headOf(value);
+    this.head = head;
+    this.method = head.method;
+    this.url = head.url;
+  }
+
+  /**
+   * A copy made on first use: the layer may write into it, the value it was handed stays
+   * unchanged. Once the request is bound it also carries the `l5d-dst-service` and
+   * `l5d-dst-client` the router sends upstream, as the one shared context of this form did (a
+   * layer outside `bind` reads them after `next`, e.g. the recent-requests log).
+   */
+  get headers(): HeaderMap {
+    this.#headers ??= { ...(this.head.headers as HeaderMap) };
+    const headers = this.#headers;
+    const record = inboundOf(this.value).exchange.record;
+    if (record.client !== undefined && headers['l5d-dst-client'] !== record.client) {
+      headers['l5d-dst-service'] = record.service;
+      headers['l5d-dst-client'] = record.client;
+    }
+    return headers;
+  }
+  set headers(headers: HeaderMap) {
+    this.#headers = headers;
+  }
+
+  get router(): string {
+    return inboundOf(this.value).exchange.router;
+  }
+  get server(): ServerContext {
+    return inboundOf(this.value).exchange.server;
+  }
+  get req(): IncomingMessage {
+    return inboundOf(this.value).exchange.req;
+  }
+  get res(): ServerResponse {
+    return inboundOf(this.value).exchange.res;
+  }
+  get upgrade(): UpgradeSocket | undefined {
+    return inboundOf(this.value).exchange.upgrade;
+  }
+  get clientHost(): string | undefined {
+    return inboundOf(this.value).clientHost;
+  }
+  get dtabLocal(): Dtab {
+    return inboundOf(this.value).local.dtab;
+  }
+  get dtabLocalText(): string {
+    return inboundOf(this.value).local.text;
+  }
+  get dst(): Path | undefined {
+    return inboundOf(this.value).exchange.record.dst;
+  }
+  get endpoint(): string | undefined {
+    return inboundOf(this.value).exchange.record.endpoint;
+  }
+  get startNs(): bigint {
+    return inboundOf(this.value).exchange.startNs;
+  }
+  get locals(): Record<string, unknown> {
+    return inboundOf(this.value).exchange.locals;
+  }
+
+  /** The stage value to hand on: the same one unless the layer rewrote method, target or headers. */
+  toStage(): S {
+    const head = this.head;
+    const headers = this.#headers;
+    if (
+      this.method === head.method &&
+      this.url === head.url &&
+      (headers === undefined || sameHeaders(headers, head.headers))
+    )
+      return this.value;
+    return withHead(this.value, {
+      ...head,
+      method: this.method,
+      url: this.url,
+      headers: headers ?? head.headers,
+    });
+  }
+}
+
+function sameHeaders(a: HeaderMap, b: RequestHead['headers']): boolean {
+  let n = 0;
+  for (const name in a) {
+    if (a[name] !== b[name]) return false;
+    n++;
+  }
+  for (const _ in b) n--;
+  return n === 0;
+}
+
+/**
+ * Runs a `RouterLayer` over stage values of one kind: each request gets a `RouterContext` built
+ * from its value, and what the layer passes to `next` becomes a new value (rewrites included).
+ */
+export function adaptContextLayer<S extends Stage>(layer: RouterLayer): Layer<(value: S) => Promise<void>> {
+  return (next) => {
+    const handler = layer.layer((ctx) => {
+      if (!(ctx instanceof StageContext)) {
+        return Promise.reject(
+          new InvalidRouterOptionsError(
+            `layer ${layer.role} called next with another object than the RouterContext it was given`,
+          ),
+        );
+      }
+      // A StageContext built below from a value of kind S; `withHead` keeps the kind.
+      return next(ctx.toStage() as S);
+    });
+    return (value) => handler(new StageContext(value));
+  };
+}

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   AttemptTimeoutError,
   BodyTooLargeError,
+  ClientGoneError,
   ConnectFailedError,
   NoRouteError,
   TotalTimeoutError,
@@ -9,7 +10,6 @@ import {
   UpstreamFailedError,
 } from './errors.js';
 import { blamesEndpoint, failureOrigin, isRequeueable } from './failure-origin.js';
-import { ClientGoneError } from './forward.js';
 
 /** An error as undici reports it: a message and a `code`. */
 function undiciError(code: string, message = code): Error {

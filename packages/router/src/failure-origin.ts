@@ -5,7 +5,7 @@
  * about the endpoint's health. Every such decision in the data path goes through
  * {@link failureOrigin}, so the classification lives in one place.
  */
-import { ClientGoneError } from './forward.js';
+import { ClientGoneError } from './errors.js';
 
 /** What happened to an attempt that failed, by who caused it. */
 export type FailureOrigin =

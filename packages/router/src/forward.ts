@@ -12,32 +12,30 @@
 import type { OutgoingHttpHeaders } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { PassThrough, Transform, type TransformCallback } from 'node:stream';
-import type { Clock, TimerHandle } from '@switchyard/core';
+import type { Clock, RequestHead, TimerHandle } from '@switchyard/core';
 import type { Dispatcher } from 'undici';
 import type { Endpoint } from './client.js';
-import type { RouterContext } from './context.js';
 import {
   AttemptTimeoutError,
   BodyTooLargeError,
+  ClientGoneError,
   ConnectFailedError,
+  RetryableStatus,
   RouterError,
   UnforwardableRequestError,
   UpstreamFailedError,
 } from './errors.js';
 import { announcedTrailers, sendWithTrailers } from './forward-trailers.js';
 import { type HeaderMap, prepareResponseHeaders } from './headers.js';
+import type { Exchange, RequestBody } from './stages.js';
 
-/** How the request body is sent on this attempt. */
-export type RequestBody =
-  | { readonly kind: 'none' }
-  /** Read in full already (small bodies, so that the request can be retried). */
-  | { readonly kind: 'buffered'; readonly data: Buffer }
-  /** Piped from the client as it arrives; `maxBytes` aborts the request beyond it. */
-  | { readonly kind: 'stream'; readonly maxBytes: number | undefined };
+export type { RequestBody } from './stages.js';
 
 /** Parameters of one attempt. */
 export interface Attempt {
-  readonly ctx: RouterContext;
+  readonly exchange: Exchange;
+  /** Method, target and headers to send. */
+  readonly head: RequestHead;
   readonly endpoint: Endpoint;
   readonly body: RequestBody;
   /** Time allowed until response headers, ms; undefined for none. */
@@ -48,29 +46,9 @@ export interface Attempt {
    * the response and rejects with `RetryableStatus` so the caller can retry. Undefined when the
    * request cannot be retried.
    */
-  readonly retry: { retryOnStatus(status: number): boolean } | undefined;
+  readonly retry: ((status: number) => boolean) | undefined;
   /** Add `Connection: close` to the response (the server is draining). */
   readonly closeConnection: boolean;
-}
-
-/**
- * Rejection of an attempt whose response the classifier found retryable; the response was
- * discarded. Internal to the router: the retry layer either retries or answers with `status`.
- */
-export class RetryableStatus extends Error {
-  readonly status: number;
-  constructor(status: number) {
-    super(`retryable response status ${status}`);
-    this.status = status;
-  }
-}
-
-/** The client went away before the response completed. Nothing can be sent. */
-export class ClientGoneError extends Error {
-  readonly code = 'ECLIENTGONE';
-  constructor() {
-    super('client closed the connection');
-  }
 }
 
 /** Counts request body bytes and fails the stream once `max` is exceeded. */
@@ -97,8 +75,8 @@ function bodyThrough(maxBytes: number | undefined): PassThrough | Transform {
  * (after connecting), so a connect failure leaves the body unread and the request requeueable.
  * Not `pipeline`: an upstream failure must not destroy the client's socket, or no 502 could be sent.
  */
-function pipeBody(ctx: RouterContext, through: PassThrough | Transform): void {
-  const req = ctx.req;
+function pipeBody(exchange: Exchange, through: PassThrough | Transform): void {
+  const req = exchange.req;
   // Closed before the attempt started (a body Node refused, a reset): no 'close' will come.
   if (req.destroyed && !req.complete) {
     through.destroy(new ClientGoneError());
@@ -157,18 +135,18 @@ class ProxyHandler implements Dispatcher.DispatchHandler {
     if (timeoutMs !== undefined && timeoutMs > 0) {
       this.#timer = clock.setTimeout(() => this.#fail(new AttemptTimeoutError(timeoutMs)), timeoutMs);
     }
-    attempt.ctx.res.once('close', this.#onClientClose);
+    attempt.exchange.res.once('close', this.#onClientClose);
   }
 
   /** True when the client's connection closed before this attempt existed: no 'close' will come. */
   get clientGone(): boolean {
-    return this.#attempt.ctx.res.destroyed && !this.#attempt.ctx.res.writableEnded;
+    return this.#attempt.exchange.res.destroyed && !this.#attempt.exchange.res.writableEnded;
   }
 
   readonly #onClientClose = (): void => {
     if (!this.#settled || this.#responded) {
       // writableEnded, not writableFinished: on TLS sockets the flush completes later.
-      if (!this.#attempt.ctx.res.writableEnded) this.#fail(new ClientGoneError());
+      if (!this.#attempt.exchange.res.writableEnded) this.#fail(new ClientGoneError());
     }
   };
 
@@ -184,7 +162,7 @@ class ProxyHandler implements Dispatcher.DispatchHandler {
       this.#abortReason = err;
       this.#controller?.abort(err);
     }
-    if (this.#responded && !this.#attempt.ctx.res.destroyed) this.#attempt.ctx.res.destroy();
+    if (this.#responded && !this.#attempt.exchange.res.destroyed) this.#attempt.exchange.res.destroy();
     this.#settle(err);
   }
 
@@ -195,7 +173,7 @@ class ProxyHandler implements Dispatcher.DispatchHandler {
       this.#attempt.clock.clearTimeout(this.#timer);
       this.#timer = undefined;
     }
-    this.#attempt.ctx.res.off('close', this.#onClientClose);
+    this.#attempt.exchange.res.off('close', this.#onClientClose);
     if (typeof outcome === 'number') this.#resolve(outcome);
     else this.#reject(outcome);
   }
@@ -203,7 +181,7 @@ class ProxyHandler implements Dispatcher.DispatchHandler {
   onRequestStart(controller: Dispatcher.DispatchController): void {
     this.#controller = controller;
     if (this.#abortReason !== undefined) controller.abort(this.#abortReason);
-    else if (this.#body !== undefined) pipeBody(this.#attempt.ctx, this.#body);
+    else if (this.#body !== undefined) pipeBody(this.#attempt.exchange, this.#body);
   }
 
   onResponseStart(
@@ -220,17 +198,17 @@ class ProxyHandler implements Dispatcher.DispatchHandler {
       this.#attempt.clock.clearTimeout(this.#timer);
       this.#timer = undefined;
     }
-    const { ctx, retry } = this.#attempt;
-    if (retry?.retryOnStatus(statusCode)) {
+    const { exchange, retry } = this.#attempt;
+    if (retry?.(statusCode)) {
       this.#abortReason = new RetryableStatus(statusCode);
       controller.abort(this.#abortReason);
       this.#settle(this.#abortReason);
       return;
     }
-    const out: HeaderMap = prepareResponseHeaders(headers, ctx.server.clearContext);
+    const out: HeaderMap = prepareResponseHeaders(headers, exchange.server.clearContext);
     if (this.#attempt.closeConnection) out.connection = 'close';
     try {
-      ctx.res.writeHead(statusCode, statusMessage ?? '', out as OutgoingHttpHeaders);
+      exchange.res.writeHead(statusCode, statusMessage ?? '', out as OutgoingHttpHeaders);
     } catch (err) {
       // Node refused the endpoint's status or headers: the endpoint answered with something invalid.
       this.#fail(new UpstreamFailedError(this.#attempt.endpoint.key, err));
@@ -242,7 +220,7 @@ class ProxyHandler implements Dispatcher.DispatchHandler {
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     if (this.#settled) return;
-    const res = this.#attempt.ctx.res;
+    const res = this.#attempt.exchange.res;
     if (!res.write(chunk)) {
       controller.pause();
       // Created on first backpressure only: most responses never need it.
@@ -256,12 +234,12 @@ class ProxyHandler implements Dispatcher.DispatchHandler {
     trailers?: Record<string, string | string[] | undefined>,
   ): void {
     if (this.#settled) return;
-    const res = this.#attempt.ctx.res;
+    const res = this.#attempt.exchange.res;
     // Trailers travel only on chunked responses (Node drops them otherwise, as HTTP requires).
     // One addTrailers call: each call replaces the trailers set by the previous one.
     if (trailers !== undefined) {
       let out: Record<string, string | string[]> | undefined;
-      const clearContext = this.#attempt.ctx.server.clearContext;
+      const clearContext = this.#attempt.exchange.server.clearContext;
       for (const name in trailers) {
         const value = trailers[name];
         if (value !== undefined && !(clearContext && name.startsWith('l5d-'))) {
@@ -279,7 +257,7 @@ class ProxyHandler implements Dispatcher.DispatchHandler {
     if (this.#settled) return;
     const err = this.#classify(error);
     this.#abortReason ??= err;
-    if (this.#responded) this.#attempt.ctx.res.destroy();
+    if (this.#responded) this.#attempt.exchange.res.destroy();
     this.#settle(err);
   }
 
@@ -302,22 +280,22 @@ class ProxyHandler implements Dispatcher.DispatchHandler {
     headers: Record<string, string | string[] | undefined>,
     upstream: Duplex,
   ): void {
-    const { ctx } = this.#attempt;
-    const client = ctx.upgrade?.socket;
+    const exchange = this.#attempt.exchange;
+    const client = exchange.upgrade?.socket;
     if (this.#settled || client === undefined || client.destroyed) {
       upstream.destroy();
       return;
     }
     this.#controller = controller;
     const protocol = headers.upgrade;
-    const out = prepareResponseHeaders(headers, ctx.server.clearContext);
+    const out = prepareResponseHeaders(headers, exchange.server.clearContext);
     out.connection = 'Upgrade';
     if (protocol !== undefined) out.upgrade = protocol;
-    ctx.res.detachSocket(client as never);
+    exchange.res.detachSocket(client as never);
     this.#responded = true;
     this.#status = statusCode;
     client.write(rawResponseHead(statusCode, 'Switching Protocols', out as OutgoingHttpHeaders));
-    const head = ctx.upgrade!.head;
+    const head = exchange.upgrade!.head;
     if (head.length > 0) upstream.write(head);
     const teardown = () => {
       upstream.destroy();
@@ -344,7 +322,8 @@ function isRequestRejected(error: Error): boolean {
  * headers were sent the client connection has already been destroyed.
  */
 export function forwardAttempt(attempt: Attempt): Promise<number> {
-  const { ctx, endpoint } = attempt;
+  const { exchange, endpoint, head } = attempt;
+  const headers = head.headers as HeaderMap;
   return new Promise<number>((resolve, reject) => {
     let body: Dispatcher.DispatchOptions['body'] = null;
     let through: PassThrough | Transform | undefined;
@@ -352,30 +331,30 @@ export function forwardAttempt(attempt: Attempt): Promise<number> {
     else if (attempt.body.kind === 'stream') body = through = bodyThrough(attempt.body.maxBytes);
     const handler = new ProxyHandler(attempt, through, resolve, reject);
     const options: Dispatcher.DispatchOptions & { servername?: string } = {
-      path: ctx.url,
-      method: ctx.method as Dispatcher.HttpMethod,
-      headers: ctx.headers,
+      path: head.url,
+      method: head.method as Dispatcher.HttpMethod,
+      headers,
       body,
     };
     // undici derives SNI from the request's Host unless told; TLS to endpoints uses the configured name.
     if (endpoint.servername !== undefined) options.servername = endpoint.servername;
-    if (ctx.upgrade !== undefined) {
-      const upgrade = ctx.req.headers.upgrade;
+    if (exchange.upgrade !== undefined) {
+      const upgrade = exchange.req.headers.upgrade;
       (options as { upgrade?: string }).upgrade = typeof upgrade === 'string' ? upgrade : 'websocket';
     }
     const trailerNames =
-      through !== undefined && ctx.upgrade === undefined ? announcedTrailers(ctx.req) : undefined;
+      through !== undefined && exchange.upgrade === undefined ? announcedTrailers(exchange.req) : undefined;
     if (trailerNames !== undefined) {
       if (handler.clientGone) {
         handler.onResponseError(undefined as never, new ClientGoneError());
         return;
       }
-      const req = ctx.req;
+      const req = exchange.req;
       sendWithTrailers({
         endpoint,
-        method: ctx.method,
-        path: ctx.url,
-        headers: ctx.headers,
+        method: head.method,
+        path: head.url,
+        headers,
         trailerNames,
         body: through!,
         trailers: () => req.trailers,

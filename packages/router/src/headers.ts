@@ -72,6 +72,17 @@ function stripConnectionTokens(headers: HeaderMap): void {
 }
 
 /**
+ * True when `prepareRequestHeaders` would change or read anything in `headers` (hop-by-hop,
+ * `Expect`, `l5d-*`, `dtab-local`): callers copy the map only then.
+ */
+export function needsPreparing(headers: Readonly<Record<string, unknown>>): boolean {
+  for (const name in headers) {
+    if (isHopByHop(name) || isL5d(name) || name === 'expect' || name === 'dtab-local') return true;
+  }
+  return false;
+}
+
+/**
  * Prepares an inbound request's headers for forwarding, in place: strips hop-by-hop headers and
  * `Expect` (the 100-continue handshake is answered by this hop). With `clearContext` every
  * `l5d-*` header and `dtab-local` is dropped unread. Without it the dtab headers are returned

@@ -6,8 +6,9 @@
 export type { BindingCacheOptions, RouterInterpreter } from './binding.js';
 export { pickLeaf } from './binding.js';
 export { diagnostics } from './channels.js';
-export type { ClientPoolOptions, ClientState } from './client.js';
-export type { RouterContext, RouterHandler, RouterLayer, ServerContext, UpgradeSocket } from './context.js';
+export type { Client, ClientPoolOptions, ClientState } from './client.js';
+export type { RouterContext, RouterHandler, RouterLayer } from './context.js';
+export type { AnyLayer, BindEntry, IdentifyEntry, StackEntry } from './entry.js';
 export type { NoRouteReason, RouterErrorCode } from './errors.js';
 export {
   AttemptTimeoutError,
@@ -50,10 +51,30 @@ export type {
   RouterStackLayers,
   StackLayers,
 } from './options.js';
+export type { RequestRecord } from './record.js';
 export type { Rescued, RescuedCode, RescueOptions } from './rescue.js';
 export { encodeErrHeader, rescue } from './rescue.js';
 export type { RouterCloseOptions, RouterLayerInfo, RouterServerInfo } from './router.js';
 export { createRouter, Router } from './router.js';
 export type { ServerTimeoutOptions, ServerTimeouts } from './server-timeouts.js';
 export { DEFAULT_SERVER_TIMEOUTS, validateServerTimeouts } from './server-timeouts.js';
+export type { ServiceEntry } from './service.js';
 export type { RouterStacks } from './stack.js';
+export type {
+  Bound,
+  BoundHandler,
+  ClientLayer,
+  Exchange,
+  Identified,
+  IdentifiedHandler,
+  Inbound,
+  LocalDtab,
+  PathLayer,
+  RequestBody,
+  ServerContext,
+  ServerHandler,
+  ServerLayer,
+  Stage,
+  UpgradeSocket,
+} from './stages.js';
+export { headOf, inboundOf, withHead, withHeaders } from './stages.js';

@@ -11,6 +11,7 @@ import type { Dtab } from '@switchyard/dtab';
 import type { BindingCacheOptions, RouterInterpreter } from './binding.js';
 import type { ClientPoolOptions } from './client.js';
 import type { RouterLayer } from './context.js';
+import type { AnyLayer } from './entry.js';
 import type { ForwardedHeaderOptions } from './headers.js';
 
 /** Builds the listening server; receives the options the router wants applied. */
@@ -82,10 +83,12 @@ export interface RouterClientOptions extends ClientPoolOptions {
   readonly requeueBudget?: () => RequeueBudget;
 }
 
-/** User layers for one stack: inserted at its user position (array) or replacing it (function). */
-export type StackLayers =
-  | readonly RouterLayer[]
-  | ((defaults: readonly RouterLayer[]) => readonly RouterLayer[]);
+/**
+ * User layers for one stack: inserted at its user position (array) or replacing it (function of
+ * the stack's defaults). Typed layers (`ServerLayer`, `PathLayer`, `ClientLayer`) and layers of
+ * the older `RouterContext` form (`RouterLayer`) both go here.
+ */
+export type StackLayers = readonly AnyLayer[] | ((defaults: readonly AnyLayer[]) => readonly AnyLayer[]);
 
 /** User layers by stack (see `RouterOptions.layers`). */
 export interface RouterStackLayers {
@@ -120,14 +123,17 @@ export interface RouterOptions {
   readonly maxErrResponseKB?: number;
   /**
    * Extra layers. Named per stack (`{ server, path, client }`, each an array inserted at the
-   * stack's user position or a function from that stack's defaults to the stack to use): `server`
-   * arrays go after `identify` (they see `ctx.dst`), `path` arrays after `bind` and outside the
-   * retry loop (once per request), `client` arrays just above dispatch (once per attempt). The
-   * older forms still work: an array is the `server` form; a function receives the three default
-   * stacks concatenated and returns a flat stack (split again at `bind` and `retries`).
+   * stack's user position or a function from that stack's defaults to the stack to use): in a
+   * `server` array, `ServerLayer`s go just before `identify` (they see the request as received)
+   * and `RouterLayer`s after it (they see `ctx.dst`); `path` arrays go after `bind`, outside the
+   * retry loop (once per request); `client` arrays just above dispatch (once per attempt). A layer
+   * standing where its value does not exist (a `ServerLayer` after `identify`, a `PathLayer`
+   * before `bind`) is an `InvalidRouterOptionsError`. The older forms still work: an array is the
+   * `server` form; a function receives the three default stacks concatenated and returns a flat
+   * stack (split again at `bind` and `retries`).
    */
   readonly layers?:
-    | readonly RouterLayer[]
+    | readonly AnyLayer[]
     | ((defaults: readonly RouterLayer[]) => readonly RouterLayer[])
     | RouterStackLayers;
   /** Where metrics go (`rt/<label>/…`). Default `nullStats`. */

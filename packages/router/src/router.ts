@@ -11,6 +11,7 @@ import http, { type IncomingMessage, ServerResponse } from 'node:http';
 import type https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import type { TLSSocket } from 'node:tls';
 import {
   classifiers,
   consecutiveFailures,
@@ -25,14 +26,21 @@ import { Dtab, type NameTree, Path } from '@switchyard/dtab';
 import { Binder, type RouterInterpreter } from './binding.js';
 import { diagnostics } from './channels.js';
 import { Client, type ClientState } from './client.js';
-import type { RouterHandler, RouterLayer } from './context.js';
+import type { AnyLayer } from './entry.js';
 import { InvalidRouterOptionsError } from './errors.js';
 import type { RouterOptions, RouterServerOptions } from './options.js';
-import { RequestCtx } from './request-ctx.js';
+import { emptyRecord } from './record.js';
 import type { RouterRuntime, ServerRuntime } from './runtime.js';
 import { respondError } from './server/respond-error.js';
 import { validateServerTimeouts } from './server-timeouts.js';
 import { buildStacks, composeStacks, type RouterStacks } from './stack.js';
+import {
+  EXCHANGE_STATE,
+  type Exchange,
+  type Inbound,
+  type ServerHandler,
+  type UpgradeSocket,
+} from './stages.js';
 
 /** A server of the router, with the address it is bound to once listening. */
 export interface RouterServerInfo {
@@ -82,8 +90,8 @@ export class Router {
   readonly #label: string;
   readonly #options: RouterOptions;
   readonly #runtime: RouterRuntime;
-  readonly #stacks: RouterStacks<readonly RouterLayer[]>;
-  readonly #handler: RouterHandler;
+  readonly #stacks: RouterStacks<readonly AnyLayer[]>;
+  readonly #handler: ServerHandler;
   readonly #slots: ServerSlot[];
   readonly #binder: Binder;
   #listening = false;
@@ -284,7 +292,7 @@ export class Router {
     const rt = this.#runtime;
     const clock = rt.clock;
     server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-      void handler(new RequestCtx(label, runtime, req, res, undefined, clock.nanoTime())).catch(ignore);
+      void handler(inbound(label, runtime, req, res, undefined, clock.nanoTime())).catch(ignore);
     });
     // Upgrade requests, and CONNECT (which the stack answers 405), arrive with the raw socket.
     const onRawSocket = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -297,8 +305,8 @@ export class Router {
       res.once('finish', () => socket.end());
       rt.tunnels.add(socket);
       socket.once('close', () => rt.tunnels.delete(socket));
-      const ctx = new RequestCtx(label, runtime, req, res, { socket, head }, clock.nanoTime());
-      void handler(ctx).catch((err) => respondError(rt, ctx, err));
+      const request = inbound(label, runtime, req, res, { socket, head }, clock.nanoTime());
+      void handler(request).catch((err) => respondError(rt, request.exchange, err));
     };
     server.on('upgrade', onRawSocket);
     server.on('connect', onRawSocket);
@@ -389,7 +397,56 @@ export class Router {
   }
 }
 
-function info(l: RouterLayer): RouterLayerInfo {
+/** The server stack's first value: the exchange and the request head as Node parsed it. */
+function inbound(
+  router: string,
+  runtime: ServerRuntime,
+  req: IncomingMessage,
+  res: ServerResponse,
+  upgrade: UpgradeSocket | undefined,
+  startNs: bigint,
+): Inbound {
+  const record = emptyRecord();
+  const exchange: Exchange = {
+    router,
+    server: runtime.context,
+    req,
+    res,
+    upgrade,
+    startNs,
+    record,
+    locals: {},
+    [EXCHANGE_STATE]: { record, server: runtime, endNs: 0n },
+  };
+  // Node parsed these for this request alone: the first head owns them.
+  const headers = req.headers;
+  const host = headers.host;
+  const cl = headers['content-length'];
+  const socket = req.socket;
+  return {
+    kind: 'inbound',
+    exchange,
+    head: {
+      method: req.method ?? 'GET',
+      url: req.url ?? '/',
+      httpVersion: req.httpVersion,
+      headers,
+      remoteAddress: socket.remoteAddress ?? '',
+      remotePort: socket.remotePort ?? 0,
+      localAddress: socket.localAddress ?? '',
+      localPort: socket.localPort ?? 0,
+      secure: (socket as TLSSocket).encrypted === true,
+    },
+    clientHost: typeof host === 'string' ? host : undefined,
+    local: NO_LOCAL_DTAB,
+    bodyLength:
+      headers['transfer-encoding'] !== undefined ? -1 : cl === undefined ? 0 : Number.parseInt(cl, 10) || 0,
+  };
+}
+
+const NO_LOCAL_DTAB = Object.freeze({ dtab: Dtab.empty, text: '' });
+
+function info(l: AnyLayer): RouterLayerInfo {
   return { role: l.role, description: l.description };
 }
 

@@ -8,8 +8,10 @@ import type { Clock, Counter, Histogram, Identifier, Random, RequestHead, Stats 
 import type { Dtab } from '@switchyard/dtab';
 import type { Binder } from './binding.js';
 import type { Client } from './client.js';
-import type { ServerContext } from './context.js';
 import type { ForwardedHeaderOptions } from './headers.js';
+import type { ServerContext } from './stages.js';
+
+export type { ServiceEntry } from './service.js';
 
 /** Server-level counters, `rt/<router>/server/<ip>/<port>/`. */
 export interface ServerStats {
@@ -32,19 +34,6 @@ export interface ServerRuntime {
   stats: ServerStats;
   /** Responses of requests in flight, so that a drain can mark them `Connection: close`. */
   readonly open: Set<ServerResponse>;
-}
-
-/** Per logical name: stats and the retry budget (Linkerd's budget is per service). */
-export interface ServiceEntry {
-  /** `Path.show(dst)`. */
-  readonly name: string;
-  readonly requests: Counter;
-  readonly success: Counter;
-  readonly failures: Counter;
-  readonly latency: Histogram;
-  readonly retries: Counter;
-  readonly budgetExhausted: Counter;
-  readonly budget: RetryBudget;
 }
 
 /** What the default layers need from their router. */

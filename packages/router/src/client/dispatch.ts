@@ -3,27 +3,29 @@
  * attempt timeout (bounded by the total deadline), forward one attempt, and feed the lease.
  */
 import { IGNORED_OUTCOME } from '@switchyard/balancers';
-import type { RouterHandler } from '../context.js';
-import { AttemptTimeoutError, TotalTimeoutError } from '../errors.js';
+import { AttemptTimeoutError, NoRouteError, TotalTimeoutError } from '../errors.js';
 import { blamesEndpoint, failureOrigin } from '../failure-origin.js';
 import { forwardAttempt } from '../forward.js';
-import { noRoute } from '../path/bind.js';
-import { ctxOf } from '../request-ctx.js';
 import type { RouterRuntime } from '../runtime.js';
+import { type BoundHandler, EXCHANGE_STATE } from '../stages.js';
 
 /** The innermost handler: pick an endpoint, send one attempt, feed the outcome to the balancer. */
-export function dispatchHandler(rt: RouterRuntime): RouterHandler {
-  return async (ctx) => {
-    const c = ctxOf(ctx);
-    const client = c.client!;
+export function dispatchHandler(rt: RouterRuntime): BoundHandler {
+  return async (bound) => {
+    const { client, identified } = bound;
+    const request = identified.request;
+    const state = request.exchange[EXCHANGE_STATE];
     const lease = client.pick();
-    if (lease === undefined) throw noRoute(rt, c, 'no-endpoints');
+    if (lease === undefined) {
+      const dtabs = { base: rt.baseDtabText, local: request.local.text };
+      throw new NoRouteError('no-endpoints', bound.service.name, dtabs);
+    }
     const ep = lease.endpoint;
-    c.endpoint = ep.key;
+    state.record.endpoint = ep.key;
     let timeoutMs = rt.attemptTimeoutMs;
     let totalBound = false;
-    if (c.deadlineNs !== 0n) {
-      const left = Math.max(1, Number(c.deadlineNs - rt.clock.nanoTime()) / 1e6);
+    if (bound.deadlineNs !== 0n) {
+      const left = Math.max(1, Number(bound.deadlineNs - rt.clock.nanoTime()) / 1e6);
       if (timeoutMs === undefined || left < timeoutMs) {
         timeoutMs = Math.ceil(left);
         totalBound = true;
@@ -33,17 +35,18 @@ export function dispatchHandler(rt: RouterRuntime): RouterHandler {
     const t0 = rt.clock.nanoTime();
     try {
       const status = await forwardAttempt({
-        ctx,
+        exchange: request.exchange,
+        head: request.head,
         endpoint: ep,
-        body: c.body,
+        body: bound.body,
         timeoutMs,
         clock: rt.clock,
-        retry: c.retryPolicy === undefined ? undefined : c,
+        retry: bound.retry,
         closeConnection: rt.closing,
       });
-      c.endNs = rt.clock.nanoTime();
-      const rttNs = Number(c.endNs - t0);
-      const ok = rt.classifier({ method: c.method, status }) === 'success';
+      state.endNs = rt.clock.nanoTime();
+      const rttNs = Number(state.endNs - t0);
+      const ok = rt.classifier({ method: request.head.method, status }) === 'success';
       lease.done({ ok, rttNs });
       ep.stats.requests.incr();
       client.stats.requests.incr();

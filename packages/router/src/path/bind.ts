@@ -7,11 +7,10 @@ import { Dtab, Path } from '@switchyard/dtab';
 import { LRUCache } from 'lru-cache';
 import { pickLeaf, type TreeEntry, whenTreeResolved } from '../binding.js';
 import type { Client } from '../client.js';
-import type { RouterLayer } from '../context.js';
-import { BindingTimeoutError, NoRouteError, type NoRouteReason, UnknownDestinationError } from '../errors.js';
-import { ctxOf, type RequestCtx } from '../request-ctx.js';
+import type { BindEntry } from '../entry.js';
+import { BindingTimeoutError, NoRouteError, type NoRouteReason } from '../errors.js';
 import type { RouterRuntime, ServiceEntry } from '../runtime.js';
-import { describeRequest } from '../server/identify.js';
+import { type Bound, EXCHANGE_STATE, type Identified, NO_BODY } from '../stages.js';
 
 function withTimeout(wait: Promise<void>, ms: number, clock: Clock, onTimeout: () => Error): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -23,18 +22,24 @@ function withTimeout(wait: Promise<void>, ms: number, clock: Clock, onTimeout: (
   });
 }
 
-function bindingWait(rt: RouterRuntime, c: RequestCtx, wait: Promise<void>, ms: number): Promise<void> {
-  return withTimeout(wait, ms, rt.clock, () => new BindingTimeoutError(c.service!.name, rt.bindingTimeoutMs));
+function bindingWait(
+  rt: RouterRuntime,
+  service: ServiceEntry,
+  wait: Promise<void>,
+  ms: number,
+): Promise<void> {
+  return withTimeout(wait, ms, rt.clock, () => new BindingTimeoutError(service.name, rt.bindingTimeoutMs));
 }
 
+/** Linkerd's "Unable to route request!" for `service`, with the dtabs it was bound under. */
 export function noRoute(
   rt: RouterRuntime,
-  c: RequestCtx,
+  service: string,
+  localDtab: string,
   reason: NoRouteReason,
   cause?: unknown,
 ): NoRouteError {
-  const dtabs = { base: rt.baseDtabText, local: c.dtabLocalText };
-  return new NoRouteError(reason, c.service?.name ?? '', dtabs, cause);
+  return new NoRouteError(reason, service, { base: rt.baseDtabText, local: localDtab }, cause);
 }
 
 const boundIds = new WeakMap<BoundName, string>();
@@ -60,7 +65,7 @@ function showBoundId(bound: BoundName): string {
   return id;
 }
 
-export function bindLayer(rt: RouterRuntime): RouterLayer {
+export function bindLayer(rt: RouterRuntime): BindEntry {
   const services = new LRUCache<string, ServiceEntry>({ max: 1000 });
   function service(key: string, dst: import('@switchyard/dtab').Path): ServiceEntry {
     let entry = services.get(key);
@@ -82,72 +87,94 @@ export function bindLayer(rt: RouterRuntime): RouterLayer {
     return entry;
   }
 
+  function fail(
+    identified: Identified,
+    service: ServiceEntry,
+    reason: NoRouteReason,
+    cause?: unknown,
+  ): NoRouteError {
+    return noRoute(rt, service.name, identified.request.local.text, reason, cause);
+  }
+
   /** Waits for whatever is still pending, within `bindingTimeoutMs`, then binds. */
-  async function bindSlow(c: RequestCtx, entry: TreeEntry): Promise<void> {
+  async function bindSlow(identified: Identified, service: ServiceEntry, entry: TreeEntry): Promise<Bound> {
     const start = rt.clock.now();
     const pending = whenTreeResolved(entry);
-    if (pending !== undefined) await bindingWait(rt, c, pending, rt.bindingTimeoutMs);
-    const client = pickClient(c, entry);
+    if (pending !== undefined) await bindingWait(rt, service, pending, rt.bindingTimeoutMs);
+    const client = pickClient(identified, service, entry);
     const addrPending = client.whenResolved();
     if (addrPending !== undefined) {
-      await bindingWait(rt, c, addrPending, Math.max(1, rt.bindingTimeoutMs - (rt.clock.now() - start)));
+      await bindingWait(
+        rt,
+        service,
+        addrPending,
+        Math.max(1, rt.bindingTimeoutMs - (rt.clock.now() - start)),
+      );
     }
-    useClient(c, client);
+    return useClient(identified, service, client);
   }
 
-  function pickClient(c: RequestCtx, entry: TreeEntry): Client {
+  function pickClient(identified: Identified, service: ServiceEntry, entry: TreeEntry): Client {
     const state = entry.state;
-    if (state.kind === 'failed') throw noRoute(rt, c, 'bind-failed', state.error);
-    if (state.kind === 'pending') throw new BindingTimeoutError(c.service!.name, rt.bindingTimeoutMs);
+    if (state.kind === 'failed') throw fail(identified, service, 'bind-failed', state.error);
+    if (state.kind === 'pending') throw new BindingTimeoutError(service.name, rt.bindingTimeoutMs);
     const picked = pickLeaf(state.value, rt.random);
-    if (typeof picked === 'string') throw noRoute(rt, c, picked);
-    const id = showBoundId(picked);
-    c.bound = picked;
-    c.boundId = id;
-    return rt.binder.client(id, picked);
+    if (typeof picked === 'string') throw fail(identified, service, picked);
+    return rt.binder.client(showBoundId(picked), picked);
   }
 
-  function useClient(c: RequestCtx, client: Client): void {
+  function useClient(identified: Identified, service: ServiceEntry, client: Client): Bound {
     const addr = client.addr;
-    if (addr.kind === 'failed') throw noRoute(rt, c, 'bind-failed', addr.error);
-    if (addr.kind !== 'bound' || client.balancer.size === 0) throw noRoute(rt, c, 'no-endpoints');
-    c.client = client;
+    if (addr.kind === 'failed') throw fail(identified, service, 'bind-failed', addr.error);
+    if (addr.kind !== 'bound' || client.balancer.size === 0) throw fail(identified, service, 'no-endpoints');
+    const record = identified.request.exchange[EXCHANGE_STATE].record;
+    record.service = service.name;
+    record.client = client.id;
+    return {
+      kind: 'bound',
+      identified: identified,
+      service: service,
+      client,
+      body: NO_BODY,
+      deadlineNs: 0n,
+      retry: undefined,
+    };
   }
 
   /** Binds without allocating a promise when the tree and the address set are already known. */
-  function bind(c: RequestCtx): Promise<void> | undefined {
-    const dst = c.dst;
-    if (dst === undefined) throw new UnknownDestinationError(describeRequest(c), 'no name was identified');
+  function bind(identified: Identified): Bound | Promise<Bound> {
+    const { dst, request } = identified;
+    const local = request.local;
     const pathKey = dst.join('/');
-    let key = c.dtabLocalText === '' ? pathKey : `${pathKey}\n${c.dtabLocalText}`;
-    let dtab = c.dtabLocal.length === 0 ? rt.baseDtab : Dtab.concat(rt.baseDtab, c.dtabLocal);
-    const extra = c.dstDtab;
-    if (extra !== undefined && extra.length > 0) {
+    let key = local.text === '' ? pathKey : `${pathKey}\n${local.text}`;
+    let dtab = local.dtab.length === 0 ? rt.baseDtab : Dtab.concat(rt.baseDtab, local.dtab);
+    const extra = identified.dtab;
+    if (extra.length > 0) {
       // Base, then the identifier's dentries, then the request's own (which still override).
       key = `${key}\n#${showDtab(extra)}`;
-      dtab = Dtab.concat(Dtab.concat(rt.baseDtab, extra), c.dtabLocal);
+      dtab = Dtab.concat(Dtab.concat(rt.baseDtab, extra), local.dtab);
     }
     const entry = rt.binder.tree(key, dtab, dst);
     entry.service ??= service(pathKey, dst);
-    c.service = entry.service as ServiceEntry;
-    if (entry.state.kind === 'pending') return bindSlow(c, entry);
-    const client = pickClient(c, entry);
-    if (client.addr.kind === 'pending') return bindSlow(c, entry);
-    useClient(c, client);
-    return undefined;
+    const svc = entry.service;
+    if (entry.state.kind === 'pending') return bindSlow(identified, svc, entry);
+    const client = pickClient(identified, svc, entry);
+    if (client.addr.kind === 'pending') return bindSlow(identified, svc, entry);
+    return useClient(identified, svc, client);
   }
 
   return {
+    kind: 'bind',
     role: 'bind',
     description: `binds the name through the dtab (cached; bindingTimeoutMs ${rt.bindingTimeoutMs}) and picks a client`,
-    layer: (next) => (ctx) => {
-      let waiting: Promise<void> | undefined;
+    layer: (next) => (identified) => {
+      let bound: Bound | Promise<Bound>;
       try {
-        waiting = bind(ctxOf(ctx));
+        bound = bind(identified);
       } catch (err) {
         return Promise.reject(err);
       }
-      return waiting === undefined ? next(ctx) : waiting.then(() => next(ctx));
+      return bound instanceof Promise ? bound.then(next) : next(bound);
     },
   };
 }

@@ -4,13 +4,11 @@
  * The retry loop, its classifier and its budget live here; the attempt below only reports.
  */
 import type { IncomingMessage } from 'node:http';
-import type { RouterLayer } from '../context.js';
-import { BodyTooLargeError } from '../errors.js';
+import { BodyTooLargeError, ClientGoneError, RetryableStatus } from '../errors.js';
 import { failureOrigin, isRequeueable } from '../failure-origin.js';
-import { ClientGoneError, RetryableStatus } from '../forward.js';
-import { addForwardingHeaders } from '../headers.js';
-import { ctxOf } from '../request-ctx.js';
+import { addForwardingHeaders, type HeaderMap } from '../headers.js';
 import type { RouterRuntime } from '../runtime.js';
+import { type Bound, EXCHANGE_STATE, type PathLayer, type RequestBody, withHead } from '../stages.js';
 
 /** RFC 9110 §9.2.2 idempotent methods: repeating them has the same effect as sending once. */
 function idempotent(method: string): boolean {
@@ -53,43 +51,66 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
   });
 }
 
-export function retriesLayer(rt: RouterRuntime): RouterLayer {
+export function retriesLayer(rt: RouterRuntime): PathLayer {
   return {
+    kind: 'path',
     role: 'retries',
     description:
       'service policy: totalTimeoutMs, classifier-driven retries from the service budget (bodies ≤ retryBufferBytes are buffered to allow them), requeues of connection failures',
-    layer: (next) => async (ctx) => {
-      const c = ctxOf(ctx);
-      const svc = c.service!;
-      const server = c.runtime;
+    layer: (next) => async (bound) => {
+      const svc = bound.service;
+      const request = bound.identified.request;
+      const { exchange, head } = request;
+      const state = exchange[EXCHANGE_STATE];
+      const server = state.server;
       svc.requests.incr();
       if (rt.mayRetry) svc.budget.deposit();
 
-      const h = c.headers;
+      const h: HeaderMap = { ...(head.headers as HeaderMap) };
       addForwardingHeaders(
         h,
-        { remoteAddress: c.head.remoteAddress, secure: c.head.secure, host: c.clientHost },
+        { remoteAddress: head.remoteAddress, secure: head.secure, host: request.clientHost },
         server.forwarded,
       );
       h['l5d-dst-service'] = svc.name;
-      h['l5d-dst-client'] = c.boundId;
-      if (!c.server.clearContext && c.dtabLocalText !== '') h['l5d-ctx-dtab'] = c.dtabLocalText;
+      h['l5d-dst-client'] = bound.client.id;
+      if (!exchange.server.clearContext && request.local.text !== '') h['l5d-ctx-dtab'] = request.local.text;
 
-      const method = c.method;
+      const method = head.method;
       const maxBody = server.maxRequestBodyBytes;
       let replayable = true;
-      if (c.bodyLength !== 0) {
-        if (maxBody !== undefined && c.bodyLength > maxBody) throw new BodyTooLargeError(maxBody);
+      let body: RequestBody = bound.body;
+      if (request.bodyLength !== 0) {
+        if (maxBody !== undefined && request.bodyLength > maxBody) throw new BodyTooLargeError(maxBody);
         const mayRetry = rt.mayRetry && rt.classifier({ method, status: 503 }) === 'retryableFailure';
-        if (mayRetry && c.bodyLength > 0 && c.bodyLength <= rt.retryBufferBytes && c.upgrade === undefined) {
-          c.body = { kind: 'buffered', data: await readBody(c.req) };
+        if (
+          mayRetry &&
+          request.bodyLength > 0 &&
+          request.bodyLength <= rt.retryBufferBytes &&
+          exchange.upgrade === undefined
+        ) {
+          body = { kind: 'buffered', data: await readBody(exchange.req) };
         } else {
-          c.body = { kind: 'stream', maxBytes: maxBody };
+          body = { kind: 'stream', maxBytes: maxBody };
           replayable = false;
         }
       }
-      if (rt.totalTimeoutMs !== undefined) c.deadlineNs = c.startNs + BigInt(rt.totalTimeoutMs) * 1_000_000n;
-      if (replayable && rt.mayRetry) c.retryPolicy = rt;
+      const attempt: Bound = {
+        ...withHead(bound, { ...head, headers: h }),
+        body,
+        deadlineNs:
+          rt.totalTimeoutMs === undefined ? 0n : exchange.startNs + BigInt(rt.totalTimeoutMs) * 1_000_000n,
+        // Discard a response of this status and retry? The classifier says, the service budget allows.
+        retry:
+          replayable && rt.mayRetry
+            ? (status) => {
+                if (rt.classifier({ method, status }) !== 'retryableFailure') return false;
+                if (svc.budget.tryWithdraw()) return true;
+                svc.budgetExhausted.incr();
+                return false;
+              }
+            : undefined,
+      };
 
       let requeues = 0;
       let backoff: Iterator<number> | undefined;
@@ -103,7 +124,7 @@ export function retriesLayer(rt: RouterRuntime): RouterLayer {
       try {
         for (;;) {
           try {
-            await next(ctx);
+            await next(attempt);
             break;
           } catch (err) {
             if (err instanceof RetryableStatus) {
@@ -123,9 +144,9 @@ export function retriesLayer(rt: RouterRuntime): RouterLayer {
                 !origin.timedOut &&
                 replayable &&
                 idempotent(method) &&
-                !ctx.res.headersSent);
-            if (resend && c.client !== undefined) {
-              if (rt.requeueBudgetOf(c.client).tryRequeue(requeues)) {
+                !exchange.res.headersSent);
+            if (resend) {
+              if (rt.requeueBudgetOf(bound.client).tryRequeue(requeues)) {
                 requeues++;
                 continue;
               }
@@ -133,7 +154,7 @@ export function retriesLayer(rt: RouterRuntime): RouterLayer {
             }
             if (
               replayable &&
-              !ctx.res.headersSent &&
+              !exchange.res.headersSent &&
               origin.kind === 'endpoint' &&
               origin.stage !== 'connect' &&
               rt.classifier({ method, error: err }) === 'retryableFailure'
@@ -148,14 +169,14 @@ export function retriesLayer(rt: RouterRuntime): RouterLayer {
             throw err;
           }
         }
-        const status = ctx.res.statusCode;
+        const status = exchange.res.statusCode;
         (rt.classifier({ method, status }) === 'success' ? svc.success : svc.failures).incr();
       } catch (err) {
         svc.failures.incr();
         throw err;
       } finally {
-        if (c.endNs === 0n) c.endNs = rt.clock.nanoTime();
-        svc.latency.add(Number(c.endNs - c.startNs) / 1e6);
+        if (state.endNs === 0n) state.endNs = rt.clock.nanoTime();
+        svc.latency.add(Number(state.endNs - exchange.startNs) / 1e6);
       }
     },
   };

@@ -1,20 +1,20 @@
 /** Admission: rejects at once beyond `maxConcurrentRequests` or while the router drains. */
-import type { RouterLayer } from '../context.js';
 import { OverloadedError, RouterClosedError } from '../errors.js';
-import { ctxOf } from '../request-ctx.js';
 import type { RouterRuntime } from '../runtime.js';
+import { EXCHANGE_STATE, type ServerLayer } from '../stages.js';
 
-export function admissionLayer(rt: RouterRuntime): RouterLayer {
+export function admissionLayer(rt: RouterRuntime): ServerLayer {
   return {
+    kind: 'server',
     role: 'admission',
     description: 'rejects at once (503) beyond maxConcurrentRequests or while closing',
-    layer: (next) => (ctx) => {
-      const server = ctxOf(ctx).runtime;
+    layer: (next) => (request) => {
+      const server = request.exchange[EXCHANGE_STATE].server;
       if (rt.closing) return Promise.reject(new RouterClosedError());
       if (server.inflight > server.maxConcurrentRequests) {
         return Promise.reject(new OverloadedError(server.maxConcurrentRequests));
       }
-      return next(ctx);
+      return next(request);
     },
   };
 }

@@ -1,72 +1,80 @@
 /**
  * Context headers: hop-by-hop and `l5d-*` handling, the per-request dtab, the call-depth guard
- * and the absolute-form rewrite, all before identification.
+ * and the absolute-form rewrite, all before identification. Each rewrite hands on a new value.
  */
 import { Dtab } from '@switchyard/dtab';
-import type { RouterLayer } from '../context.js';
 import { BadDtabHeaderError, MaxCallDepthError } from '../errors.js';
-import { prepareRequestHeaders, rewriteAbsoluteForm, viaHops } from '../headers.js';
-import { ctxOf } from '../request-ctx.js';
+import {
+  type HeaderMap,
+  needsPreparing,
+  prepareRequestHeaders,
+  rewriteAbsoluteForm,
+  viaHops,
+} from '../headers.js';
 import type { RouterRuntime } from '../runtime.js';
+import type { ServerLayer } from '../stages.js';
 
-export function contextLayer(rt: RouterRuntime): RouterLayer {
+export function contextLayer(rt: RouterRuntime): ServerLayer {
   return {
+    kind: 'server',
     role: 'context',
     description:
       'strips hop-by-hop headers; clearContext: drops l5d-*/dtab-local, else appends l5d-ctx-dtab, l5d-dtab to the dtab',
-    layer: (next) => (ctx) => {
-      const c = ctxOf(ctx);
-      const inbound = prepareRequestHeaders(c.headers, c.server.clearContext);
-      if (inbound.dtabHeaders.length > 0) {
-        let local: Dtab = Dtab.empty;
-        const texts: string[] = [];
-        for (const [header, text] of inbound.dtabHeaders) {
-          try {
-            local = Dtab.concat(local, rt.parseDtab(text));
-          } catch (err) {
-            return Promise.reject(new BadDtabHeaderError(header, err));
-          }
-          texts.push(text.trim());
+    layer: (next) => (request) => {
+      if (!needsPreparing(request.head.headers)) return next(request);
+      const headers: HeaderMap = { ...(request.head.headers as HeaderMap) };
+      const inbound = prepareRequestHeaders(headers, request.exchange.server.clearContext);
+      const head = { ...request.head, headers };
+      if (inbound.dtabHeaders.length === 0) return next({ ...request, head });
+      let local: Dtab = Dtab.empty;
+      const texts: string[] = [];
+      for (const [header, text] of inbound.dtabHeaders) {
+        try {
+          local = Dtab.concat(local, rt.parseDtab(text));
+        } catch (err) {
+          return Promise.reject(new BadDtabHeaderError(header, err));
         }
-        c.dtabLocal = local;
-        c.dtabLocalText = texts.join(';');
+        texts.push(text.trim());
       }
-      return next(ctx);
+      return next({ ...request, head, local: { dtab: local, text: texts.join(';') } });
     },
   };
 }
 
-export function callDepthLayer(rt: RouterRuntime): RouterLayer {
+export function callDepthLayer(rt: RouterRuntime): ServerLayer {
   return {
+    kind: 'server',
     role: 'call-depth',
     description: `rejects (400) requests with more than maxCallDepth (${rt.maxCallDepth}) Via hops`,
-    layer: (next) => (ctx) => {
-      const via = ctxOf(ctx).headers.via;
+    layer: (next) => (request) => {
+      const via = request.head.headers.via;
       if (via !== undefined) {
-        const hops = viaHops(via);
+        const hops = viaHops(via as string | string[]);
         if (hops > rt.maxCallDepth) return Promise.reject(new MaxCallDepthError(hops, rt.maxCallDepth));
       }
-      return next(ctx);
+      return next(request);
     },
   };
 }
 
-export function proxyRewriteLayer(): RouterLayer {
+export function proxyRewriteLayer(): ServerLayer {
   return {
+    kind: 'server',
     role: 'proxy-rewrite',
     description: 'absolute-form targets (GET http://h/p) become origin-form with Host: h',
-    layer: (next) => (ctx) => {
-      const c = ctxOf(ctx);
-      if (c.url.charCodeAt(0) !== 47 /* / */) {
-        const rewritten = rewriteAbsoluteForm(c.url);
+    layer: (next) => (request) => {
+      const { head } = request;
+      if (head.url.charCodeAt(0) !== 47 /* / */) {
+        const rewritten = rewriteAbsoluteForm(head.url);
         if (rewritten !== undefined) {
-          c.url = rewritten.url;
-          c.headers.host = rewritten.host;
-          c.clientHost = rewritten.host;
-          c.refreshHead();
+          return next({
+            ...request,
+            head: { ...head, url: rewritten.url, headers: { ...head.headers, host: rewritten.host } },
+            clientHost: rewritten.host,
+          });
         }
       }
-      return next(ctx);
+      return next(request);
     },
   };
 }

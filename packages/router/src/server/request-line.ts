@@ -1,7 +1,7 @@
 /** Request-line and head policy (RFC 9112) applied before anything is forwarded. */
-import type { RouterContext, RouterLayer } from '../context.js';
 import { BadRequestError, HttpVersionNotSupportedError, MethodNotAllowedError } from '../errors.js';
 import { rewriteAbsoluteForm, VIA } from '../headers.js';
+import type { Exchange, ServerLayer } from '../stages.js';
 
 /** Methods the router forwards, for `Allow` (CONNECT is not proxied). */
 const ALLOW = 'GET, HEAD, POST, PUT, DELETE, OPTIONS, TRACE, PATCH';
@@ -22,12 +22,13 @@ function hostCount(raw: readonly string[]): number {
  * absolute-form, or asterisk-form for OPTIONS, which the router answers itself), and no CONNECT
  * (405: this is not a forward proxy). Requests failing them never pick an endpoint.
  */
-export function requestLineLayer(): RouterLayer {
+export function requestLineLayer(): ServerLayer {
   return {
+    kind: 'server',
     role: 'request-line',
     description: `HTTP/1.x only (505), one Host (400), origin/absolute-form targets (400); answers OPTIONS * (200), CONNECT → 405`,
-    layer: (next) => (ctx) => {
-      const req = ctx.req;
+    layer: (next) => (request) => {
+      const req = request.exchange.req;
       if (req.httpVersionMajor !== 1)
         return Promise.reject(new HttpVersionNotSupportedError(req.httpVersion));
       if (req.method === 'CONNECT') return Promise.reject(new MethodNotAllowedError('CONNECT', ALLOW));
@@ -47,7 +48,7 @@ export function requestLineLayer(): RouterLayer {
               ),
             );
           }
-          return answerServerOptions(ctx);
+          return answerServerOptions(request.exchange);
         }
         if (rewriteAbsoluteForm(url) === undefined) {
           return Promise.reject(
@@ -55,16 +56,16 @@ export function requestLineLayer(): RouterLayer {
           );
         }
       }
-      return next(ctx);
+      return next(request);
     },
   };
 }
 
 /** `OPTIONS *` asks about the server itself (RFC 9110 §9.3.7): answered here, never forwarded. */
-function answerServerOptions(ctx: RouterContext): Promise<void> {
-  const res = ctx.res;
+function answerServerOptions(exchange: Exchange): Promise<void> {
+  const res = exchange.res;
   // The body, if any, is not read: close rather than drain it.
-  const close = !ctx.req.complete;
+  const close = !exchange.req.complete;
   res.writeHead(200, {
     allow: ALLOW,
     'content-length': 0,

@@ -5,22 +5,21 @@
  */
 import type { OutgoingHttpHeaders } from 'node:http';
 import { diagnostics } from '../channels.js';
-import type { RouterLayer } from '../context.js';
-import { ClientGoneError } from '../forward.js';
+import { ClientGoneError } from '../errors.js';
 import { VIA } from '../headers.js';
-import { ctxOf, type RequestCtx } from '../request-ctx.js';
 import { encodeErrHeader, rescue } from '../rescue.js';
 import type { RouterRuntime } from '../runtime.js';
+import type { Exchange, ServerLayer } from '../stages.js';
 
 /** Writes an error response, or destroys the connection if the response already started. */
-export function respondError(rt: RouterRuntime, ctx: RequestCtx, err: unknown): void {
-  const { res } = ctx;
-  const clearContext = ctx.server.clearContext;
+export function respondError(rt: RouterRuntime, exchange: Exchange, err: unknown): void {
+  const { res } = exchange;
+  const clearContext = exchange.server.clearContext;
   const rescued = rescue(err, { clearContext });
   if (diagnostics.error.hasSubscribers) {
     diagnostics.error.publish({
       router: rt.label,
-      server: ctx.server,
+      server: exchange.server,
       status: rescued.status,
       code: rescued.code,
       error: err,
@@ -49,7 +48,7 @@ export function respondError(rt: RouterRuntime, ctx: RequestCtx, err: unknown): 
   };
   if (!clearContext) headers['l5d-err'] = encodeErrHeader(rescued.body, rt.maxErrBytes);
   // An unread request body would otherwise be drained to keep the connection; close instead.
-  if (rt.closing || rescued.close === true || !ctx.req.complete || ctx.upgrade !== undefined)
+  if (rt.closing || rescued.close === true || !exchange.req.complete || exchange.upgrade !== undefined)
     headers.connection = 'close';
   try {
     res.writeHead(rescued.status, headers);
@@ -60,15 +59,16 @@ export function respondError(rt: RouterRuntime, ctx: RequestCtx, err: unknown): 
 }
 
 /** One `rescue` at the edge: every error becomes a text/plain response (or a closed connection). */
-export function rescueLayer(rt: RouterRuntime): RouterLayer {
+export function rescueLayer(rt: RouterRuntime): ServerLayer {
   return {
+    kind: 'server',
     role: 'rescue',
     description: 'maps errors to status + text/plain body (l5d-err only without clearContext)',
-    layer: (next) => async (ctx) => {
+    layer: (next) => async (request) => {
       try {
-        await next(ctx);
+        await next(request);
       } catch (err) {
-        respondError(rt, ctxOf(ctx), err);
+        respondError(rt, request.exchange, err);
       }
     },
   };

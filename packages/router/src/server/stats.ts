@@ -1,30 +1,31 @@
 /** Server stats: the outermost layer of the server stack, so it sees every outcome. */
-import type { RouterContext, RouterLayer } from '../context.js';
-import { ctxOf } from '../request-ctx.js';
 import type { RouterRuntime } from '../runtime.js';
+import { EXCHANGE_STATE, type Exchange, type ServerLayer } from '../stages.js';
 
 /** `rt/<label>/server/<ip>/<port>` counters and latency; outermost, so it sees every outcome. */
-export function serverStatsLayer(rt: RouterRuntime): RouterLayer {
+export function serverStatsLayer(rt: RouterRuntime): ServerLayer {
   return {
+    kind: 'server',
     role: 'server-stats',
     description: 'counts requests, success/failures, status classes and latency per server',
-    layer: (next) => async (ctx) => {
-      const c = ctxOf(ctx);
-      const server = c.runtime;
+    layer: (next) => async (request) => {
+      const exchange = request.exchange;
+      const state = exchange[EXCHANGE_STATE];
+      const server = state.server;
       server.inflight++;
-      server.open.add(ctx.res);
+      server.open.add(exchange.res);
       server.stats.requests.incr();
       try {
-        await next(ctx);
+        await next(request);
       } finally {
         server.inflight--;
-        server.open.delete(ctx.res);
-        const status = ctx.res.statusCode;
-        const failed = status >= 500 || !responseCompleted(ctx);
+        server.open.delete(exchange.res);
+        const status = exchange.res.statusCode;
+        const failed = status >= 500 || !responseCompleted(exchange);
         (failed ? server.stats.failures : server.stats.success).incr();
         server.stats.statusClass[Math.floor(status / 100)]?.incr();
-        const end = c.endNs === 0n ? rt.clock.nanoTime() : c.endNs;
-        server.stats.latency.add(Number(end - c.startNs) / 1e6);
+        const end = state.endNs === 0n ? rt.clock.nanoTime() : state.endNs;
+        server.stats.latency.add(Number(end - exchange.startNs) / 1e6);
       }
     },
   };
@@ -34,7 +35,7 @@ export function serverStatsLayer(rt: RouterRuntime): RouterLayer {
  * Whether the client got the whole response, judged the same way on every transport: the
  * response was ended (handed to the socket in full) rather than cut (tunnels: by status). Not `writableFinished`: on TLS sockets the flush completes after the handler returns.
  */
-function responseCompleted(ctx: RouterContext): boolean {
+function responseCompleted(exchange: Exchange): boolean {
   // A tunnel's 101 is written on the raw socket, not through `res`: judged by status alone.
-  return ctx.res.writableEnded || ctx.upgrade !== undefined;
+  return exchange.res.writableEnded || exchange.upgrade !== undefined;
 }

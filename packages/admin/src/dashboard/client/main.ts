@@ -6,7 +6,8 @@
  * counter deltas between polls, so the server keeps no per-viewer state.
  */
 import type { DashboardFeed, RequestTotals, RouterFeed } from '../../dashboard-feed.js';
-import type { RecentRequest } from '../../views.js';
+import type { RouterStacksDocument } from '../../stacks.js';
+import type { AdminStacksView, RecentRequest } from '../../views.js';
 import { lineChart } from './chart.js';
 import { type Child, h, replace } from './dom.js';
 import { compact, duration, mib, ms, percent, rate } from './format.js';
@@ -38,6 +39,28 @@ interface RouterHistory {
 }
 
 const histories = new Map<string, RouterHistory>();
+
+/** Each router's stacks, fetched once (`/admin/stacks.json`): they change only with a restart. */
+const stacks = new Map<string, AdminStacksView>();
+
+/** The router's server, path and client stacks, outermost layer first, as Linkerd 1 printed its modules. */
+function stacksDetails(label: string): HTMLElement | null {
+  const s = stacks.get(label);
+  if (s === undefined) return null;
+  const rows = (['server', 'path', 'client'] as const).flatMap((stack) =>
+    s[stack].map((l, i) => [
+      i === 0 ? h('b', null, stack) : '',
+      h('code', null, l.role),
+      h('span', { class: 'muted' }, l.description),
+    ]),
+  );
+  return h(
+    'details',
+    { class: 'stacks', 'data-testid': 'stacks' },
+    h('summary', null, 'stacks'),
+    table(['stack', 'layer', 'what it does'], rows, 'No layers.'),
+  );
+}
 /** Previous counters per row key (`router`, `router server x`, …), for rates. */
 let previous = new Map<string, Point>();
 let current = new Map<string, Point>();
@@ -266,6 +289,7 @@ function routerCard(r: RouterFeed, time: number): HTMLElement {
       h('summary', null, 'dtab'),
       h('pre', null, r.dtab.split(';').join(';\n')),
     ),
+    stacksDetails(r.label),
   );
 }
 
@@ -495,7 +519,14 @@ function main(): void {
       setTimeout(() => void poll(), POLL_MS);
     }
   };
-  void poll();
+  // Stacks first (once), then the polls; a failure leaves the cards without the stacks listing.
+  void fetch('/admin/stacks.json', { cache: 'no-store' })
+    .then((res) => (res.ok ? (res.json() as Promise<RouterStacksDocument[]>) : []))
+    .then((docs) => {
+      for (const d of docs) if (d.stacks !== undefined) stacks.set(d.router, d.stacks);
+    })
+    .catch(() => undefined)
+    .finally(() => void poll());
 }
 
 main();

@@ -1,0 +1,37 @@
+/**
+ * Entries of the router's stacks as the stack builder sees them: the typed user layers of each
+ * stack, the two layers where the value's type changes (`identify`: Inbound → Identified;
+ * `bind`: Identified → Bound). Layers of the older `RouterContext` form (no `kind`) may stand
+ * among them: they are adapted to wherever they stand.
+ */
+import type { RouterLayer } from './context.js';
+import type {
+  BoundHandler,
+  ClientLayer,
+  IdentifiedHandler,
+  PathLayer,
+  ServerHandler,
+  ServerLayer,
+} from './stages.js';
+
+/** `identify`: the server stack's last layer, handing `Identified` values to the path stack. */
+export interface IdentifyEntry {
+  readonly kind: 'identify';
+  readonly role: string;
+  readonly description: string;
+  readonly layer: (next: IdentifiedHandler) => ServerHandler;
+}
+
+/** `bind`: the path stack's first layer, turning `Identified` into `Bound`. */
+export interface BindEntry {
+  readonly kind: 'bind';
+  readonly role: string;
+  readonly description: string;
+  readonly layer: (next: BoundHandler) => IdentifiedHandler;
+}
+
+/** One entry of a stack. */
+export type StackEntry = ServerLayer | IdentifyEntry | BindEntry | PathLayer | ClientLayer;
+
+/** An entry of a stack as given: a typed entry, or a layer of the older `RouterContext` form. */
+export type AnyLayer = StackEntry | RouterLayer;

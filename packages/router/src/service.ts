@@ -1,0 +1,16 @@
+/** The per-service record (Linkerd's service: one per logical name): stats and the retry budget. */
+import type { RetryBudget } from '@switchyard/balancers';
+import type { Counter, Histogram } from '@switchyard/core';
+
+/** Per logical name: stats and the retry budget (Linkerd's budget is per service). */
+export interface ServiceEntry {
+  /** `Path.show(dst)`. */
+  readonly name: string;
+  readonly requests: Counter;
+  readonly success: Counter;
+  readonly failures: Counter;
+  readonly latency: Histogram;
+  readonly retries: Counter;
+  readonly budgetExhausted: Counter;
+  readonly budget: RetryBudget;
+}

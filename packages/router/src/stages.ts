@@ -1,0 +1,199 @@
+/**
+ * The values the router's stacks hand to each other, as linkerd2-proxy's targets: the type
+ * changes as the stack learns. The server stack sees the request as received (`Inbound`), its
+ * last layer names it (`Identified`), the path stack binds it (`Bound`), and the client stack
+ * sends `Bound` attempts. Every value is immutable: a layer that rewrites the request passes a new
+ * value on (`withHead`). What does not change for the life of one exchange — the client's
+ * streams, where it arrived, the observer record — is the `Exchange` every value carries.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { assertNever, type NamedLayer, type RequestHead } from '@switchyard/core';
+import type { Dtab, Path } from '@switchyard/dtab';
+import type { Client } from './client.js';
+import type { RecordState, RequestRecord } from './record.js';
+import type { ServerRuntime } from './runtime.js';
+import type { ServiceEntry } from './service.js';
+
+/** The server a request arrived on, as configured. */
+export interface ServerContext {
+  /** Listening address as configured (`127.0.0.1` by default). */
+  readonly ip: string;
+  /** Port as configured (0 for an ephemeral port). */
+  readonly port: number;
+  /** Strip inbound `l5d-*`, never interpret dtab headers, hide details in error responses. */
+  readonly clearContext: boolean;
+}
+
+/** The raw-socket side of an `Upgrade` request (WebSocket). */
+export interface UpgradeSocket {
+  readonly socket: import('node:stream').Duplex;
+  /** Bytes the client sent after the request head. */
+  readonly head: Buffer;
+}
+
+/**
+ * Key of the router's own per-exchange state (the writable record, the server's runtime, the end
+ * time). Not exported from the package: only the router's layers reach it.
+ */
+export const EXCHANGE_STATE: unique symbol = Symbol('switchyard.router.exchange');
+
+/** The router's own per-exchange state. */
+export interface ExchangeState {
+  /** The same object as `Exchange.record`, writable. */
+  readonly record: RecordState;
+  readonly server: ServerRuntime;
+  /** Monotonic end of the request, shared by the service and server latency stats; 0 until known. */
+  endNs: bigint;
+}
+
+/** One request/response exchange with a client: what stays the same while the stacks run. */
+export interface Exchange {
+  /** The router's label (Linkerd's `label`, default `http`). */
+  readonly router: string;
+  readonly server: ServerContext;
+  readonly req: IncomingMessage;
+  /**
+   * The response to the client. For upgrade requests this is a response bound to the raw socket,
+   * used for non-101 answers and errors.
+   */
+  readonly res: ServerResponse;
+  /** Present for `Upgrade` requests. */
+  readonly upgrade: UpgradeSocket | undefined;
+  /** Monotonic start of the request, ns. */
+  readonly startNs: bigint;
+  /** What the stacks learned so far (name, binding, endpoint), for observers: read-only. */
+  readonly record: RequestRecord;
+  /** Free-form slots for user layers (e.g. an auth layer's principal, a span). */
+  readonly locals: Record<string, unknown>;
+  readonly [EXCHANGE_STATE]: ExchangeState;
+}
+
+/** The per-request dtab from `l5d-ctx-dtab`, `l5d-dtab` and `dtab-local`. */
+export interface LocalDtab {
+  readonly dtab: Dtab;
+  /** As received, `;`-joined: re-emitted downstream as `l5d-ctx-dtab`. */
+  readonly text: string;
+}
+
+/** Server stack value: the request as received, with the head that will be sent upstream. */
+export interface Inbound {
+  readonly kind: 'inbound';
+  readonly exchange: Exchange;
+  /**
+   * Method, target and headers to send upstream (lower-case names; `undefined` values are not
+   * sent), and where the request came from and arrived. Never mutated: rewrites make a new head.
+   */
+  readonly head: RequestHead;
+  /** The `Host` the client sent (after an absolute-form rewrite), before any layer changed it. */
+  readonly clientHost: string | undefined;
+  readonly local: LocalDtab;
+  /** Request body length as announced: -1 chunked, 0 none, else Content-Length. */
+  readonly bodyLength: number;
+}
+
+/** Path stack input: the request named by the identifier (Linkerd's `Dst.Path`). */
+export interface Identified {
+  readonly kind: 'identified';
+  readonly request: Inbound;
+  /** The logical name, e.g. `/svc/web`. */
+  readonly dst: Path;
+  /** The identification's own dtab addition, bound after the base dtab and before the local one. */
+  readonly dtab: Dtab;
+}
+
+/** Client stack value: an identified request bound to a service and a client (bound name). */
+export interface Bound {
+  readonly kind: 'bound';
+  readonly identified: Identified;
+  /** The service record of `dst`: stats and retry budget (Linkerd's budget is per service). */
+  readonly service: ServiceEntry;
+  /** The client of the bound name the request goes to. */
+  readonly client: Client;
+  /** How attempts send the body (set by the retries layer; `none` before it). */
+  readonly body: RequestBody;
+  /** Monotonic end of the total timeout, ns; 0 for none. */
+  readonly deadlineNs: bigint;
+  /**
+   * Whether a response with this status may be discarded and the request retried. The retries
+   * layer decides (classifier and budget); the forwarder only asks. Undefined: never.
+   */
+  readonly retry: ((status: number) => boolean) | undefined;
+}
+
+/** How the request body is sent on an attempt. */
+export type RequestBody =
+  | { readonly kind: 'none' }
+  /** Read in full already (small bodies, so that the request can be retried). */
+  | { readonly kind: 'buffered'; readonly data: Buffer }
+  /** Piped from the client as it arrives; `maxBytes` aborts the request beyond it. */
+  | { readonly kind: 'stream'; readonly maxBytes: number | undefined };
+
+/** No body. */
+export const NO_BODY: RequestBody = Object.freeze({ kind: 'none' });
+
+/** Any stage value. */
+export type Stage = Inbound | Identified | Bound;
+
+/** Server stack handler: resolves when the response is complete; rejects only before headers were sent. */
+export type ServerHandler = (request: Inbound) => Promise<void>;
+/** Handler of identified requests (the path stack's entry). */
+export type IdentifiedHandler = (request: Identified) => Promise<void>;
+/** Path and client stack handler. */
+export type BoundHandler = (request: Bound) => Promise<void>;
+
+/** A user layer of the server stack: runs before `identify`, sees the request as received. */
+export interface ServerLayer extends NamedLayer<ServerHandler> {
+  readonly kind: 'server';
+}
+/** A user layer of the path stack: once per request, after `bind`, outside the retry loop. */
+export interface PathLayer extends NamedLayer<BoundHandler> {
+  readonly kind: 'path';
+}
+/** A user layer of the client stack: once per attempt, above dispatch. */
+export interface ClientLayer extends NamedLayer<BoundHandler> {
+  readonly kind: 'client';
+}
+
+/** The inbound request of any stage value. */
+export function inboundOf(value: Stage): Inbound {
+  switch (value.kind) {
+    case 'inbound':
+      return value;
+    case 'identified':
+      return value.request;
+    case 'bound':
+      return value.identified.request;
+    default:
+      return assertNever(value);
+  }
+}
+
+/** The head to send upstream, from any stage value. */
+export function headOf(value: Stage): RequestHead {
+  return inboundOf(value).head;
+}
+
+/** The same stage value with another head (a rewrite): a new value, the old one unchanged. */
+export function withHead<S extends Stage>(value: S, head: RequestHead): S;
+export function withHead(value: Stage, head: RequestHead): Stage {
+  switch (value.kind) {
+    case 'inbound':
+      return { ...value, head };
+    case 'identified':
+      return { ...value, request: { ...value.request, head } };
+    case 'bound': {
+      const identified = value.identified;
+      return { ...value, identified: { ...identified, request: { ...identified.request, head } } };
+    }
+    default:
+      return assertNever(value);
+  }
+}
+
+/** A head with some headers replaced (`undefined` removes one): a new head and header map. */
+export function withHeaders(
+  head: RequestHead,
+  changes: Readonly<Record<string, string | readonly string[] | undefined>>,
+): RequestHead {
+  return { ...head, headers: { ...head.headers, ...changes } };
+}

@@ -1,0 +1,80 @@
+/**
+ * The request path reads one way: router → server → path → client → forward. A module may import
+ * its own level, the levels below it and the shared modules (stage values, errors, headers,
+ * runtime records); a shared module imports only shared modules; nothing imports upwards. Also
+ * checks the ~300-line rule: a longer source file says why at its top.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const src = resolve(dirname(fileURLToPath(import.meta.url)), '../src');
+
+/** Levels of the request path, outermost first; modules not listed are shared. */
+const LEVELS: readonly (readonly [string, (file: string) => boolean])[] = [
+  ['router', (f) => f === 'router.ts' || f === 'stack.ts' || f === 'index.ts'],
+  ['server', (f) => f.startsWith('server/')],
+  ['path', (f) => f.startsWith('path/')],
+  ['client', (f) => f.startsWith('client/')],
+  ['forward', (f) => f === 'forward.ts' || f === 'forward-trailers.ts'],
+];
+
+function level(file: string): number {
+  const i = LEVELS.findIndex(([, is]) => is(file));
+  return i < 0 ? LEVELS.length : i;
+}
+
+function name(lvl: number): string {
+  return LEVELS[lvl]?.[0] ?? 'shared';
+}
+
+function sources(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const path = join(dir, e.name);
+    if (e.isDirectory()) return sources(path);
+    return e.name.endsWith('.ts') && !e.name.endsWith('.test.ts') ? [path] : [];
+  });
+}
+
+/** Relative imports (static, type-only and `import('…')` types) of one file, as src-relative paths. */
+function imports(path: string): string[] {
+  const text = readFileSync(path, 'utf8');
+  const specs = [...text.matchAll(/(?:from|import)\s*\(?\s*'(\.{1,2}\/[^']+)'/g)].map((m) => m[1]!);
+  return specs.map((s) => relative(src, resolve(dirname(path), s)).replace(/\.js$/, '.ts'));
+}
+
+const files = sources(src).map((p) => ({ path: p, file: relative(src, p) }));
+
+describe('router source layout', () => {
+  it('finds the levels it checks', () => {
+    for (const [lvl] of LEVELS.entries()) {
+      expect(
+        files.some((f) => level(f.file) === lvl),
+        name(lvl),
+      ).toBe(true);
+    }
+  });
+
+  it('imports only downwards: router → server → path → client → forward, shared below all', () => {
+    const upwards: string[] = [];
+    for (const { path, file } of files) {
+      const from = level(file);
+      for (const target of imports(path)) {
+        const to = level(target);
+        const ok = to === LEVELS.length ? true : from === LEVELS.length ? false : to >= from;
+        if (!ok) upwards.push(`${file} (${name(from)}) imports ${target} (${name(to)})`);
+      }
+    }
+    expect(upwards).toEqual([]);
+  });
+
+  it('keeps files under ~300 lines unless the header says why', () => {
+    const long = files
+      .map(({ path, file }) => ({ file, text: readFileSync(path, 'utf8') }))
+      .filter(({ text }) => text.split('\n').length > 320)
+      .filter(({ text }) => !/Over ~300 lines/.test(text.slice(0, 1500)))
+      .map(({ file }) => file);
+    expect(long).toEqual([]);
+  });
+});
