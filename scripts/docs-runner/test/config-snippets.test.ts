@@ -1,22 +1,19 @@
 /**
- * Every YAML router config in docs/*.md passes `switchyard-ingress --check` (the binary, from
- * source): whole configs as written, fragments of top-level blocks (`namers:`, `admin:`…) completed
+ * Every YAML router config in docs/*.md passes `switchyard-ingress --check` (the CLI's own
+ * parse-and-run entry, in process: one module load instead of a process per snippet): whole configs as written, fragments of top-level blocks (`namers:`, `admin:`…) completed
  * with a minimal router. Kubernetes manifests are not configs; any other YAML block says why it is
  * not checked with a `<!-- docs-runner: skip — reason -->` marker.
  */
-import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseCommand } from '../../../examples/ingress/src/cli.js';
+import { run } from '../../../examples/ingress/src/run.js';
 import { classifySnippet, namedDirectories } from '../src/config-snippet.js';
 import { extractBlocks } from '../src/markdown.js';
 import { repoRoot } from './page.js';
-
-const run = promisify(execFile);
-const ingressDir = join(repoRoot, 'examples', 'ingress');
 
 const pages = readdirSync(join(repoRoot, 'docs')).filter((f) => f.endsWith('.md'));
 const yamlBlocks = pages.flatMap((page) =>
@@ -29,17 +26,16 @@ const yamlBlocks = pages.flatMap((page) =>
 async function check(dir: string, name: string, text: string): Promise<{ code: number; output: string }> {
   const file = join(dir, name);
   await writeFile(file, text);
-  try {
-    const { stdout, stderr } = await run(
-      process.execPath,
-      ['--import', 'tsx', '--conditions=switchyard:source', 'src/main.ts', '--check', '--config', file],
-      { cwd: ingressDir },
-    );
-    return { code: 0, output: stdout + stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, output: e.stdout + e.stderr };
-  }
+  let output = '';
+  const code = await run(parseCommand(['--check', '--config', file]), {
+    stdout: (text) => {
+      output += text;
+    },
+    stderr: (text) => {
+      output += text;
+    },
+  });
+  return { code, output };
 }
 
 describe('YAML in docs/*.md', () => {
