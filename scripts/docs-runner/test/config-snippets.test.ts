@@ -1,7 +1,8 @@
 /**
  * Every YAML router config in docs/*.md passes `switchyard-ingress --check` (the CLI's own
- * parse-and-run entry, in process: one module load instead of a process per snippet): whole configs as written, fragments of top-level blocks (`namers:`, `admin:`…) completed
- * with a minimal router. Kubernetes manifests are not configs; any other YAML block says why it is
+ * parse-and-run entry, in process: one module load instead of a process per snippet): whole
+ * configs as written, fragments of top-level blocks (`namers:`, `admin:`…) completed with a
+ * minimal router. Kubernetes manifests are not configs; any other YAML block says why it is
  * not checked with a `<!-- docs-runner: skip — reason -->` marker.
  */
 import { readdirSync, readFileSync } from 'node:fs';
