@@ -35,4 +35,8 @@ describe('matchOutput', () => {
     expect(matchOutput(expected, 'x: valid\n')).toBeUndefined();
     expect(matchOutput(expected, 'x: invalid\n')).toBe('x: valid');
   });
+
+  it('takes an indented … (an elided part of an indented block) as … too', () => {
+    expect(matchOutput(['a:', '  …', 'b:'], 'a:\n  x: 1\n  y: 2\nb:\n')).toBeUndefined();
+  });
 });

@@ -1,6 +1,7 @@
 /**
  * `console` blocks: `$ command` lines, each followed by the output it prints. A line that is only
- * `…` in the expected output stands for any number of lines (pnpm's banner, a long JSON body).
+ * `…` (indented or not) in the expected output stands for any number of lines (pnpm's banner, a
+ * long JSON body, the elided part of a YAML file).
  */
 
 /** One command of a console block and the output the page promises for it. */
@@ -40,7 +41,7 @@ export function matchOutput(expected: readonly string[], actual: string): string
     furthest = Math.max(furthest, i);
     let result: boolean;
     if (i === want.length) result = j === got.length;
-    else if (want[i] === ANY) result = match(i + 1, j) || (j < got.length && match(i, j + 1));
+    else if (want[i]!.trim() === ANY) result = match(i + 1, j) || (j < got.length && match(i, j + 1));
     else result = j < got.length && want[i] === got[j] && match(i + 1, j + 1);
     memo.set(key, result);
     return result;
