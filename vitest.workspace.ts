@@ -43,4 +43,6 @@ export default [
   project('ingress', 'examples/ingress', { testTimeout: 30_000 }),
   project('custom-gateway', 'examples/custom-gateway'),
   project('faults', 'examples/faults'),
+  // The docs that run (README.md, docs/getting-started.md) and the docs' config snippets.
+  project('docs', 'scripts/docs-runner', { testTimeout: 60_000 }),
 ];

@@ -7,7 +7,9 @@
  * - @arethetypeswrong/cli, profile `node16` (node16 ESM, node16 CJS and bundler resolution);
  * - our own rules: the manifest's exports have no `switchyard:source` condition and no `workspace:` or
  *   `catalog:` ranges, every `exports` target is in the tarball, no `src/` is shipped, and
- *   `LICENSE`, `README.md` and `CHANGELOG.md` are;
+ *   `LICENSE`, `README.md` and `CHANGELOG.md` are; the manifest keeps no dev `scripts` (the
+ *   `.pnpmfile.cjs` beforePacking hook strips them); every shipped source map is self-contained
+ *   (each source it names is shipped or carried in `sourcesContent`, since `src/` is not shipped);
  * - in the workspace: `publishConfig.exports` has the same subpaths as `exports` (so a subpath
  *   added to `exports` cannot be forgotten in the published manifest).
  *
@@ -16,7 +18,7 @@
 import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, posix } from 'node:path';
 import { publint } from 'publint';
 import { formatMessage } from 'publint/utils';
 import { packAll, publishablePackages, repoRoot } from './pack-all.mjs';
@@ -76,6 +78,18 @@ async function checkTarball(name, root, listing) {
       report(name, `tarball lacks ${target}, named in package.json`);
   }
   if (listing.some((f) => f.startsWith('src/'))) report(name, 'tarball ships src/');
+  const devScripts = Object.keys(manifest.scripts ?? {}).filter(
+    (script) => !['preinstall', 'install', 'postinstall'].includes(script),
+  );
+  if (devScripts.length > 0) report(name, `tarball package.json ships dev scripts: ${devScripts.join(', ')}`);
+  for (const file of listing.filter((f) => f.endsWith('.map'))) {
+    const map = JSON.parse(await readFile(join(root, file), 'utf8'));
+    for (const [i, source] of (map.sources ?? []).entries()) {
+      const path = posix.normalize(posix.join(posix.dirname(file), map.sourceRoot ?? '', source));
+      if (!shipped.has(path) && typeof map.sourcesContent?.[i] !== 'string')
+        report(name, `${file} names ${source}, which is neither shipped nor in sourcesContent`);
+    }
+  }
   for (const required of ['LICENSE', 'README.md', 'CHANGELOG.md', 'package.json'])
     if (!shipped.has(required)) report(name, `tarball lacks ${required}`);
   const license = await readFile(join(root, 'LICENSE'), 'utf8').catch(() => '');

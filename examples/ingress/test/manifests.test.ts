@@ -1,10 +1,16 @@
 /**
- * Every Kubernetes manifest in examples/ingress/k8s validates against the Kubernetes object
- * schemas (kubernetes-models, offline), and the ConfigMaps' config.yaml files load and build.
+ * The Kubernetes manifests of examples/ingress/k8s: every file (the demo app, the post's Ingress,
+ * the kustomize base and overlays' resources) validates against the Kubernetes object schemas
+ * (kubernetes-models, offline), and each kustomization as `kubectl kustomize` renders it (base:
+ * DaemonSet; overlays: Deployment + HPA, TLS) is complete, valid and safe as shipped: non-root,
+ * read-only root filesystem, no capability, requests and limits, admin on loopback, probes on the
+ * probe listener, a PodDisruptionBudget and a NetworkPolicy that admits only router and probe
+ * ports. Without kubectl the rendered checks are skipped, and say so.
  */
+import { execFileSync, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createDefaultKinds, parseLinkerConfig } from '@switchyard/config';
 import { describe, expect, it } from 'vitest';
@@ -33,26 +39,60 @@ interface ContainerPort {
   readonly hostPort?: number;
 }
 
-interface PodSpec {
-  readonly containers: readonly {
-    readonly ports: readonly ContainerPort[];
-    readonly readinessProbe: { readonly httpGet: { readonly path: string; readonly port: string | number } };
-    readonly livenessProbe: { readonly httpGet: { readonly path: string; readonly port: string | number } };
-    readonly securityContext: {
-      readonly runAsNonRoot?: boolean;
-      readonly runAsUser?: number;
-      readonly capabilities: { readonly drop?: readonly string[]; readonly add?: readonly string[] };
-    };
-  }[];
+interface Container {
+  readonly ports: readonly ContainerPort[];
+  readonly readinessProbe: { readonly httpGet: { readonly path: string; readonly port: string | number } };
+  readonly livenessProbe: { readonly httpGet: { readonly path: string; readonly port: string | number } };
+  readonly resources?: {
+    readonly requests?: { readonly cpu?: string; readonly memory?: string };
+    readonly limits?: { readonly memory?: string };
+  };
+  readonly securityContext: {
+    readonly runAsNonRoot?: boolean;
+    readonly runAsUser?: number;
+    readonly allowPrivilegeEscalation?: boolean;
+    readonly readOnlyRootFilesystem?: boolean;
+    readonly capabilities: { readonly drop?: readonly string[]; readonly add?: readonly string[] };
+  };
 }
 
-const files = readdirSync(k8sDir).filter((f) => f.endsWith('.yaml'));
-const manifests = files.flatMap((file) =>
-  parseAllDocuments(readFileSync(join(k8sDir, file), 'utf8')).map((doc, index) => {
-    expect(doc.errors).toEqual([]);
-    return { file, index, manifest: doc.toJS() as Manifest };
-  }),
-);
+interface PodSpec {
+  readonly securityContext?: { readonly seccompProfile?: { readonly type: string } };
+  readonly topologySpreadConstraints?: readonly { readonly topologyKey: string }[];
+  readonly containers: readonly Container[];
+}
+
+function parseDocs(text: string, where: string): Manifest[] {
+  return parseAllDocuments(text).map((doc, index) => {
+    expect(doc.errors, `${where}#${index}`).toEqual([]);
+    return doc.toJS() as Manifest;
+  });
+}
+
+/** Every YAML file under k8s/, kustomization.yaml files aside (they are kustomize's, not objects). */
+function yamlFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) return yamlFiles(path);
+    return entry.name.endsWith('.yaml') && entry.name !== 'kustomization.yaml' ? [path] : [];
+  });
+}
+
+const manifests = yamlFiles(k8sDir).flatMap((path) => {
+  const file = relative(k8sDir, path);
+  return parseDocs(readFileSync(path, 'utf8'), file).map((manifest, index) => ({ file, index, manifest }));
+});
+
+/** The kustomizations an operator applies with `kubectl apply -k`. */
+const KUSTOMIZATIONS = ['base', 'overlays/deployment', 'overlays/tls'] as const;
+const kubectl = spawnSync('kubectl', ['version', '--client'], { encoding: 'utf8' }).status === 0;
+
+/** `kubectl kustomize k8s/<dir>`: the objects `kubectl apply -k` would send. */
+function render(dir: string): Manifest[] {
+  return parseDocs(execFileSync('kubectl', ['kustomize', join(k8sDir, dir)], { encoding: 'utf8' }), dir);
+}
+
+const rendered = kubectl ? KUSTOMIZATIONS.map((dir) => ({ dir, objects: render(dir) })) : [];
 
 describe('Kubernetes manifests', () => {
   it('covers the post: namespace, RBAC, ConfigMap, DaemonSet, Service, Secret, app, Ingress', () => {
@@ -92,93 +132,11 @@ describe('Kubernetes manifests', () => {
     expect(() => new Model(broken).validate()).toThrow();
   });
 
-  const configMaps = manifests.filter(
-    (m) => m.manifest.kind === 'ConfigMap' && m.manifest.data?.['config.yaml'],
-  );
-  for (const { file, manifest } of configMaps) {
-    it(`${file}: the ConfigMap's config.yaml is a valid Switchyard config`, () => {
-      const loaded = parseLinkerConfig(
-        manifest.data!['config.yaml']!,
-        `${file}#config.yaml`,
-        createDefaultKinds(),
-      );
-      expect(loaded.config.routers[0]!.identifier?.[0]?.kind).toBe('io.l5d.ingress');
-      // The admin (no authentication) stays on loopback; only the probe listener is on the pod IP.
-      expect(loaded.config.admin.ip).toBe('127.0.0.1');
-      expect(loaded.config.admin.probe).toEqual({ ip: '0.0.0.0', port: 9991, metrics: false });
+  for (const kind of ['HorizontalPodAutoscaler', 'PodDisruptionBudget', 'NetworkPolicy']) {
+    it(`ships a ${kind}`, () => {
+      expect(manifests.map((m) => m.manifest.kind)).toContain(kind);
     });
   }
-
-  /** The l5d pod templates (DaemonSets and the Deployment) with the config each one mounts. */
-  const workloads = manifests
-    .filter(
-      (m) => ['DaemonSet', 'Deployment'].includes(m.manifest.kind) && m.manifest.metadata.name === 'l5d',
-    )
-    .map(({ file, manifest }) => {
-      const sameFile =
-        configMaps.find((c) => c.file === file) ??
-        configMaps.find((c) => c.file === 'ingress-controller.yaml')!;
-      const config = parseLinkerConfig(
-        sameFile.manifest.data!['config.yaml']!,
-        sameFile.file,
-        createDefaultKinds(),
-      ).config;
-      const pod = (manifest.spec as { template: { spec: PodSpec } }).template.spec;
-      return {
-        file,
-        name: `${manifest.kind}/${manifest.metadata.name}`,
-        config,
-        container: pod.containers[0]!,
-      };
-    });
-
-  it('covers the three l5d workloads (two DaemonSets, one Deployment)', () => {
-    expect(workloads.map((w) => w.name).sort()).toEqual(['DaemonSet/l5d', 'DaemonSet/l5d', 'Deployment/l5d']);
-  });
-
-  for (const { file, name, config, container } of workloads) {
-    it(`${file} ${name}: listens on unprivileged ports as non-root, with no added capability`, () => {
-      for (const p of container.ports) expect(p.containerPort).toBeGreaterThanOrEqual(1024);
-      const security = container.securityContext;
-      expect(security.runAsNonRoot).toBe(true);
-      expect(security.runAsUser).not.toBe(0);
-      expect(security.capabilities.drop).toEqual(['ALL']);
-      expect(security.capabilities.add ?? []).toEqual([]);
-      // Every container port is one the config listens on (router servers, the probe listener).
-      const listened = [
-        ...config.routers.flatMap((r) => r.servers.map((s) => s.port)),
-        config.admin.probe!.port,
-      ];
-      for (const p of container.ports) expect(listened).toContain(p.containerPort);
-      // hostPorts publish 80/443 (the post's) in front of the unprivileged container ports.
-      for (const p of container.ports.filter((p) => p.hostPort !== undefined)) {
-        expect([80, 443]).toContain(p.hostPort);
-      }
-    });
-
-    it(`${file} ${name}: probes reach the probe listener, never the full admin port`, () => {
-      const probePort = container.ports.find((p) => p.name === 'probe')!;
-      expect(probePort.containerPort).toBe(config.admin.probe!.port);
-      expect(container.ports.map((p) => p.containerPort)).not.toContain(config.admin.port);
-      for (const probe of [container.readinessProbe, container.livenessProbe]) {
-        expect(probe.httpGet.port).toBe('probe');
-        expect(['/admin/ping', '/admin/ready']).toContain(probe.httpGet.path);
-      }
-    });
-  }
-
-  it('publishes only router ports on the Services: never the admin or the probe listener', () => {
-    const services = manifests.filter(
-      (m) => m.manifest.kind === 'Service' && m.manifest.metadata.name === 'l5d',
-    );
-    expect(services.length).toBeGreaterThan(0);
-    for (const { manifest } of services) {
-      const ports = (manifest.spec as { ports: { name: string; port: number; targetPort?: string }[] }).ports;
-      expect(ports.map((p) => p.port).every((port) => port === 80 || port === 443)).toBe(true);
-      // Each maps to a named container port of the router (http → 8080, tls → 8443).
-      for (const p of ports) expect(['http', 'tls']).toContain(p.targetPort);
-    }
-  });
 
   it('the image exposes only unprivileged ports and runs as a non-root user', () => {
     const dockerfile = readFileSync(fileURLToPath(new URL('../Dockerfile', import.meta.url)), 'utf8');
@@ -207,3 +165,189 @@ describe('Kubernetes manifests', () => {
     expect(writes.flatMap((r) => r.resources)).toEqual(['ingresses/status']);
   });
 });
+
+describe.skipIf(!kubectl)(
+  `the kustomizations as kubectl kustomize renders them${kubectl ? '' : ' (kubectl not found: skipped)'}`,
+  () => {
+    for (const { dir, objects } of rendered) {
+      const find = (kind: string) => objects.filter((o) => o.kind === kind);
+      const one = (kind: string) => {
+        const found = find(kind);
+        expect(found.map((o) => `${o.kind}/${o.metadata.name}`)).toHaveLength(1);
+        return found[0]!;
+      };
+
+      it(`${dir}: every object matches the Kubernetes schema`, () => {
+        for (const object of objects) {
+          const Model = modelOf(object);
+          expect(() => new Model(object).validate(), `${object.kind}/${object.metadata.name}`).not.toThrow();
+        }
+      });
+
+      it(`${dir}: installs everything the controller needs, namespaced in l5d-system`, () => {
+        const kinds = objects.map((o) => o.kind).sort();
+        for (const kind of [
+          'ClusterRole',
+          'ClusterRoleBinding',
+          'ConfigMap',
+          'IngressClass',
+          'Namespace',
+          'NetworkPolicy',
+          'PodDisruptionBudget',
+          'Service',
+          'ServiceAccount',
+        ]) {
+          expect(kinds).toContain(kind);
+        }
+        const workloads = objects.filter((o) => ['DaemonSet', 'Deployment'].includes(o.kind));
+        expect(workloads.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([
+          dir === 'overlays/deployment' ? 'Deployment/l5d' : 'DaemonSet/l5d',
+        ]);
+        const clusterScoped = ['Namespace', 'ClusterRole', 'ClusterRoleBinding', 'IngressClass'];
+        for (const o of objects.filter((o) => !clusterScoped.includes(o.kind))) {
+          expect(o.metadata.namespace, `${o.kind}/${o.metadata.name}`).toBe('l5d-system');
+        }
+      });
+
+      const workload = objects.find((o) => o.kind === 'DaemonSet' || o.kind === 'Deployment')!;
+      const pod = (workload.spec as { template: { spec: PodSpec } }).template.spec;
+      const container = pod.containers[0]!;
+      const configMap = objects.find((o) => o.kind === 'ConfigMap')!;
+      const config = parseLinkerConfig(
+        configMap.data!['config.yaml']!,
+        `${dir}#config.yaml`,
+        createDefaultKinds(),
+      ).config;
+
+      it(`${dir}: the ConfigMap's config.yaml is a valid config, admin on loopback, probes on the pod IP`, () => {
+        expect(config.routers[0]!.identifier?.[0]?.kind).toBe('io.l5d.ingress');
+        // The admin (no authentication) stays on loopback; only the probe listener is on the pod IP.
+        expect(config.admin.ip).toBe('127.0.0.1');
+        expect(config.admin.probe).toEqual({ ip: '0.0.0.0', port: 9991, metrics: false });
+      });
+
+      it(`${dir}: listens on unprivileged ports as non-root, read-only, with no capability`, () => {
+        for (const p of container.ports) expect(p.containerPort).toBeGreaterThanOrEqual(1024);
+        const security = container.securityContext;
+        expect(security.runAsNonRoot).toBe(true);
+        expect(security.runAsUser).not.toBe(0);
+        expect(security.allowPrivilegeEscalation).toBe(false);
+        expect(security.readOnlyRootFilesystem).toBe(true);
+        expect(security.capabilities.drop).toEqual(['ALL']);
+        expect(security.capabilities.add ?? []).toEqual([]);
+        expect(pod.securityContext?.seccompProfile?.type).toBe('RuntimeDefault');
+        // Every container port is one the config listens on (router servers, the probe listener).
+        const listened = [
+          ...config.routers.flatMap((r) => r.servers.map((s) => s.port)),
+          config.admin.probe!.port,
+        ];
+        for (const p of container.ports) expect(listened).toContain(p.containerPort);
+        // hostPorts publish 80/443 (the post's) in front of the unprivileged container ports.
+        for (const p of container.ports.filter((p) => p.hostPort !== undefined)) {
+          expect([80, 443]).toContain(p.hostPort);
+        }
+      });
+
+      it(`${dir}: requests CPU and memory and limits memory`, () => {
+        expect(container.resources?.requests?.cpu).toBeDefined();
+        expect(container.resources?.requests?.memory).toBeDefined();
+        expect(container.resources?.limits?.memory).toBeDefined();
+      });
+
+      it(`${dir}: probes reach the probe listener, never the full admin port`, () => {
+        const probePort = container.ports.find((p) => p.name === 'probe')!;
+        expect(probePort.containerPort).toBe(config.admin.probe!.port);
+        expect(container.ports.map((p) => p.containerPort)).not.toContain(config.admin.port);
+        for (const probe of [container.readinessProbe, container.livenessProbe]) {
+          expect(probe.httpGet.port).toBe('probe');
+          expect(['/admin/ping', '/admin/ready']).toContain(probe.httpGet.path);
+        }
+      });
+
+      it(`${dir}: the Service publishes only router ports (80/443), never the admin or probe`, () => {
+        const ports = (one('Service').spec as { ports: { port: number; targetPort?: string }[] }).ports;
+        for (const p of ports) {
+          expect([80, 443]).toContain(p.port);
+          // Each maps to a named container port of the router (http → 8080, tls → 8443).
+          const target = container.ports.find((c) => c.name === p.targetPort);
+          expect(target?.name).toMatch(/^(http|tls)$/);
+        }
+      });
+
+      it(`${dir}: the NetworkPolicy admits only the pod's router and probe ports`, () => {
+        const spec = one('NetworkPolicy').spec as {
+          podSelector: { matchLabels: Record<string, string> };
+          policyTypes: string[];
+          ingress: { from?: unknown; ports: { port: number }[] }[];
+        };
+        expect(spec.podSelector.matchLabels).toEqual({ app: 'l5d' });
+        expect(spec.policyTypes).toContain('Ingress');
+        const admitted = spec.ingress.flatMap((rule) => rule.ports.map((p) => p.port));
+        expect(admitted).not.toContain(config.admin.port);
+        // Every container port is admitted (else the router or the probes would be cut off).
+        for (const p of container.ports) expect(admitted).toContain(p.containerPort);
+        for (const port of admitted) {
+          expect([
+            ...config.routers.flatMap((r) => r.servers.map((s) => s.port)),
+            config.admin.probe!.port,
+          ]).toContain(port);
+        }
+      });
+
+      it(`${dir}: a PodDisruptionBudget keeps all but one l5d pod through voluntary disruptions`, () => {
+        const spec = one('PodDisruptionBudget').spec as {
+          maxUnavailable: number;
+          selector: { matchLabels: Record<string, string> };
+        };
+        expect(spec.maxUnavailable).toBe(1);
+        expect(spec.selector.matchLabels).toEqual(
+          (workload.spec as { selector: { matchLabels: Record<string, string> } }).selector.matchLabels,
+        );
+      });
+    }
+
+    it('overlays/deployment: an autoscaled Deployment spread over nodes and zones', () => {
+      const objects = rendered.find((r) => r.dir === 'overlays/deployment')!.objects;
+      const deployment = objects.find((o) => o.kind === 'Deployment')!;
+      const spec = deployment.spec as { replicas?: number; template: { spec: PodSpec } };
+      // The autoscaler owns the replica count: a replicas field would reset it at every apply.
+      expect(spec.replicas).toBeUndefined();
+      expect(spec.template.spec.topologySpreadConstraints!.map((c) => c.topologyKey)).toEqual([
+        'kubernetes.io/hostname',
+        'topology.kubernetes.io/zone',
+      ]);
+      const hpa = objects.find((o) => o.kind === 'HorizontalPodAutoscaler')!.spec as {
+        scaleTargetRef: { kind: string; name: string };
+        minReplicas: number;
+      };
+      expect(hpa.scaleTargetRef).toMatchObject({ kind: 'Deployment', name: 'l5d' });
+      // Two at least, so that the budget (one unavailable) always leaves one serving.
+      expect(hpa.minReplicas).toBeGreaterThanOrEqual(2);
+    });
+
+    it('overlays/tls: the router on 8443 behind 443, the ingress-certs Secret mounted where the config reads it', () => {
+      const objects = rendered.find((r) => r.dir === 'overlays/tls')!.objects;
+      const config = parseLinkerConfig(
+        objects.find((o) => o.kind === 'ConfigMap')!.data!['config.yaml']!,
+        'tls#config.yaml',
+        createDefaultKinds(),
+      ).config;
+      const server = config.routers[0]!.servers[0]!;
+      expect(server.port).toBe(8443);
+      const pod = (
+        objects.find((o) => o.kind === 'DaemonSet')!.spec as {
+          template: {
+            spec: PodSpec & {
+              volumes: { name: string; secret?: { secretName: string } }[];
+              containers: (Container & { volumeMounts: { name: string; mountPath: string }[] })[];
+            };
+          };
+        }
+      ).template.spec;
+      const volume = pod.volumes.find((v) => v.secret?.secretName === 'ingress-certs')!;
+      const mount = pod.containers[0]!.volumeMounts.find((m) => m.name === volume.name)!;
+      expect(server.tls?.certPath).toBe(`${mount.mountPath}/tls.crt`);
+      expect(pod.containers[0]!.ports.find((p) => p.hostPort === 443)?.containerPort).toBe(8443);
+    });
+  },
+);

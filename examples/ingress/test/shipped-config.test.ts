@@ -1,5 +1,5 @@
 /**
- * The shipped DaemonSet's config (the l5d-config ConfigMap of k8s/ingress-controller.yaml),
+ * The shipped DaemonSet's config (the l5d-config ConfigMap of k8s/base/ingress-controller.yaml),
  * started against the Kubernetes API test server: the probe listener answers ping/ready on the
  * machine's non-loopback address (what the kubelet probes), the full admin does not, and the
  * admin answers on loopback. Only the port numbers change (to ephemeral ones).
@@ -15,7 +15,7 @@ import { parseAllDocuments } from 'yaml';
 import { curl, eventually } from './http-client.js';
 
 const kinds = createDefaultKinds();
-const manifest = fileURLToPath(new URL('../k8s/ingress-controller.yaml', import.meta.url));
+const manifest = fileURLToPath(new URL('../k8s/base/ingress-controller.yaml', import.meta.url));
 
 /** An address of this machine other than loopback: the "pod IP". */
 const podIp = Object.values(networkInterfaces())
