@@ -9,7 +9,7 @@ import type { Dtab } from '@switchyard/dtab';
 import type { Binder } from './binding.js';
 import type { Client } from './client.js';
 import type { ForwardedHeaderOptions } from './headers.js';
-import type { ServerContext } from './stages.js';
+import type { ServerContext } from './server-context.js';
 
 export type { ServiceEntry } from './service.js';
 

@@ -12,17 +12,10 @@ import type { Dtab, Path } from '@switchyard/dtab';
 import type { Client } from './client.js';
 import type { RecordState, RequestRecord } from './record.js';
 import type { ServerRuntime } from './runtime.js';
+import type { ServerContext } from './server-context.js';
 import type { ServiceEntry } from './service.js';
 
-/** The server a request arrived on, as configured. */
-export interface ServerContext {
-  /** Listening address as configured (`127.0.0.1` by default). */
-  readonly ip: string;
-  /** Port as configured (0 for an ephemeral port). */
-  readonly port: number;
-  /** Strip inbound `l5d-*`, never interpret dtab headers, hide details in error responses. */
-  readonly clearContext: boolean;
-}
+export type { ServerContext } from './server-context.js';
 
 /** The raw-socket side of an `Upgrade` request (WebSocket). */
 export interface UpgradeSocket {

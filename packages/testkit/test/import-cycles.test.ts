@@ -15,14 +15,7 @@ const root = join(import.meta.dirname, '..', '..', '..');
  * Cycles being fixed on other branches, each with who owns the fix; the lead deletes an entry
  * when its fix merges (the test then fails until the entry is gone, so stale entries cannot pile up).
  */
-const knownCycles: Record<string, { owner: string; files: string[] }[]> = {
-  k8s: [
-    {
-      owner: 'k8s engineer (issue 12 step 4: split config.ts from kubeconfig.ts)',
-      files: ['packages/k8s/src/config.ts', 'packages/k8s/src/kubeconfig.ts'],
-    },
-  ],
-};
+const knownCycles: Record<string, { owner: string; files: string[] }[]> = {};
 
 function projects(): { name: string; dir: string }[] {
   return ['packages', 'examples'].flatMap((parent) =>
