@@ -13,6 +13,7 @@ import {
   createHttpRouteIdentifier,
   DEFAULT_GATEWAY_CONTROLLER,
   type HttpRouteIdentifier,
+  httpRouteParents,
   startGatewayStatusWriter,
 } from '../src/gateway.js';
 
@@ -93,11 +94,20 @@ const route = (backend: string, extra: Partial<HTTPRoute['spec']> = {}): HTTPRou
   },
 });
 
+const service = (svcName: string) => ({
+  apiVersion: 'v1',
+  kind: 'Service',
+  metadata: { name: svcName, namespace: 'default' },
+  spec: { ports: [{ port: 80 }] },
+});
+
 describe('io.l5d.httproute from the Kubernetes API', () => {
   it('follows GatewayClasses, Gateways and HTTPRoutes as they are created, changed and deleted', async () => {
     await setup();
     api.apply(klass());
     api.apply(gateway());
+    api.apply(service('v1'));
+    api.apply(service('v2'));
     const id = identifier();
     await id.synced;
     expect(await name(id, 'app.test')).toBe('404');
@@ -112,6 +122,33 @@ describe('io.l5d.httproute from the Kubernetes API', () => {
     await until(async () => (await name(id, 'app.test')) === '/svc/default/80/v2');
     api.delete('HTTPRoute', 'default', 'r');
     await until(async () => (await name(id, 'app.test')) === '404');
+  });
+
+  it('a backend Service that does not exist is BackendNotFound: 500 and ResolvedRefs False until it is created', async () => {
+    await setup();
+    api.apply(klass());
+    api.apply(gateway());
+    api.apply(route('missing'));
+    const id = identifier();
+    await id.synced;
+    const r = await id(req('app.test'));
+    expect(r.kind === 'unidentified' && [r.status, r.reason]).toEqual([
+      500,
+      'HTTPRoute default/r rule 0: invalid backends (Service default/missing: BackendNotFound)',
+    ]);
+    const resolvedRefs = () =>
+      httpRouteParents(
+        id.state(),
+        'default/r',
+        DEFAULT_GATEWAY_CONTROLLER,
+        new Date(0).toISOString(),
+      )[0]?.conditions.find((c) => c.type === 'ResolvedRefs');
+    expect(resolvedRefs()).toMatchObject({ status: 'False', reason: 'BackendNotFound' });
+    api.apply(service('missing'));
+    await until(async () => (await name(id, 'app.test')) === '/svc/default/80/missing');
+    expect(resolvedRefs()).toMatchObject({ status: 'True', reason: 'ResolvedRefs' });
+    api.delete('Service', 'default', 'missing');
+    await until(async () => (await name(id, 'app.test')) === '500');
   });
 
   it('syncs (and serves nothing) on a cluster without the Gateway API CRDs', async () => {

@@ -40,7 +40,13 @@ import {
   type ReferenceGrantRecord,
 } from './model.js';
 import { buildRouteIndex, type IndexEntry, type IndexInput, type RouteIndex } from './route-index.js';
-import { type GatewayObjectKind, type GatewaySource, objectKeyOf, startGatewaySource } from './sources.js';
+import {
+  type GatewayObjectKind,
+  type GatewaySource,
+  objectKeyOf,
+  sourceHasServices,
+  startGatewaySource,
+} from './sources.js';
 import {
   type GatewayProblem,
   type GatewayState,
@@ -67,6 +73,14 @@ export const NO_ROUTE_MATCHES = 'no HTTPRoute rule matches';
 export const GATEWAY_PROBLEM_CHANNEL = 'switchyard:identifiers:gatewayProblem';
 const problemChannel = channel(GATEWAY_PROBLEM_CHANNEL);
 
+/**
+ * A request head as the identifier reads it: `localPort` is the port of the router's server the
+ * request arrived on (the socket's local port), when the router tells it. A request is matched
+ * only against routes attached to listeners on that port; without it, against every served
+ * listener.
+ */
+export type GatewayRequestHead = RequestHead & { readonly localPort?: number };
+
 /** Options of {@link createHttpRouteIdentifier}. */
 export interface HttpRouteIdentifierOptions {
   /** Where objects come from. Default `{ kind: 'kubernetes' }`. */
@@ -81,8 +95,10 @@ export interface HttpRouteIdentifierOptions {
   /** Serve only Gateways, routes and grants of this namespace. Default all. */
   readonly namespace?: string;
   /**
-   * Serve only listeners on these ports (the ports this router's servers are reached on).
-   * Default: every HTTP/HTTPS listener of our Gateways.
+   * Serve only listeners on these ports (the ports of this router's servers). A request arriving
+   * on a port no served listener has is then answered 404. Default: every HTTP/HTTPS listener of
+   * our Gateways, and a request arriving on a port no listener has (a Service mapping port 80 to
+   * the router's 4140) is matched against all of them.
    */
   readonly ports?: readonly number[];
   /** Prefix of backend names. Default `/svc`. */
@@ -102,7 +118,7 @@ export interface HttpRouteIdentifier extends Identifier<RequestHead> {
   readonly synced: Promise<void>;
   readonly isSynced: boolean;
   /** The winning index entry for a request (the synchronous core of identification). */
-  match(req: RequestHead): IndexEntry | undefined;
+  match(req: GatewayRequestHead): IndexEntry | undefined;
   rules(): readonly HttpRouteRuleView[];
   problems(): readonly GatewayProblem[];
   /** The current attachment state (for status). */
@@ -157,13 +173,18 @@ export function createHttpRouteIdentifier(options: HttpRouteIdentifierOptions = 
   const routes = new Map<string, HttpRouteRecord | GatewayProblemError>();
   const grants = new Map<string, ReferenceGrantRecord>();
   const namespaces = new Map<string, ObjectInfo>();
+  /** Existing Services (`namespace/name`), read only from the Kubernetes API. */
+  const services: Set<string> | undefined = sourceHasServices(source) ? new Set() : undefined;
+  const serviceNamespace = options.namespace;
   const objects = new Map<string, KubeObject>();
   const fileErrors = new Map<string, GatewaySourceError>();
   const listeners = new Set<() => void>();
   const tls = Var.value<readonly GatewayTlsSecret[]>(Object.freeze([]));
   let tlsJson = '[]';
 
+  /** Routes of every served listener, and of the listeners on each port. */
   let index: RouteIndex = buildRouteIndex([]);
+  let byPort = new Map<number, RouteIndex>();
   let hasResponseFilters = false;
   let state: GatewayState = {
     classes,
@@ -174,6 +195,8 @@ export function createHttpRouteIdentifier(options: HttpRouteIdentifierOptions = 
     grants,
     objects,
     ports,
+    services,
+    serviceNamespace,
   };
   const gauge = stats?.gauge(['routes'], () => index.size);
   let isSynced = false;
@@ -200,32 +223,56 @@ export function createHttpRouteIdentifier(options: HttpRouteIdentifierOptions = 
     for (const [k, g] of gatewaysAll) if (ours.has(g.className)) gateways.set(k, g);
     const parents = new Map<string, readonly ParentResult[]>();
     const inputs: IndexInput[] = [];
+    const portInputs = new Map<number, IndexInput[]>();
+    const backends = { grants, services, serviceNamespace };
     for (const [key, route] of routes) {
       if (route instanceof GatewayProblemError) continue;
       const results = attachRoute(route, gateways, namespaces);
       parents.set(key, results);
       const hostnames = new Set<string | undefined>();
+      const perPort = new Map<number, Set<string | undefined>>();
       for (const r of results) {
         for (const a of r.attachments) {
           if (ports !== undefined && !ports.has(a.listener.port)) continue;
           if (!isHttpListener(a.listener)) continue;
-          for (const h of a.hostnames) hostnames.add(h);
+          let onPort = perPort.get(a.listener.port);
+          if (onPort === undefined) {
+            onPort = new Set();
+            perPort.set(a.listener.port, onPort);
+          }
+          for (const h of a.hostnames) {
+            hostnames.add(h);
+            onPort.add(h);
+          }
         }
       }
       if (hostnames.size === 0) continue;
       const hosts = [...hostnames];
       for (const rule of route.rules) {
-        const target = ruleTarget(rule, route, dstPrefix, grants.values());
+        const target = ruleTarget(rule, route, dstPrefix, backends);
         rule.matches.forEach((match, matchIndex) => {
-          inputs.push({ hostnames: hosts, entry: { route, rule, match, matchIndex, target } });
+          const entry: IndexEntry = { route, rule, match, matchIndex, target };
+          inputs.push({ hostnames: hosts, entry });
+          for (const [port, onPort] of perPort) {
+            let list = portInputs.get(port);
+            if (list === undefined) {
+              list = [];
+              portInputs.set(port, list);
+            }
+            list.push({ hostnames: [...onPort], entry });
+          }
         });
       }
     }
     index = buildRouteIndex(inputs);
+    // One listener port (the usual case): its table is the whole table.
+    byPort = new Map();
+    for (const [port, list] of portInputs)
+      byPort.set(port, portInputs.size === 1 ? index : buildRouteIndex(list));
     hasResponseFilters = inputs.some((i) =>
       i.entry.rule.filters.some((f) => f.type === 'RequestRedirect' || f.type === 'ResponseHeaderModifier'),
     );
-    state = { classes, ours, gateways, routes, parents, grants, objects, ports };
+    state = { classes, ours, gateways, routes, parents, grants, objects, ports, services, serviceNamespace };
 
     const secrets = tlsSecretsOf(state);
     const json = JSON.stringify(secrets);
@@ -249,6 +296,13 @@ export function createHttpRouteIdentifier(options: HttpRouteIdentifierOptions = 
   function upsert(kind: GatewayObjectKind, object: KubeObject): void {
     if (closed) return;
     const key = objectKeyOf(kind, object);
+    if (kind === 'Service') {
+      // Only existence matters: a Service's own changes (ports, selectors) change no route.
+      if (services === undefined || services.has(key)) return;
+      services.add(key);
+      changed();
+      return;
+    }
     objects.set(`${kind} ${key}`, object);
     switch (kind) {
       case 'GatewayClass':
@@ -284,7 +338,11 @@ export function createHttpRouteIdentifier(options: HttpRouteIdentifierOptions = 
 
   function remove(kind: GatewayObjectKind, key: string): void {
     if (closed) return;
-    const maps: Record<GatewayObjectKind, Map<string, unknown>> = {
+    if (kind === 'Service') {
+      if (services?.delete(key)) changed();
+      return;
+    }
+    const maps: Record<Exclude<GatewayObjectKind, 'Service'>, Map<string, unknown>> = {
       GatewayClass: classes,
       Gateway: gatewaysAll,
       HTTPRoute: routes,
@@ -332,8 +390,17 @@ export function createHttpRouteIdentifier(options: HttpRouteIdentifierOptions = 
     });
   }
 
-  function match(req: RequestHead): IndexEntry | undefined {
-    return index.match(requestHostname(headerValue(req, 'host')), splitTarget(req.url).path, req);
+  /** The routes a request may match: those of listeners on its arrival port (see `ports`). */
+  function tableFor(req: GatewayRequestHead): RouteIndex | undefined {
+    const local = req.localPort;
+    if (local === undefined) return index;
+    const onPort = byPort.get(local);
+    if (onPort !== undefined) return onPort;
+    return ports === undefined ? index : undefined;
+  }
+
+  function match(req: GatewayRequestHead): IndexEntry | undefined {
+    return tableFor(req)?.match(requestHostname(headerValue(req, 'host')), splitTarget(req.url).path, req);
   }
 
   function decide(req: RequestHead): Identification<RequestHead> {

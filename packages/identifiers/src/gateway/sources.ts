@@ -19,15 +19,26 @@ import {
   type KubeObject,
   REFERENCE_GRANT_V1BETA1,
   type ResourceDescriptor,
+  SERVICE_V1,
   type SharedInformers,
   sharedInformers,
 } from '@switchyard/k8s';
 import { parseManifestObjects, watchManifestDirectory } from '../manifest-directory.js';
 import { GatewaySourceError } from './errors.js';
 
-/** The kinds this identifier reads. */
-export type GatewayObjectKind = 'GatewayClass' | 'Gateway' | 'HTTPRoute' | 'ReferenceGrant' | 'Namespace';
+/**
+ * The kinds this identifier reads. `Service` only from the Kubernetes API (for `BackendNotFound`);
+ * manifests and static lists have no Services: there the dtab alone decides whether a backend exists.
+ */
+export type GatewayObjectKind =
+  | 'GatewayClass'
+  | 'Gateway'
+  | 'HTTPRoute'
+  | 'ReferenceGrant'
+  | 'Namespace'
+  | 'Service';
 
+/** The kinds read from manifests and static lists. */
 const KINDS: ReadonlySet<string> = new Set<GatewayObjectKind>([
   'GatewayClass',
   'Gateway',
@@ -64,6 +75,11 @@ export type GatewaySource =
     }
   | { readonly kind: 'directory'; readonly dir: string; readonly pollIntervalMs?: number }
   | { readonly kind: 'static'; readonly objects: readonly KubeObject[] };
+
+/** True when the source reports Services (so backends can be `BackendNotFound`). */
+export function sourceHasServices(source: GatewaySource): boolean {
+  return source.kind === 'kubernetes';
+}
 
 /** What a running source tells the identifier. */
 export interface GatewaySourceSink {
@@ -140,6 +156,7 @@ function startKubernetes(
       ['HTTPRoute', HTTP_ROUTE_V1 as ResourceDescriptor<KubeObject>, true],
       ['ReferenceGrant', REFERENCE_GRANT_V1BETA1 as ResourceDescriptor<KubeObject>, true],
       ['Namespace', NAMESPACE_V1, false],
+      ['Service', SERVICE_V1 as ResourceDescriptor<KubeObject>, true],
     ];
     const synced: Promise<unknown>[] = [];
     for (const [kind, resource, namespaced] of resources) {
