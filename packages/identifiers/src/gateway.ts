@@ -9,6 +9,8 @@
  */
 import { createHttpRouteIdentifier, HTTPROUTE_KIND } from './gateway/identifier.js';
 
+export type { HttpRouteActions, HttpRouteIdentified, MirrorRecord } from './gateway/actions.js';
+export { httpRouteActionsOf, ruleMirrors } from './gateway/actions.js';
 export type { ListenerAttachment, Ownership, ParentResult } from './gateway/attach.js';
 export { attachRoute, ourClasses, selectorMatches } from './gateway/attach.js';
 export type { BackendProblem, RuleTarget } from './gateway/backends.js';
@@ -27,7 +29,11 @@ export { httpRouteFiltersLayer } from './gateway/filters-layer.js';
 export type { ReferenceFrom, ReferenceTo } from './gateway/grants.js';
 export { referenceAllowed } from './gateway/grants.js';
 export { ANY_HOST, covers, intersect, lookupChain, requestHostname } from './gateway/hostnames.js';
-export type { HttpRouteIdentifier, HttpRouteIdentifierOptions } from './gateway/identifier.js';
+export type {
+  GatewayRequestHead,
+  HttpRouteIdentifier,
+  HttpRouteIdentifierOptions,
+} from './gateway/identifier.js';
 export {
   createHttpRouteIdentifier,
   DEFAULT_GATEWAY_CONTROLLER,
@@ -35,6 +41,8 @@ export {
   HTTPROUTE_KIND,
   NO_ROUTE_MATCHES,
 } from './gateway/identifier.js';
+export type { RequestMirror, RequestMirrorOptions } from './gateway/mirror.js';
+export { createRequestMirror } from './gateway/mirror.js';
 export type {
   BackendRefRecord,
   GatewayClassRecord,
@@ -64,6 +72,8 @@ export { problemList, ruleViews, tlsSecretsOf } from './gateway/state.js';
 export { condition, gatewayClassStatus, gatewayStatus, httpRouteParents } from './gateway/status.js';
 export type { GatewayStatusWriter, GatewayStatusWriterOptions } from './gateway/status-writer.js';
 export { GATEWAY_STATUS_CHANNEL, startGatewayStatusWriter } from './gateway/status-writer.js';
+export type { RuleTimeouts } from './gateway/timeouts.js';
+export { parseGatewayDuration } from './gateway/timeouts.js';
 
 /**
  * The registry entry of `io.l5d.httproute`, shaped like `ingressIdentifierKind` so configuration

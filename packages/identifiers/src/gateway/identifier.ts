@@ -22,6 +22,7 @@ import { identified, systemClock, unidentified, Var } from '@switchyard/core';
 import { Path } from '@switchyard/dtab';
 import type { KubeClient, KubeObject } from '@switchyard/k8s';
 import { headerValue, splitTarget } from '../http/request.js';
+import { type HttpRouteActions, type HttpRouteIdentified, ruleMirrors } from './actions.js';
 import { attachRoute, isHttpListener, type Ownership, ourClasses, type ParentResult } from './attach.js';
 import { ruleTarget } from './backends.js';
 import { GatewayConfigError, GatewayProblemError, type GatewaySourceError } from './errors.js';
@@ -106,7 +107,7 @@ export interface HttpRouteIdentifierOptions {
   /** Wait this long for the first complete state before answering 503, ms. Default 10 000. */
   readonly syncTimeoutMs?: number;
   readonly clock?: Clock;
-  /** Draws the 500 share of invalid backends. Default `Math.random`. */
+  /** Draws the 500 share of invalid backends and the share of requests mirrored. Default `Math.random`. */
   readonly random?: Random;
   /** Counters `identified`, `unidentified`, `problems`; gauge `routes`. */
   readonly stats?: Stats;
@@ -250,8 +251,12 @@ export function createHttpRouteIdentifier(options: HttpRouteIdentifierOptions = 
       const hosts = [...hostnames];
       for (const rule of route.rules) {
         const target = ruleTarget(rule, route, dstPrefix, backends);
+        const mirrors = ruleMirrors(rule, route.namespace, dstPrefix, backends);
         rule.matches.forEach((match, matchIndex) => {
-          const entry: IndexEntry = { route, rule, match, matchIndex, target };
+          const entry: IndexEntry =
+            mirrors.length > 0
+              ? { route, rule, match, matchIndex, target, mirrors }
+              : { route, rule, match, matchIndex, target };
           inputs.push({ hostnames: hosts, entry });
           for (const [port, onPort] of perPort) {
             let list = portInputs.get(port);
@@ -420,11 +425,23 @@ export function createHttpRouteIdentifier(options: HttpRouteIdentifierOptions = 
     }
     identifiedCount?.incr();
     const filters = entry.rule.filters;
-    return identified(
+    const result = identified(
       t.path,
       filters.length === 0 ? req : applyRequestFilters(req, filters, entry.match),
       t.dtab,
     );
+    const timeouts = entry.rule.timeouts;
+    const mirrorRecords = entry.mirrors;
+    if (timeouts === undefined && mirrorRecords === undefined) return result;
+    const mirrors: Path[] = [];
+    for (const m of mirrorRecords ?? []) if (random() * m.denominator < m.numerator) mirrors.push(m.path);
+    const httpRoute: HttpRouteActions = {
+      route: entry.route.key,
+      rule: entry.rule.index,
+      timeouts,
+      mirrors,
+    };
+    return { ...result, httpRoute } as HttpRouteIdentified;
   }
 
   const identify = async (req: RequestHead): Promise<Identification<RequestHead>> => {

@@ -9,6 +9,7 @@
  */
 import type { KubeObject, LabelSelector } from '@switchyard/k8s';
 import { GatewayProblemError } from './errors.js';
+import { mirrorShare, normalizeTimeouts, type RuleTimeouts } from './timeouts.js';
 
 /** The Gateway API group. */
 export const GATEWAY_GROUP = 'gateway.networking.k8s.io';
@@ -206,6 +207,33 @@ export interface RuleRecord {
   readonly matches: readonly MatchRecord[];
   readonly backendRefs: readonly BackendRefRecord[];
   readonly filters: readonly Readonly<Record<string, unknown>>[];
+  /** `timeouts`, parsed; `undefined` when none is set (or every one is `0s`). */
+  readonly timeouts: RuleTimeouts | undefined;
+}
+
+/** Checks the `RequestMirror` filters of a rule (the CRD's validation, for manifests). */
+function checkMirrors(
+  filters: readonly Json[],
+  field: string,
+  problem: (field: string, reason: string) => GatewayProblemError,
+): GatewayProblemError | undefined {
+  for (let f = 0; f < filters.length; f++) {
+    const filter = filters[f]!;
+    if (filter.type !== 'RequestMirror') continue;
+    const at = `${field}.filters[${f}].requestMirror`;
+    const m = filter.requestMirror;
+    if (!isObject(m)) return problem(at, 'missing');
+    const ref = m.backendRef;
+    if (!isObject(ref) || str(ref.name) === undefined) return problem(`${at}.backendRef.name`, 'missing');
+    const kind = str(ref.kind) ?? 'Service';
+    if ((ref.group ?? '') === '' && kind === 'Service' && typeof ref.port !== 'number')
+      return problem(`${at}.backendRef.port`, 'a Service backend needs a port');
+    if (m.percent !== undefined && m.fraction !== undefined)
+      return problem(at, 'only one of percent and fraction may be set');
+    const share = mirrorShare(m);
+    if (typeof share === 'string') return problem(at, share);
+  }
+  return undefined;
 }
 
 /** An HTTPRoute. */
@@ -413,12 +441,19 @@ export function normalizeHttpRoute(obj: KubeObject): HttpRouteRecord | GatewayPr
     if (matches.length === 0) matches.push(DEFAULT_MATCH);
     const backendRefs = normalizeBackendRefs(rule.backendRefs, `${field}.backendRefs`, i.namespace, problem);
     if (backendRefs instanceof GatewayProblemError) return backendRefs;
+    const filters = list(rule.filters).filter(isObject);
+    const mirrorProblem = checkMirrors(filters, field, problem);
+    if (mirrorProblem !== undefined) return mirrorProblem;
+    const timeouts = normalizeTimeouts(rule.timeouts);
+    if (timeouts !== undefined && 'reason' in timeouts)
+      return problem(`${field}.${timeouts.field}`, timeouts.reason);
     rules.push(
       Object.freeze({
         index: r,
         matches: Object.freeze(matches),
         backendRefs: Object.freeze(backendRefs),
-        filters: Object.freeze(list(rule.filters).filter(isObject)),
+        filters: Object.freeze(filters),
+        timeouts,
       }),
     );
   }

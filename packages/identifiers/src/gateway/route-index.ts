@@ -12,6 +12,7 @@
  * (`creationTimestamp`); then `namespace/name` alphabetically; then rule order, then match order.
  */
 import type { RequestHead } from '@switchyard/core';
+import type { MirrorRecord } from './actions.js';
 import type { RuleTarget } from './backends.js';
 import { ANY_HOST, lookupChain } from './hostnames.js';
 import type { HttpRouteRecord, MatchRecord, RuleRecord, ValueMatchRecord } from './model.js';
@@ -23,6 +24,8 @@ export interface IndexEntry {
   readonly matchIndex: number;
   readonly match: MatchRecord;
   readonly target: RuleTarget;
+  /** The rule's valid `RequestMirror` filters (shared by its matches); absent or empty: none. */
+  readonly mirrors?: readonly MirrorRecord[];
 }
 
 interface HostTable {
