@@ -12,8 +12,8 @@ import { createHttpRouteIdentifier, HTTPROUTE_KIND } from './gateway/identifier.
 export type { HttpRouteActions, HttpRouteIdentified, MirrorRecord } from './gateway/actions.js';
 export { httpRouteActionsOf, ruleMirrors } from './gateway/actions.js';
 export type { ListenerAttachment, Ownership, ParentResult } from './gateway/attach.js';
-export { attachRoute, ourClasses, selectorMatches } from './gateway/attach.js';
-export type { BackendProblem, RuleTarget } from './gateway/backends.js';
+export { admitsKind, attachRoute, ourClasses, selectorMatches } from './gateway/attach.js';
+export type { BackendContext, BackendProblem, RuleTarget } from './gateway/backends.js';
 export { backendName, ruleTarget } from './gateway/backends.js';
 export type { GatewayIdentifierErrorCode } from './gateway/errors.js';
 export {
@@ -28,6 +28,23 @@ export type { FiltersLayer, FiltersLayerContext } from './gateway/filters-layer.
 export { httpRouteFiltersLayer } from './gateway/filters-layer.js';
 export type { ReferenceFrom, ReferenceTo } from './gateway/grants.js';
 export { referenceAllowed } from './gateway/grants.js';
+export type {
+  GrpcIndexEntry,
+  GrpcMatchRecord,
+  GrpcNameMatch,
+  GrpcRouteIndex,
+  GrpcRouteRecord,
+  GrpcRoutesInput,
+  GrpcRuleRecord,
+} from './gateway/grpc.js';
+export {
+  buildGrpcRouteIndex,
+  compareGrpcEntries,
+  compileGrpcRoutes,
+  grpcMatchHolds,
+  normalizeGrpcRoute,
+  splitGrpcPath,
+} from './gateway/grpc.js';
 export { ANY_HOST, covers, intersect, lookupChain, requestHostname } from './gateway/hostnames.js';
 export type {
   GatewayRequestHead,

@@ -82,7 +82,7 @@ export function backendName(dstPrefix: Path, ref: BackendRefRecord): Path {
 
 /** Compiles one rule's backends into its target. */
 export function ruleTarget(
-  rule: RuleRecord,
+  rule: Pick<RuleRecord, 'index' | 'backendRefs'>,
   route: { readonly namespace: string; readonly name: string },
   dstPrefix: Path,
   context: BackendContext,

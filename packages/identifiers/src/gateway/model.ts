@@ -40,7 +40,8 @@ export interface ObjectInfo {
   readonly labels: Readonly<Record<string, string>>;
 }
 
-function info(obj: KubeObject, namespaced: boolean): ObjectInfo {
+/** The common metadata of an object (`key` is `namespace/name`, or `name` when cluster-scoped). */
+export function objectInfo(obj: KubeObject, namespaced: boolean): ObjectInfo {
   const meta: Json = isObject(obj?.metadata) ? (obj.metadata as Json) : {};
   const name = str(meta.name) ?? '?';
   const namespace = namespaced ? (str(meta.namespace) ?? 'default') : '';
@@ -68,7 +69,7 @@ export interface GatewayClassRecord extends ObjectInfo {
 export function normalizeGatewayClass(obj: KubeObject): GatewayClassRecord {
   const spec = (obj as { spec?: unknown }).spec;
   return Object.freeze({
-    ...info(obj, false),
+    ...objectInfo(obj, false),
     controllerName: isObject(spec) ? (str(spec.controllerName) ?? '') : '',
   });
 }
@@ -110,7 +111,7 @@ export interface GatewayRecord extends ObjectInfo {
 
 /** Normalizes a Gateway (listeners defaulted). Never rejects: bad listeners are reported in status. */
 export function normalizeGateway(obj: KubeObject): GatewayRecord {
-  const i = info(obj, true);
+  const i = objectInfo(obj, true);
   const raw = (obj as { spec?: unknown }).spec;
   const spec: Json = isObject(raw) ? raw : {};
   const listeners: ListenerRecord[] = [];
@@ -260,7 +261,7 @@ export function normalizeReferenceGrant(obj: KubeObject): ReferenceGrantRecord {
   const raw = (obj as { spec?: unknown }).spec;
   const spec: Json = isObject(raw) ? raw : {};
   return Object.freeze({
-    ...info(obj, true),
+    ...objectInfo(obj, true),
     from: list(spec.from)
       .filter(isObject)
       .map((f) => ({
@@ -276,7 +277,7 @@ export function normalizeReferenceGrant(obj: KubeObject): ReferenceGrantRecord {
 
 /** A Namespace: its labels, for `allowedRoutes.namespaces.from: Selector`. */
 export function normalizeNamespace(obj: KubeObject): ObjectInfo {
-  return Object.freeze(info(obj, false));
+  return Object.freeze(objectInfo(obj, false));
 }
 
 /** Normalizes `parentRefs` (shared by every route kind). */
@@ -297,7 +298,7 @@ export function normalizeParentRefs(spec: Json, namespace: string): ParentRefRec
 }
 
 /** Compiles a Gateway API regular expression (full match, as RE2 `FullMatch`), or a reason. */
-function fullMatch(pattern: string): RegExp | string {
+export function fullMatch(pattern: string): RegExp | string {
   try {
     return new RegExp(`^(?:${pattern})$`, 'u');
   } catch (err) {
@@ -312,7 +313,8 @@ export function normalizePrefix(value: string): string {
 
 const TOKEN = /^[A-Za-z0-9!#$%&'*+\-.^_`|~]+$/;
 
-function valueMatches(
+/** Normalizes header (`header: true`, names lower-cased) or query parameter matches. */
+export function valueMatches(
   raw: unknown,
   field: string,
   header: boolean,
@@ -415,7 +417,7 @@ export function normalizeBackendRefs(
  * whole route unusable (the route is then not Accepted, reason `UnsupportedValue`).
  */
 export function normalizeHttpRoute(obj: KubeObject): HttpRouteRecord | GatewayProblemError {
-  const i = info(obj, true);
+  const i = objectInfo(obj, true);
   const problem = (field: string, reason: string) =>
     new GatewayProblemError(`HTTPRoute ${i.key}`, field, reason);
   const raw = (obj as { spec?: unknown }).spec;

@@ -154,14 +154,16 @@ export function prefixCandidates(path: string): string[] {
   return out;
 }
 
-function headerValues(req: RequestHead, name: string): readonly string[] {
+/** A header's values, plus their `,`-joined form when repeated. */
+export function headerValues(req: RequestHead, name: string): readonly string[] {
   const v = req.headers[name];
   if (v === undefined) return [];
   if (typeof v === 'string') return [v];
   return v.length > 1 ? [...v, v.join(',')] : v;
 }
 
-function valueHolds(m: ValueMatchRecord, values: readonly string[]): boolean {
+/** Whether one of `values` satisfies a header or query match. */
+export function valueHolds(m: ValueMatchRecord, values: readonly string[]): boolean {
   for (const v of values) {
     if (m.type === 'Exact' ? v === m.value : m.regex.test(v)) return true;
   }
