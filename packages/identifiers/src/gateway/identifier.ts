@@ -15,13 +15,13 @@ import type {
   Random,
   RequestHead,
   Stats,
-  TimerHandle,
   Var as VarType,
 } from '@switchyard/core';
 import { identified, systemClock, unidentified, Var } from '@switchyard/core';
 import { Path } from '@switchyard/dtab';
 import type { KubeClient, KubeObject } from '@switchyard/k8s';
 import { headerValue, splitTarget } from '../http/request.js';
+import { createSyncGate } from '../sync-gate.js';
 import { type HttpRouteActions, type HttpRouteIdentified, ruleMirrors } from './actions.js';
 import { attachRoute, isHttpListener, type Ownership, ourClasses, type ParentResult } from './attach.js';
 import { ruleTarget } from './backends.js';
@@ -200,11 +200,7 @@ export function createHttpRouteIdentifier(options: HttpRouteIdentifierOptions = 
     serviceNamespace,
   };
   const gauge = stats?.gauge(['routes'], () => index.size);
-  let isSynced = false;
-  let resolveSynced!: () => void;
-  const synced = new Promise<void>((resolve) => {
-    resolveSynced = resolve;
-  });
+  const gate = createSyncGate(clock, syncTimeoutMs);
   let closed = false;
 
   function publishProblem(p: GatewayProblemError | GatewaySourceError): void {
@@ -290,7 +286,7 @@ export function createHttpRouteIdentifier(options: HttpRouteIdentifierOptions = 
 
   let scheduled = false;
   function changed(): void {
-    if (!isSynced || scheduled) return;
+    if (!gate.isSynced || scheduled) return;
     scheduled = true;
     queueMicrotask(() => {
       scheduled = false;
@@ -365,10 +361,8 @@ export function createHttpRouteIdentifier(options: HttpRouteIdentifierOptions = 
       upsert,
       remove,
       synced() {
-        if (closed || isSynced) return;
-        isSynced = true;
+        if (closed || !gate.open()) return;
         rebuild();
-        resolveSynced();
       },
       fileError(file, error) {
         if (error === undefined) {
@@ -382,18 +376,6 @@ export function createHttpRouteIdentifier(options: HttpRouteIdentifierOptions = 
     },
     { ...(options.namespace !== undefined ? { namespace: options.namespace } : {}), clock },
   );
-
-  function waitSynced(): Promise<boolean> {
-    if (isSynced) return Promise.resolve(true);
-    return new Promise((resolve) => {
-      let timer: TimerHandle | undefined;
-      void synced.then(() => {
-        if (timer) clock.clearTimeout(timer);
-        resolve(true);
-      });
-      timer = clock.setTimeout(() => resolve(isSynced), syncTimeoutMs);
-    });
-  }
 
   /** The routes a request may match: those of listeners on its arrival port (see `ports`). */
   function tableFor(req: GatewayRequestHead): RouteIndex | undefined {
@@ -445,7 +427,7 @@ export function createHttpRouteIdentifier(options: HttpRouteIdentifierOptions = 
   }
 
   const identify = async (req: RequestHead): Promise<Identification<RequestHead>> => {
-    if (!isSynced && !(await waitSynced())) {
+    if (!gate.isSynced && !(await gate.wait())) {
       unidentifiedCount?.incr();
       return unidentified('Gateway API routes are not loaded yet', 503);
     }
@@ -457,8 +439,8 @@ export function createHttpRouteIdentifier(options: HttpRouteIdentifierOptions = 
 
   const props: PropertyDescriptorMap = {
     kind: { value: HTTPROUTE_KIND, enumerable: true },
-    synced: { value: synced, enumerable: true },
-    isSynced: { get: () => isSynced, enumerable: true },
+    synced: { value: gate.synced, enumerable: true },
+    isSynced: { get: () => gate.isSynced, enumerable: true },
     hasResponseFilters: { get: () => hasResponseFilters, enumerable: true },
     match: { value: match },
     rules: { value: rules },
