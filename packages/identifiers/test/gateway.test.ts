@@ -6,7 +6,7 @@
 import { type RequestHead, systemClock } from '@switchyard/core';
 import { Path } from '@switchyard/dtab';
 import type { Gateway, GatewayClass, HTTPRoute, KubeClient } from '@switchyard/k8s';
-import { createKubeClient, urlConfig } from '@switchyard/k8s';
+import { createKubeClient, HTTP_ROUTE_V1, urlConfig } from '@switchyard/k8s';
 import { type FakeKubeApi, startFakeKubeApi } from '@switchyard/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -149,6 +149,28 @@ describe('io.l5d.httproute from the Kubernetes API', () => {
     expect(resolvedRefs()).toMatchObject({ status: 'True', reason: 'ResolvedRefs' });
     api.delete('Service', 'default', 'missing');
     await until(async () => (await name(id, 'app.test')) === '500');
+  });
+
+  it('a status-only change (our own write coming back) does not rebuild the routing table', async () => {
+    await setup();
+    api.apply(klass());
+    api.apply(gateway());
+    api.apply(service('v1'));
+    api.apply(route('v1'));
+    const id = identifier();
+    await id.synced;
+    let rebuilds = 0;
+    id.onChange(() => rebuilds++);
+    await client.patchStatus(HTTP_ROUTE_V1, 'default', 'r', {
+      status: { parents: [{ parentRef: { name: 'gw' }, controllerName: 'example.com/x', conditions: [] }] },
+    });
+    await until(() => (id.state().objects.get('HTTPRoute default/r') as HTTPRoute).status !== undefined);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(rebuilds).toBe(0);
+    expect(await name(id, 'app.test')).toBe('/svc/default/80/v1');
+    api.apply(route('v1', { hostnames: ['other.test'] }));
+    await until(() => rebuilds === 1);
+    expect(await name(id, 'other.test')).toBe('/svc/default/80/v1');
   });
 
   it('syncs (and serves nothing) on a cluster without the Gateway API CRDs', async () => {
