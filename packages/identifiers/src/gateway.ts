@@ -8,9 +8,11 @@
  * functions and written by a leader-gated writer.
  */
 
+export type { HttpRouteActions, HttpRouteIdentified, MirrorRecord } from './gateway/actions.js';
+export { httpRouteActionsOf, ruleMirrors } from './gateway/actions.js';
 export type { ListenerAttachment, Ownership, ParentResult } from './gateway/attach.js';
-export { attachRoute, ourClasses, selectorMatches } from './gateway/attach.js';
-export type { BackendProblem, RuleTarget } from './gateway/backends.js';
+export { admitsKind, attachRoute, ourClasses, selectorMatches } from './gateway/attach.js';
+export type { BackendContext, BackendProblem, RuleTarget } from './gateway/backends.js';
 export { backendName, ruleTarget } from './gateway/backends.js';
 export type { GatewayIdentifierErrorCode } from './gateway/errors.js';
 export {
@@ -25,8 +27,29 @@ export type { FiltersLayer, FiltersLayerContext } from './gateway/filters-layer.
 export { httpRouteFiltersLayer } from './gateway/filters-layer.js';
 export type { ReferenceFrom, ReferenceTo } from './gateway/grants.js';
 export { referenceAllowed } from './gateway/grants.js';
+export type {
+  GrpcIndexEntry,
+  GrpcMatchRecord,
+  GrpcNameMatch,
+  GrpcRouteIndex,
+  GrpcRouteRecord,
+  GrpcRoutesInput,
+  GrpcRuleRecord,
+} from './gateway/grpc.js';
+export {
+  buildGrpcRouteIndex,
+  compareGrpcEntries,
+  compileGrpcRoutes,
+  grpcMatchHolds,
+  normalizeGrpcRoute,
+  splitGrpcPath,
+} from './gateway/grpc.js';
 export { ANY_HOST, covers, intersect, lookupChain, requestHostname } from './gateway/hostnames.js';
-export type { HttpRouteIdentifier, HttpRouteIdentifierOptions } from './gateway/identifier.js';
+export type {
+  GatewayRequestHead,
+  HttpRouteIdentifier,
+  HttpRouteIdentifierOptions,
+} from './gateway/identifier.js';
 export {
   createHttpRouteIdentifier,
   DEFAULT_GATEWAY_CONTROLLER,
@@ -34,6 +57,8 @@ export {
   HTTPROUTE_KIND,
   NO_ROUTE_MATCHES,
 } from './gateway/identifier.js';
+export type { RequestMirror, RequestMirrorOptions } from './gateway/mirror.js';
+export { createRequestMirror } from './gateway/mirror.js';
 export type {
   BackendRefRecord,
   GatewayClassRecord,
@@ -63,3 +88,5 @@ export { problemList, ruleViews, tlsSecretsOf } from './gateway/state.js';
 export { condition, gatewayClassStatus, gatewayStatus, httpRouteParents } from './gateway/status.js';
 export type { GatewayStatusWriter, GatewayStatusWriterOptions } from './gateway/status-writer.js';
 export { GATEWAY_STATUS_CHANNEL, startGatewayStatusWriter } from './gateway/status-writer.js';
+export type { RuleTimeouts } from './gateway/timeouts.js';
+export { parseGatewayDuration } from './gateway/timeouts.js';

@@ -6,13 +6,14 @@
 import { type RequestHead, systemClock } from '@switchyard/core';
 import { Path } from '@switchyard/dtab';
 import type { Gateway, GatewayClass, HTTPRoute, KubeClient } from '@switchyard/k8s';
-import { createKubeClient, urlConfig } from '@switchyard/k8s';
+import { createKubeClient, HTTP_ROUTE_V1, urlConfig } from '@switchyard/k8s';
 import { type FakeKubeApi, startFakeKubeApi } from '@switchyard/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   createHttpRouteIdentifier,
   DEFAULT_GATEWAY_CONTROLLER,
   type HttpRouteIdentifier,
+  httpRouteParents,
   startGatewayStatusWriter,
 } from '../src/gateway.js';
 
@@ -93,11 +94,20 @@ const route = (backend: string, extra: Partial<HTTPRoute['spec']> = {}): HTTPRou
   },
 });
 
+const service = (svcName: string) => ({
+  apiVersion: 'v1',
+  kind: 'Service',
+  metadata: { name: svcName, namespace: 'default' },
+  spec: { ports: [{ port: 80 }] },
+});
+
 describe('io.l5d.httproute from the Kubernetes API', () => {
   it('follows GatewayClasses, Gateways and HTTPRoutes as they are created, changed and deleted', async () => {
     await setup();
     api.apply(klass());
     api.apply(gateway());
+    api.apply(service('v1'));
+    api.apply(service('v2'));
     const id = identifier();
     await id.synced;
     expect(await name(id, 'app.test')).toBe('404');
@@ -112,6 +122,55 @@ describe('io.l5d.httproute from the Kubernetes API', () => {
     await until(async () => (await name(id, 'app.test')) === '/svc/default/80/v2');
     api.delete('HTTPRoute', 'default', 'r');
     await until(async () => (await name(id, 'app.test')) === '404');
+  });
+
+  it('a backend Service that does not exist is BackendNotFound: 500 and ResolvedRefs False until it is created', async () => {
+    await setup();
+    api.apply(klass());
+    api.apply(gateway());
+    api.apply(route('missing'));
+    const id = identifier();
+    await id.synced;
+    const r = await id(req('app.test'));
+    expect(r.kind === 'unidentified' && [r.status, r.reason]).toEqual([
+      500,
+      'HTTPRoute default/r rule 0: invalid backends (Service default/missing: BackendNotFound)',
+    ]);
+    const resolvedRefs = () =>
+      httpRouteParents(
+        id.state(),
+        'default/r',
+        DEFAULT_GATEWAY_CONTROLLER,
+        new Date(0).toISOString(),
+      )[0]?.conditions.find((c) => c.type === 'ResolvedRefs');
+    expect(resolvedRefs()).toMatchObject({ status: 'False', reason: 'BackendNotFound' });
+    api.apply(service('missing'));
+    await until(async () => (await name(id, 'app.test')) === '/svc/default/80/missing');
+    expect(resolvedRefs()).toMatchObject({ status: 'True', reason: 'ResolvedRefs' });
+    api.delete('Service', 'default', 'missing');
+    await until(async () => (await name(id, 'app.test')) === '500');
+  });
+
+  it('a status-only change (our own write coming back) does not rebuild the routing table', async () => {
+    await setup();
+    api.apply(klass());
+    api.apply(gateway());
+    api.apply(service('v1'));
+    api.apply(route('v1'));
+    const id = identifier();
+    await id.synced;
+    let rebuilds = 0;
+    id.onChange(() => rebuilds++);
+    await client.patchStatus(HTTP_ROUTE_V1, 'default', 'r', {
+      status: { parents: [{ parentRef: { name: 'gw' }, controllerName: 'example.com/x', conditions: [] }] },
+    });
+    await until(() => (id.state().objects.get('HTTPRoute default/r') as HTTPRoute).status !== undefined);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(rebuilds).toBe(0);
+    expect(await name(id, 'app.test')).toBe('/svc/default/80/v1');
+    api.apply(route('v1', { hostnames: ['other.test'] }));
+    await until(() => rebuilds === 1);
+    expect(await name(id, 'other.test')).toBe('/svc/default/80/v1');
   });
 
   it('syncs (and serves nothing) on a cluster without the Gateway API CRDs', async () => {

@@ -1,21 +1,133 @@
 /**
  * The `io.l5d.httproute` identifier kind: Gateway API HTTPRoutes (see docs/gateway-api.md).
  * Without `dir` it reads the Kubernetes API like `io.l5d.ingress` (same `host`/`port` options,
- * same shared client and watches); with `dir` it reads a watched directory of manifests.
+ * same shared client and watches) and writes status while it holds a `coordination.k8s.io` Lease;
+ * with `dir` it reads a watched directory of manifests.
  */
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { Var } from '@switchyard/core';
 import {
   createHttpRouteIdentifier,
   DEFAULT_GATEWAY_CONTROLLER,
+  type HttpRouteIdentifier,
   httpRouteFiltersLayer,
+  startGatewayStatusWriter,
 } from '@switchyard/identifiers/gateway';
-import { secretCertificateSource } from '@switchyard/k8s';
+import { createLeaderElector, type KubeClient, secretCertificateSource } from '@switchyard/k8s';
 import type { RouterContext } from '@switchyard/router';
 import type { BuildContext } from '../build-context.js';
 import type { KindCategory } from '../registry.js';
-import { list, number, object, optional, port, refine, reject, string, withDefault } from '../schema.js';
+import {
+  boolean,
+  list,
+  number,
+  object,
+  optional,
+  port,
+  refine,
+  reject,
+  rejectField,
+  string,
+  withDefault,
+} from '../schema.js';
 import type { BuiltIdentifier } from './identifiers.js';
+import { apiFields, where } from './kubernetes.js';
+
+/** The default name of the Lease whose holder writes Gateway API status. */
+export const DEFAULT_STATUS_LEASE = 'switchyard-gateway-status';
+
+const statusSchema = refine(
+  object({
+    write: withDefault(boolean(), true, 'Write status (while holding the Lease); false: never.'),
+    leaseName: withDefault(
+      string({ nonEmpty: true }),
+      DEFAULT_STATUS_LEASE,
+      'Name of the coordination.k8s.io Lease replicas elect the status writer with.',
+    ),
+    leaseNamespace: optional(
+      string({ nonEmpty: true }),
+      'Namespace of the Lease; default the `namespace` option, else `default`.',
+    ),
+    leaseDurationMs: withDefault(
+      number({ integer: true, min: 1 }),
+      15_000,
+      'How long a Lease is held without renewal.',
+    ),
+    renewDeadlineMs: withDefault(
+      number({ integer: true, min: 1 }),
+      10_000,
+      'How long the holder keeps trying to renew before stepping down.',
+    ),
+    retryPeriodMs: withDefault(
+      number({ integer: true, min: 1 }),
+      2_000,
+      'Interval between election attempts.',
+    ),
+  }),
+  (st) =>
+    st.leaseDurationMs < 1000
+      ? rejectField(['leaseDurationMs'], 'must be at least 1000 (the Lease holds whole seconds)')
+      : st.renewDeadlineMs >= st.leaseDurationMs
+        ? rejectField(['renewDeadlineMs'], `must be less than leaseDurationMs (${st.leaseDurationMs})`)
+        : st.renewDeadlineMs <= st.retryPeriodMs * 1.2
+          ? rejectField(
+              ['retryPeriodMs'],
+              `× 1.2 (jitter) must be less than renewDeadlineMs (${st.renewDeadlineMs})`,
+            )
+          : st,
+);
+
+interface StatusOptions {
+  readonly write: boolean;
+  readonly leaseName: string;
+  readonly leaseNamespace?: string | undefined;
+  readonly leaseDurationMs: number;
+  readonly renewDeadlineMs: number;
+  readonly retryPeriodMs: number;
+}
+
+/**
+ * Starts the leader-gated status writer: one Lease per (namespace, name), so that of several
+ * replicas only the holder writes; a new holder reconciles at once.
+ */
+function startStatus(
+  identifier: HttpRouteIdentifier,
+  client: KubeClient,
+  o: {
+    readonly controllerName: string;
+    readonly namespace?: string | undefined;
+    readonly status: StatusOptions;
+  },
+  c: BuildContext,
+): void {
+  const elector = createLeaderElector({
+    client,
+    namespace: o.status.leaseNamespace ?? o.namespace ?? 'default',
+    name: o.status.leaseName,
+    identity: `${hostname()}_${process.pid}_${randomBytes(3).toString('hex')}`,
+    leaseDurationMs: o.status.leaseDurationMs,
+    renewDeadlineMs: o.status.renewDeadlineMs,
+    retryPeriodMs: o.status.retryPeriodMs,
+    clock: c.clock,
+  });
+  const writer = startGatewayStatusWriter({
+    identifier,
+    client,
+    isLeader: () => elector.isLeader(),
+    controllerName: o.controllerName,
+    clock: c.clock,
+  });
+  const unsubscribe = elector.onChange((leader) => {
+    if (leader) void writer.reconcile();
+  });
+  c.onClose(async () => {
+    unsubscribe();
+    writer.stop();
+    await elector.close();
+  });
+}
 
 /** Adds `io.l5d.httproute` to the identifier category. */
 export function registerGatewayKinds(kinds: {
@@ -25,11 +137,7 @@ export function registerGatewayKinds(kinds: {
     kind: 'io.l5d.httproute',
     doc: 'Routes by Gateway API HTTPRoutes attached to our Gateways to /<dstPrefix>/<namespace>/<port>/<service>.',
     schema: object({
-      host: optional(
-        string({ nonEmpty: true }),
-        'API host over plain HTTP (e.g. kubectl proxy); default: in-cluster or kubeconfig.',
-      ),
-      port: optional(port(), 'API port with `host`; default 8001.'),
+      ...apiFields(),
       controllerName: withDefault(
         string({ nonEmpty: true }),
         DEFAULT_GATEWAY_CONTROLLER,
@@ -58,12 +166,13 @@ export function registerGatewayKinds(kinds: {
         10_000,
         'Wait this long for the first sync before answering.',
       ),
+      status: optional(
+        statusSchema,
+        'Status writing with the Kubernetes API (leader election by Lease); default on, Lease switchyard-gateway-status.',
+      ),
     }),
     build: async (o, c) => {
-      const api = {
-        ...(o.host !== undefined ? { host: o.host } : {}),
-        ...(o.port !== undefined ? { port: o.port } : {}),
-      };
+      const api = where(o);
       const client = o.dir ? undefined : await c.kubeClient(api);
       const informers = o.dir ? undefined : await c.kubeInformers(api);
       const identifier = createHttpRouteIdentifier({
@@ -80,6 +189,14 @@ export function registerGatewayKinds(kinds: {
         clock: c.clock,
       });
       c.onClose(() => identifier.close());
+      const status: StatusOptions = o.status ?? {
+        write: true,
+        leaseName: DEFAULT_STATUS_LEASE,
+        leaseDurationMs: 15_000,
+        renewDeadlineMs: 10_000,
+        retryPeriodMs: 2_000,
+      };
+      if (client !== undefined && status.write) startStatus(identifier, client, { ...o, status }, c);
       c.addReadiness({ name: 'io.l5d.httproute', ready: () => identifier.isSynced });
       // HTTPS listener certificateRefs become SNI certificates on the router's TLS servers.
       const certificates =

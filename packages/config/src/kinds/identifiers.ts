@@ -2,6 +2,7 @@
  * Identifier kinds (`routers[].identifier`): Linkerd 1's HTTP identifiers. `io.l5d.ingress` is
  * added by the Kubernetes kinds. Every identifier uses its router's `dstPrefix`.
  */
+import type { AdminIngressRuleView } from '@switchyard/admin';
 import type { Identifier, RequestHead, Var } from '@switchyard/core';
 import {
   createCookieIdentifier,
@@ -28,15 +29,8 @@ import {
   withDefault,
 } from '../schema.js';
 
-/** An ingress routing-table row, for the admin dashboard. */
-export interface IngressRuleRow {
-  readonly ingress: string;
-  readonly host?: string;
-  readonly path?: string;
-  readonly dst: string;
-  readonly backend: string;
-  readonly defaultBackend?: boolean;
-}
+/** An ingress routing-table row: the admin's row, before the admin adds ready endpoint counts. */
+export type IngressRuleRow = Omit<AdminIngressRuleView, 'readyEndpoints'>;
 
 /** A built identifier, with what the admin may show about it. */
 export interface BuiltIdentifier {

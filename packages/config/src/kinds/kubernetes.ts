@@ -19,7 +19,8 @@ import { boolean, number, object, optional, port, string, withDefault } from '..
 import type { BuiltIdentifier } from './identifiers.js';
 import { type BuiltNamer, experimentalField, prefixField } from './namers.js';
 
-const apiFields = () => ({
+/** The API connection options shared by every Kubernetes-backed kind (`host`, `port`). */
+export const apiFields = () => ({
   host: optional(
     string({ nonEmpty: true }),
     'API host over plain HTTP (e.g. kubectl proxy); default: in-cluster or kubeconfig.',
@@ -27,7 +28,8 @@ const apiFields = () => ({
   port: optional(port(), 'API port with `host`; default 8001.'),
 });
 
-function where(o: { host?: string | undefined; port?: number | undefined }) {
+/** The connection of `apiFields` options, as `BuildContext.kubeClient` takes it. */
+export function where(o: { host?: string | undefined; port?: number | undefined }) {
   return {
     ...(o.host !== undefined ? { host: o.host } : {}),
     ...(o.port !== undefined ? { port: o.port } : {}),

@@ -51,6 +51,17 @@ export function supportedKinds(l: ListenerRecord): { kinds: RouteGroupKind[]; in
   return { kinds, invalid: kinds.length !== l.kinds.length };
 }
 
+/**
+ * Whether a listener admits routes of `kind`: HTTPRoute as {@link supportedKinds} says; GRPCRoute
+ * on HTTP/HTTPS listeners without `allowedRoutes.kinds` or naming it there (it is not listed in
+ * status `supportedKinds` until the HTTP/2 data path serves it).
+ */
+export function admitsKind(l: ListenerRecord, kind: 'HTTPRoute' | 'GRPCRoute'): boolean {
+  if (kind === 'HTTPRoute') return supportedKinds(l).kinds.length > 0;
+  if (!isHttpListener(l)) return false;
+  return l.kinds === undefined || l.kinds.some((k) => k.group === GATEWAY_GROUP && k.kind === 'GRPCRoute');
+}
+
 /** `metav1.LabelSelector` semantics: every matchLabels and matchExpressions term holds. */
 export function selectorMatches(selector: LabelSelector, labels: Readonly<Record<string, string>>): boolean {
   for (const [k, v] of Object.entries(selector.matchLabels ?? {})) if (labels[k] !== v) return false;
@@ -122,6 +133,7 @@ export function attachRoute(
   route: Pick<HttpRouteRecord, 'namespace' | 'hostnames' | 'parentRefs'>,
   gateways: ReadonlyMap<string, GatewayRecord>,
   namespaces: ReadonlyMap<string, ObjectInfo>,
+  routeKind: 'HTTPRoute' | 'GRPCRoute' = 'HTTPRoute',
 ): ParentResult[] {
   const out: ParentResult[] = [];
   for (const ref of route.parentRefs) {
@@ -134,7 +146,7 @@ export function attachRoute(
         (ref.port === undefined || l.port === ref.port),
     );
     const allowed = candidates.filter(
-      (l) => supportedKinds(l).kinds.length > 0 && namespaceAllowed(l, gateway, route.namespace, namespaces),
+      (l) => admitsKind(l, routeKind) && namespaceAllowed(l, gateway, route.namespace, namespaces),
     );
     const attachments: ListenerAttachment[] = [];
     for (const l of allowed) {

@@ -7,15 +7,29 @@
  * dtab of that request, so the weighted choice is the router's union, per request.
  *
  * Invalid backends (a kind other than Service, a cross-namespace reference no ReferenceGrant
- * allows) keep their weight: that share of requests is answered 500, as the spec asks; a rule
+ * allows, and — when Services are known, i.e. read from the Kubernetes API — a Service that does
+ * not exist) keep their weight: that share of requests is answered 500, as the spec asks; a rule
  * with no backend or only zero weights answers 500 to all.
  */
 import { Dentry, Dtab, NameTree, type Path } from '@switchyard/dtab';
-import { httpRouteFrom, referenceAllowed } from './grants.js';
+import { referenceAllowed, routeFrom } from './grants.js';
 import type { BackendRefRecord, ReferenceGrantRecord, RuleRecord } from './model.js';
 
 /** `ResolvedRefs` reasons a backend can have. */
-export type BackendProblem = 'InvalidKind' | 'RefNotPermitted';
+export type BackendProblem = 'InvalidKind' | 'RefNotPermitted' | 'BackendNotFound';
+
+/**
+ * What backends are checked against: the ReferenceGrants, and the existing Services as
+ * `namespace/name` when they are known (`undefined`: not checked — the directory and static
+ * sources, where the dtab alone decides whether a backend exists). `serviceNamespaces` limits the
+ * check to the namespaces whose Services are watched (`undefined`: all).
+ */
+export interface BackendContext {
+  /** By `namespace/name` (a map, not an iterator: every backendRef reads it again). */
+  readonly grants: ReadonlyMap<string, ReferenceGrantRecord>;
+  readonly services: ReadonlySet<string> | undefined;
+  readonly serviceNamespace?: string | undefined;
+}
 
 /** Where one rule sends requests. */
 export type RuleTarget =
@@ -40,16 +54,25 @@ export type RuleTarget =
 export function backendProblem(
   ref: BackendRefRecord,
   routeNamespace: string,
-  grants: Iterable<ReferenceGrantRecord>,
+  context: BackendContext,
+  routeKind: 'HTTPRoute' | 'GRPCRoute' = 'HTTPRoute',
 ): BackendProblem | undefined {
   if (ref.group !== '' || ref.kind !== 'Service') return 'InvalidKind';
-  const allowed = referenceAllowed(grants, httpRouteFrom(routeNamespace), {
+  const allowed = referenceAllowed(context.grants.values(), routeFrom(routeKind, routeNamespace), {
     group: '',
     kind: 'Service',
     namespace: ref.namespace,
     name: ref.name,
   });
-  return allowed ? undefined : 'RefNotPermitted';
+  if (!allowed) return 'RefNotPermitted';
+  const { services, serviceNamespace } = context;
+  if (
+    services !== undefined &&
+    (serviceNamespace === undefined || serviceNamespace === ref.namespace) &&
+    !services.has(`${ref.namespace}/${ref.name}`)
+  )
+    return 'BackendNotFound';
+  return undefined;
 }
 
 /** The name of a Service backend. */
@@ -59,10 +82,11 @@ export function backendName(dstPrefix: Path, ref: BackendRefRecord): Path {
 
 /** Compiles one rule's backends into its target. */
 export function ruleTarget(
-  rule: RuleRecord,
+  rule: Pick<RuleRecord, 'index' | 'backendRefs'>,
   route: { readonly namespace: string; readonly name: string },
   dstPrefix: Path,
-  grants: Iterable<ReferenceGrantRecord>,
+  context: BackendContext,
+  routeKind: 'HTTPRoute' | 'GRPCRoute' = 'HTTPRoute',
 ): RuleTarget {
   if (rule.backendRefs.length === 0)
     return { kind: 'error', status: 500, reason: 'the rule has no backendRefs' };
@@ -72,7 +96,7 @@ export function ruleTarget(
   const problems: string[] = [];
   for (const ref of rule.backendRefs) {
     totalWeight += ref.weight;
-    const problem = backendProblem(ref, route.namespace, grants);
+    const problem = backendProblem(ref, route.namespace, context, routeKind);
     if (problem !== undefined) {
       invalidWeight += ref.weight;
       problems.push(`${ref.kind} ${ref.namespace}/${ref.name}: ${problem}`);

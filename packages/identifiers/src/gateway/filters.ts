@@ -2,8 +2,9 @@
  * HTTPRoute filters as pure functions over a request head: `RequestHeaderModifier` and
  * `URLRewrite` rewrite the request the identifier returns (the router forwards the rewritten
  * request, as it does for `io.l5d.path`'s `consume`); `RequestRedirect` and
- * `ResponseHeaderModifier` need the response, and are applied by ./filters-layer.ts. Other
- * filter types (`RequestMirror`, `ExtensionRef`, …) are ignored.
+ * `ResponseHeaderModifier` need the response, and are applied by ./filters-layer.ts.
+ * `RequestMirror` becomes data on the identification (./actions.ts); `ExtensionRef` and others
+ * are ignored.
  */
 import type { RequestHead } from '@switchyard/core';
 import { splitTarget } from '../http/request.js';

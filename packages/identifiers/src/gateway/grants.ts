@@ -44,7 +44,7 @@ export function referenceAllowed(
   return false;
 }
 
-/** The `from` of an HTTPRoute in `namespace`. */
-export function httpRouteFrom(namespace: string): ReferenceFrom {
-  return { group: GATEWAY_GROUP, kind: 'HTTPRoute', namespace };
+/** The `from` of a route of `kind` in `namespace`. */
+export function routeFrom(kind: 'HTTPRoute' | 'GRPCRoute', namespace: string): ReferenceFrom {
+  return { group: GATEWAY_GROUP, kind, namespace };
 }

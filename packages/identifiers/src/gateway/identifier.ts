@@ -15,13 +15,14 @@ import type {
   Random,
   RequestHead,
   Stats,
-  TimerHandle,
   Var as VarType,
 } from '@switchyard/core';
 import { identified, systemClock, unidentified, Var } from '@switchyard/core';
 import { Path } from '@switchyard/dtab';
 import type { KubeClient, KubeObject } from '@switchyard/k8s';
 import { headerValue, splitTarget } from '../http/request.js';
+import { createSyncGate } from '../sync-gate.js';
+import { type HttpRouteActions, type HttpRouteIdentified, ruleMirrors } from './actions.js';
 import { attachRoute, isHttpListener, type Ownership, ourClasses, type ParentResult } from './attach.js';
 import { ruleTarget } from './backends.js';
 import { GatewayConfigError, GatewayProblemError, type GatewaySourceError } from './errors.js';
@@ -40,7 +41,13 @@ import {
   type ReferenceGrantRecord,
 } from './model.js';
 import { buildRouteIndex, type IndexEntry, type IndexInput, type RouteIndex } from './route-index.js';
-import { type GatewayObjectKind, type GatewaySource, objectKeyOf, startGatewaySource } from './sources.js';
+import {
+  type GatewayObjectKind,
+  type GatewaySource,
+  objectKeyOf,
+  sourceHasServices,
+  startGatewaySource,
+} from './sources.js';
 import {
   type GatewayProblem,
   type GatewayState,
@@ -67,6 +74,14 @@ export const NO_ROUTE_MATCHES = 'no HTTPRoute rule matches';
 export const GATEWAY_PROBLEM_CHANNEL = 'switchyard:identifiers:gatewayProblem';
 const problemChannel = channel(GATEWAY_PROBLEM_CHANNEL);
 
+/**
+ * A request head as the identifier reads it: `localPort` is the port of the router's server the
+ * request arrived on (the socket's local port), when the router tells it. A request is matched
+ * only against routes attached to listeners on that port; without it, against every served
+ * listener.
+ */
+export type GatewayRequestHead = RequestHead & { readonly localPort?: number };
+
 /** Options of {@link createHttpRouteIdentifier}. */
 export interface HttpRouteIdentifierOptions {
   /** Where objects come from. Default `{ kind: 'kubernetes' }`. */
@@ -81,8 +96,10 @@ export interface HttpRouteIdentifierOptions {
   /** Serve only Gateways, routes and grants of this namespace. Default all. */
   readonly namespace?: string;
   /**
-   * Serve only listeners on these ports (the ports this router's servers are reached on).
-   * Default: every HTTP/HTTPS listener of our Gateways.
+   * Serve only listeners on these ports (the ports of this router's servers). A request arriving
+   * on a port no served listener has is then answered 404. Default: every HTTP/HTTPS listener of
+   * our Gateways, and a request arriving on a port no listener has (a Service mapping port 80 to
+   * the router's 4140) is matched against all of them.
    */
   readonly ports?: readonly number[];
   /** Prefix of backend names. Default `/svc`. */
@@ -90,7 +107,7 @@ export interface HttpRouteIdentifierOptions {
   /** Wait this long for the first complete state before answering 503, ms. Default 10 000. */
   readonly syncTimeoutMs?: number;
   readonly clock?: Clock;
-  /** Draws the 500 share of invalid backends. Default `Math.random`. */
+  /** Draws the 500 share of invalid backends and the share of requests mirrored. Default `Math.random`. */
   readonly random?: Random;
   /** Counters `identified`, `unidentified`, `problems`; gauge `routes`. */
   readonly stats?: Stats;
@@ -102,7 +119,7 @@ export interface HttpRouteIdentifier extends Identifier<RequestHead> {
   readonly synced: Promise<void>;
   readonly isSynced: boolean;
   /** The winning index entry for a request (the synchronous core of identification). */
-  match(req: RequestHead): IndexEntry | undefined;
+  match(req: GatewayRequestHead): IndexEntry | undefined;
   rules(): readonly HttpRouteRuleView[];
   problems(): readonly GatewayProblem[];
   /** The current attachment state (for status). */
@@ -117,6 +134,12 @@ export interface HttpRouteIdentifier extends Identifier<RequestHead> {
   readonly kube: Promise<KubeClient | undefined>;
   /** Stops watching; requests answer from the last state. Idempotent. */
   close(): void;
+}
+
+/** Everything but `status` and the bookkeeping metadata (resourceVersion, managedFields, …). */
+function routingFingerprint(o: KubeObject): string {
+  const m = o.metadata ?? {};
+  return JSON.stringify([(o as { spec?: unknown }).spec, m.labels, m.generation ?? 0, m.creationTimestamp]);
 }
 
 /**
@@ -157,13 +180,20 @@ export function createHttpRouteIdentifier(options: HttpRouteIdentifierOptions = 
   const routes = new Map<string, HttpRouteRecord | GatewayProblemError>();
   const grants = new Map<string, ReferenceGrantRecord>();
   const namespaces = new Map<string, ObjectInfo>();
+  /** Existing Services (`namespace/name`), read only from the Kubernetes API. */
+  const services: Set<string> | undefined = sourceHasServices(source) ? new Set() : undefined;
+  const serviceNamespace = options.namespace;
   const objects = new Map<string, KubeObject>();
+  /** What each object's routing depends on, by `<Kind> <key>` (see {@link routingFingerprint}). */
+  const fingerprints = new Map<string, string>();
   const fileErrors = new Map<string, GatewaySourceError>();
   const listeners = new Set<() => void>();
   const tls = Var.value<readonly GatewayTlsSecret[]>(Object.freeze([]));
   let tlsJson = '[]';
 
+  /** Routes of every served listener, and of the listeners on each port. */
   let index: RouteIndex = buildRouteIndex([]);
+  let byPort = new Map<number, RouteIndex>();
   let hasResponseFilters = false;
   let state: GatewayState = {
     classes,
@@ -174,13 +204,11 @@ export function createHttpRouteIdentifier(options: HttpRouteIdentifierOptions = 
     grants,
     objects,
     ports,
+    services,
+    serviceNamespace,
   };
   const gauge = stats?.gauge(['routes'], () => index.size);
-  let isSynced = false;
-  let resolveSynced!: () => void;
-  const synced = new Promise<void>((resolve) => {
-    resolveSynced = resolve;
-  });
+  const gate = createSyncGate(clock, syncTimeoutMs);
   let closed = false;
 
   function publishProblem(p: GatewayProblemError | GatewaySourceError): void {
@@ -200,32 +228,60 @@ export function createHttpRouteIdentifier(options: HttpRouteIdentifierOptions = 
     for (const [k, g] of gatewaysAll) if (ours.has(g.className)) gateways.set(k, g);
     const parents = new Map<string, readonly ParentResult[]>();
     const inputs: IndexInput[] = [];
+    const portInputs = new Map<number, IndexInput[]>();
+    const backends = { grants, services, serviceNamespace };
     for (const [key, route] of routes) {
       if (route instanceof GatewayProblemError) continue;
       const results = attachRoute(route, gateways, namespaces);
       parents.set(key, results);
       const hostnames = new Set<string | undefined>();
+      const perPort = new Map<number, Set<string | undefined>>();
       for (const r of results) {
         for (const a of r.attachments) {
           if (ports !== undefined && !ports.has(a.listener.port)) continue;
           if (!isHttpListener(a.listener)) continue;
-          for (const h of a.hostnames) hostnames.add(h);
+          let onPort = perPort.get(a.listener.port);
+          if (onPort === undefined) {
+            onPort = new Set();
+            perPort.set(a.listener.port, onPort);
+          }
+          for (const h of a.hostnames) {
+            hostnames.add(h);
+            onPort.add(h);
+          }
         }
       }
       if (hostnames.size === 0) continue;
       const hosts = [...hostnames];
       for (const rule of route.rules) {
-        const target = ruleTarget(rule, route, dstPrefix, grants.values());
+        const target = ruleTarget(rule, route, dstPrefix, backends);
+        const mirrors = ruleMirrors(rule, route.namespace, dstPrefix, backends);
         rule.matches.forEach((match, matchIndex) => {
-          inputs.push({ hostnames: hosts, entry: { route, rule, match, matchIndex, target } });
+          const entry: IndexEntry =
+            mirrors.length > 0
+              ? { route, rule, match, matchIndex, target, mirrors }
+              : { route, rule, match, matchIndex, target };
+          inputs.push({ hostnames: hosts, entry });
+          for (const [port, onPort] of perPort) {
+            let list = portInputs.get(port);
+            if (list === undefined) {
+              list = [];
+              portInputs.set(port, list);
+            }
+            list.push({ hostnames: [...onPort], entry });
+          }
         });
       }
     }
     index = buildRouteIndex(inputs);
+    // One listener port (the usual case): its table is the whole table.
+    byPort = new Map();
+    for (const [port, list] of portInputs)
+      byPort.set(port, portInputs.size === 1 ? index : buildRouteIndex(list));
     hasResponseFilters = inputs.some((i) =>
       i.entry.rule.filters.some((f) => f.type === 'RequestRedirect' || f.type === 'ResponseHeaderModifier'),
     );
-    state = { classes, ours, gateways, routes, parents, grants, objects, ports };
+    state = { classes, ours, gateways, routes, parents, grants, objects, ports, services, serviceNamespace };
 
     const secrets = tlsSecretsOf(state);
     const json = JSON.stringify(secrets);
@@ -238,7 +294,7 @@ export function createHttpRouteIdentifier(options: HttpRouteIdentifierOptions = 
 
   let scheduled = false;
   function changed(): void {
-    if (!isSynced || scheduled) return;
+    if (!gate.isSynced || scheduled) return;
     scheduled = true;
     queueMicrotask(() => {
       scheduled = false;
@@ -249,7 +305,20 @@ export function createHttpRouteIdentifier(options: HttpRouteIdentifierOptions = 
   function upsert(kind: GatewayObjectKind, object: KubeObject): void {
     if (closed) return;
     const key = objectKeyOf(kind, object);
-    objects.set(`${kind} ${key}`, object);
+    if (kind === 'Service') {
+      // Only existence matters: a Service's own changes (ports, selectors) change no route.
+      if (services === undefined || services.has(key)) return;
+      services.add(key);
+      changed();
+      return;
+    }
+    const id = `${kind} ${key}`;
+    objects.set(id, object);
+    // A change of status only (our own writes come back as watch events) changes neither routing
+    // nor the status we compute: no rebuild, which costs a second at 10 000 routes.
+    const fingerprint = routingFingerprint(object);
+    if (fingerprints.get(id) === fingerprint) return;
+    fingerprints.set(id, fingerprint);
     switch (kind) {
       case 'GatewayClass':
         classes.set(key, normalizeGatewayClass(object));
@@ -284,7 +353,11 @@ export function createHttpRouteIdentifier(options: HttpRouteIdentifierOptions = 
 
   function remove(kind: GatewayObjectKind, key: string): void {
     if (closed) return;
-    const maps: Record<GatewayObjectKind, Map<string, unknown>> = {
+    if (kind === 'Service') {
+      if (services?.delete(key)) changed();
+      return;
+    }
+    const maps: Record<Exclude<GatewayObjectKind, 'Service'>, Map<string, unknown>> = {
       GatewayClass: classes,
       Gateway: gatewaysAll,
       HTTPRoute: routes,
@@ -293,6 +366,7 @@ export function createHttpRouteIdentifier(options: HttpRouteIdentifierOptions = 
     };
     maps[kind].delete(key);
     objects.delete(`${kind} ${key}`);
+    fingerprints.delete(`${kind} ${key}`);
     changed();
   }
 
@@ -302,10 +376,8 @@ export function createHttpRouteIdentifier(options: HttpRouteIdentifierOptions = 
       upsert,
       remove,
       synced() {
-        if (closed || isSynced) return;
-        isSynced = true;
+        if (closed || !gate.open()) return;
         rebuild();
-        resolveSynced();
       },
       fileError(file, error) {
         if (error === undefined) {
@@ -320,20 +392,17 @@ export function createHttpRouteIdentifier(options: HttpRouteIdentifierOptions = 
     { ...(options.namespace !== undefined ? { namespace: options.namespace } : {}), clock },
   );
 
-  function waitSynced(): Promise<boolean> {
-    if (isSynced) return Promise.resolve(true);
-    return new Promise((resolve) => {
-      let timer: TimerHandle | undefined;
-      void synced.then(() => {
-        if (timer) clock.clearTimeout(timer);
-        resolve(true);
-      });
-      timer = clock.setTimeout(() => resolve(isSynced), syncTimeoutMs);
-    });
+  /** The routes a request may match: those of listeners on its arrival port (see `ports`). */
+  function tableFor(req: GatewayRequestHead): RouteIndex | undefined {
+    const local = req.localPort;
+    if (local === undefined) return index;
+    const onPort = byPort.get(local);
+    if (onPort !== undefined) return onPort;
+    return ports === undefined ? index : undefined;
   }
 
-  function match(req: RequestHead): IndexEntry | undefined {
-    return index.match(requestHostname(headerValue(req, 'host')), splitTarget(req.url).path, req);
+  function match(req: GatewayRequestHead): IndexEntry | undefined {
+    return tableFor(req)?.match(requestHostname(headerValue(req, 'host')), splitTarget(req.url).path, req);
   }
 
   function decide(req: RequestHead): Identification<RequestHead> {
@@ -353,15 +422,27 @@ export function createHttpRouteIdentifier(options: HttpRouteIdentifierOptions = 
     }
     identifiedCount?.incr();
     const filters = entry.rule.filters;
-    return identified(
+    const result = identified(
       t.path,
       filters.length === 0 ? req : applyRequestFilters(req, filters, entry.match),
       t.dtab,
     );
+    const timeouts = entry.rule.timeouts;
+    const mirrorRecords = entry.mirrors;
+    if (timeouts === undefined && mirrorRecords === undefined) return result;
+    const mirrors: Path[] = [];
+    for (const m of mirrorRecords ?? []) if (random() * m.denominator < m.numerator) mirrors.push(m.path);
+    const httpRoute: HttpRouteActions = {
+      route: entry.route.key,
+      rule: entry.rule.index,
+      timeouts,
+      mirrors,
+    };
+    return { ...result, httpRoute } as HttpRouteIdentified;
   }
 
   const identify = async (req: RequestHead): Promise<Identification<RequestHead>> => {
-    if (!isSynced && !(await waitSynced())) {
+    if (!gate.isSynced && !(await gate.wait())) {
       unidentifiedCount?.incr();
       return unidentified('Gateway API routes are not loaded yet', 503);
     }
@@ -373,8 +454,8 @@ export function createHttpRouteIdentifier(options: HttpRouteIdentifierOptions = 
 
   const props: PropertyDescriptorMap = {
     kind: { value: HTTPROUTE_KIND, enumerable: true },
-    synced: { value: synced, enumerable: true },
-    isSynced: { get: () => isSynced, enumerable: true },
+    synced: { value: gate.synced, enumerable: true },
+    isSynced: { get: () => gate.isSynced, enumerable: true },
     hasResponseFilters: { get: () => hasResponseFilters, enumerable: true },
     match: { value: match },
     rules: { value: rules },

@@ -427,6 +427,32 @@ describe('io.l5d.httproute matching', () => {
     expect(withGrant[2]).toMatch(/^500 .*Bucket default\/b: InvalidKind/);
   });
 
+  it('a rule with several granted cross-namespace backends keeps them all (the grants are read per backend)', async () => {
+    const grant = {
+      apiVersion: 'gateway.networking.k8s.io/v1beta1',
+      kind: 'ReferenceGrant',
+      metadata: { name: 'g', namespace: 'other' },
+      spec: {
+        from: [{ group: 'gateway.networking.k8s.io', kind: 'HTTPRoute', namespace: 'default' }],
+        to: [{ group: '', kind: 'Service' }],
+      },
+    } as KubeObject;
+    const id = await start([
+      grant,
+      gateway('gw', [http80]),
+      route('r', {
+        rules: [{ backendRefs: [to('a', 80, { namespace: 'other' }), to('b', 80, { namespace: 'other' })] }],
+      }),
+    ]);
+    const r = await id(head('/'));
+    expect(named(r)).toBe('/gw/default/r/0');
+    expect(r.kind === 'identified' && r.dtab && Dtab.show(r.dtab)).toBe(
+      '/gw/default/r/0=>/svc/other/80/a & /svc/other/80/b',
+    );
+    expect(id.rules().map((v) => v.target)).toEqual(['/gw/default/r/0']);
+    id.close();
+  });
+
   it('answers 500 for the share of invalid backends in a mixed rule', async () => {
     let draw = 0;
     const id = await start(
@@ -605,5 +631,72 @@ describe('io.l5d.httproute ownership and attachment', () => {
       'default/own secure.test',
     ]);
     id.close();
+  });
+});
+
+describe('io.l5d.httproute listeners by arrival port', () => {
+  const twoListeners = () => [
+    gateway('gw', [
+      { name: 'web', port: 80, protocol: 'HTTP' },
+      { name: 'admin', port: 8080, protocol: 'HTTP' },
+    ]),
+    route('web', { rules: [{ backendRefs: [to('web')] }] }, { parent: [{ name: 'gw', sectionName: 'web' }] }),
+    route(
+      'admin',
+      {
+        rules: [{ matches: [{ path: { type: 'PathPrefix', value: '/admin' } }], backendRefs: [to('admin')] }],
+      },
+      { parent: [{ name: 'gw', sectionName: 'admin' }] },
+    ),
+  ];
+  const at = (url: string, localPort?: number) => ({ ...head(url), ...(localPort ? { localPort } : {}) });
+
+  it('matches a request only against routes of listeners on the port it arrived on', async () => {
+    const out = await names(twoListeners(), [
+      at('/admin/x', 80),
+      at('/admin/x', 8080),
+      at('/', 8080),
+      at('/', 80),
+    ]);
+    expect(out).toEqual([
+      '/svc/default/80/web',
+      '/svc/default/80/admin',
+      '404 no HTTPRoute rule matches',
+      '/svc/default/80/web',
+    ]);
+  });
+
+  it('without a served-ports list, a port no listener has (a Service mapping 80 to 4140) sees every listener', async () => {
+    const out = await names(twoListeners(), [at('/admin/x', 4140), at('/', 4140), at('/admin/x')]);
+    expect(out).toEqual(['/svc/default/80/admin', '/svc/default/80/web', '/svc/default/80/admin']);
+  });
+
+  it('with ports, only those listeners are served and other arrival ports match nothing', async () => {
+    const out = await names(twoListeners(), [at('/admin/x', 8080), at('/', 80), at('/', 4140)], {
+      ports: [8080],
+    });
+    expect(out).toEqual([
+      '/svc/default/80/admin',
+      '404 no HTTPRoute rule matches',
+      '404 no HTTPRoute rule matches',
+    ]);
+  });
+
+  it('one route on listeners of two ports is found through either, with each listener hostname', async () => {
+    const out = await names(
+      [
+        gateway('gw', [
+          { name: 'a', port: 80, protocol: 'HTTP', hostname: 'a.example.com' },
+          { name: 'b', port: 81, protocol: 'HTTP', hostname: 'b.example.com' },
+        ]),
+        route('r', { rules: [{ backendRefs: [to('r')] }] }),
+      ],
+      [
+        { ...at('/', 80), headers: { host: 'a.example.com' } },
+        { ...at('/', 81), headers: { host: 'a.example.com' } },
+        { ...at('/', 81), headers: { host: 'b.example.com' } },
+      ],
+    );
+    expect(out).toEqual(['/svc/default/80/r', '404 no HTTPRoute rule matches', '/svc/default/80/r']);
   });
 });

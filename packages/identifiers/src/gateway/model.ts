@@ -9,6 +9,7 @@
  */
 import type { KubeObject, LabelSelector } from '@switchyard/k8s';
 import { GatewayProblemError } from './errors.js';
+import { mirrorShare, normalizeTimeouts, type RuleTimeouts } from './timeouts.js';
 
 /** The Gateway API group. */
 export const GATEWAY_GROUP = 'gateway.networking.k8s.io';
@@ -39,7 +40,8 @@ export interface ObjectInfo {
   readonly labels: Readonly<Record<string, string>>;
 }
 
-function info(obj: KubeObject, namespaced: boolean): ObjectInfo {
+/** The common metadata of an object (`key` is `namespace/name`, or `name` when cluster-scoped). */
+export function objectInfo(obj: KubeObject, namespaced: boolean): ObjectInfo {
   const meta: Json = isObject(obj?.metadata) ? (obj.metadata as Json) : {};
   const name = str(meta.name) ?? '?';
   const namespace = namespaced ? (str(meta.namespace) ?? 'default') : '';
@@ -67,7 +69,7 @@ export interface GatewayClassRecord extends ObjectInfo {
 export function normalizeGatewayClass(obj: KubeObject): GatewayClassRecord {
   const spec = (obj as { spec?: unknown }).spec;
   return Object.freeze({
-    ...info(obj, false),
+    ...objectInfo(obj, false),
     controllerName: isObject(spec) ? (str(spec.controllerName) ?? '') : '',
   });
 }
@@ -109,7 +111,7 @@ export interface GatewayRecord extends ObjectInfo {
 
 /** Normalizes a Gateway (listeners defaulted). Never rejects: bad listeners are reported in status. */
 export function normalizeGateway(obj: KubeObject): GatewayRecord {
-  const i = info(obj, true);
+  const i = objectInfo(obj, true);
   const raw = (obj as { spec?: unknown }).spec;
   const spec: Json = isObject(raw) ? raw : {};
   const listeners: ListenerRecord[] = [];
@@ -206,6 +208,33 @@ export interface RuleRecord {
   readonly matches: readonly MatchRecord[];
   readonly backendRefs: readonly BackendRefRecord[];
   readonly filters: readonly Readonly<Record<string, unknown>>[];
+  /** `timeouts`, parsed; `undefined` when none is set (or every one is `0s`). */
+  readonly timeouts: RuleTimeouts | undefined;
+}
+
+/** Checks the `RequestMirror` filters of a rule (the CRD's validation, for manifests). */
+function checkMirrors(
+  filters: readonly Json[],
+  field: string,
+  problem: (field: string, reason: string) => GatewayProblemError,
+): GatewayProblemError | undefined {
+  for (let f = 0; f < filters.length; f++) {
+    const filter = filters[f]!;
+    if (filter.type !== 'RequestMirror') continue;
+    const at = `${field}.filters[${f}].requestMirror`;
+    const m = filter.requestMirror;
+    if (!isObject(m)) return problem(at, 'missing');
+    const ref = m.backendRef;
+    if (!isObject(ref) || str(ref.name) === undefined) return problem(`${at}.backendRef.name`, 'missing');
+    const kind = str(ref.kind) ?? 'Service';
+    if ((ref.group ?? '') === '' && kind === 'Service' && typeof ref.port !== 'number')
+      return problem(`${at}.backendRef.port`, 'a Service backend needs a port');
+    if (m.percent !== undefined && m.fraction !== undefined)
+      return problem(at, 'only one of percent and fraction may be set');
+    const share = mirrorShare(m);
+    if (typeof share === 'string') return problem(at, share);
+  }
+  return undefined;
 }
 
 /** An HTTPRoute. */
@@ -232,7 +261,7 @@ export function normalizeReferenceGrant(obj: KubeObject): ReferenceGrantRecord {
   const raw = (obj as { spec?: unknown }).spec;
   const spec: Json = isObject(raw) ? raw : {};
   return Object.freeze({
-    ...info(obj, true),
+    ...objectInfo(obj, true),
     from: list(spec.from)
       .filter(isObject)
       .map((f) => ({
@@ -248,7 +277,7 @@ export function normalizeReferenceGrant(obj: KubeObject): ReferenceGrantRecord {
 
 /** A Namespace: its labels, for `allowedRoutes.namespaces.from: Selector`. */
 export function normalizeNamespace(obj: KubeObject): ObjectInfo {
-  return Object.freeze(info(obj, false));
+  return Object.freeze(objectInfo(obj, false));
 }
 
 /** Normalizes `parentRefs` (shared by every route kind). */
@@ -269,7 +298,7 @@ export function normalizeParentRefs(spec: Json, namespace: string): ParentRefRec
 }
 
 /** Compiles a Gateway API regular expression (full match, as RE2 `FullMatch`), or a reason. */
-function fullMatch(pattern: string): RegExp | string {
+export function fullMatch(pattern: string): RegExp | string {
   try {
     return new RegExp(`^(?:${pattern})$`, 'u');
   } catch (err) {
@@ -284,7 +313,8 @@ export function normalizePrefix(value: string): string {
 
 const TOKEN = /^[A-Za-z0-9!#$%&'*+\-.^_`|~]+$/;
 
-function valueMatches(
+/** Normalizes header (`header: true`, names lower-cased) or query parameter matches. */
+export function valueMatches(
   raw: unknown,
   field: string,
   header: boolean,
@@ -387,7 +417,7 @@ export function normalizeBackendRefs(
  * whole route unusable (the route is then not Accepted, reason `UnsupportedValue`).
  */
 export function normalizeHttpRoute(obj: KubeObject): HttpRouteRecord | GatewayProblemError {
-  const i = info(obj, true);
+  const i = objectInfo(obj, true);
   const problem = (field: string, reason: string) =>
     new GatewayProblemError(`HTTPRoute ${i.key}`, field, reason);
   const raw = (obj as { spec?: unknown }).spec;
@@ -413,12 +443,19 @@ export function normalizeHttpRoute(obj: KubeObject): HttpRouteRecord | GatewayPr
     if (matches.length === 0) matches.push(DEFAULT_MATCH);
     const backendRefs = normalizeBackendRefs(rule.backendRefs, `${field}.backendRefs`, i.namespace, problem);
     if (backendRefs instanceof GatewayProblemError) return backendRefs;
+    const filters = list(rule.filters).filter(isObject);
+    const mirrorProblem = checkMirrors(filters, field, problem);
+    if (mirrorProblem !== undefined) return mirrorProblem;
+    const timeouts = normalizeTimeouts(rule.timeouts);
+    if (timeouts !== undefined && 'reason' in timeouts)
+      return problem(`${field}.${timeouts.field}`, timeouts.reason);
     rules.push(
       Object.freeze({
         index: r,
         matches: Object.freeze(matches),
         backendRefs: Object.freeze(backendRefs),
-        filters: Object.freeze(list(rule.filters).filter(isObject)),
+        filters: Object.freeze(filters),
+        timeouts,
       }),
     );
   }

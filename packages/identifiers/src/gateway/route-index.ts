@@ -12,6 +12,7 @@
  * (`creationTimestamp`); then `namespace/name` alphabetically; then rule order, then match order.
  */
 import type { RequestHead } from '@switchyard/core';
+import type { MirrorRecord } from './actions.js';
 import type { RuleTarget } from './backends.js';
 import { ANY_HOST, lookupChain } from './hostnames.js';
 import type { HttpRouteRecord, MatchRecord, RuleRecord, ValueMatchRecord } from './model.js';
@@ -23,6 +24,8 @@ export interface IndexEntry {
   readonly matchIndex: number;
   readonly match: MatchRecord;
   readonly target: RuleTarget;
+  /** The rule's valid `RequestMirror` filters (shared by its matches); absent or empty: none. */
+  readonly mirrors?: readonly MirrorRecord[];
 }
 
 interface HostTable {
@@ -151,14 +154,16 @@ export function prefixCandidates(path: string): string[] {
   return out;
 }
 
-function headerValues(req: RequestHead, name: string): readonly string[] {
+/** A header's values, plus their `,`-joined form when repeated. */
+export function headerValues(req: RequestHead, name: string): readonly string[] {
   const v = req.headers[name];
   if (v === undefined) return [];
   if (typeof v === 'string') return [v];
   return v.length > 1 ? [...v, v.join(',')] : v;
 }
 
-function valueHolds(m: ValueMatchRecord, values: readonly string[]): boolean {
+/** Whether one of `values` satisfies a header or query match. */
+export function valueHolds(m: ValueMatchRecord, values: readonly string[]): boolean {
   for (const v of values) {
     if (m.type === 'Exact' ? v === m.value : m.regex.test(v)) return true;
   }

@@ -6,28 +6,35 @@
  */
 import type { Clock, Dispose } from '@switchyard/core';
 import {
-  autoConfig,
-  createKubeClient,
   defineResource,
   GATEWAY_CLASS_V1,
   GATEWAY_V1,
   HTTP_ROUTE_V1,
-  type InformerLease,
-  KubeApiError,
   type KubeClient,
   type KubeConnectionConfig,
   type KubeObject,
   REFERENCE_GRANT_V1BETA1,
   type ResourceDescriptor,
+  SERVICE_V1,
   type SharedInformers,
-  sharedInformers,
 } from '@switchyard/k8s';
+import { watchKubernetes } from '../kube-watch.js';
 import { parseManifestObjects, watchManifestDirectory } from '../manifest-directory.js';
 import { GatewaySourceError } from './errors.js';
 
-/** The kinds this identifier reads. */
-export type GatewayObjectKind = 'GatewayClass' | 'Gateway' | 'HTTPRoute' | 'ReferenceGrant' | 'Namespace';
+/**
+ * The kinds this identifier reads. `Service` only from the Kubernetes API (for `BackendNotFound`);
+ * manifests and static lists have no Services: there the dtab alone decides whether a backend exists.
+ */
+export type GatewayObjectKind =
+  | 'GatewayClass'
+  | 'Gateway'
+  | 'HTTPRoute'
+  | 'ReferenceGrant'
+  | 'Namespace'
+  | 'Service';
 
+/** The kinds read from manifests and static lists. */
 const KINDS: ReadonlySet<string> = new Set<GatewayObjectKind>([
   'GatewayClass',
   'Gateway',
@@ -64,6 +71,11 @@ export type GatewaySource =
     }
   | { readonly kind: 'directory'; readonly dir: string; readonly pollIntervalMs?: number }
   | { readonly kind: 'static'; readonly objects: readonly KubeObject[] };
+
+/** True when the source reports Services (so backends can be `BackendNotFound`). */
+export function sourceHasServices(source: GatewaySource): boolean {
+  return source.kind === 'kubernetes';
+}
 
 /** What a running source tells the identifier. */
 export interface GatewaySourceSink {
@@ -124,52 +136,27 @@ function startKubernetes(
   sink: GatewaySourceSink,
   options: { readonly namespace?: string },
 ): RunningGatewaySource {
-  let stopped = false;
-  const leases: InformerLease<KubeObject>[] = [];
-  let ownedClient: KubeClient | undefined;
-  const kube = (async () => {
-    let client = source.client;
-    if (client === undefined) {
-      ownedClient = createKubeClient(source.config ?? (await autoConfig()));
-      client = ownedClient;
-    }
-    const informers = source.informers ?? sharedInformers(client);
-    const resources: [GatewayObjectKind, ResourceDescriptor<KubeObject>, boolean][] = [
-      ['GatewayClass', GATEWAY_CLASS_V1 as ResourceDescriptor<KubeObject>, false],
-      ['Gateway', GATEWAY_V1 as ResourceDescriptor<KubeObject>, true],
-      ['HTTPRoute', HTTP_ROUTE_V1 as ResourceDescriptor<KubeObject>, true],
-      ['ReferenceGrant', REFERENCE_GRANT_V1BETA1 as ResourceDescriptor<KubeObject>, true],
-      ['Namespace', NAMESPACE_V1, false],
-    ];
-    const synced: Promise<unknown>[] = [];
-    for (const [kind, resource, namespaced] of resources) {
-      try {
-        await client.list(resource, { limit: 1 });
-      } catch (err) {
-        // No such CRD in this cluster: nothing of that kind to serve. Other errors: the informer retries.
-        if (err instanceof KubeApiError && err.status === 404) continue;
-      }
-      if (stopped) return undefined;
-      const lease = informers.acquire(resource, namespaced ? { namespace: options.namespace } : {});
-      leases.push(lease);
-      lease.subscribe((e) => {
-        if (e.kind === 'added' || e.kind === 'modified') sink.upsert(kind, e.object);
-        else if (e.kind === 'deleted') sink.remove(kind, objectKeyOf(kind, e.object));
-      });
-      synced.push(lease.synced);
-    }
-    await Promise.all(synced);
-    if (!stopped) sink.synced();
-    return client;
-  })();
-  return {
-    stop: () => {
-      stopped = true;
-      for (const l of leases.splice(0)) l.release();
-      void ownedClient?.close();
-    },
-    kube,
-  };
+  const resources: [GatewayObjectKind, ResourceDescriptor<KubeObject>, boolean][] = [
+    ['GatewayClass', GATEWAY_CLASS_V1 as ResourceDescriptor<KubeObject>, false],
+    ['Gateway', GATEWAY_V1 as ResourceDescriptor<KubeObject>, true],
+    ['HTTPRoute', HTTP_ROUTE_V1 as ResourceDescriptor<KubeObject>, true],
+    ['ReferenceGrant', REFERENCE_GRANT_V1BETA1 as ResourceDescriptor<KubeObject>, true],
+    ['Namespace', NAMESPACE_V1, false],
+    ['Service', SERVICE_V1 as ResourceDescriptor<KubeObject>, true],
+  ];
+  const watch = watchKubernetes(
+    source,
+    resources.map(([kind, resource, namespaced]) => ({
+      resource,
+      ...(namespaced ? { namespace: options.namespace } : {}),
+      // Clusters without the Gateway API CRDs serve nothing of those kinds (and are synced at once).
+      optional: true,
+      upsert: (o) => sink.upsert(kind, o),
+      remove: (o) => sink.remove(kind, objectKeyOf(kind, o)),
+    })),
+    () => sink.synced(),
+  );
+  return { stop: watch.stop, kube: watch.kube.then((k) => k?.client) };
 }
 
 /** Parses one manifest: the Gateway API objects in it, or the error with `file:line:col`. */

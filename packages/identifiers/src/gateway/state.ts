@@ -6,7 +6,7 @@
 import { Path } from '@switchyard/dtab';
 import type { KubeObject } from '@switchyard/k8s';
 import { isHttpListener, type ParentResult } from './attach.js';
-import { type RuleTarget, ruleTarget } from './backends.js';
+import { type BackendContext, type RuleTarget, ruleTarget } from './backends.js';
 import { GatewayProblemError, type GatewaySourceError } from './errors.js';
 import { referenceAllowed } from './grants.js';
 import {
@@ -59,6 +59,15 @@ export interface GatewayState {
   readonly objects: ReadonlyMap<string, KubeObject>;
   /** Served listener ports (`undefined`: all). */
   readonly ports: ReadonlySet<number> | undefined;
+  /** Existing Services (`namespace/name`) when read from the API; `undefined`: not checked. */
+  readonly services: ReadonlySet<string> | undefined;
+  /** The one namespace whose Services are watched (`undefined`: all). */
+  readonly serviceNamespace: string | undefined;
+}
+
+/** What backendRefs of the state are checked against. */
+export function backendContext(state: GatewayState): BackendContext {
+  return { grants: state.grants, services: state.services, serviceNamespace: state.serviceNamespace };
 }
 
 function describeMatch(m: MatchRecord): string {
@@ -87,7 +96,7 @@ export function ruleViews(state: GatewayState, dstPrefix: Path): HttpRouteRuleVi
           for (const h of a.hostnames) hosts.add(h ?? '*');
     for (const hostname of [...hosts].sort()) {
       for (const rule of route.rules) {
-        const target = showTarget(ruleTarget(rule, route, dstPrefix, state.grants.values()));
+        const target = showTarget(ruleTarget(rule, route, dstPrefix, backendContext(state)));
         for (const m of rule.matches) {
           out.push({ route: key, rule: rule.index, hostname, match: describeMatch(m), target });
         }

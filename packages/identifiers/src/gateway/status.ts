@@ -13,7 +13,7 @@ import { backendProblem } from './backends.js';
 import { GatewayProblemError } from './errors.js';
 import { referenceAllowed } from './grants.js';
 import { GATEWAY_GROUP, type GatewayRecord, type ListenerRecord, normalizeParentRefs } from './model.js';
-import type { GatewayState } from './state.js';
+import { backendContext, type GatewayState } from './state.js';
 
 type Status = GatewayCondition['status'];
 
@@ -216,7 +216,7 @@ export function httpRouteParents(
   const problems = new Set<string>();
   for (const rule of route.rules) {
     for (const ref of rule.backendRefs) {
-      const p = backendProblem(ref, route.namespace, state.grants.values());
+      const p = backendProblem(ref, route.namespace, backendContext(state));
       if (p !== undefined) problems.add(p);
     }
   }
@@ -224,7 +224,9 @@ export function httpRouteParents(
     ? 'InvalidKind'
     : problems.has('RefNotPermitted')
       ? 'RefNotPermitted'
-      : undefined;
+      : problems.has('BackendNotFound')
+        ? 'BackendNotFound'
+        : undefined;
   return (state.parents.get(key) ?? []).map((r) => {
     const prev = before(r.parentRef.raw);
     const message =
@@ -248,7 +250,9 @@ export function httpRouteParents(
               resolvedReason,
               resolvedReason === 'InvalidKind'
                 ? 'a backendRef is not a core Service'
-                : 'a cross-namespace backendRef has no ReferenceGrant',
+                : resolvedReason === 'RefNotPermitted'
+                  ? 'a cross-namespace backendRef has no ReferenceGrant'
+                  : 'a backendRef names a Service that does not exist',
               route.generation,
               now,
               prev,

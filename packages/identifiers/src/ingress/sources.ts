@@ -7,22 +7,18 @@
 
 import type { Clock, Dispose } from '@switchyard/core';
 import {
-  autoConfig,
-  createKubeClient,
   INGRESS_CLASS_V1,
   INGRESS_EXTENSIONS_V1BETA1,
   INGRESS_NETWORKING_V1BETA1,
   INGRESS_V1,
-  type InformerLease,
   type IngressClass,
-  KubeApiError,
   type KubeClient,
   type KubeConnectionConfig,
   type KubeObject,
   type ResourceDescriptor,
   type SharedInformers,
-  sharedInformers,
 } from '@switchyard/k8s';
+import { type WatchedResource, watchKubernetes } from '../kube-watch.js';
 import { parseManifestObjects, watchManifestDirectory } from '../manifest-directory.js';
 import { IngressSourceError } from './errors.js';
 
@@ -122,60 +118,29 @@ function startKubernetes(
   sink: SourceSink,
   options: { namespace?: string; watchClasses: boolean },
 ): RunningSource {
-  let stopped = false;
-  const leases: InformerLease<KubeObject>[] = [];
   const apiVersion = source.apiVersion ?? 'networking.k8s.io/v1';
   const resource = RESOURCES[apiVersion];
-  let ownedClient: KubeClient | undefined;
-  const kube = (async () => {
-    let client = source.client;
-    if (client === undefined) {
-      ownedClient = createKubeClient(source.config ?? (await autoConfig()));
-      client = ownedClient;
-    }
-    const informers = source.informers ?? sharedInformers(client);
-    if (stopped) return undefined;
-    let classes: InformerLease<IngressClass> | undefined;
-    if (options.watchClasses) {
-      let served = true;
-      try {
-        await client.list(INGRESS_CLASS_V1, { limit: 1 });
-      } catch (err) {
-        // Clusters before 1.19 have no IngressClass API; any other error is retried by the informer.
-        if (err instanceof KubeApiError && err.status === 404) served = false;
-      }
-      if (stopped) return undefined;
-      if (served) {
-        classes = informers.acquire(INGRESS_CLASS_V1);
-        leases.push(classes as unknown as InformerLease<KubeObject>);
-        classes.subscribe((e) => {
-          if (e.kind === 'added' || e.kind === 'modified') sink.upsertClass(e.object);
-          else if (e.kind === 'deleted') sink.deleteClass(e.object.metadata.name ?? '');
-        });
-      }
-    }
-    const ingresses = informers.acquire(resource, {
-      namespace: options.namespace,
-      labelSelector: source.labelSelector,
+  const resources: WatchedResource[] = [];
+  if (options.watchClasses) {
+    // Clusters before 1.19 have no IngressClass API: then there are no classes.
+    resources.push({
+      resource: INGRESS_CLASS_V1 as ResourceDescriptor<KubeObject>,
+      optional: true,
+      upsert: (o) => sink.upsertClass(o as IngressClass),
+      remove: (o) => sink.deleteClass(o.metadata.name ?? ''),
     });
-    leases.push(ingresses);
-    ingresses.subscribe((e) => {
-      if (e.kind === 'added' || e.kind === 'modified') sink.upsertIngress(e.object, apiVersion);
-      else if (e.kind === 'deleted') {
-        sink.deleteIngress(e.object.metadata.namespace ?? 'default', e.object.metadata.name ?? '');
-      }
-    });
-    await Promise.all([ingresses.synced, classes?.synced]);
-    if (!stopped) sink.synced();
-    return { client, informers, resource };
-  })();
+  }
+  resources.push({
+    resource,
+    namespace: options.namespace,
+    labelSelector: source.labelSelector,
+    upsert: (o) => sink.upsertIngress(o, apiVersion),
+    remove: (o) => sink.deleteIngress(o.metadata.namespace ?? 'default', o.metadata.name ?? ''),
+  });
+  const watch = watchKubernetes(source, resources, () => sink.synced());
   return {
-    stop: () => {
-      stopped = true;
-      for (const l of leases.splice(0)) l.release();
-      void ownedClient?.close();
-    },
-    kube,
+    stop: watch.stop,
+    kube: watch.kube.then((k) => (k === undefined ? undefined : { ...k, resource })),
   };
 }
 
