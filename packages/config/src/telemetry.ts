@@ -1,15 +1,11 @@
 /**
  * Telemetry kinds (`telemetry[]`): Prometheus naming, Zipkin tracing and the recent-requests
- * table, plus the access log file. Their router layers live in `@switchyard/admin`.
+ * table, plus the access log file. Their router layers live in `@switchyard/telemetry`.
  */
 import { createWriteStream } from 'node:fs';
 import { resolve } from 'node:path';
-import {
-  createRecentRequests,
-  createZipkinTracing,
-  type RecentRequests,
-  type Tracer,
-} from '@switchyard/admin';
+import { createRecentRequests, type RecentRequests, type Tracer } from '@switchyard/telemetry';
+import { createZipkinTracing } from '@switchyard/telemetry/zipkin';
 import type { BuildContext } from './build-context.js';
 import { createKindCategory, type KindCategory } from './registry.js';
 import { number, object, optional, string, withDefault } from './schema.js';
