@@ -5,6 +5,7 @@ export default defineConfig({
     index: 'src/index.ts',
     'tracing/index': 'src/tracing/index.ts',
     'zipkin/index': 'src/zipkin/index.ts',
+    'otlp/index': 'src/otlp/index.ts',
   },
   format: ['esm', 'cjs'],
   dts: true,

@@ -61,6 +61,7 @@ const EVENTS: Readonly<Record<string, Level | ((message: Record<string, unknown>
   'switchyard:admin:error': 'error',
   'switchyard:admin:shutdown': 'warn',
   'switchyard:telemetry:zipkin-error': 'warn',
+  'switchyard:telemetry:otlp-error': 'warn',
   'switchyard:tls:certLoaded': 'info',
   'switchyard:tls:certRejected': 'error',
   'switchyard:tls:certRemoved': 'info',

@@ -6,7 +6,10 @@
 import { SwitchyardError } from '@switchyard/core';
 
 /** Codes owned by `@switchyard/telemetry`. */
-export type TelemetryErrorCode = 'SY_ERR_TELEMETRY_ZIPKIN_EXPORT';
+export type TelemetryErrorCode =
+  | 'SY_ERR_TELEMETRY_ZIPKIN_EXPORT'
+  | 'SY_ERR_TELEMETRY_OTLP_EXPORT'
+  | 'SY_ERR_TELEMETRY_OPTIONS';
 
 /** An error raised by `@switchyard/telemetry`; `code` says which. */
 export class TelemetryError extends SwitchyardError<TelemetryErrorCode> {}
