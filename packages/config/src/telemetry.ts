@@ -4,12 +4,18 @@
  */
 import { createWriteStream } from 'node:fs';
 import { resolve } from 'node:path';
-import { createRecentRequests, type RecentRequests, type Tracer } from '@switchyard/telemetry';
+import {
+  createRecentRequests,
+  PROPAGATION_FORMATS,
+  type PropagationFormat,
+  type RecentRequests,
+  type Tracer,
+} from '@switchyard/telemetry';
 import { createOtlpTracing } from '@switchyard/telemetry/otlp';
 import { createZipkinTracing } from '@switchyard/telemetry/zipkin';
 import type { BuildContext } from './build-context.js';
 import { createKindCategory, type KindCategory } from './registry.js';
-import { number, object, optional, refine, reject, string, stringMap, withDefault } from './schema.js';
+import { list, number, object, optional, refine, reject, string, stringMap, withDefault } from './schema.js';
 
 /** A built telemeter: what it contributes to routers and the admin. */
 export type BuiltTelemeter =
@@ -38,6 +44,9 @@ const httpUrl = refine(string({ nonEmpty: true }), (text) => {
     : reject(`"${text}" is not an http or https URL`, 'OTLP/HTTP only (no gRPC)');
 });
 
+/** The trace header formats a tracer writes upstream (reading accepts all). */
+const propagation = list(string({ values: PROPAGATION_FORMATS }), { nonEmpty: true });
+
 /** Telemeter kinds: io.l5d.prometheus, io.l5d.zipkin, io.l5d.otlp, io.l5d.recentRequests. */
 export function telemeterKinds(): KindCategory<BuiltTelemeter, BuildContext> {
   const kinds = createKindCategory<BuiltTelemeter, BuildContext>('telemeter');
@@ -62,6 +71,11 @@ export function telemeterKinds(): KindCategory<BuiltTelemeter, BuildContext> {
       port: withDefault(number({ integer: true, min: 1, max: 65535 }), 9411, 'Zipkin collector HTTP port.'),
       sampleRate: withDefault(number({ min: 0, max: 1 }), 0.001, 'Fraction of new traces sampled.'),
       serviceName: optional(string(), 'localEndpoint.serviceName; default switchyard.'),
+      propagation: withDefault(
+        propagation,
+        ['w3c', 'b3', 'l5d'],
+        'Trace headers written upstream: w3c, b3, b3-single, l5d (l5d-ctx-trace, never under clearContext).',
+      ),
     }),
     build: (o, c) => {
       const { tracer, exporter } = createZipkinTracing(
@@ -70,6 +84,8 @@ export function telemeterKinds(): KindCategory<BuiltTelemeter, BuildContext> {
           host: o.host,
           port: o.port,
           sampleRate: o.sampleRate,
+          // The schema admits only PROPAGATION_FORMATS.
+          propagation: o.propagation as PropagationFormat[],
           ...(o.serviceName ? { serviceName: o.serviceName } : {}),
         },
         { clock: c.clock, stats: c.stats },
@@ -110,6 +126,11 @@ export function telemeterKinds(): KindCategory<BuiltTelemeter, BuildContext> {
         5,
         'Tries per batch on retryable failures.',
       ),
+      propagation: withDefault(
+        propagation,
+        ['w3c'],
+        'Trace headers written upstream: w3c, b3, b3-single, l5d (l5d-ctx-trace, never under clearContext).',
+      ),
     }),
     build: (o, c) => {
       const { tracer, exporter } = createOtlpTracing(
@@ -122,6 +143,7 @@ export function telemeterKinds(): KindCategory<BuiltTelemeter, BuildContext> {
           maxQueue: o.maxQueue,
           timeoutMs: o.timeoutMs,
           maxAttempts: o.maxAttempts,
+          propagation: o.propagation as PropagationFormat[],
           ...(o.headers ? { headers: o.headers } : {}),
           ...(o.serviceName ? { serviceName: o.serviceName } : {}),
           ...(o.resourceAttributes ? { resourceAttributes: o.resourceAttributes } : {}),

@@ -89,6 +89,9 @@ telemetry:
     const forwarded = String(seenByBackend[0]!.traceparent);
     expect(forwarded).toMatch(new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`));
     expect(forwarded).not.toBe(traceparent);
+    // io.l5d.zipkin keeps Linkerd's propagation by default: B3 and l5d-ctx-trace as well.
+    expect(seenByBackend[0]!['x-b3-traceid']).toBe(traceId);
+    expect(seenByBackend[0]!['l5d-ctx-trace']).toEqual(expect.any(String));
 
     const admin = linker.admin!.address!;
     const recent = JSON.parse((await get(admin.port, { path: '/admin/requests.json' })).body) as unknown[];
@@ -296,6 +299,11 @@ telemetry:
       ['200', { code: 0 }],
     ]);
     expect(status(server[0]!)).toBe('200');
+    // io.l5d.otlp propagates W3C only by default: no B3 or l5d-ctx-trace upstream.
+    for (const h of seen) {
+      expect(h.traceparent).toMatch(new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`));
+      expect([h['x-b3-traceid'], h['l5d-ctx-trace'], h.b3]).toEqual([undefined, undefined, undefined]);
+    }
     // Each attempt carried its own span as the backend's parent.
     expect(seen.map((h) => String(h.traceparent).split('-')[2]).sort()).toEqual(
       clients.map((c) => c.spanId).sort(),

@@ -29,6 +29,7 @@ export type { ObservedLayer, ObservedRequest, RequestLogOptions } from './reques
 export { attemptTracingLayer, requestLogLayer, tracingLayer } from './request-layers.js';
 export type {
   ExtractedTraceContext,
+  PropagationFormat,
   Span,
   SpanExporter,
   SpanKind,
@@ -47,6 +48,7 @@ export {
   extractTraceContext,
   formatTraceparent,
   injectTraceContext,
+  PROPAGATION_FORMATS,
   parseTraceparent,
   readL5dSample,
 } from './tracing/index.js';

@@ -41,9 +41,12 @@ export type ObservedLayer<C extends ObservedRequest> = NamedLayer<(ctx: C) => Pr
 export function tracingLayer<C extends ObservedRequest>(tracer: Tracer): ObservedLayer<C> {
   return {
     role: 'tracing',
-    description: 'Span per request; W3C traceparent and B3 propagation',
+    description: 'Span per request; W3C traceparent, B3 and l5d-ctx-trace propagation',
     layer: (next) => async (ctx) => {
-      const options = { clearContext: ctx.server.clearContext };
+      const options = {
+        clearContext: ctx.server.clearContext,
+        ...(tracer.propagation !== undefined ? { inject: tracer.propagation } : {}),
+      };
       const parent = extractTraceContext(ctx.headers, options);
       const span = tracer.startSpan({
         name: ctx.method.toLowerCase(),
@@ -83,6 +86,7 @@ export function attemptTracingLayer<C extends ObservedRequest>(tracer: Tracer): 
       const span = tracer.startSpan({ name: ctx.method.toLowerCase(), kind: 'CLIENT', parent });
       ctx.headers = injectTraceContext(ctx.headers, span.context, {
         clearContext: ctx.server.clearContext,
+        ...(tracer.propagation !== undefined ? { inject: tracer.propagation } : {}),
       }) as C['headers'];
       try {
         await next(ctx);

@@ -3,6 +3,7 @@
  * the resource read from the config and the environment.
  */
 import type { Clock, Random, Stats } from '@switchyard/core';
+import type { PropagationFormat } from '../tracing/trace-context.js';
 import { createTracer, type Tracer } from '../tracing/tracer.js';
 import { OtlpExporter } from './exporter.js';
 import { otlpResource } from './resource.js';
@@ -18,6 +19,8 @@ export interface OtlpTelemeterConfig {
   /** `service.name`. Default `OTEL_SERVICE_NAME`, else `switchyard`. */
   readonly serviceName?: string;
   readonly resourceAttributes?: Readonly<Record<string, string>>;
+  /** Formats written upstream. Default `['w3c']` (traceparent and tracestate only). */
+  readonly propagation?: readonly PropagationFormat[];
   readonly batchSize?: number;
   readonly flushIntervalMs?: number;
   readonly maxQueue?: number;
@@ -60,6 +63,7 @@ export function createOtlpTracing(
   const tracer = createTracer({
     sampleRate: config.sampleRate ?? 0.001,
     exporter,
+    propagation: config.propagation ?? ['w3c'],
     ...(serviceName !== undefined && 'stringValue' in serviceName
       ? { serviceName: serviceName.stringValue }
       : {}),

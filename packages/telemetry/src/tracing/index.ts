@@ -6,6 +6,7 @@
  */
 export type {
   ExtractedTraceContext,
+  PropagationFormat,
   TraceContext,
   TraceFormat,
   TraceHeaders,
@@ -16,6 +17,7 @@ export {
   formatL5dCtxTrace,
   formatTraceparent,
   injectTraceContext,
+  PROPAGATION_FORMATS,
   parseB3Single,
   parseL5dCtxTrace,
   parseTraceparent,

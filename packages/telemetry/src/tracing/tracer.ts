@@ -5,7 +5,7 @@
  * object allocations and no I/O. Unsampled spans still get ids, so propagation never breaks.
  */
 import { type Clock, type Random, systemClock } from '@switchyard/core';
-import type { TraceContext } from './trace-context.js';
+import type { PropagationFormat, TraceContext } from './trace-context.js';
 
 /** An endpoint in Zipkin v2 JSON. */
 export interface ZipkinEndpoint {
@@ -61,6 +61,8 @@ export interface TracerOptions {
   /** Zipkin's `localEndpoint.serviceName`. Default `switchyard`. */
   readonly serviceName?: string;
   readonly exporter?: SpanExporter;
+  /** The formats the request-telemetry layers write upstream. Default: every format but `b3-single`. */
+  readonly propagation?: readonly PropagationFormat[];
   readonly clock?: Clock;
   readonly random?: Random;
 }
@@ -79,6 +81,8 @@ export interface StartSpanOptions {
 /** Creates spans. */
 export interface Tracer {
   startSpan(options: StartSpanOptions): Span;
+  /** The formats to inject (`TracerOptions.propagation`); `undefined` means the default set. */
+  readonly propagation?: readonly PropagationFormat[];
 }
 
 /** 16 lower-case hex digits, never all zero. */
@@ -100,7 +104,9 @@ export function createTracer(options: TracerOptions = {}): Tracer {
   const serviceName = options.serviceName ?? 'switchyard';
   const exporter = options.exporter;
 
+  const propagation = options.propagation === undefined ? undefined : Object.freeze([...options.propagation]);
   return {
+    ...(propagation !== undefined ? { propagation } : {}),
     startSpan(o: StartSpanOptions): Span {
       const parent = o.parent;
       const debug = parent?.debug === true;

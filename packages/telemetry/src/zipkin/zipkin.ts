@@ -15,6 +15,7 @@ import {
   type TimerHandle,
 } from '@switchyard/core';
 import { TelemetryError } from '../errors.js';
+import type { PropagationFormat } from '../tracing/trace-context.js';
 import { createTracer, type SpanExporter, type Tracer, type ZipkinSpan } from '../tracing/tracer.js';
 
 /** Options of {@link ZipkinExporter}. */
@@ -178,6 +179,8 @@ export interface ZipkinTelemeterConfig {
   /** Default 0.001, as in Linkerd. */
   readonly sampleRate?: number;
   readonly serviceName?: string;
+  /** Formats written upstream. Default W3C, B3 and `l5d-ctx-trace` (Linkerd 1 wrote the last two). */
+  readonly propagation?: readonly PropagationFormat[];
 }
 
 /**
@@ -197,6 +200,7 @@ export function createZipkinTracing(
   const tracer = createTracer({
     sampleRate: config.sampleRate ?? 0.001,
     exporter,
+    ...(config.propagation !== undefined ? { propagation: config.propagation } : {}),
     ...(config.serviceName !== undefined ? { serviceName: config.serviceName } : {}),
     ...(deps.clock !== undefined ? { clock: deps.clock } : {}),
     ...(deps.random !== undefined ? { random: deps.random } : {}),
