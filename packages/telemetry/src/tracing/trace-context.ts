@@ -76,6 +76,8 @@ export const TRACE_HEADERS: readonly string[] = Object.freeze([
   'l5d-ctx-trace',
 ]);
 
+const TRACE_HEADER_SET: ReadonlySet<string> = new Set(TRACE_HEADERS);
+
 const HEX16 = /^[0-9a-f]{16}$/;
 const TRACE_ID = /^(?:[0-9a-f]{16}|[0-9a-f]{32})$/;
 const ZERO = /^0+$/;
@@ -246,7 +248,7 @@ export function injectTraceContext<V extends string | readonly string[] | undefi
   options: TracePropagationOptions = {},
 ): Record<string, V | string> {
   const out: Record<string, V | string> = {};
-  for (const [k, v] of Object.entries(headers)) if (!TRACE_HEADERS.includes(k.toLowerCase())) out[k] = v;
+  for (const k in headers) if (!TRACE_HEADER_SET.has(k.toLowerCase())) out[k] = headers[k] as V;
   const formats = options.inject;
   const w3c = formats === undefined || formats.includes('w3c');
   const b3 = formats === undefined || formats.includes('b3');

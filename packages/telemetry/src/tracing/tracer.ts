@@ -94,7 +94,21 @@ function randomId(random: Random): string {
   }
 }
 
-const NOOP_ANNOTATIONS: { timestamp: number; value: string }[] = [];
+function noop(): void {}
+
+/** The methods of every unsampled span: all no-ops, shared. */
+const UNSAMPLED_METHODS = Object.freeze({
+  sampled: false as const,
+  setTag: noop,
+  annotate: noop,
+  setRemoteEndpoint: noop,
+  finish: noop,
+});
+
+/** A span that records nothing: one small object per span, its methods shared. */
+function unsampledSpan(context: TraceContext): Span {
+  return { ...UNSAMPLED_METHODS, context };
+}
 
 /** Creates a {@link Tracer}. Ids and sampling use the injected `random`; times the injected `clock`. */
 export function createTracer(options: TracerOptions = {}): Tracer {
@@ -123,23 +137,23 @@ export function createTracer(options: TracerOptions = {}): Tracer {
         ...(debug ? { debug } : {}),
         ...(parent?.tracestate !== undefined ? { tracestate: parent.tracestate } : {}),
       };
+      // Unsampled spans only carry ids for propagation: no clock reads, tags or closures.
+      if (!sampled) return unsampledSpan(context);
       const startUs = clock.now() * 1000;
       const startNs = clock.nanoTime();
       const tags: Record<string, string> = {};
-      const annotations = sampled ? [] : NOOP_ANNOTATIONS;
+      const annotations: { timestamp: number; value: string }[] = [];
       let remote: ZipkinEndpoint | undefined;
       let done = false;
       return {
         context,
         sampled,
         setTag(key, value) {
-          if (sampled) tags[key] = String(value);
+          tags[key] = String(value);
         },
         annotate(value) {
-          if (sampled) {
-            const elapsedUs = Number((clock.nanoTime() - startNs) / 1000n);
-            annotations.push({ timestamp: Math.round(startUs + elapsedUs), value });
-          }
+          const elapsedUs = Number((clock.nanoTime() - startNs) / 1000n);
+          annotations.push({ timestamp: Math.round(startUs + elapsedUs), value });
         },
         setRemoteEndpoint(endpoint) {
           remote = endpoint;
@@ -147,7 +161,7 @@ export function createTracer(options: TracerOptions = {}): Tracer {
         finish() {
           if (done) return;
           done = true;
-          if (!sampled || exporter === undefined) return;
+          if (exporter === undefined) return;
           const duration = Math.max(1, Number((clock.nanoTime() - startNs) / 1000n));
           exporter.export({
             traceId: context.traceId,
