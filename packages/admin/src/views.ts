@@ -7,6 +7,9 @@ import type { DelegateTree, MetricSample } from '@switchyard/core';
 import type { Dtab, Path } from '@switchyard/dtab';
 import type { RecentRequest } from '@switchyard/telemetry';
 
+/** One sampled request, as `@switchyard/telemetry`'s recent-requests buffer records it. */
+export type { RecentRequest };
+
 /** Anything that can list its current metrics: core's `createMetricsRegistry()` satisfies it. */
 export interface MetricsSource {
   snapshot(): readonly MetricSample[];
