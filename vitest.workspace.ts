@@ -33,6 +33,7 @@ export const packageNames = [
   'namers',
   'identifiers',
   'router',
+  'telemetry',
   'admin',
   'config',
   'acme',

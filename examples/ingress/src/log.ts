@@ -60,6 +60,8 @@ const EVENTS: Readonly<Record<string, Level | ((message: Record<string, unknown>
   'switchyard:router:error': routerErrorLevel,
   'switchyard:admin:error': 'error',
   'switchyard:admin:shutdown': 'warn',
+  'switchyard:telemetry:zipkin-error': 'warn',
+  'switchyard:telemetry:otlp-error': 'warn',
   'switchyard:tls:certLoaded': 'info',
   'switchyard:tls:certRejected': 'error',
   'switchyard:tls:certRemoved': 'info',

@@ -124,6 +124,21 @@ routers:
     );
   });
 
+  it('checks the access log format at --check', async () => {
+    const file = join(dir, 'access-log.yaml');
+    await writeFile(
+      file,
+      'routers:\n- protocol: http\n  servers: [{port: 0}]\n  httpAccessLog: a.log\n  httpAccessLogFormat: CLF\n',
+    );
+    const bad = await runCli(['--check', '--config', file]);
+    expect(bad.code).toBe(EXIT.config);
+    expect(bad.stderr).toBe(
+      `${file}:5:24: routers[0].httpAccessLogFormat: expected one of "linkerd", "json", "clf", got "CLF" (did you mean "clf"?)\n`,
+    );
+    await writeFile(file, (await readFile(file, 'utf8')).replace('CLF', 'clf'));
+    expect((await runCli(['--check', '--config', file])).code).toBe(EXIT.ok);
+  });
+
   it('reports an unreadable config as a config error', async () => {
     const { code, stderr } = await runCli(['--check', '--config', join(dir, 'missing.yaml')]);
     expect(code).toBe(EXIT.config);

@@ -1,5 +1,5 @@
 /**
- * Errors of the admin server and telemetry. Bad operator input (a dtab that does not parse, an
+ * Errors of the admin server. Bad operator input (a dtab that does not parse, an
  * unknown router) becomes a 400/404 whose body is the error message, so the message names the
  * parameter and, for dtabs, the line and column.
  */
@@ -11,8 +11,7 @@ export type AdminErrorCode =
   | 'SY_ERR_ADMIN_UNKNOWN_ROUTER'
   | 'SY_ERR_ADMIN_LIFECYCLE'
   | 'SY_ERR_ADMIN_DELEGATE_FAILED'
-  | 'SY_ERR_ADMIN_CONFIG'
-  | 'SY_ERR_ADMIN_ZIPKIN_EXPORT';
+  | 'SY_ERR_ADMIN_CONFIG';
 
 /** An error raised by `@switchyard/admin`; `code` says which. */
 export class AdminError extends SwitchyardError<AdminErrorCode> {}

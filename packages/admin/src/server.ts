@@ -15,25 +15,18 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { assertNever, type Clock, type MetricSample, systemClock } from '@switchyard/core';
 import { Dtab } from '@switchyard/dtab';
+import { flattenMetrics, formatPrometheus, type RecentRequest, treeMetrics } from '@switchyard/telemetry';
 import { type AdminControlOptions, type BearerToken, createBearerToken } from './bearer-token.js';
 import { DASHBOARD_CSS, DASHBOARD_JS } from './dashboard/bundle.generated.js';
 import { DASHBOARD_FAVICON, dashboardHtml } from './dashboard/page.js';
 import { buildDashboardFeed, safeReady } from './dashboard-feed.js';
 import { delegate, readDelegateRequest } from './delegator.js';
 import { AdminError } from './errors.js';
-import { flattenMetrics, treeMetrics } from './metrics-json.js';
 import { ProcessMonitor } from './process-stats.js';
-import { formatPrometheus } from './prometheus.js';
 import { redactConfig } from './redact.js';
 import { hostName, isLoopback, isTrue, sameOrigin, send, sendJson, sendText } from './respond.js';
 import { routerStacks } from './stacks.js';
-import type {
-  AdminRouterView,
-  CertificateView,
-  MetricsSource,
-  ReadinessSource,
-  RecentRequest,
-} from './views.js';
+import type { AdminRouterView, CertificateView, MetricsSource, ReadinessSource } from './views.js';
 
 /** The package version reported by `/admin/server_info`. */
 export const ADMIN_VERSION = '0.1.0';

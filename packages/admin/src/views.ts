@@ -5,6 +5,10 @@
  */
 import type { DelegateTree, MetricSample } from '@switchyard/core';
 import type { Dtab, Path } from '@switchyard/dtab';
+import type { RecentRequest } from '@switchyard/telemetry';
+
+/** One sampled request, as `@switchyard/telemetry`'s recent-requests buffer records it. */
+export type { RecentRequest };
 
 /** Anything that can list its current metrics: core's `createMetricsRegistry()` satisfies it. */
 export interface MetricsSource {
@@ -65,25 +69,6 @@ export interface AdminIngressRuleView {
   readonly readyEndpoints?: number;
   /** True for an Ingress default backend (tried only when no rule matched). */
   readonly defaultBackend?: boolean;
-}
-
-/** One sampled request for the recent-requests table (`io.l5d.recentRequests`). */
-export interface RecentRequest {
-  /** Wall-clock ms when the request arrived. */
-  readonly timestamp: number;
-  readonly router: string;
-  readonly method: string;
-  readonly uri: string;
-  readonly host?: string;
-  /** Logical name, e.g. `/svc/default/80/world`. */
-  readonly service?: string;
-  /** Bound client id. */
-  readonly client?: string;
-  /** `host:port` of the endpoint that answered. */
-  readonly endpoint?: string;
-  readonly status: number;
-  readonly durationMs: number;
-  readonly traceId?: string;
 }
 
 /**

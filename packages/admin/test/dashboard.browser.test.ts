@@ -7,9 +7,10 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createMetricsRegistry } from '@switchyard/core';
+import { createRecentRequests } from '@switchyard/telemetry';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type AdminServer, createAdminServer, createRecentRequests } from '../src/index.js';
+import { type AdminServer, createAdminServer } from '../src/index.js';
 import { recordRequest, testRouter } from './fixtures.js';
 
 const CHROMIUM = '/usr/bin/chromium';

@@ -5,7 +5,8 @@
 import { request } from 'node:http';
 import { Activity, createInterpreter, type MetricsRegistry } from '@switchyard/core';
 import { Dtab } from '@switchyard/dtab';
-import type { AdminClientView, AdminIngressRuleView, AdminRouterView, RecentRequest } from '../src/index.js';
+import type { RecentRequest } from '@switchyard/telemetry';
+import type { AdminClientView, AdminIngressRuleView, AdminRouterView } from '../src/index.js';
 
 /** A router view over a real interpreter (`/$/inet` names only, no DNS). */
 export function testRouter(

@@ -8,10 +8,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { systemClock } from '@switchyard/core';
 import { Path } from '@switchyard/dtab';
-import { afterEach, describe, expect, it } from 'vitest';
 import {
-  type AdminServer,
-  createAdminServer,
   createRecentRequests,
   createTracer,
   type ObservedRequest,
@@ -19,7 +16,9 @@ import {
   type RecentRequests,
   requestLogLayer,
   tracingLayer,
-} from '../src/index.js';
+} from '@switchyard/telemetry';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type AdminServer, createAdminServer } from '../src/index.js';
 import { raw } from './fixtures.js';
 
 /** The fields the router's context has, mutable as the router's stack fills them in. */

@@ -5,7 +5,6 @@
  */
 import { resolve } from 'node:path';
 import { type AcmeManager, normalizeHost } from '@switchyard/acme';
-import { attemptTracingLayer, type RecentRequests, requestLogLayer, tracingLayer } from '@switchyard/admin';
 import {
   consecutiveFailures,
   requeueBudget,
@@ -28,6 +27,13 @@ import {
   type RouterLayer,
   type RouterServerOptions,
 } from '@switchyard/router';
+import {
+  type AccessLogFormat,
+  attemptTracingLayer,
+  type RecentRequests,
+  requestLogLayer,
+  tracingLayer,
+} from '@switchyard/telemetry';
 import {
   type CertificateSource,
   clientTlsOptions,
@@ -184,6 +190,8 @@ export async function buildRouter(rc: RouterConfig, label: string, deps: RouterD
       requestLogLayer<RouterContext>({
         ...(deps.recent ? { recent: deps.recent } : {}),
         ...(accessLog ? { accessLog } : {}),
+        // The schema admits only the names of ACCESS_LOG_FORMATS.
+        accessLogFormat: rc.httpAccessLogFormat as AccessLogFormat,
         clock: context.clock,
       }),
     );

@@ -4,6 +4,7 @@
  * routers.md, protocol-http.md); options we do not implement are rejected by name, never ignored.
  */
 import { Dtab, DtabParseError } from '@switchyard/dtab';
+import { ACCESS_LOG_FORMATS } from '@switchyard/telemetry';
 import { ADMIN_DEFAULTS, adminSchema } from './admin-schema.js';
 import { dtabOverridesSchema, signedDtabOverridesSchema } from './dtab-overrides.js';
 import type { KindCategory, KindConfig } from './registry.js';
@@ -268,7 +269,12 @@ function routerSchema(kinds: LinkerKinds) {
         true,
         'Bodies always stream in Switchyard; false is rejected.',
       ),
-      httpAccessLog: optional(string(), 'File to append the access log to (Linkerd format).'),
+      httpAccessLog: optional(string(), 'File to append the access log to.'),
+      httpAccessLogFormat: withDefault(
+        string({ values: ACCESS_LOG_FORMATS }),
+        'linkerd',
+        "Access log line format: linkerd (Linkerd 1's httpAccessLog), json (JSON lines) or clf (Common Log Format).",
+      ),
     },
     {
       name: 'router',

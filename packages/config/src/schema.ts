@@ -120,6 +120,31 @@ export function boolean(): Schema<boolean> {
   };
 }
 
+/**
+ * A map of string keys to string values (HTTP headers, resource attributes). `check` may return a
+ * problem for one entry, reported at that entry's field.
+ */
+export function stringMap(
+  check: (key: string, value: string) => string | undefined = () => undefined,
+): Schema<Record<string, string>> {
+  return {
+    parse(value, path, context) {
+      if (typeof value !== 'object' || value === null || Array.isArray(value))
+        return fail(context, path, `expected a map of strings, got ${describeValue(value)}`);
+      const out: Record<string, string> = {};
+      let ok = true;
+      for (const [key, entry] of Object.entries(value as Record<string, unknown>)) {
+        const problem =
+          typeof entry !== 'string' ? `expected a string, got ${describeValue(entry)}` : check(key, entry);
+        if (problem === undefined) out[key] = entry as string;
+        else ok = fail(context, [...path, key], problem) !== INVALID;
+      }
+      return ok ? out : INVALID;
+    },
+    describe: () => ({ type: 'scalar', name: 'map of strings' }),
+  };
+}
+
 /** A list of items. */
 export function list<T>(item: Schema<T>, options: { nonEmpty?: boolean } = {}): Schema<T[]> {
   return {

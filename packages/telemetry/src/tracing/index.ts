@@ -1,11 +1,12 @@
 /**
  * @packageDocumentation
- * Tracing for Switchyard routers (`@switchyard/admin/tracing`): W3C `traceparent`, B3 and
- * Linkerd `l5d-ctx-trace` propagation, spans per request and per attempt, and a batching Zipkin
- * v2 HTTP exporter (`io.l5d.zipkin`).
+ * Tracing for Switchyard routers (`@switchyard/telemetry/tracing`): W3C `traceparent`, B3 and
+ * Linkerd `l5d-ctx-trace` propagation and spans per request and per attempt. Exporters are
+ * their own subpaths: `@switchyard/telemetry/zipkin` and `@switchyard/telemetry/otlp`.
  */
 export type {
   ExtractedTraceContext,
+  PropagationFormat,
   TraceContext,
   TraceFormat,
   TraceHeaders,
@@ -16,6 +17,7 @@ export {
   formatL5dCtxTrace,
   formatTraceparent,
   injectTraceContext,
+  PROPAGATION_FORMATS,
   parseB3Single,
   parseL5dCtxTrace,
   parseTraceparent,
@@ -33,5 +35,3 @@ export type {
   ZipkinSpan,
 } from './tracer.js';
 export { createTracer } from './tracer.js';
-export type { ZipkinErrorEvent, ZipkinExporterOptions, ZipkinTelemeterConfig } from './zipkin.js';
-export { createZipkinTracing, ZipkinExporter } from './zipkin.js';

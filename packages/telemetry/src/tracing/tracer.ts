@@ -5,7 +5,7 @@
  * object allocations and no I/O. Unsampled spans still get ids, so propagation never breaks.
  */
 import { type Clock, type Random, systemClock } from '@switchyard/core';
-import type { TraceContext } from './trace-context.js';
+import type { PropagationFormat, TraceContext } from './trace-context.js';
 
 /** An endpoint in Zipkin v2 JSON. */
 export interface ZipkinEndpoint {
@@ -61,6 +61,8 @@ export interface TracerOptions {
   /** Zipkin's `localEndpoint.serviceName`. Default `switchyard`. */
   readonly serviceName?: string;
   readonly exporter?: SpanExporter;
+  /** The formats the request-telemetry layers write upstream. Default: every format but `b3-single`. */
+  readonly propagation?: readonly PropagationFormat[];
   readonly clock?: Clock;
   readonly random?: Random;
 }
@@ -79,6 +81,8 @@ export interface StartSpanOptions {
 /** Creates spans. */
 export interface Tracer {
   startSpan(options: StartSpanOptions): Span;
+  /** The formats to inject (`TracerOptions.propagation`); `undefined` means the default set. */
+  readonly propagation?: readonly PropagationFormat[];
 }
 
 /** 16 lower-case hex digits, never all zero. */
@@ -90,7 +94,21 @@ function randomId(random: Random): string {
   }
 }
 
-const NOOP_ANNOTATIONS: { timestamp: number; value: string }[] = [];
+function noop(): void {}
+
+/** The methods of every unsampled span: all no-ops, shared. */
+const UNSAMPLED_METHODS = Object.freeze({
+  sampled: false as const,
+  setTag: noop,
+  annotate: noop,
+  setRemoteEndpoint: noop,
+  finish: noop,
+});
+
+/** A span that records nothing: one small object per span, its methods shared. */
+function unsampledSpan(context: TraceContext): Span {
+  return { ...UNSAMPLED_METHODS, context };
+}
 
 /** Creates a {@link Tracer}. Ids and sampling use the injected `random`; times the injected `clock`. */
 export function createTracer(options: TracerOptions = {}): Tracer {
@@ -100,7 +118,9 @@ export function createTracer(options: TracerOptions = {}): Tracer {
   const serviceName = options.serviceName ?? 'switchyard';
   const exporter = options.exporter;
 
+  const propagation = options.propagation === undefined ? undefined : Object.freeze([...options.propagation]);
   return {
+    ...(propagation !== undefined ? { propagation } : {}),
     startSpan(o: StartSpanOptions): Span {
       const parent = o.parent;
       const debug = parent?.debug === true;
@@ -117,23 +137,23 @@ export function createTracer(options: TracerOptions = {}): Tracer {
         ...(debug ? { debug } : {}),
         ...(parent?.tracestate !== undefined ? { tracestate: parent.tracestate } : {}),
       };
+      // Unsampled spans only carry ids for propagation: no clock reads, tags or closures.
+      if (!sampled) return unsampledSpan(context);
       const startUs = clock.now() * 1000;
       const startNs = clock.nanoTime();
       const tags: Record<string, string> = {};
-      const annotations = sampled ? [] : NOOP_ANNOTATIONS;
+      const annotations: { timestamp: number; value: string }[] = [];
       let remote: ZipkinEndpoint | undefined;
       let done = false;
       return {
         context,
         sampled,
         setTag(key, value) {
-          if (sampled) tags[key] = String(value);
+          tags[key] = String(value);
         },
         annotate(value) {
-          if (sampled) {
-            const elapsedUs = Number((clock.nanoTime() - startNs) / 1000n);
-            annotations.push({ timestamp: Math.round(startUs + elapsedUs), value });
-          }
+          const elapsedUs = Number((clock.nanoTime() - startNs) / 1000n);
+          annotations.push({ timestamp: Math.round(startUs + elapsedUs), value });
         },
         setRemoteEndpoint(endpoint) {
           remote = endpoint;
@@ -141,7 +161,7 @@ export function createTracer(options: TracerOptions = {}): Tracer {
         finish() {
           if (done) return;
           done = true;
-          if (!sampled || exporter === undefined) return;
+          if (exporter === undefined) return;
           const duration = Math.max(1, Number((clock.nanoTime() - startNs) / 1000n));
           exporter.export({
             traceId: context.traceId,

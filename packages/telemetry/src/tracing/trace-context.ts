@@ -33,6 +33,20 @@ export interface ExtractedTraceContext extends TraceContext {
   readonly format: TraceFormat;
 }
 
+/**
+ * A format {@link injectTraceContext} can write: W3C `traceparent` (+ `tracestate`), B3
+ * multi-header, single `b3`, Linkerd's `l5d-ctx-trace`.
+ */
+export type PropagationFormat = 'w3c' | 'b3' | 'b3-single' | 'l5d';
+
+/** Every {@link PropagationFormat}. */
+export const PROPAGATION_FORMATS: readonly PropagationFormat[] = Object.freeze([
+  'w3c',
+  'b3',
+  'b3-single',
+  'l5d',
+]);
+
 /** Options of {@link extractTraceContext} and {@link injectTraceContext}. */
 export interface TracePropagationOptions {
   /**
@@ -42,6 +56,11 @@ export interface TracePropagationOptions {
   readonly clearContext?: boolean;
   /** Also write the single `b3` header. Default false (multi-header B3 is written). */
   readonly b3Single?: boolean;
+  /**
+   * The formats to write, replacing the default (`w3c`, `b3`, `l5d`, plus `b3-single` with
+   * `b3Single`). `l5d` is still not written under `clearContext`. Reading accepts every format.
+   */
+  readonly inject?: readonly PropagationFormat[];
 }
 
 /** Every header this module reads or writes. */
@@ -56,6 +75,8 @@ export const TRACE_HEADERS: readonly string[] = Object.freeze([
   'x-b3-flags',
   'l5d-ctx-trace',
 ]);
+
+const TRACE_HEADER_SET: ReadonlySet<string> = new Set(TRACE_HEADERS);
 
 const HEX16 = /^[0-9a-f]{16}$/;
 const TRACE_ID = /^(?:[0-9a-f]{16}|[0-9a-f]{32})$/;
@@ -217,8 +238,9 @@ export function extractTraceContext(
 
 /**
  * Returns a copy of `headers` that carries `ctx` (the span making the outgoing request): stale
- * trace headers are removed, then `traceparent` (+ `tracestate`), B3 multi-headers (and `b3` with
- * `b3Single`), and `l5d-ctx-trace` unless `clearContext`. The input is not modified.
+ * trace headers (every format) are removed, then `traceparent` (+ `tracestate`), B3
+ * multi-headers (and `b3` with `b3Single`), and `l5d-ctx-trace` unless `clearContext` — or only
+ * the formats listed in `inject`. The input is not modified.
  */
 export function injectTraceContext<V extends string | readonly string[] | undefined>(
   headers: Readonly<Record<string, V>>,
@@ -226,20 +248,29 @@ export function injectTraceContext<V extends string | readonly string[] | undefi
   options: TracePropagationOptions = {},
 ): Record<string, V | string> {
   const out: Record<string, V | string> = {};
-  for (const [k, v] of Object.entries(headers)) if (!TRACE_HEADERS.includes(k.toLowerCase())) out[k] = v;
-  out.traceparent = formatTraceparent(ctx);
-  if (ctx.tracestate !== undefined) out.tracestate = ctx.tracestate;
-  out['x-b3-traceid'] = ctx.traceId;
-  out['x-b3-spanid'] = ctx.spanId;
-  if (ctx.parentSpanId !== undefined) out['x-b3-parentspanid'] = ctx.parentSpanId;
-  if (ctx.debug === true) out['x-b3-flags'] = '1';
-  else if (ctx.sampled !== undefined) out['x-b3-sampled'] = ctx.sampled ? '1' : '0';
-  if (options.b3Single === true) {
+  for (const k in headers) if (!TRACE_HEADER_SET.has(k.toLowerCase())) out[k] = headers[k] as V;
+  const formats = options.inject;
+  const w3c = formats === undefined || formats.includes('w3c');
+  const b3 = formats === undefined || formats.includes('b3');
+  const b3Single = formats === undefined ? options.b3Single === true : formats.includes('b3-single');
+  const l5d = (formats === undefined || formats.includes('l5d')) && options.clearContext !== true;
+  if (w3c) {
+    out.traceparent = formatTraceparent(ctx);
+    if (ctx.tracestate !== undefined) out.tracestate = ctx.tracestate;
+  }
+  if (b3) {
+    out['x-b3-traceid'] = ctx.traceId;
+    out['x-b3-spanid'] = ctx.spanId;
+    if (ctx.parentSpanId !== undefined) out['x-b3-parentspanid'] = ctx.parentSpanId;
+    if (ctx.debug === true) out['x-b3-flags'] = '1';
+    else if (ctx.sampled !== undefined) out['x-b3-sampled'] = ctx.sampled ? '1' : '0';
+  }
+  if (b3Single) {
     const flag = ctx.debug === true ? '-d' : ctx.sampled === undefined ? '' : ctx.sampled ? '-1' : '-0';
     const parent = ctx.parentSpanId !== undefined && flag !== '' ? `-${ctx.parentSpanId}` : '';
     out.b3 = `${ctx.traceId}-${ctx.spanId}${flag}${parent}`;
   }
-  if (options.clearContext !== true) out['l5d-ctx-trace'] = formatL5dCtxTrace(ctx);
+  if (l5d) out['l5d-ctx-trace'] = formatL5dCtxTrace(ctx);
   return out;
 }
 

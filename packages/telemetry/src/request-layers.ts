@@ -1,13 +1,13 @@
 /**
  * Telemetry as router layers: a span per request (W3C traceparent / B3 propagation) and a
- * request log feeding `io.l5d.recentRequests` and the access log. The admin does not import the
+ * request log feeding `io.l5d.recentRequests` and the access log. Telemetry does not import the
  * router: the layers are written against the few request fields they read, which the router's
  * `RouterContext` has, so `tracingLayer<RouterContext>(tracer)` is a router layer.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Clock, NamedLayer } from '@switchyard/core';
 import { Path } from '@switchyard/dtab';
-import { formatHttpAccessLog } from './access-log.js';
+import { type AccessLogFormat, accessLogFormatter } from './access-log.js';
 import type { RecentRequests } from './recent-requests.js';
 import { extractTraceContext, injectTraceContext, type Span, type Tracer } from './tracing/index.js';
 
@@ -41,9 +41,12 @@ export type ObservedLayer<C extends ObservedRequest> = NamedLayer<(ctx: C) => Pr
 export function tracingLayer<C extends ObservedRequest>(tracer: Tracer): ObservedLayer<C> {
   return {
     role: 'tracing',
-    description: 'Span per request; W3C traceparent and B3 propagation',
+    description: 'Span per request; W3C traceparent, B3 and l5d-ctx-trace propagation',
     layer: (next) => async (ctx) => {
-      const options = { clearContext: ctx.server.clearContext };
+      const options = {
+        clearContext: ctx.server.clearContext,
+        ...(tracer.propagation !== undefined ? { inject: tracer.propagation } : {}),
+      };
       const parent = extractTraceContext(ctx.headers, options);
       const span = tracer.startSpan({
         name: ctx.method.toLowerCase(),
@@ -83,6 +86,7 @@ export function attemptTracingLayer<C extends ObservedRequest>(tracer: Tracer): 
       const span = tracer.startSpan({ name: ctx.method.toLowerCase(), kind: 'CLIENT', parent });
       ctx.headers = injectTraceContext(ctx.headers, span.context, {
         clearContext: ctx.server.clearContext,
+        ...(tracer.propagation !== undefined ? { inject: tracer.propagation } : {}),
       }) as C['headers'];
       try {
         await next(ctx);
@@ -101,8 +105,10 @@ export function attemptTracingLayer<C extends ObservedRequest>(tracer: Tracer): 
 /** Where finished requests go: the recent-requests table and/or an access log. */
 export interface RequestLogOptions {
   readonly recent?: RecentRequests;
-  /** Receives one Linkerd-format access log line per request (e.g. a file stream's `write`). */
+  /** Receives one access log line per request, newline included (e.g. a file stream's `write`). */
   readonly accessLog?: (line: string) => void;
+  /** The access log's line format. Default `linkerd` (Linkerd 1's `httpAccessLog`). */
+  readonly accessLogFormat?: AccessLogFormat;
   readonly clock: Clock;
 }
 
@@ -120,6 +126,7 @@ const DST_CLIENT = 'l5d-dst-client';
 /** Records finished requests; costs nothing for requests that are neither sampled nor logged. */
 export function requestLogLayer<C extends ObservedRequest>(options: RequestLogOptions): ObservedLayer<C> {
   const { recent, accessLog, clock } = options;
+  const format = accessLogFormatter(options.accessLogFormat ?? 'linkerd');
   return {
     role: 'requestLog',
     description: [recent && 'recent requests', accessLog && 'access log'].filter(Boolean).join(', '),
@@ -135,12 +142,12 @@ export function requestLogLayer<C extends ObservedRequest>(options: RequestLogOp
         // Monotonic and sub-millisecond: wall-clock ms would show most proxied requests as 0 or 1 ms.
         const durationMs = Number(clock.nanoTime() - startNs) / 1e6;
         const service = ctx.dst ? Path.show(ctx.dst) : undefined;
+        // Read now, not at entry: binding and dispatch happen inside `next`.
+        const bound = first(ctx.headers[DST_CLIENT]);
+        const client = bound !== inboundClient ? bound : undefined;
+        const traceId = (ctx.locals[REQUEST_SPAN] as Span | undefined)?.context.traceId;
         if (sampled) {
-          // Read now, not at entry: binding and dispatch happen inside `next`.
-          const bound = first(ctx.headers[DST_CLIENT]);
-          const client = bound !== inboundClient ? bound : undefined;
           const endpoint = ctx.endpoint;
-          const traceId = (ctx.locals[REQUEST_SPAN] as Span | undefined)?.context.traceId;
           recent?.record({
             timestamp: startMs,
             router: ctx.router,
@@ -160,7 +167,7 @@ export function requestLogLayer<C extends ObservedRequest>(options: RequestLogOp
           const referer = first(ctx.req.headers.referer);
           const userAgent = first(ctx.req.headers['user-agent']);
           accessLog(
-            `${formatHttpAccessLog({
+            `${format({
               timestamp: now,
               ...(host ? { host } : {}),
               ...(ctx.req.socket.remoteAddress ? { remoteAddress: ctx.req.socket.remoteAddress } : {}),
@@ -171,6 +178,11 @@ export function requestLogLayer<C extends ObservedRequest>(options: RequestLogOp
               ...(Number.isFinite(length) ? { responseBytes: length } : {}),
               ...(referer ? { referer } : {}),
               ...(userAgent ? { userAgent } : {}),
+              durationMs,
+              router: ctx.router,
+              ...(service ? { service } : {}),
+              ...(client ? { client } : {}),
+              ...(traceId ? { traceId } : {}),
             })}\n`,
           );
         }

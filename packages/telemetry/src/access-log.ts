@@ -1,8 +1,10 @@
 /**
- * Access log lines: Linkerd 1's `httpAccessLog` format (NCSA-like, with the Host first) and a
- * JSON-lines variant for log pipelines. Formatting only: where lines go (a file, stdout, a
- * rotating stream) is the integrator's choice, since libraries never log.
+ * Access log lines in three formats chosen by name: Linkerd 1's `httpAccessLog` format
+ * (NCSA-like, with the Host first), JSON lines for log pipelines, and the NCSA Common Log Format
+ * that every log analyser reads. Formatting only: where lines go (a file, stdout, a rotating
+ * stream) is the integrator's choice, since libraries never log.
  */
+import { assertNever } from '@switchyard/core';
 
 /** What the router knows about one finished request. */
 export interface AccessLogEntry {
@@ -62,4 +64,40 @@ export function formatHttpAccessLog(e: AccessLogEntry): string {
 export function formatJsonAccessLog(e: AccessLogEntry): string {
   const { timestamp, ...rest } = e;
   return JSON.stringify({ time: new Date(timestamp).toISOString(), ...rest });
+}
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/**
+ * One line in the NCSA Common Log Format, without the newline:
+ * `remote - - [dd/Mon/yyyy:HH:mm:ss +0000] "METHOD uri HTTP/1.1" status bytes`, times in UTC.
+ * CLF has no Host field: a log shared by several virtual hosts needs `linkerd` or `json`.
+ */
+export function formatCommonLog(e: AccessLogEntry): string {
+  const d = new Date(e.timestamp);
+  const time = `${pad(d.getUTCDate())}/${MONTHS[d.getUTCMonth()]}/${d.getUTCFullYear()}:${pad(d.getUTCHours())}:${pad(
+    d.getUTCMinutes(),
+  )}:${pad(d.getUTCSeconds())} +0000`;
+  const bytes = e.responseBytes === undefined ? '-' : String(e.responseBytes);
+  return `${field(e.remoteAddress)} - - [${time}] "${e.method} ${field(e.uri)} HTTP/${e.httpVersion}" ${e.status} ${bytes}`;
+}
+
+/** The access-log formats by name: `linkerd` (the default), `json` (JSON lines), `clf`. */
+export type AccessLogFormat = 'linkerd' | 'json' | 'clf';
+
+/** Every {@link AccessLogFormat}, in documentation order. */
+export const ACCESS_LOG_FORMATS: readonly AccessLogFormat[] = Object.freeze(['linkerd', 'json', 'clf']);
+
+/** The line formatter for a format name (each returns one line without the newline). */
+export function accessLogFormatter(format: AccessLogFormat): (entry: AccessLogEntry) => string {
+  switch (format) {
+    case 'linkerd':
+      return formatHttpAccessLog;
+    case 'json':
+      return formatJsonAccessLog;
+    case 'clf':
+      return formatCommonLog;
+    default:
+      return assertNever(format);
+  }
 }

@@ -1,7 +1,7 @@
 /**
  * What telemetry costs a request: span creation/finish (sampled and not), header extraction and
  * injection, and rendering the metrics endpoints for a registry the size of a busy router.
- * Run: pnpm --filter @switchyard/admin bench. Reports only; never asserts speed.
+ * Run: pnpm --filter @switchyard/telemetry bench. Reports only; never asserts speed.
  */
 import { createMetricsRegistry } from '@switchyard/core';
 import { bench, describe } from 'vitest';

@@ -4,7 +4,25 @@
  * on in production.
  */
 import type { Random } from '@switchyard/core';
-import type { RecentRequest } from './views.js';
+
+/** One sampled request for the recent-requests table (`io.l5d.recentRequests`). */
+export interface RecentRequest {
+  /** Wall-clock ms when the request arrived. */
+  readonly timestamp: number;
+  readonly router: string;
+  readonly method: string;
+  readonly uri: string;
+  readonly host?: string;
+  /** Logical name, e.g. `/svc/default/80/world`. */
+  readonly service?: string;
+  /** Bound client id. */
+  readonly client?: string;
+  /** `host:port` of the endpoint that answered. */
+  readonly endpoint?: string;
+  readonly status: number;
+  readonly durationMs: number;
+  readonly traceId?: string;
+}
 
 /** The `io.l5d.recentRequests` telemeter config. */
 export interface RecentRequestsConfig {

@@ -4,13 +4,8 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createMetricsRegistry } from '@switchyard/core';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  createZipkinTracing,
-  extractTraceContext,
-  injectTraceContext,
-  ZipkinExporter,
-  type ZipkinSpan,
-} from '../src/tracing/index.js';
+import { extractTraceContext, injectTraceContext, type ZipkinSpan } from '../src/tracing/index.js';
+import { createZipkinTracing, ZipkinExporter } from '../src/zipkin/index.js';
 
 interface Collector {
   readonly port: number;
@@ -129,7 +124,7 @@ describe('io.l5d.zipkin over HTTP', () => {
     });
     const events: unknown[] = [];
     const on = (m: unknown) => events.push(m);
-    subscribe('switchyard:admin:zipkin-error', on);
+    subscribe('switchyard:telemetry:zipkin-error', on);
     try {
       const span = {
         traceId: 'c'.repeat(32),
@@ -147,11 +142,11 @@ describe('io.l5d.zipkin over HTTP', () => {
       exporter.export(span); // queue full (2): dropped at once
       await exporter.close();
     } finally {
-      unsubscribe('switchyard:admin:zipkin-error', on);
+      unsubscribe('switchyard:telemetry:zipkin-error', on);
     }
     expect(events).toHaveLength(1);
     expect((events[0] as { error: { code: string; message: string } }).error.code).toBe(
-      'SY_ERR_ADMIN_ZIPKIN_EXPORT',
+      'SY_ERR_TELEMETRY_ZIPKIN_EXPORT',
     );
     expect((events[0] as { error: { message: string } }).error.message).toContain('collector answered 500');
     const counters = Object.fromEntries(
@@ -167,7 +162,7 @@ describe('io.l5d.zipkin over HTTP', () => {
     collectors = [];
     const events: unknown[] = [];
     const on = (m: unknown) => events.push(m);
-    subscribe('switchyard:admin:zipkin-error', on);
+    subscribe('switchyard:telemetry:zipkin-error', on);
     try {
       const { tracer, exporter } = createZipkinTracing({
         kind: 'io.l5d.zipkin',
@@ -178,7 +173,7 @@ describe('io.l5d.zipkin over HTTP', () => {
       tracer.startSpan({ name: 'x', kind: 'SERVER' }).finish();
       await exporter.close();
     } finally {
-      unsubscribe('switchyard:admin:zipkin-error', on);
+      unsubscribe('switchyard:telemetry:zipkin-error', on);
     }
     expect(events).toHaveLength(1);
   });

@@ -169,6 +169,43 @@ describe('extract/inject', () => {
     }
   });
 
+  it('writes only the formats listed in inject, removing every stale trace header', () => {
+    const ctx = {
+      traceId: TRACE,
+      spanId: SPAN,
+      parentSpanId: '05e3ac9a4f6e3b90',
+      sampled: true,
+      tracestate: 'k=v',
+    };
+    const stale = {
+      host: 'web',
+      'x-b3-traceid': 'aaaaaaaaaaaaaaaa',
+      'x-b3-spanid': 'bbbbbbbbbbbbbbbb',
+      b3: 'aaaaaaaaaaaaaaaa-bbbbbbbbbbbbbbbb-1',
+      'l5d-ctx-trace': 'AAAA',
+    };
+    expect(injectTraceContext(stale, ctx, { inject: ['w3c'] })).toEqual({
+      host: 'web',
+      traceparent: `00-${TRACE}-${SPAN}-01`,
+      tracestate: 'k=v',
+    });
+    expect(injectTraceContext(stale, ctx, { inject: ['b3-single', 'l5d'], clearContext: true })).toEqual({
+      host: 'web',
+      b3: `${TRACE}-${SPAN}-1-05e3ac9a4f6e3b90`,
+    });
+    // Without inject, the default set is unchanged: W3C, B3 multi-header and l5d-ctx-trace.
+    expect(Object.keys(injectTraceContext(stale, ctx)).sort()).toEqual([
+      'host',
+      'l5d-ctx-trace',
+      'traceparent',
+      'tracestate',
+      'x-b3-parentspanid',
+      'x-b3-sampled',
+      'x-b3-spanid',
+      'x-b3-traceid',
+    ]);
+  });
+
   it('reads l5d-sample clamped to [0, 1]', () => {
     expect(readL5dSample({ 'l5d-sample': '0.25' })).toBe(0.25);
     expect(readL5dSample({ 'l5d-sample': '7' })).toBe(1);

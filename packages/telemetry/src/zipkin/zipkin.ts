@@ -14,8 +14,9 @@ import {
   systemClock,
   type TimerHandle,
 } from '@switchyard/core';
-import { AdminError } from '../errors.js';
-import { createTracer, type SpanExporter, type Tracer, type ZipkinSpan } from './tracer.js';
+import { TelemetryError } from '../errors.js';
+import type { PropagationFormat } from '../tracing/trace-context.js';
+import { createTracer, type SpanExporter, type Tracer, type ZipkinSpan } from '../tracing/tracer.js';
 
 /** Options of {@link ZipkinExporter}. */
 export interface ZipkinExporterOptions {
@@ -38,13 +39,13 @@ export interface ZipkinExporterOptions {
   readonly clock?: Clock;
 }
 
-/** Published on `switchyard:admin:zipkin-error` when a batch could not be delivered. */
+/** Published on `switchyard:telemetry:zipkin-error` when a batch could not be delivered. */
 export interface ZipkinErrorEvent {
-  readonly error: AdminError;
+  readonly error: TelemetryError;
   readonly spans: number;
 }
 
-const errorChannel = channel('switchyard:admin:zipkin-error');
+const errorChannel = channel('switchyard:telemetry:zipkin-error');
 
 /** Batches spans to a Zipkin collector. Call `close()` to flush and stop. */
 export class ZipkinExporter implements SpanExporter {
@@ -159,8 +160,8 @@ export class ZipkinExporter implements SpanExporter {
       this.#failures?.incr();
       this.#dropped?.incr(batch.length);
       if (errorChannel.hasSubscribers) {
-        const error = new AdminError(
-          'SY_ERR_ADMIN_ZIPKIN_EXPORT',
+        const error = new TelemetryError(
+          'SY_ERR_TELEMETRY_ZIPKIN_EXPORT',
           `zipkin export to http://${this.#host}:${this.#port}${this.#path} failed: ${(err as Error).message}`,
           { cause: err },
         );
@@ -178,6 +179,8 @@ export interface ZipkinTelemeterConfig {
   /** Default 0.001, as in Linkerd. */
   readonly sampleRate?: number;
   readonly serviceName?: string;
+  /** Formats written upstream. Default W3C, B3 and `l5d-ctx-trace` (Linkerd 1 wrote the last two). */
+  readonly propagation?: readonly PropagationFormat[];
 }
 
 /**
@@ -197,6 +200,7 @@ export function createZipkinTracing(
   const tracer = createTracer({
     sampleRate: config.sampleRate ?? 0.001,
     exporter,
+    ...(config.propagation !== undefined ? { propagation: config.propagation } : {}),
     ...(config.serviceName !== undefined ? { serviceName: config.serviceName } : {}),
     ...(deps.clock !== undefined ? { clock: deps.clock } : {}),
     ...(deps.random !== undefined ? { random: deps.random } : {}),

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { formatAccessLogTime, formatHttpAccessLog, formatJsonAccessLog } from './access-log.js';
+import {
+  ACCESS_LOG_FORMATS,
+  accessLogFormatter,
+  formatAccessLogTime,
+  formatCommonLog,
+  formatHttpAccessLog,
+  formatJsonAccessLog,
+} from './access-log.js';
 import { createRecentRequests } from './recent-requests.js';
 
 const T = Date.UTC(2024, 2, 5, 14, 2, 3);
@@ -36,6 +43,38 @@ describe('access log', () => {
     expect(line).toBe(
       '- - - - [05/03/2024:14:02:03 +0000] "GET / HTTP/1.0" 404 - "-" "x\\x22 \\x22evil\\x0a"',
     );
+  });
+
+  it('formats the Common Log Format (month names, no Host, quotes escaped)', () => {
+    expect(
+      formatCommonLog({
+        timestamp: T,
+        host: 'web.example.com',
+        remoteAddress: '10.0.0.7',
+        method: 'GET',
+        uri: '/a?b="c"',
+        httpVersion: '1.1',
+        status: 200,
+        responseBytes: 512,
+        userAgent: 'curl/8.0',
+      }),
+    ).toBe('10.0.0.7 - - [05/Mar/2024:14:02:03 +0000] "GET /a?b=\\x22c\\x22 HTTP/1.1" 200 512');
+    expect(
+      formatCommonLog({
+        timestamp: Date.UTC(2024, 11, 31),
+        method: 'HEAD',
+        uri: '/',
+        httpVersion: '1.0',
+        status: 404,
+      }),
+    ).toBe('- - - [31/Dec/2024:00:00:00 +0000] "HEAD / HTTP/1.0" 404 -');
+  });
+
+  it('chooses the formatter by name', () => {
+    expect(ACCESS_LOG_FORMATS).toEqual(['linkerd', 'json', 'clf']);
+    expect(accessLogFormatter('linkerd')).toBe(formatHttpAccessLog);
+    expect(accessLogFormatter('json')).toBe(formatJsonAccessLog);
+    expect(accessLogFormatter('clf')).toBe(formatCommonLog);
   });
 
   it('formats JSON lines', () => {
