@@ -41,3 +41,23 @@ export function namedDirectories(text: string): string[] {
     .map((m) => m[1]!)
     .filter((dir) => !dir.startsWith('/'));
 }
+
+/** What a referenced PEM file must hold for `--check` to accept it. */
+export type PemRole = 'certificate' | 'key' | 'ca';
+
+/**
+ * Relative PEM files a config names (`certPath`, `keyPath`, `caBundle`, `caCertPath`, `trustCerts`
+ * entries on one line are not covered): the runner writes a test certificate, key or CA there, so a
+ * snippet can name files the way a user's config does.
+ */
+export function namedPemFiles(text: string): { file: string; role: PemRole }[] {
+  const roles: Record<string, PemRole> = {
+    certPath: 'certificate',
+    keyPath: 'key',
+    caBundle: 'ca',
+    caCertPath: 'ca',
+  };
+  return [...text.matchAll(/^\s*-?\s*(certPath|keyPath|caBundle|caCertPath):\s*["']?([^\s"'#]+)/gm)]
+    .map((m) => ({ file: m[2]!, role: roles[m[1]!]! }))
+    .filter((f) => !f.file.startsWith('/'));
+}

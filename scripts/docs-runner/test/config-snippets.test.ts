@@ -6,13 +6,14 @@
  * not checked with a `<!-- docs-runner: skip — reason -->` marker.
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseCommand } from '../../../examples/ingress/src/cli.js';
 import { run } from '../../../examples/ingress/src/run.js';
-import { classifySnippet, namedDirectories } from '../src/config-snippet.js';
+import { createTestPki, type Issued, type TestPki } from '../../../packages/testkit/src/pki.js';
+import { classifySnippet, namedDirectories, namedPemFiles } from '../src/config-snippet.js';
 import { extractBlocks } from '../src/markdown.js';
 import { repoRoot } from './page.js';
 
@@ -41,11 +42,16 @@ async function check(dir: string, name: string, text: string): Promise<{ code: n
 
 describe('YAML in docs/*.md', () => {
   let dir: string;
+  let pki: TestPki;
+  let leaf: Issued;
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'sy-docs-yaml-'));
+    pki = await createTestPki();
+    leaf = await pki.leaf('docs', { cn: 'www.example.com', dns: ['www.example.com'] });
   });
   afterAll(async () => {
     await rm(dir, { recursive: true, force: true });
+    await pki.dispose();
   });
 
   it('every block is a config, a Kubernetes manifest, or marked with the reason it is not checked', () => {
@@ -63,6 +69,11 @@ describe('YAML in docs/*.md', () => {
       const own = join(dir, `${block.file.replace(/\W/g, '_')}-${block.line}`);
       await mkdir(own);
       for (const sub of namedDirectories(snippet.text)) await mkdir(join(own, sub), { recursive: true });
+      for (const { file, role } of namedPemFiles(snippet.text)) {
+        const source = role === 'key' ? leaf.keyPath : role === 'ca' ? pki.ca.certPath : leaf.certPath;
+        await mkdir(dirname(join(own, file)), { recursive: true });
+        await copyFile(source, join(own, file));
+      }
       const { code, output } = await check(own, 'config.yaml', snippet.text);
       expect({ code, output }).toEqual({
         code: 0,
