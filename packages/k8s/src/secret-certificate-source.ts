@@ -5,9 +5,10 @@
  * `CertificateSource`; it is declared here structurally because `k8s` may not depend on `tls`
  * (the dependency DAG is k8s → core), and a type test in this package keeps the two in step.
  *
- * Which Secrets: a fixed list of names, a `Var` of names (e.g. derived from the ingress
- * identifier's `tlsSecrets`), and/or every `spec.tls[].secretName` of the watched Ingresses.
- * Secrets are read through one informer per namespace, shared with other consumers.
+ * Which Secrets: a fixed list of names or a `Var` of names. Which Secrets an Ingress names is
+ * decided in one place, the ingress identifier's `tlsSecrets` (class filter, validation,
+ * namespace rules); pass that Var here. Secrets are read through one informer per namespace,
+ * shared with other consumers.
  */
 import type {
   CertificateEntry,
@@ -19,10 +20,10 @@ import type {
 } from '@switchyard/core';
 import { SwitchyardError, Var } from '@switchyard/core';
 import type { KubeClient } from './client.js';
-import { INGRESS_V1, type ResourceDescriptor, SECRET_V1 } from './resources.js';
+import { SECRET_V1 } from './resources.js';
 import type { InformerLease } from './shared.js';
 import { type SharedInformers, sharedInformers } from './shared.js';
-import type { Ingress, Secret } from './types.js';
+import type { Secret } from './types.js';
 
 /** A Secret by namespace and name. */
 export interface SecretRef {
@@ -66,22 +67,12 @@ export type SecretCertificateSnapshot = CertificateSnapshot;
  */
 export type SecretCertificateSource = CertificateSource;
 
-/** Options of {@link secretCertificateSource}. At least one of `names` and `fromIngress`. */
+/** Options of {@link secretCertificateSource}. */
 export interface SecretCertificateSourceOptions {
   /** Namespace of names given without one (`"name"` rather than `"ns/name"`); default the client's, else `default`. */
   readonly namespace?: string;
   /** Secrets to read: `"name"`, `"namespace/name"` or refs, or a Var of refs that may change. */
   readonly names?: readonly (string | SecretRef)[] | VarType<readonly SecretRef[]>;
-  /**
-   * Also read every `spec.tls[].secretName` of the Ingresses (in `namespace` if given, else all
-   * namespaces) that `filter` accepts (default all). `resource` picks the Ingress API version.
-   */
-  readonly fromIngress?:
-    | boolean
-    | {
-        readonly filter?: (ingress: Ingress) => boolean;
-        readonly resource?: ResourceDescriptor<Ingress>;
-      };
   /** Informers to share; default a cache of this source's own. */
   readonly informers?: SharedInformers;
 }
@@ -147,34 +138,26 @@ export function secretCertificateSource(
       : Array.isArray(names)
         ? Var.constant((names as readonly (string | SecretRef)[]).map((n) => parseRef(n, defaultNs)))
         : (names as VarType<readonly SecretRef[]>);
-  const fromIngress =
-    options.fromIngress === undefined || options.fromIngress === false
-      ? undefined
-      : options.fromIngress === true
-        ? {}
-        : options.fromIngress;
   const description = `secrets ${
     Array.isArray(names)
       ? names.map((n) => (typeof n === 'string' ? n : `${n.namespace}/${n.name}`)).join(', ')
       : names
         ? '(dynamic)'
         : ''
-  }${fromIngress ? `${names ? ' + ' : ''}from Ingress spec.tls` : ''}`.trim();
+  }`.trim();
 
   const snapshots = Var.async<SecretCertificateSnapshot | undefined>(undefined, (update) => {
     update(undefined);
     let stopped = false;
     const leases = new Map<string, InformerLease<Secret>>();
     let named: readonly SecretRef[] = [];
-    let derived: readonly SecretRef[] = [];
-    let ingressReady = fromIngress === undefined;
     let lastKey: string | undefined;
 
     function recompute(): void {
-      if (stopped || !ingressReady) return;
+      if (stopped) return;
       const refs: SecretRef[] = [];
       const seen = new Set<string>();
-      for (const r of [...named, ...derived]) {
+      for (const r of named) {
         const k = `${r.namespace}/${r.name}`;
         if (seen.has(k)) continue;
         seen.add(k);
@@ -205,34 +188,9 @@ export function secretCertificateSource(
       named = refs;
       recompute();
     });
-    let ingressLease: InformerLease<Ingress> | undefined;
-    if (fromIngress !== undefined) {
-      ingressLease = informers.acquire(fromIngress.resource ?? INGRESS_V1, { namespace: options.namespace });
-      const collect = () => {
-        const out: SecretRef[] = [];
-        for (const ing of ingressLease!.snapshot()) {
-          if (fromIngress.filter && !fromIngress.filter(ing)) continue;
-          for (const t of ing.spec?.tls ?? []) {
-            if (t.secretName)
-              out.push({ namespace: ing.metadata.namespace ?? 'default', name: t.secretName });
-          }
-        }
-        out.sort((a, b) => (`${a.namespace}/${a.name}` < `${b.namespace}/${b.name}` ? -1 : 1));
-        derived = out;
-        recompute();
-      };
-      ingressLease.subscribe(
-        (e) => {
-          if (e.kind === 'synced') ingressReady = true;
-          if (ingressReady) collect();
-        },
-        { replay: true },
-      );
-    }
     return () => {
       stopped = true;
       disposeNames();
-      ingressLease?.release();
       for (const l of leases.values()) l.release();
       leases.clear();
     };
