@@ -5,14 +5,18 @@
  * DaemonSet; overlays: Deployment + HPA, TLS) is complete, valid and safe as shipped: non-root,
  * read-only root filesystem, no capability, requests and limits, admin on loopback, probes on the
  * probe listener, a PodDisruptionBudget and a NetworkPolicy that admits only router and probe
- * ports. Without kubectl the rendered checks are skipped, and say so.
+ * ports. Each kustomization is also applied with `kubectl apply --dry-run=server -k` against the
+ * test API server (every kind it carries is served there, with discovery and OpenAPI). Without
+ * kubectl the rendered checks are skipped, and say so.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createDefaultKinds, parseLinkerConfig } from '@switchyard/config';
+import { startFakeKubeApi } from '@switchyard/testkit';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 
@@ -349,5 +353,69 @@ describe.skipIf(!kubectl)(
       expect(server.tls?.certPath).toBe(`${mount.mountPath}/tls.crt`);
       expect(pod.containers[0]!.ports.find((p) => p.hostPort === 443)?.containerPort).toBe(8443);
     });
+
+    for (const dir of KUSTOMIZATIONS) {
+      it(`${dir}: kubectl apply --dry-run=server -k succeeds against the test API server`, {
+        timeout: 60_000,
+      }, async () => {
+        const api = await startFakeKubeApi();
+        const home = mkdtempSync(join(tmpdir(), 'sy-manifests-'));
+        try {
+          const kubeconfig = join(home, 'kubeconfig');
+          writeFileSync(
+            kubeconfig,
+            `apiVersion: v1
+kind: Config
+clusters: [{name: test, cluster: {server: '${api.url}'}}]
+contexts: [{name: test, context: {cluster: test, user: test}}]
+current-context: test
+users: [{name: test, user: {}}]
+`,
+          );
+          const kubectlRun = (...args: string[]) =>
+            new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+              execFile(
+                'kubectl',
+                ['--kubeconfig', kubeconfig, ...args],
+                { env: { ...process.env, HOME: home, NO_PROXY: '*', no_proxy: '*' }, encoding: 'utf8' },
+                (error, stdout, stderr) =>
+                  resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+              );
+            });
+          // As on a real cluster: namespaced objects are refused, dry run or not, until their
+          // namespace exists (kube-apiserver's NamespaceLifecycle admission), so create it first.
+          const created = await kubectlRun('create', 'namespace', 'l5d-system', '--save-config');
+          expect(created.stderr).toBe('');
+          const before = api.requests.length;
+          const result = await kubectlRun('apply', '--dry-run=server', '-k', join(k8sDir, dir));
+          expect(result.stderr, dir).toBe('');
+          expect(result.code, dir).toBe(0);
+          const objects = rendered.find((r) => r.dir === dir)!.objects;
+          // One "<kind>/<name> created (server dry run)" line per rendered object; the Namespace
+          // already exists.
+          const lines = result.stdout.trim().split('\n').sort();
+          expect(lines).toEqual(
+            objects
+              .map((o) => {
+                const group = o.apiVersion.includes('/') ? `.${o.apiVersion.split('/')[0]}` : '';
+                const verb = o.kind === 'Namespace' ? 'configured' : 'created';
+                return `${o.kind.toLowerCase()}${group}/${o.metadata.name} ${verb} (server dry run)`;
+              })
+              .sort(),
+          );
+          // Dry run: every write asked for it, and nothing new was stored.
+          const writes = api.requests
+            .slice(before)
+            .filter((r) => ['POST', 'PATCH', 'PUT'].includes(r.method));
+          expect(writes.length).toBe(objects.length);
+          expect(writes.filter((r) => r.query.dryRun !== 'All')).toEqual([]);
+          const stored = await kubectlRun('get', 'deployments,daemonsets,services', '-A', '-o', 'name');
+          expect(stored).toEqual({ code: 0, stdout: '', stderr: '' });
+        } finally {
+          await api.close();
+          rmSync(home, { recursive: true, force: true });
+        }
+      });
+    }
   },
 );

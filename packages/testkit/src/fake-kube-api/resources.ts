@@ -204,6 +204,89 @@ export const BUILT_IN: readonly Served[] = [
     generation: true,
     description: 'Deployment enables declarative updates for Pods and ReplicaSets.',
   }),
+  // Stored only, like Deployment: the kinds the shipped manifests (examples/ingress/k8s) carry,
+  // so that `kubectl apply --dry-run=server -k` of each kustomization succeeds against this server.
+  // Nothing acts on them: no controller runs pods, enforces policy or checks RBAC.
+  builtIn({
+    group: 'apps',
+    version: 'v1',
+    plural: 'daemonsets',
+    kind: 'DaemonSet',
+    namespaced: true,
+    shortNames: ['ds'],
+    status: true,
+    generation: true,
+    description: 'DaemonSet represents the configuration of a daemon set.',
+  }),
+  builtIn({
+    group: '',
+    version: 'v1',
+    plural: 'serviceaccounts',
+    kind: 'ServiceAccount',
+    namespaced: true,
+    shortNames: ['sa'],
+    description:
+      'ServiceAccount binds together: a name, understood by users, and perhaps by peripheral systems, for an identity; a principal that can be authenticated and authorized; a set of secrets.',
+  }),
+  builtIn({
+    group: 'policy',
+    version: 'v1',
+    plural: 'poddisruptionbudgets',
+    kind: 'PodDisruptionBudget',
+    namespaced: true,
+    shortNames: ['pdb'],
+    status: true,
+    generation: true,
+    description:
+      'PodDisruptionBudget is an object to define the max disruption that can be caused to a collection of pods.',
+  }),
+  builtIn({
+    group: 'autoscaling',
+    version: 'v2',
+    plural: 'horizontalpodautoscalers',
+    kind: 'HorizontalPodAutoscaler',
+    namespaced: true,
+    shortNames: ['hpa'],
+    status: true,
+    generation: true,
+    description:
+      'HorizontalPodAutoscaler is the configuration for a horizontal pod autoscaler, which automatically manages the replica count of any resource implementing the scale subresource based on the metrics specified.',
+  }),
+  builtIn({
+    group: 'networking.k8s.io',
+    version: 'v1',
+    plural: 'networkpolicies',
+    kind: 'NetworkPolicy',
+    namespaced: true,
+    shortNames: ['netpol'],
+    generation: true,
+    description: 'NetworkPolicy describes what network traffic is allowed for a set of Pods.',
+  }),
+  ...(
+    [
+      [
+        'roles',
+        'Role',
+        true,
+        'Role is a namespaced, logical grouping of PolicyRules that can be referenced as a unit by a RoleBinding.',
+      ],
+      ['rolebindings', 'RoleBinding', true, 'RoleBinding references a role, but does not contain it.'],
+      [
+        'clusterroles',
+        'ClusterRole',
+        false,
+        'ClusterRole is a cluster level, logical grouping of PolicyRules that can be referenced as a unit by a RoleBinding or ClusterRoleBinding.',
+      ],
+      [
+        'clusterrolebindings',
+        'ClusterRoleBinding',
+        false,
+        'ClusterRoleBinding references a ClusterRole, but not contain it.',
+      ],
+    ] as const
+  ).map(([plural, kind, namespaced, description]) =>
+    builtIn({ group: 'rbac.authorization.k8s.io', version: 'v1', plural, kind, namespaced, description }),
+  ),
   // The Gateway API kinds, served as in a cluster with the standard-channel CRDs installed.
   ...(
     [
