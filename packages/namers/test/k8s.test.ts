@@ -281,6 +281,33 @@ describe('io.l5d.k8s watches', () => {
     await addrIs(name, ['10.0.0.1:8080', '10.0.0.2:8080']);
   });
 
+  it('a first lookup lists Services and EndpointSlices at once, in parallel with discovery', async () => {
+    await setup();
+    api.apply(service('web', [{ name: 'http', port: 80, targetPort: 8080 }]));
+    api.apply(slice('web-1', 'web', [ep('10.0.0.1')]));
+    const n = namer();
+    // Nothing is answered while stalled: every request the first lookup needs must be in flight
+    // together, not one waiting for another's answer (a round trip each).
+    api.faults.stall();
+    const lookup = boundOf(n, '/default/http/web');
+    const lists = () =>
+      api.requests
+        .filter((r) => r.method === 'GET' && !r.watch)
+        .map((r) => r.path)
+        .sort();
+    const want = [
+      '/api/v1/namespaces/default/services',
+      '/apis/discovery.k8s.io/v1/endpointslices',
+      '/apis/discovery.k8s.io/v1/namespaces/default/endpointslices',
+    ];
+    const deadline = Date.now() + 2_000;
+    while (lists().length < want.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    expect(lists()).toEqual(want);
+    api.faults.unstall();
+    await addrIs(await lookup, ['10.0.0.1:8080']);
+    expect(n.state().discovery).toBe('endpointSlices');
+  });
+
   it('shares one watch per namespace and resource, started when observed and stopped when not', async () => {
     await setup();
     api.apply(service('a', [{ name: 'http', port: 80 }]));

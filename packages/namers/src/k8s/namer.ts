@@ -146,9 +146,10 @@ export function createK8sNamer(options: K8sNamerOptions = {}): K8sNamer {
   let ownedClient: KubeClient | undefined;
   let closed = false;
 
-  let connection: Promise<Connection> | undefined;
-  function connect(): Promise<Connection> {
-    connection ??= (async () => {
+  let clientReady: Promise<{ client: KubeClient; informers: SharedInformers }> | undefined;
+  /** The client and informers, without waiting for discovery. */
+  function client(): Promise<{ client: KubeClient; informers: SharedInformers }> {
+    clientReady ??= (async () => {
       let client = options.client;
       if (client === undefined) {
         let config = options.config;
@@ -165,10 +166,18 @@ export function createK8sNamer(options: K8sNamerOptions = {}): K8sNamer {
         ownedClient = createKubeClient(config, options.clock ? { clock: options.clock } : {});
         client = ownedClient;
       }
-      const informers = options.informers ?? sharedInformers(client);
-      const mode = await discover(client);
+      return { client, informers: options.informers ?? sharedInformers(client) };
+    })();
+    return clientReady;
+  }
+
+  let connection: Promise<Connection> | undefined;
+  function connect(): Promise<Connection> {
+    connection ??= (async () => {
+      const c = await client();
+      const mode = await discover(c.client);
       discovered = mode;
-      return { client, informers, mode };
+      return { ...c, mode };
     })();
     return connection;
   }
@@ -203,60 +212,96 @@ export function createK8sNamer(options: K8sNamerOptions = {}): K8sNamer {
     if (set) for (const f of [...set]) f();
   }
 
+  function watchServices(w: NamespaceWatch, informers: SharedInformers): InformerLease<Service> {
+    const services = informers.acquire(SERVICE_V1, { namespace: w.namespace });
+    w.services = services;
+    services.subscribe((e) => {
+      if (e.kind !== 'synced') notify(w, e.object.metadata.name);
+    });
+    return services;
+  }
+
+  function watchSlices(w: NamespaceWatch, informers: SharedInformers): InformerLease<EndpointSlice> {
+    const slices = informers.acquire(ENDPOINT_SLICE_V1, { namespace: w.namespace });
+    w.slices = slices;
+    const put = (s: EndpointSlice) => {
+      const svc = s.metadata.labels?.[SERVICE_NAME_LABEL];
+      if (svc === undefined) return;
+      let m = w.bySvc.get(svc);
+      if (!m) {
+        m = new Map();
+        w.bySvc.set(svc, m);
+      }
+      m.set(s.metadata.name ?? '', s);
+      notify(w, svc);
+    };
+    const drop = (s: EndpointSlice) => {
+      const svc = s.metadata.labels?.[SERVICE_NAME_LABEL];
+      if (svc === undefined) return;
+      const m = w.bySvc.get(svc);
+      m?.delete(s.metadata.name ?? '');
+      if (m?.size === 0) w.bySvc.delete(svc);
+      notify(w, svc);
+    };
+    slices.subscribe((e) => {
+      if (w.slices !== slices) return;
+      if (e.kind === 'added') put(e.object);
+      else if (e.kind === 'modified') {
+        // The service label may change (rare): drop from the old service first.
+        if (
+          e.previous.metadata.labels?.[SERVICE_NAME_LABEL] !== e.object.metadata.labels?.[SERVICE_NAME_LABEL]
+        ) {
+          drop(e.previous);
+        }
+        put(e.object);
+      } else if (e.kind === 'deleted') drop(e.object);
+    });
+    return slices;
+  }
+
+  function watchEndpoints(w: NamespaceWatch, informers: SharedInformers): InformerLease<Endpoints> {
+    const endpoints = informers.acquire(ENDPOINTS_V1, { namespace: w.namespace });
+    w.endpoints = endpoints;
+    endpoints.subscribe((e) => {
+      if (e.kind !== 'synced') notify(w, e.object.metadata.name);
+    });
+    return endpoints;
+  }
+
+  /**
+   * Starts the namespace's list+watches as soon as there is a client: Services and (unless
+   * discovery already said `endpoints`, or was configured so) EndpointSlices at once, in parallel
+   * with the first namespace's discovery request rather than after it, so a first lookup costs one
+   * round trip of lists, not two. If discovery then finds no EndpointSlice API (404), the slice
+   * watch is dropped for core Endpoints.
+   */
   function startWatch(w: NamespaceWatch): void {
+    const configured = options.discovery ?? 'auto';
+    void client().then(
+      ({ informers }) => {
+        if (w.stopped) return;
+        watchServices(w, informers);
+        const likely = configured === 'auto' ? discovered : configured;
+        if (likely !== 'endpoints') watchSlices(w, informers);
+      },
+      () => {},
+    );
     connect().then(
       (c) => {
         if (w.stopped) return;
         w.mode = c.mode;
-        const services = c.informers.acquire(SERVICE_V1, { namespace: w.namespace });
-        w.services = services;
-        services.subscribe((e) => {
-          if (e.kind !== 'synced') notify(w, e.object.metadata.name);
-        });
+        const services = w.services ?? watchServices(w, c.informers);
         let endpointsSynced: Promise<void>;
         if (c.mode === 'endpointSlices') {
-          const slices = c.informers.acquire(ENDPOINT_SLICE_V1, { namespace: w.namespace });
-          w.slices = slices;
-          const put = (s: EndpointSlice) => {
-            const svc = s.metadata.labels?.[SERVICE_NAME_LABEL];
-            if (svc === undefined) return;
-            let m = w.bySvc.get(svc);
-            if (!m) {
-              m = new Map();
-              w.bySvc.set(svc, m);
-            }
-            m.set(s.metadata.name ?? '', s);
-            notify(w, svc);
-          };
-          const drop = (s: EndpointSlice) => {
-            const svc = s.metadata.labels?.[SERVICE_NAME_LABEL];
-            if (svc === undefined) return;
-            const m = w.bySvc.get(svc);
-            m?.delete(s.metadata.name ?? '');
-            if (m?.size === 0) w.bySvc.delete(svc);
-            notify(w, svc);
-          };
-          slices.subscribe((e) => {
-            if (e.kind === 'added') put(e.object);
-            else if (e.kind === 'modified') {
-              // The service label may change (rare): drop from the old service first.
-              if (
-                e.previous.metadata.labels?.[SERVICE_NAME_LABEL] !==
-                e.object.metadata.labels?.[SERVICE_NAME_LABEL]
-              ) {
-                drop(e.previous);
-              }
-              put(e.object);
-            } else if (e.kind === 'deleted') drop(e.object);
-          });
-          endpointsSynced = slices.synced;
+          endpointsSynced = (w.slices ?? watchSlices(w, c.informers)).synced;
         } else {
-          const endpoints = c.informers.acquire(ENDPOINTS_V1, { namespace: w.namespace });
-          w.endpoints = endpoints;
-          endpoints.subscribe((e) => {
-            if (e.kind !== 'synced') notify(w, e.object.metadata.name);
-          });
-          endpointsSynced = endpoints.synced;
+          if (w.slices !== undefined) {
+            const optimistic = w.slices;
+            w.slices = undefined;
+            optimistic.release();
+            w.bySvc.clear();
+          }
+          endpointsSynced = watchEndpoints(w, c.informers).synced;
         }
         void Promise.all([services.synced, endpointsSynced]).then(() => {
           if (w.stopped) return;
