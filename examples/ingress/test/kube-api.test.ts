@@ -21,7 +21,12 @@ const ingressDir = fileURLToPath(new URL('../', import.meta.url));
 const hasKubectl = spawnSync('kubectl', ['version', '--client'], { stdio: 'ignore' }).status === 0;
 if (!hasKubectl) console.warn('kubectl not found on PATH: skipping the kubectl-driven local-mode test');
 
-/** Generous bound on how long routing may take to follow a change; the goal is 100 ms. */
+/**
+ * How long routing may take to follow a change. The median over the changes must be within the
+ * 100 ms goal (measured here: mostly 4–20 ms, the first route in a namespace 60–125 ms on a loaded
+ * 2-core machine); each one only within a generous bound, for a busy CI machine.
+ */
+const FOLLOW_MEDIAN_MS = 100;
 const FOLLOW_BOUND_MS = 2_000;
 
 let stateDir: string;
@@ -238,6 +243,9 @@ routers:
     // Delete the Ingress: the host is no longer routed.
     await follow('delete Ingress', () => kubectl(['delete', 'ingress', 'e2e']), 'app.test', /^[45]\d\d$/);
     for (const [label, ms] of Object.entries(measured)) expect(ms, label).toBeLessThan(FOLLOW_BOUND_MS);
+    const times = Object.values(measured).sort((a, b) => a - b);
+    expect(times).toHaveLength(7);
+    expect(times[3]!, `median of ${JSON.stringify(measured)}`).toBeLessThanOrEqual(FOLLOW_MEDIAN_MS);
   });
 
   it('writes Ingress status once, from the leader, with two controllers on the API', {
