@@ -87,7 +87,70 @@ describe.skipIf(absent !== undefined)(`kubectl${absent ? ` (skipped: ${absent})`
     expect(stored.metadata.annotations?.['kubectl.kubernetes.io/last-applied-configuration']).toContain(
       '9090',
     );
-    expect(await ok('get', 'svc')).toMatch(/^NAME\s+AGE\nweb\s+\d+s\n$/);
+    expect(await ok('get', 'svc')).toMatch(
+      /^NAME\s+TYPE\s+CLUSTER-IP\s+EXTERNAL-IP\s+PORT\(S\)\s+AGE\nweb\s+ClusterIP\s+<none>\s+<none>\s+80\/TCP\s+\d+s\n$/,
+    );
+  });
+
+  it("get prints Ingress and Service columns as kube-apiserver's printers do", {
+    timeout: 60_000,
+  }, async () => {
+    await ok(
+      'apply',
+      '-f',
+      file(
+        'ing.yaml',
+        `apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: plain}
+spec:
+  ingressClassName: linkerd
+  rules:
+  - host: a.test
+    http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}]}
+  - host: b.test
+    http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}]}
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: tls}
+spec:
+  tls: [{hosts: [c.test], secretName: certs}]
+  defaultBackend: {service: {name: web, port: {number: 80}}}
+`,
+      ),
+    );
+    await ok(
+      'patch',
+      'ingress',
+      'plain',
+      '--subresource=status',
+      '--type=merge',
+      '-p',
+      '{"status":{"loadBalancer":{"ingress":[{"ip":"10.1.2.3"}]}}}',
+    );
+    expect(await ok('get', 'ingress')).toMatch(
+      /^NAME\s+CLASS\s+HOSTS\s+ADDRESS\s+PORTS\s+AGE\nplain\s+linkerd\s+a\.test,b\.test\s+10\.1\.2\.3\s+80\s+\d+s\ntls\s+<none>\s+\*\s+80, 443\s+\d+s\n$/,
+    );
+    await ok(
+      'apply',
+      '-f',
+      file(
+        'lb.yaml',
+        `apiVersion: v1
+kind: Service
+metadata: {name: lb}
+spec:
+  type: LoadBalancer
+  clusterIP: 10.96.0.10
+  selector: {app: web, tier: front}
+  ports: [{name: http, port: 80, nodePort: 30080}, {name: dns, port: 53, protocol: UDP}]
+`,
+      ),
+    );
+    expect(await ok('get', 'svc', 'lb', '-o', 'wide')).toMatch(
+      /^NAME\s+TYPE\s+CLUSTER-IP\s+EXTERNAL-IP\s+PORT\(S\)\s+AGE\s+SELECTOR\nlb\s+LoadBalancer\s+10\.96\.0\.10\s+<pending>\s+80:30080\/TCP,53\/UDP\s+\d+s\s+app=web,tier=front\n$/,
+    );
   });
 
   it('patch --type merge, json and strategic; the server keys Service ports by port', {
@@ -183,7 +246,7 @@ describe.skipIf(absent !== undefined)(`kubectl${absent ? ` (skipped: ${absent})`
     await waitUntil(() => /DELETED/.test(out));
     child.kill();
     expect(out).toMatch(
-      /EVENT\s+NAME\s+AGE\nADDED\s+web\s+\d+s\nMODIFIED\s+web\s+\d+s\nDELETED\s+web\s+\d+s/,
+      /EVENT\s+NAME\s+TYPE\s+CLUSTER-IP\s+EXTERNAL-IP\s+PORT\(S\)\s+AGE\nADDED\s+web\s+ClusterIP\s.*\nMODIFIED\s+web\s.*\nDELETED\s+web\s+ClusterIP\s/,
     );
   });
 

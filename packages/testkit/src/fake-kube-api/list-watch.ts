@@ -60,7 +60,7 @@ export function createListWatch(deps: ListWatchDeps) {
   function eventLine(w: Watcher, type: string, object: KubeObject): string {
     const out = renderOut(w.served, object);
     if (w.table) {
-      return `${JSON.stringify({ type, object: toTable([out], { resourceVersion: out.metadata.resourceVersion }, false) })}\n`;
+      return `${JSON.stringify({ type, object: toTable(w.served.kind, [out], { resourceVersion: out.metadata.resourceVersion }, false) })}\n`;
     }
     return `${JSON.stringify({ type, object: out })}\n`;
   }
@@ -191,7 +191,13 @@ export function createListWatch(deps: ListWatchDeps) {
       return send(
         res,
         200,
-        toTable(items, metadata, true, q.get('includeObject') === 'Object' ? 'Object' : 'Metadata'),
+        toTable(
+          served.kind,
+          items,
+          metadata,
+          true,
+          q.get('includeObject') === 'Object' ? 'Object' : 'Metadata',
+        ),
       );
     }
     return send(res, 200, { kind: `${served.kind}List`, apiVersion: apiVersionOf(served), metadata, items });

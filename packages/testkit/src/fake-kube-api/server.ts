@@ -247,7 +247,11 @@ export async function startFakeKubeApi(options: FakeKubeApiOptions = {}): Promis
         if (!obj) throw notFound(served.group, served.plural, name);
         const out = renderOut(served, obj);
         if (wantsTable(req.headers.accept))
-          return send(res, 200, toTable([out], { resourceVersion: out.metadata.resourceVersion }));
+          return send(
+            res,
+            200,
+            toTable(served.kind, [out], { resourceVersion: out.metadata.resourceVersion }),
+          );
         return send(res, 200, out);
       }
       case 'PUT':
