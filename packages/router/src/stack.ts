@@ -15,6 +15,7 @@ import { InvalidRouterOptionsError } from './errors.js';
 import type { RouterOptions, RouterStackLayers, StackLayers } from './options.js';
 import { bindLayer } from './path/bind.js';
 import { retriesLayer } from './path/retries.js';
+import { routeTimeoutLayer } from './path/route-timeout.js';
 import type { RouterRuntime } from './runtime.js';
 import { admissionLayer } from './server/admission.js';
 import { callDepthLayer, contextLayer, proxyRewriteLayer } from './server/context-headers.js';
@@ -50,7 +51,7 @@ export function defaultStacks(rt: RouterRuntime): RouterStacks<StackEntry[]> {
       proxyRewriteLayer(),
       identifyLayer(rt),
     ],
-    path: [bindLayer(rt), retriesLayer(rt)],
+    path: [bindLayer(rt), routeTimeoutLayer(rt), retriesLayer(rt)],
     client: [],
   };
 }

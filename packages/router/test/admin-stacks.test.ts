@@ -71,7 +71,7 @@ describe('admin stacks', () => {
         'identify',
         'spans',
       ],
-      path: ['bind', 'retries'],
+      path: ['bind', 'route-timeout', 'retries'],
       client: ['attempts'],
     });
     expect(doc[0]!.stacks.server).toContainEqual({ role: 'auth', description: 'checks a token' });

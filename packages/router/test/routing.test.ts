@@ -238,6 +238,7 @@ describe('routing', () => {
       'identify',
       'auth',
       'bind',
+      'route-timeout',
       'retries',
     ]);
     const denied = await send(port, { headers: { 'x-dst': 'web' } });

@@ -57,7 +57,7 @@ describe('stacks', () => {
         'identify',
         's',
       ].map((role) => expect.objectContaining({ role, description: expect.any(String) })),
-      path: ['bind', 'p', 'retries'].map((role) => expect.objectContaining({ role })),
+      path: ['bind', 'p', 'route-timeout', 'retries'].map((role) => expect.objectContaining({ role })),
       client: [expect.objectContaining({ role: 'c', description: 'records c' })],
     });
     expect(r.layers.map((l) => l.role)).toEqual([
@@ -97,7 +97,7 @@ describe('stacks', () => {
       layers: (defaults) => [recorder('first', log), ...defaults, recorder('last', log)],
     });
     expect(flat.router.stacks.server[0]!.role).toBe('first');
-    expect(flat.router.stacks.path.map((l) => l.role)).toEqual(['bind', 'retries']);
+    expect(flat.router.stacks.path.map((l) => l.role)).toEqual(['bind', 'route-timeout', 'retries']);
     expect(flat.router.stacks.client.map((l) => l.role)).toEqual(['last']);
     log.length = 0;
     expect((await send(flat.port, { headers: { 'x-dst': 'web' } })).status).toBe(200);
