@@ -8,6 +8,7 @@
 
 import { assertNever } from '@switchyard/core';
 import { dispatchHandler } from './client/dispatch.js';
+import { mirrorLayer } from './client/mirror.js';
 import type { Client } from './client.js';
 import { adaptContextLayer, type RouterLayer } from './context.js';
 import type { AnyLayer, StackEntry } from './entry.js';
@@ -52,7 +53,7 @@ export function defaultStacks(rt: RouterRuntime): RouterStacks<StackEntry[]> {
       identifyLayer(rt),
     ],
     path: [bindLayer(rt), routeTimeoutLayer(rt), retriesLayer(rt)],
-    client: [],
+    client: [mirrorLayer(rt)],
   };
 }
 

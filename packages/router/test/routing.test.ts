@@ -240,6 +240,7 @@ describe('routing', () => {
       'bind',
       'route-timeout',
       'retries',
+      'mirror',
     ]);
     const denied = await send(port, { headers: { 'x-dst': 'web' } });
     expect(denied.status).toBe(401);

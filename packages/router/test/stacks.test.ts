@@ -58,7 +58,7 @@ describe('stacks', () => {
         's',
       ].map((role) => expect.objectContaining({ role, description: expect.any(String) })),
       path: ['bind', 'p', 'route-timeout', 'retries'].map((role) => expect.objectContaining({ role })),
-      client: [expect.objectContaining({ role: 'c', description: 'records c' })],
+      client: ['mirror', 'c'].map((role) => expect.objectContaining({ role })),
     });
     expect(r.layers.map((l) => l.role)).toEqual([
       ...Object.values(r.stacks)
@@ -98,7 +98,7 @@ describe('stacks', () => {
     });
     expect(flat.router.stacks.server[0]!.role).toBe('first');
     expect(flat.router.stacks.path.map((l) => l.role)).toEqual(['bind', 'route-timeout', 'retries']);
-    expect(flat.router.stacks.client.map((l) => l.role)).toEqual(['last']);
+    expect(flat.router.stacks.client.map((l) => l.role)).toEqual(['mirror', 'last']);
     log.length = 0;
     expect((await send(flat.port, { headers: { 'x-dst': 'web' } })).status).toBe(200);
     expect(log).toEqual([
