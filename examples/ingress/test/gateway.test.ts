@@ -202,6 +202,64 @@ describe('io.l5d.httproute in the running binary (directory source)', () => {
     await unlink(join(routes, 'filters.yaml'));
   });
 
+  it('applies rule timeouts (504 within the bound) and RequestMirror (copies while the real backend answers)', async () => {
+    // A backend that never answers and a mirror that records what it is sent.
+    const sockets = new Set<import('node:net').Socket>();
+    const silent = http.createServer(() => {});
+    silent.on('connection', (s) => sockets.add(s));
+    const copies: string[] = [];
+    const shadow = http.createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        copies.push(`${req.method} ${req.url} ${req.headers.host}`);
+        res.end('shadow');
+      });
+    });
+    for (const s of [silent, shadow]) await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
+    const namers = join(dir, 'namers');
+    await writeFile(join(namers, 'silent'), `127.0.0.1 ${(silent.address() as AddressInfo).port}\n`);
+    await writeFile(join(namers, 'shadow'), `127.0.0.1 ${(shadow.address() as AddressInfo).port}\n`);
+    try {
+      await writeFile(
+        join(routes, 'actions.yaml'),
+        route(
+          'actions',
+          `  hostnames: [actions.test]
+  rules:
+  - matches: [{path: {type: PathPrefix, value: /slow}}]
+    timeouts: {request: 300ms}
+    backendRefs: [{name: silent, port: 80}]
+  - matches: [{path: {type: PathPrefix, value: /copied}}]
+    filters:
+    - type: RequestMirror
+      requestMirror: {backendRef: {name: shadow, port: 80}}
+    backendRefs: [{name: echo, port: 80}]
+`,
+        ),
+      );
+      await eventually(async () => (await get('actions.test', '/copied/warm')).status === 200);
+      // The fs namer picks up the new backend files on its own schedule: wait for the 504.
+      await eventually(async () => (await get('actions.test', '/slow')).status !== 502);
+      const t0 = Date.now();
+      const slow = await get('actions.test', '/slow');
+      const took = Date.now() - t0;
+      expect(slow.status).toBe(504);
+      expect(took).toBeGreaterThanOrEqual(290);
+      expect(took).toBeLessThan(3000);
+      const copied = await get('actions.test', '/copied/x?y=1');
+      expect(copied.status).toBe(200);
+      expect(copied.body).toBe('/copied/x?y=1 host=actions.test x-team=undefined');
+      await eventually(async () => copies.includes('GET /copied/x?y=1 actions.test'));
+    } finally {
+      await unlink(join(routes, 'actions.yaml'));
+      for (const s of sockets) s.destroy();
+      for (const s of [silent, shadow]) {
+        s.closeAllConnections();
+        await new Promise((r) => s.close(r));
+      }
+    }
+  }, 30_000);
+
   it('reports a broken manifest with file:line:col and keeps the last good routes', async () => {
     const file = join(routes, 'broken.yaml');
     await writeFile(file, 'kind: HTTPRoute\nmetadata: {name: x\n');

@@ -114,8 +114,8 @@ telemetry:
     const roles = (stack: string) => stacks[0]!.stacks[stack]!.map((l) => l.role);
     expect(roles('server').slice(0, 3)).toEqual(['tracing', 'requestLog', 'server-stats']);
     expect(roles('server')).toContain('identify');
-    expect(roles('path')).toEqual(['bind', 'retries']);
-    expect(roles('client')).toEqual(['attemptTracing']);
+    expect(roles('path')).toEqual(['bind', 'route-timeout', 'retries']);
+    expect(roles('client')).toEqual(['mirror', 'attemptTracing']);
 
     await linker.close(); // flushes the Zipkin batch and the access log
     // One SERVER span continuing the caller's trace, one CLIENT span per attempt under it; the

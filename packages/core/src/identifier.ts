@@ -5,6 +5,20 @@
 import type { Dtab, Path } from '@switchyard/dtab';
 
 /**
+ * Per-request actions an identifier may attach to an identification, applied by the router
+ * (Gateway API `HTTPRoute` rule `timeouts` and `RequestMirror` filters). Plain data: the router
+ * reads it, the identifier decides it (a mirror's share is already drawn).
+ */
+export interface RouteActions {
+  /** Deadline from the request's arrival to the end of the response, ms (504 on expiry). */
+  readonly requestTimeoutMs?: number | undefined;
+  /** Limit of each attempt to a backend, ms (each retry gets its own). */
+  readonly backendRequestTimeoutMs?: number | undefined;
+  /** Names to send a fire-and-forget copy of the request to, bound through the same dtabs. */
+  readonly mirrors?: readonly Path[];
+}
+
+/**
  * What an identifier returns. `request` may be rewritten (e.g. `io.l5d.path` with `consume`).
  * `dtab`, when present, is appended to the router's base dtab (before the request's local dtab)
  * for this request only: it lets an identifier name a weighted choice of several names, e.g.
@@ -12,7 +26,14 @@ import type { Dtab, Path } from '@switchyard/dtab';
  * Identifiers must reuse the same `Dtab` object for the same content (routers key caches by it).
  */
 export type Identification<Req> =
-  | { readonly kind: 'identified'; readonly path: Path; readonly request: Req; readonly dtab?: Dtab }
+  | {
+      readonly kind: 'identified';
+      readonly path: Path;
+      readonly request: Req;
+      readonly dtab?: Dtab;
+      /** What the matched route asks of the router for this request (timeouts, mirrors). */
+      readonly actions?: RouteActions;
+    }
   | {
       readonly kind: 'unidentified';
       /** Why, as shown after `Unknown destination: Request(...) / `. */

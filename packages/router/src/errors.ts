@@ -12,6 +12,7 @@ export type RouterErrorCode =
   | 'SY_ERR_ROUTER_BINDING_TIMEOUT'
   | 'SY_ERR_ROUTER_ATTEMPT_TIMEOUT'
   | 'SY_ERR_ROUTER_TOTAL_TIMEOUT'
+  | 'SY_ERR_ROUTER_ROUTE_TIMEOUT'
   | 'SY_ERR_ROUTER_CONNECT_FAILED'
   | 'SY_ERR_ROUTER_UPSTREAM_FAILED'
   | 'SY_ERR_ROUTER_OVERLOADED'
@@ -92,8 +93,9 @@ export class BindingTimeoutError extends RouterError {
 
 /** One attempt took longer than `requestAttemptTimeoutMs` to produce response headers. 503. */
 export class AttemptTimeoutError extends RouterError {
-  constructor(ms: number) {
-    super('SY_ERR_ROUTER_ATTEMPT_TIMEOUT', `Request attempt exceeded requestAttemptTimeoutMs (${ms} ms)`);
+  /** `what`: the limit's name in the message (the route's `timeouts.backendRequest` when it set it). */
+  constructor(ms: number, what = 'requestAttemptTimeoutMs') {
+    super('SY_ERR_ROUTER_ATTEMPT_TIMEOUT', `Request attempt exceeded ${what} (${ms} ms)`);
   }
 }
 
@@ -101,6 +103,13 @@ export class AttemptTimeoutError extends RouterError {
 export class TotalTimeoutError extends RouterError {
   constructor(ms: number) {
     super('SY_ERR_ROUTER_TOTAL_TIMEOUT', `Request exceeded totalTimeoutMs (${ms} ms)`);
+  }
+}
+
+/** The route's request timeout (Gateway API `timeouts.request`) ran out before the response ended. 504. */
+export class RouteTimeoutError extends RouterError {
+  constructor(ms: number) {
+    super('SY_ERR_ROUTER_ROUTE_TIMEOUT', `Request exceeded the route's request timeout (${ms} ms)`);
   }
 }
 

@@ -98,6 +98,7 @@ export function failureOrigin(err: unknown): FailureOrigin {
     case 'SY_ERR_ROUTER_ATTEMPT_TIMEOUT':
       return TIMED_OUT;
     case 'SY_ERR_ROUTER_TOTAL_TIMEOUT':
+    case 'SY_ERR_ROUTER_ROUTE_TIMEOUT':
       return DEADLINE;
     case 'SY_ERR_ROUTER_UNFORWARDABLE':
       return UNFORWARDABLE;

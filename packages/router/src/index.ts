@@ -25,6 +25,7 @@ export {
   OverloadedError,
   RouterClosedError,
   RouterError,
+  RouteTimeoutError,
   TotalTimeoutError,
   UnforwardableRequestError,
   UnknownDestinationError,

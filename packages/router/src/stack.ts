@@ -8,6 +8,7 @@
 
 import { assertNever } from '@switchyard/core';
 import { dispatchHandler } from './client/dispatch.js';
+import { mirrorLayer } from './client/mirror.js';
 import type { Client } from './client.js';
 import { adaptContextLayer, type RouterLayer } from './context.js';
 import type { AnyLayer, StackEntry } from './entry.js';
@@ -15,6 +16,7 @@ import { InvalidRouterOptionsError } from './errors.js';
 import type { RouterOptions, RouterStackLayers, StackLayers } from './options.js';
 import { bindLayer } from './path/bind.js';
 import { retriesLayer } from './path/retries.js';
+import { routeTimeoutLayer } from './path/route-timeout.js';
 import type { RouterRuntime } from './runtime.js';
 import { admissionLayer } from './server/admission.js';
 import { callDepthLayer, contextLayer, proxyRewriteLayer } from './server/context-headers.js';
@@ -50,8 +52,8 @@ export function defaultStacks(rt: RouterRuntime): RouterStacks<StackEntry[]> {
       proxyRewriteLayer(),
       identifyLayer(rt),
     ],
-    path: [bindLayer(rt), retriesLayer(rt)],
-    client: [],
+    path: [bindLayer(rt), routeTimeoutLayer(rt), retriesLayer(rt)],
+    client: [mirrorLayer(rt)],
   };
 }
 

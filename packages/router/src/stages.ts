@@ -7,7 +7,7 @@
  * streams, where it arrived, the observer record — is the `Exchange` every value carries.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { assertNever, type NamedLayer, type RequestHead } from '@switchyard/core';
+import { assertNever, type NamedLayer, type RequestHead, type RouteActions } from '@switchyard/core';
 import type { Dtab, Path } from '@switchyard/dtab';
 import type { Client } from './client.js';
 import type { RecordState, RequestRecord } from './record.js';
@@ -92,6 +92,8 @@ export interface Identified {
   readonly dst: Path;
   /** The identification's own dtab addition, bound after the base dtab and before the local one. */
   readonly dtab: Dtab;
+  /** What the matched route asks for (timeouts, mirrors), from the identification; absent: nothing. */
+  readonly actions?: RouteActions | undefined;
 }
 
 /** Client stack value: an identified request bound to a service and a client (bound name). */

@@ -238,7 +238,9 @@ describe('routing', () => {
       'identify',
       'auth',
       'bind',
+      'route-timeout',
       'retries',
+      'mirror',
     ]);
     const denied = await send(port, { headers: { 'x-dst': 'web' } });
     expect(denied.status).toBe(401);

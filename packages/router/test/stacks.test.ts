@@ -57,8 +57,8 @@ describe('stacks', () => {
         'identify',
         's',
       ].map((role) => expect.objectContaining({ role, description: expect.any(String) })),
-      path: ['bind', 'p', 'retries'].map((role) => expect.objectContaining({ role })),
-      client: [expect.objectContaining({ role: 'c', description: 'records c' })],
+      path: ['bind', 'p', 'route-timeout', 'retries'].map((role) => expect.objectContaining({ role })),
+      client: ['mirror', 'c'].map((role) => expect.objectContaining({ role })),
     });
     expect(r.layers.map((l) => l.role)).toEqual([
       ...Object.values(r.stacks)
@@ -97,8 +97,8 @@ describe('stacks', () => {
       layers: (defaults) => [recorder('first', log), ...defaults, recorder('last', log)],
     });
     expect(flat.router.stacks.server[0]!.role).toBe('first');
-    expect(flat.router.stacks.path.map((l) => l.role)).toEqual(['bind', 'retries']);
-    expect(flat.router.stacks.client.map((l) => l.role)).toEqual(['last']);
+    expect(flat.router.stacks.path.map((l) => l.role)).toEqual(['bind', 'route-timeout', 'retries']);
+    expect(flat.router.stacks.client.map((l) => l.role)).toEqual(['mirror', 'last']);
     log.length = 0;
     expect((await send(flat.port, { headers: { 'x-dst': 'web' } })).status).toBe(200);
     expect(log).toEqual([

@@ -67,7 +67,7 @@ describe('stage values', () => {
       layers: { server: [tag], path: [service], client: [attempt] },
     });
     expect(r.stacks.server.map((l) => l.role).slice(-2)).toEqual(['tag', 'identify']);
-    expect(r.stacks.path.map((l) => l.role)).toEqual(['bind', 'service-name', 'retries']);
+    expect(r.stacks.path.map((l) => l.role)).toEqual(['bind', 'service-name', 'route-timeout', 'retries']);
     const reply = await send(port, { path: '/a', headers: { 'x-dst': 'web' } });
     expect([reply.status, reply.body]).toEqual([200, 'tagged|yes']);
     const bound = `/$/inet/127.0.0.1/${b.port}`;

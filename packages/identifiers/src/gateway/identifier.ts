@@ -14,6 +14,7 @@ import type {
   Identifier,
   Random,
   RequestHead,
+  RouteActions,
   Stats,
   Var as VarType,
 } from '@switchyard/core';
@@ -438,7 +439,12 @@ export function createHttpRouteIdentifier(options: HttpRouteIdentifierOptions = 
       timeouts,
       mirrors,
     };
-    return { ...result, httpRoute } as HttpRouteIdentified;
+    const actions: RouteActions = {
+      requestTimeoutMs: timeouts?.requestMs,
+      backendRequestTimeoutMs: timeouts?.backendRequestMs,
+      mirrors,
+    };
+    return { ...result, actions, httpRoute } as HttpRouteIdentified;
   }
 
   const identify = async (req: RequestHead): Promise<Identification<RequestHead>> => {

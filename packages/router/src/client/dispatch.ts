@@ -3,7 +3,8 @@
  * attempt timeout (bounded by the total deadline), forward one attempt, and feed the lease.
  */
 import { IGNORED_OUTCOME } from '@switchyard/balancers';
-import { AttemptTimeoutError, NoRouteError, TotalTimeoutError } from '../errors.js';
+import { routeDeadlineNs } from '../deadline.js';
+import { AttemptTimeoutError, NoRouteError, RouteTimeoutError, TotalTimeoutError } from '../errors.js';
 import { blamesEndpoint, failureOrigin } from '../failure-origin.js';
 import { forwardAttempt } from '../forward.js';
 import type { RouterRuntime } from '../runtime.js';
@@ -22,7 +23,13 @@ export function dispatchHandler(rt: RouterRuntime): BoundHandler {
     }
     const ep = lease.endpoint;
     state.record.endpoint = ep.key;
+    // The smaller of requestAttemptTimeoutMs and the route's timeouts.backendRequest, then of
+    // what is left before the deadline (totalTimeoutMs or the route's timeouts.request).
+    const actions = identified.actions;
     let timeoutMs = rt.attemptTimeoutMs;
+    const backendMs = actions?.backendRequestTimeoutMs;
+    const routeAttempt = backendMs !== undefined && (timeoutMs === undefined || backendMs < timeoutMs);
+    if (routeAttempt) timeoutMs = backendMs;
     let totalBound = false;
     if (bound.deadlineNs !== 0n) {
       const left = Math.max(1, Number(bound.deadlineNs - rt.clock.nanoTime()) / 1e6);
@@ -69,7 +76,16 @@ export function dispatchHandler(rt: RouterRuntime): BoundHandler {
         ep.stats.failures.incr();
         client.stats.failures.incr();
       }
-      if (totalBound && err instanceof AttemptTimeoutError) throw new TotalTimeoutError(rt.totalTimeoutMs!);
+      if (err instanceof AttemptTimeoutError) {
+        if (totalBound) {
+          const requestMs = actions?.requestTimeoutMs;
+          const routeDeadline = routeDeadlineNs(request.exchange.startNs, requestMs);
+          if (rt.totalTimeoutMs === undefined || (routeDeadline !== 0n && routeDeadline <= bound.deadlineNs))
+            throw new RouteTimeoutError(requestMs ?? 0);
+          throw new TotalTimeoutError(rt.totalTimeoutMs);
+        }
+        if (routeAttempt) throw new AttemptTimeoutError(backendMs, "the route's timeouts.backendRequest");
+      }
       throw err;
     } finally {
       ep.pending--;

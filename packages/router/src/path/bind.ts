@@ -2,9 +2,10 @@
  * Bind: the first layer of the path stack. Binds `dst` through base ++ identification ++ local
  * dtab (cached by the Binder), picks a leaf and its client, and keeps the per-service record.
  */
-import type { BoundName, Clock } from '@switchyard/core';
-import { Dtab, Path } from '@switchyard/dtab';
+import type { Clock } from '@switchyard/core';
+import { Path } from '@switchyard/dtab';
 import { LRUCache } from 'lru-cache';
+import { bindingOf, showBoundId } from '../bind-key.js';
 import { pickLeaf, type TreeEntry, whenTreeResolved } from '../binding.js';
 import type { Client } from '../client.js';
 import type { BindEntry } from '../entry.js';
@@ -40,29 +41,6 @@ export function noRoute(
   cause?: unknown,
 ): NoRouteError {
   return new NoRouteError(reason, service, { base: rt.baseDtabText, local: localDtab }, cause);
-}
-
-const boundIds = new WeakMap<BoundName, string>();
-
-const dtabTexts = new WeakMap<Dtab, string>();
-
-/** `Dtab.show`, once per dtab object (identifiers reuse the object for the same content). */
-function showDtab(dtab: Dtab): string {
-  let text = dtabTexts.get(dtab);
-  if (text === undefined) {
-    text = Dtab.show(dtab);
-    dtabTexts.set(dtab, text);
-  }
-  return text;
-}
-
-function showBoundId(bound: BoundName): string {
-  let id = boundIds.get(bound);
-  if (id === undefined) {
-    id = Path.show(bound.id);
-    boundIds.set(bound, id);
-  }
-  return id;
 }
 
 export function bindLayer(rt: RouterRuntime): BindEntry {
@@ -143,17 +121,8 @@ export function bindLayer(rt: RouterRuntime): BindEntry {
 
   /** Binds without allocating a promise when the tree and the address set are already known. */
   function bind(identified: Identified): Bound | Promise<Bound> {
-    const { dst, request } = identified;
-    const local = request.local;
-    const pathKey = dst.join('/');
-    let key = local.text === '' ? pathKey : `${pathKey}\n${local.text}`;
-    let dtab = local.dtab.length === 0 ? rt.baseDtab : Dtab.concat(rt.baseDtab, local.dtab);
-    const extra = identified.dtab;
-    if (extra.length > 0) {
-      // Base, then the identifier's dentries, then the request's own (which still override).
-      key = `${key}\n#${showDtab(extra)}`;
-      dtab = Dtab.concat(Dtab.concat(rt.baseDtab, extra), local.dtab);
-    }
+    const dst = identified.dst;
+    const { key, pathKey, dtab } = bindingOf(rt, identified, dst);
     const entry = rt.binder.tree(key, dtab, dst);
     entry.service ??= service(pathKey, dst);
     const svc = entry.service;

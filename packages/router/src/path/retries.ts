@@ -4,6 +4,7 @@
  * The retry loop, its classifier and its budget live here; the attempt below only reports.
  */
 import type { IncomingMessage } from 'node:http';
+import { earliestDeadline } from '../deadline.js';
 import { BodyTooLargeError, ClientGoneError, RetryableStatus } from '../errors.js';
 import { failureOrigin, isRequeueable } from '../failure-origin.js';
 import { addForwardingHeaders, type HeaderMap } from '../headers.js';
@@ -98,8 +99,11 @@ export function retriesLayer(rt: RouterRuntime): PathLayer {
       const attempt: Bound = {
         ...withHead(bound, { ...head, headers: h }),
         body,
-        deadlineNs:
+        // The earlier of totalTimeoutMs and a deadline set above (the route's request timeout).
+        deadlineNs: earliestDeadline(
+          bound.deadlineNs,
           rt.totalTimeoutMs === undefined ? 0n : exchange.startNs + BigInt(rt.totalTimeoutMs) * 1_000_000n,
+        ),
         // Discard a response of this status and retry? The classifier says, the service budget allows.
         retry:
           replayable && rt.mayRetry

@@ -28,7 +28,13 @@ export function identifyLayer(rt: RouterRuntime): IdentifyEntry {
       // The identifier may rewrite the head (e.g. consume path segments): hand that one on.
       const named: Inbound = id.request === request.head ? request : { ...request, head: id.request };
       // `await`, not `return`: resolving an async function with a promise costs two more ticks.
-      await next({ kind: 'identified', request: named, dst: id.path, dtab: id.dtab ?? Dtab.empty });
+      await next({
+        kind: 'identified',
+        request: named,
+        dst: id.path,
+        dtab: id.dtab ?? Dtab.empty,
+        actions: id.actions,
+      });
     },
   };
 }

@@ -1,0 +1,13 @@
+/** Monotonic deadlines (ns) of the path and client stacks, where 0 means none. */
+
+/** The earlier of two deadlines; 0 is none. */
+export function earliestDeadline(a: bigint, b: bigint): bigint {
+  if (a === 0n) return b;
+  if (b === 0n) return a;
+  return a < b ? a : b;
+}
+
+/** The route's request deadline of a request that arrived at `startNs`, or 0 when it sets none. */
+export function routeDeadlineNs(startNs: bigint, requestTimeoutMs: number | undefined): bigint {
+  return requestTimeoutMs === undefined ? 0n : startNs + BigInt(requestTimeoutMs) * 1_000_000n;
+}

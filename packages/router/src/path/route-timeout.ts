@@ -1,0 +1,54 @@
+/**
+ * The route's request timeout (Gateway API `timeouts.request`): a deadline from the request's
+ * arrival to the end of its response. It is carried on the `Bound` value: the retries layer keeps
+ * the earlier of it and `totalTimeoutMs`, each attempt's wait for response headers is bounded by
+ * what is left, and an attempt cut by it ends as `RouteTimeoutError` (504). Once the response head
+ * was sent, a timer here aborts the response at the deadline, and the request ends with
+ * `RouteTimeoutError` (the rescue layer's error exit finds the response destroyed). The
+ * per-attempt `timeouts.backendRequest` is applied where attempts are sent (`client/dispatch.ts`).
+ */
+import { earliestDeadline, routeDeadlineNs } from '../deadline.js';
+import { RouteTimeoutError } from '../errors.js';
+import type { RouterRuntime } from '../runtime.js';
+import type { PathLayer } from '../stages.js';
+
+export function routeTimeoutLayer(rt: RouterRuntime): PathLayer {
+  return {
+    kind: 'path',
+    role: 'route-timeout',
+    description:
+      "the route's request timeout (Gateway API timeouts.request): 504 before the response head, abort after",
+    layer: (next) => async (bound) => {
+      const identified = bound.identified;
+      const ms = identified.actions?.requestTimeoutMs;
+      if (ms === undefined) {
+        await next(bound);
+        return;
+      }
+      const exchange = identified.request.exchange;
+      const deadline = routeDeadlineNs(exchange.startNs, ms);
+      // Before the head is sent the attempt's own timeout (bounded by the deadline) answers 504;
+      // after it, nothing else watches the clock while the body streams: cut it here.
+      const left = Math.max(1, Math.ceil(Number(deadline - rt.clock.nanoTime()) / 1e6));
+      let cut = false;
+      const timer =
+        exchange.upgrade === undefined
+          ? rt.clock.setTimeout(() => {
+              const res = exchange.res;
+              if (res.headersSent && !res.writableEnded && !res.destroyed) {
+                cut = true;
+                res.destroy();
+              }
+            }, left)
+          : undefined;
+      try {
+        await next({ ...bound, deadlineNs: earliestDeadline(bound.deadlineNs, deadline) });
+      } catch (err) {
+        // The attempt saw its client go away: that was this deadline.
+        throw cut ? new RouteTimeoutError(ms) : err;
+      } finally {
+        if (timer !== undefined) rt.clock.clearTimeout(timer);
+      }
+    },
+  };
+}

@@ -1,0 +1,231 @@
+/**
+ * Route actions an identifier attaches to an identification (Gateway API rule `timeouts` and
+ * `RequestMirror`), applied by the router's layers: real sockets, ephemeral ports.
+ */
+import http from 'node:http';
+import { classifiers } from '@switchyard/balancers';
+import {
+  createMetricsRegistry,
+  type Identifier,
+  type RequestHead,
+  type RouteActions,
+} from '@switchyard/core';
+import { describe, expect, it } from 'vitest';
+import { eventually, fixtures, freePort, send } from './helpers.js';
+
+const { backend, router } = fixtures(200);
+
+/** Names every request `/svc/web` with the given actions. */
+function withActions(actions: RouteActions): Identifier<RequestHead> {
+  return async (request) => ({ kind: 'identified', path: ['svc', 'web'], request, actions });
+}
+
+describe('route timeouts', () => {
+  it('answers 504 when timeouts.request runs out before the response head', async () => {
+    const b = await backend(() => {});
+    const { port } = await router(`/svc/web => /$/inet/127.0.0.1/${b.port}`, {
+      identifier: withActions({ requestTimeoutMs: 200 }),
+    });
+    const t0 = Date.now();
+    const reply = await send(port);
+    const took = Date.now() - t0;
+    expect(reply.status).toBe(504);
+    expect(reply.body).toBe("Request exceeded the route's request timeout (200 ms)\n");
+    expect(took).toBeGreaterThanOrEqual(190);
+    expect(took).toBeLessThan(1500);
+  });
+
+  it('takes the smaller of timeouts.request and totalTimeoutMs', async () => {
+    const b = await backend(() => {});
+    const shorterTotal = await router(`/svc/web => /$/inet/127.0.0.1/${b.port}`, {
+      identifier: withActions({ requestTimeoutMs: 5000 }),
+      service: { totalTimeoutMs: 150 },
+    });
+    const a = await send(shorterTotal.port);
+    expect(a.status).toBe(503);
+    expect(a.body).toBe('Request exceeded totalTimeoutMs (150 ms)\n');
+    const shorterRoute = await router(`/svc/web => /$/inet/127.0.0.1/${b.port}`, {
+      identifier: withActions({ requestTimeoutMs: 150 }),
+      service: { totalTimeoutMs: 5000 },
+    });
+    const r = await send(shorterRoute.port);
+    expect(r.status).toBe(504);
+  });
+
+  it('aborts a response whose body is still streaming at the deadline', async () => {
+    const b = await backend((req, res) => {
+      req.resume();
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.write('first part ');
+      // The rest never comes.
+    });
+    const { port } = await router(`/svc/web => /$/inet/127.0.0.1/${b.port}`, {
+      identifier: withActions({ requestTimeoutMs: 250 }),
+    });
+    const t0 = Date.now();
+    const outcome = await new Promise<{ status: number; body: string; aborted: boolean }>((resolve) => {
+      const req = http.get({ host: '127.0.0.1', port, path: '/', agent: false }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => {
+          body += c;
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body, aborted: false }));
+        res.on('error', () => resolve({ status: res.statusCode ?? 0, body, aborted: true }));
+      });
+      req.on('error', () => resolve({ status: 0, body: '', aborted: true }));
+    });
+    const took = Date.now() - t0;
+    expect(outcome).toEqual({ status: 200, body: 'first part ', aborted: true });
+    expect(took).toBeGreaterThanOrEqual(240);
+    expect(took).toBeLessThan(1500);
+  });
+
+  it('gives each attempt its own timeouts.backendRequest, so a retry can still answer', async () => {
+    let n = 0;
+    const b = await backend((req, res) => {
+      req.resume();
+      n++;
+      if (n === 1) return; // the first attempt hangs
+      res.end(`attempt ${n}`);
+    });
+    const { port } = await router(`/svc/web => /$/inet/127.0.0.1/${b.port}`, {
+      identifier: withActions({ backendRequestTimeoutMs: 150, requestTimeoutMs: 2000 }),
+      service: { responseClassifier: classifiers.retryableRead5XX },
+    });
+    const t0 = Date.now();
+    const reply = await send(port);
+    expect(reply.status).toBe(200);
+    expect(reply.body).toBe('attempt 2');
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(140);
+    expect(b.seen.length).toBe(2);
+  });
+
+  it('names timeouts.backendRequest when it cut the last attempt, and keeps a smaller attempt timeout', async () => {
+    const b = await backend(() => {});
+    const route = await router(`/svc/web => /$/inet/127.0.0.1/${b.port}`, {
+      identifier: withActions({ backendRequestTimeoutMs: 120 }),
+    });
+    const a = await send(route.port);
+    expect(a.status).toBe(503);
+    expect(a.body).toBe("Request attempt exceeded the route's timeouts.backendRequest (120 ms)\n");
+    const client = await router(`/svc/web => /$/inet/127.0.0.1/${b.port}`, {
+      identifier: withActions({ backendRequestTimeoutMs: 5000 }),
+      client: { requestAttemptTimeoutMs: 120 },
+    });
+    const c = await send(client.port);
+    expect(c.body).toBe('Request attempt exceeded requestAttemptTimeoutMs (120 ms)\n');
+  });
+});
+
+/** The counter `rt/http/<name>`, 0 when absent. */
+function counter(stats: ReturnType<typeof createMetricsRegistry>, name: string): number {
+  const m = stats.snapshot().find((s) => s.kind === 'counter' && s.name.join('/') === `rt/http/${name}`);
+  return m?.kind === 'counter' ? m.value : 0;
+}
+
+/** A backend that records each request's method, url, dst header and body. */
+async function recordingBackend(): Promise<{ port: number; got: string[] }> {
+  const got: string[] = [];
+  const b = await backend((req, res) => {
+    let body = '';
+    req.setEncoding('utf8');
+    req.on('data', (c: string) => {
+      body += c;
+    });
+    req.on('end', () => {
+      got.push(`${req.method} ${req.url} ${req.headers['l5d-dst-service']} ${body}`);
+      res.end('mirror says hi');
+    });
+  });
+  return { port: b.port, got };
+}
+
+describe('RequestMirror', () => {
+  it('sends each mirror a copy (head, and a buffered body) while the real backend answers', async () => {
+    const real = await backend();
+    const shadow = await recordingBackend();
+    const stats = createMetricsRegistry();
+    const { port } = await router(
+      `/svc/web => /$/inet/127.0.0.1/${real.port}; /svc/shadow => /$/inet/127.0.0.1/${shadow.port}`,
+      {
+        identifier: withActions({ mirrors: [['svc', 'shadow']] }),
+        service: { responseClassifier: classifiers.retryableAll5XX },
+        stats,
+      },
+    );
+    const get = await send(port, { path: '/a?x=1' });
+    expect([get.status, get.body]).toEqual([200, `backend:${real.port} GET /a?x=1`]);
+    const post = await send(port, { method: 'POST', path: '/b', body: 'hello' });
+    expect([post.status, post.body]).toEqual([200, `backend:${real.port} POST /b`]);
+    await eventually(() => shadow.got.length === 2);
+    expect(shadow.got.sort()).toEqual(['GET /a?x=1 /svc/shadow ', 'POST /b /svc/shadow hello']);
+    await eventually(() => counter(stats, 'mirror/success') === 2);
+    expect(counter(stats, 'mirror/requests')).toBe(2);
+    expect(counter(stats, 'mirror/failures')).toBe(0);
+  });
+
+  it('skips (and counts) the copy of a streamed body, and sends it once however many retries', async () => {
+    let calls = 0;
+    const real = await backend((req, res) => {
+      req.resume();
+      calls++;
+      res.statusCode = calls === 1 ? 503 : 200;
+      req.on('end', () => res.end(`call ${calls}`));
+    });
+    const shadow = await recordingBackend();
+    const stats = createMetricsRegistry();
+    const { port } = await router(
+      `/svc/web => /$/inet/127.0.0.1/${real.port}; /svc/shadow => /$/inet/127.0.0.1/${shadow.port}`,
+      {
+        identifier: withActions({ mirrors: [['svc', 'shadow']] }),
+        service: { responseClassifier: classifiers.retryableRead5XX },
+        stats,
+      },
+    );
+    // Retried GET: one copy, not one per attempt.
+    const get = await send(port, { path: '/r' });
+    expect([get.status, get.body]).toEqual([200, 'call 2']);
+    // A POST is not retryable here, so its body streams: no copy.
+    const post = await send(port, { method: 'POST', path: '/s', body: 'streamed' });
+    expect(post.status).toBe(200);
+    await eventually(() => counter(stats, 'mirror/success') === 1);
+    expect(counter(stats, 'mirror/skipped/body')).toBe(1);
+    expect(shadow.got).toEqual(['GET /r /svc/shadow ']);
+  });
+
+  it("a dead or silent mirror changes nothing for the client nor for the real backend's client stats", async () => {
+    const real = await backend();
+    const silent = await backend(() => {});
+    const dead = await freePort();
+    const stats = createMetricsRegistry();
+    const { port } = await router(
+      `/svc/web => /$/inet/127.0.0.1/${real.port}; /svc/silent => /$/inet/127.0.0.1/${silent.port}; /svc/dead => /$/inet/127.0.0.1/${dead}; /svc/none => /$/fail`,
+      {
+        identifier: withActions({
+          requestTimeoutMs: 300,
+          mirrors: [
+            ['svc', 'silent'],
+            ['svc', 'dead'],
+            ['svc', 'none'],
+          ],
+        }),
+        stats,
+      },
+    );
+    for (let i = 0; i < 5; i++) {
+      const t0 = Date.now();
+      const reply = await send(port, { path: `/${i}` });
+      expect([reply.status, reply.body]).toEqual([200, `backend:${real.port} GET /${i}`]);
+      expect(Date.now() - t0).toBeLessThan(250);
+    }
+    // The silent mirror's copies are cut at the route's request timeout; the others fail at once.
+    await eventually(() => counter(stats, 'mirror/failures') === 15);
+    expect(counter(stats, 'mirror/success')).toBe(0);
+    expect(silent.seen.length).toBe(5);
+    const realClient = `client/$/inet/127.0.0.1/${real.port}`;
+    expect(counter(stats, `${realClient}/requests`)).toBe(5);
+    expect(counter(stats, `${realClient}/success`)).toBe(5);
+    expect(counter(stats, `${realClient}/failures`)).toBe(0);
+  });
+});
