@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { type FSWatcher, watch } from 'node:fs';
 import { readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Activity, type ActivityState, type MetricsRegistry, Var } from '@switchyard/core';
+import { Activity, type ActivityState, type Stats, Var } from '@switchyard/core';
 import { Dtab } from '@switchyard/dtab';
 import {
   checkName,
@@ -28,7 +28,7 @@ export interface FsDtabStoreOptions {
   readonly pollIntervalMs?: number;
   readonly onEvent?: (event: DtabStoreEvent) => void;
   /** Counts `dtab_store/applied` and `dtab_store/invalid`. */
-  readonly stats?: MetricsRegistry;
+  readonly stats?: Stats;
 }
 
 function versionOf(text: string): string {

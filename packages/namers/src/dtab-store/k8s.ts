@@ -5,7 +5,7 @@
  * fixed) and ignored; writes
  * carry the resourceVersion that was read, so a concurrent change answers 409 (a typed conflict).
  */
-import { Activity, type ActivityState, type Dispose, type MetricsRegistry, Var } from '@switchyard/core';
+import { Activity, type ActivityState, type Dispose, type Stats, Var } from '@switchyard/core';
 import { Dtab } from '@switchyard/dtab';
 import {
   createInformer,
@@ -56,7 +56,7 @@ export interface K8sDtabStoreOptions {
   /** Called for every dtab taken into use, removed, or ignored as invalid. */
   readonly onEvent?: (event: DtabStoreEvent) => void;
   /** Counts `dtab_store/applied` and `dtab_store/invalid`. */
-  readonly stats?: MetricsRegistry;
+  readonly stats?: Stats;
   /** Write `Accepted` conditions on the resource's status (default true). */
   readonly writeStatus?: boolean;
 }
