@@ -279,7 +279,7 @@ export class Linker {
 
   /**
    * Applies a new config to the running routers without dropping a connection: dtab changes are
-   * swapped in; identifier changes build the new identifiers first (an Ingress source syncs) and
+   * swapped in (a router's `dtabStore` dentries stay appended after the new dtab); identifier changes build the new identifiers first (an Ingress source syncs) and
    * then swap them in, closing the old ones; `dtabOverrides` / `signedDtabOverrides` changes
    * (and the signing-key files, re-read on every reload) re-wrap the running identifiers. Anything else (servers, namers, client and service
    * policies, telemetry, admin) needs a restart: such a config is rejected with
