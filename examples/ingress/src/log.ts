@@ -86,6 +86,8 @@ const EVENTS: Readonly<Record<string, Level | ((message: Record<string, unknown>
   'switchyard:balancers:markedDead': 'warn',
   'switchyard:balancers:revived': 'info',
   'switchyard:balancers:probe': 'debug',
+  // Every change of a router's stored dtab, with its version; a rejected one is a warning.
+  'switchyard:config:dtabStore': (event) => (event.kind === 'invalid' ? 'warn' : 'info'),
 };
 
 /** Logs library events; returns a function that stops. */

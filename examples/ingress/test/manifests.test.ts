@@ -161,12 +161,12 @@ describe('Kubernetes manifests', () => {
     );
   });
 
-  it('grants least privilege: read routing objects, write only Ingress status', () => {
+  it('grants least privilege: read routing objects, write only Ingress and Dtab status', () => {
     const role = manifests.find((m) => m.manifest.kind === 'ClusterRole')!.manifest as unknown as {
       rules: { apiGroups: string[]; resources: string[]; verbs: string[] }[];
     };
     const writes = role.rules.filter((r) => r.verbs.some((v) => !['get', 'list', 'watch'].includes(v)));
-    expect(writes.flatMap((r) => r.resources)).toEqual(['ingresses/status']);
+    expect(writes.flatMap((r) => r.resources)).toEqual(['ingresses/status', 'dtabs/status']);
   });
 });
 
@@ -194,6 +194,7 @@ describe.skipIf(!kubectl)(
           'ClusterRole',
           'ClusterRoleBinding',
           'ConfigMap',
+          'CustomResourceDefinition',
           'IngressClass',
           'Namespace',
           'NetworkPolicy',
@@ -207,7 +208,13 @@ describe.skipIf(!kubectl)(
         expect(workloads.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([
           dir === 'overlays/deployment' ? 'Deployment/l5d' : 'DaemonSet/l5d',
         ]);
-        const clusterScoped = ['Namespace', 'ClusterRole', 'ClusterRoleBinding', 'IngressClass'];
+        const clusterScoped = [
+          'Namespace',
+          'ClusterRole',
+          'ClusterRoleBinding',
+          'IngressClass',
+          'CustomResourceDefinition',
+        ];
         for (const o of objects.filter((o) => !clusterScoped.includes(o.kind))) {
           expect(o.metadata.namespace, `${o.kind}/${o.metadata.name}`).toBe('l5d-system');
         }

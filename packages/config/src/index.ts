@@ -6,6 +6,7 @@
 export type { BuildContext, Readiness } from './build-context.js';
 export type { DefaultKinds } from './default-kinds.js';
 export { createDefaultKinds } from './default-kinds.js';
+export { DTAB_STORE_CHANNEL } from './dtab-store.js';
 export type { ConfigErrorCode, ConfigIssue } from './errors.js';
 export { ConfigError, formatIssue } from './errors.js';
 export type { BuiltBalancer, BuiltFailureAccrual } from './kinds/balancers.js';

@@ -7,6 +7,7 @@ import { Dtab, DtabParseError } from '@switchyard/dtab';
 import { ACCESS_LOG_FORMATS } from '@switchyard/telemetry';
 import { ADMIN_DEFAULTS, adminSchema } from './admin-schema.js';
 import { dtabOverridesSchema, signedDtabOverridesSchema } from './dtab-overrides.js';
+import { dtabStoreSchema } from './dtab-store.js';
 import type { KindCategory, KindConfig } from './registry.js';
 import {
   boolean,
@@ -207,6 +208,10 @@ function routerSchema(kinds: LinkerKinds) {
       signedDtabOverrides: optional(
         signedDtabOverridesSchema,
         'Honour HMAC-signed, expiring override cookies minted by the admin. Applied on reload.',
+      ),
+      dtabStore: optional(
+        dtabStoreSchema,
+        'A dtab shared by replicas (a Dtab resource or a file), appended to `dtab` and applied live; see dtab-store.md.',
       ),
       servers: required(list(serverSchema, { nonEmpty: true }), 'Listening servers.'),
       client: optional(

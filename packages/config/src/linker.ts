@@ -39,6 +39,7 @@ import {
 } from './build-router.js';
 import type { DefaultKinds } from './default-kinds.js';
 import { overriddenIdentifier } from './dtab-overrides.js';
+import { type AttachedDtabStore, attachDtabStore } from './dtab-store.js';
 import { ConfigError, type ConfigIssue } from './errors.js';
 import type { LinkerConfig } from './linker-schema.js';
 import type { LoadedConfig } from './load.js';
@@ -76,6 +77,8 @@ export class Linker {
   readonly #stats: MetricsRegistry;
   readonly #base: BuildContext;
   readonly #kinds: DefaultKinds;
+  /** Routers with a `dtabStore`: their dtab is the config's ++ the store's. */
+  readonly #stores: ReadonlyMap<BuiltRouter, AttachedDtabStore>;
   #config: LinkerConfig;
   #closed: Promise<void> | undefined;
 
@@ -88,6 +91,7 @@ export class Linker {
     stats: MetricsRegistry;
     base: BuildContext;
     kinds: DefaultKinds;
+    stores: ReadonlyMap<BuiltRouter, AttachedDtabStore>;
   }) {
     this.#loaded = parts.loaded;
     this.#config = parts.loaded.config;
@@ -98,6 +102,7 @@ export class Linker {
     this.#stats = parts.stats;
     this.#base = parts.base;
     this.#kinds = parts.kinds;
+    this.#stores = parts.stores;
   }
 
   /** Builds and starts everything; on failure, whatever was started is closed again. */
@@ -166,6 +171,7 @@ export class Linker {
       );
       const recent = telemeters.find((t) => t.kind === 'recentRequests')?.recent;
       const routers: BuiltRouter[] = [];
+      const stores = new Map<BuiltRouter, AttachedDtabStore>();
       for (const rc of config.routers) {
         const label = rc.label ?? rc.protocol;
         const built = await buildRouter(rc, label, {
@@ -180,6 +186,13 @@ export class Linker {
         closers.push(() => built.router.close({ graceMs: config.admin.shutdownGraceMs }));
         // The set is read at close time: after a reload it is the replacement that gets closed.
         closers.push(() => runClosers(built.identifiers.closers));
+        if (rc.dtabStore) {
+          // built.config is the reloaded config after a reload: base ++ store stays current.
+          const attached = await attachDtabStore(rc.dtabStore, label, base, (storeDtab) =>
+            built.router.reconfigure({ dtab: Object.freeze([...built.config.dtab, ...storeDtab]) }),
+          );
+          stores.set(built, attached);
+        }
       }
       for (const [index, built] of routers.entries()) {
         await listening(built.router.listen(), loaded, (error) => routerServerIndex(config, index, error));
@@ -226,6 +239,7 @@ export class Linker {
         stats,
         base,
         kinds: options.kinds,
+        stores,
       });
     } catch (error) {
       await runClosers(closers);
@@ -265,7 +279,7 @@ export class Linker {
 
   /**
    * Applies a new config to the running routers without dropping a connection: dtab changes are
-   * swapped in; identifier changes build the new identifiers first (an Ingress source syncs) and
+   * swapped in (a router's `dtabStore` dentries stay appended after the new dtab); identifier changes build the new identifiers first (an Ingress source syncs) and
    * then swap them in, closing the old ones; `dtabOverrides` / `signedDtabOverrides` changes
    * (and the signing-key files, re-read on every reload) re-wrap the running identifiers. Anything else (servers, namers, client and service
    * policies, telemetry, admin) needs a restart: such a config is rejected with
@@ -369,9 +383,11 @@ export class Linker {
       const built = this.#routers[index]!;
       const identifiers = replacements.get(index);
       const identifier = identifiersOf.get(index);
-      const dtabChanged = Dtab.show(rc.dtab) !== Dtab.show(built.router.dtab);
+      const stored = this.#stores.get(built)?.dtab() ?? Dtab.empty;
+      const dtab = stored.length === 0 ? rc.dtab : Object.freeze([...rc.dtab, ...stored]);
+      const dtabChanged = Dtab.show(dtab) !== Dtab.show(built.router.dtab);
       built.router.reconfigure({
-        ...(dtabChanged ? { dtab: rc.dtab } : {}),
+        ...(dtabChanged ? { dtab } : {}),
         ...(identifier ? { identifier } : {}),
       });
       if (dtabChanged) changes.push(`routers[${index}].dtab`);

@@ -9,6 +9,7 @@ import { dirname, resolve } from 'node:path';
 import { acmeProblems } from './acme.js';
 import type { DefaultKinds } from './default-kinds.js';
 import { signingKeyProblems } from './dtab-overrides.js';
+import { storeName } from './dtab-store.js';
 import type { ConfigIssue } from './errors.js';
 import { directoryProblems, keyPairProblems, readableProblems } from './file-checks.js';
 import { type AdminPlacement, listenAddresses, listenConflicts } from './listen-addresses.js';
@@ -69,6 +70,23 @@ export async function validateLinker(loaded: LoadedConfig, options: ValidateOpti
   }
 
   const checks: Promise<void>[] = [];
+  config.routers.forEach((router, r) => {
+    const store = router.dtabStore;
+    if (store === undefined) return;
+    const label = router.label ?? router.protocol;
+    if (storeName(store, label) === undefined) {
+      issues.push(
+        source.issue(
+          ['routers', r, 'dtabStore'],
+          `router label "${label}" is not a lower-case DNS-1123 name, so it cannot name the stored dtab`,
+          { hint: 'set dtabStore.name (a-z, 0-9, "-", ".")' },
+        ),
+      );
+    }
+    if (store.kind === 'io.l5d.fs' && store.dir !== undefined) {
+      checks.push(directoryProblems('dir', path(store.dir)).then(at(['routers', r, 'dtabStore'])));
+    }
+  });
   config.routers.forEach((router, r) => {
     router.servers.forEach((server, s) => {
       const tls = server.tls;

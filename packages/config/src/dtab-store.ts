@@ -1,0 +1,155 @@
+/**
+ * `routers[].dtabStore`: a dtab shared by replicas, kept on Kubernetes (a `Dtab` custom resource)
+ * or in a directory (one file per router name). The store's dentries are appended to the config's
+ * dtab (base ++ store, so they win), applied live, and every change is published on
+ * {@link DTAB_STORE_CHANNEL} with its version (the ingress logs it).
+ */
+import { channel } from 'node:diagnostics_channel';
+import { isAbsolute, resolve } from 'node:path';
+import type { Dispose } from '@switchyard/core';
+import { Dtab } from '@switchyard/dtab';
+import {
+  createFsDtabStore,
+  createK8sDtabStore,
+  type DtabStore,
+  type DtabStoreEvent,
+} from '@switchyard/namers/dtab-store';
+import type { BuildContext } from './build-context.js';
+import { number, object, optional, refine, reject, required, string, withDefault } from './schema.js';
+
+/** Diagnostics channel of dtab store changes: `{ router, name, kind, version?, dtab?, error? }`. */
+export const DTAB_STORE_CHANNEL = 'switchyard:config:dtabStore';
+const published = channel(DTAB_STORE_CHANNEL);
+
+const NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
+
+/** The `dtabStore` block of a router. */
+export const dtabStoreSchema = refine(
+  object({
+    kind: required(
+      string({ values: ['io.l5d.k8s', 'io.l5d.fs'] }),
+      'io.l5d.k8s: a Dtab custom resource (dtabs.switchyard.dev); io.l5d.fs: a file in `dir`.',
+    ),
+    name: optional(string({ nonEmpty: true }), "The Dtab's (or file's) name; default the router's label."),
+    namespace: optional(string({ nonEmpty: true }), 'io.l5d.k8s: namespace of the Dtab; default `default`.'),
+    host: optional(
+      string({ nonEmpty: true }),
+      'io.l5d.k8s: API server (kubectl proxy) host; default in-cluster.',
+    ),
+    port: optional(
+      number({ integer: true, min: 1, max: 65535 }),
+      'io.l5d.k8s: API server port; default 8001.',
+    ),
+    dir: optional(string({ nonEmpty: true }), 'io.l5d.fs: the directory, relative to the config file.'),
+    pollIntervalMs: withDefault(
+      number({ integer: true, min: 1 }),
+      1000,
+      'io.l5d.fs: poll interval backing up file-system notifications.',
+    ),
+  }),
+  (block) => {
+    if (block.name !== undefined && !NAME.test(block.name)) {
+      return reject(
+        `name ${JSON.stringify(block.name)} is not a lower-case DNS-1123 name (a-z, 0-9, '-', '.')`,
+      );
+    }
+    if (block.kind === 'io.l5d.fs') {
+      if (block.dir === undefined)
+        return reject('io.l5d.fs needs `dir`: the directory holding one file per router');
+      for (const key of ['namespace', 'host', 'port'] as const) {
+        if (block[key] !== undefined)
+          return reject(`\`${key}\` is an io.l5d.k8s option; io.l5d.fs reads \`dir\``);
+      }
+    } else if (block.dir !== undefined) {
+      return reject('`dir` is an io.l5d.fs option; io.l5d.k8s reads a Dtab resource');
+    }
+    return block;
+  },
+);
+
+/** The store name of a router: `name`, else its label, which must then be a DNS-1123 name. */
+export function storeName(block: { readonly name?: string | undefined }, label: string): string | undefined {
+  const name = block.name ?? label;
+  return NAME.test(name) ? name : undefined;
+}
+
+/** A running store attachment: the store's current dtab (empty while none). */
+export interface AttachedDtabStore {
+  dtab(): Dtab;
+}
+
+/**
+ * Opens the store and calls `apply` with the store's dtab on every change; the router is not
+ * ready until the store has answered once. Closed with the context.
+ */
+export async function attachDtabStore(
+  block: {
+    readonly kind: string;
+    readonly name?: string | undefined;
+    readonly namespace?: string | undefined;
+    readonly host?: string | undefined;
+    readonly port?: number | undefined;
+    readonly dir?: string | undefined;
+    readonly pollIntervalMs: number;
+  },
+  label: string,
+  context: BuildContext,
+  apply: (storeDtab: Dtab) => void,
+): Promise<AttachedDtabStore> {
+  const name = storeName(block, label) ?? label;
+  const stats = context.stats.scope('rt', label);
+  const onEvent = (event: DtabStoreEvent) => {
+    if (!published.hasSubscribers) return;
+    switch (event.kind) {
+      case 'applied':
+        published.publish({
+          router: label,
+          name,
+          kind: 'applied',
+          version: event.stored.version,
+          dtab: Dtab.show(event.stored.dtab),
+        });
+        return;
+      case 'removed':
+        published.publish({ router: label, name, kind: 'removed' });
+        return;
+      case 'invalid':
+        published.publish({
+          router: label,
+          name,
+          kind: 'invalid',
+          version: event.version,
+          error: event.error,
+        });
+        return;
+    }
+  };
+  let store: DtabStore;
+  if (block.kind === 'io.l5d.fs') {
+    const dir = isAbsolute(block.dir!) ? block.dir! : resolve(context.baseDir, block.dir!);
+    store = await createFsDtabStore({ dir, pollIntervalMs: block.pollIntervalMs, stats, onEvent });
+  } else {
+    const client = await context.kubeClient({
+      ...(block.host !== undefined ? { host: block.host } : {}),
+      ...(block.port !== undefined ? { port: block.port } : {}),
+    });
+    store = createK8sDtabStore({ client, namespace: block.namespace ?? 'default', stats, onEvent });
+  }
+  let current: Dtab = Dtab.empty;
+  // Until the store first answers the router serves the config's dtab and is not ready.
+  let ready = false;
+  const stop: Dispose = store.observe(name).states.observe((state) => {
+    if (state.kind !== 'ok') return;
+    const next = state.value?.dtab ?? Dtab.empty;
+    ready = true;
+    if (Dtab.show(next) === Dtab.show(current)) return;
+    current = next;
+    apply(current);
+  });
+  context.addReadiness({ name: `dtab store of ${label}`, ready: () => ready });
+  context.onClose(async () => {
+    stop();
+    await store.close();
+  });
+  return { dtab: () => current };
+}
