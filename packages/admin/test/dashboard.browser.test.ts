@@ -51,7 +51,7 @@ function traffic(n: number, failEvery = 20): void {
 
 beforeAll(async () => {
   const now = Date.now();
-  stats.gauge(['rt', 'http', 'server', '0.0.0.0/4140', 'connections'], () => 12);
+  stats.gauge(['rt', 'http', 'server', '0.0.0.0/18080', 'connections'], () => 12);
   server = createAdminServer({
     port: 0,
     stats,

@@ -23,7 +23,7 @@ export function testRouter(
   const base = Dtab.read(dtab);
   return {
     label,
-    servers: () => [{ ip: '0.0.0.0', port: extra.port ?? 4140 }],
+    servers: () => [{ ip: '0.0.0.0', port: extra.port ?? 18080 }],
     dtab: () => base,
     delegate: (path, local) => Activity.toPromise(interpreter.delegate(Dtab.concat(base, local), path)),
     clients: () => extra.clients ?? [],
@@ -32,9 +32,9 @@ export function testRouter(
   };
 }
 
-/** Records one request through `rt/<label>/server/0.0.0.0/4140` and its service and client scopes. */
+/** Records one request through `rt/<label>/server/0.0.0.0/18080` and its service and client scopes. */
 export function recordRequest(stats: MetricsRegistry, label: string, ok: boolean, latencyMs: number): void {
-  const server = stats.scope('rt', label, 'server', '0.0.0.0/4140');
+  const server = stats.scope('rt', label, 'server', '0.0.0.0/18080');
   const service = stats.scope('rt', label, 'service', 'svc/web');
   const client = stats.scope('rt', label, 'client', '$/inet/127.0.0.1/8080');
   for (const s of [server, service, client]) {
@@ -93,7 +93,7 @@ export function raw(
  */
 export function ingressLikeStats(stats: MetricsRegistry): void {
   const rt = stats.scope('rt', 'http');
-  for (const port of ['4140', '4143']) {
+  for (const port of ['18080', '18443']) {
     const s = rt.scope('server', '0.0.0.0', port);
     s.counter('requests').incr(12);
     s.counter('success').incr(11);
@@ -105,7 +105,7 @@ export function ingressLikeStats(stats: MetricsRegistry): void {
     s.gauge(['pending'], () => 0);
   }
   // build-router scopes the terminator at rt/<label>/server/<ip>/<port>, the terminator adds `tls`.
-  const tls = rt.scope('server', '0.0.0.0', '4143', 'tls');
+  const tls = rt.scope('server', '0.0.0.0', '18443', 'tls');
   tls.counter('sni', 'exact').incr(4);
   tls.counter('sni', 'rejected').incr();
   for (const c of ['loads', 'reloads', 'rejected', 'expiring', 'connections', 'handshake_failures'])

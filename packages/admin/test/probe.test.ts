@@ -25,7 +25,7 @@ async function start(options: Partial<AdminServerOptions> = {}): Promise<AdminSe
     probe: { ip: podIp ?? '0.0.0.0', port: 0 },
     readiness: [{ name: 'k8s ingress watch', ready: () => ready }],
     routers: [testRouter('http', '/svc => /$/inet/127.0.0.1/8080')],
-    config: { admin: { port: 9990 } },
+    config: { admin: { port: 19990 } },
     control: { enabled: true, token: TOKEN },
     ...options,
   });

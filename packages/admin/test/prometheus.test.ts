@@ -62,7 +62,7 @@ describe('Prometheus exposition of an ingress-shaped registry', () => {
     const names = sampleNames(text);
     for (const name of names) {
       expect(name).toMatch(/^[a-zA-Z_][a-zA-Z0-9_]*$/);
-      expect(name, name).not.toMatch(/10_1_2_3|fd00|8080|4140|4143|etc_switchyard|secret|web_tls|world/);
+      expect(name, name).not.toMatch(/10_1_2_3|fd00|8080|18080|18443|etc_switchyard|secret|web_tls|world/);
       expect(name, name).not.toMatch(/_total_total|total_total/);
     }
     // Bounded: the registry has 2 servers, 2 services, 2 endpoints and 2 certificates, and every
@@ -86,11 +86,11 @@ describe('Prometheus exposition of an ingress-shaped registry', () => {
     expect(families.get('rt_server_tls_certificate_expires_in_seconds')?.metrics).toEqual([
       {
         value: '2592000',
-        labels: { rt: 'http', server: '0.0.0.0/4143', certificate: 'etc_switchyard_tls_tls.crt' },
+        labels: { rt: 'http', server: '0.0.0.0/18443', certificate: 'etc_switchyard_tls_tls.crt' },
       },
       {
         value: '86400',
-        labels: { rt: 'http', server: '0.0.0.0/4143', certificate: 'secret default/web-tls' },
+        labels: { rt: 'http', server: '0.0.0.0/18443', certificate: 'secret default/web-tls' },
       },
     ]);
     expect(families.get('rt_service_retries_total')).toMatchObject({ type: 'COUNTER' });
@@ -113,12 +113,14 @@ describe('Prometheus exposition of an ingress-shaped registry', () => {
       '# HELP rt_server_request_latency_seconds Switchyard histogram (scope rt/*/server/*/request_latency_ms)\n',
     );
     // 0.4, 3, 12 and 250 ms.
-    expect(text).toContain('rt_server_request_latency_seconds_sum{rt="http",server="0.0.0.0/4140"} 0.2654\n');
     expect(text).toContain(
-      'rt_server_request_latency_seconds_bucket{rt="http",server="0.0.0.0/4140",le="0.005"} 2\n',
+      'rt_server_request_latency_seconds_sum{rt="http",server="0.0.0.0/18080"} 0.2654\n',
     );
     expect(text).toContain(
-      'rt_server_request_latency_seconds_bucket{rt="http",server="0.0.0.0/4140",le="0.25"} 4\n',
+      'rt_server_request_latency_seconds_bucket{rt="http",server="0.0.0.0/18080",le="0.005"} 2\n',
+    );
+    expect(text).toContain(
+      'rt_server_request_latency_seconds_bucket{rt="http",server="0.0.0.0/18080",le="0.25"} 4\n',
     );
   });
 
@@ -127,8 +129,8 @@ describe('Prometheus exposition of an ingress-shaped registry', () => {
     expect(m['rt/http/client/#/io.l5d.k8s/default/http/world/endpoint/10.1.2.3:8080/requests']).toBe(2);
     expect(m['rt/http/service/svc/default/80/world/retries/total']).toBe(2);
     expect(
-      m['rt/http/server/0.0.0.0/4143/tls/certificate/etc_switchyard_tls_tls.crt/expires_in_seconds'],
+      m['rt/http/server/0.0.0.0/18443/tls/certificate/etc_switchyard_tls_tls.crt/expires_in_seconds'],
     ).toBe(2_592_000);
-    expect(m['rt/http/server/0.0.0.0/4140/request_latency_ms.max']).toBe(250);
+    expect(m['rt/http/server/0.0.0.0/18080/request_latency_ms.max']).toBe(250);
   });
 });

@@ -29,7 +29,7 @@ beforeEach(async () => {
     routers: [testRouter('http', DTAB), testRouter('h2', '/svc => /$/inet/127.0.0.1/7000', { port: 4142 })],
     readiness,
     config: {
-      admin: { port: 9990 },
+      admin: { port: 19990 },
       routers: [
         {
           protocol: 'http',
@@ -101,12 +101,12 @@ describe('/admin/metrics.json', () => {
     recordRequest(stats, 'http', true, 12);
     recordRequest(stats, 'http', false, 40);
     const m = (await (await fetch(`${url}/admin/metrics.json`)).json()) as Record<string, number>;
-    expect(m['rt/http/server/0.0.0.0/4140/requests']).toBe(2);
-    expect(m['rt/http/server/0.0.0.0/4140/success']).toBe(1);
+    expect(m['rt/http/server/0.0.0.0/18080/requests']).toBe(2);
+    expect(m['rt/http/server/0.0.0.0/18080/success']).toBe(1);
     expect(m['rt/http/service/svc/web/failures']).toBe(1);
-    expect(m['rt/http/server/0.0.0.0/4140/request_latency_ms.count']).toBe(2);
-    expect(m['rt/http/server/0.0.0.0/4140/request_latency_ms.max']).toBe(40);
-    expect(m['rt/http/server/0.0.0.0/4140/request_latency_ms.p9990']).toBeGreaterThan(0);
+    expect(m['rt/http/server/0.0.0.0/18080/request_latency_ms.count']).toBe(2);
+    expect(m['rt/http/server/0.0.0.0/18080/request_latency_ms.max']).toBe(40);
+    expect(m['rt/http/server/0.0.0.0/18080/request_latency_ms.p9990']).toBeGreaterThan(0);
     expect(m['process/rss_bytes']).toBeGreaterThan(0);
   });
 
@@ -123,7 +123,7 @@ describe('/admin/metrics.json', () => {
   it('nests with ?tree=1 and 404s an unknown subtree', async () => {
     recordRequest(stats, 'http', true, 5);
     const tree = (await (
-      await fetch(`${url}/admin/metrics.json?tree=1&q=rt/http/server/0.0.0.0/4140`)
+      await fetch(`${url}/admin/metrics.json?tree=1&q=rt/http/server/0.0.0.0/18080`)
     ).json()) as Record<string, Record<string, number>>;
     expect(tree.requests).toEqual({ counter: 1 });
     expect(tree.request_latency_ms?.['stat.count']).toBe(1);
@@ -141,7 +141,7 @@ describe('/admin/metrics/prometheus', () => {
     recordRequest(stats, 'http', true, 3);
     recordRequest(stats, 'http', true, 250);
     recordRequest(stats, 'http', false, 7);
-    const g = stats.gauge(['rt', 'http', 'server', '0.0.0.0/4140', 'connections'], () => 4);
+    const g = stats.gauge(['rt', 'http', 'server', '0.0.0.0/18080', 'connections'], () => 4);
     stats
       .scope('rt', 'http', 'client', '$/inet/127.0.0.1/8080', 'service', 'svc/web')
       .counter('requests')
@@ -170,7 +170,7 @@ describe('/admin/metrics/prometheus', () => {
     const byName = new Map(families.map((f) => [f.name, f]));
     const requests = byName.get('rt_server_requests_total');
     expect(requests?.type).toBe('COUNTER');
-    expect(requests?.metrics).toEqual([{ value: '3', labels: { rt: 'http', server: '0.0.0.0/4140' } }]);
+    expect(requests?.metrics).toEqual([{ value: '3', labels: { rt: 'http', server: '0.0.0.0/18080' } }]);
     expect(byName.get('rt_service_failures_total')?.metrics).toEqual([
       { value: '1', labels: { rt: 'http', service: 'svc/web' } },
     ]);
@@ -187,10 +187,10 @@ describe('/admin/metrics/prometheus', () => {
     const h = latency?.metrics[0] as { buckets: Record<string, string> };
     expect(h.buckets['+Inf']).toBe('3');
     expect(text).toContain(
-      'rt_server_request_latency_seconds_bucket{rt="http",server="0.0.0.0/4140",le="+Inf"} 3\n',
+      'rt_server_request_latency_seconds_bucket{rt="http",server="0.0.0.0/18080",le="+Inf"} 3\n',
     );
-    expect(text).toContain('rt_server_request_latency_seconds_sum{rt="http",server="0.0.0.0/4140"} 0.26\n');
-    expect(text).toContain('rt_server_request_latency_seconds_count{rt="http",server="0.0.0.0/4140"} 3\n');
+    expect(text).toContain('rt_server_request_latency_seconds_sum{rt="http",server="0.0.0.0/18080"} 0.26\n');
+    expect(text).toContain('rt_server_request_latency_seconds_count{rt="http",server="0.0.0.0/18080"} 3\n');
     // Cumulative: non-decreasing in `le`.
     const les = Object.entries(h.buckets)
       .map(([le, c]) => [le === '+Inf' ? Number.POSITIVE_INFINITY : Number(le), Number(c)] as const)
@@ -262,7 +262,7 @@ describe('/config.json', () => {
   it('serves the config with secrets redacted', async () => {
     const text = await (await fetch(`${url}/config.json`)).text();
     const config = JSON.parse(text);
-    expect(config.admin).toEqual({ port: 9990 });
+    expect(config.admin).toEqual({ port: 19990 });
     expect(config.routers[0].servers[0].tls).toEqual({ certPath: '/c.pem', keyPath: '<redacted>' });
     expect(config.routers[0].client.tls.clientAuth).toBe('<redacted>');
     expect(config.namers[0]).toEqual({ kind: 'io.l5d.k8s', token: '<redacted>', password: '<redacted>' });
@@ -285,7 +285,7 @@ describe('security', () => {
     const s = createAdminServer({ port: 0, allowedHosts: ['admin.internal'] });
     await s.listen();
     try {
-      expect((await raw(s.url, '/admin/ping', { headers: { host: 'admin.internal:9990' } })).status).toBe(
+      expect((await raw(s.url, '/admin/ping', { headers: { host: 'admin.internal:19990' } })).status).toBe(
         200,
       );
     } finally {
