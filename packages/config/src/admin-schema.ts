@@ -6,6 +6,7 @@
  */
 import {
   boolean,
+  JVM_ONLY,
   number,
   object,
   optional,
@@ -17,8 +18,6 @@ import {
   string,
   withDefault,
 } from './schema.js';
-
-const JVM_ONLY = 'a JVM/Finagle tuning knob with no Node.js equivalent';
 
 /** Paths the probe listener serves (GET and HEAD); everything else is 404 there. */
 export const PROBE_PATHS = ['/admin/ping', '/admin/ready'] as const;

@@ -12,6 +12,7 @@ import type { KindCategory, KindConfig } from './registry.js';
 import {
   boolean,
   type Field,
+  JVM_ONLY,
   list,
   number,
   type ObjectOptions,
@@ -40,7 +41,6 @@ export interface LinkerKinds {
 }
 
 const STATIC_CONFIGS = 'per-prefix configs (io.l5d.static) are not implemented yet; give one global config';
-const JVM_ONLY = 'a JVM/Finagle tuning knob with no Node.js equivalent';
 
 /** A dtab in a config string; parse errors point into the file at the bad character. */
 export function dtabSchema(): Schema<Dtab> {

@@ -203,6 +203,9 @@ export function reject(error: string, hint?: string, at?: Rejection['at']): Reje
   };
 }
 
+/** Why a Linkerd option is refused by name: it tunes the JVM or Finagle, which Node.js does not have. */
+export const JVM_ONLY = 'a JVM/Finagle tuning knob with no Node.js equivalent';
+
 /**
  * Rejects a refined object because of one of its fields: the problem is reported at that field
  * (its path and position), e.g. a cross-field rule like "headersTimeoutMs ≤ requestTimeoutMs".

@@ -7,6 +7,7 @@
 import { normalizeHost } from '@switchyard/acme';
 import {
   boolean,
+  JVM_ONLY,
   list,
   number,
   object,
@@ -19,8 +20,6 @@ import {
   string,
   withDefault,
 } from './schema.js';
-
-const JVM_ONLY = 'a JVM/Finagle tuning knob with no Node.js equivalent';
 
 /** Default time to receive a request head, ms: short, because a slow head is a slowloris. */
 export const DEFAULT_HEADERS_TIMEOUT_MS = 10_000;
