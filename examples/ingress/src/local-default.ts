@@ -101,17 +101,7 @@ routers:
   identifier:
     kind: io.l5d.ingress
     ingressDir: ${JSON.stringify(MANIFEST_DIR)}
-  servers:
-  - port: ${ports.http}
-    ip: 127.0.0.1
-    clearContext: true
-  - port: ${ports.https}
-    ip: 127.0.0.1
-    clearContext: true
-    tls:
-      certPath: ${JSON.stringify(cert.certPath)}
-      keyPath: ${JSON.stringify(cert.keyPath)}
-  # Ingress names are /svc/<namespace>/<port>/<service>; the fs namer knows services by name.
+${serversYaml(ports, cert)}  # Ingress names are /svc/<namespace>/<port>/<service>; the fs namer knows services by name.
   dtab: /svc/*/* => /#/io.l5d.fs
 
 telemetry:
@@ -132,6 +122,24 @@ telemetry:
       await rm(disco, { recursive: true, force: true });
     },
   };
+}
+
+/** The router's two servers of both local defaults: plain and TLS on loopback, clearContext on. */
+function serversYaml(
+  ports: LocalPorts,
+  tls: { readonly certPath: string; readonly keyPath: string },
+): string {
+  return `  servers:
+  - port: ${ports.http}
+    ip: 127.0.0.1
+    clearContext: true
+  - port: ${ports.https}
+    ip: 127.0.0.1
+    clearContext: true
+    tls:
+      certPath: ${JSON.stringify(tls.certPath)}
+      keyPath: ${JSON.stringify(tls.keyPath)}
+`;
 }
 
 /** The local default against the local Kubernetes API: the post's config with the API's address. */
@@ -158,17 +166,7 @@ routers:
     statusLeaderElection:
       namespace: default
       name: switchyard-ingress-status
-  servers:
-  - port: ${ports.http}
-    ip: 127.0.0.1
-    clearContext: true
-  - port: ${ports.https}
-    ip: 127.0.0.1
-    clearContext: true
-    tls:
-      certPath: ${JSON.stringify(api.certPath)}
-      keyPath: ${JSON.stringify(api.keyPath)}
-  dtab: /svc => /#/io.l5d.k8s
+${serversYaml(ports, api)}  dtab: /svc => /#/io.l5d.k8s
 
 telemetry:
 - kind: io.l5d.recentRequests
