@@ -8,7 +8,8 @@
  * project (module node16), runs both and routes traffic through them to a real backend. The
  * TypeScript examples in every shipped README are type-checked too.
  *
- * Slow (it builds every package): skipped when `CI_SKIP_PACK=1`.
+ * Slow (it builds every package): skipped when `CI_SKIP_PACK=1`. With `SWITCHYARD_TARBALLS=<dir>`
+ * the tarballs are packed into that directory and left there (`.ci/run` reuses them).
  */
 import { execFile, spawn } from 'node:child_process';
 import { cp, mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
@@ -196,7 +197,12 @@ describe.skipIf(process.env.CI_SKIP_PACK === '1')(
       work = await mkdtemp(join(tmpdir(), 'switchyard-packed-'));
       const pack = await run(
         process.execPath,
-        [join(repoRoot, 'scripts', 'pack-all.mjs'), join(work, 'tarballs')],
+        // CI hands the same directory to `check:packages`, which then checks these tarballs
+        // instead of packing (and building) all of them a second time.
+        [
+          join(repoRoot, 'scripts', 'pack-all.mjs'),
+          process.env.SWITCHYARD_TARBALLS ?? join(work, 'tarballs'),
+        ],
         repoRoot,
       );
       if (pack.code !== 0) throw new Error(`packing failed:\n${pack.output}`);
