@@ -6,7 +6,13 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Clock } from '@switchyard/core';
 import type { RecentRequest } from '@switchyard/telemetry';
 import type { AdminControlOptions } from './bearer-token.js';
-import type { AdminRouterView, CertificateView, MetricsSource, ReadinessSource } from './views.js';
+import type {
+  AcmeCertificateView,
+  AdminRouterView,
+  CertificateView,
+  MetricsSource,
+  ReadinessSource,
+} from './views.js';
 
 /**
  * A second listener that serves only `/admin/ping` and `/admin/ready` (and, with `metrics`,
@@ -40,6 +46,8 @@ export interface AdminServerOptions {
   readonly readiness?: readonly ReadinessSource[];
   /** Certificates in use, for the dashboard. */
   readonly certificates?: () => readonly CertificateView[];
+  /** Names whose certificates ACME manages (issuer, expiry, last attempt, last error), for the dashboard. */
+  readonly acme?: () => readonly AcmeCertificateView[];
   /** A process-wide recent-requests buffer (in addition to each router's own). */
   readonly recentRequests?: () => readonly RecentRequest[];
   /** The loaded configuration, served by `/config.json` with secrets redacted. */

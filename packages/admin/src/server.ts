@@ -25,6 +25,7 @@ import { assetRoutes } from './routes/assets.js';
 import type { AdminContext } from './routes/context.js';
 import { controlRoutes } from './routes/control.js';
 import { delegatorRoutes } from './routes/delegator.js';
+import { dtabStoreReadRoutes, dtabStoreWriteRoutes } from './routes/dtab-store.js';
 import { feedRoutes } from './routes/feeds.js';
 import { healthAndMetricsRoutes } from './routes/health-metrics.js';
 import { type Route, read } from './routes/route.js';
@@ -67,14 +68,22 @@ export class AdminServer {
       );
     }
     this.#monitor = new ProcessMonitor(() => clock.now());
-    const ctx: AdminContext = { options, clock, monitor: this.#monitor, startedAt: clock.now() };
+    const ctx: AdminContext = {
+      options,
+      clock,
+      monitor: this.#monitor,
+      startedAt: clock.now(),
+      controlPaths: () => [...this.#routes].filter(([, r]) => r.access === 'control').map(([p]) => p),
+    };
     const tables = [
       healthAndMetricsRoutes(ctx),
       feedRoutes(ctx),
       delegatorRoutes(ctx),
       assetRoutes(),
+      dtabStoreReadRoutes(ctx),
       // Disabled control routes are not registered at all: 404, indistinguishable from absent.
       this.#token === undefined ? [] : controlRoutes(ctx),
+      this.#token === undefined ? [] : dtabStoreWriteRoutes(ctx),
     ];
     for (const table of tables) for (const [path, route] of table) this.#routes.set(path, route);
     this.#routes.set(
@@ -214,8 +223,8 @@ export class AdminServer {
         sendText(res, 405, `${method} is not allowed on ${path}`, { allow: route.methods.join(', ') });
         return;
       }
-      if (method === 'POST' && !sameOrigin(req)) {
-        sendText(res, 403, 'cross-origin POST refused');
+      if (method !== 'GET' && method !== 'HEAD' && !sameOrigin(req)) {
+        sendText(res, 403, `cross-origin ${method} refused`);
         return;
       }
       if (route.access === 'control' && !(await authorised(this.#token as BearerToken, req, res, path)))

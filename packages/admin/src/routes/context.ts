@@ -13,6 +13,8 @@ export interface AdminContext {
   readonly monitor: ProcessMonitor;
   /** Wall-clock ms when the server was created. */
   readonly startedAt: number;
+  /** The control routes registered (none while control is disabled), for the dashboard. */
+  controlPaths(): readonly string[];
 }
 
 /** The registry's samples (without the process gauges). */

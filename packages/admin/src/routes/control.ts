@@ -1,5 +1,6 @@
 /**
- * The control routes: `POST /admin/shutdown` and the integrator's `controlRoutes` (e.g. the
+ * The control routes: `POST /admin/shutdown`, `POST /admin/control/check` (answers 200 when the
+ * bearer token is right, and changes nothing), and the integrator's `controlRoutes` (e.g. the
  * config's override mint). Registered only when control is enabled — disabled control routes
  * answer 404, indistinguishable from absent. The bearer check happens before any of them runs.
  */
@@ -24,6 +25,8 @@ export function controlRoutes(ctx: AdminContext): [string, Route][] {
   });
   return [
     ['/admin/shutdown', shutdown],
+    // Lets the dashboard check a typed token before it shows the forms that need one.
+    ['/admin/control/check', control((_req, res) => sendText(res, 200, 'token accepted'))],
     ...Object.entries(ctx.options.controlRoutes ?? {}).map(([path, handler]): [string, Route] => [
       path,
       control(handler),

@@ -28,6 +28,8 @@ function feed(ctx: AdminContext) {
       routers: options.routers ?? [],
       readiness: options.readiness ?? [],
       certificates: options.certificates?.() ?? [],
+      acme: options.acme?.() ?? [],
+      control: ctx.controlPaths(),
       process: ctx.monitor.read(),
       showDtab: (r) => Dtab.show(r.dtab()),
     }),

@@ -10,13 +10,12 @@ export type Handler = (req: IncomingMessage, res: ServerResponse, url: URL) => v
 /**
  * `read` routes answer GET/HEAD (the delegator also POST, which changes nothing); `control`
  * routes change the process and pass the bearer check. `probe` routes are also served by the
- * probe listener. A `prefix` route answers every path under it (`/admin/dtab-store/<router>`).
+ * probe listener.
  */
 export interface Route {
   readonly methods: readonly string[];
   readonly access: 'read' | 'control';
   readonly probe: boolean;
-  readonly prefix?: boolean;
   readonly handler: Handler;
 }
 
@@ -29,6 +28,6 @@ export function read(handler: Handler, probe = false): Route {
 }
 
 /** A control route (bearer token required) answering `methods`. */
-export function control(handler: Handler, methods: readonly string[] = ['POST'], prefix = false): Route {
-  return { methods, access: 'control', probe: false, handler, ...(prefix ? { prefix } : {}) };
+export function control(handler: Handler, methods: readonly string[] = ['POST']): Route {
+  return { methods, access: 'control', probe: false, handler };
 }
