@@ -23,7 +23,9 @@ export function header(feed: Feed, ok: boolean): HTMLElement {
       h('a', { href: '#routers' }, 'Routers'),
       h('a', { href: '#playground' }, 'Dtab playground'),
       h('a', { href: '#requests' }, 'Requests'),
+      h('a', { href: '#overrides' }, 'Overrides'),
       h('a', { href: '#certificates' }, 'Certificates'),
+      h('a', { href: '#acme' }, 'ACME'),
     ),
     h(
       'div',

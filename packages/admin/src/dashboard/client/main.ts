@@ -2,14 +2,18 @@
  * The Switchyard dashboard: polls `/admin/dashboard.json` every two seconds and draws, per
  * router, request rate, success rate and latency percentiles over the last two minutes, the
  * servers, logical names, clients and their endpoints, the ingress routing table and the dtab;
- * plus the dtab playground, recent requests, certificates and process health. Rates come from
+ * plus admin control, the dtab playground (with "apply to store"), dtab overrides (with the
+ * signed-cookie form), recent requests, certificates, ACME names and process health. Rates come from
  * counter deltas between polls, so the server keeps no per-viewer state. This module is the poll
  * loop and the page layout; each panel is its own module.
  */
+import { acmeSection } from './acme-panel.js';
 import { certificatesSection } from './certificates-panel.js';
+import { controlPanel } from './control.js';
 import { h, replace } from './dom.js';
 import type { Feed } from './feed.js';
 import { header } from './header.js';
+import { overridesPanel } from './overrides-panel.js';
 import { playground } from './playground.js';
 import { beginPoll, endPoll, POLL_MS } from './rates.js';
 import { requestsSection } from './requests-panel.js';
@@ -21,10 +25,13 @@ function main(): void {
   if (app === null) return;
   const top = h('div');
   const routers = h('div', { id: 'routers' });
+  const control = controlPanel();
   const pg = playground();
+  const overrides = overridesPanel();
   const requests = h('div');
   const certs = h('div');
-  replace(app, top, h('main', null, routers, pg.el, requests, certs));
+  const acme = h('div');
+  replace(app, top, h('main', null, routers, control.el, pg.el, overrides.el, requests, certs, acme));
   if (location.pathname === '/delegator') pg.el.scrollIntoView();
   let last: Feed | undefined;
 
@@ -38,9 +45,12 @@ function main(): void {
         : feed.routers.map((r) => routerCard(r, feed.time)),
     );
     endPoll();
-    pg.setRouters(feed.routers.map((r) => r.label));
+    control.update(feed.control);
+    pg.update(feed);
+    overrides.update(feed);
     replace(requests, requestsSection(feed.recentRequests ?? []));
     replace(certs, certificatesSection(feed));
+    replace(acme, acmeSection(feed));
   };
 
   const poll = async () => {

@@ -1,12 +1,18 @@
 /**
  * The dtab playground: a path and an extra dtab go to `/delegator.json`, and the answer is drawn
- * as a delegation tree with the dentry that fired at each step.
+ * as a delegation tree with the dentry that fired at each step. When the router has a shared
+ * dtab store and control is unlocked, a successful test offers to apply the tested dentries to
+ * the store (see apply-to-store.ts).
  */
+import type { DtabStoreFeed } from '../../dashboard-feed.js';
+import { applyToStore, readStore } from './apply-to-store.js';
 import { h, replace } from './dom.js';
+import type { Feed } from './feed.js';
 import { delegationTree } from './tree.js';
 
 /** The dtab playground: built once, kept across polls (it has user input). */
-export function playground(): { el: HTMLElement; setRouters: (labels: readonly string[]) => void } {
+export function playground(): { el: HTMLElement; update: (feed: Feed) => void } {
+  const stores = new Map<string, DtabStoreFeed>();
   const select = h('select', { 'aria-label': 'router', 'data-testid': 'pg-router' }) as HTMLSelectElement;
   const path = h('input', {
     type: 'text',
@@ -23,10 +29,16 @@ export function playground(): { el: HTMLElement; setRouters: (labels: readonly s
     spellcheck: 'false',
   }) as HTMLTextAreaElement;
   const out = h('div', { class: 'pg-out', 'data-testid': 'pg-out' });
+  const apply = h('div');
   const go = async () => {
-    const q = new URLSearchParams({ path: path.value.trim(), dtab: dtab.value, router: select.value });
+    const router = select.value;
+    const override = dtab.value;
+    const q = new URLSearchParams({ path: path.value.trim(), dtab: override, router });
     replace(out, h('p', { class: 'muted' }, 'delegating…'));
+    replace(apply);
     try {
+      // The store as it is before the test: applying later must find this version still current.
+      const before = stores.has(router) ? await readStore(router) : undefined;
       const res = await fetch(`/delegator.json?${q}`);
       const body = await res.text();
       if (!res.ok) {
@@ -34,6 +46,7 @@ export function playground(): { el: HTMLElement; setRouters: (labels: readonly s
         return;
       }
       replace(out, delegationTree(JSON.parse(body)));
+      if (before !== undefined) replace(apply, applyToStore(router, before, override));
     } catch (err) {
       replace(out, h('pre', { class: 'error' }, String(err)));
     }
@@ -65,8 +78,12 @@ export function playground(): { el: HTMLElement; setRouters: (labels: readonly s
       ),
       form,
       out,
+      apply,
     ),
-    setRouters(labels) {
+    update(feed) {
+      stores.clear();
+      for (const r of feed.routers) if (r.dtabStore !== undefined) stores.set(r.label, r.dtabStore);
+      const labels = feed.routers.map((r) => r.label);
       const key = labels.join('\n');
       if (key === known) return;
       known = key;
