@@ -189,8 +189,12 @@ describe('dashboard control forms in chromium against a linker', () => {
   }, 60_000);
 
   it('hides the forms again after Lock', async () => {
+    await page.click('[data-testid="pg-go"]');
+    await page.waitForSelector('[data-testid="pg-apply"]', { timeout: 20_000 });
     await page.click('[data-testid="control-lock"]');
     await page.waitForSelector('[data-testid="mint-form"]', { state: 'hidden', timeout: 20_000 });
+    // The apply offer made while unlocked goes too.
+    expect(await page.locator('[data-testid="pg-apply"]').count()).toBe(0);
     await page.click('[data-testid="pg-go"]');
     await page.waitForSelector('[data-testid="delegate-tree"]', { timeout: 20_000 });
     expect(await page.locator('[data-testid="pg-apply"]').count()).toBe(0);

@@ -6,6 +6,7 @@
  */
 import type { DtabStoreFeed } from '../../dashboard-feed.js';
 import { applyToStore, readStore } from './apply-to-store.js';
+import { onControlChange } from './control.js';
 import { h, replace } from './dom.js';
 import type { Feed } from './feed.js';
 import { delegationTree } from './tree.js';
@@ -30,6 +31,8 @@ export function playground(): { el: HTMLElement; update: (feed: Feed) => void } 
   }) as HTMLTextAreaElement;
   const out = h('div', { class: 'pg-out', 'data-testid': 'pg-out' });
   const apply = h('div');
+  // A token accepted or forgotten after a test: the offer (or its absence) is stale; test again.
+  onControlChange(() => replace(apply));
   const go = async () => {
     const router = select.value;
     const override = dtab.value;
