@@ -4,11 +4,15 @@
  * deltas. Aggregation follows the Linkerd stat scopes `rt/<router>/{server,service,client}/…`.
  */
 import type { MetricSample } from '@switchyard/core';
+import { Dtab } from '@switchyard/dtab';
 import type {
+  AcmeCertificateView,
   AdminClientView,
+  AdminDtabStoreView,
   AdminIngressRuleView,
   AdminRouterView,
   AdminServerView,
+  AdminStoredDtab,
   CertificateView,
   ReadinessSource,
 } from './views.js';
@@ -60,6 +64,23 @@ export type ServiceFeed = RequestTotals & { readonly name: string };
 /** A client row: the view plus its counters. */
 export type ClientFeed = AdminClientView & RequestTotals;
 
+/**
+ * A dtab override row (`rt/<router>/dtab_overrides/<name>/applied`): a configured override by its
+ * label, or `signed` for the signed-cookie override, with the requests it changed so far.
+ */
+export interface OverrideFeed {
+  readonly name: string;
+  readonly applied: number;
+}
+
+/** A router's shared dtab store as the dashboard shows it (`null`s while nothing is stored). */
+export interface DtabStoreFeed {
+  readonly kind: string;
+  readonly name: string;
+  readonly version: string | null;
+  readonly dtab: string | null;
+}
+
 /** Everything the dashboard shows for one router. */
 export interface RouterFeed extends RequestTotals {
   readonly label: string;
@@ -68,6 +89,9 @@ export interface RouterFeed extends RequestTotals {
   readonly services: readonly ServiceFeed[];
   readonly clients: readonly ClientFeed[];
   readonly ingress: readonly AdminIngressRuleView[];
+  readonly overrides: readonly OverrideFeed[];
+  /** Present when the router has a shared dtab store. */
+  readonly dtabStore?: DtabStoreFeed;
 }
 
 /** The whole `/admin/dashboard.json` document. */
@@ -78,6 +102,13 @@ export interface DashboardFeed {
   readonly readiness: readonly { readonly name: string; readonly ready: boolean }[];
   readonly routers: readonly RouterFeed[];
   readonly certificates: readonly CertificateView[];
+  /** Names whose certificates ACME manages. */
+  readonly acme: readonly AcmeCertificateView[];
+  /**
+   * The control routes that exist (empty while control is disabled): the page shows a form only
+   * when its route is here, and only after the operator's token was accepted.
+   */
+  readonly control: readonly string[];
 }
 
 type Acc = { requests: number; success: number; failures: number; latency?: LatencySummary };
@@ -121,6 +152,8 @@ export interface DashboardFeedInput {
   readonly routers: readonly AdminRouterView[];
   readonly readiness: readonly ReadinessSource[];
   readonly certificates: readonly CertificateView[];
+  readonly acme: readonly AcmeCertificateView[];
+  readonly control: readonly string[];
   readonly process: ProcessInfo;
   readonly showDtab: (router: AdminRouterView) => string;
 }
@@ -135,11 +168,16 @@ export function buildDashboardFeed(input: DashboardFeedInput): DashboardFeed {
     const connections = new Map<string, number>();
     const services = new Map<string, Acc>();
     const clients = new Map<string, Acc>();
+    const overrides: OverrideFeed[] = [];
     for (const s of input.samples) {
       const n = s.name;
       if (n[0] !== 'rt' || n[1] !== view.label || n.length < 5) continue;
       const stat = n[n.length - 1] as string;
-      if (n[2] === 'server') {
+      if (n[2] === 'dtab_overrides') {
+        // `dtab_overrides/<name>/applied`; the rejection counters are longer and not rows.
+        if (n.length === 5 && stat === 'applied' && s.kind === 'counter')
+          overrides.push({ name: n[3] as string, applied: s.value });
+      } else if (n[2] === 'server') {
         // `server/<ip/port>/<stat>` (finagle's one segment) or `server/<ip>/<port>/<stat>`.
         const oneSegment = (n[3] as string).includes('/');
         const key = oneSegment ? (n[3] as string) : `${n[3]}/${n[4]}`;
@@ -170,6 +208,8 @@ export function buildDashboardFeed(input: DashboardFeedInput): DashboardFeed {
       services: [...services].map(([name, acc]) => ({ name: `/${name.replace(/^\//, '')}`, ...acc })),
       clients: clientRows,
       ingress: view.ingressRules?.() ?? [],
+      overrides,
+      ...(view.dtabStore === undefined ? {} : { dtabStore: dtabStoreState(view.dtabStore) }),
     };
   });
   return {
@@ -178,6 +218,19 @@ export function buildDashboardFeed(input: DashboardFeedInput): DashboardFeed {
     readiness: input.readiness.map((r) => ({ name: r.name, ready: safeReady(r) })),
     routers,
     certificates: input.certificates,
+    acme: input.acme,
+    control: input.control,
+  };
+}
+
+/** A store's state now, or `stored` (just written) when given. */
+export function dtabStoreState(store: AdminDtabStoreView, stored?: AdminStoredDtab): DtabStoreFeed {
+  const now = stored ?? store.current();
+  return {
+    kind: store.kind,
+    name: store.name,
+    version: now?.version ?? null,
+    dtab: now === undefined ? null : Dtab.show(now.dtab),
   };
 }
 

@@ -8,6 +8,7 @@ import type { IncomingMessage } from 'node:http';
 import { type Clock, type DelegateTree, SwitchyardError } from '@switchyard/core';
 import { Dtab, Path } from '@switchyard/dtab';
 import { AdminError, badRequest } from './errors.js';
+import { readBody } from './read-body.js';
 import type { AdminRouterView } from './views.js';
 
 /** A parsed delegator request. */
@@ -17,19 +18,6 @@ export interface DelegateRequest {
   readonly dtab: Dtab;
   /** The router label (`router=` or Linkerd's `namespace`); optional when there is one router. */
   readonly router: string | undefined;
-}
-
-const MAX_BODY_BYTES = 64 * 1024;
-
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_BODY_BYTES) throw badRequest(`request body larger than ${MAX_BODY_BYTES} bytes`);
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 /** Reads `?path=&dtab=&router=` (GET) or a JSON body `{path, dtab, namespace}` (POST). */

@@ -15,8 +15,10 @@ export { MIN_TOKEN_LENGTH } from './bearer-token.js';
 export type {
   ClientFeed,
   DashboardFeed,
+  DtabStoreFeed,
   EventLoopLag,
   LatencySummary,
+  OverrideFeed,
   ProcessInfo,
   RequestTotals,
   RouterFeed,
@@ -25,23 +27,25 @@ export type {
 } from './dashboard-feed.js';
 export type { AdminErrorCode } from './errors.js';
 export { AdminError } from './errors.js';
+export type { AdminErrorEvent } from './guards.js';
 export { isSecretKey, REDACTED, redactConfig } from './redact.js';
-export type {
-  AdminErrorEvent,
-  AdminProbeOptions,
-  AdminRouteHandler,
-  AdminServerOptions,
-} from './server.js';
-export { ADMIN_VERSION, AdminServer, createAdminServer } from './server.js';
+export type { DtabStoreDocument } from './routes/dtab-store.js';
+export { ADMIN_VERSION } from './routes/health-metrics.js';
+export { AdminServer, createAdminServer } from './server.js';
+export type { AdminProbeOptions, AdminRouteHandler, AdminServerOptions } from './server-options.js';
 export type { RouterStacksDocument } from './stacks.js';
 export type {
+  AcmeCertificateView,
   AdminClientView,
+  AdminDtabStoreUpdate,
+  AdminDtabStoreView,
   AdminEndpointView,
   AdminIngressRuleView,
   AdminLayerView,
   AdminRouterView,
   AdminServerView,
   AdminStacksView,
+  AdminStoredDtab,
   CertificateView,
   EndpointState,
   MetricsSource,

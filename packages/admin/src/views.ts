@@ -92,6 +92,43 @@ export interface AdminRouterView {
   recentRequests?(): readonly RecentRequest[];
   /** The router's three stacks, outermost layer first in each (the router's `Router.stacks`). */
   stacks?(): AdminStacksView;
+  /**
+   * The shared dtab store whose dentries follow the router's dtab (config's `routers[].dtabStore`),
+   * when it has one: read by `/admin/dtab-store.json` and the dashboard, written by
+   * `PUT /admin/dtab-store/<label>` when control is enabled.
+   */
+  readonly dtabStore?: AdminDtabStoreView;
+}
+
+/** A dtab as a store holds it: its dentries and the version to hand back when writing. */
+export interface AdminStoredDtab {
+  readonly dtab: Dtab;
+  /** The resourceVersion (Kubernetes) or content hash (files) of this dtab. */
+  readonly version: string;
+}
+
+/** The outcome of {@link AdminDtabStoreView.update}: written, or refused as stale. */
+export type AdminDtabStoreUpdate =
+  | { readonly kind: 'updated'; readonly stored: AdminStoredDtab }
+  /** The stored version is no longer `expectedVersion`: someone else wrote first. */
+  | { readonly kind: 'conflict'; readonly message: string };
+
+/**
+ * A router's shared dtab store (`@switchyard/namers/dtab-store`, adapted by the integrator so the
+ * admin does not depend on namers).
+ */
+export interface AdminDtabStoreView {
+  /** `io.l5d.k8s` (a Dtab resource) or `io.l5d.fs` (a file). */
+  readonly kind: string;
+  /** The Dtab resource's (or file's) name. */
+  readonly name: string;
+  /** What the store holds now; `undefined` while nothing is stored or before its first answer. */
+  current(): AdminStoredDtab | undefined;
+  /**
+   * Writes `dtab` if the stored version is still `expectedVersion` (`undefined`: only if nothing
+   * is stored). A stale version is the `conflict` value; other failures reject.
+   */
+  update(dtab: Dtab, expectedVersion: string | undefined): Promise<AdminDtabStoreUpdate>;
 }
 
 /** One layer of a router stack as the admin prints it (Linkerd 1 printed its modules). */
@@ -124,4 +161,23 @@ export interface CertificateView {
   readonly notAfter: number;
   /** Where it was loaded from: a file path or `secret ns/name`. */
   readonly source?: string;
+}
+
+/**
+ * One name whose certificate ACME manages (the shape of the ACME manager's per-name status), for
+ * the dashboard's ACME rows. Times are wall-clock ms.
+ */
+export interface AcmeCertificateView {
+  /** The host name. */
+  readonly name: string;
+  /** The issuing CA of the certificate served now, when there is one. */
+  readonly issuer?: string;
+  /** Expiry of the certificate served now. */
+  readonly notAfter?: number;
+  /** When an order was last attempted. */
+  readonly lastAttemptAt?: number;
+  /** Why the last attempt failed (absent after a success). */
+  readonly lastError?: string;
+  /** The manager's state for the name, e.g. `valid` (a certificate is served) or `none`. */
+  readonly state: string;
 }

@@ -137,6 +137,31 @@ function secretDir(token: string): { dir: string; rotate(next: string): void } {
   };
 }
 
+describe('what the dashboard needs to offer control', () => {
+  it('POST /admin/control/check answers 200 only to the right token, and the feed lists the control routes', async () => {
+    const off = await start({ controlRoutes: { '/admin/extra': (_req, res) => void res.end() } });
+    expect(
+      (await raw(off.url, '/admin/control/check', { method: 'POST', headers: bearer(TOKEN) })).status,
+    ).toBe(404);
+    expect(JSON.parse((await raw(off.url, '/admin/dashboard.json')).body).control).toEqual([]);
+    await off.close();
+
+    const s = await start({
+      control: { enabled: true, token: TOKEN },
+      controlRoutes: { '/admin/extra': (_req, res) => void res.end() },
+    });
+    expect((await raw(s.url, '/admin/control/check', { method: 'POST' })).status).toBe(401);
+    expect(
+      (await raw(s.url, '/admin/control/check', { method: 'POST', headers: bearer(`${TOKEN}x`) })).status,
+    ).toBe(401);
+    const ok = await raw(s.url, '/admin/control/check', { method: 'POST', headers: bearer(TOKEN) });
+    expect([ok.status, ok.body]).toEqual([200, 'token accepted\n']);
+    expect(shutdowns).toBe(0);
+    const feed = JSON.parse((await raw(s.url, '/admin/dashboard.json')).body) as { control: string[] };
+    expect(feed.control).toEqual(['/admin/shutdown', '/admin/control/check', '/admin/extra']);
+  });
+});
+
 describe('control enabled with a token file', () => {
   it('reads the file at listen and re-reads it when the Secret rotates', async () => {
     const secret = secretDir(TOKEN);

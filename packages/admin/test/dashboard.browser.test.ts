@@ -52,6 +52,8 @@ function traffic(n: number, failEvery = 20): void {
 beforeAll(async () => {
   const now = Date.now();
   stats.gauge(['rt', 'http', 'server', '0.0.0.0/18080', 'connections'], () => 12);
+  stats.counter('rt', 'http', 'dtab_overrides', 'dogfood', 'applied').incr(3);
+  stats.counter('rt', 'http', 'dtab_overrides', 'signed', 'rejected', 'expired').incr();
   server = createAdminServer({
     port: 0,
     stats,
@@ -105,6 +107,21 @@ beforeAll(async () => {
     readiness: [
       { name: 'ingress watch', ready: () => true },
       { name: 'certificates', ready: () => true },
+    ],
+    acme: () => [
+      {
+        name: 'shop.example.com',
+        state: 'valid',
+        issuer: 'CN=Pebble Intermediate CA',
+        notAfter: now + 80 * DAY,
+        lastAttemptAt: now - DAY,
+      },
+      {
+        name: 'new.example.com',
+        state: 'none',
+        lastAttemptAt: now - 60_000,
+        lastError: 'SY_ERR_ACME_ORDER: urn:ietf:params:acme:error:connection',
+      },
     ],
     certificates: () => [
       {
@@ -184,6 +201,21 @@ describe('dashboard in chromium', () => {
     expect(body).toContain('/api/items/'); // recent requests
     expect(await page.locator('.chart').count()).toBe(3);
     expect(consoleErrors).toEqual([]);
+  }, 60_000);
+
+  it('shows a row per ACME name and per dtab override, and no control forms while control is off', async () => {
+    const acme = (await page.textContent('#acme')) ?? '';
+    expect(acme).toContain('CN=Pebble Intermediate CA');
+    expect(acme).toMatch(/shop\.example\.com\s*valid/);
+    expect(acme).toMatch(/\((79|80) days\)/);
+    expect(acme).toContain('SY_ERR_ACME_ORDER: urn:ietf:params:acme:error:connection');
+    expect(await text('acme-new.example.com')).toBe('new.example.com');
+    // `dtab_overrides/<name>/applied` rows only; the rejection counters are not overrides.
+    expect(await text('override-http-dogfood')).toBe('3');
+    expect(await page.locator('[data-testid^="override-http-"]').count()).toBe(1);
+    // Control is off: the card and the forms are not shown at all.
+    expect(await page.locator('#control').isVisible()).toBe(false);
+    expect(await page.locator('[data-testid="mint-form"]').isVisible()).toBe(false);
   }, 60_000);
 
   it('renders a delegation tree with the dentry at each step', async () => {

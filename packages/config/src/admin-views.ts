@@ -1,15 +1,50 @@
-/** Adapts running routers and TLS terminators to the views the admin server reads. */
-import type { AdminRouterView, CertificateView } from '@switchyard/admin';
+/** Adapts running routers, TLS terminators, ACME managers and dtab stores to the admin's views. */
+import type {
+  AcmeCertificateView,
+  AdminDtabStoreView,
+  AdminRouterView,
+  CertificateView,
+} from '@switchyard/admin';
 import { Activity, type NameInterpreter } from '@switchyard/core';
 import { Dtab, Path } from '@switchyard/dtab';
+import { DtabStoreConflictError } from '@switchyard/namers/dtab-store';
 import type { BuiltRouter } from './build-router.js';
+import type { AttachedDtabStore } from './dtab-store.js';
 
-/** The admin's view of one router: servers, dtab, delegator, clients, ingress routing table. */
-export function adminView(built: BuiltRouter, interpreter: NameInterpreter): AdminRouterView {
+/**
+ * The admin's view of a router's dtab store: a stale write (`DtabStoreConflictError`, Kubernetes'
+ * 409 or a changed file) is the `conflict` value the admin answers 409 with.
+ */
+export function dtabStoreView(attached: AttachedDtabStore): AdminDtabStoreView {
+  return {
+    kind: attached.kind,
+    name: attached.name,
+    current: () => attached.stored(),
+    update: async (dtab, expectedVersion) => {
+      try {
+        return { kind: 'updated', stored: await attached.update(dtab, expectedVersion) };
+      } catch (error) {
+        if (error instanceof DtabStoreConflictError) return { kind: 'conflict', message: error.message };
+        throw error;
+      }
+    },
+  };
+}
+
+/**
+ * The admin's view of one router: servers, dtab, delegator, clients, ingress routing table, and
+ * its dtab store when it has one.
+ */
+export function adminView(
+  built: BuiltRouter,
+  interpreter: NameInterpreter,
+  store?: AttachedDtabStore,
+): AdminRouterView {
   const { router } = built;
   const ingress = () => built.identifiers.built.find((i) => i.rules);
   return {
     label: router.label,
+    ...(store === undefined ? {} : { dtabStore: dtabStoreView(store) }),
     servers: () =>
       router.servers.map((s, i) => ({
         ip: s.ip,
@@ -68,5 +103,22 @@ export function certificateViews(built: BuiltRouter): CertificateView[] {
             },
           ],
     ),
+  );
+}
+
+/**
+ * The names a router's ACME managers hold, for the dashboard's ACME rows (from each manager's
+ * per-name `view()`).
+ */
+export function acmeViews(built: BuiltRouter): AcmeCertificateView[] {
+  return built.acmeManagers.flatMap((manager) =>
+    manager.view().map((c) => ({
+      name: c.host,
+      state: c.status,
+      ...(c.issuer === undefined ? {} : { issuer: c.issuer }),
+      ...(c.notAfter === undefined ? {} : { notAfter: c.notAfter }),
+      ...(c.lastAttempt === undefined ? {} : { lastAttemptAt: c.lastAttempt }),
+      ...(c.lastError === undefined ? {} : { lastError: `${c.lastError.code}: ${c.lastError.message}` }),
+    })),
   );
 }

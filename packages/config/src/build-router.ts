@@ -67,6 +67,8 @@ export interface BuiltRouter {
   readonly router: Router;
   identifiers: IdentifierSet;
   readonly terminators: readonly { readonly server: ServerConfig; readonly terminator: TlsTerminator }[];
+  /** The ACME managers of the router's TLS servers (`tls.acme`), for the admin's rows. */
+  readonly acmeManagers: readonly AcmeManager[];
 }
 
 /** Runs cleanups in reverse order of registration; rethrows the first failure after all ran. */
@@ -255,7 +257,13 @@ export async function buildRouter(rc: RouterConfig, label: string, deps: RouterD
     stats: deps.stats,
     clock: context.clock,
   });
-  const built: BuiltRouter = { config: rc, router, identifiers: identifierSet, terminators };
+  const built: BuiltRouter = {
+    config: rc,
+    router,
+    identifiers: identifierSet,
+    terminators,
+    acmeManagers: managers,
+  };
   return built;
 }
 

@@ -13,6 +13,7 @@ import {
   createK8sDtabStore,
   type DtabStore,
   type DtabStoreEvent,
+  type StoredDtab,
 } from '@switchyard/namers/dtab-store';
 import type { BuildContext } from './build-context.js';
 import { number, object, optional, refine, reject, required, string, withDefault } from './schema.js';
@@ -75,7 +76,14 @@ export function storeName(block: { readonly name?: string | undefined }, label: 
 
 /** A running store attachment: the store's current dtab (empty while none). */
 export interface AttachedDtabStore {
+  readonly kind: DtabStore['kind'];
+  /** The store name (the Dtab resource's or the file's). */
+  readonly name: string;
   dtab(): Dtab;
+  /** What the store holds now, with its version; `undefined` while nothing (or not yet read). */
+  stored(): StoredDtab | undefined;
+  /** Writes the store (optimistic: see `DtabStore.update`); for the admin's apply route. */
+  update(dtab: Dtab, expectedVersion: string | undefined): Promise<StoredDtab>;
 }
 
 /**
@@ -136,10 +144,12 @@ export async function attachDtabStore(
     store = createK8sDtabStore({ client, namespace: block.namespace ?? 'default', stats, onEvent });
   }
   let current: Dtab = Dtab.empty;
+  let stored: StoredDtab | undefined;
   // Until the store first answers the router serves the config's dtab and is not ready.
   let ready = false;
   const stop: Dispose = store.observe(name).states.observe((state) => {
     if (state.kind !== 'ok') return;
+    stored = state.value;
     const next = state.value?.dtab ?? Dtab.empty;
     ready = true;
     if (Dtab.show(next) === Dtab.show(current)) return;
@@ -151,5 +161,11 @@ export async function attachDtabStore(
     stop();
     await store.close();
   });
-  return { dtab: () => current };
+  return {
+    kind: store.kind,
+    name,
+    dtab: () => current,
+    stored: () => stored,
+    update: (dtab, expectedVersion) => store.update(name, dtab, expectedVersion),
+  };
 }

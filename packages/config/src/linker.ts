@@ -27,7 +27,7 @@ import {
   urlConfig,
 } from '@switchyard/k8s';
 import type { Router } from '@switchyard/router';
-import { adminView, certificateViews } from './admin-views.js';
+import { acmeViews, adminView, certificateViews } from './admin-views.js';
 import type { BuildContext, Readiness } from './build-context.js';
 import {
   type BuiltRouter,
@@ -209,9 +209,10 @@ export class Linker {
           ip: options.admin?.ip ?? config.admin.ip,
           port: options.admin?.port ?? config.admin.port,
           stats,
-          routers: routers.map((r) => adminView(r, interpreter)),
+          routers: routers.map((r) => adminView(r, interpreter, stores.get(r))),
           readiness,
           certificates: () => routers.flatMap(certificateViews),
+          acme: () => routers.flatMap(acmeViews),
           ...(recent ? { recentRequests: () => recent.list() } : {}),
           config: loaded.raw,
           ...adminSecurity(config.admin, options.baseDir),
