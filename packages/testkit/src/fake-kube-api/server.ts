@@ -372,7 +372,7 @@ export async function startFakeKubeApi(options: FakeKubeApiOptions = {}): Promis
         if (typeof rs === 'string')
           throw new FakeKubeInvalidObjectError(`CustomResourceDefinition ${obj.metadata.name}: ${rs}`);
       }
-      return structuredClone(storeObject(served, obj)) as T;
+      return structuredClone(storeObject(served, obj, true)) as T;
     },
     delete(kind, namespace, name) {
       const served = storageOf(undefined, kind);
