@@ -161,4 +161,40 @@ describe('fake Kubernetes API', () => {
     } as KubeObject);
     expect(cm.metadata.generation).toBeUndefined();
   });
+
+  it('OpenAPI v2 is JSON generated from the served kinds (CRDs included); a protobuf-only Accept is 406', async () => {
+    api = await startFakeKubeApi();
+    api.apply({
+      apiVersion: 'apiextensions.k8s.io/v1',
+      kind: 'CustomResourceDefinition',
+      metadata: { name: 'widgets.example.com' },
+      spec: {
+        group: 'example.com',
+        scope: 'Namespaced',
+        names: { plural: 'widgets', kind: 'Widget' },
+        versions: [{ name: 'v1', served: true, storage: true }],
+      },
+    } as KubeObject);
+    const doc = (await getJson('/openapi/v2')).body as {
+      swagger: string;
+      definitions: Record<string, { 'x-kubernetes-group-version-kind'?: unknown }>;
+      paths: Record<string, unknown>;
+    };
+    expect(doc.swagger).toBe('2.0');
+    expect(doc.definitions['io.k8s.api.networking.v1.Ingress']?.['x-kubernetes-group-version-kind']).toEqual([
+      { group: 'networking.k8s.io', version: 'v1', kind: 'Ingress' },
+    ]);
+    expect(Object.keys(doc.definitions).some((k) => k.endsWith('.Widget'))).toBe(true);
+    expect(Object.keys(doc.paths)).toContain('/apis/example.com/v1/namespaces/{namespace}/widgets');
+    // client-go's OpenAPISchema() asks for the protobuf form only; JSON in its place would be misparsed.
+    const pb = await fetch(`${api.url}/openapi/v2`, {
+      headers: { accept: 'application/com.github.proto-openapi.spec.v2@v1.0+protobuf' },
+    });
+    expect(pb.status).toBe(406);
+    expect(await pb.json()).toMatchObject({ kind: 'Status', reason: 'NotAcceptable', code: 406 });
+    const either = await fetch(`${api.url}/openapi/v2`, {
+      headers: { accept: 'application/com.github.proto-openapi.spec.v2@v1.0+protobuf, application/json' },
+    });
+    expect(either.status).toBe(200);
+  });
 });
