@@ -97,7 +97,7 @@ export async function startLocalKubeApi(options: {
   readonly backends: readonly DemoBackend[];
   readonly devCert: { readonly certPath: string; readonly keyPath: string };
 }): Promise<LocalKubeApi> {
-  const { startFakeKubeApi } = await import('@switchyard/testkit');
+  const { startFakeKubeApi } = await import('@switchyard/testkit/fake-kube-api');
   const api = await startFakeKubeApi({ port: options.port });
   const closers: (() => unknown)[] = [() => api.close()];
   try {

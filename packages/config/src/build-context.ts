@@ -20,7 +20,9 @@ export interface BuildContext {
   /** The router being built (its `dstPrefix` and label), for identifiers. */
   readonly router?: { readonly label: string; readonly dstPrefix: string };
   /**
-   * A Kubernetes client shared by every plugin asking for the same API endpoint. Without `host`
+   * A Kubernetes client shared by every plugin whose options resolve to the same API server and
+   * identity (server URL, TLS, credentials, proxy, impersonation): `host`/`port` naming the server
+   * a kubeconfig points at gets the kubeconfig's client if nothing else differs. Without `host`
    * the client is configured automatically (in-cluster service account, then kubeconfig);
    * with `host`/`port` it talks plain HTTP to e.g. `kubectl proxy`, as Linkerd 1 did.
    */

@@ -22,6 +22,7 @@ import {
   autoConfig,
   createKubeClient,
   type KubeClient,
+  type KubeConnectionConfig,
   type SharedInformers,
   sharedInformers,
   urlConfig,
@@ -111,40 +112,40 @@ export class Linker {
     const readiness: Readiness[] = [];
     const stats = options.stats ?? createMetricsRegistry();
     const clock = options.clock ?? systemClock;
-    const kubeClients = new Map<string, Promise<KubeClient>>();
-    const kubeInformers = new Map<string, Promise<SharedInformers>>();
+    // One client and one informer set per API server and identity, whichever way a kind names it
+    // (`host`/`port`, or in-cluster/kubeconfig resolving to the same server and credentials): the
+    // namer, identifiers, stores and ACME share connections, discovery and watches.
+    const kubeConnections = new Map<string, Promise<KubeConnectionConfig>>();
+    const kubeClients = new Map<string, Promise<{ client: KubeClient; informers: SharedInformers }>>();
     const kubeKey = (where: { host?: string; port?: number }) =>
       where.host === undefined ? 'auto' : `${where.host}:${where.port ?? 8001}`;
+    const kube = async (where: { host?: string; port?: number }) => {
+      const key = kubeKey(where);
+      let connection = kubeConnections.get(key);
+      if (!connection) {
+        connection =
+          where.host === undefined
+            ? autoConfig({ fallbackUrl: 'http://127.0.0.1:8001' })
+            : Promise.resolve(urlConfig(`http://${where.host}:${where.port ?? 8001}`));
+        kubeConnections.set(key, connection);
+      }
+      const resolved = await connection;
+      const identity = connectionIdentity(resolved);
+      let shared = kubeClients.get(identity);
+      if (!shared) {
+        const client = createKubeClient(resolved, { clock, stats: stats.scope('k8s') });
+        closers.unshift(() => client.close());
+        shared = Promise.resolve({ client, informers: sharedInformers(client) });
+        kubeClients.set(identity, shared);
+      }
+      return shared;
+    };
     const base: BuildContext = {
       baseDir: options.baseDir,
       stats,
       clock,
-      kubeInformers: (where) => {
-        const key = kubeKey(where);
-        let informers = kubeInformers.get(key);
-        if (!informers) {
-          informers = base.kubeClient(where).then((client) => sharedInformers(client));
-          kubeInformers.set(key, informers);
-        }
-        return informers;
-      },
-      kubeClient: (where) => {
-        const key = kubeKey(where);
-        let client = kubeClients.get(key);
-        if (!client) {
-          client = (async () => {
-            const connection =
-              where.host === undefined
-                ? await autoConfig({ fallbackUrl: 'http://127.0.0.1:8001' })
-                : urlConfig(`http://${where.host}:${where.port ?? 8001}`);
-            const created = createKubeClient(connection, { clock, stats: stats.scope('k8s') });
-            closers.unshift(() => created.close());
-            return created;
-          })();
-          kubeClients.set(key, client);
-        }
-        return client;
-      },
+      kubeInformers: async (where) => (await kube(where)).informers,
+      kubeClient: async (where) => (await kube(where)).client,
       addReadiness: (r) => readiness.push(r),
       onClose: (close) => closers.push(close),
     };
@@ -491,4 +492,12 @@ function adminSecurity(
         }
       : {}),
   };
+}
+
+/**
+ * What makes two connections the same client: the server and everything that changes who is
+ * talking to it or how (TLS, credentials, proxy, impersonation), not where it was configured.
+ */
+function connectionIdentity(c: KubeConnectionConfig): string {
+  return JSON.stringify([c.server, c.tls, c.credentials, c.proxyUrl ?? null, c.impersonate ?? null]);
 }

@@ -1,9 +1,20 @@
 /**
- * `@kubernetes/client-node` 1.x (the official JavaScript client) against the test API server: a
- * typed list, a raw watch, and an informer that must survive a compaction by relisting (its watch
+ * `@kubernetes/client-node` 1.x (the official JavaScript client) against the test API server:
+ * legacy discovery (`/version`, `/api`, `/apis`, APIResourceLists) decoded by its typed models, a
+ * typed list and deletecollection, a raw watch, and an informer that must survive a compaction by relisting (its watch
  * ends, the re-watch from the old version gets an ERROR event with code 410, and it lists again).
  */
-import { CoreV1Api, KubeConfig, makeInformer, type V1Service, Watch } from '@kubernetes/client-node';
+import {
+  ApisApi,
+  CoreApi,
+  CoreV1Api,
+  KubeConfig,
+  makeInformer,
+  NetworkingV1Api,
+  type V1Service,
+  VersionApi,
+  Watch,
+} from '@kubernetes/client-node';
 import type { KubeObject } from '@switchyard/k8s';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type FakeKubeApi, startFakeKubeApi } from '../src/index.js';
@@ -105,5 +116,57 @@ describe('@kubernetes/client-node', () => {
     await informer.stop();
     const gone = api.requests.filter((r) => r.watch).at(-2);
     expect(Number(gone?.query.resourceVersion)).toBeLessThan(Number(api.resourceVersion));
+  });
+
+  it('legacy discovery: /version, /api, /apis and APIResourceLists (verbs, namespaced, kind, shortNames)', async () => {
+    api = await startFakeKubeApi({ kubernetesVersion: '1.33' });
+    const kc = config(api.url);
+    const version = await kc.makeApiClient(VersionApi).getCode();
+    expect([version.major, version.minor, version.gitVersion]).toEqual([
+      '1',
+      '33',
+      'v1.33.0-switchyard-testkit',
+    ]);
+    expect((await kc.makeApiClient(CoreApi).getAPIVersions()).versions).toEqual(['v1']);
+    const groups = await kc.makeApiClient(ApisApi).getAPIVersions();
+    const networking = groups.groups.find((g) => g.name === 'networking.k8s.io');
+    expect(networking?.preferredVersion?.groupVersion).toBe('networking.k8s.io/v1');
+    expect(groups.groups.map((g) => g.name)).toEqual(
+      expect.arrayContaining(['discovery.k8s.io', 'coordination.k8s.io', 'gateway.networking.k8s.io']),
+    );
+    const core = await kc.makeApiClient(CoreV1Api).getAPIResources();
+    expect(core.resources.find((r) => r.name === 'services')).toMatchObject({
+      kind: 'Service',
+      namespaced: true,
+      shortNames: ['svc'],
+      verbs: expect.arrayContaining(['create', 'get', 'list', 'watch', 'patch', 'update', 'delete']),
+    });
+    expect(core.resources.find((r) => r.name === 'namespaces')).toMatchObject({ namespaced: false });
+    expect(core.resources.map((r) => r.name)).toEqual(
+      expect.arrayContaining(['services/status', 'endpoints', 'secrets', 'configmaps']),
+    );
+    const net = await kc.makeApiClient(NetworkingV1Api).getAPIResources();
+    expect(net.resources.find((r) => r.name === 'ingresses')).toMatchObject({
+      kind: 'Ingress',
+      shortNames: ['ing'],
+    });
+    expect(net.resources.map((r) => r.name)).toEqual(
+      expect.arrayContaining(['ingressclasses', 'ingresses/status']),
+    );
+  });
+
+  it('deletecollection by label selector deletes only the matching objects', async () => {
+    api = await startFakeKubeApi();
+    const labelled = (name: string, app: string): KubeObject => ({
+      ...svc(name),
+      metadata: { namespace: 'default', name, labels: { app } },
+    });
+    api.apply(labelled('a', 'x'));
+    api.apply(labelled('b', 'x'));
+    api.apply(labelled('c', 'y'));
+    const core = config(api.url).makeApiClient(CoreV1Api);
+    await core.deleteCollectionNamespacedService({ namespace: 'default', labelSelector: 'app=x' });
+    const left = await core.listNamespacedService({ namespace: 'default' });
+    expect(left.items.map((s) => s.metadata?.name)).toEqual(['c']);
   });
 });

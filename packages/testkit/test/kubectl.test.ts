@@ -1,7 +1,7 @@
 /**
  * kubectl against the test API server, as a real child process with a kubeconfig on an ephemeral
  * port: discovery (aggregated), OpenAPI v3 (explain, client-side apply's strategic merge patch and
- * the field-validation probe), Table printing, every write verb and patch type, watch, and CRDs.
+ * the field-validation probe; v2 is JSON only, so kubectl's protobuf-only v2 request gets 406), Table printing, every write verb and patch type, watch, and CRDs.
  * Skipped, with the reason in the suite name, only when kubectl is not installed.
  */
 import { spawn } from 'node:child_process';
@@ -70,6 +70,11 @@ describe.skipIf(absent !== undefined)(`kubectl${absent ? ` (skipped: ${absent})`
     expect(explain).toMatch(/KIND:\s+Ingress/);
     expect(explain).toMatch(/^\s+host\s+<string>/m);
     expect(explain).toContain('A list of host rules used to configure the Ingress.');
+    // OpenAPI v2 is served as JSON only; kubectl's v2 output asks for protobuf and is told so (406),
+    // not handed JSON to misparse ("proto: cannot parse invalid wire-format data").
+    const v2 = await kubectl('explain', 'ingress.spec.rules', '--output=plaintext-openapiv2');
+    expect(v2.code).not.toBe(0);
+    expect(v2.stderr).toContain('Error from server (NotAcceptable)');
   });
 
   it('apply creates then configures with a strategic merge patch; get -o jsonpath / yaml', {

@@ -230,6 +230,58 @@ describe('write verbs', () => {
     expect(owners).toEqual([['b', ['f:x', 'f:y']]]);
   });
 
+  it('the status subresource takes every patch type: merge, JSON Patch, strategic and server-side apply (conflicts 409)', async () => {
+    api = await startFakeKubeApi();
+    expect((await call('POST', ING, ingress('a.example'))).status).toBe(201);
+    const st = `${ING}/web/status`;
+    const ips = (b: Doc) => b.status.loadBalancer.ingress.map((i: Doc) => i.ip);
+    const merge = await call(
+      'PATCH',
+      st,
+      { status: { loadBalancer: { ingress: [{ ip: '10.0.0.1' }] } } },
+      'application/merge-patch+json',
+    );
+    expect(ips(merge.body)).toEqual(['10.0.0.1']);
+    const json = await call(
+      'PATCH',
+      st,
+      [{ op: 'add', path: '/status/loadBalancer/ingress/-', value: { ip: '10.0.0.2' } }],
+      'application/json-patch+json',
+    );
+    expect(ips(json.body)).toEqual(['10.0.0.1', '10.0.0.2']);
+    const strategic = await call(
+      'PATCH',
+      st,
+      { status: { loadBalancer: { ingress: [{ ip: '10.0.0.3' }] } } },
+      'application/strategic-merge-patch+json',
+    );
+    expect(ips(strategic.body)).toEqual(['10.0.0.3']);
+    const ssa = 'application/apply-patch+yaml';
+    const applied = (ip: string) =>
+      `apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: web}\nstatus: {loadBalancer: {ingress: [{ip: ${ip}}]}}\n`;
+    // The updates above own the (atomic) list: applying another value conflicts with them, as in
+    // kube-apiserver, until forced.
+    const clash = await call('PATCH', `${st}?fieldManager=lb`, applied('10.0.0.4'), ssa);
+    expect(clash.body).toMatchObject({ code: 409, reason: 'Conflict' });
+    expect(clash.body.details.causes[0]).toMatchObject({
+      reason: 'FieldManagerConflict',
+      field: '.status.loadBalancer.ingress',
+    });
+    const lb = await call('PATCH', `${st}?fieldManager=lb&force=true`, applied('10.0.0.4'), ssa);
+    expect(lb.status).toBe(200);
+    expect(ips(lb.body)).toEqual(['10.0.0.4']);
+    expect(lb.body.spec.rules[0].host).toBe('a.example'); // a status apply changes status only
+    expect(lb.body.metadata.generation).toBe(1);
+    expect(lb.body.metadata.managedFields.find((e: Doc) => e.manager === 'lb')).toMatchObject({
+      operation: 'Apply',
+      subresource: 'status',
+    });
+    const other = await call('PATCH', `${st}?fieldManager=other`, applied('10.0.0.5'), ssa);
+    expect(other.body).toMatchObject({ code: 409, reason: 'Conflict' });
+    const forced = await call('PATCH', `${st}?fieldManager=other&force=true`, applied('10.0.0.5'), ssa);
+    expect(ips(forced.body)).toEqual(['10.0.0.5']);
+  });
+
   it('delete: propagationPolicy validated, preconditions, finalizers mark then release, dryRun changes nothing', async () => {
     api = await startFakeKubeApi();
     const cm = '/api/v1/namespaces/default/configmaps';

@@ -106,6 +106,9 @@ export interface FakeKubeApi {
    * Creates or replaces an object (by apiVersion, kind, namespace, name) and notifies watches.
    * `extensions/v1beta1` and `networking.k8s.io/v1beta1` Ingresses are converted and stored as v1.
    * Returns the stored object (with uid, creationTimestamp and the new resourceVersion).
+   * `metadata.generation` is the server's, as on the write path: 1 on create, bumped when the
+   * spec (anything but metadata, and status for kinds with a status subresource) changes; a
+   * value in `obj` is ignored. `status` is stored as given, so `status.observedGeneration` too.
    */
   apply<T extends KubeObject>(obj: T): T;
   /** Deletes by kind (`Ingress`, `Service`, …), namespace (`undefined` for cluster-scoped) and name. True if it existed. */

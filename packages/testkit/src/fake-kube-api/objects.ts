@@ -8,7 +8,7 @@ import type { KubeObject } from '@switchyard/k8s';
 import { apiVersionOf, crdResources, type Registry, type Served } from './resources.js';
 import { ApiStatusError, failure, invalid, notFound } from './status.js';
 import type { Store } from './store.js';
-import type { WriteStore } from './writes.js';
+import { nextGeneration, type WriteStore } from './writes.js';
 
 /** Namespaces every cluster has from the start. */
 export const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
@@ -76,9 +76,19 @@ export function createObjects(store: Store, registry: Registry) {
     return v;
   }
 
-  /** Stores an object of `served` (any version), registering CRDs. Returns the stored (storage version) object. */
-  function storeObject(served: Served, obj: KubeObject): KubeObject {
-    const stored = store.put(served.storage, toStorage(served, obj), new Date());
+  /**
+   * Stores an object of `served` (any version), registering CRDs. Returns the stored (storage
+   * version) object. With `stampGeneration` (the test-facing `apply`, which bypasses the write
+   * path), `metadata.generation` is set as the write path sets it.
+   */
+  function storeObject(served: Served, obj: KubeObject, stampGeneration = false): KubeObject {
+    let v = toStorage(served, obj);
+    if (stampGeneration) {
+      const prev = store.current(served.storage, keyOf(v.metadata.namespace, v.metadata.name ?? ''));
+      const generation = nextGeneration(registry.canonical(served.storage) ?? served, prev, v);
+      if (generation !== undefined) v = { ...v, metadata: { ...v.metadata, generation } };
+    }
+    const stored = store.put(served.storage, v, new Date());
     if (served.kind === 'CustomResourceDefinition' && served.group === 'apiextensions.k8s.io') {
       const rs = crdResources(stored);
       if (typeof rs !== 'string') registry.register(stored.metadata.name!, rs);

@@ -110,4 +110,91 @@ describe('fake Kubernetes API', () => {
     const beta = (await getJson('/apis/networking.k8s.io/v1beta1/namespaces/d/ingresses/old')).body;
     expect(beta.apiVersion).toBe('networking.k8s.io/v1beta1');
   });
+
+  it('apply stamps metadata.generation as the write path does: 1 on create, +1 on spec changes only, observedGeneration left alone', async () => {
+    api = await startFakeKubeApi();
+    const route = (spec: Record<string, unknown>, extra: Record<string, unknown> = {}): KubeObject =>
+      ({
+        apiVersion: 'gateway.networking.k8s.io/v1',
+        kind: 'HTTPRoute',
+        metadata: { namespace: 'default', name: 'r', generation: 42 },
+        spec,
+        ...extra,
+      }) as KubeObject;
+    const spec = { rules: [{ backendRefs: [{ name: 'web', port: 80 }] }] };
+    expect(api.apply(route(spec)).metadata.generation).toBe(1); // a client's value is ignored
+    expect(api.apply(route(spec)).metadata.generation).toBe(1); // same spec
+    const status = { parents: [{ controllerName: 'c', parentRef: { name: 'gw' }, conditions: [] }] };
+    const withStatus = api.apply(route(spec, { status }));
+    expect(withStatus.metadata.generation).toBe(1); // status only
+    expect((withStatus as unknown as { status: unknown }).status).toEqual(status);
+    const labelled = route(spec);
+    labelled.metadata = { ...labelled.metadata, labels: { a: 'b' } };
+    expect(api.apply(labelled).metadata.generation).toBe(1); // metadata only
+    const changed = api.apply(route({ rules: [{ backendRefs: [{ name: 'api', port: 80 }] }] }));
+    expect(changed.metadata.generation).toBe(2);
+    // The HTTP view agrees, and a status write through HTTP does not bump it either.
+    const path = '/apis/gateway.networking.k8s.io/v1/namespaces/default/httproutes/r';
+    expect(((await getJson(path)).body.metadata as { generation: number }).generation).toBe(2);
+    const res = await fetch(`${api.url}${path}/status`, {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/merge-patch+json' },
+      body: JSON.stringify({ status: { parents: [] } }),
+    });
+    expect(res.status).toBe(200);
+    expect(api.get('HTTPRoute', 'default', 'r')!.metadata.generation).toBe(2);
+    // Ingress (status subresource too): a spec change bumps it.
+    const ing = (backend: string) =>
+      ({
+        apiVersion: 'networking.k8s.io/v1',
+        kind: 'Ingress',
+        metadata: { namespace: 'd', name: 'i' },
+        spec: { defaultBackend: { service: { name: backend, port: { number: 80 } } } },
+      }) as KubeObject;
+    expect(api.apply(ing('a')).metadata.generation).toBe(1);
+    expect(api.apply(ing('b')).metadata.generation).toBe(2);
+    // Kinds without a generation (ConfigMap) get none.
+    const cm = api.apply({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { namespace: 'd', name: 'c' },
+    } as KubeObject);
+    expect(cm.metadata.generation).toBeUndefined();
+  });
+
+  it('OpenAPI v2 is JSON generated from the served kinds (CRDs included); a protobuf-only Accept is 406', async () => {
+    api = await startFakeKubeApi();
+    api.apply({
+      apiVersion: 'apiextensions.k8s.io/v1',
+      kind: 'CustomResourceDefinition',
+      metadata: { name: 'widgets.example.com' },
+      spec: {
+        group: 'example.com',
+        scope: 'Namespaced',
+        names: { plural: 'widgets', kind: 'Widget' },
+        versions: [{ name: 'v1', served: true, storage: true }],
+      },
+    } as KubeObject);
+    const doc = (await getJson('/openapi/v2')).body as {
+      swagger: string;
+      definitions: Record<string, { 'x-kubernetes-group-version-kind'?: unknown }>;
+      paths: Record<string, unknown>;
+    };
+    expect(doc.swagger).toBe('2.0');
+    expect(doc.definitions['io.k8s.api.networking.v1.Ingress']?.['x-kubernetes-group-version-kind']).toEqual([
+      { group: 'networking.k8s.io', version: 'v1', kind: 'Ingress' },
+    ]);
+    expect(Object.keys(doc.definitions).some((k) => k.endsWith('.Widget'))).toBe(true);
+    expect(Object.keys(doc.paths)).toContain('/apis/example.com/v1/namespaces/{namespace}/widgets');
+    // client-go's OpenAPISchema() asks for the protobuf form only; JSON in its place would be misparsed.
+    const pb = await fetch(`${api.url}/openapi/v2`, {
+      headers: { accept: 'application/com.github.proto-openapi.spec.v2@v1.0+protobuf' },
+    });
+    expect(pb.status).toBe(406);
+    expect(await pb.json()).toMatchObject({ kind: 'Status', reason: 'NotAcceptable', code: 406 });
+    const either = await fetch(`${api.url}/openapi/v2`, {
+      headers: { accept: 'application/com.github.proto-openapi.spec.v2@v1.0+protobuf, application/json' },
+    });
+    expect(either.status).toBe(200);
+  });
 });

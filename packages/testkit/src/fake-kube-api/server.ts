@@ -64,7 +64,14 @@ import { createObjects, keyOf } from './objects.js';
 import { openApiV2Doc, openApiV3Doc, openApiV3Index } from './openapi.js';
 import { queryBool } from './query.js';
 import { apiVersionOf, crdResources, Registry, type Served } from './resources.js';
-import { ApiStatusError, failure, methodNotAllowed, notFound, pathNotFound } from './status.js';
+import {
+  ApiStatusError,
+  failure,
+  methodNotAllowed,
+  notAcceptable,
+  notFound,
+  pathNotFound,
+} from './status.js';
 import { Store } from './store.js';
 import { toTable, wantsTable } from './table.js';
 import { create, patch, remove, replace, type WriteTarget } from './writes.js';
@@ -170,9 +177,13 @@ export async function startFakeKubeApi(options: FakeKubeApiOptions = {}): Promis
     return true;
   }
 
-  function handleOpenApi(res: ServerResponse, segments: string[]): boolean {
+  function handleOpenApi(req: IncomingMessage, res: ServerResponse, segments: string[]): boolean {
     if (segments[0] !== 'openapi') return false;
     const all = registry.all();
+    // JSON only: a client asking for nothing but the protobuf (gnostic) form, as client-go's
+    // OpenAPISchema() does, gets 406 rather than JSON it would misparse as protobuf.
+    const accept = req.headers.accept ?? '';
+    if (accept !== '' && !/json|\*\/\*/.test(accept)) throw notAcceptable(accept, ['application/json']);
     if (segments[1] === 'v2' && segments.length === 2) return send(res, 200, openApiV2Doc(all)) ?? true;
     if (segments[1] !== 'v3') throw pathNotFound();
     if (segments.length === 2) return send(res, 200, openApiV3Index(all)) ?? true;
@@ -313,7 +324,7 @@ export async function startFakeKubeApi(options: FakeKubeApiOptions = {}): Promis
       res.end('ok');
       return;
     }
-    if (handleOpenApi(res, segments)) return;
+    if (handleOpenApi(req, res, segments)) return;
     if (handleDiscovery(req, res, segments)) return;
     return handleResource(req, res, url, segments);
   }
@@ -372,7 +383,7 @@ export async function startFakeKubeApi(options: FakeKubeApiOptions = {}): Promis
         if (typeof rs === 'string')
           throw new FakeKubeInvalidObjectError(`CustomResourceDefinition ${obj.metadata.name}: ${rs}`);
       }
-      return structuredClone(storeObject(served, obj)) as T;
+      return structuredClone(storeObject(served, obj, true)) as T;
     },
     delete(kind, namespace, name) {
       const served = storageOf(undefined, kind);

@@ -116,6 +116,17 @@ export function methodNotAllowed(): ApiStatusError {
   );
 }
 
+/** 406: none of the media types in `Accept` can be produced (the server offers `offered`). */
+export function notAcceptable(accept: string, offered: readonly string[]): ApiStatusError {
+  return new ApiStatusError(
+    failure(
+      406,
+      'NotAcceptable',
+      `only the following media types are accepted: ${offered.join(', ')} (asked for ${accept})`,
+    ),
+  );
+}
+
 export function unsupportedMediaType(type: string, accepted: readonly string[]): ApiStatusError {
   return new ApiStatusError(
     failure(

@@ -121,18 +121,34 @@ function finish(t: WriteTarget, prev: KubeObject | undefined, next: KubeObject):
     delete meta.resourceVersion;
     if (served.statusSubresource) delete out.status;
   }
-  if (served.generation) {
-    const strip = (o: KubeObject | undefined) => {
-      if (!o) return undefined;
-      const c = { ...(o as unknown as JsonObject) };
-      delete c.metadata;
-      if (served.statusSubresource) delete c.status;
-      return c;
-    };
-    const gen = prev?.metadata.generation ?? 0;
-    (out.metadata as JsonObject).generation = !prev ? 1 : jsonEqual(strip(prev), strip(out)) ? gen : gen + 1;
-  }
+  const generation = nextGeneration(served, prev, out);
+  if (generation !== undefined) (out.metadata as JsonObject).generation = generation;
   return out;
+}
+
+/**
+ * `metadata.generation` after writing `next` over `prev`, as kube-apiserver's registry strategies
+ * set it: 1 on create, +1 when anything but metadata (and status, for kinds with a status
+ * subresource) changed, unchanged otherwise; any value the client sent is ignored. Undefined for
+ * kinds without a generation. `status.observedGeneration` is the controller's, never touched here.
+ */
+export function nextGeneration(
+  served: Served,
+  prev: KubeObject | undefined,
+  next: KubeObject,
+): number | undefined {
+  if (!served.generation) return undefined;
+  if (!prev) return 1;
+  const strip = (o: KubeObject) => {
+    const c = { ...(o as unknown as JsonObject) };
+    delete c.metadata;
+    delete c.apiVersion;
+    delete c.kind;
+    if (served.statusSubresource) delete c.status;
+    return c;
+  };
+  const gen = prev.metadata.generation ?? 0;
+  return jsonEqual(strip(prev), strip(next)) ? gen : gen + 1;
 }
 
 function preconditions(t: WriteTarget, prev: KubeObject, body: KubeObject): void {
