@@ -37,6 +37,7 @@ export const packageNames = [
   'admin',
   'config',
   'acme',
+  'limits',
 ] as const;
 
 export default [

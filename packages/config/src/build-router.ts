@@ -46,6 +46,7 @@ import type { BuildContext, Readiness } from './build-context.js';
 import type { DefaultKinds } from './default-kinds.js';
 import { overriddenIdentifier } from './dtab-overrides.js';
 import type { BuiltIdentifier } from './kinds/identifiers.js';
+import { limitLayers } from './kinds/limits.js';
 import type { RouterConfig, ServerConfig } from './linker-schema.js';
 import { openAccessLog } from './telemetry.js';
 
@@ -213,6 +214,9 @@ export async function buildRouter(rc: RouterConfig, label: string, deps: RouterD
       return handler(ctx);
     },
   };
+  const limits = rc.limits
+    ? limitLayers(rc.limits, context.stats.scope('rt', label), context.clock)
+    : undefined;
   const router = createRouter({
     label,
     servers,
@@ -248,10 +252,14 @@ export async function buildRouter(rc: RouterConfig, label: string, deps: RouterD
           ...(managers.length > 0 ? [http01Layer(managers)] : []),
           ...telemetryLayers,
           ...defaults.slice(0, at),
+          // Rate limits after admission and request-line checks, before identification.
+          ...(limits?.server ?? []),
           identifierLayers,
           ...defaults.slice(at),
         ];
       },
+      // Destination limits after bind, before retries: a limited request takes no lease.
+      ...(limits ? { path: limits.path } : {}),
       client: attemptLayers,
     },
     stats: deps.stats,

@@ -9,6 +9,7 @@ import { isAbsolute, resolve } from 'node:path';
 import type { Dispose } from '@switchyard/core';
 import { Dtab } from '@switchyard/dtab';
 import {
+  createConfigMapDtabStore,
   createFsDtabStore,
   createK8sDtabStore,
   type DtabStore,
@@ -16,7 +17,17 @@ import {
   type StoredDtab,
 } from '@switchyard/namers/dtab-store';
 import type { BuildContext } from './build-context.js';
-import { number, object, optional, refine, reject, required, string, withDefault } from './schema.js';
+import {
+  number,
+  object,
+  optional,
+  refine,
+  reject,
+  rejectField,
+  required,
+  string,
+  withDefault,
+} from './schema.js';
 
 /** Diagnostics channel of dtab store changes: `{ router, name, kind, version?, dtab?, error? }`. */
 export const DTAB_STORE_CHANNEL = 'switchyard:config:dtabStore';
@@ -28,11 +39,17 @@ const NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
 export const dtabStoreSchema = refine(
   object({
     kind: required(
-      string({ values: ['io.l5d.k8s', 'io.l5d.fs'] }),
-      'io.l5d.k8s: a Dtab custom resource (dtabs.switchyard.dev); io.l5d.fs: a file in `dir`.',
+      string({ values: ['io.l5d.k8s', 'io.l5d.k8s.configMap', 'io.l5d.fs'] }),
+      'io.l5d.k8s: a Dtab custom resource (dtabs.switchyard.dev); io.l5d.k8s.configMap: a key of a ConfigMap; io.l5d.fs: a file in `dir`.',
     ),
-    name: optional(string({ nonEmpty: true }), "The Dtab's (or file's) name; default the router's label."),
-    namespace: optional(string({ nonEmpty: true }), 'io.l5d.k8s: namespace of the Dtab; default `default`.'),
+    name: optional(
+      string({ nonEmpty: true }),
+      "The Dtab's (ConfigMap's, file's) name; default the router's label.",
+    ),
+    namespace: optional(
+      string({ nonEmpty: true }),
+      'io.l5d.k8s, io.l5d.k8s.configMap: namespace of the object; default `default`.',
+    ),
     host: optional(
       string({ nonEmpty: true }),
       'io.l5d.k8s: API server (kubectl proxy) host; default in-cluster.',
@@ -40,6 +57,10 @@ export const dtabStoreSchema = refine(
     port: optional(
       number({ integer: true, min: 1, max: 65535 }),
       'io.l5d.k8s: API server port; default 8001.',
+    ),
+    filename: optional(
+      string({ nonEmpty: true }),
+      'io.l5d.k8s.configMap: the ConfigMap key holding the dtab (Linkerd 1 name); default `dtab`.',
     ),
     dir: optional(string({ nonEmpty: true }), 'io.l5d.fs: the directory, relative to the config file.'),
     pollIntervalMs: withDefault(
@@ -57,12 +78,17 @@ export const dtabStoreSchema = refine(
     if (block.kind === 'io.l5d.fs') {
       if (block.dir === undefined)
         return reject('io.l5d.fs needs `dir`: the directory holding one file per router');
-      for (const key of ['namespace', 'host', 'port'] as const) {
+      for (const key of ['namespace', 'host', 'port', 'filename'] as const) {
         if (block[key] !== undefined)
-          return reject(`\`${key}\` is an io.l5d.k8s option; io.l5d.fs reads \`dir\``);
+          return rejectField([key], `\`${key}\` is a Kubernetes store option; io.l5d.fs reads \`dir\``);
       }
     } else if (block.dir !== undefined) {
-      return reject('`dir` is an io.l5d.fs option; io.l5d.k8s reads a Dtab resource');
+      return rejectField(['dir'], `\`dir\` is an io.l5d.fs option; ${block.kind} reads a Kubernetes object`);
+    } else if (block.filename !== undefined && block.kind !== 'io.l5d.k8s.configMap') {
+      return rejectField(
+        ['filename'],
+        '`filename` is an io.l5d.k8s.configMap option; io.l5d.k8s reads spec.dtab',
+      );
     }
     return block;
   },
@@ -98,6 +124,7 @@ export async function attachDtabStore(
     readonly host?: string | undefined;
     readonly port?: number | undefined;
     readonly dir?: string | undefined;
+    readonly filename?: string | undefined;
     readonly pollIntervalMs: number;
   },
   label: string,
@@ -141,7 +168,17 @@ export async function attachDtabStore(
       ...(block.host !== undefined ? { host: block.host } : {}),
       ...(block.port !== undefined ? { port: block.port } : {}),
     });
-    store = createK8sDtabStore({ client, namespace: block.namespace ?? 'default', stats, onEvent });
+    const namespace = block.namespace ?? 'default';
+    store =
+      block.kind === 'io.l5d.k8s.configMap'
+        ? createConfigMapDtabStore({
+            client,
+            namespace,
+            ...(block.filename !== undefined ? { filename: block.filename } : {}),
+            stats,
+            onEvent,
+          })
+        : createK8sDtabStore({ client, namespace, stats, onEvent });
   }
   let current: Dtab = Dtab.empty;
   let stored: StoredDtab | undefined;
@@ -156,7 +193,14 @@ export async function attachDtabStore(
     current = next;
     apply(current);
   });
-  context.addReadiness({ name: `dtab store of ${label}`, ready: () => ready });
+  // The name says why while the store has never answered (e.g. the API server refuses the watch).
+  context.addReadiness({
+    get name() {
+      const problem = ready ? undefined : store.problem();
+      return `dtab store of ${label}${problem === undefined ? '' : ` (${problem})`}`;
+    },
+    ready: () => ready,
+  });
   context.onClose(async () => {
     stop();
     await store.close();

@@ -8,6 +8,7 @@ import { ACCESS_LOG_FORMATS } from '@switchyard/telemetry';
 import { ADMIN_DEFAULTS, adminSchema } from './admin-schema.js';
 import { dtabOverridesSchema, signedDtabOverridesSchema } from './dtab-overrides.js';
 import { dtabStoreSchema } from './dtab-store.js';
+import { limitsSchema } from './kinds/limits.js';
 import type { KindCategory, KindConfig } from './registry.js';
 import {
   boolean,
@@ -214,6 +215,10 @@ function routerSchema(kinds: LinkerKinds) {
         'A dtab shared by replicas (a Dtab resource or a file), appended to `dtab` and applied live; see dtab-store.md.',
       ),
       servers: required(list(serverSchema, { nonEmpty: true }), 'Listening servers.'),
+      limits: optional(
+        limitsSchema,
+        'Rate limits (429 + Retry-After) per server, client address and destination prefix, and adaptive concurrency limits (503); see limits.md.',
+      ),
       client: optional(
         globalOnly('client', clientParams(kinds), {
           ignored: { socketOptions: JVM_ONLY, clientSession: JVM_ONLY },

@@ -243,7 +243,7 @@ describe('dtabStore io.l5d.fs', () => {
       expect.stringMatching(/routers\[0\]\.dtabStore\.dir: directory .*missing cannot be read/),
     ]);
     expect(await problems('    kind: io.l5d.k8s\n    dir: dtabs')).toEqual([
-      expect.stringMatching(/dtabStore: `dir` is an io\.l5d\.fs option/),
+      expect.stringMatching(/dtabStore\.dir: `dir` is an io\.l5d\.fs option/),
     ]);
     expect(await problems('    kind: namerd')).toEqual([expect.stringMatching(/dtabStore\.kind/)]);
     expect(await problems('    kind: io.l5d.fs\n    dir: dtabs\n    name: Edge_1')).toEqual([

@@ -137,8 +137,9 @@ describe('createK8sDtabStore', () => {
     const current = (await admin.get(DTAB_V1ALPHA1, NS, 'http'))!;
     await admin.replace(DTAB_V1ALPHA1, { ...current, spec: { dtab: '/svc => => nope' } });
     await until(() => events.some((e) => e.kind === 'invalid'));
-    // Still the good dtab.
-    expect(seen.at(-1)!.value?.version).toBe(good.version);
+    // Still the good dtab, at the bad object's version, so that a writer can replace the bad one.
+    expect(Dtab.show(seen.at(-1)!.value!.dtab)).toBe('/svc=>/#/io.l5d.k8s/default/http');
+    expect(seen.at(-1)!.value?.version).not.toBe(good.version);
     expect(Dtab.show(Activity.sample(store.observe('http'))!.dtab)).toBe('/svc=>/#/io.l5d.k8s/default/http');
     const invalid = events.find((e) => e.kind === 'invalid');
     expect(invalid?.kind === 'invalid' && invalid.error.code).toBe('SY_ERR_NAMERS_DTAB_STORE_INVALID');

@@ -33,9 +33,11 @@ const allowed: Record<string, readonly string[]> = {
     'telemetry',
     'admin',
     'acme',
+    'limits',
   ],
   testkit: ['core', 'dtab', 'k8s'],
   acme: ['core', 'k8s'],
+  limits: ['core', 'dtab'],
 };
 
 function packageNames(): string[] {

@@ -52,6 +52,8 @@ export async function createFsDtabStore(options: FsDtabStoreOptions): Promise<Dt
   if (!st?.isDirectory()) throw new DtabStoreConfigError(`dir ${dir} is not a directory`);
   const closers = new Set<() => void>();
   let seq = 0;
+  /** The last read error of a watched file, until a read succeeds. */
+  let problem: string | undefined;
 
   /** One Activity per name, so every observer shares a watch and its last good dtab. */
   const activities = new Map<string, Activity<StoredDtab | undefined>>();
@@ -78,6 +80,7 @@ export async function createFsDtabStore(options: FsDtabStoreOptions): Promise<Dt
             again = false;
             const text = await readText(file).catch((error: Error) => error);
             if (stopped) return;
+            problem = text instanceof Error ? `cannot read ${file}: ${text.message}` : undefined;
             if (text instanceof Error) continue; // unreadable for now: keep what we have
             const version = text === undefined ? '' : versionOf(text);
             if (version === seen) continue;
@@ -149,6 +152,7 @@ export async function createFsDtabStore(options: FsDtabStoreOptions): Promise<Dt
     kind: 'io.l5d.fs',
     observe,
     update,
+    problem: () => problem,
     async close() {
       for (const stop of [...closers]) stop();
     },

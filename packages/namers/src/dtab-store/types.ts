@@ -28,7 +28,7 @@ export type DtabStoreEvent =
     };
 
 export interface DtabStore {
-  readonly kind: 'io.l5d.k8s' | 'io.l5d.fs';
+  readonly kind: 'io.l5d.k8s' | 'io.l5d.k8s.configMap' | 'io.l5d.fs';
   /**
    * The current dtab stored under `name`: `ok(undefined)` when there is none, `ok(stored)`
    * otherwise. A stored dtab that does not parse is reported and ignored: the last good value stays.
@@ -40,6 +40,11 @@ export interface DtabStore {
    * if nothing is stored yet). A stale version rejects with {@link DtabStoreConflictError}.
    */
   update(name: string, dtab: Dtab, expectedVersion: string | undefined): Promise<StoredDtab>;
+  /**
+   * Why the store cannot answer right now (the last watch or read error), `undefined` while it
+   * works: readiness shows it while the store has never answered.
+   */
+  problem(): string | undefined;
   close(): Promise<void>;
 }
 

@@ -1,0 +1,22 @@
+/**
+ * @packageDocumentation
+ * Rate limiting and load shedding as router layers: token buckets per listening server, per client
+ * address (bounded LRU) and per identified destination prefix, answering 429 with `Retry-After`;
+ * an adaptive (AIMD) concurrency limit per destination, answering 503. Counters go through core's
+ * `Stats`. The layers plug into `@switchyard/router`'s `layers: { server, path }`.
+ */
+export type { AimdLimit, AimdOptions, AimdSample } from './aimd.js';
+export { aimdLimit } from './aimd.js';
+export type { ClientBuckets, ClientBucketsOptions } from './client-buckets.js';
+export { clientBuckets } from './client-buckets.js';
+export type { AdaptiveConcurrencyOptions } from './concurrency-layer.js';
+export { adaptiveConcurrencyLayer } from './concurrency-layer.js';
+export type { DestinationLimit, DestinationRateLimitOptions } from './destination-limits.js';
+export { destinationRateLimitLayer } from './destination-limits.js';
+export type { LimitsErrorCode } from './errors.js';
+export { InvalidLimitsOptionsError } from './errors.js';
+export type { ClientRateLimitOptions, ServerRateLimitOptions } from './server-limits.js';
+export { clientRateLimitLayer, serverRateLimitLayer } from './server-limits.js';
+export type { BoundLike, InboundLike, LimitedExchange, LimitPathLayer, LimitServerLayer } from './stage.js';
+export type { TokenBucket, TokenBucketOptions } from './token-bucket.js';
+export { retryAfterSeconds, tokenBucket } from './token-bucket.js';

@@ -1,0 +1,49 @@
+/**
+ * What the limit layers read of the router's stage values, as structural types: the router's
+ * `Inbound` and `Bound` satisfy them, so these layers plug into `@switchyard/router` stacks
+ * (`layers: { server, path }`) without this package importing the router (STYLE.md item 1: only
+ * config and the examples import it).
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Path } from '@switchyard/dtab';
+
+/** The exchange with the client: the streams a limit answers on, and the server it arrived on. */
+export interface LimitedExchange {
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  /** The listening server as configured (one server bucket each). */
+  readonly server: { readonly ip: string; readonly port: number };
+}
+
+/** The server-stack value (router `Inbound`): the request as received. */
+export interface InboundLike {
+  readonly kind: 'inbound';
+  readonly exchange: LimitedExchange;
+  /** `remoteAddress` is the client's socket address: the per-client key. */
+  readonly head: { readonly remoteAddress: string };
+}
+
+/** The path-stack value (router `Bound`): the request with its identified name. */
+export interface BoundLike {
+  readonly kind: 'bound';
+  readonly identified: { readonly dst: Path; readonly request: InboundLike };
+}
+
+/**
+ * A layer of the router's server stack (router `ServerLayer`): generic over the value, so that
+ * the router's richer `Inbound` flows through unchanged.
+ */
+export interface LimitServerLayer {
+  readonly kind: 'server';
+  readonly role: string;
+  readonly description: string;
+  readonly layer: <V extends InboundLike>(next: (value: V) => Promise<void>) => (value: V) => Promise<void>;
+}
+
+/** A layer of the router's path stack (router `PathLayer`): once per request, after bind. */
+export interface LimitPathLayer {
+  readonly kind: 'path';
+  readonly role: string;
+  readonly description: string;
+  readonly layer: <V extends BoundLike>(next: (value: V) => Promise<void>) => (value: V) => Promise<void>;
+}

@@ -1,0 +1,118 @@
+/**
+ * Fixtures of the limits tests: a real backend counting what reaches it, a real router on an
+ * ephemeral port with the limit layers in its stacks, and a request that can leave from a chosen
+ * loopback address (127.0.0.0/8 is all loopback on Linux, so two "clients" are two addresses).
+ */
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import {
+  createInterpreter,
+  createMetricsRegistry,
+  identified,
+  type MetricsRegistry,
+  type RequestHead,
+  type Stats,
+  unidentified,
+} from '@switchyard/core';
+import { Dtab } from '@switchyard/dtab';
+import { createRouter, type Router, type RouterStackLayers } from '@switchyard/router';
+
+export interface Backend {
+  readonly port: number;
+  /** Requests that reached the backend. */
+  seen: number;
+  close(): Promise<void>;
+}
+
+/** A backend on 127.0.0.1 answering 200 `ok`, or as `handler` says. */
+export async function startBackend(
+  handler?: (req: IncomingMessage, res: ServerResponse) => void,
+): Promise<Backend> {
+  const backend = { port: 0, seen: 0, close: async () => {} };
+  const server = http.createServer((req, res) => {
+    backend.seen++;
+    if (handler) return handler(req, res);
+    req.resume();
+    req.on('end', () => res.end('ok'));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  backend.port = (server.address() as AddressInfo).port;
+  backend.close = () =>
+    new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    });
+  return backend;
+}
+
+/**
+ * A router naming requests `/svc/<x-dst>` with `dtab`, a metrics registry, and the layers
+ * `layersOf` makes with its `rt/http` scope.
+ */
+export async function startRouter(
+  dtab: string,
+  layersOf: (stats: Stats) => RouterStackLayers,
+): Promise<{ router: Router; port: number; stats: MetricsRegistry }> {
+  const stats = createMetricsRegistry();
+  const layers = layersOf(stats.scope('rt', 'http'));
+  const router = createRouter({
+    servers: [{ port: 0 }],
+    identifier: async (req: RequestHead) => {
+      const dst = req.headers['x-dst'];
+      return typeof dst === 'string' ? identified(['svc', dst], req) : unidentified('no x-dst');
+    },
+    interpreter: createInterpreter({ namers: [] }),
+    dtab: Dtab.read(dtab),
+    layers,
+    stats,
+  });
+  const [server] = await router.listen();
+  return { router, port: server!.port, stats };
+}
+
+export interface Reply {
+  readonly status: number;
+  readonly retryAfter: string | undefined;
+  readonly body: string;
+}
+
+/** One GET on a fresh connection, from `localAddress` (default 127.0.0.1). */
+export function get(port: number, dst: string, localAddress = '127.0.0.1'): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      { host: '127.0.0.1', port, path: '/', headers: { 'x-dst': dst }, agent: false, localAddress },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => {
+          body += c;
+        });
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, retryAfter: res.headers['retry-after'], body }),
+        );
+      },
+    );
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** The value of a counter or gauge in the registry (0 when absent). */
+export function metric(stats: MetricsRegistry, name: string): number {
+  const s = stats.snapshot().find((m) => m.name.join('/') === name);
+  return s === undefined || s.kind === 'histogram' ? 0 : s.value;
+}
+
+/** Sum of the counters whose name matches `pattern`. */
+export function sum(stats: MetricsRegistry, pattern: RegExp): number {
+  let n = 0;
+  for (const m of stats.snapshot()) if (m.kind === 'counter' && pattern.test(m.name.join('/'))) n += m.value;
+  return n;
+}
+
+/** Counts of each status. */
+export function statuses(replies: readonly Reply[]): Record<number, number> {
+  const out: Record<number, number> = {};
+  for (const r of replies) out[r.status] = (out[r.status] ?? 0) + 1;
+  return out;
+}
