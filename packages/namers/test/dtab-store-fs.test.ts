@@ -1,5 +1,5 @@
 /** The file dtab store on a real temporary directory. */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, open, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Dispose } from '@switchyard/core';
@@ -65,6 +65,26 @@ describe('createFsDtabStore', () => {
     const invalid = events.find((e) => e.kind === 'invalid');
     expect(invalid?.kind === 'invalid' && invalid.error.message).toContain(join(dir, 'http'));
     expect(seenA.at(-1)?.version).toBe(written.version);
+  });
+
+  it('a file caught between truncate and write is not applied (the half-written read is skipped)', async () => {
+    const events: DtabStoreEvent[] = [];
+    const s = await store(events);
+    const seen = watchStore(s, 'http');
+    const first = await s.update('http', Dtab.read('/svc/web => /svc/web-v1'), undefined);
+    await until(() => seen.at(-1)?.version === first.version);
+
+    // What an editor or `echo > file` does: truncate, then write a moment later.
+    const handle = await open(join(dir, 'http'), 'w');
+    await new Promise((r) => setTimeout(r, 15));
+    await handle.writeFile('/svc/web => /svc/web-v2\n');
+    await handle.close();
+    await until(
+      () => seen.at(-1)?.dtab !== undefined && Dtab.show(seen.at(-1)!.dtab) === '/svc/web=>/svc/web-v2',
+    );
+
+    const applied = events.flatMap((e) => (e.kind === 'applied' ? [Dtab.show(e.stored.dtab)] : []));
+    expect(applied).toEqual(['/svc/web=>/svc/web-v1', '/svc/web=>/svc/web-v2']);
   });
 
   it('a write with a stale version is a typed conflict', async () => {

@@ -2,7 +2,8 @@
  * The file dtab store (`io.l5d.fs`-style, for runs without Kubernetes): a directory with one file
  * per router name holding its dtab. The version is a hash of the file's content; the directory is
  * watched (fs.watch plus a poll, as fs.watch misses events on some file systems). A file that does
- * not parse is reported and ignored. Writes replace the file atomically (temp file + rename) after
+ * not parse is reported and ignored; a changed file is taken once it has stayed the same for a
+ * moment (a non-atomic writer's half-written file is never applied). Writes replace the file atomically (temp file + rename) after
  * checking the version; the check and the rename are not atomic across processes.
  */
 import { createHash } from 'node:crypto';
@@ -29,6 +30,13 @@ export interface FsDtabStoreOptions {
   readonly onEvent?: (event: DtabStoreEvent) => void;
   /** Counts `dtab_store/applied` and `dtab_store/invalid`. */
   readonly stats?: Stats;
+}
+
+/** How long a changed file must stay unchanged before it is read as the store's dtab, ms. */
+const SETTLE_MS = 25;
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }
 
 function versionOf(text: string): string {
@@ -84,6 +92,15 @@ export async function createFsDtabStore(options: FsDtabStoreOptions): Promise<Dt
             if (text instanceof Error) continue; // unreadable for now: keep what we have
             const version = text === undefined ? '' : versionOf(text);
             if (version === seen) continue;
+            // A writer that truncates and then writes (an editor, `echo >`, `writeFile`) can be
+            // read in between: take a changed file only once a second read a moment later agrees.
+            await sleep(SETTLE_MS);
+            if (stopped) return;
+            const settled = await readText(file).catch((error: Error) => error);
+            if (settled instanceof Error || settled !== text) {
+              again = true;
+              continue;
+            }
             seen = version;
             if (text === undefined) {
               if (last !== undefined) options.onEvent?.({ kind: 'removed', name });
