@@ -28,6 +28,7 @@ import { AcmeError } from './errors.js';
 import { normalizeHost } from './host-name.js';
 import type { OnDemandOptions, OnDemandPolicy, OnDemandRefusal } from './on-demand.js';
 import { createOnDemandPolicy } from './on-demand.js';
+import { ariCertId, parseRenewalWindow } from './renewal-info.js';
 import type { RenewalOptions, RetryOptions } from './schedule.js';
 import { renewalTime, retryDelay } from './schedule.js';
 import { type CertificateState, type CertificateStatus, certificateStatus } from './status.js';
@@ -130,6 +131,9 @@ interface HostState {
   retired: boolean;
   /** Something changed during a running check: check again when it ends. */
   stale: boolean;
+  /** The certificate the last ARI question was about, and when to ask again. */
+  ariCertPem?: string;
+  ariNextAt?: number;
   readonly disposeGauges: () => void;
   retryAt: number | undefined;
   forced: boolean;
@@ -224,6 +228,7 @@ export class AcmeManager {
   readonly #account: string;
   #unwatch: Dispose | undefined;
   #unleader: Dispose | undefined;
+  #ariUrl: Promise<string | undefined> | undefined;
   #client: Promise<acme.Client> | undefined;
   #interceptor: number | undefined;
   #ordering = 0;
@@ -514,10 +519,15 @@ export class AcmeManager {
       await this.#refreshFromStorage(st);
       // Drops a certificate that expired since the last publish (followers never order).
       this.#publish();
+      // The leader asks a CA offering ARI (RFC 9773) whether to renew earlier.
+      if (st.held !== undefined && !st.forced && this.#isLeader()) await this.#renewalInfo(st);
       const now = this.#clock.now();
       const poll = this.#o.storagePollMs ?? 60_000;
       const due = st.forced || st.held === undefined || now >= st.held.renewAt;
-      if (!due) return this.#schedule(st, Math.min(st.held!.renewAt, st.held!.notAfter) - now);
+      if (!due) {
+        const wake = Math.min(st.held!.renewAt, st.held!.notAfter, st.ariNextAt ?? Number.POSITIVE_INFINITY);
+        return this.#schedule(st, wake - now);
+      }
       if (!this.#isLeader()) return this.#schedule(st, poll);
       if (st.retryAt !== undefined && now < st.retryAt && !st.forced)
         return this.#schedule(st, st.retryAt - now);
@@ -547,6 +557,52 @@ export class AcmeManager {
     this.#hosts.delete(st.host);
     st.disposeGauges();
     this.#publish();
+  }
+
+  /** The directory's `renewalInfo` URL (fetched once; `undefined` when the CA has none). */
+  #renewalInfoUrl(): Promise<string | undefined> {
+    this.#ariUrl ??= acme.axios.get(this.#o.directoryUrl).then(
+      (r) => {
+        const url = (r.data as { renewalInfo?: unknown } | undefined)?.renewalInfo;
+        return typeof url === 'string' ? url : undefined;
+      },
+      (err: unknown) => {
+        this.#ariUrl = undefined; // CA unreachable: ask again next time
+        throw err;
+      },
+    );
+    return this.#ariUrl;
+  }
+
+  /**
+   * Moves `renewAt` earlier when the CA's suggested window (a random time in it, RFC 9773 §4.2)
+   * starts before it; never later. Asked again after the CA's Retry-After (default 6 h). Failures
+   * are not order failures: they only delay the next question by an hour.
+   */
+  async #renewalInfo(st: HostState): Promise<void> {
+    const held = st.held!;
+    const now = this.#clock.now();
+    if (st.ariCertPem === held.certPem && st.ariNextAt !== undefined && now < st.ariNextAt) return;
+    st.ariCertPem = held.certPem;
+    try {
+      const base = await this.#renewalInfoUrl();
+      const id = base === undefined ? undefined : ariCertId(held.certPem);
+      if (base === undefined || id === undefined) {
+        st.ariNextAt = Number.POSITIVE_INFINITY; // no ARI for this CA or certificate
+        return;
+      }
+      const r = await acme.axios.get(`${base.replace(/\/$/, '')}/${id}`);
+      const retryAfter = Number(r.headers?.['retry-after']);
+      st.ariNextAt =
+        this.#clock.now() +
+        (Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : 6 * 3600_000);
+      const window = parseRenewalWindow(r.data);
+      if (window === undefined || st.held !== held) return;
+      const at = Math.floor(window.start + this.#random() * (window.end - window.start));
+      if (at < held.renewAt) st.held = { ...held, renewAt: at };
+    } catch {
+      st.ariNextAt = this.#clock.now() + 3600_000;
+    }
   }
 
   async #refreshFromStorage(st: HostState): Promise<void> {
