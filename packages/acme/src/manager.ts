@@ -685,7 +685,8 @@ export class AcmeManager {
       if (failedChannel.hasSubscribers) failedChannel.publish({ host: st.host, error, retryAt: st.retryAt });
       // Wake up at expiry too, so an expired certificate stops being served.
       const expiry = st.held !== undefined && st.held.notAfter > now ? st.held.notAfter - now : delay;
-      this.#schedule(st, Math.min(delay, expiry));
+      // Relative to `now`, so the next check is exactly retryAt (time passed since is taken off).
+      this.#schedule(st, Math.min(delay, expiry) - (this.#clock.now() - now));
     } finally {
       this.#release();
     }
