@@ -2,7 +2,6 @@
  * The dashboard row of one managed certificate name: a small, stable shape the admin renders
  * (one row per name), derived from the manager's fuller `CertificateView`.
  */
-import type { CertificateView } from './manager.js';
 
 /**
  * Where a name stands:
@@ -29,8 +28,17 @@ export interface CertificateStatus {
   readonly state: CertificateState;
 }
 
+/** The fields of the manager's `CertificateView` a row is made of (kept here: no import cycle). */
+interface ViewFields {
+  readonly host: string;
+  readonly issuer?: string;
+  readonly notAfter?: number;
+  readonly lastAttempt?: number;
+  readonly lastError?: { readonly message: string };
+}
+
 /** The row of `view` in `state`. */
-export function certificateStatus(view: CertificateView, state: CertificateState): CertificateStatus {
+export function certificateStatus(view: ViewFields, state: CertificateState): CertificateStatus {
   return {
     name: view.host,
     ...(view.issuer === undefined ? {} : { issuer: view.issuer }),
