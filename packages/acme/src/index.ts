@@ -30,5 +30,6 @@ export { AcmeManager, createAcmeManager } from './manager.js';
 export type { OnDemandOptions, OnDemandRefusal } from './on-demand.js';
 export type { RenewalOptions, RetryOptions } from './schedule.js';
 export { renewalTime, retryDelay } from './schedule.js';
-export type { CertificateStorage, StoredCertificate } from './storage.js';
+export type { CertificateState, CertificateStatus } from './status.js';
+export type { CertificateStorage, StorageEvent, StoredCertificate } from './storage.js';
 export { directoryStorage } from './storage.js';

@@ -3,7 +3,9 @@
  * `acme-client`, renewing at two thirds of the lifetime, backing off after CA errors, and
  * publishing the valid certificates as a core `CertificateSource` for the SNI store. Only the
  * leader (`isLeader()`) orders; every instance reads the shared storage, so followers serve what
- * the leader issued.
+ * the leader issued — at once when the storage can be watched, else at the next poll. A follower
+ * takes on-demand names too: it records them in the storage (`requestCertificate`) for the leader.
+ * (Over ~300 lines: the order/renew/retire state machine of one name is one concept.)
  */
 
 import { X509Certificate } from 'node:crypto';
@@ -26,9 +28,11 @@ import { AcmeError } from './errors.js';
 import { normalizeHost } from './host-name.js';
 import type { OnDemandOptions, OnDemandPolicy, OnDemandRefusal } from './on-demand.js';
 import { createOnDemandPolicy } from './on-demand.js';
+import { ariCertId, parseRenewalWindow } from './renewal-info.js';
 import type { RenewalOptions, RetryOptions } from './schedule.js';
 import { renewalTime, retryDelay } from './schedule.js';
-import type { CertificateStorage } from './storage.js';
+import { type CertificateState, type CertificateStatus, certificateStatus } from './status.js';
+import type { CertificateStorage, StorageEvent } from './storage.js';
 
 /** The challenge type used to prove control of a name. */
 export type AcmeChallengeType = 'http-01' | 'tls-alpn-01';
@@ -51,17 +55,29 @@ export interface AcmeManagerOptions {
   /** Only when this returns true does this instance order. Default: always the leader. */
   readonly isLeader?: () => boolean;
   /**
+   * Tells the manager when `isLeader()` changes (e.g. a `LeaderElector`'s `onChange`), so a new
+   * leader orders at once what is missing or due instead of at its next store poll.
+   */
+  readonly onLeaderChange?: (listener: (leader: boolean) => void) => Dispose;
+  /**
    * PEM CA certificates to trust for the directory's HTTPS (a private CA, e.g. a test pebble).
    * Applies only to requests to the directory's origin.
    */
   readonly directoryCa?: string;
-  /** How often (ms) the store is re-read for certificates another instance issued. Default 60 000. */
+  /**
+   * How often (ms) the store is re-read for certificates another instance issued. Default 60 000.
+   * A store with `watch` is followed at once; the poll is then only a safety net.
+   */
   readonly storagePollMs?: number;
   /** Orders running at once. Default 2. */
   readonly maxConcurrentOrders?: number;
   readonly renewal?: RenewalOptions;
   readonly retry?: RetryOptions;
-  /** Counters `orders`, `issued`, `failures`, `on_demand/{queued,refused}`; gauge `managed`. */
+  /**
+   * Counters `orders`, `issued`, `failures`, `on_demand/{queued,refused}`; gauge `managed`; per
+   * certificate `certificate/<name>/{orders,failures}` and gauges
+   * `certificate/<name>/{not_after_seconds,valid}` (removed when the name is dropped).
+   */
   readonly stats?: Stats;
   readonly clock?: Clock;
   readonly random?: Random;
@@ -111,6 +127,14 @@ interface HostState {
   lastAttempt: number | undefined;
   lastError: CertificateView['lastError'];
   failures: number;
+  /** No longer wanted: not renewed, served until it expires, then dropped. */
+  retired: boolean;
+  /** Something changed during a running check: check again when it ends. */
+  stale: boolean;
+  /** The certificate the last ARI question was about, and when to ask again. */
+  ariCertPem?: string;
+  ariNextAt?: number;
+  readonly disposeGauges: () => void;
   retryAt: number | undefined;
   forced: boolean;
   running: boolean;
@@ -202,6 +226,9 @@ export class AcmeManager {
   readonly #observers = new Set<(s: CertificateSnapshot) => void>();
   readonly #waiting: Array<() => void> = [];
   readonly #account: string;
+  #unwatch: Dispose | undefined;
+  #unleader: Dispose | undefined;
+  #ariUrl: Promise<string | undefined> | undefined;
   #client: Promise<acme.Client> | undefined;
   #interceptor: number | undefined;
   #ordering = 0;
@@ -259,38 +286,86 @@ export class AcmeManager {
       });
     }
     for (const st of this.#hosts.values()) this.#schedule(st, 0);
+    this.#unwatch = this.#o.storage.watch?.((e) => this.#storageEvent(e));
+    this.#unleader = this.#o.onLeaderChange?.((leader) => {
+      if (leader && !this.#closed) for (const st of this.#hosts.values()) this.#poke(st);
+    });
+  }
+
+  /** A certificate another replica stored is read at once; a name a replica wanted is admitted here too. */
+  #storageEvent(e: StorageEvent): void {
+    if (this.#closed) return;
+    const st = this.#hosts.get(e.host);
+    if (e.kind === 'certificate') {
+      if (st !== undefined) this.#poke(st);
+      return;
+    }
+    if (st === undefined) this.#admit(e.host, e.host, false);
   }
 
   /** Stops all timers; orders in flight finish but their results are dropped. */
   close(): void {
     this.#closed = true;
+    this.#unwatch?.();
+    this.#unwatch = undefined;
+    this.#unleader?.();
+    this.#unleader = undefined;
     for (const st of this.#hosts.values()) if (st.timer) this.#clock.clearTimeout(st.timer);
     if (this.#interceptor !== undefined) acme.axios.interceptors.request.eject(this.#interceptor);
     this.#interceptor = undefined;
     for (const wake of this.#waiting.splice(0)) wake();
   }
 
-  /** Adds names to manage (e.g. from Ingress `spec.tls` or Gateway HTTPS listeners). */
+  /**
+   * Adds names to manage (e.g. from Ingress `spec.tls` or Gateway HTTPS listeners). A retired name
+   * added again is renewed again.
+   */
   addHosts(hosts: readonly string[]): void {
     hosts.forEach((h, i) => {
       const n = normalizeHost(h);
       if (n === undefined) throw invalid(`acme: addHosts[${i}] is not a DNS name: ${JSON.stringify(h)}`);
-      if (!this.#hosts.has(n)) this.#schedule(this.#add(n, 'dynamic'), 0);
+      const st = this.#hosts.get(n);
+      if (st === undefined) this.#schedule(this.#add(n, 'dynamic'), 0);
+      else if (st.retired) {
+        st.retired = false;
+        st.origin = 'dynamic';
+        this.#poke(st);
+      }
     });
   }
 
-  /** Stops managing names added by `addHosts` or on demand; their certificates stop being served. */
+  /**
+   * Retires names added by `addHosts` or on demand: they are no longer ordered or renewed, but a
+   * certificate already held keeps being served until it expires (then the name is dropped); a
+   * name without one is dropped at once. Configured (`hosts`) names are never retired.
+   */
   removeHosts(hosts: readonly string[]): void {
-    let changed = false;
     for (const h of hosts) {
       const n = normalizeHost(h);
       const st = n === undefined ? undefined : this.#hosts.get(n);
-      if (st === undefined || st.origin === 'static') continue;
-      if (st.timer) this.#clock.clearTimeout(st.timer);
-      this.#hosts.delete(st.host);
-      changed = true;
+      if (st === undefined || st.origin === 'static' || st.retired) continue;
+      st.retired = true;
+      st.forced = false;
+      this.#poke(st);
     }
-    if (changed) this.#publish();
+  }
+
+  /**
+   * The managed names as dashboard rows, sorted by name: `state` is `pending` (no certificate
+   * yet), `valid`, `renewing` (served, renewal due or failing), `expired` (the default certificate
+   * answers) or `retired` (no longer wanted, served until `notAfter`). Times are epoch ms.
+   */
+  status(): readonly CertificateStatus[] {
+    return this.view().map((v) => certificateStatus(v, this.#stateOf(this.#hosts.get(v.host)!)));
+  }
+
+  #stateOf(st: HostState): CertificateState {
+    const now = this.#clock.now();
+    const h = st.held;
+    if (st.retired) return 'retired';
+    if (h === undefined) return 'pending';
+    if (now >= h.notAfter) return 'expired';
+    return now >= h.renewAt || st.failures > 0 ? 'renewing' : 'valid';
   }
 
   /** Orders a new certificate for a managed name now (the leader only), regardless of its renewal time. */
@@ -317,19 +392,48 @@ export class AcmeManager {
     };
     if (this.#policy === undefined || this.#closed) return refused('disabled');
     if (host === undefined) return refused('invalidName');
-    if (!this.#isLeader()) return refused('notLeader');
+    // A follower without a shared store to record the name in cannot get it ordered.
+    if (!this.#isLeader() && this.#o.storage.requestCertificate === undefined) return refused('notLeader');
+    return this.#admit(host, servername, true);
+  }
+
+  #refused(servername: string, reason: OnDemandRefusal): OnDemandResult {
+    this.#stats.counter('on_demand', 'refused').incr();
+    if (refusedChannel.hasSubscribers) refusedChannel.publish({ host: servername, reason });
+    return { kind: 'refused', reason };
+  }
+
+  /**
+   * The on-demand admission every replica applies, to a handshake's name (`record`: a follower
+   * then records it for the leader) or to a name another replica recorded: allow rules and rate
+   * limits, then `ask`; an admitted name is managed here (the leader orders it, a follower serves
+   * it once stored).
+   */
+  #admit(host: string, servername: string, record: boolean): OnDemandResult {
+    if (this.#policy === undefined || this.#pendingAsk.has(host)) return { kind: 'queued' };
     const admission = this.#policy.admit(host);
-    if (admission.kind === 'refuse') return refused(admission.reason);
+    if (admission.kind === 'refuse') return this.#refused(servername, admission.reason);
     this.#stats.counter('on_demand', 'queued').incr();
     this.#pendingAsk.add(host);
-    void this.#policy.ask(host).then((ok) => {
+    void this.#policy.ask(host).then(async (ok) => {
       this.#pendingAsk.delete(host);
       if (this.#closed || this.#hosts.has(host)) return;
       if (!ok) {
-        refused('notAllowed');
+        this.#refused(servername, 'notAllowed');
         return;
       }
-      this.#schedule(this.#add(host, 'onDemand'), 0);
+      const st = this.#add(host, 'onDemand');
+      this.#schedule(st, 0);
+      if (!record || this.#isLeader()) return;
+      try {
+        await this.#o.storage.requestCertificate?.(host);
+      } catch (err) {
+        st.lastError = {
+          code: toError(err, host).code,
+          message: String((err as Error).message),
+          at: this.#clock.now(),
+        };
+      }
     });
     return { kind: 'queued' };
   }
@@ -365,6 +469,11 @@ export class AcmeManager {
   }
 
   #add(host: string, origin: HostOrigin): HostState {
+    const scope = this.#stats.scope('certificate', host);
+    const gauges = [
+      scope.gauge(['not_after_seconds'], () => Math.floor((st.held?.notAfter ?? 0) / 1000)),
+      scope.gauge(['valid'], () => (st.held !== undefined && this.#clock.now() < st.held.notAfter ? 1 : 0)),
+    ];
     const st: HostState = {
       host,
       origin,
@@ -372,6 +481,11 @@ export class AcmeManager {
       lastAttempt: undefined,
       lastError: undefined,
       failures: 0,
+      retired: false,
+      stale: false,
+      disposeGauges: () => {
+        for (const g of gauges) g.dispose();
+      },
       retryAt: undefined,
       forced: false,
       running: false,
@@ -398,19 +512,96 @@ export class AcmeManager {
     if (st.running || this.#closed || this.#hosts.get(st.host) !== st) return;
     st.running = true;
     try {
+      if (st.retired) {
+        this.#retire(st);
+        return;
+      }
       await this.#refreshFromStorage(st);
       // Drops a certificate that expired since the last publish (followers never order).
       this.#publish();
+      // The leader asks a CA offering ARI (RFC 9773) whether to renew earlier.
+      if (st.held !== undefined && !st.forced && this.#isLeader()) await this.#renewalInfo(st);
       const now = this.#clock.now();
       const poll = this.#o.storagePollMs ?? 60_000;
       const due = st.forced || st.held === undefined || now >= st.held.renewAt;
-      if (!due) return this.#schedule(st, Math.min(st.held!.renewAt, st.held!.notAfter) - now);
+      if (!due) {
+        const wake = Math.min(st.held!.renewAt, st.held!.notAfter, st.ariNextAt ?? Number.POSITIVE_INFINITY);
+        return this.#schedule(st, wake - now);
+      }
       if (!this.#isLeader()) return this.#schedule(st, poll);
       if (st.retryAt !== undefined && now < st.retryAt && !st.forced)
         return this.#schedule(st, st.retryAt - now);
       await this.#order(st);
     } finally {
       st.running = false;
+      if (st.stale) {
+        st.stale = false;
+        this.#schedule(st, 0);
+      }
+    }
+  }
+
+  /** Checks `st` now, or right after the check that is running. */
+  #poke(st: HostState): void {
+    if (st.running) st.stale = true;
+    else this.#schedule(st, 0);
+  }
+
+  /** A retired name: dropped once nothing valid is held, else woken at expiry. */
+  #retire(st: HostState): void {
+    const now = this.#clock.now();
+    if (st.held !== undefined && now < st.held.notAfter) {
+      this.#schedule(st, st.held.notAfter - now);
+      return;
+    }
+    this.#hosts.delete(st.host);
+    st.disposeGauges();
+    this.#publish();
+  }
+
+  /** The directory's `renewalInfo` URL (fetched once; `undefined` when the CA has none). */
+  #renewalInfoUrl(): Promise<string | undefined> {
+    this.#ariUrl ??= acme.axios.get(this.#o.directoryUrl).then(
+      (r) => {
+        const url = (r.data as { renewalInfo?: unknown } | undefined)?.renewalInfo;
+        return typeof url === 'string' ? url : undefined;
+      },
+      (err: unknown) => {
+        this.#ariUrl = undefined; // CA unreachable: ask again next time
+        throw err;
+      },
+    );
+    return this.#ariUrl;
+  }
+
+  /**
+   * Moves `renewAt` earlier when the CA's suggested window (a random time in it, RFC 9773 §4.2)
+   * starts before it; never later. Asked again after the CA's Retry-After (default 6 h). Failures
+   * are not order failures: they only delay the next question by an hour.
+   */
+  async #renewalInfo(st: HostState): Promise<void> {
+    const held = st.held!;
+    const now = this.#clock.now();
+    if (st.ariCertPem === held.certPem && st.ariNextAt !== undefined && now < st.ariNextAt) return;
+    st.ariCertPem = held.certPem;
+    try {
+      const base = await this.#renewalInfoUrl();
+      const id = base === undefined ? undefined : ariCertId(held.certPem);
+      if (base === undefined || id === undefined) {
+        st.ariNextAt = Number.POSITIVE_INFINITY; // no ARI for this CA or certificate
+        return;
+      }
+      const r = await acme.axios.get(`${base.replace(/\/$/, '')}/${id}`);
+      const retryAfter = Number(r.headers?.['retry-after']);
+      st.ariNextAt =
+        this.#clock.now() +
+        (Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : 6 * 3600_000);
+      const window = parseRenewalWindow(r.data);
+      if (window === undefined || st.held !== held) return;
+      const at = Math.floor(window.start + this.#random() * (window.end - window.start));
+      if (at < held.renewAt) st.held = { ...held, renewAt: at };
+    } catch {
+      st.ariNextAt = this.#clock.now() + 3600_000;
     }
   }
 
@@ -461,6 +652,7 @@ export class AcmeManager {
     const renewal = st.held !== undefined;
     st.lastAttempt = this.#clock.now();
     this.#stats.counter('orders').incr();
+    this.#stats.counter('certificate', st.host, 'orders').incr();
     try {
       const { certPem, keyPem } = await this.#issue(st.host);
       if (this.#closed) return;
@@ -489,10 +681,12 @@ export class AcmeManager {
       const delay = retryDelay(st.failures, this.#random, this.#o.retry);
       st.retryAt = now + delay;
       this.#stats.counter('failures').incr();
+      this.#stats.counter('certificate', st.host, 'failures').incr();
       if (failedChannel.hasSubscribers) failedChannel.publish({ host: st.host, error, retryAt: st.retryAt });
       // Wake up at expiry too, so an expired certificate stops being served.
       const expiry = st.held !== undefined && st.held.notAfter > now ? st.held.notAfter - now : delay;
-      this.#schedule(st, Math.min(delay, expiry));
+      // Relative to `now`, so the next check is exactly retryAt (time passed since is taken off).
+      this.#schedule(st, Math.min(delay, expiry) - (this.#clock.now() - now));
     } finally {
       this.#release();
     }

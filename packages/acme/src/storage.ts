@@ -5,6 +5,7 @@
  */
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Dispose } from '@switchyard/core';
 import { AcmeError } from './errors.js';
 
 /** One certificate as stored: PEM text of the full chain (leaf first) and its private key. */
@@ -13,6 +14,17 @@ export interface StoredCertificate {
   readonly host: string;
   readonly certPem: string;
   readonly keyPem: string;
+}
+
+/**
+ * A change another instance made to a shared store: a certificate was written (`certificate`), or
+ * a replica recorded that a handshake wanted a certificate for a name (`wanted`, see
+ * {@link CertificateStorage.requestCertificate}).
+ */
+export interface StorageEvent {
+  readonly kind: 'certificate' | 'wanted';
+  /** The certificate name (lowercase DNS name). */
+  readonly host: string;
 }
 
 /**
@@ -28,6 +40,18 @@ export interface CertificateStorage {
   /** The account key (PEM) for the CA identified by `account` (derived from the directory URL). */
   loadAccountKey(account: string): Promise<string | undefined>;
   saveAccountKey(account: string, keyPem: string): Promise<void>;
+  /**
+   * Optional: calls `listener` for every certificate or wanted name written to the store (stored
+   * ones first, as `added` replays), so replicas follow the leader's writes at once instead of
+   * polling. Returns a dispose function. A store without it is polled.
+   */
+  watch?(listener: (event: StorageEvent) => void): Dispose;
+  /**
+   * Optional: records, for the replica that orders (the leader), that a handshake on this replica
+   * wanted a certificate for `host` (on-demand issuance from any replica). Recording a name twice
+   * is not an error. A store without it only lets the leader take on-demand names.
+   */
+  requestCertificate?(host: string): Promise<void>;
 }
 
 /** File-system-safe form of a host or account id (`*` and anything but `[a-z0-9.-]` become `_`). */

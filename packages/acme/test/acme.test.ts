@@ -281,10 +281,17 @@ describe.skipIf(missing !== undefined)('acme against pebble', () => {
       expect(after.authorized).toBe(true);
       expect(after.fingerprint).not.toBe(before.fingerprint);
       expect(counter(stats, 'issued')).toBeGreaterThanOrEqual(2);
+      expect(counter(stats, 'certificate/renew.example.test/orders')).toBeGreaterThanOrEqual(2);
+      const row = m.status()[0]!;
+      expect(row).toMatchObject({ name: 'renew.example.test', lastAttemptAt: second.lastAttempt });
+      expect(row.notAfter).toBeGreaterThan(first.notAfter!);
+      expect(row.issuer).toMatch(/Pebble/);
     }, 60_000);
 
     it('keeps serving during a CA outage, records the error and backs off, then recovers', async () => {
+      const stats = createMetricsRegistry();
       const m = await manager(pebble, {
+        stats,
         hosts: ['outage.example.test'],
         renewal: { fraction: 0.9, jitterFraction: 0 },
         retry: { initialMs: 300, maxMs: 5_000 },
@@ -313,6 +320,16 @@ describe.skipIf(missing !== undefined)('acme against pebble', () => {
         const old = view(m, 'outage.example.test')!;
         expect(old.status).toBe('valid');
         expect(old.lastError?.code).toBe('SY_ERR_ACME_ORDER_FAILED');
+        // The dashboard rows: the served one is renewing with its error, the new one pending.
+        const rows = m.status();
+        expect(rows.map((r) => [r.name, r.state])).toEqual([
+          ['new.outage.example.test', 'pending'],
+          ['outage.example.test', 'renewing'],
+        ]);
+        expect(rows[0]!.lastError).toBe(failing.lastError!.message);
+        expect(rows[1]!.lastError).toBe(old.lastError!.message);
+        expect(rows[1]!.notAfter).toBe(old.notAfter);
+        expect(counter(stats, 'certificate/new.outage.example.test/failures')).toBeGreaterThanOrEqual(3);
         // The existing certificate keeps serving; the new name gets the default one.
         expect((await handshake(door.tlsPort, 'outage.example.test', root)).fingerprint).toBe(
           served.fingerprint,
@@ -330,6 +347,7 @@ describe.skipIf(missing !== undefined)('acme against pebble', () => {
       );
       expect(recovered.failures).toBe(0);
       expect(recovered.lastError).toBeUndefined();
+      expect(m.status().find((r) => r.name === 'new.outage.example.test')).toMatchObject({ state: 'valid' });
     }, 60_000);
   });
 

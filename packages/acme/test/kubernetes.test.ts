@@ -2,9 +2,11 @@
  * Kubernetes Secret storage against the test API server and a real ACME CA (pebble): two
  * replicas share a namespace, only the holder of the Lease orders, the certificate lands in a
  * `kubernetes.io/tls` Secret (cert-manager's format) and the account key in an Opaque one, and
- * the other replica serves what the leader stored. A Secret missing its key is a storage error
- * naming it.
+ * the other replica serves what the leader stored — through the Secret watch, within a second,
+ * with no polling — and a handshake for an allowed on-demand name reaching a follower gets the
+ * name ordered by the leader. A Secret missing its key is a storage error naming it.
  */
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { connect } from 'node:tls';
 import { createMetricsRegistry, type MetricsRegistry } from '@switchyard/core';
 import {
@@ -28,8 +30,11 @@ import {
 } from '@switchyard/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  ACME_CHANNELS,
   AcmeError,
+  type AcmeIssuedEvent,
   type AcmeManager,
+  type AcmeManagerOptions,
   acmeSecretName,
   createAcmeManager,
   kubernetesSecretStorage,
@@ -38,10 +43,14 @@ import { type FrontDoor, startFrontDoor } from './front-door.js';
 
 const missing = pebbleMissing();
 
-async function until<T>(f: () => T | undefined | false, what: string, timeoutMs = 45_000): Promise<T> {
+async function until<T>(
+  f: () => T | undefined | false | Promise<T | undefined | false>,
+  what: string,
+  timeoutMs = 45_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const v = f();
+    const v = await f();
     if (v !== undefined && v !== false) return v;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
@@ -108,7 +117,15 @@ describe.skipIf(missing !== undefined)('kubernetes Secret storage with leader el
     await pki?.dispose();
   });
 
-  function replica(name: string): Replica {
+  async function closeReplicas(): Promise<void> {
+    for (const r of replicas.splice(0)) {
+      r.manager.close();
+      await r.elector.close();
+      await r.client.close();
+    }
+  }
+
+  function replica(name: string, o: Partial<AcmeManagerOptions> = { storagePollMs: 200 }): Replica {
     const client = createKubeClient(urlConfig(api.url));
     const elector = createLeaderElector({
       client,
@@ -128,9 +145,10 @@ describe.skipIf(missing !== undefined)('kubernetes Secret storage with leader el
       storage: kubernetesSecretStorage({ client, namespace: 'edge' }),
       hosts: ['k8s.example.test'],
       isLeader: () => elector.isLeader(),
-      storagePollMs: 200,
+      onLeaderChange: (listener) => elector.onChange(listener),
       retry: { initialMs: 200, maxMs: 1_000 },
       stats,
+      ...o,
     });
     const r = { client, elector, manager, stats };
     replicas.push(r);
@@ -173,6 +191,89 @@ describe.skipIf(missing !== undefined)('kubernetes Secret storage with leader el
     );
     const hs = await subjectOf(followerDoor.tlsPort, 'k8s.example.test', root);
     expect(hs).toEqual({ names: 'DNS:k8s.example.test', trusted: true });
+  }, 60_000);
+
+  it('a follower serves what the leader stores within a second, by the Secret watch (no polling)', async () => {
+    await closeReplicas();
+    const issuedAt = new Map<string, number>();
+    const onIssued = (m: unknown) => {
+      const e = m as AcmeIssuedEvent;
+      if (!issuedAt.has(e.host)) issuedAt.set(e.host, Date.now());
+    };
+    subscribe(ACME_CHANNELS.issued, onIssued);
+    try {
+      // The poll is an hour: only the watch can bring the certificate to the follower in time.
+      const poll = { storagePollMs: 3_600_000, hosts: ['watch.example.test'] };
+      const a = replica('replica-c', poll);
+      const b = replica('replica-d', poll);
+      await until(() => a.elector.isLeader() || b.elector.isLeader(), 'a leader');
+      const follower = a.elector.isLeader() ? b : a;
+      let servedAt: number | undefined;
+      const stop = follower.manager.certificateSource.observe((snapshot) => {
+        if (servedAt === undefined && snapshot.some((e) => e.id === 'acme watch.example.test'))
+          servedAt = Date.now();
+      });
+      try {
+        await until(() => servedAt, 'the follower serving watch.example.test');
+      } finally {
+        stop();
+      }
+      const issued = issuedAt.get('watch.example.test');
+      expect(issued).toBeDefined();
+      const lag = servedAt! - issued!;
+      console.info(`follower lag after the leader stored watch.example.test: ${lag} ms`);
+      expect(lag).toBeLessThan(1_000);
+      expect(counter(follower.stats, 'orders')).toBe(0);
+      expect(follower.manager.status()).toEqual([
+        expect.objectContaining({ name: 'watch.example.test', state: 'valid' }),
+      ]);
+    } finally {
+      unsubscribe(ACME_CHANNELS.issued, onIssued);
+    }
+  }, 60_000);
+
+  it('on demand from any replica: a handshake reaching a follower gets the name ordered by the leader', async () => {
+    await closeReplicas();
+    const onDemand = {
+      storagePollMs: 3_600_000,
+      hosts: [],
+      onDemand: { hosts: ['*.od.example.test'], rateLimit: { orders: 5, perMs: 60_000 } },
+    };
+    const a = replica('replica-e', onDemand);
+    const b = replica('replica-f', onDemand);
+    await until(() => a.elector.isLeader() || b.elector.isLeader(), 'a leader');
+    const leaderReplica = a.elector.isLeader() ? a : b;
+    const follower = leaderReplica === a ? b : a;
+    const root = await pebble.rootPem();
+    const followerDoor = await startFrontDoor(defaultCert, () => follower.manager);
+    doors.push(followerDoor);
+
+    // First handshake: the default certificate (it never waits for issuance).
+    expect(await subjectOf(followerDoor.tlsPort, 'one.od.example.test', root)).toEqual({
+      names: 'DNS:default.invalid',
+      trusted: false,
+    });
+    // A name outside the allow list is refused on the follower: nothing is recorded.
+    await subjectOf(followerDoor.tlsPort, 'evil.example.test', root);
+    const hs = await until(async () => {
+      const h = await subjectOf(followerDoor.tlsPort, 'one.od.example.test', root);
+      return h.names === 'DNS:one.od.example.test' && h;
+    }, 'the follower serving the on-demand certificate');
+    expect(hs).toEqual({ names: 'DNS:one.od.example.test', trusted: true });
+    // The leader ordered it (once); the follower only recorded the wish.
+    expect(counter(leaderReplica.stats, 'orders')).toBe(1);
+    expect(counter(follower.stats, 'orders')).toBe(0);
+    expect(counter(follower.stats, 'on_demand/refused')).toBe(1);
+    const reader = createKubeClient(urlConfig(api.url));
+    const wanted = await reader.get(SECRET_V1, 'edge', acmeSecretName('wanted', 'one.od.example.test'));
+    const evil = await reader.get(SECRET_V1, 'edge', acmeSecretName('wanted', 'evil.example.test'));
+    await reader.close();
+    expect(wanted?.metadata?.labels).toEqual({ 'switchyard.io/acme': 'wanted' });
+    expect(wanted?.metadata?.annotations).toEqual({ 'switchyard.io/acme-host': 'one.od.example.test' });
+    expect(evil).toBeUndefined();
+    expect(leaderReplica.manager.view().map((v) => [v.host, v.origin])).toEqual([
+      ['one.od.example.test', 'onDemand'],
+    ]);
   }, 60_000);
 
   it('a certificate Secret without tls.key is a storage error naming it', async () => {

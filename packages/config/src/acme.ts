@@ -10,6 +10,7 @@ import { hostname } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import {
   type AcmeManager,
+  type AcmeManagerOptions,
   type CertificateStorage,
   createAcmeManager,
   directoryStorage,
@@ -44,7 +45,11 @@ async function storageOf(
   acme: AcmeConfig,
   context: BuildContext,
   leaseName: string,
-): Promise<{ storage: CertificateStorage; isLeader?: () => boolean }> {
+): Promise<{
+  storage: CertificateStorage;
+  isLeader?: () => boolean;
+  onLeaderChange?: AcmeManagerOptions['onLeaderChange'];
+}> {
   const st = acme.storage ?? { kind: 'dir' as const, path: DEFAULT_ACME_DIR };
   if (st.kind === 'dir') return { storage: directoryStorage(resolve(context.baseDir, st.path)) };
   const client = await context.kubeClient({});
@@ -56,8 +61,14 @@ async function storageOf(
   });
   context.onClose(() => elector.close());
   return {
-    storage: kubernetesSecretStorage({ client, namespace: st.namespace }),
+    // The Secret watch shares the informer cache of the identifiers using the same API server.
+    storage: kubernetesSecretStorage({
+      client,
+      namespace: st.namespace,
+      informers: await context.kubeInformers({}),
+    }),
     isLeader: () => elector.isLeader(),
+    onLeaderChange: (listener) => elector.onChange(listener),
   };
 }
 
@@ -74,7 +85,7 @@ export async function startAcme(
     readonly leaseName: string;
   },
 ): Promise<StartedAcme> {
-  const { storage, isLeader } = await storageOf(acme, context, options.leaseName);
+  const { storage, isLeader, onLeaderChange } = await storageOf(acme, context, options.leaseName);
   const directoryCa =
     acme.caBundle === undefined ? undefined : await readFile(resolve(context.baseDir, acme.caBundle), 'utf8');
   const manager = createAcmeManager({
@@ -95,6 +106,7 @@ export async function startAcme(
         }),
     ...(directoryCa === undefined ? {} : { directoryCa }),
     ...(isLeader === undefined ? {} : { isLeader }),
+    ...(onLeaderChange === undefined ? {} : { onLeaderChange }),
     stats: options.stats.scope('acme'),
     clock: context.clock,
   });

@@ -42,9 +42,10 @@ import {
   TlsTerminator,
 } from '@switchyard/tls';
 import { http01Layer, startAcme } from './acme.js';
+import { hostFeed } from './acme-hosts.js';
 import type { BuildContext, Readiness } from './build-context.js';
 import type { DefaultKinds } from './default-kinds.js';
-import { overriddenIdentifier } from './dtab-overrides.js';
+import { overriddenIdentifier, overrideTracingLayer } from './dtab-overrides.js';
 import type { BuiltIdentifier } from './kinds/identifiers.js';
 import { limitLayers } from './kinds/limits.js';
 import type { RouterConfig, ServerConfig } from './linker-schema.js';
@@ -70,6 +71,14 @@ export interface BuiltRouter {
   readonly terminators: readonly { readonly server: ServerConfig; readonly terminator: TlsTerminator }[];
   /** The ACME managers of the router's TLS servers (`tls.acme`), for the admin's rows. */
   readonly acmeManagers: readonly AcmeManager[];
+  /**
+   * Makes a (new) identifier set feed the names it serves over TLS to the router's `tls.acme`
+   * managers, until the set is closed. `buildRouter` calls it for the first set, `Linker.reload`
+   * for each replacement before closing the old set.
+   */
+  readonly attachIdentifiers: (set: IdentifierSet) => void;
+  /** The `tls.acme` managers of the router's TLS servers. */
+  readonly acme: readonly { readonly server: ServerConfig; readonly manager: AcmeManager }[];
 }
 
 /** Runs cleanups in reverse order of registration; rethrows the first failure after all ran. */
@@ -121,6 +130,10 @@ export async function buildRouter(rc: RouterConfig, label: string, deps: RouterD
   const terminators: { server: ServerConfig; terminator: TlsTerminator }[] = [];
   const servers: RouterServerOptions[] = [];
   const managers: AcmeManager[] = [];
+  const acmeServers: { server: ServerConfig; manager: AcmeManager }[] = [];
+  // Names the identifiers serve over TLS (Ingress spec.tls hosts, Gateway HTTPS listener
+  // hostnames) get certificates too, from whichever identifier set is current (see attachIdentifiers).
+  const hostFeeds: ReturnType<typeof hostFeed>[] = [];
   for (const sc of rc.servers) {
     const extraCertificates = identifiers.flatMap((i) => (i.certificates ? [i.certificates] : []));
     const serverStats = context.stats.scope('rt', label, 'server', sc.ip, String(sc.port));
@@ -133,18 +146,8 @@ export async function buildRouter(rc: RouterConfig, label: string, deps: RouterD
         : undefined;
     if (acme) {
       managers.push(acme.manager);
-      // Names the identifiers serve over TLS (Ingress spec.tls hosts) get certificates too.
-      for (const i of identifiers) {
-        if (i.tlsHosts === undefined) continue;
-        let previous: readonly string[] = [];
-        const stop = i.tlsHosts.observe((hosts) => {
-          const next = hosts.filter((h) => normalizeHost(h) !== undefined);
-          acme.manager.removeHosts(previous.filter((h) => !next.includes(h)));
-          acme.manager.addHosts(next);
-          previous = next;
-        });
-        context.onClose(stop);
-      }
+      acmeServers.push({ server: sc, manager: acme.manager });
+      hostFeeds.push(hostFeed(acme.manager, (h) => normalizeHost(h) !== undefined));
     }
     const terminator = sc.tls?.enabled
       ? await startTerminator(
@@ -258,19 +261,33 @@ export async function buildRouter(rc: RouterConfig, label: string, deps: RouterD
           ...defaults.slice(at),
         ];
       },
-      // Destination limits after bind, before retries: a limited request takes no lease.
-      ...(limits ? { path: limits.path } : {}),
+      // Destination limits after bind, before retries: a limited request takes no lease. Overridden
+      // requests say so in their span (the path stack runs once per request).
+      path: [
+        ...(limits?.path ?? []),
+        ...(telemetryLayers.some((l) => l.role === 'tracing') ? [overrideTracingLayer] : []),
+      ],
       client: attemptLayers,
     },
     stats: deps.stats,
     clock: context.clock,
   });
+  const attachIdentifiers = (set: IdentifierSet): void => {
+    const feeds = set.built.flatMap((i) => (i.tlsHosts ? [i.tlsHosts] : []));
+    if (feeds.length === 0) return;
+    // Stops with the set: after a reload the retired set's names leave the managers (retired
+    // there, served until they expire) unless the new set, followed first, still has them.
+    for (const f of hostFeeds) set.closers.push(f.follow(feeds));
+  };
+  attachIdentifiers(identifierSet);
   const built: BuiltRouter = {
     config: rc,
     router,
     identifiers: identifierSet,
     terminators,
     acmeManagers: managers,
+    attachIdentifiers,
+    acme: acmeServers,
   };
   return built;
 }

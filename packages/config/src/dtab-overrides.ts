@@ -8,7 +8,14 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Identifier, RequestHead, Stats } from '@switchyard/core';
 import type { Dtab } from '@switchyard/dtab';
-import { type DtabOverride, type OverrideKey, withDtabOverrides } from '@switchyard/identifiers/http';
+import {
+  type DtabOverride,
+  dtabOverridesApplied,
+  type OverrideKey,
+  withDtabOverrides,
+} from '@switchyard/identifiers/http';
+import type { RouterLayer } from '@switchyard/router';
+import { requestSpanOf } from '@switchyard/telemetry';
 import {
   list,
   number,
@@ -227,3 +234,30 @@ export async function overriddenIdentifier(
     stats: options.stats,
   });
 }
+
+/** Span tag naming the configured overrides applied to a request (labels, comma-separated). */
+export const OVERRIDE_SPAN_TAG = 'l5d.dtab_override';
+/** Span tag naming a signed override cookie's key (`<cookie>/<key id>`), never the signed value. */
+export const SIGNED_OVERRIDE_SPAN_TAG = 'l5d.dtab_override.signed';
+
+/**
+ * A path-stack layer tagging the request's span (from the tracing layer) with the overrides its
+ * identification applied: {@link OVERRIDE_SPAN_TAG} and {@link SIGNED_OVERRIDE_SPAN_TAG}. Without
+ * a span or an override it does nothing but one lookup.
+ */
+export const overrideTracingLayer: RouterLayer = {
+  role: 'dtab-override-tracing',
+  description: 'tags the request span with the dtab overrides applied (labels, signed key id)',
+  layer: (next) => (ctx) => {
+    const applied = dtabOverridesApplied(ctx.head);
+    if (applied !== undefined) {
+      const span = requestSpanOf(ctx.locals);
+      if (span?.sampled) {
+        if (applied.overrides.length > 0) span.setTag(OVERRIDE_SPAN_TAG, applied.overrides.join(','));
+        if (applied.signed !== undefined)
+          span.setTag(SIGNED_OVERRIDE_SPAN_TAG, `${applied.signed.cookie}/${applied.signed.keyId}`);
+      }
+    }
+    return next(ctx);
+  },
+};

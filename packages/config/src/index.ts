@@ -12,7 +12,7 @@ export { ConfigError, formatIssue } from './errors.js';
 export type { BuiltBalancer, BuiltFailureAccrual } from './kinds/balancers.js';
 export type { BuiltIdentifier, IngressRuleRow } from './kinds/identifiers.js';
 export type { BuiltNamer } from './kinds/namers.js';
-export type { LinkerOptions, ReloadResult } from './linker.js';
+export type { AcmeServerStatus, LinkerOptions, ReloadResult } from './linker.js';
 export { Linker } from './linker.js';
 export type { LinkerConfig, LinkerKinds, RouterConfig, ServerConfig } from './linker-schema.js';
 export { dtabSchema, linkerSchema } from './linker-schema.js';

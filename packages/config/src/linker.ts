@@ -7,6 +7,7 @@
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
+import type { CertificateStatus } from '@switchyard/acme';
 import { type AdminServer, type AdminServerOptions, createAdminServer } from '@switchyard/admin';
 import {
   type Clock,
@@ -61,6 +62,14 @@ export interface LinkerOptions {
   readonly admin?: { readonly ip?: string; readonly port?: number };
   /** Don't start the admin server. */
   readonly noAdmin?: boolean;
+}
+
+/** The `tls.acme` certificates of one TLS server, see {@link Linker.acmeStatus}. */
+export interface AcmeServerStatus {
+  readonly router: string;
+  /** `ip:port` of the TLS server. */
+  readonly server: string;
+  readonly certificates: readonly CertificateStatus[];
 }
 
 /** What `reload` did. */
@@ -254,6 +263,20 @@ export class Linker {
     return this.#routers.map((r) => r.router);
   }
 
+  /**
+   * One entry per TLS server with `tls.acme`: the router label, the server as `ip:port`, and its
+   * manager's rows (`AcmeManager.status()`: name, issuer, notAfter, lastAttemptAt, lastError, state).
+   */
+  acmeStatus(): readonly AcmeServerStatus[] {
+    return this.#routers.flatMap((r) =>
+      r.acme.map(({ server, manager }) => ({
+        router: r.router.label,
+        server: `${server.ip}:${server.port}`,
+        certificates: manager.status(),
+      })),
+    );
+  }
+
   /** The admin server, unless started with `noAdmin`. */
   get admin(): AdminServer | undefined {
     return this.#admin;
@@ -286,7 +309,9 @@ export class Linker {
    * (and the signing-key files, re-read on every reload) re-wrap the running identifiers. Anything else (servers, namers, client and service
    * policies, telemetry, admin) needs a restart: such a config is rejected with
    * `SY_ERR_CONFIG_RELOAD` and the running config keeps serving, as it does when building the
-   * new identifiers fails. TLS servers keep the Ingress certificate sources they started with.
+   * new identifiers fails. TLS servers keep the Ingress certificate sources they started with;
+   * their `tls.acme` managers follow the new identifiers' names (names no longer served are
+   * retired: not renewed, served until they expire).
    */
   async reload(next: LoadedConfig): Promise<ReloadResult> {
     const current = this.#config;
@@ -402,6 +427,7 @@ export class Linker {
       if (identifiers) {
         retired.push(built.identifiers);
         built.identifiers = identifiers;
+        built.attachIdentifiers(identifiers);
         changes.push(`routers[${index}].identifier`);
       }
       built.config = rc;

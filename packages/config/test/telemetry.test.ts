@@ -114,7 +114,8 @@ telemetry:
     const roles = (stack: string) => stacks[0]!.stacks[stack]!.map((l) => l.role);
     expect(roles('server').slice(0, 3)).toEqual(['tracing', 'requestLog', 'server-stats']);
     expect(roles('server')).toContain('identify');
-    expect(roles('path')).toEqual(['bind', 'route-timeout', 'retries']);
+    // With tracing on, overridden requests get tagged in the path stack (see override-tracing.test.ts).
+    expect(roles('path')).toEqual(['bind', 'dtab-override-tracing', 'route-timeout', 'retries']);
     expect(roles('client')).toEqual(['mirror', 'attemptTracing']);
 
     await linker.close(); // flushes the Zipkin batch and the access log

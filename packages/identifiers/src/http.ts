@@ -12,6 +12,7 @@ export { COOKIE_KIND, createCookieIdentifier } from './http/cookie.js';
 export type { ParsedCookies } from './http/cookies.js';
 export { parseCookieHeader, parseCookies, requestCookieHeader, requestCookies } from './http/cookies.js';
 export type {
+  AppliedDtabOverrides,
   DtabOverride,
   DtabOverrideCondition,
   DtabOverridesOptions,
@@ -20,6 +21,7 @@ export type {
 export {
   DTAB_OVERRIDE_CHANNEL,
   DTAB_OVERRIDE_REJECTED_CHANNEL,
+  dtabOverridesApplied,
   withDtabOverrides,
 } from './http/dtab-overrides.js';
 export type { HttpIdentifierErrorCode } from './http/errors.js';

@@ -26,7 +26,7 @@ export { prometheusName, sanitizeMetricName } from './prometheus-names.js';
 export type { RecentRequest, RecentRequests, RecentRequestsConfig } from './recent-requests.js';
 export { createRecentRequests } from './recent-requests.js';
 export type { ObservedLayer, ObservedRequest, RequestLogOptions } from './request-layers.js';
-export { attemptTracingLayer, requestLogLayer, tracingLayer } from './request-layers.js';
+export { attemptTracingLayer, requestLogLayer, requestSpanOf, tracingLayer } from './request-layers.js';
 export type {
   ExtractedTraceContext,
   PropagationFormat,

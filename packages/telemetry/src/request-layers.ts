@@ -34,6 +34,14 @@ export interface ObservedRequest {
 /** Where `tracingLayer` keeps the request's span for `attemptTracingLayer`. */
 const REQUEST_SPAN = 'switchyard.tracing.requestSpan';
 
+/**
+ * The request's span `tracingLayer` started, from the request's `locals`, for layers that add
+ * tags of their own (e.g. which dtab override applied); `undefined` without tracing.
+ */
+export function requestSpanOf(locals: Record<string, unknown>): Span | undefined {
+  return locals[REQUEST_SPAN] as Span | undefined;
+}
+
 /** A layer over handlers of `C`. */
 export type ObservedLayer<C extends ObservedRequest> = NamedLayer<(ctx: C) => Promise<void>>;
 

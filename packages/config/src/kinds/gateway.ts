@@ -17,6 +17,7 @@ import {
 } from '@switchyard/identifiers/gateway';
 import { createLeaderElector, type KubeClient, secretCertificateSource } from '@switchyard/k8s';
 import type { RouterContext } from '@switchyard/router';
+import { gatewayHttpsHosts } from '../acme-hosts.js';
 import type { BuildContext } from '../build-context.js';
 import type { KindCategory } from '../registry.js';
 import {
@@ -214,6 +215,7 @@ export function registerGatewayKinds(kinds: {
         // RequestRedirect and ResponseHeaderModifier need the response: a layer before identify.
         layer: httpRouteFiltersLayer<RouterContext>(identifier),
         ...(certificates ? { certificates } : {}),
+        tlsHosts: gatewayHttpsHosts(identifier),
         rules: () =>
           identifier.rules().map((r) => ({
             ingress: `HTTPRoute ${r.route} rule ${r.rule}`,

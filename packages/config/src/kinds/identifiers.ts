@@ -43,7 +43,7 @@ export interface BuiltIdentifier {
    * router's TLS servers for SNI.
    */
   readonly certificates?: CertificateSource;
-  /** Names the identifier serves over TLS (Ingress `spec.tls` hosts), for `tls.acme`. */
+  /** Names the identifier serves over TLS (Ingress `spec.tls` hosts, Gateway HTTPS listener hostnames), for `tls.acme`. */
   readonly tlsHosts?: Var<readonly string[]>;
   /**
    * A router layer the identifier needs before `identify` (io.l5d.httproute's RequestRedirect and

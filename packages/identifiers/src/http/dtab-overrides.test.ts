@@ -8,6 +8,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import {
   DTAB_OVERRIDE_CHANNEL,
   DTAB_OVERRIDE_REJECTED_CHANNEL,
+  dtabOverridesApplied,
   withDtabOverrides,
 } from './dtab-overrides.js';
 import { IdentifierConfigError } from './errors.js';
@@ -166,6 +167,28 @@ describe('withDtabOverrides', () => {
       { reason: 'expired', cookie: 'l5d-override', keyId: 'k1', remoteAddress: '127.0.0.1' },
     ]);
     expect(events[0]!.message).toMatchObject({ signed: { cookie: 'l5d-override', keyId: 'k1' } });
+  });
+
+  it('records per request head which overrides applied (labels, signed key id, never the value)', async () => {
+    const k1 = { id: 'k1', secret: randomBytes(32) };
+    const wrapped = withDtabOverrides(base, {
+      overrides,
+      signed: { cookie: 'l5d-override', keys: [k1] },
+    });
+    const value = mintSignedOverride({ dtab: '/svc/a => /svc/b', key: k1, expiresAt: Date.now() + 60_000 });
+    const plain = req({ cookie: 'other=1' });
+    const cookie = req({ cookie: 'dogfood=yes' });
+    const both = req({ cookie: `dogfood=1; l5d-override=${value}` });
+    const forged = req({ cookie: `l5d-override=${value}x` });
+    for (const r of [plain, cookie, both, forged]) await wrapped(r);
+    expect(dtabOverridesApplied(plain)).toBeUndefined();
+    expect(dtabOverridesApplied(cookie)).toEqual({ overrides: ['dogfood'] });
+    expect(dtabOverridesApplied(both)).toEqual({
+      overrides: ['dogfood'],
+      signed: { cookie: 'l5d-override', keyId: 'k1' },
+    });
+    expect(JSON.stringify(dtabOverridesApplied(both))).not.toContain(value);
+    expect(dtabOverridesApplied(forged)).toBeUndefined();
   });
 
   it('returns the identifier itself when nothing is configured, and names the field of a bad override', () => {

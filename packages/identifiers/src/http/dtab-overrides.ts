@@ -69,6 +69,27 @@ export const DTAB_OVERRIDE_CHANNEL = 'switchyard:identifiers:dtabOverride';
  */
 export const DTAB_OVERRIDE_REJECTED_CHANNEL = 'switchyard:identifiers:dtabOverrideRejected';
 
+/**
+ * The overrides applied to one request, for traces and logs: the labels of the configured ones
+ * that matched, and for a signed cookie its name and key id — never its value (a bearer token).
+ */
+export interface AppliedDtabOverrides {
+  readonly overrides: readonly string[];
+  readonly signed?: { readonly cookie: string; readonly keyId: string };
+}
+
+/** Keyed by the request head the wrapper was called with; entries go with the request. */
+const appliedByRequest = new WeakMap<RequestHead, AppliedDtabOverrides>();
+
+/**
+ * The overrides `withDtabOverrides` applied to `request` (the head it identified), or `undefined`
+ * when none did. A router layer after identification reads it with the head it sees (e.g. to tag
+ * the request's span).
+ */
+export function dtabOverridesApplied(request: RequestHead): AppliedDtabOverrides | undefined {
+  return appliedByRequest.get(request);
+}
+
 const appliedChannel = channel(DTAB_OVERRIDE_CHANNEL);
 const rejectedChannel = channel(DTAB_OVERRIDE_REJECTED_CHANNEL);
 
@@ -254,6 +275,13 @@ export function withDtabOverrides(
     for (const c of applied) c.applied();
     if (signedDtab !== undefined) signedApplied.incr();
     const dtab = combined(id.dtab, key, parts);
+    const record: AppliedDtabOverrides = {
+      overrides: applied.map((c) => c.label),
+      ...(signedKey === undefined ? {} : { signed: { cookie: signed!.cookie, keyId: signedKey } }),
+    };
+    // The head identified, and the one the identification hands on when the identifier rewrote it.
+    appliedByRequest.set(req, record);
+    appliedByRequest.set(id.request, record);
     if (appliedChannel.hasSubscribers) {
       appliedChannel.publish({
         overrides: applied.map((c) => c.label),
