@@ -85,7 +85,13 @@ export type { GatewayObjectKind, GatewaySource } from './gateway/sources.js';
 export { parseGatewayManifest } from './gateway/sources.js';
 export type { GatewayProblem, GatewayState, GatewayTlsSecret, HttpRouteRuleView } from './gateway/state.js';
 export { problemList, ruleViews, tlsSecretsOf } from './gateway/state.js';
-export { condition, gatewayClassStatus, gatewayStatus, httpRouteParents } from './gateway/status.js';
+export {
+  condition,
+  gatewayClassStatus,
+  gatewayStatus,
+  grpcRouteParents,
+  httpRouteParents,
+} from './gateway/status.js';
 export type { GatewayStatusWriter, GatewayStatusWriterOptions } from './gateway/status-writer.js';
 export { GATEWAY_STATUS_CHANNEL, startGatewayStatusWriter } from './gateway/status-writer.js';
 export type { RuleTimeouts } from './gateway/timeouts.js';
