@@ -45,18 +45,18 @@ export {
   splitGrpcPath,
 } from './gateway/grpc.js';
 export { ANY_HOST, covers, intersect, lookupChain, requestHostname } from './gateway/hostnames.js';
+export { createHttpRouteIdentifier } from './gateway/identifier.js';
 export type {
   GatewayRequestHead,
   HttpRouteIdentifier,
   HttpRouteIdentifierOptions,
-} from './gateway/identifier.js';
+} from './gateway/identifier-api.js';
 export {
-  createHttpRouteIdentifier,
   DEFAULT_GATEWAY_CONTROLLER,
   GATEWAY_PROBLEM_CHANNEL,
   HTTPROUTE_KIND,
   NO_ROUTE_MATCHES,
-} from './gateway/identifier.js';
+} from './gateway/identifier-api.js';
 export type { RequestMirror, RequestMirrorOptions } from './gateway/mirror.js';
 export { createRequestMirror } from './gateway/mirror.js';
 export type {

@@ -6,30 +6,31 @@
  *
  * This module wires a source (Kubernetes API, manifest directory, static list), ownership and
  * attachment, and the compiled tables; a burst of changes updates the tables once, recompiling
- * only the routes that changed (./route-table.ts), never per request.
+ * only the routes that changed (./route-table.ts), never per request. (Longer than ~300 lines: it
+ * is one closure owning the object maps and the change sets that the source events, the rebuild and
+ * the request path share; its types are ./identifier-api.ts, its decisions ./decide.ts.)
  */
 import { channel } from 'node:diagnostics_channel';
-import type {
-  Clock,
-  Identification,
-  Identifier,
-  Random,
-  RequestHead,
-  RouteActions,
-  Stats,
-  Var as VarType,
-} from '@switchyard/core';
-import { identified, systemClock, unidentified, Var } from '@switchyard/core';
+import type { Identification, RequestHead, Var as VarType } from '@switchyard/core';
+import { systemClock, unidentified, Var } from '@switchyard/core';
 import { Path } from '@switchyard/dtab';
-import type { KubeClient, KubeObject } from '@switchyard/k8s';
+import type { KubeObject } from '@switchyard/k8s';
 import { headerValue, splitTarget } from '../http/request.js';
 import { createSyncGate } from '../sync-gate.js';
-import type { HttpRouteActions, HttpRouteIdentified } from './actions.js';
 import { type Ownership, ourClasses } from './attach.js';
+import { type DecideContext, decideGrpc, decideHttp } from './decide.js';
 import { GatewayConfigError, GatewayProblemError, type GatewaySourceError } from './errors.js';
-import { applyRequestFilters } from './filters.js';
 import { type GrpcIndexEntry, type GrpcRouteRecord, normalizeGrpcRoute } from './grpc.js';
 import { requestHostname } from './hostnames.js';
+import {
+  DEFAULT_GATEWAY_CONTROLLER,
+  GATEWAY_PROBLEM_CHANNEL,
+  type GatewayRequestHead,
+  HTTPROUTE_KIND,
+  type HttpRouteIdentifier,
+  type HttpRouteIdentifierOptions,
+  NO_ROUTE_MATCHES,
+} from './identifier-api.js';
 import {
   type GatewayClassRecord,
   type GatewayRecord,
@@ -61,87 +62,7 @@ import {
   tlsSecretsOf,
 } from './state.js';
 
-/** The Linkerd-style kind of {@link createHttpRouteIdentifier}. */
-export const HTTPROUTE_KIND = 'io.l5d.httproute';
-
-/** The default `controllerName` of our GatewayClasses. */
-export const DEFAULT_GATEWAY_CONTROLLER = 'switchyard.dev/gateway-controller';
-
-/** The reason given when no rule of any served route matches (answered 404). */
-export const NO_ROUTE_MATCHES = 'no HTTPRoute rule matches';
-
-/**
- * Published on `switchyard:identifiers:gatewayProblem` for every route skipped as malformed and
- * every unreadable manifest: `{ object?, file?, field?, reason, error }`.
- */
-export const GATEWAY_PROBLEM_CHANNEL = 'switchyard:identifiers:gatewayProblem';
 const problemChannel = channel(GATEWAY_PROBLEM_CHANNEL);
-
-/**
- * A request head as the identifier reads it: `localPort` is the port of the router's server the
- * request arrived on (the socket's local port), when the router tells it. A request is matched
- * only against routes attached to listeners on that port; without it, against every served
- * listener.
- */
-export type GatewayRequestHead = RequestHead & { readonly localPort?: number };
-
-/** Options of {@link createHttpRouteIdentifier}. */
-export interface HttpRouteIdentifierOptions {
-  /** Where objects come from. Default `{ kind: 'kubernetes' }`. */
-  readonly source?: GatewaySource;
-  /** Serve GatewayClasses whose `spec.controllerName` is this. Default `switchyard.dev/gateway-controller`. */
-  readonly controllerName?: string;
-  /**
-   * Serve Gateways of this class name instead (whether or not a GatewayClass object exists: handy
-   * with the directory source). Overrides `controllerName` for choosing Gateways.
-   */
-  readonly gatewayClassName?: string;
-  /** Serve only Gateways, routes and grants of this namespace. Default all. */
-  readonly namespace?: string;
-  /**
-   * Serve only listeners on these ports (the ports of this router's servers). A request arriving
-   * on a port no served listener has is then answered 404. Default: every HTTP/HTTPS listener of
-   * our Gateways, and a request arriving on a port no listener has (a Service mapping port 80 to
-   * the router's 4140) is matched against all of them.
-   */
-  readonly ports?: readonly number[];
-  /** Prefix of backend names. Default `/svc`. */
-  readonly dstPrefix?: string | Path;
-  /** Wait this long for the first complete state before answering 503, ms. Default 10 000. */
-  readonly syncTimeoutMs?: number;
-  readonly clock?: Clock;
-  /** Draws the 500 share of invalid backends and the share of requests mirrored. Default `Math.random`. */
-  readonly random?: Random;
-  /** Counters `identified`, `unidentified`, `problems`; gauge `routes`. */
-  readonly stats?: Stats;
-}
-
-/** The `io.l5d.httproute` identifier. */
-export interface HttpRouteIdentifier extends Identifier<RequestHead> {
-  readonly kind: typeof HTTPROUTE_KIND;
-  readonly synced: Promise<void>;
-  readonly isSynced: boolean;
-  /** The winning HTTPRoute entry for a request (the synchronous core of identification). */
-  match(req: GatewayRequestHead): IndexEntry | undefined;
-  /** The winning GRPCRoute entry for a gRPC request (`content-type: application/grpc…`), if any. */
-  matchGrpc(req: GatewayRequestHead): GrpcIndexEntry | undefined;
-  /** The compiled tables, one line per entry, canonical (tests compare them). */
-  dump(): string[];
-  rules(): readonly HttpRouteRuleView[];
-  problems(): readonly GatewayProblem[];
-  /** The current attachment state (for status). */
-  state(): GatewayState;
-  /** Certificates of our HTTPS listeners (cross-namespace ones only with a ReferenceGrant). */
-  readonly tlsSecrets: VarType<readonly GatewayTlsSecret[]>;
-  /** True when a served rule has a `RequestRedirect` or `ResponseHeaderModifier` filter. */
-  readonly hasResponseFilters: boolean;
-  /** Fires after every rebuild of the index. */
-  onChange(listener: () => void): () => void;
-  /** The Kubernetes client of the source, when it is the API. */
-  readonly kube: Promise<KubeClient | undefined>;
-  /** Stops watching; requests answer from the last state. Idempotent. */
-  close(): void;
-}
 
 /**
  * What an object's routing depends on: everything but `status` and the bookkeeping metadata
@@ -450,63 +371,18 @@ export function createHttpRouteIdentifier(options: HttpRouteIdentifierOptions = 
     return tables.grpc(req.localPort)?.match(host, path, req);
   }
 
-  function decideGrpc(req: RequestHead, entry: GrpcIndexEntry): Identification<RequestHead> {
-    const t = entry.target;
-    const where = `GRPCRoute ${entry.route.key} rule ${entry.rule.index}`;
-    if (t.kind === 'error') {
-      unidentifiedCount?.incr();
-      return unidentified(`${where}: ${t.reason}`, 500);
-    }
-    if (t.invalidWeight > 0 && random() * t.totalWeight < t.invalidWeight) {
-      unidentifiedCount?.incr();
-      return unidentified(`${where}: invalid backend`, 500);
-    }
-    identifiedCount?.incr();
-    return identified(t.path, req, t.dtab);
-  }
+  const decisions: DecideContext = { random, identified: identifiedCount, unidentified: unidentifiedCount };
 
   function decide(req: RequestHead): Identification<RequestHead> {
     // A gRPC call is matched against GRPCRoutes first; one no GRPCRoute takes is an HTTP request.
     const grpcEntry = tables.grpcParents.size > 0 ? matchGrpc(req) : undefined;
-    if (grpcEntry !== undefined) return decideGrpc(req, grpcEntry);
+    if (grpcEntry !== undefined) return decideGrpc(decisions, req, grpcEntry);
     const entry = match(req);
     if (entry === undefined) {
       unidentifiedCount?.incr();
       return unidentified(NO_ROUTE_MATCHES, 404);
     }
-    const t = entry.target;
-    if (t.kind === 'error') {
-      unidentifiedCount?.incr();
-      return unidentified(`HTTPRoute ${entry.route.key} rule ${entry.rule.index}: ${t.reason}`, 500);
-    }
-    if (t.invalidWeight > 0 && random() * t.totalWeight < t.invalidWeight) {
-      unidentifiedCount?.incr();
-      return unidentified(`HTTPRoute ${entry.route.key} rule ${entry.rule.index}: invalid backend`, 500);
-    }
-    identifiedCount?.incr();
-    const filters = entry.rule.filters;
-    const result = identified(
-      t.path,
-      filters.length === 0 ? req : applyRequestFilters(req, filters, entry.match),
-      t.dtab,
-    );
-    const timeouts = entry.rule.timeouts;
-    const mirrorRecords = entry.mirrors;
-    if (timeouts === undefined && mirrorRecords === undefined) return result;
-    const mirrors: Path[] = [];
-    for (const m of mirrorRecords ?? []) if (random() * m.denominator < m.numerator) mirrors.push(m.path);
-    const httpRoute: HttpRouteActions = {
-      route: entry.route.key,
-      rule: entry.rule.index,
-      timeouts,
-      mirrors,
-    };
-    const actions: RouteActions = {
-      requestTimeoutMs: timeouts?.requestMs,
-      backendRequestTimeoutMs: timeouts?.backendRequestMs,
-      mirrors,
-    };
-    return { ...result, actions, httpRoute } as HttpRouteIdentified;
+    return decideHttp(decisions, req, entry);
   }
 
   const identify = async (req: RequestHead): Promise<Identification<RequestHead>> => {

@@ -7,7 +7,9 @@
  * name it (see {@link createServiceUsers}).
  *
  * The tables after any sequence of per-route refreshes equal those of one full refresh of the
- * final routes (route-table.prop.test.ts).
+ * final routes (match.prop.test.ts). Longer than ~300 lines because the per-route compilation and
+ * the bookkeeping that patches the tables with it are one concept: keeping them apart would expose
+ * the compiled form.
  */
 import type { Path } from '@switchyard/dtab';
 import { ruleMirrors } from './actions.js';

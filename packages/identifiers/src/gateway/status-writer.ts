@@ -18,7 +18,7 @@ import {
   type RouteParentStatus,
 } from '@switchyard/k8s';
 import { GatewayStatusError } from './errors.js';
-import type { HttpRouteIdentifier } from './identifier.js';
+import type { HttpRouteIdentifier } from './identifier-api.js';
 import { gatewayClassStatus, gatewayStatus, grpcRouteParents, httpRouteParents } from './status.js';
 
 /** Published on `switchyard:identifiers:gatewayStatus` after each write: `{ object, ok, error? }`. */
