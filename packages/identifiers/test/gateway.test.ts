@@ -269,6 +269,61 @@ describe('io.l5d.httproute from the Kubernetes API', () => {
 });
 
 describe('Gateway API status writer', () => {
+  it('watches GRPCRoutes and writes their status (and the listener count of both kinds) as leader', async () => {
+    await setup();
+    api.apply(klass());
+    api.apply(gateway());
+    api.apply(service('v1'));
+    api.apply(route('v1'));
+    const grpcRoute = (backend: string) =>
+      ({
+        apiVersion: G,
+        kind: 'GRPCRoute',
+        metadata: { name: 'g', namespace: 'default' },
+        spec: {
+          parentRefs: [{ name: 'gw' }],
+          hostnames: ['app.test'],
+          rules: [
+            { matches: [{ method: { service: 'echo.Echo' } }], backendRefs: [{ name: backend, port: 9000 }] },
+          ],
+        },
+      }) as unknown as HTTPRoute;
+    api.apply(grpcRoute('missing'));
+    const id = identifier();
+    await id.synced;
+    const call: RequestHead = {
+      ...req('app.test', '/echo.Echo/Say'),
+      headers: { host: 'app.test', 'content-type': 'application/grpc' },
+    };
+    const named = async () => {
+      const r = await id(call);
+      return r.kind === 'unidentified' ? `${r.status}` : Path.show(r.path);
+    };
+    expect(await named()).toBe('500'); // BackendNotFound
+    api.apply(service('v1'));
+    api.apply(grpcRoute('v1'));
+    await until(async () => (await named()) === '/svc/default/9000/v1');
+    const writer = startGatewayStatusWriter({
+      identifier: id,
+      client,
+      isLeader: () => true,
+      controllerName: DEFAULT_GATEWAY_CONTROLLER,
+      clock: systemClock,
+    });
+    cleanups.push(() => writer.stop());
+    await writer.reconcile();
+    const g = api.get<HTTPRoute>('GRPCRoute', 'default', 'g')!;
+    expect(
+      g.status?.parents?.map((p) => p.conditions.map((c) => `${c.type}=${c.status}/${c.reason}`)),
+    ).toEqual([['Accepted=True/Accepted', 'ResolvedRefs=True/ResolvedRefs']]);
+    const gw = api.get<Gateway>('Gateway', 'default', 'gw')!;
+    const listener = gw.status?.listeners?.find((l) => l.name === 'http');
+    expect(listener?.attachedRoutes).toBe(2);
+    expect(listener?.supportedKinds?.map((k) => k.kind)).toEqual(['HTTPRoute', 'GRPCRoute']);
+    api.delete('GRPCRoute', 'default', 'g');
+    await until(async () => (await name(id, 'app.test', '/echo.Echo/Say')) === '/svc/default/80/v1');
+  });
+
   it('writes class, Gateway, listener and route status only while leader, once, keeping other controllers', async () => {
     await setup();
     api.apply(klass());
