@@ -12,13 +12,7 @@ import {
   retryBudget,
   withFailureAccrual,
 } from '@switchyard/balancers';
-import {
-  firstIdentified,
-  type Identifier,
-  type MetricsRegistry,
-  type NameInterpreter,
-  type RequestHead,
-} from '@switchyard/core';
+import type { Identifier, MetricsRegistry, NameInterpreter, RequestHead } from '@switchyard/core';
 import { createHeaderTokenIdentifier } from '@switchyard/identifiers/http';
 import {
   createRouter,
@@ -46,6 +40,7 @@ import { hostFeed } from './acme-hosts.js';
 import type { BuildContext, Readiness } from './build-context.js';
 import type { DefaultKinds } from './default-kinds.js';
 import { overriddenIdentifier, overrideTracingLayer } from './dtab-overrides.js';
+import { chainIdentifiers } from './identifier-chain.js';
 import type { BuiltIdentifier } from './kinds/identifiers.js';
 import { limitLayers } from './kinds/limits.js';
 import type { RouterConfig, ServerConfig } from './linker-schema.js';
@@ -314,7 +309,7 @@ export async function buildIdentifiers(
             identifier: createHeaderTokenIdentifier({ dstPrefix: rc.dstPrefix }),
           },
         ];
-    return { built, identifier: firstIdentified(built.map((i) => i.identifier)), closers, readiness };
+    return { built, identifier: chainIdentifiers(built.map((i) => i.identifier)), closers, readiness };
   } catch (error) {
     await runClosers(closers);
     throw error;

@@ -45,18 +45,18 @@ export {
   splitGrpcPath,
 } from './gateway/grpc.js';
 export { ANY_HOST, covers, intersect, lookupChain, requestHostname } from './gateway/hostnames.js';
+export { createHttpRouteIdentifier } from './gateway/identifier.js';
 export type {
   GatewayRequestHead,
   HttpRouteIdentifier,
   HttpRouteIdentifierOptions,
-} from './gateway/identifier.js';
+} from './gateway/identifier-api.js';
 export {
-  createHttpRouteIdentifier,
   DEFAULT_GATEWAY_CONTROLLER,
   GATEWAY_PROBLEM_CHANNEL,
   HTTPROUTE_KIND,
   NO_ROUTE_MATCHES,
-} from './gateway/identifier.js';
+} from './gateway/identifier-api.js';
 export type { RequestMirror, RequestMirrorOptions } from './gateway/mirror.js';
 export { createRequestMirror } from './gateway/mirror.js';
 export type {
@@ -85,7 +85,13 @@ export type { GatewayObjectKind, GatewaySource } from './gateway/sources.js';
 export { parseGatewayManifest } from './gateway/sources.js';
 export type { GatewayProblem, GatewayState, GatewayTlsSecret, HttpRouteRuleView } from './gateway/state.js';
 export { problemList, ruleViews, tlsSecretsOf } from './gateway/state.js';
-export { condition, gatewayClassStatus, gatewayStatus, httpRouteParents } from './gateway/status.js';
+export {
+  condition,
+  gatewayClassStatus,
+  gatewayStatus,
+  grpcRouteParents,
+  httpRouteParents,
+} from './gateway/status.js';
 export type { GatewayStatusWriter, GatewayStatusWriterOptions } from './gateway/status-writer.js';
 export { GATEWAY_STATUS_CHANNEL, startGatewayStatusWriter } from './gateway/status-writer.js';
 export type { RuleTimeouts } from './gateway/timeouts.js';

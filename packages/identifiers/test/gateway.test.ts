@@ -173,6 +173,88 @@ describe('io.l5d.httproute from the Kubernetes API', () => {
     expect(await name(id, 'other.test')).toBe('/svc/default/80/v1');
   });
 
+  it('after route, Service, ReferenceGrant and Gateway changes, the per-route updated tables equal a fresh build', async () => {
+    await setup();
+    api.apply(klass());
+    api.apply(gateway());
+    api.apply(service('v1'));
+    const named = (n: string, backend: string, namespace = 'default', hostnames = [`${n}.test`]) =>
+      ({
+        ...route(backend, { hostnames, parentRefs: [{ name: 'gw', namespace: 'default' }] }),
+        metadata: { name: n, namespace },
+      }) as HTTPRoute;
+    api.apply(named('a', 'v1'));
+    api.apply(named('b', 'late'));
+    api.apply({
+      ...named('c', 'v1', 'other'),
+      spec: {
+        ...named('c', 'v1', 'other').spec,
+        rules: [{ backendRefs: [{ name: 'v1', namespace: 'default', port: 80 }] }],
+      },
+    } as HTTPRoute);
+    api.apply(named('d', 'v1'));
+    api.apply({
+      ...gateway(),
+      spec: {
+        ...gateway().spec,
+        listeners: [
+          { name: 'http', port: 80, protocol: 'HTTP', allowedRoutes: { namespaces: { from: 'All' } } },
+        ],
+      },
+    } as Gateway);
+    const id = identifier();
+    await id.synced;
+    let rebuilds = 0;
+    id.onChange(() => rebuilds++);
+    const fresh = async (): Promise<string[]> => {
+      const other = createHttpRouteIdentifier({ source: { kind: 'kubernetes', client } });
+      await other.synced;
+      const dump = other.dump();
+      other.close();
+      return dump;
+    };
+    const settled = async (check: () => Promise<boolean>) => {
+      await until(check);
+      expect(id.dump()).toEqual(await fresh());
+    };
+    expect(await name(id, 'b.test')).toBe('500');
+    expect(await name(id, 'c.test')).toBe('500'); // cross-namespace without a ReferenceGrant
+    // A Service appears: only the route naming it changes.
+    api.apply(service('late'));
+    await settled(async () => (await name(id, 'b.test')) === '/svc/default/80/late');
+    // A route changes its hostnames, another goes.
+    api.apply(named('a', 'v1', 'default', ['a2.test']));
+    api.delete('HTTPRoute', 'default', 'd');
+    await settled(
+      async () =>
+        (await name(id, 'a2.test')) === '/svc/default/80/v1' && (await name(id, 'd.test')) === '404',
+    );
+    expect(await name(id, 'a.test')).toBe('404');
+    // A ReferenceGrant and a Gateway change reach every route.
+    api.apply({
+      apiVersion: 'gateway.networking.k8s.io/v1beta1',
+      kind: 'ReferenceGrant',
+      metadata: { name: 'g', namespace: 'default' },
+      spec: {
+        from: [{ group: 'gateway.networking.k8s.io', kind: 'HTTPRoute', namespace: 'other' }],
+        to: [{ group: '', kind: 'Service' }],
+      },
+    });
+    await settled(async () => (await name(id, 'c.test')) === '/svc/default/80/v1');
+    api.apply({
+      ...gateway(),
+      spec: {
+        ...gateway().spec,
+        listeners: [{ name: 'http', port: 80, protocol: 'HTTP', hostname: 'b.test' }],
+      },
+    } as Gateway);
+    await settled(async () => (await name(id, 'c.test')) === '404');
+    expect(await name(id, 'b.test')).toBe('/svc/default/80/late');
+    api.delete('Service', 'default', 'late');
+    await settled(async () => (await name(id, 'b.test')) === '500');
+    expect(rebuilds).toBeGreaterThanOrEqual(5);
+  });
+
   it('syncs (and serves nothing) on a cluster without the Gateway API CRDs', async () => {
     await setup([
       'gateway.networking.k8s.io/v1/gatewayclasses',
@@ -187,6 +269,61 @@ describe('io.l5d.httproute from the Kubernetes API', () => {
 });
 
 describe('Gateway API status writer', () => {
+  it('watches GRPCRoutes and writes their status (and the listener count of both kinds) as leader', async () => {
+    await setup();
+    api.apply(klass());
+    api.apply(gateway());
+    api.apply(service('v1'));
+    api.apply(route('v1'));
+    const grpcRoute = (backend: string) =>
+      ({
+        apiVersion: G,
+        kind: 'GRPCRoute',
+        metadata: { name: 'g', namespace: 'default' },
+        spec: {
+          parentRefs: [{ name: 'gw' }],
+          hostnames: ['app.test'],
+          rules: [
+            { matches: [{ method: { service: 'echo.Echo' } }], backendRefs: [{ name: backend, port: 9000 }] },
+          ],
+        },
+      }) as unknown as HTTPRoute;
+    api.apply(grpcRoute('missing'));
+    const id = identifier();
+    await id.synced;
+    const call: RequestHead = {
+      ...req('app.test', '/echo.Echo/Say'),
+      headers: { host: 'app.test', 'content-type': 'application/grpc' },
+    };
+    const named = async () => {
+      const r = await id(call);
+      return r.kind === 'unidentified' ? `${r.status}` : Path.show(r.path);
+    };
+    expect(await named()).toBe('500'); // BackendNotFound
+    api.apply(service('v1'));
+    api.apply(grpcRoute('v1'));
+    await until(async () => (await named()) === '/svc/default/9000/v1');
+    const writer = startGatewayStatusWriter({
+      identifier: id,
+      client,
+      isLeader: () => true,
+      controllerName: DEFAULT_GATEWAY_CONTROLLER,
+      clock: systemClock,
+    });
+    cleanups.push(() => writer.stop());
+    await writer.reconcile();
+    const g = api.get<HTTPRoute>('GRPCRoute', 'default', 'g')!;
+    expect(
+      g.status?.parents?.map((p) => p.conditions.map((c) => `${c.type}=${c.status}/${c.reason}`)),
+    ).toEqual([['Accepted=True/Accepted', 'ResolvedRefs=True/ResolvedRefs']]);
+    const gw = api.get<Gateway>('Gateway', 'default', 'gw')!;
+    const listener = gw.status?.listeners?.find((l) => l.name === 'http');
+    expect(listener?.attachedRoutes).toBe(2);
+    expect(listener?.supportedKinds?.map((k) => k.kind)).toEqual(['HTTPRoute', 'GRPCRoute']);
+    api.delete('GRPCRoute', 'default', 'g');
+    await until(async () => (await name(id, 'app.test', '/echo.Echo/Say')) === '/svc/default/80/v1');
+  });
+
   it('writes class, Gateway, listener and route status only while leader, once, keeping other controllers', async () => {
     await setup();
     api.apply(klass());

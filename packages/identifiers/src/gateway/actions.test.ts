@@ -9,7 +9,8 @@ import type { KubeObject } from '@switchyard/k8s';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { httpRouteActionsOf } from './actions.js';
-import { createHttpRouteIdentifier, type HttpRouteIdentifierOptions } from './identifier.js';
+import { createHttpRouteIdentifier } from './identifier.js';
+import type { HttpRouteIdentifierOptions } from './identifier-api.js';
 import { parseGatewayDuration } from './timeouts.js';
 
 const G = 'gateway.networking.k8s.io/v1';

@@ -37,29 +37,30 @@ export function ourClasses(classes: Iterable<GatewayClassRecord>, own: Ownership
 
 /** Route kinds an HTTP or HTTPS listener admits when `allowedRoutes.kinds` is not set. */
 export const HTTP_ROUTE_KIND: RouteGroupKind = Object.freeze({ group: GATEWAY_GROUP, kind: 'HTTPRoute' });
+/** GRPCRoute, admitted by HTTP and HTTPS listeners beside HTTPRoute. */
+export const GRPC_ROUTE_KIND: RouteGroupKind = Object.freeze({ group: GATEWAY_GROUP, kind: 'GRPCRoute' });
 
-/** True for protocols whose listeners carry HTTPRoutes. */
+/** True for protocols whose listeners carry HTTPRoutes and GRPCRoutes. */
 export function isHttpListener(l: ListenerRecord): boolean {
   return l.protocol === 'HTTP' || (l.protocol === 'HTTPS' && l.tlsMode !== 'Passthrough');
 }
 
-/** The kinds a listener supports, and whether some written kind is not supported. */
+/**
+ * The kinds a listener supports (HTTPRoute and GRPCRoute on HTTP/HTTPS listeners, in that order,
+ * or those of `allowedRoutes.kinds` among them), and whether some written kind is not supported.
+ */
 export function supportedKinds(l: ListenerRecord): { kinds: RouteGroupKind[]; invalid: boolean } {
   if (!isHttpListener(l)) return { kinds: [], invalid: false };
-  if (l.kinds === undefined) return { kinds: [HTTP_ROUTE_KIND], invalid: false };
-  const kinds = l.kinds.filter((k) => k.group === GATEWAY_GROUP && k.kind === 'HTTPRoute');
+  if (l.kinds === undefined) return { kinds: [HTTP_ROUTE_KIND, GRPC_ROUTE_KIND], invalid: false };
+  const kinds = l.kinds.filter(
+    (k) => k.group === GATEWAY_GROUP && (k.kind === 'HTTPRoute' || k.kind === 'GRPCRoute'),
+  );
   return { kinds, invalid: kinds.length !== l.kinds.length };
 }
 
-/**
- * Whether a listener admits routes of `kind`: HTTPRoute as {@link supportedKinds} says; GRPCRoute
- * on HTTP/HTTPS listeners without `allowedRoutes.kinds` or naming it there (it is not listed in
- * status `supportedKinds` until the HTTP/2 data path serves it).
- */
+/** Whether a listener admits routes of `kind` (one of its {@link supportedKinds}). */
 export function admitsKind(l: ListenerRecord, kind: 'HTTPRoute' | 'GRPCRoute'): boolean {
-  if (kind === 'HTTPRoute') return supportedKinds(l).kinds.length > 0;
-  if (!isHttpListener(l)) return false;
-  return l.kinds === undefined || l.kinds.some((k) => k.group === GATEWAY_GROUP && k.kind === 'GRPCRoute');
+  return supportedKinds(l).kinds.some((k) => k.kind === kind);
 }
 
 /** `metav1.LabelSelector` semantics: every matchLabels and matchExpressions term holds. */

@@ -8,7 +8,7 @@
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { RequestHead } from '@switchyard/core';
 import { modifyHeaders, redirectOf, responseHeaderFilters } from './filters.js';
-import type { HttpRouteIdentifier } from './identifier.js';
+import type { HttpRouteIdentifier } from './identifier-api.js';
 
 /** What the layer reads of the router's request context. */
 export interface FiltersLayerContext {

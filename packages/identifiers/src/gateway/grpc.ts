@@ -4,7 +4,8 @@
  * `RegularExpression` (full match), plus header matches (all must hold); a rule's matches OR, no
  * match means every call. Backends are named exactly as an HTTPRoute's
  * (`<dstPrefix>/<namespace>/<port>/<service>`, weighted unions through the per-request dtab),
- * with the same ReferenceGrant and Service checks. The HTTP/2 data path that feeds it comes later.
+ * with the same ReferenceGrant and Service checks. io.l5d.httproute uses these for requests with
+ * `content-type: application/grpc…` (./route-table.ts compiles the routes, ./identifier.ts decides).
  *
  * Precedence (Gateway API, GRPCRouteRule): hostname specificity (exact name, then longer
  * wildcard suffix, then none), then more characters in a matching service, then in a matching

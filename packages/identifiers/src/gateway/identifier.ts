@@ -5,30 +5,32 @@
  * backends become a per-request dtab entry the router binds as a weighted union.
  *
  * This module wires a source (Kubernetes API, manifest directory, static list), ownership and
- * attachment, and the compiled index; it is rebuilt once per burst of changes, never per request.
+ * attachment, and the compiled tables; a burst of changes updates the tables once, recompiling
+ * only the routes that changed (./route-table.ts), never per request. (Longer than ~300 lines: it
+ * is one closure owning the object maps and the change sets that the source events, the rebuild and
+ * the request path share; its types are ./identifier-api.ts, its decisions ./decide.ts.)
  */
 import { channel } from 'node:diagnostics_channel';
-import type {
-  Clock,
-  Identification,
-  Identifier,
-  Random,
-  RequestHead,
-  RouteActions,
-  Stats,
-  Var as VarType,
-} from '@switchyard/core';
-import { identified, systemClock, unidentified, Var } from '@switchyard/core';
+import type { Identification, RequestHead, Var as VarType } from '@switchyard/core';
+import { systemClock, unidentified, Var } from '@switchyard/core';
 import { Path } from '@switchyard/dtab';
-import type { KubeClient, KubeObject } from '@switchyard/k8s';
+import type { KubeObject } from '@switchyard/k8s';
 import { headerValue, splitTarget } from '../http/request.js';
 import { createSyncGate } from '../sync-gate.js';
-import { type HttpRouteActions, type HttpRouteIdentified, ruleMirrors } from './actions.js';
-import { attachRoute, isHttpListener, type Ownership, ourClasses, type ParentResult } from './attach.js';
-import { ruleTarget } from './backends.js';
+import { type Ownership, ourClasses } from './attach.js';
+import { type DecideContext, decideGrpc, decideHttp } from './decide.js';
 import { GatewayConfigError, GatewayProblemError, type GatewaySourceError } from './errors.js';
-import { applyRequestFilters } from './filters.js';
+import { type GrpcIndexEntry, type GrpcRouteRecord, normalizeGrpcRoute } from './grpc.js';
 import { requestHostname } from './hostnames.js';
+import {
+  DEFAULT_GATEWAY_CONTROLLER,
+  GATEWAY_PROBLEM_CHANNEL,
+  type GatewayRequestHead,
+  HTTPROUTE_KIND,
+  type HttpRouteIdentifier,
+  type HttpRouteIdentifierOptions,
+  NO_ROUTE_MATCHES,
+} from './identifier-api.js';
 import {
   type GatewayClassRecord,
   type GatewayRecord,
@@ -41,7 +43,8 @@ import {
   type ObjectInfo,
   type ReferenceGrantRecord,
 } from './model.js';
-import { buildRouteIndex, type IndexEntry, type IndexInput, type RouteIndex } from './route-index.js';
+import type { IndexEntry } from './route-index.js';
+import { createRouteTables, createServiceUsers, type RouteContext } from './route-table.js';
 import {
   type GatewayObjectKind,
   type GatewaySource,
@@ -59,88 +62,33 @@ import {
   tlsSecretsOf,
 } from './state.js';
 
-/** The Linkerd-style kind of {@link createHttpRouteIdentifier}. */
-export const HTTPROUTE_KIND = 'io.l5d.httproute';
-
-/** The default `controllerName` of our GatewayClasses. */
-export const DEFAULT_GATEWAY_CONTROLLER = 'switchyard.dev/gateway-controller';
-
-/** The reason given when no rule of any served route matches (answered 404). */
-export const NO_ROUTE_MATCHES = 'no HTTPRoute rule matches';
-
-/**
- * Published on `switchyard:identifiers:gatewayProblem` for every route skipped as malformed and
- * every unreadable manifest: `{ object?, file?, field?, reason, error }`.
- */
-export const GATEWAY_PROBLEM_CHANNEL = 'switchyard:identifiers:gatewayProblem';
 const problemChannel = channel(GATEWAY_PROBLEM_CHANNEL);
 
 /**
- * A request head as the identifier reads it: `localPort` is the port of the router's server the
- * request arrived on (the socket's local port), when the router tells it. A request is matched
- * only against routes attached to listeners on that port; without it, against every served
- * listener.
+ * What an object's routing depends on: everything but `status` and the bookkeeping metadata
+ * (resourceVersion, managedFields, …), so that our own status writes coming back as watch events
+ * recompile nothing. (`generation` alone is not enough: it is not bumped for labels, which select
+ * Namespaces, and objects from manifests have none.)
  */
-export type GatewayRequestHead = RequestHead & { readonly localPort?: number };
-
-/** Options of {@link createHttpRouteIdentifier}. */
-export interface HttpRouteIdentifierOptions {
-  /** Where objects come from. Default `{ kind: 'kubernetes' }`. */
-  readonly source?: GatewaySource;
-  /** Serve GatewayClasses whose `spec.controllerName` is this. Default `switchyard.dev/gateway-controller`. */
-  readonly controllerName?: string;
-  /**
-   * Serve Gateways of this class name instead (whether or not a GatewayClass object exists: handy
-   * with the directory source). Overrides `controllerName` for choosing Gateways.
-   */
-  readonly gatewayClassName?: string;
-  /** Serve only Gateways, routes and grants of this namespace. Default all. */
-  readonly namespace?: string;
-  /**
-   * Serve only listeners on these ports (the ports of this router's servers). A request arriving
-   * on a port no served listener has is then answered 404. Default: every HTTP/HTTPS listener of
-   * our Gateways, and a request arriving on a port no listener has (a Service mapping port 80 to
-   * the router's 4140) is matched against all of them.
-   */
-  readonly ports?: readonly number[];
-  /** Prefix of backend names. Default `/svc`. */
-  readonly dstPrefix?: string | Path;
-  /** Wait this long for the first complete state before answering 503, ms. Default 10 000. */
-  readonly syncTimeoutMs?: number;
-  readonly clock?: Clock;
-  /** Draws the 500 share of invalid backends and the share of requests mirrored. Default `Math.random`. */
-  readonly random?: Random;
-  /** Counters `identified`, `unidentified`, `problems`; gauge `routes`. */
-  readonly stats?: Stats;
-}
-
-/** The `io.l5d.httproute` identifier. */
-export interface HttpRouteIdentifier extends Identifier<RequestHead> {
-  readonly kind: typeof HTTPROUTE_KIND;
-  readonly synced: Promise<void>;
-  readonly isSynced: boolean;
-  /** The winning index entry for a request (the synchronous core of identification). */
-  match(req: GatewayRequestHead): IndexEntry | undefined;
-  rules(): readonly HttpRouteRuleView[];
-  problems(): readonly GatewayProblem[];
-  /** The current attachment state (for status). */
-  state(): GatewayState;
-  /** Certificates of our HTTPS listeners (cross-namespace ones only with a ReferenceGrant). */
-  readonly tlsSecrets: VarType<readonly GatewayTlsSecret[]>;
-  /** True when a served rule has a `RequestRedirect` or `ResponseHeaderModifier` filter. */
-  readonly hasResponseFilters: boolean;
-  /** Fires after every rebuild of the index. */
-  onChange(listener: () => void): () => void;
-  /** The Kubernetes client of the source, when it is the API. */
-  readonly kube: Promise<KubeClient | undefined>;
-  /** Stops watching; requests answer from the last state. Idempotent. */
-  close(): void;
-}
-
-/** Everything but `status` and the bookkeeping metadata (resourceVersion, managedFields, …). */
 function routingFingerprint(o: KubeObject): string {
   const m = o.metadata ?? {};
   return JSON.stringify([(o as { spec?: unknown }).spec, m.labels, m.generation ?? 0, m.creationTimestamp]);
+}
+
+/** The same object again (a relist, a resync): same `uid` and `resourceVersion`. */
+function revisionOf(o: KubeObject): string | undefined {
+  const m = o.metadata ?? {};
+  return typeof m.uid === 'string' && typeof m.resourceVersion === 'string'
+    ? `${m.uid}@${m.resourceVersion}`
+    : undefined;
+}
+
+/** A gRPC request: `content-type: application/grpc` or `application/grpc+<codec>` (any case). */
+function isGrpc(req: RequestHead): boolean {
+  const type = headerValue(req, 'content-type');
+  if (type === undefined || type.length < 16) return false;
+  const t = type.toLowerCase();
+  return t.startsWith('application/grpc') && (t.length === 16 || t[16] === '+' || t[16] === ';');
 }
 
 /**
@@ -179,6 +127,7 @@ export function createHttpRouteIdentifier(options: HttpRouteIdentifierOptions = 
   const classes = new Map<string, GatewayClassRecord>();
   const gatewaysAll = new Map<string, GatewayRecord>();
   const routes = new Map<string, HttpRouteRecord | GatewayProblemError>();
+  const grpcRoutes = new Map<string, GrpcRouteRecord | GatewayProblemError>();
   const grants = new Map<string, ReferenceGrantRecord>();
   const namespaces = new Map<string, ObjectInfo>();
   /** Existing Services (`namespace/name`), read only from the Kubernetes API. */
@@ -192,23 +141,31 @@ export function createHttpRouteIdentifier(options: HttpRouteIdentifierOptions = 
   const tls = Var.value<readonly GatewayTlsSecret[]>(Object.freeze([]));
   let tlsJson = '[]';
 
-  /** Routes of every served listener, and of the listeners on each port. */
-  let index: RouteIndex = buildRouteIndex([]);
-  let byPort = new Map<number, RouteIndex>();
-  let hasResponseFilters = false;
-  let state: GatewayState = {
+  /** The compiled routes, patched per changed route (see ./route-table.ts). */
+  const tables = createRouteTables(ports);
+  /** What changed since the last rebuild: every route (`allChanged`), or these routes. */
+  let allChanged = true;
+  const changedHttp = new Set<string>();
+  const changedGrpc = new Set<string>();
+  const serviceUsers = createServiceUsers();
+  let gateways = new Map<string, GatewayRecord>();
+  let ours: ReadonlySet<string> = new Set();
+  const stateNow = (): GatewayState => ({
     classes,
-    ours: new Set(),
-    gateways: new Map(),
+    ours,
+    gateways,
     routes,
-    parents: new Map(),
+    parents: tables.httpParents,
+    grpcRoutes,
+    grpcParents: tables.grpcParents,
     grants,
     objects,
     ports,
     services,
     serviceNamespace,
-  };
-  const gauge = stats?.gauge(['routes'], () => index.size);
+  });
+  let state: GatewayState = stateNow();
+  const gauge = stats?.gauge(['routes'], () => tables.size);
   const gate = createSyncGate(clock, syncTimeoutMs);
   let closed = false;
 
@@ -222,73 +179,42 @@ export function createHttpRouteIdentifier(options: HttpRouteIdentifierOptions = 
     }
   }
 
-  /** Recomputes ownership, attachment, the index and the TLS view from the object sets. */
+  /**
+   * Brings the tables up to date: the changed routes only, or (a GatewayClass, Gateway,
+   * Namespace or ReferenceGrant changed) every route; then the state views and the TLS list.
+   */
   function rebuild(): void {
-    const ours = ourClasses(classes.values(), own);
-    const gateways = new Map<string, GatewayRecord>();
-    for (const [k, g] of gatewaysAll) if (ours.has(g.className)) gateways.set(k, g);
-    const parents = new Map<string, readonly ParentResult[]>();
-    const inputs: IndexInput[] = [];
-    const portInputs = new Map<number, IndexInput[]>();
-    const backends = { grants, services, serviceNamespace };
-    for (const [key, route] of routes) {
-      if (route instanceof GatewayProblemError) continue;
-      const results = attachRoute(route, gateways, namespaces);
-      parents.set(key, results);
-      const hostnames = new Set<string | undefined>();
-      const perPort = new Map<number, Set<string | undefined>>();
-      for (const r of results) {
-        for (const a of r.attachments) {
-          if (ports !== undefined && !ports.has(a.listener.port)) continue;
-          if (!isHttpListener(a.listener)) continue;
-          let onPort = perPort.get(a.listener.port);
-          if (onPort === undefined) {
-            onPort = new Set();
-            perPort.set(a.listener.port, onPort);
-          }
-          for (const h of a.hostnames) {
-            hostnames.add(h);
-            onPort.add(h);
-          }
-        }
-      }
-      if (hostnames.size === 0) continue;
-      const hosts = [...hostnames];
-      for (const rule of route.rules) {
-        const target = ruleTarget(rule, route, dstPrefix, backends);
-        const mirrors = ruleMirrors(rule, route.namespace, dstPrefix, backends);
-        rule.matches.forEach((match, matchIndex) => {
-          const entry: IndexEntry =
-            mirrors.length > 0
-              ? { route, rule, match, matchIndex, target, mirrors }
-              : { route, rule, match, matchIndex, target };
-          inputs.push({ hostnames: hosts, entry });
-          for (const [port, onPort] of perPort) {
-            let list = portInputs.get(port);
-            if (list === undefined) {
-              list = [];
-              portInputs.set(port, list);
-            }
-            list.push({ hostnames: [...onPort], entry });
-          }
-        });
-      }
+    const everything = allChanged;
+    if (everything) {
+      ours = ourClasses(classes.values(), own);
+      gateways = new Map();
+      for (const [k, g] of gatewaysAll) if (ours.has(g.className)) gateways.set(k, g);
     }
-    index = buildRouteIndex(inputs);
-    // One listener port (the usual case): its table is the whole table.
-    byPort = new Map();
-    for (const [port, list] of portInputs)
-      byPort.set(port, portInputs.size === 1 ? index : buildRouteIndex(list));
-    hasResponseFilters = inputs.some((i) =>
-      i.entry.rule.filters.some((f) => f.type === 'RequestRedirect' || f.type === 'ResponseHeaderModifier'),
+    const ctx: RouteContext = {
+      gateways,
+      namespaces,
+      backends: { grants, services, serviceNamespace },
+      dstPrefix,
+      ports,
+    };
+    tables.refresh(
+      ctx,
+      routes,
+      grpcRoutes,
+      everything ? { kind: 'all' } : { kind: 'some', http: changedHttp, grpc: changedGrpc },
     );
-    state = { classes, ours, gateways, routes, parents, grants, objects, ports, services, serviceNamespace };
-
-    const secrets = tlsSecretsOf(state);
-    const json = JSON.stringify(secrets);
-    if (json !== tlsJson) {
-      tlsJson = json;
-      tls.update(Object.freeze(secrets));
+    allChanged = false;
+    changedHttp.clear();
+    changedGrpc.clear();
+    state = stateNow();
+    // Certificates come from Gateways and grants only: a route change cannot change them.
+    if (everything) {
+      const secrets = tlsSecretsOf(state);
+      const json = JSON.stringify(secrets);
+      if (json !== tlsJson) {
+        tlsJson = json;
+        tls.update(Object.freeze(secrets));
+      }
     }
     for (const l of listeners) l();
   }
@@ -303,6 +229,15 @@ export function createHttpRouteIdentifier(options: HttpRouteIdentifierOptions = 
     });
   }
 
+  /** A Service appeared or went: the routes naming it change (their backends, their status). */
+  function serviceChanged(key: string): void {
+    for (const id of serviceUsers.of(key)) {
+      const space = id.indexOf(' ');
+      (id.slice(0, space) === 'HTTPRoute' ? changedHttp : changedGrpc).add(id.slice(space + 1));
+    }
+    changed();
+  }
+
   function upsert(kind: GatewayObjectKind, object: KubeObject): void {
     if (closed) return;
     const key = objectKeyOf(kind, object);
@@ -310,27 +245,47 @@ export function createHttpRouteIdentifier(options: HttpRouteIdentifierOptions = 
       // Only existence matters: a Service's own changes (ports, selectors) change no route.
       if (services === undefined || services.has(key)) return;
       services.add(key);
-      changed();
+      serviceChanged(key);
       return;
     }
     const id = `${kind} ${key}`;
+    const revision = revisionOf(object);
+    const before = objects.get(id);
+    if (revision !== undefined && before !== undefined && revisionOf(before) === revision) return;
     objects.set(id, object);
     // A change of status only (our own writes come back as watch events) changes neither routing
-    // nor the status we compute: no rebuild, which costs a second at 10 000 routes.
+    // nor the status we compute: nothing to recompile.
     const fingerprint = routingFingerprint(object);
     if (fingerprints.get(id) === fingerprint) return;
     fingerprints.set(id, fingerprint);
     switch (kind) {
       case 'GatewayClass':
         classes.set(key, normalizeGatewayClass(object));
+        allChanged = true;
         break;
       case 'Gateway':
         gatewaysAll.set(key, normalizeGateway(object));
+        allChanged = true;
         break;
       case 'HTTPRoute': {
         const record = normalizeHttpRoute(object);
         const previous = routes.get(key);
         routes.set(key, record);
+        changedHttp.add(key);
+        serviceUsers.set(id, record instanceof GatewayProblemError ? undefined : record);
+        if (
+          record instanceof GatewayProblemError &&
+          !(previous instanceof GatewayProblemError && previous.message === record.message)
+        )
+          publishProblem(record);
+        break;
+      }
+      case 'GRPCRoute': {
+        const record = normalizeGrpcRoute(object);
+        const previous = grpcRoutes.get(key);
+        grpcRoutes.set(key, record);
+        changedGrpc.add(key);
+        serviceUsers.set(id, record instanceof GatewayProblemError ? undefined : record);
         if (
           record instanceof GatewayProblemError &&
           !(previous instanceof GatewayProblemError && previous.message === record.message)
@@ -340,9 +295,11 @@ export function createHttpRouteIdentifier(options: HttpRouteIdentifierOptions = 
       }
       case 'ReferenceGrant':
         grants.set(key, normalizeReferenceGrant(object));
+        allChanged = true;
         break;
       case 'Namespace':
         namespaces.set(key, normalizeNamespace(object));
+        allChanged = true;
         break;
       default: {
         const never: never = kind;
@@ -355,19 +312,24 @@ export function createHttpRouteIdentifier(options: HttpRouteIdentifierOptions = 
   function remove(kind: GatewayObjectKind, key: string): void {
     if (closed) return;
     if (kind === 'Service') {
-      if (services?.delete(key)) changed();
+      if (services?.delete(key)) serviceChanged(key);
       return;
     }
     const maps: Record<Exclude<GatewayObjectKind, 'Service'>, Map<string, unknown>> = {
       GatewayClass: classes,
       Gateway: gatewaysAll,
       HTTPRoute: routes,
+      GRPCRoute: grpcRoutes,
       ReferenceGrant: grants,
       Namespace: namespaces,
     };
-    maps[kind].delete(key);
+    if (!maps[kind].delete(key)) return;
     objects.delete(`${kind} ${key}`);
     fingerprints.delete(`${kind} ${key}`);
+    if (kind === 'HTTPRoute' || kind === 'GRPCRoute') serviceUsers.set(`${kind} ${key}`, undefined);
+    if (kind === 'HTTPRoute') changedHttp.add(key);
+    else if (kind === 'GRPCRoute') changedGrpc.add(key);
+    else allChanged = true;
     changed();
   }
 
@@ -393,58 +355,34 @@ export function createHttpRouteIdentifier(options: HttpRouteIdentifierOptions = 
     { ...(options.namespace !== undefined ? { namespace: options.namespace } : {}), clock },
   );
 
-  /** The routes a request may match: those of listeners on its arrival port (see `ports`). */
-  function tableFor(req: GatewayRequestHead): RouteIndex | undefined {
-    const local = req.localPort;
-    if (local === undefined) return index;
-    const onPort = byPort.get(local);
-    if (onPort !== undefined) return onPort;
-    return ports === undefined ? index : undefined;
+  function hostAndPath(req: RequestHead): [string, string] {
+    return [requestHostname(headerValue(req, 'host')), splitTarget(req.url).path];
   }
 
+  /** The HTTPRoutes a request may match: those of listeners on its arrival port (see `ports`). */
   function match(req: GatewayRequestHead): IndexEntry | undefined {
-    return tableFor(req)?.match(requestHostname(headerValue(req, 'host')), splitTarget(req.url).path, req);
+    const [host, path] = hostAndPath(req);
+    return tables.http(req.localPort)?.match(host, path, req);
   }
+
+  function matchGrpc(req: GatewayRequestHead): GrpcIndexEntry | undefined {
+    if (!isGrpc(req)) return undefined;
+    const [host, path] = hostAndPath(req);
+    return tables.grpc(req.localPort)?.match(host, path, req);
+  }
+
+  const decisions: DecideContext = { random, identified: identifiedCount, unidentified: unidentifiedCount };
 
   function decide(req: RequestHead): Identification<RequestHead> {
+    // A gRPC call is matched against GRPCRoutes first; one no GRPCRoute takes is an HTTP request.
+    const grpcEntry = tables.grpcParents.size > 0 ? matchGrpc(req) : undefined;
+    if (grpcEntry !== undefined) return decideGrpc(decisions, req, grpcEntry);
     const entry = match(req);
     if (entry === undefined) {
       unidentifiedCount?.incr();
       return unidentified(NO_ROUTE_MATCHES, 404);
     }
-    const t = entry.target;
-    if (t.kind === 'error') {
-      unidentifiedCount?.incr();
-      return unidentified(`HTTPRoute ${entry.route.key} rule ${entry.rule.index}: ${t.reason}`, 500);
-    }
-    if (t.invalidWeight > 0 && random() * t.totalWeight < t.invalidWeight) {
-      unidentifiedCount?.incr();
-      return unidentified(`HTTPRoute ${entry.route.key} rule ${entry.rule.index}: invalid backend`, 500);
-    }
-    identifiedCount?.incr();
-    const filters = entry.rule.filters;
-    const result = identified(
-      t.path,
-      filters.length === 0 ? req : applyRequestFilters(req, filters, entry.match),
-      t.dtab,
-    );
-    const timeouts = entry.rule.timeouts;
-    const mirrorRecords = entry.mirrors;
-    if (timeouts === undefined && mirrorRecords === undefined) return result;
-    const mirrors: Path[] = [];
-    for (const m of mirrorRecords ?? []) if (random() * m.denominator < m.numerator) mirrors.push(m.path);
-    const httpRoute: HttpRouteActions = {
-      route: entry.route.key,
-      rule: entry.rule.index,
-      timeouts,
-      mirrors,
-    };
-    const actions: RouteActions = {
-      requestTimeoutMs: timeouts?.requestMs,
-      backendRequestTimeoutMs: timeouts?.backendRequestMs,
-      mirrors,
-    };
-    return { ...result, actions, httpRoute } as HttpRouteIdentified;
+    return decideHttp(decisions, req, entry);
   }
 
   const identify = async (req: RequestHead): Promise<Identification<RequestHead>> => {
@@ -456,14 +394,17 @@ export function createHttpRouteIdentifier(options: HttpRouteIdentifierOptions = 
   };
 
   const rules = (): readonly HttpRouteRuleView[] => ruleViews(state, dstPrefix);
-  const problems = (): readonly GatewayProblem[] => problemList(fileErrors.values(), routes.values());
+  const problems = (): readonly GatewayProblem[] =>
+    problemList(fileErrors.values(), [...routes.values(), ...grpcRoutes.values()]);
 
   const props: PropertyDescriptorMap = {
     kind: { value: HTTPROUTE_KIND, enumerable: true },
     synced: { value: gate.synced, enumerable: true },
     isSynced: { get: () => gate.isSynced, enumerable: true },
-    hasResponseFilters: { get: () => hasResponseFilters, enumerable: true },
+    hasResponseFilters: { get: () => tables.hasResponseFilters, enumerable: true },
     match: { value: match },
+    matchGrpc: { value: matchGrpc },
+    dump: { value: () => tables.dump() },
     rules: { value: rules },
     problems: { value: problems },
     state: { value: () => state },

@@ -4,7 +4,9 @@ import type { KubeObject } from '@switchyard/k8s';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createHttpRouteIdentifier } from './identifier.js';
+import { type HttpRouteRecord, normalizeGateway, normalizeHttpRoute } from './model.js';
 import { prefixCandidates } from './route-index.js';
+import { createRouteTables, type RouteContext } from './route-table.js';
 
 const PATHS = ['/', '/a', '/a/', '/a/b', '/ab', '/a/b/c'];
 const HOSTS = ['a.example.com', 'b.a.example.com', '*.example.com', '*.a.example.com', 'other.org'];
@@ -59,6 +61,19 @@ const arbRequest = fc.record({
 type RouteSpec = typeof arbRoute extends fc.Arbitrary<infer T> ? T : never;
 type RequestSpec = typeof arbRequest extends fc.Arbitrary<infer T> ? T : never;
 
+function routeObject(r: RouteSpec, parentRefs: readonly Record<string, unknown>[]): KubeObject {
+  return {
+    apiVersion: 'gateway.networking.k8s.io/v1',
+    kind: 'HTTPRoute',
+    metadata: { name: r.name, namespace: r.ns, creationTimestamp: r.created },
+    spec: {
+      parentRefs,
+      hostnames: r.hostnames,
+      rules: r.rules.map((rule) => ({ matches: rule.matches, backendRefs: [{ name: rule.svc, port: 80 }] })),
+    },
+  } as KubeObject;
+}
+
 function objects(routes: RouteSpec[]): KubeObject[] {
   const ns = (name: string) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } }) as KubeObject;
   return [
@@ -81,22 +96,7 @@ function objects(routes: RouteSpec[]): KubeObject[] {
         ],
       },
     } as KubeObject,
-    ...routes.map(
-      (r) =>
-        ({
-          apiVersion: 'gateway.networking.k8s.io/v1',
-          kind: 'HTTPRoute',
-          metadata: { name: r.name, namespace: r.ns, creationTimestamp: r.created },
-          spec: {
-            parentRefs: [{ name: 'gw', namespace: 'default' }],
-            hostnames: r.hostnames,
-            rules: r.rules.map((rule) => ({
-              matches: rule.matches,
-              backendRefs: [{ name: rule.svc, port: 80 }],
-            })),
-          },
-        }) as KubeObject,
-    ),
+    ...routes.map((r) => routeObject(r, [{ name: 'gw', namespace: 'default' }])),
   ];
 }
 
@@ -146,6 +146,86 @@ describe('io.l5d.httproute properties', () => {
         },
       ),
       { numRuns: 150 },
+    );
+  });
+
+  it('an incremental sequence of route adds, changes and deletes gives the tables of a fresh build', () => {
+    // Two listeners on two ports (one with a hostname), routes attached to either or both.
+    const gw = normalizeGateway({
+      apiVersion: 'gateway.networking.k8s.io/v1',
+      kind: 'Gateway',
+      metadata: { name: 'gw', namespace: 'default' },
+      spec: {
+        gatewayClassName: 'sy',
+        listeners: [
+          { name: 'http', port: 80, protocol: 'HTTP', allowedRoutes: { namespaces: { from: 'All' } } },
+          {
+            name: 'alt',
+            port: 8080,
+            protocol: 'HTTP',
+            hostname: '*.example.com',
+            allowedRoutes: { namespaces: { from: 'All' } },
+          },
+        ],
+      },
+    } as KubeObject);
+    const ctx: RouteContext = {
+      gateways: new Map([[gw.key, gw]]),
+      namespaces: new Map(),
+      backends: { grants: new Map(), services: undefined },
+      dstPrefix: ['svc'],
+      ports: undefined,
+    };
+    const sections = [[{ name: 'gw' }], [{ name: 'gw', sectionName: 'alt' }], [{ name: 'gw', port: 80 }]];
+    const arbOp = fc.oneof(
+      fc.record({ op: fc.constant('put' as const), route: arbRoute, parent: fc.nat(sections.length - 1) }),
+      fc.record({
+        op: fc.constant('delete' as const),
+        key: fc.constantFrom('default/r1', 'team/r2', 'default/r3', 'team/r4'),
+      }),
+    );
+    fc.assert(
+      fc.property(
+        fc.array(arbOp, { minLength: 1, maxLength: 25 }),
+        fc.array(arbRequest, { minLength: 1, maxLength: 6 }),
+        fc.integer({ min: 1, max: 4 }),
+        (ops, reqs, batch) => {
+          const routes = new Map<string, HttpRouteRecord>();
+          const incremental = createRouteTables(undefined);
+          incremental.refresh(ctx, routes, new Map(), { kind: 'all' });
+          let pending = new Set<string>();
+          ops.forEach((o, i) => {
+            if (o.op === 'put') {
+              const record = normalizeHttpRoute(routeObject(o.route, sections[o.parent]!));
+              if (!(record instanceof Error)) {
+                routes.set(record.key, record);
+                pending.add(record.key);
+              }
+            } else if (routes.delete(o.key)) pending.add(o.key);
+            // Changes arrive in bursts of `batch`, as watch events between two rebuilds do.
+            if ((i + 1) % batch === 0 || i === ops.length - 1) {
+              incremental.refresh(ctx, routes, new Map(), { kind: 'some', http: pending, grpc: new Set() });
+              pending = new Set();
+            }
+          });
+          const fresh = createRouteTables(undefined);
+          fresh.refresh(ctx, routes, new Map(), { kind: 'all' });
+          expect(incremental.dump()).toEqual(fresh.dump());
+          expect(incremental.size).toBe(fresh.size);
+          for (const r of reqs.map(head)) {
+            for (const port of [undefined, 80, 8080]) {
+              const show = (e: ReturnType<NonNullable<ReturnType<typeof fresh.http>>['match']>) =>
+                e ? `${e.route.key}#${e.rule.index}.${e.matchIndex}` : '-';
+              const host = String(r.headers.host);
+              const path = r.url.split('?')[0]!;
+              expect(show(incremental.http(port)?.match(host, path, r))).toBe(
+                show(fresh.http(port)?.match(host, path, r)),
+              );
+            }
+          }
+        },
+      ),
+      { numRuns: 300 },
     );
   });
 

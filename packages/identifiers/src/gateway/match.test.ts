@@ -2,7 +2,8 @@ import type { Identification, RequestHead } from '@switchyard/core';
 import { Dtab, Path } from '@switchyard/dtab';
 import type { KubeObject } from '@switchyard/k8s';
 import { describe, expect, it } from 'vitest';
-import { createHttpRouteIdentifier, type HttpRouteIdentifierOptions } from './identifier.js';
+import { createHttpRouteIdentifier } from './identifier.js';
+import type { HttpRouteIdentifierOptions } from './identifier-api.js';
 
 const CONTROLLER = 'switchyard.dev/gateway-controller';
 

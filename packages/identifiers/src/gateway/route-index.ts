@@ -1,5 +1,5 @@
 /**
- * The compiled routing table of the served listeners, rebuilt once per change. Per hostname key
+ * The compiled routing table of the served listeners, updated route by route. Per hostname key
  * (exact name, wildcard, or {@link ANY_HOST}) it holds Exact paths in a map, PathPrefix values in
  * a map (a request tries its own path elements, longest first), and RegularExpression matches in
  * a list, each bucket sorted by the spec's precedence, so identifying a request costs a few map
@@ -65,39 +65,143 @@ export interface RouteIndex {
   readonly size: number;
 }
 
-function push(map: Map<string, IndexEntry[]>, key: string, e: IndexEntry): void {
+/**
+ * A table updated route by route: {@link MutableRouteIndex.update} replaces the entries of the
+ * routes it is given and re-sorts only the buckets they touch, so one route change costs the
+ * size of that route's buckets, not of the table. The result is the table a fresh
+ * {@link buildRouteIndex} of the same entries gives (a property test holds it to that).
+ */
+export interface MutableRouteIndex extends RouteIndex {
+  /**
+   * Replaces the entries of each `routeKey` (an HTTPRoute's `namespace/name`, the key of every
+   * entry's `route`) with the inputs given; `undefined` removes the route.
+   */
+  update(changes: Iterable<readonly [routeKey: string, inputs: readonly IndexInput[] | undefined]>): void;
+  /** Every bucket in precedence order, one line per entry (for tests and the admin). */
+  dump(): string[];
+}
+
+type BucketKind = 'exact' | 'prefix' | 'regex';
+
+/** Where one route's entries were put, so that removing the route touches only those buckets. */
+interface Placement {
+  readonly host: string;
+  readonly kind: BucketKind;
+  readonly key: string;
+  readonly count: number;
+}
+
+function push(map: Map<string, IndexEntry[]>, key: string, e: IndexEntry): IndexEntry[] {
   const bucket = map.get(key);
-  if (bucket === undefined) map.set(key, [e]);
-  else bucket.push(e);
+  if (bucket === undefined) {
+    const created = [e];
+    map.set(key, created);
+    return created;
+  }
+  bucket.push(e);
+  return bucket;
 }
 
 /** Builds the table. Duplicate (hostname, route, rule, match) inputs are indexed once. */
 export function buildRouteIndex(inputs: Iterable<IndexInput>): RouteIndex {
+  const byRoute = new Map<string, IndexInput[]>();
+  for (const i of inputs) {
+    const list = byRoute.get(i.entry.route.key);
+    if (list === undefined) byRoute.set(i.entry.route.key, [i]);
+    else list.push(i);
+  }
+  const index = createMutableRouteIndex();
+  index.update(byRoute);
+  return index;
+}
+
+/** An empty {@link MutableRouteIndex}. */
+export function createMutableRouteIndex(): MutableRouteIndex {
   const tables = new Map<string, HostTable>();
-  const seen = new Set<string>();
+  const placements = new Map<string, readonly Placement[]>();
   let size = 0;
-  for (const { hostnames, entry } of inputs) {
-    for (const h of hostnames) {
-      const host = h ?? ANY_HOST;
-      const id = `${host}\n${entry.route.key}\n${entry.rule.index}\n${entry.matchIndex}`;
-      if (seen.has(id)) continue;
-      seen.add(id);
-      size++;
-      let t = tables.get(host);
-      if (t === undefined) {
-        t = { exact: new Map(), prefix: new Map(), regex: [] };
-        tables.set(host, t);
+
+  function bucketOf(t: HostTable, kind: BucketKind, key: string): IndexEntry[] | undefined {
+    return kind === 'regex' ? t.regex : kind === 'exact' ? t.exact.get(key) : t.prefix.get(key);
+  }
+
+  function removeRoute(routeKey: string): void {
+    const placed = placements.get(routeKey);
+    if (placed === undefined) return;
+    placements.delete(routeKey);
+    for (const p of placed) {
+      const t = tables.get(p.host);
+      if (t === undefined) continue;
+      const bucket = bucketOf(t, p.kind, p.key);
+      if (bucket === undefined) continue;
+      // In place: the bucket keeps its order (still sorted), only this route's entries go.
+      let w = 0;
+      for (let r = 0; r < bucket.length; r++) {
+        const e = bucket[r]!;
+        if (e.route.key !== routeKey) bucket[w++] = e;
       }
-      const p = entry.match.path;
-      if (p.type === 'Exact') push(t.exact, p.value, entry);
-      else if (p.type === 'PathPrefix') push(t.prefix, p.value, entry);
-      else t.regex.push(entry);
+      bucket.length = w;
+      size -= p.count;
+      if (w === 0 && p.kind !== 'regex') (p.kind === 'exact' ? t.exact : t.prefix).delete(p.key);
+      if (t.exact.size === 0 && t.prefix.size === 0 && t.regex.length === 0) tables.delete(p.host);
     }
   }
-  for (const t of tables.values()) {
-    for (const bucket of t.exact.values()) bucket.sort(compareEntries);
-    for (const bucket of t.prefix.values()) bucket.sort(compareEntries);
-    t.regex.sort(compareEntries);
+
+  function addRoute(routeKey: string, inputs: readonly IndexInput[], touched: Set<IndexEntry[]>): void {
+    const seen = new Set<string>();
+    const counts = new Map<string, { host: string; kind: BucketKind; key: string; count: number }>();
+    for (const { hostnames, entry } of inputs) {
+      for (const h of hostnames) {
+        const host = h ?? ANY_HOST;
+        const id = `${host}\n${entry.rule.index}\n${entry.matchIndex}`;
+        if (seen.has(id)) continue;
+        seen.add(id);
+        size++;
+        let t = tables.get(host);
+        if (t === undefined) {
+          t = { exact: new Map(), prefix: new Map(), regex: [] };
+          tables.set(host, t);
+        }
+        const p = entry.match.path;
+        const kind: BucketKind = p.type === 'Exact' ? 'exact' : p.type === 'PathPrefix' ? 'prefix' : 'regex';
+        const key = kind === 'regex' ? '' : p.value;
+        let bucket: IndexEntry[];
+        if (kind === 'regex') {
+          t.regex.push(entry);
+          bucket = t.regex;
+        } else bucket = push(kind === 'exact' ? t.exact : t.prefix, key, entry);
+        touched.add(bucket);
+        const pid = `${host}\n${kind}\n${key}`;
+        const c = counts.get(pid);
+        if (c === undefined) counts.set(pid, { host, kind, key, count: 1 });
+        else c.count++;
+      }
+    }
+    if (counts.size > 0) placements.set(routeKey, [...counts.values()]);
+  }
+
+  function update(changes: Iterable<readonly [string, readonly IndexInput[] | undefined]>): void {
+    const touched = new Set<IndexEntry[]>();
+    for (const [routeKey, inputs] of changes) {
+      removeRoute(routeKey);
+      if (inputs !== undefined && inputs.length > 0) addRoute(routeKey, inputs, touched);
+    }
+    for (const bucket of touched) bucket.sort(compareEntries);
+  }
+
+  function dump(): string[] {
+    const out: string[] = [];
+    const line = (host: string, kind: string, key: string, e: IndexEntry) =>
+      `${host} ${kind} ${key} ${e.route.key}#${e.rule.index}.${e.matchIndex} -> ${showTarget(e)}`;
+    for (const host of [...tables.keys()].sort()) {
+      const t = tables.get(host)!;
+      for (const key of [...t.exact.keys()].sort())
+        for (const e of t.exact.get(key)!) out.push(line(host, 'Exact', key, e));
+      for (const key of [...t.prefix.keys()].sort())
+        for (const e of t.prefix.get(key)!) out.push(line(host, 'PathPrefix', key, e));
+      for (const e of t.regex) out.push(line(host, 'RegularExpression', e.match.path.value, e));
+    }
+    return out;
   }
 
   function match(hostname: string, path: string, req: RequestHead): IndexEntry | undefined {
@@ -134,7 +238,22 @@ export function buildRouteIndex(inputs: Iterable<IndexInput>): RouteIndex {
     return undefined;
   }
 
-  return { match, size };
+  return {
+    match,
+    update,
+    dump,
+    get size() {
+      return size;
+    },
+  };
+}
+
+function showTarget(e: IndexEntry): string {
+  const t = e.target;
+  const mirrors = e.mirrors?.length
+    ? ` mirror ${e.mirrors.map((m) => `/${m.path.join('/')}`).join(',')}`
+    : '';
+  return `${t.kind === 'error' ? `500 ${t.reason}` : `/${t.path.join('/')}`}${mirrors}`;
 }
 
 /**

@@ -9,6 +9,7 @@ import {
   defineResource,
   GATEWAY_CLASS_V1,
   GATEWAY_V1,
+  GRPC_ROUTE_V1,
   HTTP_ROUTE_V1,
   type KubeClient,
   type KubeConnectionConfig,
@@ -30,6 +31,7 @@ export type GatewayObjectKind =
   | 'GatewayClass'
   | 'Gateway'
   | 'HTTPRoute'
+  | 'GRPCRoute'
   | 'ReferenceGrant'
   | 'Namespace'
   | 'Service';
@@ -39,6 +41,7 @@ const KINDS: ReadonlySet<string> = new Set<GatewayObjectKind>([
   'GatewayClass',
   'Gateway',
   'HTTPRoute',
+  'GRPCRoute',
   'ReferenceGrant',
   'Namespace',
 ]);
@@ -59,7 +62,7 @@ const NAMESPACE_V1 = defineResource<KubeObject>({
  *   Clusters without the Gateway API CRDs serve nothing (and are synced at once).
  * - `directory`: every `*.yaml`, `*.yml`, `*.json` of `dir` (not recursive), re-read on change
  *   (fs events plus a poll every `pollIntervalMs`, default 1000). GatewayClass, Gateway,
- *   HTTPRoute, ReferenceGrant and Namespace documents are used, others ignored.
+ *   HTTPRoute, GRPCRoute, ReferenceGrant and Namespace documents are used, others ignored.
  * - `static`: a fixed list of such objects.
  */
 export type GatewaySource =
@@ -140,6 +143,7 @@ function startKubernetes(
     ['GatewayClass', GATEWAY_CLASS_V1 as ResourceDescriptor<KubeObject>, false],
     ['Gateway', GATEWAY_V1 as ResourceDescriptor<KubeObject>, true],
     ['HTTPRoute', HTTP_ROUTE_V1 as ResourceDescriptor<KubeObject>, true],
+    ['GRPCRoute', GRPC_ROUTE_V1 as ResourceDescriptor<KubeObject>, true],
     ['ReferenceGrant', REFERENCE_GRANT_V1BETA1 as ResourceDescriptor<KubeObject>, true],
     ['Namespace', NAMESPACE_V1, false],
     ['Service', SERVICE_V1 as ResourceDescriptor<KubeObject>, true],

@@ -9,6 +9,7 @@ import { isHttpListener, type ParentResult } from './attach.js';
 import { type BackendContext, type RuleTarget, ruleTarget } from './backends.js';
 import { GatewayProblemError, type GatewaySourceError } from './errors.js';
 import { referenceAllowed } from './grants.js';
+import type { GrpcRouteRecord } from './grpc.js';
 import {
   GATEWAY_GROUP,
   type GatewayClassRecord,
@@ -54,6 +55,9 @@ export interface GatewayState {
   readonly gateways: ReadonlyMap<string, GatewayRecord>;
   readonly routes: ReadonlyMap<string, HttpRouteRecord | GatewayProblemError>;
   readonly parents: ReadonlyMap<string, readonly ParentResult[]>;
+  /** GRPCRoutes by `namespace/name` (malformed ones as their problem), and their parent results. */
+  readonly grpcRoutes: ReadonlyMap<string, GrpcRouteRecord | GatewayProblemError>;
+  readonly grpcParents: ReadonlyMap<string, readonly ParentResult[]>;
   readonly grants: ReadonlyMap<string, ReferenceGrantRecord>;
   /** Objects as received, by `<Kind> <key>` (status writes compare with and keep their status). */
   readonly objects: ReadonlyMap<string, KubeObject>;
@@ -109,7 +113,7 @@ export function ruleViews(state: GatewayState, dstPrefix: Path): HttpRouteRuleVi
 /** Unreadable manifests, then malformed routes, each sorted. */
 export function problemList(
   fileErrors: Iterable<GatewaySourceError>,
-  routes: Iterable<HttpRouteRecord | GatewayProblemError>,
+  routes: Iterable<HttpRouteRecord | GrpcRouteRecord | GatewayProblemError>,
 ): GatewayProblem[] {
   const out: GatewayProblem[] = [];
   for (const e of [...fileErrors].sort((a, b) => (a.file < b.file ? -1 : 1))) {

@@ -3,13 +3,14 @@
  * with `metadata.resourceVersion` as a precondition), only while `isLeader()` says so: several
  * replicas serve traffic, one writes. Objects whose status is already right are not written, so
  * our own writes (which come back as watch events) settle at once. Other controllers' entries
- * of an HTTPRoute's `status.parents` are kept.
+ * of an HTTPRoute's or GRPCRoute's `status.parents` are kept.
  */
 import { channel } from 'node:diagnostics_channel';
 import type { Clock, TimerHandle } from '@switchyard/core';
 import {
   GATEWAY_CLASS_V1,
   GATEWAY_V1,
+  GRPC_ROUTE_V1,
   HTTP_ROUTE_V1,
   type KubeClient,
   type KubeObject,
@@ -17,8 +18,8 @@ import {
   type RouteParentStatus,
 } from '@switchyard/k8s';
 import { GatewayStatusError } from './errors.js';
-import type { HttpRouteIdentifier } from './identifier.js';
-import { gatewayClassStatus, gatewayStatus, httpRouteParents } from './status.js';
+import type { HttpRouteIdentifier } from './identifier-api.js';
+import { gatewayClassStatus, gatewayStatus, grpcRouteParents, httpRouteParents } from './status.js';
 
 /** Published on `switchyard:identifiers:gatewayStatus` after each write: `{ object, ok, error? }`. */
 export const GATEWAY_STATUS_CHANNEL = 'switchyard:identifiers:gatewayStatus';
@@ -111,16 +112,21 @@ export function startGatewayStatusWriter(options: GatewayStatusWriterOptions): G
       if (!same(current.conditions, status.conditions) || !same(current.listeners, status.listeners))
         failed = !(await write(GATEWAY_V1 as ResourceDescriptor<KubeObject>, object, status)) || failed;
     }
-    for (const key of state.routes.keys()) {
-      const object = state.objects.get(`HTTPRoute ${key}`);
-      if (object === undefined) continue;
-      const current = ((object as { status?: { parents?: RouteParentStatus[] } }).status?.parents ??
-        []) as RouteParentStatus[];
-      const ours = httpRouteParents(state, key, controllerName, now);
-      const parents = [...current.filter((p) => p.controllerName !== controllerName), ...ours];
-      if (!same(current, parents))
-        failed =
-          !(await write(HTTP_ROUTE_V1 as ResourceDescriptor<KubeObject>, object, { parents })) || failed;
+    const routeKinds = [
+      ['HTTPRoute', HTTP_ROUTE_V1, state.routes, httpRouteParents],
+      ['GRPCRoute', GRPC_ROUTE_V1, state.grpcRoutes, grpcRouteParents],
+    ] as const;
+    for (const [kind, resource, routes, parentsOf] of routeKinds) {
+      for (const key of routes.keys()) {
+        const object = state.objects.get(`${kind} ${key}`);
+        if (object === undefined) continue;
+        const current = ((object as { status?: { parents?: RouteParentStatus[] } }).status?.parents ??
+          []) as RouteParentStatus[];
+        const ours = parentsOf(state, key, controllerName, now);
+        const parents = [...current.filter((p) => p.controllerName !== controllerName), ...ours];
+        if (!same(current, parents))
+          failed = !(await write(resource as ResourceDescriptor<KubeObject>, object, { parents })) || failed;
+      }
     }
     // Failed writes are retried by the periodic reconcile (every retryMs).
     void failed;

@@ -1,6 +1,6 @@
 /**
  * Gateway API status as pure functions of the attachment state: what `status` of each
- * GatewayClass, Gateway and HTTPRoute of ours should say. Conditions and reasons are the
+ * GatewayClass, Gateway, HTTPRoute and GRPCRoute of ours should say. Conditions and reasons are the
  * spec's (GatewayClass `Accepted`; Gateway `Accepted`/`Programmed`; listener
  * `Accepted`/`ResolvedRefs`/`Programmed` with `attachedRoutes`; route `parents[]` with
  * `Accepted`/`ResolvedRefs`), each with `observedGeneration`. `lastTransitionTime` is kept from
@@ -88,7 +88,8 @@ export function gatewayStatus(
   const prev = previousStatus(state.objects.get(`Gateway ${key}`));
   const prevListeners = (prev.listeners as GatewayListenerStatus[] | undefined) ?? [];
   const attached = new Map<string, number>();
-  for (const results of state.parents.values()) {
+  // Routes of both kinds count: `attachedRoutes` is the number of routes attached to the listener.
+  for (const results of [...state.parents.values(), ...state.grpcParents.values()]) {
     const counted = new Set<string>();
     for (const r of results) {
       if (r.gateway.key !== key) continue;
@@ -108,7 +109,11 @@ export function gatewayStatus(
         : ['True', 'Accepted', 'Accepted'];
     const certificate = certificateProblem(state, g, l);
     const resolved: [Status, string, string] = kinds.invalid
-      ? ['False', 'InvalidRouteKinds', 'only HTTPRoute (gateway.networking.k8s.io) is supported']
+      ? [
+          'False',
+          'InvalidRouteKinds',
+          'only HTTPRoute and GRPCRoute (gateway.networking.k8s.io) are supported',
+        ]
       : certificate !== undefined
         ? ['False', certificate, 'a certificateRef is not a permitted Secret']
         : ['True', 'ResolvedRefs', 'Resolved'];
@@ -170,9 +175,29 @@ export function httpRouteParents(
   controllerName: string,
   now: string,
 ): RouteParentStatus[] {
-  const route = state.routes.get(key);
+  return routeParents(state, 'HTTPRoute', key, controllerName, now);
+}
+
+/** Our entries of a GRPCRoute's `status.parents`, as {@link httpRouteParents}. */
+export function grpcRouteParents(
+  state: GatewayState,
+  key: string,
+  controllerName: string,
+  now: string,
+): RouteParentStatus[] {
+  return routeParents(state, 'GRPCRoute', key, controllerName, now);
+}
+
+function routeParents(
+  state: GatewayState,
+  kind: 'HTTPRoute' | 'GRPCRoute',
+  key: string,
+  controllerName: string,
+  now: string,
+): RouteParentStatus[] {
+  const route = kind === 'HTTPRoute' ? state.routes.get(key) : state.grpcRoutes.get(key);
   if (route === undefined) return [];
-  const raw = state.objects.get(`HTTPRoute ${key}`);
+  const raw = state.objects.get(`${kind} ${key}`);
   const prevParents = (previousStatus(raw).parents as RouteParentStatus[] | undefined) ?? [];
   const before = (ref: Readonly<Record<string, unknown>>) =>
     prevParents.find(
@@ -187,7 +212,12 @@ export function httpRouteParents(
       namespace,
     );
     const generation = (raw?.metadata?.generation as number | undefined) ?? 0;
-    const results = attachRoute({ namespace, hostnames: [], parentRefs: refs }, state.gateways, new Map());
+    const results = attachRoute(
+      { namespace, hostnames: [], parentRefs: refs },
+      state.gateways,
+      new Map(),
+      kind,
+    );
     return results.map((r) => ({
       parentRef: r.parentRef.raw as unknown as RouteParentStatus['parentRef'],
       controllerName,
@@ -216,7 +246,7 @@ export function httpRouteParents(
   const problems = new Set<string>();
   for (const rule of route.rules) {
     for (const ref of rule.backendRefs) {
-      const p = backendProblem(ref, route.namespace, backendContext(state));
+      const p = backendProblem(ref, route.namespace, backendContext(state), kind);
       if (p !== undefined) problems.add(p);
     }
   }
@@ -227,7 +257,8 @@ export function httpRouteParents(
       : problems.has('BackendNotFound')
         ? 'BackendNotFound'
         : undefined;
-  return (state.parents.get(key) ?? []).map((r) => {
+  const parents = kind === 'HTTPRoute' ? state.parents : state.grpcParents;
+  return (parents.get(key) ?? []).map((r) => {
     const prev = before(r.parentRef.raw);
     const message =
       r.reason === 'Accepted'
