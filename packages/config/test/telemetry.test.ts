@@ -136,55 +136,67 @@ telemetry:
     expect(forwarded.split('-')[2]).toBe(attempt.id);
     const log = await readFile(join(dir, 'access.log'), 'utf8');
     expect(log).toMatch(
-      /^web 127\.0\.0\.1 - - \[[^\]]+\] "GET \/hello\?x=1 HTTP\/1\.1" 200 (2|-) "-" "sy-test"\n$/,
+      /^web 127\.0\.0\.1 - - \[[^\]]+\] "GET \/hello\?x=1 HTTP\/1\.1" 200 2 "-" "sy-test"\n$/,
     );
   });
 });
 
 describe('access log formats from config', () => {
-  it('writes httpAccessLogFormat json and clf lines, one router each', async () => {
+  it('writes linkerd, json and clf lines with the body bytes actually sent, one router each', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'sy-access-log-'));
+    // A known body both ways: with a content-length, and chunked (no length in any header).
+    const chunked = `${'a'.repeat(1000)}${'é'.repeat(117)}`; // 1234 bytes in UTF-8
     const backend = createServer((req, res) => {
       req.resume();
-      res.writeHead(201, { 'content-length': '2' }).end('ok');
+      if (req.url === '/chunked') {
+        res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
+        res.write('a'.repeat(1000));
+        res.end('é'.repeat(117));
+      } else res.writeHead(201, { 'content-length': '2' }).end('ok');
     });
     const backendPort = await listen(backend);
-    const text = `
-routers:
+    const router = (label: string, format: string) => `
 - protocol: http
-  label: j
+  label: ${label}
   servers: [{port: 0}]
   dtab: /svc/web => /$/inet/127.0.0.1/${backendPort}
-  httpAccessLog: json.log
-  httpAccessLogFormat: json
-- protocol: http
-  label: c
-  servers: [{port: 0}]
-  dtab: /svc/web => /$/inet/127.0.0.1/${backendPort}
-  httpAccessLog: clf.log
-  httpAccessLogFormat: clf
-`;
+  httpAccessLog: ${label}.log
+  httpAccessLogFormat: ${format}`;
+    const text = `routers:${router('l', 'linkerd')}${router('j', 'json')}${router('c', 'clf')}\n`;
     const linker = await Linker.start(parseLinkerConfig(text, 'formats.yaml', kinds), {
       kinds,
       baseDir: dir,
       noAdmin: true,
     });
+    let noRouteBody = '';
     try {
-      for (const router of linker.routers) {
-        const reply = await get(router.servers[0]!.port, {
-          path: '/p?q=1',
-          headers: { host: 'web', 'user-agent': 'sy-test' },
-        });
-        expect(reply.status).toBe(201);
+      for (const r of linker.routers) {
+        const port = r.servers[0]!.port;
+        const headers = { host: 'web', 'user-agent': 'sy-test' };
+        expect((await get(port, { path: '/p?q=1', headers })).status).toBe(201);
+        const big = await get(port, { path: '/chunked', headers });
+        expect([big.status, Buffer.byteLength(big.body)]).toEqual([200, 1234]);
+        expect(big.body).toBe(chunked);
+        // A response the router writes itself (no route for this host).
+        const local = await get(port, { path: '/', headers: { host: 'nowhere', 'user-agent': 'sy-test' } });
+        expect(local.status).toBeGreaterThanOrEqual(400);
+        expect(local.body.length).toBeGreaterThan(0);
+        noRouteBody = local.body;
       }
     } finally {
       await linker.close();
       backend.close();
     }
-    const json = (await readFile(join(dir, 'json.log'), 'utf8')).split('\n');
-    expect(json).toHaveLength(2);
-    expect(json[1]).toBe('');
-    expect(JSON.parse(json[0]!)).toMatchObject({
+    const lines = async (file: string) => {
+      const all = (await readFile(join(dir, file), 'utf8')).split('\n');
+      expect(all).toHaveLength(4);
+      expect(all[3]).toBe('');
+      return all.slice(0, 3);
+    };
+    const localBytes = Buffer.byteLength(noRouteBody);
+
+    const json = (await lines('j.log')).map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(json[0]).toMatchObject({
       time: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
       host: 'web',
       remoteAddress: '127.0.0.1',
@@ -192,19 +204,35 @@ routers:
       uri: '/p?q=1',
       httpVersion: '1.1',
       status: 201,
+      responseBytes: 2,
       userAgent: 'sy-test',
       durationMs: expect.any(Number),
       router: 'j',
       service: '/svc/web',
       client: `/$/inet/127.0.0.1/${backendPort}`,
     });
-    // The router writes a forwarded head in one writeHead call, which Node does not keep for
-    // getHeader: the size is unknown to the layer, logged as "-" (docs/telemetry.md).
-    expect(JSON.parse(json[0]!).responseBytes).toBeUndefined();
-    const clf = await readFile(join(dir, 'clf.log'), 'utf8');
-    expect(clf).toMatch(
-      /^127\.0\.0\.1 - - \[\d\d\/[A-Z][a-z]{2}\/\d{4}:\d\d:\d\d:\d\d \+0000\] "GET \/p\?q=1 HTTP\/1\.1" 201 -\n$/,
+    expect(json.map((e) => [e.uri, e.responseBytes])).toEqual([
+      ['/p?q=1', 2],
+      ['/chunked', 1234],
+      ['/', localBytes],
+    ]);
+
+    const time = String.raw`\[\d\d\/\d\d\/\d{4}:\d\d:\d\d:\d\d \+0000\]`;
+    const linkerd = await lines('l.log');
+    expect(linkerd[0]).toMatch(
+      new RegExp(`^web 127\\.0\\.0\\.1 - - ${time} "GET /p\\?q=1 HTTP/1\\.1" 201 2 "-" "sy-test"$`),
     );
+    expect(linkerd[1]).toMatch(/"GET \/chunked HTTP\/1\.1" 200 1234 "-" "sy-test"$/);
+    expect(linkerd[2]).toMatch(
+      new RegExp(`^nowhere .* "GET / HTTP/1\\.1" \\d{3} ${localBytes} "-" "sy-test"$`),
+    );
+
+    const clf = await lines('c.log');
+    expect(clf[0]).toMatch(
+      /^127\.0\.0\.1 - - \[\d\d\/[A-Z][a-z]{2}\/\d{4}:\d\d:\d\d:\d\d \+0000\] "GET \/p\?q=1 HTTP\/1\.1" 201 2$/,
+    );
+    expect(clf[1]).toMatch(/"GET \/chunked HTTP\/1\.1" 200 1234$/);
+    expect(clf[2]).toMatch(new RegExp(`"GET / HTTP/1\\.1" \\d{3} ${localBytes}$`));
     await rm(dir, { recursive: true, force: true });
   });
 
