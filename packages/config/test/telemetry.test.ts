@@ -7,6 +7,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { decodeOtlpProtobuf } from '@switchyard/telemetry/otlp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDefaultKinds, Linker, parseLinkerConfig } from '../src/index.js';
 import { get, listen } from './http.js';
@@ -250,44 +251,56 @@ describe('access log formats from config', () => {
 });
 
 describe('io.l5d.otlp from config', () => {
-  it('sends a SERVER span and one CLIENT span per attempt, continuing the caller trace', async () => {
-    const traceId = '0af7651916cd43dd8448eb211c80319c';
-    let attempts = 0;
-    const seen: IncomingHttpHeaders[] = [];
-    const backend = createServer((req, res) => {
-      seen.push(req.headers);
-      req.resume();
-      attempts++;
-      res.writeHead(attempts === 1 ? 503 : 200).end(`attempt ${attempts}`);
-    });
-    const requests: {
-      resourceSpans: {
-        resource: { attributes: { key: string; value: { stringValue?: string } }[] };
-        scopeSpans: {
-          spans: {
-            traceId: string;
-            spanId: string;
-            parentSpanId?: string;
-            kind: number;
-            attributes: { key: string; value: { stringValue?: string; intValue?: string } }[];
-            status: { code: number; message?: string };
+  it.each([
+    ['protobuf (the default)', undefined, 'application/x-protobuf'],
+    ['json', 'json', 'application/json'],
+  ] as const)(
+    'sends a SERVER span and one CLIENT span per attempt, continuing the caller trace: %s',
+    async (_, encoding, contentType) => {
+      const traceId = '0af7651916cd43dd8448eb211c80319c';
+      let attempts = 0;
+      const seen: IncomingHttpHeaders[] = [];
+      const backend = createServer((req, res) => {
+        seen.push(req.headers);
+        req.resume();
+        attempts++;
+        res.writeHead(attempts === 1 ? 503 : 200).end(`attempt ${attempts}`);
+      });
+      const requests: {
+        resourceSpans: {
+          resource: { attributes: { key: string; value: { stringValue?: string } }[] };
+          scopeSpans: {
+            spans: {
+              traceId: string;
+              spanId: string;
+              parentSpanId?: string;
+              kind: number;
+              attributes: { key: string; value: { stringValue?: string; intValue?: string } }[];
+              status: { code: number; message?: string };
+            }[];
           }[];
         }[];
-      }[];
-    }[] = [];
-    const otlp = createServer((req, res) => {
-      let body = '';
-      req.on('data', (c) => {
-        body += c;
+      }[] = [];
+      const contentTypes: (string | undefined)[] = [];
+      // The collector stand-in decodes the body by its content-type, as a collector does.
+      const otlp = createServer((req, res) => {
+        const chunks: Buffer[] = [];
+        req.on('data', (c: Buffer) => chunks.push(c));
+        req.on('end', () => {
+          const body = Buffer.concat(chunks);
+          contentTypes.push(req.headers['content-type']);
+          if (req.url === '/v1/traces')
+            requests.push(
+              (req.headers['content-type'] === 'application/x-protobuf'
+                ? decodeOtlpProtobuf(body)
+                : JSON.parse(body.toString('utf8'))) as (typeof requests)[number],
+            );
+          res.writeHead(200, { 'content-type': req.headers['content-type'] ?? '' }).end();
+        });
       });
-      req.on('end', () => {
-        if (req.url === '/v1/traces') requests.push(JSON.parse(body));
-        res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-      });
-    });
-    const backendPort = await listen(backend);
-    const otlpPort = await listen(otlp);
-    const text = `
+      const backendPort = await listen(backend);
+      const otlpPort = await listen(otlp);
+      const text = `
 routers:
 - protocol: http
   servers: [{port: 0}]
@@ -299,60 +312,64 @@ routers:
       backoff: {kind: constant, ms: 10}
 telemetry:
 - kind: io.l5d.otlp
-  endpoint: http://127.0.0.1:${otlpPort}/v1/traces
+  endpoint: http://127.0.0.1:${otlpPort}/v1/traces${encoding ? `\n  encoding: ${encoding}` : ''}
   headers: {authorization: Bearer t0ken}
   serviceName: edge
   resourceAttributes: {deployment.environment: test}
   sampleRate: 1.0
 `;
-    const linker = await Linker.start(parseLinkerConfig(text, 'otlp.yaml', kinds), {
-      kinds,
-      baseDir: process.cwd(),
-      noAdmin: true,
-    });
-    try {
-      const reply = await get(linker.routers[0]!.servers[0]!.port, {
-        headers: { host: 'web', traceparent: `00-${traceId}-b7ad6b7169203331-01` },
+      const linker = await Linker.start(parseLinkerConfig(text, 'otlp.yaml', kinds), {
+        kinds,
+        baseDir: process.cwd(),
+        noAdmin: true,
       });
-      expect([reply.status, reply.body]).toEqual([200, 'attempt 2']);
-    } finally {
-      await linker.close(); // flushes the batch
-      backend.close();
-      otlp.close();
-    }
-    const spans = requests.flatMap((r) =>
-      r.resourceSpans.flatMap((rs) => rs.scopeSpans.flatMap((s) => s.spans)),
-    );
-    const server = spans.filter((s) => s.kind === 2);
-    const clients = spans.filter((s) => s.kind === 3);
-    expect(server).toHaveLength(1);
-    expect(clients).toHaveLength(2);
-    expect(server[0]).toMatchObject({ traceId, parentSpanId: 'b7ad6b7169203331' });
-    for (const client of clients) expect(client).toMatchObject({ traceId, parentSpanId: server[0]!.spanId });
-    const status = (s: (typeof spans)[number]) =>
-      s.attributes.find((a) => a.key === 'http.response.status_code')?.value.intValue;
-    // The first attempt's 503 was retried, never answered: an ERROR span naming why.
-    expect(clients.map((c) => [status(c), c.status])).toEqual([
-      [undefined, { code: 2, message: 'retryable response status 503' }],
-      ['200', { code: 0 }],
-    ]);
-    expect(status(server[0]!)).toBe('200');
-    // io.l5d.otlp propagates W3C only by default: no B3 or l5d-ctx-trace upstream.
-    for (const h of seen) {
-      expect(h.traceparent).toMatch(new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`));
-      expect([h['x-b3-traceid'], h['l5d-ctx-trace'], h.b3]).toEqual([undefined, undefined, undefined]);
-    }
-    // Each attempt carried its own span as the backend's parent.
-    expect(seen.map((h) => String(h.traceparent).split('-')[2]).sort()).toEqual(
-      clients.map((c) => c.spanId).sort(),
-    );
-    expect(requests[0]!.resourceSpans[0]!.resource.attributes).toEqual(
-      expect.arrayContaining([
-        { key: 'service.name', value: { stringValue: 'edge' } },
-        { key: 'deployment.environment', value: { stringValue: 'test' } },
-      ]),
-    );
-  });
+      try {
+        const reply = await get(linker.routers[0]!.servers[0]!.port, {
+          headers: { host: 'web', traceparent: `00-${traceId}-b7ad6b7169203331-01` },
+        });
+        expect([reply.status, reply.body]).toEqual([200, 'attempt 2']);
+      } finally {
+        await linker.close(); // flushes the batch
+        backend.close();
+        otlp.close();
+      }
+      expect(contentTypes.length).toBeGreaterThan(0);
+      for (const type of contentTypes) expect(type).toBe(contentType);
+      const spans = requests.flatMap((r) =>
+        r.resourceSpans.flatMap((rs) => rs.scopeSpans.flatMap((s) => s.spans)),
+      );
+      const server = spans.filter((s) => s.kind === 2);
+      const clients = spans.filter((s) => s.kind === 3);
+      expect(server).toHaveLength(1);
+      expect(clients).toHaveLength(2);
+      expect(server[0]).toMatchObject({ traceId, parentSpanId: 'b7ad6b7169203331' });
+      for (const client of clients)
+        expect(client).toMatchObject({ traceId, parentSpanId: server[0]!.spanId });
+      const status = (s: (typeof spans)[number]) =>
+        s.attributes.find((a) => a.key === 'http.response.status_code')?.value.intValue;
+      // The first attempt's 503 was retried, never answered: an ERROR span naming why.
+      expect(clients.map((c) => [status(c), c.status])).toEqual([
+        [undefined, { code: 2, message: 'retryable response status 503' }],
+        ['200', { code: 0 }],
+      ]);
+      expect(status(server[0]!)).toBe('200');
+      // io.l5d.otlp propagates W3C only by default: no B3 or l5d-ctx-trace upstream.
+      for (const h of seen) {
+        expect(h.traceparent).toMatch(new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`));
+        expect([h['x-b3-traceid'], h['l5d-ctx-trace'], h.b3]).toEqual([undefined, undefined, undefined]);
+      }
+      // Each attempt carried its own span as the backend's parent.
+      expect(seen.map((h) => String(h.traceparent).split('-')[2]).sort()).toEqual(
+        clients.map((c) => c.spanId).sort(),
+      );
+      expect(requests[0]!.resourceSpans[0]!.resource.attributes).toEqual(
+        expect.arrayContaining([
+          { key: 'service.name', value: { stringValue: 'edge' } },
+          { key: 'deployment.environment', value: { stringValue: 'test' } },
+        ]),
+      );
+    },
+  );
 
   it('rejects a bad endpoint or header at the field', () => {
     const bad = `telemetry:

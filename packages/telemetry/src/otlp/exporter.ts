@@ -1,5 +1,6 @@
 /**
- * `io.l5d.otlp`: finished spans POSTed to an OpenTelemetry collector as OTLP/HTTP JSON. `export`
+ * `io.l5d.otlp`: finished spans POSTed to an OpenTelemetry collector as OTLP/HTTP, in protobuf
+ * (`application/x-protobuf`, the OTLP exporter default) or JSON (`application/json`). `export`
  * is O(1) on the request path (a push onto a bounded queue); batches go out by a timer or when a
  * batch fills, one request at a time. A collector outage never blocks requests and never grows
  * memory past `maxQueue` spans: retryable failures (no connection, timeout, 429, 502, 503, 504) are
@@ -19,11 +20,23 @@ import {
 import { TelemetryError } from '../errors.js';
 import type { SpanExporter, ZipkinSpan } from '../tracing/tracer.js';
 import { encodeOtlpTraces, type OtlpAttribute } from './encode.js';
+import { encodeOtlpProtobuf, rejectedSpansOf } from './protobuf.js';
+
+/** OTLP/HTTP body encodings: `http/protobuf` and `http/json` in the OpenTelemetry SDK's terms. */
+export type OtlpEncoding = 'protobuf' | 'json';
+
+/** Every {@link OtlpEncoding}, the default first. */
+export const OTLP_ENCODINGS: readonly OtlpEncoding[] = Object.freeze(['protobuf', 'json']);
 
 /** Options of {@link OtlpExporter}. */
 export interface OtlpExporterOptions {
   /** The collector's traces URL. Default `http://localhost:4318/v1/traces` (OTLP/HTTP's port). */
   readonly endpoint?: string;
+  /**
+   * Body encoding. Default `protobuf`: the OTLP exporter specification's default protocol
+   * (`http/protobuf`), which every collector accepts; `json` is optional for collectors.
+   */
+  readonly encoding?: OtlpEncoding;
   /** Extra request headers (e.g. `authorization`). */
   readonly headers?: Readonly<Record<string, string>>;
   /** The resource attributes (see `otlpResource`). Default `service.name=switchyard`. */
@@ -73,10 +86,28 @@ function retryAfterMs(value: string | null): number | undefined {
   return Number(value.trim()) * 1000;
 }
 
+/**
+ * `partialSuccess.rejectedSpans` of a 2xx answer, in the encoding the collector answered with
+ * (it answers in the request's). An empty or unreadable body is a full success.
+ */
+function rejectedOf(contentType: string | null, body: Uint8Array): number {
+  if (body.length === 0) return 0;
+  if (contentType?.includes('protobuf')) return rejectedSpansOf(body);
+  try {
+    const parsed = JSON.parse(Buffer.from(body).toString('utf8')) as {
+      partialSuccess?: { rejectedSpans?: number | string };
+    };
+    return Number(parsed.partialSuccess?.rejectedSpans ?? 0) || 0;
+  } catch {
+    return 0;
+  }
+}
+
 /** Batches spans to an OTLP/HTTP collector. Call `close()` to flush and stop. */
 export class OtlpExporter implements SpanExporter {
   readonly #endpoint: string;
   readonly #headers: Record<string, string>;
+  readonly #encoding: OtlpEncoding;
   readonly #resource: readonly OtlpAttribute[];
   readonly #batchSize: number;
   readonly #flushIntervalMs: number;
@@ -111,7 +142,16 @@ export class OtlpExporter implements SpanExporter {
     if (url.protocol !== 'http:' && url.protocol !== 'https:')
       throw new TelemetryError('SY_ERR_TELEMETRY_OPTIONS', `endpoint: "${endpoint}" is not an http(s) URL`);
     this.#endpoint = url.href;
-    this.#headers = { ...options.headers, 'content-type': 'application/json' };
+    this.#encoding = options.encoding ?? 'protobuf';
+    if (!OTLP_ENCODINGS.includes(this.#encoding))
+      throw new TelemetryError(
+        'SY_ERR_TELEMETRY_OPTIONS',
+        `encoding: expected one of ${OTLP_ENCODINGS.map((e) => `"${e}"`).join(', ')}, got "${String(this.#encoding)}"`,
+      );
+    this.#headers = {
+      ...options.headers,
+      'content-type': this.#encoding === 'protobuf' ? 'application/x-protobuf' : 'application/json',
+    };
     this.#resource = options.resource ?? [{ key: 'service.name', value: { stringValue: 'switchyard' } }];
     this.#batchSize = Math.max(1, options.batchSize ?? 512);
     this.#flushIntervalMs = options.flushIntervalMs ?? 1000;
@@ -188,7 +228,8 @@ export class OtlpExporter implements SpanExporter {
   }
 
   async #deliver(batch: ZipkinSpan[]): Promise<void> {
-    const body = JSON.stringify(encodeOtlpTraces(batch, this.#resource));
+    const request = encodeOtlpTraces(batch, this.#resource);
+    const body = this.#encoding === 'protobuf' ? encodeOtlpProtobuf(request) : JSON.stringify(request);
     for (let attempt = 1; ; attempt++) {
       const outcome = await this.#post(body);
       if (outcome.kind === 'ok') {
@@ -224,7 +265,7 @@ export class OtlpExporter implements SpanExporter {
     });
   }
 
-  async #post(body: string): Promise<Outcome> {
+  async #post(body: string | Uint8Array): Promise<Outcome> {
     let res: Response;
     try {
       res = await fetch(this.#endpoint, {
@@ -241,22 +282,13 @@ export class OtlpExporter implements SpanExporter {
           : (e.cause?.message ?? e.message);
       return { kind: 'retry', reason: why };
     }
-    let text = '';
+    let answer = new Uint8Array(0);
     try {
-      text = await res.text();
+      answer = new Uint8Array(await res.arrayBuffer());
     } catch {
       // The status decides; a body cut short only loses the partial-success count.
     }
-    if (res.ok) {
-      let rejected = 0;
-      try {
-        const parsed = JSON.parse(text) as { partialSuccess?: { rejectedSpans?: number | string } };
-        rejected = Number(parsed.partialSuccess?.rejectedSpans ?? 0) || 0;
-      } catch {
-        // An empty or non-JSON 2xx body is a full success.
-      }
-      return { kind: 'ok', rejected };
-    }
+    if (res.ok) return { kind: 'ok', rejected: rejectedOf(res.headers.get('content-type'), answer) };
     const reason = `collector answered ${res.status}`;
     if (!RETRYABLE_STATUS.has(res.status)) return { kind: 'fail', reason };
     const after = retryAfterMs(res.headers.get('retry-after'));
