@@ -8,7 +8,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createInterface } from 'node:readline';
-import { createTracer, tracingLayer } from '@switchyard/admin';
+import { createTracer, tracingLayer } from '@switchyard/telemetry';
 import {
   createInterpreter,
   createMetricsRegistry,
