@@ -14,12 +14,22 @@ export interface RunningBinary {
   stop(): Promise<void>;
 }
 
-/** Starts the binary from source on `configPath`; resolves once it logs its first server's port. */
-export async function startBinary(configPath: string): Promise<RunningBinary> {
+/**
+ * Starts the binary from source on `configPath`; resolves once it logs its first server's port.
+ * `env` is added to this process's environment (e.g. the variables a pod spec sets).
+ */
+export async function startBinary(
+  configPath: string,
+  options: { readonly env?: Readonly<Record<string, string>> } = {},
+): Promise<RunningBinary> {
   const child = spawn(
     process.execPath,
     ['--import', 'tsx', '--conditions=switchyard:source', 'src/main.ts', '--config', configPath],
-    { cwd: ingressDir, stdio: ['ignore', 'pipe', 'pipe'] },
+    {
+      cwd: ingressDir,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      ...(options.env ? { env: { ...process.env, ...options.env } } : {}),
+    },
   );
   let stderr = '';
   const port = await new Promise<number>((resolve, reject) => {

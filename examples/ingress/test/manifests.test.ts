@@ -11,7 +11,9 @@
  */
 import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,6 +21,8 @@ import { createDefaultKinds, parseLinkerConfig } from '@switchyard/config';
 import { startFakeKubeApi } from '@switchyard/testkit';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
+import { startBinary } from './binary.js';
+import { curl } from './http-client.js';
 
 const k8sDir = fileURLToPath(new URL('../k8s/', import.meta.url));
 const require = createRequire(import.meta.url);
@@ -43,7 +47,15 @@ interface ContainerPort {
   readonly hostPort?: number;
 }
 
+/** A container env var: a value, or (downward API) a field of the pod. */
+interface EnvVar {
+  readonly name: string;
+  readonly value?: string;
+  readonly valueFrom?: { readonly fieldRef?: { readonly fieldPath: string } };
+}
+
 interface Container {
+  readonly env?: readonly EnvVar[];
   readonly ports: readonly ContainerPort[];
   readonly readinessProbe: { readonly httpGet: { readonly path: string; readonly port: string | number } };
   readonly livenessProbe: { readonly httpGet: { readonly path: string; readonly port: string | number } };
@@ -86,6 +98,17 @@ const manifests = yamlFiles(k8sDir).flatMap((path) => {
   const file = relative(k8sDir, path);
   return parseDocs(readFileSync(path, 'utf8'), file).map((manifest, index) => ({ file, index, manifest }));
 });
+
+/**
+ * The downward-API variables the pod sets, with the pod field each comes from; the binary's
+ * io.l5d.otlp reports them as k8s.pod.name, k8s.namespace.name and k8s.node.name
+ * (DOWNWARD_API_ENV in @switchyard/telemetry/otlp).
+ */
+const DOWNWARD_API_FIELDS = {
+  POD_NAME: 'metadata.name',
+  POD_NAMESPACE: 'metadata.namespace',
+  NODE_NAME: 'spec.nodeName',
+};
 
 /** The kustomizations an operator applies with `kubectl apply -k`. */
 const KUSTOMIZATIONS = ['base', 'overlays/deployment', 'overlays/tls'] as const;
@@ -259,6 +282,13 @@ describe.skipIf(!kubectl)(
         }
       });
 
+      it(`${dir}: sets POD_NAME, POD_NAMESPACE and NODE_NAME from the downward API`, () => {
+        const fromFields = Object.fromEntries(
+          (container.env ?? []).map((e) => [e.name, e.valueFrom?.fieldRef?.fieldPath ?? `value ${e.value}`]),
+        );
+        expect(fromFields).toMatchObject(DOWNWARD_API_FIELDS);
+      });
+
       it(`${dir}: requests CPU and memory and limits memory`, () => {
         expect(container.resources?.requests?.cpu).toBeDefined();
         expect(container.resources?.requests?.memory).toBeDefined();
@@ -359,6 +389,81 @@ describe.skipIf(!kubectl)(
       const mount = pod.containers[0]!.volumeMounts.find((m) => m.name === volume.name)!;
       expect(server.tls?.certPath).toBe(`${mount.mountPath}/tls.crt`);
       expect(pod.containers[0]!.ports.find((p) => p.hostPort === 443)?.containerPort).toBe(8443);
+    });
+
+    it('base: the binary started with the pod env the DaemonSet sets reports it as OTLP resource attributes', {
+      timeout: 60_000,
+    }, async () => {
+      const base = rendered.find((r) => r.dir === 'base')!.objects;
+      const ds = base.find((o) => o.kind === 'DaemonSet')!;
+      const env = (ds.spec as { template: { spec: PodSpec } }).template.spec.containers[0]!.env ?? [];
+      // What the kubelet does for this pod: each fieldRef resolved against the pod object.
+      const pod = { metadata: { name: 'l5d-x7k2p', namespace: 'l5d-system' }, spec: { nodeName: 'node-1' } };
+      const fieldOf = (path: string) =>
+        path.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown>)[k], pod) as string;
+      const podEnv = Object.fromEntries(
+        env.map((e) => [
+          e.name,
+          e.valueFrom?.fieldRef ? fieldOf(e.valueFrom.fieldRef.fieldPath) : (e.value ?? ''),
+        ]),
+      );
+      expect(podEnv).toMatchObject({
+        POD_NAME: 'l5d-x7k2p',
+        POD_NAMESPACE: 'l5d-system',
+        NODE_NAME: 'node-1',
+      });
+
+      const bodies: { resourceSpans: { resource: { attributes: unknown[] } }[] }[] = [];
+      const collector = createServer((req, res) => {
+        const chunks: Buffer[] = [];
+        req.on('data', (c: Buffer) => chunks.push(c));
+        req.on('end', () => {
+          bodies.push(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+          res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+        });
+      });
+      const backend = createServer((req, res) => {
+        req.resume();
+        res.end('ok');
+      });
+      const listen = (s: typeof collector) =>
+        new Promise<number>((r) => s.listen(0, '127.0.0.1', () => r((s.address() as AddressInfo).port)));
+      const [collectorPort, backendPort] = [await listen(collector), await listen(backend)];
+      const dir = mkdtempSync(join(tmpdir(), 'sy-downward-'));
+      const configPath = join(dir, 'config.yaml');
+      writeFileSync(
+        configPath,
+        `admin: {port: 0}
+routers:
+- protocol: http
+  servers: [{port: 0}]
+  dtab: /svc/web => /$/inet/127.0.0.1/${backendPort}
+telemetry:
+- kind: io.l5d.otlp
+  endpoint: http://127.0.0.1:${collectorPort}/v1/traces
+  encoding: json
+  sampleRate: 1.0
+  flushIntervalMs: 20
+`,
+      );
+      const binary = await startBinary(configPath, { env: podEnv });
+      try {
+        const res = await curl(`http://127.0.0.1:${binary.port}/`, { host: 'web' });
+        expect([res.status, res.body]).toEqual([200, 'ok']);
+        await expect.poll(() => bodies.length, { timeout: 10_000 }).toBeGreaterThan(0);
+      } finally {
+        await binary.stop();
+        collector.close();
+        backend.close();
+        rmSync(dir, { recursive: true, force: true });
+      }
+      expect(bodies[0]!.resourceSpans[0]!.resource.attributes).toEqual(
+        expect.arrayContaining([
+          { key: 'k8s.pod.name', value: { stringValue: 'l5d-x7k2p' } },
+          { key: 'k8s.namespace.name', value: { stringValue: 'l5d-system' } },
+          { key: 'k8s.node.name', value: { stringValue: 'node-1' } },
+        ]),
+      );
     });
 
     for (const dir of KUSTOMIZATIONS) {

@@ -5,11 +5,6 @@
  * logs, the recent-requests buffer and the metric formats live in `@switchyard/telemetry`.
  */
 
-/**
- * @deprecated Import from `@switchyard/telemetry`; kept while the router's bench imports them
- * from here (removed in the next minor).
- */
-export { createTracer, tracingLayer } from '@switchyard/telemetry';
 export type { AdminControlOptions } from './bearer-token.js';
 export { MIN_TOKEN_LENGTH } from './bearer-token.js';
 export type {

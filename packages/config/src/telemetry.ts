@@ -11,7 +11,7 @@ import {
   type RecentRequests,
   type Tracer,
 } from '@switchyard/telemetry';
-import { createOtlpTracing } from '@switchyard/telemetry/otlp';
+import { createOtlpTracing, OTLP_ENCODINGS, type OtlpEncoding } from '@switchyard/telemetry/otlp';
 import { createZipkinTracing } from '@switchyard/telemetry/zipkin';
 import type { BuildContext } from './build-context.js';
 import { createKindCategory, type KindCategory } from './registry.js';
@@ -96,12 +96,17 @@ export function telemeterKinds(): KindCategory<BuiltTelemeter, BuildContext> {
   });
   kinds.register({
     kind: 'io.l5d.otlp',
-    doc: 'Spans per request exported to an OpenTelemetry collector as OTLP/HTTP JSON, batched off the request path; bounded queue, retries with back-off.',
+    doc: 'Spans per request exported to an OpenTelemetry collector over OTLP/HTTP (protobuf or JSON), batched off the request path; bounded queue, retries with back-off.',
     schema: object({
       endpoint: withDefault(
         httpUrl,
         'http://localhost:4318/v1/traces',
         'The collector traces URL (OTLP/HTTP).',
+      ),
+      encoding: withDefault(
+        string({ values: OTLP_ENCODINGS }),
+        'protobuf',
+        'Body encoding: protobuf (application/x-protobuf, the OTLP default) or json (application/json).',
       ),
       headers: optional(stringMap(headerProblem), 'Request headers, e.g. authorization.'),
       sampleRate: withDefault(number({ min: 0, max: 1 }), 0.001, 'Fraction of new traces sampled.'),
@@ -137,6 +142,8 @@ export function telemeterKinds(): KindCategory<BuiltTelemeter, BuildContext> {
         {
           kind: 'io.l5d.otlp',
           endpoint: o.endpoint,
+          // The schema admits only OTLP_ENCODINGS.
+          encoding: o.encoding as OtlpEncoding,
           sampleRate: o.sampleRate,
           batchSize: o.batchSize,
           flushIntervalMs: o.flushIntervalMs,

@@ -7,6 +7,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { decodeOtlpProtobuf } from '@switchyard/telemetry/otlp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDefaultKinds, Linker, parseLinkerConfig } from '../src/index.js';
 import { get, listen } from './http.js';
@@ -137,55 +138,67 @@ telemetry:
     expect(forwarded.split('-')[2]).toBe(attempt.id);
     const log = await readFile(join(dir, 'access.log'), 'utf8');
     expect(log).toMatch(
-      /^web 127\.0\.0\.1 - - \[[^\]]+\] "GET \/hello\?x=1 HTTP\/1\.1" 200 (2|-) "-" "sy-test"\n$/,
+      /^web 127\.0\.0\.1 - - \[[^\]]+\] "GET \/hello\?x=1 HTTP\/1\.1" 200 2 "-" "sy-test"\n$/,
     );
   });
 });
 
 describe('access log formats from config', () => {
-  it('writes httpAccessLogFormat json and clf lines, one router each', async () => {
+  it('writes linkerd, json and clf lines with the body bytes actually sent, one router each', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'sy-access-log-'));
+    // A known body both ways: with a content-length, and chunked (no length in any header).
+    const chunked = `${'a'.repeat(1000)}${'é'.repeat(117)}`; // 1234 bytes in UTF-8
     const backend = createServer((req, res) => {
       req.resume();
-      res.writeHead(201, { 'content-length': '2' }).end('ok');
+      if (req.url === '/chunked') {
+        res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
+        res.write('a'.repeat(1000));
+        res.end('é'.repeat(117));
+      } else res.writeHead(201, { 'content-length': '2' }).end('ok');
     });
     const backendPort = await listen(backend);
-    const text = `
-routers:
+    const router = (label: string, format: string) => `
 - protocol: http
-  label: j
+  label: ${label}
   servers: [{port: 0}]
   dtab: /svc/web => /$/inet/127.0.0.1/${backendPort}
-  httpAccessLog: json.log
-  httpAccessLogFormat: json
-- protocol: http
-  label: c
-  servers: [{port: 0}]
-  dtab: /svc/web => /$/inet/127.0.0.1/${backendPort}
-  httpAccessLog: clf.log
-  httpAccessLogFormat: clf
-`;
+  httpAccessLog: ${label}.log
+  httpAccessLogFormat: ${format}`;
+    const text = `routers:${router('l', 'linkerd')}${router('j', 'json')}${router('c', 'clf')}\n`;
     const linker = await Linker.start(parseLinkerConfig(text, 'formats.yaml', kinds), {
       kinds,
       baseDir: dir,
       noAdmin: true,
     });
+    let noRouteBody = '';
     try {
-      for (const router of linker.routers) {
-        const reply = await get(router.servers[0]!.port, {
-          path: '/p?q=1',
-          headers: { host: 'web', 'user-agent': 'sy-test' },
-        });
-        expect(reply.status).toBe(201);
+      for (const r of linker.routers) {
+        const port = r.servers[0]!.port;
+        const headers = { host: 'web', 'user-agent': 'sy-test' };
+        expect((await get(port, { path: '/p?q=1', headers })).status).toBe(201);
+        const big = await get(port, { path: '/chunked', headers });
+        expect([big.status, Buffer.byteLength(big.body)]).toEqual([200, 1234]);
+        expect(big.body).toBe(chunked);
+        // A response the router writes itself (no route for this host).
+        const local = await get(port, { path: '/', headers: { host: 'nowhere', 'user-agent': 'sy-test' } });
+        expect(local.status).toBeGreaterThanOrEqual(400);
+        expect(local.body.length).toBeGreaterThan(0);
+        noRouteBody = local.body;
       }
     } finally {
       await linker.close();
       backend.close();
     }
-    const json = (await readFile(join(dir, 'json.log'), 'utf8')).split('\n');
-    expect(json).toHaveLength(2);
-    expect(json[1]).toBe('');
-    expect(JSON.parse(json[0]!)).toMatchObject({
+    const lines = async (file: string) => {
+      const all = (await readFile(join(dir, file), 'utf8')).split('\n');
+      expect(all).toHaveLength(4);
+      expect(all[3]).toBe('');
+      return all.slice(0, 3);
+    };
+    const localBytes = Buffer.byteLength(noRouteBody);
+
+    const json = (await lines('j.log')).map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(json[0]).toMatchObject({
       time: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
       host: 'web',
       remoteAddress: '127.0.0.1',
@@ -193,19 +206,35 @@ routers:
       uri: '/p?q=1',
       httpVersion: '1.1',
       status: 201,
+      responseBytes: 2,
       userAgent: 'sy-test',
       durationMs: expect.any(Number),
       router: 'j',
       service: '/svc/web',
       client: `/$/inet/127.0.0.1/${backendPort}`,
     });
-    // The router writes a forwarded head in one writeHead call, which Node does not keep for
-    // getHeader: the size is unknown to the layer, logged as "-" (docs/telemetry.md).
-    expect(JSON.parse(json[0]!).responseBytes).toBeUndefined();
-    const clf = await readFile(join(dir, 'clf.log'), 'utf8');
-    expect(clf).toMatch(
-      /^127\.0\.0\.1 - - \[\d\d\/[A-Z][a-z]{2}\/\d{4}:\d\d:\d\d:\d\d \+0000\] "GET \/p\?q=1 HTTP\/1\.1" 201 -\n$/,
+    expect(json.map((e) => [e.uri, e.responseBytes])).toEqual([
+      ['/p?q=1', 2],
+      ['/chunked', 1234],
+      ['/', localBytes],
+    ]);
+
+    const time = String.raw`\[\d\d\/\d\d\/\d{4}:\d\d:\d\d:\d\d \+0000\]`;
+    const linkerd = await lines('l.log');
+    expect(linkerd[0]).toMatch(
+      new RegExp(`^web 127\\.0\\.0\\.1 - - ${time} "GET /p\\?q=1 HTTP/1\\.1" 201 2 "-" "sy-test"$`),
     );
+    expect(linkerd[1]).toMatch(/"GET \/chunked HTTP\/1\.1" 200 1234 "-" "sy-test"$/);
+    expect(linkerd[2]).toMatch(
+      new RegExp(`^nowhere .* "GET / HTTP/1\\.1" \\d{3} ${localBytes} "-" "sy-test"$`),
+    );
+
+    const clf = await lines('c.log');
+    expect(clf[0]).toMatch(
+      /^127\.0\.0\.1 - - \[\d\d\/[A-Z][a-z]{2}\/\d{4}:\d\d:\d\d:\d\d \+0000\] "GET \/p\?q=1 HTTP\/1\.1" 201 2$/,
+    );
+    expect(clf[1]).toMatch(/"GET \/chunked HTTP\/1\.1" 200 1234$/);
+    expect(clf[2]).toMatch(new RegExp(`"GET / HTTP/1\\.1" \\d{3} ${localBytes}$`));
     await rm(dir, { recursive: true, force: true });
   });
 
@@ -223,44 +252,56 @@ routers:
 });
 
 describe('io.l5d.otlp from config', () => {
-  it('sends a SERVER span and one CLIENT span per attempt, continuing the caller trace', async () => {
-    const traceId = '0af7651916cd43dd8448eb211c80319c';
-    let attempts = 0;
-    const seen: IncomingHttpHeaders[] = [];
-    const backend = createServer((req, res) => {
-      seen.push(req.headers);
-      req.resume();
-      attempts++;
-      res.writeHead(attempts === 1 ? 503 : 200).end(`attempt ${attempts}`);
-    });
-    const requests: {
-      resourceSpans: {
-        resource: { attributes: { key: string; value: { stringValue?: string } }[] };
-        scopeSpans: {
-          spans: {
-            traceId: string;
-            spanId: string;
-            parentSpanId?: string;
-            kind: number;
-            attributes: { key: string; value: { stringValue?: string; intValue?: string } }[];
-            status: { code: number; message?: string };
+  it.each([
+    ['protobuf (the default)', undefined, 'application/x-protobuf'],
+    ['json', 'json', 'application/json'],
+  ] as const)(
+    'sends a SERVER span and one CLIENT span per attempt, continuing the caller trace: %s',
+    async (_, encoding, contentType) => {
+      const traceId = '0af7651916cd43dd8448eb211c80319c';
+      let attempts = 0;
+      const seen: IncomingHttpHeaders[] = [];
+      const backend = createServer((req, res) => {
+        seen.push(req.headers);
+        req.resume();
+        attempts++;
+        res.writeHead(attempts === 1 ? 503 : 200).end(`attempt ${attempts}`);
+      });
+      const requests: {
+        resourceSpans: {
+          resource: { attributes: { key: string; value: { stringValue?: string } }[] };
+          scopeSpans: {
+            spans: {
+              traceId: string;
+              spanId: string;
+              parentSpanId?: string;
+              kind: number;
+              attributes: { key: string; value: { stringValue?: string; intValue?: string } }[];
+              status: { code: number; message?: string };
+            }[];
           }[];
         }[];
-      }[];
-    }[] = [];
-    const otlp = createServer((req, res) => {
-      let body = '';
-      req.on('data', (c) => {
-        body += c;
+      }[] = [];
+      const contentTypes: (string | undefined)[] = [];
+      // The collector stand-in decodes the body by its content-type, as a collector does.
+      const otlp = createServer((req, res) => {
+        const chunks: Buffer[] = [];
+        req.on('data', (c: Buffer) => chunks.push(c));
+        req.on('end', () => {
+          const body = Buffer.concat(chunks);
+          contentTypes.push(req.headers['content-type']);
+          if (req.url === '/v1/traces')
+            requests.push(
+              (req.headers['content-type'] === 'application/x-protobuf'
+                ? decodeOtlpProtobuf(body)
+                : JSON.parse(body.toString('utf8'))) as (typeof requests)[number],
+            );
+          res.writeHead(200, { 'content-type': req.headers['content-type'] ?? '' }).end();
+        });
       });
-      req.on('end', () => {
-        if (req.url === '/v1/traces') requests.push(JSON.parse(body));
-        res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-      });
-    });
-    const backendPort = await listen(backend);
-    const otlpPort = await listen(otlp);
-    const text = `
+      const backendPort = await listen(backend);
+      const otlpPort = await listen(otlp);
+      const text = `
 routers:
 - protocol: http
   servers: [{port: 0}]
@@ -272,60 +313,64 @@ routers:
       backoff: {kind: constant, ms: 10}
 telemetry:
 - kind: io.l5d.otlp
-  endpoint: http://127.0.0.1:${otlpPort}/v1/traces
+  endpoint: http://127.0.0.1:${otlpPort}/v1/traces${encoding ? `\n  encoding: ${encoding}` : ''}
   headers: {authorization: Bearer t0ken}
   serviceName: edge
   resourceAttributes: {deployment.environment: test}
   sampleRate: 1.0
 `;
-    const linker = await Linker.start(parseLinkerConfig(text, 'otlp.yaml', kinds), {
-      kinds,
-      baseDir: process.cwd(),
-      noAdmin: true,
-    });
-    try {
-      const reply = await get(linker.routers[0]!.servers[0]!.port, {
-        headers: { host: 'web', traceparent: `00-${traceId}-b7ad6b7169203331-01` },
+      const linker = await Linker.start(parseLinkerConfig(text, 'otlp.yaml', kinds), {
+        kinds,
+        baseDir: process.cwd(),
+        noAdmin: true,
       });
-      expect([reply.status, reply.body]).toEqual([200, 'attempt 2']);
-    } finally {
-      await linker.close(); // flushes the batch
-      backend.close();
-      otlp.close();
-    }
-    const spans = requests.flatMap((r) =>
-      r.resourceSpans.flatMap((rs) => rs.scopeSpans.flatMap((s) => s.spans)),
-    );
-    const server = spans.filter((s) => s.kind === 2);
-    const clients = spans.filter((s) => s.kind === 3);
-    expect(server).toHaveLength(1);
-    expect(clients).toHaveLength(2);
-    expect(server[0]).toMatchObject({ traceId, parentSpanId: 'b7ad6b7169203331' });
-    for (const client of clients) expect(client).toMatchObject({ traceId, parentSpanId: server[0]!.spanId });
-    const status = (s: (typeof spans)[number]) =>
-      s.attributes.find((a) => a.key === 'http.response.status_code')?.value.intValue;
-    // The first attempt's 503 was retried, never answered: an ERROR span naming why.
-    expect(clients.map((c) => [status(c), c.status])).toEqual([
-      [undefined, { code: 2, message: 'retryable response status 503' }],
-      ['200', { code: 0 }],
-    ]);
-    expect(status(server[0]!)).toBe('200');
-    // io.l5d.otlp propagates W3C only by default: no B3 or l5d-ctx-trace upstream.
-    for (const h of seen) {
-      expect(h.traceparent).toMatch(new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`));
-      expect([h['x-b3-traceid'], h['l5d-ctx-trace'], h.b3]).toEqual([undefined, undefined, undefined]);
-    }
-    // Each attempt carried its own span as the backend's parent.
-    expect(seen.map((h) => String(h.traceparent).split('-')[2]).sort()).toEqual(
-      clients.map((c) => c.spanId).sort(),
-    );
-    expect(requests[0]!.resourceSpans[0]!.resource.attributes).toEqual(
-      expect.arrayContaining([
-        { key: 'service.name', value: { stringValue: 'edge' } },
-        { key: 'deployment.environment', value: { stringValue: 'test' } },
-      ]),
-    );
-  });
+      try {
+        const reply = await get(linker.routers[0]!.servers[0]!.port, {
+          headers: { host: 'web', traceparent: `00-${traceId}-b7ad6b7169203331-01` },
+        });
+        expect([reply.status, reply.body]).toEqual([200, 'attempt 2']);
+      } finally {
+        await linker.close(); // flushes the batch
+        backend.close();
+        otlp.close();
+      }
+      expect(contentTypes.length).toBeGreaterThan(0);
+      for (const type of contentTypes) expect(type).toBe(contentType);
+      const spans = requests.flatMap((r) =>
+        r.resourceSpans.flatMap((rs) => rs.scopeSpans.flatMap((s) => s.spans)),
+      );
+      const server = spans.filter((s) => s.kind === 2);
+      const clients = spans.filter((s) => s.kind === 3);
+      expect(server).toHaveLength(1);
+      expect(clients).toHaveLength(2);
+      expect(server[0]).toMatchObject({ traceId, parentSpanId: 'b7ad6b7169203331' });
+      for (const client of clients)
+        expect(client).toMatchObject({ traceId, parentSpanId: server[0]!.spanId });
+      const status = (s: (typeof spans)[number]) =>
+        s.attributes.find((a) => a.key === 'http.response.status_code')?.value.intValue;
+      // The first attempt's 503 was retried, never answered: an ERROR span naming why.
+      expect(clients.map((c) => [status(c), c.status])).toEqual([
+        [undefined, { code: 2, message: 'retryable response status 503' }],
+        ['200', { code: 0 }],
+      ]);
+      expect(status(server[0]!)).toBe('200');
+      // io.l5d.otlp propagates W3C only by default: no B3 or l5d-ctx-trace upstream.
+      for (const h of seen) {
+        expect(h.traceparent).toMatch(new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`));
+        expect([h['x-b3-traceid'], h['l5d-ctx-trace'], h.b3]).toEqual([undefined, undefined, undefined]);
+      }
+      // Each attempt carried its own span as the backend's parent.
+      expect(seen.map((h) => String(h.traceparent).split('-')[2]).sort()).toEqual(
+        clients.map((c) => c.spanId).sort(),
+      );
+      expect(requests[0]!.resourceSpans[0]!.resource.attributes).toEqual(
+        expect.arrayContaining([
+          { key: 'service.name', value: { stringValue: 'edge' } },
+          { key: 'deployment.environment', value: { stringValue: 'test' } },
+        ]),
+      );
+    },
+  );
 
   it('rejects a bad endpoint or header at the field', () => {
     const bad = `telemetry:

@@ -8,7 +8,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createInterface } from 'node:readline';
-import { createTracer, tracingLayer } from '@switchyard/admin';
 import {
   createInterpreter,
   createMetricsRegistry,
@@ -17,6 +16,7 @@ import {
   unidentified,
 } from '@switchyard/core';
 import { Dtab } from '@switchyard/dtab';
+import { createTracer, tracingLayer } from '@switchyard/telemetry';
 import { Pool } from 'undici';
 import { createRouter, type RouterContext, type RouterLayer } from '../src/index.js';
 

@@ -20,7 +20,11 @@ export interface AccessLogEntry {
   /** `1.1`, `1.0` or `2.0`. */
   readonly httpVersion: string;
   readonly status: number;
-  /** Response `content-length`, when known. */
+  /**
+   * Response body bytes sent, headers excluded (CLF's `%b`): what the router wrote, whether the
+   * body had a `content-length` or was chunked; 0 for HEAD, 1xx, 204 and 304. `linkerd` and `clf`
+   * print 0 (or absent) as `-`, as CLF does; `json` writes the number.
+   */
   readonly responseBytes?: number;
   readonly referer?: string;
   readonly userAgent?: string;
@@ -49,12 +53,17 @@ function field(v: string | undefined): string {
   return v.replace(/[\u0000-\u001f\u007f"\\]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
+/** CLF's `%b`: `-` rather than 0 when no body bytes were sent. */
+function clfBytes(bytes: number | undefined): string {
+  return bytes === undefined || bytes === 0 ? '-' : String(bytes);
+}
+
 /**
  * One line in Linkerd's `httpAccessLog` format, without the newline:
  * `host remote - - [dd/MM/yyyy:HH:mm:ss +0000] "METHOD uri HTTP/1.1" status bytes "referer" "user-agent"`.
  */
 export function formatHttpAccessLog(e: AccessLogEntry): string {
-  const bytes = e.responseBytes === undefined ? '-' : String(e.responseBytes);
+  const bytes = clfBytes(e.responseBytes);
   return `${field(e.host)} ${field(e.remoteAddress)} - - [${formatAccessLogTime(e.timestamp)}] "${e.method} ${field(
     e.uri,
   )} HTTP/${e.httpVersion}" ${e.status} ${bytes} "${field(e.referer)}" "${field(e.userAgent)}"`;
@@ -78,7 +87,7 @@ export function formatCommonLog(e: AccessLogEntry): string {
   const time = `${pad(d.getUTCDate())}/${MONTHS[d.getUTCMonth()]}/${d.getUTCFullYear()}:${pad(d.getUTCHours())}:${pad(
     d.getUTCMinutes(),
   )}:${pad(d.getUTCSeconds())} +0000`;
-  const bytes = e.responseBytes === undefined ? '-' : String(e.responseBytes);
+  const bytes = clfBytes(e.responseBytes);
   return `${field(e.remoteAddress)} - - [${time}] "${e.method} ${field(e.uri)} HTTP/${e.httpVersion}" ${e.status} ${bytes}`;
 }
 

@@ -9,6 +9,7 @@ import { SwitchyardError } from '@switchyard/core';
 export type TelemetryErrorCode =
   | 'SY_ERR_TELEMETRY_ZIPKIN_EXPORT'
   | 'SY_ERR_TELEMETRY_OTLP_EXPORT'
+  | 'SY_ERR_TELEMETRY_OTLP_DECODE'
   | 'SY_ERR_TELEMETRY_OPTIONS';
 
 /** An error raised by `@switchyard/telemetry`; `code` says which. */

@@ -120,6 +120,43 @@ export interface RequestLogOptions {
   readonly clock: Clock;
 }
 
+/**
+ * Counts the body bytes handed to `res` through `write` and `end` (HTTP/1 and the HTTP/2
+ * compatibility response alike), headers excluded, as CLF's `%b`. The methods are wrapped on this
+ * one response object only, and only when an access log is written.
+ */
+function countBodyBytes(res: ServerResponse): () => number {
+  let bytes = 0;
+  // Http2ServerResponse.end(chunk) calls this.write(chunk): that inner write is not counted again.
+  let ending = false;
+  const count = (chunk: unknown, encoding: unknown) => {
+    if (typeof chunk === 'string')
+      bytes += Buffer.byteLength(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8');
+    else if (chunk instanceof Uint8Array) bytes += chunk.byteLength;
+  };
+  const write = res.write;
+  const end = res.end;
+  res.write = function (this: ServerResponse, ...args: unknown[]) {
+    if (!ending) count(args[0], args[1]);
+    return Reflect.apply(write, this, args) as boolean;
+  } as ServerResponse['write'];
+  res.end = function (this: ServerResponse, ...args: unknown[]) {
+    if (typeof args[0] !== 'function') count(args[0], args[1]);
+    ending = true;
+    try {
+      return Reflect.apply(end, this, args) as ServerResponse;
+    } finally {
+      ending = false;
+    }
+  } as ServerResponse['end'];
+  return () => bytes;
+}
+
+/** Statuses (and HEAD) whose body Node never sends, whatever was written. */
+function bodyless(method: string, status: number): boolean {
+  return method === 'HEAD' || status === 204 || status === 304 || (status >= 100 && status < 200);
+}
+
 function first(value: string | readonly string[] | undefined): string | undefined {
   return typeof value === 'string' ? value : value?.[0];
 }
@@ -145,6 +182,7 @@ export function requestLogLayer<C extends ObservedRequest>(options: RequestLogOp
       const startNs = clock.nanoTime();
       const { url: uri, method, clientHost: host } = ctx;
       const inboundClient = first(ctx.headers[DST_CLIENT]);
+      const bodyBytes = accessLog ? countBodyBytes(ctx.res) : undefined;
       ctx.res.once('close', () => {
         const now = clock.now();
         // Monotonic and sub-millisecond: wall-clock ms would show most proxied requests as 0 or 1 ms.
@@ -171,7 +209,8 @@ export function requestLogLayer<C extends ObservedRequest>(options: RequestLogOp
           });
         }
         if (accessLog) {
-          const length = Number(ctx.res.getHeader('content-length'));
+          const status = ctx.res.statusCode;
+          const responseBytes = bodyless(ctx.req.method ?? method, status) ? 0 : (bodyBytes?.() ?? 0);
           const referer = first(ctx.req.headers.referer);
           const userAgent = first(ctx.req.headers['user-agent']);
           accessLog(
@@ -182,8 +221,8 @@ export function requestLogLayer<C extends ObservedRequest>(options: RequestLogOp
               method,
               uri,
               httpVersion: ctx.req.httpVersion,
-              status: ctx.res.statusCode,
-              ...(Number.isFinite(length) ? { responseBytes: length } : {}),
+              status,
+              responseBytes,
               ...(referer ? { referer } : {}),
               ...(userAgent ? { userAgent } : {}),
               durationMs,

@@ -1,6 +1,7 @@
 /**
  * The OTLP/HTTP exporter against a collector stand-in: a real HTTP server on 127.0.0.1 that
- * decodes the OTLP JSON requests. Batching, retries with back-off, and a collector outage that
+ * decodes OTLP protobuf (with `decodeOtlpProtobuf`, checked against protobufjs in
+ * otlp-protobuf.test.ts) or JSON requests by their content-type. Batching, retries with back-off, and a collector outage that
  * must neither block `export` nor hold more than `maxQueue` spans.
  */
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
@@ -10,7 +11,9 @@ import { createMetricsRegistry, type MetricsRegistry } from '@switchyard/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   createOtlpTracing,
+  decodeOtlpProtobuf,
   encodeOtlpTraces,
+  type OtlpEncoding,
   type OtlpErrorEvent,
   OtlpExporter,
   type OtlpTraceRequest,
@@ -22,7 +25,7 @@ interface Collector {
   readonly url: string;
   readonly requests: { readonly headers: IncomingHttpHeaders; readonly body: OtlpTraceRequest }[];
   /** Status for the next requests (then 200); a function decides per request. */
-  answer: (n: number) => { status: number; headers?: Record<string, string>; body?: string };
+  answer: (n: number) => { status: number; headers?: Record<string, string>; body?: string | Uint8Array };
   close(): Promise<void>;
 }
 
@@ -30,6 +33,16 @@ const collectors: Collector[] = [];
 afterEach(async () => {
   await Promise.all(collectors.splice(0).map((c) => c.close()));
 });
+
+/** An OTLP/HTTP request body by its content-type, as a collector reads it. */
+function decodeBody(headers: IncomingHttpHeaders, body: Buffer): OtlpTraceRequest {
+  if (headers['content-type'] === 'application/x-protobuf') return decodeOtlpProtobuf(body);
+  expect(headers['content-type']).toBe('application/json');
+  return JSON.parse(body.toString('utf8')) as OtlpTraceRequest;
+}
+
+/** `ExportTraceServiceResponse{partial_success{rejected_spans: 1}}` in protobuf. */
+const REJECTED_ONE = Buffer.from('0a020801', 'hex');
 
 async function collector(): Promise<Collector> {
   const c = {
@@ -40,10 +53,7 @@ async function collector(): Promise<Collector> {
     const chunks: Buffer[] = [];
     req.on('data', (d: Buffer) => chunks.push(d));
     req.on('end', () => {
-      c.requests.push({
-        headers: req.headers,
-        body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as OtlpTraceRequest,
-      });
+      c.requests.push({ headers: req.headers, body: decodeBody(req.headers, Buffer.concat(chunks)) });
       const a = c.answer(c.requests.length);
       res.writeHead(a.status, { 'content-type': 'application/json', ...a.headers }).end(a.body ?? '');
     });
@@ -165,74 +175,91 @@ describe('OTLP JSON encoding', () => {
 });
 
 describe('OtlpExporter', () => {
-  it('delivers spans in batches with the configured headers and resource', async () => {
-    const c = await collector();
-    const stats = createMetricsRegistry();
-    const exporter = new OtlpExporter({
-      endpoint: c.url,
-      headers: { authorization: 'Bearer t0ken' },
-      resource: otlpResource({ serviceName: 'edge', env: { POD_NAME: 'p-1' } }),
-      batchSize: 3,
-      flushIntervalMs: 60_000,
-      stats,
-    });
-    for (let i = 0; i < 7; i++) exporter.export(span(i));
-    // A full batch starts sending at once (the timer is a minute away); the pump then takes
-    // everything queued, the last partial batch included.
-    await expect.poll(() => c.requests.length).toBe(3);
-    await exporter.close();
-    expect(c.requests.map((r) => r.body.resourceSpans[0]!.scopeSpans[0]!.spans.length)).toEqual([3, 3, 1]);
-    expect(c.requests[0]!.headers).toMatchObject({
-      authorization: 'Bearer t0ken',
-      'content-type': 'application/json',
-    });
-    expect(c.requests[0]!.body.resourceSpans[0]!.resource.attributes).toEqual([
-      { key: 'k8s.pod.name', value: { stringValue: 'p-1' } },
-      { key: 'service.name', value: { stringValue: 'edge' } },
-    ]);
-    expect(spansOf(c).map((s) => s.spanId)).toEqual([...Array(7).keys()].map((i) => span(i).id));
-    expect(counter(stats, 'spans_sent')).toBe(7);
-    expect(counter(stats, 'spans_dropped')).toBe(0);
-  });
-
-  it('retries 503 and connection failures with back-off, honouring Retry-After, then delivers', async () => {
-    const c = await collector();
-    c.answer = (n) =>
-      n === 1
-        ? { status: 503 }
-        : n === 2
-          ? { status: 429, headers: { 'retry-after': '0' } }
-          : { status: 200, body: '{"partialSuccess":{"rejectedSpans":1}}' };
-    const stats = createMetricsRegistry();
-    const events: OtlpErrorEvent[] = [];
-    const on = (m: unknown) => events.push(m as OtlpErrorEvent);
-    subscribe('switchyard:telemetry:otlp-error', on);
-    try {
-      const exporter = new OtlpExporter({ endpoint: c.url, batchSize: 2, initialBackoffMs: 20, stats });
-      exporter.export(span(0));
-      exporter.export(span(1));
-      await expect.poll(() => counter(stats, 'spans_sent')).toBe(1);
+  it.each([
+    ['protobuf', 'application/x-protobuf'],
+    ['json', 'application/json'],
+  ] as const)(
+    'delivers spans in batches with the configured headers and resource (%s)',
+    async (encoding, type) => {
+      const c = await collector();
+      const stats = createMetricsRegistry();
+      const exporter = new OtlpExporter({
+        ...(encoding === 'json' ? { encoding } : {}), // protobuf is the default
+        endpoint: c.url,
+        headers: { authorization: 'Bearer t0ken' },
+        resource: otlpResource({ serviceName: 'edge', env: { POD_NAME: 'p-1' } }),
+        batchSize: 3,
+        flushIntervalMs: 60_000,
+        stats,
+      });
+      for (let i = 0; i < 7; i++) exporter.export(span(i));
+      // A full batch starts sending at once (the timer is a minute away); the pump then takes
+      // everything queued, the last partial batch included.
+      await expect.poll(() => c.requests.length).toBe(3);
       await exporter.close();
-    } finally {
-      unsubscribe('switchyard:telemetry:otlp-error', on);
-    }
-    // The same batch three times: 503, 429, then accepted with one span rejected.
-    expect(c.requests.map((r) => r.body.resourceSpans[0]!.scopeSpans[0]!.spans.map((s) => s.spanId))).toEqual(
-      [
+      expect(c.requests.map((r) => r.body.resourceSpans[0]!.scopeSpans[0]!.spans.length)).toEqual([3, 3, 1]);
+      expect(c.requests[0]!.headers).toMatchObject({
+        authorization: 'Bearer t0ken',
+        'content-type': type,
+      });
+      expect(c.requests[0]!.body.resourceSpans[0]!.resource.attributes).toEqual([
+        { key: 'k8s.pod.name', value: { stringValue: 'p-1' } },
+        { key: 'service.name', value: { stringValue: 'edge' } },
+      ]);
+      expect(spansOf(c).map((s) => s.spanId)).toEqual([...Array(7).keys()].map((i) => span(i).id));
+      expect(counter(stats, 'spans_sent')).toBe(7);
+      expect(counter(stats, 'spans_dropped')).toBe(0);
+    },
+  );
+
+  it.each<OtlpEncoding>(['protobuf', 'json'])(
+    'retries 503 and connection failures with back-off, honouring Retry-After, then delivers (%s)',
+    async (encoding) => {
+      const c = await collector();
+      // A collector answers in the request's encoding; its partial success counts as dropped.
+      const ok =
+        encoding === 'protobuf'
+          ? { status: 200, headers: { 'content-type': 'application/x-protobuf' }, body: REJECTED_ONE }
+          : { status: 200, body: '{"partialSuccess":{"rejectedSpans":1}}' };
+      c.answer = (n) =>
+        n === 1 ? { status: 503 } : n === 2 ? { status: 429, headers: { 'retry-after': '0' } } : ok;
+      const stats = createMetricsRegistry();
+      const events: OtlpErrorEvent[] = [];
+      const on = (m: unknown) => events.push(m as OtlpErrorEvent);
+      subscribe('switchyard:telemetry:otlp-error', on);
+      try {
+        const exporter = new OtlpExporter({
+          encoding,
+          endpoint: c.url,
+          batchSize: 2,
+          initialBackoffMs: 20,
+          stats,
+        });
+        exporter.export(span(0));
+        exporter.export(span(1));
+        await expect.poll(() => counter(stats, 'spans_sent')).toBe(1);
+        await exporter.close();
+      } finally {
+        unsubscribe('switchyard:telemetry:otlp-error', on);
+      }
+      // The same batch three times: 503, 429, then accepted with one span rejected.
+      expect(
+        c.requests.map((r) => r.body.resourceSpans[0]!.scopeSpans[0]!.spans.map((s) => s.spanId)),
+      ).toEqual([
         [span(0).id, span(1).id],
         [span(0).id, span(1).id],
         [span(0).id, span(1).id],
-      ],
-    );
-    expect(counter(stats, 'export_retries')).toBe(2);
-    expect(counter(stats, 'export_failures')).toBe(2);
-    expect(counter(stats, 'spans_dropped')).toBe(1);
-    expect(events.map((e) => [e.error.code, e.retrying])).toEqual([
-      ['SY_ERR_TELEMETRY_OTLP_EXPORT', true],
-      ['SY_ERR_TELEMETRY_OTLP_EXPORT', true],
-    ]);
-    expect(events[0]!.error.message).toContain(`otlp export to ${c.url} failed: collector answered 503`);
-  });
+      ]);
+      expect(counter(stats, 'export_retries')).toBe(2);
+      expect(counter(stats, 'export_failures')).toBe(2);
+      expect(counter(stats, 'spans_dropped')).toBe(1);
+      expect(events.map((e) => [e.error.code, e.retrying])).toEqual([
+        ['SY_ERR_TELEMETRY_OTLP_EXPORT', true],
+        ['SY_ERR_TELEMETRY_OTLP_EXPORT', true],
+      ]);
+      expect(events[0]!.error.message).toContain(`otlp export to ${c.url} failed: collector answered 503`);
+    },
+  );
 
   it('drops a batch the collector refuses (400) without retrying', async () => {
     const c = await collector();
@@ -282,7 +309,9 @@ describe('OtlpExporter', () => {
       const chunks: Buffer[] = [];
       req.on('data', (d: Buffer) => chunks.push(d));
       req.on('end', () => {
-        received.push(...JSON.parse(Buffer.concat(chunks).toString()).resourceSpans[0].scopeSpans[0].spans);
+        received.push(
+          ...decodeBody(req.headers, Buffer.concat(chunks)).resourceSpans[0]!.scopeSpans[0]!.spans,
+        );
         res.writeHead(200).end('{}');
       });
     });
@@ -290,7 +319,8 @@ describe('OtlpExporter', () => {
     await new Promise<void>((r) => back.listen(port, '127.0.0.1', () => r()));
     try {
       await expect.poll(() => received.length, { timeout: 5000 }).toBe(50);
-      expect(counter(stats, 'spans_sent')).toBe(50);
+      // The collector has the last batch before the exporter has read its answer.
+      await expect.poll(() => counter(stats, 'spans_sent')).toBe(50);
       expect(exporter.held).toBe(0);
       await exporter.close();
     } finally {

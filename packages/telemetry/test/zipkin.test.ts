@@ -28,6 +28,7 @@ async function collector(): Promise<Collector> {
       requests.push(req);
       batches.push(JSON.parse(Buffer.concat(chunks).toString('utf8')) as ZipkinSpan[]);
       res.statusCode = c.status;
+      if (c.status === 503) res.setHeader('retry-after', '0');
       res.end();
     });
   });
@@ -153,6 +154,57 @@ describe('io.l5d.zipkin over HTTP', () => {
       stats.snapshot().flatMap((m) => (m.kind === 'counter' ? [[m.name.join('/'), m.value]] : [])),
     );
     expect(counters).toMatchObject({ spans_dropped: 3, export_failures: 1 });
+  });
+
+  it('retries a 503 (honouring Retry-After) and delivers the same batch, through the shared queue', async () => {
+    const zipkin = await collector();
+    zipkin.status = 503;
+    const stats = createMetricsRegistry();
+    const exporter = new ZipkinExporter({
+      host: '127.0.0.1',
+      port: zipkin.port,
+      batchSize: 2,
+      // Without Retry-After (0 s) the retry would wait the full first back-off: 20 s.
+      initialBackoffMs: 20_000,
+      random: () => 1,
+      stats,
+    });
+    const events: { retrying: boolean; error: { message: string } }[] = [];
+    const on = (m: unknown) => {
+      events.push(m as (typeof events)[number]);
+      zipkin.status = 202; // the collector is back for the retry
+    };
+    subscribe('switchyard:telemetry:zipkin-error', on);
+    try {
+      const span = (id: string): ZipkinSpan => ({
+        traceId: 'd'.repeat(32),
+        id,
+        name: 'x',
+        kind: 'SERVER',
+        timestamp: 1,
+        duration: 1,
+        localEndpoint: {},
+        tags: {},
+        annotations: [],
+      });
+      exporter.export(span('1'.repeat(16)));
+      exporter.export(span('2'.repeat(16)));
+      await expect.poll(() => zipkin.batches.length, { timeout: 5000 }).toBe(2);
+      await exporter.close();
+    } finally {
+      unsubscribe('switchyard:telemetry:zipkin-error', on);
+    }
+    expect(zipkin.batches.map((b) => b.map((x) => x.id))).toEqual([
+      ['1'.repeat(16), '2'.repeat(16)],
+      ['1'.repeat(16), '2'.repeat(16)],
+    ]);
+    expect(events.map((e) => e.retrying)).toEqual([true]);
+    expect(events[0]!.error.message).toContain('collector answered 503 (will retry)');
+    const counters = Object.fromEntries(
+      stats.snapshot().flatMap((m) => (m.kind === 'counter' ? [[m.name.join('/'), m.value]] : [])),
+    );
+    expect(counters).toMatchObject({ spans_sent: 2, export_retries: 1, export_failures: 1 });
+    expect(counters.spans_dropped ?? 0).toBe(0);
   });
 
   it('reports an unreachable collector without throwing', async () => {

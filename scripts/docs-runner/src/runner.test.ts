@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { portsFromBanner, shellCommands, substitute } from './runner.js';
+import { parseTimes } from './shell.js';
 
 const ports = { http: 40001, https: 40002, admin: 40003 };
 
@@ -40,5 +41,31 @@ Admin dashboard: http://127.0.0.1:40003/
 `;
     expect(portsFromBanner(banner)).toEqual(ports);
     expect(() => portsFromBanner('nothing')).toThrow(/no HTTP port/);
+  });
+});
+
+describe('substitute: installs', () => {
+  it('runs a documented pnpm install offline against the lockfile, alone or in a && list', () => {
+    expect(substitute('npx -y pnpm@10.34.8 install', ports, '/tmp/h')).toBe(
+      'npx -y pnpm@10.34.8 install --offline --frozen-lockfile',
+    );
+    expect(substitute('npx -y pnpm@10.34.8 install && npx -y pnpm@10.34.8 start', ports, '/tmp/h')).toBe(
+      'npx -y pnpm@10.34.8 install --offline --frozen-lockfile && npx -y pnpm@10.34.8 start',
+    );
+    expect(substitute('pnpm install; pnpm test', ports, '/tmp/h')).toBe(
+      'pnpm install --offline --frozen-lockfile; pnpm test',
+    );
+  });
+
+  it('leaves other commands and an install with arguments of its own alone', () => {
+    for (const text of ['npm install', 'pnpm install lodash', 'pnpm installer', 'pnpm start --check'])
+      expect(substitute(text, ports, '/tmp/h')).toBe(text);
+  });
+});
+
+describe('parseTimes', () => {
+  it("adds the shell's and its children's user and system time", () => {
+    expect(parseTimes('0m0.010s 0m0.004s\n1m2.500s 0m0.486s\n')).toBe(10 + 4 + 62_500 + 486);
+    expect(parseTimes('')).toBeUndefined();
   });
 });

@@ -10,7 +10,15 @@
  * - in later blocks, 4140, 4143 and 9990 become those ports and `~/.cache/switchyard-ingress`
  *   becomes the temporary directory;
  * - curl shows no progress meter (as in a terminal, where curl shows none for output to the
- *   screen), and in `sh` blocks it fails on HTTP errors, so an exit code is a check (`.curlrc`).
+ *   screen), and in `sh` blocks it fails on HTTP errors, so an exit code is a check (`.curlrc`);
+ * - `pnpm install` runs with `--offline --frozen-lockfile`: the runner works in a clone whose
+ *   workspace is installed already (the test run needs it), so the documented install runs for
+ *   real against it, but from the local store only and failing if a package.json and the lockfile
+ *   disagree — which is what a new user's install would trip on — instead of spending most of the
+ *   page's time asking the registry about packages it has.
+ *
+ * Every block's wall time and CPU time (its processes' user + system, from bash's `times`) is
+ * kept and printed when the page closes: the CPU column is what a block costs on an idle machine.
  */
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -37,9 +45,15 @@ export class DocsMismatch extends Error {
   override readonly name = 'DocsMismatch';
 }
 
-/** Replaces the documented ports and state directory with the runner's. */
+/** What the runner adds to a documented `pnpm install` (see the header). */
+export const INSTALL_ARGS = '--offline --frozen-lockfile';
+
+/** `pnpm@<version> install` or `pnpm install`, as a whole command or one part of a `&&` list. */
+const PNPM_INSTALL = /\b(pnpm(?:@[\w.-]+)? install)(?=\s*(?:&&|;|$))/gm;
+
+/** Replaces the documented ports and state directory with the runner's, and pins installs offline. */
 export function substitute(text: string, ports: Ports | undefined, stateDir: string): string {
-  let out = text.replaceAll(DOC_STATE_DIR, stateDir);
+  let out = text.replaceAll(DOC_STATE_DIR, stateDir).replace(PNPM_INSTALL, `$1 ${INSTALL_ARGS}`);
   for (const key of ['http', 'https', 'admin'] as const) {
     const pattern = new RegExp(`(?<![\\d.])${DOC_PORTS[key]}(?!\\d)`, 'g');
     if (!pattern.test(out)) continue;
@@ -79,10 +93,37 @@ export function portsFromBanner(banner: string): Ports {
   };
 }
 
+/** How long one command of a block took: wall time, and CPU time when measurable. */
+export interface Timing {
+  readonly where: string;
+  readonly command: string;
+  readonly wallMs: number;
+  readonly cpuMs: number | undefined;
+}
+
 /** One page's session: run its blocks in order, then close (stops the server, removes temp files). */
 export interface PageSession {
   runBlock(block: Block): Promise<void>;
+  /** Every command run so far, in order. */
+  readonly timings: readonly Timing[];
   close(): Promise<void>;
+}
+
+/** The timings as a table, with totals: what `describePage` prints when a page closes. */
+export function formatTimings(page: string, timings: readonly Timing[]): string {
+  const sec = (ms: number | undefined) => (ms === undefined ? '     -' : (ms / 1000).toFixed(1).padStart(6));
+  const rows = timings.map(
+    (t) =>
+      `${sec(t.wallMs)} ${sec(t.cpuMs)}  ${t.where}  ${t.command.length > 70 ? `${t.command.slice(0, 67)}...` : t.command}`,
+  );
+  const wall = timings.reduce((a, t) => a + t.wallMs, 0);
+  const cpu = timings.reduce((a, t) => a + (t.cpuMs ?? 0), 0);
+  return [
+    `docs-runner timings, ${page} (seconds):`,
+    '  wall    cpu  block',
+    ...rows,
+    `${sec(wall)} ${sec(cpu)}  total`,
+  ].join('\n');
 }
 
 /** Opens a session in `repoRoot` (the pages' commands run from a clone's root). */
@@ -98,6 +139,17 @@ export async function openPage(repoRoot: string): Promise<PageSession> {
   const shell: Shell = await createShell(repoRoot, dir, { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' });
   let server: Background | undefined;
   let ports: Ports | undefined;
+  const timings: Timing[] = [];
+  const timed = async (block: Block, command: string, options: Parameters<Shell['run']>[1]) => {
+    const outcome = await shell.run(command, options);
+    timings.push({
+      where: `${block.file}:${block.line}`,
+      command,
+      wallMs: outcome.wallMs,
+      cpuMs: outcome.cpuMs,
+    });
+    return outcome;
+  };
 
   const fail = (block: Block, text: string): never => {
     throw new DocsMismatch(`${block.file}:${block.line}: ${text}`);
@@ -115,6 +167,7 @@ export async function openPage(repoRoot: string): Promise<PageSession> {
   };
 
   return {
+    timings,
     async runBlock(block) {
       const marker = block.marker;
       if (marker === undefined)
@@ -126,20 +179,27 @@ export async function openPage(repoRoot: string): Promise<PageSession> {
           if (server !== undefined) return fail(block, 'a second start block (one server per page)');
           const commands = shellCommands(block.body);
           for (const command of commands.slice(0, -1)) {
-            const { code, output } = await shell.run(prepare(block, command), { timeoutMs: 120_000 });
+            const { code, output } = await timed(block, prepare(block, command), { timeoutMs: 120_000 });
             expectExit(block, command, code, 0, output);
           }
-          server = shell.background(`${prepare(block, commands.at(-1)!)} ${EPHEMERAL_ARGS}`, {
-            SWITCHYARD_HOME: stateDir,
-          });
+          const command = `${prepare(block, commands.at(-1)!)} ${EPHEMERAL_ARGS}`;
+          const started = performance.now();
+          server = shell.background(command, { SWITCHYARD_HOME: stateDir });
           ports = portsFromBanner(await server.waitFor(/Press Ctrl-C to stop/, 60_000));
+          // Until the banner; a background server's CPU is not measured.
+          timings.push({
+            where: `${block.file}:${block.line}`,
+            command: `${command} (until its banner)`,
+            wallMs: Math.round(performance.now() - started),
+            cpuMs: undefined,
+          });
           return;
         }
         case 'run': {
           if (block.lang === 'console') {
             const steps = parseConsole(block.body, `${block.file}:${block.line}`);
             for (const [i, step] of steps.entries()) {
-              const { code, output } = await shell.run(prepare(block, step.command), {
+              const { code, output } = await timed(block, prepare(block, step.command), {
                 env: { CURL_HOME: curlQuiet },
               });
               expectExit(block, step.command, code, i === steps.length - 1 ? marker.exit : 0, output);
@@ -152,7 +212,7 @@ export async function openPage(repoRoot: string): Promise<PageSession> {
           }
           const commands = shellCommands(block.body);
           for (const [i, command] of commands.entries()) {
-            const { code, output } = await shell.run(prepare(block, command), {
+            const { code, output } = await timed(block, prepare(block, command), {
               env: { CURL_HOME: curlFail },
             });
             expectExit(block, command, code, i === commands.length - 1 ? marker.exit : 0, output);

@@ -4,13 +4,28 @@
  * use `$HTTP` later). Output is stdout and stderr merged, in the order the command wrote them.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { rmSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
-/** A command's exit code and merged output. */
+/** A command's exit code and merged output, and how long it took. */
 export interface Outcome {
   readonly code: number | null;
   readonly output: string;
+  readonly wallMs: number;
+  /**
+   * CPU time (user + system) of the command's shell and every process it waited for, from bash's
+   * `times`: what the command costs whatever else the machine is doing. Undefined if unreadable.
+   */
+  readonly cpuMs: number | undefined;
+}
+
+/** bash `times` output (`0m0.010s 0m0.004s` for the shell, then its children) → total ms. */
+export function parseTimes(text: string): number | undefined {
+  const values = [...text.matchAll(/(\d+)m([\d.]+)s/g)].map(
+    (m) => Number(m[1]) * 60_000 + Number(m[2]) * 1000,
+  );
+  return values.length === 4 ? Math.round(values.reduce((a, b) => a + b, 0)) : undefined;
 }
 
 /** A process started in the background (its own process group), and how to stop the group. */
@@ -34,12 +49,16 @@ export interface Shell {
 /** Starts a session in `cwd`; `stateDir` holds the exported-variables file. */
 export async function createShell(cwd: string, stateDir: string, env: NodeJS.ProcessEnv): Promise<Shell> {
   const exports = join(stateDir, 'exports.sh');
+  const timesFile = join(stateDir, 'times.txt');
   await writeFile(exports, '');
   const script = (command: string) =>
-    `exec 2>&1\n. ${JSON.stringify(exports)}\n${command}\n__rc=$?\nexport -p > ${JSON.stringify(exports)}\nexit $__rc\n`;
+    `exec 2>&1\n. ${JSON.stringify(exports)}\n${command}\n__rc=$?\nexport -p > ${JSON.stringify(exports)}\ntimes > ${JSON.stringify(timesFile)}\nexit $__rc\n`;
   return {
     run: (command, options = {}) =>
       new Promise((resolve, reject) => {
+        const started = performance.now();
+        // A command killed before `times` ran must not report the previous command's.
+        rmSync(timesFile, { force: true });
         const child = spawn('bash', ['--noprofile', '--norc', '-c', script(command)], {
           cwd,
           env: { ...env, ...options.env },
@@ -57,7 +76,11 @@ export async function createShell(cwd: string, stateDir: string, env: NodeJS.Pro
         child.once('error', reject);
         child.once('close', (code) => {
           clearTimeout(timer);
-          resolve({ code, output });
+          const wallMs = Math.round(performance.now() - started);
+          readFile(timesFile, 'utf8').then(
+            (times) => resolve({ code, output, wallMs, cpuMs: parseTimes(times) }),
+            () => resolve({ code, output, wallMs, cpuMs: undefined }),
+          );
         });
       }),
     background: (command, extraEnv = {}) => {

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { extractBlocks } from '../src/markdown.js';
-import { openPage, type PageSession } from '../src/runner.js';
+import { formatTimings, openPage, type PageSession } from '../src/runner.js';
 
 /** The repository root: the pages' commands run from a clone's root. */
 export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
@@ -26,6 +26,7 @@ export function describePage(page: string): void {
       session = await openPage(repoRoot);
     });
     afterAll(async () => {
+      if (session) console.log(formatTimings(page, session.timings));
       await session?.close();
     });
 

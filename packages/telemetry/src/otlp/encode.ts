@@ -1,5 +1,6 @@
 /**
- * OTLP/HTTP JSON encoding of finished spans (`ExportTraceServiceRequest`, opentelemetry-proto
+ * OTLP/HTTP JSON encoding of finished spans (also the input of the protobuf encoding in
+ * `protobuf.ts`) (`ExportTraceServiceRequest`, opentelemetry-proto
  * `trace/v1`, JSON mapping as the OTLP specification defines it): ids are lower-case hex, times
  * are nanoseconds since the epoch as decimal strings, enums are integers. The tracer's finished
  * spans (`ZipkinSpan`, µs) are converted here, off the request path, when a batch is sent.

@@ -5,7 +5,7 @@
 import type { Clock, Random, Stats } from '@switchyard/core';
 import type { PropagationFormat } from '../tracing/trace-context.js';
 import { createTracer, type Tracer } from '../tracing/tracer.js';
-import { OtlpExporter } from './exporter.js';
+import { type OtlpEncoding, OtlpExporter } from './exporter.js';
 import { otlpResource } from './resource.js';
 
 /** The `io.l5d.otlp` telemeter config. */
@@ -14,6 +14,8 @@ export interface OtlpTelemeterConfig {
   /** Default `http://localhost:4318/v1/traces`. */
   readonly endpoint?: string;
   readonly headers?: Readonly<Record<string, string>>;
+  /** Body encoding. Default `protobuf` (`application/x-protobuf`); `json` for `application/json`. */
+  readonly encoding?: OtlpEncoding;
   /** Fraction of new traces sampled. Default 0.001, as `io.l5d.zipkin`. */
   readonly sampleRate?: number;
   /** `service.name`. Default `OTEL_SERVICE_NAME`, else `switchyard`. */
@@ -50,6 +52,7 @@ export function createOtlpTracing(
     resource,
     ...(config.endpoint !== undefined ? { endpoint: config.endpoint } : {}),
     ...(config.headers !== undefined ? { headers: config.headers } : {}),
+    ...(config.encoding !== undefined ? { encoding: config.encoding } : {}),
     ...(config.batchSize !== undefined ? { batchSize: config.batchSize } : {}),
     ...(config.flushIntervalMs !== undefined ? { flushIntervalMs: config.flushIntervalMs } : {}),
     ...(config.maxQueue !== undefined ? { maxQueue: config.maxQueue } : {}),

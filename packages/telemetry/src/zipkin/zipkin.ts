@@ -1,19 +1,21 @@
 /**
  * `io.l5d.zipkin` over HTTP: finished spans are queued by `export` (O(1), on the request path)
  * and POSTed as Zipkin v2 JSON arrays in batches, by a timer or when a batch fills, one request
- * at a time. The queue is bounded: when the collector is slow or down, spans are dropped and
- * counted rather than growing memory. Failures are published, never thrown at the router.
+ * at a time, through the batching queue the OTLP exporter shares (`batch-queue.ts`). The queue is
+ * bounded: when the collector is slow or down, spans are dropped and counted rather than growing
+ * memory. Connection failures, timeouts, 429, 502, 503 and 504 are retried with back-off (up to
+ * `maxAttempts`, honouring `Retry-After`). Failures are published, never thrown at the router.
  */
 import { channel } from 'node:diagnostics_channel';
 import { request } from 'node:http';
+import { type Clock, type Random, type Stats, systemClock } from '@switchyard/core';
 import {
-  type Clock,
-  type Counter,
-  type Random,
-  type Stats,
-  systemClock,
-  type TimerHandle,
-} from '@switchyard/core';
+  type BatchQueue,
+  createBatchQueue,
+  RETRYABLE_STATUS,
+  retryAfterMs,
+  type SendOutcome,
+} from '../batch-queue.js';
 import { TelemetryError } from '../errors.js';
 import type { PropagationFormat } from '../tracing/trace-context.js';
 import { createTracer, type SpanExporter, type Tracer, type ZipkinSpan } from '../tracing/tracer.js';
@@ -30,19 +32,29 @@ export interface ZipkinExporterOptions {
   readonly batchSize?: number;
   /** Longest a span waits before being sent, ms. Default 1000. */
   readonly flushIntervalMs?: number;
-  /** Spans kept while the collector is busy; beyond this new spans are dropped. Default 10000. */
+  /** Spans held (queued and in flight); beyond this new spans are dropped. Default 10000. */
   readonly maxQueue?: number;
   /** Per-request timeout, ms. Default 5000. */
   readonly requestTimeoutMs?: number;
-  /** Counts `spans_sent`, `spans_dropped`, `export_failures` under this scope. */
+  /** Tries per batch, the first included (no connection, timeout, 429, 502, 503, 504). Default 5. */
+  readonly maxAttempts?: number;
+  /** First back-off, ms; doubles per retry, with full jitter. Default 1000. */
+  readonly initialBackoffMs?: number;
+  /** Longest back-off (and longest `Retry-After` honoured), ms. Default 30000. */
+  readonly maxBackoffMs?: number;
+  /** Counts `spans_sent`, `spans_dropped`, `export_failures`, `export_retries` under this scope. */
   readonly stats?: Stats;
   readonly clock?: Clock;
+  /** Jitter. Default `Math.random`. */
+  readonly random?: Random;
 }
 
-/** Published on `switchyard:telemetry:zipkin-error` when a batch could not be delivered. */
+/** Published on `switchyard:telemetry:zipkin-error` when a batch is dropped or retried. */
 export interface ZipkinErrorEvent {
   readonly error: TelemetryError;
   readonly spans: number;
+  /** True when the batch will be tried again. */
+  readonly retrying: boolean;
 }
 
 const errorChannel = channel('switchyard:telemetry:zipkin-error');
@@ -52,123 +64,101 @@ export class ZipkinExporter implements SpanExporter {
   readonly #host: string;
   readonly #port: number;
   readonly #path: string;
-  readonly #batchSize: number;
-  readonly #flushIntervalMs: number;
-  readonly #maxQueue: number;
   readonly #timeoutMs: number;
-  readonly #clock: Clock;
-  readonly #sent: Counter | undefined;
-  readonly #dropped: Counter | undefined;
-  readonly #failures: Counter | undefined;
-  #queue: ZipkinSpan[] = [];
-  #timer: TimerHandle | undefined;
-  #inFlight: Promise<void> | undefined;
-  #closed = false;
+  readonly #queue: BatchQueue<ZipkinSpan>;
 
   constructor(options: ZipkinExporterOptions = {}) {
     this.#host = options.host ?? 'localhost';
     this.#port = options.port ?? 9411;
     this.#path = options.path ?? '/api/v2/spans';
-    this.#batchSize = Math.max(1, options.batchSize ?? 100);
-    this.#flushIntervalMs = options.flushIntervalMs ?? 1000;
-    this.#maxQueue = Math.max(this.#batchSize, options.maxQueue ?? 10_000);
     this.#timeoutMs = options.requestTimeoutMs ?? 5000;
-    this.#clock = options.clock ?? systemClock;
-    this.#sent = options.stats?.counter('spans_sent');
-    this.#dropped = options.stats?.counter('spans_dropped');
-    this.#failures = options.stats?.counter('export_failures');
+    this.#queue = createBatchQueue<ZipkinSpan, string>({
+      encode: (batch) => JSON.stringify(batch),
+      send: (body) => this.#post(body),
+      onFailure: (reason, spans, retrying) => this.#publish(reason, spans, retrying),
+      batchSize: options.batchSize ?? 100,
+      flushIntervalMs: options.flushIntervalMs ?? 1000,
+      maxQueue: options.maxQueue ?? 10_000,
+      maxAttempts: options.maxAttempts ?? 5,
+      initialBackoffMs: options.initialBackoffMs ?? 1000,
+      maxBackoffMs: options.maxBackoffMs ?? 30_000,
+      ...(options.stats !== undefined ? { stats: options.stats } : {}),
+      clock: options.clock ?? systemClock,
+      random: options.random ?? Math.random,
+    });
   }
 
-  /** Spans waiting to be sent. */
+  /** Spans waiting to be sent (not yet taken into a batch). */
   get queued(): number {
-    return this.#queue.length;
+    return this.#queue.queued;
+  }
+
+  /** Spans held: queued plus the batch being sent or waiting to be retried. Never above `maxQueue`. */
+  get held(): number {
+    return this.#queue.held;
   }
 
   /** Enqueues a finished span. Never blocks, never throws. */
   export(span: ZipkinSpan): void {
-    if (this.#closed || this.#queue.length >= this.#maxQueue) {
-      this.#dropped?.incr();
-      return;
-    }
-    this.#queue.push(span);
-    if (this.#queue.length >= this.#batchSize) this.#schedule(0);
-    else this.#schedule(this.#flushIntervalMs);
+    this.#queue.add(span);
   }
 
-  #schedule(ms: number): void {
-    if (this.#timer !== undefined) {
-      if (ms > 0) return;
-      this.#clock.clearTimeout(this.#timer);
-    }
-    this.#timer = this.#clock.setTimeout(() => {
-      this.#timer = undefined;
-      void this.flush();
-    }, ms);
+  /** Sends everything queued now (in batches, one POST at a time, retrying). Resolves when done. */
+  flush(): Promise<void> {
+    return this.#queue.flush();
   }
 
-  /** Sends everything queued now (in batches, one POST at a time). Resolves when done. */
-  async flush(): Promise<void> {
-    while (this.#inFlight !== undefined) await this.#inFlight;
-    while (this.#queue.length > 0) {
-      const batch = this.#queue.splice(0, this.#batchSize);
-      this.#inFlight = this.#post(batch);
-      try {
-        await this.#inFlight;
-      } finally {
-        this.#inFlight = undefined;
-      }
-    }
+  /** Stops retrying, tries what is held once more, then drops any later span. */
+  close(): Promise<void> {
+    return this.#queue.close();
   }
 
-  /** Flushes what is queued, then drops any later span. */
-  async close(): Promise<void> {
-    this.#closed = true;
-    if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
-    this.#timer = undefined;
-    await this.flush();
+  #post(body: string): Promise<SendOutcome> {
+    return new Promise<SendOutcome>((resolve) => {
+      const req = request(
+        {
+          host: this.#host,
+          port: this.#port,
+          path: this.#path,
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+          timeout: this.#timeoutMs,
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => {
+            const status = res.statusCode ?? 0;
+            if (status >= 200 && status < 300) return resolve({ kind: 'ok', rejected: 0 });
+            const reason = `collector answered ${status}`;
+            if (!RETRYABLE_STATUS.has(status)) return resolve({ kind: 'fail', reason });
+            const after = retryAfterMs(first(res.headers['retry-after']));
+            resolve(
+              after === undefined ? { kind: 'retry', reason } : { kind: 'retry', reason, afterMs: after },
+            );
+          });
+          res.on('error', (err) => resolve({ kind: 'retry', reason: err.message }));
+        },
+      );
+      req.on('timeout', () => req.destroy(new Error(`no answer within ${this.#timeoutMs} ms`)));
+      req.on('error', (err) => resolve({ kind: 'retry', reason: err.message }));
+      req.end(body);
+    });
   }
 
-  async #post(batch: ZipkinSpan[]): Promise<void> {
-    const body = JSON.stringify(batch);
-    try {
-      await new Promise<void>((resolve, reject) => {
-        const req = request(
-          {
-            host: this.#host,
-            port: this.#port,
-            path: this.#path,
-            method: 'POST',
-            headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
-            timeout: this.#timeoutMs,
-          },
-          (res) => {
-            res.resume();
-            res.on('end', () => {
-              const status = res.statusCode ?? 0;
-              if (status >= 200 && status < 300) resolve();
-              else reject(new Error(`collector answered ${status}`));
-            });
-            res.on('error', reject);
-          },
-        );
-        req.on('timeout', () => req.destroy(new Error(`no answer within ${this.#timeoutMs} ms`)));
-        req.on('error', reject);
-        req.end(body);
-      });
-      this.#sent?.incr(batch.length);
-    } catch (err) {
-      this.#failures?.incr();
-      this.#dropped?.incr(batch.length);
-      if (errorChannel.hasSubscribers) {
-        const error = new TelemetryError(
-          'SY_ERR_TELEMETRY_ZIPKIN_EXPORT',
-          `zipkin export to http://${this.#host}:${this.#port}${this.#path} failed: ${(err as Error).message}`,
-          { cause: err },
-        );
-        errorChannel.publish({ error, spans: batch.length } satisfies ZipkinErrorEvent);
-      }
-    }
+  #publish(reason: string, spans: number, retrying: boolean): void {
+    if (!errorChannel.hasSubscribers) return;
+    const error = new TelemetryError(
+      'SY_ERR_TELEMETRY_ZIPKIN_EXPORT',
+      `zipkin export to http://${this.#host}:${this.#port}${this.#path} failed: ${reason}${
+        retrying ? ' (will retry)' : ` (${spans} spans dropped)`
+      }`,
+    );
+    errorChannel.publish({ error, spans, retrying } satisfies ZipkinErrorEvent);
   }
+}
+
+function first(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
 }
 
 /** The `io.l5d.zipkin` telemeter config (Linkerd 1 names; HTTP transport). */

@@ -1,0 +1,95 @@
+/**
+ * `requestLogLayer`'s access-log size over real sockets: the body bytes handed to the response,
+ * counted once whether written through `write` and `end` (HTTP/1) or the HTTP/2 compatibility
+ * response (whose `end(chunk)` calls `write`); 0 for HEAD, where Node sends no body.
+ */
+import { once } from 'node:events';
+import { createServer, type IncomingMessage, request, type ServerResponse } from 'node:http';
+import { connect, createServer as createH2Server } from 'node:http2';
+import type { AddressInfo } from 'node:net';
+import { systemClock } from '@switchyard/core';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type ObservedRequest, requestLogLayer } from '../src/index.js';
+
+type Ctx = ObservedRequest;
+const closers: (() => void)[] = [];
+afterEach(() => {
+  for (const close of closers.splice(0)) close();
+});
+
+/** The handler each server runs under the layer: a body of 5 bytes in three pieces. */
+function answer(res: ServerResponse): void {
+  res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
+  res.write('a');
+  res.write(Buffer.from('bc'));
+  res.end('é'); // 2 bytes in UTF-8: 1 + 2 + 2 = 5
+}
+
+function layered(lines: string[]) {
+  const handler = requestLogLayer<Ctx>({
+    accessLog: (l) => lines.push(l),
+    accessLogFormat: 'json',
+    clock: systemClock,
+  }).layer(async (ctx) => answer(ctx.res));
+  return (req: IncomingMessage, res: ServerResponse) =>
+    void handler({
+      router: 'r',
+      server: { clearContext: false },
+      req,
+      res,
+      method: req.method ?? 'GET',
+      url: req.url ?? '/',
+      headers: { ...req.headers },
+      clientHost: req.headers.host,
+      dst: undefined,
+      locals: {},
+    });
+}
+
+const bytesOf = (line: string) => (JSON.parse(line) as { responseBytes?: number }).responseBytes;
+
+async function until(lines: string[], n: number): Promise<void> {
+  for (let i = 0; i < 200 && lines.length < n; i++) await new Promise((r) => setTimeout(r, 5));
+}
+
+describe('requestLogLayer response size', () => {
+  it('counts HTTP/1 body bytes written through write and end (chunked), and 0 for HEAD', async () => {
+    const lines: string[] = [];
+    const server = createServer(layered(lines));
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    closers.push(() => server.close());
+    const port = (server.address() as AddressInfo).port;
+    const send = (method: string) =>
+      new Promise<Buffer>((resolve, reject) => {
+        request({ host: '127.0.0.1', port, method, path: '/' }, (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve(Buffer.concat(chunks)));
+        })
+          .on('error', reject)
+          .end();
+      });
+    expect((await send('GET')).length).toBe(5);
+    expect((await send('HEAD')).length).toBe(0);
+    await until(lines, 2);
+    expect(lines.map(bytesOf)).toEqual([5, 0]);
+  });
+
+  it('counts HTTP/2 compatibility-response bytes once', async () => {
+    const lines: string[] = [];
+    const server = createH2Server(layered(lines) as never);
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    closers.push(() => server.close());
+    const client = connect(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    closers.push(() => client.close());
+    const stream = client.request({ ':path': '/' });
+    const chunks: Buffer[] = [];
+    stream.on('data', (c: Buffer) => chunks.push(c));
+    await once(stream, 'end');
+    expect(Buffer.concat(chunks).toString('utf8')).toBe('abcé');
+    await until(lines, 1);
+    expect(lines.map(bytesOf)).toEqual([5]);
+  });
+});
