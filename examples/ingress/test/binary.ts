@@ -14,11 +14,14 @@ export interface RunningBinary {
   stop(): Promise<void>;
 }
 
-/** Starts the binary from source on `configPath`; resolves once it logs its first server's port. */
-export async function startBinary(configPath: string): Promise<RunningBinary> {
+/**
+ * Starts the binary from source on `configPath` (plus `args`); resolves once it logs its first
+ * server's port.
+ */
+export async function startBinary(configPath: string, args: readonly string[] = []): Promise<RunningBinary> {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', '--conditions=switchyard:source', 'src/main.ts', '--config', configPath],
+    ['--import', 'tsx', '--conditions=switchyard:source', 'src/main.ts', '--config', configPath, ...args],
     { cwd: ingressDir, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let stderr = '';

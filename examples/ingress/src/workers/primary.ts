@@ -167,6 +167,8 @@ export async function runPrimary(options: PrimaryOptions): Promise<number> {
     }, delayMs).unref();
   });
 
+  // Structured clone keeps what JSON would lose (a histogram's last bucket bound is Infinity).
+  cluster.setupPrimary({ serialization: 'advanced' });
   // Start every worker; the pod serves only when all of them do.
   const started = await new Promise<number>((resolve) => {
     startup = { remaining: options.count, resolve };
