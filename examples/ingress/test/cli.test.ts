@@ -182,7 +182,9 @@ routers:
     await writeFile(file, `workers: lots\n${routers}`);
     const bad = await runCli(['--check', '--config', file]);
     expect(bad.code).toBe(EXIT.config);
-    expect(bad.stderr).toContain(`${file}:1:10: workers: expected a whole number 1–1024 or "auto", got "lots"`);
+    expect(bad.stderr).toContain(
+      `${file}:1:10: workers: expected a whole number 1–1024 or "auto", got "lots"`,
+    );
     await writeFile(file, `workers: auto\n${routers}`);
     expect((await runCli(['--check', '--config', file])).code).toBe(EXIT.ok);
     await rm(dir, { recursive: true, force: true });
