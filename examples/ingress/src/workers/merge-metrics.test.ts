@@ -73,3 +73,19 @@ describe('mergeSnapshots', () => {
     expect(merged).toMatchObject({ kind: 'histogram', count: 1, min: 40, max: 40, p50: 40 });
   });
 });
+
+describe('mergeSnapshots after a JSON hop', () => {
+  it('reads a null bucket bound as +Inf, so percentiles stay inside the data', () => {
+    const a = createMetricsRegistry();
+    const b = createMetricsRegistry();
+    for (const v of [50, 1, 1.2, 1.1, 0.9]) a.histogram('x').add(v);
+    for (const v of [1, 1.3, 0.8]) b.histogram('x').add(v);
+    // JSON (cluster's default IPC serialization) turns the last bound, Infinity, into null.
+    const hop = (samples: readonly MetricSample[]): MetricSample[] => JSON.parse(JSON.stringify(samples));
+    const merged = mergeSnapshots([hop(a.snapshot()), hop(b.snapshot())])[0];
+    if (merged?.kind !== 'histogram') throw new Error('no histogram');
+    expect(merged.buckets.at(-1)).toEqual({ le: Number.POSITIVE_INFINITY, count: 8 });
+    expect(merged.p50).toBeLessThan(2);
+    expect(merged.max).toBe(50);
+  });
+});

@@ -46,8 +46,11 @@ function mergeHistograms(a: Histogram, b: Histogram): Histogram {
   const max = Math.max(a.max, b.max);
   // Every registry exports the same bounds; a bound missing on one side adds nothing.
   const counts = new Map<number, number>();
-  for (const bucket of [...a.buckets, ...b.buckets])
-    counts.set(bucket.le, (counts.get(bucket.le) ?? 0) + bucket.count);
+  for (const bucket of [...a.buckets, ...b.buckets]) {
+    // A JSON hop turns the +Inf bound into null: read it back as Infinity.
+    const le = (bucket.le as number | null) ?? Number.POSITIVE_INFINITY;
+    counts.set(le, (counts.get(le) ?? 0) + bucket.count);
+  }
   const buckets = [...counts].sort((x, y) => x[0] - y[0]).map(([le, n]) => ({ le, count: n }));
   const p = (q: number) => percentile(buckets, count, min, max, q);
   return {
