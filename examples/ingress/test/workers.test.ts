@@ -140,6 +140,17 @@ describe('--workers 2 in the running binary', () => {
     expect([...bodies]).toEqual(['earth\n']);
   }, 30_000);
 
+  it('re-reads the config file on SIGHUP in the primary and applies it in every worker', async () => {
+    const reloads = () => binary.stderr().split('"msg":"configuration reloaded"').length - 1;
+    const before = reloads();
+    binary.child.kill('SIGHUP');
+    await eventually(async () => reloads() === before + 1, 20_000);
+    expect(binary.stderr()).toMatch(
+      /"msg":"configuration reloaded","result":\{"kind":"unchanged"\},"workers":2/,
+    );
+    expect(binary.child.exitCode).toBe(null);
+  }, 30_000);
+
   it("replaces a SIGKILLed worker while the other worker's keep-alive connections keep being served", async () => {
     const connections = Array.from({ length: 6 }, () => connection(binary.port));
     for (const c of connections) expect((await c.get()).status).toBe(200);
