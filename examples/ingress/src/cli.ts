@@ -1,6 +1,7 @@
 /** Command-line arguments of `switchyard-ingress`, parsed with node:util. */
 import { parseArgs } from 'node:util';
 import type { Level } from './log.js';
+import { parseWorkersFlag } from './workers/count.js';
 
 /** Exit codes (sysexits-style where one fits). */
 export const EXIT = Object.freeze({ ok: 0, failure: 1, usage: 2, config: 78 });
@@ -19,6 +20,8 @@ Options:
                           0 it would start, 78 it would not (file:line:col lines)
       --log-level LEVEL   debug | info | warn | error (default info)
       --admin-port N      override the admin port (default: config, else 9990)
+      --workers N|auto    processes serving the same ports (default: config's
+                          workers:, else 1); auto = one per available core
       --http-port N       local demo: plain HTTP port (default 4140)
       --https-port N      local demo: TLS port (default 4143)
       --state-dir DIR     local demo: dev certificate and demo files
@@ -29,7 +32,8 @@ Options:
   -h, --help              show this help
   -v, --version           print the version
 
-Logs are JSON lines on stderr. SIGTERM/SIGINT drain in-flight requests, then exit.
+Logs are JSON lines on stderr. SIGTERM/SIGINT drain in-flight requests, then exit;
+SIGHUP re-reads the config file.
 Exit codes: 0 clean shutdown, 1 runtime failure (e.g. port in use), 2 usage error,
 78 invalid config.
 `;
@@ -49,6 +53,8 @@ export type Command =
       readonly stateDir: string | undefined;
       /** `--kube-api PORT`: the local demo serves a Kubernetes API on this port (0: ephemeral). */
       readonly kubeApiPort: number | undefined;
+      /** `--workers N|auto`; undefined: the config's `workers:` (default 1). */
+      readonly workers: number | 'auto' | undefined;
     };
 
 const LEVELS: readonly Level[] = ['debug', 'info', 'warn', 'error'];
@@ -78,6 +84,7 @@ export function parseCommand(argv: readonly string[]): Command {
         'https-port': { type: 'string' },
         'state-dir': { type: 'string' },
         'kube-api': { type: 'string' },
+        workers: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
       },
@@ -107,6 +114,8 @@ export function parseCommand(argv: readonly string[]): Command {
         '--kube-api is for the local demo; with --config, point io.l5d.k8s and io.l5d.ingress at an API',
     };
   }
+  const workers = values.workers === undefined ? undefined : parseWorkersFlag(values.workers as string);
+  if (typeof workers === 'string' && workers !== 'auto') return { kind: 'usageError', message: workers };
   if (values.check && values.config === undefined) {
     return { kind: 'usageError', message: '--check needs --config FILE' };
   }
@@ -119,5 +128,6 @@ export function parseCommand(argv: readonly string[]): Command {
     httpsPort: ports['https-port'],
     stateDir: values['state-dir'] as string | undefined,
     kubeApiPort: ports['kube-api'],
+    workers,
   };
 }

@@ -4,6 +4,7 @@
  * events operators care about into log lines.
  */
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { type ConfigError, formatIssue } from '@switchyard/config';
 
 /** Log levels in increasing severity. */
 export type Level = 'debug' | 'info' | 'warn' | 'error';
@@ -110,4 +111,12 @@ export function logLibraryEvents(logger: Logger): () => void {
   return () => {
     for (const stop of stops) stop();
   };
+}
+
+/** The running server logs config problems as one JSON line, like everything else it logs. */
+export function logConfigError(logger: Logger, error: ConfigError): void {
+  logger.log('error', error.code === 'SY_ERR_CONFIG_START' ? 'failed to start' : 'invalid configuration', {
+    code: error.code,
+    issues: error.issues.map(formatIssue),
+  });
 }

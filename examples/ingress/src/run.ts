@@ -24,7 +24,9 @@ import {
   prepareLocalDefault,
 } from './local-default.js';
 import type { LocalKubeApi } from './local-kube-api.js';
-import { createLogger, type Logger, logLibraryEvents } from './log.js';
+import { createLogger, logConfigError, logLibraryEvents } from './log.js';
+import { resolveWorkers } from './workers/count.js';
+import { runPrimary } from './workers/primary.js';
 
 /** Where output goes; tests substitute their own. */
 export interface Io {
@@ -39,14 +41,6 @@ async function readConfigText(file: string): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks).toString('utf8');
-}
-
-/** The running server logs config problems as one JSON line, like everything else it logs. */
-function logConfigError(logger: Logger, error: ConfigError): void {
-  logger.log('error', error.code === 'SY_ERR_CONFIG_START' ? 'failed to start' : 'invalid configuration', {
-    code: error.code,
-    issues: error.issues.map(formatIssue),
-  });
 }
 
 /** `--check` talks to a person (or an editor): one `file:line:column: message` line per problem. */
@@ -74,6 +68,7 @@ export async function run(command: Command, io: Io, signals: NodeJS.EventEmitter
   let loaded: LoadedConfig;
   let local: LocalDefault | undefined;
   let baseDir: string;
+  let configText: string;
   try {
     if (command.config !== undefined) {
       const file = command.config;
@@ -92,6 +87,7 @@ export async function run(command: Command, io: Io, signals: NodeJS.EventEmitter
         ]);
       }
       loaded = parseLinkerConfig(text, file, kinds);
+      configText = text;
       baseDir = file === '-' ? process.cwd() : dirname(resolve(file));
     } else {
       const ports = {
@@ -111,6 +107,7 @@ export async function run(command: Command, io: Io, signals: NodeJS.EventEmitter
           kubeconfig: local.kubeApi.kubeconfigPath,
         });
       loaded = parseLinkerConfig(local.configText, '<local default>', kinds);
+      configText = local.configText;
       baseDir = local.baseDir;
     }
   } catch (error) {
@@ -134,6 +131,34 @@ export async function run(command: Command, io: Io, signals: NodeJS.EventEmitter
     }
     io.stdout(`${loaded.file}: configuration is valid (${loaded.config.routers.length} router(s))\n`);
     return EXIT.ok;
+  }
+
+  const workers = resolveWorkers(command.workers ?? loaded.config.workers);
+  if (workers > 1) {
+    // The pod's processes: the primary keeps the watches and the admin port, workers serve.
+    const config = loaded.config;
+    const prometheus = config.telemetry.find((t) => (t as { kind: string }).kind === 'io.l5d.prometheus') as
+      | { prefix?: string }
+      | undefined;
+    const code = await runPrimary({
+      count: workers,
+      start: { kind: 'start', text: configText, file: loaded.file, baseDir },
+      watchFile: command.config !== undefined && command.config !== '-' ? resolve(command.config) : undefined,
+      kinds,
+      logger,
+      admin: { ip: config.admin.ip, port: command.adminPort ?? config.admin.port },
+      prometheusPrefix: prometheus?.prefix ?? '',
+      signals,
+      drainTimeoutMs: config.admin.shutdownGraceMs + 5000,
+      onReady: (ready, admin) => {
+        if (!local) return;
+        const ports = { plain: ready.servers[0]!.port, tls: ready.servers[1]!.port, admin };
+        io.stdout(local.kubeApi ? kubeBanner(ports, local, local.kubeApi) : localBanner(ports, local));
+      },
+    });
+    await local?.close();
+    logger.log('info', 'stopped', {});
+    return code;
   }
 
   const stopEvents = logLibraryEvents(logger);
@@ -173,22 +198,35 @@ export async function run(command: Command, io: Io, signals: NodeJS.EventEmitter
       port: probe.port,
       paths: ['/admin/ping', '/admin/ready'],
     });
-  if (local) io.stdout(local.kubeApi ? kubeBanner(linker, local, local.kubeApi) : localBanner(linker, local));
+  if (local) {
+    const [plain, tls] = linker.routers[0]!.servers;
+    const ports = { plain: plain!.port, tls: tls!.port, admin: linker.admin?.address };
+    io.stdout(local.kubeApi ? kubeBanner(ports, local, local.kubeApi) : localBanner(ports, local));
+  }
 
-  const stopWatching =
-    command.config !== undefined && command.config !== '-'
-      ? watchConfigFile(resolve(command.config), async (text) => {
-          try {
-            const result = await linker.reload(parseLinkerConfig(text, command.config!, kinds));
-            logger.log('info', 'configuration reloaded', { result });
-          } catch (error) {
-            if (error instanceof ConfigError) {
-              logConfigError(logger, error);
-              logger.log('warn', 'kept the running configuration', {});
-            } else logger.log('error', 'reload failed', { error: error as Error });
-          }
-        })
-      : () => undefined;
+  const reloadText = async (text: string) => {
+    try {
+      const result = await linker.reload(parseLinkerConfig(text, command.config!, kinds));
+      logger.log('info', 'configuration reloaded', { result });
+    } catch (error) {
+      if (error instanceof ConfigError) {
+        logConfigError(logger, error);
+        logger.log('warn', 'kept the running configuration', {});
+      } else logger.log('error', 'reload failed', { error: error as Error });
+    }
+  };
+  const configFile =
+    command.config !== undefined && command.config !== '-' ? resolve(command.config) : undefined;
+  const stopWatching = configFile !== undefined ? watchConfigFile(configFile, reloadText) : () => undefined;
+  const onHangup = () => {
+    if (configFile === undefined) {
+      logger.log('warn', 'SIGHUP ignored: the config was not read from a file', {});
+      return;
+    }
+    readFile(configFile, 'utf8').then(reloadText, (error: unknown) =>
+      logger.log('error', 'reload failed', { error: error as Error }),
+    );
+  };
 
   const onSignal = (signal: string) => {
     logger.log('info', 'draining', { signal });
@@ -196,9 +234,11 @@ export async function run(command: Command, io: Io, signals: NodeJS.EventEmitter
   };
   signals.on('SIGTERM', onSignal);
   signals.on('SIGINT', onSignal);
+  signals.on('SIGHUP', onHangup);
   const code = await shutdown;
   signals.off('SIGTERM', onSignal);
   signals.off('SIGINT', onSignal);
+  signals.off('SIGHUP', onHangup);
   stopWatching();
   try {
     await linker.close();
@@ -213,10 +253,18 @@ export async function run(command: Command, io: Io, signals: NodeJS.EventEmitter
   return code;
 }
 
+/** Where the demo serves: its plain and TLS ports and the admin address. */
+interface BannerPorts {
+  readonly plain: number;
+  readonly tls: number;
+  readonly admin: { readonly address: string; readonly port: number } | undefined;
+}
+
 /** The post's curl commands, with the ports actually in use. */
-function localBanner(linker: Linker, local: LocalDefault): string {
-  const [plain, tls] = linker.routers[0]!.servers;
-  const admin = linker.admin?.address;
+function localBanner(ports: BannerPorts, local: LocalDefault): string {
+  const plain = { port: ports.plain };
+  const tls = { port: ports.tls };
+  const admin = ports.admin;
   return `
 Switchyard ingress (local demo) is up. Like the post:
 
@@ -235,9 +283,10 @@ Press Ctrl-C to stop.
 }
 
 /** The post's steps with kubectl against the local API, with the paths and ports actually in use. */
-function kubeBanner(linker: Linker, local: LocalDefault, api: LocalKubeApi): string {
-  const [plain, tls] = linker.routers[0]!.servers;
-  const admin = linker.admin?.address;
+function kubeBanner(ports: BannerPorts, local: LocalDefault, api: LocalKubeApi): string {
+  const plain = { port: ports.plain };
+  const tls = { port: ports.tls };
+  const admin = ports.admin;
   return `
 Switchyard ingress (local demo) is up, watching the Kubernetes API at ${api.url}.
 No Ingress yet: every request answers 404 until you apply one. Like the post:

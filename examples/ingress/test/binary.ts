@@ -15,16 +15,24 @@ export interface RunningBinary {
 }
 
 /**
- * Starts the binary from source on `configPath`; resolves once it logs its first server's port.
- * `env` is added to this process's environment (e.g. the variables a pod spec sets).
+ * Starts the binary from source on `configPath` (plus `args`); resolves once it logs its first
+ * server's port. `env` is added to this process's environment (e.g. the variables a pod spec sets).
  */
 export async function startBinary(
   configPath: string,
-  options: { readonly env?: Readonly<Record<string, string>> } = {},
+  options: { readonly env?: Readonly<Record<string, string>>; readonly args?: readonly string[] } = {},
 ): Promise<RunningBinary> {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', '--conditions=switchyard:source', 'src/main.ts', '--config', configPath],
+    [
+      '--import',
+      'tsx',
+      '--conditions=switchyard:source',
+      'src/main.ts',
+      '--config',
+      configPath,
+      ...(options.args ?? []),
+    ],
     {
       cwd: ingressDir,
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -162,4 +162,31 @@ routers:
     expect(withConfig.stderr).toContain('--kube-api is for the local demo');
     expect(parseCommand(['--kube-api', '0'])).toMatchObject({ kind: 'run', kubeApiPort: 0 });
   });
+
+  it('reads --workers as a whole number or auto, and names the flag when it is neither', async () => {
+    expect(parseCommand(['--workers', '4'])).toMatchObject({ kind: 'run', workers: 4 });
+    expect(parseCommand(['--workers', 'auto'])).toMatchObject({ kind: 'run', workers: 'auto' });
+    expect(parseCommand([])).toMatchObject({ kind: 'run', workers: undefined });
+    for (const bad of ['0', '1.5', 'many', '2000']) {
+      const answer = await runCli(['--workers', bad]);
+      expect(answer.code).toBe(EXIT.usage);
+      expect(answer.stderr).toContain(`--workers expects a whole number 1–1024 or "auto", got "${bad}"`);
+    }
+  });
+
+  it('checks the workers field at --check, naming file:line:column', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sy-cli-workers-'));
+    const file = join(dir, 'linker.yaml');
+    const routers =
+      'routers:\n- protocol: http\n  servers: [{port: 0}]\n  dtab: /svc => /$/inet/127.0.0.1/1\n';
+    await writeFile(file, `workers: lots\n${routers}`);
+    const bad = await runCli(['--check', '--config', file]);
+    expect(bad.code).toBe(EXIT.config);
+    expect(bad.stderr).toContain(
+      `${file}:1:10: workers: expected a whole number 1–1024 or "auto", got "lots"`,
+    );
+    await writeFile(file, `workers: auto\n${routers}`);
+    expect((await runCli(['--check', '--config', file])).code).toBe(EXIT.ok);
+    await rm(dir, { recursive: true, force: true });
+  });
 });

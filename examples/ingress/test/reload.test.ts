@@ -68,4 +68,18 @@ describe('config reload in the running binary', () => {
     expect(stderr()).toMatch(/linker\.yaml:\d+:\d+: routers\[0\]\.clearContxt: unknown option/);
     expect((await curl(`http://127.0.0.1:${port}/`, { host: 'web' })).body).toBe('earth (127.0.0.1)!\n');
   }, 30_000);
+
+  it('re-reads the config file on SIGHUP instead of exiting', async () => {
+    const reloads = () =>
+      stderr()
+        .split('\n')
+        .filter((l) => l.includes('"msg":"configuration reloaded"')).length;
+    const before = reloads();
+    binary.child.kill('SIGHUP');
+    // The file still holds the broken config: SIGHUP re-reads it and keeps the running one.
+    await eventually(async () => stderr().split('kept the running configuration').length === 3, 20_000);
+    expect(reloads()).toBe(before);
+    expect(binary.child.exitCode).toBe(null);
+    expect((await curl(`http://127.0.0.1:${port}/`, { host: 'web' })).body).toBe('earth (127.0.0.1)!\n');
+  }, 30_000);
 });

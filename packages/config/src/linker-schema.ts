@@ -13,6 +13,7 @@ import type { KindCategory, KindConfig } from './registry.js';
 import {
   boolean,
   type Field,
+  INVALID,
   JVM_ONLY,
   list,
   number,
@@ -303,6 +304,24 @@ function routerSchema(kinds: LinkerKinds) {
   );
 }
 
+/**
+ * `workers`: how many processes serve the routers' ports — a positive integer, or `auto` (the
+ * host's available parallelism, resolved by the binary). Only the reference binary reads it.
+ */
+export function workersSchema(): Schema<number | 'auto'> {
+  return {
+    parse(value, path, context) {
+      if (value === 'auto') return 'auto';
+      if (typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= 1024) return value;
+      context.report(
+        context.source.issue(path, `expected a whole number 1–1024 or "auto", got ${JSON.stringify(value)}`),
+      );
+      return INVALID;
+    },
+    describe: () => ({ type: 'scalar', name: 'integer or "auto"' }),
+  };
+}
+
 /** The whole config file. */
 export function linkerSchema(kinds: LinkerKinds) {
   return object(
@@ -314,6 +333,11 @@ export function linkerSchema(kinds: LinkerKinds) {
       ),
       namers: withDefault(list(kinds.namer.schema()), [], 'Namers, each mounted at /#/<prefix>.'),
       telemetry: withDefault(list(kinds.telemeter.schema()), [], 'Metrics exporters and tracers.'),
+      workers: withDefault(
+        workersSchema(),
+        1 as number | 'auto',
+        'Processes serving the same ports (switchyard-ingress): a number, or "auto" for one per available core. `--workers` overrides it; changing it needs a restart.',
+      ),
     },
     {
       name: 'linker',

@@ -1,0 +1,170 @@
+/**
+ * The pod's admin port under `--workers N`, served by the primary. Metrics are one answer for
+ * the pod (every worker's registry merged, see merge-metrics.ts) plus per-worker load under
+ * `workers/<slot>/…`; `/admin/workers.json` and `/admin/workers` list the workers' load. Every
+ * other admin path (dashboard, delegator, readiness, control routes with their bearer check) is
+ * passed to the workers' own admin servers, which answer alike because they run the same config.
+ */
+import { createServer, type IncomingMessage, request, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { MetricSample } from '@switchyard/core';
+import { flattenMetrics, formatPrometheus, treeMetrics } from '@switchyard/telemetry';
+import { mergeSnapshots, serverTotal } from './merge-metrics.js';
+import type { WorkerProcess } from './messages.js';
+
+/** One worker as the primary knows it, with its latest figures when it answered. */
+export interface WorkerLoad {
+  /** Stable position 1..N; a restarted worker takes its predecessor's slot. */
+  readonly slot: number;
+  readonly pid: number | undefined;
+  readonly state: 'starting' | 'ready' | 'draining';
+  readonly startedAt: string;
+  /** How many times this slot's worker was replaced after exiting. */
+  readonly restarts: number;
+  /** Undefined when the worker did not answer in time. */
+  readonly stats: { readonly samples: readonly MetricSample[]; readonly process: WorkerProcess } | undefined;
+}
+
+/** What the admin front asks the primary for. */
+export interface AdminFrontOptions {
+  readonly ip: string;
+  readonly port: number;
+  /** Every worker's current figures (asked over IPC). */
+  readonly load: () => Promise<readonly WorkerLoad[]>;
+  /** The workers' admin address, if one is up. */
+  readonly workerAdmin: () => { readonly address: string; readonly port: number } | undefined;
+  readonly prometheusPrefix: string;
+}
+
+/** The per-worker load figures as `/admin/workers.json` shows them. */
+export function workerRows(load: readonly WorkerLoad[]) {
+  return load.map((w) => ({
+    slot: w.slot,
+    pid: w.stats?.process.pid ?? w.pid,
+    state: w.stats === undefined && w.state === 'ready' ? 'unresponsive' : w.state,
+    startedAt: w.startedAt,
+    restarts: w.restarts,
+    requests: w.stats ? serverTotal(w.stats.samples, 'requests') : undefined,
+    connections: w.stats ? serverTotal(w.stats.samples, 'connections') : undefined,
+    rssBytes: w.stats?.process.rssBytes,
+    heapUsedBytes: w.stats?.process.heapUsedBytes,
+    cpuMs: w.stats ? Math.round(w.stats.process.cpuMicros / 1000) : undefined,
+  }));
+}
+
+/** The pod's samples: merged registries, then `workers/count` and `workers/<slot>/…` load gauges. */
+export function podSamples(load: readonly WorkerLoad[]): MetricSample[] {
+  const answered = load.filter((w) => w.stats !== undefined);
+  const merged = mergeSnapshots(answered.map((w) => w.stats!.samples));
+  const gauge = (name: string[], value: number): MetricSample => ({ kind: 'gauge', name, value });
+  const perWorker = answered.flatMap((w) => {
+    const s = w.stats!;
+    const at = (leaf: string) => ['workers', String(w.slot), leaf];
+    return [
+      gauge(at('requests'), serverTotal(s.samples, 'requests')),
+      gauge(at('connections'), serverTotal(s.samples, 'connections')),
+      gauge(at('rss_bytes'), s.process.rssBytes),
+      gauge(at('cpu_ms'), Math.round(s.process.cpuMicros / 1000)),
+      gauge(at('restarts'), w.restarts),
+    ];
+  });
+  return [...merged, gauge(['workers', 'count'], load.length), ...perWorker];
+}
+
+const PAGE_STYLE = 'body{font:14px system-ui;margin:2em}td,th{padding:.2em 1em;text-align:right}';
+
+function workersPage(rows: ReturnType<typeof workerRows>): string {
+  const mib = (n: number | undefined) => (n === undefined ? '–' : (n / 2 ** 20).toFixed(1));
+  const cell = (v: unknown) => `<td>${v === undefined ? '–' : String(v)}</td>`;
+  const body = rows
+    .map(
+      (r) =>
+        `<tr>${cell(r.slot)}${cell(r.pid)}${cell(r.state)}${cell(r.requests)}${cell(r.connections)}<td>${mib(r.rssBytes)}</td>${cell(r.cpuMs)}${cell(r.restarts)}</tr>`,
+    )
+    .join('\n');
+  return `<!doctype html><meta charset="utf-8"><meta http-equiv="refresh" content="2">
+<title>switchyard workers</title><style>${PAGE_STYLE}</style>
+<h1>Workers</h1><p><a href="/">dashboard</a> · <a href="/admin/workers.json">workers.json</a></p>
+<table><tr><th>slot</th><th>pid</th><th>state</th><th>requests</th><th>connections</th><th>RSS MiB</th><th>CPU ms</th><th>restarts</th></tr>
+${body}
+</table>\n`;
+}
+
+function send(res: ServerResponse, status: number, type: string, body: string): void {
+  res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+/** Passes one request to the workers' admin and streams the answer back. */
+function relay(req: IncomingMessage, res: ServerResponse, target: { address: string; port: number }): void {
+  const upstream = request(
+    { host: target.address, port: target.port, method: req.method, path: req.url, headers: req.headers },
+    (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    },
+  );
+  upstream.on('error', (error) => {
+    if (!res.headersSent) send(res, 502, 'text/plain', `worker admin unavailable: ${error.message}\n`);
+    else res.destroy();
+  });
+  req.pipe(upstream);
+}
+
+/** The primary's admin server: aggregated metrics and the worker table, the rest relayed. */
+export function createAdminFront(options: AdminFrontOptions): {
+  readonly listen: () => Promise<AddressInfo>;
+  readonly close: () => Promise<void>;
+} {
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    const url = new URL(req.url ?? '/', 'http://admin');
+    const get = req.method === 'GET' || req.method === 'HEAD';
+    if (get && url.pathname === '/admin/metrics.json') {
+      const samples = podSamples(await options.load());
+      const q = url.searchParams.get('q') ?? '';
+      if (url.searchParams.get('tree') === '1' || url.searchParams.get('tree') === 'true') {
+        const tree = treeMetrics(samples, q);
+        if (tree === undefined) send(res, 404, 'text/plain', `no metrics under ${JSON.stringify(q)}\n`);
+        else send(res, 200, 'application/json', JSON.stringify(tree));
+      } else send(res, 200, 'application/json', JSON.stringify(flattenMetrics(samples, q)));
+      return;
+    }
+    if (get && url.pathname === '/admin/metrics/prometheus') {
+      const text = formatPrometheus(podSamples(await options.load()), { prefix: options.prometheusPrefix });
+      send(res, 200, 'text/plain; version=0.0.4; charset=utf-8', text);
+      return;
+    }
+    if (get && url.pathname === '/admin/workers.json') {
+      send(res, 200, 'application/json', JSON.stringify({ workers: workerRows(await options.load()) }));
+      return;
+    }
+    if (get && url.pathname === '/admin/workers') {
+      send(res, 200, 'text/html; charset=utf-8', workersPage(workerRows(await options.load())));
+      return;
+    }
+    const target = options.workerAdmin();
+    if (target === undefined) send(res, 503, 'text/plain', 'no worker is ready\n');
+    else relay(req, res, target);
+  };
+  const server: Server = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      if (!res.headersSent) send(res, 500, 'text/plain', `${String(error)}\n`);
+      else res.destroy();
+    });
+  });
+  return {
+    listen: () =>
+      new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(options.port, options.ip, () => {
+          server.off('error', reject);
+          resolve(server.address() as AddressInfo);
+        });
+      }),
+    close: () =>
+      new Promise((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

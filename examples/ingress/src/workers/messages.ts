@@ -1,0 +1,69 @@
+/**
+ * The messages the primary and its workers exchange over the cluster IPC channel. Each is a
+ * plain JSON value discriminated by `kind`; requests carry an `id` their answer repeats.
+ */
+import type { MetricSample } from '@switchyard/core';
+
+/** What a worker needs to start: the config text the primary loaded (and validated). */
+export interface StartMessage {
+  readonly kind: 'start';
+  readonly text: string;
+  /** The config file's name for error messages (`<local default>` for the demo). */
+  readonly file: string;
+  readonly baseDir: string;
+}
+
+/** Primary → worker. */
+export type ToWorker =
+  | StartMessage
+  | { readonly kind: 'reload'; readonly id: number; readonly text: string; readonly file: string }
+  | { readonly kind: 'stats'; readonly id: number }
+  | { readonly kind: 'drain' };
+
+/** One worker's load and process figures, as `/admin/workers.json` shows them. */
+export interface WorkerProcess {
+  readonly pid: number;
+  readonly rssBytes: number;
+  readonly heapUsedBytes: number;
+  readonly uptimeMs: number;
+  /** CPU time used since the worker started (user + system), microseconds. */
+  readonly cpuMicros: number;
+}
+
+/** Where a started worker serves (the same ports in every worker). */
+export interface WorkerReady {
+  readonly kind: 'ready';
+  readonly servers: readonly { readonly router: string; readonly ip: string; readonly port: number }[];
+  /** The worker's own admin server (loopback, shared by the workers through the cluster). */
+  readonly admin: { readonly address: string; readonly port: number } | undefined;
+}
+
+/** Worker → primary. */
+export type FromWorker =
+  /** The worker listens for messages now: the primary answers with `start`. */
+  | { readonly kind: 'hello' }
+  | WorkerReady
+  /** The worker could not start; `code` is the exit code it is about to exit with. */
+  | { readonly kind: 'failed'; readonly code: number }
+  | {
+      readonly kind: 'reloaded';
+      readonly id: number;
+      readonly ok: boolean;
+      readonly result?: unknown;
+      readonly error?: string;
+    }
+  | {
+      readonly kind: 'stats';
+      readonly id: number;
+      readonly samples: readonly MetricSample[];
+      readonly process: WorkerProcess;
+    }
+  /** `POST /admin/shutdown` reached this worker's admin: the primary drains the pod. */
+  | { readonly kind: 'shutdown' };
+
+/** True for a message of this protocol (cluster also delivers its own internal messages). */
+export function isMessage<T extends { kind: string }>(value: unknown): value is T {
+  return (
+    typeof value === 'object' && value !== null && typeof (value as { kind?: unknown }).kind === 'string'
+  );
+}

@@ -1,0 +1,275 @@
+/**
+ * The primary process of `--workers N`: forks N workers with node:cluster (which distributes the
+ * routers' connections among them), hands them the config, and does once per pod what the single
+ * process does once: watches the config file (and SIGHUP) and relays reloads, serves the admin
+ * port with metrics merged across workers, restarts a worker that exits without touching the
+ * others, and drains every worker on SIGTERM/SIGINT or `POST /admin/shutdown`.
+ */
+import cluster, { type Worker } from 'node:cluster';
+import { readFile } from 'node:fs/promises';
+import { ConfigError, type DefaultKinds, parseLinkerConfig } from '@switchyard/config';
+import { EXIT } from '../cli.js';
+import { watchConfigFile } from '../config-watch.js';
+import { type Logger, logConfigError } from '../log.js';
+import { createAdminFront, type WorkerLoad } from './admin-front.js';
+import {
+  type FromWorker,
+  isMessage,
+  type StartMessage,
+  type ToWorker,
+  type WorkerReady,
+} from './messages.js';
+
+/** What the primary runs. */
+export interface PrimaryOptions {
+  readonly count: number;
+  /** The config every worker starts with (and a replacement worker gets the latest reloaded one). */
+  readonly start: StartMessage;
+  /** The config file to watch and re-read on SIGHUP; undefined for standard input or the demo. */
+  readonly watchFile: string | undefined;
+  readonly kinds: DefaultKinds;
+  readonly logger: Logger;
+  readonly admin: { readonly ip: string; readonly port: number };
+  readonly prometheusPrefix: string;
+  readonly signals: NodeJS.EventEmitter;
+  /** Called once every worker serves (the demo prints its banner). */
+  readonly onReady?: (ready: WorkerReady, admin: { address: string; port: number }) => void;
+  /** How long workers get to drain before they are killed; the config's shutdownGraceMs + 5 s. */
+  readonly drainTimeoutMs: number;
+}
+
+interface Slot {
+  readonly slot: number;
+  worker: Worker;
+  state: 'starting' | 'ready' | 'draining';
+  startedAt: Date;
+  restarts: number;
+  ready: WorkerReady | undefined;
+  /** Consecutive exits before becoming ready: the restart back-off grows with it. */
+  failures: number;
+}
+
+const STATS_TIMEOUT_MS = 2000;
+
+/** Runs the pod until it is drained; resolves with the exit code. */
+export async function runPrimary(options: PrimaryOptions): Promise<number> {
+  const { logger } = options;
+  let current = options.start;
+  let draining = false;
+  let requestId = 0;
+  const slots = new Map<number, Slot>();
+  const pending = new Map<number, (message: FromWorker) => void>();
+  let resolveDone: (code: number) => void = () => undefined;
+  const done = new Promise<number>((resolve) => {
+    resolveDone = resolve;
+  });
+  let startup: { remaining: number; resolve: (code: number) => void } | undefined;
+  let exitCode: number = EXIT.ok;
+
+  const sendTo = (worker: Worker, message: ToWorker) => {
+    if (worker.isConnected()) worker.send(message);
+  };
+  /** Asks `slot`'s worker and waits for the answer with the same id (undefined on timeout). */
+  const ask = (slot: Slot, message: ToWorker & { id: number }, timeoutMs: number) =>
+    new Promise<FromWorker | undefined>((resolve) => {
+      const timer = setTimeout(() => {
+        pending.delete(message.id);
+        resolve(undefined);
+      }, timeoutMs);
+      pending.set(message.id, (answer) => {
+        clearTimeout(timer);
+        pending.delete(message.id);
+        resolve(answer);
+      });
+      sendTo(slot.worker, message);
+    });
+
+  const drain = (reason: Record<string, unknown>, code: number) => {
+    if (draining) return;
+    draining = true;
+    logger.log('info', 'draining', { ...reason, workers: slots.size });
+    for (const s of slots.values()) {
+      s.state = 'draining';
+      sendTo(s.worker, { kind: 'drain' });
+    }
+    const killer = setTimeout(() => {
+      for (const s of slots.values()) s.worker.process.kill('SIGKILL');
+    }, options.drainTimeoutMs);
+    killer.unref();
+    exitCode = code;
+    if (slots.size === 0) resolveDone(code);
+  };
+
+  const fork = (slotNumber: number, restarts: number, failures: number): void => {
+    const worker = cluster.fork({ SWITCHYARD_WORKER_SLOT: String(slotNumber) });
+    const slot: Slot = {
+      slot: slotNumber,
+      worker,
+      state: 'starting',
+      startedAt: new Date(),
+      restarts,
+      ready: undefined,
+      failures,
+    };
+    slots.set(slotNumber, slot);
+    worker.on('message', (message: unknown) => {
+      if (!isMessage<FromWorker>(message)) return;
+      switch (message.kind) {
+        case 'hello':
+          sendTo(worker, current);
+          return;
+        case 'ready':
+          slot.ready = message;
+          slot.failures = 0;
+          if (!draining) slot.state = 'ready';
+          if (restarts > 0)
+            logger.log('info', 'worker restarted', { slot: slotNumber, pid: worker.process.pid });
+          if (startup && --startup.remaining === 0) startup.resolve(EXIT.ok);
+          return;
+        case 'failed':
+          if (startup) startup.resolve(message.code);
+          return;
+        case 'shutdown':
+          drain({ via: 'POST /admin/shutdown' }, EXIT.ok);
+          return;
+        case 'stats':
+        case 'reloaded':
+          pending.get(message.id)?.(message);
+          return;
+      }
+    });
+  };
+
+  cluster.on('exit', (worker, code, signal) => {
+    const slot = [...slots.values()].find((s) => s.worker === worker);
+    if (slot === undefined) return;
+    slots.delete(slot.slot);
+    if (draining) {
+      if (slots.size === 0) resolveDone(exitCode);
+      return;
+    }
+    if (startup) {
+      startup.resolve(code === 0 || code === null ? EXIT.failure : code);
+      return;
+    }
+    // A crash after start-up: replace this worker only; the others keep their connections.
+    const failures = slot.ready === undefined ? slot.failures + 1 : 0;
+    const delayMs = Math.min(5000, 100 * 2 ** failures);
+    logger.log('warn', 'worker exited', {
+      slot: slot.slot,
+      pid: worker.process.pid,
+      code,
+      signal,
+      restartInMs: delayMs,
+    });
+    setTimeout(() => {
+      if (!draining) fork(slot.slot, slot.restarts + 1, failures);
+    }, delayMs).unref();
+  });
+
+  // Structured clone keeps what JSON would lose (a histogram's last bucket bound is Infinity).
+  cluster.setupPrimary({ serialization: 'advanced' });
+  // Start every worker; the pod serves only when all of them do.
+  const started = await new Promise<number>((resolve) => {
+    startup = { remaining: options.count, resolve };
+    for (let slot = 1; slot <= options.count; slot++) fork(slot, 0, 0);
+  });
+  startup = undefined;
+  if (started !== EXIT.ok) {
+    drain({ reason: 'a worker failed to start' }, started);
+    return done;
+  }
+
+  const load = async (): Promise<WorkerLoad[]> =>
+    Promise.all(
+      [...slots.values()]
+        .sort((a, b) => a.slot - b.slot)
+        .map(async (s) => {
+          const answer =
+            s.state === 'ready'
+              ? await ask(s, { kind: 'stats', id: ++requestId }, STATS_TIMEOUT_MS)
+              : undefined;
+          return {
+            slot: s.slot,
+            pid: s.worker.process.pid,
+            state: s.state,
+            startedAt: s.startedAt.toISOString(),
+            restarts: s.restarts,
+            stats:
+              answer?.kind === 'stats' ? { samples: answer.samples, process: answer.process } : undefined,
+          };
+        }),
+    );
+  const workerAdmin = () => [...slots.values()].find((s) => s.state === 'ready')?.ready?.admin;
+  const front = createAdminFront({
+    ip: options.admin.ip,
+    port: options.admin.port,
+    load,
+    workerAdmin,
+    prometheusPrefix: options.prometheusPrefix,
+  });
+  let adminAddress: { address: string; port: number };
+  try {
+    adminAddress = await front.listen();
+  } catch (error) {
+    logger.log('error', 'failed to start', { error: error as Error, field: 'admin.port' });
+    drain({ reason: 'admin port' }, EXIT.failure);
+    return done;
+  }
+  logger.log('info', 'admin', {
+    url: `http://${adminAddress.address}:${adminAddress.port}/`,
+    workers: slots.size,
+  });
+  const first = [...slots.values()].find((s) => s.ready)?.ready;
+  if (first) options.onReady?.(first, adminAddress);
+
+  /** Validates `text` here, then has every worker apply it; the config is kept only if all did. */
+  const reloadAll = async (text: string) => {
+    try {
+      parseLinkerConfig(text, current.file, options.kinds);
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      logConfigError(logger, error);
+      logger.log('warn', 'kept the running configuration', {});
+      return;
+    }
+    const ready = [...slots.values()].filter((s) => s.state === 'ready');
+    const answers = await Promise.all(
+      ready.map((s) => ask(s, { kind: 'reload', id: ++requestId, text, file: current.file }, 30_000)),
+    );
+    const failed = answers.flatMap((a, i) =>
+      a?.kind === 'reloaded' && a.ok
+        ? []
+        : [{ slot: ready[i]!.slot, error: a?.kind === 'reloaded' ? a.error : 'no answer' }],
+    );
+    if (failed.length === 0) {
+      current = { ...current, text };
+      const result = answers[0]?.kind === 'reloaded' ? answers[0].result : undefined;
+      logger.log('info', 'configuration reloaded', { result, workers: ready.length });
+    } else logger.log('warn', 'kept the running configuration', { failed });
+  };
+  const stopWatching =
+    options.watchFile !== undefined
+      ? watchConfigFile(options.watchFile, (text) => reloadAll(text))
+      : () => undefined;
+  const onHangup = () => {
+    if (options.watchFile === undefined) {
+      logger.log('warn', 'SIGHUP ignored: the config was not read from a file', {});
+      return;
+    }
+    readFile(options.watchFile, 'utf8').then(reloadAll, (error: unknown) =>
+      logger.log('error', 'reload failed', { error: error as Error }),
+    );
+  };
+  const onSignal = (signal: string) => drain({ signal }, EXIT.ok);
+  options.signals.on('SIGTERM', onSignal);
+  options.signals.on('SIGINT', onSignal);
+  options.signals.on('SIGHUP', onHangup);
+  const code = await done;
+  options.signals.off('SIGTERM', onSignal);
+  options.signals.off('SIGINT', onSignal);
+  options.signals.off('SIGHUP', onHangup);
+  stopWatching();
+  await front.close();
+  return code;
+}

@@ -1,0 +1,133 @@
+/**
+ * A worker process of `--workers N`: runs one Linker on the config text the primary sends, on
+ * the same ports as its siblings (node:cluster hands the listening sockets out), and answers the
+ * primary's requests for metrics, reloads and drain. It logs like the single process, with a
+ * `worker` field. SIGTERM/SIGINT are the primary's to handle: a worker drains when the primary
+ * says so, or when the primary is gone (the IPC channel closes).
+ */
+import cluster from 'node:cluster';
+import { ConfigError, createDefaultKinds, formatIssue, Linker, parseLinkerConfig } from '@switchyard/config';
+import { createMetricsRegistry } from '@switchyard/core';
+import { EXIT } from '../cli.js';
+import { createLogger, type Level, logConfigError, logLibraryEvents } from '../log.js';
+import { type FromWorker, isMessage, type StartMessage, type ToWorker } from './messages.js';
+
+/** Runs this worker until the primary drains it; resolves with its exit code. */
+export async function runWorker(logLevel: Level, write: (text: string) => void): Promise<number> {
+  const id = cluster.worker?.id ?? 0;
+  // Same JSON lines as the single process, tagged with the worker's id.
+  const logger = createLogger(logLevel, (line) => write(`{"worker":${id},${line.slice(1)}`));
+  const send = (message: FromWorker) => {
+    if (process.connected) process.send?.(message);
+  };
+  const ignoreSignal = () => undefined;
+  process.on('SIGTERM', ignoreSignal);
+  process.on('SIGINT', ignoreSignal);
+  const start = await new Promise<StartMessage | undefined>((resolve) => {
+    process.once('disconnect', () => resolve(undefined));
+    const onMessage = (message: unknown) => {
+      if (isMessage<ToWorker>(message) && message.kind === 'start') {
+        process.off('message', onMessage);
+        resolve(message);
+      }
+    };
+    process.on('message', onMessage);
+    // A message sent before this listener existed would be lost: ask for the config now.
+    send({ kind: 'hello' });
+  });
+  if (start === undefined) return EXIT.ok;
+
+  const kinds = createDefaultKinds();
+  const stats = createMetricsRegistry();
+  const stopEvents = logLibraryEvents(logger);
+  let linker: Linker;
+  try {
+    linker = await Linker.start(parseLinkerConfig(start.text, start.file, kinds), {
+      kinds,
+      baseDir: start.baseDir,
+      stats,
+      // The primary serves the configured admin port; this admin is reached through it.
+      admin: { ip: '127.0.0.1', port: 0 },
+      onShutdown: () => send({ kind: 'shutdown' }),
+    });
+  } catch (error) {
+    stopEvents();
+    const code =
+      error instanceof ConfigError
+        ? error.code === 'SY_ERR_CONFIG_START'
+          ? EXIT.failure
+          : EXIT.config
+        : EXIT.failure;
+    if (error instanceof ConfigError) logConfigError(logger, error);
+    else logger.log('error', 'failed to start', { error: error as Error });
+    send({ kind: 'failed', code });
+    return code;
+  }
+  const servers = linker.routers.flatMap((router) =>
+    router.servers.map((server) => ({ router: router.label, ip: server.ip, port: server.port })),
+  );
+  for (const server of servers) logger.log('info', 'serving', server);
+  const admin = linker.admin?.address;
+  send({ kind: 'ready', servers, admin: admin ? { address: admin.address, port: admin.port } : undefined });
+
+  const drained = new Promise<void>((resolve) => {
+    process.once('disconnect', resolve);
+    process.on('message', (message: unknown) => {
+      if (!isMessage<ToWorker>(message)) return;
+      switch (message.kind) {
+        case 'drain':
+          resolve();
+          return;
+        case 'stats': {
+          const memory = process.memoryUsage();
+          const cpu = process.cpuUsage();
+          send({
+            kind: 'stats',
+            id: message.id,
+            samples: stats.snapshot(),
+            process: {
+              pid: process.pid,
+              rssBytes: memory.rss,
+              heapUsedBytes: memory.heapUsed,
+              uptimeMs: Math.round(process.uptime() * 1000),
+              cpuMicros: cpu.user + cpu.system,
+            },
+          });
+          return;
+        }
+        case 'reload':
+          void reload(message.id, message.text, message.file);
+          return;
+        case 'start':
+          return; // Already started.
+      }
+    });
+  });
+  const reload = async (requestId: number, text: string, file: string) => {
+    try {
+      const result = await linker.reload(parseLinkerConfig(text, file, kinds));
+      send({ kind: 'reloaded', id: requestId, ok: true, result });
+    } catch (error) {
+      if (error instanceof ConfigError) logConfigError(logger, error);
+      send({
+        kind: 'reloaded',
+        id: requestId,
+        ok: false,
+        error: error instanceof ConfigError ? error.issues.map(formatIssue).join('; ') : String(error),
+      });
+    }
+  };
+  await drained;
+  logger.log('info', 'draining', {});
+  try {
+    await linker.close();
+  } catch (error) {
+    logger.log('error', 'shutdown failed', { error: error as Error });
+    stopEvents();
+    return EXIT.failure;
+  }
+  stopEvents();
+  process.off('SIGTERM', ignoreSignal);
+  process.off('SIGINT', ignoreSignal);
+  return EXIT.ok;
+}

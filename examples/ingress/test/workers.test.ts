@@ -1,0 +1,211 @@
+/**
+ * `--workers 2` in the running binary: two worker processes serve one port, the primary's admin
+ * answers for the pod, a config change reaches both, a worker killed with SIGKILL is replaced
+ * while the other worker's keep-alive connections keep being served, and SIGTERM drains all.
+ */
+
+import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RunningBinary, startBinary } from './binary.js';
+import { curl, eventually } from './http-client.js';
+
+interface WorkerRow {
+  readonly slot: number;
+  readonly pid: number;
+  readonly state: string;
+  readonly restarts: number;
+  readonly requests: number;
+  readonly connections: number;
+  readonly rssBytes: number;
+}
+
+/** A backend answering its own name; `/slow` answers after 600 ms. */
+async function backend(name: string): Promise<{ port: number; close: () => Promise<void> }> {
+  const server = http.createServer((req, res) => {
+    const answer = () => res.end(`${name}\n`);
+    if (req.url === '/slow') setTimeout(answer, 600);
+    else answer();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+function config(dir: string, target: string): string {
+  return `admin: {ip: 127.0.0.1, port: 0}
+namers:
+- kind: io.l5d.fs
+  rootDir: ${dir}
+routers:
+- protocol: http
+  servers:
+  - port: 0
+    ip: 127.0.0.1
+  dtab: /svc/web => /#/io.l5d.fs/${target}
+`;
+}
+
+/** One keep-alive connection of its own: every request after the first must reuse its socket. */
+function connection(port: number) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const get = () =>
+    new Promise<{ status: number; reused: boolean }>((resolve, reject) => {
+      const req = http.get({ host: '127.0.0.1', port, path: '/', headers: { host: 'web' }, agent }, (res) => {
+        res.resume();
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, reused: req.reusedSocket }));
+      });
+      req.on('error', reject);
+    });
+  return { get, close: () => agent.destroy() };
+}
+
+describe('--workers 2 in the running binary', () => {
+  let dir: string;
+  let binary: RunningBinary;
+  let admin: string;
+  const backends: { port: number; close: () => Promise<void> }[] = [];
+  const workers = async (): Promise<WorkerRow[]> =>
+    JSON.parse((await curl(`${admin}/admin/workers.json`)).body).workers;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'sy-workers-'));
+    backends.push(await backend('world'), await backend('earth'));
+    await writeFile(join(dir, 'v1'), `127.0.0.1 ${backends[0]!.port}\n`);
+    await writeFile(join(dir, 'v2'), `127.0.0.1 ${backends[1]!.port}\n`);
+    await writeFile(join(dir, 'linker.yaml'), config(dir, 'v1'));
+    binary = await startBinary(join(dir, 'linker.yaml'), { args: ['--workers', '2'] });
+    await eventually(async () => /"msg":"admin".*?"url":"(http:[^"]+)\/"/.test(binary.stderr()), 60_000);
+    admin = /"msg":"admin".*?"url":"(http:[^"]+)\/"/.exec(binary.stderr())![1]!;
+  }, 90_000);
+
+  afterAll(async () => {
+    await binary?.stop();
+    await Promise.all(backends.map((b) => b.close()));
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('serves one port from two worker processes and answers metrics for the pod', async () => {
+    const before = await workers();
+    expect(before.map((w) => w.slot)).toEqual([1, 2]);
+    expect(before.every((w) => w.state === 'ready' && w.rssBytes > 0)).toBe(true);
+    const pids = new Set(before.map((w) => w.pid));
+    expect(pids.size).toBe(2);
+    expect(pids.has(binary.child.pid!)).toBe(false);
+
+    // Twenty requests, each on a new connection: the cluster hands connections out in turn.
+    for (let i = 0; i < 20; i++)
+      expect((await curl(`http://127.0.0.1:${binary.port}/`, { host: 'web' })).body).toBe('world\n');
+    const after = await workers();
+    expect(after.reduce((sum, w) => sum + w.requests, 0)).toBe(20);
+    expect(after.every((w) => w.requests > 0)).toBe(true);
+
+    const key = `rt/http/server/127.0.0.1/${binary.port}/requests`;
+    const metrics = JSON.parse((await curl(`${admin}/admin/metrics.json`)).body);
+    expect(metrics[key]).toBe(20);
+    const latency = `rt/http/server/127.0.0.1/${binary.port}/request_latency_ms`;
+    expect(metrics[`${latency}.count`]).toBe(20);
+    // Percentiles come from the merged buckets; the first request (a new backend connection) is
+    // the slowest, so the median is below the maximum — unless the +Inf bound was lost in IPC
+    // (JSON turns Infinity into null and every percentile into the maximum).
+    expect(metrics[`${latency}.p50`]).toBeLessThan(metrics[`${latency}.max`]);
+    expect(metrics['workers/count']).toBe(2);
+    expect(metrics['workers/1/requests'] + metrics['workers/2/requests']).toBe(20);
+    const prometheus = (await curl(`${admin}/admin/metrics/prometheus`)).body;
+    expect(prometheus).toContain(`rt_server_requests_total{rt="http",server="127.0.0.1/${binary.port}"} 20`);
+    expect(prometheus).toMatch(/rt_server_request_latency_\w+_bucket\{[^}]*le="\+Inf"\} 20/);
+    // Other admin paths are the workers' own admin, reached through the primary.
+    expect((await curl(`${admin}/admin/ping`)).body).toBe('pong\n');
+    expect((await curl(`${admin}/admin/workers`)).body).toContain('<th>connections</th>');
+  });
+
+  it('applies a config change in every worker from one watch in the primary', async () => {
+    await writeFile(join(dir, 'linker.yaml.tmp'), config(dir, 'v2'));
+    await rename(join(dir, 'linker.yaml.tmp'), join(dir, 'linker.yaml'));
+    await eventually(async () => binary.stderr().includes('"msg":"configuration reloaded"'), 20_000);
+    expect(binary.stderr()).toMatch(/"msg":"configuration reloaded".*"workers":2/);
+    // New connections land on both workers; every one answers with the new route.
+    const bodies = new Set<string>();
+    for (let i = 0; i < 8; i++)
+      bodies.add((await curl(`http://127.0.0.1:${binary.port}/`, { host: 'web' })).body);
+    expect([...bodies]).toEqual(['earth\n']);
+  }, 30_000);
+
+  it('re-reads the config file on SIGHUP in the primary and applies it in every worker', async () => {
+    const reloads = () => binary.stderr().split('"msg":"configuration reloaded"').length - 1;
+    const before = reloads();
+    binary.child.kill('SIGHUP');
+    await eventually(async () => reloads() === before + 1, 20_000);
+    expect(binary.stderr()).toMatch(
+      /"msg":"configuration reloaded","result":\{"kind":"unchanged"\},"workers":2/,
+    );
+    expect(binary.child.exitCode).toBe(null);
+  }, 30_000);
+
+  it("replaces a SIGKILLed worker while the other worker's keep-alive connections keep being served", async () => {
+    const connections = Array.from({ length: 6 }, () => connection(binary.port));
+    for (const c of connections) expect((await c.get()).status).toBe(200);
+    const before = await workers();
+    expect(before.reduce((sum, w) => sum + w.connections, 0)).toBe(6);
+    const victim = before.find((w) => w.connections > 0)!;
+    const survivors = 6 - victim.connections;
+    expect(survivors).toBeGreaterThan(0);
+
+    // Load on every connection; the victim's are cut, the others must not notice.
+    let running = true;
+    const outcomes = connections.map(async (c) => {
+      let served = 0;
+      while (running) {
+        try {
+          const answer = await c.get();
+          if (answer.status !== 200 || !answer.reused) return { broken: true, served };
+          served++;
+        } catch {
+          return { broken: true, served };
+        }
+      }
+      return { broken: false, served };
+    });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    process.kill(victim.pid, 'SIGKILL');
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    running = false;
+    const results = await Promise.all(outcomes);
+    for (const c of connections) c.close();
+    expect(results.filter((r) => r.broken).length).toBe(victim.connections);
+    const kept = results.filter((r) => !r.broken);
+    expect(kept.length).toBe(survivors);
+    expect(kept.every((r) => r.served > 0)).toBe(true);
+
+    await eventually(async () => {
+      const now = await workers();
+      const slot = now.find((w) => w.slot === victim.slot);
+      return now.length === 2 && slot?.state === 'ready' && slot.pid !== victim.pid && slot.restarts === 1;
+    }, 30_000);
+    expect(binary.stderr()).toMatch(/"msg":"worker exited".*"signal":"SIGKILL"/);
+    expect((await curl(`http://127.0.0.1:${binary.port}/`, { host: 'web' })).status).toBe(200);
+  }, 45_000);
+
+  it('drains every worker on SIGTERM: an in-flight request completes, then all processes exit', async () => {
+    const pids = (await workers()).map((w) => w.pid);
+    const slow = curl(`http://127.0.0.1:${binary.port}/slow`, { host: 'web' });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const exited = new Promise<number | null>((resolve) =>
+      binary.child.once('exit', (code) => resolve(code)),
+    );
+    binary.child.kill('SIGTERM');
+    expect((await slow).body).toBe('earth\n');
+    expect(await exited).toBe(0);
+    for (const pid of pids) expect(() => process.kill(pid, 0)).toThrow(/ESRCH/);
+    expect(binary.stderr()).toMatch(/"msg":"draining","signal":"SIGTERM","workers":2/);
+  }, 30_000);
+});
