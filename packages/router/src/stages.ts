@@ -109,10 +109,17 @@ export interface Bound {
   /** Monotonic end of the total timeout, ns; 0 for none. */
   readonly deadlineNs: bigint;
   /**
-   * Whether a response with this status may be discarded and the request retried. The retries
-   * layer decides (classifier and budget); the forwarder only asks. Undefined: never.
+   * The retry layer's decision on a response head (its body not read yet): true discards the
+   * response and the request is retried. The retries layer owns it (classifier and budget); the
+   * forwarders never see it. Undefined: never retry.
    */
-  readonly retry: ((status: number) => boolean) | undefined;
+  readonly retry: ((response: ResponseHead) => boolean) | undefined;
+}
+
+/** A response head as the retry policy sees it. */
+export interface ResponseHead {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string | readonly string[] | undefined>>;
 }
 
 /** How the request body is sent on an attempt. */

@@ -3,12 +3,14 @@
  * deadline, classifier-driven retries from the service budget, requeues, and service stats.
  * The retry loop, its classifier and its budget live here; the attempt below only reports.
  */
-import type { IncomingMessage } from 'node:http';
+
+import { classifierInput } from '../classifier-input.js';
 import { earliestDeadline } from '../deadline.js';
 import { BodyTooLargeError, ClientGoneError, RetryableStatus } from '../errors.js';
 import { failureOrigin, isRequeueable } from '../failure-origin.js';
 import { addForwardingHeaders, type HeaderMap } from '../headers.js';
 import type { RouterRuntime } from '../runtime.js';
+import type { IncomingMessage } from 'node:http';
 import { type Bound, EXCHANGE_STATE, type PathLayer, type RequestBody, withHead } from '../stages.js';
 
 /** RFC 9110 §9.2.2 idempotent methods: repeating them has the same effect as sending once. */
@@ -107,8 +109,9 @@ export function retriesLayer(rt: RouterRuntime): PathLayer {
         // Discard a response of this status and retry? The classifier says, the service budget allows.
         retry:
           replayable && rt.mayRetry
-            ? (status) => {
-                if (rt.classifier({ method, status }) !== 'retryableFailure') return false;
+            ? ({ status, headers }) => {
+                if (rt.classifier(classifierInput(method, status, headers)) !== 'retryableFailure')
+                  return false;
                 if (svc.budget.tryWithdraw()) return true;
                 svc.budgetExhausted.incr();
                 return false;
