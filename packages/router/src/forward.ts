@@ -11,7 +11,7 @@
  * reason/timer) whose undici callbacks share that state; splitting it would spread one invariant
  * over several files.
  */
-import type { OutgoingHttpHeaders } from 'node:http';
+import { type OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { PassThrough, Transform, type TransformCallback } from 'node:stream';
 import type { Clock, RequestHead, TimerHandle } from '@switchyard/core';
@@ -29,7 +29,7 @@ import {
 import { announcedTrailers, sendWithTrailers } from './forward-trailers.js';
 import { type HeaderMap, prepareResponseHeaders } from './headers.js';
 import type { HeldResponse } from './held-response.js';
-import type { Exchange, RequestBody } from './stages.js';
+import { type Exchange, type RequestBody, responseDestroyed } from './stages.js';
 
 export type { RequestBody } from './stages.js';
 
@@ -145,7 +145,7 @@ class ProxyHandler implements Dispatcher.DispatchHandler {
 
   /** True when the client's connection closed before this attempt existed: no 'close' will come. */
   get clientGone(): boolean {
-    return this.#attempt.exchange.res.destroyed && !this.#attempt.exchange.res.writableEnded;
+    return responseDestroyed(this.#attempt.exchange.res) && !this.#attempt.exchange.res.writableEnded;
   }
 
   readonly #onClientClose = (): void => {
@@ -170,7 +170,8 @@ class ProxyHandler implements Dispatcher.DispatchHandler {
       this.#abortReason = err;
       this.#controller?.abort(err);
     }
-    if (this.#responded && !this.#attempt.exchange.res.destroyed) this.#attempt.exchange.res.destroy();
+    if (this.#responded && !responseDestroyed(this.#attempt.exchange.res))
+      this.#attempt.exchange.res.destroy();
     this.#finish(err);
   }
 
@@ -250,9 +251,13 @@ class ProxyHandler implements Dispatcher.DispatchHandler {
   ): void {
     const { exchange } = this.#attempt;
     const out: HeaderMap = prepareResponseHeaders(headers, exchange.server.clearContext);
-    if (this.#attempt.closeConnection) out.connection = 'close';
+    if (this.#attempt.closeConnection && exchange.protocol === 'http/1.1') out.connection = 'close';
     try {
-      exchange.res.writeHead(statusCode, statusMessage ?? '', out as OutgoingHttpHeaders);
+      const res = exchange.res;
+      // HTTP/2 has no reason phrase.
+      if (res instanceof ServerResponse)
+        res.writeHead(statusCode, statusMessage ?? '', out as OutgoingHttpHeaders);
+      else res.writeHead(statusCode, out as OutgoingHttpHeaders);
     } catch (err) {
       // Node refused the endpoint's status or headers: the endpoint answered with something invalid.
       this.#fail(new UpstreamFailedError(this.#attempt.endpoint.key, err));
@@ -274,7 +279,8 @@ class ProxyHandler implements Dispatcher.DispatchHandler {
     }
     if (this.#phase !== 'relaying') return;
     const res = this.#attempt.exchange.res;
-    if (!res.write(chunk)) {
+    const out: { write(chunk: Buffer): boolean } = res;
+    if (!out.write(chunk)) {
       controller.pause();
       // Created on first backpressure only: most responses never need it.
       this.#onDrain ??= () => this.#controller?.resume();
@@ -356,7 +362,7 @@ class ProxyHandler implements Dispatcher.DispatchHandler {
         const out = prepareResponseHeaders(headers, exchange.server.clearContext);
         out.connection = 'Upgrade';
         if (protocol !== undefined) out.upgrade = protocol;
-        exchange.res.detachSocket(client as never);
+        if (exchange.res instanceof ServerResponse) exchange.res.detachSocket(client as never);
         this.#responded = true;
         client.write(rawResponseHead(statusCode, 'Switching Protocols', out as OutgoingHttpHeaders));
         const head = exchange.upgrade!.head;
@@ -430,7 +436,7 @@ export function forwardAttempt(attempt: Attempt): Promise<HeldResponse> {
         headers,
         trailerNames,
         body: through!,
-        trailers: () => req.trailers,
+        trailers: () => req.trailers as Record<string, string | undefined>,
         handler,
       });
       return;

@@ -10,7 +10,7 @@ import { BodyTooLargeError, ClientGoneError, RetryableStatus } from '../errors.j
 import { failureOrigin, isRequeueable } from '../failure-origin.js';
 import { addForwardingHeaders, type HeaderMap } from '../headers.js';
 import type { RouterRuntime } from '../runtime.js';
-import type { IncomingMessage } from 'node:http';
+import type { ClientRequest } from '../stages.js';
 import { type Bound, EXCHANGE_STATE, type PathLayer, type RequestBody, withHead } from '../stages.js';
 
 /** RFC 9110 §9.2.2 idempotent methods: repeating them has the same effect as sending once. */
@@ -29,7 +29,7 @@ function idempotent(method: string): boolean {
 }
 
 /** Reads a request body of known, small length in full (so it can be re-sent). */
-function readBody(req: IncomingMessage): Promise<Buffer> {
+function readBody(req: ClientRequest): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
