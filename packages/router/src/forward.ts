@@ -62,7 +62,7 @@ class ByteLimit extends Transform {
   }
 }
 
-function bodyThrough(maxBytes: number | undefined): PassThrough | Transform {
+export function bodyThrough(maxBytes: number | undefined): PassThrough | Transform {
   return maxBytes === undefined ? new PassThrough() : new ByteLimit(maxBytes);
 }
 
@@ -71,7 +71,7 @@ function bodyThrough(maxBytes: number | undefined): PassThrough | Transform {
  * (after connecting), so a connect failure leaves the body unread and the request requeueable.
  * Not `pipeline`: an upstream failure must not destroy the client's socket, or no 502 could be sent.
  */
-function pipeBody(exchange: Exchange, through: PassThrough | Transform): void {
+export function pipeBody(exchange: Exchange, through: PassThrough | Transform): void {
   const req = exchange.req;
   // Closed before the attempt started (a body Node refused, a reset): no 'close' will come.
   if (req.destroyed && !req.complete) {

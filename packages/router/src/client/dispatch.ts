@@ -4,9 +4,10 @@
  * the path stack's retry policy (`Bound.retry`: discard and retry, or relay), and feed the lease.
  */
 import { IGNORED_OUTCOME } from '@switchyard/balancers';
-import { routeDeadlineNs } from '../deadline.js';
+import { clientDeadlineMs, routeDeadlineNs } from '../deadline.js';
 import {
   AttemptTimeoutError,
+  DeadlineExceededError,
   NoRouteError,
   RetryableStatus,
   RouteTimeoutError,
@@ -14,6 +15,7 @@ import {
 } from '../errors.js';
 import { blamesEndpoint, failureOrigin } from '../failure-origin.js';
 import { forwardAttempt } from '../forward.js';
+import { forwardH2Attempt } from '../forward-h2.js';
 import type { RouterRuntime } from '../runtime.js';
 import { type BoundHandler, EXCHANGE_STATE } from '../stages.js';
 
@@ -48,7 +50,7 @@ export function dispatchHandler(rt: RouterRuntime): BoundHandler {
     ep.pending++;
     const t0 = rt.clock.nanoTime();
     try {
-      const held = await forwardAttempt({
+      const attempt = {
         exchange: request.exchange,
         head: request.head,
         endpoint: ep,
@@ -56,7 +58,8 @@ export function dispatchHandler(rt: RouterRuntime): BoundHandler {
         timeoutMs,
         clock: rt.clock,
         closeConnection: rt.closing,
-      });
+      };
+      const held = await (ep.h2 === undefined ? forwardAttempt(attempt) : forwardH2Attempt(attempt, ep.h2));
       // The path stack's retry policy decides from the head, before anything reaches the client.
       if (bound.retry?.(held)) {
         held.discard();
@@ -90,6 +93,12 @@ export function dispatchHandler(rt: RouterRuntime): BoundHandler {
       }
       if (err instanceof AttemptTimeoutError) {
         if (totalBound) {
+          const clientMs = clientDeadlineMs(request.head.headers);
+          if (
+            clientMs !== undefined &&
+            routeDeadlineNs(request.exchange.startNs, clientMs) <= bound.deadlineNs
+          )
+            throw new DeadlineExceededError(clientMs);
           const requestMs = actions?.requestTimeoutMs;
           const routeDeadline = routeDeadlineNs(request.exchange.startNs, requestMs);
           if (rt.totalTimeoutMs === undefined || (routeDeadline !== 0n && routeDeadline <= bound.deadlineNs))

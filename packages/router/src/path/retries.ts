@@ -5,8 +5,8 @@
  */
 
 import { classifierInput } from '../classifier-input.js';
-import { earliestDeadline } from '../deadline.js';
-import { BodyTooLargeError, ClientGoneError, RetryableStatus } from '../errors.js';
+import { clientDeadlineMs, earliestDeadline, routeDeadlineNs } from '../deadline.js';
+import { BodyTooLargeError, ClientGoneError, DeadlineExceededError, RetryableStatus } from '../errors.js';
 import { failureOrigin, isRequeueable } from '../failure-origin.js';
 import { addForwardingHeaders, type HeaderMap } from '../headers.js';
 import type { RouterRuntime } from '../runtime.js';
@@ -80,6 +80,9 @@ export function retriesLayer(rt: RouterRuntime): PathLayer {
       if (!exchange.server.clearContext && request.local.text !== '') h['l5d-ctx-dtab'] = request.local.text;
 
       const method = head.method;
+      // gRPC: the client's grpc-timeout is a deadline from arrival; an expired one never leaves.
+      const clientMs = clientDeadlineMs(head.headers);
+      if (clientMs === 0) throw new DeadlineExceededError(0);
       const maxBody = server.maxRequestBodyBytes;
       let replayable = true;
       let body: RequestBody = bound.body;
@@ -103,8 +106,11 @@ export function retriesLayer(rt: RouterRuntime): PathLayer {
         body,
         // The earlier of totalTimeoutMs and a deadline set above (the route's request timeout).
         deadlineNs: earliestDeadline(
-          bound.deadlineNs,
-          rt.totalTimeoutMs === undefined ? 0n : exchange.startNs + BigInt(rt.totalTimeoutMs) * 1_000_000n,
+          earliestDeadline(
+            bound.deadlineNs,
+            rt.totalTimeoutMs === undefined ? 0n : exchange.startNs + BigInt(rt.totalTimeoutMs) * 1_000_000n,
+          ),
+          routeDeadlineNs(exchange.startNs, clientMs),
         ),
         // Discard a response of this status and retry? The classifier says, the service budget allows.
         retry:
