@@ -421,6 +421,8 @@ function ignore(): void {}
 function serverStats(scope: import('@switchyard/core').Stats) {
   return {
     requests: scope.counter('requests'),
+    http1Requests: scope.counter('protocol', 'http1', 'requests'),
+    h2Requests: scope.counter('protocol', 'h2', 'requests'),
     success: scope.counter('success'),
     failures: scope.counter('failures'),
     latency: scope.histogram('request_latency_ms'),

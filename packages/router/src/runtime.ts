@@ -16,6 +16,9 @@ export type { ServiceEntry } from './service.js';
 /** Server-level counters, `rt/<router>/server/<ip>/<port>/`. */
 export interface ServerStats {
   readonly requests: Counter;
+  /** `protocol/http1/requests` and `protocol/h2/requests`: requests by the client's protocol. */
+  readonly http1Requests: Counter;
+  readonly h2Requests: Counter;
   readonly success: Counter;
   readonly failures: Counter;
   readonly latency: Histogram;

@@ -78,6 +78,11 @@ function request(
   });
 }
 
+function counter(stats: ReturnType<typeof createMetricsRegistry>, suffix: string): number {
+  const m = stats.snapshot().find((s) => s.kind === 'counter' && s.name.join('/').endsWith(suffix));
+  return m?.kind === 'counter' ? m.value : 0;
+}
+
 describe('HTTP/2 downstream', () => {
   it.each(['h2c', 'h2'] as const)(
     '%s GET: :authority is the Host identifiers read; the HTTP/1.1 backend sees Host',
@@ -101,6 +106,10 @@ describe('HTTP/2 downstream', () => {
       expect(reply.headers['x-seen-host']).toBe('web.test');
       expect(reply.headers['x-seen-version']).toBe('1.1');
       expect(reply.headers.via).toContain('switchyard');
+      const scope = `server/127.0.0.1/${port}`;
+      expect(counter(stats, `${scope}/protocol/h2/requests`)).toBe(1);
+      expect(counter(stats, `${scope}/protocol/http1/requests`)).toBe(0);
+      expect(counter(stats, `${scope}/success`)).toBe(1);
     },
   );
 
