@@ -2,6 +2,8 @@
  * What the router's stacks share: the router-wide runtime (policy, binder, clock, stats) and the
  * per-server runtime (limits, counters, open responses). Plain records the Router fills in.
  */
+import type { ServerResponse } from 'node:http';
+import type { Http2ServerResponse } from 'node:http2';
 import type { RequeueBudget, ResponseClassifier, RetryBudget } from '@switchyard/balancers';
 import type { Clock, Counter, Histogram, Identifier, Random, RequestHead, Stats } from '@switchyard/core';
 import type { Dtab } from '@switchyard/dtab';
@@ -9,7 +11,6 @@ import type { Binder } from './binding.js';
 import type { Client } from './client.js';
 import type { ForwardedHeaderOptions } from './headers.js';
 import type { ServerContext } from './server-context.js';
-import type { ClientResponse } from './stages.js';
 
 export type { ServiceEntry } from './service.js';
 
@@ -36,7 +37,7 @@ export interface ServerRuntime {
   connections: number;
   stats: ServerStats;
   /** Responses of requests in flight, so that a drain can mark them `Connection: close`. */
-  readonly open: Set<ClientResponse>;
+  readonly open: Set<ServerResponse | Http2ServerResponse>;
 }
 
 /** What the default layers need from their router. */
