@@ -12,7 +12,6 @@ import { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import type https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { TLSSocket } from 'node:tls';
 import {
   classifiers,
   consecutiveFailures,
@@ -30,19 +29,12 @@ import { Client, type ClientState } from './client.js';
 import type { AnyLayer } from './entry.js';
 import { InvalidRouterOptionsError } from './errors.js';
 import type { RouterOptions, RouterServerOptions } from './options.js';
-import { emptyRecord } from './record.js';
 import type { RouterRuntime, ServerRuntime } from './runtime.js';
 import { inboundH1, inboundH2 } from './server/inbound.js';
 import { respondError } from './server/respond-error.js';
 import { validateServerTimeouts } from './server-timeouts.js';
 import { buildStacks, composeStacks, type RouterStacks } from './stack.js';
-import {
-  EXCHANGE_STATE,
-  type Exchange,
-  type Inbound,
-  type ServerHandler,
-  type UpgradeSocket,
-} from './stages.js';
+import type { ServerHandler } from './stages.js';
 
 /** A server of the router, with the address it is bound to once listening. */
 export interface RouterServerInfo {
