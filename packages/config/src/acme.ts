@@ -4,8 +4,10 @@
  * TLS-ALPN-01 and reports unknown names for on-demand issuance, and a server-stack layer answers
  * HTTP-01 on the router's servers before any routing. Also the `--check` checks of the section.
  */
+
 import { randomBytes, X509Certificate } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
+import { IncomingMessage, ServerResponse } from 'node:http';
 import { hostname } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import {
@@ -138,8 +140,14 @@ export function http01Layer(managers: readonly AcmeManager[]): RouterLayer {
     role: 'acme-http-01',
     description: `answers ACME HTTP-01 challenges (${HTTP_CHALLENGE_PREFIX}) before routing`,
     layer: (next) => (ctx) => {
-      if (ctx.req.url?.startsWith(HTTP_CHALLENGE_PREFIX)) {
-        for (const m of managers) if (m.handleHttpChallenge(ctx.req, ctx.res)) return Promise.resolve();
+      // HTTP-01 validation requests are HTTP/1.1 (RFC 8555 §8.3); HTTP/2 requests go on to routing.
+      const { req, res } = ctx;
+      if (
+        req instanceof IncomingMessage &&
+        res instanceof ServerResponse &&
+        req.url?.startsWith(HTTP_CHALLENGE_PREFIX)
+      ) {
+        for (const m of managers) if (m.handleHttpChallenge(req, res)) return Promise.resolve();
       }
       return next(ctx);
     },

@@ -15,6 +15,7 @@ import {
 import type { Identifier, MetricsRegistry, NameInterpreter, RequestHead } from '@switchyard/core';
 import { createHeaderTokenIdentifier } from '@switchyard/identifiers/http';
 import {
+  type ClientProtocol,
   createRouter,
   type Router,
   type RouterContext,
@@ -32,6 +33,7 @@ import {
   type CertificateSource,
   clientTlsOptions,
   createFrontDoorHttpServer,
+  createPlainHttpServer,
   fileCertificateSource,
   TlsTerminator,
 } from '@switchyard/tls';
@@ -154,6 +156,17 @@ export async function buildRouter(rc: RouterConfig, label: string, deps: RouterD
         )
       : undefined;
     if (terminator) terminators.push({ server: sc, terminator });
+    // HTTP/2: offered by ALPN on TLS unless alpnProtocols leaves it out; h2c on plain ports when
+    // the server has an h2 block or the router is Linkerd's protocol h2.
+    const h2Where = `routers[${label}].servers[port ${sc.port}].h2`;
+    const alpnProtocols = sc.alpnProtocols ?? ['h2', 'http/1.1'];
+    const h2 = terminator
+      ? alpnProtocols.includes('h2')
+        ? { settings: sc.h2 ?? {}, where: h2Where, stats: serverStats }
+        : undefined
+      : sc.h2 !== undefined || rc.protocol === 'h2'
+        ? { settings: sc.h2 ?? {}, where: h2Where, stats: serverStats }
+        : undefined;
     servers.push({
       port: sc.port,
       ip: sc.ip,
@@ -171,10 +184,14 @@ export async function buildRouter(rc: RouterConfig, label: string, deps: RouterD
             createServer: (options) =>
               createFrontDoorHttpServer(terminator, {
                 ...options,
+                alpnProtocols,
+                ...(h2 ? { h2 } : {}),
                 ...(acme ? { clientHelloHooks: acme.hooks } : {}),
               }),
           }
-        : {}),
+        : h2
+          ? { createServer: (options) => createPlainHttpServer({ ...options, h2 }) }
+          : {}),
     });
   }
 
@@ -230,6 +247,12 @@ export async function buildRouter(rc: RouterConfig, label: string, deps: RouterD
         : {}),
       ...(requeue ? { requeueBudget: () => requeueBudget({ ...requeue, clock: context.clock }) } : {}),
       ...(client?.tls ? { tls: upstreamTls(client.tls, context) } : {}),
+      // Linkerd 1's h2 router speaks HTTP/2 to backends too: h2c, or h2 when the client has TLS.
+      ...(client?.protocol !== undefined
+        ? { protocol: client.protocol as ClientProtocol }
+        : rc.protocol === 'h2'
+          ? { protocol: client?.tls ? 'h2' : 'h2c' }
+          : {}),
     },
     service: {
       ...(service?.totalTimeoutMs ? { totalTimeoutMs: service.totalTimeoutMs } : {}),

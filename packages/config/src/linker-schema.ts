@@ -23,6 +23,7 @@ import {
   optional,
   refine,
   reject,
+  rejectField,
   required,
   type Schema,
   string,
@@ -93,6 +94,10 @@ function clientParams(kinds: LinkerKinds) {
     requestAttemptTimeoutMs: optional(
       number({ integer: true, min: 1 }),
       'Timeout of each attempt (503 on expiry).',
+    ),
+    protocol: optional(
+      string({ values: ['http/1.1', 'h2c', 'h2'] }),
+      'Protocol to backends: http/1.1, h2c (HTTP/2 with prior knowledge) or h2 (HTTP/2 over TLS by ALPN; needs tls). Default http/1.1; h2c (h2 with tls) on a protocol h2 router.',
     ),
     hostConnectionPool: optional(
       object(
@@ -192,7 +197,10 @@ function serviceParams(kinds: LinkerKinds) {
 function routerSchema(kinds: LinkerKinds) {
   return object(
     {
-      protocol: required(string({ values: ['http'] }), 'Only http (HTTP/1.1) routers are implemented.'),
+      protocol: required(
+        string({ values: ['http', 'h2'] }),
+        "http: HTTP/1.1 (and HTTP/2 where a server's h2 or TLS ALPN enables it). h2 (Linkerd 1's h2 router): HTTP/2 on every server (h2c on plain ports) and to backends (h2c, or h2 when the client has tls).",
+      ),
       label: optional(
         string({ nonEmpty: true }),
         'Router name in metrics and the admin; default the protocol.',
@@ -221,9 +229,19 @@ function routerSchema(kinds: LinkerKinds) {
         'Rate limits (429 + Retry-After) per server, client address and destination prefix, and adaptive concurrency limits (503); see limits.md.',
       ),
       client: optional(
-        globalOnly('client', clientParams(kinds), {
-          ignored: { socketOptions: JVM_ONLY, clientSession: JVM_ONLY },
-        }),
+        refine(
+          globalOnly('client', clientParams(kinds), {
+            ignored: { socketOptions: JVM_ONLY, clientSession: JVM_ONLY },
+          }),
+          (c) =>
+            c.protocol === 'h2' && c.tls === undefined
+              ? rejectField(
+                  ['protocol'],
+                  'h2 is negotiated by TLS ALPN',
+                  'add client tls, or use h2c (prior knowledge)',
+                )
+              : c,
+        ),
         'Parameters of clients (one per bound name).',
       ),
       service: optional(

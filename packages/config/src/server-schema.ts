@@ -146,6 +146,45 @@ const serverTls = object(
   { name: 'server tls' },
 );
 
+/** `servers[].h2`: the HTTP/2 settings users tune (the names of `@switchyard/tls`'s `H2ServerSettings`). */
+const h2Settings = object(
+  {
+    maxConcurrentStreams: optional(
+      number({ integer: true, min: 1, max: 2 ** 32 - 1 }),
+      'SETTINGS_MAX_CONCURRENT_STREAMS: streams a client may have open at once; more are refused. Default 100.',
+    ),
+    initialStreamWindowSize: optional(
+      number({ integer: true, min: 0, max: 2 ** 31 - 1 }),
+      "SETTINGS_INITIAL_WINDOW_SIZE: each stream's receive window, bytes. Default 65535.",
+    ),
+    initialConnectionWindowSize: optional(
+      number({ integer: true, min: 65_535, max: 2 ** 31 - 1 }),
+      "The connection's receive window, bytes. Default 1048576.",
+    ),
+    maxHeaderListSize: optional(
+      number({ integer: true, min: 1024, max: 2 ** 32 - 1 }),
+      'SETTINGS_MAX_HEADER_LIST_SIZE, bytes; a larger request is answered 431 on its stream. Default 16384.',
+    ),
+    pingIntervalMs: optional(
+      number({ integer: true, min: 0, max: 2 ** 31 - 1 }),
+      'Send a keep-alive PING this often, ms; 0 disables. Default 0.',
+    ),
+    pingTimeoutMs: optional(
+      number({ integer: true, min: 1, max: 2 ** 31 - 1 }),
+      'Close a connection whose PING is not answered within this, ms. Default 10000.',
+    ),
+    idleTimeoutMs: optional(
+      number({ integer: true, min: 0, max: 2 ** 31 - 1 }),
+      'Close (GOAWAY) a connection idle this long, ms; 0 disables. Default 300000.',
+    ),
+    drainMs: optional(
+      number({ integer: true, min: 0, max: 2 ** 31 - 1 }),
+      'On shutdown: GOAWAY, then in-flight streams have this long to finish, ms. Default 30000.',
+    ),
+  },
+  { name: 'server h2' },
+);
+
 const serverFields = object(
   {
     port: withDefault(port(), 4140, 'Port to listen on.'),
@@ -160,6 +199,14 @@ const serverFields = object(
       'Treat clients as untrusted: strip every l5d-* header both ways and never honour l5d-dtab/dtab-local.',
     ),
     tls: optional(serverTls, 'Terminate TLS (see the tls section).'),
+    h2: optional(
+      h2Settings,
+      'HTTP/2 settings. With tls, h2 is offered by ALPN unless alpnProtocols leaves it out; without tls, giving h2 (or router protocol h2) accepts h2c with prior knowledge next to HTTP/1.1 on the port.',
+    ),
+    alpnProtocols: optional(
+      list(string({ values: ['h2', 'http/1.1'] })),
+      'ALPN protocols a TLS server offers, in preference order. Default [h2, http/1.1].',
+    ),
     maxConcurrentRequests: optional(
       number({ integer: true, min: 1 }),
       'Requests beyond this are rejected at once with 503.',
@@ -206,6 +253,16 @@ export const serverSchema = refine(serverFields, (s) => {
       'timeoutMs and requestTimeoutMs are the same option',
       'keep requestTimeoutMs only',
     );
+  }
+  if (s.alpnProtocols !== undefined && s.tls?.enabled !== true) {
+    return rejectField(
+      ['alpnProtocols'],
+      'ALPN is negotiated in the TLS handshake',
+      'add tls, or remove alpnProtocols',
+    );
+  }
+  if (s.alpnProtocols !== undefined && s.alpnProtocols.length === 0) {
+    return rejectField(['alpnProtocols'], 'lists no protocol', 'list h2, http/1.1 or both');
   }
   const requestName = timeoutMs !== undefined ? 'timeoutMs' : 'requestTimeoutMs';
   const requestTimeoutMs = s.requestTimeoutMs ?? timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;

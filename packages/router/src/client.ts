@@ -26,6 +26,7 @@ import type {
   Stats,
 } from '@switchyard/core';
 import { Pool } from 'undici';
+import { H2Pool } from './h2/pool.js';
 
 /** Connection-pool settings for every endpoint (Linkerd's `hostConnectionPool` and `clientSession`). */
 export interface ClientPoolOptions {
@@ -45,7 +46,15 @@ export interface ClientPoolOptions {
    * Default: plain HTTP.
    */
   readonly tls?: ConnectionOptions;
+  /**
+   * Protocol to endpoints: `http/1.1` (default, undici), `h2c` (HTTP/2 with prior knowledge) or
+   * `h2` (HTTP/2 over TLS by ALPN; requires `tls`), both on a multiplexing `H2Pool` (node:http2).
+   */
+  readonly protocol?: ClientProtocol;
 }
+
+/** Protocols a client speaks to its endpoints. */
+export type ClientProtocol = 'http/1.1' | 'h2c' | 'h2';
 
 /** Per-endpoint counters, under `rt/<router>/client/<id>/endpoint/<host:port>/`. */
 export interface EndpointStats {
@@ -64,6 +73,8 @@ export interface Endpoint extends BalancerEndpoint {
   readonly port: number;
   meta: Readonly<Record<string, unknown>>;
   readonly pool: Pool;
+  /** The HTTP/2 pool when the client's protocol is `h2c` or `h2` (requests go there, not to `pool`). */
+  readonly h2: H2Pool | undefined;
   /** TLS server name (SNI) sent to the endpoint: the configured `tls.servername`, if any. */
   readonly servername: string | undefined;
   /** TLS options of connections to the endpoint (the client's `tls`); undefined for plain HTTP. */
@@ -244,6 +255,17 @@ export class Client {
     // A pool emits 'error' only for faults outside a request; those surface through requests.
     pool.on('connectionError', () => {});
     const s = this.#deps.stats.scope('endpoint', key);
+    const protocol = p.protocol ?? 'http/1.1';
+    const h2 =
+      protocol === 'http/1.1'
+        ? undefined
+        : new H2Pool({
+            authority: `${protocol === 'h2' ? 'https' : 'http'}://${host}:${a.port}`,
+            ...(protocol === 'h2' && p.tls ? { tls: p.tls } : {}),
+            connectTimeoutMs: p.connectTimeoutMs ?? 10_000,
+            idleTimeoutMs: p.keepAliveTimeoutMs ?? 60_000,
+            stats: s,
+          });
     return {
       key,
       weight: a.weight ?? 1,
@@ -251,6 +273,7 @@ export class Client {
       port: a.port,
       meta: a.meta,
       pool,
+      h2,
       servername: p.tls?.servername,
       tls: p.tls,
       pending: 0,
@@ -265,6 +288,7 @@ export class Client {
   /** Graceful: requests in flight on the pool complete, then its connections close. */
   #retire(endpoint: Endpoint): void {
     endpoint.pool.close().catch(() => {});
+    endpoint.h2?.close().catch(() => {});
   }
 
   /**
@@ -278,10 +302,14 @@ export class Client {
     this.#dispose = undefined;
     for (const g of this.#gauges) g.dispose();
     this.#balancer.close();
-    const pools = [...this.#endpoints.values()].map((e) => e.pool);
+    const endpoints = [...this.#endpoints.values()];
     this.#endpoints.clear();
     for (const w of this.#waiters) w();
     this.#waiters = [];
-    await Promise.all(pools.map((pool) => (force ? pool.destroy() : pool.close()).catch(() => {})));
+    for (const e of endpoints) if (force) e.h2?.destroy();
+    await Promise.all([
+      ...endpoints.map((e) => (force ? e.pool.destroy() : e.pool.close()).catch(() => {})),
+      ...endpoints.map((e) => (force ? undefined : e.h2?.close())),
+    ]);
   }
 }

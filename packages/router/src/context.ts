@@ -4,11 +4,12 @@
  * values, see stages.ts); `adaptContextLayer` runs such a layer at any point of the stacks by
  * building the context from the stage value and the stage value back from the context.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+
 import type { Layer, NamedLayer, RequestHead } from '@switchyard/core';
 import type { Dtab, Path } from '@switchyard/dtab';
 import { InvalidRouterOptionsError } from './errors.js';
 import type { HeaderMap } from './headers.js';
+import type { ClientRequest, ClientResponse } from './stages.js';
 import { headOf, inboundOf, type ServerContext, type Stage, type UpgradeSocket, withHead } from './stages.js';
 
 export type { ServerContext, UpgradeSocket } from './stages.js';
@@ -22,12 +23,12 @@ export interface RouterContext {
   /** The router's label (Linkerd's `label`, default `http`). */
   readonly router: string;
   readonly server: ServerContext;
-  readonly req: IncomingMessage;
+  readonly req: ClientRequest;
   /**
    * The response to the client. For upgrade requests this is a response bound to the raw socket,
    * used for non-101 answers and errors.
    */
-  readonly res: ServerResponse;
+  readonly res: ClientResponse;
   /** Present for `Upgrade` requests. */
   readonly upgrade: UpgradeSocket | undefined;
   /** Method to send upstream. */
@@ -105,10 +106,10 @@ class StageContext<S extends Stage> implements RouterContext {
   get server(): ServerContext {
     return inboundOf(this.value).exchange.server;
   }
-  get req(): IncomingMessage {
+  get req(): ClientRequest {
     return inboundOf(this.value).exchange.req;
   }
-  get res(): ServerResponse {
+  get res(): ClientResponse {
     return inboundOf(this.value).exchange.res;
   }
   get upgrade(): UpgradeSocket | undefined {

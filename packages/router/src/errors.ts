@@ -13,6 +13,7 @@ export type RouterErrorCode =
   | 'SY_ERR_ROUTER_ATTEMPT_TIMEOUT'
   | 'SY_ERR_ROUTER_TOTAL_TIMEOUT'
   | 'SY_ERR_ROUTER_ROUTE_TIMEOUT'
+  | 'SY_ERR_ROUTER_DEADLINE_EXCEEDED'
   | 'SY_ERR_ROUTER_CONNECT_FAILED'
   | 'SY_ERR_ROUTER_UPSTREAM_FAILED'
   | 'SY_ERR_ROUTER_OVERLOADED'
@@ -210,6 +211,18 @@ export class RouterClosedError extends RouterError {
 export class InvalidRouterOptionsError extends RouterError {
   constructor(message: string) {
     super('SY_ERR_ROUTER_INVALID_OPTIONS', message);
+  }
+}
+
+/**
+ * The client's own deadline (gRPC `grpc-timeout`) passed before the response head: 504, gRPC
+ * DEADLINE_EXCEEDED. An already expired deadline never reaches a backend.
+ */
+export class DeadlineExceededError extends RouterError {
+  readonly timeoutMs: number;
+  constructor(timeoutMs: number) {
+    super('SY_ERR_ROUTER_DEADLINE_EXCEEDED', `Request exceeded the client's grpc-timeout (${timeoutMs} ms)`);
+    this.timeoutMs = timeoutMs;
   }
 }
 

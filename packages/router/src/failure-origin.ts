@@ -99,6 +99,7 @@ export function failureOrigin(err: unknown): FailureOrigin {
       return TIMED_OUT;
     case 'SY_ERR_ROUTER_TOTAL_TIMEOUT':
     case 'SY_ERR_ROUTER_ROUTE_TIMEOUT':
+    case 'SY_ERR_ROUTER_DEADLINE_EXCEEDED':
       return DEADLINE;
     case 'SY_ERR_ROUTER_UNFORWARDABLE':
       return UNFORWARDABLE;

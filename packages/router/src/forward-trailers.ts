@@ -6,6 +6,7 @@
  * trailers behave the same. Rare by design: most requests never announce trailers.
  */
 import http, { type ClientRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
+import type { Http2ServerRequest } from 'node:http2';
 import https from 'node:https';
 import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
@@ -16,9 +17,10 @@ import type { HeaderMap } from './headers.js';
  * The client's `Trailer` announcement (RFC 9110 §6.6.2) on a chunked request, or undefined. Read
  * from the raw head: the header map forwarded upstream has hop-by-hop fields removed already.
  */
-export function announcedTrailers(req: IncomingMessage): string | undefined {
+export function announcedTrailers(req: IncomingMessage | Http2ServerRequest): string | undefined {
   let names: string | undefined;
-  let chunked = false;
+  // HTTP/2 has no chunked framing: every request body may end with trailers.
+  let chunked = req.httpVersionMajor === 2;
   const raw = req.rawHeaders;
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const name = raw[i]!.toLowerCase();

@@ -1,15 +1,17 @@
 /**
- * One attempt to forward a request to one endpoint over its undici pool, streaming the response
- * straight into the client's `ServerResponse` with backpressure both ways: the upstream parser is
- * paused while the client socket is full, and the request body is piped (never buffered unless
- * the caller chose to buffer a small body for retries). Upgrade requests (WebSocket) become a
- * raw bidirectional socket pipe after the endpoint answers 101.
+ * One attempt to forward a request to one endpoint over its undici pool. The attempt resolves
+ * when the response head arrives, with the body held back (`HeldResponse`): the caller relays it
+ * or discards it, this module never decides. Relaying streams the response into the client's
+ * response with backpressure both ways: the upstream parser is paused while the client socket is
+ * full, and the request body is piped (never buffered unless the caller chose to buffer a small
+ * body for retries). Upgrade requests (WebSocket) become a raw bidirectional socket pipe when the
+ * endpoint's 101 is relayed.
  *
  * Over ~300 lines on purpose: `ProxyHandler` is one state machine (settled/responded/abort
  * reason/timer) whose undici callbacks share that state; splitting it would spread one invariant
  * over several files.
  */
-import type { OutgoingHttpHeaders } from 'node:http';
+import { type OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { PassThrough, Transform, type TransformCallback } from 'node:stream';
 import type { Clock, RequestHead, TimerHandle } from '@switchyard/core';
@@ -20,14 +22,14 @@ import {
   BodyTooLargeError,
   ClientGoneError,
   ConnectFailedError,
-  RetryableStatus,
   RouterError,
   UnforwardableRequestError,
   UpstreamFailedError,
 } from './errors.js';
 import { announcedTrailers, sendWithTrailers } from './forward-trailers.js';
 import { type HeaderMap, prepareResponseHeaders } from './headers.js';
-import type { Exchange, RequestBody } from './stages.js';
+import type { HeldResponse } from './held-response.js';
+import { type Exchange, type RequestBody, responseDestroyed } from './stages.js';
 
 export type { RequestBody } from './stages.js';
 
@@ -41,12 +43,6 @@ export interface Attempt {
   /** Time allowed until response headers, ms; undefined for none. */
   readonly timeoutMs: number | undefined;
   readonly clock: Clock;
-  /**
-   * Consulted with the response status before anything is written to the client: true discards
-   * the response and rejects with `RetryableStatus` so the caller can retry. Undefined when the
-   * request cannot be retried.
-   */
-  readonly retry: ((status: number) => boolean) | undefined;
   /** Add `Connection: close` to the response (the server is draining). */
   readonly closeConnection: boolean;
 }
@@ -66,7 +62,7 @@ class ByteLimit extends Transform {
   }
 }
 
-function bodyThrough(maxBytes: number | undefined): PassThrough | Transform {
+export function bodyThrough(maxBytes: number | undefined): PassThrough | Transform {
   return maxBytes === undefined ? new PassThrough() : new ByteLimit(maxBytes);
 }
 
@@ -75,7 +71,7 @@ function bodyThrough(maxBytes: number | undefined): PassThrough | Transform {
  * (after connecting), so a connect failure leaves the body unread and the request requeueable.
  * Not `pipeline`: an upstream failure must not destroy the client's socket, or no 502 could be sent.
  */
-function pipeBody(exchange: Exchange, through: PassThrough | Transform): void {
+export function pipeBody(exchange: Exchange, through: PassThrough | Transform): void {
   const req = exchange.req;
   // Closed before the attempt started (a body Node refused, a reset): no 'close' will come.
   if (req.destroyed && !req.complete) {
@@ -105,17 +101,26 @@ function rawResponseHead(status: number, statusMessage: string, headers: Outgoin
   return `${head}\r\n`;
 }
 
+type Phase = 'head' | 'held' | 'relaying' | 'done';
+
 /**
- * The streaming undici handler for one attempt. Settles once: resolves with the status when the
- * response has been written in full (or the upgrade established), rejects otherwise.
+ * The streaming undici handler for one attempt. The head promise settles once: with a
+ * `HeldResponse` when the response head arrives (the upstream is paused until `relay`), or with
+ * an error before that. `relay` writes the response and settles when it was written in full.
  */
 class ProxyHandler implements Dispatcher.DispatchHandler {
   readonly #attempt: Attempt;
-  readonly #resolve: (status: number) => void;
-  readonly #reject: (err: Error) => void;
+  readonly #resolveHead: (held: HeldResponse) => void;
+  readonly #rejectHead: (err: Error) => void;
+  #relayed: { resolve: (status: number) => void; reject: (err: Error) => void } | undefined;
   #controller: Dispatcher.DispatchController | undefined;
   #timer: TimerHandle | undefined;
-  #settled = false;
+  #phase: Phase = 'head';
+  /** An error that ended the attempt while its response was held: `relay` rejects with it. */
+  #heldError: Error | undefined;
+  /** Body chunks and end (with trailers) that arrived while the response was held. */
+  #early: Buffer[] | undefined;
+  #earlyEnd: Record<string, string | string[] | undefined> | null | undefined;
   #responded = false;
   #abortReason: Error | undefined;
   #status = 0;
@@ -124,13 +129,13 @@ class ProxyHandler implements Dispatcher.DispatchHandler {
   constructor(
     attempt: Attempt,
     body: PassThrough | Transform | undefined,
-    resolve: (status: number) => void,
+    resolve: (held: HeldResponse) => void,
     reject: (err: Error) => void,
   ) {
     this.#attempt = attempt;
     this.#body = body;
-    this.#resolve = resolve;
-    this.#reject = reject;
+    this.#resolveHead = resolve;
+    this.#rejectHead = reject;
     const { timeoutMs, clock } = attempt;
     if (timeoutMs !== undefined && timeoutMs > 0) {
       this.#timer = clock.setTimeout(() => this.#fail(new AttemptTimeoutError(timeoutMs)), timeoutMs);
@@ -140,42 +145,74 @@ class ProxyHandler implements Dispatcher.DispatchHandler {
 
   /** True when the client's connection closed before this attempt existed: no 'close' will come. */
   get clientGone(): boolean {
-    return this.#attempt.exchange.res.destroyed && !this.#attempt.exchange.res.writableEnded;
+    return responseDestroyed(this.#attempt.exchange.res) && !this.#attempt.exchange.res.writableEnded;
   }
 
   readonly #onClientClose = (): void => {
-    if (!this.#settled || this.#responded) {
-      // writableEnded, not writableFinished: on TLS sockets the flush completes later.
-      if (!this.#attempt.exchange.res.writableEnded) this.#fail(new ClientGoneError());
-    }
+    // writableEnded, not writableFinished: on TLS sockets the flush completes later.
+    if (this.#phase !== 'done' && !this.#attempt.exchange.res.writableEnded)
+      this.#fail(new ClientGoneError());
   };
 
   #onDrain: (() => void) | undefined;
 
-  /** Aborts the upstream request (now, or when it starts) and rejects the attempt. */
-  #fail(err: Error): void {
+  #clearTimer(): void {
     if (this.#timer !== undefined) {
       this.#attempt.clock.clearTimeout(this.#timer);
       this.#timer = undefined;
     }
+  }
+
+  /** Aborts the upstream request (now, or when it starts) and ends the attempt with `err`. */
+  #fail(err: Error): void {
+    this.#clearTimer();
     if (this.#abortReason === undefined) {
       this.#abortReason = err;
       this.#controller?.abort(err);
     }
-    if (this.#responded && !this.#attempt.exchange.res.destroyed) this.#attempt.exchange.res.destroy();
-    this.#settle(err);
+    if (this.#responded && !responseDestroyed(this.#attempt.exchange.res))
+      this.#attempt.exchange.res.destroy();
+    this.#finish(err);
   }
 
-  #settle(outcome: Error | number): void {
-    if (this.#settled) return;
-    this.#settled = true;
-    if (this.#timer !== undefined) {
-      this.#attempt.clock.clearTimeout(this.#timer);
-      this.#timer = undefined;
-    }
+  /** Ends the attempt: rejects the head, remembers the error for `relay`, or settles `relay`. */
+  #finish(outcome: Error | number): void {
+    const phase = this.#phase;
+    if (phase === 'done') return;
+    this.#phase = 'done';
+    this.#clearTimer();
     this.#attempt.exchange.res.off('close', this.#onClientClose);
-    if (typeof outcome === 'number') this.#resolve(outcome);
-    else this.#reject(outcome);
+    if (phase === 'head') this.#rejectHead(typeof outcome === 'number' ? new ClientGoneError() : outcome);
+    else if (phase === 'held') this.#heldError = typeof outcome === 'number' ? undefined : outcome;
+    else if (typeof outcome === 'number') this.#relayed!.resolve(outcome);
+    else this.#relayed!.reject(outcome);
+  }
+
+  /** Hands the caller the response head; the body waits (paused upstream) until `relay`. */
+  #hold(status: number, headers: HeldResponse['headers'], relay: () => void, discard: () => void): void {
+    this.#clearTimer();
+    this.#phase = 'held';
+    this.#status = status;
+    this.#resolveHead({
+      status,
+      headers,
+      relay: () =>
+        new Promise<number>((resolve, reject) => {
+          if (this.#phase !== 'held') {
+            reject(this.#heldError ?? new ClientGoneError());
+            return;
+          }
+          this.#phase = 'relaying';
+          this.#relayed = { resolve, reject };
+          relay();
+        }),
+      discard: () => {
+        if (this.#phase !== 'held') return;
+        this.#phase = 'done';
+        this.#attempt.exchange.res.off('close', this.#onClientClose);
+        discard();
+      },
+    });
   }
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
@@ -190,38 +227,60 @@ class ProxyHandler implements Dispatcher.DispatchHandler {
     headers: Record<string, string | string[] | undefined>,
     statusMessage?: string,
   ): void {
-    if (this.#settled) {
+    if (this.#phase !== 'head') {
       controller.abort(this.#abortReason ?? new ClientGoneError());
       return;
     }
-    if (this.#timer !== undefined) {
-      this.#attempt.clock.clearTimeout(this.#timer);
-      this.#timer = undefined;
-    }
-    const { exchange, retry } = this.#attempt;
-    if (retry?.(statusCode)) {
-      this.#abortReason = new RetryableStatus(statusCode);
-      controller.abort(this.#abortReason);
-      this.#settle(this.#abortReason);
-      return;
-    }
+    controller.pause();
+    this.#hold(
+      statusCode,
+      headers,
+      () => this.#relayHead(controller, statusCode, headers, statusMessage),
+      () => {
+        this.#abortReason = new ResponseDiscarded();
+        controller.abort(this.#abortReason);
+      },
+    );
+  }
+
+  #relayHead(
+    controller: Dispatcher.DispatchController,
+    statusCode: number,
+    headers: Record<string, string | string[] | undefined>,
+    statusMessage: string | undefined,
+  ): void {
+    const { exchange } = this.#attempt;
     const out: HeaderMap = prepareResponseHeaders(headers, exchange.server.clearContext);
-    if (this.#attempt.closeConnection) out.connection = 'close';
+    if (this.#attempt.closeConnection && exchange.protocol === 'http/1.1') out.connection = 'close';
     try {
-      exchange.res.writeHead(statusCode, statusMessage ?? '', out as OutgoingHttpHeaders);
+      const res = exchange.res;
+      // HTTP/2 has no reason phrase.
+      if (res instanceof ServerResponse)
+        res.writeHead(statusCode, statusMessage ?? '', out as OutgoingHttpHeaders);
+      else res.writeHead(statusCode, out as OutgoingHttpHeaders);
     } catch (err) {
       // Node refused the endpoint's status or headers: the endpoint answered with something invalid.
       this.#fail(new UpstreamFailedError(this.#attempt.endpoint.key, err));
       return;
     }
-    this.#status = statusCode;
     this.#responded = true;
+    const early = this.#early;
+    this.#early = undefined;
+    if (early !== undefined) for (const chunk of early) this.onResponseData(controller, chunk);
+    if (this.#earlyEnd !== undefined) this.onResponseEnd(controller, this.#earlyEnd ?? undefined);
+    else if (this.#phase === 'relaying' && !this.#attempt.exchange.res.writableNeedDrain) controller.resume();
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
-    if (this.#settled) return;
+    if (this.#phase === 'held') {
+      if (this.#early === undefined) this.#early = [chunk];
+      else this.#early.push(chunk);
+      return;
+    }
+    if (this.#phase !== 'relaying') return;
     const res = this.#attempt.exchange.res;
-    if (!res.write(chunk)) {
+    const out: { write(chunk: Buffer): boolean } = res;
+    if (!out.write(chunk)) {
       controller.pause();
       // Created on first backpressure only: most responses never need it.
       this.#onDrain ??= () => this.#controller?.resume();
@@ -233,7 +292,11 @@ class ProxyHandler implements Dispatcher.DispatchHandler {
     _controller: Dispatcher.DispatchController,
     trailers?: Record<string, string | string[] | undefined>,
   ): void {
-    if (this.#settled) return;
+    if (this.#phase === 'held') {
+      this.#earlyEnd = trailers ?? null;
+      return;
+    }
+    if (this.#phase !== 'relaying') return;
     const res = this.#attempt.exchange.res;
     // Trailers travel only on chunked responses (Node drops them otherwise, as HTTP requires).
     // One addTrailers call: each call replaces the trailers set by the previous one.
@@ -250,21 +313,20 @@ class ProxyHandler implements Dispatcher.DispatchHandler {
       if (out !== undefined) res.addTrailers(out);
     }
     res.end();
-    this.#settle(this.#status);
+    this.#finish(this.#status);
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
-    if (this.#settled) return;
+    if (this.#phase === 'done') return;
     const err = this.#classify(error);
     this.#abortReason ??= err;
     if (this.#responded) this.#attempt.exchange.res.destroy();
-    this.#settle(err);
+    this.#finish(err);
   }
 
   /** Wraps the HTTP client's error in the router's typed error for what went wrong (see failure-origin.ts). */
   #classify(error: Error): Error {
-    if (error instanceof RouterError || error instanceof ClientGoneError || error instanceof RetryableStatus)
-      return error;
+    if (error instanceof RouterError || error instanceof ClientGoneError) return error;
     const key = this.#attempt.endpoint.key;
     if (this.#controller === undefined) {
       // undici validates the request before connecting: its argument errors mean nothing was sent.
@@ -282,30 +344,48 @@ class ProxyHandler implements Dispatcher.DispatchHandler {
   ): void {
     const exchange = this.#attempt.exchange;
     const client = exchange.upgrade?.socket;
-    if (this.#settled || client === undefined || client.destroyed) {
+    if (this.#phase !== 'head' || client === undefined || client.destroyed) {
       upstream.destroy();
       return;
     }
     this.#controller = controller;
-    const protocol = headers.upgrade;
-    const out = prepareResponseHeaders(headers, exchange.server.clearContext);
-    out.connection = 'Upgrade';
-    if (protocol !== undefined) out.upgrade = protocol;
-    exchange.res.detachSocket(client as never);
-    this.#responded = true;
-    this.#status = statusCode;
-    client.write(rawResponseHead(statusCode, 'Switching Protocols', out as OutgoingHttpHeaders));
-    const head = exchange.upgrade!.head;
-    if (head.length > 0) upstream.write(head);
-    const teardown = () => {
-      upstream.destroy();
-      client.destroy();
-    };
-    upstream.on('error', teardown).on('close', teardown);
-    client.on('error', teardown).on('close', teardown);
-    upstream.pipe(client);
-    client.pipe(upstream);
-    this.#settle(statusCode);
+    this.#hold(
+      statusCode,
+      headers,
+      () => {
+        if (client.destroyed) {
+          upstream.destroy();
+          this.#finish(new ClientGoneError());
+          return;
+        }
+        const protocol = headers.upgrade;
+        const out = prepareResponseHeaders(headers, exchange.server.clearContext);
+        out.connection = 'Upgrade';
+        if (protocol !== undefined) out.upgrade = protocol;
+        if (exchange.res instanceof ServerResponse) exchange.res.detachSocket(client as never);
+        this.#responded = true;
+        client.write(rawResponseHead(statusCode, 'Switching Protocols', out as OutgoingHttpHeaders));
+        const head = exchange.upgrade!.head;
+        if (head.length > 0) upstream.write(head);
+        const teardown = () => {
+          upstream.destroy();
+          client.destroy();
+        };
+        upstream.on('error', teardown).on('close', teardown);
+        client.on('error', teardown).on('close', teardown);
+        upstream.pipe(client);
+        client.pipe(upstream);
+        this.#finish(statusCode);
+      },
+      () => upstream.destroy(),
+    );
+  }
+}
+
+/** The abort reason of a response the caller discarded (to retry): never reported. */
+class ResponseDiscarded extends Error {
+  constructor() {
+    super('response discarded');
   }
 }
 
@@ -316,15 +396,14 @@ function isRequestRejected(error: Error): boolean {
 }
 
 /**
- * Sends one attempt. Resolves with the response status once the response has been streamed to
- * the client in full. Rejects with a `RouterError` (connect failure, reset, timeout, body too
- * large), `RetryableStatus` or `ClientGoneError`; if the failure happened after response
- * headers were sent the client connection has already been destroyed.
+ * Sends one attempt. Resolves when the response head arrives, with the body held back (see
+ * `HeldResponse`): the caller relays or discards it. Rejects before that with a `RouterError`
+ * (connect failure, reset, timeout, body too large) or `ClientGoneError`.
  */
-export function forwardAttempt(attempt: Attempt): Promise<number> {
+export function forwardAttempt(attempt: Attempt): Promise<HeldResponse> {
   const { exchange, endpoint, head } = attempt;
   const headers = head.headers as HeaderMap;
-  return new Promise<number>((resolve, reject) => {
+  return new Promise<HeldResponse>((resolve, reject) => {
     let body: Dispatcher.DispatchOptions['body'] = null;
     let through: PassThrough | Transform | undefined;
     if (attempt.body.kind === 'buffered') body = attempt.body.data;
@@ -357,7 +436,7 @@ export function forwardAttempt(attempt: Attempt): Promise<number> {
         headers,
         trailerNames,
         body: through!,
-        trailers: () => req.trailers,
+        trailers: () => req.trailers as Record<string, string | undefined>,
         handler,
       });
       return;

@@ -6,7 +6,7 @@
 export type { BindingCacheOptions, RouterInterpreter } from './binding.js';
 export { pickLeaf } from './binding.js';
 export { diagnostics } from './channels.js';
-export type { Client, ClientPoolOptions, ClientState } from './client.js';
+export type { Client, ClientPoolOptions, ClientProtocol, ClientState } from './client.js';
 export type { RouterContext, RouterHandler, RouterLayer } from './context.js';
 export type { AnyLayer, BindEntry, IdentifyEntry, StackEntry } from './entry.js';
 export type { NoRouteReason, RouterErrorCode } from './errors.js';
@@ -65,6 +65,8 @@ export type {
   Bound,
   BoundHandler,
   ClientLayer,
+  ClientRequest,
+  ClientResponse,
   Exchange,
   Identified,
   IdentifiedHandler,
@@ -72,6 +74,7 @@ export type {
   LocalDtab,
   PathLayer,
   RequestBody,
+  ResponseHead,
   ServerContext,
   ServerHandler,
   ServerLayer,

@@ -55,6 +55,7 @@ const RESCUED: ReadonlySet<string> = new Set<RescuedCode>([
   'SY_ERR_ROUTER_ATTEMPT_TIMEOUT',
   'SY_ERR_ROUTER_TOTAL_TIMEOUT',
   'SY_ERR_ROUTER_ROUTE_TIMEOUT',
+  'SY_ERR_ROUTER_DEADLINE_EXCEEDED',
   'SY_ERR_ROUTER_CONNECT_FAILED',
   'SY_ERR_ROUTER_UPSTREAM_FAILED',
   'SY_ERR_ROUTER_OVERLOADED',
@@ -122,6 +123,7 @@ function answer(code: RescuedCode, e: unknown, hide: boolean): Rescued | undefin
     case 'SY_ERR_ROUTER_TOTAL_TIMEOUT':
       return { status: 503, body: hide ? 'Request timed out.' : messageOf(e), code };
     case 'SY_ERR_ROUTER_ROUTE_TIMEOUT':
+    case 'SY_ERR_ROUTER_DEADLINE_EXCEEDED':
       return { status: 504, body: hide ? 'Request timed out.' : messageOf(e), code };
     case 'SY_ERR_ROUTER_OVERLOADED':
     case 'SY_ERR_ROUTER_CLOSED':

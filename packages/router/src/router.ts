@@ -8,10 +8,10 @@
  * over shared private state; the request path itself lives in server/, path/ and client/.
  */
 import http, { type IncomingMessage, ServerResponse } from 'node:http';
+import { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import type https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { TLSSocket } from 'node:tls';
 import {
   classifiers,
   consecutiveFailures,
@@ -29,18 +29,12 @@ import { Client, type ClientState } from './client.js';
 import type { AnyLayer } from './entry.js';
 import { InvalidRouterOptionsError } from './errors.js';
 import type { RouterOptions, RouterServerOptions } from './options.js';
-import { emptyRecord } from './record.js';
 import type { RouterRuntime, ServerRuntime } from './runtime.js';
+import { inboundH1, inboundH2 } from './server/inbound.js';
 import { respondError } from './server/respond-error.js';
 import { validateServerTimeouts } from './server-timeouts.js';
 import { buildStacks, composeStacks, type RouterStacks } from './stack.js';
-import {
-  EXCHANGE_STATE,
-  type Exchange,
-  type Inbound,
-  type ServerHandler,
-  type UpgradeSocket,
-} from './stages.js';
+import type { ServerHandler } from './stages.js';
 
 /** A server of the router, with the address it is bound to once listening. */
 export interface RouterServerInfo {
@@ -291,9 +285,20 @@ export class Router {
     const handler = this.#handler;
     const rt = this.#runtime;
     const clock = rt.clock;
-    server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-      void handler(inbound(label, runtime, req, res, undefined, clock.nanoTime())).catch(ignore);
-    });
+    server.on(
+      'request',
+      (req: IncomingMessage | Http2ServerRequest, res: ServerResponse | Http2ServerResponse) => {
+        if (req instanceof Http2ServerRequest) {
+          const request = inboundH2(label, runtime, req, res as Http2ServerResponse, clock.nanoTime());
+          if (request.kind === 'malformed') respondError(rt, request.exchange, request.error);
+          else void handler(request).catch(ignore);
+          return;
+        }
+        void handler(
+          inboundH1(label, runtime, req, res as ServerResponse, undefined, clock.nanoTime()),
+        ).catch(ignore);
+      },
+    );
     // Upgrade requests, and CONNECT (which the stack answers 405), arrive with the raw socket.
     const onRawSocket = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       socket.on('error', () => socket.destroy());
@@ -305,7 +310,7 @@ export class Router {
       res.once('finish', () => socket.end());
       rt.tunnels.add(socket);
       socket.once('close', () => rt.tunnels.delete(socket));
-      const request = inbound(label, runtime, req, res, { socket, head }, clock.nanoTime());
+      const request = inboundH1(label, runtime, req, res, { socket, head }, clock.nanoTime());
       void handler(request).catch((err) => respondError(rt, request.exchange, err));
     };
     server.on('upgrade', onRawSocket);
@@ -367,7 +372,8 @@ export class Router {
     rt.closing = true;
     // Responses still to be written announce the drain (new requests get 503 + close in admission).
     for (const slot of this.#slots) {
-      for (const res of slot.runtime.open) if (!res.headersSent) res.setHeader('connection', 'close');
+      for (const res of slot.runtime.open)
+        if (!res.headersSent && !(res instanceof Http2ServerResponse)) res.setHeader('connection', 'close');
     }
     const stopped = this.#slots.map(
       (slot) =>
@@ -397,55 +403,6 @@ export class Router {
   }
 }
 
-/** The server stack's first value: the exchange and the request head as Node parsed it. */
-function inbound(
-  router: string,
-  runtime: ServerRuntime,
-  req: IncomingMessage,
-  res: ServerResponse,
-  upgrade: UpgradeSocket | undefined,
-  startNs: bigint,
-): Inbound {
-  const record = emptyRecord();
-  const exchange: Exchange = {
-    router,
-    server: runtime.context,
-    req,
-    res,
-    upgrade,
-    startNs,
-    record,
-    locals: {},
-    [EXCHANGE_STATE]: { record, server: runtime, endNs: 0n },
-  };
-  // Node parsed these for this request alone: the first head owns them.
-  const headers = req.headers;
-  const host = headers.host;
-  const cl = headers['content-length'];
-  const socket = req.socket;
-  return {
-    kind: 'inbound',
-    exchange,
-    head: {
-      method: req.method ?? 'GET',
-      url: req.url ?? '/',
-      httpVersion: req.httpVersion,
-      headers,
-      remoteAddress: socket.remoteAddress ?? '',
-      remotePort: socket.remotePort ?? 0,
-      localAddress: socket.localAddress ?? '',
-      localPort: socket.localPort ?? 0,
-      secure: (socket as TLSSocket).encrypted === true,
-    },
-    clientHost: typeof host === 'string' ? host : undefined,
-    local: NO_LOCAL_DTAB,
-    bodyLength:
-      headers['transfer-encoding'] !== undefined ? -1 : cl === undefined ? 0 : Number.parseInt(cl, 10) || 0,
-  };
-}
-
-const NO_LOCAL_DTAB = Object.freeze({ dtab: Dtab.empty, text: '' });
-
 function info(l: AnyLayer): RouterLayerInfo {
   return { role: l.role, description: l.description };
 }
@@ -456,6 +413,8 @@ function ignore(): void {}
 function serverStats(scope: import('@switchyard/core').Stats) {
   return {
     requests: scope.counter('requests'),
+    http1Requests: scope.counter('protocol', 'http1', 'requests'),
+    h2Requests: scope.counter('protocol', 'h2', 'requests'),
     success: scope.counter('success'),
     failures: scope.counter('failures'),
     latency: scope.histogram('request_latency_ms'),

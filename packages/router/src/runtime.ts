@@ -3,6 +3,7 @@
  * per-server runtime (limits, counters, open responses). Plain records the Router fills in.
  */
 import type { ServerResponse } from 'node:http';
+import type { Http2ServerResponse } from 'node:http2';
 import type { RequeueBudget, ResponseClassifier, RetryBudget } from '@switchyard/balancers';
 import type { Clock, Counter, Histogram, Identifier, Random, RequestHead, Stats } from '@switchyard/core';
 import type { Dtab } from '@switchyard/dtab';
@@ -16,6 +17,9 @@ export type { ServiceEntry } from './service.js';
 /** Server-level counters, `rt/<router>/server/<ip>/<port>/`. */
 export interface ServerStats {
   readonly requests: Counter;
+  /** `protocol/http1/requests` and `protocol/h2/requests`: requests by the client's protocol. */
+  readonly http1Requests: Counter;
+  readonly h2Requests: Counter;
   readonly success: Counter;
   readonly failures: Counter;
   readonly latency: Histogram;
@@ -33,7 +37,7 @@ export interface ServerRuntime {
   connections: number;
   stats: ServerStats;
   /** Responses of requests in flight, so that a drain can mark them `Connection: close`. */
-  readonly open: Set<ServerResponse>;
+  readonly open: Set<ServerResponse | Http2ServerResponse>;
 }
 
 /** What the default layers need from their router. */

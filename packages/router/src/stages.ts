@@ -7,6 +7,7 @@
  * streams, where it arrived, the observer record — is the `Exchange` every value carries.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import { assertNever, type NamedLayer, type RequestHead, type RouteActions } from '@switchyard/core';
 import type { Dtab, Path } from '@switchyard/dtab';
 import type { Client } from './client.js';
@@ -39,17 +40,32 @@ export interface ExchangeState {
   endNs: bigint;
 }
 
+/** The client's request: HTTP/1.1 (`node:http`) or an HTTP/2 stream (`node:http2`'s compatibility API). */
+export type ClientRequest = IncomingMessage | Http2ServerRequest;
+/** The response to the client, on the request's protocol. */
+export type ClientResponse = ServerResponse | Http2ServerResponse;
+
+/**
+ * True when the response can no longer be written (its connection or stream is gone). HTTP/2
+ * compatibility responses report it on their stream.
+ */
+export function responseDestroyed(res: ClientResponse): boolean {
+  return res instanceof Http2ServerResponse ? res.stream.destroyed : res.destroyed;
+}
+
 /** One request/response exchange with a client: what stays the same while the stacks run. */
 export interface Exchange {
+  /** The protocol the client speaks on this exchange. */
+  readonly protocol: 'http/1.1' | 'h2';
   /** The router's label (Linkerd's `label`, default `http`). */
   readonly router: string;
   readonly server: ServerContext;
-  readonly req: IncomingMessage;
+  readonly req: ClientRequest;
   /**
    * The response to the client. For upgrade requests this is a response bound to the raw socket,
    * used for non-101 answers and errors.
    */
-  readonly res: ServerResponse;
+  readonly res: ClientResponse;
   /** Present for `Upgrade` requests. */
   readonly upgrade: UpgradeSocket | undefined;
   /** Monotonic start of the request, ns. */
@@ -109,10 +125,17 @@ export interface Bound {
   /** Monotonic end of the total timeout, ns; 0 for none. */
   readonly deadlineNs: bigint;
   /**
-   * Whether a response with this status may be discarded and the request retried. The retries
-   * layer decides (classifier and budget); the forwarder only asks. Undefined: never.
+   * The retry layer's decision on a response head (its body not read yet): true discards the
+   * response and the request is retried. The retries layer owns it (classifier and budget); the
+   * forwarders never see it. Undefined: never retry.
    */
-  readonly retry: ((status: number) => boolean) | undefined;
+  readonly retry: ((response: ResponseHead) => boolean) | undefined;
+}
+
+/** A response head as the retry policy sees it. */
+export interface ResponseHead {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string | readonly string[] | undefined>>;
 }
 
 /** How the request body is sent on an attempt. */

@@ -5,6 +5,7 @@
  * `RouterContext` has, so `tracingLayer<RouterContext>(tracer)` is a router layer.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import type { Clock, NamedLayer } from '@switchyard/core';
 import { Path } from '@switchyard/dtab';
 import { type AccessLogFormat, accessLogFormatter } from './access-log.js';
@@ -15,8 +16,9 @@ import { extractTraceContext, injectTraceContext, type Span, type Tracer } from 
 export interface ObservedRequest {
   readonly router: string;
   readonly server: { readonly clearContext: boolean };
-  readonly req: IncomingMessage;
-  readonly res: ServerResponse;
+  /** HTTP/1.1 (`node:http`) or HTTP/2 (`node:http2`'s compatibility API). */
+  readonly req: IncomingMessage | Http2ServerRequest;
+  readonly res: ServerResponse | Http2ServerResponse;
   readonly method: string;
   readonly url: string;
   headers: Record<string, string | string[] | undefined>;

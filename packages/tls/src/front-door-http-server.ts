@@ -7,7 +7,10 @@
  */
 import { Server as HttpServer, type RequestListener, type ServerOptions } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Stats } from '@switchyard/core';
 import { type AlpnHandler, type ClientHelloHooks, connectionHandler, TlsFrontDoor } from './front-door.js';
+import { H2Server } from './h2-server.js';
+import type { H2ServerSettings } from './h2-settings.js';
 import type { TlsTerminator } from './terminator.js';
 
 /** `http.createServer` options plus the front door's ALPN settings. */
@@ -20,6 +23,31 @@ export interface FrontDoorHttpServerOptions extends ServerOptions {
   readonly maxClientHelloBytes?: number;
   /** See `TlsFrontDoorOptions.hooks` (ACME: TLS-ALPN-01 and on-demand issuance). */
   readonly clientHelloHooks?: ClientHelloHooks;
+  /**
+   * Serve HTTP/2 (ALPN `h2`) too: its requests are emitted as this server's `'request'` events
+   * (Node's compatibility objects), so one listener serves both protocols. `close` sends GOAWAY
+   * and drains for `settings.drainMs`. Omit to serve HTTP/1.1 only.
+   */
+  readonly h2?: HttpServerH2Options;
+}
+
+/** HTTP/2 next to HTTP/1.1 on one `http.Server` (TLS by ALPN, or plain with h2c prior knowledge). */
+export interface HttpServerH2Options {
+  readonly settings?: H2ServerSettings;
+  /** Field prefix in option errors, e.g. `servers[0].h2`. */
+  readonly where?: string;
+  /** Counters under `h2/` (see `H2ServerOptions.stats`). */
+  readonly stats?: Stats;
+}
+
+/** The HTTP/2 server that feeds `server`'s `'request'` event. */
+export function requestEmittingH2Server(server: HttpServer, options: HttpServerH2Options): H2Server {
+  return new H2Server({
+    onRequest: (req, res) => server.emit('request', req, res),
+    ...(options.settings === undefined ? {} : { settings: options.settings }),
+    ...(options.where === undefined ? {} : { where: options.where }),
+    ...(options.stats === undefined ? {} : { stats: options.stats }),
+  });
 }
 
 /**
@@ -33,16 +61,22 @@ export interface FrontDoorHttpServerOptions extends ServerOptions {
  */
 export class FrontDoorHttpServer extends HttpServer {
   readonly #frontDoor: TlsFrontDoor;
+  readonly #h2: H2Server | undefined;
 
   constructor(
     terminator: TlsTerminator,
     options: FrontDoorHttpServerOptions = {},
     requestListener?: RequestListener,
   ) {
-    const { alpnProtocols, alpnHandlers, maxClientHelloBytes, clientHelloHooks, ...http } = options;
+    const { alpnProtocols, alpnHandlers, maxClientHelloBytes, clientHelloHooks, h2, ...http } = options;
     super(http, requestListener);
+    this.#h2 = h2 === undefined ? undefined : requestEmittingH2Server(this, h2);
     this.#frontDoor = new TlsFrontDoor(terminator, {
-      handlers: { ...alpnHandlers, 'http/1.1': connectionHandler(this) },
+      handlers: {
+        ...alpnHandlers,
+        ...(this.#h2 === undefined ? {} : { h2: this.#h2.alpnHandler }),
+        'http/1.1': connectionHandler(this),
+      },
       ...(alpnProtocols === undefined ? {} : { alpnProtocols }),
       ...(maxClientHelloBytes === undefined ? {} : { maxClientHelloBytes }),
       ...(clientHelloHooks === undefined ? {} : { hooks: clientHelloHooks }),
@@ -60,6 +94,11 @@ export class FrontDoorHttpServer extends HttpServer {
     listener.on('error', (err) => this.emit('error', err));
     // `listening` is a read-only accessor of net.Server; answer for the front door instead.
     Object.defineProperty(this, 'listening', { get: () => listener.listening, configurable: true });
+  }
+
+  /** The HTTP/2 server, when `h2` was given. */
+  get h2(): H2Server | undefined {
+    return this.#h2;
   }
 
   /** The front door: its `server` is the listening `net.Server`. */
@@ -84,6 +123,8 @@ export class FrontDoorHttpServer extends HttpServer {
   override close(callback?: (err?: Error) => void): this {
     const wasListening = this.#frontDoor.server.listening;
     super.close();
+    // GOAWAY on every HTTP/2 connection; in-flight streams finish within drainMs.
+    void this.#h2?.close();
     void this.#frontDoor.close().then(() => {
       if (callback === undefined) return;
       if (wasListening) callback();
@@ -94,6 +135,7 @@ export class FrontDoorHttpServer extends HttpServer {
 
   override closeAllConnections(): void {
     super.closeAllConnections();
+    this.#h2?.destroyConnections();
     this.#frontDoor.destroyConnections();
   }
 

@@ -10,12 +10,15 @@ import {
   constants,
   createServer as createHttp2Server,
   type Http2Server,
+  type Http2ServerRequest,
+  type Http2ServerResponse,
   type IncomingHttpHeaders,
   type ServerHttp2Session,
   type ServerHttp2Stream,
 } from 'node:http2';
 import type { Duplex } from 'node:stream';
 import type { Stats } from '@switchyard/core';
+import { TlsError } from './errors.js';
 import type { AlpnHandler } from './front-door.js';
 import { peekPreface } from './h2-preface.js';
 import {
@@ -28,10 +31,18 @@ import {
 /** Handles one request stream (Node's stream API: `stream.respond`, `stream.end`, trailers, …). */
 export type H2StreamHandler = (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => void;
 
-/** Options of {@link H2Server}. */
+/** Handles one request through Node's compatibility API (`req`/`res` shaped like `node:http`'s). */
+export type H2RequestHandler = (req: Http2ServerRequest, res: Http2ServerResponse) => void;
+
+/** Options of {@link H2Server}: give `onStream` or `onRequest` (one of them). */
 export interface H2ServerOptions {
   /** Called for every request stream that passed the server's own checks. */
-  readonly onStream: H2StreamHandler;
+  readonly onStream?: H2StreamHandler;
+  /**
+   * Called for every request that passed the server's own checks, with Node's compatibility
+   * objects (what an `http.Server` 'request' listener can take, e.g. the router's).
+   */
+  readonly onRequest?: H2RequestHandler;
   readonly settings?: H2ServerSettings;
   /** Field prefix in option errors, e.g. `servers[0].h2`. Default `h2`. */
   readonly where?: string;
@@ -68,7 +79,9 @@ export class H2Server {
   readonly #server: Http2Server;
   readonly #settings: ResolvedH2Settings;
   readonly #stats: Stats | undefined;
-  readonly #onStream: H2StreamHandler;
+  readonly #onStream: H2StreamHandler | undefined;
+  /** Streams this server answered itself (431): the compatibility 'request' skips them. */
+  readonly #refused = new WeakSet<ServerHttp2Stream>();
   readonly #prefaceTimeoutMs: number;
   readonly #sessions = new Set<ServerHttp2Session>();
   readonly #pending = new Set<Duplex>();
@@ -78,6 +91,12 @@ export class H2Server {
   constructor(options: H2ServerOptions) {
     this.#settings = resolveH2Settings(options.settings, options.where ?? 'h2');
     this.#stats = options.stats?.scope('h2');
+    if ((options.onStream === undefined) === (options.onRequest === undefined)) {
+      throw new TlsError(
+        'SY_ERR_TLS_INVALID_OPTIONS',
+        `${options.where ?? 'h2'}: give onStream or onRequest (one)`,
+      );
+    }
     this.#onStream = options.onStream;
     this.#prefaceTimeoutMs = options.prefaceTimeoutMs ?? 10_000;
     this.#server = createHttp2Server(http2ServerOptions(this.#settings));
@@ -87,6 +106,14 @@ export class H2Server {
       (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, _flags: number, raw?: string[]) =>
         this.#stream(stream, headers, raw),
     );
+    const onRequest = options.onRequest;
+    // Node's compatibility layer attaches its own 'stream' listener when 'request' gets one: after
+    // the one above, so the checks run first and refused streams are skipped here.
+    if (onRequest !== undefined) {
+      this.#server.on('request', (req, res) => {
+        if (!this.#refused.has(req.stream)) onRequest(req, res);
+      });
+    }
     // Also reported on the session ('error' below); the server-level event must have a listener.
     this.#server.on('sessionError', () => {});
   }
@@ -220,9 +247,10 @@ export class H2Server {
     if (headerListSize(raw, headers) > this.#settings.maxHeaderListSize) {
       this.#count('header_list_too_large');
       // RFC 9113 §10.5.1: the request is refused with 431; the connection and its other streams go on.
+      this.#refused.add(stream);
       stream.respond({ ':status': 431 }, { endStream: true });
       return;
     }
-    this.#onStream(stream, headers);
+    this.#onStream?.(stream, headers);
   }
 }

@@ -6,6 +6,7 @@
  * identifiers package does not depend on the router: it is a `RouterLayer`.
  */
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { Http2ServerResponse } from 'node:http2';
 import type { RequestHead } from '@switchyard/core';
 import { modifyHeaders, redirectOf, responseHeaderFilters } from './filters.js';
 import type { HttpRouteIdentifier } from './identifier-api.js';
@@ -13,7 +14,8 @@ import type { HttpRouteIdentifier } from './identifier-api.js';
 /** What the layer reads of the router's request context. */
 export interface FiltersLayerContext {
   readonly head: RequestHead;
-  readonly res: ServerResponse;
+  /** HTTP/1.1 or HTTP/2 (`node:http2`'s compatibility response, which has the same header methods). */
+  readonly res: ServerResponse | Http2ServerResponse;
 }
 
 /** A router layer (`{ role, description, layer }`). */
@@ -24,16 +26,22 @@ export interface FiltersLayer<C extends FiltersLayerContext> {
 }
 
 /** Applies `mods` (header filters) to the response headers when they are written. */
-function modifyResponse(res: ServerResponse, mods: readonly unknown[]): void {
-  const writeHead = res.writeHead.bind(res) as (status: number, message?: string) => ServerResponse;
-  const wrapped = (status: number, ...rest: unknown[]): ServerResponse => {
+function modifyResponse(res: ServerResponse | Http2ServerResponse, mods: readonly unknown[]): void {
+  const writeHead = res.writeHead.bind(res) as (status: number, message?: string) => unknown;
+  const wrapped = (status: number, ...rest: unknown[]): unknown => {
     const message = typeof rest[0] === 'string' ? rest[0] : undefined;
     const given = rest.find((r) => typeof r === 'object' && r !== null) as
       | OutgoingHttpHeaders
       | readonly string[]
       | undefined;
     if (Array.isArray(given)) {
-      for (let i = 0; i + 1 < given.length; i += 2) res.appendHeader(given[i]!, given[i + 1]!);
+      for (let i = 0; i + 1 < given.length; i += 2) {
+        const had = res.getHeader(given[i]!);
+        res.setHeader(
+          given[i]!,
+          had === undefined ? given[i + 1]! : [...[had].flat().map(String), given[i + 1]!],
+        );
+      }
     } else if (given !== undefined) {
       for (const [k, v] of Object.entries(given)) if (v !== undefined) res.setHeader(k, v);
     }
@@ -47,7 +55,7 @@ function modifyResponse(res: ServerResponse, mods: readonly unknown[]): void {
     for (const [k, v] of Object.entries(next)) if (v !== undefined && v !== current[k]) res.setHeader(k, v);
     return message === undefined ? writeHead(status) : writeHead(status, message);
   };
-  res.writeHead = wrapped as ServerResponse['writeHead'];
+  (res as { writeHead: unknown }).writeHead = wrapped;
 }
 
 /**

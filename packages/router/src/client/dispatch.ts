@@ -1,12 +1,21 @@
 /**
  * The client stack's terminal: pick an endpoint from the bound client's balancer, apply the
- * attempt timeout (bounded by the total deadline), forward one attempt, and feed the lease.
+ * attempt timeout (bounded by the total deadline), forward one attempt, hand its response head to
+ * the path stack's retry policy (`Bound.retry`: discard and retry, or relay), and feed the lease.
  */
 import { IGNORED_OUTCOME } from '@switchyard/balancers';
-import { routeDeadlineNs } from '../deadline.js';
-import { AttemptTimeoutError, NoRouteError, RouteTimeoutError, TotalTimeoutError } from '../errors.js';
+import { clientDeadlineMs, routeDeadlineNs } from '../deadline.js';
+import {
+  AttemptTimeoutError,
+  DeadlineExceededError,
+  NoRouteError,
+  RetryableStatus,
+  RouteTimeoutError,
+  TotalTimeoutError,
+} from '../errors.js';
 import { blamesEndpoint, failureOrigin } from '../failure-origin.js';
 import { forwardAttempt } from '../forward.js';
+import { forwardH2Attempt } from '../forward-h2.js';
 import type { RouterRuntime } from '../runtime.js';
 import { type BoundHandler, EXCHANGE_STATE } from '../stages.js';
 
@@ -41,16 +50,22 @@ export function dispatchHandler(rt: RouterRuntime): BoundHandler {
     ep.pending++;
     const t0 = rt.clock.nanoTime();
     try {
-      const status = await forwardAttempt({
+      const attempt = {
         exchange: request.exchange,
         head: request.head,
         endpoint: ep,
         body: bound.body,
         timeoutMs,
         clock: rt.clock,
-        retry: bound.retry,
         closeConnection: rt.closing,
-      });
+      };
+      const held = await (ep.h2 === undefined ? forwardAttempt(attempt) : forwardH2Attempt(attempt, ep.h2));
+      // The path stack's retry policy decides from the head, before anything reaches the client.
+      if (bound.retry?.(held)) {
+        held.discard();
+        throw new RetryableStatus(held.status);
+      }
+      const status = await held.relay();
       state.endNs = rt.clock.nanoTime();
       const rttNs = Number(state.endNs - t0);
       const ok = rt.classifier({ method: request.head.method, status }) === 'success';
@@ -78,6 +93,12 @@ export function dispatchHandler(rt: RouterRuntime): BoundHandler {
       }
       if (err instanceof AttemptTimeoutError) {
         if (totalBound) {
+          const clientMs = clientDeadlineMs(request.head.headers);
+          if (
+            clientMs !== undefined &&
+            routeDeadlineNs(request.exchange.startNs, clientMs) <= bound.deadlineNs
+          )
+            throw new DeadlineExceededError(clientMs);
           const requestMs = actions?.requestTimeoutMs;
           const routeDeadline = routeDeadlineNs(request.exchange.startNs, requestMs);
           if (rt.totalTimeoutMs === undefined || (routeDeadline !== 0n && routeDeadline <= bound.deadlineNs))

@@ -3,12 +3,14 @@
  * deadline, classifier-driven retries from the service budget, requeues, and service stats.
  * The retry loop, its classifier and its budget live here; the attempt below only reports.
  */
-import type { IncomingMessage } from 'node:http';
-import { earliestDeadline } from '../deadline.js';
-import { BodyTooLargeError, ClientGoneError, RetryableStatus } from '../errors.js';
+
+import { classifierInput } from '../classifier-input.js';
+import { clientDeadlineMs, earliestDeadline, routeDeadlineNs } from '../deadline.js';
+import { BodyTooLargeError, ClientGoneError, DeadlineExceededError, RetryableStatus } from '../errors.js';
 import { failureOrigin, isRequeueable } from '../failure-origin.js';
 import { addForwardingHeaders, type HeaderMap } from '../headers.js';
 import type { RouterRuntime } from '../runtime.js';
+import type { ClientRequest } from '../stages.js';
 import { type Bound, EXCHANGE_STATE, type PathLayer, type RequestBody, withHead } from '../stages.js';
 
 /** RFC 9110 §9.2.2 idempotent methods: repeating them has the same effect as sending once. */
@@ -27,7 +29,7 @@ function idempotent(method: string): boolean {
 }
 
 /** Reads a request body of known, small length in full (so it can be re-sent). */
-function readBody(req: IncomingMessage): Promise<Buffer> {
+function readBody(req: ClientRequest): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -78,6 +80,9 @@ export function retriesLayer(rt: RouterRuntime): PathLayer {
       if (!exchange.server.clearContext && request.local.text !== '') h['l5d-ctx-dtab'] = request.local.text;
 
       const method = head.method;
+      // gRPC: the client's grpc-timeout is a deadline from arrival; an expired one never leaves.
+      const clientMs = clientDeadlineMs(head.headers);
+      if (clientMs === 0) throw new DeadlineExceededError(0);
       const maxBody = server.maxRequestBodyBytes;
       let replayable = true;
       let body: RequestBody = bound.body;
@@ -101,14 +106,18 @@ export function retriesLayer(rt: RouterRuntime): PathLayer {
         body,
         // The earlier of totalTimeoutMs and a deadline set above (the route's request timeout).
         deadlineNs: earliestDeadline(
-          bound.deadlineNs,
-          rt.totalTimeoutMs === undefined ? 0n : exchange.startNs + BigInt(rt.totalTimeoutMs) * 1_000_000n,
+          earliestDeadline(
+            bound.deadlineNs,
+            rt.totalTimeoutMs === undefined ? 0n : exchange.startNs + BigInt(rt.totalTimeoutMs) * 1_000_000n,
+          ),
+          routeDeadlineNs(exchange.startNs, clientMs),
         ),
         // Discard a response of this status and retry? The classifier says, the service budget allows.
         retry:
           replayable && rt.mayRetry
-            ? (status) => {
-                if (rt.classifier({ method, status }) !== 'retryableFailure') return false;
+            ? ({ status, headers }) => {
+                if (rt.classifier(classifierInput(method, status, headers)) !== 'retryableFailure')
+                  return false;
                 if (svc.budget.tryWithdraw()) return true;
                 svc.budgetExhausted.incr();
                 return false;

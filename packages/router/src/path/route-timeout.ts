@@ -10,7 +10,7 @@
 import { earliestDeadline, routeDeadlineNs } from '../deadline.js';
 import { RouteTimeoutError } from '../errors.js';
 import type { RouterRuntime } from '../runtime.js';
-import type { PathLayer } from '../stages.js';
+import { type PathLayer, responseDestroyed } from '../stages.js';
 
 export function routeTimeoutLayer(rt: RouterRuntime): PathLayer {
   return {
@@ -35,7 +35,7 @@ export function routeTimeoutLayer(rt: RouterRuntime): PathLayer {
         exchange.upgrade === undefined
           ? rt.clock.setTimeout(() => {
               const res = exchange.res;
-              if (res.headersSent && !res.writableEnded && !res.destroyed) {
+              if (res.headersSent && !res.writableEnded && !responseDestroyed(res)) {
                 cut = true;
                 res.destroy();
               }

@@ -26,10 +26,10 @@ export function requestLineLayer(): ServerLayer {
   return {
     kind: 'server',
     role: 'request-line',
-    description: `HTTP/1.x only (505), one Host (400), origin/absolute-form targets (400); answers OPTIONS * (200), CONNECT → 405`,
+    description: `HTTP/1.x or HTTP/2 only (505), one Host (400), origin/absolute-form targets (400); answers OPTIONS * (200), CONNECT → 405`,
     layer: (next) => (request) => {
       const req = request.exchange.req;
-      if (req.httpVersionMajor !== 1)
+      if (req.httpVersionMajor !== 1 && request.exchange.protocol !== 'h2')
         return Promise.reject(new HttpVersionNotSupportedError(req.httpVersion));
       if (req.method === 'CONNECT') return Promise.reject(new MethodNotAllowedError('CONNECT', ALLOW));
       if (hostCount(req.rawHeaders) > 1) {
@@ -65,7 +65,7 @@ export function requestLineLayer(): ServerLayer {
 function answerServerOptions(exchange: Exchange): Promise<void> {
   const res = exchange.res;
   // The body, if any, is not read: close rather than drain it.
-  const close = !exchange.req.complete;
+  const close = exchange.protocol === 'http/1.1' && !exchange.req.complete;
   res.writeHead(200, {
     allow: ALLOW,
     'content-length': 0,

@@ -4,12 +4,14 @@
  * started. The rescue layer and the upgrade path both end here.
  */
 import type { OutgoingHttpHeaders } from 'node:http';
+import { Http2ServerResponse } from 'node:http2';
 import { diagnostics } from '../channels.js';
 import { ClientGoneError } from '../errors.js';
+import { grpcErrorResponse, isGrpcRequest } from '../h2/grpc-status.js';
 import { VIA } from '../headers.js';
 import { encodeErrHeader, rescue } from '../rescue.js';
 import type { RouterRuntime } from '../runtime.js';
-import type { Exchange, ServerLayer } from '../stages.js';
+import { type Exchange, responseDestroyed, type ServerLayer } from '../stages.js';
 
 /** Writes an error response, or destroys the connection if the response already started. */
 export function respondError(rt: RouterRuntime, exchange: Exchange, err: unknown): void {
@@ -26,12 +28,18 @@ export function respondError(rt: RouterRuntime, exchange: Exchange, err: unknown
     });
   }
   if (err instanceof ClientGoneError) {
-    if (!res.destroyed) res.destroy();
+    if (!responseDestroyed(res)) res.destroy();
     return;
   }
-  if (res.headersSent || res.destroyed) {
-    if (!res.writableEnded && !res.destroyed) res.destroy();
+  if (res.headersSent || responseDestroyed(res)) {
+    if (!res.writableEnded && !responseDestroyed(res)) res.destroy();
     return;
+  }
+  if (res instanceof Http2ServerResponse) {
+    if (isGrpcRequest(exchange.req.headers['content-type'])) {
+      respondGrpc(res, err, clearContext);
+      return;
+    }
   }
   let body = rescued.body;
   if (Buffer.byteLength(body) > rt.maxErrBytes - 1)
@@ -48,11 +56,29 @@ export function respondError(rt: RouterRuntime, exchange: Exchange, err: unknown
   };
   if (!clearContext) headers['l5d-err'] = encodeErrHeader(rescued.body, rt.maxErrBytes);
   // An unread request body would otherwise be drained to keep the connection; close instead.
-  if (rt.closing || rescued.close === true || !exchange.req.complete || exchange.upgrade !== undefined)
+  // (HTTP/1.1 only: HTTP/2 forbids the field; its stream ends on its own.)
+  if (
+    exchange.protocol === 'http/1.1' &&
+    (rt.closing || rescued.close === true || !exchange.req.complete || exchange.upgrade !== undefined)
+  )
     headers.connection = 'close';
   try {
     res.writeHead(rescued.status, headers);
     res.end(body);
+  } catch {
+    res.destroy();
+  }
+}
+
+/**
+ * A gRPC request's error as a trailers-only response (HTTP 200, `grpc-status`, `grpc-message` in
+ * the one HEADERS frame, END_STREAM), as gRPC clients expect; the message hides dtabs and
+ * addresses under `clearContext` exactly as the text/plain body would.
+ */
+function respondGrpc(res: Http2ServerResponse, err: unknown, clearContext: boolean): void {
+  const answer = grpcErrorResponse(err, { clearContext });
+  try {
+    res.stream.respond({ ...answer.headers, via: VIA }, { endStream: true });
   } catch {
     res.destroy();
   }

@@ -15,6 +15,7 @@ export function serverStatsLayer(rt: RouterRuntime): ServerLayer {
       server.inflight++;
       server.open.add(exchange.res);
       server.stats.requests.incr();
+      (exchange.protocol === 'h2' ? server.stats.h2Requests : server.stats.http1Requests).incr();
       try {
         await next(request);
       } finally {

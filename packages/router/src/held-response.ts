@@ -1,0 +1,22 @@
+/**
+ * The seam between an attempt and the policy above it: a response whose head has arrived and
+ * whose body has not been read yet. The HTTP/1.1 forwarder (undici) and the HTTP/2 forwarder
+ * (`H2Pool`) both produce it; the client stack decides, from the status and headers, whether to
+ * `relay` it to the client or `discard` it and let the retry layer try again.
+ */
+
+/** A response head that arrived from an endpoint, its body held back. */
+export interface HeldResponse {
+  readonly status: number;
+  /** Response fields as received (lower-case names; pseudo-headers removed). */
+  readonly headers: Readonly<Record<string, string | readonly string[] | undefined>>;
+  /**
+   * Writes the response to the client and streams its body (and trailers) with back-pressure.
+   * Resolves with the status once the response was written in full; rejects with a `RouterError`
+   * or `ClientGoneError` (the client connection is already cut when the head had been written).
+   * Call once.
+   */
+  relay(): Promise<number>;
+  /** Drops the response unread (the endpoint's stream is cancelled). Call at most once, instead of `relay`. */
+  discard(): void;
+}
