@@ -3,7 +3,7 @@
  * The router's rescue maps only the router's own error codes to responses, so a limit answers
  * itself; it never reaches bind or dispatch, so no backend is leased or blamed.
  */
-import { finished } from 'node:stream/promises';
+import { Http2ServerResponse } from 'node:http2';
 import type { LimitedExchange } from './stage.js';
 
 /** A limit's answer. */
@@ -18,7 +18,8 @@ export interface LimitAnswer {
 /** Writes `answer`; resolves when the response is finished or the connection closed. */
 export async function respond(exchange: LimitedExchange, answer: LimitAnswer): Promise<void> {
   const { req, res } = exchange;
-  if (res.headersSent || res.destroyed) return;
+  const h2 = res instanceof Http2ServerResponse;
+  if (res.headersSent || (h2 ? res.stream.destroyed : res.destroyed)) return;
   const body = `${answer.body}\n`;
   const headers: Record<string, string | number> = {
     'content-type': 'text/plain; charset=utf-8',
@@ -28,11 +29,18 @@ export async function respond(exchange: LimitedExchange, answer: LimitAnswer): P
   // An unread request body would otherwise be drained to keep the connection (HTTP/1 only: HTTP/2
   // has no connection header, a stream is reset instead).
   if (!req.complete && req.httpVersionMajor === 1) headers.connection = 'close';
+  // Both response kinds emit 'finish' once the answer is written and 'close' when the
+  // connection or stream goes away first.
+  const done = new Promise<void>((resolve) => {
+    res.once('finish', resolve);
+    res.once('close', resolve);
+  });
   try {
     res.writeHead(answer.status, headers);
     res.end(body);
-    await finished(res);
+    await done;
   } catch {
-    if (!res.destroyed) res.destroy();
+    if (h2) res.stream.destroy();
+    else if (!res.destroyed) res.destroy();
   }
 }

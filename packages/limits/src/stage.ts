@@ -5,12 +5,14 @@
  * config and the examples import it).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import type { Path } from '@switchyard/dtab';
 
 /** The exchange with the client: the streams a limit answers on, and the server it arrived on. */
 export interface LimitedExchange {
-  readonly req: IncomingMessage;
-  readonly res: ServerResponse;
+  /** HTTP/1.1 (`node:http`) or an HTTP/2 stream (`node:http2`'s compatibility API). */
+  readonly req: IncomingMessage | Http2ServerRequest;
+  readonly res: ServerResponse | Http2ServerResponse;
   /** The listening server as configured (one server bucket each). */
   readonly server: { readonly ip: string; readonly port: number };
 }

@@ -127,7 +127,15 @@ export interface RequestLogOptions {
  * compatibility response alike), headers excluded, as CLF's `%b`. The methods are wrapped on this
  * one response object only, and only when an access log is written.
  */
-function countBodyBytes(res: ServerResponse): () => number {
+/** The two methods `countBodyBytes` wraps, as both response kinds have them. */
+interface WritableResponse {
+  write(...args: unknown[]): boolean;
+  end(...args: unknown[]): unknown;
+}
+
+function countBodyBytes(response: ServerResponse | Http2ServerResponse): () => number {
+  // Both kinds' write/end take (chunk, encoding?, callback?): wrapped through one shape.
+  const res = response as unknown as WritableResponse;
   let bytes = 0;
   // Http2ServerResponse.end(chunk) calls this.write(chunk): that inner write is not counted again.
   let ending = false;
@@ -138,19 +146,19 @@ function countBodyBytes(res: ServerResponse): () => number {
   };
   const write = res.write;
   const end = res.end;
-  res.write = function (this: ServerResponse, ...args: unknown[]) {
+  res.write = function (this: WritableResponse, ...args: unknown[]) {
     if (!ending) count(args[0], args[1]);
     return Reflect.apply(write, this, args) as boolean;
-  } as ServerResponse['write'];
-  res.end = function (this: ServerResponse, ...args: unknown[]) {
+  };
+  res.end = function (this: WritableResponse, ...args: unknown[]) {
     if (typeof args[0] !== 'function') count(args[0], args[1]);
     ending = true;
     try {
-      return Reflect.apply(end, this, args) as ServerResponse;
+      return Reflect.apply(end, this, args);
     } finally {
       ending = false;
     }
-  } as ServerResponse['end'];
+  };
   return () => bytes;
 }
 

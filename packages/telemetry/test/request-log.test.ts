@@ -5,7 +5,7 @@
  */
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, request, type ServerResponse } from 'node:http';
-import { connect, createServer as createH2Server } from 'node:http2';
+import { connect, createServer as createH2Server, type Http2ServerResponse } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { systemClock } from '@switchyard/core';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -18,11 +18,13 @@ afterEach(() => {
 });
 
 /** The handler each server runs under the layer: a body of 5 bytes in three pieces. */
-function answer(res: ServerResponse): void {
+function answer(res: ServerResponse | Http2ServerResponse): void {
   res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
-  res.write('a');
-  res.write(Buffer.from('bc'));
-  res.end('é'); // 2 bytes in UTF-8: 1 + 2 + 2 = 5
+  // The compatibility API's write/end have the same call shapes used here.
+  const out = res as ServerResponse;
+  out.write('a');
+  out.write(Buffer.from('bc'));
+  out.end('é'); // 2 bytes in UTF-8: 1 + 2 + 2 = 5
 }
 
 function layered(lines: string[]) {
