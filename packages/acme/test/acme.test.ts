@@ -374,6 +374,43 @@ describe.skipIf(missing !== undefined)('acme against pebble', () => {
       expect(logs.some((l) => l.includes('Caught invalid nonce error'))).toBe(true);
     }, 60_000);
   });
+
+  describe("a CA in pebble's random modes (nonces rejected, validations delayed, authorizations reused at random)", () => {
+    let pebble: Pebble;
+    beforeAll(async () => {
+      pebble = await startPebble({
+        httpPort: door.httpPort,
+        tlsPort: door.tlsPort,
+        nonceReject: 30,
+        vaSleepSeconds: 2,
+        authzReuse: 50,
+      });
+    }, 60_000);
+    afterAll(async () => {
+      await pebble?.stop();
+    });
+
+    it('issues every name, and serves each once issued', async () => {
+      const hosts = ['random1.example.test', 'random2.example.test', 'random3.example.test'];
+      const logs: string[] = [];
+      acme.setLogger((msg) => logs.push(msg));
+      try {
+        const m = await manager(pebble, { hosts });
+        await until(() => m.view().every((v) => v.status === 'valid'), 'issuance in random modes', 55_000);
+        expect(m.status().map((r) => [r.name, r.state])).toEqual(hosts.map((h) => [h, 'valid']));
+      } finally {
+        acme.setLogger(() => {});
+      }
+      // The modes were on: pebble rejected nonces along the way (30 % of some dozens of requests).
+      expect(logs.some((l) => l.includes('Caught invalid nonce error'))).toBe(true);
+      const root = await pebble.rootPem();
+      for (const host of hosts)
+        expect(await handshake(door.tlsPort, host, root)).toMatchObject({
+          subject: `DNS:${host}`,
+          authorized: true,
+        });
+    }, 60_000);
+  });
 });
 
 describe('options', () => {

@@ -35,6 +35,13 @@ export interface PebbleOptions {
   readonly tlsPort: number;
   /** `PEBBLE_WFE_NONCEREJECT` percentage; default 0. */
   readonly nonceReject?: number;
+  /**
+   * Pebble's random validation delay: its VA waits a random 0–N s before each validation
+   * (`PEBBLE_VA_SLEEPTIME`). Default: none (`PEBBLE_VA_NOSLEEP`), validation at once.
+   */
+  readonly vaSleepSeconds?: number;
+  /** `PEBBLE_AUTHZREUSE` percentage (pebble's coin toss on reusing a valid authorization); default 0. */
+  readonly authzReuse?: number;
   /** Certificate lifetime in seconds; default pebble's (years). */
   readonly validitySeconds?: number;
 }
@@ -161,10 +168,12 @@ export async function startPebble(o: PebbleOptions): Promise<Pebble> {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: {
         ...process.env,
-        PEBBLE_VA_NOSLEEP: '1',
+        ...(o.vaSleepSeconds === undefined
+          ? { PEBBLE_VA_NOSLEEP: '1' }
+          : { PEBBLE_VA_SLEEPTIME: String(o.vaSleepSeconds) }),
         PEBBLE_WFE_NONCEREJECT: String(o.nonceReject ?? 0),
-        // Fresh authorizations every order, so each test really performs its challenge.
-        PEBBLE_AUTHZREUSE: '0',
+        // Fresh authorizations every order by default, so each test really performs its challenge.
+        PEBBLE_AUTHZREUSE: String(o.authzReuse ?? 0),
       },
     });
     await waitForLine(pebble, /Listening on: /, 'pebble');
