@@ -6,7 +6,7 @@ import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { type AdminServer, type AdminServerOptions, createAdminServer } from '../src/index.js';
 import { raw } from './fixtures.js';
 
@@ -21,6 +21,17 @@ async function start(options: AdminServerOptions): Promise<AdminServer> {
   await server.listen();
   return server;
 }
+
+/** Temp directories this file made; removed after its tests. */
+const tempDirs: string[] = [];
+function tempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  tempDirs.push(dir);
+  return dir;
+}
+afterAll(() => {
+  for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
 
 afterEach(async () => {
   await server?.close();
@@ -117,7 +128,7 @@ describe('control enabled with an inline token', () => {
 
 /** A directory laid out the way kubelet mounts a Secret: `token -> ..data/token`, `..data -> ..<ts>`. */
 function secretDir(token: string): { dir: string; rotate(next: string): void } {
-  const dir = mkdtempSync(join(tmpdir(), 'admin-secret-'));
+  const dir = tempDir('admin-secret-');
   let n = 0;
   const version = (value: string) => {
     const v = `..2026_12_07_${n++}`;
@@ -176,7 +187,7 @@ describe('control enabled with a token file', () => {
   });
 
   it('picks up a file rewritten in place', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'admin-token-'));
+    const dir = tempDir('admin-token-');
     const file = join(dir, 'token');
     writeFileSync(file, TOKEN);
     const s = await start({ control: { enabled: true, tokenPath: file } });
@@ -191,7 +202,7 @@ describe('control enabled with a token file', () => {
   });
 
   it('fails closed (503, reason on switchyard:admin:error) when the file disappears', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'admin-token-'));
+    const dir = tempDir('admin-token-');
     const file = join(dir, 'token');
     writeFileSync(file, TOKEN);
     const s = await start({ control: { enabled: true, tokenPath: file } });
@@ -218,7 +229,7 @@ describe('control enabled with a token file', () => {
   });
 
   it('listen() rejects a missing or too-short token file, naming it, and leaves nothing bound', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'admin-token-'));
+    const dir = tempDir('admin-token-');
     const missing = createAdminServer({ port: 0, control: { enabled: true, tokenPath: join(dir, 'nope') } });
     await expect(missing.listen()).rejects.toMatchObject({
       code: 'SY_ERR_ADMIN_CONFIG',

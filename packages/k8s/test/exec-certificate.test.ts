@@ -3,7 +3,7 @@
  * `status.clientCertificateData`/`clientKeyData`, as cloud plugins for mTLS clusters do): the
  * client presents it on the TLS handshake, and a server that trusts only certificates accepts it.
  */
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createKubeClient, KubeCredentialsError, kubeconfigConfig, SERVICE_V1 } from '@switchyard/k8s';
@@ -17,13 +17,24 @@ beforeAll(async () => {
   pki = await makePki();
 });
 afterAll(() => pki.dispose());
+/** Temp directories this file made; removed after its tests. */
+const tempDirs: string[] = [];
+function tempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  tempDirs.push(dir);
+  return dir;
+}
+afterAll(() => {
+  for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
 afterEach(async () => {
   await api?.close();
   api = undefined;
 });
 
 function setup(status: Record<string, string>): string {
-  const dir = mkdtempSync(join(tmpdir(), 'sy-exec-cert-'));
+  const dir = tempDir('sy-exec-cert-');
   const plugin = join(dir, 'plugin.mjs');
   writeFileSync(
     plugin,

@@ -5,7 +5,7 @@
  * impersonation headers, and HTTP proxies (kubeconfig `proxy-url`, `HTTPS_PROXY`/`NO_PROXY`).
  */
 import { once } from 'node:events';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage } from 'node:http';
 import { type AddressInfo, connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -22,7 +22,7 @@ import {
   urlConfig,
 } from '@switchyard/k8s';
 import { type FakeKubeApi, startFakeKubeApi } from '@switchyard/testkit';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { service, until } from './helpers.js';
 
 let api: FakeKubeApi | undefined;
@@ -81,6 +81,17 @@ async function proxyServer(): Promise<{ url: string; tunnels: string[] }> {
   });
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, tunnels };
 }
+
+/** Temp directories this file made; removed after its tests. */
+const tempDirs: string[] = [];
+function tempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  tempDirs.push(dir);
+  return dir;
+}
+afterAll(() => {
+  for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
 
 describe('retries of one-shot calls', () => {
   it('429 with Retry-After: waits that long, then succeeds (list, get, patchStatus and replaceStatus)', async () => {
@@ -208,7 +219,7 @@ describe('informer against a real cluster’s failure modes', () => {
 describe('impersonation and proxies', () => {
   it('sends Impersonate-* headers from the kubeconfig user', async () => {
     api = await startFakeKubeApi();
-    const dir = mkdtempSync(join(tmpdir(), 'sy-imp-'));
+    const dir = tempDir('sy-imp-');
     const file = join(dir, 'config');
     writeFileSync(
       file,
