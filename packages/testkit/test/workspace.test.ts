@@ -72,6 +72,27 @@ describe('workspace', () => {
     expect(packageNames().sort()).toEqual(Object.keys(allowed).sort());
   });
 
+  it("docs/architecture.md's dependency table says what this test allows", () => {
+    const doc = readFileSync(join(root, 'docs', 'architecture.md'), 'utf8');
+    const documented: Record<string, readonly string[]> = {};
+    for (const [, name, deps] of doc.matchAll(/^\| `([a-z0-9-]+)` +\| ([^|]+)\|/gm)) {
+      const list = deps!.trim();
+      documented[name!] =
+        list === '—'
+          ? []
+          : list === 'all of the above'
+            ? ['*']
+            : list.split(',').map((d) => d.trim().replaceAll('`', ''));
+    }
+    const expected = Object.fromEntries(
+      Object.entries(allowed).map(([name, deps]) => [name, name === 'config' ? ['*'] : [...deps].sort()]),
+    );
+    const actual = Object.fromEntries(
+      Object.entries(documented).map(([name, deps]) => [name, [...deps].sort()]),
+    );
+    expect(actual).toEqual(expected);
+  });
+
   for (const name of packageNames()) {
     describe(name, () => {
       const pkg = JSON.parse(readFileSync(join(packagesDir, name, 'package.json'), 'utf8'));
