@@ -98,35 +98,35 @@ describe('the validate phase', () => {
 - protocol: http
   label: a
   servers:
-  - port: 4140
+  - port: 18080
 - protocol: http
   label: b
   servers:
   - port: 4141
     ip: 0.0.0.0
-  - port: 4140
+  - port: 18080
     ip: 0.0.0.0
 `;
     expect(await problems(text)).toEqual([
-      '11:11 routers[1].servers[1].port: routers[1].servers[1] cannot listen on 0.0.0.0:4140: routers[0].servers[0] listens on 127.0.0.1:4140',
+      '11:11 routers[1].servers[1].port: routers[1].servers[1] cannot listen on 0.0.0.0:18080: routers[0].servers[0] listens on 127.0.0.1:18080',
     ]);
   });
 
   it('rejects an admin port equal to a router port (or its --admin-port override)', async () => {
-    const text = 'admin:\n  port: 4140\nrouters:\n- protocol: http\n  servers:\n  - port: 4140\n';
+    const text = 'admin:\n  port: 18080\nrouters:\n- protocol: http\n  servers:\n  - port: 18080\n';
     expect(await problems(text)).toEqual([
-      '2:9 admin.port: admin cannot listen on 127.0.0.1:4140: routers[0].servers[0] listens on 127.0.0.1:4140',
+      '2:9 admin.port: admin cannot listen on 127.0.0.1:18080: routers[0].servers[0] listens on 127.0.0.1:18080',
     ]);
-    const overridden = 'routers:\n- protocol: http\n  servers:\n  - port: 4140\n';
-    expect(await problems(overridden, { admin: { port: 4140 } })).toHaveLength(1);
+    const overridden = 'routers:\n- protocol: http\n  servers:\n  - port: 18080\n';
+    expect(await problems(overridden, { admin: { port: 18080 } })).toHaveLength(1);
     expect(await problems(overridden, { admin: { port: 0 } })).toEqual([]);
   });
 
   it('rejects a probe port equal to the admin port', async () => {
     const text =
-      'admin:\n  port: 9990\n  probe:\n    port: 9990\nrouters:\n- protocol: http\n  servers:\n  - port: 0\n';
+      'admin:\n  port: 19990\n  probe:\n    port: 19990\nrouters:\n- protocol: http\n  servers:\n  - port: 0\n';
     expect(await problems(text)).toEqual([
-      '4:11 admin.probe.port: admin.probe cannot listen on 0.0.0.0:9990: admin listens on 127.0.0.1:9990',
+      '4:11 admin.probe.port: admin.probe cannot listen on 0.0.0.0:19990: admin listens on 127.0.0.1:19990',
     ]);
   });
 

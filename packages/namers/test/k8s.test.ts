@@ -111,7 +111,7 @@ describe('io.l5d.k8s lookups', () => {
     api.apply(
       service('web', [
         { name: 'http', port: 80, targetPort: 'web-port' },
-        { name: 'admin', port: 9990, targetPort: 9991 },
+        { name: 'admin', port: 19990, targetPort: 19991 },
       ]),
     );
     api.apply(
@@ -121,7 +121,7 @@ describe('io.l5d.k8s lookups', () => {
         [ep('10.0.0.1'), ep('10.0.0.2')],
         [
           { name: 'http', port: 8080 },
-          { name: 'admin', port: 9991 },
+          { name: 'admin', port: 19991 },
         ],
       ),
     );
@@ -131,7 +131,7 @@ describe('io.l5d.k8s lookups', () => {
     await addrIs(byName, ['10.0.0.1:8080', '10.0.0.2:8080']);
     // 80 is the Service port whose named targetPort resolved to 8080 on the pods.
     await addrIs(await boundOf(n, '/default/80/web'), ['10.0.0.1:8080', '10.0.0.2:8080']);
-    await addrIs(await boundOf(n, '/default/9990/web'), ['10.0.0.1:9991', '10.0.0.2:9991']);
+    await addrIs(await boundOf(n, '/default/19990/web'), ['10.0.0.1:19991', '10.0.0.2:19991']);
     const withResidual = await boundOf(n, '/Default/HTTP/Web/extra/path');
     expect(Path.show(withResidual.id)).toBe('/#/io.l5d.k8s/default/http/web');
     expect(Path.show(withResidual.residual)).toBe('/extra/path');
