@@ -21,7 +21,7 @@ import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
 import { publint } from 'publint';
 import { formatMessage } from 'publint/utils';
-import { packAll, publishablePackages, repoRoot } from './pack-all.mjs';
+import { packAll, publishablePackages, repoRoot, tarballName } from './pack-all.mjs';
 
 const problems = [];
 const report = (pkg, what) => problems.push(`${pkg}: ${what}`);
@@ -107,7 +107,7 @@ async function reusableTarballs(packages) {
   if (dir === undefined || dir === '') return undefined;
   const present = new Set(await readdir(dir).catch(() => []));
   const records = packages.map(({ dir: pkgDir, manifest }) => {
-    const file = `${manifest.name.replace(/^@/, '').replace('/', '-')}-${manifest.version}.tgz`;
+    const file = tarballName(manifest);
     return { name: manifest.name, version: manifest.version, dir: pkgDir, tarball: join(dir, file), file };
   });
   if (records.some((r) => !present.has(r.file))) return undefined;

@@ -37,6 +37,11 @@ export async function publishablePackages() {
   return found;
 }
 
+/** The file name `pnpm pack` gives a package's tarball: `@scope/name` 1.2.3 → `scope-name-1.2.3.tgz`. */
+export function tarballName(manifest) {
+  return `${manifest.name.replace(/^@/, '').replace('/', '-')}-${manifest.version}.tgz`;
+}
+
 function run(cmd, args, cwd) {
   return new Promise((resolvePromise, reject) => {
     execFile(cmd, args, { cwd, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
@@ -56,8 +61,12 @@ export async function packAll(dest, { concurrency = 2 } = {}) {
     for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
       const { dir, manifest } = next;
       await run('npx', [...PNPM, 'pack', '--pack-destination', target], dir);
-      const file = `${manifest.name.replace(/^@/, '').replace('/', '-')}-${manifest.version}.tgz`;
-      results.push({ name: manifest.name, version: manifest.version, dir, tarball: join(target, file) });
+      results.push({
+        name: manifest.name,
+        version: manifest.version,
+        dir,
+        tarball: join(target, tarballName(manifest)),
+      });
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
