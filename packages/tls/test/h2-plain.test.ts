@@ -14,7 +14,17 @@ import { TlsError } from '../src/errors.js';
 import { H2Server, type H2ServerOptions } from '../src/h2-server.js';
 import type { H2ServerSettings } from '../src/h2-settings.js';
 import { PlainFrontDoor } from '../src/plain-door.js';
-import { clientStart, errorCode, FRAME, getRequest, readFrames, rstStream } from './h2-frames.js';
+import {
+  clientStart,
+  errorCode,
+  FLAG,
+  FRAME,
+  frame,
+  getRequest,
+  headerBlock,
+  readFrames,
+  rstStream,
+} from './h2-frames.js';
 
 const run = promisify(execFile);
 const cleanups: (() => unknown)[] = [];
@@ -268,9 +278,10 @@ describe('protocol errors close only what they must, and are counted', () => {
     expect(counter(stats, 'h2', 'bad_preface')).toBe(1);
   });
 
-  it('a rapid-reset flood (HEADERS + RST_STREAM × 2000) leaves the server up and other connections served', async () => {
+  it('a rapid-reset flood (HEADERS + RST_STREAM × 2000): GOAWAY(ENHANCE_YOUR_CALM) to the flooder, counted; the server stays up and other connections are served', async () => {
     const { port, stats } = await serve({ maxConcurrentStreams: 100 });
     const other = await session(port);
+    const slow = get(other, '/slow');
     const flood = raw(
       port,
       () => {
@@ -281,10 +292,126 @@ describe('protocol errors close only what they must, and are counted', () => {
       2000,
     );
     const during = await get(other, '/during');
-    await flood;
+    const r = await flood;
     expect(during.body).toBe('h2 /during');
+    expect((await slow).body).toBe('h2 /slow');
     expect((await get(other, '/after')).body).toBe('h2 /after');
-    expect(counter(stats, 'h2', 'streams_reset')).toBeGreaterThan(0);
+    const goaway = readFrames(r.data).find((f) => f.type === FRAME.GOAWAY);
+    expect(goaway && errorCode(goaway)).toBe(constants.NGHTTP2_ENHANCE_YOUR_CALM);
+    expect(r.closed).toBe(true);
+    expect(counter(stats, 'h2', 'rapid_resets')).toBe(1);
+  });
+
+  it('a rapid-reset flood spread over many writes is cut at the limit (2 × maxConcurrentStreams a second)', async () => {
+    const { port, stats } = await serve({ maxConcurrentStreams: 100 });
+    const data: Buffer[] = [];
+    const closed = await new Promise<boolean>((resolve) => {
+      const socket = connectNet(port, '127.0.0.1', async () => {
+        socket.write(clientStart());
+        // 40 writes of 25 HEADERS + RST_STREAM pairs, 5 ms apart: nghttp2's own limit (a burst of
+        // 1000) would let all 1000 streams through.
+        for (let w = 0; w < 40 && !socket.destroyed; w++) {
+          const out: Buffer[] = [];
+          for (let i = 0; i < 25; i++) {
+            const id = 1 + 2 * (w * 25 + i);
+            out.push(getRequest(id, '/hang'), rstStream(id));
+          }
+          socket.write(Buffer.concat(out));
+          await new Promise((r) => setTimeout(r, 5));
+        }
+      });
+      const timer = setTimeout(() => resolve(false), 3000);
+      socket.on('data', (d) => data.push(d));
+      socket.on('error', () => {});
+      socket.on('close', () => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+      cleanups.push(() => socket.destroy());
+    });
+    expect(closed).toBe(true);
+    const goaway = readFrames(Buffer.concat(data)).find((f) => f.type === FRAME.GOAWAY);
+    expect(goaway && errorCode(goaway)).toBe(constants.NGHTTP2_ENHANCE_YOUR_CALM);
+    expect(counter(stats, 'h2', 'rapid_resets')).toBe(1);
+    expect(counter(stats, 'h2', 'streams')).toBeLessThan(300);
+  });
+
+  it('a client cancelling a few requests is not taken for a flood', async () => {
+    const { port, stats } = await serve();
+    const r = await raw(
+      port,
+      () => {
+        const out = [clientStart()];
+        for (let id = 1; id < 100; id += 2) out.push(getRequest(id, '/hang'), rstStream(id));
+        out.push(getRequest(101, '/ok'));
+        return out;
+      },
+      1000,
+    );
+    expect(readFrames(r.data).some((f) => f.type === FRAME.GOAWAY)).toBe(false);
+    expect(readFrames(r.data).some((f) => f.type === FRAME.HEADERS && f.streamId === 101)).toBe(true);
+    expect(counter(stats, 'h2', 'streams_reset')).toBe(50);
+    expect(counter(stats, 'h2', 'rapid_resets')).toBe(0);
+  });
+
+  it('a CONTINUATION flood (one header block in 10 000 frames) closes that connection, counted; others are served', async () => {
+    const { port, stats } = await serve();
+    const other = await session(port);
+    const r = await raw(
+      port,
+      () => {
+        const out = [clientStart(), frame(FRAME.HEADERS, 0, 1, headerBlock([[':method', 'GET']]))];
+        for (let i = 0; i < 10_000; i++)
+          out.push(frame(FRAME.CONTINUATION, 0, 1, headerBlock([[`x-c${i}`, 'v']])));
+        return out;
+      },
+      2000,
+    );
+    const goaway = readFrames(r.data).find((f) => f.type === FRAME.GOAWAY);
+    expect(goaway).toBeDefined();
+    expect(r.closed).toBe(true);
+    expect(counter(stats, 'h2', 'continuation_floods')).toBe(1);
+    expect((await get(other, '/still')).body).toBe('h2 /still');
+  });
+
+  it.each([
+    ['SETTINGS', () => frame(FRAME.SETTINGS, 0, 0)],
+    ['PING', () => frame(FRAME.PING, 0, 0, Buffer.alloc(8))],
+  ])(
+    'a %s flood (100 000 frames, each needing an ACK) closes that connection, counted; others are served',
+    async (_name, make) => {
+      const { port, stats } = await serve();
+      const other = await session(port);
+      const r = await raw(
+        port,
+        () => {
+          const out = [clientStart()];
+          for (let i = 0; i < 100_000; i++) out.push(make());
+          return out;
+        },
+        2000,
+      );
+      const acks = readFrames(r.data).filter((f) => f.flags & FLAG.ACK).length;
+      expect(acks).toBeLessThan(2000);
+      expect(r.closed).toBe(true);
+      expect(counter(stats, 'h2', 'floods')).toBe(1);
+      expect((await get(other, '/still')).body).toBe('h2 /still');
+    },
+  );
+
+  it('a SETTINGS frame with more than 32 entries gets GOAWAY(ENHANCE_YOUR_CALM); others are served', async () => {
+    const { port } = await serve();
+    const other = await session(port);
+    const entries = Buffer.alloc(6 * 100);
+    for (let i = 0; i < 100; i++) {
+      entries.writeUInt16BE(3, i * 6); // SETTINGS_MAX_CONCURRENT_STREAMS
+      entries.writeUInt32BE(100, i * 6 + 2);
+    }
+    const r = await raw(port, () => [clientStart(), frame(FRAME.SETTINGS, 0, 0, entries)], 1000);
+    const goaway = readFrames(r.data).find((f) => f.type === FRAME.GOAWAY);
+    // Node answers with GOAWAY; 22 and 24 also close the connection and report it (protocol_errors).
+    expect(goaway && errorCode(goaway)).toBe(constants.NGHTTP2_ENHANCE_YOUR_CALM);
+    expect((await get(other, '/still')).body).toBe('h2 /still');
   });
 
   it('garbage after a valid preface closes that connection only', async () => {
