@@ -278,7 +278,7 @@ describe('protocol errors close only what they must, and are counted', () => {
     expect(counter(stats, 'h2', 'bad_preface')).toBe(1);
   });
 
-  it('a rapid-reset flood (HEADERS + RST_STREAM × 2000): GOAWAY(ENHANCE_YOUR_CALM) to the flooder, counted; the server stays up and other connections are served', async () => {
+  it('a rapid-reset flood in one burst (HEADERS + RST_STREAM × 2000): the flooder gets GOAWAY and is cut, counted; the server stays up and other connections are served', async () => {
     const { port, stats } = await serve({ maxConcurrentStreams: 100 });
     const other = await session(port);
     const slow = get(other, '/slow');
@@ -289,7 +289,7 @@ describe('protocol errors close only what they must, and are counted', () => {
         for (let id = 1; id < 4000; id += 2) out.push(getRequest(id, '/hang'), rstStream(id));
         return out;
       },
-      2000,
+      5000,
     );
     const during = await get(other, '/during');
     const r = await flood;
@@ -297,9 +297,13 @@ describe('protocol errors close only what they must, and are counted', () => {
     expect((await slow).body).toBe('h2 /slow');
     expect((await get(other, '/after')).body).toBe('h2 /after');
     const goaway = readFrames(r.data).find((f) => f.type === FRAME.GOAWAY);
-    expect(goaway && errorCode(goaway)).toBe(constants.NGHTTP2_ENHANCE_YOUR_CALM);
+    // One read carries ~1000 streams: on Node 20 the guard trips first (ENHANCE_YOUR_CALM); the
+    // nghttp2 of Node 22 and 24 cuts inside that read itself (INTERNAL_ERROR, a protocol error).
+    expect([constants.NGHTTP2_ENHANCE_YOUR_CALM, constants.NGHTTP2_INTERNAL_ERROR]).toContain(
+      goaway && errorCode(goaway),
+    );
     expect(r.closed).toBe(true);
-    expect(counter(stats, 'h2', 'rapid_resets')).toBe(1);
+    expect(counter(stats, 'h2', 'rapid_resets') + counter(stats, 'h2', 'protocol_errors')).toBe(1);
   });
 
   it('a rapid-reset flood spread over many writes is cut at the limit (2 × maxConcurrentStreams a second)', async () => {
