@@ -196,8 +196,9 @@ telemetry:
     });
     const lines = (await readFile(join(home, 'access.log'), 'utf8')).trim().split('\n');
     const curlLine = lines.find((l) => l.includes('/curl-h2'))!;
-    expect(curlLine).toMatch(/"GET [^"]*\/curl-h2\?x=1 HTTP\/2(\.0)?" 200 /);
-    expect(lines.find((l) => l.includes('/node-h2'))).toMatch(/"GET [^"]*\/node-h2 HTTP\/2(\.0)?" 200 /);
+    // Linkerd's format: host, -, -, -, [time], "method uri version", status, bytes, referer, agent.
+    expect(curlLine).toMatch(/^web - - - \[[^\]]+\] "GET \/curl-h2\?x=1 HTTP\/2\.0" 200 15 "-" "curl\//);
+    expect(lines.find((l) => l.includes('/node-h2'))).toMatch(/"GET \/node-h2 HTTP\/2\.0" 200 11 "-" "-"$/);
   });
 
   it("the admin's recent-requests view lists the HTTP/2 requests", async () => {

@@ -22,6 +22,7 @@ import {
   frame,
   getRequest,
   headerBlock,
+  type ReadFrame,
   readFrames,
   rstStream,
 } from './h2-frames.js';
@@ -130,6 +131,76 @@ function raw(
     socket.on('close', () => done(true));
   });
 }
+
+/** A raw client kept open: write frames, wait for the server's frames, see whether it closed. */
+function rawClient(port: number) {
+  const frames: ReadFrame[] = [];
+  const waiters: (() => void)[] = [];
+  let pending = Buffer.alloc(0);
+  let closed = false;
+  const socket = connectNet(port, '127.0.0.1');
+  cleanups.push(() => socket.destroy());
+  const wake = () => {
+    for (const w of waiters.splice(0)) w();
+  };
+  socket.on('data', (d: Buffer) => {
+    pending = Buffer.concat([pending, d]);
+    const got = readFrames(pending);
+    let used = 0;
+    for (const f of got) used += 9 + f.payload.length;
+    pending = pending.subarray(used);
+    frames.push(...got);
+    wake();
+  });
+  socket.on('error', () => {});
+  socket.on('close', () => {
+    closed = true;
+    wake();
+  });
+  return {
+    frames,
+    get closed() {
+      return closed;
+    },
+    write: (...bytes: Buffer[]) => socket.write(Buffer.concat(bytes)),
+    /** Resolves with the first frame matching `pred` (seen or still to come); rejects on close or after `ms`. */
+    next(pred: (f: ReadFrame) => boolean, ms = 3000): Promise<ReadFrame> {
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('no such frame in time')), ms);
+        const check = () => {
+          const f = frames.find(pred);
+          if (f !== undefined) {
+            clearTimeout(timer);
+            resolve(f);
+          } else if (closed) {
+            clearTimeout(timer);
+            reject(new Error('connection closed'));
+          } else waiters.push(check);
+        };
+        check();
+      });
+    },
+    /** Resolves once the server closed the connection (or after `ms`, with false). */
+    closing(ms = 3000): Promise<boolean> {
+      return new Promise((resolve) => {
+        const timer = setTimeout(() => resolve(false), ms);
+        const check = () => {
+          if (closed) {
+            clearTimeout(timer);
+            resolve(true);
+          } else waiters.push(check);
+        };
+        check();
+      });
+    },
+  };
+}
+
+const lastStreamId = (f: ReadFrame) => f.payload.readUInt32BE(0) & 0x7fffffff;
+const bodyOf = (frames: readonly ReadFrame[], streamId: number) =>
+  Buffer.concat(
+    frames.filter((f) => f.type === FRAME.DATA && f.streamId === streamId).map((f) => f.payload),
+  ).toString();
 
 describe('h2c with prior knowledge next to HTTP/1.1 on one port', () => {
   it('curl --http2-prior-knowledge and curl --http1.1 are both served', async () => {
@@ -465,6 +536,25 @@ describe('connection lifetime', () => {
     expect((await slow).body).toBe('h2 /slow');
     await closed;
     expect(h2.sessionCount).toBe(0);
+  });
+
+  it('close() sends one GOAWAY with the last stream processed: streams opened after it are not processed (the client retries them), the in-flight one finishes', async () => {
+    const { port, h2 } = await serve({ drainMs: 5000 });
+    const c = rawClient(port);
+    c.write(clientStart(), getRequest(1, '/slow'));
+    await c.next((f) => f.type === FRAME.SETTINGS && (f.flags & FLAG.ACK) === 0);
+    c.write(frame(FRAME.SETTINGS, FLAG.ACK, 0));
+    await new Promise((r) => setTimeout(r, 50));
+    const closed = h2.close();
+    const goaway = await c.next((f) => f.type === FRAME.GOAWAY);
+    expect([lastStreamId(goaway), errorCode(goaway)]).toEqual([1, constants.NGHTTP2_NO_ERROR]);
+    // A request that crossed the GOAWAY on the wire: higher than the last stream id, so ignored
+    // (RFC 9113 §6.8); the client's HTTP/2 stack reports it as REFUSED_STREAM and may retry it.
+    c.write(getRequest(3, '/late'));
+    expect(await c.closing(3000)).toBe(true);
+    await closed;
+    expect(bodyOf(c.frames, 1)).toBe('h2 /slow');
+    expect(c.frames.some((f) => f.streamId === 3)).toBe(false);
   });
 
   it('close() cuts streams still open after drainMs', async () => {
