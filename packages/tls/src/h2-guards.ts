@@ -72,10 +72,19 @@ export function rapidResetGuard(
     if (count <= limit) return;
     tripped = true;
     onTrip();
-    // destroy's code is the GOAWAY's; the error is emitted as the session's 'error'.
-    session.destroy(
-      new Error('HTTP/2 rapid reset: too many streams reset before an answer'),
-      constants.NGHTTP2_ENHANCE_YOUR_CALM,
-    );
+    // Not from here: this runs inside nghttp2's processing of the client's bytes (a stream's
+    // 'close'), and destroying the session there trips a native assertion in Node 20
+    // (Http2Session::CheckAllocatedSize) that kills the process. After the read, it is safe.
+    setImmediate(() => {
+      if (!session.destroyed) destroyCalm(session);
+    });
   };
+}
+
+/** Closes `session` with GOAWAY(ENHANCE_YOUR_CALM); the error becomes the session's 'error'. */
+function destroyCalm(session: ServerHttp2Session): void {
+  session.destroy(
+    new Error('HTTP/2 rapid reset: too many streams reset before an answer'),
+    constants.NGHTTP2_ENHANCE_YOUR_CALM,
+  );
 }

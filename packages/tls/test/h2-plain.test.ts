@@ -464,7 +464,8 @@ describe('protocol errors close only what they must, and are counted', () => {
           for (let i = 0; i < 100_000; i++) out.push(make());
           return out;
         },
-        2000,
+        // Resolves when the server closes; the bound only matters on a failure (slow under load).
+        5000,
       );
       const acks = readFrames(r.data).filter((f) => f.flags & FLAG.ACK).length;
       expect(acks).toBeLessThan(2000);
