@@ -374,7 +374,10 @@ describe('protocol errors close only what they must, and are counted', () => {
       goaway && errorCode(goaway),
     );
     expect(r.closed).toBe(true);
-    expect(counter(stats, 'h2', 'rapid_resets') + counter(stats, 'h2', 'protocol_errors')).toBe(1);
+    // Node 22/24: the guard may trip in the same read too (its close waits for the read's end).
+    expect(
+      counter(stats, 'h2', 'rapid_resets') + counter(stats, 'h2', 'protocol_errors'),
+    ).toBeGreaterThanOrEqual(1);
   });
 
   it('a rapid-reset flood spread over many writes is cut at the limit (2 × maxConcurrentStreams a second)', async () => {
