@@ -12,6 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { createTestPki, type TestPki } from '@switchyard/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningBinary, startBinary } from './binary.js';
 import { eventually, curl as httpGet } from './http-client.js';
@@ -46,6 +47,8 @@ describe('HTTP/2 through the binary', () => {
   const seen: { url: string; headers: IncomingHttpHeaders }[] = [];
   const spans: ZipkinSpan[] = [];
   let adminPort: number;
+  let tlsPort: number;
+  let pki: TestPki;
 
   beforeAll(async () => {
     home = await mkdtemp(join(tmpdir(), 'sy-h2-binary-'));
@@ -67,6 +70,8 @@ describe('HTTP/2 through the binary', () => {
         res.writeHead(202).end();
       });
     });
+    pki = await createTestPki();
+    const leaf = await pki.leaf('web', { cn: 'web', dns: ['web'] });
     const backendPort = await listen(backend);
     const zipkinPort = await listen(collector);
     await writeFile(
@@ -81,6 +86,9 @@ routers:
   - port: 0
     clearContext: true
     h2: {maxConcurrentStreams: 50}
+  - port: 0
+    clearContext: true
+    tls: {certPath: ${leaf.certPath}, keyPath: ${leaf.keyPath}}
 telemetry:
 - kind: io.l5d.zipkin
   host: 127.0.0.1
@@ -94,6 +102,8 @@ telemetry:
     binary = await startBinary(join(home, 'linker.yaml'));
     await eventually(async () => /"msg":"admin"/.test(binary.stderr()), 30_000);
     adminPort = Number(/"msg":"admin".*?:(\d+)\//.exec(binary.stderr())![1]);
+    await eventually(async () => binary.stderr().match(/"msg":"serving"/g)?.length === 2);
+    tlsPort = Number([...binary.stderr().matchAll(/"msg":"serving".*?"port":(\d+)/g)][1]![1]);
   }, 60_000);
 
   afterAll(async () => {
@@ -101,6 +111,7 @@ telemetry:
     backend?.close();
     collector?.close();
     if (home) await rm(home, { recursive: true, force: true });
+    await pki?.dispose();
   });
 
   it('curl --http2-prior-knowledge: served over HTTP/2; clearContext strips l5d-* request and response headers', async () => {
@@ -129,6 +140,30 @@ telemetry:
     const got = seen.find((s) => s.url === '/curl-h2?x=1')!;
     expect(l5dFields(got.headers)).toEqual(['l5d-dst-client', 'l5d-dst-service']);
     expect(got.headers['l5d-dst-service']).toBe('/svc/web');
+  });
+
+  it('curl --http2 over TLS: ALPN picks h2 (TLS servers offer it by default); no l5d-* in the response', async () => {
+    const { stdout } = await run('curl', [
+      '-sS',
+      '--http2',
+      '-D',
+      '-',
+      '--cacert',
+      pki.ca.certPath,
+      '--resolve',
+      `web:${tlsPort}:127.0.0.1`,
+      '-H',
+      'l5d-dtab: /svc => /$/inet/127.0.0.1/1',
+      `https://web:${tlsPort}/tls-h2`,
+    ]);
+    const [head, body] = stdout.split('\r\n\r\n');
+    expect(head).toMatch(/^HTTP\/2 200/);
+    expect(body).toBe('ok /tls-h2');
+    expect(head!.toLowerCase()).not.toContain('l5d-');
+    expect(l5dFields(seen.find((s) => s.url === '/tls-h2')!.headers)).toEqual([
+      'l5d-dst-client',
+      'l5d-dst-service',
+    ]);
   });
 
   it("Node's http2 client: same stripping; the response carries no l5d-* field", async () => {
