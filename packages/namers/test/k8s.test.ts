@@ -367,3 +367,70 @@ describe('io.l5d.k8s watches', () => {
     expect(() => createK8sNamer({ port: 0 })).toThrow(/port/);
   });
 });
+
+describe('io.l5d.k8s with allNamespaces', () => {
+  it("watches every namespace from creation: a new namespace's first lookup makes no request", async () => {
+    await setup();
+    const n = namer({ allNamespaces: true });
+    // Started at creation, before any lookup: one cluster-wide watch per resource.
+    await api.waitFor(
+      () =>
+        api.activeWatches('/api/v1/services') === 1 &&
+        api.activeWatches('/apis/discovery.k8s.io/v1/endpointslices') === 1,
+    );
+    expect(api.activeWatches()).toBe(2);
+    const before = api.requests.length;
+    // A namespace that did not exist when the watches started, created with its first Service.
+    api.apply(service('web', [{ name: 'http', port: 80, targetPort: 8080 }], { ns: 'shop' }));
+    api.apply(slice('web-1', 'web', [ep('10.0.0.7')], [{ name: 'http', port: 8080 }], { ns: 'shop' }));
+    // The change reaches the namer's cache through the open watches; no list is needed for it.
+    await waitFor(
+      n.lookup(Path.read('/shop/http/web')).states,
+      (s) => s.kind === 'ok' && s.value.kind === 'leaf',
+    );
+    const name = await boundOf(n, '/shop/http/web');
+    await addrIs(name, ['10.0.0.7:8080']);
+    expect(api.requests.slice(before).map((r) => `${r.method} ${r.path}`)).toEqual([]);
+    // A lookup is answered from the cache at once: ok, never pending.
+    let first: string | undefined;
+    const off = n.lookup(Path.read('/shop/http/web')).states.observe((s) => {
+      first ??= s.kind;
+    });
+    off();
+    expect(first).toBe('ok');
+    expect(n.state()).toMatchObject({ allNamespaces: true, synced: true });
+    const held = name.addr.observe(() => {});
+    expect(n.state().namespaces).toEqual([{ namespace: 'shop', synced: true, observers: 1 }]);
+    held();
+    // Unknown names in any namespace are neg, and unobserving stops nothing.
+    const neg = await waitForState(n.lookup(Path.read('/other/http/web')), (s) => s.kind !== 'pending');
+    expect(neg.kind === 'ok' && neg.value.kind).toBe('neg');
+    expect(api.activeWatches()).toBe(2);
+    n.close();
+    await api.waitFor(() => api.activeWatches() === 0);
+  });
+
+  it('follows Services and endpoints across namespaces, and uses core Endpoints where slices are not served', async () => {
+    await setup({ disabled: ['discovery.k8s.io/v1/endpointslices'] });
+    api.apply(service('a', [{ name: 'http', port: 80 }], { ns: 'one' }));
+    api.apply(service('a', [{ name: 'http', port: 80 }], { ns: 'two' }));
+    const endpoints = (ns: string, ip: string): Endpoints => ({
+      apiVersion: 'v1',
+      kind: 'Endpoints',
+      metadata: { namespace: ns, name: 'a' },
+      subsets: [{ addresses: [{ ip }], ports: [{ name: 'http', port: 8080 }] }],
+    });
+    api.apply(endpoints('one', '10.0.1.1'));
+    api.apply(endpoints('two', '10.0.2.1'));
+    const n = namer({ allNamespaces: true });
+    const one = await boundOf(n, '/one/http/a');
+    const two = await boundOf(n, '/two/http/a');
+    await addrIs(one, ['10.0.1.1:8080']);
+    await addrIs(two, ['10.0.2.1:8080']);
+    await api.waitFor(() => api.activeWatches('/api/v1/endpoints') === 1);
+    expect(api.activeWatches('/api/v1/namespaces')).toBe(0);
+    api.apply(endpoints('two', '10.0.2.2'));
+    await addrIs(two, ['10.0.2.2:8080']);
+    await addrIs(one, ['10.0.1.1:8080']);
+  });
+});
