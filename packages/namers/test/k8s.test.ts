@@ -434,3 +434,82 @@ describe('io.l5d.k8s with allNamespaces', () => {
     await addrIs(one, ['10.0.1.1:8080']);
   });
 });
+
+describe('io.l5d.k8s appProtocol', () => {
+  it("puts the port's appProtocol in each address's meta: the slice port's, else the Service port's", async () => {
+    await setup();
+    api.apply(
+      service('grpc', [
+        { name: 'h2c', port: 80, targetPort: 8080, appProtocol: 'kubernetes.io/h2c' },
+        { name: 'web', port: 81, targetPort: 8081, appProtocol: 'http' },
+        { name: 'plain', port: 82, targetPort: 8082 },
+      ]),
+    );
+    // The endpoint controller copies the Service port's appProtocol into the slice's port; this
+    // slice carries it for h2c only (as a slice written by hand or an older controller may).
+    api.apply(
+      slice(
+        'grpc-1',
+        'grpc',
+        [ep('10.0.0.1', { node: 'n1' })],
+        [
+          { name: 'h2c', port: 8080, appProtocol: 'kubernetes.io/h2c' },
+          { name: 'web', port: 8081 },
+          { name: 'plain', port: 8082 },
+        ],
+      ),
+    );
+    const n = namer();
+    const metaOf = async (path: string) => {
+      const a = await waitFor((await boundOf(n, path)).addr, (x) => x.kind === 'bound');
+      return a.kind === 'bound' ? a.addresses.map((x) => x.meta) : [];
+    };
+    expect(await metaOf('/default/h2c/grpc')).toEqual([{ appProtocol: 'kubernetes.io/h2c', nodeName: 'n1' }]);
+    expect(await metaOf('/default/81/grpc')).toEqual([{ appProtocol: 'http', nodeName: 'n1' }]);
+    expect(await metaOf('/default/plain/grpc')).toEqual([{ nodeName: 'n1' }]);
+    // A change of the Service port's appProtocol alone reaches the bound address set.
+    const web = await boundOf(n, '/default/web/grpc');
+    api.apply(
+      service('grpc', [
+        { name: 'h2c', port: 80, targetPort: 8080, appProtocol: 'kubernetes.io/h2c' },
+        { name: 'web', port: 81, targetPort: 8081, appProtocol: 'kubernetes.io/h2c' },
+        { name: 'plain', port: 82, targetPort: 8082 },
+      ]),
+    );
+    await waitFor(
+      web.addr,
+      (a) => a.kind === 'bound' && a.addresses[0]?.meta.appProtocol === 'kubernetes.io/h2c',
+    );
+  });
+
+  it('reads appProtocol from core Endpoints ports, else the Service port, where slices are not served', async () => {
+    await setup({ disabled: ['discovery.k8s.io/v1/endpointslices'] });
+    api.apply(
+      service('grpc', [
+        { name: 'h2c', port: 80, appProtocol: 'kubernetes.io/h2c' },
+        { name: 'web', port: 81, appProtocol: 'http' },
+      ]),
+    );
+    api.apply({
+      apiVersion: 'v1',
+      kind: 'Endpoints',
+      metadata: { namespace: 'default', name: 'grpc' },
+      subsets: [
+        {
+          addresses: [{ ip: '10.0.0.2' }],
+          ports: [
+            { name: 'h2c', port: 8080, appProtocol: 'kubernetes.io/h2c' },
+            { name: 'web', port: 8081 },
+          ],
+        },
+      ],
+    } as Endpoints);
+    const n = namer();
+    const meta = async (path: string) => {
+      const a = await waitFor((await boundOf(n, path)).addr, (x) => x.kind === 'bound');
+      return a.kind === 'bound' ? a.addresses[0]?.meta : undefined;
+    };
+    expect(await meta('/default/h2c/grpc')).toEqual({ appProtocol: 'kubernetes.io/h2c' });
+    expect(await meta('/default/web/grpc')).toEqual({ appProtocol: 'http' });
+  });
+});
