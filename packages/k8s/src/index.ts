@@ -73,6 +73,18 @@ export type {
   InformerView,
 } from './informer.js';
 export { createInformer, Informer, isTooLargeResourceVersion } from './informer.js';
+export type {
+  InformerRelayMessage,
+  RelayedEvent,
+  RelayedInformersServer,
+  RelayPort,
+} from './informer-relay.js';
+export {
+  INFORMER_RELAY_VERSION,
+  isInformerRelayMessage,
+  relayedInformers,
+  serveRelayedInformers,
+} from './informer-relay.js';
 export type { KubeconfigOptions } from './kubeconfig.js';
 export { kubeconfigConfig } from './kubeconfig.js';
 export type { LeaderElector, LeaderElectorOptions } from './leader-election.js';
