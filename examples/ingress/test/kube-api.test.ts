@@ -24,7 +24,7 @@ if (!hasKubectl) console.warn('kubectl not found on PATH: skipping the kubectl-d
 /**
  * How long routing may take to follow a change. The (upper) median over the changes must be within
  * the 100 ms goal (measured here: mostly 4–40 ms; the process's first proxied request, step
- * "create", 58–282 ms on a 2-core machine at load 1–17, see docs/kubernetes.md); each one only
+ * "create", 58–310 ms on a 2-core machine at load 1–24, see docs/kubernetes.md); each one only
  * within a generous bound, for a busy CI machine. The first route of a new namespace is its own
  * step: the namer watches every namespace in this mode (no list on its path).
  */
