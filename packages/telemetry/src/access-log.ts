@@ -35,6 +35,8 @@ export interface AccessLogEntry {
   /** Bound client (`l5d-dst-client`). */
   readonly client?: string;
   readonly traceId?: string;
+  /** The request's id (`l5d-reqid`), when the router assigned one (`json` only). */
+  readonly requestId?: string;
 }
 
 const pad = (n: number, w = 2) => String(n).padStart(w, '0');
