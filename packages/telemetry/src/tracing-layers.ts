@@ -1,8 +1,10 @@
 /**
  * Tracing as router layers: the request's `SERVER` span (outermost in the server stack) and a
  * `CLIENT` span per attempt (in the client stack, around dispatch), with W3C `traceparent`, B3
- * and `l5d-ctx-trace` propagation. Typed forms over the router's stage values, and the older
- * `RouterContext` form.
+ * and `l5d-ctx-trace` propagation. The sampling decision comes first (head-based, following the
+ * caller's flag): an unsampled request gets no span, no ids and no header copy — its headers,
+ * the caller's trace context included, go upstream as they came, so the caller's decision
+ * travels on. Typed forms over the router's stage values, and the older `RouterContext` form.
  */
 import { Path } from '@switchyard/dtab';
 import {
@@ -34,7 +36,7 @@ export const REQUEST_ID_SPAN_TAG = 'l5d.request_id';
 /**
  * The request's span the tracing layer started, from the exchange's (or context's) `locals`, for
  * layers that add tags of their own (e.g. which dtab override applied); `undefined` without
- * tracing.
+ * tracing or when the request is not sampled.
  */
 export function requestSpanOf(locals: Record<string, unknown>): Span | undefined {
   return locals[REQUEST_SPAN] as Span | undefined;
@@ -48,7 +50,10 @@ function propagationOptions(tracer: Tracer): (clearContext: boolean) => TracePro
   return (clearContext) => (clearContext ? clear : keep);
 }
 
-/** Starts the request's span (and keeps it in `locals`); returns it with the headers to send upstream. */
+/**
+ * Starts the request's span when the request is sampled (and keeps it in `locals`); returns the
+ * headers to send upstream carrying it, or `undefined` for an unsampled request.
+ */
 function startRequestSpan(
   tracer: Tracer,
   options: TracePropagationOptions,
@@ -58,15 +63,15 @@ function startRequestSpan(
   locals: Record<string, unknown>,
 ): { readonly span: Span; readonly headers: ObservedHeaders } | undefined {
   const parent = extractTraceContext(headers, options);
+  if (!tracer.shouldSample(parent)) return undefined;
   const span = tracer.startSpan({
     name: method.toLowerCase(),
     kind: 'SERVER',
+    sampled: true,
     ...(parent ? { parent } : {}),
   });
-  if (span.sampled) {
-    span.setTag('http.method', method);
-    span.setTag('http.path', url);
-  }
+  span.setTag('http.method', method);
+  span.setTag('http.path', url);
   locals[REQUEST_SPAN] = span;
   return { span, headers: injectTraceContext(headers, span.context, options) };
 }
@@ -78,7 +83,6 @@ function finishOnClose(
   learned: () => Pick<ObservedRecord, 'dst' | 'service' | 'requestId'>,
 ): void {
   res.once('close', () => {
-    if (!span.sampled) return span.finish();
     span.setTag('http.status_code', res.statusCode);
     const { dst, service, requestId } = learned();
     const name = service ?? (dst ? Path.show(dst) : undefined);
@@ -99,18 +103,17 @@ async function attemptSpan(
   const span = tracer.startSpan({ name: method.toLowerCase(), kind: 'CLIENT', parent: parent.context });
   try {
     await run(span);
-    if (span.sampled) span.setTag('http.status_code', res.statusCode);
+    span.setTag('http.status_code', res.statusCode);
   } catch (error) {
-    if (span.sampled)
-      span.setTag('error', String((error as { code?: unknown }).code ?? (error as Error).message));
+    span.setTag('error', String((error as { code?: unknown }).code ?? (error as Error).message));
     throw error;
   } finally {
     span.finish();
   }
 }
 
-const TRACING_DESCRIPTION = 'Span per request; W3C traceparent, B3 and l5d-ctx-trace propagation';
-const ATTEMPT_DESCRIPTION = 'Span per attempt, child of the request span';
+const TRACING_DESCRIPTION = 'Span per sampled request; W3C traceparent, B3 and l5d-ctx-trace propagation';
+const ATTEMPT_DESCRIPTION = 'Span per attempt of a sampled request, child of the request span';
 
 /**
  * The request's `SERVER` span, as a server-stack layer (put it outermost: it sees every final
@@ -143,8 +146,8 @@ export function tracingServerLayer<I extends ObservedInbound>(tracer: Tracer): T
 
 /**
  * A `CLIENT` span per attempt (retries and requeues each get one), child of the request span and
- * propagated upstream in its place, as a client-stack layer (around dispatch). Without a request
- * span (`tracingServerLayer` outside it) it passes the attempt on untouched.
+ * propagated upstream in its place, as a client-stack layer (around dispatch). Without a sampled
+ * request span (`tracingServerLayer` outside it) it passes the attempt on untouched.
  */
 export function attemptTracingClientLayer<B extends ObservedBound>(tracer: Tracer): TelemetryClientLayer<B> {
   const optionsFor = propagationOptions(tracer);

@@ -3,7 +3,7 @@
  * values (`Inbound` in the server stack, `Bound` in the client stack, the `Exchange` and its
  * record): what the router learned (service, client, endpoint, `l5d-reqid`) is read from
  * `exchange.record` when the response closes and shows in the span, the access log and the
- * recent-requests table.
+ * recent-requests table; an unsampled, unlogged request passes through as the same value.
  */
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, request, type ServerResponse } from 'node:http';
@@ -168,5 +168,22 @@ describe('typed telemetry layers', () => {
         requestId: 'a1b2c3d4e5f60718',
       }),
     ]);
+  });
+
+  it('leaves an unsampled request untouched: same value, the caller context forwarded as sent, no span', async () => {
+    const spans: ZipkinSpan[] = [];
+    const tracer = createTracer({ sampleRate: 1, exporter: { export: (s) => spans.push(s) } });
+    const lines: string[] = [];
+    // Neither the table (rate 0) nor, below, the tracer (the caller said "not sampled") wants it.
+    const { port, seen } = await start(tracer, lines, createRecentRequests({ sampleRate: 0 }));
+    const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00';
+    expect(await get(port, { traceparent })).toBe(200);
+    await until(() => lines.length === 1);
+    expect(seen.inbound).toBe(seen.created);
+    expect(seen.upstream?.traceparent).toBe(traceparent);
+    expect(seen.upstream?.['x-b3-traceid']).toBeUndefined();
+    await new Promise((r) => setTimeout(r, 20));
+    expect(spans).toEqual([]);
+    expect(JSON.parse(lines[0]!)).not.toHaveProperty('traceId');
   });
 });
