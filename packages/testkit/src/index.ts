@@ -13,6 +13,8 @@ export {
   arbNameTreeOf,
   arbPath,
 } from './arbitraries.js';
+export type { ChromiumLaunchOptions } from './chromium.js';
+export { chromiumLaunchOptions } from './chromium.js';
 export type { EventuallyOptions } from './eventually.js';
 export { eventually } from './eventually.js';
 export type { FakeClock } from './fake-clock.js';
@@ -32,7 +34,10 @@ export { fakeNamer } from './fake-namer.js';
 export type { HttpAnswer, HttpGetOptions } from './http.js';
 export { httpGet } from './http.js';
 export { kubeEndpointSlice, kubeService, untilInformer } from './kube.js';
+export { counterValue } from './metrics.js';
 export type { Pebble, PebbleOptions } from './pebble.js';
 export { freePort, pebbleMissing, startPebble } from './pebble.js';
 export type { Issued, KeyKind, LeafOptions, TestCa, TestPki } from './pki.js';
-export { createTestPki } from './pki.js';
+export { certTime, createTestPki } from './pki.js';
+export type { TlsHandshake } from './tls-handshake.js';
+export { tlsHandshake } from './tls-handshake.js';
