@@ -31,13 +31,13 @@ import {
   type TestPki,
 } from '@switchyard/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { acmeSecretName } from '../src/experimental.js';
 import {
   ACME_CHANNELS,
   AcmeError,
   type AcmeIssuedEvent,
   type AcmeManager,
   type AcmeManagerOptions,
-  acmeSecretName,
   createAcmeManager,
   kubernetesSecretStorage,
 } from '../src/index.js';

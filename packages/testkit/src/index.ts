@@ -1,5 +1,4 @@
 /** @packageDocumentation Test fakes for Switchyard: fake namers, a fake clock, fast-check arbitraries and a protocol-faithful Kubernetes API test server. */
-export const PACKAGE_NAME = '@switchyard/testkit';
 export {
   type ArbLabelOptions,
   type ArbNameTreeOptions,
@@ -19,8 +18,6 @@ export type { EventuallyOptions } from './eventually.js';
 export { eventually } from './eventually.js';
 export type { FakeClock } from './fake-clock.js';
 export { fakeClock } from './fake-clock.js';
-export type { FakeKubeErrorCode } from './fake-kube-api/errors.js';
-export { FakeKubeInvalidObjectError, FakeKubeUnknownKindError } from './fake-kube-api/errors.js';
 export { POST_HELLO_WORLD_INGRESS_YAML } from './fake-kube-api/post-objects.js';
 export type {
   FakeKubeApi,

@@ -50,6 +50,15 @@ describe('API surface', () => {
     expect(dtab).toContain('DtabParseError: value+type (class)\n');
   });
 
+  it('has a snapshot for no entry point that is gone (a removed subpath takes its snapshot along)', () => {
+    const api = join(import.meta.dirname, '__api__');
+    const expected = new Set(entries.map(snapshotFile));
+    const stale = readdirSync(api)
+      .flatMap((pkg) => readdirSync(join(api, pkg)).map((file) => join(api, pkg, file)))
+      .filter((file) => !expected.has(file));
+    expect(stale).toEqual([]);
+  });
+
   for (const entry of entries) {
     it(`@switchyard/${entry.pkg}${entry.subpath === '.' ? '' : entry.subpath.slice(1)}`, async () => {
       await expect(apiSurface(program, entry.source)).toMatchFileSnapshot(snapshotFile(entry));
