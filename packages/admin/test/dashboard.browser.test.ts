@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createMetricsRegistry } from '@switchyard/core';
 import { createRecentRequests } from '@switchyard/telemetry';
-import { chromiumLaunchOptions } from '@switchyard/testkit';
+import { chromiumLaunchOptions, collectPageErrors } from '@switchyard/testkit';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AdminServer, createAdminServer } from '../src/index.js';
@@ -144,10 +144,7 @@ beforeAll(async () => {
   profile = mkdtempSync(join(tmpdir(), 'sy-chromium-'));
   context = await chromium.launchPersistentContext(profile, chromiumLaunchOptions());
   page = context.pages()[0] ?? (await context.newPage());
-  page.on('console', (m) => {
-    if (m.type() === 'error') consoleErrors.push(m.text());
-  });
-  page.on('pageerror', (e) => consoleErrors.push(String(e)));
+  collectPageErrors(page, consoleErrors);
 }, 60_000);
 
 afterAll(async () => {

@@ -11,7 +11,7 @@ import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Dtab } from '@switchyard/dtab';
-import { chromiumLaunchOptions } from '@switchyard/testkit';
+import { chromiumLaunchOptions, collectPageErrors } from '@switchyard/testkit';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDefaultKinds, Linker, parseLinkerConfig } from '../src/index.js';
@@ -75,10 +75,7 @@ beforeAll(async () => {
   profile = await mkdtemp(join(tmpdir(), 'sy-chromium-'));
   context = await chromium.launchPersistentContext(profile, chromiumLaunchOptions());
   page = context.pages()[0] ?? (await context.newPage());
-  page.on('console', (m) => {
-    if (m.type() === 'error') consoleErrors.push(m.text());
-  });
-  page.on('pageerror', (e) => consoleErrors.push(String(e)));
+  collectPageErrors(page, consoleErrors);
 }, 60_000);
 
 afterAll(async () => {

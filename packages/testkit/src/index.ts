@@ -12,8 +12,8 @@ export {
   arbNameTreeOf,
   arbPath,
 } from './arbitraries.js';
-export type { ChromiumLaunchOptions } from './chromium.js';
-export { chromiumLaunchOptions } from './chromium.js';
+export type { ChromiumLaunchOptions, PageErrorEvents } from './chromium.js';
+export { chromiumLaunchOptions, collectPageErrors } from './chromium.js';
 export type { EventuallyOptions } from './eventually.js';
 export { eventually } from './eventually.js';
 export type { FakeClock } from './fake-clock.js';

@@ -1,13 +1,23 @@
 /**
  * The shared test helpers: httpGet over a real socket (Host header, body), eventually's timeout
- * and value, counterValue, tlsHandshake against a real TLS server, certTime.
+ * and value, counterValue, tlsHandshake against a real TLS server, certTime, collectPageErrors.
  */
+import { EventEmitter } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import { createMetricsRegistry } from '@switchyard/core';
 import { describe, expect, it } from 'vitest';
-import { certTime, counterValue, createTestPki, eventually, httpGet, tlsHandshake } from '../src/index.js';
+import {
+  certTime,
+  collectPageErrors,
+  counterValue,
+  createTestPki,
+  eventually,
+  httpGet,
+  type PageErrorEvents,
+  tlsHandshake,
+} from '../src/index.js';
 
 describe('httpGet', () => {
   it('sends the Host header and extra headers it is given, and reads status, headers and body', async () => {
@@ -96,5 +106,17 @@ describe('tlsHandshake', () => {
 describe('certTime', () => {
   it('prints UTC to the second as openssl ca takes it', () => {
     expect(certTime(Date.UTC(2026, 0, 2, 3, 4, 5, 678))).toBe('20260102030405Z');
+  });
+});
+
+describe('collectPageErrors', () => {
+  it('keeps console errors and uncaught page errors as text, and nothing else', () => {
+    const page = new EventEmitter();
+    const errors = collectPageErrors(page as unknown as PageErrorEvents);
+    const message = (type: string, text: string) => ({ type: () => type, text: () => text });
+    page.emit('console', message('log', 'hello'));
+    page.emit('console', message('error', 'GET /x 400'));
+    page.emit('pageerror', new TypeError('x is undefined'));
+    expect(errors).toEqual(['GET /x 400', 'TypeError: x is undefined']);
   });
 });
