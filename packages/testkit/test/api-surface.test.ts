@@ -6,7 +6,7 @@
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { apiProgram, apiSurface } from './api-surface.js';
 
 const root = join(import.meta.dirname, '..', '..', '..');
@@ -42,6 +42,12 @@ describe('API surface', () => {
     join(root, 'tsconfig.base.json'),
     entries.map((e) => e.source),
   );
+
+  // Binding every source file of the workspace takes seconds (12 s seen on a loaded machine):
+  // done once here, under its own timeout, rather than inside the first test.
+  beforeAll(() => {
+    program.getTypeChecker();
+  }, 120_000);
 
   it('reads type-only re-exports as types and merged names as both', () => {
     const dtab = apiSurface(program, join(packagesDir, 'dtab', 'src', 'index.ts'));
