@@ -5,6 +5,7 @@
  */
 import http from 'node:http';
 import https from 'node:https';
+import { eventually as pollUntil } from '@switchyard/testkit';
 
 /** A target: requests carry `host` and must be answered by one of `backends` (by name). */
 export interface Target {
@@ -200,17 +201,31 @@ export function probe(
   return startLoad({ ...options, targets: [target], concurrency: 1, total: count }).done;
 }
 
-/** Polls `check` every 50 ms until it is true; false when `timeoutMs` passes first. */
+/**
+ * Polls `check` every 50 ms until it is true; false when `timeoutMs` passes first (a scenario
+ * counts that as a problem rather than failing on an exception). A check that throws rejects.
+ * The polling is testkit's `eventually`.
+ */
 export async function eventually(
   check: () => boolean | Promise<boolean>,
   timeoutMs: number,
 ): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return true;
-    if (Date.now() > deadline) return false;
-    await sleep(50);
+  let thrown: { readonly error: unknown } | undefined;
+  const guarded = async (): Promise<boolean> => {
+    try {
+      return await check();
+    } catch (error) {
+      thrown = { error };
+      return true;
+    }
+  };
+  try {
+    await pollUntil(guarded, { timeoutMs, intervalMs: 50 });
+  } catch {
+    return false;
   }
+  if (thrown !== undefined) throw thrown.error;
+  return true;
 }
 
 /** Resolves after `ms`. */

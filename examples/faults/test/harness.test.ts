@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { startBackend } from '../src/backends.js';
 import { parseFaultsCommand } from '../src/cli.js';
 import { failures, NO_COUNTS, runScenario, summary } from '../src/harness.js';
+import { eventually } from '../src/load.js';
 import { seededRandom } from '../src/random.js';
 import { rawExchange } from '../src/raw.js';
 import { MALFORMED } from '../src/scenarios/malformed-catalogue.js';
@@ -130,5 +131,19 @@ describe('wire helpers', () => {
       expect(entry.expect.length).toBeGreaterThan(0);
       for (const status of entry.expect) expect([200, 400, 405, 414, 431, 501, 505]).toContain(status);
     }
+  });
+
+  it('eventually: true once the check holds, false after the timeout, and a throwing check rejects', async () => {
+    let n = 0;
+    expect(await eventually(() => ++n >= 3, 5_000)).toBe(true);
+    expect(n).toBe(3);
+    const started = Date.now();
+    expect(await eventually(async () => false, 120)).toBe(false);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(120);
+    await expect(
+      eventually(() => {
+        throw new Error('check broke');
+      }, 5_000),
+    ).rejects.toThrow('check broke');
   });
 });

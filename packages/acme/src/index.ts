@@ -11,14 +11,9 @@ export type { AcmeFailedEvent, AcmeIssuedEvent, AcmeRefusedEvent } from './chann
 export { ACME_CHANNELS } from './channels.js';
 export type { AcmeErrorCode } from './errors.js';
 export { AcmeError } from './errors.js';
-export { hostMatches, normalizeHost } from './host-name.js';
+export { normalizeHost } from './host-name.js';
 export type { KubernetesStorageOptions } from './kubernetes-storage.js';
-export {
-  ACME_HOST_ANNOTATION,
-  ACME_SECRET_LABEL,
-  acmeSecretName,
-  kubernetesSecretStorage,
-} from './kubernetes-storage.js';
+export { kubernetesSecretStorage } from './kubernetes-storage.js';
 export type {
   AcmeChallengeType,
   AcmeManagerOptions,
@@ -29,7 +24,6 @@ export type {
 export { AcmeManager, createAcmeManager } from './manager.js';
 export type { OnDemandOptions, OnDemandRefusal } from './on-demand.js';
 export type { RenewalOptions, RetryOptions } from './schedule.js';
-export { renewalTime, retryDelay } from './schedule.js';
 export type { CertificateState, CertificateStatus } from './status.js';
 export type { CertificateStorage, StorageEvent, StoredCertificate } from './storage.js';
 export { directoryStorage } from './storage.js';

@@ -7,10 +7,12 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connect } from 'node:tls';
-import { createMetricsRegistry, type MetricsRegistry } from '@switchyard/core';
+import { createMetricsRegistry } from '@switchyard/core';
 import {
+  counterValue as counter,
   createTestPki,
+  eventually,
+  tlsHandshake as handshake,
   type Issued,
   type Pebble,
   pebbleMissing,
@@ -31,46 +33,11 @@ import { type FrontDoor, startFrontDoor } from './front-door.js';
 const missing = pebbleMissing();
 if (missing !== undefined) console.warn(`acme tests skipped: ${missing}`);
 
-async function until<T>(f: () => T | undefined | false, what: string, timeoutMs = 45_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = f();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-interface Handshake {
-  readonly subject: string;
-  readonly authorized: boolean;
-  readonly authorizationError: string | undefined;
-  readonly fingerprint: string;
-}
-
-function handshake(port: number, servername: string, ca: string): Promise<Handshake> {
-  return new Promise((resolve, reject) => {
-    const socket = connect({ host: '127.0.0.1', port, servername, ca, rejectUnauthorized: false }, () => {
-      const peer = socket.getPeerCertificate();
-      resolve({
-        subject: peer.subjectaltname ?? String(peer.subject?.CN ?? ''),
-        authorized: socket.authorized,
-        authorizationError: socket.authorizationError?.toString(),
-        fingerprint: peer.fingerprint256,
-      });
-      socket.destroy();
-    });
-    socket.on('error', reject);
-  });
-}
+/** Issuance by a real CA takes seconds: poll every 50 ms for up to 45 s. */
+const POLL = { timeoutMs: 45_000, intervalMs: 50 } as const;
 
 function view(m: AcmeManager, host: string): CertificateView | undefined {
   return m.view().find((v) => v.host === host);
-}
-
-function counter(stats: MetricsRegistry, name: string): number {
-  const s = stats.snapshot().find((x) => x.kind === 'counter' && x.name.join('/') === name);
-  return s?.kind === 'counter' ? s.value : 0;
 }
 
 describe.skipIf(missing !== undefined)('acme against pebble', () => {
@@ -139,9 +106,9 @@ describe.skipIf(missing !== undefined)('acme against pebble', () => {
       dirs.push(dir);
       const stats = createMetricsRegistry();
       const m = await manager(pebble, { dir, hosts: ['HTTP01.example.test.'], stats });
-      const v = await until(
+      const v = await eventually(
         () => view(m, 'http01.example.test')?.status === 'valid' && view(m, 'http01.example.test'),
-        'issuance',
+        { ...POLL, what: 'issuance' },
       );
       expect(v.origin).toBe('static');
       expect(v.issuer).toMatch(/Pebble Intermediate/);
@@ -157,7 +124,7 @@ describe.skipIf(missing !== undefined)('acme against pebble', () => {
       expect(await readdir(join(dir, 'certificates'))).toEqual(['http01.example.test']);
 
       const hs = await handshake(door.tlsPort, 'http01.example.test', root);
-      expect(hs).toMatchObject({ subject: 'DNS:http01.example.test', authorized: true });
+      expect(hs).toMatchObject({ names: 'DNS:http01.example.test', trusted: true });
       // The challenge endpoint answers nothing once the order is done: the request goes on to routing.
       const res = await fetch(`http://127.0.0.1:${door.httpPort}/.well-known/acme-challenge/unknown`);
       expect(res.status).toBe(404);
@@ -165,10 +132,10 @@ describe.skipIf(missing !== undefined)('acme against pebble', () => {
 
     it('issues by TLS-ALPN-01, answering the acme-tls/1 handshake with the challenge certificate', async () => {
       const m = await manager(pebble, { hosts: ['alpn.example.test'], challenge: 'tls-alpn-01' });
-      await until(() => view(m, 'alpn.example.test')?.status === 'valid', 'issuance');
+      await eventually(() => view(m, 'alpn.example.test')?.status === 'valid', { ...POLL, what: 'issuance' });
       expect(door.served).toContainEqual({ servername: 'alpn.example.test', served: 'challenge' });
       const hs = await handshake(door.tlsPort, 'alpn.example.test', root);
-      expect(hs).toMatchObject({ subject: 'DNS:alpn.example.test', authorized: true });
+      expect(hs).toMatchObject({ names: 'DNS:alpn.example.test', trusted: true });
       // Without acme-tls/1 in the hello, no challenge certificate is ever handed out.
       expect(m.tlsAlpnChallenge('alpn.example.test', ['h2', 'http/1.1'])).toBeUndefined();
     }, 60_000);
@@ -187,11 +154,14 @@ describe.skipIf(missing !== undefined)('acme against pebble', () => {
           onDemand: { hosts: ['*.ondemand.test'], ask: askUrl, rateLimit: { orders: 2, perMs: 60_000 } },
         });
         const first = await handshake(door.tlsPort, 'yes.ondemand.test', root);
-        expect(first.subject).toBe('DNS:default.invalid');
-        expect(first.authorized).toBe(false);
-        await until(() => view(m, 'yes.ondemand.test')?.status === 'valid', 'on-demand issuance');
+        expect(first.names).toBe('DNS:default.invalid');
+        expect(first.trusted).toBe(false);
+        await eventually(() => view(m, 'yes.ondemand.test')?.status === 'valid', {
+          ...POLL,
+          what: 'on-demand issuance',
+        });
         const second = await handshake(door.tlsPort, 'yes.ondemand.test', root);
-        expect(second).toMatchObject({ subject: 'DNS:yes.ondemand.test', authorized: true });
+        expect(second).toMatchObject({ names: 'DNS:yes.ondemand.test', trusted: true });
         expect(view(m, 'yes.ondemand.test')?.origin).toBe('onDemand');
 
         // Outside the patterns: refused without asking.
@@ -199,7 +169,7 @@ describe.skipIf(missing !== undefined)('acme against pebble', () => {
         expect(m.onDemand('x.elsewhere.test')).toEqual({ kind: 'refused', reason: 'notAllowed' });
         // Inside the patterns but `ask` says no: queued, then never managed.
         expect(m.onDemand('no.ondemand.test')).toEqual({ kind: 'queued' });
-        await until(() => asked.includes('no.ondemand.test'), 'ask');
+        await eventually(() => asked.includes('no.ondemand.test'), { ...POLL, what: 'ask' });
         await new Promise((r) => setTimeout(r, 100));
         expect(view(m, 'no.ondemand.test')).toBeUndefined();
         // The same name again within the per-name interval, and the global limit (2 per minute).
@@ -231,14 +201,14 @@ describe.skipIf(missing !== undefined)('acme against pebble', () => {
       await new Promise((r) => setTimeout(r, 300));
       expect(view(follower, 'shared.example.test')?.status).toBe('none');
       const leader = await manager(pebble, { dir, hosts: ['shared.example.test'], stats: leaderStats });
-      const lv = await until(
+      const lv = await eventually(
         () => view(leader, 'shared.example.test')?.status === 'valid' && view(leader, 'shared.example.test'),
-        'leader issuance',
+        { ...POLL, what: 'leader issuance' },
       );
-      const fv = await until(
+      const fv = await eventually(
         () =>
           view(follower, 'shared.example.test')?.status === 'valid' && view(follower, 'shared.example.test'),
-        'follower pick-up',
+        { ...POLL, what: 'follower pick-up' },
       );
       expect(fv.notAfter).toBe(lv.notAfter);
       expect(counter(leaderStats, 'orders')).toBe(1);
@@ -265,20 +235,23 @@ describe.skipIf(missing !== undefined)('acme against pebble', () => {
         renewal: { fraction: 0.2, jitterFraction: 0 },
         stats,
       });
-      const first = await until(
+      const first = await eventually(
         () => view(m, 'renew.example.test')?.status === 'valid' && view(m, 'renew.example.test'),
-        'issuance',
+        { ...POLL, what: 'issuance' },
       );
       expect(first.notAfter! - first.notBefore!).toBeLessThanOrEqual(31_000);
       expect(first.renewAt).toBe(Math.floor(first.notBefore! + 0.2 * (first.notAfter! - first.notBefore!)));
       const before = await handshake(door.tlsPort, 'renew.example.test', root);
-      const second = await until(() => {
-        const v = view(m, 'renew.example.test');
-        return v !== undefined && v.notAfter! > first.notAfter! && v;
-      }, 'renewal');
+      const second = await eventually(
+        () => {
+          const v = view(m, 'renew.example.test');
+          return v !== undefined && v.notAfter! > first.notAfter! && v;
+        },
+        { ...POLL, what: 'renewal' },
+      );
       expect(second.lastAttempt).toBeGreaterThanOrEqual(first.renewAt!);
       const after = await handshake(door.tlsPort, 'renew.example.test', root);
-      expect(after.authorized).toBe(true);
+      expect(after.trusted).toBe(true);
       expect(after.fingerprint).not.toBe(before.fingerprint);
       expect(counter(stats, 'issued')).toBeGreaterThanOrEqual(2);
       expect(counter(stats, 'certificate/renew.example.test/orders')).toBeGreaterThanOrEqual(2);
@@ -297,7 +270,10 @@ describe.skipIf(missing !== undefined)('acme against pebble', () => {
         retry: { initialMs: 300, maxMs: 5_000 },
         random: () => 1,
       });
-      await until(() => view(m, 'outage.example.test')?.status === 'valid', 'issuance');
+      await eventually(() => view(m, 'outage.example.test')?.status === 'valid', {
+        ...POLL,
+        what: 'issuance',
+      });
       const served = await handshake(door.tlsPort, 'outage.example.test', root);
       await pebble.kill();
       // acme-client retries a refused connection 5 times over 75 s before failing an order; the
@@ -308,10 +284,13 @@ describe.skipIf(missing !== undefined)('acme against pebble', () => {
       try {
         m.renew('outage.example.test');
         m.addHosts(['new.outage.example.test']);
-        const failing = await until(() => {
-          const v = view(m, 'new.outage.example.test');
-          return v !== undefined && v.failures >= 3 && v;
-        }, 'three failed attempts');
+        const failing = await eventually(
+          () => {
+            const v = view(m, 'new.outage.example.test');
+            return v !== undefined && v.failures >= 3 && v;
+          },
+          { ...POLL, what: 'three failed attempts' },
+        );
         expect(failing.status).toBe('none');
         expect(failing.lastError?.code).toBe('SY_ERR_ACME_ORDER_FAILED');
         expect(failing.lastError?.message).toMatch(/new\.outage\.example\.test/);
@@ -334,16 +313,16 @@ describe.skipIf(missing !== undefined)('acme against pebble', () => {
         expect((await handshake(door.tlsPort, 'outage.example.test', root)).fingerprint).toBe(
           served.fingerprint,
         );
-        expect((await handshake(door.tlsPort, 'new.outage.example.test', root)).subject).toBe(
+        expect((await handshake(door.tlsPort, 'new.outage.example.test', root)).names).toBe(
           'DNS:default.invalid',
         );
       } finally {
         settings.acmeSettings.retryMaxAttempts = retries;
         await pebble.restart();
       }
-      const recovered = await until(
+      const recovered = await eventually(
         () => view(m, 'new.outage.example.test')?.status === 'valid' && view(m, 'new.outage.example.test'),
-        'recovery',
+        { ...POLL, what: 'recovery' },
       );
       expect(recovered.failures).toBe(0);
       expect(recovered.lastError).toBeUndefined();
@@ -365,7 +344,11 @@ describe.skipIf(missing !== undefined)('acme against pebble', () => {
       acme.setLogger((msg) => logs.push(msg));
       try {
         const m = await manager(pebble, { hosts: ['nonce1.example.test', 'nonce2.example.test'] });
-        await until(() => m.view().every((v) => v.status === 'valid'), 'issuance despite bad nonces', 55_000);
+        await eventually(() => m.view().every((v) => v.status === 'valid'), {
+          ...POLL,
+          what: 'issuance despite bad nonces',
+          timeoutMs: 55_000,
+        });
         expect(m.view().map((v) => v.host)).toEqual(['nonce1.example.test', 'nonce2.example.test']);
       } finally {
         acme.setLogger(() => {});
@@ -396,7 +379,11 @@ describe.skipIf(missing !== undefined)('acme against pebble', () => {
       acme.setLogger((msg) => logs.push(msg));
       try {
         const m = await manager(pebble, { hosts });
-        await until(() => m.view().every((v) => v.status === 'valid'), 'issuance in random modes', 55_000);
+        await eventually(() => m.view().every((v) => v.status === 'valid'), {
+          ...POLL,
+          what: 'issuance in random modes',
+          timeoutMs: 55_000,
+        });
         expect(m.status().map((r) => [r.name, r.state])).toEqual(hosts.map((h) => [h, 'valid']));
       } finally {
         acme.setLogger(() => {});
@@ -406,8 +393,8 @@ describe.skipIf(missing !== undefined)('acme against pebble', () => {
       const root = await pebble.rootPem();
       for (const host of hosts)
         expect(await handshake(door.tlsPort, host, root)).toMatchObject({
-          subject: `DNS:${host}`,
-          authorized: true,
+          names: `DNS:${host}`,
+          trusted: true,
         });
     }, 60_000);
   });

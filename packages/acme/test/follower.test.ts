@@ -7,13 +7,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CertificateSnapshot } from '@switchyard/core';
-import { createTestPki, fakeClock, type TestPki } from '@switchyard/testkit';
+import { certTime, createTestPki, fakeClock, type TestPki } from '@switchyard/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createAcmeManager, directoryStorage } from '../src/index.js';
-
-function stamp(ms: number): string {
-  return `${new Date(ms).toISOString().replace(/[-:T]/g, '').slice(0, 14)}Z`;
-}
 
 /** Lets the storage reads started by due timers finish (real file I/O). */
 async function settle(): Promise<void> {
@@ -36,8 +32,8 @@ describe('a follower', () => {
     const old = await pki.leaf('old', {
       cn: 'f.example.com',
       dns: ['f.example.com'],
-      start: stamp(start - hour),
-      end: stamp(start + 2 * hour),
+      start: certTime(start - hour),
+      end: certTime(start + 2 * hour),
     });
     const storage = directoryStorage(dir);
     await storage.saveCertificate({ host: 'f.example.com', certPem: old.certPem, keyPem: old.keyPem });
@@ -69,8 +65,8 @@ describe('a follower', () => {
       const fresh = await pki.leaf('fresh', {
         cn: 'f.example.com',
         dns: ['f.example.com'],
-        start: stamp(start),
-        end: stamp(start + 90 * 24 * hour),
+        start: certTime(start),
+        end: certTime(start + 90 * 24 * hour),
       });
       await storage.saveCertificate({ host: 'f.example.com', certPem: fresh.certPem, keyPem: fresh.keyPem });
       clock.advance(10 * 60_000);

@@ -7,7 +7,6 @@
  * name ordered by the leader. A Secret missing its key is a storage error naming it.
  */
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import { connect } from 'node:tls';
 import { createMetricsRegistry, type MetricsRegistry } from '@switchyard/core';
 import {
   createKubeClient,
@@ -19,23 +18,26 @@ import {
   urlConfig,
 } from '@switchyard/k8s';
 import {
+  counterValue as counter,
   createTestPki,
+  eventually,
   type FakeKubeApi,
   type Issued,
   type Pebble,
   pebbleMissing,
   startFakeKubeApi,
   startPebble,
+  tlsHandshake as subjectOf,
   type TestPki,
 } from '@switchyard/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { acmeSecretName } from '../src/experimental.js';
 import {
   ACME_CHANNELS,
   AcmeError,
   type AcmeIssuedEvent,
   type AcmeManager,
   type AcmeManagerOptions,
-  acmeSecretName,
   createAcmeManager,
   kubernetesSecretStorage,
 } from '../src/index.js';
@@ -43,38 +45,8 @@ import { type FrontDoor, startFrontDoor } from './front-door.js';
 
 const missing = pebbleMissing();
 
-async function until<T>(
-  f: () => T | undefined | false | Promise<T | undefined | false>,
-  what: string,
-  timeoutMs = 45_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await f();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-function counter(stats: MetricsRegistry, name: string): number {
-  const s = stats.snapshot().find((x) => x.kind === 'counter' && x.name.join('/') === name);
-  return s?.kind === 'counter' ? s.value : 0;
-}
-
-function subjectOf(
-  port: number,
-  servername: string,
-  ca: string,
-): Promise<{ names: string; trusted: boolean }> {
-  return new Promise((resolve, reject) => {
-    const socket = connect({ host: '127.0.0.1', port, servername, ca, rejectUnauthorized: false }, () => {
-      resolve({ names: socket.getPeerCertificate().subjectaltname ?? '', trusted: socket.authorized });
-      socket.destroy();
-    });
-    socket.on('error', reject);
-  });
-}
+/** Issuance by a real CA takes seconds: poll every 50 ms for up to 45 s. */
+const POLL = { timeoutMs: 45_000, intervalMs: 50 } as const;
 
 interface Replica {
   readonly client: KubeClient;
@@ -159,10 +131,10 @@ describe.skipIf(missing !== undefined)('kubernetes Secret storage with leader el
   it('the leader orders into a kubernetes.io/tls Secret; the other replica serves it', async () => {
     const a = replica('replica-a');
     const b = replica('replica-b');
-    await until(() => a.elector.isLeader() || b.elector.isLeader(), 'a leader');
+    await eventually(() => a.elector.isLeader() || b.elector.isLeader(), { ...POLL, what: 'a leader' });
     const valid = (r: Replica) =>
       r.manager.view().find((v) => v.host === 'k8s.example.test')?.status === 'valid';
-    await until(() => valid(a) && valid(b), 'both replicas serving');
+    await eventually(() => valid(a) && valid(b), { ...POLL, what: 'both replicas serving' });
     const orders = counter(a.stats, 'orders') + counter(b.stats, 'orders');
     expect(orders).toBe(1);
 
@@ -185,12 +157,12 @@ describe.skipIf(missing !== undefined)('kubernetes Secret storage with leader el
     const root = await pebble.rootPem();
     const followerDoor = await startFrontDoor(defaultCert, () => follower.manager);
     doors.push(followerDoor);
-    await until(
+    await eventually(
       async () => undefined !== (await subjectOf(followerDoor.tlsPort, 'k8s.example.test', root)),
-      'handshake',
+      { ...POLL, what: 'handshake' },
     );
     const hs = await subjectOf(followerDoor.tlsPort, 'k8s.example.test', root);
-    expect(hs).toEqual({ names: 'DNS:k8s.example.test', trusted: true });
+    expect(hs).toEqual({ names: 'DNS:k8s.example.test', trusted: true, fingerprint: expect.any(String) });
   }, 60_000);
 
   it('a follower serves what the leader stores within a second, by the Secret watch (no polling)', async () => {
@@ -206,7 +178,7 @@ describe.skipIf(missing !== undefined)('kubernetes Secret storage with leader el
       const poll = { storagePollMs: 3_600_000, hosts: ['watch.example.test'] };
       const a = replica('replica-c', poll);
       const b = replica('replica-d', poll);
-      await until(() => a.elector.isLeader() || b.elector.isLeader(), 'a leader');
+      await eventually(() => a.elector.isLeader() || b.elector.isLeader(), { ...POLL, what: 'a leader' });
       const follower = a.elector.isLeader() ? b : a;
       let servedAt: number | undefined;
       const stop = follower.manager.certificateSource.observe((snapshot) => {
@@ -214,7 +186,7 @@ describe.skipIf(missing !== undefined)('kubernetes Secret storage with leader el
           servedAt = Date.now();
       });
       try {
-        await until(() => servedAt, 'the follower serving watch.example.test');
+        await eventually(() => servedAt, { ...POLL, what: 'the follower serving watch.example.test' });
       } finally {
         stop();
       }
@@ -241,7 +213,7 @@ describe.skipIf(missing !== undefined)('kubernetes Secret storage with leader el
     };
     const a = replica('replica-e', onDemand);
     const b = replica('replica-f', onDemand);
-    await until(() => a.elector.isLeader() || b.elector.isLeader(), 'a leader');
+    await eventually(() => a.elector.isLeader() || b.elector.isLeader(), { ...POLL, what: 'a leader' });
     const leaderReplica = a.elector.isLeader() ? a : b;
     const follower = leaderReplica === a ? b : a;
     const root = await pebble.rootPem();
@@ -252,14 +224,18 @@ describe.skipIf(missing !== undefined)('kubernetes Secret storage with leader el
     expect(await subjectOf(followerDoor.tlsPort, 'one.od.example.test', root)).toEqual({
       names: 'DNS:default.invalid',
       trusted: false,
+      fingerprint: expect.any(String),
     });
     // A name outside the allow list is refused on the follower: nothing is recorded.
     await subjectOf(followerDoor.tlsPort, 'evil.example.test', root);
-    const hs = await until(async () => {
-      const h = await subjectOf(followerDoor.tlsPort, 'one.od.example.test', root);
-      return h.names === 'DNS:one.od.example.test' && h;
-    }, 'the follower serving the on-demand certificate');
-    expect(hs).toEqual({ names: 'DNS:one.od.example.test', trusted: true });
+    const hs = await eventually(
+      async () => {
+        const h = await subjectOf(followerDoor.tlsPort, 'one.od.example.test', root);
+        return h.names === 'DNS:one.od.example.test' && h;
+      },
+      { ...POLL, what: 'the follower serving the on-demand certificate' },
+    );
+    expect(hs).toEqual({ names: 'DNS:one.od.example.test', trusted: true, fingerprint: expect.any(String) });
     // The leader ordered it (once); the follower only recorded the wish.
     expect(counter(leaderReplica.stats, 'orders')).toBe(1);
     expect(counter(follower.stats, 'orders')).toBe(0);

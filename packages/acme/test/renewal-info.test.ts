@@ -11,25 +11,14 @@ import { createServer, type Server } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { createTestPki, type Issued, type TestPki } from '@switchyard/testkit';
+import { certTime, createTestPki, eventually, type Issued, type TestPki } from '@switchyard/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AcmeManager, createAcmeManager, directoryStorage } from '../src/index.js';
 
 const run = promisify(execFile);
 
-function stamp(ms: number): string {
-  return `${new Date(ms).toISOString().replace(/[-:T]/g, '').slice(0, 14)}Z`;
-}
-
-async function until<T>(f: () => T | undefined | false, what: string, ms = 15_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = f();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+/** Poll every 50 ms for up to 15 s. */
+const POLL = { timeoutMs: 15_000, intervalMs: 50 } as const;
 
 /** The RFC 9773 CertID computed from `openssl x509` output (independently of the code under test). */
 async function expectedCertId(certPath: string): Promise<string> {
@@ -70,8 +59,8 @@ describe('ACME Renewal Information', () => {
     leaf = await pki.leaf('ari-leaf', {
       cn: 'ari.example.test',
       dns: ['ari.example.test'],
-      start: stamp(start - 3600_000),
-      end: stamp(start + 90 * day),
+      start: certTime(start - 3600_000),
+      end: certTime(start + 90 * day),
     });
     ca = createServer({ cert: wfe.certPem, key: wfe.keyPem }, (req, res) => {
       const base = `https://127.0.0.1:${port}`;
@@ -136,10 +125,10 @@ describe('ACME Renewal Information', () => {
     await writeFile(certPath, leaf.certPem);
     const expected = await expectedCertId(certPath);
     const m = await manager();
-    const attempted = await until(
-      () => m.view()[0]?.lastError !== undefined && m.view()[0],
-      'an early order',
-    );
+    const attempted = await eventually(() => m.view()[0]?.lastError !== undefined && m.view()[0], {
+      ...POLL,
+      what: 'an early order',
+    });
     expect(asked).toContain(expected);
     // The renewal time moved into the CA's window, two months before two thirds of the lifetime.
     expect(attempted.renewAt).toBeGreaterThanOrEqual(Date.parse(window.start));
@@ -156,7 +145,7 @@ describe('ACME Renewal Information', () => {
       end: new Date(start + 81 * day).toISOString(),
     };
     const m = await manager();
-    await until(() => asked.length > 0, 'the renewalInfo question');
+    await eventually(() => asked.length > 0, { ...POLL, what: 'the renewalInfo question' });
     await new Promise((r) => setTimeout(r, 200));
     const v = m.view()[0]!;
     const notBefore = start - 3600_000;

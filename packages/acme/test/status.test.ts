@@ -8,13 +8,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type CertificateSnapshot, createMetricsRegistry, type MetricsRegistry } from '@switchyard/core';
-import { createTestPki, fakeClock, type TestPki } from '@switchyard/testkit';
+import { certTime, createTestPki, fakeClock, type TestPki } from '@switchyard/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createAcmeManager, directoryStorage } from '../src/index.js';
-
-function stamp(ms: number): string {
-  return `${new Date(ms).toISOString().replace(/[-:T]/g, '').slice(0, 14)}Z`;
-}
 
 /** Lets the storage reads started by due timers finish (real file I/O). */
 async function settle(): Promise<void> {
@@ -48,8 +44,8 @@ describe('status rows and retired names', () => {
       const c = await pki!.leaf(host, {
         cn: host,
         dns: [host],
-        start: stamp(start - hour),
-        end: stamp(start + hours * hour),
+        start: certTime(start - hour),
+        end: certTime(start + hours * hour),
       });
       await storage.saveCertificate({ host, certPem: c.certPem, keyPem: c.keyPem });
       return c;
@@ -147,8 +143,8 @@ describe('status rows and retired names', () => {
     const c = await pki.leaf('back', {
       cn: 'back.example.test',
       dns: ['back.example.test'],
-      start: stamp(start - 3600_000),
-      end: stamp(start + 3600_000),
+      start: certTime(start - 3600_000),
+      end: certTime(start + 3600_000),
     });
     await storage.saveCertificate({ host: 'back.example.test', certPem: c.certPem, keyPem: c.keyPem });
     const clock = fakeClock(start);

@@ -3,17 +3,17 @@
  * load without console errors, show numbers that change as traffic is recorded, and render a
  * delegation tree in the playground. With SWITCHYARD_SCREENSHOT=1 it also writes docs/dashboard.png.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createMetricsRegistry } from '@switchyard/core';
 import { createRecentRequests } from '@switchyard/telemetry';
+import { chromiumLaunchOptions, collectPageErrors } from '@switchyard/testkit';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AdminServer, createAdminServer } from '../src/index.js';
 import { recordRequest, testRouter } from './fixtures.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const DAY = 86_400_000;
 
 const stats = createMetricsRegistry();
@@ -141,28 +141,10 @@ beforeAll(async () => {
     ],
   });
   await server.listen();
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install chromium`);
   profile = mkdtempSync(join(tmpdir(), 'sy-chromium-'));
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-    viewport: { width: 1440, height: 1100 },
-  });
+  context = await chromium.launchPersistentContext(profile, chromiumLaunchOptions());
   page = context.pages()[0] ?? (await context.newPage());
-  page.on('console', (m) => {
-    if (m.type() === 'error') consoleErrors.push(m.text());
-  });
-  page.on('pageerror', (e) => consoleErrors.push(String(e)));
+  collectPageErrors(page, consoleErrors);
 }, 60_000);
 
 afterAll(async () => {

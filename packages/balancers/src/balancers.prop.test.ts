@@ -1,7 +1,8 @@
 /**
  * Balancer invariants over random sequences of updates, picks, completions, availability changes
  * and time: a pick comes only from the current set, never from a removed endpoint, and outside
- * panic mode never from an unavailable or zero-weight one; sizes match; close stops everything.
+ * panic mode never from an unavailable or zero-weight one; sizes match; close stops everything;
+ * sending the same set twice is the same as sending it once.
  * Then weights statistically (sequential traffic) and failure accrual against a model.
  */
 import { hasErrorCode } from '@switchyard/core';
@@ -123,6 +124,58 @@ describe.each(Object.entries(factories))('%s: update/pick invariants', (_name, m
           closed = err;
         }
         expect(hasErrorCode(closed, 'SY_ERR_BALANCER_CLOSED')).toBe(true);
+      }),
+      { numRuns: 150 },
+    );
+  });
+});
+
+describe.each(Object.entries(factories))('%s: update is idempotent', (_name, make) => {
+  it('sending the same set twice changes nothing: same picks, sizes and availability as sending it once', () => {
+    fc.assert(
+      fc.property(fc.integer(), fc.array(arbOp, { maxLength: 60 }), (seed, ops) => {
+        // Namers re-emit an unchanged set (a resync, a relist): kept endpoints must keep their
+        // load, availability and place, or every resync would reshuffle traffic.
+        const once = { clock: fakeClock(1_000_000), held: [] as Lease<BalancerEndpoint>[] };
+        const twice = { clock: fakeClock(1_000_000), held: [] as Lease<BalancerEndpoint>[] };
+        const a = make(seed, once.clock)<BalancerEndpoint>();
+        const b = make(seed, twice.clock)<BalancerEndpoint>();
+        for (const op of ops) {
+          switch (op.t) {
+            case 'update':
+              a.update(op.set.map((e) => ({ ...e })));
+              b.update(op.set.map((e) => ({ ...e })));
+              b.update(op.set.map((e) => ({ ...e })));
+              break;
+            case 'pick': {
+              const la = a.pick();
+              const lb = b.pick();
+              expect(lb?.endpoint.key).toBe(la?.endpoint.key);
+              if (la !== undefined && lb !== undefined) {
+                once.held.push(la);
+                twice.held.push(lb);
+              }
+              break;
+            }
+            case 'done':
+              if (once.held.length > 0) {
+                const i = op.i % once.held.length;
+                const outcome = { ok: op.ok, rttNs: op.rttMs * 1e6 };
+                once.held.splice(i, 1)[0]!.done(outcome);
+                twice.held.splice(i, 1)[0]!.done(outcome);
+              }
+              break;
+            case 'avail':
+              a.setAvailable(op.key, op.available);
+              b.setAvailable(op.key, op.available);
+              break;
+            case 'advance':
+              once.clock.advance(op.ms);
+              twice.clock.advance(op.ms);
+              break;
+          }
+          expect([b.size, b.available]).toEqual([a.size, a.available]);
+        }
       }),
       { numRuns: 150 },
     );

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { classifiers, defaultResponseClassifierKind, responseClassifiers } from './index.js';
+import { defaultResponseClassifierKind } from './classifiers.js';
+import { classifiers, responseClassifiers } from './index.js';
 
 const methods = ['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE', 'POST', 'PATCH'] as const;
 // Expected class of a 503 per method, per classifier (R = retryable, F = failure, S = success).

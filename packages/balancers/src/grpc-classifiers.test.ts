@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { grpcClassifiers, grpcCodeOf } from './experimental.js';
 import type { ResponseClassifier } from './index.js';
-import { BalancerError, grpcClassifiers, grpcCodeOf, grpcResponseClassifier } from './index.js';
+import { BalancerError, grpcResponseClassifier } from './index.js';
 
 const call = (grpcStatus: string | undefined, method = 'POST') => ({ method, status: 200, grpcStatus });
 

@@ -30,7 +30,7 @@ export type {
   ResponseClassifier,
   ResponseClassifierKind,
 } from './classifiers.js';
-export { classifiers, defaultResponseClassifierKind, responseClassifiers } from './classifiers.js';
+export { classifiers, responseClassifiers } from './classifiers.js';
 export type { BalancerErrorCode } from './errors.js';
 export { BalancerError } from './errors.js';
 export type {
@@ -56,12 +56,7 @@ export type {
   GrpcResponseClassifierKind,
   GrpcResponseClassifierOptions,
 } from './grpc-classifiers.js';
-export {
-  grpcClassifiers,
-  grpcCodeOf,
-  grpcResponseClassifier,
-  grpcRetryableStatusCodes,
-} from './grpc-classifiers.js';
+export { grpcResponseClassifier } from './grpc-classifiers.js';
 export type { HeapOptions } from './heap.js';
 export { heap } from './heap.js';
 export type { P2cOptions } from './p2c.js';
@@ -70,6 +65,6 @@ export type { PeakEwmaOptions } from './peak-ewma.js';
 export { ewma, p2cPeakEwma } from './peak-ewma.js';
 export { mulberry32 } from './random.js';
 export type { RequeueBudget, RequeueBudgetOptions, RetryBudget, RetryBudgetOptions } from './retry-budget.js';
-export { emptyRetryBudget, requeueBudget, retryBudget } from './retry-budget.js';
+export { requeueBudget, retryBudget } from './retry-budget.js';
 export type { RoundRobinOptions } from './round-robin.js';
 export { roundRobin } from './round-robin.js';

@@ -1,6 +1,7 @@
 import { fakeClock } from '@switchyard/testkit';
 import { describe, expect, it } from 'vitest';
-import { emptyRetryBudget, mulberry32, requeueBudget, retryBudget } from './index.js';
+import { mulberry32 } from './index.js';
+import { emptyRetryBudget, requeueBudget, retryBudget } from './retry-budget.js';
 
 describe('retryBudget (finagle TokenRetryBudget)', () => {
   it('starts with the reserve minRetriesPerSec × ttlSecs and earns percentCanRetry per deposit', () => {

@@ -5,60 +5,34 @@
  * renewed, still served until they expire), and `untilIssued: fail` (a handshake for a name
  * without a certificate fails until it is issued, then succeeds).
  */
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import { tmpdir } from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { connect } from 'node:tls';
 import { createMetricsRegistry, type MetricsRegistry } from '@switchyard/core';
 import {
-  createTestPki,
+  counterValue as counter,
+  eventually,
   freePort,
-  type Issued,
   type Pebble,
   pebbleMissing,
   startPebble,
-  type TestPki,
+  type TlsHandshake,
+  tlsHandshake,
 } from '@switchyard/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDefaultKinds, Linker, parseLinkerConfig } from '../src/index.js';
-import { listen } from './http.js';
+import { useAcmeFixture } from './acme-fixture.js';
 
 const kinds = createDefaultKinds();
 const missing = pebbleMissing();
 
-async function until<T>(
-  f: () => Promise<T | undefined | false> | T | undefined | false,
-  what: string,
-  ms = 45_000,
-): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+/** Issuance by a real CA takes seconds: poll every 100 ms for up to 45 s. */
+const POLL = { timeoutMs: 45_000, intervalMs: 100 } as const;
 
 /** A TLS handshake for `servername`: the certificate's names and whether `ca` trusts it, or the error. */
-function handshake(
-  port: number,
-  servername: string,
-  ca: string,
-): Promise<{ names: string; trusted: boolean } | { error: string }> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port, servername, ca, rejectUnauthorized: false }, () => {
-      resolve({ names: socket.getPeerCertificate().subjectaltname ?? '', trusted: socket.authorized });
-      socket.destroy();
-    });
-    socket.on('error', (err: NodeJS.ErrnoException) => resolve({ error: err.code ?? err.message }));
-  });
-}
-
-function counter(stats: MetricsRegistry, suffix: string): number {
-  const s = stats.snapshot().find((x) => x.kind === 'counter' && x.name.join('/').endsWith(suffix));
-  return s?.kind === 'counter' ? s.value : 0;
+function handshake(port: number, servername: string, ca: string): Promise<TlsHandshake | { error: string }> {
+  return tlsHandshake(port, servername, ca).catch((err: NodeJS.ErrnoException) => ({
+    error: err.code ?? err.message,
+  }));
 }
 
 const ingress = (name: string, host: string) => `apiVersion: networking.k8s.io/v1
@@ -125,24 +99,7 @@ ${hosts
   )
   .join('')}`;
 
-let pki: TestPki;
-let defaultCert: Issued;
-let backend: Server;
-let backendPort: number;
-const dirs: string[] = [];
-
-beforeAll(async () => {
-  pki = await createTestPki();
-  defaultCert = await pki.leaf('default', { cn: 'default.invalid', dns: ['default.invalid'] });
-  backend = createServer((_req, res) => res.end('backend'));
-  backendPort = await listen(backend);
-}, 60_000);
-
-afterAll(async () => {
-  backend?.close();
-  await pki?.dispose();
-  await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
-});
+const fx = useAcmeFixture();
 
 interface Setup {
   readonly dir: string;
@@ -152,13 +109,9 @@ interface Setup {
 }
 
 async function setup(): Promise<Setup> {
-  const dir = await mkdtemp(join(tmpdir(), 'sy-config-acme-hosts-'));
-  dirs.push(dir);
   const [httpPort, tlsPort] = await Promise.all([freePort(), freePort()]);
   const pebble = await startPebble({ httpPort, tlsPort });
-  await writeFile(join(dir, 'default.pem'), defaultCert.certPem);
-  await writeFile(join(dir, 'default.key'), defaultCert.keyPem);
-  await writeFile(join(dir, 'directory-ca.pem'), pebble.directoryCa);
+  const dir = await fx.configDir('sy-config-acme-hosts-', pebble.directoryCa);
   return { dir, httpPort, tlsPort, pebble };
 }
 
@@ -166,7 +119,7 @@ function configText(s: Setup, o: { identifiers: string; acme?: string }): string
   return `routers:
 - protocol: http
   label: edge
-  dtab: /svc/* => /$/inet/127.0.0.1/${backendPort}
+  dtab: /svc/* => /$/inet/127.0.0.1/${fx.backendPort}
   identifier:
 ${o.identifiers}
   servers:
@@ -219,27 +172,30 @@ describe.skipIf(missing !== undefined)('names fed to tls.acme', () => {
       const h = await handshake(s.tlsPort, name, root);
       return 'trusted' in h && h.trusted && h.names === `DNS:${name}`;
     };
-    await until(() => trusted('gw.test'), 'gw.test (Gateway HTTPS listener) issued');
-    await until(() => trusted('one.test'), 'one.test (Ingress spec.tls) issued');
+    await eventually(() => trusted('gw.test'), { ...POLL, what: 'gw.test (Gateway HTTPS listener) issued' });
+    await eventually(() => trusted('one.test'), { ...POLL, what: 'one.test (Ingress spec.tls) issued' });
     // Wildcard, passthrough and plain-HTTP listeners name no certificate to order.
     expect(rows(linker)).toEqual(['gw.test valid', 'one.test valid']);
 
     // A listener added to the Gateway manifest is followed without a reload.
     await writeFile(join(s.dir, 'gw', 'gateway.yaml'), gateway(['gw.test', 'gw2.test']));
-    await until(() => trusted('gw2.test'), 'gw2.test issued after the manifest changed');
+    await eventually(() => trusted('gw2.test'), {
+      ...POLL,
+      what: 'gw2.test issued after the manifest changed',
+    });
 
     // The reload swaps the Ingress identifier: two.test is ordered, one.test is retired (no
     // renewal) but keeps being served, gw.test (in both sets) is never retired.
-    const before = counter(stats, 'certificate/one.test/orders');
+    const before = counter(stats, { endsWith: 'certificate/one.test/orders' });
     const reloaded = await linker.reload(
       parseLinkerConfig(configText(s, { identifiers: identifiers('ing-b') }), 'linker.yaml', kinds),
     );
     expect(reloaded).toEqual({ kind: 'applied', changes: ['routers[0].identifier'] });
-    await until(() => trusted('two.test'), 'two.test issued after the reload');
+    await eventually(() => trusted('two.test'), { ...POLL, what: 'two.test issued after the reload' });
     expect(rows(linker)).toEqual(['gw.test valid', 'gw2.test valid', 'one.test retired', 'two.test valid']);
     expect(await trusted('one.test')).toBe(true);
-    expect(counter(stats, 'certificate/one.test/orders')).toBe(before);
-    expect(counter(stats, 'certificate/gw.test/orders')).toBe(1);
+    expect(counter(stats, { endsWith: 'certificate/one.test/orders' })).toBe(before);
+    expect(counter(stats, { endsWith: 'certificate/gw.test/orders' })).toBe(1);
     const server = linker.acmeStatus()[0]!;
     expect(server).toMatchObject({ router: 'edge', server: `127.0.0.1:${s.tlsPort}` });
   }, 90_000);
@@ -276,11 +232,14 @@ describe.skipIf(missing !== undefined)('tls.acme untilIssued: fail', () => {
     expect(first).toHaveProperty('error');
     // A name that is not allowed keeps failing (and is never ordered).
     expect(await handshake(s.tlsPort, 'x.other.test', root)).toHaveProperty('error');
-    const issued = await until(async () => {
-      const h = await handshake(s.tlsPort, 'x.demand.test', root);
-      return 'trusted' in h && h;
-    }, 'x.demand.test served after issuance');
-    expect(issued).toEqual({ names: 'DNS:x.demand.test', trusted: true });
+    const issued = await eventually(
+      async () => {
+        const h = await handshake(s.tlsPort, 'x.demand.test', root);
+        return 'trusted' in h && h;
+      },
+      { ...POLL, what: 'x.demand.test served after issuance' },
+    );
+    expect(issued).toEqual({ names: 'DNS:x.demand.test', trusted: true, fingerprint: expect.any(String) });
     expect(await handshake(s.tlsPort, 'x.other.test', root)).toHaveProperty('error');
     expect(rows(linker)).toEqual(['x.demand.test valid']);
   }, 60_000);

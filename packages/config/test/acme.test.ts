@@ -6,43 +6,31 @@
  */
 
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
+import { writeFile } from 'node:fs/promises';
+import type { Server } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from 'node:tls';
 import { ACME_CHANNELS } from '@switchyard/acme';
 import { createMetricsRegistry, type MetricsRegistry } from '@switchyard/core';
 import {
-  createTestPki,
+  counterValue as counter,
+  eventually,
   freePort,
-  type Issued,
   type Pebble,
   pebbleMissing,
   startPebble,
-  type TestPki,
 } from '@switchyard/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDefaultKinds, Linker, parseLinkerConfig, validateLinker } from '../src/index.js';
+import { useAcmeFixture } from './acme-fixture.js';
 import { listen } from './http.js';
 
 const kinds = createDefaultKinds();
 const missing = pebbleMissing();
 
-async function until<T>(
-  f: () => Promise<T | undefined | false> | T | undefined | false,
-  what: string,
-  ms = 45_000,
-): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+/** Issuance by a real CA takes seconds: poll every 100 ms for up to 45 s. */
+const POLL = { timeoutMs: 45_000, intervalMs: 100 } as const;
 
 /** A handshake to `port` for `servername`: the certificate's names, whether `ca` trusts it, and a response body. */
 function fetchTls(
@@ -66,11 +54,6 @@ function fetchTls(
   });
 }
 
-function counter(stats: MetricsRegistry, suffix: string): number {
-  const s = stats.snapshot().find((x) => x.kind === 'counter' && x.name.join('/').endsWith(suffix));
-  return s?.kind === 'counter' ? s.value : 0;
-}
-
 interface Setup {
   readonly linker: Linker;
   readonly stats: MetricsRegistry;
@@ -80,24 +63,7 @@ interface Setup {
   close(): Promise<void>;
 }
 
-let pki: TestPki;
-let defaultCert: Issued;
-let backend: Server;
-let backendPort: number;
-const dirs: string[] = [];
-
-beforeAll(async () => {
-  pki = await createTestPki();
-  defaultCert = await pki.leaf('default', { cn: 'default.invalid', dns: ['default.invalid'] });
-  backend = createServer((_req, res) => res.end('backend'));
-  backendPort = await listen(backend);
-}, 60_000);
-
-afterAll(async () => {
-  backend?.close();
-  await pki?.dispose();
-  await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
-});
+const fx = useAcmeFixture();
 
 function configText(o: {
   httpPort: number;
@@ -109,7 +75,7 @@ function configText(o: {
   return `routers:
 - protocol: http
   label: edge
-  dtab: /svc/* => /$/inet/127.0.0.1/${backendPort}
+  dtab: /svc/* => /$/inet/127.0.0.1/${fx.backendPort}
   servers:
   - port: ${o.httpPort}
   - port: ${o.tlsPort}
@@ -128,13 +94,9 @@ ${o.extra ?? ''}`;
 }
 
 async function start(challenge: 'http-01' | 'tls-alpn-01'): Promise<Setup> {
-  const dir = await mkdtemp(join(tmpdir(), 'sy-config-acme-'));
-  dirs.push(dir);
   const [httpPort, tlsPort] = await Promise.all([freePort(), freePort()]);
   const pebble = await startPebble({ httpPort, tlsPort });
-  await writeFile(join(dir, 'default.pem'), defaultCert.certPem);
-  await writeFile(join(dir, 'default.key'), defaultCert.keyPem);
-  await writeFile(join(dir, 'directory-ca.pem'), pebble.directoryCa);
+  const dir = await fx.configDir('sy-config-acme-', pebble.directoryCa);
   const loaded = parseLinkerConfig(
     configText({ httpPort, tlsPort, directory: pebble.directoryUrl, challenge }),
     'linker.yaml',
@@ -169,10 +131,13 @@ describe.skipIf(missing !== undefined).each(['http-01', 'tls-alpn-01'] as const)
 
     it('issues the configured host and serves it through the router, chained to the CA', async () => {
       const root = await s.root();
-      const got = await until(async () => {
-        const r = await fetchTls(s.tlsPort, 'static.test', root);
-        return r.trusted ? r : undefined;
-      }, 'a trusted certificate for static.test');
+      const got = await eventually(
+        async () => {
+          const r = await fetchTls(s.tlsPort, 'static.test', root);
+          return r.trusted ? r : undefined;
+        },
+        { ...POLL, what: 'a trusted certificate for static.test' },
+      );
       expect(got.names).toContain('DNS:static.test');
       expect(got.body).toBe('backend');
     }, 60_000);
@@ -185,12 +150,12 @@ describe.skipIf(missing !== undefined).each(['http-01', 'tls-alpn-01'] as const)
       // Not allowed: default certificate, nothing ordered.
       const other = await fetchTls(s.tlsPort, 'b.other.test', root);
       expect(other.names).toContain('DNS:default.invalid');
-      await until(
-        async () => (await fetchTls(s.tlsPort, 'a.demand.test', root)).trusted,
-        'a.demand.test issued',
-      );
+      await eventually(async () => (await fetchTls(s.tlsPort, 'a.demand.test', root)).trusted, {
+        ...POLL,
+        what: 'a.demand.test issued',
+      });
       expect((await fetchTls(s.tlsPort, 'b.other.test', root)).names).toContain('DNS:default.invalid');
-      expect(counter(s.stats, 'acme/on_demand/refused')).toBeGreaterThanOrEqual(1);
+      expect(counter(s.stats, { endsWith: 'acme/on_demand/refused' })).toBeGreaterThanOrEqual(1);
     }, 60_000);
   },
 );
@@ -203,16 +168,12 @@ describe('tls.acme with a CA that answers garbage', () => {
   const onFailed = (m: unknown) => failures.push(m);
 
   beforeAll(async () => {
-    const wfe = await pki.leaf('garbage-ca', { cn: 'localhost', dns: ['localhost'], ip: ['127.0.0.1'] });
+    const wfe = await fx.pki.leaf('garbage-ca', { cn: 'localhost', dns: ['localhost'], ip: ['127.0.0.1'] });
     garbage = createHttpsServer({ cert: wfe.certPem, key: wfe.keyPem }, (_req, res) => {
       res.writeHead(200, { 'content-type': 'application/json' }).end('{"this is": not json');
     });
     await listen(garbage as unknown as Server);
-    dir = await mkdtemp(join(tmpdir(), 'sy-config-acme-garbage-'));
-    dirs.push(dir);
-    await writeFile(join(dir, 'default.pem'), defaultCert.certPem);
-    await writeFile(join(dir, 'default.key'), defaultCert.keyPem);
-    await writeFile(join(dir, 'directory-ca.pem'), pki.ca.certPem);
+    dir = await fx.configDir('sy-config-acme-garbage-', fx.pki.ca.certPem);
     subscribe(ACME_CHANNELS.failed, onFailed);
   }, 60_000);
 
@@ -239,10 +200,10 @@ describe('tls.acme with a CA that answers garbage', () => {
       ),
       { kinds, baseDir: dir, noAdmin: true, stats },
     );
-    await until(() => failures.length > 0, 'the failure event', 20_000);
+    await eventually(() => failures.length > 0, { ...POLL, what: 'the failure event', timeoutMs: 20_000 });
     expect(failures[0]).toMatchObject({ host: 'static.test' });
-    expect(counter(stats, 'acme/failures')).toBeGreaterThanOrEqual(1);
-    const r = await fetchTls(tlsPort, 'static.test', pki.ca.certPem);
+    expect(counter(stats, { endsWith: 'acme/failures' })).toBeGreaterThanOrEqual(1);
+    const r = await fetchTls(tlsPort, 'static.test', fx.pki.ca.certPem);
     expect(r.names).toContain('DNS:default.invalid');
     expect(r.trusted).toBe(false);
     expect(r.body).toBe('backend');

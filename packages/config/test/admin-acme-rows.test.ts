@@ -1,59 +1,25 @@
-/**
- * The dashboard's ACME rows as the linker feeds them (`/admin/dashboard.json` → `acme`): a name
- * issued by a real ACME CA (pebble) shows `valid` with its issuer, expiry and last attempt; a CA
- * that answers garbage leaves the name `none` with the attempt time and the error.
- */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AcmeCertificateView } from '@switchyard/admin';
-import {
-  createTestPki,
-  freePort,
-  type Issued,
-  pebbleMissing,
-  startPebble,
-  type TestPki,
-} from '@switchyard/testkit';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually, freePort, pebbleMissing, startPebble } from '@switchyard/testkit';
+import { describe, expect, it } from 'vitest';
 import { createDefaultKinds, Linker, parseLinkerConfig } from '../src/index.js';
+import { useAcmeFixture } from './acme-fixture.js';
 import { listen } from './http.js';
 
 const kinds = createDefaultKinds();
 const missing = pebbleMissing();
 
-let pki: TestPki;
-let defaultCert: Issued;
-let backend: Server;
-let backendPort: number;
-const dirs: string[] = [];
-
-beforeAll(async () => {
-  pki = await createTestPki();
-  defaultCert = await pki.leaf('default', { cn: 'default.invalid', dns: ['default.invalid'] });
-  backend = createServer((_req, res) => res.end('backend'));
-  backendPort = await listen(backend);
-}, 60_000);
-
-afterAll(async () => {
-  backend?.close();
-  await pki?.dispose();
-  await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
-});
+const fx = useAcmeFixture();
 
 async function linkerFor(o: { httpPort: number; tlsPort: number; directory: string; ca: string }) {
-  const dir = await mkdtemp(join(tmpdir(), 'sy-admin-acme-'));
-  dirs.push(dir);
-  await writeFile(join(dir, 'default.pem'), defaultCert.certPem);
-  await writeFile(join(dir, 'default.key'), defaultCert.keyPem);
-  await writeFile(join(dir, 'directory-ca.pem'), o.ca);
+  const dir = await fx.configDir('sy-admin-acme-', o.ca);
   const text = `admin: {port: 0, ip: 127.0.0.1}
 routers:
 - protocol: http
   label: edge
-  dtab: /svc/* => /$/inet/127.0.0.1/${backendPort}
+  dtab: /svc/* => /$/inet/127.0.0.1/${fx.backendPort}
   servers:
   - port: ${o.httpPort}
   - port: ${o.tlsPort}
@@ -72,16 +38,18 @@ routers:
 }
 
 async function acmeRow(linker: Linker, check: (row: AcmeCertificateView) => boolean, ms = 45_000) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const feed = (await (await fetch(`${linker.admin!.url}/admin/dashboard.json`)).json()) as {
-      acme: AcmeCertificateView[];
-    };
-    const row = feed.acme.find((r) => r.name === 'static.test');
-    if (row !== undefined && check(row)) return row;
-    if (Date.now() > deadline) throw new Error(`no matching ACME row; last: ${JSON.stringify(feed.acme)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  let last: AcmeCertificateView[] = [];
+  return eventually(
+    async () => {
+      const feed = (await (await fetch(`${linker.admin!.url}/admin/dashboard.json`)).json()) as {
+        acme: AcmeCertificateView[];
+      };
+      last = feed.acme;
+      const row = feed.acme.find((r) => r.name === 'static.test');
+      return row !== undefined && check(row) && row;
+    },
+    { timeoutMs: ms, intervalMs: 100, what: () => `a matching ACME row (last: ${JSON.stringify(last)})` },
+  );
 }
 
 describe.skipIf(missing !== undefined)('ACME rows from a linker issuing against pebble', () => {
@@ -110,7 +78,7 @@ describe.skipIf(missing !== undefined)('ACME rows from a linker issuing against 
 
 describe('ACME rows with a CA that answers garbage', () => {
   it('shows the name without a certificate, with the attempt time and the error', async () => {
-    const wfe = await pki.leaf('garbage-ca', { cn: 'localhost', dns: ['localhost'], ip: ['127.0.0.1'] });
+    const wfe = await fx.pki.leaf('garbage-ca', { cn: 'localhost', dns: ['localhost'], ip: ['127.0.0.1'] });
     const garbage = createHttpsServer({ cert: wfe.certPem, key: wfe.keyPem }, (_req, res) => {
       res.writeHead(200, { 'content-type': 'application/json' }).end('{"this is": not json');
     });
@@ -119,7 +87,7 @@ describe('ACME rows with a CA that answers garbage', () => {
       httpPort: await freePort(),
       tlsPort: await freePort(),
       directory: `https://127.0.0.1:${port}/dir`,
-      ca: pki.ca.certPem,
+      ca: fx.pki.ca.certPem,
     });
     try {
       const row = await acmeRow(linker, (r) => r.lastError !== undefined, 20_000);

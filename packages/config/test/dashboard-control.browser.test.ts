@@ -6,18 +6,17 @@
  * behind the operator's back is a conflict that writes nothing.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Dtab } from '@switchyard/dtab';
+import { chromiumLaunchOptions, collectPageErrors } from '@switchyard/testkit';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDefaultKinds, Linker, parseLinkerConfig } from '../src/index.js';
 import { get as httpGet, textBackend } from './http.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const TOKEN = randomBytes(24).toString('hex');
 const kinds = createDefaultKinds();
 
@@ -73,28 +72,10 @@ beforeAll(async () => {
     baseDir: dir,
   });
   for (let i = 0; i < 500 && !linker.ready; i++) await new Promise((r) => setTimeout(r, 10));
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install chromium`);
   profile = await mkdtemp(join(tmpdir(), 'sy-chromium-'));
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-    viewport: { width: 1440, height: 1100 },
-  });
+  context = await chromium.launchPersistentContext(profile, chromiumLaunchOptions());
   page = context.pages()[0] ?? (await context.newPage());
-  page.on('console', (m) => {
-    if (m.type() === 'error') consoleErrors.push(m.text());
-  });
-  page.on('pageerror', (e) => consoleErrors.push(String(e)));
+  collectPageErrors(page, consoleErrors);
 }, 60_000);
 
 afterAll(async () => {

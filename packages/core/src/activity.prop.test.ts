@@ -1,7 +1,8 @@
 /**
  * The laws finagle's `Activity` keeps, checked over random sequences of states (pending, ok,
  * failed): `map` identity and composition, `flatMap` identities and associativity, observers
- * holding the latest state, `stabilize` keeping the last ok value, and disposal stopping updates.
+ * holding the latest state, `stabilize` keeping the last ok value, `collect`/`join` against a model
+ * of their states, and disposal stopping updates.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -118,6 +119,34 @@ describe('Activity laws', () => {
             current = op.state;
             if (op.state.kind === 'ok') lastOk = op.state;
           }
+          check();
+        }
+      }),
+    );
+  });
+
+  it('collect (and join) follow the model: the first failed in order, else pending if any, else every value', () => {
+    fc.assert(
+      fc.property(fc.array(arbState, { minLength: 4, maxLength: 4 }), arbOps, (init, ops) => {
+        const parts = init.map((state) => Activity.writable(state));
+        const current = [...init];
+        const all = watch(Activity.collect(parts.map((p) => p.activity)));
+        const pair = watch(Activity.join(parts[0]!.activity, parts[1]!.activity));
+        const model = (states: readonly ActivityState<number>[]): ActivityState<number[]> => {
+          const failed = states.find((s) => s.kind === 'failed');
+          if (failed !== undefined) return failed;
+          if (states.some((s) => s.kind === 'pending')) return Activity.pendingState;
+          return Activity.ok(states.map((s) => (s.kind === 'ok' ? s.value : Number.NaN)));
+        };
+        const check = () => {
+          expect(all.latest()).toEqual(model(current));
+          expect(pair.latest()).toEqual(model(current.slice(0, 2)));
+        };
+        check();
+        for (const op of ops) {
+          const i = op.which + 1;
+          parts[i]!.update(op.state);
+          current[i] = op.state;
           check();
         }
       }),

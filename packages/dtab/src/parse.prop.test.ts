@@ -31,6 +31,8 @@ function onlyParseErrors(read: (text: string) => unknown, text: string): void {
   }
 }
 
+// Generous timeouts: these run many or big inputs and assert no time, so a loaded CI machine
+// (seen: 13 and 19 s on Node 22 at load 20) must not fail them on vitest's 10 s default.
 describe('parsers on arbitrary input', () => {
   it('throw nothing but DtabParseError, with a position inside the input', () => {
     fc.assert(
@@ -39,7 +41,7 @@ describe('parsers on arbitrary input', () => {
       }),
       { numRuns: 1000 },
     );
-  });
+  }, 60_000);
 
   it('throw nothing but DtabParseError on mutations of valid dtabs', () => {
     fc.assert(
@@ -70,5 +72,5 @@ describe('parsers on arbitrary input', () => {
     expect(() => NameTree.read('('.repeat(500_000))).toThrow(DtabParseError);
     expect(() => NameTree.read(`${'('.repeat(999)}/a${')'.repeat(998)}`)).toThrow(DtabParseError);
     expect(() => Dtab.read(`/a=>${'9'.repeat(100_000)}`)).toThrow(DtabParseError);
-  });
+  }, 60_000);
 });

@@ -4,7 +4,7 @@
  * acquire + release. Run: `npx vitest bench --run --project limits`.
  */
 import { bench, describe } from 'vitest';
-import { aimdLimit, clientBuckets, tokenBucket } from '../src/index.js';
+import { aimdLimit, clientBuckets, tokenBucket } from '../src/experimental.js';
 
 const bucket = tokenBucket({ rps: 1e9, burst: 1e6 });
 const hot = clientBuckets({ rps: 1e9, burst: 1e6, maxClients: 10_000 });

@@ -5,10 +5,7 @@
  * an adaptive (AIMD) concurrency limit per destination, answering 503. Counters go through core's
  * `Stats`. The layers plug into `@switchyard/router`'s `layers: { server, path }`.
  */
-export type { AimdLimit, AimdOptions, AimdSample } from './aimd.js';
-export { aimdLimit } from './aimd.js';
-export type { ClientBuckets, ClientBucketsOptions } from './client-buckets.js';
-export { clientBuckets } from './client-buckets.js';
+export type { AimdOptions } from './aimd.js';
 export type { AdaptiveConcurrencyOptions } from './concurrency-layer.js';
 export { adaptiveConcurrencyLayer } from './concurrency-layer.js';
 export type { DestinationLimit, DestinationRateLimitOptions } from './destination-limits.js';
@@ -18,5 +15,4 @@ export { InvalidLimitsOptionsError } from './errors.js';
 export type { ClientRateLimitOptions, ServerRateLimitOptions } from './server-limits.js';
 export { clientRateLimitLayer, serverRateLimitLayer } from './server-limits.js';
 export type { BoundLike, InboundLike, LimitedExchange, LimitPathLayer, LimitServerLayer } from './stage.js';
-export type { TokenBucket, TokenBucketOptions } from './token-bucket.js';
-export { retryAfterSeconds, tokenBucket } from './token-bucket.js';
+export type { TokenBucketOptions } from './token-bucket.js';

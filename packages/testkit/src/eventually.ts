@@ -15,19 +15,25 @@ export interface EventuallyOptions {
   readonly what?: string | (() => string);
 }
 
+/** What a check returns while its condition does not hold yet. */
+type NotYet = undefined | null | false;
+
 /**
- * Resolves once `check()` returns (or resolves to) true; rejects with an error naming `what` and
- * the timeout when it has not by then. A check that throws rejects at once.
+ * Resolves with the first value `check()` returns (or resolves to) that is not `undefined`,
+ * `null` or `false` — `true` for a boolean check, the found thing for a lookup; rejects with an
+ * error naming `what` and the timeout when there is none by then. A check that throws rejects at
+ * once.
  */
-export async function eventually(
-  check: () => boolean | Promise<boolean>,
+export async function eventually<T>(
+  check: () => T | NotYet | Promise<T | NotYet>,
   options: EventuallyOptions = {},
-): Promise<void> {
+): Promise<T> {
   const timeoutMs = options.timeoutMs ?? 5_000;
   const intervalMs = options.intervalMs ?? 5;
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (await check()) return;
+    const value = await check();
+    if (value !== undefined && value !== null && value !== false) return value;
     if (Date.now() > deadline) {
       const what = typeof options.what === 'function' ? options.what() : (options.what ?? 'condition');
       throw new Error(`${what} not reached within ${timeoutMs} ms`);

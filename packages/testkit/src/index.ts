@@ -1,5 +1,4 @@
 /** @packageDocumentation Test fakes for Switchyard: fake namers, a fake clock, fast-check arbitraries and a protocol-faithful Kubernetes API test server. */
-export const PACKAGE_NAME = '@switchyard/testkit';
 export {
   type ArbLabelOptions,
   type ArbNameTreeOptions,
@@ -13,12 +12,12 @@ export {
   arbNameTreeOf,
   arbPath,
 } from './arbitraries.js';
+export type { ChromiumLaunchOptions, PageErrorEvents } from './chromium.js';
+export { chromiumLaunchOptions, collectPageErrors } from './chromium.js';
 export type { EventuallyOptions } from './eventually.js';
 export { eventually } from './eventually.js';
 export type { FakeClock } from './fake-clock.js';
 export { fakeClock } from './fake-clock.js';
-export type { FakeKubeErrorCode } from './fake-kube-api/errors.js';
-export { FakeKubeInvalidObjectError, FakeKubeUnknownKindError } from './fake-kube-api/errors.js';
 export { POST_HELLO_WORLD_INGRESS_YAML } from './fake-kube-api/post-objects.js';
 export type {
   FakeKubeApi,
@@ -32,7 +31,10 @@ export { fakeNamer } from './fake-namer.js';
 export type { HttpAnswer, HttpGetOptions } from './http.js';
 export { httpGet } from './http.js';
 export { kubeEndpointSlice, kubeService, untilInformer } from './kube.js';
+export { counterValue } from './metrics.js';
 export type { Pebble, PebbleOptions } from './pebble.js';
 export { freePort, pebbleMissing, startPebble } from './pebble.js';
 export type { Issued, KeyKind, LeafOptions, TestCa, TestPki } from './pki.js';
-export { createTestPki } from './pki.js';
+export { certTime, createTestPki } from './pki.js';
+export type { TlsHandshake } from './tls-handshake.js';
+export { tlsHandshake } from './tls-handshake.js';

@@ -82,8 +82,12 @@ async function makeKey(path: string, kind: KeyKind): Promise<void> {
   }
 }
 
-function stamp(date: Date): string {
-  return `${date.toISOString().replace(/[-:T]/g, '').slice(0, 14)}Z`;
+/**
+ * A time (ms since the epoch, or a Date) as `openssl ca -startdate/-enddate` takes it
+ * (`YYYYMMDDHHMMSSZ`, UTC, seconds precision): for {@link LeafOptions} `start` and `end`.
+ */
+export function certTime(time: number | Date): string {
+  return `${new Date(time).toISOString().replace(/[-:T]/g, '').slice(0, 14)}Z`;
 }
 
 /** Creates a PKI with one root CA (`Test Root CA`). */
@@ -178,8 +182,8 @@ export async function createTestPki(): Promise<TestPki> {
       ].join('\n'),
     );
     const now = Date.now();
-    const start = o.start ?? stamp(new Date(now - 24 * 3600_000));
-    const end = o.end ?? stamp(new Date(now + (o.days ?? 365) * 24 * 3600_000));
+    const start = o.start ?? certTime(now - 24 * 3600_000);
+    const end = o.end ?? certTime(now + (o.days ?? 365) * 24 * 3600_000);
     const caDir = join(signer.certPath, '..');
     await serialize(() =>
       openssl([

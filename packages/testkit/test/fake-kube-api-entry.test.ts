@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
-import { importGraph, typeScriptFiles } from './import-graph.js';
+import { importGraph, typeScriptFiles } from '../../../scripts/import-graph.mjs';
 
 const root = join(import.meta.dirname, '..', '..', '..');
 

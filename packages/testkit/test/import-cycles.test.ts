@@ -1,13 +1,14 @@
 /**
  * No import cycles between the files of a package (issue 12 step 4, STYLE.md "Import cycles"):
  * type-only imports count too, since a cycle of types still means two modules that cannot be read
- * one without the other. Shared types go in their own module (dtab's `ast.ts`).
+ * one without the other. Shared types go in their own module (dtab's `ast.ts`). The graph is
+ * `scripts/import-graph.mjs`'s, which also prints it (`node scripts/import-graph.mjs`).
  */
-import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { importCycles, importGraph, typeScriptFiles } from './import-graph.js';
+import { importCycles, importGraph, projects, typeScriptFiles } from '../../../scripts/import-graph.mjs';
 
 const root = join(import.meta.dirname, '..', '..', '..');
 
@@ -16,14 +17,6 @@ const root = join(import.meta.dirname, '..', '..', '..');
  * when its fix merges (the test then fails until the entry is gone, so stale entries cannot pile up).
  */
 const knownCycles: Record<string, { owner: string; files: string[] }[]> = {};
-
-function projects(): { name: string; dir: string }[] {
-  return ['packages', 'examples'].flatMap((parent) =>
-    readdirSync(join(root, parent))
-      .filter((name) => statSync(join(root, parent, name)).isDirectory())
-      .map((name) => ({ name, dir: join(root, parent, name) })),
-  );
-}
 
 describe('import cycles', () => {
   it('finds a cycle through a type-only import and an export-from', () => {
@@ -44,7 +37,7 @@ describe('import cycles', () => {
     ]);
   });
 
-  for (const { name, dir } of projects()) {
+  for (const { name, dir } of projects(root)) {
     it(`${name} has no import cycles between its files`, () => {
       const cycles = importCycles(importGraph(typeScriptFiles(dir)), root);
       const known = (knownCycles[name] ?? []).map((entry) => entry.files);

@@ -1,10 +1,17 @@
 /**
  * Workspace rules that keep the packages small and layered (STYLE.md items 1, 10 and 12):
- * the dependency DAG, explicit public APIs, and docs/errors.md listing every error code.
+ * the dependency DAG (and docs/architecture.md's picture of it), explicit public APIs, and
+ * docs/errors.md listing every error code.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import {
+  importedWorkspacePackages,
+  isProductionSource,
+  packagesMermaid,
+  typeScriptFiles,
+} from '../../../scripts/import-graph.mjs';
 
 const root = join(import.meta.dirname, '..', '..', '..');
 const packagesDir = join(root, 'packages');
@@ -44,32 +51,20 @@ function packageNames(): string[] {
   return readdirSync(packagesDir).filter((name) => statSync(join(packagesDir, name)).isDirectory());
 }
 
-function filesUnder(dir: string, accept: (file: string) => boolean): string[] {
-  let out: string[] = [];
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    if (entry.name === 'node_modules' || entry.name === 'dist') continue;
-    const full = join(dir, entry.name);
-    if (entry.isDirectory()) out = out.concat(filesUnder(full, accept));
-    else if (accept(full)) out.push(full);
-  }
-  return out;
-}
-
-const isSource = (file: string) => file.endsWith('.ts') && !file.endsWith('.d.ts');
-const isProductionSource = (file: string) => isSource(file) && !/\.(test|prop\.test|bench)\.ts$/.test(file);
-
-function importedWorkspacePackages(file: string): string[] {
-  const text = readFileSync(file, 'utf8');
-  const found = new Set<string>();
-  for (const match of text.matchAll(/(?:from\s+|import\s*\(\s*|import\s+)['"]@switchyard\/([a-z0-9-]+)/g)) {
-    found.add(match[1]!);
-  }
-  return [...found];
+/** The production `.ts` files under `dir`, as scripts/import-graph.mjs reads them. */
+function productionFiles(dir: string): string[] {
+  return typeScriptFiles(dir).filter(isProductionSource);
 }
 
 describe('workspace', () => {
   it('knows every package', () => {
     expect(packageNames().sort()).toEqual(Object.keys(allowed).sort());
+  });
+
+  it("docs/architecture.md's graph is the packages' import graph (node scripts/import-graph.mjs --mermaid)", () => {
+    const doc = readFileSync(join(root, 'docs', 'architecture.md'), 'utf8');
+    const drawn = doc.match(/^```mermaid\ngraph BT\n[\s\S]*?^```$/m)?.[0];
+    expect(drawn).toBe(packagesMermaid(root));
   });
 
   it("docs/architecture.md's dependency table says what this test allows", () => {
@@ -105,7 +100,7 @@ describe('workspace', () => {
       });
 
       it('imports only allowed @switchyard packages from production source', () => {
-        const offenders = filesUnder(join(packagesDir, name, 'src'), isProductionSource).flatMap((file) =>
+        const offenders = productionFiles(join(packagesDir, name, 'src')).flatMap((file) =>
           importedWorkspacePackages(file)
             .filter((dep) => dep !== name && !allowed[name]!.includes(dep))
             .map((dep) => `${relative(root, file)} imports @switchyard/${dep}`),
@@ -123,7 +118,7 @@ describe('workspace', () => {
           const source = join(packagesDir, name, (target as Record<string, string>)['switchyard:source']!);
           expect(statSync(source).isFile()).toBe(true);
         }
-        const reExportAll = filesUnder(join(packagesDir, name, 'src'), isProductionSource).filter((file) =>
+        const reExportAll = productionFiles(join(packagesDir, name, 'src')).filter((file) =>
           /^\s*export\s*\*/m.test(readFileSync(file, 'utf8')),
         );
         expect(reExportAll.map((file) => relative(root, file))).toEqual([]);
@@ -138,10 +133,7 @@ describe('workspace', () => {
 
   describe('docs/errors.md and the code agree', () => {
     const documented = readFileSync(join(root, 'docs', 'errors.md'), 'utf8');
-    const sources = [
-      ...filesUnder(packagesDir, isProductionSource),
-      ...filesUnder(join(root, 'examples'), isProductionSource),
-    ];
+    const sources = [...productionFiles(packagesDir), ...productionFiles(join(root, 'examples'))];
     /** Every code string in production source, with the first file that has it. */
     const inSource = new Map<string, string>();
     for (const file of sources) {
