@@ -15,11 +15,13 @@
  */
 import type { RequestHead } from '@switchyard/core';
 import type { KubeObject } from '@switchyard/k8s';
+import type { MirrorRecord } from './actions.js';
 import type { RuleTarget } from './backends.js';
 import { GatewayProblemError } from './errors.js';
 import { ANY_HOST, lookupChain } from './hostnames.js';
 import {
   type BackendRefRecord,
+  checkMirrors,
   fullMatch,
   normalizeBackendRefs,
   normalizeParentRefs,
@@ -65,6 +67,14 @@ export interface GrpcRouteRecord extends ObjectInfo {
   readonly rules: readonly GrpcRuleRecord[];
 }
 
+/** The filter types of the GRPCRoute CRD (`RequestRedirect` and `URLRewrite` are HTTPRoute's only). */
+const GRPC_FILTERS: ReadonlySet<string> = new Set([
+  'RequestHeaderModifier',
+  'ResponseHeaderModifier',
+  'RequestMirror',
+  'ExtensionRef',
+]);
+
 const SERVICE = /^\.?[a-z_][a-z_0-9]*(\.[a-z_][a-z_0-9]*)*$/i;
 const METHOD = /^[A-Za-z_][A-Za-z_0-9]*$/;
 
@@ -95,7 +105,8 @@ function nameMatch(
 /**
  * Normalizes a GRPCRoute with the CRD defaults and checks (method match type `Exact`, at least
  * one of `service`/`method`, names valid for `Exact`, regular expressions compiling; header
- * names valid; Service backends with a port). Returns the problem that makes the route unusable.
+ * names valid; Service backends with a port; filters of the GRPCRoute types only, `RequestMirror`
+ * ones complete). Returns the problem that makes the route unusable.
  */
 export function normalizeGrpcRoute(obj: KubeObject): GrpcRouteRecord | GatewayProblemError {
   const i = objectInfo(obj, true);
@@ -141,12 +152,23 @@ export function normalizeGrpcRoute(obj: KubeObject): GrpcRouteRecord | GatewayPr
     if (matches.length === 0) matches.push(MATCH_ALL);
     const backendRefs = normalizeBackendRefs(rule.backendRefs, `${field}.backendRefs`, i.namespace, problem);
     if (backendRefs instanceof GatewayProblemError) return backendRefs;
+    const filters = (Array.isArray(rule.filters) ? rule.filters : []).filter(isObject);
+    for (let f = 0; f < filters.length; f++) {
+      const type = filters[f]!.type;
+      if (typeof type !== 'string' || !GRPC_FILTERS.has(type))
+        return problem(
+          `${field}.filters[${f}].type`,
+          `${JSON.stringify(type)} is not a GRPCRoute filter (${[...GRPC_FILTERS].join(', ')})`,
+        );
+    }
+    const mirrorProblem = checkMirrors(filters, field, problem);
+    if (mirrorProblem !== undefined) return mirrorProblem;
     rules.push(
       Object.freeze({
         index: r,
         matches: Object.freeze(matches),
         backendRefs: Object.freeze(backendRefs),
-        filters: Object.freeze((Array.isArray(rule.filters) ? rule.filters : []).filter(isObject)),
+        filters: Object.freeze(filters),
       }),
     );
   }
@@ -174,6 +196,8 @@ export interface GrpcIndexEntry {
   readonly matchIndex: number;
   readonly match: GrpcMatchRecord;
   readonly target: RuleTarget;
+  /** The rule's valid `RequestMirror` filters (shared by its matches); absent or empty: none. */
+  readonly mirrors?: readonly MirrorRecord[];
 }
 
 /** [kind rank (Exact 2, RegularExpression 1, none 0), characters]. */
