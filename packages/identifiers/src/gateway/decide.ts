@@ -5,7 +5,14 @@
  * header modifiers only); its timeouts (HTTPRoute) and drawn mirrors as {@link RouteActions}. Kept apart from the
  * wiring in ./identifier.ts; the same for HTTPRoute and GRPCRoute entries.
  */
-import type { Counter, Identification, Random, RequestHead, RouteActions } from '@switchyard/core';
+import type {
+  Counter,
+  Identification,
+  MirrorLimits,
+  Random,
+  RequestHead,
+  RouteActions,
+} from '@switchyard/core';
 import { identified, unidentified } from '@switchyard/core';
 import type { Path } from '@switchyard/dtab';
 import type { HttpRouteActions, HttpRouteIdentified } from './actions.js';
@@ -18,6 +25,8 @@ import type { RuleTimeouts } from './timeouts.js';
 /** What a decision reads besides the entry: the draw and the counters. */
 export interface DecideContext {
   readonly random: Random;
+  /** Put on the actions of every identification with mirrors (the router enforces them). */
+  readonly mirrorLimits?: MirrorLimits | undefined;
   readonly identified?: Counter | undefined;
   readonly unidentified?: Counter | undefined;
 }
@@ -58,6 +67,7 @@ function withActions(
     requestTimeoutMs: timeouts?.requestMs,
     backendRequestTimeoutMs: timeouts?.backendRequestMs,
     mirrors,
+    ...(mirrors.length > 0 && ctx.mirrorLimits !== undefined ? { mirrorLimits: ctx.mirrorLimits } : {}),
   };
   return { ...result, actions, httpRoute } as HttpRouteIdentified;
 }

@@ -3,7 +3,15 @@
  * identifier's interface (a callable `Identifier` plus its views). The wiring that implements it
  * is ./identifier.ts.
  */
-import type { Clock, Identifier, Random, RequestHead, Stats, Var as VarType } from '@switchyard/core';
+import type {
+  Clock,
+  Identifier,
+  MirrorLimits,
+  Random,
+  RequestHead,
+  Stats,
+  Var as VarType,
+} from '@switchyard/core';
 import type { Path } from '@switchyard/dtab';
 import type { KubeClient } from '@switchyard/k8s';
 import type { GrpcIndexEntry } from './grpc.js';
@@ -60,6 +68,12 @@ export interface HttpRouteIdentifierOptions {
   readonly clock?: Clock;
   /** Draws the 500 share of invalid backends and the share of requests mirrored. Default `Math.random`. */
   readonly random?: Random;
+  /**
+   * Bounds on `RequestMirror` copies (`maxInFlight`, `maxBodyBytes`, `timeoutMs`), put on every
+   * identification that carries mirrors as `actions.mirrorLimits`; the router enforces them.
+   * Absent fields: the router's defaults (64 in flight, the retry buffer's bodies, 10 s).
+   */
+  readonly mirror?: MirrorLimits;
   /** Counters `identified`, `unidentified`, `problems`; gauge `routes`. */
   readonly stats?: Stats;
 }

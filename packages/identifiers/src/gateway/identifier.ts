@@ -11,7 +11,7 @@
  * the request path share; its types are ./identifier-api.ts, its decisions ./decide.ts.)
  */
 import { channel } from 'node:diagnostics_channel';
-import type { Identification, RequestHead, Var as VarType } from '@switchyard/core';
+import type { Identification, MirrorLimits, RequestHead, Var as VarType } from '@switchyard/core';
 import { systemClock, unidentified, Var } from '@switchyard/core';
 import { Path } from '@switchyard/dtab';
 import type { KubeObject } from '@switchyard/k8s';
@@ -91,9 +91,23 @@ function isGrpc(req: RequestHead): boolean {
   return t.startsWith('application/grpc') && (t.length === 16 || t[16] === '+' || t[16] === ';');
 }
 
+/** The `mirror` option checked (each bound a positive integer, `maxBodyBytes` ≥ 0) and frozen. */
+function checkMirrorLimits(limits: MirrorLimits | undefined): MirrorLimits | undefined {
+  if (limits === undefined) return undefined;
+  const check = (field: keyof MirrorLimits, min: number) => {
+    const v = limits[field];
+    if (v !== undefined && (!Number.isInteger(v) || v < min))
+      throw new GatewayConfigError(`mirror.${field}`, `must be an integer ≥ ${min}, got ${v}`);
+  };
+  check('maxInFlight', 1);
+  check('maxBodyBytes', 0);
+  check('timeoutMs', 1);
+  return Object.freeze({ ...limits });
+}
+
 /**
  * Builds `io.l5d.httproute` and starts its source. See docs/gateway-api.md.
- * @throws {GatewayConfigError} on a bad `dstPrefix`, `ports` or `syncTimeoutMs`.
+ * @throws {GatewayConfigError} on a bad `dstPrefix`, `ports`, `syncTimeoutMs` or `mirror`.
  */
 export function createHttpRouteIdentifier(options: HttpRouteIdentifierOptions = {}): HttpRouteIdentifier {
   let dstPrefix: Path;
@@ -111,6 +125,7 @@ export function createHttpRouteIdentifier(options: HttpRouteIdentifierOptions = 
       throw new GatewayConfigError('ports', `${p} is not a port number (1–65535)`);
   }
   const ports = options.ports && options.ports.length > 0 ? new Set(options.ports) : undefined;
+  const mirrorLimits = checkMirrorLimits(options.mirror);
   const controllerName = options.controllerName ?? DEFAULT_GATEWAY_CONTROLLER;
   const own: Ownership =
     options.gatewayClassName !== undefined
@@ -371,7 +386,12 @@ export function createHttpRouteIdentifier(options: HttpRouteIdentifierOptions = 
     return tables.grpc(req.localPort)?.match(host, path, req);
   }
 
-  const decisions: DecideContext = { random, identified: identifiedCount, unidentified: unidentifiedCount };
+  const decisions: DecideContext = {
+    random,
+    mirrorLimits,
+    identified: identifiedCount,
+    unidentified: unidentifiedCount,
+  };
 
   function decide(req: RequestHead): Identification<RequestHead> {
     // A gRPC call is matched against GRPCRoutes first; one no GRPCRoute takes is an HTTP request.
