@@ -45,6 +45,7 @@ export {
 export { ANY_HOST, covers, intersect, lookupChain, requestHostname } from './gateway/hostnames.js';
 export { createHttpRouteIdentifier } from './gateway/identifier.js';
 export type {
+  GatewayChange,
   GatewayRequestHead,
   HttpRouteIdentifier,
   HttpRouteIdentifierOptions,

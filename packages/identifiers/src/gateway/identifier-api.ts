@@ -41,6 +41,22 @@ export const GATEWAY_PROBLEM_CHANNEL = 'switchyard:identifiers:gatewayProblem';
  */
 export type GatewayRequestHead = RequestHead & { readonly localPort?: number };
 
+/**
+ * What changed between two rebuilds, for work that depends on a few objects (the status
+ * writer): `all` (the first state, a GatewayClass or Namespace changed), or the ids of the changed
+ * routes (`HTTPRoute ns/name`, `GRPCRoute ns/name`; routes naming a Service that appeared or went
+ * included), the keys of changed Gateways (`ns/name`), and the namespaces of changed
+ * ReferenceGrants.
+ */
+export type GatewayChange =
+  | { readonly kind: 'all' }
+  | {
+      readonly kind: 'some';
+      readonly routes: ReadonlySet<string>;
+      readonly gateways: ReadonlySet<string>;
+      readonly grantNamespaces: ReadonlySet<string>;
+    };
+
 /** Options of {@link createHttpRouteIdentifier}. */
 export interface HttpRouteIdentifierOptions {
   /** Where objects come from. Default `{ kind: 'kubernetes' }`. */
@@ -97,8 +113,8 @@ export interface HttpRouteIdentifier extends Identifier<RequestHead> {
   readonly tlsSecrets: VarType<readonly GatewayTlsSecret[]>;
   /** True when a served rule has a `RequestRedirect` or `ResponseHeaderModifier` filter. */
   readonly hasResponseFilters: boolean;
-  /** Fires after every rebuild of the index. */
-  onChange(listener: () => void): () => void;
+  /** Fires after every rebuild of the index, telling which objects changed since the last one. */
+  onChange(listener: (change: GatewayChange) => void): () => void;
   /** The Kubernetes client of the source, when it is the API. */
   readonly kube: Promise<KubeClient | undefined>;
   /** Stops watching; requests answer from the last state. Idempotent. */

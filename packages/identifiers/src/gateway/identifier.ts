@@ -25,6 +25,7 @@ import { requestHostname } from './hostnames.js';
 import {
   DEFAULT_GATEWAY_CONTROLLER,
   GATEWAY_PROBLEM_CHANNEL,
+  type GatewayChange,
   type GatewayRequestHead,
   HTTPROUTE_KIND,
   type HttpRouteIdentifier,
@@ -152,7 +153,12 @@ export function createHttpRouteIdentifier(options: HttpRouteIdentifierOptions = 
   /** What each object's routing depends on, by `<Kind> <key>` (see {@link routingFingerprint}). */
   const fingerprints = new Map<string, string>();
   const fileErrors = new Map<string, GatewaySourceError>();
-  const listeners = new Set<() => void>();
+  const listeners = new Set<(change: GatewayChange) => void>();
+  /** What changed since listeners were last told (see {@link GatewayChange}). */
+  let statusAll = true;
+  let statusRoutes = new Set<string>();
+  let statusGateways = new Set<string>();
+  let statusGrants = new Set<string>();
   const tls = Var.value<readonly GatewayTlsSecret[]>(Object.freeze([]));
   let tlsJson = '[]';
 
@@ -231,7 +237,14 @@ export function createHttpRouteIdentifier(options: HttpRouteIdentifierOptions = 
         tls.update(Object.freeze(secrets));
       }
     }
-    for (const l of listeners) l();
+    const change: GatewayChange = statusAll
+      ? { kind: 'all' }
+      : { kind: 'some', routes: statusRoutes, gateways: statusGateways, grantNamespaces: statusGrants };
+    statusAll = false;
+    statusRoutes = new Set();
+    statusGateways = new Set();
+    statusGrants = new Set();
+    for (const l of listeners) l(change);
   }
 
   let scheduled = false;
@@ -247,10 +260,19 @@ export function createHttpRouteIdentifier(options: HttpRouteIdentifierOptions = 
   /** A Service appeared or went: the routes naming it change (their backends, their status). */
   function serviceChanged(key: string): void {
     for (const id of serviceUsers.of(key)) {
+      statusRoutes.add(id);
       const space = id.indexOf(' ');
       (id.slice(0, space) === 'HTTPRoute' ? changedHttp : changedGrpc).add(id.slice(space + 1));
     }
     changed();
+  }
+
+  /** Records what a changed object means for status (see {@link GatewayChange}). */
+  function noteStatusChange(kind: Exclude<GatewayObjectKind, 'Service'>, key: string): void {
+    if (kind === 'HTTPRoute' || kind === 'GRPCRoute') statusRoutes.add(`${kind} ${key}`);
+    else if (kind === 'Gateway') statusGateways.add(key);
+    else if (kind === 'ReferenceGrant') statusGrants.add(key.slice(0, key.indexOf('/')));
+    else statusAll = true;
   }
 
   function upsert(kind: GatewayObjectKind, object: KubeObject): void {
@@ -273,6 +295,7 @@ export function createHttpRouteIdentifier(options: HttpRouteIdentifierOptions = 
     const fingerprint = routingFingerprint(object);
     if (fingerprints.get(id) === fingerprint) return;
     fingerprints.set(id, fingerprint);
+    noteStatusChange(kind, key);
     switch (kind) {
       case 'GatewayClass':
         classes.set(key, normalizeGatewayClass(object));
@@ -339,6 +362,7 @@ export function createHttpRouteIdentifier(options: HttpRouteIdentifierOptions = 
       Namespace: namespaces,
     };
     if (!maps[kind].delete(key)) return;
+    noteStatusChange(kind, key);
     objects.delete(`${kind} ${key}`);
     fingerprints.delete(`${kind} ${key}`);
     if (kind === 'HTTPRoute' || kind === 'GRPCRoute') serviceUsers.set(`${kind} ${key}`, undefined);
@@ -431,7 +455,7 @@ export function createHttpRouteIdentifier(options: HttpRouteIdentifierOptions = 
     tlsSecrets: { value: tls as VarType<readonly GatewayTlsSecret[]>, enumerable: true },
     kube: { value: running.kube },
     onChange: {
-      value: (l: () => void) => {
+      value: (l: (change: GatewayChange) => void) => {
         listeners.add(l);
         return () => listeners.delete(l);
       },
