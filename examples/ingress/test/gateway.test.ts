@@ -260,6 +260,41 @@ describe('io.l5d.httproute in the running binary (directory source)', () => {
     }
   }, 30_000);
 
+  it('answers 504 when a rule’s timeouts.backendRequest expires (HTTPRouteTimeoutBackendRequest)', async () => {
+    // Needs the router's 504 for backendRequest expiry (router branch of the same session).
+    const sockets = new Set<import('node:net').Socket>();
+    const silent = http.createServer(() => {});
+    silent.on('connection', (s) => sockets.add(s));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    await writeFile(join(dir, 'namers', 'silent2'), `127.0.0.1 ${(silent.address() as AddressInfo).port}\n`);
+    try {
+      await writeFile(
+        join(routes, 'backend-timeout.yaml'),
+        route(
+          'backend-timeout',
+          `  hostnames: [backend-timeout.test]
+  rules:
+  - timeouts: {backendRequest: 300ms}
+    backendRefs: [{name: silent2, port: 80}]
+`,
+        ),
+      );
+      // The route and the namer's new file are picked up on their own schedules.
+      await eventually(async () => ![404, 502].includes((await get('backend-timeout.test')).status), 20_000);
+      const t0 = Date.now();
+      const answer = await get('backend-timeout.test', '/x');
+      const took = Date.now() - t0;
+      expect(answer.status).toBe(504);
+      expect(took).toBeGreaterThanOrEqual(290);
+      expect(took).toBeLessThan(5000);
+    } finally {
+      await unlink(join(routes, 'backend-timeout.yaml'));
+      for (const s of sockets) s.destroy();
+      silent.closeAllConnections();
+      await new Promise((r) => silent.close(r));
+    }
+  }, 40_000);
+
   it('reports a broken manifest with file:line:col and keeps the last good routes', async () => {
     const file = join(routes, 'broken.yaml');
     await writeFile(file, 'kind: HTTPRoute\nmetadata: {name: x\n');

@@ -16,6 +16,21 @@ export interface RouteActions {
   readonly backendRequestTimeoutMs?: number | undefined;
   /** Names to send a fire-and-forget copy of the request to, bound through the same dtabs. */
   readonly mirrors?: readonly Path[];
+  /** Bounds on those copies; absent fields (or all absent) take the router's defaults. */
+  readonly mirrorLimits?: MirrorLimits | undefined;
+}
+
+/**
+ * Bounds on `RequestMirror` copies, so that a mirror backend that is slow or never answers costs
+ * the router a bounded amount (the real request never waits for a copy either way).
+ */
+export interface MirrorLimits {
+  /** Copies in flight in the router at most; a copy over the bound is not sent (counted). */
+  readonly maxInFlight?: number | undefined;
+  /** A request body longer than this many bytes is not copied (the copy is skipped, counted). */
+  readonly maxBodyBytes?: number | undefined;
+  /** Longest a copy may take (binding, connecting and the whole response), ms. */
+  readonly timeoutMs?: number | undefined;
 }
 
 /**

@@ -25,7 +25,7 @@ export type {
 } from './delegate-tree.js';
 export type { CoreErrorCode } from './errors.js';
 export { errorCodeSymbol, hasErrorCode, SwitchyardError } from './errors.js';
-export type { Identification, Identifier, RequestHead, RouteActions } from './identifier.js';
+export type { Identification, Identifier, MirrorLimits, RequestHead, RouteActions } from './identifier.js';
 export { firstIdentified, identified, unidentified } from './identifier.js';
 export type { DnsLookup, InetNamerOptions } from './inet.js';
 export { createFixedInetNamer, createInetNamer, systemDnsLookup } from './inet.js';

@@ -33,13 +33,11 @@ export type {
   GrpcNameMatch,
   GrpcRouteIndex,
   GrpcRouteRecord,
-  GrpcRoutesInput,
   GrpcRuleRecord,
 } from './gateway/grpc.js';
 export {
   buildGrpcRouteIndex,
   compareGrpcEntries,
-  compileGrpcRoutes,
   grpcMatchHolds,
   normalizeGrpcRoute,
   splitGrpcPath,
@@ -47,6 +45,7 @@ export {
 export { ANY_HOST, covers, intersect, lookupChain, requestHostname } from './gateway/hostnames.js';
 export { createHttpRouteIdentifier } from './gateway/identifier.js';
 export type {
+  GatewayChange,
   GatewayRequestHead,
   HttpRouteIdentifier,
   HttpRouteIdentifierOptions,
@@ -81,6 +80,8 @@ export {
 } from './gateway/model.js';
 export type { IndexEntry, IndexInput, RouteIndex } from './gateway/route-index.js';
 export { buildRouteIndex, compareEntries, prefixCandidates } from './gateway/route-index.js';
+export type { GrpcRoutesInput } from './gateway/route-table.js';
+export { compileGrpcRoutes } from './gateway/route-table.js';
 export type { GatewayObjectKind, GatewaySource } from './gateway/sources.js';
 export { parseGatewayManifest } from './gateway/sources.js';
 export type { GatewayProblem, GatewayState, GatewayTlsSecret, HttpRouteRuleView } from './gateway/state.js';

@@ -167,6 +167,23 @@ export function registerGatewayKinds(kinds: {
         10_000,
         'Wait this long for the first sync before answering.',
       ),
+      mirror: optional(
+        object({
+          maxInFlight: optional(
+            number({ integer: true, min: 1 }),
+            'RequestMirror copies in flight in the router at most (more are dropped, counted); default 64.',
+          ),
+          maxBodyBytes: optional(
+            number({ integer: true, min: 0 }),
+            'A request body longer than this is not copied (counted as skipped); default: any buffered body.',
+          ),
+          timeoutMs: optional(
+            number({ integer: true, min: 1 }),
+            'Longest a copy may take (binding, connecting, the whole response), ms; default 10000.',
+          ),
+        }),
+        'Bounds on RequestMirror copies (fire-and-forget; the real request never waits for them).',
+      ),
       status: optional(
         statusSchema,
         'Status writing with the Kubernetes API (leader election by Lease); default on, Lease switchyard-gateway-status.',
@@ -186,6 +203,7 @@ export function registerGatewayKinds(kinds: {
         ...(o.namespace ? { namespace: o.namespace } : {}),
         ...(o.ports ? { ports: o.ports } : {}),
         syncTimeoutMs: o.syncTimeoutMs,
+        ...(o.mirror ? { mirror: o.mirror } : {}),
         stats: c.stats.scope('identifier', 'io.l5d.httproute'),
         clock: c.clock,
       });

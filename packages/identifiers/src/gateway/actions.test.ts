@@ -142,6 +142,24 @@ describe('HTTPRoute RequestMirror on the identification', () => {
     expect(httpRouteActionsOf(r)?.timeouts).toBeUndefined();
   });
 
+  it('carries the mirror option as RouteActions.mirrorLimits when the request has mirrors', async () => {
+    const limits = { maxInFlight: 3, maxBodyBytes: 1024, timeoutMs: 500 };
+    const { r } = await identify([mirror()], { mirror: limits });
+    expect(r.kind === 'identified' && r.actions?.mirrorLimits).toEqual(limits);
+    // Not drawn this time: no copies, no limits.
+    const none = await identify([mirror({ percent: 10 })], { mirror: limits, random: () => 0.5 });
+    expect(none.r.kind === 'identified' && none.r.actions).toMatchObject({ mirrors: [] });
+    expect(none.r.kind === 'identified' && none.r.actions?.mirrorLimits).toBeUndefined();
+    for (const [field, value] of [
+      ['maxInFlight', 0],
+      ['maxBodyBytes', -1],
+      ['timeoutMs', 1.5],
+    ] as const)
+      expect(() => createHttpRouteIdentifier({ mirror: { [field]: value } })).toThrow(
+        new RegExp(`mirror\\.${field}.*must be an integer`),
+      );
+  });
+
   it('percent and fraction are drawn per request with the random option', async () => {
     const drawn = async (extra: Record<string, unknown>, draw: number) =>
       httpRouteActionsOf((await identify([mirror(extra)], { random: () => draw })).r)?.mirrors.length;

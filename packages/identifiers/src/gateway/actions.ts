@@ -47,10 +47,11 @@ export function httpRouteActionsOf(id: Identification<RequestHead>): HttpRouteAc
  * never turns into an error of the real request.
  */
 export function ruleMirrors(
-  rule: RuleRecord,
+  rule: Pick<RuleRecord, 'filters'>,
   routeNamespace: string,
   dstPrefix: Path,
   context: BackendContext,
+  routeKind: 'HTTPRoute' | 'GRPCRoute' = 'HTTPRoute',
 ): MirrorRecord[] {
   const out: MirrorRecord[] = [];
   for (const f of rule.filters) {
@@ -70,7 +71,8 @@ export function ruleMirrors(
       port: typeof ref.port === 'number' ? ref.port : undefined,
       weight: 1,
     };
-    if (record.port === undefined || backendProblem(record, routeNamespace, context) !== undefined) continue;
+    if (record.port === undefined || backendProblem(record, routeNamespace, context, routeKind) !== undefined)
+      continue;
     out.push(
       Object.freeze({ path: backendName(dstPrefix, record), numerator: share[0], denominator: share[1] }),
     );

@@ -1,8 +1,10 @@
 /**
- * The response side of HTTPRoute filters, as a router layer: `RequestRedirect` answers the
- * redirect itself (the request goes nowhere), `ResponseHeaderModifier` edits the response
- * headers. It must run before the router's `identify` layer (it matches the request as received,
- * like the identifier, which applies the request-side filters). Typed structurally so the
+ * The response side of HTTPRoute and GRPCRoute filters, as a router layer: `RequestRedirect`
+ * (HTTPRoute only) answers the redirect itself (the request goes nowhere),
+ * `ResponseHeaderModifier` edits the response headers. It must run before the router's
+ * `identify` layer (it matches the request as received, like the identifier, which applies the
+ * request-side filters), and picks the rule exactly as the identifier does: a gRPC call's
+ * GRPCRoute rule when one matches, else the HTTPRoute rule. Typed structurally so the
  * identifiers package does not depend on the router: it is a `RouterLayer`.
  */
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
@@ -67,14 +69,16 @@ export function httpRouteFiltersLayer<C extends FiltersLayerContext>(
 ): FiltersLayer<C> {
   return {
     role: 'httproute-filters',
-    description: 'HTTPRoute RequestRedirect (answered here) and ResponseHeaderModifier filters',
+    description:
+      'HTTPRoute RequestRedirect (answered here) and HTTPRoute/GRPCRoute ResponseHeaderModifier filters',
     layer: (next) => async (ctx) => {
       // Most routes have no response-side filter: then this layer costs one property read.
       if (!identifier.hasResponseFilters) return next(ctx);
-      const entry = identifier.match(ctx.head);
-      const filters = entry?.rule.filters;
-      if (entry === undefined || filters === undefined || filters.length === 0) return next(ctx);
-      const redirect = redirectOf(ctx.head, filters, entry.match);
+      const grpc = identifier.matchGrpc(ctx.head);
+      const http = grpc === undefined ? identifier.match(ctx.head) : undefined;
+      const filters = (grpc ?? http)?.rule.filters;
+      if (filters === undefined || filters.length === 0) return next(ctx);
+      const redirect = http === undefined ? undefined : redirectOf(ctx.head, filters, http.match);
       if (redirect !== undefined) {
         ctx.res.writeHead(redirect.status, { location: redirect.location, 'content-length': 0 });
         ctx.res.end();

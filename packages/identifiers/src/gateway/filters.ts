@@ -4,7 +4,8 @@
  * request, as it does for `io.l5d.path`'s `consume`); `RequestRedirect` and
  * `ResponseHeaderModifier` need the response, and are applied by ./filters-layer.ts.
  * `RequestMirror` becomes data on the identification (./actions.ts); `ExtensionRef` and others
- * are ignored.
+ * are ignored. GRPCRoute rules have the header filters and `RequestMirror` only (the same
+ * functions apply them).
  */
 import type { RequestHead } from '@switchyard/core';
 import { splitTarget } from '../http/request.js';
@@ -65,6 +66,15 @@ export function modifyPath(path: string, modifier: unknown, match: MatchRecord):
     return replaced === '' ? '/' : replaced;
   }
   return path;
+}
+
+/** The request a GRPCRoute rule forwards: its `RequestHeaderModifier`s applied, or `req` itself if none. */
+export function applyRequestHeaderFilters(req: RequestHead, filters: readonly Json[]): RequestHead {
+  let out = req;
+  for (const f of filters)
+    if (f.type === 'RequestHeaderModifier')
+      out = { ...out, headers: modifyHeaders(out.headers, f.requestHeaderModifier) };
+  return out;
 }
 
 /** The request the route forwards: header and URL rewrites applied, or `req` itself if none. */

@@ -9,9 +9,10 @@ import type { KubeObject } from '@switchyard/k8s';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { GatewayProblemError } from './errors.js';
-import { compileGrpcRoutes, type GrpcRouteRecord, normalizeGrpcRoute, splitGrpcPath } from './grpc.js';
+import { type GrpcRouteRecord, normalizeGrpcRoute, splitGrpcPath } from './grpc.js';
 import { requestHostname } from './hostnames.js';
 import { type GatewayRecord, normalizeGateway } from './model.js';
+import { compileGrpcRoutes } from './route-table.js';
 
 const G = 'gateway.networking.k8s.io/v1';
 

@@ -14,16 +14,15 @@
  * pattern length): how many characters a pattern matches is not defined by the spec.
  */
 import type { RequestHead } from '@switchyard/core';
-import type { Path } from '@switchyard/dtab';
 import type { KubeObject } from '@switchyard/k8s';
-import { attachRoute, isHttpListener, type ParentResult } from './attach.js';
-import { type BackendContext, type RuleTarget, ruleTarget } from './backends.js';
+import type { MirrorRecord } from './actions.js';
+import type { RuleTarget } from './backends.js';
 import { GatewayProblemError } from './errors.js';
 import { ANY_HOST, lookupChain } from './hostnames.js';
 import {
   type BackendRefRecord,
+  checkMirrors,
   fullMatch,
-  type GatewayRecord,
   normalizeBackendRefs,
   normalizeParentRefs,
   type ObjectInfo,
@@ -68,6 +67,14 @@ export interface GrpcRouteRecord extends ObjectInfo {
   readonly rules: readonly GrpcRuleRecord[];
 }
 
+/** The filter types of the GRPCRoute CRD (`RequestRedirect` and `URLRewrite` are HTTPRoute's only). */
+const GRPC_FILTERS: ReadonlySet<string> = new Set([
+  'RequestHeaderModifier',
+  'ResponseHeaderModifier',
+  'RequestMirror',
+  'ExtensionRef',
+]);
+
 const SERVICE = /^\.?[a-z_][a-z_0-9]*(\.[a-z_][a-z_0-9]*)*$/i;
 const METHOD = /^[A-Za-z_][A-Za-z_0-9]*$/;
 
@@ -98,7 +105,8 @@ function nameMatch(
 /**
  * Normalizes a GRPCRoute with the CRD defaults and checks (method match type `Exact`, at least
  * one of `service`/`method`, names valid for `Exact`, regular expressions compiling; header
- * names valid; Service backends with a port). Returns the problem that makes the route unusable.
+ * names valid; Service backends with a port; filters of the GRPCRoute types only, `RequestMirror`
+ * ones complete). Returns the problem that makes the route unusable.
  */
 export function normalizeGrpcRoute(obj: KubeObject): GrpcRouteRecord | GatewayProblemError {
   const i = objectInfo(obj, true);
@@ -144,12 +152,23 @@ export function normalizeGrpcRoute(obj: KubeObject): GrpcRouteRecord | GatewayPr
     if (matches.length === 0) matches.push(MATCH_ALL);
     const backendRefs = normalizeBackendRefs(rule.backendRefs, `${field}.backendRefs`, i.namespace, problem);
     if (backendRefs instanceof GatewayProblemError) return backendRefs;
+    const filters = (Array.isArray(rule.filters) ? rule.filters : []).filter(isObject);
+    for (let f = 0; f < filters.length; f++) {
+      const type = filters[f]!.type;
+      if (typeof type !== 'string' || !GRPC_FILTERS.has(type))
+        return problem(
+          `${field}.filters[${f}].type`,
+          `${JSON.stringify(type)} is not a GRPCRoute filter (${[...GRPC_FILTERS].join(', ')})`,
+        );
+    }
+    const mirrorProblem = checkMirrors(filters, field, problem);
+    if (mirrorProblem !== undefined) return mirrorProblem;
     rules.push(
       Object.freeze({
         index: r,
         matches: Object.freeze(matches),
         backendRefs: Object.freeze(backendRefs),
-        filters: Object.freeze((Array.isArray(rule.filters) ? rule.filters : []).filter(isObject)),
+        filters: Object.freeze(filters),
       }),
     );
   }
@@ -177,6 +196,8 @@ export interface GrpcIndexEntry {
   readonly matchIndex: number;
   readonly match: GrpcMatchRecord;
   readonly target: RuleTarget;
+  /** The rule's valid `RequestMirror` filters (shared by its matches); absent or empty: none. */
+  readonly mirrors?: readonly MirrorRecord[];
 }
 
 /** [kind rank (Exact 2, RegularExpression 1, none 0), characters]. */
@@ -224,24 +245,88 @@ export interface GrpcRouteIndex {
   readonly size: number;
 }
 
-/** Builds the table from entries and the hostname keys they serve under (`undefined` = any). */
-export function buildGrpcRouteIndex(
-  inputs: Iterable<{ readonly hostnames: readonly (string | undefined)[]; readonly entry: GrpcIndexEntry }>,
-): GrpcRouteIndex {
+/** An entry to index under the given hostname keys (`undefined` = any host). */
+export interface GrpcIndexInput {
+  readonly hostnames: readonly (string | undefined)[];
+  readonly entry: GrpcIndexEntry;
+}
+
+/**
+ * A GRPCRoute table updated route by route, as ./route-index.ts's HTTPRoute table: `update`
+ * replaces the entries of the routes it is given and re-sorts only the hostname lists they touch.
+ */
+export interface MutableGrpcRouteIndex extends GrpcRouteIndex {
+  /** Replaces the entries of each `routeKey` (`namespace/name`); `undefined` removes the route. */
+  update(changes: Iterable<readonly [routeKey: string, inputs: readonly GrpcIndexInput[] | undefined]>): void;
+  /** Every hostname list in precedence order, one line per entry (tests). */
+  dump(): string[];
+}
+
+/** An empty {@link MutableGrpcRouteIndex}. */
+export function createMutableGrpcRouteIndex(): MutableGrpcRouteIndex {
   const tables = new Map<string, GrpcIndexEntry[]>();
+  /** The hostname keys each route has entries under, and how many. */
+  const placements = new Map<string, ReadonlyMap<string, number>>();
   let size = 0;
-  for (const { hostnames, entry } of inputs) {
-    for (const h of new Set(hostnames)) {
-      const key = h ?? ANY_HOST;
+
+  function removeRoute(routeKey: string): void {
+    const placed = placements.get(routeKey);
+    if (placed === undefined) return;
+    placements.delete(routeKey);
+    for (const [key, count] of placed) {
       const list = tables.get(key);
-      if (list === undefined) tables.set(key, [entry]);
-      else list.push(entry);
-      size++;
+      if (list === undefined) continue;
+      // In place: the list stays sorted, only this route's entries go.
+      let w = 0;
+      for (let r = 0; r < list.length; r++) if (list[r]!.route.key !== routeKey) list[w++] = list[r]!;
+      list.length = w;
+      size -= count;
+      if (w === 0) tables.delete(key);
     }
   }
-  for (const list of tables.values()) list.sort(compareGrpcEntries);
+
+  function addRoute(routeKey: string, inputs: readonly GrpcIndexInput[], touched: Set<GrpcIndexEntry[]>) {
+    const counts = new Map<string, number>();
+    for (const { hostnames, entry } of inputs) {
+      for (const h of new Set(hostnames)) {
+        const key = h ?? ANY_HOST;
+        let list = tables.get(key);
+        if (list === undefined) {
+          list = [];
+          tables.set(key, list);
+        }
+        list.push(entry);
+        touched.add(list);
+        counts.set(key, (counts.get(key) ?? 0) + 1);
+        size++;
+      }
+    }
+    if (counts.size > 0) placements.set(routeKey, counts);
+  }
+
   return {
-    size,
+    get size() {
+      return size;
+    },
+    update(changes) {
+      const touched = new Set<GrpcIndexEntry[]>();
+      for (const [routeKey, inputs] of changes) {
+        removeRoute(routeKey);
+        if (inputs !== undefined && inputs.length > 0) addRoute(routeKey, inputs, touched);
+      }
+      for (const list of touched) list.sort(compareGrpcEntries);
+    },
+    dump() {
+      const out: string[] = [];
+      for (const key of [...tables.keys()].sort())
+        for (const e of tables.get(key)!)
+          out.push(
+            `${key} ${e.route.key}#${e.rule.index}.${e.matchIndex} -> ${
+              e.target.kind === 'error' ? `500 ${e.target.reason}` : `/${e.target.path.join('/')}`
+            }`,
+          );
+      return out;
+    },
     match(hostname, path, req) {
       const call = splitGrpcPath(path);
       if (call === undefined) return undefined;
@@ -255,44 +340,15 @@ export function buildGrpcRouteIndex(
   };
 }
 
-/** Everything {@link compileGrpcRoutes} reads. */
-export interface GrpcRoutesInput {
-  readonly routes: Iterable<GrpcRouteRecord>;
-  /** Our Gateways (already filtered by class). */
-  readonly gateways: ReadonlyMap<string, GatewayRecord>;
-  readonly namespaces: ReadonlyMap<string, ObjectInfo>;
-  readonly dstPrefix: Path;
-  readonly backends: BackendContext;
-  /** Served listener ports (`undefined`: all). */
-  readonly ports?: ReadonlySet<number> | undefined;
-}
-
-/**
- * Attaches GRPCRoutes to our listeners (parentRefs, allowedRoutes admitting `GRPCRoute`,
- * hostname intersection, as HTTPRoutes) and compiles the table, with each route's parent results
- * for status.
- */
-export function compileGrpcRoutes(input: GrpcRoutesInput): {
-  readonly index: GrpcRouteIndex;
-  readonly parents: ReadonlyMap<string, readonly ParentResult[]>;
-} {
-  const parents = new Map<string, readonly ParentResult[]>();
-  const inputs: { hostnames: (string | undefined)[]; entry: GrpcIndexEntry }[] = [];
-  for (const route of input.routes) {
-    const results = attachRoute(route, input.gateways, input.namespaces, 'GRPCRoute');
-    parents.set(route.key, results);
-    const hostnames = new Set<string | undefined>();
-    for (const r of results)
-      for (const a of r.attachments)
-        if (isHttpListener(a.listener) && (input.ports === undefined || input.ports.has(a.listener.port)))
-          for (const h of a.hostnames) hostnames.add(h);
-    if (hostnames.size === 0) continue;
-    for (const rule of route.rules) {
-      const target = ruleTarget(rule, route, input.dstPrefix, input.backends, 'GRPCRoute');
-      rule.matches.forEach((match, matchIndex) => {
-        inputs.push({ hostnames: [...hostnames], entry: { route, rule, match, matchIndex, target } });
-      });
-    }
+/** Builds the table from entries and the hostname keys they serve under (`undefined` = any). */
+export function buildGrpcRouteIndex(inputs: Iterable<GrpcIndexInput>): GrpcRouteIndex {
+  const byRoute = new Map<string, GrpcIndexInput[]>();
+  for (const i of inputs) {
+    const list = byRoute.get(i.entry.route.key);
+    if (list === undefined) byRoute.set(i.entry.route.key, [i]);
+    else list.push(i);
   }
-  return { index: buildGrpcRouteIndex(inputs), parents };
+  const index = createMutableGrpcRouteIndex();
+  index.update(byRoute);
+  return index;
 }

@@ -3,7 +3,15 @@
  * identifier's interface (a callable `Identifier` plus its views). The wiring that implements it
  * is ./identifier.ts.
  */
-import type { Clock, Identifier, Random, RequestHead, Stats, Var as VarType } from '@switchyard/core';
+import type {
+  Clock,
+  Identifier,
+  MirrorLimits,
+  Random,
+  RequestHead,
+  Stats,
+  Var as VarType,
+} from '@switchyard/core';
 import type { Path } from '@switchyard/dtab';
 import type { KubeClient } from '@switchyard/k8s';
 import type { GrpcIndexEntry } from './grpc.js';
@@ -33,6 +41,22 @@ export const GATEWAY_PROBLEM_CHANNEL = 'switchyard:identifiers:gatewayProblem';
  */
 export type GatewayRequestHead = RequestHead & { readonly localPort?: number };
 
+/**
+ * What changed between two rebuilds, for work that depends on a few objects (the status
+ * writer): `all` (the first state, a GatewayClass or Namespace changed), or the ids of the changed
+ * routes (`HTTPRoute ns/name`, `GRPCRoute ns/name`; routes naming a Service that appeared or went
+ * included), the keys of changed Gateways (`ns/name`), and the namespaces of changed
+ * ReferenceGrants.
+ */
+export type GatewayChange =
+  | { readonly kind: 'all' }
+  | {
+      readonly kind: 'some';
+      readonly routes: ReadonlySet<string>;
+      readonly gateways: ReadonlySet<string>;
+      readonly grantNamespaces: ReadonlySet<string>;
+    };
+
 /** Options of {@link createHttpRouteIdentifier}. */
 export interface HttpRouteIdentifierOptions {
   /** Where objects come from. Default `{ kind: 'kubernetes' }`. */
@@ -60,6 +84,12 @@ export interface HttpRouteIdentifierOptions {
   readonly clock?: Clock;
   /** Draws the 500 share of invalid backends and the share of requests mirrored. Default `Math.random`. */
   readonly random?: Random;
+  /**
+   * Bounds on `RequestMirror` copies (`maxInFlight`, `maxBodyBytes`, `timeoutMs`), put on every
+   * identification that carries mirrors as `actions.mirrorLimits`; the router enforces them.
+   * Absent fields: the router's defaults (64 in flight, the retry buffer's bodies, 10 s).
+   */
+  readonly mirror?: MirrorLimits;
   /** Counters `identified`, `unidentified`, `problems`; gauge `routes`. */
   readonly stats?: Stats;
 }
@@ -83,8 +113,8 @@ export interface HttpRouteIdentifier extends Identifier<RequestHead> {
   readonly tlsSecrets: VarType<readonly GatewayTlsSecret[]>;
   /** True when a served rule has a `RequestRedirect` or `ResponseHeaderModifier` filter. */
   readonly hasResponseFilters: boolean;
-  /** Fires after every rebuild of the index. */
-  onChange(listener: () => void): () => void;
+  /** Fires after every rebuild of the index, telling which objects changed since the last one. */
+  onChange(listener: (change: GatewayChange) => void): () => void;
   /** The Kubernetes client of the source, when it is the API. */
   readonly kube: Promise<KubeClient | undefined>;
   /** Stops watching; requests answer from the last state. Idempotent. */

@@ -11,7 +11,7 @@
  * the request path share; its types are ./identifier-api.ts, its decisions ./decide.ts.)
  */
 import { channel } from 'node:diagnostics_channel';
-import type { Identification, RequestHead, Var as VarType } from '@switchyard/core';
+import type { Identification, MirrorLimits, RequestHead, Var as VarType } from '@switchyard/core';
 import { systemClock, unidentified, Var } from '@switchyard/core';
 import { Path } from '@switchyard/dtab';
 import type { KubeObject } from '@switchyard/k8s';
@@ -25,6 +25,7 @@ import { requestHostname } from './hostnames.js';
 import {
   DEFAULT_GATEWAY_CONTROLLER,
   GATEWAY_PROBLEM_CHANNEL,
+  type GatewayChange,
   type GatewayRequestHead,
   HTTPROUTE_KIND,
   type HttpRouteIdentifier,
@@ -91,9 +92,23 @@ function isGrpc(req: RequestHead): boolean {
   return t.startsWith('application/grpc') && (t.length === 16 || t[16] === '+' || t[16] === ';');
 }
 
+/** The `mirror` option checked (each bound a positive integer, `maxBodyBytes` ≥ 0) and frozen. */
+function checkMirrorLimits(limits: MirrorLimits | undefined): MirrorLimits | undefined {
+  if (limits === undefined) return undefined;
+  const check = (field: keyof MirrorLimits, min: number) => {
+    const v = limits[field];
+    if (v !== undefined && (!Number.isInteger(v) || v < min))
+      throw new GatewayConfigError(`mirror.${field}`, `must be an integer ≥ ${min}, got ${v}`);
+  };
+  check('maxInFlight', 1);
+  check('maxBodyBytes', 0);
+  check('timeoutMs', 1);
+  return Object.freeze({ ...limits });
+}
+
 /**
  * Builds `io.l5d.httproute` and starts its source. See docs/gateway-api.md.
- * @throws {GatewayConfigError} on a bad `dstPrefix`, `ports` or `syncTimeoutMs`.
+ * @throws {GatewayConfigError} on a bad `dstPrefix`, `ports`, `syncTimeoutMs` or `mirror`.
  */
 export function createHttpRouteIdentifier(options: HttpRouteIdentifierOptions = {}): HttpRouteIdentifier {
   let dstPrefix: Path;
@@ -111,6 +126,7 @@ export function createHttpRouteIdentifier(options: HttpRouteIdentifierOptions = 
       throw new GatewayConfigError('ports', `${p} is not a port number (1–65535)`);
   }
   const ports = options.ports && options.ports.length > 0 ? new Set(options.ports) : undefined;
+  const mirrorLimits = checkMirrorLimits(options.mirror);
   const controllerName = options.controllerName ?? DEFAULT_GATEWAY_CONTROLLER;
   const own: Ownership =
     options.gatewayClassName !== undefined
@@ -137,7 +153,12 @@ export function createHttpRouteIdentifier(options: HttpRouteIdentifierOptions = 
   /** What each object's routing depends on, by `<Kind> <key>` (see {@link routingFingerprint}). */
   const fingerprints = new Map<string, string>();
   const fileErrors = new Map<string, GatewaySourceError>();
-  const listeners = new Set<() => void>();
+  const listeners = new Set<(change: GatewayChange) => void>();
+  /** What changed since listeners were last told (see {@link GatewayChange}). */
+  let statusAll = true;
+  let statusRoutes = new Set<string>();
+  let statusGateways = new Set<string>();
+  let statusGrants = new Set<string>();
   const tls = Var.value<readonly GatewayTlsSecret[]>(Object.freeze([]));
   let tlsJson = '[]';
 
@@ -216,7 +237,14 @@ export function createHttpRouteIdentifier(options: HttpRouteIdentifierOptions = 
         tls.update(Object.freeze(secrets));
       }
     }
-    for (const l of listeners) l();
+    const change: GatewayChange = statusAll
+      ? { kind: 'all' }
+      : { kind: 'some', routes: statusRoutes, gateways: statusGateways, grantNamespaces: statusGrants };
+    statusAll = false;
+    statusRoutes = new Set();
+    statusGateways = new Set();
+    statusGrants = new Set();
+    for (const l of listeners) l(change);
   }
 
   let scheduled = false;
@@ -232,10 +260,19 @@ export function createHttpRouteIdentifier(options: HttpRouteIdentifierOptions = 
   /** A Service appeared or went: the routes naming it change (their backends, their status). */
   function serviceChanged(key: string): void {
     for (const id of serviceUsers.of(key)) {
+      statusRoutes.add(id);
       const space = id.indexOf(' ');
       (id.slice(0, space) === 'HTTPRoute' ? changedHttp : changedGrpc).add(id.slice(space + 1));
     }
     changed();
+  }
+
+  /** Records what a changed object means for status (see {@link GatewayChange}). */
+  function noteStatusChange(kind: Exclude<GatewayObjectKind, 'Service'>, key: string): void {
+    if (kind === 'HTTPRoute' || kind === 'GRPCRoute') statusRoutes.add(`${kind} ${key}`);
+    else if (kind === 'Gateway') statusGateways.add(key);
+    else if (kind === 'ReferenceGrant') statusGrants.add(key.slice(0, key.indexOf('/')));
+    else statusAll = true;
   }
 
   function upsert(kind: GatewayObjectKind, object: KubeObject): void {
@@ -258,6 +295,7 @@ export function createHttpRouteIdentifier(options: HttpRouteIdentifierOptions = 
     const fingerprint = routingFingerprint(object);
     if (fingerprints.get(id) === fingerprint) return;
     fingerprints.set(id, fingerprint);
+    noteStatusChange(kind, key);
     switch (kind) {
       case 'GatewayClass':
         classes.set(key, normalizeGatewayClass(object));
@@ -324,6 +362,7 @@ export function createHttpRouteIdentifier(options: HttpRouteIdentifierOptions = 
       Namespace: namespaces,
     };
     if (!maps[kind].delete(key)) return;
+    noteStatusChange(kind, key);
     objects.delete(`${kind} ${key}`);
     fingerprints.delete(`${kind} ${key}`);
     if (kind === 'HTTPRoute' || kind === 'GRPCRoute') serviceUsers.set(`${kind} ${key}`, undefined);
@@ -371,7 +410,12 @@ export function createHttpRouteIdentifier(options: HttpRouteIdentifierOptions = 
     return tables.grpc(req.localPort)?.match(host, path, req);
   }
 
-  const decisions: DecideContext = { random, identified: identifiedCount, unidentified: unidentifiedCount };
+  const decisions: DecideContext = {
+    random,
+    mirrorLimits,
+    identified: identifiedCount,
+    unidentified: unidentifiedCount,
+  };
 
   function decide(req: RequestHead): Identification<RequestHead> {
     // A gRPC call is matched against GRPCRoutes first; one no GRPCRoute takes is an HTTP request.
@@ -411,7 +455,7 @@ export function createHttpRouteIdentifier(options: HttpRouteIdentifierOptions = 
     tlsSecrets: { value: tls as VarType<readonly GatewayTlsSecret[]>, enumerable: true },
     kube: { value: running.kube },
     onChange: {
-      value: (l: () => void) => {
+      value: (l: (change: GatewayChange) => void) => {
         listeners.add(l);
         return () => listeners.delete(l);
       },

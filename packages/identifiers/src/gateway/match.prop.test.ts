@@ -3,6 +3,7 @@ import { Path } from '@switchyard/dtab';
 import type { KubeObject } from '@switchyard/k8s';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { type GrpcRouteRecord, normalizeGrpcRoute } from './grpc.js';
 import { createHttpRouteIdentifier } from './identifier.js';
 import { type HttpRouteRecord, normalizeGateway, normalizeHttpRoute } from './model.js';
 import { prefixCandidates } from './route-index.js';
@@ -57,6 +58,54 @@ const arbRequest = fc.record({
   ),
   query: fc.constantFrom('', '?q=1', '?q=2&r=1', '?r=2'),
 });
+
+const arbGrpcRoute = fc.record({
+  name: fc.constantFrom('g1', 'g2', 'g3', 'g4'),
+  ns: fc.constantFrom('default', 'team'),
+  created: fc.constantFrom('2024-01-01T00:00:00Z', '2024-01-02T00:00:00Z'),
+  hostnames: fc.uniqueArray(fc.constantFrom(...HOSTS), { maxLength: 2 }),
+  rules: fc.array(
+    fc.record({
+      matches: fc.array(
+        fc.record(
+          {
+            method: fc.record(
+              { service: fc.constantFrom('a.S', 'b.S'), method: fc.constantFrom('M', 'N') },
+              { requiredKeys: ['service'] },
+            ),
+            headers: fc.uniqueArray(
+              fc.record({ name: fc.constantFrom('x-a', 'x-b'), value: fc.constantFrom('1', '2') }),
+              { maxLength: 2, selector: (h) => h.name },
+            ),
+          },
+          { requiredKeys: [] },
+        ),
+        { maxLength: 2 },
+      ),
+      svc: fc.constantFrom('s1', 's2'),
+    }),
+    { minLength: 1, maxLength: 2 },
+  ),
+});
+
+function grpcRouteObject(
+  r: typeof arbGrpcRoute extends fc.Arbitrary<infer T> ? T : never,
+  parentRefs: readonly Record<string, unknown>[],
+): KubeObject {
+  return {
+    apiVersion: 'gateway.networking.k8s.io/v1',
+    kind: 'GRPCRoute',
+    metadata: { name: r.name, namespace: r.ns, creationTimestamp: r.created },
+    spec: {
+      parentRefs,
+      hostnames: r.hostnames,
+      rules: r.rules.map((rule) => ({
+        matches: rule.matches,
+        backendRefs: [{ name: rule.svc, port: 50051 }],
+      })),
+    },
+  } as KubeObject;
+}
 
 type RouteSpec = typeof arbRoute extends fc.Arbitrary<infer T> ? T : never;
 type RequestSpec = typeof arbRequest extends fc.Arbitrary<infer T> ? T : never;
@@ -149,7 +198,7 @@ describe('io.l5d.httproute properties', () => {
     );
   });
 
-  it('an incremental sequence of route adds, changes and deletes gives the tables of a fresh build', () => {
+  it('an incremental sequence of HTTPRoute and GRPCRoute adds, changes and deletes gives the tables of a fresh build', () => {
     // Two listeners on two ports (one with a hostname), routes attached to either or both.
     const gw = normalizeGateway({
       apiVersion: 'gateway.networking.k8s.io/v1',
@@ -183,7 +232,17 @@ describe('io.l5d.httproute properties', () => {
         op: fc.constant('delete' as const),
         key: fc.constantFrom('default/r1', 'team/r2', 'default/r3', 'team/r4'),
       }),
+      fc.record({
+        op: fc.constant('putGrpc' as const),
+        route: arbGrpcRoute,
+        parent: fc.nat(sections.length - 1),
+      }),
+      fc.record({
+        op: fc.constant('deleteGrpc' as const),
+        key: fc.constantFrom('default/g1', 'team/g2', 'default/g3'),
+      }),
     );
+    const grpcCalls = ['/a.S/M', '/a.S/N', '/b.S/M', '/c.S/M'];
     fc.assert(
       fc.property(
         fc.array(arbOp, { minLength: 1, maxLength: 25 }),
@@ -191,9 +250,11 @@ describe('io.l5d.httproute properties', () => {
         fc.integer({ min: 1, max: 4 }),
         (ops, reqs, batch) => {
           const routes = new Map<string, HttpRouteRecord>();
+          const grpcRoutes = new Map<string, GrpcRouteRecord>();
           const incremental = createRouteTables(undefined);
-          incremental.refresh(ctx, routes, new Map(), { kind: 'all' });
+          incremental.refresh(ctx, routes, grpcRoutes, { kind: 'all' });
           let pending = new Set<string>();
+          let pendingGrpc = new Set<string>();
           ops.forEach((o, i) => {
             if (o.op === 'put') {
               const record = normalizeHttpRoute(routeObject(o.route, sections[o.parent]!));
@@ -201,26 +262,45 @@ describe('io.l5d.httproute properties', () => {
                 routes.set(record.key, record);
                 pending.add(record.key);
               }
-            } else if (routes.delete(o.key)) pending.add(o.key);
+            } else if (o.op === 'putGrpc') {
+              const record = normalizeGrpcRoute(grpcRouteObject(o.route, sections[o.parent]!));
+              if (!(record instanceof Error)) {
+                grpcRoutes.set(record.key, record);
+                pendingGrpc.add(record.key);
+              }
+            } else if (o.op === 'delete') {
+              if (routes.delete(o.key)) pending.add(o.key);
+            } else if (grpcRoutes.delete(o.key)) pendingGrpc.add(o.key);
             // Changes arrive in bursts of `batch`, as watch events between two rebuilds do.
             if ((i + 1) % batch === 0 || i === ops.length - 1) {
-              incremental.refresh(ctx, routes, new Map(), { kind: 'some', http: pending, grpc: new Set() });
+              incremental.refresh(ctx, routes, grpcRoutes, {
+                kind: 'some',
+                http: pending,
+                grpc: pendingGrpc,
+              });
               pending = new Set();
+              pendingGrpc = new Set();
             }
           });
           const fresh = createRouteTables(undefined);
-          fresh.refresh(ctx, routes, new Map(), { kind: 'all' });
+          fresh.refresh(ctx, routes, grpcRoutes, { kind: 'all' });
           expect(incremental.dump()).toEqual(fresh.dump());
           expect(incremental.size).toBe(fresh.size);
+          expect(incremental.grpcSize).toBe(fresh.grpcSize);
           for (const r of reqs.map(head)) {
             for (const port of [undefined, 80, 8080]) {
-              const show = (e: ReturnType<NonNullable<ReturnType<typeof fresh.http>>['match']>) =>
-                e ? `${e.route.key}#${e.rule.index}.${e.matchIndex}` : '-';
+              const show = (
+                e: { route: { key: string }; rule: { index: number }; matchIndex: number } | undefined,
+              ) => (e ? `${e.route.key}#${e.rule.index}.${e.matchIndex}` : '-');
               const host = String(r.headers.host);
               const path = r.url.split('?')[0]!;
               expect(show(incremental.http(port)?.match(host, path, r))).toBe(
                 show(fresh.http(port)?.match(host, path, r)),
               );
+              for (const c of grpcCalls)
+                expect(show(incremental.grpc(port)?.match(host, c, r))).toBe(
+                  show(fresh.grpc(port)?.match(host, c, r)),
+                );
             }
           }
         },

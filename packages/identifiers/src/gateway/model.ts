@@ -213,7 +213,7 @@ export interface RuleRecord {
 }
 
 /** Checks the `RequestMirror` filters of a rule (the CRD's validation, for manifests). */
-function checkMirrors(
+export function checkMirrors(
   filters: readonly Json[],
   field: string,
   problem: (field: string, reason: string) => GatewayProblemError,

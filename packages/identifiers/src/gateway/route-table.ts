@@ -6,30 +6,27 @@
  * ReferenceGrant) recompiles everything; a Service appearing or going recompiles the routes that
  * name it (see {@link createServiceUsers}).
  *
- * The tables after any sequence of per-route refreshes equal those of one full refresh of the
- * final routes (match.prop.test.ts). Longer than ~300 lines because the per-route compilation and
- * the bookkeeping that patches the tables with it are one concept: keeping them apart would expose
- * the compiled form.
+ * HTTPRoutes and GRPCRoutes go through the same code ({@link compileRoute}, one
+ * {@link createKindTables} per kind); only the index differs (paths for HTTPRoutes,
+ * `/<service>/<method>` for GRPCRoutes). The tables after any sequence of per-route refreshes
+ * equal those of one full refresh of the final routes (match.prop.test.ts, both kinds). Longer
+ * than ~300 lines because the per-route compilation and the bookkeeping that patches the tables
+ * with it are one concept: keeping them apart would expose the compiled form.
  */
 import type { Path } from '@switchyard/dtab';
-import { ruleMirrors } from './actions.js';
+import { type MirrorRecord, ruleMirrors } from './actions.js';
 import { attachRoute, isHttpListener, type ParentResult } from './attach.js';
-import { type BackendContext, ruleTarget } from './backends.js';
+import { type BackendContext, type RuleTarget, ruleTarget } from './backends.js';
 import { GatewayProblemError } from './errors.js';
 import {
-  buildGrpcRouteIndex,
+  createMutableGrpcRouteIndex,
   type GrpcIndexEntry,
+  type GrpcIndexInput,
   type GrpcRouteIndex,
   type GrpcRouteRecord,
 } from './grpc.js';
 import type { GatewayRecord, HttpRouteRecord, ObjectInfo } from './model.js';
-import {
-  createMutableRouteIndex,
-  type IndexEntry,
-  type IndexInput,
-  type MutableRouteIndex,
-  type RouteIndex,
-} from './route-index.js';
+import { createMutableRouteIndex, type IndexEntry, type IndexInput, type RouteIndex } from './route-index.js';
 
 /** What every route's compilation reads besides the route. */
 export interface RouteContext {
@@ -42,10 +39,12 @@ export interface RouteContext {
   readonly ports: ReadonlySet<number> | undefined;
 }
 
-interface GrpcInput {
-  readonly hostnames: readonly (string | undefined)[];
-  readonly entry: GrpcIndexEntry;
-}
+/** A route of either kind. */
+type AnyRoute = HttpRouteRecord | GrpcRouteRecord;
+
+/** The index entry of a route's kind, and what the index is given. */
+type EntryOf<R extends AnyRoute> = R extends HttpRouteRecord ? IndexEntry : GrpcIndexEntry;
+type InputOf<R extends AnyRoute> = R extends HttpRouteRecord ? IndexInput : GrpcIndexInput;
 
 /** One route, compiled: its parents (for status) and its entries, for all served ports and per port. */
 interface Compiled<I> {
@@ -80,24 +79,33 @@ function servedHostnames(
   return { all: [...all], perPort: new Map([...perPort].map(([p, s]) => [p, [...s]])) };
 }
 
-function compileHttp(route: HttpRouteRecord, ctx: RouteContext): Compiled<IndexInput> {
-  const parents = attachRoute(route, ctx.gateways, ctx.namespaces);
+/** Filters applied on the response side (by the filters layer, before `identify`). */
+const RESPONSE_FILTERS = new Set(['RequestRedirect', 'ResponseHeaderModifier']);
+
+/**
+ * Compiles one route of either kind: attachment (parentRefs, allowedRoutes admitting its kind,
+ * hostname intersection), then per rule its target and valid mirrors, then one entry per match,
+ * indexed under the hostnames it serves on every served listener and on each served port.
+ */
+export function compileRoute<R extends AnyRoute>(route: R, ctx: RouteContext): Compiled<InputOf<R>> {
+  const kind = route.kind;
+  const parents = attachRoute(route, ctx.gateways, ctx.namespaces, kind);
   const hosts = servedHostnames(parents, ctx.ports);
-  const all: IndexInput[] = [];
-  const perPort = new Map<number, IndexInput[]>();
+  const all: { hostnames: (string | undefined)[]; entry: EntryOf<R> }[] = [];
+  const perPort = new Map<number, { hostnames: (string | undefined)[]; entry: EntryOf<R> }[]>();
   let responseFilters = false;
   if (hosts.all.length > 0) {
     for (const rule of route.rules) {
-      const target = ruleTarget(rule, route, ctx.dstPrefix, ctx.backends);
-      const mirrors = ruleMirrors(rule, route.namespace, ctx.dstPrefix, ctx.backends);
-      if (rule.filters.some((f) => f.type === 'RequestRedirect' || f.type === 'ResponseHeaderModifier'))
-        responseFilters = true;
+      const target: RuleTarget = ruleTarget(rule, route, ctx.dstPrefix, ctx.backends, kind);
+      const mirrors: MirrorRecord[] = ruleMirrors(rule, route.namespace, ctx.dstPrefix, ctx.backends, kind);
+      if (rule.filters.some((f) => RESPONSE_FILTERS.has(f.type as string))) responseFilters = true;
       for (let matchIndex = 0; matchIndex < rule.matches.length; matchIndex++) {
         const match = rule.matches[matchIndex]!;
-        const entry: IndexEntry =
+        const entry = (
           mirrors.length > 0
             ? { route, rule, match, matchIndex, target, mirrors }
-            : { route, rule, match, matchIndex, target };
+            : { route, rule, match, matchIndex, target }
+        ) as EntryOf<R>;
         all.push({ hostnames: hosts.all, entry });
         for (const [port, hostnames] of hosts.perPort) {
           let list = perPort.get(port);
@@ -110,32 +118,111 @@ function compileHttp(route: HttpRouteRecord, ctx: RouteContext): Compiled<IndexI
       }
     }
   }
-  return { parents, all, perPort, responseFilters };
+  return { parents, all, perPort, responseFilters } as Compiled<InputOf<R>>;
 }
 
-function compileGrpc(route: GrpcRouteRecord, ctx: RouteContext): Compiled<GrpcInput> {
-  const parents = attachRoute(route, ctx.gateways, ctx.namespaces, 'GRPCRoute');
-  const hosts = servedHostnames(parents, ctx.ports);
-  const all: GrpcInput[] = [];
-  const perPort = new Map<number, GrpcInput[]>();
-  if (hosts.all.length > 0) {
-    for (const rule of route.rules) {
-      const target = ruleTarget(rule, route, ctx.dstPrefix, ctx.backends, 'GRPCRoute');
-      for (let matchIndex = 0; matchIndex < rule.matches.length; matchIndex++) {
-        const entry: GrpcIndexEntry = { route, rule, match: rule.matches[matchIndex]!, matchIndex, target };
-        all.push({ hostnames: hosts.all, entry });
-        for (const [port, hostnames] of hosts.perPort) {
-          let list = perPort.get(port);
-          if (list === undefined) {
-            list = [];
-            perPort.set(port, list);
-          }
-          list.push({ hostnames, entry });
-        }
-      }
+/** What {@link createKindTables} needs of an index (both kinds' mutable indexes have it). */
+interface KindIndex<I> {
+  update(changes: Iterable<readonly [string, readonly I[] | undefined]>): void;
+  dump(): string[];
+  readonly size: number;
+}
+
+/** The compiled routes of one kind and their tables (every served listener, and per port). */
+interface KindTables<R extends AnyRoute, X> {
+  refresh(
+    ctx: RouteContext,
+    routes: ReadonlyMap<string, R | GatewayProblemError>,
+    keys: Iterable<string>,
+  ): void;
+  clear(): void;
+  pick(localPort: number | undefined): X | undefined;
+  readonly parents: ReadonlyMap<string, readonly ParentResult[]>;
+  readonly size: number;
+  readonly responseFilterRoutes: number;
+  dump(): string[];
+}
+
+function createKindTables<R extends AnyRoute, X extends KindIndex<InputOf<R>>>(
+  newIndex: () => X,
+  ports: ReadonlySet<number> | undefined,
+): KindTables<R, X> {
+  let all = newIndex();
+  let byPort = new Map<number, X>();
+  const compiled = new Map<string, Compiled<InputOf<R>>>();
+  const parents = new Map<string, readonly ParentResult[]>();
+  let responseFilterRoutes = 0;
+
+  function portIndex(port: number): X {
+    let index = byPort.get(port);
+    if (index === undefined) {
+      index = newIndex();
+      byPort.set(port, index);
     }
+    return index;
   }
-  return { parents, all, perPort, responseFilters: false };
+
+  return {
+    refresh(ctx, routes, keys) {
+      const allChanges: [string, readonly InputOf<R>[] | undefined][] = [];
+      const portChanges = new Map<number, [string, readonly InputOf<R>[] | undefined][]>();
+      const onPort = (port: number) => {
+        let list = portChanges.get(port);
+        if (list === undefined) {
+          list = [];
+          portChanges.set(port, list);
+        }
+        return list;
+      };
+      for (const key of keys) {
+        const before = compiled.get(key);
+        const route = routes.get(key);
+        const after =
+          route === undefined || route instanceof GatewayProblemError ? undefined : compileRoute(route, ctx);
+        if (before !== undefined) {
+          compiled.delete(key);
+          parents.delete(key);
+          if (before.responseFilters) responseFilterRoutes--;
+          for (const port of before.perPort.keys())
+            if (!after?.perPort.has(port)) onPort(port).push([key, undefined]);
+        }
+        allChanges.push([key, after?.all]);
+        if (after === undefined) continue;
+        compiled.set(key, after);
+        parents.set(key, after.parents);
+        if (after.responseFilters) responseFilterRoutes++;
+        for (const [port, inputs] of after.perPort) onPort(port).push([key, inputs]);
+      }
+      all.update(allChanges);
+      for (const [port, changes] of portChanges) portIndex(port).update(changes);
+    },
+    clear() {
+      all = newIndex();
+      byPort = new Map();
+      compiled.clear();
+      parents.clear();
+      responseFilterRoutes = 0;
+    },
+    pick(localPort) {
+      if (localPort === undefined) return all;
+      const onPort = byPort.get(localPort);
+      if (onPort !== undefined && onPort.size > 0) return onPort;
+      return ports === undefined ? all : undefined;
+    },
+    parents,
+    get size() {
+      return all.size;
+    },
+    get responseFilterRoutes() {
+      return responseFilterRoutes;
+    },
+    dump() {
+      const out = all.dump().map((l) => `* ${l}`);
+      for (const port of [...byPort.keys()].sort((a, b) => a - b))
+        for (const l of byPort.get(port)!.dump()) out.push(`${port} ${l}`);
+      return out;
+    },
+  };
 }
 
 /** The Services (`namespace/name`) a route names in its backendRefs and `RequestMirror` filters. */
@@ -220,7 +307,9 @@ export interface RouteTables {
   readonly grpcParents: ReadonlyMap<string, readonly ParentResult[]>;
   /** Indexed HTTPRoute entries (hostname, route, rule, match) of every served listener. */
   readonly size: number;
-  /** True when a served rule has a `RequestRedirect` or `ResponseHeaderModifier` filter. */
+  /** Indexed GRPCRoute entries (hostname, route, rule, match) of every served listener. */
+  readonly grpcSize: number;
+  /** True when a served rule (either kind) has a `RequestRedirect` or `ResponseHeaderModifier` filter. */
   readonly hasResponseFilters: boolean;
   /** Every table, canonical (tests compare an incremental sequence with a fresh build). */
   dump(): string[];
@@ -228,85 +317,14 @@ export interface RouteTables {
 
 /** Empty tables serving `ports` (`undefined`: every listener port). */
 export function createRouteTables(ports: ReadonlySet<number> | undefined): RouteTables {
-  let all: MutableRouteIndex = createMutableRouteIndex();
-  let byPort = new Map<number, MutableRouteIndex>();
-  const http = new Map<string, Compiled<IndexInput>>();
-  const grpc = new Map<string, Compiled<GrpcInput>>();
-  const httpParents = new Map<string, readonly ParentResult[]>();
-  const grpcParents = new Map<string, readonly ParentResult[]>();
-  let grpcAll: GrpcRouteIndex = buildGrpcRouteIndex([]);
-  let grpcByPort = new Map<number, GrpcRouteIndex>();
-  let responseFilterRoutes = 0;
-
-  function portIndex(port: number): MutableRouteIndex {
-    let index = byPort.get(port);
-    if (index === undefined) {
-      index = createMutableRouteIndex();
-      byPort.set(port, index);
-    }
-    return index;
-  }
-
-  function refreshHttp(
-    ctx: RouteContext,
-    routes: ReadonlyMap<string, HttpRouteRecord | GatewayProblemError>,
-    keys: Iterable<string>,
-  ): void {
-    const allChanges: [string, readonly IndexInput[] | undefined][] = [];
-    const portChanges = new Map<number, [string, readonly IndexInput[] | undefined][]>();
-    const onPort = (port: number) => {
-      let list = portChanges.get(port);
-      if (list === undefined) {
-        list = [];
-        portChanges.set(port, list);
-      }
-      return list;
-    };
-    for (const key of keys) {
-      const before = http.get(key);
-      const route = routes.get(key);
-      const after =
-        route === undefined || route instanceof GatewayProblemError ? undefined : compileHttp(route, ctx);
-      if (before !== undefined) {
-        http.delete(key);
-        httpParents.delete(key);
-        if (before.responseFilters) responseFilterRoutes--;
-        for (const port of before.perPort.keys())
-          if (!after?.perPort.has(port)) onPort(port).push([key, undefined]);
-      }
-      allChanges.push([key, after?.all]);
-      if (after === undefined) continue;
-      http.set(key, after);
-      httpParents.set(key, after.parents);
-      if (after.responseFilters) responseFilterRoutes++;
-      for (const [port, inputs] of after.perPort) onPort(port).push([key, inputs]);
-    }
-    all.update(allChanges);
-    for (const [port, changes] of portChanges) portIndex(port).update(changes);
-  }
-
-  function refreshGrpc(
-    ctx: RouteContext,
-    routes: ReadonlyMap<string, GrpcRouteRecord | GatewayProblemError>,
-    keys: Iterable<string>,
-  ): void {
-    for (const key of keys) {
-      grpc.delete(key);
-      grpcParents.delete(key);
-      const route = routes.get(key);
-      if (route === undefined || route instanceof GatewayProblemError) continue;
-      const compiled = compileGrpc(route, ctx);
-      grpc.set(key, compiled);
-      grpcParents.set(key, compiled.parents);
-    }
-    // GRPCRoute tables are rebuilt from the compiled routes (each route is compiled once).
-    const compiled = [...grpc.values()];
-    grpcAll = buildGrpcRouteIndex(compiled.flatMap((c) => c.all));
-    const ports = new Set(compiled.flatMap((c) => [...c.perPort.keys()]));
-    grpcByPort = new Map(
-      [...ports].map((p) => [p, buildGrpcRouteIndex(compiled.flatMap((c) => c.perPort.get(p) ?? []))]),
-    );
-  }
+  const http = createKindTables<HttpRouteRecord, ReturnType<typeof createMutableRouteIndex>>(
+    createMutableRouteIndex,
+    ports,
+  );
+  const grpc = createKindTables<GrpcRouteRecord, ReturnType<typeof createMutableGrpcRouteIndex>>(
+    createMutableGrpcRouteIndex,
+    ports,
+  );
 
   function refresh(
     ctx: RouteContext,
@@ -315,45 +333,18 @@ export function createRouteTables(ports: ReadonlySet<number> | undefined): Route
     changes: RouteChanges,
   ): void {
     if (changes.kind === 'all') {
-      all = createMutableRouteIndex();
-      byPort = new Map();
       http.clear();
-      httpParents.clear();
       grpc.clear();
-      grpcParents.clear();
-      responseFilterRoutes = 0;
-      refreshHttp(ctx, httpRoutes, httpRoutes.keys());
-      refreshGrpc(ctx, grpcRoutes, grpcRoutes.keys());
+      http.refresh(ctx, httpRoutes, httpRoutes.keys());
+      grpc.refresh(ctx, grpcRoutes, grpcRoutes.keys());
       return;
     }
-    if (changes.http.size > 0) refreshHttp(ctx, httpRoutes, changes.http);
-    if (changes.grpc.size > 0) refreshGrpc(ctx, grpcRoutes, changes.grpc);
-  }
-
-  function pick<T extends { readonly size: number }>(
-    whole: T,
-    perPort: ReadonlyMap<number, T>,
-    localPort: number | undefined,
-  ): T | undefined {
-    if (localPort === undefined) return whole;
-    const onPort = perPort.get(localPort);
-    if (onPort !== undefined && onPort.size > 0) return onPort;
-    return ports === undefined ? whole : undefined;
+    if (changes.http.size > 0) http.refresh(ctx, httpRoutes, changes.http);
+    if (changes.grpc.size > 0) grpc.refresh(ctx, grpcRoutes, changes.grpc);
   }
 
   function dump(): string[] {
-    const out = all.dump().map((l) => `* ${l}`);
-    for (const port of [...byPort.keys()].sort((a, b) => a - b))
-      for (const l of byPort.get(port)!.dump()) out.push(`${port} ${l}`);
-    const grpcLine = (c: Compiled<GrpcInput>) =>
-      c.all.map(
-        (i) =>
-          `${i.hostnames.map((h) => h ?? '*').join(',')} ${i.entry.route.key}#${i.entry.rule.index}.${i.entry.matchIndex} -> ${
-            i.entry.target.kind === 'error' ? '500' : `/${i.entry.target.path.join('/')}`
-          }`,
-      );
-    for (const key of [...grpc.keys()].sort())
-      for (const l of grpcLine(grpc.get(key)!)) out.push(`grpc ${l}`);
+    const out = [...http.dump(), ...grpc.dump().map((l) => `grpc ${l}`)];
     const parents = (kind: string, map: ReadonlyMap<string, readonly ParentResult[]>) => {
       for (const key of [...map.keys()].sort())
         out.push(
@@ -363,23 +354,60 @@ export function createRouteTables(ports: ReadonlySet<number> | undefined): Route
             .join(',')}`,
         );
     };
-    parents('HTTPRoute', httpParents);
-    parents('GRPCRoute', grpcParents);
+    parents('HTTPRoute', http.parents);
+    parents('GRPCRoute', grpc.parents);
     return out;
   }
 
   return {
     refresh,
-    http: (localPort) => pick<RouteIndex>(all, byPort, localPort),
-    grpc: (localPort) => pick(grpcAll, grpcByPort, localPort),
-    httpParents,
-    grpcParents,
+    http: (localPort) => http.pick(localPort),
+    grpc: (localPort) => grpc.pick(localPort),
+    httpParents: http.parents,
+    grpcParents: grpc.parents,
     get size() {
-      return all.size;
+      return http.size;
+    },
+    get grpcSize() {
+      return grpc.size;
     },
     get hasResponseFilters() {
-      return responseFilterRoutes > 0;
+      return http.responseFilterRoutes + grpc.responseFilterRoutes > 0;
     },
     dump,
   };
+}
+
+/** Everything {@link compileGrpcRoutes} reads. */
+export interface GrpcRoutesInput {
+  readonly routes: Iterable<GrpcRouteRecord>;
+  /** Our Gateways (already filtered by class). */
+  readonly gateways: ReadonlyMap<string, GatewayRecord>;
+  readonly namespaces: ReadonlyMap<string, ObjectInfo>;
+  readonly dstPrefix: Path;
+  readonly backends: BackendContext;
+  /** Served listener ports (`undefined`: all). */
+  readonly ports?: ReadonlySet<number> | undefined;
+}
+
+/**
+ * The GRPCRoute table of `input.routes` on every served listener, with each route's parent
+ * results for status: one full refresh of {@link createRouteTables} (the identifier's own path).
+ */
+export function compileGrpcRoutes(input: GrpcRoutesInput): {
+  readonly index: GrpcRouteIndex;
+  readonly parents: ReadonlyMap<string, readonly ParentResult[]>;
+} {
+  const tables = createRouteTables(input.ports);
+  const routes = new Map<string, GrpcRouteRecord>();
+  for (const r of input.routes) routes.set(r.key, r);
+  const ctx: RouteContext = {
+    gateways: input.gateways,
+    namespaces: input.namespaces,
+    backends: input.backends,
+    dstPrefix: input.dstPrefix,
+    ports: input.ports,
+  };
+  tables.refresh(ctx, new Map(), routes, { kind: 'all' });
+  return { index: tables.grpc(undefined)!, parents: tables.grpcParents };
 }

@@ -9,12 +9,14 @@
  * A copy never touches the real exchange: it starts on a later turn of the event loop, its
  * response is discarded, its failures are counted and dropped, its lease is settled as ignored (no
  * failure accrual, not even on its own client, which may be the real backend's), and copies
- * beyond {@link MIRROR_MAX_IN_FLIGHT} in flight are dropped. Each copy is cut after the route's
- * `timeouts.request` or {@link MIRROR_TIMEOUT_MS}, whichever is smaller.
+ * beyond the route's `mirrorLimits.maxInFlight` (default {@link MIRROR_MAX_IN_FLIGHT}) in flight
+ * are dropped; a buffered body longer than `mirrorLimits.maxBodyBytes` is not copied. Each copy
+ * is cut after the route's `timeouts.request` or `mirrorLimits.timeoutMs` (default
+ * {@link MIRROR_TIMEOUT_MS}), whichever is smaller.
  *
  * Counters under `rt/<label>/mirror/`: `requests` (copies sent), `success` (a response arrived),
- * `failures` (no route, connect or timeout), `skipped/body` (streamed body), `skipped/in_flight`
- * (over the bound).
+ * `failures` (no route, connect or timeout), `skipped/body` (streamed body, or longer than
+ * `maxBodyBytes`), `skipped/in_flight` (over the bound).
  */
 import { IGNORED_OUTCOME } from '@switchyard/balancers';
 import type { Path } from '@switchyard/dtab';
@@ -101,14 +103,22 @@ export function mirrorLayer(rt: RouterRuntime): ClientLayer {
 
   function start(bound: Bound, targets: readonly Path[]): void {
     const exchange = bound.identified.request.exchange;
-    if (bound.body.kind === 'stream' || exchange.upgrade !== undefined) {
+    const limits = bound.identified.actions?.mirrorLimits;
+    const maxBody = limits?.maxBodyBytes;
+    if (
+      bound.body.kind === 'stream' ||
+      exchange.upgrade !== undefined ||
+      (maxBody !== undefined && bound.body.kind === 'buffered' && bound.body.data.length > maxBody)
+    ) {
       skippedBody.incr(targets.length);
       return;
     }
     const routeMs = bound.identified.actions?.requestTimeoutMs;
-    const ms = routeMs === undefined ? MIRROR_TIMEOUT_MS : Math.min(routeMs, MIRROR_TIMEOUT_MS);
+    const limitMs = limits?.timeoutMs ?? MIRROR_TIMEOUT_MS;
+    const ms = routeMs === undefined ? limitMs : Math.min(routeMs, limitMs);
+    const maxInFlight = limits?.maxInFlight ?? MIRROR_MAX_IN_FLIGHT;
     for (const target of targets) {
-      if (inFlight >= MIRROR_MAX_IN_FLIGHT) {
+      if (inFlight >= maxInFlight) {
         skippedInFlight.incr();
         continue;
       }
@@ -143,7 +153,7 @@ export function mirrorLayer(rt: RouterRuntime): ClientLayer {
   return {
     kind: 'client',
     role: 'mirror',
-    description: `RequestMirror: a fire-and-forget copy per mirror of the route (bodyless or buffered bodies; at most ${MIRROR_MAX_IN_FLIGHT} in flight)`,
+    description: `RequestMirror: a fire-and-forget copy per mirror of the route (bodyless or buffered bodies; at most the route's mirrorLimits.maxInFlight, default ${MIRROR_MAX_IN_FLIGHT}, in flight)`,
     layer: (next) => (bound) => {
       const mirrors = bound.identified.actions?.mirrors;
       if (mirrors !== undefined && mirrors.length > 0) {
