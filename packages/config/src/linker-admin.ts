@@ -33,8 +33,10 @@ export function createLinkerAdmin(
   state: LinkerState,
   config: LinkerConfig,
   prometheusPrefix: string | undefined,
+  /** Bind this port instead of the placement's (a replaced admin keeps the port 0 picked). */
+  port: number = adminPlacement(state, config).port,
 ): AdminServer {
-  const { ip, port } = adminPlacement(state, config);
+  const { ip } = adminPlacement(state, config);
   return createAdminServer({
     ip,
     port,

@@ -36,6 +36,7 @@ import {
   scoped,
   type TelemetryParts,
 } from './linker-state.js';
+import { listening, routerServerIndex } from './listen-errors.js';
 import type { LoadedConfig } from './load.js';
 import {
   layersChanged,
@@ -195,7 +196,9 @@ export async function reloadLinker(state: LinkerState, next: LoadedConfig): Prom
           servers.push(server);
         }
         const options: RouterServerOptions[] = servers.map((s) => s.options);
-        const ready = await router.router.prepareServers(options, { graceMs });
+        const ready = await listening(router.router.prepareServers(options, { graceMs }), next, (error) =>
+          routerServerIndex(config, index, error),
+        );
         prepared.push(ready);
         plan.servers = { built: servers, fresh, prepared: ready };
       }
@@ -220,10 +223,19 @@ export async function reloadLinker(state: LinkerState, next: LoadedConfig): Prom
         adminIdentity(state, config, prefix),
       )
     ) {
-      const server = createLinkerAdmin(state, config, prefix);
       const moved = !isDeepStrictEqual(adminPlacement(state, current), adminPlacement(state, config));
+      // Not moved: the replacement takes the port the running one has (the one port 0 picked,
+      // which the --workers primary relays to).
+      const port = moved ? undefined : state.admin?.address?.port;
+      const server = createLinkerAdmin(state, config, prefix, port ?? adminPlacement(state, config).port);
       // A new address binds now (a failure changes nothing); the same one once the old admin closed.
-      if (moved) await server.listen();
+      if (moved) {
+        await listening(server.listen(), next, (error) =>
+          config.admin.probe !== undefined && error.port === config.admin.probe.port
+            ? ['admin', 'probe', 'port']
+            : ['admin', 'port'],
+        );
+      }
       admin = { server, bound: moved };
     }
   } catch (error) {
