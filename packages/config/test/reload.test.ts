@@ -6,9 +6,12 @@
  */
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server, type ServerResponse } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { TLSSocket } from 'node:tls';
+import { createTestPki, type TestPki } from '@switchyard/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, createDefaultKinds, Linker, parseLinkerConfig } from '../src/index.js';
 import { get, listen } from './http.js';
@@ -212,5 +215,82 @@ describe('reload of every section', () => {
     const metrics = await adminJson('/admin/metrics.json');
     expect(metrics['config/reloads/failed']).toBe(1);
     expect(metrics['config/reloads/applied']).toBeGreaterThanOrEqual(7);
+  });
+});
+
+describe('reload of a TLS block', () => {
+  let pki: TestPki;
+  let linker: Linker;
+  let backend: Server;
+  let port: number;
+  const leaves = new Map<string, { certPath: string; keyPath: string }>();
+  const config = (tls: string) => `admin: {port: 0}
+routers:
+- protocol: http
+  servers:
+  - port: ${port}
+    ip: 127.0.0.1
+${tls}
+  dtab: /svc/web => /$/inet/127.0.0.1/${(backend.address() as { port: number }).port}
+`;
+  /** GET over TLS trusting the test CA; resolves with the body and the server certificate's CN. */
+  const secureGet = () =>
+    new Promise<{ body: string; cn: string }>((resolve, reject) => {
+      const req = httpsRequest(
+        { host: '127.0.0.1', port, servername: 'web.test', headers: { host: 'web' }, ca: pki.ca.certPem },
+        (res) => {
+          const cn = String((res.socket as TLSSocket).getPeerCertificate().subject.CN);
+          let body = '';
+          res.on('data', (c) => {
+            body += c;
+          });
+          res.on('end', () => resolve({ body, cn }));
+        },
+      );
+      req.on('error', reject);
+      req.end();
+    });
+
+  beforeAll(async () => {
+    pki = await createTestPki();
+    for (const name of ['one', 'two']) {
+      leaves.set(name, await pki.leaf(name, { cn: `${name}.test`, dns: ['web.test'] }));
+    }
+    backend = createServer((req, res) => {
+      req.resume();
+      res.end('hello');
+    });
+    await listen(backend);
+    port = await freePort();
+    linker = await Linker.start(parseLinkerConfig(config(''), 'tls.yaml', kinds), {
+      kinds,
+      baseDir: pki.dir,
+      admin: { port: 0 },
+    });
+  });
+
+  afterAll(async () => {
+    await linker.close();
+    backend.close();
+    await pki.dispose();
+  });
+
+  it('turns TLS on for a running port, then swaps the certificate, each as a drain-and-replace', async () => {
+    expect((await get(port, { headers: { host: 'web' } })).body).toBe('hello');
+    const tlsBlock = (name: string) =>
+      `    tls: {certPath: ${leaves.get(name)!.certPath}, keyPath: ${leaves.get(name)!.keyPath}}`;
+    expect(await linker.reload(parseLinkerConfig(config(tlsBlock('one')), 'tls.yaml', kinds))).toEqual({
+      kind: 'applied',
+      changes: ['routers[0].servers'],
+    });
+    // The port speaks TLS now: a plain HTTP request is not answered.
+    await expect(get(port, { headers: { host: 'web' } })).rejects.toThrow();
+    expect(await secureGet()).toEqual({ body: 'hello', cn: 'one.test' });
+    expect(await linker.reload(parseLinkerConfig(config(tlsBlock('two')), 'tls.yaml', kinds))).toEqual({
+      kind: 'applied',
+      changes: ['routers[0].servers'],
+    });
+    expect(await secureGet()).toEqual({ body: 'hello', cn: 'two.test' });
+    expect(linker.routers[0]!.servers.map((s) => s.port)).toEqual([port]);
   });
 });

@@ -296,16 +296,15 @@ export class Router {
         await this.#bind(fresh.get(index)!);
         bound.push(fresh.get(index)!);
       }
-      for (const { next } of plan.replaced) {
-        const slot = fresh.get(next)!;
-        try {
-          await this.#bind(slot);
-          bound.push(slot);
-        } catch (error) {
-          // The same address as the server it replaces: bound once that one stopped listening.
-          if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+      for (const { previous, next } of plan.replaced) {
+        // The address of the server it replaces: bound once that one stopped listening.
+        if (sameAddress(this.#slots[previous]!, servers[next]!)) {
           deferred.push(next);
+          continue;
         }
+        const slot = fresh.get(next)!;
+        await this.#bind(slot);
+        bound.push(slot);
       }
     } catch (error) {
       await abort();
@@ -323,17 +322,21 @@ export class Router {
         settled = true;
         const old = this.#slots;
         const show = (slot: ServerSlot) => `${slot.runtime.context.ip}:${slot.port}`;
-        const next: ServerSlot[] = servers.map((_, i) => fresh.get(i) ?? old[plan.kept.get(i)!]!);
         const inPlace = [...plan.kept]
           .filter(([i, from]) => !sameServerSettings(old[from]!.options, servers[i]!))
           .map(([i]) => i);
         for (const [i, from] of plan.kept) this.#applyInPlace(old[from]!, servers[i]!, `servers[${i}]`);
         const leaving = [...plan.removed.map((i) => old[i]!), ...plan.replaced.map((r) => old[r.previous]!)];
-        this.#slots = next;
         const drained = leaving.map((slot) => this.#drain(slot, graceMs));
-        // A replacement on the same address binds as soon as the old listener stopped accepting.
-        // (#drain closed the listener above; the port is free once its handle has closed.)
-        for (const index of deferred) await this.#bindRetrying(fresh.get(index)!);
+        // A replacement on the same address binds as soon as the old listener has let go of it
+        // (#drain closed it above); a listen that failed leaves a server unusable, so each try
+        // uses a new one.
+        for (const index of deferred) {
+          fresh.get(index)!.server.close();
+          fresh.set(index, await this.#bindNew(servers[index]!, `servers[${index}]`));
+        }
+        const next: ServerSlot[] = servers.map((_, i) => fresh.get(i) ?? old[plan.kept.get(i)!]!);
+        this.#slots = next;
         await Promise.all(drained);
         return {
           added: plan.added.map((i) => show(next[i]!)),
@@ -540,15 +543,18 @@ export class Router {
     });
   }
 
-  /** `#bind`, retried while the address is still held by a listener that is closing (up to 2 s). */
-  async #bindRetrying(slot: ServerSlot): Promise<void> {
+  /** A new server for `options`, bound; retried while the address is still held by a closing listener (up to 2 s). */
+  async #bindNew(options: RouterServerOptions, where: string): Promise<ServerSlot> {
     const clock = this.#runtime.clock;
     for (let attempt = 0; ; attempt++) {
+      await new Promise<void>((resolve) => clock.setTimeout(resolve, attempt === 0 ? 1 : 10));
+      const slot = this.#createServer(options, where);
       try {
-        return await this.#bind(slot);
+        await this.#bind(slot);
+        return slot;
       } catch (error) {
+        slot.server.close();
         if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt >= 200) throw error;
-        await new Promise<void>((resolve) => clock.setTimeout(resolve, 10));
       }
     }
   }
@@ -631,6 +637,17 @@ export class Router {
     this.#listening = false;
     if (diagnostics.closed.hasSubscribers) diagnostics.closed.publish({ router: this.#label, forced });
   }
+}
+
+/** Whether a new server would bind where a running one listens (a wildcard address takes the port on all). */
+function sameAddress(running: ServerSlot, next: RouterServerOptions): boolean {
+  const wildcard = (ip: string) => ip === '0.0.0.0' || ip === '::';
+  const ip = next.ip ?? '127.0.0.1';
+  const port = next.port === 0 ? running.port : next.port;
+  return (
+    port === running.port &&
+    (ip === running.runtime.context.ip || wildcard(ip) || wildcard(running.runtime.context.ip))
+  );
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
