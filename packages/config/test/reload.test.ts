@@ -266,7 +266,16 @@ ${tls}
   const secureGet = () =>
     new Promise<{ body: string; cn: string }>((resolve, reject) => {
       const req = httpsRequest(
-        { host: '127.0.0.1', port, servername: 'web.test', headers: { host: 'web' }, ca: pki.ca.certPem },
+        // A new connection each time: an idle keep-alive connection to the replaced server is
+        // closed by its drain, and a client reusing it at that moment sees a hang-up.
+        {
+          host: '127.0.0.1',
+          port,
+          servername: 'web.test',
+          headers: { host: 'web' },
+          ca: pki.ca.certPem,
+          agent: false,
+        },
         (res) => {
           const cn = String((res.socket as TLSSocket).getPeerCertificate().subject.CN);
           let body = '';

@@ -283,10 +283,12 @@ export class Router {
       servers,
     );
     const fresh = new Map<number, ServerSlot>();
+    // Same-address replacements are created at commit (a server that never listens is not made).
+    const deferred = plan.replaced.filter((r) => sameAddress(this.#slots[r.previous]!, servers[r.next]!));
     for (const index of [...plan.added, ...plan.replaced.map((r) => r.next)]) {
+      if (deferred.some((r) => r.next === index)) continue;
       fresh.set(index, this.#createServer(servers[index]!, `servers[${index}]`));
     }
-    const deferred: number[] = [];
     const bound: ServerSlot[] = [];
     const abort = async () => {
       await Promise.all(bound.map((slot) => this.#drain(slot, 0)));
@@ -296,13 +298,10 @@ export class Router {
         await this.#bind(fresh.get(index)!);
         bound.push(fresh.get(index)!);
       }
-      for (const { previous, next } of plan.replaced) {
+      for (const { next } of plan.replaced) {
         // The address of the server it replaces: bound once that one stopped listening.
-        if (sameAddress(this.#slots[previous]!, servers[next]!)) {
-          deferred.push(next);
-          continue;
-        }
-        const slot = fresh.get(next)!;
+        const slot = fresh.get(next);
+        if (slot === undefined) continue;
         await this.#bind(slot);
         bound.push(slot);
       }
@@ -331,8 +330,7 @@ export class Router {
         // A replacement on the same address binds as soon as the old listener has let go of it
         // (#drain closed it above); a listen that failed leaves a server unusable, so each try
         // uses a new one.
-        for (const index of deferred) {
-          fresh.get(index)!.server.close();
+        for (const { next: index } of deferred) {
           fresh.set(index, await this.#bindNew(servers[index]!, `servers[${index}]`));
         }
         const next: ServerSlot[] = servers.map((_, i) => fresh.get(i) ?? old[plan.kept.get(i)!]!);
