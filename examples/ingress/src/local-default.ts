@@ -153,6 +153,9 @@ namers:
 - kind: io.l5d.k8s
   host: 127.0.0.1
   port: ${api.port}
+  # An ingress routes to any namespace an Ingress names: watch them all from the start, so the
+  # first route of a new namespace needs no list round trip.
+  allNamespaces: true
 
 routers:
 - protocol: http

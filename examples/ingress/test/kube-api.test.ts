@@ -22,9 +22,11 @@ const hasKubectl = spawnSync('kubectl', ['version', '--client'], { stdio: 'ignor
 if (!hasKubectl) console.warn('kubectl not found on PATH: skipping the kubectl-driven local-mode test');
 
 /**
- * How long routing may take to follow a change. The median over the changes must be within the
- * 100 ms goal (measured here: mostly 4–20 ms, the first route in a namespace 60–125 ms on a loaded
- * 2-core machine); each one only within a generous bound, for a busy CI machine.
+ * How long routing may take to follow a change. The (upper) median over the changes must be within
+ * the 100 ms goal (measured here: mostly 4–40 ms; the process's first proxied request, step
+ * "create", 58–310 ms on a 2-core machine at load 1–24, see docs/kubernetes.md); each one only
+ * within a generous bound, for a busy CI machine. The first route of a new namespace is its own
+ * step: the namer watches every namespace in this mode (no list on its path).
  */
 const FOLLOW_MEDIAN_MS = 100;
 const FOLLOW_BOUND_MS = 2_000;
@@ -96,24 +98,34 @@ async function follow(
   throw new Error(`${label}: ${host} still answers "${last}", want "${want}"`);
 }
 
-const service = (name: string) => `apiVersion: v1
+const service = (name: string, ns = 'default') => `apiVersion: v1
 kind: Service
-metadata: { name: ${name}, namespace: default }
+metadata: { name: ${name}, namespace: ${ns} }
 spec: { ports: [{ name: http, port: 80, targetPort: 8080 }] }
 `;
-const slice = (service: string, port: number, name = `${service}-1`) => `apiVersion: discovery.k8s.io/v1
+const slice = (
+  service: string,
+  port: number,
+  name = `${service}-1`,
+  ns = 'default',
+) => `apiVersion: discovery.k8s.io/v1
 kind: EndpointSlice
 metadata:
   name: ${name}
-  namespace: default
+  namespace: ${ns}
   labels: { kubernetes.io/service-name: ${service} }
 addressType: IPv4
 endpoints: [{ addresses: [127.0.0.1], conditions: { ready: true } }]
 ports: [{ name: http, port: ${port}, protocol: TCP }]
 `;
-const ingress = (name: string, host: string, service: string) => `apiVersion: networking.k8s.io/v1
+const ingress = (
+  name: string,
+  host: string,
+  service: string,
+  ns = 'default',
+) => `apiVersion: networking.k8s.io/v1
 kind: Ingress
-metadata: { name: ${name}, namespace: default, annotations: { kubernetes.io/ingress.class: linkerd } }
+metadata: { name: ${name}, namespace: ${ns}, annotations: { kubernetes.io/ingress.class: linkerd } }
 spec:
   rules:
   - host: ${host}
@@ -220,6 +232,23 @@ routers:
       'app.test',
       '200 alpha',
     );
+    // The first route of a namespace that did not exist when the binary started: a Service, its
+    // endpoints and an Ingress created there together (the namer watches every namespace, so
+    // no list of the new namespace is on this path).
+    await kubectl(['create', 'namespace', 'shop']);
+    await follow(
+      'create in a new namespace',
+      () =>
+        apply(
+          service('gamma', 'shop') +
+            '---\n' +
+            slice('gamma', ports.gamma!, 'gamma-1', 'shop') +
+            '---\n' +
+            ingress('e2e-shop', 'shop.test', 'gamma', 'shop'),
+        ),
+      'shop.test',
+      '200 gamma',
+    );
     // Modify the Ingress: the host now goes to another Service.
     await apply(`${service('beta')}---\n${slice('beta', ports.beta!)}`);
     await follow('modify Ingress', () => apply(ingress('e2e', 'app.test', 'beta')), 'app.test', '200 beta');
@@ -244,8 +273,8 @@ routers:
     await follow('delete Ingress', () => kubectl(['delete', 'ingress', 'e2e']), 'app.test', /^[45]\d\d$/);
     for (const [label, ms] of Object.entries(measured)) expect(ms, label).toBeLessThan(FOLLOW_BOUND_MS);
     const times = Object.values(measured).sort((a, b) => a - b);
-    expect(times).toHaveLength(7);
-    expect(times[3]!, `median of ${JSON.stringify(measured)}`).toBeLessThanOrEqual(FOLLOW_MEDIAN_MS);
+    expect(times).toHaveLength(8);
+    expect(times[4]!, `median of ${JSON.stringify(measured)}`).toBeLessThanOrEqual(FOLLOW_MEDIAN_MS);
   });
 
   it('writes Ingress status once, from the leader, with two controllers on the API', {

@@ -260,6 +260,72 @@ describe.skipIf(!kubectl)(
         expect(config.admin.probe).toEqual({ ip: '0.0.0.0', port: 9991, metrics: false });
       });
 
+      /** Whether a rule of `rules` grants `verb` on `group`/`resource` (for object `name` when given). */
+      const grants = (
+        rules: readonly {
+          apiGroups: string[];
+          resources: string[];
+          verbs: string[];
+          resourceNames?: string[];
+        }[],
+        group: string,
+        resource: string,
+        verb: string,
+        name?: string,
+      ) =>
+        rules.some(
+          (r) =>
+            r.apiGroups.includes(group) &&
+            r.resources.includes(resource) &&
+            r.verbs.includes(verb) &&
+            (r.resourceNames === undefined || (name !== undefined && r.resourceNames.includes(name))),
+        );
+      type Rules = { apiGroups: string[]; resources: string[]; verbs: string[]; resourceNames?: string[] }[];
+      const boundToL5d = (kind: 'ClusterRoleBinding' | 'RoleBinding', role: string) =>
+        find(kind).some(
+          (b) =>
+            (b as unknown as { roleRef: { name: string } }).roleRef.name === role &&
+            (b as unknown as { subjects: { kind: string; name: string; namespace: string }[] }).subjects.some(
+              (s) => s.kind === 'ServiceAccount' && s.name === 'l5d' && s.namespace === 'l5d-system',
+            ),
+        );
+
+      it(`${dir}: io.l5d.k8s watches every namespace from start, which the ClusterRole allows`, () => {
+        const namer = config.namers.find((n) => n.kind === 'io.l5d.k8s');
+        expect(namer?.options).toMatchObject({ allNamespaces: true });
+        const role = find('ClusterRole').find((o) => o.metadata.name === 'switchyard-ingress')!;
+        const rules = (role as unknown as { rules: Rules }).rules;
+        for (const [group, resource] of [
+          ['', 'services'],
+          ['discovery.k8s.io', 'endpointslices'],
+          ['', 'endpoints'],
+        ] as const) {
+          for (const verb of ['list', 'watch'])
+            expect(grants(rules, group, resource, verb), `${verb} ${resource}`).toBe(true);
+        }
+        expect(boundToL5d('ClusterRoleBinding', 'switchyard-ingress')).toBe(true);
+      });
+
+      it(`${dir}: the dtab ConfigMap store's Role: read l5d-system's ConfigMaps, update only l5d-dtab`, () => {
+        const role = find('Role').find((o) => o.metadata.name === 'switchyard-dtab-store')!;
+        expect(role.metadata.namespace).toBe('l5d-system');
+        const rules = (role as unknown as { rules: Rules }).rules;
+        for (const verb of ['get', 'list', 'watch'])
+          expect(grants(rules, '', 'configmaps', verb), verb).toBe(true);
+        expect(grants(rules, '', 'configmaps', 'update', 'l5d-dtab')).toBe(true);
+        expect(grants(rules, '', 'configmaps', 'update', 'l5d-config')).toBe(false);
+        expect(grants(rules, '', 'configmaps', 'create')).toBe(false);
+        expect(grants(rules, '', 'configmaps', 'delete', 'l5d-dtab')).toBe(false);
+        expect(boundToL5d('RoleBinding', 'switchyard-dtab-store')).toBe(true);
+        // The store config the Role's comment names is a valid config.
+        const store = parseLinkerConfig(
+          `routers:\n- protocol: http\n  dtab: /svc => /#/io.l5d.k8s\n  dtabStore: { kind: io.l5d.k8s.configMap, namespace: l5d-system, name: l5d-dtab }\n  servers: [{ port: 8080 }]\nnamers:\n- kind: io.l5d.k8s\n`,
+          'store.yaml',
+          createDefaultKinds(),
+        ).config;
+        expect(store.routers[0]!.dtabStore).toMatchObject({ namespace: 'l5d-system', name: 'l5d-dtab' });
+      });
+
       it(`${dir}: listens on unprivileged ports as non-root, read-only, with no capability`, () => {
         for (const p of container.ports) expect(p.containerPort).toBeGreaterThanOrEqual(1024);
         const security = container.securityContext;

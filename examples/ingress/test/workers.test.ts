@@ -2,6 +2,8 @@
  * `--workers 2` in the running binary: two worker processes serve one port, the primary's admin
  * answers for the pod, a config change reaches both, a worker killed with SIGKILL is replaced
  * while the other worker's keep-alive connections keep being served, and SIGTERM drains all.
+ * With Kubernetes (the test API server): the primary watches once for both workers, a change
+ * reaches both, and a killed worker's replacement is handed a snapshot without a new watch.
  */
 
 import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
@@ -9,6 +11,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { KubeObject } from '@switchyard/k8s';
+import { type FakeKubeApi, startFakeKubeApi } from '@switchyard/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningBinary, startBinary } from './binary.js';
 import { curl, eventually } from './http-client.js';
@@ -208,4 +212,139 @@ describe('--workers 2 in the running binary', () => {
     for (const pid of pids) expect(() => process.kill(pid, 0)).toThrow(/ESRCH/);
     expect(binary.stderr()).toMatch(/"msg":"draining","signal":"SIGTERM","workers":2/);
   }, 30_000);
+});
+
+describe('--workers 2 with Kubernetes: one set of watches per pod', () => {
+  let dir: string;
+  let api: FakeKubeApi;
+  let binary: RunningBinary;
+  let admin: string;
+  const backends: { port: number; close: () => Promise<void> }[] = [];
+  const workers = async (): Promise<WorkerRow[]> =>
+    JSON.parse((await curl(`${admin}/admin/workers.json`)).body).workers;
+  /** Watch requests the API server received, counted by path (query left out). */
+  const watchesByPath = (from = 0) => {
+    const counts: Record<string, number> = {};
+    for (const r of api.requests.slice(from)) if (r.watch) counts[r.path] = (counts[r.path] ?? 0) + 1;
+    return counts;
+  };
+  const objects = (port: number, host: string) => [
+    {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { namespace: 'shop', name: 'web' },
+      spec: { ports: [{ name: 'http', port: 80, targetPort: port }] },
+    },
+    {
+      apiVersion: 'discovery.k8s.io/v1',
+      kind: 'EndpointSlice',
+      metadata: { namespace: 'shop', name: 'web-1', labels: { 'kubernetes.io/service-name': 'web' } },
+      addressType: 'IPv4',
+      endpoints: [{ addresses: ['127.0.0.1'], conditions: { ready: true } }],
+      ports: [{ name: 'http', port }],
+    },
+    {
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'Ingress',
+      metadata: { namespace: 'shop', name: 'web', annotations: { 'kubernetes.io/ingress.class': 'linkerd' } },
+      spec: {
+        rules: [
+          {
+            host,
+            http: {
+              paths: [
+                {
+                  path: '/',
+                  pathType: 'Prefix',
+                  backend: { service: { name: 'web', port: { name: 'http' } } },
+                },
+              ],
+            },
+          },
+        ],
+      },
+    },
+  ];
+  /** Asks `count` times, each on a new connection (the cluster hands them to the workers in turn). */
+  const askMany = async (host: string, count: number) => {
+    const bodies: string[] = [];
+    for (let i = 0; i < count; i++)
+      bodies.push((await curl(`http://127.0.0.1:${binary.port}/`, { host })).body);
+    return bodies;
+  };
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'sy-workers-k8s-'));
+    backends.push(await backend('world'), await backend('earth'));
+    api = await startFakeKubeApi();
+    await writeFile(
+      join(dir, 'linker.yaml'),
+      `admin: {ip: 127.0.0.1, port: 0}
+namers:
+- {kind: io.l5d.k8s, host: 127.0.0.1, port: ${api.port}, allNamespaces: true}
+routers:
+- protocol: http
+  identifier: {kind: io.l5d.ingress, host: 127.0.0.1, port: ${api.port}}
+  servers: [{port: 0, ip: 127.0.0.1}]
+  dtab: /svc => /#/io.l5d.k8s
+`,
+    );
+    binary = await startBinary(join(dir, 'linker.yaml'), { args: ['--workers', '2'] });
+    await eventually(async () => /"msg":"admin".*?"url":"(http:[^"]+)\/"/.test(binary.stderr()), 60_000);
+    admin = /"msg":"admin".*?"url":"(http:[^"]+)\/"/.exec(binary.stderr())![1]!;
+  }, 90_000);
+
+  afterAll(async () => {
+    await binary?.stop();
+    await api?.close();
+    await Promise.all(backends.map((b) => b.close()));
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('the API server sees one watch per resource for two workers, and a change reaches both', async () => {
+    const paths = [
+      '/api/v1/services',
+      '/apis/discovery.k8s.io/v1/endpointslices',
+      '/apis/networking.k8s.io/v1/ingresses',
+    ];
+    await api.waitFor(() => paths.every((p) => api.activeWatches(p) === 1));
+    const watched = watchesByPath();
+    for (const p of paths) expect(watched[p], `${p} in ${JSON.stringify(watched)}`).toBe(1);
+    // No resource is watched more than once (two workers would make every count 2).
+    expect(Math.max(...Object.values(watched))).toBe(1);
+
+    for (const o of objects(backends[0]!.port, 'shop.test')) api.apply(o as KubeObject);
+    await eventually(async () => (await askMany('shop.test', 1))[0] === 'world\n', 10_000);
+    const before = await workers();
+    expect(await askMany('shop.test', 10)).toEqual(Array(10).fill('world\n'));
+    const after = await workers();
+    // Both workers answered from the relayed objects.
+    for (const w of after) {
+      const was = before.find((b) => b.slot === w.slot)!;
+      expect(w.requests - was.requests, `slot ${w.slot}`).toBeGreaterThan(0);
+    }
+    // A change (the endpoint moves) reaches both workers through the one watch.
+    api.apply(objects(backends[1]!.port, 'shop.test')[1] as KubeObject);
+    await eventually(async () => (await askMany('shop.test', 4)).every((b) => b === 'earth\n'), 10_000);
+    expect(await askMany('shop.test', 10)).toEqual(Array(10).fill('earth\n'));
+    expect(Math.max(...Object.values(watchesByPath()))).toBe(1);
+  }, 60_000);
+
+  it("a killed worker's replacement gets a snapshot from the primary, with no new watch", async () => {
+    const seen = api.requests.length;
+    const victim = (await workers())[0]!;
+    process.kill(victim.pid, 'SIGKILL');
+    await eventually(async () => {
+      const now = await workers();
+      const slot = now.find((w) => w.slot === victim.slot);
+      return now.length === 2 && slot?.state === 'ready' && slot.pid !== victim.pid;
+    }, 30_000);
+    // The replacement routes to what it was handed (the survivor's leases kept the watches).
+    const before = await workers();
+    expect(await askMany('shop.test', 10)).toEqual(Array(10).fill('earth\n'));
+    const after = await workers();
+    const replacement = after.find((w) => w.slot === victim.slot)!;
+    expect(replacement.requests - before.find((w) => w.slot === victim.slot)!.requests).toBeGreaterThan(0);
+    expect(watchesByPath(seen)).toEqual({});
+  }, 45_000);
 });

@@ -15,19 +15,22 @@ import {
 import type { Identifier, MetricsRegistry, NameInterpreter, RequestHead } from '@switchyard/core';
 import { createHeaderTokenIdentifier } from '@switchyard/identifiers/http';
 import {
+  type Bound,
+  type ClientLayer,
   type ClientProtocol,
   createRouter,
+  type Inbound,
   type Router,
-  type RouterContext,
   type RouterLayer,
   type RouterServerOptions,
+  type ServerLayer,
 } from '@switchyard/router';
 import {
   type AccessLogFormat,
-  attemptTracingLayer,
+  attemptTracingClientLayer,
   type RecentRequests,
-  requestLogLayer,
-  tracingLayer,
+  requestLogServerLayer,
+  tracingServerLayer,
 } from '@switchyard/telemetry';
 import {
   type CertificateSource,
@@ -261,17 +264,18 @@ function routerLayers(
   context: BuildContext,
   fixed: { readonly managers: readonly AcmeManager[]; readonly identifierLayers: RouterLayer },
 ): RouterLayers {
-  const telemetryLayers: RouterLayer[] = [];
-  const attemptLayers: RouterLayer[] = [];
+  // Typed layers over the router's stage values (no per-request context or header copy).
+  const telemetryLayers: ServerLayer[] = [];
+  const attemptLayers: ClientLayer[] = [];
   for (const t of inputs.telemeters) {
     if (t.kind !== 'tracer') continue;
-    telemetryLayers.push(tracingLayer<RouterContext>(t.tracer));
-    attemptLayers.push(attemptTracingLayer<RouterContext>(t.tracer));
+    telemetryLayers.push(tracingServerLayer<Inbound>(t.tracer));
+    attemptLayers.push(attemptTracingClientLayer<Bound>(t.tracer));
   }
   const accessLog = rc.httpAccessLog ? openAccessLog(rc.httpAccessLog, context) : undefined;
   if (inputs.recent || accessLog) {
     telemetryLayers.push(
-      requestLogLayer<RouterContext>({
+      requestLogServerLayer<Inbound>({
         ...(inputs.recent ? { recent: inputs.recent } : {}),
         ...(accessLog ? { accessLog } : {}),
         // The schema admits only the names of ACCESS_LOG_FORMATS.

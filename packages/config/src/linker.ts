@@ -46,6 +46,12 @@ export interface LinkerOptions {
   readonly admin?: { readonly ip?: string; readonly port?: number };
   /** Don't start the admin server. */
   readonly noAdmin?: boolean;
+  /**
+   * Where Kubernetes informers come from, per API connection (default: `sharedInformers(client)`,
+   * watches of this process). A `--workers` worker passes `relayedInformers` here, so the pod's
+   * primary watches once for all workers.
+   */
+  readonly kubeInformers?: (connection: KubeConnectionConfig, client: KubeClient) => SharedInformers;
 }
 
 /** The `tls.acme` certificates of one TLS server, see {@link Linker.acmeStatus}. */
@@ -101,7 +107,8 @@ export class Linker {
       if (!shared) {
         const client = createKubeClient(resolved, { clock, stats: stats.scope('k8s') });
         closers.unshift(() => client.close());
-        shared = Promise.resolve({ client, informers: sharedInformers(client) });
+        const informers = options.kubeInformers?.(resolved, client) ?? sharedInformers(client);
+        shared = Promise.resolve({ client, informers });
         kubeClients.set(identity, shared);
       }
       return shared;

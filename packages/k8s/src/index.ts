@@ -73,6 +73,11 @@ export type {
   InformerView,
 } from './informer.js';
 export { createInformer, Informer, isTooLargeResourceVersion } from './informer.js';
+export type { InformerRelayMessage, RelayedEvent, RelayPort } from './informer-relay.js';
+export { INFORMER_RELAY_VERSION, isInformerRelayMessage } from './informer-relay.js';
+export { relayedInformers } from './informer-relay-receiver.js';
+export type { RelayedInformersServer } from './informer-relay-source.js';
+export { serveRelayedInformers } from './informer-relay-source.js';
 export type { KubeconfigOptions } from './kubeconfig.js';
 export { kubeconfigConfig } from './kubeconfig.js';
 export type { LeaderElector, LeaderElectorOptions } from './leader-election.js';

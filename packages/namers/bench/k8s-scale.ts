@@ -6,6 +6,7 @@
  * A script, not a test: it asserts nothing about speed.
  *
  *   pnpm --filter @switchyard/namers bench          (SERVICES=50 for a quick run)
+ *   ALL_NAMESPACES=1 pnpm --filter @switchyard/namers bench   (one cluster-wide watch pair)
  */
 import type { Addr, BoundName, Dispose } from '@switchyard/core';
 import { Path } from '@switchyard/dtab';
@@ -17,6 +18,7 @@ import { createK8sNamer } from '../src/k8s.js';
 const SERVICES = Number(process.env.SERVICES ?? 500);
 const PODS = Number(process.env.PODS ?? 100);
 const NAMESPACES = 10;
+const ALL_NAMESPACES = process.env.ALL_NAMESPACES === '1';
 const gc = (globalThis as { gc?: () => void }).gc;
 const mb = (b: number) => `${(b / 1024 / 1024).toFixed(1)} MiB`;
 function mem(): { heap: number; rss: number } {
@@ -59,7 +61,7 @@ async function main(): Promise<void> {
   const client = createKubeClient(urlConfig(api.url));
   const before = mem();
   const t0 = performance.now();
-  const namer = createK8sNamer({ client });
+  const namer = createK8sNamer({ client, allNamespaces: ALL_NAMESPACES });
   const disposers: Dispose[] = [];
   const names: BoundName[] = [];
   await Promise.all(
@@ -84,15 +86,15 @@ async function main(): Promise<void> {
   const syncMs = performance.now() - t0;
   const after = mem();
   console.log(
-    `io.l5d.k8s scale bench: ${SERVICES} Services × ${PODS} endpoints = ${SERVICES * PODS} endpoints, ${NAMESPACES} namespaces`,
+    `io.l5d.k8s scale bench: ${SERVICES} Services × ${PODS} endpoints = ${SERVICES * PODS} endpoints, ${NAMESPACES} namespaces${ALL_NAMESPACES ? ', allNamespaces' : ''}`,
   );
   console.log(`  first sync (lists over HTTP until every bound addr is known): ${syncMs.toFixed(0)} ms`);
   console.log(
     `  memory: heapUsed +${mb(after.heap - before.heap)}, RSS +${mb(after.rss - before.rss)}${gc ? '' : ' (run with --expose-gc)'}`,
   );
-  await api.waitFor(() => api.activeWatches() === NAMESPACES * 2);
+  await api.waitFor(() => api.activeWatches() === (ALL_NAMESPACES ? 2 : NAMESPACES * 2));
   console.log(
-    `  watches open: ${api.activeWatches()} (one Service and one EndpointSlice informer per namespace)`,
+    `  watches open: ${api.activeWatches()} (one Service and one EndpointSlice informer ${ALL_NAMESPACES ? 'for all namespaces' : 'per namespace'})`,
   );
 
   const samples: number[] = [];

@@ -367,3 +367,149 @@ describe('io.l5d.k8s watches', () => {
     expect(() => createK8sNamer({ port: 0 })).toThrow(/port/);
   });
 });
+
+describe('io.l5d.k8s with allNamespaces', () => {
+  it("watches every namespace from creation: a new namespace's first lookup makes no request", async () => {
+    await setup();
+    const n = namer({ allNamespaces: true });
+    // Started at creation, before any lookup: one cluster-wide watch per resource.
+    await api.waitFor(
+      () =>
+        api.activeWatches('/api/v1/services') === 1 &&
+        api.activeWatches('/apis/discovery.k8s.io/v1/endpointslices') === 1,
+    );
+    expect(api.activeWatches()).toBe(2);
+    const before = api.requests.length;
+    // A namespace that did not exist when the watches started, created with its first Service.
+    api.apply(service('web', [{ name: 'http', port: 80, targetPort: 8080 }], { ns: 'shop' }));
+    api.apply(slice('web-1', 'web', [ep('10.0.0.7')], [{ name: 'http', port: 8080 }], { ns: 'shop' }));
+    // The change reaches the namer's cache through the open watches; no list is needed for it.
+    await waitFor(
+      n.lookup(Path.read('/shop/http/web')).states,
+      (s) => s.kind === 'ok' && s.value.kind === 'leaf',
+    );
+    const name = await boundOf(n, '/shop/http/web');
+    await addrIs(name, ['10.0.0.7:8080']);
+    expect(api.requests.slice(before).map((r) => `${r.method} ${r.path}`)).toEqual([]);
+    // A lookup is answered from the cache at once: ok, never pending.
+    let first: string | undefined;
+    const off = n.lookup(Path.read('/shop/http/web')).states.observe((s) => {
+      first ??= s.kind;
+    });
+    off();
+    expect(first).toBe('ok');
+    expect(n.state()).toMatchObject({ allNamespaces: true, synced: true });
+    const held = name.addr.observe(() => {});
+    expect(n.state().namespaces).toEqual([{ namespace: 'shop', synced: true, observers: 1 }]);
+    held();
+    // Unknown names in any namespace are neg, and unobserving stops nothing.
+    const neg = await waitForState(n.lookup(Path.read('/other/http/web')), (s) => s.kind !== 'pending');
+    expect(neg.kind === 'ok' && neg.value.kind).toBe('neg');
+    expect(api.activeWatches()).toBe(2);
+    n.close();
+    await api.waitFor(() => api.activeWatches() === 0);
+  });
+
+  it('follows Services and endpoints across namespaces, and uses core Endpoints where slices are not served', async () => {
+    await setup({ disabled: ['discovery.k8s.io/v1/endpointslices'] });
+    api.apply(service('a', [{ name: 'http', port: 80 }], { ns: 'one' }));
+    api.apply(service('a', [{ name: 'http', port: 80 }], { ns: 'two' }));
+    const endpoints = (ns: string, ip: string): Endpoints => ({
+      apiVersion: 'v1',
+      kind: 'Endpoints',
+      metadata: { namespace: ns, name: 'a' },
+      subsets: [{ addresses: [{ ip }], ports: [{ name: 'http', port: 8080 }] }],
+    });
+    api.apply(endpoints('one', '10.0.1.1'));
+    api.apply(endpoints('two', '10.0.2.1'));
+    const n = namer({ allNamespaces: true });
+    const one = await boundOf(n, '/one/http/a');
+    const two = await boundOf(n, '/two/http/a');
+    await addrIs(one, ['10.0.1.1:8080']);
+    await addrIs(two, ['10.0.2.1:8080']);
+    await api.waitFor(() => api.activeWatches('/api/v1/endpoints') === 1);
+    expect(api.activeWatches('/api/v1/namespaces')).toBe(0);
+    api.apply(endpoints('two', '10.0.2.2'));
+    await addrIs(two, ['10.0.2.2:8080']);
+    await addrIs(one, ['10.0.1.1:8080']);
+  });
+});
+
+describe('io.l5d.k8s appProtocol', () => {
+  it("puts the port's appProtocol in each address's meta: the slice port's, else the Service port's", async () => {
+    await setup();
+    api.apply(
+      service('grpc', [
+        { name: 'h2c', port: 80, targetPort: 8080, appProtocol: 'kubernetes.io/h2c' },
+        { name: 'web', port: 81, targetPort: 8081, appProtocol: 'http' },
+        { name: 'plain', port: 82, targetPort: 8082 },
+      ]),
+    );
+    // The endpoint controller copies the Service port's appProtocol into the slice's port; this
+    // slice carries it for h2c only (as a slice written by hand or an older controller may).
+    api.apply(
+      slice(
+        'grpc-1',
+        'grpc',
+        [ep('10.0.0.1', { node: 'n1' })],
+        [
+          { name: 'h2c', port: 8080, appProtocol: 'kubernetes.io/h2c' },
+          { name: 'web', port: 8081 },
+          { name: 'plain', port: 8082 },
+        ],
+      ),
+    );
+    const n = namer();
+    const metaOf = async (path: string) => {
+      const a = await waitFor((await boundOf(n, path)).addr, (x) => x.kind === 'bound');
+      return a.kind === 'bound' ? a.addresses.map((x) => x.meta) : [];
+    };
+    expect(await metaOf('/default/h2c/grpc')).toEqual([{ appProtocol: 'kubernetes.io/h2c', nodeName: 'n1' }]);
+    expect(await metaOf('/default/81/grpc')).toEqual([{ appProtocol: 'http', nodeName: 'n1' }]);
+    expect(await metaOf('/default/plain/grpc')).toEqual([{ nodeName: 'n1' }]);
+    // A change of the Service port's appProtocol alone reaches the bound address set.
+    const web = await boundOf(n, '/default/web/grpc');
+    api.apply(
+      service('grpc', [
+        { name: 'h2c', port: 80, targetPort: 8080, appProtocol: 'kubernetes.io/h2c' },
+        { name: 'web', port: 81, targetPort: 8081, appProtocol: 'kubernetes.io/h2c' },
+        { name: 'plain', port: 82, targetPort: 8082 },
+      ]),
+    );
+    await waitFor(
+      web.addr,
+      (a) => a.kind === 'bound' && a.addresses[0]?.meta.appProtocol === 'kubernetes.io/h2c',
+    );
+  });
+
+  it('reads appProtocol from core Endpoints ports, else the Service port, where slices are not served', async () => {
+    await setup({ disabled: ['discovery.k8s.io/v1/endpointslices'] });
+    api.apply(
+      service('grpc', [
+        { name: 'h2c', port: 80, appProtocol: 'kubernetes.io/h2c' },
+        { name: 'web', port: 81, appProtocol: 'http' },
+      ]),
+    );
+    api.apply({
+      apiVersion: 'v1',
+      kind: 'Endpoints',
+      metadata: { namespace: 'default', name: 'grpc' },
+      subsets: [
+        {
+          addresses: [{ ip: '10.0.0.2' }],
+          ports: [
+            { name: 'h2c', port: 8080, appProtocol: 'kubernetes.io/h2c' },
+            { name: 'web', port: 8081 },
+          ],
+        },
+      ],
+    } as Endpoints);
+    const n = namer();
+    const meta = async (path: string) => {
+      const a = await waitFor((await boundOf(n, path)).addr, (x) => x.kind === 'bound');
+      return a.kind === 'bound' ? a.addresses[0]?.meta : undefined;
+    };
+    expect(await meta('/default/h2c/grpc')).toEqual({ appProtocol: 'kubernetes.io/h2c' });
+    expect(await meta('/default/web/grpc')).toEqual({ appProtocol: 'http' });
+  });
+});

@@ -3,9 +3,11 @@
  * injection, and rendering the metrics endpoints for a registry the size of a busy router.
  * Run: pnpm --filter @switchyard/telemetry bench. Reports only; never asserts speed.
  */
+import { EventEmitter } from 'node:events';
 import { createMetricsRegistry } from '@switchyard/core';
 import { bench, describe } from 'vitest';
 import { flattenMetrics } from '../src/metrics-json.js';
+import type { ObservedBound, ObservedInbound } from '../src/observed.js';
 import { formatPrometheus } from '../src/prometheus.js';
 import {
   createTracer,
@@ -13,6 +15,7 @@ import {
   injectTraceContext,
   type ZipkinSpan,
 } from '../src/tracing/index.js';
+import { attemptTracingClientLayer, tracingServerLayer } from '../src/tracing-layers.js';
 
 const sink: ZipkinSpan[] = [];
 const exporter = {
@@ -48,6 +51,48 @@ describe('per request', () => {
     const ctx = extractTraceContext(incoming);
     if (ctx !== undefined) injectTraceContext(incoming, ctx);
   });
+});
+
+/**
+ * The typed tracing layers around a request that does nothing, as the router's server and client
+ * stacks run them: a stand-in exchange (its response an EventEmitter that closes at once) and a
+ * realistic head. `off` is the handler alone.
+ */
+function layered(rate: number | undefined) {
+  const tracer = rate === undefined ? undefined : createTracer({ sampleRate: rate, exporter });
+  const dispatch = async (_: ObservedBound) => {};
+  const client = tracer ? attemptTracingClientLayer<ObservedBound>(tracer).layer(dispatch) : dispatch;
+  const inner = (value: ObservedInbound) => client({ kind: 'bound', identified: { request: value } });
+  const handler = tracer ? tracingServerLayer<ObservedInbound>(tracer).layer(inner) : inner;
+  const record = { dst: undefined, service: '/svc/web', client: '/$/inet/10.0.0.1/80', endpoint: undefined };
+  return async () => {
+    const res = Object.assign(new EventEmitter(), { statusCode: 200 });
+    await handler({
+      kind: 'inbound',
+      exchange: {
+        router: 'http',
+        server: { clearContext: false },
+        req: undefined as never,
+        res: res as never,
+        record,
+        locals: {},
+      },
+      head: { method: 'GET', url: '/', headers: { host: 'web', 'user-agent': 'bench', accept: '*/*' } },
+      clientHost: 'web',
+    });
+    res.emit('close');
+  };
+}
+
+describe('tracing layers per request (server span + one attempt), no caller context', () => {
+  const off = layered(undefined);
+  const byDefault = layered(0.001);
+  const onePercent = layered(0.01);
+  const all = layered(1);
+  bench('off (no tracing layers)', off);
+  bench('default (sampleRate 0.001)', byDefault);
+  bench('1 % sampled', onePercent);
+  bench('100 % sampled', all);
 });
 
 // A router with 4 servers, 200 logical names and 400 clients: ~4,000 series.

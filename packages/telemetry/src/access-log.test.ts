@@ -123,3 +123,37 @@ describe('recent requests', () => {
     expect(createRecentRequests({ sampleRate: 0 }).shouldSample()).toBe(false);
   });
 });
+
+describe('access log time text', () => {
+  it('formats each line with its own time while reusing the text of a repeated second or millisecond', () => {
+    const at = Date.UTC(2024, 2, 5, 14, 2, 3, 250);
+    const entry = { method: 'GET', uri: '/', httpVersion: '1.1', status: 200 };
+    const times = [at, at + 500, at + 1000, at, at + 86_400_000];
+    expect(times.map((t) => formatAccessLogTime(t))).toEqual([
+      '05/03/2024:14:02:03 +0000',
+      '05/03/2024:14:02:03 +0000',
+      '05/03/2024:14:02:04 +0000',
+      '05/03/2024:14:02:03 +0000',
+      '06/03/2024:14:02:03 +0000',
+    ]);
+    expect(times.map((t) => formatCommonLog({ ...entry, timestamp: t }).split(' ')[3])).toEqual([
+      '[05/Mar/2024:14:02:03',
+      '[05/Mar/2024:14:02:03',
+      '[05/Mar/2024:14:02:04',
+      '[05/Mar/2024:14:02:03',
+      '[06/Mar/2024:14:02:03',
+    ]);
+    expect(times.map((t) => JSON.parse(formatJsonAccessLog({ ...entry, timestamp: t })).time)).toEqual(
+      times.map((t) => new Date(t).toISOString()),
+    );
+    // Field order: time, then the entry's own order.
+    expect(Object.keys(JSON.parse(formatJsonAccessLog({ timestamp: at, ...entry, router: 'r' })))).toEqual([
+      'time',
+      'method',
+      'uri',
+      'httpVersion',
+      'status',
+      'router',
+    ]);
+  });
+});

@@ -6,7 +6,14 @@
  * (honouring a `Retry-After` the sender reports), items arriving meanwhile queue up to the bound
  * and are dropped and counted beyond it, and a batch is dropped after `maxAttempts`.
  */
-import type { Clock, Counter, Random, Stats, TimerHandle } from '@switchyard/core';
+import {
+  type Clock,
+  type Counter,
+  type Random,
+  type Stats,
+  systemClock,
+  type TimerHandle,
+} from '@switchyard/core';
 
 /** What sending one batch came to. */
 export type SendOutcome =
@@ -23,20 +30,34 @@ export interface BatchQueueOptions<T, B> {
   /** Called on every failed attempt: `retrying` says whether the batch will be tried again. */
   readonly onFailure: (reason: string, items: number, retrying: boolean) => void;
   readonly batchSize: number;
-  readonly flushIntervalMs: number;
+  /** Longest an item waits before its batch is sent, ms. Default 1000. */
+  readonly flushIntervalMs?: number | undefined;
   /** Items held (queued and in flight); beyond this new items are dropped and counted. */
   readonly maxQueue: number;
-  /** Tries per batch, the first included. */
-  readonly maxAttempts: number;
-  /** First back-off, ms; doubles per retry, with full jitter. */
-  readonly initialBackoffMs: number;
-  /** Longest back-off (and longest `Retry-After` honoured), ms. */
-  readonly maxBackoffMs: number;
+  /** Tries per batch, the first included. Default 5. */
+  readonly maxAttempts?: number | undefined;
+  /** First back-off, ms; doubles per retry, with full jitter. Default 1000. */
+  readonly initialBackoffMs?: number | undefined;
+  /** Longest back-off (and longest `Retry-After` honoured), ms. Default 30000. */
+  readonly maxBackoffMs?: number | undefined;
   /** Counts `spans_sent`, `spans_dropped`, `export_failures`, `export_retries`. */
-  readonly stats?: Stats;
-  readonly clock: Clock;
-  readonly random: Random;
+  readonly stats?: Stats | undefined;
+  /** Timers for the flush interval and back-off. Default `systemClock`. */
+  readonly clock?: Clock | undefined;
+  /** Jitter. Default `Math.random`. */
+  readonly random?: Random | undefined;
 }
+
+/**
+ * The retry and timing defaults every exporter shares (one place, so Zipkin and OTLP cannot
+ * drift apart): a batch at least every second, 5 tries, back-off from 1 s doubling to 30 s.
+ */
+export const BATCH_QUEUE_DEFAULTS = Object.freeze({
+  flushIntervalMs: 1000,
+  maxAttempts: 5,
+  initialBackoffMs: 1000,
+  maxBackoffMs: 30_000,
+});
 
 /** A bounded batching queue with retries. */
 export interface BatchQueue<T> {
@@ -56,8 +77,12 @@ export interface BatchQueue<T> {
 export function createBatchQueue<T, B>(o: BatchQueueOptions<T, B>): BatchQueue<T> {
   const batchSize = Math.max(1, o.batchSize);
   const maxQueue = Math.max(batchSize, o.maxQueue);
-  const maxAttempts = Math.max(1, o.maxAttempts);
-  const maxBackoffMs = Math.max(o.initialBackoffMs, o.maxBackoffMs);
+  const maxAttempts = Math.max(1, o.maxAttempts ?? BATCH_QUEUE_DEFAULTS.maxAttempts);
+  const initialBackoffMs = o.initialBackoffMs ?? BATCH_QUEUE_DEFAULTS.initialBackoffMs;
+  const maxBackoffMs = Math.max(initialBackoffMs, o.maxBackoffMs ?? BATCH_QUEUE_DEFAULTS.maxBackoffMs);
+  const flushIntervalMs = o.flushIntervalMs ?? BATCH_QUEUE_DEFAULTS.flushIntervalMs;
+  const clock = o.clock ?? systemClock;
+  const random = o.random ?? Math.random;
   const counter = (name: string): Counter | undefined => o.stats?.counter(name);
   const sent = counter('spans_sent');
   const dropped = counter('spans_dropped');
@@ -74,9 +99,9 @@ export function createBatchQueue<T, B>(o: BatchQueueOptions<T, B>): BatchQueue<T
   const schedule = (ms: number): void => {
     if (timer !== undefined) {
       if (ms > 0) return;
-      o.clock.clearTimeout(timer);
+      clock.clearTimeout(timer);
     }
-    timer = o.clock.setTimeout(() => {
+    timer = clock.setTimeout(() => {
       timer = undefined;
       void flush();
     }, ms);
@@ -84,12 +109,12 @@ export function createBatchQueue<T, B>(o: BatchQueueOptions<T, B>): BatchQueue<T
 
   const sleep = (ms: number): Promise<void> =>
     new Promise<void>((resolve) => {
-      const t = o.clock.setTimeout(() => {
+      const t = clock.setTimeout(() => {
         wake = undefined;
         resolve();
       }, ms);
       wake = () => {
-        o.clock.clearTimeout(t);
+        clock.clearTimeout(t);
         wake = undefined;
         resolve();
       };
@@ -112,8 +137,8 @@ export function createBatchQueue<T, B>(o: BatchQueueOptions<T, B>): BatchQueue<T
         return;
       }
       retries?.incr();
-      const ceiling = Math.min(maxBackoffMs, o.initialBackoffMs * 2 ** (attempt - 1));
-      await sleep(Math.min(maxBackoffMs, outcome.afterMs ?? Math.round(o.random() * ceiling)));
+      const ceiling = Math.min(maxBackoffMs, initialBackoffMs * 2 ** (attempt - 1));
+      await sleep(Math.min(maxBackoffMs, outcome.afterMs ?? Math.round(random() * ceiling)));
     }
   };
 
@@ -132,7 +157,7 @@ export function createBatchQueue<T, B>(o: BatchQueueOptions<T, B>): BatchQueue<T
   const flush = (): Promise<void> => {
     pump ??= drain().finally(() => {
       pump = undefined;
-      if (queue.length > 0 && !closed) schedule(o.flushIntervalMs);
+      if (queue.length > 0 && !closed) schedule(flushIntervalMs);
     });
     return pump;
   };
@@ -146,7 +171,7 @@ export function createBatchQueue<T, B>(o: BatchQueueOptions<T, B>): BatchQueue<T
       queue.push(item);
       if (pump !== undefined) return; // the running pump takes it
       if (queue.length >= batchSize) schedule(0);
-      else schedule(o.flushIntervalMs);
+      else schedule(flushIntervalMs);
     },
     get held() {
       return queue.length + inFlight;
@@ -157,7 +182,7 @@ export function createBatchQueue<T, B>(o: BatchQueueOptions<T, B>): BatchQueue<T
     flush,
     async close() {
       closed = true;
-      if (timer !== undefined) o.clock.clearTimeout(timer);
+      if (timer !== undefined) clock.clearTimeout(timer);
       timer = undefined;
       wake?.();
       await pump;

@@ -19,14 +19,28 @@ export type { TelemetryErrorCode } from './errors.js';
 export { TelemetryError } from './errors.js';
 export type { MetricsTree } from './metrics-json.js';
 export { flattenMetrics, metricKey, treeMetrics } from './metrics-json.js';
+export type {
+  ObservedBound,
+  ObservedClientRequest,
+  ObservedClientResponse,
+  ObservedExchange,
+  ObservedHead,
+  ObservedHeaders,
+  ObservedInbound,
+  ObservedLayer,
+  ObservedRecord,
+  ObservedRequest,
+  TelemetryClientLayer,
+  TelemetryServerLayer,
+} from './observed.js';
 export type { PrometheusOptions } from './prometheus.js';
 export { formatPrometheus } from './prometheus.js';
 export type { PrometheusName } from './prometheus-names.js';
 export { prometheusName, sanitizeMetricName } from './prometheus-names.js';
 export type { RecentRequest, RecentRequests, RecentRequestsConfig } from './recent-requests.js';
 export { createRecentRequests } from './recent-requests.js';
-export type { ObservedLayer, ObservedRequest, RequestLogOptions } from './request-layers.js';
-export { attemptTracingLayer, requestLogLayer, requestSpanOf, tracingLayer } from './request-layers.js';
+export type { RequestLogOptions } from './request-log.js';
+export { requestLogLayer, requestLogServerLayer } from './request-log.js';
 export type {
   ExtractedTraceContext,
   PropagationFormat,
@@ -52,3 +66,11 @@ export {
   parseTraceparent,
   readL5dSample,
 } from './tracing/index.js';
+export {
+  attemptTracingClientLayer,
+  attemptTracingLayer,
+  REQUEST_ID_SPAN_TAG,
+  requestSpanOf,
+  tracingLayer,
+  tracingServerLayer,
+} from './tracing-layers.js';

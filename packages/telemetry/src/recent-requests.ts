@@ -21,7 +21,10 @@ export interface RecentRequest {
   readonly endpoint?: string;
   readonly status: number;
   readonly durationMs: number;
+  /** The trace id of the request's span, when the request was sampled for tracing. */
   readonly traceId?: string;
+  /** The request's id (`l5d-reqid`), when the router assigned one. */
+  readonly requestId?: string;
 }
 
 /** The `io.l5d.recentRequests` telemeter config. */

@@ -5,12 +5,9 @@
  * itself never listens; the front door hands it each secured `http/1.1` socket with the public
  * `emit('connection')`, and other ALPN protocols (`h2`) to their own handlers.
  */
-import { Server as HttpServer, type RequestListener, type ServerOptions } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import type { Stats } from '@switchyard/core';
+import type { RequestListener, ServerOptions } from 'node:http';
+import { DoorHttpServer, type HttpServerH2Options } from './door-http-server.js';
 import { type AlpnHandler, type ClientHelloHooks, connectionHandler, TlsFrontDoor } from './front-door.js';
-import { H2Server } from './h2-server.js';
-import type { H2ServerSettings } from './h2-settings.js';
 import type { TlsTerminator } from './terminator.js';
 
 /** `http.createServer` options plus the front door's ALPN settings. */
@@ -31,25 +28,6 @@ export interface FrontDoorHttpServerOptions extends ServerOptions {
   readonly h2?: HttpServerH2Options;
 }
 
-/** HTTP/2 next to HTTP/1.1 on one `http.Server` (TLS by ALPN, or plain with h2c prior knowledge). */
-export interface HttpServerH2Options {
-  readonly settings?: H2ServerSettings;
-  /** Field prefix in option errors, e.g. `servers[0].h2`. */
-  readonly where?: string;
-  /** Counters under `h2/` (see `H2ServerOptions.stats`). */
-  readonly stats?: Stats;
-}
-
-/** The HTTP/2 server that feeds `server`'s `'request'` event. */
-export function requestEmittingH2Server(server: HttpServer, options: HttpServerH2Options): H2Server {
-  return new H2Server({
-    onRequest: (req, res) => server.emit('request', req, res),
-    ...(options.settings === undefined ? {} : { settings: options.settings }),
-    ...(options.where === undefined ? {} : { where: options.where }),
-    ...(options.stats === undefined ? {} : { stats: options.stats }),
-  });
-}
-
 /**
  * An HTTP/1.1 server listening through a TLS front door. `listen`, `address`, `listening`,
  * `close`, `ref`, `unref` and `getConnections` act on the front door's `net.Server`;
@@ -59,9 +37,8 @@ export function requestEmittingH2Server(server: HttpServer, options: HttpServerH
  * and `'close'` is emitted when `close()` is called, while the `close` callback waits for every
  * connection, as usual.
  */
-export class FrontDoorHttpServer extends HttpServer {
+export class FrontDoorHttpServer extends DoorHttpServer {
   readonly #frontDoor: TlsFrontDoor;
-  readonly #h2: H2Server | undefined;
 
   constructor(
     terminator: TlsTerminator,
@@ -69,89 +46,32 @@ export class FrontDoorHttpServer extends HttpServer {
     requestListener?: RequestListener,
   ) {
     const { alpnProtocols, alpnHandlers, maxClientHelloBytes, clientHelloHooks, h2, ...http } = options;
-    super(http, requestListener);
-    this.#h2 = h2 === undefined ? undefined : requestEmittingH2Server(this, h2);
-    this.#frontDoor = new TlsFrontDoor(terminator, {
-      handlers: {
-        ...alpnHandlers,
-        ...(this.#h2 === undefined ? {} : { h2: this.#h2.alpnHandler }),
-        'http/1.1': connectionHandler(this),
-      },
-      ...(alpnProtocols === undefined ? {} : { alpnProtocols }),
-      ...(maxClientHelloBytes === undefined ? {} : { maxClientHelloBytes }),
-      ...(clientHelloHooks === undefined ? {} : { hooks: clientHelloHooks }),
-      // The TCP options a listening http.Server applies to the sockets it accepts.
-      ...(http.noDelay === undefined ? {} : { noDelay: http.noDelay }),
-      ...(http.keepAlive === undefined ? {} : { keepAlive: http.keepAlive }),
-      ...(http.keepAliveInitialDelay === undefined
-        ? {}
-        : { keepAliveInitialDelay: http.keepAliveInitialDelay }),
+    let frontDoor: TlsFrontDoor | undefined;
+    super(http, requestListener, h2, (server, h2Server) => {
+      frontDoor = new TlsFrontDoor(terminator, {
+        handlers: {
+          ...alpnHandlers,
+          ...(h2Server === undefined ? {} : { h2: h2Server.alpnHandler }),
+          'http/1.1': connectionHandler(server),
+        },
+        ...(alpnProtocols === undefined ? {} : { alpnProtocols }),
+        ...(maxClientHelloBytes === undefined ? {} : { maxClientHelloBytes }),
+        ...(clientHelloHooks === undefined ? {} : { hooks: clientHelloHooks }),
+        // The TCP options a listening http.Server applies to the sockets it accepts.
+        ...(http.noDelay === undefined ? {} : { noDelay: http.noDelay }),
+        ...(http.keepAlive === undefined ? {} : { keepAlive: http.keepAlive }),
+        ...(http.keepAliveInitialDelay === undefined
+          ? {}
+          : { keepAliveInitialDelay: http.keepAliveInitialDelay }),
+      });
+      return frontDoor;
     });
-    const listener = this.#frontDoor.server;
-    // 'listening' on the HTTP server starts Node's connection tracking and its request/headers
-    // timeout sweep, which a server that never listens itself would otherwise not have.
-    listener.on('listening', () => this.emit('listening'));
-    listener.on('error', (err) => this.emit('error', err));
-    // `listening` is a read-only accessor of net.Server; answer for the front door instead.
-    Object.defineProperty(this, 'listening', { get: () => listener.listening, configurable: true });
-  }
-
-  /** The HTTP/2 server, when `h2` was given. */
-  get h2(): H2Server | undefined {
-    return this.#h2;
+    this.#frontDoor = frontDoor as TlsFrontDoor;
   }
 
   /** The front door: its `server` is the listening `net.Server`. */
   get frontDoor(): TlsFrontDoor {
     return this.#frontDoor;
-  }
-
-  /** `net.Server.listen`, on the front door (same arguments; the callback runs on 'listening'). */
-  override listen(...args: unknown[]): this {
-    (this.#frontDoor.server.listen as (...a: unknown[]) => unknown)(...args);
-    return this;
-  }
-
-  override address(): AddressInfo | string | null {
-    return this.#frontDoor.server.address();
-  }
-
-  /**
-   * Stops accepting (front door), closes idle HTTP connections and stops the timeout sweep
-   * (Node's own `close`); `callback` runs once every connection has closed.
-   */
-  override close(callback?: (err?: Error) => void): this {
-    const wasListening = this.#frontDoor.server.listening;
-    super.close();
-    // GOAWAY on every HTTP/2 connection; in-flight streams finish within drainMs.
-    void this.#h2?.close();
-    void this.#frontDoor.close().then(() => {
-      if (callback === undefined) return;
-      if (wasListening) callback();
-      else callback(Object.assign(new Error('Server is not running.'), { code: 'ERR_SERVER_NOT_RUNNING' }));
-    });
-    return this;
-  }
-
-  override closeAllConnections(): void {
-    super.closeAllConnections();
-    this.#h2?.destroyConnections();
-    this.#frontDoor.destroyConnections();
-  }
-
-  override ref(): this {
-    this.#frontDoor.server.ref();
-    return this;
-  }
-
-  override unref(): this {
-    this.#frontDoor.server.unref();
-    return this;
-  }
-
-  override getConnections(cb: (error: Error | null, count: number) => void): this {
-    this.#frontDoor.server.getConnections(cb);
-    return this;
   }
 }
 

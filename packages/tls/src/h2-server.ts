@@ -20,6 +20,7 @@ import type { Duplex } from 'node:stream';
 import type { Stats } from '@switchyard/core';
 import { TlsError } from './errors.js';
 import type { AlpnHandler } from './front-door.js';
+import { rapidResetGuard, rapidResetLimit, sessionErrorKind } from './h2-guards.js';
 import { peekPreface } from './h2-preface.js';
 import {
   type H2ServerSettings,
@@ -50,7 +51,9 @@ export interface H2ServerOptions {
   readonly prefaceTimeoutMs?: number;
   /**
    * Counters under `h2/`: `sessions`, `streams`, `bad_preface`, `session_errors`, `frame_errors`,
-   * `stream_errors`, `streams_reset`, `header_list_too_large`, `ping_timeouts`, `idle_closes`.
+   * `stream_errors`, `streams_reset`, `header_list_too_large`, `ping_timeouts`, `idle_closes`, and
+   * the attacks a connection was closed for: `rapid_resets`, `floods` (SETTINGS/PING),
+   * `continuation_floods`, `protocol_errors`.
    */
   readonly stats?: Stats;
 }
@@ -82,6 +85,8 @@ export class H2Server {
   readonly #onStream: H2StreamHandler | undefined;
   /** Streams this server answered itself (431): the compatibility 'request' skips them. */
   readonly #refused = new WeakSet<ServerHttp2Stream>();
+  /** Per session: call when the client reset a stream before it was answered. */
+  readonly #resetGuards = new WeakMap<ServerHttp2Session, () => void>();
   readonly #prefaceTimeoutMs: number;
   readonly #sessions = new Set<ServerHttp2Session>();
   readonly #pending = new Set<Duplex>();
@@ -204,7 +209,15 @@ export class H2Server {
     this.#sessions.add(session);
     this.#count('sessions');
     const s = this.#settings;
-    session.on('error', () => this.#count('session_errors'));
+    session.on('error', (err) => {
+      this.#count('session_errors');
+      const kind = sessionErrorKind(err);
+      if (kind !== undefined) this.#count(kind);
+    });
+    this.#resetGuards.set(
+      session,
+      rapidResetGuard(session, rapidResetLimit(s.maxConcurrentStreams), () => this.#count('rapid_resets')),
+    );
     session.on('frameError', () => this.#count('frame_errors'));
     if (s.initialConnectionWindowSize > 65_535) session.setLocalWindowSize(s.initialConnectionWindowSize);
     if (s.idleTimeoutMs > 0) {
@@ -240,9 +253,12 @@ export class H2Server {
   #stream(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, raw: string[] | undefined): void {
     this.#count('streams');
     stream.on('error', () => this.#count('stream_errors'));
+    const guard = this.#resetGuards.get(stream.session as ServerHttp2Session);
     stream.once('close', () => {
-      if (stream.rstCode !== undefined && stream.rstCode !== constants.NGHTTP2_NO_ERROR)
-        this.#count('streams_reset');
+      if (stream.rstCode === undefined || stream.rstCode === constants.NGHTTP2_NO_ERROR) return;
+      this.#count('streams_reset');
+      // Reset before any answer: the rapid-reset pattern (the server did the work, got nothing back).
+      if (!stream.headersSent) guard?.();
     });
     if (headerListSize(raw, headers) > this.#settings.maxHeaderListSize) {
       this.#count('header_list_too_large');

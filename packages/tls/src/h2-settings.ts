@@ -106,5 +106,14 @@ export function http2ServerOptions(s: ResolvedH2Settings): Http2ServerOptions {
     },
     // Node decodes header blocks before the 'stream' event; bound the HPACK work per field count.
     maxHeaderListPairs: 256,
+    // Node's own flood bounds, stated here so they are known and tested (h2-plain.test.ts):
+    // SETTINGS entries per frame (more: GOAWAY ENHANCE_YOUR_CALM), unanswered PINGs we may send,
+    // invalid frames and streams refused per session before it is closed, and the session's
+    // memory for queued frames, MiB (past it new streams are refused).
+    maxSettings: 32,
+    maxOutstandingPings: 10,
+    maxSessionInvalidFrames: 100,
+    maxSessionRejectedStreams: 100,
+    maxSessionMemory: 10,
   };
 }

@@ -1,8 +1,10 @@
 /**
  * The messages the primary and its workers exchange over the cluster IPC channel. Each is a
- * plain JSON value discriminated by `kind`; requests carry an `id` their answer repeats.
+ * plain value discriminated by `kind`; requests carry an `id` their answer repeats. Kubernetes
+ * informer messages (`kind: 'informers'`) are `@switchyard/k8s`'s versioned relay protocol.
  */
 import type { MetricSample } from '@switchyard/core';
+import type { InformerRelayMessage } from '@switchyard/k8s';
 
 /** What a worker needs to start: the config text the primary loaded (and validated). */
 export interface StartMessage {
@@ -18,7 +20,9 @@ export type ToWorker =
   | StartMessage
   | { readonly kind: 'reload'; readonly id: number; readonly text: string; readonly file: string }
   | { readonly kind: 'stats'; readonly id: number }
-  | { readonly kind: 'drain' };
+  | { readonly kind: 'drain' }
+  /** Kubernetes objects: a snapshot, then deltas, of an informer the worker acquired. */
+  | InformerRelayMessage;
 
 /** One worker's load and process figures, as `/admin/workers.json` shows them. */
 export interface WorkerProcess {
@@ -59,7 +63,9 @@ export type FromWorker =
       readonly process: WorkerProcess;
     }
   /** `POST /admin/shutdown` reached this worker's admin: the primary drains the pod. */
-  | { readonly kind: 'shutdown' };
+  | { readonly kind: 'shutdown' }
+  /** The worker acquires or releases an informer, which the primary runs for every worker. */
+  | InformerRelayMessage;
 
 /** True for a message of this protocol (cluster also delivers its own internal messages). */
 export function isMessage<T extends { kind: string }>(value: unknown): value is T {

@@ -3,11 +3,14 @@
  * routers' connections among them), hands them the config, and does once per pod what the single
  * process does once: watches the config file (and SIGHUP) and relays reloads, serves the admin
  * port with metrics merged across workers, restarts a worker that exits without touching the
- * others, and drains every worker on SIGTERM/SIGINT or `POST /admin/shutdown`.
+ * others, and drains every worker on SIGTERM/SIGINT or `POST /admin/shutdown`. It also runs the
+ * pod's one set of Kubernetes watches: workers acquire informers over IPC and get a snapshot,
+ * then deltas (`serveRelayedInformers`), so N workers put one watch per resource on the API.
  */
 import cluster, { type Worker } from 'node:cluster';
 import { readFile } from 'node:fs/promises';
 import { ConfigError, type DefaultKinds, parseLinkerConfig } from '@switchyard/config';
+import { serveRelayedInformers } from '@switchyard/k8s';
 import { EXIT } from '../cli.js';
 import { watchConfigFile } from '../config-watch.js';
 import { type Logger, logConfigError } from '../log.js';
@@ -69,6 +72,8 @@ export async function runPrimary(options: PrimaryOptions): Promise<number> {
   const sendTo = (worker: Worker, message: ToWorker) => {
     if (worker.isConnected()) worker.send(message);
   };
+  const informers = serveRelayedInformers();
+  const detachInformers = new Map<Worker, () => void>();
   /** Asks `slot`'s worker and waits for the answer with the same id (undefined on timeout). */
   const ask = (slot: Slot, message: ToWorker & { id: number }, timeoutMs: number) =>
     new Promise<FromWorker | undefined>((resolve) => {
@@ -112,6 +117,18 @@ export async function runPrimary(options: PrimaryOptions): Promise<number> {
       failures,
     };
     slots.set(slotNumber, slot);
+    detachInformers.set(
+      worker,
+      informers.attach({
+        send: (message) => sendTo(worker, message),
+        onMessage: (listener) => {
+          worker.on('message', listener);
+          return () => {
+            worker.off('message', listener);
+          };
+        },
+      }),
+    );
     worker.on('message', (message: unknown) => {
       if (!isMessage<FromWorker>(message)) return;
       switch (message.kind) {
@@ -136,11 +153,16 @@ export async function runPrimary(options: PrimaryOptions): Promise<number> {
         case 'reloaded':
           pending.get(message.id)?.(message);
           return;
+        case 'informers':
+          return; // Served by the relay's own listener.
       }
     });
   };
 
   cluster.on('exit', (worker, code, signal) => {
+    // Its informer leases end with it (watches stay while another worker holds them).
+    detachInformers.get(worker)?.();
+    detachInformers.delete(worker);
     const slot = [...slots.values()].find((s) => s.worker === worker);
     if (slot === undefined) return;
     slots.delete(slot.slot);
@@ -271,5 +293,6 @@ export async function runPrimary(options: PrimaryOptions): Promise<number> {
   options.signals.off('SIGHUP', onHangup);
   stopWatching();
   await front.close();
+  await informers.close();
   return code;
 }

@@ -1,13 +1,15 @@
 /**
  * A worker process of `--workers N`: runs one Linker on the config text the primary sends, on
  * the same ports as its siblings (node:cluster hands the listening sockets out), and answers the
- * primary's requests for metrics, reloads and drain. It logs like the single process, with a
+ * primary's requests for metrics, reloads and drain. Its Kubernetes informers are fed by the
+ * primary (one set of watches per pod, `relayedInformers`), not by watches of its own. It logs like the single process, with a
  * `worker` field. SIGTERM/SIGINT are the primary's to handle: a worker drains when the primary
  * says so, or when the primary is gone (the IPC channel closes).
  */
 import cluster from 'node:cluster';
 import { ConfigError, createDefaultKinds, formatIssue, Linker, parseLinkerConfig } from '@switchyard/config';
 import { createMetricsRegistry } from '@switchyard/core';
+import { type RelayPort, relayedInformers } from '@switchyard/k8s';
 import { EXIT } from '../cli.js';
 import { createLogger, type Level, logConfigError, logLibraryEvents } from '../log.js';
 import { type FromWorker, isMessage, type StartMessage, type ToWorker } from './messages.js';
@@ -37,6 +39,15 @@ export async function runWorker(logLevel: Level, write: (text: string) => void):
   });
   if (start === undefined) return EXIT.ok;
 
+  const relay: RelayPort = {
+    send,
+    onMessage: (listener) => {
+      process.on('message', listener);
+      return () => {
+        process.off('message', listener);
+      };
+    },
+  };
   const kinds = createDefaultKinds();
   const stats = createMetricsRegistry();
   const stopEvents = logLibraryEvents(logger);
@@ -49,6 +60,8 @@ export async function runWorker(logLevel: Level, write: (text: string) => void):
       // The primary serves the configured admin port; this admin is reached through it.
       admin: { ip: '127.0.0.1', port: 0 },
       onShutdown: () => send({ kind: 'shutdown' }),
+      // One set of Kubernetes watches per pod: the primary runs them and relays their objects.
+      kubeInformers: (connection) => relayedInformers(relay, connection),
     });
   } catch (error) {
     stopEvents();
@@ -100,6 +113,8 @@ export async function runWorker(logLevel: Level, write: (text: string) => void):
           return;
         case 'start':
           return; // Already started.
+        case 'informers':
+          return; // The relayed informers' own listener takes these.
       }
     });
   });

@@ -48,6 +48,11 @@ export function registerKubernetesKinds(kinds: {
       ...apiFields(),
       prefix: prefixField('/io.l5d.k8s'),
       labelSelector: optional(string(), 'Label key: paths gain a /<labelValue> segment selecting endpoints.'),
+      allNamespaces: withDefault(
+        boolean(),
+        false,
+        "Watch Services and endpoints of every namespace from start (an ingress's choice); default: per namespace at its first lookup, as Linkerd 1.",
+      ),
       experimental: experimentalField(),
     }),
     build: async (o, c) => {
@@ -56,6 +61,7 @@ export function registerKubernetesKinds(kinds: {
         informers: await c.kubeInformers(where(o)),
         prefix: o.prefix,
         ...(o.labelSelector ? { labelSelector: o.labelSelector } : {}),
+        allNamespaces: o.allNamespaces,
         stats: c.stats.scope('namer', 'io.l5d.k8s'),
         clock: c.clock,
       });

@@ -45,13 +45,21 @@ function isServing(e: SliceEndpoint): boolean {
   return c?.ready !== false && c?.terminating !== true;
 }
 
-function metaOf(e: {
-  nodeName?: string;
-  zone?: string;
-  hostname?: string;
-  targetRef?: { name?: string };
-}): Record<string, unknown> {
+/**
+ * Address metadata: where the endpoint runs, and the port's `appProtocol` (e.g.
+ * `kubernetes.io/h2c`: the router dials HTTP/2 with prior knowledge when it sees that value).
+ */
+function metaOf(
+  e: {
+    nodeName?: string;
+    zone?: string;
+    hostname?: string;
+    targetRef?: { name?: string };
+  },
+  appProtocol: string | undefined,
+): Record<string, unknown> {
   const m: Record<string, unknown> = {};
+  if (appProtocol) m.appProtocol = appProtocol;
   if (e.nodeName) m.nodeName = e.nodeName;
   if (e.zone) m.zone = e.zone;
   if (e.hostname) m.hostname = e.hostname;
@@ -71,6 +79,7 @@ function byHostPort(a: Address, b: Address): number {
  * - Endpoints that are not ready or are terminating are left out.
  * - Dual stack: slices are read in `families` order and a pod (by `targetRef`) already seen in
  *   an earlier family is not added again, so each pod is one address. FQDN slices are ignored.
+ * - Each address's meta carries `appProtocol`: the slice port's, else the Service port's.
  * The result is sorted by host, then port.
  */
 export function sliceAddresses(
@@ -93,6 +102,9 @@ export function sliceAddresses(
       // A slice listing ports but not ours does not serve it; one listing none serves all.
       const port = named ? (named.port ?? fallback) : slice.ports?.length ? undefined : fallback;
       if (port === undefined) continue;
+      // The slice port's appProtocol (the endpoint controller copies the Service port's), else the
+      // Service port's own, for slices written by hand or by older controllers.
+      const appProtocol = named?.appProtocol ?? sp.appProtocol;
       for (const e of slice.endpoints ?? []) {
         if (!isServing(e)) continue;
         const ip = e.addresses?.[0];
@@ -106,7 +118,7 @@ export function sliceAddresses(
         const k = `${ip}:${port}`;
         if (seenAddrs.has(k)) continue;
         seenAddrs.add(k);
-        out.push(address(ip, port, { meta: metaOf(e) }));
+        out.push(address(ip, port, { meta: metaOf(e, appProtocol) }));
       }
     }
     for (const pod of current) earlier.add(pod);
@@ -117,7 +129,8 @@ export function sliceAddresses(
 /**
  * The ready addresses of Service port `sp` from core `Endpoints` (old clusters): subset ports are
  * named like the Service port; a subset listing no ports falls back to a numeric `targetPort`.
- * `notReadyAddresses` are left out. Sorted by host, then port.
+ * `notReadyAddresses` are left out; meta `appProtocol` is the subset port's, else the Service
+ * port's. Sorted by host, then port.
  */
 export function endpointsAddresses(sp: ServicePort, endpoints: Endpoints | undefined): Address[] {
   const want = sp.name ?? '';
@@ -128,11 +141,12 @@ export function endpointsAddresses(sp: ServicePort, endpoints: Endpoints | undef
     const p = subset.ports?.find((x) => (x.name ?? '') === want && (x.protocol ?? 'TCP') === 'TCP');
     const port = p ? p.port : subset.ports?.length ? undefined : fallback;
     if (port === undefined) continue;
+    const appProtocol = p?.appProtocol ?? sp.appProtocol;
     for (const a of subset.addresses ?? []) {
       const k = `${a.ip}:${port}`;
       if (seen.has(k)) continue;
       seen.add(k);
-      out.push(address(a.ip, port, { meta: metaOf(a) }));
+      out.push(address(a.ip, port, { meta: metaOf(a, appProtocol) }));
     }
   }
   return out.sort(byHostPort);

@@ -7,7 +7,8 @@
  *
  * Watches are shared per namespace and resource (one Service informer and one EndpointSlice
  * informer per namespace, however many names are bound there) and run only while some lookup or
- * address set of that namespace is observed.
+ * address set of that namespace is observed — or, with `allNamespaces`, one cluster-wide pair
+ * runs for the namer's whole life, so a namespace's first lookup needs no list.
  */
 import type { ActivityState, Clock, Dispose, Namer, Stats, Var as VarType } from '@switchyard/core';
 import { Activity, Addr, Name, Var } from '@switchyard/core';
@@ -66,6 +67,14 @@ export interface K8sNamerOptions {
   readonly prefix?: string | Path;
   /** Default `auto`. */
   readonly discovery?: K8sDiscovery;
+  /**
+   * Watch Services and EndpointSlices of every namespace with one list+watch each, from creation
+   * until `close()` (as ingress-nginx does), instead of one pair per namespace started at its
+   * first lookup (Linkerd 1's way). A new namespace's first route then needs no list round trip;
+   * the cost is memory for every Service and EndpointSlice of the cluster, and RBAC to list and
+   * watch them cluster-wide. Default false.
+   */
+  readonly allNamespaces?: boolean;
   /** Family preference for dual-stack Services; a pod appears once. Default `['IPv4', 'IPv6']`. */
   readonly addressFamilies?: readonly AddressFamily[];
   /** Counters `lookups`, `updates`. */
@@ -77,6 +86,11 @@ export interface K8sNamerOptions {
 export interface K8sNamerState {
   readonly prefix: string;
   readonly discovery: 'unknown' | 'endpointSlices' | 'endpoints';
+  /** True with the `allNamespaces` option: one set of watches for every namespace. */
+  readonly allNamespaces: boolean;
+  /** With `allNamespaces`: whether the cluster-wide lists are done, and their last error. */
+  readonly synced?: boolean;
+  readonly error?: string;
   readonly namespaces: readonly { namespace: string; synced: boolean; observers: number; error?: string }[];
 }
 
@@ -95,21 +109,31 @@ interface Connection {
   readonly mode: 'endpointSlices' | 'endpoints';
 }
 
-/** The shared per-namespace watch. */
-interface NamespaceWatch {
-  readonly namespace: string;
-  refs: number;
+/**
+ * One set of list+watches: Services plus EndpointSlices (or core Endpoints) of one namespace, or
+ * of every namespace (`namespace` undefined, the `allNamespaces` option).
+ */
+interface WatchSet {
+  /** `undefined`: all namespaces. */
+  readonly namespace: string | undefined;
   synced: boolean;
   error: Error | undefined;
   services: InformerLease<Service> | undefined;
   slices: InformerLease<EndpointSlice> | undefined;
   endpoints: InformerLease<Endpoints> | undefined;
   mode: 'endpointSlices' | 'endpoints' | undefined;
-  /** Slices by service name, then slice name. */
-  readonly bySvc: Map<string, Map<string, EndpointSlice>>;
+  /** Slices by namespace, service name, then slice name. */
+  readonly slicesByNs: Map<string, Map<string, Map<string, EndpointSlice>>>;
+  stopped: boolean;
+}
+
+/** The observers of one namespace, and the watch set that serves it. */
+interface NamespaceWatch {
+  readonly namespace: string;
+  readonly set: WatchSet;
+  refs: number;
   /** Listeners by service name. */
   readonly listeners: Map<string, Set<() => void>>;
-  stopped: boolean;
 }
 
 const NEG_STATE: ActivityState<NameTree<Name>> = Activity.ok<NameTree<Name>>(NameTree.neg);
@@ -120,6 +144,7 @@ const NEG_ACTIVITY = Activity.value<NameTree<Name>>(NameTree.neg);
  * segments lower-cased, as Linkerd 1 does) is `pending` until the namespace's Services and
  * endpoints are listed, then `neg` for an unknown Service or port (so a dtab `|` falls through),
  * else a bound name whose Addr is the serving endpoints (possibly none: the router answers 502).
+ * With `allNamespaces` the watches of every namespace start at once and run until `close()`.
  * @throws {K8sNamerConfigError} on a bad `prefix`, `port` or `labelSelector`.
  */
 export function createK8sNamer(options: K8sNamerOptions = {}): K8sNamer {
@@ -203,48 +228,67 @@ export function createK8sNamer(options: K8sNamerOptions = {}): K8sNamer {
 
   const watches = new Map<string, NamespaceWatch>();
 
-  function notify(w: NamespaceWatch, svc: string | undefined): void {
-    if (svc === undefined) {
-      for (const set of [...w.listeners.values()]) for (const f of [...set]) f();
-      return;
+  /** Runs the listeners of `svc` in namespace `ns`; `undefined` means every one of the set's. */
+  function notify(set: WatchSet, ns: string | undefined, svc: string | undefined): void {
+    const targets = ns === undefined ? [...watches.values()].filter((w) => w.set === set) : [watches.get(ns)];
+    for (const w of targets) {
+      if (w === undefined || w.set !== set) continue;
+      if (svc === undefined) {
+        for (const listeners of [...w.listeners.values()]) for (const f of [...listeners]) f();
+        continue;
+      }
+      const listeners = w.listeners.get(svc);
+      if (listeners) for (const f of [...listeners]) f();
     }
-    const set = w.listeners.get(svc);
-    if (set) for (const f of [...set]) f();
   }
 
-  function watchServices(w: NamespaceWatch, informers: SharedInformers): InformerLease<Service> {
-    const services = informers.acquire(SERVICE_V1, { namespace: w.namespace });
-    w.services = services;
+  /** The informer selector of a set: its namespace, or none (all namespaces). */
+  function selectorOf(set: WatchSet): { namespace?: string } {
+    return set.namespace === undefined ? {} : { namespace: set.namespace };
+  }
+
+  function watchServices(set: WatchSet, informers: SharedInformers): InformerLease<Service> {
+    const services = informers.acquire(SERVICE_V1, selectorOf(set));
+    set.services = services;
     services.subscribe((e) => {
-      if (e.kind !== 'synced') notify(w, e.object.metadata.name);
+      if (e.kind !== 'synced') notify(set, e.object.metadata.namespace ?? '', e.object.metadata.name);
     });
     return services;
   }
 
-  function watchSlices(w: NamespaceWatch, informers: SharedInformers): InformerLease<EndpointSlice> {
-    const slices = informers.acquire(ENDPOINT_SLICE_V1, { namespace: w.namespace });
-    w.slices = slices;
+  function watchSlices(set: WatchSet, informers: SharedInformers): InformerLease<EndpointSlice> {
+    const slices = informers.acquire(ENDPOINT_SLICE_V1, selectorOf(set));
+    set.slices = slices;
     const put = (s: EndpointSlice) => {
       const svc = s.metadata.labels?.[SERVICE_NAME_LABEL];
       if (svc === undefined) return;
-      let m = w.bySvc.get(svc);
+      const ns = s.metadata.namespace ?? '';
+      let bySvc = set.slicesByNs.get(ns);
+      if (!bySvc) {
+        bySvc = new Map();
+        set.slicesByNs.set(ns, bySvc);
+      }
+      let m = bySvc.get(svc);
       if (!m) {
         m = new Map();
-        w.bySvc.set(svc, m);
+        bySvc.set(svc, m);
       }
       m.set(s.metadata.name ?? '', s);
-      notify(w, svc);
+      notify(set, ns, svc);
     };
     const drop = (s: EndpointSlice) => {
       const svc = s.metadata.labels?.[SERVICE_NAME_LABEL];
       if (svc === undefined) return;
-      const m = w.bySvc.get(svc);
+      const ns = s.metadata.namespace ?? '';
+      const bySvc = set.slicesByNs.get(ns);
+      const m = bySvc?.get(svc);
       m?.delete(s.metadata.name ?? '');
-      if (m?.size === 0) w.bySvc.delete(svc);
-      notify(w, svc);
+      if (m?.size === 0) bySvc!.delete(svc);
+      if (bySvc?.size === 0) set.slicesByNs.delete(ns);
+      notify(set, ns, svc);
     };
     slices.subscribe((e) => {
-      if (w.slices !== slices) return;
+      if (set.slices !== slices) return;
       if (e.kind === 'added') put(e.object);
       else if (e.kind === 'modified') {
         // The service label may change (rare): drop from the old service first.
@@ -259,81 +303,95 @@ export function createK8sNamer(options: K8sNamerOptions = {}): K8sNamer {
     return slices;
   }
 
-  function watchEndpoints(w: NamespaceWatch, informers: SharedInformers): InformerLease<Endpoints> {
-    const endpoints = informers.acquire(ENDPOINTS_V1, { namespace: w.namespace });
-    w.endpoints = endpoints;
+  function watchEndpoints(set: WatchSet, informers: SharedInformers): InformerLease<Endpoints> {
+    const endpoints = informers.acquire(ENDPOINTS_V1, selectorOf(set));
+    set.endpoints = endpoints;
     endpoints.subscribe((e) => {
-      if (e.kind !== 'synced') notify(w, e.object.metadata.name);
+      if (e.kind !== 'synced') notify(set, e.object.metadata.namespace ?? '', e.object.metadata.name);
     });
     return endpoints;
   }
 
   /**
-   * Starts the namespace's list+watches as soon as there is a client: Services and (unless
-   * discovery already said `endpoints`, or was configured so) EndpointSlices at once, in parallel
-   * with the first namespace's discovery request rather than after it, so a first lookup costs one
-   * round trip of lists, not two. If discovery then finds no EndpointSlice API (404), the slice
-   * watch is dropped for core Endpoints.
+   * Starts a set's list+watches as soon as there is a client: Services and (unless discovery
+   * already said `endpoints`, or was configured so) EndpointSlices at once, in parallel with the
+   * first discovery request rather than after it, so a first lookup costs one round trip of
+   * lists, not two. If discovery then finds no EndpointSlice API (404), the slice watch is
+   * dropped for core Endpoints.
    */
-  function startWatch(w: NamespaceWatch): void {
+  function startWatch(set: WatchSet): void {
     const configured = options.discovery ?? 'auto';
     void client().then(
       ({ informers }) => {
-        if (w.stopped) return;
-        watchServices(w, informers);
+        if (set.stopped) return;
+        watchServices(set, informers);
         const likely = configured === 'auto' ? discovered : configured;
-        if (likely !== 'endpoints') watchSlices(w, informers);
+        if (likely !== 'endpoints') watchSlices(set, informers);
       },
       () => {},
     );
     connect().then(
       (c) => {
-        if (w.stopped) return;
-        w.mode = c.mode;
-        const services = w.services ?? watchServices(w, c.informers);
+        if (set.stopped) return;
+        set.mode = c.mode;
+        const services = set.services ?? watchServices(set, c.informers);
         let endpointsSynced: Promise<void>;
         if (c.mode === 'endpointSlices') {
-          endpointsSynced = (w.slices ?? watchSlices(w, c.informers)).synced;
+          endpointsSynced = (set.slices ?? watchSlices(set, c.informers)).synced;
         } else {
-          if (w.slices !== undefined) {
-            const optimistic = w.slices;
-            w.slices = undefined;
+          if (set.slices !== undefined) {
+            const optimistic = set.slices;
+            set.slices = undefined;
             optimistic.release();
-            w.bySvc.clear();
+            set.slicesByNs.clear();
           }
-          endpointsSynced = watchEndpoints(w, c.informers).synced;
+          endpointsSynced = watchEndpoints(set, c.informers).synced;
         }
         void Promise.all([services.synced, endpointsSynced]).then(() => {
-          if (w.stopped) return;
-          w.synced = true;
-          notify(w, undefined);
+          if (set.stopped) return;
+          set.synced = true;
+          notify(set, set.namespace, undefined);
         });
       },
       (err: Error) => {
-        w.error = err;
-        notify(w, undefined);
+        set.error = err;
+        notify(set, set.namespace, undefined);
       },
     );
   }
 
+  function newSet(namespace: string | undefined): WatchSet {
+    const set: WatchSet = {
+      namespace,
+      synced: false,
+      error: undefined,
+      services: undefined,
+      slices: undefined,
+      endpoints: undefined,
+      mode: undefined,
+      slicesByNs: new Map(),
+      stopped: false,
+    };
+    startWatch(set);
+    return set;
+  }
+
+  function stopSet(set: WatchSet): void {
+    set.stopped = true;
+    set.services?.release();
+    set.slices?.release();
+    set.endpoints?.release();
+  }
+
+  // Cluster-wide: one set for every namespace, started now so that the first route of a new
+  // namespace finds its Service and endpoints already listed.
+  const clusterSet = options.allNamespaces === true ? newSet(undefined) : undefined;
+
   function acquire(namespace: string): NamespaceWatch {
     let w = watches.get(namespace);
     if (w === undefined) {
-      w = {
-        namespace,
-        refs: 0,
-        synced: false,
-        error: undefined,
-        services: undefined,
-        slices: undefined,
-        endpoints: undefined,
-        mode: undefined,
-        bySvc: new Map(),
-        listeners: new Map(),
-        stopped: false,
-      };
+      w = { namespace, set: clusterSet ?? newSet(namespace), refs: 0, listeners: new Map() };
       watches.set(namespace, w);
-      startWatch(w);
     }
     w.refs++;
     return w;
@@ -341,10 +399,7 @@ export function createK8sNamer(options: K8sNamerOptions = {}): K8sNamer {
 
   function release(w: NamespaceWatch): void {
     if (--w.refs > 0) return;
-    w.stopped = true;
-    w.services?.release();
-    w.slices?.release();
-    w.endpoints?.release();
+    if (w.set !== clusterSet) stopSet(w.set);
     if (watches.get(w.namespace) === w) watches.delete(w.namespace);
   }
 
@@ -373,7 +428,7 @@ export function createK8sNamer(options: K8sNamerOptions = {}): K8sNamer {
   }
 
   function serviceOf(w: NamespaceWatch, svc: string, label: string | undefined): Service | undefined {
-    const s = w.services?.get(w.namespace, svc);
+    const s = w.set.services?.get(w.namespace, svc);
     if (s === undefined) return undefined;
     if (labelKey !== undefined && s.metadata.labels?.[labelKey] !== label) return undefined;
     return s;
@@ -389,8 +444,9 @@ export function createK8sNamer(options: K8sNamerOptions = {}): K8sNamer {
     v = Var.async<Addr>(Addr.pending, (update) => {
       let last: string | undefined;
       return observeService(ns, svc, (w) => {
-        if (!w.synced) {
-          if (w.error) update(Addr.failed(w.error));
+        const set = w.set;
+        if (!set.synced) {
+          if (set.error) update(Addr.failed(set.error));
           return;
         }
         const service = serviceOf(w, svc, label);
@@ -401,9 +457,9 @@ export function createK8sNamer(options: K8sNamerOptions = {}): K8sNamer {
           return;
         }
         const list =
-          w.mode === 'endpoints'
-            ? endpointsAddresses(sp, w.endpoints?.get(ns, svc))
-            : sliceAddresses(sp, w.bySvc.get(svc)?.values() ?? [], families);
+          set.mode === 'endpoints'
+            ? endpointsAddresses(sp, set.endpoints?.get(ns, svc))
+            : sliceAddresses(sp, set.slicesByNs.get(ns)?.get(svc)?.values() ?? [], families);
         const k = addressesKey(list);
         if (k === last) return;
         last = k;
@@ -427,8 +483,8 @@ export function createK8sNamer(options: K8sNamerOptions = {}): K8sNamer {
     return Activity.fromVar(
       Var.async<ActivityState<NameTree<Name>>>(Activity.pendingState, (update) =>
         observeService(ns, svc, (w) => {
-          if (!w.synced) {
-            update(w.error ? Activity.failed(w.error) : Activity.pendingState);
+          if (!w.set.synced) {
+            update(w.set.error ? Activity.failed(w.set.error) : Activity.pendingState);
             return;
           }
           const service = serviceOf(w, svc, label);
@@ -449,13 +505,16 @@ export function createK8sNamer(options: K8sNamerOptions = {}): K8sNamer {
     return {
       prefix: Path.show(prefix),
       discovery: discovered,
+      allNamespaces: clusterSet !== undefined,
+      ...(clusterSet ? { synced: clusterSet.synced } : {}),
+      ...(clusterSet?.error ? { error: clusterSet.error.message } : {}),
       namespaces: [...watches.values()]
         .sort((a, b) => (a.namespace < b.namespace ? -1 : 1))
         .map((w) => ({
           namespace: w.namespace,
-          synced: w.synced,
+          synced: w.set.synced,
           observers: w.refs,
-          ...(w.error ? { error: w.error.message } : {}),
+          ...(w.set.error ? { error: w.set.error.message } : {}),
         })),
     };
   }
@@ -472,6 +531,7 @@ export function createK8sNamer(options: K8sNamerOptions = {}): K8sNamer {
         w.refs = 1;
         release(w);
       }
+      if (clusterSet) stopSet(clusterSet);
       void ownedClient?.close();
     },
   });

@@ -9,7 +9,7 @@
  * after `maxAttempts`. Failures are published, never thrown at the router.
  */
 import { channel } from 'node:diagnostics_channel';
-import { type Clock, type Random, type Stats, systemClock } from '@switchyard/core';
+import type { Clock, Random, Stats } from '@switchyard/core';
 import {
   type BatchQueue,
   createBatchQueue,
@@ -129,14 +129,15 @@ export class OtlpExporter implements SpanExporter {
       send: (body) => this.#post(body),
       onFailure: (reason, spans, retrying) => this.#publish(reason, spans, retrying),
       batchSize: options.batchSize ?? 512,
-      flushIntervalMs: options.flushIntervalMs ?? 1000,
+      flushIntervalMs: options.flushIntervalMs,
       maxQueue: options.maxQueue ?? 2048,
-      maxAttempts: options.maxAttempts ?? 5,
-      initialBackoffMs: options.initialBackoffMs ?? 1000,
-      maxBackoffMs: options.maxBackoffMs ?? 30_000,
-      ...(options.stats !== undefined ? { stats: options.stats } : {}),
-      clock: options.clock ?? systemClock,
-      random: options.random ?? Math.random,
+      // Retry and timing defaults are the queue's (BATCH_QUEUE_DEFAULTS).
+      maxAttempts: options.maxAttempts,
+      initialBackoffMs: options.initialBackoffMs,
+      maxBackoffMs: options.maxBackoffMs,
+      stats: options.stats,
+      clock: options.clock,
+      random: options.random,
     });
   }
 

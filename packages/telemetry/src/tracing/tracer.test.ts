@@ -122,4 +122,26 @@ describe('tracer', () => {
     span.finish();
     expect(spans).toEqual([]);
   });
+
+  it('decides sampling before any span: the parent flag wins, a new trace draws once at the rate', () => {
+    let draws = 0;
+    const random = () => {
+      draws++;
+      return 0.5;
+    };
+    const parent = { traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7' };
+    const tracer = createTracer({ sampleRate: 0.25, random });
+    expect(tracer.shouldSample({ ...parent, sampled: true })).toBe(true);
+    expect(tracer.shouldSample({ ...parent, sampled: false })).toBe(false);
+    expect(tracer.shouldSample({ ...parent, sampled: false, debug: true })).toBe(true);
+    expect(draws).toBe(0);
+    // No decision upstream (e.g. B3 ids without x-b3-sampled): a new decision at the rate.
+    expect(tracer.shouldSample(parent)).toBe(false);
+    expect(tracer.shouldSample(undefined, 0.75)).toBe(true);
+    expect(draws).toBe(2);
+    // Rates 0 and 1 need no draw.
+    expect(createTracer({ sampleRate: 0, random }).shouldSample()).toBe(false);
+    expect(createTracer({ sampleRate: 1, random }).shouldSample()).toBe(true);
+    expect(draws).toBe(2);
+  });
 });

@@ -1,8 +1,11 @@
 /**
  * Spans: one per request (`SERVER`) and one per attempt (`CLIENT`, a child of the request span),
- * sampled at the trace root by `sampleRate` and then following the caller's decision. Finished
- * sampled spans go to an exporter that only enqueues, so tracing costs the request path a few
- * object allocations and no I/O. Unsampled spans still get ids, so propagation never breaks.
+ * sampled at the trace root by `sampleRate` and then following the caller's decision (head-based,
+ * parent-based sampling). Finished sampled spans go to an exporter that only enqueues, so tracing
+ * costs the request path a few object allocations and no I/O. `shouldSample` decides before any
+ * span exists, so the request layers make no span, ids or tag map for an unsampled request;
+ * `startSpan` on an unsampled decision still returns a span with ids, for callers that propagate
+ * their own context.
  */
 import { type Clock, type Random, systemClock } from '@switchyard/core';
 import type { PropagationFormat, TraceContext } from './trace-context.js';
@@ -75,12 +78,20 @@ export interface StartSpanOptions {
   readonly parent?: TraceContext;
   /** Overrides the tracer's rate for a new trace (Linkerd's `l5d-sample` header). */
   readonly sampleRate?: number;
+  /** A decision already made (by `Tracer.shouldSample`): skips the tracer's own. */
+  readonly sampled?: boolean;
   readonly localEndpoint?: ZipkinEndpoint;
 }
 
 /** Creates spans. */
 export interface Tracer {
   startSpan(options: StartSpanOptions): Span;
+  /**
+   * The sampling decision for a span whose parent is `parent`: the parent's when it made one
+   * (always sampled when it is a debug context), else `sampleRate` (default the tracer's) for a
+   * new trace. Draws one random number only for a new trace.
+   */
+  shouldSample(parent?: TraceContext, sampleRate?: number): boolean;
   /** The formats to inject (`TracerOptions.propagation`); `undefined` means the default set. */
   readonly propagation?: readonly PropagationFormat[];
 }
@@ -119,16 +130,19 @@ export function createTracer(options: TracerOptions = {}): Tracer {
   const exporter = options.exporter;
 
   const propagation = options.propagation === undefined ? undefined : Object.freeze([...options.propagation]);
+  const shouldSample = (parent?: TraceContext, sampleRate?: number): boolean => {
+    if (parent?.debug === true) return true;
+    if (parent?.sampled !== undefined) return parent.sampled;
+    const r = sampleRate === undefined ? rate : Math.min(1, Math.max(0, sampleRate));
+    return r >= 1 || (r > 0 && random() < r);
+  };
   return {
     ...(propagation !== undefined ? { propagation } : {}),
+    shouldSample,
     startSpan(o: StartSpanOptions): Span {
       const parent = o.parent;
       const debug = parent?.debug === true;
-      const sampled =
-        debug ||
-        (parent?.sampled !== undefined
-          ? parent.sampled
-          : random() < Math.min(1, Math.max(0, o.sampleRate ?? rate)));
+      const sampled = debug || (o.sampled ?? shouldSample(parent, o.sampleRate));
       const context: TraceContext = {
         traceId: parent?.traceId ?? randomId(random) + randomId(random),
         spanId: randomId(random),

@@ -1,0 +1,127 @@
+/**
+ * What the request-telemetry layers read of a router's request, declared here as structural
+ * copies of the few router fields they touch, so that telemetry never imports the router (the
+ * dependency runs router ← config → telemetry). The router's `Inbound` and `Bound` stage values
+ * and its `Exchange`/`RequestRecord` satisfy these types; so does anything shaped like them (a
+ * test's own server). The older mutable-context form (`ObservedRequest`) is kept for layers
+ * written against the router's `RouterContext`.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
+import type { NamedLayer } from '@switchyard/core';
+import type { Path } from '@switchyard/dtab';
+
+/** The client's request: HTTP/1.1 (`node:http`) or HTTP/2 (`node:http2`'s compatibility API). */
+export type ObservedClientRequest = IncomingMessage | Http2ServerRequest;
+/** The response to the client, on the request's protocol. */
+export type ObservedClientResponse = ServerResponse | Http2ServerResponse;
+
+/** A header record with lower-case names, as a request head carries it. */
+export type ObservedHeaders = Readonly<Record<string, string | readonly string[] | undefined>>;
+
+/**
+ * What the router learned about one request (its `RequestRecord`), read when the response ends.
+ * The router fills it in while the request runs; telemetry only reads it.
+ */
+export interface ObservedRecord {
+  /** The logical name, once identified. */
+  readonly dst: Path | undefined;
+  /** The service (`Path.show(dst)`), once bound. */
+  readonly service: string | undefined;
+  /** The bound client id, once bound. */
+  readonly client: string | undefined;
+  /** `host:port` of the endpoint the latest attempt went to. */
+  readonly endpoint: string | undefined;
+  /** The request's id (`l5d-reqid`), when the router assigns one. */
+  readonly requestId?: string | undefined;
+}
+
+/** One exchange with a client (the router's `Exchange`): what stays the same while it runs. */
+export interface ObservedExchange {
+  /** The router's label. */
+  readonly router: string;
+  readonly server: { readonly clearContext: boolean };
+  readonly req: ObservedClientRequest;
+  readonly res: ObservedClientResponse;
+  readonly record: ObservedRecord;
+  /** Per-exchange slots; the request span is kept here for the attempt spans (`requestSpanOf`). */
+  readonly locals: Record<string, unknown>;
+}
+
+/** The head a stage value sends upstream (core's `RequestHead`, the fields read here). */
+export interface ObservedHead {
+  readonly method: string;
+  readonly url: string;
+  readonly headers: ObservedHeaders;
+}
+
+/** The server-stack value (the router's `Inbound`): the request as received. */
+export interface ObservedInbound {
+  readonly kind: 'inbound';
+  readonly exchange: ObservedExchange;
+  readonly head: ObservedHead;
+  /** The `Host` the client sent. */
+  readonly clientHost: string | undefined;
+}
+
+/** The client-stack value (the router's `Bound`): one attempt of an identified, bound request. */
+export interface ObservedBound {
+  readonly kind: 'bound';
+  readonly identified: { readonly request: ObservedInbound };
+}
+
+/** A typed server-stack layer over values of type `I` (the router's `ServerLayer` when `I` is `Inbound`). */
+export interface TelemetryServerLayer<I extends ObservedInbound>
+  extends NamedLayer<(value: I) => Promise<void>> {
+  readonly kind: 'server';
+}
+
+/** A typed client-stack layer over values of type `B` (the router's `ClientLayer` when `B` is `Bound`). */
+export interface TelemetryClientLayer<B extends ObservedBound>
+  extends NamedLayer<(value: B) => Promise<void>> {
+  readonly kind: 'client';
+}
+
+/**
+ * The same inbound value with other headers: a new value (as the router's `withHead`), the
+ * given one unchanged.
+ */
+export function inboundWithHeaders<I extends ObservedInbound>(value: I, headers: ObservedHeaders): I {
+  return { ...value, head: { ...value.head, headers } };
+}
+
+/** The same bound value with other headers on its inbound request: a new value. */
+export function boundWithHeaders<B extends ObservedBound>(value: B, headers: ObservedHeaders): B {
+  const identified = value.identified;
+  return {
+    ...value,
+    identified: { ...identified, request: inboundWithHeaders(identified.request, headers) },
+  };
+}
+
+/**
+ * The older form: one mutable per-request context (the router's `RouterContext`) a layer reads
+ * and rewrites before calling `next`. `tracingLayer<RouterContext>(tracer)` is a router layer.
+ */
+export interface ObservedRequest {
+  readonly router: string;
+  readonly server: { readonly clearContext: boolean };
+  /** HTTP/1.1 (`node:http`) or HTTP/2 (`node:http2`'s compatibility API). */
+  readonly req: ObservedClientRequest;
+  readonly res: ObservedClientResponse;
+  readonly method: string;
+  readonly url: string;
+  headers: Record<string, string | string[] | undefined>;
+  readonly clientHost: string | undefined;
+  readonly dst: Path | undefined;
+  /**
+   * `host:port` of the endpoint the latest attempt went to, for the recent-requests table. The
+   * router sets it when it picks an endpoint; absent, the table's endpoint column stays empty.
+   */
+  readonly endpoint?: string | undefined;
+  /** Per-request slots shared by layers; the request span is kept here for the attempt spans. */
+  readonly locals: Record<string, unknown>;
+}
+
+/** A layer over handlers of `C` (the older form). */
+export type ObservedLayer<C extends ObservedRequest> = NamedLayer<(ctx: C) => Promise<void>>;

@@ -1,0 +1,220 @@
+/**
+ * Tracing as router layers: the request's `SERVER` span (outermost in the server stack) and a
+ * `CLIENT` span per attempt (in the client stack, around dispatch), with W3C `traceparent`, B3
+ * and `l5d-ctx-trace` propagation. The sampling decision comes first (head-based, following the
+ * caller's flag): an unsampled request gets no span, no ids and no header copy — its headers,
+ * the caller's trace context included, go upstream as they came, so the caller's decision
+ * travels on. Typed forms over the router's stage values, and the older `RouterContext` form.
+ */
+import { Path } from '@switchyard/dtab';
+import {
+  boundWithHeaders,
+  inboundWithHeaders,
+  type ObservedBound,
+  type ObservedHeaders,
+  type ObservedInbound,
+  type ObservedLayer,
+  type ObservedRecord,
+  type ObservedRequest,
+  type TelemetryClientLayer,
+  type TelemetryServerLayer,
+} from './observed.js';
+import {
+  extractTraceContext,
+  injectTraceContext,
+  type Span,
+  type TracePropagationOptions,
+  type Tracer,
+} from './tracing/index.js';
+
+/** Where the tracing layers keep the request's span for the attempt spans and other layers. */
+const REQUEST_SPAN = 'switchyard.tracing.requestSpan';
+
+/** Span tag carrying the request's `l5d-reqid`, when the router assigned one. */
+export const REQUEST_ID_SPAN_TAG = 'l5d.request_id';
+
+/**
+ * The request's span the tracing layer started, from the exchange's (or context's) `locals`, for
+ * layers that add tags of their own (e.g. which dtab override applied); `undefined` without
+ * tracing or when the request is not sampled.
+ */
+export function requestSpanOf(locals: Record<string, unknown>): Span | undefined {
+  return locals[REQUEST_SPAN] as Span | undefined;
+}
+
+/** The tracer's propagation options for each `clearContext`, built once per layer. */
+function propagationOptions(tracer: Tracer): (clearContext: boolean) => TracePropagationOptions {
+  const inject = tracer.propagation !== undefined ? { inject: tracer.propagation } : {};
+  const clear: TracePropagationOptions = Object.freeze({ clearContext: true, ...inject });
+  const keep: TracePropagationOptions = Object.freeze({ clearContext: false, ...inject });
+  return (clearContext) => (clearContext ? clear : keep);
+}
+
+/**
+ * Starts the request's span when the request is sampled (and keeps it in `locals`); returns the
+ * headers to send upstream carrying it, or `undefined` for an unsampled request.
+ */
+function startRequestSpan(
+  tracer: Tracer,
+  options: TracePropagationOptions,
+  headers: ObservedHeaders,
+  method: string,
+  url: string,
+  locals: Record<string, unknown>,
+): { readonly span: Span; readonly headers: ObservedHeaders } | undefined {
+  const parent = extractTraceContext(headers, options);
+  if (!tracer.shouldSample(parent)) return undefined;
+  const span = tracer.startSpan({
+    name: method.toLowerCase(),
+    kind: 'SERVER',
+    sampled: true,
+    ...(parent ? { parent } : {}),
+  });
+  span.setTag('http.method', method);
+  span.setTag('http.path', url);
+  locals[REQUEST_SPAN] = span;
+  return { span, headers: injectTraceContext(headers, span.context, options) };
+}
+
+/** Ends the request span when the response closes, with what the router learned. */
+function finishOnClose(
+  span: Span,
+  res: { readonly statusCode: number; once(event: 'close', listener: () => void): unknown },
+  learned: () => Pick<ObservedRecord, 'dst' | 'service' | 'requestId'>,
+): void {
+  res.once('close', () => {
+    span.setTag('http.status_code', res.statusCode);
+    const { dst, service, requestId } = learned();
+    const name = service ?? (dst ? Path.show(dst) : undefined);
+    if (name !== undefined) span.setTag('l5d.service', name);
+    if (requestId !== undefined) span.setTag(REQUEST_ID_SPAN_TAG, requestId);
+    span.finish();
+  });
+}
+
+/** Runs one attempt under a `CLIENT` span, child of the request span. */
+async function attemptSpan(
+  tracer: Tracer,
+  parent: Span,
+  method: string,
+  res: { readonly statusCode: number },
+  run: (span: Span) => Promise<void>,
+): Promise<void> {
+  const span = tracer.startSpan({ name: method.toLowerCase(), kind: 'CLIENT', parent: parent.context });
+  try {
+    await run(span);
+    span.setTag('http.status_code', res.statusCode);
+  } catch (error) {
+    span.setTag('error', String((error as { code?: unknown }).code ?? (error as Error).message));
+    throw error;
+  } finally {
+    span.finish();
+  }
+}
+
+const TRACING_DESCRIPTION = 'Span per sampled request; W3C traceparent, B3 and l5d-ctx-trace propagation';
+const ATTEMPT_DESCRIPTION = 'Span per attempt of a sampled request, child of the request span';
+
+/**
+ * The request's `SERVER` span, as a server-stack layer (put it outermost: it sees every final
+ * status). Continues the caller's trace (W3C, B3 or `l5d-ctx-trace`) and propagates it upstream;
+ * tags the span with the service, status and request id the router learned, when the response
+ * closes. `I` is the router's `Inbound`: `tracingServerLayer<Inbound>(tracer)` is a `ServerLayer`.
+ */
+export function tracingServerLayer<I extends ObservedInbound>(tracer: Tracer): TelemetryServerLayer<I> {
+  const optionsFor = propagationOptions(tracer);
+  return {
+    kind: 'server',
+    role: 'tracing',
+    description: TRACING_DESCRIPTION,
+    layer: (next) => (value) => {
+      const { exchange, head } = value;
+      const started = startRequestSpan(
+        tracer,
+        optionsFor(exchange.server.clearContext),
+        head.headers,
+        head.method,
+        head.url,
+        exchange.locals,
+      );
+      if (started === undefined) return next(value);
+      finishOnClose(started.span, exchange.res, () => exchange.record);
+      return next(inboundWithHeaders(value, started.headers));
+    },
+  };
+}
+
+/**
+ * A `CLIENT` span per attempt (retries and requeues each get one), child of the request span and
+ * propagated upstream in its place, as a client-stack layer (around dispatch). Without a sampled
+ * request span (`tracingServerLayer` outside it) it passes the attempt on untouched.
+ */
+export function attemptTracingClientLayer<B extends ObservedBound>(tracer: Tracer): TelemetryClientLayer<B> {
+  const optionsFor = propagationOptions(tracer);
+  return {
+    kind: 'client',
+    role: 'attemptTracing',
+    description: ATTEMPT_DESCRIPTION,
+    layer: (next) => (value) => {
+      const request = value.identified.request;
+      const exchange = request.exchange;
+      const parent = requestSpanOf(exchange.locals);
+      if (parent === undefined) return next(value);
+      const options = optionsFor(exchange.server.clearContext);
+      return attemptSpan(tracer, parent, request.head.method, exchange.res, (span) =>
+        next(boundWithHeaders(value, injectTraceContext(request.head.headers, span.context, options))),
+      );
+    },
+  };
+}
+
+/**
+ * The request span in the older `RouterContext` form (`tracingLayer<RouterContext>(tracer)`):
+ * the same as {@link tracingServerLayer}, reading and rewriting `ctx.headers`.
+ */
+export function tracingLayer<C extends ObservedRequest>(tracer: Tracer): ObservedLayer<C> {
+  const optionsFor = propagationOptions(tracer);
+  return {
+    role: 'tracing',
+    description: TRACING_DESCRIPTION,
+    layer: (next) => async (ctx) => {
+      const started = startRequestSpan(
+        tracer,
+        optionsFor(ctx.server.clearContext),
+        ctx.headers,
+        ctx.method,
+        ctx.url,
+        ctx.locals,
+      );
+      if (started !== undefined) {
+        finishOnClose(started.span, ctx.res, () => ({ dst: ctx.dst, service: undefined }));
+        ctx.headers = started.headers as C['headers'];
+      }
+      await next(ctx);
+    },
+  };
+}
+
+/**
+ * The attempt span in the older `RouterContext` form: the same as
+ * {@link attemptTracingClientLayer}, rewriting `ctx.headers`.
+ */
+export function attemptTracingLayer<C extends ObservedRequest>(tracer: Tracer): ObservedLayer<C> {
+  const optionsFor = propagationOptions(tracer);
+  return {
+    role: 'attemptTracing',
+    description: ATTEMPT_DESCRIPTION,
+    layer: (next) => async (ctx) => {
+      const parent = requestSpanOf(ctx.locals);
+      if (parent === undefined) return next(ctx);
+      await attemptSpan(tracer, parent, ctx.method, ctx.res, (span) => {
+        ctx.headers = injectTraceContext(
+          ctx.headers,
+          span.context,
+          optionsFor(ctx.server.clearContext),
+        ) as C['headers'];
+        return next(ctx);
+      });
+    },
+  };
+}
