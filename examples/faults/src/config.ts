@@ -9,6 +9,9 @@ import type { Backend } from './backends.js';
 
 /** One router server. */
 export interface ServerSpec {
+  /** Default 0 (an ephemeral port). */
+  readonly port?: number;
+  readonly keepAliveTimeoutMs?: number;
   readonly clearContext?: boolean;
   readonly tls?: { readonly certPath: string; readonly keyPath: string };
 }

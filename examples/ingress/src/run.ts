@@ -207,7 +207,7 @@ export async function run(command: Command, io: Io, signals: NodeJS.EventEmitter
   const reloadText = async (text: string) => {
     try {
       const result = await linker.reload(parseLinkerConfig(text, command.config!, kinds));
-      logger.log('info', 'configuration reloaded', { result });
+      logger.log('info', 'configuration reloaded', { result, version: linker.configStatus.version });
     } catch (error) {
       if (error instanceof ConfigError) {
         logConfigError(logger, error);

@@ -27,7 +27,12 @@ export { isSecretKey, REDACTED, redactConfig } from './redact.js';
 export type { DtabStoreDocument } from './routes/dtab-store.js';
 export { ADMIN_VERSION } from './routes/health-metrics.js';
 export { AdminServer, createAdminServer } from './server.js';
-export type { AdminProbeOptions, AdminRouteHandler, AdminServerOptions } from './server-options.js';
+export type {
+  AdminConfigStatus,
+  AdminProbeOptions,
+  AdminRouteHandler,
+  AdminServerOptions,
+} from './server-options.js';
 export type { RouterStacksDocument } from './stacks.js';
 export type {
   AcmeCertificateView,

@@ -28,6 +28,22 @@ export interface AdminProbeOptions {
   readonly metrics?: boolean;
 }
 
+/** What `/admin/config.json` shows: see `AdminServerOptions.configStatus`. */
+export interface AdminConfigStatus {
+  /** 1 for the config started with, +1 per applied reload. */
+  readonly version: number;
+  /** The last reload that failed (the running config kept serving), if any since start. */
+  readonly lastError?: {
+    readonly message: string;
+    /** `file:line:column` of the first problem, when it has a place. */
+    readonly file?: string;
+    /** Wall-clock time of the failure, ISO 8601. */
+    readonly at: string;
+  };
+  /** The configuration in effect. */
+  readonly config: unknown;
+}
+
 /** A handler of an extra admin route (see `AdminServerOptions.controlRoutes`). */
 export type AdminRouteHandler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
 
@@ -52,6 +68,11 @@ export interface AdminServerOptions {
   readonly recentRequests?: () => readonly RecentRequest[];
   /** The loaded configuration, served by `/config.json` with secrets redacted. */
   readonly config?: unknown;
+  /**
+   * The configuration now in effect and its reload history, read per request: served by
+   * `/admin/config.json` (and its `config` by `/config.json`, instead of `config`), secrets redacted.
+   */
+  readonly configStatus?: () => AdminConfigStatus;
   /**
    * Control endpoints (`POST /admin/shutdown`). Default off: they answer 404. When enabled they
    * require `Authorization: Bearer <token>` (401 otherwise).

@@ -75,6 +75,7 @@ describe('probe listener', () => {
       '/admin/requests.json',
       '/admin/server_info',
       '/config.json',
+      '/admin/config.json',
       '/delegator.json?path=/svc/a',
       '/dashboard.js',
     ]) {

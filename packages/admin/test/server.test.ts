@@ -5,7 +5,12 @@
 import { createMetricsRegistry, type MetricsRegistry } from '@switchyard/core';
 import parsePrometheus from 'parse-prometheus-text-format';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type AdminServer, createAdminServer, type ReadinessSource } from '../src/index.js';
+import {
+  type AdminConfigStatus,
+  type AdminServer,
+  createAdminServer,
+  type ReadinessSource,
+} from '../src/index.js';
 import { raw, recordRequest, testRouter } from './fixtures.js';
 
 let server: AdminServer;
@@ -268,6 +273,34 @@ describe('/config.json', () => {
     expect(config.namers[0]).toEqual({ kind: 'io.l5d.k8s', token: '<redacted>', password: '<redacted>' });
     expect(text).not.toContain('hunter2');
     expect(text).not.toContain('/k.pem');
+  });
+});
+
+describe('/admin/config.json', () => {
+  it('serves the config in effect with its version and the last reload error, read per request', async () => {
+    let status: AdminConfigStatus = { version: 1, config: { admin: { port: 1 }, password: 'hunter2' } };
+    const s = createAdminServer({ port: 0, config: { stale: true }, configStatus: () => status });
+    await s.listen();
+    try {
+      expect(JSON.parse((await raw(s.url, '/admin/config.json')).body)).toEqual({
+        version: 1,
+        config: { admin: { port: 1 }, password: '<redacted>' },
+      });
+      status = {
+        version: 2,
+        lastError: { message: 'bad port', file: 'linker.yaml:3:9', at: '2026-01-01T00:00:00.000Z' },
+        config: { admin: { port: 2 } },
+      };
+      expect(JSON.parse((await raw(s.url, '/admin/config.json')).body)).toEqual({
+        version: 2,
+        lastError: { message: 'bad port', file: 'linker.yaml:3:9', at: '2026-01-01T00:00:00.000Z' },
+        config: { admin: { port: 2 } },
+      });
+      // /config.json shows the config in effect too (Linkerd's route, config only).
+      expect(JSON.parse((await raw(s.url, '/config.json')).body)).toEqual({ admin: { port: 2 } });
+    } finally {
+      await s.close();
+    }
   });
 });
 

@@ -37,14 +37,22 @@ export function dtabStoreView(attached: AttachedDtabStore): AdminDtabStoreView {
  */
 export function adminView(
   built: BuiltRouter,
-  interpreter: NameInterpreter,
-  store?: AttachedDtabStore,
+  /** Read per request: a config reload may replace the namers (and so the interpreter). */
+  interpreterOf: () => NameInterpreter,
+  /** Read per request: a config reload may add, change or remove the router's dtab store. */
+  storeOf: () => AttachedDtabStore | undefined = () => undefined,
 ): AdminRouterView {
   const { router } = built;
   const ingress = () => built.identifiers.built.find((i) => i.rules);
+  let viewed: { store: AttachedDtabStore; view: AdminDtabStoreView } | undefined;
   return {
     label: router.label,
-    ...(store === undefined ? {} : { dtabStore: dtabStoreView(store) }),
+    get dtabStore(): AdminDtabStoreView | undefined {
+      const store = storeOf();
+      if (store === undefined) return undefined;
+      if (viewed?.store !== store) viewed = { store, view: dtabStoreView(store) };
+      return viewed.view;
+    },
     servers: () =>
       router.servers.map((s, i) => ({
         ip: s.ip,
@@ -55,7 +63,7 @@ export function adminView(
     dtab: () => router.dtab,
     stacks: () => router.stacks,
     delegate: (path: Path, local: Dtab) =>
-      Activity.toPromise(interpreter.delegate(Dtab.concat(router.dtab, local), path)),
+      Activity.toPromise(interpreterOf().delegate(Dtab.concat(router.dtab, local), path)),
     clients: () =>
       router.clients().map((c) => ({
         id: c.id,

@@ -34,6 +34,7 @@ import {
 } from '@switchyard/telemetry';
 import {
   type CertificateSource,
+  type ClientHelloHooks,
   clientTlsOptions,
   createFrontDoorHttpServer,
   createPlainHttpServer,
@@ -64,11 +65,33 @@ export interface IdentifierSet {
   readonly readiness: Readiness[];
 }
 
+/** One server of a router as built: its config, the router's options for it, its TLS terminator. */
+export interface BuiltServer {
+  readonly config: ServerConfig;
+  readonly options: RouterServerOptions;
+  readonly terminator: TlsTerminator | undefined;
+}
+
+/** What a router's layers are built from; a reload rebuilds them when any of it changes. */
+export interface LayerInputs {
+  readonly telemeters: RouterDeps['telemeters'];
+  readonly recent: RecentRequests | undefined;
+}
+
 export interface BuiltRouter {
   config: RouterConfig;
   readonly router: Router;
   identifiers: IdentifierSet;
-  readonly terminators: readonly { readonly server: ServerConfig; readonly terminator: TlsTerminator }[];
+  /** The TLS servers' terminators; a reload that adds or replaces a TLS server changes the list. */
+  terminators: readonly { readonly server: ServerConfig; readonly terminator: TlsTerminator }[];
+  /** The servers as built, in config order (a reload keeps unchanged ones' factories). */
+  servers: readonly BuiltServer[];
+  /**
+   * The router's layers (telemetry, limits, access log, ACME, identifier layers) for a config and
+   * telemetry; `context` receives the access log's closer. `Linker.reload` swaps them in with
+   * `router.reconfigure({ layers })`.
+   */
+  readonly layersFor: (rc: RouterConfig, inputs: LayerInputs, context: BuildContext) => RouterLayers;
   /** The ACME managers of the router's TLS servers (`tls.acme`), for the admin's rows. */
   readonly acmeManagers: readonly AcmeManager[];
   /**
@@ -95,6 +118,8 @@ export interface RouterDeps {
   readonly telemeters: readonly Awaited<ReturnType<DefaultKinds['telemeter']['build']>>[];
   readonly recent: RecentRequests | undefined;
   readonly stats: MetricsRegistry;
+  /** Where the layers register their cleanups (the access log); default the router's context. */
+  readonly layersContext?: BuildContext;
 }
 
 export async function buildRouter(rc: RouterConfig, label: string, deps: RouterDeps): Promise<BuiltRouter> {
@@ -134,6 +159,7 @@ export async function buildRouter(rc: RouterConfig, label: string, deps: RouterD
   // Names the identifiers serve over TLS (Ingress spec.tls hosts, Gateway HTTPS listener
   // hostnames) get certificates too, from whichever identifier set is current (see attachIdentifiers).
   const hostFeeds: ReturnType<typeof hostFeed>[] = [];
+  const builtServers: BuiltServer[] = [];
   for (const sc of rc.servers) {
     const extraCertificates = identifiers.flatMap((i) => (i.certificates ? [i.certificates] : []));
     const serverStats = context.stats.scope('rt', label, 'server', sc.ip, String(sc.port));
@@ -149,74 +175,10 @@ export async function buildRouter(rc: RouterConfig, label: string, deps: RouterD
       acmeServers.push({ server: sc, manager: acme.manager });
       hostFeeds.push(hostFeed(acme.manager, (h) => normalizeHost(h) !== undefined));
     }
-    const terminator = sc.tls?.enabled
-      ? await startTerminator(
-          sc,
-          label,
-          context,
-          // ACME certificates name their hosts, so like Ingress ones they win SNI over the default.
-          acme ? [...extraCertificates, acme.manager.certificateSource] : extraCertificates,
-        )
-      : undefined;
-    if (terminator) terminators.push({ server: sc, terminator });
-    // HTTP/2: offered by ALPN on TLS unless alpnProtocols leaves it out; h2c on plain ports when
-    // the server has an h2 block or the router is Linkerd's protocol h2.
-    const h2Where = `routers[${label}].servers[port ${sc.port}].h2`;
-    const alpnProtocols = sc.alpnProtocols ?? ['h2', 'http/1.1'];
-    const h2 = terminator
-      ? alpnProtocols.includes('h2')
-        ? { settings: sc.h2 ?? {}, where: h2Where, stats: serverStats }
-        : undefined
-      : sc.h2 !== undefined || rc.protocol === 'h2'
-        ? { settings: sc.h2 ?? {}, where: h2Where, stats: serverStats }
-        : undefined;
-    servers.push({
-      port: sc.port,
-      ip: sc.ip,
-      clearContext: sc.clearContext,
-      maxHeadersKB: rc.maxHeadersKB,
-      ...(sc.maxConcurrentRequests ? { maxConcurrentRequests: sc.maxConcurrentRequests } : {}),
-      requestTimeoutMs: sc.requestTimeoutMs,
-      headersTimeoutMs: sc.headersTimeoutMs,
-      keepAliveTimeoutMs: sc.keepAliveTimeoutMs,
-      ...(rc.maxRequestKB ? { maxRequestBodyBytes: rc.maxRequestKB * 1024 } : {}),
-      ...(sc.addForwardedHeader ? { forwarded: { xForwarded: true, rfc7239: true } } : {}),
-      ...(terminator
-        ? {
-            // An http.Server listening through the TLS front door (one tls.Server per certificate).
-            createServer: (options) =>
-              createFrontDoorHttpServer(terminator, {
-                ...options,
-                alpnProtocols,
-                ...(h2 ? { h2 } : {}),
-                ...(acme ? { clientHelloHooks: acme.hooks } : {}),
-              }),
-          }
-        : h2
-          ? { createServer: (options) => createPlainHttpServer({ ...options, h2 }) }
-          : {}),
-    });
-  }
-
-  // Typed layers over the router's stage values (no per-request context or header copy).
-  const telemetryLayers: ServerLayer[] = [];
-  const attemptLayers: ClientLayer[] = [];
-  for (const t of deps.telemeters) {
-    if (t.kind !== 'tracer') continue;
-    telemetryLayers.push(tracingServerLayer<Inbound>(t.tracer));
-    attemptLayers.push(attemptTracingClientLayer<Bound>(t.tracer));
-  }
-  const accessLog = rc.httpAccessLog ? openAccessLog(rc.httpAccessLog, context) : undefined;
-  if (deps.recent || accessLog) {
-    telemetryLayers.push(
-      requestLogServerLayer<Inbound>({
-        ...(deps.recent ? { recent: deps.recent } : {}),
-        ...(accessLog ? { accessLog } : {}),
-        // The schema admits only the names of ACCESS_LOG_FORMATS.
-        accessLogFormat: rc.httpAccessLogFormat as AccessLogFormat,
-        clock: context.clock,
-      }),
-    );
+    const server = await buildServer(sc, rc, label, context, extraCertificates, acme);
+    if (server.terminator) terminators.push({ server: sc, terminator: server.terminator });
+    builtServers.push(server);
+    servers.push(server.options);
   }
 
   // Reads the identifier set at request time: a config reload swaps `built.identifiers`.
@@ -233,9 +195,8 @@ export async function buildRouter(rc: RouterConfig, label: string, deps: RouterD
       return handler(ctx);
     },
   };
-  const limits = rc.limits
-    ? limitLayers(rc.limits, context.stats.scope('rt', label), context.clock)
-    : undefined;
+  const layersFor = (rc: RouterConfig, inputs: LayerInputs, at: BuildContext): RouterLayers =>
+    routerLayers(rc, label, inputs, at, { managers, identifierLayers });
   const router = createRouter({
     label,
     servers,
@@ -266,31 +227,7 @@ export async function buildRouter(rc: RouterConfig, label: string, deps: RouterD
     },
     bindingTimeoutMs: rc.bindingTimeoutMs,
     ...(rc.bindingCache ? { bindingCache: rc.bindingCache } : {}),
-    // Request telemetry outermost in the server stack (it sees every final status); the current
-    // identifiers' own layers (if any) just before `identify`; attempt spans in the client stack
-    // (once per attempt, around dispatch).
-    layers: {
-      server: (defaults) => {
-        const at = defaults.findIndex((l) => l.role === 'identify');
-        return [
-          // ACME HTTP-01 answers come before any routing (and are not request telemetry).
-          ...(managers.length > 0 ? [http01Layer(managers)] : []),
-          ...telemetryLayers,
-          ...defaults.slice(0, at),
-          // Rate limits after admission and request-line checks, before identification.
-          ...(limits?.server ?? []),
-          identifierLayers,
-          ...defaults.slice(at),
-        ];
-      },
-      // Destination limits after bind, before retries: a limited request takes no lease. Overridden
-      // requests say so in their span (the path stack runs once per request).
-      path: [
-        ...(limits?.path ?? []),
-        ...(telemetryLayers.some((l) => l.role === 'tracing') ? [overrideTracingLayer] : []),
-      ],
-      client: attemptLayers,
-    },
+    layers: layersFor(rc, deps, deps.layersContext ?? context),
     stats: deps.stats,
     clock: context.clock,
   });
@@ -307,11 +244,145 @@ export async function buildRouter(rc: RouterConfig, label: string, deps: RouterD
     router,
     identifiers: identifierSet,
     terminators,
+    servers: builtServers,
+    layersFor,
     acmeManagers: managers,
     attachIdentifiers,
     acme: acmeServers,
   };
   return built;
+}
+
+/** A router's `layers` option, as `createRouter` takes it. */
+export type RouterLayers = NonNullable<Parameters<typeof createRouter>[0]['layers']>;
+
+/** The layers of one router: ACME HTTP-01, telemetry, limits, the identifiers' own layers. */
+function routerLayers(
+  rc: RouterConfig,
+  label: string,
+  inputs: LayerInputs,
+  context: BuildContext,
+  fixed: { readonly managers: readonly AcmeManager[]; readonly identifierLayers: RouterLayer },
+): RouterLayers {
+  // Typed layers over the router's stage values (no per-request context or header copy).
+  const telemetryLayers: ServerLayer[] = [];
+  const attemptLayers: ClientLayer[] = [];
+  for (const t of inputs.telemeters) {
+    if (t.kind !== 'tracer') continue;
+    telemetryLayers.push(tracingServerLayer<Inbound>(t.tracer));
+    attemptLayers.push(attemptTracingClientLayer<Bound>(t.tracer));
+  }
+  const accessLog = rc.httpAccessLog ? openAccessLog(rc.httpAccessLog, context) : undefined;
+  if (inputs.recent || accessLog) {
+    telemetryLayers.push(
+      requestLogServerLayer<Inbound>({
+        ...(inputs.recent ? { recent: inputs.recent } : {}),
+        ...(accessLog ? { accessLog } : {}),
+        // The schema admits only the names of ACCESS_LOG_FORMATS.
+        accessLogFormat: rc.httpAccessLogFormat as AccessLogFormat,
+        clock: context.clock,
+      }),
+    );
+  }
+  const limits = rc.limits
+    ? limitLayers(rc.limits, context.stats.scope('rt', label), context.clock)
+    : undefined;
+  const { managers, identifierLayers } = fixed;
+  // Request telemetry outermost in the server stack (it sees every final status); the current
+  // identifiers' own layers (if any) just before `identify`; attempt spans in the client stack
+  // (once per attempt, around dispatch).
+  return {
+    server: (defaults) => {
+      const at = defaults.findIndex((l) => l.role === 'identify');
+      return [
+        // ACME HTTP-01 answers come before any routing (and are not request telemetry).
+        ...(managers.length > 0 ? [http01Layer(managers)] : []),
+        ...telemetryLayers,
+        ...defaults.slice(0, at),
+        // Rate limits after admission and request-line checks, before identification.
+        ...(limits?.server ?? []),
+        identifierLayers,
+        ...defaults.slice(at),
+      ];
+    },
+    // Destination limits after bind, before retries: a limited request takes no lease. Overridden
+    // requests say so in their span (the path stack runs once per request).
+    path: [
+      ...(limits?.path ?? []),
+      ...(telemetryLayers.some((l) => l.role === 'tracing') ? [overrideTracingLayer] : []),
+    ],
+    client: attemptLayers,
+  };
+}
+
+/** A server's settings as the router takes them, without its `http.Server` factory (TLS, h2). */
+export function serverSettings(sc: ServerConfig, rc: RouterConfig): RouterServerOptions {
+  return {
+    port: sc.port,
+    ip: sc.ip,
+    clearContext: sc.clearContext,
+    maxHeadersKB: rc.maxHeadersKB,
+    ...(sc.maxConcurrentRequests ? { maxConcurrentRequests: sc.maxConcurrentRequests } : {}),
+    requestTimeoutMs: sc.requestTimeoutMs,
+    headersTimeoutMs: sc.headersTimeoutMs,
+    keepAliveTimeoutMs: sc.keepAliveTimeoutMs,
+    ...(rc.maxRequestKB ? { maxRequestBodyBytes: rc.maxRequestKB * 1024 } : {}),
+    ...(sc.addForwardedHeader ? { forwarded: { xForwarded: true, rfc7239: true } } : {}),
+  };
+}
+
+/**
+ * One server's router options: TLS through a front door (with the identifiers' certificates and
+ * ACME's, which name their hosts), HTTP/2 by ALPN or h2c. `Linker.reload` builds added and
+ * changed servers with it (without ACME).
+ */
+export async function buildServer(
+  sc: ServerConfig,
+  rc: RouterConfig,
+  label: string,
+  context: BuildContext,
+  extraCertificates: readonly CertificateSource[],
+  acme?: { readonly manager: AcmeManager; readonly hooks: ClientHelloHooks },
+): Promise<BuiltServer> {
+  const serverStats = context.stats.scope('rt', label, 'server', sc.ip, String(sc.port));
+  const terminator = sc.tls?.enabled
+    ? await startTerminator(
+        sc,
+        label,
+        context,
+        // ACME certificates name their hosts, so like Ingress ones they win SNI over the default.
+        acme ? [...extraCertificates, acme.manager.certificateSource] : extraCertificates,
+      )
+    : undefined;
+  // HTTP/2: offered by ALPN on TLS unless alpnProtocols leaves it out; h2c on plain ports when
+  // the server has an h2 block or the router is Linkerd's protocol h2.
+  const h2Where = `routers[${label}].servers[port ${sc.port}].h2`;
+  const alpnProtocols = sc.alpnProtocols ?? ['h2', 'http/1.1'];
+  const h2 = terminator
+    ? alpnProtocols.includes('h2')
+      ? { settings: sc.h2 ?? {}, where: h2Where, stats: serverStats }
+      : undefined
+    : sc.h2 !== undefined || rc.protocol === 'h2'
+      ? { settings: sc.h2 ?? {}, where: h2Where, stats: serverStats }
+      : undefined;
+  const options: RouterServerOptions = {
+    ...serverSettings(sc, rc),
+    ...(terminator
+      ? {
+          // An http.Server listening through the TLS front door (one tls.Server per certificate).
+          createServer: (options) =>
+            createFrontDoorHttpServer(terminator, {
+              ...options,
+              alpnProtocols,
+              ...(h2 ? { h2 } : {}),
+              ...(acme ? { clientHelloHooks: acme.hooks } : {}),
+            }),
+        }
+      : h2
+        ? { createServer: (options) => createPlainHttpServer({ ...options, h2 }) }
+        : {}),
+  };
+  return { config: sc, options, terminator };
 }
 
 /** Builds a router's identifiers; their cleanup and readiness stay with the set. */

@@ -6,6 +6,7 @@
 import type { DefaultKinds } from './default-kinds.js';
 import { linkerSchema } from './linker-schema.js';
 import type { KindCategory } from './registry.js';
+import { RELOAD_REFERENCE } from './reload-plan.js';
 import type { FieldDoc, SchemaDoc } from './schema.js';
 
 function typeName(schema: SchemaDoc): string {
@@ -99,6 +100,7 @@ export function renderConfigurationReference(kinds: DefaultKinds): string {
     'pair), directories (`rootDir`, `ingressDir`), and ports (no two listeners on one port).',
     '`switchyard-ingress --check --config FILE` runs the same checks without starting.',
     '',
+    ...RELOAD_REFERENCE,
     '## Top level',
     '',
   ];

@@ -36,7 +36,8 @@ let green: { server: Server; port: number };
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'sy-admin-mutations-'));
   await mkdir(join(dir, 'dtabs'));
-  await writeFile(join(dir, 'k1.key'), randomBytes(32));
+  // Hex: random bytes may end in a newline, which the key reader trims (a 31-byte key fails the check).
+  await writeFile(join(dir, 'k1.key'), randomBytes(32).toString('hex'));
   blue = await textBackend('blue');
   green = await textBackend('green');
   await writeFile(join(dir, 'blue'), `127.0.0.1 ${blue.port}\n`);

@@ -62,7 +62,7 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'sy-dashboard-control-'));
   await mkdir(join(dir, 'dtabs'));
   await writeFile(join(dir, 'admin-token'), `${TOKEN}\n`);
-  await writeFile(join(dir, 'k1.key'), randomBytes(32));
+  await writeFile(join(dir, 'k1.key'), randomBytes(32).toString('hex'));
   blue = await textBackend('blue');
   green = await textBackend('green');
   await writeFile(join(dir, 'blue'), `127.0.0.1 ${blue.port}\n`);

@@ -15,7 +15,7 @@ let dir: string;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'sy-overrides-'));
-  await writeFile(join(dir, 'good.key'), randomBytes(32));
+  await writeFile(join(dir, 'good.key'), randomBytes(32).toString('hex'));
   await writeFile(join(dir, 'short.key'), 'too short\n');
 });
 

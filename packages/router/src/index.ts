@@ -55,7 +55,14 @@ export type {
 export type { RequestRecord } from './record.js';
 export type { Rescued, RescuedCode, RescueOptions } from './rescue.js';
 export { encodeErrHeader, rescue } from './rescue.js';
-export type { RouterCloseOptions, RouterLayerInfo, RouterServerInfo } from './router.js';
+export type {
+  PreparedServers,
+  RouterCloseOptions,
+  RouterLayerInfo,
+  RouterServerChanges,
+  RouterServerInfo,
+  RouterServerReloadOptions,
+} from './router.js';
 export { createRouter, Router } from './router.js';
 export type { ServerTimeoutOptions, ServerTimeouts } from './server-timeouts.js';
 export { DEFAULT_SERVER_TIMEOUTS, validateServerTimeouts } from './server-timeouts.js';

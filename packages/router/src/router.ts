@@ -32,6 +32,7 @@ import type { RouterOptions, RouterServerOptions } from './options.js';
 import type { RouterRuntime, ServerRuntime } from './runtime.js';
 import { inboundH1, inboundH2 } from './server/inbound.js';
 import { respondError } from './server/respond-error.js';
+import { planServers, sameServerSettings } from './server-reload.js';
 import { validateServerTimeouts } from './server-timeouts.js';
 import { buildStacks, composeStacks, type RouterStacks } from './stack.js';
 import type { ServerHandler } from './stages.js';
@@ -61,11 +62,39 @@ export interface RouterCloseOptions {
 }
 
 interface ServerSlot {
-  readonly options: RouterServerOptions;
+  options: RouterServerOptions;
   readonly runtime: ServerRuntime;
   readonly server: http.Server | https.Server;
   port: number;
   gauges: { dispose(): void }[];
+  /** Set once the slot drains (removed or replaced by a reload): responses close their connection. */
+  draining: boolean;
+}
+
+/** What `reconfigureServers` did to each server, by its position in the new list (or the old one). */
+export interface RouterServerChanges {
+  /** New servers, now listening: `ip:port` each. */
+  readonly added: readonly string[];
+  /** Removed servers, drained and closed. */
+  readonly removed: readonly string[];
+  /** Servers whose settings changed on the live `http.Server` (clearContext, limits, timeouts). */
+  readonly changedInPlace: readonly string[];
+  /** Servers drained and replaced by a new listener (ip, maxHeadersKB, a new `createServer`: TLS, h2). */
+  readonly replaced: readonly string[];
+}
+
+/** Options of `Router.reconfigureServers`. */
+export interface RouterServerReloadOptions {
+  /** Longest wait for a removed or replaced server's in-flight requests, ms. Default 10000. */
+  readonly graceMs?: number;
+}
+
+/** A server list change, bound but not yet swapped in: see `Router.prepareServers`. */
+export interface PreparedServers {
+  /** Swaps the new list in: starts the deferred listeners, drains removed and replaced servers. */
+  commit(): Promise<RouterServerChanges>;
+  /** Closes the listeners the preparation bound; the running servers are untouched. */
+  abort(): Promise<void>;
 }
 
 function positive(name: string, value: number | undefined, allowZero = false): void {
@@ -84,10 +113,14 @@ export class Router {
   readonly #label: string;
   readonly #options: RouterOptions;
   readonly #runtime: RouterRuntime;
-  readonly #stacks: RouterStacks<readonly AnyLayer[]>;
-  readonly #handler: ServerHandler;
-  readonly #slots: ServerSlot[];
-  readonly #binder: Binder;
+  #stacks: RouterStacks<readonly AnyLayer[]>;
+  #handler: ServerHandler;
+  #slots: ServerSlot[];
+  #binder: Binder;
+  readonly #newBinder: (interpreter: RouterInterpreter) => Binder;
+  #interpreter: RouterInterpreter;
+  /** Binders retired by an interpreter change, closed once their grace ends (or with the router). */
+  readonly #retiredBinders = new Set<Binder>();
   #listening = false;
   #closed: Promise<void> | undefined;
 
@@ -113,18 +146,21 @@ export class Router {
     const clientOptions = options.client ?? {};
     const requeueBudgets = new WeakMap<Client, RequeueBudget>();
     const newRequeueBudget = clientOptions.requeueBudget ?? (() => requeueBudget({ clock }));
-    this.#binder = new Binder(
-      options.interpreter,
-      options.bindingCache ?? {},
-      clock,
-      (id: string, bound: BoundName) =>
-        new Client(id, bound, {
-          balancer,
-          pool: clientOptions,
-          stats: rootStats.scope('client', id.slice(1)),
-          clock,
-        }),
-    );
+    this.#newBinder = (interpreter) =>
+      new Binder(
+        interpreter,
+        options.bindingCache ?? {},
+        clock,
+        (id: string, bound: BoundName) =>
+          new Client(id, bound, {
+            balancer,
+            pool: clientOptions,
+            stats: rootStats.scope('client', id.slice(1)),
+            clock,
+          }),
+      );
+    this.#interpreter = options.interpreter;
+    this.#binder = this.#newBinder(options.interpreter);
     const baseDtab = options.dtab ?? Dtab.empty;
     const classifier = options.service?.responseClassifier ?? classifiers.nonRetryable5XX;
     this.#runtime = {
@@ -174,10 +210,30 @@ export class Router {
   }
 
   /**
-   * Swaps the base dtab and/or the identifier for requests that start from now on (a config
-   * reload). Requests in flight finish with what they started with; no connection is touched.
+   * Swaps what requests that start from now on use (a config reload); requests in flight finish
+   * with what they started with, and no connection is touched.
+   * - `dtab`: the base dtab; bound trees are forgotten (names bind again), clients are kept.
+   * - `identifier`: the identifier.
+   * - `interpreter`: a new binding cache over it (the namers changed): names bind again and get
+   *   new clients; the old clients serve the requests already bound to them and are closed
+   *   gracefully after `graceMs` (default 10000).
+   * - `layers`: the stacks are rebuilt from these layers (as `RouterOptions.layers`), e.g. new
+   *   telemetry or limits; a misplaced layer throws here and nothing changes.
    */
-  reconfigure(changes: { readonly dtab?: Dtab; readonly identifier?: Identifier<RequestHead> }): void {
+  reconfigure(changes: {
+    readonly dtab?: Dtab;
+    readonly identifier?: Identifier<RequestHead>;
+    readonly interpreter?: RouterInterpreter;
+    readonly layers?: RouterOptions['layers'];
+    readonly graceMs?: number;
+  }): void {
+    if (changes.layers !== undefined) {
+      // Build first: a stack that does not compose throws before anything is swapped.
+      const stacks = buildStacks(this.#runtime, changes.layers);
+      const handler = composeStacks(this.#runtime, stacks);
+      this.#stacks = stacks;
+      this.#handler = handler;
+    }
     if (changes.dtab !== undefined) {
       this.#runtime.baseDtab = changes.dtab;
       this.#runtime.baseDtabText = Dtab.show(changes.dtab);
@@ -185,6 +241,117 @@ export class Router {
       this.#binder.forgetTrees();
     }
     if (changes.identifier !== undefined) this.#runtime.identify = changes.identifier;
+    if (changes.interpreter !== undefined && changes.interpreter !== this.#interpreter) {
+      const retired = this.#binder;
+      this.#interpreter = changes.interpreter;
+      this.#binder = this.#newBinder(changes.interpreter);
+      (this.#runtime as { binder: Binder }).binder = this.#binder;
+      this.#retiredBinders.add(retired);
+      const timer = this.#runtime.clock.setTimeout(() => {
+        this.#retiredBinders.delete(retired);
+        void retired.close(false);
+      }, changes.graceMs ?? 10_000);
+      (timer as { unref?: () => void }).unref?.();
+    }
+  }
+
+  /**
+   * Changes the server list of a running router in two steps, so that a reload can bind every
+   * new port before it changes anything: servers are matched by configured port (port 0 by
+   * position among the port-0 servers). `prepareServers` validates the list and binds added
+   * servers and replacements on another address; `commit()` then applies the rest: settings a
+   * live `http.Server` accepts change in place (clearContext, maxConcurrentRequests,
+   * maxRequestBodyBytes, forwarded headers, request/headers/keep-alive timeouts); a changed `ip`,
+   * `maxHeadersKB` or a new `createServer` (TLS, h2) is a drain-and-replace; removed servers drain
+   * like `close()` (in-flight requests finish, keep-alive connections close after their response,
+   * the listener closes; cut after `graceMs`). A replacement on the same address can only bind
+   * once the old listener stopped: new connections are refused for that moment.
+   */
+  async prepareServers(
+    servers: readonly RouterServerOptions[],
+    options: RouterServerReloadOptions = {},
+  ): Promise<PreparedServers> {
+    if (!this.#listening || this.#runtime.closing) {
+      throw new InvalidRouterOptionsError('servers can only be reconfigured while the router listens');
+    }
+    if (!Array.isArray(servers) || servers.length === 0) {
+      throw new InvalidRouterOptionsError('servers must list at least one server');
+    }
+    const graceMs = options.graceMs ?? 10_000;
+    const plan = planServers(
+      this.#slots.map((s) => s.options),
+      servers,
+    );
+    const fresh = new Map<number, ServerSlot>();
+    // Same-address replacements are created at commit (a server that never listens is not made).
+    const deferred = plan.replaced.filter((r) => sameAddress(this.#slots[r.previous]!, servers[r.next]!));
+    for (const index of [...plan.added, ...plan.replaced.map((r) => r.next)]) {
+      if (deferred.some((r) => r.next === index)) continue;
+      fresh.set(index, this.#createServer(servers[index]!, `servers[${index}]`));
+    }
+    const bound: ServerSlot[] = [];
+    const abort = async () => {
+      await Promise.all(bound.map((slot) => this.#drain(slot, 0)));
+    };
+    try {
+      for (const index of plan.added) {
+        await this.#bind(fresh.get(index)!);
+        bound.push(fresh.get(index)!);
+      }
+      for (const { next } of plan.replaced) {
+        // The address of the server it replaces: bound once that one stopped listening.
+        const slot = fresh.get(next);
+        if (slot === undefined) continue;
+        await this.#bind(slot);
+        bound.push(slot);
+      }
+    } catch (error) {
+      await abort();
+      throw error;
+    }
+    let settled = false;
+    return {
+      abort: async () => {
+        if (settled) return;
+        settled = true;
+        await abort();
+      },
+      commit: async () => {
+        if (settled) throw new InvalidRouterOptionsError('prepared servers were already applied or aborted');
+        settled = true;
+        const old = this.#slots;
+        const show = (slot: ServerSlot) => `${slot.runtime.context.ip}:${slot.port}`;
+        const inPlace = [...plan.kept]
+          .filter(([i, from]) => !sameServerSettings(old[from]!.options, servers[i]!))
+          .map(([i]) => i);
+        for (const [i, from] of plan.kept) this.#applyInPlace(old[from]!, servers[i]!, `servers[${i}]`);
+        const leaving = [...plan.removed.map((i) => old[i]!), ...plan.replaced.map((r) => old[r.previous]!)];
+        const drained = leaving.map((slot) => this.#drain(slot, graceMs));
+        // A replacement on the same address binds as soon as the old listener has let go of it
+        // (#drain closed it above); a listen that failed leaves a server unusable, so each try
+        // uses a new one.
+        for (const { next: index } of deferred) {
+          fresh.set(index, await this.#bindNew(servers[index]!, `servers[${index}]`));
+        }
+        const next: ServerSlot[] = servers.map((_, i) => fresh.get(i) ?? old[plan.kept.get(i)!]!);
+        this.#slots = next;
+        await Promise.all(drained);
+        return {
+          added: plan.added.map((i) => show(next[i]!)),
+          removed: plan.removed.map((i) => show(old[i]!)),
+          changedInPlace: inPlace.map((i) => show(next[i]!)),
+          replaced: plan.replaced.map((r) => show(next[r.next]!)),
+        };
+      },
+    };
+  }
+
+  /** `prepareServers` and `commit` in one step. */
+  async reconfigureServers(
+    servers: readonly RouterServerOptions[],
+    options: RouterServerReloadOptions = {},
+  ): Promise<RouterServerChanges> {
+    return (await this.prepareServers(servers, options)).commit();
   }
 
   /**
@@ -205,9 +372,9 @@ export class Router {
     return ids;
   }
 
-  /** The interpreter names are bound with (the admin delegator uses it). */
+  /** The interpreter names are bound with (the admin delegator uses it); a reload may swap it. */
   get interpreter(): RouterInterpreter {
-    return this.#options.interpreter;
+    return this.#interpreter;
   }
 
   /** Every layer, outermost first (server stack, then path, then client), as the admin prints it. */
@@ -282,12 +449,16 @@ export class Router {
     server.headersTimeout = serverOptions.headersTimeout!;
     server.keepAliveTimeout = serverOptions.keepAliveTimeout!;
     const label = this.#label;
-    const handler = this.#handler;
     const rt = this.#runtime;
     const clock = rt.clock;
+    // Read per request: a reload may rebuild the stacks (`reconfigure({ layers })`).
+    const handler: ServerHandler = (request) => this.#handler(request);
     server.on(
       'request',
       (req: IncomingMessage | Http2ServerRequest, res: ServerResponse | Http2ServerResponse) => {
+        // A draining server (removed or replaced by a reload) closes each connection after its response.
+        if (slot.draining && res instanceof ServerResponse && !res.headersSent)
+          res.setHeader('connection', 'close');
         if (req instanceof Http2ServerRequest) {
           const request = inboundH2(label, runtime, req, res as Http2ServerResponse, clock.nanoTime());
           if (request.kind === 'malformed') respondError(rt, request.exchange, request.error);
@@ -319,40 +490,101 @@ export class Router {
       runtime.connections++;
       socket.once('close', () => runtime.connections--);
     });
-    return { options, runtime, server, port: options.port, gauges: [] };
+    const slot: ServerSlot = { options, runtime, server, port: options.port, gauges: [], draining: false };
+    return slot;
+  }
+
+  /** Applies the settings a live server accepts (see `prepareServers`). */
+  #applyInPlace(slot: ServerSlot, next: RouterServerOptions, where: string): void {
+    positive(`${where}.maxConcurrentRequests`, next.maxConcurrentRequests);
+    positive(`${where}.maxRequestBodyBytes`, next.maxRequestBodyBytes, true);
+    const timeouts = validateServerTimeouts(next, where);
+    const runtime = slot.runtime as Mutable<ServerRuntime>;
+    runtime.context = Object.freeze({
+      ip: slot.runtime.context.ip,
+      port: slot.runtime.context.port,
+      clearContext: next.clearContext ?? false,
+    });
+    runtime.maxConcurrentRequests = next.maxConcurrentRequests ?? Number.POSITIVE_INFINITY;
+    runtime.maxRequestBodyBytes = next.maxRequestBodyBytes;
+    runtime.forwarded = next.forwarded ?? {};
+    slot.server.requestTimeout = timeouts.requestTimeoutMs;
+    slot.server.headersTimeout = timeouts.headersTimeoutMs;
+    slot.server.keepAliveTimeout = timeouts.keepAliveTimeoutMs;
+    // Keep the running server's factory: the caller passes a new one only to replace the server.
+    slot.options = { ...next, createServer: slot.options.createServer };
+  }
+
+  /** Binds one server and registers its gauges. */
+  #bind(slot: ServerSlot): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const onError = (err: Error) => reject(err);
+      slot.server.once('error', onError);
+      slot.server.listen(slot.options.port, slot.runtime.context.ip, () => {
+        slot.server.off('error', onError);
+        slot.port = (slot.server.address() as AddressInfo).port;
+        const scope = this.#runtime.stats.scope('server', slot.runtime.context.ip, String(slot.port));
+        slot.runtime.stats = serverStats(scope);
+        slot.gauges.push(
+          scope.gauge(['connections'], () => slot.runtime.connections),
+          scope.gauge(['pending'], () => slot.runtime.inflight),
+        );
+        if (diagnostics.listening.hasSubscribers) {
+          diagnostics.listening.publish({
+            router: this.#label,
+            ip: slot.runtime.context.ip,
+            port: slot.port,
+          });
+        }
+        resolve();
+      });
+    });
+  }
+
+  /** A new server for `options`, bound; retried while the address is still held by a closing listener (up to 2 s). */
+  async #bindNew(options: RouterServerOptions, where: string): Promise<ServerSlot> {
+    const clock = this.#runtime.clock;
+    for (let attempt = 0; ; attempt++) {
+      await new Promise<void>((resolve) => clock.setTimeout(resolve, attempt === 0 ? 1 : 10));
+      const slot = this.#createServer(options, where);
+      try {
+        await this.#bind(slot);
+        return slot;
+      } catch (error) {
+        slot.server.close();
+        if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt >= 200) throw error;
+      }
+    }
+  }
+
+  /**
+   * Drains one server as `close()` drains them all: stop accepting, mark responses still to be
+   * written `Connection: close`, close idle keep-alive connections as they become idle, and cut
+   * what is left after `graceMs`.
+   */
+  async #drain(slot: ServerSlot, graceMs: number): Promise<void> {
+    slot.draining = true;
+    for (const res of slot.runtime.open)
+      if (!res.headersSent && !(res instanceof Http2ServerResponse)) res.setHeader('connection', 'close');
+    const stopped = stopListening(slot.server);
+    const clock = this.#runtime.clock;
+    const deadline = clock.now() + graceMs;
+    slot.server.closeIdleConnections();
+    while (slot.runtime.inflight > 0 && clock.now() < deadline) {
+      await new Promise<void>((resolve) => clock.setTimeout(resolve, 10));
+      slot.server.closeIdleConnections();
+    }
+    slot.server.closeAllConnections();
+    for (const g of slot.gauges) g.dispose();
+    slot.gauges = [];
+    await stopped;
   }
 
   /** Binds every server. Resolves with the servers once all listen. */
   async listen(): Promise<readonly RouterServerInfo[]> {
     if (this.#closed !== undefined) throw new InvalidRouterOptionsError('router is closed');
     if (this.#listening) return this.servers;
-    await Promise.all(
-      this.#slots.map(
-        (slot) =>
-          new Promise<void>((resolve, reject) => {
-            const onError = (err: Error) => reject(err);
-            slot.server.once('error', onError);
-            slot.server.listen(slot.options.port, slot.runtime.context.ip, () => {
-              slot.server.off('error', onError);
-              slot.port = (slot.server.address() as AddressInfo).port;
-              const scope = this.#runtime.stats.scope('server', slot.runtime.context.ip, String(slot.port));
-              slot.runtime.stats = serverStats(scope);
-              slot.gauges.push(
-                scope.gauge(['connections'], () => slot.runtime.connections),
-                scope.gauge(['pending'], () => slot.runtime.inflight),
-              );
-              if (diagnostics.listening.hasSubscribers) {
-                diagnostics.listening.publish({
-                  router: this.#label,
-                  ip: slot.runtime.context.ip,
-                  port: slot.port,
-                });
-              }
-              resolve();
-            });
-          }),
-      ),
-    );
+    await Promise.all(this.#slots.map((slot) => this.#bind(slot)));
     this.#listening = true;
     return this.servers;
   }
@@ -397,10 +629,35 @@ export class Router {
     for (const socket of rt.tunnels) socket.destroy();
     rt.tunnels.clear();
     await Promise.all(stopped);
-    await this.#binder.close(forced);
+    const retired = [...this.#retiredBinders];
+    this.#retiredBinders.clear();
+    await Promise.all([this.#binder.close(forced), ...retired.map((b) => b.close(forced))]);
     this.#listening = false;
     if (diagnostics.closed.hasSubscribers) diagnostics.closed.publish({ router: this.#label, forced });
   }
+}
+
+/** Whether a new server would bind where a running one listens (a wildcard address takes the port on all). */
+function sameAddress(running: ServerSlot, next: RouterServerOptions): boolean {
+  const wildcard = (ip: string) => ip === '0.0.0.0' || ip === '::';
+  const ip = next.ip ?? '127.0.0.1';
+  const port = next.port === 0 ? running.port : next.port;
+  return (
+    port === running.port &&
+    (ip === running.runtime.context.ip || wildcard(ip) || wildcard(running.runtime.context.ip))
+  );
+}
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/** Stops accepting; resolves once the listener is closed (open connections may remain). */
+function stopListening(server: http.Server | https.Server): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (!server.listening) return resolve();
+    // The callback waits for every connection; 'close' of the listener itself is enough here
+    // for a front-door server, and `closeAllConnections` ends the rest at the drain's deadline.
+    server.close(() => resolve());
+  });
 }
 
 function info(l: AnyLayer): RouterLayerInfo {

@@ -33,18 +33,11 @@ export const badConfig: Scenario = {
         ...good,
         routers: [{ ...routers, dtab: '/svc/web => /#/io.l5d.fs/web-v2', bindingTimeoutMs: 'soon' }],
       }),
+      // `workers` is read once at start: a reload that changes it is refused (with the dtab change).
       'needs restart': JSON.stringify({
         ...good,
-        routers: [
-          {
-            ...routers,
-            dtab: '/svc/web => /#/io.l5d.fs/web-v2',
-            servers: [
-              { port: 0, ip: '127.0.0.1' },
-              { port: 0, ip: '127.0.0.1' },
-            ],
-          },
-        ],
+        workers: 2,
+        routers: [{ ...routers, dtab: '/svc/web => /#/io.l5d.fs/web-v2' }],
       }),
       empty: '',
       truncated: goodText.slice(0, Math.floor(goodText.length / 2)).replace('web-v1', 'web-v2'),

@@ -11,6 +11,7 @@ import { endpointChurn } from './endpoint-churn.js';
 import { gracefulDrain } from './graceful-drain.js';
 import { malformed } from './malformed.js';
 import { randomFuzz } from './random-fuzz.js';
+import { reloadEverything } from './reload-everything.js';
 import { slowloris } from './slowloris.js';
 import { steadyLoad } from './steady-load.js';
 
@@ -20,6 +21,7 @@ export const scenarios: readonly Scenario[] = [
   endpointChurn,
   backendCrash,
   configReload,
+  reloadEverything,
   certRotation,
   gracefulDrain,
   slowloris,

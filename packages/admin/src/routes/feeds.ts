@@ -1,6 +1,7 @@
 /**
  * The views the dashboard reads: `/admin/dashboard.json` (everything on screen in one document),
- * `/admin/requests.json`, `/admin/stacks.json`, and `/config.json` (secrets redacted).
+ * `/admin/requests.json`, `/admin/stacks.json`, and `/config.json` / `/admin/config.json` (secrets redacted; the latter with
+ * the config's version and last reload error).
  */
 import { Dtab } from '@switchyard/dtab';
 import type { RecentRequest } from '@switchyard/telemetry';
@@ -48,7 +49,21 @@ export function feedRoutes(ctx: AdminContext): [string, Route][] {
     ],
     [
       '/config.json',
-      read((_req, res, url) => sendJson(res, 200, redactConfig(ctx.options.config ?? {}), url)),
+      read((_req, res, url) =>
+        sendJson(
+          res,
+          200,
+          redactConfig(ctx.options.configStatus?.().config ?? ctx.options.config ?? {}),
+          url,
+        ),
+      ),
+    ],
+    [
+      '/admin/config.json',
+      read((_req, res, url) => {
+        const status = ctx.options.configStatus?.() ?? { version: 1, config: ctx.options.config ?? {} };
+        sendJson(res, 200, { ...status, config: redactConfig(status.config) }, url);
+      }),
     ],
   ];
 }

@@ -1,0 +1,163 @@
+/**
+ * What a reload changes, section by section, and what it cannot apply live. `Linker.reload`
+ * refuses the whole reload (nothing changes) when any part of the new config needs a restart,
+ * naming each such field at its file:line:col in the new file.
+ */
+import { isDeepStrictEqual } from 'node:util';
+import type { ConfigIssue } from './errors.js';
+import type { LinkerConfig, RouterConfig, ServerConfig } from './linker-schema.js';
+import type { LoadedConfig } from './load.js';
+
+/** Router fields a reload applies live; every other router field must stay as it is. */
+const RELOADABLE: ReadonlySet<string> = new Set([
+  'dtab',
+  'identifier',
+  'dtabOverrides',
+  'signedDtabOverrides',
+  'servers',
+  'limits',
+  'dtabStore',
+  'httpAccessLog',
+  'httpAccessLogFormat',
+  'maxHeadersKB',
+  'maxRequestKB',
+  'maxInitialLineKB',
+]);
+
+/** A server's identity across a reload: its port, or its position among the port-0 servers. */
+export function serverKeys(servers: readonly { readonly port: number }[]): string[] {
+  let ephemeral = 0;
+  return servers.map((s) => (s.port === 0 ? `0#${ephemeral++}` : String(s.port)));
+}
+
+/** The running server with the same identity as each new one (undefined: added). */
+export function matchServers<T extends { readonly config: ServerConfig }>(
+  running: readonly T[],
+  next: readonly ServerConfig[],
+): (T | undefined)[] {
+  const byKey = new Map(serverKeys(running.map((r) => r.config)).map((k, i) => [k, running[i]!]));
+  return serverKeys(next).map((k) => byKey.get(k));
+}
+
+/** Whether a server can keep its `http.Server` factory (and TLS terminator): same TLS, h2, ALPN. */
+export function sameServerFactory(before: ServerConfig, after: ServerConfig): boolean {
+  return (
+    before.ip === after.ip &&
+    isDeepStrictEqual(before.tls, after.tls) &&
+    isDeepStrictEqual(before.h2, after.h2) &&
+    isDeepStrictEqual(before.alpnProtocols, after.alpnProtocols)
+  );
+}
+
+/** Whether anything a router's servers are built from changed. */
+export function serversChanged(before: RouterConfig, after: RouterConfig): boolean {
+  return (
+    !isDeepStrictEqual(before.servers, after.servers) ||
+    before.maxHeadersKB !== after.maxHeadersKB ||
+    before.maxRequestKB !== after.maxRequestKB
+  );
+}
+
+/** Whether a router's layers (telemetry, limits, access log) must be rebuilt. */
+export function layersChanged(before: RouterConfig, after: RouterConfig, telemetryChanged: boolean): boolean {
+  return (
+    telemetryChanged ||
+    !isDeepStrictEqual(before.limits, after.limits) ||
+    before.httpAccessLog !== after.httpAccessLog ||
+    before.httpAccessLogFormat !== after.httpAccessLogFormat
+  );
+}
+
+/** The changes a reload cannot apply, each at its place in the new file; empty when it can apply all. */
+export function refusedChanges(current: LinkerConfig, next: LoadedConfig): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const { source } = next;
+  const restart = { hint: 'restart switchyard-ingress to apply it; the running config keeps serving' };
+  if (!isDeepStrictEqual(current.workers, next.config.workers)) {
+    issues.push(source.issue(['workers'], 'changing workers needs a restart', restart));
+  }
+  const labels = (c: LinkerConfig) => c.routers.map((r) => `${r.label ?? r.protocol}`);
+  if (!isDeepStrictEqual(labels(current), labels(next.config))) {
+    issues.push(
+      source.issue(
+        ['routers'],
+        `routers cannot be added, removed, renamed or reordered by a reload (running: ${labels(current).join(', ')})`,
+        restart,
+      ),
+    );
+    return issues;
+  }
+  next.config.routers.forEach((rc, r) => {
+    const before = current.routers[r]!;
+    const keys = new Set([...Object.keys(before), ...Object.keys(rc)]);
+    for (const key of keys) {
+      if (RELOADABLE.has(key)) continue;
+      const a = (before as Record<string, unknown>)[key];
+      const b = (rc as Record<string, unknown>)[key];
+      if (isDeepStrictEqual(a, b)) continue;
+      const why =
+        key === 'client' || key === 'service'
+          ? `${key} policy changes are not applied by a reload yet`
+          : `${key} changes need a restart`;
+      issues.push(source.issue(['routers', r, key], why, restart));
+    }
+    const matched = matchServers(
+      before.servers.map((config) => ({ config })),
+      rc.servers,
+    );
+    rc.servers.forEach((sc, s) => {
+      if (!sc.tls?.acme) return;
+      const old = matched[s]?.config;
+      if (old !== undefined && isDeepStrictEqual(old.tls, sc.tls) && old.ip === sc.ip) return;
+      issues.push(
+        source.issue(
+          ['routers', r, 'servers', s, 'tls', 'acme'],
+          'a server with tls.acme cannot be added or have its TLS block changed by a reload',
+          restart,
+        ),
+      );
+    });
+  });
+  return issues;
+}
+
+/** The "Reload" section of docs/configuration.md (generated with the rest of the reference). */
+export const RELOAD_REFERENCE: readonly string[] = [
+  '## Reload',
+  '',
+  'switchyard-ingress re-reads its config file when it changes (the directory is watched, so a',
+  "Kubernetes ConfigMap's `..data` swap counts) and on `SIGHUP`. A reload is all or nothing:",
+  '',
+  '1. Changes a reload cannot apply are refused (`SY_ERR_CONFIG_RELOAD`, each field named at its',
+  "   file:line:column): routers added, removed, renamed or reordered; a router's `client` and",
+  '   `service` policies and every router field not in the table below; `workers`; a server with',
+  '   `tls.acme` added or with its TLS block changed.',
+  '2. The validate phase runs, as at start-up and `--check` (`SY_ERR_CONFIG_INVALID`).',
+  '3. Everything that changed is built: namers, telemeters, identifiers, layers, TLS terminators;',
+  '   new ports are bound, a moved admin is bound. If anything fails (a port in use is',
+  '   `SY_ERR_CONFIG_START` naming the field), what was built is closed and nothing changes.',
+  '4. It is swapped in; requests in flight finish with what they started with, and the replaced',
+  '   parts are drained and closed.',
+  '',
+  'The running config keeps serving whenever a reload fails.',
+  '',
+  '| section | how it applies |',
+  '| --- | --- |',
+  '| `routers[].dtab` | Requests from now on; bound names bind again, clients and their connections are kept. |',
+  '| `identifier`, `dtabOverrides`, `signedDtabOverrides` | New identifiers are built (an Ingress source syncs first), then swapped in; the old ones are closed. Key files are re-read on every reload. |',
+  '| `servers`, `maxHeadersKB`, `maxRequestKB` | Servers are matched by `port` (port 0 ones by their order among the port-0 servers). **Added**: listens. **Removed**: drains like shutdown — stops accepting, requests in flight finish, keep-alive connections close after their response, what is left is cut after `admin.shutdownGraceMs`. **Changed in place** (same listener, same connections): `clearContext`, `maxConcurrentRequests`, `maxRequestKB`, `addForwardedHeader`, `requestTimeoutMs`, `headersTimeoutMs`, `keepAliveTimeoutMs`. **Drained and replaced** (what a live `http.Server` cannot change): `ip`, `maxHeadersKB`, `tls`, `h2`, `alpnProtocols`; on a new address the new listener binds before the old one drains, on the same address once the old one stopped accepting (connections arriving in that moment, about a millisecond, are refused). A changed `tls` block gets a new TLS terminator. Node checks request and header timeouts on a sweep whose interval is fixed when the server is created (`headersTimeoutMs`/4), so a lowered `headersTimeoutMs` is enforced on the old interval. |',
+  '| `namers` | New namers and interpreter; every router gets a new binding cache (names bind again, with new clients). The old clients finish the requests already bound to them and are closed, with the old namers, after `admin.shutdownGraceMs`. |',
+  "| `telemetry` | New telemeters; the routers' layers are rebuilt; the old exporters are flushed and closed after the swap. A changed `io.l5d.prometheus` prefix replaces the admin server on the same port. |",
+  '| `routers[].limits` | Layers rebuilt: token buckets and concurrency limits start afresh. |',
+  '| `httpAccessLog`, `httpAccessLogFormat` | The new log is opened, the old one closed. |',
+  '| `routers[].dtabStore` | The new store is opened (its dentries are appended once it answers) and the old one closed; removed, the stored dentries go with it. |',
+  '| `admin` | `ip`/`port` changed: the new admin binds first, then the old one closes. `probe`, `security`: the admin is replaced on the same port (closed, then bound: refused for that moment). `shutdownGraceMs`: read when used. Under `--workers` the primary serves the admin port: moving it needs a restart. |',
+  '',
+  '`/admin/config.json` shows `{version, lastError, config}`: `version` is 1 at start and +1 per',
+  'applied reload; `lastError` (`message`, `file` as file:line:column, `at`) is the last failed',
+  'reload. Counters `config/reloads/applied`, `config/reloads/unchanged` and `config/reloads/failed`',
+  'count the outcomes (summed over workers under `--workers`), and the binary logs',
+  '`configuration reloaded` with the changed sections and the version, or the config error',
+  'followed by `kept the running configuration`.',
+  '',
+];
