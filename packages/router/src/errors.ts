@@ -13,6 +13,7 @@ export type RouterErrorCode =
   | 'SY_ERR_ROUTER_ATTEMPT_TIMEOUT'
   | 'SY_ERR_ROUTER_TOTAL_TIMEOUT'
   | 'SY_ERR_ROUTER_ROUTE_TIMEOUT'
+  | 'SY_ERR_ROUTER_BACKEND_REQUEST_TIMEOUT'
   | 'SY_ERR_ROUTER_DEADLINE_EXCEEDED'
   | 'SY_ERR_ROUTER_CONNECT_FAILED'
   | 'SY_ERR_ROUTER_UPSTREAM_FAILED'
@@ -94,9 +95,8 @@ export class BindingTimeoutError extends RouterError {
 
 /** One attempt took longer than `requestAttemptTimeoutMs` to produce response headers. 503. */
 export class AttemptTimeoutError extends RouterError {
-  /** `what`: the limit's name in the message (the route's `timeouts.backendRequest` when it set it). */
-  constructor(ms: number, what = 'requestAttemptTimeoutMs') {
-    super('SY_ERR_ROUTER_ATTEMPT_TIMEOUT', `Request attempt exceeded ${what} (${ms} ms)`);
+  constructor(ms: number) {
+    super('SY_ERR_ROUTER_ATTEMPT_TIMEOUT', `Request attempt exceeded requestAttemptTimeoutMs (${ms} ms)`);
   }
 }
 
@@ -111,6 +111,26 @@ export class TotalTimeoutError extends RouterError {
 export class RouteTimeoutError extends RouterError {
   constructor(ms: number) {
     super('SY_ERR_ROUTER_ROUTE_TIMEOUT', `Request exceeded the route's request timeout (${ms} ms)`);
+  }
+}
+
+/**
+ * One backend request ran past the route's `timeouts.backendRequest` (Gateway API: the time from
+ * sending the request to the backend until its full response was received). 504. Before the
+ * response head it ends the attempt (a retry may still answer); after it the response to the
+ * client is cut.
+ */
+export class BackendRequestTimeoutError extends RouterError {
+  readonly timeoutMs: number;
+  /** True when the response head had already reached the client (its response was then cut). */
+  readonly responded: boolean;
+  constructor(ms: number, responded = false) {
+    super(
+      'SY_ERR_ROUTER_BACKEND_REQUEST_TIMEOUT',
+      `Backend request exceeded the route's timeouts.backendRequest (${ms} ms)`,
+    );
+    this.timeoutMs = ms;
+    this.responded = responded;
   }
 }
 

@@ -12,6 +12,7 @@ export type { AnyLayer, BindEntry, IdentifyEntry, StackEntry } from './entry.js'
 export type { NoRouteReason, RouterErrorCode } from './errors.js';
 export {
   AttemptTimeoutError,
+  BackendRequestTimeoutError,
   BadDtabHeaderError,
   BadRequestError,
   BindingTimeoutError,

@@ -55,6 +55,7 @@ const RESCUED: ReadonlySet<string> = new Set<RescuedCode>([
   'SY_ERR_ROUTER_ATTEMPT_TIMEOUT',
   'SY_ERR_ROUTER_TOTAL_TIMEOUT',
   'SY_ERR_ROUTER_ROUTE_TIMEOUT',
+  'SY_ERR_ROUTER_BACKEND_REQUEST_TIMEOUT',
   'SY_ERR_ROUTER_DEADLINE_EXCEEDED',
   'SY_ERR_ROUTER_CONNECT_FAILED',
   'SY_ERR_ROUTER_UPSTREAM_FAILED',
@@ -123,6 +124,7 @@ function answer(code: RescuedCode, e: unknown, hide: boolean): Rescued | undefin
     case 'SY_ERR_ROUTER_TOTAL_TIMEOUT':
       return { status: 503, body: hide ? 'Request timed out.' : messageOf(e), code };
     case 'SY_ERR_ROUTER_ROUTE_TIMEOUT':
+    case 'SY_ERR_ROUTER_BACKEND_REQUEST_TIMEOUT':
     case 'SY_ERR_ROUTER_DEADLINE_EXCEEDED':
       return { status: 504, body: hide ? 'Request timed out.' : messageOf(e), code };
     case 'SY_ERR_ROUTER_OVERLOADED':
@@ -142,7 +144,7 @@ function answer(code: RescuedCode, e: unknown, hide: boolean): Rescued | undefin
  * unknown destination → identifier's status (400); bad dtab header, call depth, bad request
  * head, unforwardable request → 400; CONNECT → 405 (with `Allow`); HTTP major version ≠ 1 → 505;
  * no route / no endpoints / connect failure / reset → 502; binding, attempt, total timeout,
- * overload, closing → 503; body too large → 413; anything else → 502.
+ * overload, closing → 503; route request / backendRequest timeout, client deadline → 504; body too large → 413; anything else → 502.
  */
 export function rescue(err: unknown, options: RescueOptions): Rescued {
   const hide = options.clearContext;

@@ -7,6 +7,7 @@ import { IGNORED_OUTCOME } from '@switchyard/balancers';
 import { clientDeadlineMs, routeDeadlineNs } from '../deadline.js';
 import {
   AttemptTimeoutError,
+  BackendRequestTimeoutError,
   DeadlineExceededError,
   NoRouteError,
   RetryableStatus,
@@ -17,7 +18,7 @@ import { blamesEndpoint, failureOrigin } from '../failure-origin.js';
 import { forwardAttempt } from '../forward.js';
 import { forwardH2Attempt } from '../forward-h2.js';
 import type { RouterRuntime } from '../runtime.js';
-import { type BoundHandler, EXCHANGE_STATE } from '../stages.js';
+import { type BoundHandler, EXCHANGE_STATE, responseDestroyed } from '../stages.js';
 
 /** The innermost handler: pick an endpoint, send one attempt, feed the outcome to the balancer. */
 export function dispatchHandler(rt: RouterRuntime): BoundHandler {
@@ -49,6 +50,10 @@ export function dispatchHandler(rt: RouterRuntime): BoundHandler {
     }
     ep.pending++;
     const t0 = rt.clock.nanoTime();
+    // timeouts.backendRequest covers the backend request until its full response was received:
+    // once the head is relayed, this timer cuts a body still streaming at the limit.
+    let cutTimer: ReturnType<typeof rt.clock.setTimeout> | undefined;
+    let cut = false;
     try {
       const attempt = {
         exchange: request.exchange,
@@ -65,6 +70,16 @@ export function dispatchHandler(rt: RouterRuntime): BoundHandler {
         held.discard();
         throw new RetryableStatus(held.status);
       }
+      if (backendMs !== undefined && request.exchange.upgrade === undefined) {
+        const left = Math.max(1, backendMs - Math.floor(Number(rt.clock.nanoTime() - t0) / 1e6));
+        cutTimer = rt.clock.setTimeout(() => {
+          const res = request.exchange.res;
+          if (!res.writableEnded && !responseDestroyed(res)) {
+            cut = true;
+            res.destroy();
+          }
+        }, left);
+      }
       const status = await held.relay();
       state.endNs = rt.clock.nanoTime();
       const rttNs = Number(state.endNs - t0);
@@ -75,7 +90,9 @@ export function dispatchHandler(rt: RouterRuntime): BoundHandler {
       (ok ? ep.stats.success : ep.stats.failures).incr();
       (ok ? client.stats.success : client.stats.failures).incr();
       client.stats.latency.add(rttNs / 1e6);
-    } catch (err) {
+    } catch (caught) {
+      // A response cut by timeouts.backendRequest: the endpoint was too slow, not the client gone.
+      const err = cut && backendMs !== undefined ? new BackendRequestTimeoutError(backendMs, true) : caught;
       // Only the endpoint's failures reach failure accrual and the failure counters; any other
       // ending only releases the lease. An attempt cut by the total deadline still had the
       // endpoint silent for its whole attempt: the endpoint's.
@@ -105,10 +122,11 @@ export function dispatchHandler(rt: RouterRuntime): BoundHandler {
             throw new RouteTimeoutError(requestMs ?? 0);
           throw new TotalTimeoutError(rt.totalTimeoutMs);
         }
-        if (routeAttempt) throw new AttemptTimeoutError(backendMs, "the route's timeouts.backendRequest");
+        if (routeAttempt) throw new BackendRequestTimeoutError(backendMs);
       }
       throw err;
     } finally {
+      if (cutTimer !== undefined) rt.clock.clearTimeout(cutTimer);
       ep.pending--;
     }
   };

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   AttemptTimeoutError,
+  BackendRequestTimeoutError,
   BadDtabHeaderError,
   BindingTimeoutError,
   BodyTooLargeError,
@@ -42,6 +43,7 @@ describe('router errors as gRPC statuses', () => {
     ['binding timeout', new BindingTimeoutError('/svc/a', 10), GrpcStatus.DEADLINE_EXCEEDED],
     ['attempt timeout', new AttemptTimeoutError(10), GrpcStatus.DEADLINE_EXCEEDED],
     ['total timeout', new TotalTimeoutError(10), GrpcStatus.DEADLINE_EXCEEDED],
+    ['backendRequest timeout', new BackendRequestTimeoutError(10), GrpcStatus.DEADLINE_EXCEEDED],
     ['overloaded', new OverloadedError(10), GrpcStatus.RESOURCE_EXHAUSTED],
     ['body too large', new BodyTooLargeError(10), GrpcStatus.RESOURCE_EXHAUSTED],
     ['bad dtab header', new BadDtabHeaderError('l5d-dtab', new Error('x')), GrpcStatus.INVALID_ARGUMENT],

@@ -76,6 +76,7 @@ export function grpcStatusForCode(code: RescuedCode, noRouteReason?: NoRouteErro
     case 'SY_ERR_ROUTER_ATTEMPT_TIMEOUT':
     case 'SY_ERR_ROUTER_TOTAL_TIMEOUT':
     case 'SY_ERR_ROUTER_ROUTE_TIMEOUT':
+    case 'SY_ERR_ROUTER_BACKEND_REQUEST_TIMEOUT':
     case 'SY_ERR_ROUTER_DEADLINE_EXCEEDED':
       return GrpcStatus.DEADLINE_EXCEEDED;
     case 'SY_ERR_ROUTER_OVERLOADED':
