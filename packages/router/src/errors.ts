@@ -235,14 +235,18 @@ export class InvalidRouterOptionsError extends RouterError {
 }
 
 /**
- * The client's own deadline (gRPC `grpc-timeout`) passed before the response head: 504, gRPC
- * DEADLINE_EXCEEDED. An already expired deadline never reaches a backend.
+ * The client's own deadline (gRPC `grpc-timeout`, or Linkerd's `l5d-ctx-deadline` from a trusted
+ * client) passed before the response head: 504, gRPC DEADLINE_EXCEEDED. An already expired
+ * deadline never reaches a backend.
  */
 export class DeadlineExceededError extends RouterError {
   readonly timeoutMs: number;
-  constructor(timeoutMs: number) {
-    super('SY_ERR_ROUTER_DEADLINE_EXCEEDED', `Request exceeded the client's grpc-timeout (${timeoutMs} ms)`);
+  /** The header that set the deadline. */
+  readonly header: 'grpc-timeout' | 'l5d-ctx-deadline';
+  constructor(timeoutMs: number, header: 'grpc-timeout' | 'l5d-ctx-deadline' = 'grpc-timeout') {
+    super('SY_ERR_ROUTER_DEADLINE_EXCEEDED', `Request exceeded the client's ${header} (${timeoutMs} ms)`);
     this.timeoutMs = timeoutMs;
+    this.header = header;
   }
 }
 

@@ -65,6 +65,7 @@ export type { RouterStacks } from './stack.js';
 export type {
   Bound,
   BoundHandler,
+  ClientDeadline,
   ClientLayer,
   ClientRequest,
   ClientResponse,

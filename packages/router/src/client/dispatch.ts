@@ -4,7 +4,9 @@
  * the path stack's retry policy (`Bound.retry`: discard and retry, or relay), and feed the lease.
  */
 import { IGNORED_OUTCOME } from '@switchyard/balancers';
-import { clientDeadlineMs, routeDeadlineNs } from '../deadline.js';
+import { assertNever } from '@switchyard/core';
+import { classifierInput } from '../classifier-input.js';
+import { routeDeadlineNs } from '../deadline.js';
 import {
   AttemptTimeoutError,
   BackendRequestTimeoutError,
@@ -17,8 +19,32 @@ import {
 import { blamesEndpoint, failureOrigin } from '../failure-origin.js';
 import { forwardAttempt } from '../forward.js';
 import { forwardH2Attempt } from '../forward-h2.js';
+import type { HeldResponse } from '../held-response.js';
 import type { RouterRuntime } from '../runtime.js';
 import { type BoundHandler, EXCHANGE_STATE, responseDestroyed } from '../stages.js';
+
+const SUCCESS = Object.freeze({ 'l5d-success-class': '1.0' });
+const FAILURE = Object.freeze({ 'l5d-success-class': '0.0' });
+const RETRYABLE = Object.freeze({ 'l5d-success-class': '0.0', 'l5d-retryable': 'true' });
+
+/** `l5d-success-class` (and `l5d-retryable: true`) of a response head, by the router's classifier. */
+function successClass(
+  rt: RouterRuntime,
+  method: string,
+  held: HeldResponse,
+): Readonly<Record<string, string>> {
+  const cls = rt.classifier(classifierInput(method, held.status, held.headers));
+  switch (cls) {
+    case 'success':
+      return SUCCESS;
+    case 'retryableFailure':
+      return RETRYABLE;
+    case 'failure':
+      return FAILURE;
+    default:
+      return assertNever(cls);
+  }
+}
 
 /** The innermost handler: pick an endpoint, send one attempt, feed the outcome to the balancer. */
 export function dispatchHandler(rt: RouterRuntime): BoundHandler {
@@ -80,7 +106,11 @@ export function dispatchHandler(rt: RouterRuntime): BoundHandler {
           }
         }, left);
       }
-      const status = await held.relay();
+      // Linkerd 1's ClassifierFilter: the response's class for the hop in front (a Linkerd's
+      // io.l5d.header classifier reads it); l5d-* context, so never under clearContext.
+      const status = await held.relay(
+        request.exchange.server.clearContext ? undefined : successClass(rt, request.head.method, held),
+      );
       state.endNs = rt.clock.nanoTime();
       const rttNs = Number(state.endNs - t0);
       const ok = rt.classifier({ method: request.head.method, status }) === 'success';
@@ -110,12 +140,9 @@ export function dispatchHandler(rt: RouterRuntime): BoundHandler {
       }
       if (err instanceof AttemptTimeoutError) {
         if (totalBound) {
-          const clientMs = clientDeadlineMs(request.head.headers);
-          if (
-            clientMs !== undefined &&
-            routeDeadlineNs(request.exchange.startNs, clientMs) <= bound.deadlineNs
-          )
-            throw new DeadlineExceededError(clientMs);
+          const own = bound.clientDeadline;
+          if (own !== undefined && own.ns <= bound.deadlineNs)
+            throw new DeadlineExceededError(own.ms, own.header);
           const requestMs = actions?.requestTimeoutMs;
           const routeDeadline = routeDeadlineNs(request.exchange.startNs, requestMs);
           if (rt.totalTimeoutMs === undefined || (routeDeadline !== 0n && routeDeadline <= bound.deadlineNs))

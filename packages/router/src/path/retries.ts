@@ -4,8 +4,10 @@
  * The retry loop, its classifier and its budget live here; the attempt below only reports.
  */
 
+import { Path } from '@switchyard/dtab';
 import { classifierInput } from '../classifier-input.js';
-import { clientDeadlineMs, earliestDeadline, routeDeadlineNs } from '../deadline.js';
+import { showCtxDeadline } from '../ctx-deadline.js';
+import { clientDeadlineOf, earliestDeadline } from '../deadline.js';
 import { BodyTooLargeError, ClientGoneError, DeadlineExceededError, RetryableStatus } from '../errors.js';
 import { failureOrigin, isRequeueable } from '../failure-origin.js';
 import { addForwardingHeaders, type HeaderMap } from '../headers.js';
@@ -77,12 +79,18 @@ export function retriesLayer(rt: RouterRuntime): PathLayer {
       );
       h['l5d-dst-service'] = svc.name;
       h['l5d-dst-client'] = bound.client.id;
+      h['l5d-dst-residual'] =
+        bound.residual === undefined || bound.residual.length === 0 ? undefined : Path.show(bound.residual);
+      h['l5d-reqid'] = state.record.requestId;
       if (!exchange.server.clearContext && request.local.text !== '') h['l5d-ctx-dtab'] = request.local.text;
 
       const method = head.method;
-      // gRPC: the client's grpc-timeout is a deadline from arrival; an expired one never leaves.
-      const clientMs = clientDeadlineMs(head.headers);
-      if (clientMs === 0) throw new DeadlineExceededError(0);
+      // The client's own deadline: gRPC's grpc-timeout (from arrival) or Linkerd's
+      // l5d-ctx-deadline (wall clock; stripped before here under clearContext), the earlier.
+      // An expired one never leaves the router.
+      const clientDeadline = clientDeadlineOf(rt, exchange.startNs, head.headers);
+      if (clientDeadline !== undefined && clientDeadline.ns <= rt.clock.nanoTime())
+        throw new DeadlineExceededError(clientDeadline.ms, clientDeadline.header);
       const maxBody = server.maxRequestBodyBytes;
       let replayable = true;
       let body: RequestBody = bound.body;
@@ -101,17 +109,27 @@ export function retriesLayer(rt: RouterRuntime): PathLayer {
           replayable = false;
         }
       }
+      // The earlier of totalTimeoutMs, a deadline set above (the route's request timeout) and the client's.
+      const deadlineNs = earliestDeadline(
+        earliestDeadline(
+          bound.deadlineNs,
+          rt.totalTimeoutMs === undefined ? 0n : exchange.startNs + BigInt(rt.totalTimeoutMs) * 1_000_000n,
+        ),
+        clientDeadline?.ns ?? 0n,
+      );
+      // Downstream gets the remaining budget as Linkerd's deadline context (wall clock).
+      if (deadlineNs !== 0n) {
+        const nowMs = rt.clock.now();
+        h['l5d-ctx-deadline'] = showCtxDeadline(
+          nowMs,
+          nowMs + Number(deadlineNs - rt.clock.nanoTime()) / 1e6,
+        );
+      } else h['l5d-ctx-deadline'] = undefined;
       const attempt: Bound = {
         ...withHead(bound, { ...head, headers: h }),
         body,
-        // The earlier of totalTimeoutMs and a deadline set above (the route's request timeout).
-        deadlineNs: earliestDeadline(
-          earliestDeadline(
-            bound.deadlineNs,
-            rt.totalTimeoutMs === undefined ? 0n : exchange.startNs + BigInt(rt.totalTimeoutMs) * 1_000_000n,
-          ),
-          routeDeadlineNs(exchange.startNs, clientMs),
-        ),
+        deadlineNs,
+        clientDeadline,
         // Discard a response of this status and retry? The classifier says, the service budget allows.
         retry:
           replayable && rt.mayRetry
