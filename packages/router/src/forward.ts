@@ -16,7 +16,7 @@ import type { Duplex } from 'node:stream';
 import { PassThrough, Transform, type TransformCallback } from 'node:stream';
 import type { Clock, RequestHead, TimerHandle } from '@switchyard/core';
 import type { Dispatcher } from 'undici';
-import type { Endpoint } from './client.js';
+import type { Endpoint } from './endpoint.js';
 import {
   AttemptTimeoutError,
   BodyTooLargeError,

@@ -6,8 +6,9 @@
 export type { BindingCacheOptions, RouterInterpreter } from './binding.js';
 export { pickLeaf } from './binding.js';
 export { diagnostics } from './channels.js';
-export type { Client, ClientPoolOptions, ClientProtocol, ClientState } from './client.js';
+export type { Client, ClientState } from './client.js';
 export type { RouterContext, RouterHandler, RouterLayer } from './context.js';
+export type { ClientPoolOptions, ClientProtocol } from './endpoint.js';
 export type { AnyLayer, BindEntry, IdentifyEntry, StackEntry } from './entry.js';
 export type { NoRouteReason, RouterErrorCode } from './errors.js';
 export {

@@ -3,7 +3,7 @@
  * attempt timeout (bounded by the total deadline), forward one attempt, hand its response head to
  * the path stack's retry policy (`Bound.retry`: discard and retry, or relay), and feed the lease.
  */
-import { IGNORED_OUTCOME } from '@switchyard/balancers';
+import { IGNORED_OUTCOME, type ResponseClassifier } from '@switchyard/balancers';
 import { assertNever } from '@switchyard/core';
 import { classifierInput } from '../classifier-input.js';
 import { routeDeadlineNs } from '../deadline.js';
@@ -29,11 +29,11 @@ const RETRYABLE = Object.freeze({ 'l5d-success-class': '0.0', 'l5d-retryable': '
 
 /** `l5d-success-class` (and `l5d-retryable: true`) of a response head, by the router's classifier. */
 function successClass(
-  rt: RouterRuntime,
+  classifier: ResponseClassifier,
   method: string,
   held: HeldResponse,
 ): Readonly<Record<string, string>> {
-  const cls = rt.classifier(classifierInput(method, held.status, held.headers));
+  const cls = classifier(classifierInput(method, held.status, held.headers));
   switch (cls) {
     case 'success':
       return SUCCESS;
@@ -50,6 +50,7 @@ function successClass(
 export function dispatchHandler(rt: RouterRuntime): BoundHandler {
   return async (bound) => {
     const { client, identified } = bound;
+    const policy = bound.service.policy;
     const request = identified.request;
     const state = request.exchange[EXCHANGE_STATE];
     const lease = client.pick();
@@ -62,7 +63,7 @@ export function dispatchHandler(rt: RouterRuntime): BoundHandler {
     // The smaller of requestAttemptTimeoutMs and the route's timeouts.backendRequest, then of
     // what is left before the deadline (totalTimeoutMs or the route's timeouts.request).
     const actions = identified.actions;
-    let timeoutMs = rt.attemptTimeoutMs;
+    let timeoutMs = client.attemptTimeoutMs;
     const backendMs = actions?.backendRequestTimeoutMs;
     const routeAttempt = backendMs !== undefined && (timeoutMs === undefined || backendMs < timeoutMs);
     if (routeAttempt) timeoutMs = backendMs;
@@ -109,11 +110,13 @@ export function dispatchHandler(rt: RouterRuntime): BoundHandler {
       // Linkerd 1's ClassifierFilter: the response's class for the hop in front (a Linkerd's
       // io.l5d.header classifier reads it); l5d-* context, so never under clearContext.
       const status = await held.relay(
-        request.exchange.server.clearContext ? undefined : successClass(rt, request.head.method, held),
+        request.exchange.server.clearContext
+          ? undefined
+          : successClass(policy.classifier, request.head.method, held),
       );
       state.endNs = rt.clock.nanoTime();
       const rttNs = Number(state.endNs - t0);
-      const ok = rt.classifier({ method: request.head.method, status }) === 'success';
+      const ok = policy.classifier({ method: request.head.method, status }) === 'success';
       lease.done({ ok, rttNs });
       ep.stats.requests.incr();
       client.stats.requests.incr();
@@ -145,9 +148,12 @@ export function dispatchHandler(rt: RouterRuntime): BoundHandler {
             throw new DeadlineExceededError(own.ms, own.header);
           const requestMs = actions?.requestTimeoutMs;
           const routeDeadline = routeDeadlineNs(request.exchange.startNs, requestMs);
-          if (rt.totalTimeoutMs === undefined || (routeDeadline !== 0n && routeDeadline <= bound.deadlineNs))
+          if (
+            policy.totalTimeoutMs === undefined ||
+            (routeDeadline !== 0n && routeDeadline <= bound.deadlineNs)
+          )
             throw new RouteTimeoutError(requestMs ?? 0);
-          throw new TotalTimeoutError(rt.totalTimeoutMs);
+          throw new TotalTimeoutError(policy.totalTimeoutMs);
         }
         if (routeAttempt) throw new BackendRequestTimeoutError(backendMs);
       }

@@ -55,6 +55,7 @@ export function bindLayer(rt: RouterRuntime): BindEntry {
     let entry = services.get(key);
     if (entry === undefined) {
       const name = Path.show(dst);
+      const policy = rt.servicePolicy(dst);
       const s = rt.stats.scope('service', name.slice(1));
       entry = {
         name,
@@ -64,7 +65,8 @@ export function bindLayer(rt: RouterRuntime): BindEntry {
         latency: s.histogram('request_latency_ms'),
         retries: s.counter('retries', 'total'),
         budgetExhausted: s.counter('retries', 'budget_exhausted'),
-        budget: rt.newRetryBudget(),
+        budget: policy.budget,
+        policy,
       };
       services.set(key, entry);
     }

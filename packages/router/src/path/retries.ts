@@ -64,12 +64,13 @@ export function retriesLayer(rt: RouterRuntime): PathLayer {
       'service policy: totalTimeoutMs, classifier-driven retries from the service budget (bodies ≤ retryBufferBytes are buffered to allow them), requeues of connection failures',
     layer: (next) => async (bound) => {
       const svc = bound.service;
+      const policy = svc.policy;
       const request = bound.identified.request;
       const { exchange, head } = request;
       const state = exchange[EXCHANGE_STATE];
       const server = state.server;
       svc.requests.incr();
-      if (rt.mayRetry) svc.budget.deposit();
+      if (policy.mayRetry) svc.budget.deposit();
 
       const h: HeaderMap = { ...(head.headers as HeaderMap) };
       addForwardingHeaders(
@@ -96,11 +97,11 @@ export function retriesLayer(rt: RouterRuntime): PathLayer {
       let body: RequestBody = bound.body;
       if (request.bodyLength !== 0) {
         if (maxBody !== undefined && request.bodyLength > maxBody) throw new BodyTooLargeError(maxBody);
-        const mayRetry = rt.mayRetry && rt.classifier({ method, status: 503 }) === 'retryableFailure';
+        const mayRetry = policy.mayRetry && policy.classifier({ method, status: 503 }) === 'retryableFailure';
         if (
           mayRetry &&
           request.bodyLength > 0 &&
-          request.bodyLength <= rt.retryBufferBytes &&
+          request.bodyLength <= policy.retryBufferBytes &&
           exchange.upgrade === undefined
         ) {
           body = { kind: 'buffered', data: await readBody(exchange.req) };
@@ -113,7 +114,9 @@ export function retriesLayer(rt: RouterRuntime): PathLayer {
       const deadlineNs = earliestDeadline(
         earliestDeadline(
           bound.deadlineNs,
-          rt.totalTimeoutMs === undefined ? 0n : exchange.startNs + BigInt(rt.totalTimeoutMs) * 1_000_000n,
+          policy.totalTimeoutMs === undefined
+            ? 0n
+            : exchange.startNs + BigInt(policy.totalTimeoutMs) * 1_000_000n,
         ),
         clientDeadline?.ns ?? 0n,
       );
@@ -132,9 +135,9 @@ export function retriesLayer(rt: RouterRuntime): PathLayer {
         clientDeadline,
         // Discard a response of this status and retry? The classifier says, the service budget allows.
         retry:
-          replayable && rt.mayRetry
+          replayable && policy.mayRetry
             ? ({ status, headers }) => {
-                if (rt.classifier(classifierInput(method, status, headers)) !== 'retryableFailure')
+                if (policy.classifier(classifierInput(method, status, headers)) !== 'retryableFailure')
                   return false;
                 if (svc.budget.tryWithdraw()) return true;
                 svc.budgetExhausted.incr();
@@ -146,8 +149,8 @@ export function retriesLayer(rt: RouterRuntime): PathLayer {
       let requeues = 0;
       let backoff: Iterator<number> | undefined;
       const pause = async (): Promise<void> => {
-        if (rt.newRetryBackoff === undefined) return;
-        backoff ??= rt.newRetryBackoff();
+        if (policy.newRetryBackoff === undefined) return;
+        backoff ??= policy.newRetryBackoff();
         const ms = backoff.next().value;
         if (typeof ms === 'number' && ms > 0)
           await new Promise<void>((done) => rt.clock.setTimeout(done, ms));
@@ -177,7 +180,7 @@ export function retriesLayer(rt: RouterRuntime): PathLayer {
                 idempotent(method) &&
                 !exchange.res.headersSent);
             if (resend) {
-              if (rt.requeueBudgetOf(bound.client).tryRequeue(requeues)) {
+              if (bound.client.requeueBudget.tryRequeue(requeues)) {
                 requeues++;
                 continue;
               }
@@ -188,7 +191,7 @@ export function retriesLayer(rt: RouterRuntime): PathLayer {
               !exchange.res.headersSent &&
               origin.kind === 'endpoint' &&
               origin.stage !== 'connect' &&
-              rt.classifier({ method, error: err }) === 'retryableFailure'
+              policy.classifier({ method, error: err }) === 'retryableFailure'
             ) {
               if (svc.budget.tryWithdraw()) {
                 svc.retries.incr();
@@ -201,7 +204,7 @@ export function retriesLayer(rt: RouterRuntime): PathLayer {
           }
         }
         const status = exchange.res.statusCode;
-        (rt.classifier({ method, status }) === 'success' ? svc.success : svc.failures).incr();
+        (policy.classifier({ method, status }) === 'success' ? svc.success : svc.failures).incr();
       } catch (err) {
         svc.failures.incr();
         throw err;
