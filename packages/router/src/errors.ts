@@ -36,6 +36,42 @@ export class UnknownDestinationError extends SwitchyardError<'SY_ERR_UNKNOWN_DST
   }
 }
 
+/**
+ * Codes of coded local answers: a layer (e.g. `@switchyard/limits`) refuses a request with its own
+ * status and headers, and the router's one error exit writes it (with `l5d-err`, clearContext
+ * rules and the gRPC mapping, RESOURCE_EXHAUSTED).
+ */
+export type LocalAnswerCode = 'SY_ERR_RATE_LIMITED' | 'SY_ERR_OVERLOADED';
+
+/**
+ * What the error exit reads from an error with a {@link LocalAnswerCode}: any error of that shape
+ * works (a package that does not import the router defines its own class), this one is for layers
+ * that do.
+ */
+export interface LocalAnswer {
+  readonly code: LocalAnswerCode;
+  readonly message: string;
+  /** 4xx or 5xx; anything else is answered 429 (rate limited) or 503 (overloaded). */
+  readonly status: number;
+  /** Extra response headers, e.g. `retry-after`. */
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+/** A layer's coded local answer (429 rate limited, 503 overloaded, or the status it names). */
+export class LocalAnswerError extends SwitchyardError<LocalAnswerCode> implements LocalAnswer {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>> | undefined;
+  constructor(
+    code: LocalAnswerCode,
+    message: string,
+    options: { readonly status?: number; readonly headers?: Readonly<Record<string, string>> } = {},
+  ) {
+    super(code, message);
+    this.status = options.status ?? (code === 'SY_ERR_RATE_LIMITED' ? 429 : 503);
+    this.headers = options.headers;
+  }
+}
+
 /** Base class of every router error. */
 export class RouterError extends SwitchyardError<RouterErrorCode> {}
 

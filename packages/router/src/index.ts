@@ -10,7 +10,7 @@ export type { Client, ClientState } from './client.js';
 export type { RouterContext, RouterHandler, RouterLayer } from './context.js';
 export type { ClientPoolOptions, ClientProtocol } from './endpoint.js';
 export type { AnyLayer, BindEntry, IdentifyEntry, StackEntry } from './entry.js';
-export type { NoRouteReason, RouterErrorCode } from './errors.js';
+export type { LocalAnswer, LocalAnswerCode, NoRouteReason, RouterErrorCode } from './errors.js';
 export {
   AttemptTimeoutError,
   BackendRequestTimeoutError,
@@ -21,6 +21,7 @@ export {
   ConnectFailedError,
   HttpVersionNotSupportedError,
   InvalidRouterOptionsError,
+  LocalAnswerError,
   MaxCallDepthError,
   MethodNotAllowedError,
   NoRouteError,
