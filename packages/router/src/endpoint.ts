@@ -64,6 +64,13 @@ export interface Endpoint extends BalancerEndpoint {
   readonly stats: EndpointStats;
 }
 
+/**
+ * The Kubernetes `appProtocol` of a Service port that speaks HTTP/2 with prior knowledge (KEP-3726).
+ * An address whose meta carries it under `appProtocol` is dialled with h2c unless the client's
+ * `protocol` is set.
+ */
+export const H2C_APP_PROTOCOL = 'kubernetes.io/h2c';
+
 /** A new endpoint for address `a` (key `host:port`) with the client's pool options; counters under `stats/endpoint/<key>`. */
 export function createEndpoint(key: string, a: Address, p: ClientPoolOptions, stats: Stats): Endpoint {
   const host = a.host.includes(':') ? `[${a.host}]` : a.host;
@@ -79,7 +86,7 @@ export function createEndpoint(key: string, a: Address, p: ClientPoolOptions, st
   // A pool emits 'error' only for faults outside a request; those surface through requests.
   pool.on('connectionError', () => {});
   const s = stats.scope('endpoint', key);
-  const protocol = p.protocol ?? 'http/1.1';
+  const protocol = p.protocol ?? (a.meta.appProtocol === H2C_APP_PROTOCOL ? 'h2c' : 'http/1.1');
   const h2 =
     protocol === 'http/1.1'
       ? undefined
