@@ -1,4 +1,5 @@
 /** Adapts running routers, TLS terminators, ACME managers and dtab stores to the admin's views. */
+
 import type {
   AcmeCertificateView,
   AdminDtabStoreView,
@@ -10,6 +11,7 @@ import { Dtab, Path } from '@switchyard/dtab';
 import { DtabStoreConflictError } from '@switchyard/namers/dtab-store';
 import type { BuiltRouter } from './build-router.js';
 import type { AttachedDtabStore } from './dtab-store.js';
+import { paramsFor } from './static-policies.js';
 
 /**
  * The admin's view of a router's dtab store: a stale write (`DtabStoreConflictError`, Kubernetes'
@@ -67,7 +69,7 @@ export function adminView(
     clients: () =>
       router.clients().map((c) => ({
         id: c.id,
-        balancer: built.config.client?.loadBalancer?.kind ?? 'p2c',
+        balancer: paramsFor(built.config.client, c.id.split('/').slice(1)).loadBalancer?.kind ?? 'p2c',
         size: c.balancer.size,
         available: c.balancer.available,
         endpoints: c.endpoints.map((e) => ({

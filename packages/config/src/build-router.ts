@@ -13,6 +13,7 @@ import {
   withFailureAccrual,
 } from '@switchyard/balancers';
 import type { Identifier, MetricsRegistry, NameInterpreter, RequestHead } from '@switchyard/core';
+import type { Path } from '@switchyard/dtab';
 import { createHeaderTokenIdentifier } from '@switchyard/identifiers/http';
 import {
   type Bound,
@@ -21,8 +22,11 @@ import {
   createRouter,
   type Inbound,
   type Router,
+  type RouterClientOptions,
+  type RouterContext,
   type RouterLayer,
   type RouterServerOptions,
+  type RouterServiceOptions,
   type ServerLayer,
 } from '@switchyard/router';
 import {
@@ -50,6 +54,7 @@ import { chainIdentifiers } from './identifier-chain.js';
 import type { BuiltIdentifier } from './kinds/identifiers.js';
 import { limitLayers } from './kinds/limits.js';
 import type { RouterConfig, ServerConfig } from './linker-schema.js';
+import { staticPolicy, substitute, templateNames } from './static-policies.js';
 import { openAccessLog } from './telemetry.js';
 
 /** Where a router's overrides read key files and count (`rt/<label>/dtab_overrides/…`). */
@@ -128,29 +133,9 @@ export async function buildRouter(rc: RouterConfig, label: string, deps: RouterD
   const identifierSet = await buildIdentifiers(rc, context, kinds);
   const identifiers = identifierSet.built;
 
-  const client = rc.client;
-  const lb = client?.loadBalancer ? await kinds.loadBalancer.build(client.loadBalancer, context) : undefined;
-  const accrual = client?.failureAccrual
-    ? await kinds.failureAccrual.build(client.failureAccrual, context)
-    : undefined;
-  const balancer =
-    lb || accrual
-      ? withFailureAccrual(
-          lb?.factory ??
-            (await kinds.loadBalancer.build({ kind: 'p2c', options: { maxEffort: 5 } }, context)).factory,
-          accrual?.policy ?? consecutiveFailures({ failures: 5 }),
-          { clock: context.clock, ...(accrual?.backoff ? { backoff: accrual.backoff } : {}) },
-        )
-      : undefined;
-  const service = rc.service;
-  const classifier = service?.responseClassifier
-    ? await kinds.responseClassifier.build(service.responseClassifier, context)
-    : undefined;
-  const budget = service?.retries?.budget;
-  const retryDelays = service?.retries?.backoff
-    ? await kinds.backoff.build(service.retries.backoff, context)
-    : undefined;
-  const requeue = client?.requeueBudget;
+  // Client and service policies: one global object, or io.l5d.static entries per prefix.
+  const { client, clientPolicy } = await clientPolicies(rc, context, kinds);
+  const { service, servicePolicy } = await servicePolicies(rc, context, kinds);
 
   const terminators: { server: ServerConfig; terminator: TlsTerminator }[] = [];
   const servers: RouterServerOptions[] = [];
@@ -203,28 +188,10 @@ export async function buildRouter(rc: RouterConfig, label: string, deps: RouterD
     identifier: await overriddenIdentifier(identifierSet.identifier, rc, overrideOptions(label, context)),
     interpreter: deps.interpreter,
     dtab: rc.dtab,
-    ...(balancer ? { balancer } : {}),
-    client: {
-      ...(client?.requestAttemptTimeoutMs ? { requestAttemptTimeoutMs: client.requestAttemptTimeoutMs } : {}),
-      ...(client?.hostConnectionPool?.maxSize ? { maxConnections: client.hostConnectionPool.maxSize } : {}),
-      ...(client?.hostConnectionPool?.idleTimeMs
-        ? { keepAliveTimeoutMs: client.hostConnectionPool.idleTimeMs }
-        : {}),
-      ...(requeue ? { requeueBudget: () => requeueBudget({ ...requeue, clock: context.clock }) } : {}),
-      ...(client?.tls ? { tls: upstreamTls(client.tls, context) } : {}),
-      // Linkerd 1's h2 router speaks HTTP/2 to backends too: h2c, or h2 when the client has TLS.
-      ...(client?.protocol !== undefined
-        ? { protocol: client.protocol as ClientProtocol }
-        : rc.protocol === 'h2'
-          ? { protocol: client?.tls ? 'h2' : 'h2c' }
-          : {}),
-    },
-    service: {
-      ...(service?.totalTimeoutMs ? { totalTimeoutMs: service.totalTimeoutMs } : {}),
-      ...(classifier ? { responseClassifier: classifier } : {}),
-      ...(budget ? { retryBudget: () => retryBudget({ ...budget, clock: context.clock }) } : {}),
-      ...(retryDelays ? { retryBackoff: () => retryBackoff(retryDelays, Math.random) } : {}),
-    },
+    client,
+    ...(clientPolicy ? { clientPolicy } : {}),
+    service,
+    ...(servicePolicy ? { servicePolicy } : {}),
     bindingTimeoutMs: rc.bindingTimeoutMs,
     ...(rc.bindingCache ? { bindingCache: rc.bindingCache } : {}),
     layers: layersFor(rc, deps, deps.layersContext ?? context),
@@ -415,7 +382,7 @@ export async function buildIdentifiers(
 }
 
 /** `client.tls` as `tls.connect` options; certificate files are read (and checked) now. */
-function upstreamTls(tls: NonNullable<NonNullable<RouterConfig['client']>['tls']>, context: BuildContext) {
+function upstreamTls(tls: NonNullable<ClientParams['tls']>, context: BuildContext) {
   const at = (p: string) => resolve(context.baseDir, p);
   return clientTlsOptions({
     ...(tls.commonName ? { commonName: tls.commonName } : {}),
@@ -458,4 +425,116 @@ async function startTerminator(
   context.addReadiness({ name: `tls ${sc.ip}:${sc.port}`, ready: () => terminator.status().ready });
   await terminator.ready();
   return terminator;
+}
+
+type ClientConfig = NonNullable<RouterConfig['client']>;
+/** The parameters of a client: the global object's, or one io.l5d.static entry's (those it wrote). */
+type ClientParams = Partial<Omit<Extract<ClientConfig, { kind: 'io.l5d.global' }>, 'kind'>>;
+type ServiceConfig = NonNullable<RouterConfig['service']>;
+type ServiceParams = Partial<Omit<Extract<ServiceConfig, { kind: 'io.l5d.global' }>, 'kind'>>;
+
+/**
+ * Router client options from client parameters: kinds (balancer, failure accrual) are built
+ * now; the result is made per name, substituting the prefix's captures into `tls.commonName`.
+ */
+async function clientOptionsMaker(
+  p: ClientParams,
+  context: BuildContext,
+  kinds: DefaultKinds,
+): Promise<(captures: Readonly<Record<string, string>>) => RouterClientOptions> {
+  const lb = p.loadBalancer ? await kinds.loadBalancer.build(p.loadBalancer, context) : undefined;
+  const accrual = p.failureAccrual ? await kinds.failureAccrual.build(p.failureAccrual, context) : undefined;
+  const balancer =
+    lb || accrual
+      ? withFailureAccrual(
+          lb?.factory ??
+            (await kinds.loadBalancer.build({ kind: 'p2c', options: { maxEffort: 5 } }, context)).factory,
+          accrual?.policy ?? consecutiveFailures({ failures: 5 }),
+          { clock: context.clock, ...(accrual?.backoff ? { backoff: accrual.backoff } : {}) },
+        )
+      : undefined;
+  const requeue = p.requeueBudget;
+  const tls = p.tls;
+  const templated = tls?.commonName !== undefined && templateNames(tls.commonName).length > 0;
+  const fixedTls = tls !== undefined && !templated ? upstreamTls(tls, context) : undefined;
+  const options: RouterClientOptions = {
+    ...(balancer ? { balancer } : {}),
+    ...(p.requestAttemptTimeoutMs ? { requestAttemptTimeoutMs: p.requestAttemptTimeoutMs } : {}),
+    ...(p.hostConnectionPool?.maxSize ? { maxConnections: p.hostConnectionPool.maxSize } : {}),
+    ...(p.hostConnectionPool?.idleTimeMs ? { keepAliveTimeoutMs: p.hostConnectionPool.idleTimeMs } : {}),
+    ...(requeue ? { requeueBudget: () => requeueBudget({ ...requeue, clock: context.clock }) } : {}),
+    ...(fixedTls ? { tls: fixedTls } : {}),
+    ...(p.protocol !== undefined ? { protocol: p.protocol as ClientProtocol } : {}),
+  };
+  if (!templated) return () => options;
+  return (captures) => ({
+    ...options,
+    tls: upstreamTls({ ...tls!, commonName: substitute(tls!.commonName!, captures) }, context),
+  });
+}
+
+/** Linkerd 1's h2 router speaks HTTP/2 to backends too: h2c, or h2 when the client has TLS. */
+function withRouterProtocol(rc: RouterConfig, o: RouterClientOptions): RouterClientOptions {
+  return o.protocol === undefined && rc.protocol === 'h2' ? { ...o, protocol: o.tls ? 'h2' : 'h2c' } : o;
+}
+
+/** `client`: the router-wide client options, and for io.l5d.static the per-bound-name policy. */
+async function clientPolicies(
+  rc: RouterConfig,
+  context: BuildContext,
+  kinds: DefaultKinds,
+): Promise<{ client: RouterClientOptions; clientPolicy?: (bound: Path) => RouterClientOptions }> {
+  const config = rc.client;
+  if (config === undefined || config.kind === 'io.l5d.global') {
+    const make = await clientOptionsMaker(config ?? {}, context, kinds);
+    return { client: withRouterProtocol(rc, make({})) };
+  }
+  const entries = await Promise.all(
+    config.configs.map(async (e) => ({
+      prefix: e.prefix,
+      make: await clientOptionsMaker(e.params, context, kinds),
+    })),
+  );
+  const evaluate = staticPolicy(entries);
+  return {
+    client: withRouterProtocol(rc, {}),
+    clientPolicy: (bound) => withRouterProtocol(rc, evaluate(bound)),
+  };
+}
+
+/** Router service options from service parameters (kinds built now). */
+async function serviceOptionsOf(
+  p: ServiceParams,
+  context: BuildContext,
+  kinds: DefaultKinds,
+): Promise<RouterServiceOptions> {
+  const classifier = p.responseClassifier
+    ? await kinds.responseClassifier.build(p.responseClassifier, context)
+    : undefined;
+  const budget = p.retries?.budget;
+  const retryDelays = p.retries?.backoff ? await kinds.backoff.build(p.retries.backoff, context) : undefined;
+  return {
+    ...(p.totalTimeoutMs ? { totalTimeoutMs: p.totalTimeoutMs } : {}),
+    ...(classifier ? { responseClassifier: classifier } : {}),
+    ...(budget ? { retryBudget: () => retryBudget({ ...budget, clock: context.clock }) } : {}),
+    ...(retryDelays ? { retryBackoff: () => retryBackoff(retryDelays, Math.random) } : {}),
+  };
+}
+
+/** `service`: the router-wide service options, and for io.l5d.static the per-logical-name policy. */
+async function servicePolicies(
+  rc: RouterConfig,
+  context: BuildContext,
+  kinds: DefaultKinds,
+): Promise<{ service: RouterServiceOptions; servicePolicy?: (logical: Path) => RouterServiceOptions }> {
+  const config = rc.service;
+  if (config === undefined || config.kind === 'io.l5d.global')
+    return { service: await serviceOptionsOf(config ?? {}, context, kinds) };
+  const entries = await Promise.all(
+    config.configs.map(async (e) => {
+      const options = await serviceOptionsOf(e.params, context, kinds);
+      return { prefix: e.prefix, make: () => options };
+    }),
+  );
+  return { service: {}, servicePolicy: staticPolicy(entries) };
 }

@@ -3,6 +3,7 @@
  * `usage`. Option names, defaults and meanings follow Linkerd 1.x (linkerd/docs/config.md,
  * routers.md, protocol-http.md); options we do not implement are rejected by name, never ignored.
  */
+
 import { Dtab, DtabParseError } from '@switchyard/dtab';
 import { ACCESS_LOG_FORMATS } from '@switchyard/telemetry';
 import { ADMIN_DEFAULTS, adminSchema } from './admin-schema.js';
@@ -12,12 +13,10 @@ import { limitsSchema } from './kinds/limits.js';
 import type { KindCategory, KindConfig } from './registry.js';
 import {
   boolean,
-  type Field,
   INVALID,
   JVM_ONLY,
   list,
   number,
-  type ObjectOptions,
   object,
   oneOrMany,
   optional,
@@ -31,6 +30,7 @@ import {
 } from './schema.js';
 import { serverSchema } from './server-schema.js';
 import type { FieldPath } from './source.js';
+import { policySchema } from './static-policies.js';
 
 /** The plugin categories a linker config refers to. */
 export interface LinkerKinds {
@@ -42,8 +42,6 @@ export interface LinkerKinds {
   readonly telemeter: KindCategory<unknown, unknown>;
   readonly backoff: KindCategory<unknown, unknown>;
 }
-
-const STATIC_CONFIGS = 'per-prefix configs (io.l5d.static) are not implemented yet; give one global config';
 
 /** A dtab in a config string; parse errors point into the file at the bad character. */
 export function dtabSchema(): Schema<Dtab> {
@@ -124,7 +122,10 @@ function clientParams(kinds: LinkerKinds) {
     tls: optional(
       object(
         {
-          commonName: optional(string(), 'Name the backend certificate must carry; also sent as SNI.'),
+          commonName: optional(
+            string(),
+            "Name the backend certificate must carry; also sent as SNI. In an io.l5d.static entry it may use the prefix's captures, e.g. {service}.example.com.",
+          ),
           trustCertsBundle: optional(string(), 'PEM bundle of trusted CAs.'),
           disableValidation: withDefault(
             boolean(),
@@ -150,28 +151,6 @@ function clientParams(kinds: LinkerKinds) {
       'Accepted for compatibility: failure accrual already skips dead endpoints.',
     ),
   };
-}
-
-/**
- * Linkerd's `client` and `service` objects: parameters at the top level (`kind: io.l5d.global`).
- * Per-prefix `io.l5d.static` configs are not implemented and are rejected by name.
- */
-function globalOnly<F extends Record<string, Field<unknown>>>(
-  name: string,
-  fields: F,
-  options: ObjectOptions = {},
-) {
-  return object(
-    {
-      kind: withDefault(
-        string({ values: ['io.l5d.global'] }),
-        'io.l5d.global',
-        'Only io.l5d.global is implemented.',
-      ),
-      ...fields,
-    },
-    { ...options, name, unsupported: { configs: STATIC_CONFIGS, ...options.unsupported } },
-  );
 }
 
 function serviceParams(kinds: LinkerKinds) {
@@ -229,24 +208,26 @@ function routerSchema(kinds: LinkerKinds) {
         'Rate limits (429 + Retry-After) per server, client address and destination prefix, and adaptive concurrency limits (503); see limits.md.',
       ),
       client: optional(
-        refine(
-          globalOnly('client', clientParams(kinds), {
-            ignored: { socketOptions: JVM_ONLY, clientSession: JVM_ONLY },
-          }),
-          (c) =>
-            c.protocol === 'h2' && c.tls === undefined
-              ? rejectField(
-                  ['protocol'],
-                  'h2 is negotiated by TLS ALPN',
-                  'add client tls, or use h2c (prior knowledge)',
-                )
-              : c,
+        policySchema(
+          'client',
+          clientParams(kinds),
+          { ignored: { socketOptions: JVM_ONLY, clientSession: JVM_ONLY } },
+          (schema) =>
+            refine(schema, (c) =>
+              c.protocol === 'h2' && c.tls === undefined
+                ? rejectField(
+                    ['protocol'],
+                    'h2 is negotiated by TLS ALPN',
+                    'add client tls (in the same entry), or use h2c (prior knowledge)',
+                  )
+                : c,
+            ),
         ),
-        'Parameters of clients (one per bound name).',
+        'Parameters of clients (one per bound name): for every name (io.l5d.global), or per prefix of the bound name (io.l5d.static).',
       ),
       service: optional(
-        globalOnly('service', serviceParams(kinds)),
-        'Parameters of services (one per logical name).',
+        policySchema('service', serviceParams(kinds), {}, (schema) => schema),
+        'Parameters of services (one per logical name): for every name (io.l5d.global), or per prefix of the logical name (io.l5d.static).',
       ),
       bindingTimeoutMs: withDefault(
         number({ integer: true, min: 1 }),

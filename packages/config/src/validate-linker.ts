@@ -105,21 +105,29 @@ export async function validateLinker(loaded: LoadedConfig, options: ValidateOpti
       if (tls.caCertPath) checks.push(readableProblems('caCertPath', path(tls.caCertPath)).then(at(base)));
       if (tls.acme) checks.push(acmeProblems(tls.acme, options.baseDir).then(at([...base, 'acme'])));
     });
-    const clientTls = router.client?.tls;
-    if (clientTls?.trustCertsBundle) {
-      checks.push(
-        readableProblems('trustCertsBundle', path(clientTls.trustCertsBundle)).then(
-          at(['routers', r, 'client', 'tls']),
-        ),
-      );
-    }
-    if (clientTls?.clientAuth) {
-      checks.push(
-        keyPairProblems(
-          { field: 'certPath', path: path(clientTls.clientAuth.certPath) },
-          { field: 'keyPath', path: path(clientTls.clientAuth.keyPath) },
-        ).then(at(['routers', r, 'client', 'tls', 'clientAuth'])),
-      );
+    // Client TLS files: the global object's, or each io.l5d.static entry's.
+    const client = router.client;
+    const clientTlsBlocks =
+      client === undefined
+        ? []
+        : client.kind === 'io.l5d.global'
+          ? [{ tls: client.tls, at: ['routers', r, 'client', 'tls'] as FieldPath }]
+          : client.configs.map((e, i) => ({
+              tls: e.params.tls,
+              at: ['routers', r, 'client', 'configs', i, 'tls'] as FieldPath,
+            }));
+    for (const { tls: clientTls, at: where } of clientTlsBlocks) {
+      if (clientTls?.trustCertsBundle) {
+        checks.push(readableProblems('trustCertsBundle', path(clientTls.trustCertsBundle)).then(at(where)));
+      }
+      if (clientTls?.clientAuth) {
+        checks.push(
+          keyPairProblems(
+            { field: 'certPath', path: path(clientTls.clientAuth.certPath) },
+            { field: 'keyPath', path: path(clientTls.clientAuth.keyPath) },
+          ).then(at([...where, 'clientAuth'])),
+        );
+      }
     }
     if (router.httpAccessLog) {
       const file = path(router.httpAccessLog);

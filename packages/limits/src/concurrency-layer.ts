@@ -4,10 +4,11 @@
  * service, so each name gets its own limit that lives as long as the router keeps the service.
  * Beyond the limit the request is answered 503 at once, before any attempt.
  */
+
 import { type Clock, type Stats, systemClock } from '@switchyard/core';
 import { Path } from '@switchyard/dtab';
 import { type AimdLimit, type AimdOptions, aimdLimit, aimdOptions } from './aimd.js';
-import { respond } from './respond.js';
+import { LimitExceededError } from './errors.js';
 import type { BoundLike, LimitPathLayer } from './stage.js';
 
 /** Options of {@link adaptiveConcurrencyLayer}. */
@@ -54,11 +55,13 @@ export function adaptiveConcurrencyLayer(options: AdaptiveConcurrencyOptions): L
         const exchange = bound.identified.request.exchange;
         if (release === undefined) {
           c.shed.incr();
-          return respond(exchange, {
-            status: 503,
-            body: `Service overloaded: concurrency limit of ${Path.show(bound.identified.dst)} reached`,
-            retryAfterS: 1,
-          });
+          return Promise.reject(
+            new LimitExceededError(
+              'SY_ERR_OVERLOADED',
+              `Service overloaded: concurrency limit of ${Path.show(bound.identified.dst)} reached`,
+              1,
+            ),
+          );
         }
         c.admitted.incr();
         const start = clock.nanoTime();

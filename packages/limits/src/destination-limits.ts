@@ -4,10 +4,10 @@
  * configs, when several entries match a name the last one wins. The layer stands after bind and
  * before retries: a limited request is answered 429 without a lease, an attempt or failure accrual.
  */
+
 import { type Clock, type Stats, systemClock } from '@switchyard/core';
 import { Path } from '@switchyard/dtab';
-import { requireOption } from './errors.js';
-import { respond } from './respond.js';
+import { LimitExceededError, requireOption } from './errors.js';
 import type { BoundLike, LimitPathLayer } from './stage.js';
 import { retryAfterSeconds, type TokenBucket, type TokenBucketOptions, tokenBucket } from './token-bucket.js';
 
@@ -78,11 +78,13 @@ export function destinationRateLimitLayer(options: DestinationRateLimitOptions):
           return next(bound);
         }
         entry.limited.incr();
-        return respond(bound.identified.request.exchange, {
-          status: 429,
-          body: `Too many requests: rate limit of ${Path.show(entry.prefix)}`,
-          retryAfterS: retryAfterSeconds(waitMs),
-        });
+        return Promise.reject(
+          new LimitExceededError(
+            'SY_ERR_RATE_LIMITED',
+            `Too many requests: rate limit of ${Path.show(entry.prefix)}`,
+            retryAfterSeconds(waitMs),
+          ),
+        );
       };
     },
   };

@@ -3,9 +3,10 @@
  * server, and one per client address (bounded LRU). Over the limit the router answers 429 with
  * `Retry-After` itself; the request never reaches identify, bind or a backend.
  */
+
 import { type Clock, type Stats, systemClock } from '@switchyard/core';
 import { clientBuckets } from './client-buckets.js';
-import { respond } from './respond.js';
+import { LimitExceededError } from './errors.js';
 import type { InboundLike, LimitServerLayer } from './stage.js';
 import { retryAfterSeconds, type TokenBucket, type TokenBucketOptions, tokenBucket } from './token-bucket.js';
 
@@ -56,11 +57,13 @@ export function serverRateLimitLayer(options: ServerRateLimitOptions): LimitServ
           return next(request);
         }
         s.limited.incr();
-        return respond(request.exchange, {
-          status: 429,
-          body: 'Too many requests: server rate limit',
-          retryAfterS: retryAfterSeconds(waitMs),
-        });
+        return Promise.reject(
+          new LimitExceededError(
+            'SY_ERR_RATE_LIMITED',
+            'Too many requests: server rate limit',
+            retryAfterSeconds(waitMs),
+          ),
+        );
       },
   };
 }
@@ -111,11 +114,13 @@ export function clientRateLimitLayer(options: ClientRateLimitOptions): LimitServ
           return next(request);
         }
         limited.incr();
-        return respond(request.exchange, {
-          status: 429,
-          body: 'Too many requests: client rate limit',
-          retryAfterS: retryAfterSeconds(waitMs),
-        });
+        return Promise.reject(
+          new LimitExceededError(
+            'SY_ERR_RATE_LIMITED',
+            'Too many requests: client rate limit',
+            retryAfterSeconds(waitMs),
+          ),
+        );
       },
     clients: () => table.size(),
   };

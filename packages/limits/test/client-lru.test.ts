@@ -45,7 +45,11 @@ describe('per-client table', () => {
     expect(value('evicted')).toMatchObject({ value: 90_000 });
     expect(value('clients')).toMatchObject({ value: 10_000 });
     // The most recent client is still tracked and still limited; the first one was evicted.
-    await handler(inbound(`10.1.134.159`)); // i = 99_999
+    // A limited request is refused with the coded answer the router's error exit writes (429).
+    await expect(handler(inbound(`10.1.134.159`))).rejects.toMatchObject({
+      code: 'SY_ERR_RATE_LIMITED',
+      status: 429,
+    }); // i = 99_999
     expect(passed).toBe(100_000);
     await handler(inbound('10.0.0.0')); // i = 0: evicted long ago, a fresh bucket
     expect(passed).toBe(100_001);

@@ -38,6 +38,7 @@ describe('adaptive concurrency limit', () => {
     expect(shed[0]).toMatchObject({
       retryAfter: '1',
       body: 'Service overloaded: concurrency limit of /svc/web reached\n',
+      l5dErr: encodeURIComponent('Service overloaded: concurrency limit of /svc/web reached'),
     });
     expect(backend.seen).toBe(3);
     expect(metric(stats, 'rt/http/limits/concurrency/svc/web/inflight')).toBe(3);

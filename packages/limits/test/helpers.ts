@@ -73,6 +73,8 @@ export async function startRouter(
 export interface Reply {
   readonly status: number;
   readonly retryAfter: string | undefined;
+  /** The router's `l5d-err` (URL-encoded message), absent under clearContext. */
+  readonly l5dErr: string | undefined;
   readonly body: string;
 }
 
@@ -88,7 +90,12 @@ export function get(port: number, dst: string, localAddress = '127.0.0.1'): Prom
           body += c;
         });
         res.on('end', () =>
-          resolve({ status: res.statusCode ?? 0, retryAfter: res.headers['retry-after'], body }),
+          resolve({
+            status: res.statusCode ?? 0,
+            retryAfter: res.headers['retry-after'],
+            l5dErr: res.headers['l5d-err'] as string | undefined,
+            body,
+          }),
         );
       },
     );

@@ -44,6 +44,8 @@ describe('server rate limit', () => {
     for (const r of replies.filter((x) => x.status === 429)) {
       expect(r.retryAfter).toBe('2'); // one token at 0.5 rps: 2 s
       expect(r.body).toBe('Too many requests: server rate limit\n');
+      // Written by the router's error exit: l5d-err like every router-written error.
+      expect(r.l5dErr).toBe(encodeURIComponent('Too many requests: server rate limit'));
     }
     expect(metric(stats, `${SERVER}/allowed`)).toBe(5);
     expect(metric(stats, `${SERVER}/limited`)).toBe(15);

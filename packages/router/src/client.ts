@@ -1,18 +1,10 @@
-/**
- * A client is what a bound name (e.g. `/$/inet/127.0.0.1/8080` or `/#/io.l5d.fs/web`) turns into:
- * one balancer over the name's live address set, with one undici `Pool` per endpoint. Linkerd
- * keeps one per bound id in its `clients` cache; so do we. Endpoints that leave the set are
- * removed from the balancer at once and their pool is closed gracefully (in-flight requests
- * finish), so a rolling update costs no failed requests.
- */
-
-import type { ConnectionOptions } from 'node:tls';
-import type {
-  Balancer,
-  BalancerEndpoint,
-  BalancerFactory,
-  EndpointHealth,
-  Lease,
+import {
+  type Balancer,
+  type BalancerFactory,
+  type EndpointHealth,
+  type Lease,
+  type RequeueBudget,
+  requeueBudget,
 } from '@switchyard/balancers';
 import type {
   Addr,
@@ -25,64 +17,7 @@ import type {
   Histogram,
   Stats,
 } from '@switchyard/core';
-import { Pool } from 'undici';
-import { H2Pool } from './h2/pool.js';
-
-/** Connection-pool settings for every endpoint (Linkerd's `hostConnectionPool` and `clientSession`). */
-export interface ClientPoolOptions {
-  /** Most connections per endpoint. Default 256. */
-  readonly maxConnections?: number;
-  /** Idle keep-alive time of an upstream connection, ms. Default 4000 (below node's 5 s server default). */
-  readonly keepAliveTimeoutMs?: number;
-  /** Time to establish a TCP connection, ms. Default 10000. */
-  readonly connectTimeoutMs?: number;
-  /** Time from request written to response headers, ms (0 disables). Default 300000. */
-  readonly headersTimeoutMs?: number;
-  /** Longest silence while reading a response body, ms (0 disables). Default 300000. */
-  readonly bodyTimeoutMs?: number;
-  /**
-   * Speak TLS to endpoints with these `tls.connect` options (e.g. from `@switchyard/tls`'s
-   * `clientTlsOptions`: `servername`, `ca`, `checkServerIdentity`, client `cert`/`key`).
-   * Default: plain HTTP.
-   */
-  readonly tls?: ConnectionOptions;
-  /**
-   * Protocol to endpoints: `http/1.1` (default, undici), `h2c` (HTTP/2 with prior knowledge) or
-   * `h2` (HTTP/2 over TLS by ALPN; requires `tls`), both on a multiplexing `H2Pool` (node:http2).
-   */
-  readonly protocol?: ClientProtocol;
-}
-
-/** Protocols a client speaks to its endpoints. */
-export type ClientProtocol = 'http/1.1' | 'h2c' | 'h2';
-
-/** Per-endpoint counters, under `rt/<router>/client/<id>/endpoint/<host:port>/`. */
-export interface EndpointStats {
-  readonly requests: Counter;
-  readonly success: Counter;
-  readonly failures: Counter;
-}
-
-/** One concrete address of a client, as the balancer sees it. */
-export interface Endpoint extends BalancerEndpoint {
-  /** `host:port` (IPv6 hosts bracketed). */
-  readonly key: string;
-  /** Mutable: a weight change from the namer updates the record in place. */
-  weight: number;
-  readonly host: string;
-  readonly port: number;
-  meta: Readonly<Record<string, unknown>>;
-  readonly pool: Pool;
-  /** The HTTP/2 pool when the client's protocol is `h2c` or `h2` (requests go there, not to `pool`). */
-  readonly h2: H2Pool | undefined;
-  /** TLS server name (SNI) sent to the endpoint: the configured `tls.servername`, if any. */
-  readonly servername: string | undefined;
-  /** TLS options of connections to the endpoint (the client's `tls`); undefined for plain HTTP. */
-  readonly tls: ConnectionOptions | undefined;
-  /** Requests dispatched to this endpoint and not yet finished. */
-  pending: number;
-  readonly stats: EndpointStats;
-}
+import { type ClientPoolOptions, createEndpoint, type Endpoint } from './endpoint.js';
 
 /** Client-level counters, under `rt/<router>/client/<id>/`. */
 export interface ClientStats {
@@ -117,6 +52,10 @@ export interface ClientDeps {
   /** Scoped to `rt/<router>/client/<id>`. */
   readonly stats: Stats;
   readonly clock: Clock;
+  /** The client's `requestAttemptTimeoutMs`. Default none. */
+  readonly attemptTimeoutMs?: number | undefined;
+  /** The client's requeue budget. Default `requeueBudget()`. */
+  readonly requeueBudget?: RequeueBudget;
 }
 
 function endpointKey(host: string, port: number): string {
@@ -128,6 +67,10 @@ export class Client {
   /** The bound id, shown. */
   readonly id: string;
   readonly stats: ClientStats;
+  /** Time until response headers for one attempt, ms (the client policy's `requestAttemptTimeoutMs`). */
+  readonly attemptTimeoutMs: number | undefined;
+  /** Budget of requeues (connection failures re-sent at once) of this client. */
+  readonly requeueBudget: RequeueBudget;
   readonly #balancer: Balancer<Endpoint>;
   readonly #endpoints = new Map<string, Endpoint>();
   readonly #deps: ClientDeps;
@@ -140,6 +83,8 @@ export class Client {
   constructor(id: string, bound: BoundName, deps: ClientDeps) {
     this.id = id;
     this.#deps = deps;
+    this.attemptTimeoutMs = deps.attemptTimeoutMs;
+    this.requeueBudget = deps.requeueBudget ?? requeueBudget({ clock: deps.clock });
     this.#balancer = deps.balancer<Endpoint>({ stats: deps.stats });
     const s = deps.stats;
     this.stats = {
@@ -234,55 +179,10 @@ export class Client {
     }
     for (const [key, a] of next) {
       if (this.#endpoints.has(key)) continue;
-      this.#endpoints.set(key, this.#createEndpoint(key, a));
+      this.#endpoints.set(key, createEndpoint(key, a, this.#deps.pool, this.#deps.stats));
       changed = true;
     }
     if (changed) this.#balancer.update([...this.#endpoints.values()]);
-  }
-
-  #createEndpoint(key: string, a: Address): Endpoint {
-    const p = this.#deps.pool;
-    const host = a.host.includes(':') ? `[${a.host}]` : a.host;
-    const pool = new Pool(`${p.tls ? 'https' : 'http'}://${host}:${a.port}`, {
-      ...(p.tls ? { connect: p.tls } : {}),
-      connections: p.maxConnections ?? 256,
-      pipelining: 1,
-      keepAliveTimeout: p.keepAliveTimeoutMs ?? 4000,
-      connectTimeout: p.connectTimeoutMs ?? 10_000,
-      headersTimeout: p.headersTimeoutMs ?? 300_000,
-      bodyTimeout: p.bodyTimeoutMs ?? 300_000,
-    });
-    // A pool emits 'error' only for faults outside a request; those surface through requests.
-    pool.on('connectionError', () => {});
-    const s = this.#deps.stats.scope('endpoint', key);
-    const protocol = p.protocol ?? 'http/1.1';
-    const h2 =
-      protocol === 'http/1.1'
-        ? undefined
-        : new H2Pool({
-            authority: `${protocol === 'h2' ? 'https' : 'http'}://${host}:${a.port}`,
-            ...(protocol === 'h2' && p.tls ? { tls: p.tls } : {}),
-            connectTimeoutMs: p.connectTimeoutMs ?? 10_000,
-            idleTimeoutMs: p.keepAliveTimeoutMs ?? 60_000,
-            stats: s,
-          });
-    return {
-      key,
-      weight: a.weight ?? 1,
-      host: a.host,
-      port: a.port,
-      meta: a.meta,
-      pool,
-      h2,
-      servername: p.tls?.servername,
-      tls: p.tls,
-      pending: 0,
-      stats: {
-        requests: s.counter('requests'),
-        success: s.counter('success'),
-        failures: s.counter('failures'),
-      },
-    };
   }
 
   /** Graceful: requests in flight on the pool complete, then its connections close. */

@@ -13,6 +13,7 @@ export type RouterErrorCode =
   | 'SY_ERR_ROUTER_ATTEMPT_TIMEOUT'
   | 'SY_ERR_ROUTER_TOTAL_TIMEOUT'
   | 'SY_ERR_ROUTER_ROUTE_TIMEOUT'
+  | 'SY_ERR_ROUTER_BACKEND_REQUEST_TIMEOUT'
   | 'SY_ERR_ROUTER_DEADLINE_EXCEEDED'
   | 'SY_ERR_ROUTER_CONNECT_FAILED'
   | 'SY_ERR_ROUTER_UPSTREAM_FAILED'
@@ -32,6 +33,42 @@ export class UnknownDestinationError extends SwitchyardError<'SY_ERR_UNKNOWN_DST
   constructor(request: string, reason: string, status = 400) {
     super('SY_ERR_UNKNOWN_DST', `Unknown destination: ${request} / ${reason}`);
     this.status = status;
+  }
+}
+
+/**
+ * Codes of coded local answers: a layer (e.g. `@switchyard/limits`) refuses a request with its own
+ * status and headers, and the router's one error exit writes it (with `l5d-err`, clearContext
+ * rules and the gRPC mapping, RESOURCE_EXHAUSTED).
+ */
+export type LocalAnswerCode = 'SY_ERR_RATE_LIMITED' | 'SY_ERR_OVERLOADED';
+
+/**
+ * What the error exit reads from an error with a {@link LocalAnswerCode}: any error of that shape
+ * works (a package that does not import the router defines its own class), this one is for layers
+ * that do.
+ */
+export interface LocalAnswer {
+  readonly code: LocalAnswerCode;
+  readonly message: string;
+  /** 4xx or 5xx; anything else is answered 429 (rate limited) or 503 (overloaded). */
+  readonly status: number;
+  /** Extra response headers, e.g. `retry-after`. */
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+/** A layer's coded local answer (429 rate limited, 503 overloaded, or the status it names). */
+export class LocalAnswerError extends SwitchyardError<LocalAnswerCode> implements LocalAnswer {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>> | undefined;
+  constructor(
+    code: LocalAnswerCode,
+    message: string,
+    options: { readonly status?: number; readonly headers?: Readonly<Record<string, string>> } = {},
+  ) {
+    super(code, message);
+    this.status = options.status ?? (code === 'SY_ERR_RATE_LIMITED' ? 429 : 503);
+    this.headers = options.headers;
   }
 }
 
@@ -94,9 +131,8 @@ export class BindingTimeoutError extends RouterError {
 
 /** One attempt took longer than `requestAttemptTimeoutMs` to produce response headers. 503. */
 export class AttemptTimeoutError extends RouterError {
-  /** `what`: the limit's name in the message (the route's `timeouts.backendRequest` when it set it). */
-  constructor(ms: number, what = 'requestAttemptTimeoutMs') {
-    super('SY_ERR_ROUTER_ATTEMPT_TIMEOUT', `Request attempt exceeded ${what} (${ms} ms)`);
+  constructor(ms: number) {
+    super('SY_ERR_ROUTER_ATTEMPT_TIMEOUT', `Request attempt exceeded requestAttemptTimeoutMs (${ms} ms)`);
   }
 }
 
@@ -111,6 +147,26 @@ export class TotalTimeoutError extends RouterError {
 export class RouteTimeoutError extends RouterError {
   constructor(ms: number) {
     super('SY_ERR_ROUTER_ROUTE_TIMEOUT', `Request exceeded the route's request timeout (${ms} ms)`);
+  }
+}
+
+/**
+ * One backend request ran past the route's `timeouts.backendRequest` (Gateway API: the time from
+ * sending the request to the backend until its full response was received). 504. Before the
+ * response head it ends the attempt (a retry may still answer); after it the response to the
+ * client is cut.
+ */
+export class BackendRequestTimeoutError extends RouterError {
+  readonly timeoutMs: number;
+  /** True when the response head had already reached the client (its response was then cut). */
+  readonly responded: boolean;
+  constructor(ms: number, responded = false) {
+    super(
+      'SY_ERR_ROUTER_BACKEND_REQUEST_TIMEOUT',
+      `Backend request exceeded the route's timeouts.backendRequest (${ms} ms)`,
+    );
+    this.timeoutMs = ms;
+    this.responded = responded;
   }
 }
 
@@ -215,14 +271,18 @@ export class InvalidRouterOptionsError extends RouterError {
 }
 
 /**
- * The client's own deadline (gRPC `grpc-timeout`) passed before the response head: 504, gRPC
- * DEADLINE_EXCEEDED. An already expired deadline never reaches a backend.
+ * The client's own deadline (gRPC `grpc-timeout`, or Linkerd's `l5d-ctx-deadline` from a trusted
+ * client) passed before the response head: 504, gRPC DEADLINE_EXCEEDED. An already expired
+ * deadline never reaches a backend.
  */
 export class DeadlineExceededError extends RouterError {
   readonly timeoutMs: number;
-  constructor(timeoutMs: number) {
-    super('SY_ERR_ROUTER_DEADLINE_EXCEEDED', `Request exceeded the client's grpc-timeout (${timeoutMs} ms)`);
+  /** The header that set the deadline. */
+  readonly header: 'grpc-timeout' | 'l5d-ctx-deadline';
+  constructor(timeoutMs: number, header: 'grpc-timeout' | 'l5d-ctx-deadline' = 'grpc-timeout') {
+    super('SY_ERR_ROUTER_DEADLINE_EXCEEDED', `Request exceeded the client's ${header} (${timeoutMs} ms)`);
     this.timeoutMs = timeoutMs;
+    this.header = header;
   }
 }
 

@@ -97,6 +97,8 @@ export function failureOrigin(err: unknown): FailureOrigin {
     }
     case 'SY_ERR_ROUTER_ATTEMPT_TIMEOUT':
       return TIMED_OUT;
+    case 'SY_ERR_ROUTER_BACKEND_REQUEST_TIMEOUT':
+      return (err as { responded?: boolean }).responded === true ? RESPONSE : TIMED_OUT;
     case 'SY_ERR_ROUTER_TOTAL_TIMEOUT':
     case 'SY_ERR_ROUTER_ROUTE_TIMEOUT':
     case 'SY_ERR_ROUTER_DEADLINE_EXCEEDED':

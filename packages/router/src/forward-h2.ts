@@ -203,7 +203,7 @@ export function forwardH2Attempt(attempt: Attempt, pool: H2Pool): Promise<HeldRe
       resolve({
         status,
         headers: mapped.headers,
-        relay: () =>
+        relay: (extra) =>
           new Promise<number>((ok, ko) => {
             if (phase !== 'held') {
               ko(heldError ?? new ClientGoneError());
@@ -217,7 +217,7 @@ export function forwardH2Attempt(attempt: Attempt, pool: H2Pool): Promise<HeldRe
             }
             phase = 'relaying';
             relayed = { resolve: ok, reject: ko };
-            relayHead(s, mapped.headers);
+            relayHead(s, mapped.headers, extra);
           }),
         discard: () => {
           if (phase !== 'held') return;
@@ -229,8 +229,13 @@ export function forwardH2Attempt(attempt: Attempt, pool: H2Pool): Promise<HeldRe
       });
     }
 
-    function relayHead(s: ClientHttp2Stream, headers: HeaderMap): void {
+    function relayHead(
+      s: ClientHttp2Stream,
+      headers: HeaderMap,
+      extra: Readonly<Record<string, string>> | undefined,
+    ): void {
       const out: HeaderMap = prepareResponseHeaders(headers, clearContext);
+      if (extra !== undefined) Object.assign(out, extra);
       if (attempt.closeConnection && exchange.protocol === 'http/1.1') out.connection = 'close';
       try {
         if (

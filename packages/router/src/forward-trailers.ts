@@ -10,7 +10,7 @@ import type { Http2ServerRequest } from 'node:http2';
 import https from 'node:https';
 import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
-import type { Endpoint } from './client.js';
+import type { Endpoint } from './endpoint.js';
 import type { HeaderMap } from './headers.js';
 
 /**

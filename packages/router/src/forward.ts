@@ -16,7 +16,7 @@ import type { Duplex } from 'node:stream';
 import { PassThrough, Transform, type TransformCallback } from 'node:stream';
 import type { Clock, RequestHead, TimerHandle } from '@switchyard/core';
 import type { Dispatcher } from 'undici';
-import type { Endpoint } from './client.js';
+import type { Endpoint } from './endpoint.js';
 import {
   AttemptTimeoutError,
   BodyTooLargeError,
@@ -189,14 +189,19 @@ class ProxyHandler implements Dispatcher.DispatchHandler {
   }
 
   /** Hands the caller the response head; the body waits (paused upstream) until `relay`. */
-  #hold(status: number, headers: HeldResponse['headers'], relay: () => void, discard: () => void): void {
+  #hold(
+    status: number,
+    headers: HeldResponse['headers'],
+    relay: (extra: Readonly<Record<string, string>> | undefined) => void,
+    discard: () => void,
+  ): void {
     this.#clearTimer();
     this.#phase = 'held';
     this.#status = status;
     this.#resolveHead({
       status,
       headers,
-      relay: () =>
+      relay: (extra) =>
         new Promise<number>((resolve, reject) => {
           if (this.#phase !== 'held') {
             reject(this.#heldError ?? new ClientGoneError());
@@ -204,7 +209,7 @@ class ProxyHandler implements Dispatcher.DispatchHandler {
           }
           this.#phase = 'relaying';
           this.#relayed = { resolve, reject };
-          relay();
+          relay(extra);
         }),
       discard: () => {
         if (this.#phase !== 'held') return;
@@ -235,7 +240,7 @@ class ProxyHandler implements Dispatcher.DispatchHandler {
     this.#hold(
       statusCode,
       headers,
-      () => this.#relayHead(controller, statusCode, headers, statusMessage),
+      (extra) => this.#relayHead(controller, statusCode, headers, statusMessage, extra),
       () => {
         this.#abortReason = new ResponseDiscarded();
         controller.abort(this.#abortReason);
@@ -248,9 +253,11 @@ class ProxyHandler implements Dispatcher.DispatchHandler {
     statusCode: number,
     headers: Record<string, string | string[] | undefined>,
     statusMessage: string | undefined,
+    extra: Readonly<Record<string, string>> | undefined,
   ): void {
     const { exchange } = this.#attempt;
     const out: HeaderMap = prepareResponseHeaders(headers, exchange.server.clearContext);
+    if (extra !== undefined) Object.assign(out, extra);
     if (this.#attempt.closeConnection && exchange.protocol === 'http/1.1') out.connection = 'close';
     try {
       const res = exchange.res;

@@ -14,9 +14,10 @@ export interface HeldResponse {
    * Writes the response to the client and streams its body (and trailers) with back-pressure.
    * Resolves with the status once the response was written in full; rejects with a `RouterError`
    * or `ClientGoneError` (the client connection is already cut when the head had been written).
-   * Call once.
+   * Call once. `extra` fields are added to the relayed head (the router's own response context,
+   * e.g. `l5d-success-class`), after the response's own fields were filtered for the client.
    */
-  relay(): Promise<number>;
+  relay(extra?: Readonly<Record<string, string>>): Promise<number>;
   /** Drops the response unread (the endpoint's stream is cancelled). Call at most once, instead of `relay`. */
   discard(): void;
 }

@@ -6,12 +6,14 @@
 export type { BindingCacheOptions, RouterInterpreter } from './binding.js';
 export { pickLeaf } from './binding.js';
 export { diagnostics } from './channels.js';
-export type { Client, ClientPoolOptions, ClientProtocol, ClientState } from './client.js';
+export type { Client, ClientState } from './client.js';
 export type { RouterContext, RouterHandler, RouterLayer } from './context.js';
+export type { ClientPoolOptions, ClientProtocol } from './endpoint.js';
 export type { AnyLayer, BindEntry, IdentifyEntry, StackEntry } from './entry.js';
-export type { NoRouteReason, RouterErrorCode } from './errors.js';
+export type { LocalAnswer, LocalAnswerCode, NoRouteReason, RouterErrorCode } from './errors.js';
 export {
   AttemptTimeoutError,
+  BackendRequestTimeoutError,
   BadDtabHeaderError,
   BadRequestError,
   BindingTimeoutError,
@@ -19,6 +21,7 @@ export {
   ConnectFailedError,
   HttpVersionNotSupportedError,
   InvalidRouterOptionsError,
+  LocalAnswerError,
   MaxCallDepthError,
   MethodNotAllowedError,
   NoRouteError,
@@ -71,6 +74,7 @@ export type { RouterStacks } from './stack.js';
 export type {
   Bound,
   BoundHandler,
+  ClientDeadline,
   ClientLayer,
   ClientRequest,
   ClientResponse,

@@ -7,10 +7,10 @@ import type http from 'node:http';
 import type https from 'node:https';
 import type { BalancerFactory, RequeueBudget, ResponseClassifier, RetryBudget } from '@switchyard/balancers';
 import type { Clock, Identifier, Random, RequestHead, Stats } from '@switchyard/core';
-import type { Dtab } from '@switchyard/dtab';
+import type { Dtab, Path } from '@switchyard/dtab';
 import type { BindingCacheOptions, RouterInterpreter } from './binding.js';
-import type { ClientPoolOptions } from './client.js';
 import type { RouterLayer } from './context.js';
+import type { ClientPoolOptions } from './endpoint.js';
 import type { AnyLayer } from './entry.js';
 import type { ForwardedHeaderOptions } from './headers.js';
 
@@ -77,6 +77,11 @@ export interface RouterServiceOptions {
 
 /** Client-level policy (Linkerd `client`): per bound name. */
 export interface RouterClientOptions extends ClientPoolOptions {
+  /**
+   * Balancer (and failure accrual) of the client. Default `RouterOptions.balancer`; set here
+   * through `clientPolicy` to give some bound names their own.
+   */
+  readonly balancer?: BalancerFactory;
   /** Time until response headers for one attempt, ms. Default none. */
   readonly requestAttemptTimeoutMs?: number;
   /** Creates the requeue budget of one client (connection failures re-sent at once). Default `requeueBudget()`. */
@@ -114,6 +119,19 @@ export interface RouterOptions {
   readonly balancer?: BalancerFactory;
   readonly client?: RouterClientOptions;
   readonly service?: RouterServiceOptions;
+  /**
+   * Per bound name client policy (Linkerd's `client: { kind: io.l5d.static }`): called once when
+   * the client of a bound id (e.g. `/$/inet/10.0.0.1/8080`, `/#/io.l5d.k8s/ns/http/web`) is
+   * created; the fields it returns override `client`'s, field by field. It runs again only for a
+   * client created afresh (after eviction from the binding cache).
+   */
+  readonly clientPolicy?: (bound: Path) => RouterClientOptions;
+  /**
+   * Per logical name service policy (Linkerd's `service: { kind: io.l5d.static }`): called once
+   * when the service record of a name (e.g. `/svc/web`) is created; the fields it returns
+   * override `service`'s, field by field.
+   */
+  readonly servicePolicy?: (logical: Path) => RouterServiceOptions;
   /** Longest wait for a name (and its address set) to bind, ms. Default 10000. */
   readonly bindingTimeoutMs?: number;
   readonly bindingCache?: BindingCacheOptions;

@@ -15,6 +15,11 @@ export interface RequestRecord {
   readonly client: string | undefined;
   /** `host:port` of the endpoint the latest attempt went to. */
   readonly endpoint: string | undefined;
+  /**
+   * The request's `l5d-reqid`: the one a trusted client sent (clearContext off), else generated
+   * (16 hex digits) when the exchange starts. Forwarded upstream in `l5d-reqid`.
+   */
+  readonly requestId?: string | undefined;
 }
 
 /** The record as the router's layers write it. */
@@ -23,9 +28,10 @@ export interface RecordState {
   service: string | undefined;
   client: string | undefined;
   endpoint: string | undefined;
+  requestId: string;
 }
 
-/** A new, empty record. */
-export function emptyRecord(): RecordState {
-  return { dst: undefined, service: undefined, client: undefined, endpoint: undefined };
+/** A new record of a request with id `requestId`; nothing learned yet. */
+export function emptyRecord(requestId: string): RecordState {
+  return { dst: undefined, service: undefined, client: undefined, endpoint: undefined, requestId };
 }

@@ -4,6 +4,7 @@ import {
   BadDtabHeaderError,
   ConnectFailedError,
   InvalidRouterOptionsError,
+  LocalAnswerError,
   NoRouteError,
   OverloadedError,
   UnknownDestinationError,
@@ -38,6 +39,21 @@ describe('rescue', () => {
     expect(rescue(new Error('boom'), { clearContext: true }).body).toBe('Bad gateway.');
   });
 
+  it("writes a layer's coded local answer with its status and headers", () => {
+    const limited = new LocalAnswerError('SY_ERR_RATE_LIMITED', 'Too many requests', {
+      headers: { 'retry-after': '2' },
+    });
+    expect(rescue(new Error('wrapped', { cause: limited }), { clearContext: true })).toEqual({
+      status: 429,
+      body: 'Too many requests',
+      code: 'SY_ERR_RATE_LIMITED',
+      headers: { 'retry-after': '2' },
+    });
+    // Any error of that shape (a package that does not import the router), status out of range → default.
+    const shaped = Object.assign(new Error('shed'), { code: 'SY_ERR_OVERLOADED', status: 200 });
+    expect(rescue(shaped, { clearContext: false })).toMatchObject({ status: 503, body: 'shed' });
+  });
+
   it('answers every request-time code with its own status; invalid options fall through to the cause', () => {
     const statuses: Record<string, number> = {
       SY_ERR_ROUTER_BAD_REQUEST: 400,
@@ -49,8 +65,11 @@ describe('rescue', () => {
       SY_ERR_ROUTER_BINDING_TIMEOUT: 503,
       SY_ERR_ROUTER_TOTAL_TIMEOUT: 503,
       SY_ERR_ROUTER_ROUTE_TIMEOUT: 504,
+      SY_ERR_ROUTER_BACKEND_REQUEST_TIMEOUT: 504,
       SY_ERR_ROUTER_UPSTREAM_FAILED: 502,
       SY_ERR_NO_BROKERS: 502,
+      SY_ERR_RATE_LIMITED: 429,
+      SY_ERR_OVERLOADED: 503,
     };
     for (const [code, status] of Object.entries(statuses)) {
       const err = Object.assign(new Error(code), { code });

@@ -4,7 +4,13 @@
  * clearContext on the body never carries dtabs or endpoint addresses, and no `l5d-err` is set.
  */
 import { assertNever } from '@switchyard/core';
-import type { MethodNotAllowedError, NoRouteError, RouterErrorCode } from './errors.js';
+import type {
+  LocalAnswer,
+  LocalAnswerCode,
+  MethodNotAllowedError,
+  NoRouteError,
+  RouterErrorCode,
+} from './errors.js';
 
 /** An error turned into a response. */
 export interface Rescued {
@@ -43,11 +49,13 @@ function messageOf(err: unknown): string {
 }
 
 /** Every code `rescue` answers for: the router's own, and the ones its layers rethrow. */
-export type RescuedCode = RouterErrorCode | 'SY_ERR_UNKNOWN_DST' | 'SY_ERR_NO_BROKERS';
+export type RescuedCode = RouterErrorCode | LocalAnswerCode | 'SY_ERR_UNKNOWN_DST' | 'SY_ERR_NO_BROKERS';
 
 const RESCUED: ReadonlySet<string> = new Set<RescuedCode>([
   'SY_ERR_UNKNOWN_DST',
   'SY_ERR_NO_BROKERS',
+  'SY_ERR_RATE_LIMITED',
+  'SY_ERR_OVERLOADED',
   'SY_ERR_ROUTER_BAD_DTAB_HEADER',
   'SY_ERR_ROUTER_MAX_CALL_DEPTH',
   'SY_ERR_ROUTER_NO_ROUTE',
@@ -55,6 +63,7 @@ const RESCUED: ReadonlySet<string> = new Set<RescuedCode>([
   'SY_ERR_ROUTER_ATTEMPT_TIMEOUT',
   'SY_ERR_ROUTER_TOTAL_TIMEOUT',
   'SY_ERR_ROUTER_ROUTE_TIMEOUT',
+  'SY_ERR_ROUTER_BACKEND_REQUEST_TIMEOUT',
   'SY_ERR_ROUTER_DEADLINE_EXCEEDED',
   'SY_ERR_ROUTER_CONNECT_FAILED',
   'SY_ERR_ROUTER_UPSTREAM_FAILED',
@@ -123,6 +132,7 @@ function answer(code: RescuedCode, e: unknown, hide: boolean): Rescued | undefin
     case 'SY_ERR_ROUTER_TOTAL_TIMEOUT':
       return { status: 503, body: hide ? 'Request timed out.' : messageOf(e), code };
     case 'SY_ERR_ROUTER_ROUTE_TIMEOUT':
+    case 'SY_ERR_ROUTER_BACKEND_REQUEST_TIMEOUT':
     case 'SY_ERR_ROUTER_DEADLINE_EXCEEDED':
       return { status: 504, body: hide ? 'Request timed out.' : messageOf(e), code };
     case 'SY_ERR_ROUTER_OVERLOADED':
@@ -130,6 +140,22 @@ function answer(code: RescuedCode, e: unknown, hide: boolean): Rescued | undefin
       return { status: 503, body: messageOf(e), code };
     case 'SY_ERR_ROUTER_BODY_TOO_LARGE':
       return { status: 413, body: messageOf(e), code };
+    case 'SY_ERR_RATE_LIMITED':
+    case 'SY_ERR_OVERLOADED': {
+      const local = e as Partial<LocalAnswer>;
+      const status =
+        typeof local.status === 'number' && local.status >= 400 && local.status <= 599
+          ? local.status
+          : code === 'SY_ERR_RATE_LIMITED'
+            ? 429
+            : 503;
+      return {
+        status,
+        body: messageOf(e),
+        code,
+        ...(local.headers === undefined ? {} : { headers: local.headers }),
+      };
+    }
     case 'SY_ERR_ROUTER_INVALID_OPTIONS':
       return undefined;
     default:
@@ -142,7 +168,8 @@ function answer(code: RescuedCode, e: unknown, hide: boolean): Rescued | undefin
  * unknown destination → identifier's status (400); bad dtab header, call depth, bad request
  * head, unforwardable request → 400; CONNECT → 405 (with `Allow`); HTTP major version ≠ 1 → 505;
  * no route / no endpoints / connect failure / reset → 502; binding, attempt, total timeout,
- * overload, closing → 503; body too large → 413; anything else → 502.
+ * overload, closing → 503; a layer's local answer (rate limited, overloaded) → its status and
+ * headers; route request / backendRequest timeout, client deadline → 504; body too large → 413; anything else → 502.
  */
 export function rescue(err: unknown, options: RescueOptions): Rescued {
   const hide = options.clearContext;

@@ -12,15 +12,7 @@ import { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import type https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import {
-  classifiers,
-  consecutiveFailures,
-  p2c,
-  type RequeueBudget,
-  requeueBudget,
-  retryBudget,
-  withFailureAccrual,
-} from '@switchyard/balancers';
+import { consecutiveFailures, p2c, withFailureAccrual } from '@switchyard/balancers';
 import { type BoundName, type Identifier, nullStats, type RequestHead, systemClock } from '@switchyard/core';
 import { Dtab, type NameTree, Path } from '@switchyard/dtab';
 import { Binder, type RouterInterpreter } from './binding.js';
@@ -29,6 +21,7 @@ import { Client, type ClientState } from './client.js';
 import type { AnyLayer } from './entry.js';
 import { InvalidRouterOptionsError } from './errors.js';
 import type { RouterOptions, RouterServerOptions } from './options.js';
+import { resolveClientPolicy, resolveServicePolicy } from './policy.js';
 import type { RouterRuntime, ServerRuntime } from './runtime.js';
 import { inboundH1, inboundH2 } from './server/inbound.js';
 import { respondError } from './server/respond-error.js';
@@ -144,25 +137,22 @@ export class Router {
     const balancer =
       options.balancer ?? withFailureAccrual(p2c(), consecutiveFailures({ failures: 5 }), { clock });
     const clientOptions = options.client ?? {};
-    const requeueBudgets = new WeakMap<Client, RequeueBudget>();
-    const newRequeueBudget = clientOptions.requeueBudget ?? (() => requeueBudget({ clock }));
     this.#newBinder = (interpreter) =>
-      new Binder(
-        interpreter,
-        options.bindingCache ?? {},
-        clock,
-        (id: string, bound: BoundName) =>
-          new Client(id, bound, {
-            balancer,
-            pool: clientOptions,
-            stats: rootStats.scope('client', id.slice(1)),
-            clock,
-          }),
-      );
+      new Binder(interpreter, options.bindingCache ?? {}, clock, (id: string, bound: BoundName) => {
+        // The client policy of this bound name (`client` with `clientPolicy(id)` over it).
+        const policy = resolveClientPolicy(clientOptions, options.clientPolicy, bound.id, balancer, clock);
+        return new Client(id, bound, {
+          balancer: policy.balancer,
+          pool: policy.pool,
+          stats: rootStats.scope('client', id.slice(1)),
+          clock,
+          attemptTimeoutMs: policy.attemptTimeoutMs,
+          requeueBudget: policy.requeueBudget,
+        });
+      });
     this.#interpreter = options.interpreter;
     this.#binder = this.#newBinder(options.interpreter);
     const baseDtab = options.dtab ?? Dtab.empty;
-    const classifier = options.service?.responseClassifier ?? classifiers.nonRetryable5XX;
     this.#runtime = {
       label: this.#label,
       baseDtab,
@@ -171,25 +161,11 @@ export class Router {
       binder: this.#binder,
       clock,
       random: options.random ?? Math.random,
-      classifier,
-      mayRetry: classifier !== classifiers.nonRetryable5XX && classifier !== classifiers.allSuccessful,
-      totalTimeoutMs: options.service?.totalTimeoutMs,
-      attemptTimeoutMs: clientOptions.requestAttemptTimeoutMs,
       bindingTimeoutMs: options.bindingTimeoutMs ?? 10_000,
-      retryBufferBytes: options.service?.retryBufferBytes ?? 65_536,
       maxCallDepth: options.maxCallDepth ?? 1000,
       maxErrBytes: (options.maxErrResponseKB ?? 5120) * 1024,
       stats: rootStats,
-      newRetryBudget: options.service?.retryBudget ?? (() => retryBudget({ clock })),
-      newRetryBackoff: options.service?.retryBackoff,
-      requeueBudgetOf: (client) => {
-        let budget = requeueBudgets.get(client);
-        if (budget === undefined) {
-          budget = newRequeueBudget();
-          requeueBudgets.set(client, budget);
-        }
-        return budget;
-      },
+      servicePolicy: (dst) => resolveServicePolicy(options.service, options.servicePolicy, dst, clock),
       identify: options.identifier,
       closing: false,
       tunnels: new Set<Duplex>(),

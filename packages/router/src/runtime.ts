@@ -4,12 +4,11 @@
  */
 import type { ServerResponse } from 'node:http';
 import type { Http2ServerResponse } from 'node:http2';
-import type { RequeueBudget, ResponseClassifier, RetryBudget } from '@switchyard/balancers';
 import type { Clock, Counter, Histogram, Identifier, Random, RequestHead, Stats } from '@switchyard/core';
-import type { Dtab } from '@switchyard/dtab';
+import type { Dtab, Path } from '@switchyard/dtab';
 import type { Binder } from './binding.js';
-import type { Client } from './client.js';
 import type { ForwardedHeaderOptions } from './headers.js';
+import type { ServicePolicy } from './policy.js';
 import type { ServerContext } from './server-context.js';
 
 export type { ServiceEntry } from './service.js';
@@ -50,21 +49,13 @@ export interface RouterRuntime {
   readonly binder: Binder;
   readonly clock: Clock;
   readonly random: Random;
-  readonly classifier: ResponseClassifier;
-  /** False when the classifier never answers `retryableFailure` (the default): skips retry plumbing. */
-  readonly mayRetry: boolean;
-  readonly totalTimeoutMs: number | undefined;
-  readonly attemptTimeoutMs: number | undefined;
   readonly bindingTimeoutMs: number;
-  readonly retryBufferBytes: number;
   readonly maxCallDepth: number;
   readonly maxErrBytes: number;
   /** `rt/<label>`. */
   readonly stats: Stats;
-  readonly newRetryBudget: () => RetryBudget;
-  /** Per-request stream of waits before classifier-driven retries; `undefined` retries at once. */
-  readonly newRetryBackoff: (() => Iterator<number>) | undefined;
-  readonly requeueBudgetOf: (client: Client) => RequeueBudget;
+  /** The service policy of a logical name, resolved when its service record is created. */
+  readonly servicePolicy: (dst: Path) => ServicePolicy;
   identify: Identifier<RequestHead>;
   /** True once `close()` started: new requests get 503, responses get `Connection: close`. */
   closing: boolean;

@@ -125,11 +125,30 @@ export interface Bound {
   /** Monotonic end of the total timeout, ns; 0 for none. */
   readonly deadlineNs: bigint;
   /**
+   * What is left of the bound name after the namer consumed its prefix (Finagle's residual path),
+   * sent upstream as `l5d-dst-residual` when not empty. Absent: empty.
+   */
+  readonly residual?: Path | undefined;
+  /**
+   * The client's own deadline (`grpc-timeout` or `l5d-ctx-deadline`, the earlier), monotonic ns,
+   * set by the retries layer; an attempt cut at it ends as `SY_ERR_ROUTER_DEADLINE_EXCEEDED`.
+   */
+  readonly clientDeadline?: ClientDeadline | undefined;
+  /**
    * The retry layer's decision on a response head (its body not read yet): true discards the
    * response and the request is retried. The retries layer owns it (classifier and budget); the
    * forwarders never see it. Undefined: never retry.
    */
   readonly retry: ((response: ResponseHead) => boolean) | undefined;
+}
+
+/** A deadline the client set on the request, and the header that set it. */
+export interface ClientDeadline {
+  /** Monotonic ns (the router clock's `nanoTime`). */
+  readonly ns: bigint;
+  readonly header: 'grpc-timeout' | 'l5d-ctx-deadline';
+  /** The budget the header gave, ms from when the router read it (for the error message). */
+  readonly ms: number;
 }
 
 /** A response head as the retry policy sees it. */

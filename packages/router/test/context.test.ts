@@ -92,15 +92,20 @@ describe('clearContext on (a security boundary)', () => {
     }
   });
 
-  it('strips every inbound l5d-* header but still adds l5d-dst-* downstream', async () => {
+  it('strips every inbound l5d-* header but still adds l5d-dst-* and its own l5d-reqid downstream', async () => {
     const { good, headers } = await backends();
     const { port } = await router(`/svc/web => /$/inet/127.0.0.1/${good.port}`, true);
     await send(port, {
       headers: { 'x-dst': 'web', 'l5d-reqid': 'x', 'l5d-ctx-foo': 'y', 'L5D-Dst-Service': '/svc/forged' },
     });
     const h = headers[0]!;
-    expect(Object.keys(h).filter((k) => k.startsWith('l5d-'))).toEqual(['l5d-dst-service', 'l5d-dst-client']);
+    expect(
+      Object.keys(h)
+        .filter((k) => k.startsWith('l5d-'))
+        .sort(),
+    ).toEqual(['l5d-dst-client', 'l5d-dst-service', 'l5d-reqid']);
     expect(h['l5d-dst-service']).toBe('/svc/web');
+    expect(h['l5d-reqid']).toMatch(/^[0-9a-f]{16}$/);
   });
 
   it('strips every l5d-* response header', async () => {

@@ -107,14 +107,62 @@ describe('route timeouts', () => {
       identifier: withActions({ backendRequestTimeoutMs: 120 }),
     });
     const a = await send(route.port);
-    expect(a.status).toBe(503);
-    expect(a.body).toBe("Request attempt exceeded the route's timeouts.backendRequest (120 ms)\n");
+    // Gateway API conformance (HTTPRouteTimeoutBackendRequest) expects 504.
+    expect(a.status).toBe(504);
+    expect(a.body).toBe("Backend request exceeded the route's timeouts.backendRequest (120 ms)\n");
+    expect(a.headers['l5d-err']).toBe(
+      encodeURIComponent("Backend request exceeded the route's timeouts.backendRequest (120 ms)"),
+    );
     const client = await router(`/svc/web => /$/inet/127.0.0.1/${b.port}`, {
       identifier: withActions({ backendRequestTimeoutMs: 5000 }),
       client: { requestAttemptTimeoutMs: 120 },
     });
     const c = await send(client.port);
+    expect(c.status).toBe(503);
     expect(c.body).toBe('Request attempt exceeded requestAttemptTimeoutMs (120 ms)\n');
+  });
+
+  it('cuts a response whose body is still streaming when timeouts.backendRequest runs out (never a second head)', async () => {
+    const b = await backend((req, res) => {
+      req.resume();
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.write('first part ');
+      // The rest never comes.
+    });
+    const { port } = await router(`/svc/web => /$/inet/127.0.0.1/${b.port}`, {
+      identifier: withActions({ backendRequestTimeoutMs: 250 }),
+    });
+    const t0 = Date.now();
+    const outcome = await new Promise<{ status: number; body: string; aborted: boolean }>((resolve) => {
+      const req = http.get({ host: '127.0.0.1', port, path: '/', agent: false }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => {
+          body += c;
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body, aborted: false }));
+        res.on('error', () => resolve({ status: res.statusCode ?? 0, body, aborted: true }));
+      });
+      req.on('error', () => resolve({ status: 0, body: '', aborted: true }));
+    });
+    const took = Date.now() - t0;
+    expect(outcome).toEqual({ status: 200, body: 'first part ', aborted: true });
+    expect(took).toBeGreaterThanOrEqual(240);
+    expect(took).toBeLessThan(1500);
+  });
+
+  it('lets a backend that answers in full within timeouts.backendRequest through', async () => {
+    const b = await backend((req, res) => {
+      req.resume();
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.write('first part ');
+      setTimeout(() => res.end('second part'), 50);
+    });
+    const { port } = await router(`/svc/web => /$/inet/127.0.0.1/${b.port}`, {
+      identifier: withActions({ backendRequestTimeoutMs: 1000 }),
+    });
+    const reply = await send(port);
+    expect([reply.status, reply.body]).toEqual([200, 'first part second part']);
   });
 });
 

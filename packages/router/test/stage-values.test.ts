@@ -118,8 +118,15 @@ describe('stage values', () => {
         service: '/svc/web',
         client: `/$/inet/127.0.0.1/${b.port}`,
         endpoint: `127.0.0.1:${b.port}`,
+        requestId: expect.stringMatching(/^[0-9a-f]{16}$/),
       },
-      { dst: undefined, service: undefined, client: undefined, endpoint: undefined },
+      {
+        dst: undefined,
+        service: undefined,
+        client: undefined,
+        endpoint: undefined,
+        requestId: expect.stringMatching(/^[0-9a-f]{16}$/),
+      },
     ]);
   });
 

@@ -3,10 +3,13 @@
  * attempt timeout (bounded by the total deadline), forward one attempt, hand its response head to
  * the path stack's retry policy (`Bound.retry`: discard and retry, or relay), and feed the lease.
  */
-import { IGNORED_OUTCOME } from '@switchyard/balancers';
-import { clientDeadlineMs, routeDeadlineNs } from '../deadline.js';
+import { IGNORED_OUTCOME, type ResponseClassifier } from '@switchyard/balancers';
+import { assertNever } from '@switchyard/core';
+import { classifierInput } from '../classifier-input.js';
+import { routeDeadlineNs } from '../deadline.js';
 import {
   AttemptTimeoutError,
+  BackendRequestTimeoutError,
   DeadlineExceededError,
   NoRouteError,
   RetryableStatus,
@@ -16,13 +19,38 @@ import {
 import { blamesEndpoint, failureOrigin } from '../failure-origin.js';
 import { forwardAttempt } from '../forward.js';
 import { forwardH2Attempt } from '../forward-h2.js';
+import type { HeldResponse } from '../held-response.js';
 import type { RouterRuntime } from '../runtime.js';
-import { type BoundHandler, EXCHANGE_STATE } from '../stages.js';
+import { type BoundHandler, EXCHANGE_STATE, responseDestroyed } from '../stages.js';
+
+const SUCCESS = Object.freeze({ 'l5d-success-class': '1.0' });
+const FAILURE = Object.freeze({ 'l5d-success-class': '0.0' });
+const RETRYABLE = Object.freeze({ 'l5d-success-class': '0.0', 'l5d-retryable': 'true' });
+
+/** `l5d-success-class` (and `l5d-retryable: true`) of a response head, by the router's classifier. */
+function successClass(
+  classifier: ResponseClassifier,
+  method: string,
+  held: HeldResponse,
+): Readonly<Record<string, string>> {
+  const cls = classifier(classifierInput(method, held.status, held.headers));
+  switch (cls) {
+    case 'success':
+      return SUCCESS;
+    case 'retryableFailure':
+      return RETRYABLE;
+    case 'failure':
+      return FAILURE;
+    default:
+      return assertNever(cls);
+  }
+}
 
 /** The innermost handler: pick an endpoint, send one attempt, feed the outcome to the balancer. */
 export function dispatchHandler(rt: RouterRuntime): BoundHandler {
   return async (bound) => {
     const { client, identified } = bound;
+    const policy = bound.service.policy;
     const request = identified.request;
     const state = request.exchange[EXCHANGE_STATE];
     const lease = client.pick();
@@ -35,7 +63,7 @@ export function dispatchHandler(rt: RouterRuntime): BoundHandler {
     // The smaller of requestAttemptTimeoutMs and the route's timeouts.backendRequest, then of
     // what is left before the deadline (totalTimeoutMs or the route's timeouts.request).
     const actions = identified.actions;
-    let timeoutMs = rt.attemptTimeoutMs;
+    let timeoutMs = client.attemptTimeoutMs;
     const backendMs = actions?.backendRequestTimeoutMs;
     const routeAttempt = backendMs !== undefined && (timeoutMs === undefined || backendMs < timeoutMs);
     if (routeAttempt) timeoutMs = backendMs;
@@ -49,6 +77,10 @@ export function dispatchHandler(rt: RouterRuntime): BoundHandler {
     }
     ep.pending++;
     const t0 = rt.clock.nanoTime();
+    // timeouts.backendRequest covers the backend request until its full response was received:
+    // once the head is relayed, this timer cuts a body still streaming at the limit.
+    let cutTimer: ReturnType<typeof rt.clock.setTimeout> | undefined;
+    let cut = false;
     try {
       const attempt = {
         exchange: request.exchange,
@@ -65,17 +97,35 @@ export function dispatchHandler(rt: RouterRuntime): BoundHandler {
         held.discard();
         throw new RetryableStatus(held.status);
       }
-      const status = await held.relay();
+      if (backendMs !== undefined && request.exchange.upgrade === undefined) {
+        const left = Math.max(1, backendMs - Math.floor(Number(rt.clock.nanoTime() - t0) / 1e6));
+        cutTimer = rt.clock.setTimeout(() => {
+          const res = request.exchange.res;
+          if (!res.writableEnded && !responseDestroyed(res)) {
+            cut = true;
+            res.destroy();
+          }
+        }, left);
+      }
+      // Linkerd 1's ClassifierFilter: the response's class for the hop in front (a Linkerd's
+      // io.l5d.header classifier reads it); l5d-* context, so never under clearContext.
+      const status = await held.relay(
+        request.exchange.server.clearContext
+          ? undefined
+          : successClass(policy.classifier, request.head.method, held),
+      );
       state.endNs = rt.clock.nanoTime();
       const rttNs = Number(state.endNs - t0);
-      const ok = rt.classifier({ method: request.head.method, status }) === 'success';
+      const ok = policy.classifier({ method: request.head.method, status }) === 'success';
       lease.done({ ok, rttNs });
       ep.stats.requests.incr();
       client.stats.requests.incr();
       (ok ? ep.stats.success : ep.stats.failures).incr();
       (ok ? client.stats.success : client.stats.failures).incr();
       client.stats.latency.add(rttNs / 1e6);
-    } catch (err) {
+    } catch (caught) {
+      // A response cut by timeouts.backendRequest: the endpoint was too slow, not the client gone.
+      const err = cut && backendMs !== undefined ? new BackendRequestTimeoutError(backendMs, true) : caught;
       // Only the endpoint's failures reach failure accrual and the failure counters; any other
       // ending only releases the lease. An attempt cut by the total deadline still had the
       // endpoint silent for its whole attempt: the endpoint's.
@@ -93,22 +143,23 @@ export function dispatchHandler(rt: RouterRuntime): BoundHandler {
       }
       if (err instanceof AttemptTimeoutError) {
         if (totalBound) {
-          const clientMs = clientDeadlineMs(request.head.headers);
-          if (
-            clientMs !== undefined &&
-            routeDeadlineNs(request.exchange.startNs, clientMs) <= bound.deadlineNs
-          )
-            throw new DeadlineExceededError(clientMs);
+          const own = bound.clientDeadline;
+          if (own !== undefined && own.ns <= bound.deadlineNs)
+            throw new DeadlineExceededError(own.ms, own.header);
           const requestMs = actions?.requestTimeoutMs;
           const routeDeadline = routeDeadlineNs(request.exchange.startNs, requestMs);
-          if (rt.totalTimeoutMs === undefined || (routeDeadline !== 0n && routeDeadline <= bound.deadlineNs))
+          if (
+            policy.totalTimeoutMs === undefined ||
+            (routeDeadline !== 0n && routeDeadline <= bound.deadlineNs)
+          )
             throw new RouteTimeoutError(requestMs ?? 0);
-          throw new TotalTimeoutError(rt.totalTimeoutMs);
+          throw new TotalTimeoutError(policy.totalTimeoutMs);
         }
-        if (routeAttempt) throw new AttemptTimeoutError(backendMs, "the route's timeouts.backendRequest");
+        if (routeAttempt) throw new BackendRequestTimeoutError(backendMs);
       }
       throw err;
     } finally {
+      if (cutTimer !== undefined) rt.clock.clearTimeout(cutTimer);
       ep.pending--;
     }
   };

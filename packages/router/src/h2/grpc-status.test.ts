@@ -2,10 +2,12 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   AttemptTimeoutError,
+  BackendRequestTimeoutError,
   BadDtabHeaderError,
   BindingTimeoutError,
   BodyTooLargeError,
   ConnectFailedError,
+  LocalAnswerError,
   NoRouteError,
   OverloadedError,
   TotalTimeoutError,
@@ -42,7 +44,14 @@ describe('router errors as gRPC statuses', () => {
     ['binding timeout', new BindingTimeoutError('/svc/a', 10), GrpcStatus.DEADLINE_EXCEEDED],
     ['attempt timeout', new AttemptTimeoutError(10), GrpcStatus.DEADLINE_EXCEEDED],
     ['total timeout', new TotalTimeoutError(10), GrpcStatus.DEADLINE_EXCEEDED],
+    ['backendRequest timeout', new BackendRequestTimeoutError(10), GrpcStatus.DEADLINE_EXCEEDED],
     ['overloaded', new OverloadedError(10), GrpcStatus.RESOURCE_EXHAUSTED],
+    [
+      'rate limited (a layer)',
+      new LocalAnswerError('SY_ERR_RATE_LIMITED', 'slow down'),
+      GrpcStatus.RESOURCE_EXHAUSTED,
+    ],
+    ['shedding (a layer)', new LocalAnswerError('SY_ERR_OVERLOADED', 'shed'), GrpcStatus.RESOURCE_EXHAUSTED],
     ['body too large', new BodyTooLargeError(10), GrpcStatus.RESOURCE_EXHAUSTED],
     ['bad dtab header', new BadDtabHeaderError('l5d-dtab', new Error('x')), GrpcStatus.INVALID_ARGUMENT],
     ['an error rescue does not know', new Error('boom'), GrpcStatus.UNKNOWN],

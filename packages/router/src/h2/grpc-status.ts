@@ -53,7 +53,7 @@ export function isGrpcRequest(contentType: string | readonly string[] | undefine
  * - no endpoints, a failed binding, connect failures, resets, a closing router → UNAVAILABLE
  *   (transient: gRPC clients may retry it);
  * - binding, attempt and total timeouts → DEADLINE_EXCEEDED;
- * - overload, body too large → RESOURCE_EXHAUSTED;
+ * - overload, a layer's rate-limited / overloaded answer, body too large → RESOURCE_EXHAUSTED;
  * - bad dtab headers, call-depth loops → INVALID_ARGUMENT / FAILED_PRECONDITION;
  * - malformed or unforwardable requests, wrong HTTP version → INTERNAL (a protocol error, as the
  *   gRPC spec maps them).
@@ -76,9 +76,12 @@ export function grpcStatusForCode(code: RescuedCode, noRouteReason?: NoRouteErro
     case 'SY_ERR_ROUTER_ATTEMPT_TIMEOUT':
     case 'SY_ERR_ROUTER_TOTAL_TIMEOUT':
     case 'SY_ERR_ROUTER_ROUTE_TIMEOUT':
+    case 'SY_ERR_ROUTER_BACKEND_REQUEST_TIMEOUT':
     case 'SY_ERR_ROUTER_DEADLINE_EXCEEDED':
       return GrpcStatus.DEADLINE_EXCEEDED;
     case 'SY_ERR_ROUTER_OVERLOADED':
+    case 'SY_ERR_RATE_LIMITED':
+    case 'SY_ERR_OVERLOADED':
     case 'SY_ERR_ROUTER_BODY_TOO_LARGE':
       return GrpcStatus.RESOURCE_EXHAUSTED;
     case 'SY_ERR_ROUTER_BAD_DTAB_HEADER':

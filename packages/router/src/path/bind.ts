@@ -13,6 +13,12 @@ import { BindingTimeoutError, NoRouteError, type NoRouteReason } from '../errors
 import type { RouterRuntime, ServiceEntry } from '../runtime.js';
 import { type Bound, EXCHANGE_STATE, type Identified, NO_BODY } from '../stages.js';
 
+/** The client a name's picked leaf binds to, and the leaf's residual path. */
+interface Picked {
+  readonly client: Client;
+  readonly residual: Path;
+}
+
 function withTimeout(wait: Promise<void>, ms: number, clock: Clock, onTimeout: () => Error): Promise<void> {
   return new Promise((resolve, reject) => {
     const timer = clock.setTimeout(() => reject(onTimeout()), ms);
@@ -49,6 +55,7 @@ export function bindLayer(rt: RouterRuntime): BindEntry {
     let entry = services.get(key);
     if (entry === undefined) {
       const name = Path.show(dst);
+      const policy = rt.servicePolicy(dst);
       const s = rt.stats.scope('service', name.slice(1));
       entry = {
         name,
@@ -58,7 +65,8 @@ export function bindLayer(rt: RouterRuntime): BindEntry {
         latency: s.histogram('request_latency_ms'),
         retries: s.counter('retries', 'total'),
         budgetExhausted: s.counter('retries', 'budget_exhausted'),
-        budget: rt.newRetryBudget(),
+        budget: policy.budget,
+        policy,
       };
       services.set(key, entry);
     }
@@ -79,8 +87,8 @@ export function bindLayer(rt: RouterRuntime): BindEntry {
     const start = rt.clock.now();
     const pending = whenTreeResolved(entry);
     if (pending !== undefined) await bindingWait(rt, service, pending, rt.bindingTimeoutMs);
-    const client = pickClient(identified, service, entry);
-    const addrPending = client.whenResolved();
+    const picked = pickClient(identified, service, entry);
+    const addrPending = picked.client.whenResolved();
     if (addrPending !== undefined) {
       await bindingWait(
         rt,
@@ -89,19 +97,19 @@ export function bindLayer(rt: RouterRuntime): BindEntry {
         Math.max(1, rt.bindingTimeoutMs - (rt.clock.now() - start)),
       );
     }
-    return useClient(identified, service, client);
+    return useClient(identified, service, picked);
   }
 
-  function pickClient(identified: Identified, service: ServiceEntry, entry: TreeEntry): Client {
+  function pickClient(identified: Identified, service: ServiceEntry, entry: TreeEntry): Picked {
     const state = entry.state;
     if (state.kind === 'failed') throw fail(identified, service, 'bind-failed', state.error);
     if (state.kind === 'pending') throw new BindingTimeoutError(service.name, rt.bindingTimeoutMs);
     const picked = pickLeaf(state.value, rt.random);
     if (typeof picked === 'string') throw fail(identified, service, picked);
-    return rt.binder.client(showBoundId(picked), picked);
+    return { client: rt.binder.client(showBoundId(picked), picked), residual: picked.residual };
   }
 
-  function useClient(identified: Identified, service: ServiceEntry, client: Client): Bound {
+  function useClient(identified: Identified, service: ServiceEntry, { client, residual }: Picked): Bound {
     const addr = client.addr;
     if (addr.kind === 'failed') throw fail(identified, service, 'bind-failed', addr.error);
     if (addr.kind !== 'bound' || client.balancer.size === 0) throw fail(identified, service, 'no-endpoints');
@@ -115,6 +123,7 @@ export function bindLayer(rt: RouterRuntime): BindEntry {
       client,
       body: NO_BODY,
       deadlineNs: 0n,
+      residual,
       retry: undefined,
     };
   }
@@ -127,9 +136,9 @@ export function bindLayer(rt: RouterRuntime): BindEntry {
     entry.service ??= service(pathKey, dst);
     const svc = entry.service;
     if (entry.state.kind === 'pending') return bindSlow(identified, svc, entry);
-    const client = pickClient(identified, svc, entry);
-    if (client.addr.kind === 'pending') return bindSlow(identified, svc, entry);
-    return useClient(identified, svc, client);
+    const picked = pickClient(identified, svc, entry);
+    if (picked.client.addr.kind === 'pending') return bindSlow(identified, svc, entry);
+    return useClient(identified, svc, picked);
   }
 
   return {

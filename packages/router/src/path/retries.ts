@@ -4,8 +4,10 @@
  * The retry loop, its classifier and its budget live here; the attempt below only reports.
  */
 
+import { Path } from '@switchyard/dtab';
 import { classifierInput } from '../classifier-input.js';
-import { clientDeadlineMs, earliestDeadline, routeDeadlineNs } from '../deadline.js';
+import { showCtxDeadline } from '../ctx-deadline.js';
+import { clientDeadlineOf, earliestDeadline } from '../deadline.js';
 import { BodyTooLargeError, ClientGoneError, DeadlineExceededError, RetryableStatus } from '../errors.js';
 import { failureOrigin, isRequeueable } from '../failure-origin.js';
 import { addForwardingHeaders, type HeaderMap } from '../headers.js';
@@ -62,12 +64,13 @@ export function retriesLayer(rt: RouterRuntime): PathLayer {
       'service policy: totalTimeoutMs, classifier-driven retries from the service budget (bodies ≤ retryBufferBytes are buffered to allow them), requeues of connection failures',
     layer: (next) => async (bound) => {
       const svc = bound.service;
+      const policy = svc.policy;
       const request = bound.identified.request;
       const { exchange, head } = request;
       const state = exchange[EXCHANGE_STATE];
       const server = state.server;
       svc.requests.incr();
-      if (rt.mayRetry) svc.budget.deposit();
+      if (policy.mayRetry) svc.budget.deposit();
 
       const h: HeaderMap = { ...(head.headers as HeaderMap) };
       addForwardingHeaders(
@@ -77,22 +80,28 @@ export function retriesLayer(rt: RouterRuntime): PathLayer {
       );
       h['l5d-dst-service'] = svc.name;
       h['l5d-dst-client'] = bound.client.id;
+      h['l5d-dst-residual'] =
+        bound.residual === undefined || bound.residual.length === 0 ? undefined : Path.show(bound.residual);
+      h['l5d-reqid'] = state.record.requestId;
       if (!exchange.server.clearContext && request.local.text !== '') h['l5d-ctx-dtab'] = request.local.text;
 
       const method = head.method;
-      // gRPC: the client's grpc-timeout is a deadline from arrival; an expired one never leaves.
-      const clientMs = clientDeadlineMs(head.headers);
-      if (clientMs === 0) throw new DeadlineExceededError(0);
+      // The client's own deadline: gRPC's grpc-timeout (from arrival) or Linkerd's
+      // l5d-ctx-deadline (wall clock; stripped before here under clearContext), the earlier.
+      // An expired one never leaves the router.
+      const clientDeadline = clientDeadlineOf(rt, exchange.startNs, head.headers);
+      if (clientDeadline !== undefined && clientDeadline.ns <= rt.clock.nanoTime())
+        throw new DeadlineExceededError(clientDeadline.ms, clientDeadline.header);
       const maxBody = server.maxRequestBodyBytes;
       let replayable = true;
       let body: RequestBody = bound.body;
       if (request.bodyLength !== 0) {
         if (maxBody !== undefined && request.bodyLength > maxBody) throw new BodyTooLargeError(maxBody);
-        const mayRetry = rt.mayRetry && rt.classifier({ method, status: 503 }) === 'retryableFailure';
+        const mayRetry = policy.mayRetry && policy.classifier({ method, status: 503 }) === 'retryableFailure';
         if (
           mayRetry &&
           request.bodyLength > 0 &&
-          request.bodyLength <= rt.retryBufferBytes &&
+          request.bodyLength <= policy.retryBufferBytes &&
           exchange.upgrade === undefined
         ) {
           body = { kind: 'buffered', data: await readBody(exchange.req) };
@@ -101,22 +110,34 @@ export function retriesLayer(rt: RouterRuntime): PathLayer {
           replayable = false;
         }
       }
+      // The earlier of totalTimeoutMs, a deadline set above (the route's request timeout) and the client's.
+      const deadlineNs = earliestDeadline(
+        earliestDeadline(
+          bound.deadlineNs,
+          policy.totalTimeoutMs === undefined
+            ? 0n
+            : exchange.startNs + BigInt(policy.totalTimeoutMs) * 1_000_000n,
+        ),
+        clientDeadline?.ns ?? 0n,
+      );
+      // Downstream gets the remaining budget as Linkerd's deadline context (wall clock).
+      if (deadlineNs !== 0n) {
+        const nowMs = rt.clock.now();
+        h['l5d-ctx-deadline'] = showCtxDeadline(
+          nowMs,
+          nowMs + Number(deadlineNs - rt.clock.nanoTime()) / 1e6,
+        );
+      } else h['l5d-ctx-deadline'] = undefined;
       const attempt: Bound = {
         ...withHead(bound, { ...head, headers: h }),
         body,
-        // The earlier of totalTimeoutMs and a deadline set above (the route's request timeout).
-        deadlineNs: earliestDeadline(
-          earliestDeadline(
-            bound.deadlineNs,
-            rt.totalTimeoutMs === undefined ? 0n : exchange.startNs + BigInt(rt.totalTimeoutMs) * 1_000_000n,
-          ),
-          routeDeadlineNs(exchange.startNs, clientMs),
-        ),
+        deadlineNs,
+        clientDeadline,
         // Discard a response of this status and retry? The classifier says, the service budget allows.
         retry:
-          replayable && rt.mayRetry
+          replayable && policy.mayRetry
             ? ({ status, headers }) => {
-                if (rt.classifier(classifierInput(method, status, headers)) !== 'retryableFailure')
+                if (policy.classifier(classifierInput(method, status, headers)) !== 'retryableFailure')
                   return false;
                 if (svc.budget.tryWithdraw()) return true;
                 svc.budgetExhausted.incr();
@@ -128,8 +149,8 @@ export function retriesLayer(rt: RouterRuntime): PathLayer {
       let requeues = 0;
       let backoff: Iterator<number> | undefined;
       const pause = async (): Promise<void> => {
-        if (rt.newRetryBackoff === undefined) return;
-        backoff ??= rt.newRetryBackoff();
+        if (policy.newRetryBackoff === undefined) return;
+        backoff ??= policy.newRetryBackoff();
         const ms = backoff.next().value;
         if (typeof ms === 'number' && ms > 0)
           await new Promise<void>((done) => rt.clock.setTimeout(done, ms));
@@ -159,7 +180,7 @@ export function retriesLayer(rt: RouterRuntime): PathLayer {
                 idempotent(method) &&
                 !exchange.res.headersSent);
             if (resend) {
-              if (rt.requeueBudgetOf(bound.client).tryRequeue(requeues)) {
+              if (bound.client.requeueBudget.tryRequeue(requeues)) {
                 requeues++;
                 continue;
               }
@@ -170,7 +191,7 @@ export function retriesLayer(rt: RouterRuntime): PathLayer {
               !exchange.res.headersSent &&
               origin.kind === 'endpoint' &&
               origin.stage !== 'connect' &&
-              rt.classifier({ method, error: err }) === 'retryableFailure'
+              policy.classifier({ method, error: err }) === 'retryableFailure'
             ) {
               if (svc.budget.tryWithdraw()) {
                 svc.retries.incr();
@@ -183,7 +204,7 @@ export function retriesLayer(rt: RouterRuntime): PathLayer {
           }
         }
         const status = exchange.res.statusCode;
-        (rt.classifier({ method, status }) === 'success' ? svc.success : svc.failures).incr();
+        (policy.classifier({ method, status }) === 'success' ? svc.success : svc.failures).incr();
       } catch (err) {
         svc.failures.incr();
         throw err;

@@ -11,6 +11,7 @@ import { Dtab } from '@switchyard/dtab';
 import { BadRequestError } from '../errors.js';
 import { h2RequestToH1 } from '../h2/message-map.js';
 import { emptyRecord } from '../record.js';
+import { requestIdOf } from '../request-id.js';
 import type { ServerRuntime } from '../runtime.js';
 import { EXCHANGE_STATE, type Exchange, type Inbound, type UpgradeSocket } from '../stages.js';
 
@@ -25,7 +26,7 @@ function exchangeOf(
   upgrade: UpgradeSocket | undefined,
   startNs: bigint,
 ): Exchange {
-  const record = emptyRecord();
+  const record = emptyRecord(requestIdOf(req.headers['l5d-reqid'], !runtime.context.clearContext));
   return {
     protocol,
     router,

@@ -37,7 +37,12 @@ export function respondError(rt: RouterRuntime, exchange: Exchange, err: unknown
   }
   if (res instanceof Http2ServerResponse) {
     if (isGrpcRequest(exchange.req.headers['content-type'])) {
-      respondGrpc(res, err, clearContext);
+      respondGrpc(
+        res,
+        err,
+        clearContext,
+        clearContext ? undefined : encodeErrHeader(rescued.body, rt.maxErrBytes),
+      );
       return;
     }
   }
@@ -73,12 +78,22 @@ export function respondError(rt: RouterRuntime, exchange: Exchange, err: unknown
 /**
  * A gRPC request's error as a trailers-only response (HTTP 200, `grpc-status`, `grpc-message` in
  * the one HEADERS frame, END_STREAM), as gRPC clients expect; the message hides dtabs and
- * addresses under `clearContext` exactly as the text/plain body would.
+ * addresses under `clearContext` exactly as the text/plain body would, and `l5d-err` is set
+ * only without it (as on every router-written error).
  */
-function respondGrpc(res: Http2ServerResponse, err: unknown, clearContext: boolean): void {
+function respondGrpc(
+  res: Http2ServerResponse,
+  err: unknown,
+  clearContext: boolean,
+  l5dErr: string | undefined,
+): void {
   const answer = grpcErrorResponse(err, { clearContext });
   try {
-    res.stream.respond({ ...answer.headers, via: VIA }, { endStream: true });
+    const headers =
+      l5dErr === undefined
+        ? { ...answer.headers, via: VIA }
+        : { ...answer.headers, via: VIA, 'l5d-err': l5dErr };
+    res.stream.respond(headers, { endStream: true });
   } catch {
     res.destroy();
   }

@@ -1,4 +1,5 @@
 /** Server stats: the outermost layer of the server stack, so it sees every outcome. */
+import { Http2ServerResponse } from 'node:http2';
 import type { RouterRuntime } from '../runtime.js';
 import { EXCHANGE_STATE, type Exchange, type ServerLayer } from '../stages.js';
 
@@ -37,6 +38,15 @@ export function serverStatsLayer(rt: RouterRuntime): ServerLayer {
  * response was ended (handed to the socket in full) rather than cut (tunnels: by status). Not `writableFinished`: on TLS sockets the flush completes after the handler returns.
  */
 function responseCompleted(exchange: Exchange): boolean {
+  const res = exchange.res;
   // A tunnel's 101 is written on the raw socket, not through `res`: judged by status alone.
-  return exchange.res.writableEnded || exchange.upgrade !== undefined;
+  if (res.writableEnded || exchange.upgrade !== undefined) return true;
+  // A trailers-only HTTP/2 answer (the router's gRPC errors, a backend's trailers-only response)
+  // is written on the stream with END_STREAM, past the compatibility response: ended all the same.
+  return (
+    res instanceof Http2ServerResponse &&
+    res.stream.headersSent &&
+    res.stream.writableEnded &&
+    !res.stream.aborted
+  );
 }

@@ -1,0 +1,75 @@
+/**
+ * Service and client policies resolved per name: the router-wide `service`/`client` options with
+ * the fields a per-name policy (`servicePolicy`, `clientPolicy`, Linkerd 1's `io.l5d.static`
+ * configs) returns laid over them. Resolved once, when a service record or a client is created,
+ * so the request path reads plain fields.
+ */
+import {
+  type BalancerFactory,
+  classifiers,
+  type RequeueBudget,
+  type ResponseClassifier,
+  type RetryBudget,
+  requeueBudget,
+  retryBudget,
+} from '@switchyard/balancers';
+import type { Clock } from '@switchyard/core';
+import type { Path } from '@switchyard/dtab';
+import type { ClientPoolOptions } from './endpoint.js';
+import type { RouterClientOptions, RouterServiceOptions } from './options.js';
+
+/** The service policy of one logical name. */
+export interface ServicePolicy {
+  readonly classifier: ResponseClassifier;
+  /** False when the classifier never answers `retryableFailure`: skips retry plumbing. */
+  readonly mayRetry: boolean;
+  readonly totalTimeoutMs: number | undefined;
+  readonly retryBufferBytes: number;
+  readonly newRetryBackoff: (() => Iterator<number>) | undefined;
+  readonly budget: RetryBudget;
+}
+
+/** The client policy of one bound name. */
+export interface ClientPolicy {
+  readonly pool: ClientPoolOptions;
+  readonly balancer: BalancerFactory;
+  readonly attemptTimeoutMs: number | undefined;
+  readonly requeueBudget: RequeueBudget;
+}
+
+/** The service policy of `logical`: `service` with `servicePolicy(logical)` laid over it. */
+export function resolveServicePolicy(
+  base: RouterServiceOptions | undefined,
+  perName: ((logical: Path) => RouterServiceOptions) | undefined,
+  logical: Path,
+  clock: Clock,
+): ServicePolicy {
+  const o: RouterServiceOptions = perName === undefined ? (base ?? {}) : { ...base, ...perName(logical) };
+  const classifier = o.responseClassifier ?? classifiers.nonRetryable5XX;
+  return {
+    classifier,
+    mayRetry: classifier !== classifiers.nonRetryable5XX && classifier !== classifiers.allSuccessful,
+    totalTimeoutMs: o.totalTimeoutMs,
+    retryBufferBytes: o.retryBufferBytes ?? 65_536,
+    newRetryBackoff: o.retryBackoff,
+    budget: (o.retryBudget ?? (() => retryBudget({ clock })))(),
+  };
+}
+
+/** The client policy of `bound`: `client` with `clientPolicy(bound)` laid over it. */
+export function resolveClientPolicy(
+  base: RouterClientOptions | undefined,
+  perName: ((bound: Path) => RouterClientOptions) | undefined,
+  bound: Path,
+  defaultBalancer: BalancerFactory,
+  clock: Clock,
+): ClientPolicy {
+  const o: RouterClientOptions = perName === undefined ? (base ?? {}) : { ...base, ...perName(bound) };
+  const { balancer, requestAttemptTimeoutMs, requeueBudget: newRequeueBudget, ...pool } = o;
+  return {
+    pool,
+    balancer: balancer ?? defaultBalancer,
+    attemptTimeoutMs: requestAttemptTimeoutMs,
+    requeueBudget: (newRequeueBudget ?? (() => requeueBudget({ clock })))(),
+  };
+}
