@@ -8,6 +8,6 @@ export type { HttpAnswer as Answer } from '@switchyard/testkit';
 export { httpGet as curl };
 
 /** Retries `probe` until it returns true (event-driven state settles quickly; no fixed sleeps). */
-export function eventually(probe: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  return poll(probe, { timeoutMs, intervalMs: 50 });
+export async function eventually(probe: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  await poll(probe, { timeoutMs, intervalMs: 50 });
 }

@@ -23,7 +23,6 @@ import {
   type Inbound,
   type Router,
   type RouterClientOptions,
-  type RouterContext,
   type RouterLayer,
   type RouterServerOptions,
   type RouterServiceOptions,

@@ -5,14 +5,16 @@
  */
 import type http from 'node:http';
 import type https from 'node:https';
-import type { BalancerFactory, RequeueBudget, ResponseClassifier, RetryBudget } from '@switchyard/balancers';
+import type { BalancerFactory } from '@switchyard/balancers';
 import type { Clock, Identifier, Random, RequestHead, Stats } from '@switchyard/core';
 import type { Dtab, Path } from '@switchyard/dtab';
 import type { BindingCacheOptions, RouterInterpreter } from './binding.js';
 import type { RouterLayer } from './context.js';
-import type { ClientPoolOptions } from './endpoint.js';
 import type { AnyLayer } from './entry.js';
 import type { ForwardedHeaderOptions } from './headers.js';
+import type { RouterClientOptions, RouterServiceOptions } from './policy-options.js';
+
+export type { RouterClientOptions, RouterServiceOptions };
 
 /** Builds the listening server; receives the options the router wants applied. */
 export type CreateServer = (options: http.ServerOptions) => http.Server | https.Server;
@@ -51,41 +53,6 @@ export interface RouterServerOptions {
   readonly forwarded?: ForwardedHeaderOptions;
   /** Builds the server, e.g. `(o) => https.createServer({ ...o, ...tlsOptions })`. Default `http.createServer`. */
   readonly createServer?: CreateServer;
-}
-
-/** Service-level policy (Linkerd `service`): per logical name. */
-export interface RouterServiceOptions {
-  /** Time until response headers for the whole request, retries included, ms. Default none. */
-  readonly totalTimeoutMs?: number;
-  /** Classifies responses for stats, failure accrual and retries. Default `classifiers.nonRetryable5XX`. */
-  readonly responseClassifier?: ResponseClassifier;
-  /** Creates the retry budget of one service (one per logical name). Default `retryBudget()`. */
-  readonly retryBudget?: () => RetryBudget;
-  /**
-   * Delays between classifier-driven retries of one request, ms: called once per request that
-   * retries, each `next()` is the wait before the next retry (e.g. `retryBackoff(policy, random)`
-   * from `@switchyard/balancers`). Default none: retry at once, as Linkerd's default. Requeues of
-   * connection failures never wait.
-   */
-  readonly retryBackoff?: () => Iterator<number>;
-  /**
-   * Request bodies up to this many bytes (with a Content-Length) are read before the first attempt
-   * so they can be re-sent; larger or chunked bodies stream and are never retried. Default 65536.
-   */
-  readonly retryBufferBytes?: number;
-}
-
-/** Client-level policy (Linkerd `client`): per bound name. */
-export interface RouterClientOptions extends ClientPoolOptions {
-  /**
-   * Balancer (and failure accrual) of the client. Default `RouterOptions.balancer`; set here
-   * through `clientPolicy` to give some bound names their own.
-   */
-  readonly balancer?: BalancerFactory;
-  /** Time until response headers for one attempt, ms. Default none. */
-  readonly requestAttemptTimeoutMs?: number;
-  /** Creates the requeue budget of one client (connection failures re-sent at once). Default `requeueBudget()`. */
-  readonly requeueBudget?: () => RequeueBudget;
 }
 
 /**

@@ -16,7 +16,7 @@ import {
 import type { Clock } from '@switchyard/core';
 import type { Path } from '@switchyard/dtab';
 import type { ClientPoolOptions } from './endpoint.js';
-import type { RouterClientOptions, RouterServiceOptions } from './options.js';
+import type { RouterClientOptions, RouterServiceOptions } from './policy-options.js';
 
 /** The service policy of one logical name. */
 export interface ServicePolicy {
