@@ -26,6 +26,12 @@ interface ZipkinSpan {
   readonly tags?: Record<string, string>;
 }
 
+/**
+ * The l5d-* fields the router itself sends upstream behind clearContext (docs/router.md): the bound
+ * names (the dtab `/svc => /$/inet/…` leaves `/web` as residual) and a request id it generated.
+ */
+const ROUTER_OWN = ['l5d-dst-client', 'l5d-dst-residual', 'l5d-dst-service', 'l5d-reqid'];
+
 /** The l5d-* fields of a header map, sorted. */
 function l5dFields(headers: IncomingHttpHeaders): string[] {
   return Object.keys(headers)
@@ -127,6 +133,8 @@ telemetry:
       '-H',
       'l5d-ctx-deadline: 1',
       '-H',
+      'l5d-reqid: chosen-by-the-client',
+      '-H',
       `traceparent: 00-${traceId}-00f067aa0ba902b7-01`,
       `http://127.0.0.1:${binary.port}/curl-h2?x=1`,
     ]);
@@ -136,10 +144,13 @@ telemetry:
     // Response: no l5d-* header reaches the client.
     expect(head!.toLowerCase()).not.toContain('l5d-');
     // Request: the client's l5d-dtab did not route (the backend answered); none of the client's
-    // l5d-* went on, only the router's own l5d-dst-* (docs/router.md, clearContext).
+    // l5d-* went on, only the router's own (docs/router.md, clearContext): its request id replaces
+    // the client's, and the client's expired l5d-ctx-deadline was dropped unread.
     const got = seen.find((s) => s.url === '/curl-h2?x=1')!;
-    expect(l5dFields(got.headers)).toEqual(['l5d-dst-client', 'l5d-dst-service']);
+    expect(l5dFields(got.headers)).toEqual(ROUTER_OWN);
     expect(got.headers['l5d-dst-service']).toBe('/svc/web');
+    expect(got.headers['l5d-dst-residual']).toBe('/web');
+    expect(got.headers['l5d-reqid']).toMatch(/^[0-9a-f]{16}$/);
   });
 
   it('curl --http2 over TLS: ALPN picks h2 (TLS servers offer it by default); no l5d-* in the response', async () => {
@@ -160,10 +171,7 @@ telemetry:
     expect(head).toMatch(/^HTTP\/2 200/);
     expect(body).toBe('ok /tls-h2');
     expect(head!.toLowerCase()).not.toContain('l5d-');
-    expect(l5dFields(seen.find((s) => s.url === '/tls-h2')!.headers)).toEqual([
-      'l5d-dst-client',
-      'l5d-dst-service',
-    ]);
+    expect(l5dFields(seen.find((s) => s.url === '/tls-h2')!.headers)).toEqual(ROUTER_OWN);
   });
 
   it("Node's http2 client: same stripping; the response carries no l5d-* field", async () => {
@@ -194,7 +202,7 @@ telemetry:
       expect(body).toBe('ok /node-h2');
       expect(Object.keys(headers).filter((h) => h.startsWith('l5d-'))).toEqual([]);
       const got = seen.find((s) => s.url === '/node-h2')!;
-      expect(l5dFields(got.headers)).toEqual(['l5d-dst-client', 'l5d-dst-service']);
+      expect(l5dFields(got.headers)).toEqual(ROUTER_OWN);
       expect(got.headers['dtab-local']).toBeUndefined();
     } finally {
       session.close();
@@ -214,11 +222,9 @@ telemetry:
     expect(stdout).toBe('ok /upgrade 1.1');
   });
 
-  // Known defect (router, reported in issue 19): an `Upgrade: h2c` request takes the router's
-  // upgrade (tunnel) path and reaches the backend with `Upgrade: h2c`. A backend that accepts the
-  // upgrade would answer 101 and get a tunnel past the router ("h2c smuggling"). `it.fails` keeps
-  // this visible: it starts failing (and must become `it`) once the router drops the h2c upgrade.
-  it.fails('the backend never sees Upgrade: h2c (the router should drop it)', async () => {
+  // The router declines `Upgrade: h2c` (router/src/server/h2c-upgrade.ts): a backend that accepted
+  // it would answer 101 and give the client a tunnel past routing ("h2c smuggling").
+  it('the backend never sees Upgrade: h2c (the router drops it)', async () => {
     await run('curl', ['-sS', '--http2', '-H', 'host: web', `http://127.0.0.1:${binary.port}/upgrade2`]);
     const got = seen.find((s) => s.url === '/upgrade2')!;
     expect(got.headers.upgrade).toBeUndefined();

@@ -23,6 +23,7 @@ import { InvalidRouterOptionsError } from './errors.js';
 import type { RouterOptions, RouterServerOptions } from './options.js';
 import { resolveClientPolicy, resolveServicePolicy } from './policy.js';
 import type { RouterRuntime, ServerRuntime } from './runtime.js';
+import { isH2cOnlyUpgrade, replayWithoutUpgrade } from './server/h2c-upgrade.js';
 import { inboundH1, inboundH2 } from './server/inbound.js';
 import { respondError } from './server/respond-error.js';
 import { planServers, sameServerSettings } from './server-reload.js';
@@ -447,7 +448,15 @@ export class Router {
       },
     );
     // Upgrade requests, and CONNECT (which the stack answers 405), arrive with the raw socket.
+    const replayed = new WeakSet<Duplex>();
     const onRawSocket = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      if (isH2cOnlyUpgrade(req)) {
+        // Declined: served as the HTTP/1.1 request it also is (see h2c-upgrade.ts).
+        replayed.add(socket);
+        replayWithoutUpgrade(req, socket, head);
+        server.emit('connection', socket);
+        return;
+      }
       socket.on('error', () => socket.destroy());
       // A response bound to the raw socket answers non-101 outcomes and errors.
       const res = new ServerResponse(req);
@@ -463,6 +472,8 @@ export class Router {
     server.on('upgrade', onRawSocket);
     server.on('connect', onRawSocket);
     server.on('connection', (socket: Socket) => {
+      // A socket replayed after a declined h2c upgrade is counted once, when it first connected.
+      if (replayed.has(socket)) return;
       runtime.connections++;
       socket.once('close', () => runtime.connections--);
     });
