@@ -2,8 +2,8 @@
  * `--workers` bench: the reference binary with 1 worker (the single process) and with 2 workers,
  * side by side in one run, under the same wrk load through full routing to one backend.
  *
- *   npx tsx examples/ingress/bench/workers.ts        (needs wrk on PATH)
- *   BENCH_SECONDS=10 BENCH_ROUNDS=3 BENCH_CONNECTIONS=50 npx tsx examples/ingress/bench/workers.ts
+ *   cd examples/ingress && npm run bench:workers   (needs wrk on PATH)
+ *   BENCH_SECONDS=10 BENCH_ROUNDS=3 BENCH_CONNECTIONS=50 npm run bench:workers
  *
  * Per setup and round it prints requests/s, latency (p50/p99), and CPU per request: the serving
  * processes' CPU time (from /proc, user + system) over the requests wrk completed. With workers
