@@ -210,6 +210,23 @@ routers:
     expect(messages).toEqual(Array.from({ length: 50 }, (_, i) => `echo:${i}`));
   });
 
+  it('a call no GRPCRoute matches ends UNIMPLEMENTED (a gRPC answer, not an HTTP 404)', async () => {
+    const Missing = makeGenericClientConstructor(
+      { Call: method('/test.Missing/Call', false) },
+      'test.Missing',
+    );
+    const missing = new Missing(`127.0.0.1:${binary.port}`, credentials.createInsecure()) as Client &
+      Record<string, Call>;
+    try {
+      const err = await new Promise<ServiceError | null>((resolve) =>
+        missing.Call!(Buffer.from('x'), new Metadata(), {}, (e: ServiceError | null) => resolve(e)),
+      );
+      expect(err?.code).toBe(status.UNIMPLEMENTED);
+    } finally {
+      missing.close();
+    }
+  });
+
   it('a deadline: the call ends DEADLINE_EXCEEDED on time, and the backend sees it cancelled', async () => {
     const t0 = Date.now();
     const err = (await unary('Slow', 'x', {}, 400).then(
