@@ -11,8 +11,8 @@ import {
   type RelayedEvent,
   type RelayPort,
 } from './informer-relay.js';
-import { apiVersionOf, objectKey, type ResourceDescriptor } from './resources.js';
-import type { InformerLease, SharedInformers } from './shared.js';
+import { objectKey, type ResourceDescriptor } from './resources.js';
+import { type InformerLease, informerKey, leaseOver, type SharedInformers } from './shared.js';
 import type { KubeObject } from './types.js';
 
 let nextLease = 1;
@@ -158,13 +158,7 @@ export function relayedInformers(port: RelayPort, connection: KubeConnectionConf
     resource: ResourceDescriptor<T>,
     selector: InformerSelector = {},
   ): InformerLease<T> {
-    const key = JSON.stringify([
-      apiVersionOf(resource),
-      resource.plural,
-      selector.namespace ?? '',
-      selector.labelSelector ?? '',
-      selector.fieldSelector ?? '',
-    ]);
+    const key = informerKey(resource as unknown as ResourceDescriptor<KubeObject>, selector);
     let entry = byKey.get(key);
     if (entry === undefined) {
       const lease = nextLease++;
@@ -184,46 +178,13 @@ export function relayedInformers(port: RelayPort, connection: KubeConnectionConf
     }
     const owned = entry;
     owned.mirror.refs++;
-    const mirror = owned.mirror as unknown as InformerView<T>;
-    const subscriptions = new Set<Dispose>();
-    let released = false;
-    return {
-      resource,
-      get synced() {
-        return mirror.synced;
-      },
-      get isSynced() {
-        return mirror.isSynced;
-      },
-      get lastError() {
-        return mirror.lastError;
-      },
-      get resourceVersion() {
-        return mirror.resourceVersion;
-      },
-      snapshot: () => mirror.snapshot(),
-      get: (namespace, name) => mirror.get(namespace, name),
-      subscribe(listener, options) {
-        if (released) return () => {};
-        const dispose = mirror.subscribe(listener, options);
-        subscriptions.add(dispose);
-        return () => {
-          subscriptions.delete(dispose);
-          dispose();
-        };
-      },
-      release() {
-        if (released) return;
-        released = true;
-        for (const d of subscriptions) d();
-        subscriptions.clear();
-        if (--owned.mirror.refs > 0) return;
-        owned.mirror.close();
-        byLease.delete(owned.lease);
-        if (byKey.get(key) === owned) byKey.delete(key);
-        port.send({ kind: 'informers', v: INFORMER_RELAY_VERSION, op: 'release', lease: owned.lease });
-      },
-    };
+    return leaseOver(resource, owned.mirror as unknown as InformerView<T>, () => {
+      if (--owned.mirror.refs > 0) return;
+      owned.mirror.close();
+      byLease.delete(owned.lease);
+      if (byKey.get(key) === owned) byKey.delete(key);
+      port.send({ kind: 'informers', v: INFORMER_RELAY_VERSION, op: 'release', lease: owned.lease });
+    });
   }
 
   return {

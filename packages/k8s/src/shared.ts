@@ -40,6 +40,64 @@ export interface SharedInformers {
   close(): void;
 }
 
+/** The cache key of an informer: resource, namespace and selectors (a relay uses the same). */
+export function informerKey(resource: ResourceDescriptor<KubeObject>, selector: InformerSelector): string {
+  return JSON.stringify([
+    apiVersionOf(resource),
+    resource.plural,
+    selector.namespace ?? '',
+    selector.labelSelector ?? '',
+    selector.fieldSelector ?? '',
+  ]);
+}
+
+/**
+ * A lease over `view`: its read API, with the listeners subscribed through it removed on
+ * `release()`, which then runs the owner's bookkeeping (`onRelease`) once. Releasing
+ * twice is a no-op.
+ */
+export function leaseOver<T extends KubeObject>(
+  resource: ResourceDescriptor<T>,
+  view: InformerView<T>,
+  onRelease: () => void,
+): InformerLease<T> {
+  const subscriptions = new Set<Dispose>();
+  let released = false;
+  return {
+    resource,
+    get synced() {
+      return view.synced;
+    },
+    get isSynced() {
+      return view.isSynced;
+    },
+    get lastError() {
+      return view.lastError;
+    },
+    get resourceVersion() {
+      return view.resourceVersion;
+    },
+    snapshot: () => view.snapshot(),
+    get: (namespace, name) => view.get(namespace, name),
+    subscribe(listener, options) {
+      if (released) return () => {};
+      const dispose = view.subscribe(listener, options);
+      subscriptions.add(dispose);
+      return () => {
+        subscriptions.delete(dispose);
+        dispose();
+      };
+    },
+    release() {
+      if (released) return;
+      released = true;
+      for (const d of subscriptions) d();
+      subscriptions.clear();
+      onRelease();
+    },
+  };
+}
+
 interface Entry {
   informer: Informer<KubeObject>;
   refs: number;
@@ -56,13 +114,7 @@ export function sharedInformers(
     resource: ResourceDescriptor<T>,
     selector: InformerSelector = {},
   ): InformerLease<T> {
-    const key = JSON.stringify([
-      apiVersionOf(resource),
-      resource.plural,
-      selector.namespace ?? '',
-      selector.labelSelector ?? '',
-      selector.fieldSelector ?? '',
-    ]);
+    const key = informerKey(resource as unknown as ResourceDescriptor<KubeObject>, selector);
     let entry = entries.get(key);
     if (!entry) {
       const informer = createInformer(client, resource, { ...defaults, ...selector });
@@ -71,46 +123,13 @@ export function sharedInformers(
     }
     entry.refs++;
     const owned = entry;
-    const informer = owned.informer as unknown as Informer<T>;
-    const subscriptions = new Set<Dispose>();
-    let released = false;
-    return {
-      resource,
-      get synced() {
-        return informer.synced;
-      },
-      get isSynced() {
-        return informer.isSynced;
-      },
-      get lastError() {
-        return informer.lastError;
-      },
-      get resourceVersion() {
-        return informer.resourceVersion;
-      },
-      snapshot: () => informer.snapshot(),
-      get: (namespace, name) => informer.get(namespace, name),
-      subscribe(listener, options) {
-        if (released) return () => {};
-        const dispose = informer.subscribe(listener, options);
-        subscriptions.add(dispose);
-        return () => {
-          subscriptions.delete(dispose);
-          dispose();
-        };
-      },
-      release() {
-        if (released) return;
-        released = true;
-        for (const d of subscriptions) d();
-        subscriptions.clear();
-        owned.refs--;
-        if (owned.refs === 0) {
-          owned.informer.stop();
-          if (entries.get(key) === owned) entries.delete(key);
-        }
-      },
-    };
+    return leaseOver(resource, owned.informer as unknown as Informer<T>, () => {
+      owned.refs--;
+      if (owned.refs === 0) {
+        owned.informer.stop();
+        if (entries.get(key) === owned) entries.delete(key);
+      }
+    });
   }
 
   return {
