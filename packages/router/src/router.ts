@@ -8,7 +8,7 @@
  * over shared private state; the request path itself lives in server/, path/ and client/.
  */
 import http, { type IncomingMessage, ServerResponse } from 'node:http';
-import { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
+import { Http2ServerRequest, Http2ServerResponse, type ServerHttp2Session } from 'node:http2';
 import type https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -476,6 +476,11 @@ export class Router {
       if (replayed.has(socket)) return;
       runtime.connections++;
       socket.once('close', () => runtime.connections--);
+    });
+    // HTTP/2 connections of a front door (TLS by ALPN, or plain h2c) arrive as sessions.
+    server.on('session', (session: ServerHttp2Session) => {
+      runtime.connections++;
+      session.once('close', () => runtime.connections--);
     });
     const slot: ServerSlot = { options, runtime, server, port: options.port, gauges: [], draining: false };
     return slot;

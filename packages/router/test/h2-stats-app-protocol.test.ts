@@ -1,7 +1,8 @@
 /**
  * Issue 19 leftovers: router-written gRPC answers (trailers-only) count in `server/…/failures`
  * only by status, like any completed response; an endpoint whose address meta carries
- * `appProtocol: kubernetes.io/h2c` is dialled with h2c unless the client's `protocol` says otherwise.
+ * `appProtocol: kubernetes.io/h2c` is dialled with h2c unless the client's `protocol` says otherwise;
+ * a server's `connections` counts HTTP/2 connections too.
  */
 import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
@@ -11,7 +12,7 @@ import { describe, expect, it } from 'vitest';
 import type { CreateServer } from '../src/index.js';
 import { eventually, fixtures, send, testNamer } from './helpers.js';
 
-const { cleanup, router } = fixtures(200);
+const { backend: startBackend, cleanup, router } = fixtures(200);
 const h2c: CreateServer = (options) => createPlainHttpServer({ ...options, h2: {} });
 
 describe('server stats of router-written gRPC answers', () => {
@@ -84,5 +85,27 @@ describe('appProtocol kubernetes.io/h2c', () => {
     const reply = await send(r.port, { headers: { 'x-dst': 'grpc' } });
     // HTTP/1.1 to an HTTP/2-only server cannot succeed.
     expect(reply.status).toBe(502);
+  });
+});
+
+describe('server connections', () => {
+  it('counts HTTP/2 connections (h2c prior knowledge on a plain door) with the HTTP/1.1 ones', async () => {
+    const backend = await startBackend();
+    const r = await router(`/svc/web => /$/inet/127.0.0.1/${backend.port}`, {
+      servers: [{ port: 0, createServer: h2c }],
+    });
+    const connections = () => r.router.servers[0]!.connections;
+    const session = http2.connect(`http://127.0.0.1:${r.port}`);
+    const status = await new Promise<number | undefined>((resolve, reject) => {
+      const s = session.request({ ':path': '/', 'x-dst': 'web' });
+      s.on('response', (h) => resolve(h[':status']));
+      s.on('error', reject);
+      s.resume();
+      s.end();
+    });
+    expect(status).toBe(200);
+    expect(connections()).toBe(1);
+    session.close();
+    await eventually(() => connections() === 0);
   });
 });

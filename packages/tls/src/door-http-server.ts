@@ -27,10 +27,13 @@ export interface ListeningDoor {
   destroyConnections(): void;
 }
 
-/** The HTTP/2 server that feeds `server`'s `'request'` event. */
+/** The HTTP/2 server that feeds `server`'s `'request'` and `'session'` events. */
 export function requestEmittingH2Server(server: HttpServer, options: HttpServerH2Options): H2Server {
   return new H2Server({
     onRequest: (req, res) => server.emit('request', req, res),
+    // As node:http2's own servers do: one 'session' per HTTP/2 connection (its socket never
+    // reaches the HTTP/1.1 server's 'connection' event).
+    onSession: (session) => server.emit('session', session),
     ...(options.settings === undefined ? {} : { settings: options.settings }),
     ...(options.where === undefined ? {} : { where: options.where }),
     ...(options.stats === undefined ? {} : { stats: options.stats }),

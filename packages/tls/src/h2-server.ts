@@ -49,6 +49,8 @@ export interface H2ServerOptions {
   readonly where?: string;
   /** Time a connection has to send its 24-byte preface, ms. Default 10000. */
   readonly prefaceTimeoutMs?: number;
+  /** Called for every new HTTP/2 connection (e.g. to count it with the HTTP/1.1 ones). */
+  readonly onSession?: (session: ServerHttp2Session) => void;
   /**
    * Counters under `h2/`: `sessions`, `streams`, `bad_preface`, `session_errors`, `frame_errors`,
    * `stream_errors`, `streams_reset`, `header_list_too_large`, `ping_timeouts`, `idle_closes`, and
@@ -83,6 +85,7 @@ export class H2Server {
   readonly #settings: ResolvedH2Settings;
   readonly #stats: Stats | undefined;
   readonly #onStream: H2StreamHandler | undefined;
+  readonly #onSession: ((session: ServerHttp2Session) => void) | undefined;
   /** Streams this server answered itself (431): the compatibility 'request' skips them. */
   readonly #refused = new WeakSet<ServerHttp2Stream>();
   /** Per session: call when the client reset a stream before it was answered. */
@@ -103,6 +106,7 @@ export class H2Server {
       );
     }
     this.#onStream = options.onStream;
+    this.#onSession = options.onSession;
     this.#prefaceTimeoutMs = options.prefaceTimeoutMs ?? 10_000;
     this.#server = createHttp2Server(http2ServerOptions(this.#settings));
     this.#server.on('session', (session) => this.#session(session));
@@ -208,6 +212,7 @@ export class H2Server {
   #session(session: ServerHttp2Session): void {
     this.#sessions.add(session);
     this.#count('sessions');
+    this.#onSession?.(session);
     const s = this.#settings;
     session.on('error', (err) => {
       this.#count('session_errors');
