@@ -89,6 +89,19 @@ describe('io.l5d.header.token', () => {
     expect(reason(await byHeader(req({ headers: { host: 'x' } })))).toBe('My-Header header is absent');
   });
 
+  it("Linkerd 1's h2 form header: ':authority' reads the authority (Host on HTTP/1.1, :authority on HTTP/2)", async () => {
+    const byAuthority = createHeaderTokenIdentifier({ header: ':authority' });
+    // An HTTP/2 request's :authority reaches the head as Host (the router's message map).
+    expect(named(await byAuthority(req({ httpVersion: '2.0', headers: { host: 'grpc.example' } })))).toBe(
+      '/svc/grpc.example',
+    );
+    expect(named(await byAuthority(req({ headers: { host: 'web' } })))).toBe('/svc/web');
+    expect(reason(await byAuthority(req()))).toBe(':authority header is absent');
+    const byMethod = createHeaderTokenIdentifier({ header: ':method' });
+    expect(named(await byMethod(req({ method: 'POST' })))).toBe('/svc/POST');
+    expect(() => createHeaderTokenIdentifier({ header: ':scheme' })).toThrow(/not an HTTP header name/);
+  });
+
   it('takes the first value of a repeated header', async () => {
     const byHeader = createHeaderTokenIdentifier({ header: 'x-route' });
     expect(named(await byHeader(req({ headers: { 'x-route': ['a', 'b'] } })))).toBe('/svc/a');

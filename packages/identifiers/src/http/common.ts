@@ -23,8 +23,16 @@ export function dstPrefixOf(kind: string, options: DstPrefixOption): Path {
   );
 }
 
+/**
+ * HTTP/2 request pseudo-headers an identifier may name, as Linkerd 1's h2 identifiers did (its
+ * `io.l5d.header.token` defaulted to `:authority`). The request head carries them as `Host`, the
+ * target and the method, so they read the same on HTTP/1.1 and HTTP/2 requests (`headerValue`).
+ */
+const PSEUDO_HEADERS = new Set([':authority', ':path', ':method']);
+
 /** Validates a header-name option and returns it lower-cased (how `RequestHead` stores names). */
 export function headerNameOf(kind: string, header: string): string {
+  if (typeof header === 'string' && PSEUDO_HEADERS.has(header.toLowerCase())) return header.toLowerCase();
   if (typeof header !== 'string' || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(header)) {
     throw new IdentifierConfigError(kind, 'header', `not an HTTP header name: ${JSON.stringify(header)}`);
   }

@@ -48,6 +48,12 @@ export function splitTarget(url: string): Target {
  * `headerMap.get`. For `host`, an absolute-form target's authority wins (RFC 9112 §3.2.2).
  */
 export function headerValue(req: RequestHead, lowerName: string): string | undefined {
+  // HTTP/2 pseudo-headers (RFC 9113 §8.3.1): `:authority` is what HTTP/1.1 calls Host.
+  if (lowerName.charCodeAt(0) === 58) {
+    if (lowerName === ':authority') return headerValue(req, 'host');
+    if (lowerName === ':path') return req.url;
+    if (lowerName === ':method') return req.method;
+  }
   if (lowerName === 'host' && req.url.charCodeAt(0) !== 47) {
     const authority = splitTarget(req.url).authority;
     if (authority !== undefined) return authority;
