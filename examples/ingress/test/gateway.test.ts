@@ -104,7 +104,7 @@ describe('io.l5d.httproute in the running binary (directory source)', () => {
   it('serves the hello-world: world.v2 by hostname, everything else by the hostless route', async () => {
     expect((await get('world.v2')).body).toBe('earth (127.0.0.1)!\n');
     expect((await get('hello.example')).body).toBe('world (127.0.0.1)!\n');
-    expect((await get('10.1.2.3:4140', '/any/path')).body).toBe('world (127.0.0.1)!\n');
+    expect((await get('10.1.2.3:18080', '/any/path')).body).toBe('world (127.0.0.1)!\n');
   });
 
   it('follows routes created, changed and deleted while traffic flows', async () => {

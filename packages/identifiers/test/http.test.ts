@@ -69,7 +69,7 @@ describe('io.l5d.header.token', () => {
   });
 
   it('keeps an IPv6 host literal with its brackets and port as one segment', async () => {
-    expect(labels(await identify(req({ headers: { host: '[::1]:4140' } })))).toEqual(['svc', '[::1]:4140']);
+    expect(labels(await identify(req({ headers: { host: '[::1]:18080' } })))).toEqual(['svc', '[::1]:18080']);
   });
 
   it('a value with "/" stays one segment (shown escaped)', async () => {
