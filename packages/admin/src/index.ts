@@ -10,6 +10,7 @@ export { MIN_TOKEN_LENGTH } from './bearer-token.js';
 export type {
   ClientFeed,
   DashboardFeed,
+  DtabStoreDocument,
   DtabStoreFeed,
   EventLoopLag,
   LatencySummary,
@@ -19,12 +20,11 @@ export type {
   RouterFeed,
   ServerFeed,
   ServiceFeed,
-} from './dashboard-feed.js';
+} from './dashboard/document.js';
 export type { AdminErrorCode } from './errors.js';
 export { AdminError } from './errors.js';
 export type { AdminErrorEvent } from './guards.js';
 export { isSecretKey, REDACTED, redactConfig } from './redact.js';
-export type { DtabStoreDocument } from './routes/dtab-store.js';
 export { ADMIN_VERSION } from './routes/health-metrics.js';
 export { AdminServer, createAdminServer } from './server.js';
 export type {

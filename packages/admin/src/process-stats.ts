@@ -3,7 +3,7 @@
  * A proxy whose event loop stalls delays every request, so lag is the first number to look at.
  */
 import { type IntervalHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
-import type { EventLoopLag, ProcessInfo } from './dashboard-feed.js';
+import type { EventLoopLag, ProcessInfo } from './dashboard/document.js';
 
 /**
  * Samples the event loop (resolution 20 ms) while started. Lag figures cover a window of about

@@ -6,7 +6,13 @@ import { request } from 'node:http';
 import { Activity, createInterpreter, type MetricsRegistry } from '@switchyard/core';
 import { Dtab } from '@switchyard/dtab';
 import type { RecentRequest } from '@switchyard/telemetry';
-import type { AdminClientView, AdminIngressRuleView, AdminRouterView } from '../src/index.js';
+import {
+  type AdminClientView,
+  type AdminIngressRuleView,
+  type AdminRouterView,
+  type AdminServer,
+  createAdminServer,
+} from '../src/index.js';
 
 /** A router view over a real interpreter (`/$/inet` names only, no DNS). */
 export function testRouter(
@@ -145,4 +151,43 @@ export function ingressLikeStats(stats: MetricsRegistry): void {
   stats.gauge(['identifier', 'io.l5d.ingress', 'ingresses'], () => 1);
   stats.counter('k8s', 'watch_events').incr(3);
   stats.counter('zipkin', 'spans_sent');
+}
+
+/** The example routers' dtab: `/svc/web` matches two dentries (an alt), `/srv/api` a union. */
+export const EXAMPLE_DTAB =
+  '/svc/web => /$/inet/127.0.0.1/8080; /svc => /srv; /srv/api => /$/inet/127.0.0.1/9000 & /$/inet/127.0.0.1/9001';
+
+/**
+ * A listening admin (port 0) over two routers (`http` with {@link EXAMPLE_DTAB}, `h2`), two
+ * readiness sources (`files`, and `k8s ingress watch` reading `k8sReady`) and a config with secrets.
+ */
+export async function startExampleAdmin(
+  stats: MetricsRegistry,
+  k8sReady: () => boolean,
+): Promise<AdminServer> {
+  const server = createAdminServer({
+    port: 0,
+    stats,
+    routers: [
+      testRouter('http', EXAMPLE_DTAB),
+      testRouter('h2', '/svc => /$/inet/127.0.0.1/7000', { port: 4142 }),
+    ],
+    readiness: [
+      { name: 'files', ready: () => true },
+      { name: 'k8s ingress watch', ready: k8sReady },
+    ],
+    config: {
+      admin: { port: 19990 },
+      routers: [
+        {
+          protocol: 'http',
+          servers: [{ port: 443, tls: { certPath: '/c.pem', keyPath: '/k.pem' } }],
+          client: { tls: { clientAuth: { certPath: '/a', keyPath: '/b' } } },
+        },
+      ],
+      namers: [{ kind: 'io.l5d.k8s', token: 'abc', password: 'hunter2' }],
+    },
+  });
+  await server.listen();
+  return server;
 }

@@ -6,7 +6,8 @@
  * since answers 409 with what it holds now, so two operators cannot overwrite each other blindly.
  */
 import { Dtab } from '@switchyard/dtab';
-import { type DtabStoreFeed, dtabStoreState } from '../dashboard-feed.js';
+import type { DtabStoreDocument } from '../dashboard/document.js';
+import { dtabStoreState } from '../dashboard/feed.js';
 import { badRequest } from '../errors.js';
 import { readBody } from '../read-body.js';
 import { sendJson } from '../respond.js';
@@ -18,9 +19,6 @@ import { control, type Route, read } from './route.js';
 export function dtabStorePath(label: string): string {
   return `/admin/dtab-store/${encodeURIComponent(label)}`;
 }
-
-/** One router's store in `/admin/dtab-store.json` and in 409 answers. */
-export type DtabStoreDocument = DtabStoreFeed & { readonly router: string };
 
 function document(router: string, store: AdminDtabStoreView, stored?: AdminStoredDtab): DtabStoreDocument {
   return { router, ...dtabStoreState(store, stored) };

@@ -5,7 +5,7 @@
  */
 import { Dtab } from '@switchyard/dtab';
 import type { RecentRequest } from '@switchyard/telemetry';
-import { buildDashboardFeed } from '../dashboard-feed.js';
+import { buildDashboardFeed } from '../dashboard/feed.js';
 import { redactConfig } from '../redact.js';
 import { sendJson } from '../respond.js';
 import { routerStacks } from '../stacks.js';

@@ -3,7 +3,7 @@
  * `/admin/metrics.json` (flat or `?tree=1`), `/admin/metrics/prometheus` and `/admin/server_info`.
  */
 import { flattenMetrics, formatPrometheus, treeMetrics } from '@switchyard/telemetry';
-import { safeReady } from '../dashboard-feed.js';
+import { safeReady } from '../readiness.js';
 import { isTrue, send, sendJson, sendText } from '../respond.js';
 import { type AdminContext, samplesWithProcess } from './context.js';
 import { type Route, read } from './route.js';

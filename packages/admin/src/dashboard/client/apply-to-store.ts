@@ -5,7 +5,7 @@
  * before the test: if anyone changed the store since, the admin answers 409 and nothing is
  * written — the operator tests again against what is there now.
  */
-import type { DtabStoreDocument } from '../../routes/dtab-store.js';
+import type { DtabStoreDocument } from '../document.js';
 import { canUse, controlFetch } from './control.js';
 import { h, replace } from './dom.js';
 

@@ -4,7 +4,7 @@
  * dtab store and control is unlocked, a successful test offers to apply the tested dentries to
  * the store (see apply-to-store.ts).
  */
-import type { DtabStoreFeed } from '../../dashboard-feed.js';
+import type { DtabStoreFeed } from '../document.js';
 import { applyToStore, readStore } from './apply-to-store.js';
 import { onControlChange } from './control.js';
 import { h, replace } from './dom.js';

@@ -2,7 +2,7 @@
  * Rates from counter deltas: the server keeps no per-viewer state, so the page remembers each
  * row's counters from the previous poll and each router's last sixty points for the charts.
  */
-import type { RequestTotals } from '../../dashboard-feed.js';
+import type { RequestTotals } from '../document.js';
 
 /** Poll interval: 2 s, or `?refresh=<ms>` (250 ms – 60 s). */
 export const POLL_MS = Math.min(

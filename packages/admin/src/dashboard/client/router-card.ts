@@ -2,7 +2,7 @@
  * One router's card: KPIs, the rate/success/latency charts, servers, logical names, clients and
  * their endpoints, the ingress routing table, the dtab and the stacks.
  */
-import type { RouterFeed } from '../../dashboard-feed.js';
+import type { RouterFeed } from '../document.js';
 import { lineChart } from './chart.js';
 import { h } from './dom.js';
 import { compact, ms, percent, rate } from './format.js';

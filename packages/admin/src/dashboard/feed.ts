@@ -1,115 +1,29 @@
 /**
- * The JSON the dashboard polls (`/admin/dashboard.json`): one document per poll with everything
- * on screen, so the page makes one request every two seconds and computes rates from counter
- * deltas. Aggregation follows the Linkerd stat scopes `rt/<router>/{server,service,client}/…`.
+ * Builds `/admin/dashboard.json` (document.ts) from a metrics snapshot and the router views: the
+ * page makes one request every two seconds and computes rates from counter deltas. Aggregation
+ * follows the Linkerd stat scopes `rt/<router>/{server,service,client}/…`.
  */
 import type { MetricSample } from '@switchyard/core';
 import { Dtab } from '@switchyard/dtab';
+import { safeReady } from '../readiness.js';
 import type {
   AcmeCertificateView,
-  AdminClientView,
   AdminDtabStoreView,
-  AdminIngressRuleView,
   AdminRouterView,
-  AdminServerView,
   AdminStoredDtab,
   CertificateView,
   ReadinessSource,
-} from './views.js';
-
-/** Event-loop delay in milliseconds, over the monitor's lifetime or since the last `reset`. */
-export interface EventLoopLag {
-  readonly mean: number;
-  readonly p50: number;
-  readonly p99: number;
-  readonly max: number;
-}
-
-/** A point-in-time view of the process. Bytes for memory, ms for times. */
-export interface ProcessInfo {
-  readonly pid: number;
-  readonly node: string;
-  readonly uptimeMs: number;
-  readonly rssBytes: number;
-  readonly heapUsedBytes: number;
-  readonly heapTotalBytes: number;
-  readonly externalBytes: number;
-  readonly eventLoopLag: EventLoopLag;
-}
-
-/** Latency percentiles in ms (from the `request_latency_ms` histogram). */
-export interface LatencySummary {
-  readonly count: number;
-  readonly p50: number;
-  readonly p90: number;
-  readonly p95: number;
-  readonly p99: number;
-  readonly p999: number;
-  readonly max: number;
-}
-
-/** Cumulative request counters; the page derives rates and success rate from their deltas. */
-export interface RequestTotals {
-  readonly requests: number;
-  readonly success: number;
-  readonly failures: number;
-  readonly latency?: LatencySummary;
-}
-
-/** A server row: the view plus its counters. */
-export type ServerFeed = AdminServerView &
-  RequestTotals & { readonly name: string; readonly connections: number };
-/** A logical-name row (`rt/<r>/service/<svc>`). */
-export type ServiceFeed = RequestTotals & { readonly name: string };
-/** A client row: the view plus its counters. */
-export type ClientFeed = AdminClientView & RequestTotals;
-
-/**
- * A dtab override row (`rt/<router>/dtab_overrides/<name>/applied`): a configured override by its
- * label, or `signed` for the signed-cookie override, with the requests it changed so far.
- */
-export interface OverrideFeed {
-  readonly name: string;
-  readonly applied: number;
-}
-
-/** A router's shared dtab store as the dashboard shows it (`null`s while nothing is stored). */
-export interface DtabStoreFeed {
-  readonly kind: string;
-  readonly name: string;
-  readonly version: string | null;
-  readonly dtab: string | null;
-}
-
-/** Everything the dashboard shows for one router. */
-export interface RouterFeed extends RequestTotals {
-  readonly label: string;
-  readonly dtab: string;
-  readonly servers: readonly ServerFeed[];
-  readonly services: readonly ServiceFeed[];
-  readonly clients: readonly ClientFeed[];
-  readonly ingress: readonly AdminIngressRuleView[];
-  readonly overrides: readonly OverrideFeed[];
-  /** Present when the router has a shared dtab store. */
-  readonly dtabStore?: DtabStoreFeed;
-}
-
-/** The whole `/admin/dashboard.json` document. */
-export interface DashboardFeed {
-  /** Wall-clock ms of this snapshot. */
-  readonly time: number;
-  readonly process: ProcessInfo;
-  readonly readiness: readonly { readonly name: string; readonly ready: boolean }[];
-  readonly routers: readonly RouterFeed[];
-  readonly certificates: readonly CertificateView[];
-  /** Names whose certificates ACME manages. */
-  readonly acme: readonly AcmeCertificateView[];
-  /**
-   * The control routes that exist (empty while control is disabled): the page shows a form only
-   * when its route is here, and only after the operator's token was accepted.
-   */
-  readonly control: readonly string[];
-}
+} from '../views.js';
+import type {
+  ClientFeed,
+  DashboardFeed,
+  DtabStoreFeed,
+  LatencySummary,
+  OverrideFeed,
+  ProcessInfo,
+  RouterFeed,
+  ServerFeed,
+} from './document.js';
 
 type Acc = { requests: number; success: number; failures: number; latency?: LatencySummary };
 
@@ -232,13 +146,4 @@ export function dtabStoreState(store: AdminDtabStoreView, stored?: AdminStoredDt
     version: now?.version ?? null,
     dtab: now === undefined ? null : Dtab.show(now.dtab),
   };
-}
-
-/** A readiness check that throws counts as not ready. */
-export function safeReady(r: ReadinessSource): boolean {
-  try {
-    return r.ready() === true;
-  } catch {
-    return false;
-  }
 }
