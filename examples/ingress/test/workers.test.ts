@@ -1,6 +1,6 @@
 /**
  * `--workers 2` in the running binary: two worker processes serve one port, the primary's admin
- * answers for the pod, a config change reaches both, a worker killed with SIGKILL is replaced
+ * answers for the pod (metrics, and the dashboard with each worker's load, seen in Chromium), a config change reaches both, a worker killed with SIGKILL is replaced
  * while the other worker's keep-alive connections keep being served, and SIGTERM drains all.
  * With Kubernetes (the test API server): the primary watches once for both workers, a change
  * reaches both, and a killed worker's replacement is handed a snapshot without a new watch.
@@ -11,8 +11,15 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { DashboardFeed, WorkerFeed } from '@switchyard/admin';
 import type { KubeObject } from '@switchyard/k8s';
-import { type FakeKubeApi, startFakeKubeApi } from '@switchyard/testkit';
+import {
+  chromiumLaunchOptions,
+  collectPageErrors,
+  type FakeKubeApi,
+  startFakeKubeApi,
+} from '@switchyard/testkit';
+import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningBinary, startBinary } from './binary.js';
 import { curl, eventually } from './http-client.js';
@@ -27,11 +34,15 @@ interface WorkerRow {
   readonly rssBytes: number;
 }
 
-/** A backend answering its own name; `/slow` answers after 600 ms. */
+/** Answers of `/hold` requests, waiting until the test releases them. */
+const held: (() => void)[] = [];
+
+/** A backend answering its own name; `/slow` answers after 600 ms, `/hold` when released. */
 async function backend(name: string): Promise<{ port: number; close: () => Promise<void> }> {
   const server = http.createServer((req, res) => {
     const answer = () => res.end(`${name}\n`);
     if (req.url === '/slow') setTimeout(answer, 600);
+    else if (req.url === '/hold') held.push(answer);
     else answer();
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -132,6 +143,80 @@ describe('--workers 2 in the running binary', () => {
     expect((await curl(`${admin}/admin/workers`)).body).toContain('<th>connections</th>');
   });
 
+  it("the dashboard shows each worker's load next to the pod's total, in Chromium", async () => {
+    const dashboard = async (): Promise<DashboardFeed> =>
+      JSON.parse((await curl(`${admin}/admin/dashboard.json`)).body);
+    const podRequests = async () => (await dashboard()).routers[0]!.requests;
+    // Two requests held in flight, on two connections the cluster hands to the workers in turn.
+    const holding = [0, 1].map(() => curl(`http://127.0.0.1:${binary.port}/hold`, { host: 'web' }));
+    await eventually(async () => held.length === 2);
+    const feed = await dashboard();
+    const rows = feed.workers ?? [];
+    expect(rows.map((w) => [w.slot, w.state, w.restarts])).toEqual([
+      [1, 'ready', 0],
+      [2, 'ready', 0],
+    ]);
+    // Every figure is the pod's: the router card counts both workers' requests.
+    const sum = (pick: (w: WorkerFeed) => number | undefined) => rows.reduce((n, w) => n + (pick(w) ?? 0), 0);
+    expect(sum((w) => w.requests)).toBe(feed.routers[0]!.requests);
+    const metrics = JSON.parse((await curl(`${admin}/admin/metrics.json`)).body);
+    expect(feed.routers[0]!.requests).toBe(metrics[`rt/http/server/127.0.0.1/${binary.port}/requests`]);
+    expect(sum((w) => w.inFlight)).toBe(2);
+    expect(rows.every((w) => w.inFlight === 1)).toBe(true);
+    expect(feed.routers[0]!.servers[0]!.connections).toBe(sum((w) => w.connections));
+
+    const profile = await mkdtemp(join(tmpdir(), 'sy-chromium-'));
+    const context = await chromium.launchPersistentContext(profile, chromiumLaunchOptions());
+    try {
+      const page = context.pages()[0] ?? (await context.newPage());
+      const errors: string[] = [];
+      collectPageErrors(page, errors);
+      const text = (testid: string) => page.locator(`[data-testid="${testid}"]`).first().textContent();
+      await page.goto(`${admin}/?refresh=250`);
+      await page.waitForSelector('body[data-ready="true"]', { timeout: 20_000 });
+      expect(await text('worker-1-state')).toBe('ready');
+      expect(await text('worker-2-state')).toBe('ready');
+      expect(await text('worker-1-inflight')).toBe('1');
+      expect(await text('worker-2-inflight')).toBe('1');
+      expect(await text('pod-inflight')).toBe('2');
+      expect(await text('pod-restarts')).toBe('0');
+      for (const release of held.splice(0)) release();
+      await Promise.all(holding);
+      await expect.poll(() => text('pod-inflight'), { timeout: 20_000 }).toBe('0');
+
+      // Traffic on fresh connections (both workers): the pod's requests and rates follow it.
+      const before = await podRequests();
+      let sending = true;
+      const load = (async () => {
+        let sent = 0;
+        while (sending || sent < 10) {
+          await curl(`http://127.0.0.1:${binary.port}/`, { host: 'web' });
+          sent++;
+        }
+        return sent;
+      })();
+      await expect
+        .poll(async () => Number.parseFloat((await text('pod-rps')) ?? ''), { timeout: 20_000 })
+        .toBeGreaterThan(0);
+      await expect
+        .poll(
+          async () =>
+            Number.parseFloat((await text('worker-1-rps')) ?? '') > 0 &&
+            Number.parseFloat((await text('worker-2-rps')) ?? '') > 0,
+          { timeout: 20_000 },
+        )
+        .toBe(true);
+      sending = false;
+      const sent = await load;
+      await expect.poll(() => text('pod-requests'), { timeout: 20_000 }).toBe(String(before + sent));
+      await expect.poll(() => text(`requests-http`), { timeout: 20_000 }).toBe(String(before + sent));
+      expect(errors).toEqual([]);
+    } finally {
+      await context.close();
+      await rm(profile, { recursive: true, force: true });
+    }
+  }, 90_000);
+
   it('applies a config change in every worker from one watch in the primary', async () => {
     await writeFile(join(dir, 'linker.yaml.tmp'), config(dir, 'v2'));
     await rename(join(dir, 'linker.yaml.tmp'), join(dir, 'linker.yaml'));
@@ -196,6 +281,8 @@ describe('--workers 2 in the running binary', () => {
       return now.length === 2 && slot?.state === 'ready' && slot.pid !== victim.pid && slot.restarts === 1;
     }, 30_000);
     expect(binary.stderr()).toMatch(/"msg":"worker exited".*"signal":"SIGKILL"/);
+    const pod: DashboardFeed = JSON.parse((await curl(`${admin}/admin/dashboard.json`)).body);
+    expect(pod.workers?.map((w) => w.restarts)).toEqual([1, 2].map((slot) => (slot === victim.slot ? 1 : 0)));
     expect((await curl(`http://127.0.0.1:${binary.port}/`, { host: 'web' })).status).toBe(200);
   }, 45_000);
 

@@ -20,7 +20,9 @@ export type {
   RouterFeed,
   ServerFeed,
   ServiceFeed,
+  WorkerFeed,
 } from './dashboard/document.js';
+export { podDashboardFeed, serverLoad } from './dashboard/feed.js';
 export type { AdminErrorCode } from './errors.js';
 export { AdminError } from './errors.js';
 export type { AdminErrorEvent } from './guards.js';

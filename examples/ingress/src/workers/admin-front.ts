@@ -1,15 +1,24 @@
 /**
  * The pod's admin port under `--workers N`, served by the primary. Metrics are one answer for
  * the pod (every worker's registry merged, see merge-metrics.ts) plus per-worker load under
- * `workers/<slot>/…`; `/admin/workers.json` and `/admin/workers` list the workers' load. Every
- * other admin path (dashboard, delegator, readiness, control routes with their bearer check) is
+ * `workers/<slot>/…`; `/admin/workers.json` and `/admin/workers` list the workers' load, and the
+ * dashboard's `/admin/dashboard.json` is a worker's document with the pod's counters and each
+ * worker's load (podDashboard). Every other admin path (dashboard, delegator, readiness, control routes with their bearer check) is
  * passed to the workers' own admin servers, which answer alike because they run the same config.
  */
-import { createServer, type IncomingMessage, request, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  request,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { type DashboardFeed, podDashboardFeed, serverLoad, type WorkerFeed } from '@switchyard/admin';
 import type { MetricSample } from '@switchyard/core';
 import { flattenMetrics, formatPrometheus, treeMetrics } from '@switchyard/telemetry';
-import { mergeSnapshots, serverTotal } from './merge-metrics.js';
+import { mergeSnapshots } from './merge-metrics.js';
 import type { WorkerProcess } from './messages.js';
 
 /** One worker as the primary knows it, with its latest figures when it answered. */
@@ -36,19 +45,30 @@ export interface AdminFrontOptions {
   readonly prometheusPrefix: string;
 }
 
-/** The per-worker load figures as `/admin/workers.json` shows them. */
-export function workerRows(load: readonly WorkerLoad[]) {
+/** Each worker's load as the dashboard shows it (`DashboardFeed.workers`). */
+export function workerFeeds(load: readonly WorkerLoad[]): WorkerFeed[] {
   return load.map((w) => ({
     slot: w.slot,
     pid: w.stats?.process.pid ?? w.pid,
     state: w.stats === undefined && w.state === 'ready' ? 'unresponsive' : w.state,
-    startedAt: w.startedAt,
     restarts: w.restarts,
-    requests: w.stats ? serverTotal(w.stats.samples, 'requests') : undefined,
-    connections: w.stats ? serverTotal(w.stats.samples, 'connections') : undefined,
-    rssBytes: w.stats?.process.rssBytes,
+    ...(w.stats === undefined
+      ? {}
+      : {
+          ...serverLoad(w.stats.samples),
+          rssBytes: w.stats.process.rssBytes,
+          cpuMs: Math.round(w.stats.process.cpuMicros / 1000),
+        }),
+  }));
+}
+
+/** The per-worker load figures as `/admin/workers.json` shows them. */
+export function workerRows(load: readonly WorkerLoad[]) {
+  const feeds = workerFeeds(load);
+  return load.map((w, i) => ({
+    ...feeds[i]!,
+    startedAt: w.startedAt,
     heapUsedBytes: w.stats?.process.heapUsedBytes,
-    cpuMs: w.stats ? Math.round(w.stats.process.cpuMicros / 1000) : undefined,
   }));
 }
 
@@ -60,9 +80,11 @@ export function podSamples(load: readonly WorkerLoad[]): MetricSample[] {
   const perWorker = answered.flatMap((w) => {
     const s = w.stats!;
     const at = (leaf: string) => ['workers', String(w.slot), leaf];
+    const served = serverLoad(s.samples);
     return [
-      gauge(at('requests'), serverTotal(s.samples, 'requests')),
-      gauge(at('connections'), serverTotal(s.samples, 'connections')),
+      gauge(at('requests'), served.requests),
+      gauge(at('connections'), served.connections),
+      gauge(at('pending'), served.inFlight),
       gauge(at('rss_bytes'), s.process.rssBytes),
       gauge(at('cpu_ms'), Math.round(s.process.cpuMicros / 1000)),
       gauge(at('restarts'), w.restarts),
@@ -111,6 +133,57 @@ function relay(req: IncomingMessage, res: ServerResponse, target: { address: str
   req.pipe(upstream);
 }
 
+/**
+ * `/admin/dashboard.json` for the pod: a worker's own document (its views of routers, clients,
+ * certificates) with every counter replaced by the pod's merged metrics and each worker's load
+ * added. Relayed alone, the page would show whichever worker answered, a different one per poll.
+ */
+async function podDashboard(
+  req: IncomingMessage,
+  res: ServerResponse,
+  target: { address: string; port: number },
+  load: readonly WorkerLoad[],
+): Promise<void> {
+  const answer = await new Promise<{ status: number; headers: IncomingHttpHeaders; body: string }>(
+    (resolve, reject) => {
+      const upstream = request(
+        { host: target.address, port: target.port, method: 'GET', path: req.url, headers: req.headers },
+        (r) => {
+          const chunks: Buffer[] = [];
+          r.on('data', (c: Buffer) => chunks.push(c));
+          r.on('end', () =>
+            resolve({
+              status: r.statusCode ?? 502,
+              headers: r.headers,
+              body: Buffer.concat(chunks).toString(),
+            }),
+          );
+          r.on('error', reject);
+        },
+      );
+      upstream.on('error', reject);
+      upstream.end();
+    },
+  ).catch((error: Error) => error);
+  if (answer instanceof Error) {
+    send(res, 502, 'text/plain', `worker admin unavailable: ${answer.message}\n`);
+    return;
+  }
+  const { 'content-length': _length, ...headers } = answer.headers;
+  const body =
+    answer.status === 200
+      ? JSON.stringify(
+          podDashboardFeed(
+            JSON.parse(answer.body) as DashboardFeed,
+            mergeSnapshots(load.flatMap((w) => (w.stats === undefined ? [] : [w.stats.samples]))),
+            workerFeeds(load),
+          ),
+        )
+      : answer.body;
+  res.writeHead(answer.status, { ...headers, 'content-length': Buffer.byteLength(body) });
+  res.end(req.method === 'HEAD' ? undefined : body);
+}
+
 /** The primary's admin server: aggregated metrics and the worker table, the rest relayed. */
 export function createAdminFront(options: AdminFrontOptions): {
   readonly listen: () => Promise<AddressInfo>;
@@ -144,6 +217,8 @@ export function createAdminFront(options: AdminFrontOptions): {
     }
     const target = options.workerAdmin();
     if (target === undefined) send(res, 503, 'text/plain', 'no worker is ready\n');
+    else if (get && url.pathname === '/admin/dashboard.json')
+      await podDashboard(req, res, target, await options.load());
     else relay(req, res, target);
   };
   const server: Server = createServer((req, res) => {

@@ -94,14 +94,3 @@ export function mergeSnapshots(snapshots: readonly (readonly MetricSample[])[]):
     return a < b ? -1 : a > b ? 1 : 0;
   });
 }
-
-/** Sum of a worker's samples whose name matches `rt/<router>/server/<ip>/<port>/<leaf>`. */
-export function serverTotal(samples: readonly MetricSample[], leaf: 'requests' | 'connections'): number {
-  let total = 0;
-  for (const s of samples) {
-    if (s.kind === 'histogram') continue;
-    const n = s.name;
-    if (n.length === 6 && n[0] === 'rt' && n[2] === 'server' && n[5] === leaf) total += s.value;
-  }
-  return total;
-}

@@ -104,6 +104,32 @@ export interface DashboardFeed {
    * when its route is here, and only after the operator's token was accepted.
    */
   readonly control: readonly string[];
+  /**
+   * Present when the admin answers for a pod of worker processes (`--workers N`): each worker's
+   * load. The routers' counters are then the pod's (every worker's metrics merged).
+   */
+  readonly workers?: readonly WorkerFeed[];
+}
+
+/**
+ * One worker of a pod (`--workers N`) as the pod's admin sees it. Load figures are absent when the
+ * worker did not answer (starting, draining, or too slow): the page shows a dash, not a zero.
+ */
+export interface WorkerFeed extends Partial<RequestTotals> {
+  /** Stable position 1..N; a restarted worker takes its predecessor's slot. */
+  readonly slot: number;
+  readonly pid?: number;
+  /** `unresponsive`: ready, but did not answer the primary in time. */
+  readonly state: 'starting' | 'ready' | 'draining' | 'unresponsive';
+  /** How many times this slot's worker was replaced after exiting. */
+  readonly restarts: number;
+  /** Open connections on the worker's router servers now. */
+  readonly connections?: number;
+  /** Requests in flight on the worker's router servers now. */
+  readonly inFlight?: number;
+  readonly rssBytes?: number;
+  /** CPU time the worker used since it started (user + system), ms. */
+  readonly cpuMs?: number;
 }
 
 /** One router's store in `/admin/dtab-store.json` and in 409 answers. */

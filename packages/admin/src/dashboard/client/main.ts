@@ -3,7 +3,8 @@
  * router, request rate, success rate and latency percentiles over the last two minutes, the
  * servers, logical names, clients and their endpoints, the ingress routing table and the dtab;
  * plus admin control, the dtab playground (with "apply to store"), dtab overrides (with the
- * signed-cookie form), recent requests, certificates, ACME names and process health. Rates come from
+ * signed-cookie form), recent requests, certificates, ACME names and process health; and, for a
+ * pod of workers (`--workers N`), each worker's load next to the pod's total. Rates come from
  * counter deltas between polls, so the server keeps no per-viewer state. This module is the poll
  * loop and the page layout; each panel is its own module.
  */
@@ -19,11 +20,13 @@ import { beginPoll, endPoll, POLL_MS } from './rates.js';
 import { requestsSection } from './requests-panel.js';
 import { routerCard } from './router-card.js';
 import { loadStacks } from './stacks-panel.js';
+import { workersSection } from './workers-panel.js';
 
 function main(): void {
   const app = document.getElementById('app');
   if (app === null) return;
   const top = h('div');
+  const workers = h('div');
   const routers = h('div', { id: 'routers' });
   const control = controlPanel();
   const pg = playground();
@@ -31,13 +34,18 @@ function main(): void {
   const requests = h('div');
   const certs = h('div');
   const acme = h('div');
-  replace(app, top, h('main', null, routers, control.el, pg.el, overrides.el, requests, certs, acme));
+  replace(
+    app,
+    top,
+    h('main', null, workers, routers, control.el, pg.el, overrides.el, requests, certs, acme),
+  );
   if (location.pathname === '/delegator') pg.el.scrollIntoView();
   let last: Feed | undefined;
 
   const render = (feed: Feed, ok: boolean) => {
     beginPoll();
     replace(top, header(feed, ok));
+    replace(workers, workersSection(feed));
     replace(
       routers,
       feed.routers.length === 0
