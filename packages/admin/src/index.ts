@@ -26,8 +26,7 @@ export { podDashboardFeed, serverLoad } from './dashboard/feed.js';
 export type { AdminErrorCode } from './errors.js';
 export { AdminError } from './errors.js';
 export type { AdminErrorEvent } from './guards.js';
-export { isSecretKey, REDACTED, redactConfig } from './redact.js';
-export { ADMIN_VERSION } from './routes/health-metrics.js';
+export { redactConfig } from './redact.js';
 export { AdminServer, createAdminServer } from './server.js';
 export type {
   AdminConfigStatus,
