@@ -1,6 +1,6 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { createMetricsRegistry } from '@switchyard/core';
-import { fakeClock } from '@switchyard/testkit';
+import { counterValue, fakeClock } from '@switchyard/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { endpoints, simulate } from '../test/sim.js';
 import {
@@ -37,11 +37,6 @@ afterEach(() => {
   for (const [name, fn] of subscriptions.splice(0)) unsubscribe(name, fn);
 });
 
-function counter(reg: ReturnType<typeof createMetricsRegistry>, name: string): number {
-  const s = reg.snapshot().find((m) => m.kind === 'counter' && m.name.join('/') === name);
-  return s?.kind === 'counter' ? s.value : 0;
-}
-
 /** Picks until `key` comes up (bounded), completing other leases with `ok`. */
 function pickKey(
   b: Balancer<BalancerEndpoint>,
@@ -73,7 +68,7 @@ describe('failure accrual: consecutiveFailures', () => {
     expect(b.available).toBe(3);
     pickKey(b, 'e0')!.done({ ok: false });
     expect(b.available).toBe(2);
-    expect(counter(stats, 'failure_accrual/removals')).toBe(1);
+    expect(counterValue(stats, 'failure_accrual/removals')).toBe(1);
     expect(events).toContainEqual({
       name: failureAccrualChannels.markedDead,
       message: { key: 'e0', forMs: 10_000 },
@@ -88,11 +83,11 @@ describe('failure accrual: consecutiveFailures', () => {
     clock.advance(1);
     const probe = pickKey(b, 'e0')!;
     expect(probe).toBeDefined();
-    expect(counter(stats, 'failure_accrual/probes')).toBe(1);
+    expect(counterValue(stats, 'failure_accrual/probes')).toBe(1);
     expect(pickKey(b, 'e0', 300)).toBeUndefined();
     probe.done({ ok: true });
     expect(b.available).toBe(3);
-    expect(counter(stats, 'failure_accrual/revivals')).toBe(1);
+    expect(counterValue(stats, 'failure_accrual/revivals')).toBe(1);
     expect(events.map((e) => e.name)).toEqual([
       failureAccrualChannels.markedDead,
       failureAccrualChannels.probe,
@@ -119,13 +114,13 @@ describe('failure accrual: consecutiveFailures', () => {
     // A probe that ends ignored leaves the endpoint unjudged: the next pick probes it again.
     clock.advance(10_000);
     pickKey(b, 'e0')!.done(IGNORED_OUTCOME);
-    expect(counter(stats, 'failure_accrual/revivals')).toBe(0);
+    expect(counterValue(stats, 'failure_accrual/revivals')).toBe(0);
     const again = pickKey(b, 'e0');
     expect(again).toBeDefined();
-    expect(counter(stats, 'failure_accrual/probes')).toBe(2);
+    expect(counterValue(stats, 'failure_accrual/probes')).toBe(2);
     again!.done({ ok: true });
     expect(b.available).toBe(3);
-    expect(counter(stats, 'failure_accrual/revivals')).toBe(1);
+    expect(counterValue(stats, 'failure_accrual/revivals')).toBe(1);
   });
 
   it('a failed probe re-kills with the next backoff; the backoff restarts after a revival', () => {
@@ -292,7 +287,7 @@ describe('failure accrual: none and factories', () => {
     b.update(endpoints(3));
     pickKey(b, 'e0')!.done({ ok: false });
     expect(b.available).toBe(2);
-    expect(counter(stats, 'failure_accrual/removals')).toBe(1);
+    expect(counterValue(stats, 'failure_accrual/removals')).toBe(1);
     const gauge = stats.snapshot().find((m) => m.name.join('/') === 'loadbalancer/available');
     expect(gauge).toMatchObject({ kind: 'gauge', value: 2 });
   });

@@ -9,6 +9,7 @@ import { type ClientHttp2Session, connect as connectHttp2, constants } from 'nod
 import { type AddressInfo, connect as connectNet } from 'node:net';
 import { promisify } from 'node:util';
 import { createMetricsRegistry, type MetricsRegistry } from '@switchyard/core';
+import { counterValue } from '@switchyard/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TlsError } from '../src/errors.js';
 import { H2Server, type H2ServerOptions } from '../src/h2-server.js';
@@ -38,12 +39,6 @@ interface Served {
   readonly h2: H2Server;
   readonly stats: MetricsRegistry;
   readonly door: PlainFrontDoor;
-}
-
-function counter(stats: MetricsRegistry, ...name: string[]): number {
-  for (const s of stats.snapshot())
-    if (s.kind === 'counter' && s.name.join('/') === name.join('/')) return s.value;
-  return 0;
 }
 
 /** An h2c + HTTP/1.1 port: `/slow` answers after 300 ms, `/hang` never, anything else at once. */
@@ -221,8 +216,8 @@ describe('h2c with prior knowledge next to HTTP/1.1 on one port', () => {
       `http://127.0.0.1:${port}/b`,
     ]);
     expect(h1.stdout).toBe('h1 /b 1.1');
-    expect(counter(stats, 'plain', 'h2c_connections')).toBe(1);
-    expect(counter(stats, 'plain', 'http1_connections')).toBe(1);
+    expect(counterValue(stats, 'plain/h2c_connections')).toBe(1);
+    expect(counterValue(stats, 'plain/http1_connections')).toBe(1);
   });
 
   it("Node's http2 client multiplexes streams on one connection", async () => {
@@ -230,8 +225,8 @@ describe('h2c with prior knowledge next to HTTP/1.1 on one port', () => {
     const s = await session(port);
     const answers = await Promise.all(['/1', '/2', '/slow', '/3'].map((p) => get(s, p)));
     expect(answers.map((a) => a.body)).toEqual(['h2 /1', 'h2 /2', 'h2 /slow', 'h2 /3']);
-    expect(counter(stats, 'h2', 'sessions')).toBe(1);
-    expect(counter(stats, 'h2', 'streams')).toBe(4);
+    expect(counterValue(stats, 'h2/sessions')).toBe(1);
+    expect(counterValue(stats, 'h2/streams')).toBe(4);
   });
 
   it('an HTTP/1.1 request shorter than the preface is not held back waiting for 24 bytes', async () => {
@@ -307,7 +302,7 @@ describe('protocol errors close only what they must, and are counted', () => {
     expect(
       frames.filter((f) => f.streamId === 3 && f.type === FRAME.DATA).map((f) => f.payload.toString()),
     ).toContain('h2 /ok');
-    expect(counter(stats, 'h2', 'header_list_too_large')).toBe(1);
+    expect(counterValue(stats, 'h2/header_list_too_large')).toBe(1);
   });
 
   it('streams over the limit are refused (REFUSED_STREAM); the ones within it complete', async () => {
@@ -346,7 +341,7 @@ describe('protocol errors close only what they must, and are counted', () => {
     const goaway = readFrames(r.data).find((f) => f.type === FRAME.GOAWAY);
     expect(goaway && errorCode(goaway)).toBe(constants.NGHTTP2_PROTOCOL_ERROR);
     expect(r.closed).toBe(true);
-    expect(counter(stats, 'h2', 'bad_preface')).toBe(1);
+    expect(counterValue(stats, 'h2/bad_preface')).toBe(1);
   });
 
   it('a rapid-reset flood in one burst (HEADERS + RST_STREAM × 2000): the flooder gets GOAWAY and is cut, counted; the server stays up and other connections are served', async () => {
@@ -376,7 +371,7 @@ describe('protocol errors close only what they must, and are counted', () => {
     expect(r.closed).toBe(true);
     // Node 22/24: the guard may trip in the same read too (its close waits for the read's end).
     expect(
-      counter(stats, 'h2', 'rapid_resets') + counter(stats, 'h2', 'protocol_errors'),
+      counterValue(stats, 'h2/rapid_resets') + counterValue(stats, 'h2/protocol_errors'),
     ).toBeGreaterThanOrEqual(1);
   });
 
@@ -410,8 +405,8 @@ describe('protocol errors close only what they must, and are counted', () => {
     expect(closed).toBe(true);
     const goaway = readFrames(Buffer.concat(data)).find((f) => f.type === FRAME.GOAWAY);
     expect(goaway && errorCode(goaway)).toBe(constants.NGHTTP2_ENHANCE_YOUR_CALM);
-    expect(counter(stats, 'h2', 'rapid_resets')).toBe(1);
-    expect(counter(stats, 'h2', 'streams')).toBeLessThan(300);
+    expect(counterValue(stats, 'h2/rapid_resets')).toBe(1);
+    expect(counterValue(stats, 'h2/streams')).toBeLessThan(300);
   });
 
   it('a client cancelling a few requests is not taken for a flood', async () => {
@@ -428,8 +423,8 @@ describe('protocol errors close only what they must, and are counted', () => {
     );
     expect(readFrames(r.data).some((f) => f.type === FRAME.GOAWAY)).toBe(false);
     expect(readFrames(r.data).some((f) => f.type === FRAME.HEADERS && f.streamId === 101)).toBe(true);
-    expect(counter(stats, 'h2', 'streams_reset')).toBe(50);
-    expect(counter(stats, 'h2', 'rapid_resets')).toBe(0);
+    expect(counterValue(stats, 'h2/streams_reset')).toBe(50);
+    expect(counterValue(stats, 'h2/rapid_resets')).toBe(0);
   });
 
   it('a CONTINUATION flood (one header block in 10 000 frames) closes that connection, counted; others are served', async () => {
@@ -448,7 +443,7 @@ describe('protocol errors close only what they must, and are counted', () => {
     const goaway = readFrames(r.data).find((f) => f.type === FRAME.GOAWAY);
     expect(goaway).toBeDefined();
     expect(r.closed).toBe(true);
-    expect(counter(stats, 'h2', 'continuation_floods')).toBe(1);
+    expect(counterValue(stats, 'h2/continuation_floods')).toBe(1);
     expect((await get(other, '/still')).body).toBe('h2 /still');
   });
 
@@ -473,7 +468,7 @@ describe('protocol errors close only what they must, and are counted', () => {
       const acks = readFrames(r.data).filter((f) => f.flags & FLAG.ACK).length;
       expect(acks).toBeLessThan(2000);
       expect(r.closed).toBe(true);
-      expect(counter(stats, 'h2', 'floods')).toBe(1);
+      expect(counterValue(stats, 'h2/floods')).toBe(1);
       expect((await get(other, '/still')).body).toBe('h2 /still');
     },
   );
@@ -504,7 +499,7 @@ describe('protocol errors close only what they must, and are counted', () => {
     const goaway = readFrames(r.data).find((f) => f.type === FRAME.GOAWAY);
     expect(goaway && errorCode(goaway)).toBe(constants.NGHTTP2_PROTOCOL_ERROR);
     expect((await get(other, '/still')).body).toBe('h2 /still');
-    expect(counter(stats, 'h2', 'sessions')).toBe(2);
+    expect(counterValue(stats, 'h2/sessions')).toBe(2);
   });
 });
 
@@ -514,7 +509,7 @@ describe('connection lifetime', () => {
     const s = await session(port);
     const goaway = new Promise<number>((resolve) => s.once('goaway', (code) => resolve(code)));
     expect(await goaway).toBe(constants.NGHTTP2_NO_ERROR);
-    expect(counter(stats, 'h2', 'idle_closes')).toBe(1);
+    expect(counterValue(stats, 'h2/idle_closes')).toBe(1);
   });
 
   it('keep-alive PINGs are sent every pingIntervalMs; an unanswered one closes the connection', async () => {
@@ -526,7 +521,7 @@ describe('connection lifetime', () => {
     const r = await raw(port, clientStart(), 3000);
     expect(readFrames(r.data).some((f) => f.type === FRAME.PING)).toBe(true);
     expect(r.closed).toBe(true);
-    expect(counter(stats, 'h2', 'ping_timeouts')).toBe(1);
+    expect(counterValue(stats, 'h2/ping_timeouts')).toBe(1);
   });
 
   it('close(): GOAWAY(NO_ERROR), in-flight streams finish, then it resolves', async () => {
