@@ -19,3 +19,10 @@ export function matchingDentries(dtab: Dtab, path: Path): { dentry: Dentry; suff
   }
   return out;
 }
+
+/** True when `prefix` is the start of `path` (element by element, no wildcards). */
+export function startsWith(path: Path, prefix: Path): boolean {
+  if (prefix.length > path.length) return false;
+  for (let i = 0; i < prefix.length; i++) if (path[i] !== prefix[i]) return false;
+  return true;
+}
