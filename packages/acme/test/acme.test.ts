@@ -2,6 +2,9 @@
  * The manager against a real ACME CA (pebble): HTTP-01, TLS-ALPN-01, on-demand issuance through
  * real TLS handshakes, renewal of short-lived certificates, a CA outage, nonce rejection, and two
  * managers sharing a directory store with one leader.
+ *
+ * Over ~300 lines on purpose: the three CA set-ups share one front door (the fixed HTTP-01 and
+ * TLS-ALPN-01 ports pebble validates against) started once for the file.
  */
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';

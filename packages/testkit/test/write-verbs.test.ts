@@ -2,6 +2,9 @@
  * Write verbs of the test API server over plain HTTP: create/replace/patch/delete rules that real
  * clients depend on (conflicts, generation, status subresource, finalizers, managedFields, dry
  * run, namespace admission), and strategic merge patch directives.
+ *
+ * Over ~300 lines on purpose: one case per write rule of writes.ts, which keeps the rules in one
+ * module for the same reason.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { type FakeKubeApi, startFakeKubeApi } from '../src/index.js';

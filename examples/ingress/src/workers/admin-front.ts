@@ -169,7 +169,14 @@ async function podDashboard(
     send(res, 502, 'text/plain', `worker admin unavailable: ${answer.message}\n`);
     return;
   }
-  const { 'content-length': _length, ...headers } = answer.headers;
+  // The body is rewritten: its length and framing are this answer's, not the worker's.
+  const {
+    'content-length': _length,
+    'transfer-encoding': _framing,
+    connection: _connection,
+    'keep-alive': _keepAlive,
+    ...headers
+  } = answer.headers;
   const body =
     answer.status === 200
       ? JSON.stringify(
