@@ -4,7 +4,7 @@
  * uploaded the other way. Back-pressure must hold the body at the windows and socket buffers.
  * The router runs in a process of its own (router-memory.ts), so its resident-memory growth is
  * measured apart from this process's client and backend; it is printed and bounded (not a timing
- * assertion). Issue 17's target for a body is 32 MiB; the router grew 35–49 MiB here on Node
+ * assertion). Issue 17's target for a body is 32 MiB; the router grew 35–56 MiB here on Node
  * 20–24 (garbage frames and read buffers awaiting V8's collection, not bodies held: see
  * docs/performance.md#memory), so the bound stays the earlier 80 MiB, below one buffered body.
  */

@@ -77,7 +77,7 @@ function upload(port: number, total: number, framing: 'chunked' | 'content-lengt
 /**
  * The bound on the router process's peak RSS growth while 1 GiB passes. Issue 17's target is
  * 32 MiB; a bare node:http + undici pass-through grows 27–46 MiB in the memory bench and this test
- * saw the router at 55–85 MiB on Node 20–24 under load (garbage read buffers that V8 frees only
+ * saw the router at 34–85 MiB on Node 20–24 under load (garbage read buffers that V8 frees only
  * when its external-memory trigger collects them, not bodies held: docs/performance.md#memory),
  * so the bound stays the earlier 100 MiB, below one buffered body.
  */
