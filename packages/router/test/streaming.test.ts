@@ -1,10 +1,8 @@
-import { fork } from 'node:child_process';
-import { once } from 'node:events';
 import http from 'node:http';
 import { Readable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startBackend, startRouter } from './helpers.js';
+import { routerRssGrowth } from './router-memory.js';
 
 const MB = 1024 * 1024;
 const TOTAL = 1024 * MB; // issue 4: a 1 GB transfer passes in constant memory
@@ -14,45 +12,6 @@ const cleanup: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
   while (cleanup.length > 0) await cleanup.pop()!();
 });
-
-/**
- * Runs `work` against a router in its own process (fixtures/router-process.ts) and returns the
- * router process's largest RSS growth: the backend and the client allocate their own buffers in
- * this process, which says nothing about the router's memory.
- */
-async function routerRssGrowth<T>(
-  backendPort: number,
-  work: (routerPort: number) => Promise<T>,
-): Promise<{ result: T; growth: number }> {
-  const child = fork(
-    fileURLToPath(new URL('./fixtures/router-process.ts', import.meta.url)),
-    [`/svc/big => /$/inet/127.0.0.1/${backendPort}`],
-    {
-      // From the package folder, where `tsx` resolves.
-      cwd: fileURLToPath(new URL('..', import.meta.url)),
-      execArgv: ['--import', 'tsx', '--conditions=switchyard:source', '--expose-gc'],
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    },
-  );
-  cleanup.push(async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      const exited = once(child, 'exit');
-      child.kill('SIGKILL');
-      await exited;
-    }
-  });
-  const next = () =>
-    new Promise<Record<string, number>>((resolve, reject) => {
-      child.once('message', (m) => resolve(m as Record<string, number>));
-      child.once('exit', (code) => reject(new Error(`router process exited (${code})`)));
-    });
-  const { port } = await next();
-  const result = await work(port!);
-  const reply = next();
-  child.send('peak');
-  const { base, peak } = await reply;
-  return { result, growth: peak! - base! };
-}
 
 /** A readable of `total` bytes that respects backpressure. */
 function source(total: number): Readable {
@@ -79,35 +38,72 @@ async function setup(handler: Parameters<typeof startBackend>[0]) {
   return r.port;
 }
 
+/** GETs `path`; resolves with the body's length. */
+function download(port: number, path: string): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    http
+      .get({ host: '127.0.0.1', port, path, agent: false }, (res) => {
+        let n = 0;
+        res.on('data', (c: Buffer) => {
+          n += c.length;
+        });
+        res.on('end', () => resolve(n));
+        res.on('error', reject);
+      })
+      .on('error', reject);
+  });
+}
+
+/** POSTs `total` bytes (chunked, or with a Content-Length); resolves with the answer. */
+function upload(port: number, total: number, framing: 'chunked' | 'content-length'): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    const headers: http.OutgoingHttpHeaders = {};
+    if (framing === 'content-length') headers['content-length'] = total;
+    const req = http.request(
+      { host: '127.0.0.1', port, method: 'POST', path: '/', headers, agent: false },
+      (res) => {
+        let body = '';
+        res.on('data', (c) => {
+          body += c;
+        });
+        res.on('end', () => resolve(body));
+      },
+    );
+    req.on('error', reject);
+    source(total).pipe(req);
+  });
+}
+
+/**
+ * The bound on the router process's peak RSS growth while 1 GiB passes. Issue 17's target is
+ * 32 MiB; a bare node:http + undici pass-through grows 27–46 MiB in the memory bench and this test
+ * saw the router at 34–85 MiB on Node 20–24 under load (garbage read buffers that V8 frees only
+ * when its external-memory trigger collects them, not bodies held: docs/performance.md#memory),
+ * so the bound stays the earlier 100 MiB, below one buffered body.
+ */
+const BOUND = 100 * MB;
+
 describe('streaming', () => {
-  it('streams a 1 GiB download in bounded memory', { timeout: 90_000 }, async () => {
-    const backend = await startBackend((_req, res) => {
-      res.setHeader('content-length', TOTAL);
-      source(TOTAL).pipe(res);
+  it('streams a 1 GiB download in bounded memory', { timeout: 120_000 }, async () => {
+    const backend = await startBackend((req, res) => {
+      const size = req.url === '/warm' ? 1024 : TOTAL;
+      res.setHeader('content-length', size);
+      source(size).pipe(res);
     });
     cleanup.push(() => backend.close());
     const { result, growth } = await routerRssGrowth(
-      backend.port,
-      (port) =>
-        new Promise<number>((resolve, reject) => {
-          http
-            .get({ host: '127.0.0.1', port, path: '/', agent: false }, (res) => {
-              let n = 0;
-              res.on('data', (c: Buffer) => {
-                n += c.length;
-              });
-              res.on('end', () => resolve(n));
-              res.on('error', reject);
-            })
-            .on('error', reject);
-        }),
+      cleanup,
+      { dtab: `/svc/big => /$/inet/127.0.0.1/${backend.port}` },
+      (port) => download(port, '/warm'),
+      (port) => download(port, '/'),
     );
+    console.log(`1 GiB download: router RSS +${(growth / MB).toFixed(1)} MiB`);
     expect(result).toBe(TOTAL);
-    expect(growth).toBeLessThan(100 * MB);
+    expect(growth).toBeLessThan(BOUND);
   });
 
   for (const framing of ['chunked', 'content-length'] as const) {
-    it(`streams a 1 GiB ${framing} upload in bounded memory`, { timeout: 90_000 }, async () => {
+    it(`streams a 1 GiB ${framing} upload in bounded memory`, { timeout: 120_000 }, async () => {
       const backend = await startBackend((req, res) => {
         let n = 0;
         req.on('data', (c: Buffer) => {
@@ -117,29 +113,72 @@ describe('streaming', () => {
       });
       cleanup.push(() => backend.close());
       const { result, growth } = await routerRssGrowth(
-        backend.port,
-        (port) =>
-          new Promise<string>((resolve, reject) => {
-            const headers: http.OutgoingHttpHeaders = {};
-            if (framing === 'content-length') headers['content-length'] = TOTAL;
-            const req = http.request(
-              { host: '127.0.0.1', port, method: 'POST', path: '/', headers, agent: false },
-              (res) => {
-                let body = '';
-                res.on('data', (c) => {
-                  body += c;
-                });
-                res.on('end', () => resolve(body));
-              },
-            );
-            req.on('error', reject);
-            source(TOTAL).pipe(req);
-          }),
+        cleanup,
+        { dtab: `/svc/big => /$/inet/127.0.0.1/${backend.port}` },
+        (port) => upload(port, 1024, framing),
+        (port) => upload(port, TOTAL, framing),
       );
+      console.log(`1 GiB ${framing} upload: router RSS +${(growth / MB).toFixed(1)} MiB`);
       expect(result).toBe(`${framing === 'chunked' ? 'chunked' : 'length'} ${TOTAL}`);
-      expect(growth).toBeLessThan(100 * MB);
+      expect(growth).toBeLessThan(BOUND);
     });
   }
+
+  it("holds a stalled reader's download at the high-water marks: < 4 MiB of live buffers", {
+    timeout: 120_000,
+  }, async () => {
+    // The backend writes as fast as it is let; the client reads 1 MiB and then stops for 2 s. The
+    // router's live buffers (after a GC, so garbage does not count) are what it holds for the
+    // client: a router that kept reading the backend would hold all it read in that time.
+    let written = 0;
+    const backend = await startBackend((req, res) => {
+      if (req.url === '/warm') {
+        res.end('warm');
+        return;
+      }
+      const pump = () => {
+        while (written < TOTAL) {
+          written += CHUNK.length;
+          if (!res.write(CHUNK)) {
+            res.once('drain', pump);
+            return;
+          }
+        }
+        res.end();
+      };
+      pump();
+    });
+    cleanup.push(() => backend.close());
+    const { result, growth } = await routerRssGrowth(
+      cleanup,
+      { dtab: `/svc/big => /$/inet/127.0.0.1/${backend.port}` },
+      (port) => download(port, '/warm'),
+      async (port, router) => {
+        const before = await router.liveBuffers();
+        const req = http.get({ host: '127.0.0.1', port, path: '/', agent: false });
+        const res = await new Promise<http.IncomingMessage>((resolve) => req.on('response', resolve));
+        let received = 0;
+        await new Promise<void>((resolve) => {
+          res.on('data', (c: Buffer) => {
+            received += c.length;
+            if (received >= MB) {
+              res.pause();
+              resolve();
+            }
+          });
+        });
+        await new Promise((r) => setTimeout(r, 2000));
+        const held = (await router.liveBuffers()) - before;
+        const between = written - received;
+        req.destroy();
+        return { held, between };
+      },
+    );
+    console.log(
+      `stalled reader: ${(result.between / MB).toFixed(1)} MiB between backend and client, router live buffers +${(result.held / MB).toFixed(2)} MiB, RSS +${(growth / MB).toFixed(1)} MiB`,
+    );
+    expect(result.held).toBeLessThan(4 * MB);
+  });
 
   it('applies backpressure: a client that stops reading stops the backend', async () => {
     let written = 0;
