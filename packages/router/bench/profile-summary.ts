@@ -58,6 +58,19 @@ export interface ProfileSummary {
   readonly functions: readonly FunctionShare[];
 }
 
+/** Packages of this repository, listed function by function in the summary. */
+const SWITCHYARD = new Set([
+  'router',
+  'identifiers',
+  'telemetry',
+  'core',
+  'balancers',
+  'dtab',
+  'limits',
+  'tls',
+  'bench',
+]);
+
 const SPECIAL: Record<string, string> = {
   '(garbage collector)': 'gc',
   '(program)': 'program',
@@ -187,7 +200,19 @@ export function formatSummary(title: string, s: ProfileSummary, top = 25): strin
       .slice(0, top)
       .map((f) => `  ${pct(f.total)}  ${f.pkg.padEnd(12)} ${f.name}  ${f.where}`),
     '',
+    'top functions of each Switchyard package by self time (and their inclusive time):',
   ];
+  for (const [pkg, t] of s.packages) {
+    if (!SWITCHYARD.has(pkg)) continue;
+    lines.push(`  ${pkg} ${pct(t).trim()}:`);
+    for (const f of [...s.functions]
+      .filter((x) => x.pkg === pkg && x.self > 0)
+      .sort((a, b) => b.self - a.self)
+      .slice(0, 8)) {
+      lines.push(`    ${pct(f.self)} self ${pct(f.total)} incl  ${f.name}  ${f.where}`);
+    }
+  }
+  lines.push('');
   return lines.join('\n');
 }
 

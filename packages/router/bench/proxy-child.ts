@@ -39,7 +39,10 @@ function post<T>(session: Session, method: string): Promise<T> {
  */
 function report(port: number): void {
   process.stdout.write(`ready ${port}\n`);
-  createInterface({ input: process.stdin }).on('line', async (line) => {
+  const commands = createInterface({ input: process.stdin });
+  // The parent gone (stdin closed): exit rather than linger as an orphan.
+  commands.on('close', () => process.exit(0));
+  commands.on('line', async (line) => {
     if (line === 'cpu') {
       const u = process.cpuUsage();
       process.stdout.write(`cpu ${u.user + u.system}\n`);

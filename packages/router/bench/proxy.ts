@@ -25,7 +25,7 @@
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
+import { type AddressInfo, connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -136,7 +136,7 @@ async function startNginx(upstream: number): Promise<Proc | undefined> {
   if (!has('nginx')) return undefined;
   const prefix = join(tmpdir(), `switchyard-bench-nginx-${process.pid}`);
   mkdirSync(join(prefix, 'logs'), { recursive: true });
-  const port = 20_000 + (process.pid % 20_000);
+  const port = await freePort();
   const conf = join(prefix, 'nginx.conf');
   writeFileSync(
     conf,
@@ -172,6 +172,18 @@ http {
       return (Number(fields[11]) + Number(fields[12])) * tick;
     },
   };
+}
+
+/** A port the kernel had free a moment ago (nginx takes a port number, not 0). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
 }
 
 function canConnect(port: number): Promise<boolean> {
