@@ -191,7 +191,7 @@ describe('OtlpExporter', () => {
       for (let i = 0; i < 7; i++) exporter.export(span(i));
       // A full batch starts sending at once (the timer is a minute away); the pump then takes
       // everything queued, the last partial batch included.
-      await expect.poll(() => c.requests.length).toBe(3);
+      await expect.poll(() => c.requests.length, { timeout: 5000 }).toBe(3);
       await exporter.close();
       expect(c.requests.map((r) => r.body.resourceSpans[0]!.scopeSpans[0]!.spans.length)).toEqual([3, 3, 1]);
       expect(c.requests[0]!.headers).toMatchObject({
@@ -233,7 +233,7 @@ describe('OtlpExporter', () => {
         });
         exporter.export(span(0));
         exporter.export(span(1));
-        await expect.poll(() => counterValue(stats, 'spans_sent')).toBe(1);
+        await expect.poll(() => counterValue(stats, 'spans_sent'), { timeout: 5000 }).toBe(1);
         await exporter.close();
       } finally {
         unsubscribe('switchyard:telemetry:otlp-error', on);
@@ -263,7 +263,7 @@ describe('OtlpExporter', () => {
     const stats = createMetricsRegistry();
     const exporter = new OtlpExporter({ endpoint: c.url, batchSize: 1, initialBackoffMs: 1, stats });
     exporter.export(span(0));
-    await expect.poll(() => counterValue(stats, 'spans_dropped')).toBe(1);
+    await expect.poll(() => counterValue(stats, 'spans_dropped'), { timeout: 5000 }).toBe(1);
     await exporter.close();
     expect(c.requests).toHaveLength(1);
     expect(counterValue(stats, 'export_retries')).toBe(0);
@@ -297,7 +297,9 @@ describe('OtlpExporter', () => {
     expect(elapsedMs).toBeLessThan(1000);
     expect(maxHeld).toBe(50);
     expect(counterValue(stats, 'spans_dropped')).toBe(4950);
-    await expect.poll(() => counterValue(stats, 'export_retries')).toBeGreaterThanOrEqual(2);
+    await expect
+      .poll(() => counterValue(stats, 'export_retries'), { timeout: 5000 })
+      .toBeGreaterThanOrEqual(2);
     expect(exporter.held).toBeLessThanOrEqual(50);
 
     // The collector comes back on that port: what was held is delivered.
@@ -316,7 +318,7 @@ describe('OtlpExporter', () => {
     try {
       await expect.poll(() => received.length, { timeout: 5000 }).toBe(50);
       // The collector has the last batch before the exporter has read its answer.
-      await expect.poll(() => counterValue(stats, 'spans_sent')).toBe(50);
+      await expect.poll(() => counterValue(stats, 'spans_sent'), { timeout: 5000 }).toBe(50);
       expect(exporter.held).toBe(0);
       await exporter.close();
     } finally {
