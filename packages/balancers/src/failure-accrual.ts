@@ -226,6 +226,33 @@ interface Health extends HeapItem {
 }
 
 /**
+ * The lease failure accrual hands out around the inner balancer's: one object per pick (no `done`
+ * closure per request), settling the endpoint's health once.
+ */
+class AccrualLease<E extends BalancerEndpoint> implements Lease<E> {
+  readonly endpoint: E;
+  /** `undefined` once settled: `done` counts once. */
+  #inner: Lease<E> | undefined;
+  readonly #health: Health;
+  readonly #settle: (h: Health, outcome: LeaseOutcome) => void;
+
+  constructor(inner: Lease<E>, health: Health, settle: (h: Health, outcome: LeaseOutcome) => void) {
+    this.endpoint = inner.endpoint;
+    this.#inner = inner;
+    this.#health = health;
+    this.#settle = settle;
+  }
+
+  done(outcome: LeaseOutcome): void {
+    const inner = this.#inner;
+    if (inner === undefined) return;
+    this.#inner = undefined;
+    inner.done(outcome);
+    this.#settle(this.#health, outcome);
+  }
+}
+
+/**
  * Wraps balancers with failure accrual under `policy` (see the module comment). The wrapper
  * changes only which endpoints are available; `pick`, `update`, `size` and leases behave as the
  * inner balancer's. A dead endpoint can still be picked in panic mode; outcomes of such requests
@@ -336,16 +363,7 @@ export function failureAccrual(
           probes?.incr();
           if (probeChannel.hasSubscribers) probeChannel.publish({ key: h.key } satisfies EndpointEvent);
         }
-        let settled = false;
-        return {
-          endpoint: lease.endpoint,
-          done(outcome) {
-            if (settled) return;
-            settled = true;
-            lease.done(outcome);
-            settle(h, outcome);
-          },
-        };
+        return new AccrualLease(lease, h, settle);
       },
       update(endpoints) {
         inner.update(endpoints);

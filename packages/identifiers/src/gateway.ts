@@ -9,11 +9,9 @@
  */
 
 export type { HttpRouteActions, HttpRouteIdentified, MirrorRecord } from './gateway/actions.js';
-export { httpRouteActionsOf, ruleMirrors } from './gateway/actions.js';
+export { httpRouteActionsOf } from './gateway/actions.js';
 export type { ListenerAttachment, Ownership, ParentResult } from './gateway/attach.js';
-export { admitsKind, attachRoute, ourClasses, selectorMatches } from './gateway/attach.js';
 export type { BackendContext, BackendProblem, RuleTarget } from './gateway/backends.js';
-export { backendName, ruleTarget } from './gateway/backends.js';
 export type { GatewayIdentifierErrorCode } from './gateway/errors.js';
 export {
   GatewayConfigError,
@@ -22,11 +20,9 @@ export {
   GatewayStatusError,
 } from './gateway/errors.js';
 export type { Redirect } from './gateway/filters.js';
-export { applyRequestFilters, modifyHeaders, modifyPath, redirectOf } from './gateway/filters.js';
 export type { FiltersLayer, FiltersLayerContext } from './gateway/filters-layer.js';
 export { httpRouteFiltersLayer } from './gateway/filters-layer.js';
 export type { ReferenceFrom, ReferenceTo } from './gateway/grants.js';
-export { referenceAllowed } from './gateway/grants.js';
 export type {
   GrpcIndexEntry,
   GrpcMatchRecord,
@@ -35,14 +31,8 @@ export type {
   GrpcRouteRecord,
   GrpcRuleRecord,
 } from './gateway/grpc.js';
-export {
-  buildGrpcRouteIndex,
-  compareGrpcEntries,
-  grpcMatchHolds,
-  normalizeGrpcRoute,
-  splitGrpcPath,
-} from './gateway/grpc.js';
-export { ANY_HOST, covers, intersect, lookupChain, requestHostname } from './gateway/hostnames.js';
+export { normalizeGrpcRoute } from './gateway/grpc.js';
+export { covers } from './gateway/hostnames.js';
 export { createHttpRouteIdentifier } from './gateway/identifier.js';
 export type {
   GatewayChange,
@@ -71,21 +61,11 @@ export type {
   RuleRecord,
   ValueMatchRecord,
 } from './gateway/model.js';
-export {
-  GATEWAY_GROUP,
-  normalizeGateway,
-  normalizeGatewayClass,
-  normalizeHttpRoute,
-  normalizeReferenceGrant,
-} from './gateway/model.js';
+export { GATEWAY_GROUP } from './gateway/model.js';
 export type { IndexEntry, IndexInput, RouteIndex } from './gateway/route-index.js';
-export { buildRouteIndex, compareEntries, prefixCandidates } from './gateway/route-index.js';
 export type { GrpcRoutesInput } from './gateway/route-table.js';
-export { compileGrpcRoutes } from './gateway/route-table.js';
 export type { GatewayObjectKind, GatewaySource } from './gateway/sources.js';
-export { parseGatewayManifest } from './gateway/sources.js';
 export type { GatewayProblem, GatewayState, GatewayTlsSecret, HttpRouteRuleView } from './gateway/state.js';
-export { problemList, ruleViews, tlsSecretsOf } from './gateway/state.js';
 export {
   condition,
   gatewayClassStatus,
@@ -96,4 +76,3 @@ export {
 export type { GatewayStatusWriter, GatewayStatusWriterOptions } from './gateway/status-writer.js';
 export { GATEWAY_STATUS_CHANNEL, startGatewayStatusWriter } from './gateway/status-writer.js';
 export type { RuleTimeouts } from './gateway/timeouts.js';
-export { parseGatewayDuration } from './gateway/timeouts.js';

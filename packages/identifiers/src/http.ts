@@ -10,7 +10,7 @@ export type { DstPrefixOption } from './http/common.js';
 export type { CookieIdentifierOptions } from './http/cookie.js';
 export { COOKIE_KIND, createCookieIdentifier } from './http/cookie.js';
 export type { ParsedCookies } from './http/cookies.js';
-export { parseCookieHeader, parseCookies, requestCookieHeader, requestCookies } from './http/cookies.js';
+export { parseCookies } from './http/cookies.js';
 export type {
   AppliedDtabOverrides,
   DtabOverride,

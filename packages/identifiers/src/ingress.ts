@@ -39,8 +39,7 @@ export type {
   IngressServiceBackend,
   IngressTlsRecord,
 } from './ingress/model.js';
-export { INGRESS_CLASS_ANNOTATION, normalizeIngress } from './ingress/model.js';
+export { INGRESS_CLASS_ANNOTATION } from './ingress/model.js';
 export type { IngressApiVersion, IngressSource } from './ingress/sources.js';
-export { parseManifest } from './ingress/sources.js';
 export type { IngressStatusAddress, StatusLeadership } from './ingress/status.js';
 export { INGRESS_STATUS_CHANNEL } from './ingress/status.js';

@@ -7,7 +7,7 @@ import { type RequestHead, systemClock } from '@switchyard/core';
 import { Path } from '@switchyard/dtab';
 import type { Gateway, GatewayClass, HTTPRoute, KubeClient } from '@switchyard/k8s';
 import { createKubeClient, HTTP_ROUTE_V1, urlConfig } from '@switchyard/k8s';
-import { type FakeKubeApi, startFakeKubeApi } from '@switchyard/testkit';
+import { eventually, type FakeKubeApi, startFakeKubeApi } from '@switchyard/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   createHttpRouteIdentifier,
@@ -55,13 +55,8 @@ async function name(id: HttpRouteIdentifier, host: string, url = '/'): Promise<s
   return r.kind === 'unidentified' ? `${r.status}` : Path.show(r.path);
 }
 
-async function until(cond: () => boolean | Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + 5000;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error('until: condition not met in time');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
+/** Waits until `cond` holds (testkit's `eventually`, 5 s, every 5 ms). */
+const until = (cond: () => boolean | Promise<boolean>): Promise<unknown> => eventually(cond);
 
 const G = 'gateway.networking.k8s.io/v1';
 const klass = (): GatewayClass => ({

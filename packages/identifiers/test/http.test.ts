@@ -61,6 +61,17 @@ describe('io.l5d.header.token', () => {
     expect(result.kind === 'identified' && result.request).toBe(r);
   });
 
+  it('hands every request for a known Host the same frozen name (built once per value)', async () => {
+    const first = await identify(req({ headers: { host: 'memo.example.com' } }));
+    const second = await identify(req({ headers: { host: 'memo.example.com' } }));
+    const other = await identify(req({ headers: { host: 'other.example.com' } }));
+    expect(first.kind === 'identified' && second.kind === 'identified' && first.path === second.path).toBe(
+      true,
+    );
+    expect(first.kind === 'identified' && Object.isFrozen(first.path)).toBe(true);
+    expect(named(other)).toBe('/svc/other.example.com');
+  });
+
   it('keeps the value verbatim as ONE segment: case and port are kept', async () => {
     expect(labels(await identify(req({ headers: { host: 'Web.Example.COM:8080' } })))).toEqual([
       'svc',

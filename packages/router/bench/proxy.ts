@@ -1,8 +1,10 @@
 /**
  * `pnpm bench:proxy` — the router against baselines, side by side, in interleaved rounds:
  * - direct: the backend itself (no proxy);
- * - bare: node:http + one undici Pool, streaming pass-through with no routing (bench/proxy-child.ts);
- * - router: Switchyard (host identifier → dtab → p2c → undici), default layers, no stats;
+ * - bare: node:http + one undici Pool, `Pool.stream` pass-through with no routing (bench/proxy-child.ts);
+ * - bare-dispatch: the same with `Pool.dispatch`, raw header arrays both ways (the floor of that design);
+ * - http-proxy, fastify-http-proxy: the usual Node reverse proxies (keep-alive upstream);
+ * - router: Switchyard (io.l5d.header.token → dtab → p2c → undici), default layers, no stats;
  * - router+telemetry: the same with metrics in a registry and a sampled span per request;
  * - nginx: `proxy_pass` with upstream keep-alive, when nginx is installed.
  *
@@ -10,19 +12,25 @@
  * Load comes from wrk when installed, otherwise autocannon. Per target and round it records
  * requests/s, p50/p99 at `BENCH_CONNECTIONS` (50) connections, p50 at one connection, and the
  * proxy's CPU time per request (its own `process.cpuUsage`, or /proc for nginx).
- * Env: BENCH_ROUNDS (3), BENCH_SECONDS (5), BENCH_CONNECTIONS (50), BENCH_PROF=1 (writes
- * --cpu-prof profiles of the proxies to .bench-out/<target>/). The children are bundled first
- * into .bench-out/build (as the published build would be) and run as plain JavaScript.
+ * Env: BENCH_ROUNDS (3), BENCH_SECONDS (5), BENCH_CONNECTIONS (50), BENCH_TARGETS (a comma list
+ * of target names, default all), BENCH_PROF=1 (writes a V8 CPU profile of each Node proxy over the
+ * measured rounds, taken with node:inspector's Profiler, to
+ * .bench-out/<target>/profile.cpuprofile — open it in speedscope or Chrome DevTools — and a
+ * per-function summary by package beside it, summary.txt, also printed; see
+ * bench/profile-summary.ts). The printed report is also written to .bench-out/report.txt.
+ * The children are bundled first into .bench-out/build (as the published build would be) and
+ * run as plain JavaScript.
  *
  * Not a test: it asserts nothing, and its numbers depend on the machine.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { type AddressInfo, connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { type CpuProfile, formatSummary, sourceMapResolver, summarize } from './profile-summary.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -30,6 +38,14 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const PROFILE = process.env.BENCH_PROF === '1';
 const outDir = join(here, '..', '.bench-out');
+const ONLY = process.env.BENCH_TARGETS?.split(',').map((t) => t.trim());
+const wanted = (name: string) => ONLY === undefined || ONLY.includes(name);
+const report: string[] = [];
+/** Prints a report line and keeps it for .bench-out/report.txt. */
+function out(line: string): void {
+  console.log(line);
+  report.push(line);
+}
 
 function has(cmd: string): boolean {
   try {
@@ -48,6 +64,10 @@ interface Proc {
   readonly child: ChildProcess;
   /** Cumulative CPU time in µs. */
   cpu(): Promise<number>;
+  /** Starts the CPU profiler (Node proxies only). */
+  profileStart?(): void;
+  /** Stops it and writes the profile to `file`. */
+  profileStop?(file: string): Promise<void>;
 }
 
 /**
@@ -65,7 +85,7 @@ async function buildChild(): Promise<string> {
     target: 'node20',
     platform: 'node',
     noExternal: [/^@switchyard\//],
-    external: ['undici', 'lru-cache'],
+    external: ['undici', 'lru-cache', 'fastify', '@fastify/http-proxy', 'http-proxy'],
     esbuildOptions(options) {
       options.conditions = ['switchyard:source'];
     },
@@ -81,9 +101,11 @@ let childScript: string | undefined;
 
 async function startNode(mode: string, cpu: number, upstream?: number): Promise<Proc> {
   childScript ??= await buildChild();
-  const flags: string[] =
-    PROFILE && mode !== 'backend' ? ['--cpu-prof', `--cpu-prof-dir=${join(outDir, mode)}`] : [];
-  const [cmd, ...args] = pinned(cpu, [process.execPath, ...flags, childScript, mode, String(upstream ?? '')]);
+  if (PROFILE && mode !== 'backend') {
+    rmSync(join(outDir, mode), { recursive: true, force: true });
+    mkdirSync(join(outDir, mode), { recursive: true });
+  }
+  const [cmd, ...args] = pinned(cpu, [process.execPath, childScript, mode, String(upstream ?? '')]);
   const child = spawn(cmd!, args, { stdio: ['pipe', 'pipe', 'inherit'], cwd: join(here, '..') });
   const lines = createInterface({ input: child.stdout! });
   const waiting: ((line: string) => void)[] = [];
@@ -99,6 +121,14 @@ async function startNode(mode: string, cpu: number, upstream?: number): Promise<
       child.stdin!.write('cpu\n');
       return Number((await reply).split(' ')[1]);
     },
+    profileStart() {
+      child.stdin!.write('prof-start\n');
+    },
+    async profileStop(file: string) {
+      const reply = next();
+      child.stdin!.write(`prof-stop ${file}\n`);
+      await reply;
+    },
   };
 }
 
@@ -106,7 +136,7 @@ async function startNginx(upstream: number): Promise<Proc | undefined> {
   if (!has('nginx')) return undefined;
   const prefix = join(tmpdir(), `switchyard-bench-nginx-${process.pid}`);
   mkdirSync(join(prefix, 'logs'), { recursive: true });
-  const port = 20_000 + (process.pid % 20_000);
+  const port = await freePort();
   const conf = join(prefix, 'nginx.conf');
   writeFileSync(
     conf,
@@ -142,6 +172,18 @@ http {
       return (Number(fields[11]) + Number(fields[12])) * tick;
     },
   };
+}
+
+/** A port the kernel had free a moment ago (nginx takes a port number, not 0). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
 }
 
 function canConnect(port: number): Promise<boolean> {
@@ -198,6 +240,8 @@ interface Sample {
   p99: number;
   cpuPerReq: number;
   p50c1: number;
+  /** p50 at one connection minus direct's in the same round, µs. */
+  addedC1: number;
 }
 
 function median(xs: number[]): number {
@@ -207,23 +251,41 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
+/** The median of per-round ratios a/b of one field (same round, so shared noise cancels). */
+function roundRatio(samples: Map<string, Sample[]>, a: string, b: string, field: keyof Sample): number {
+  const xs = samples.get(a);
+  const ys = samples.get(b);
+  if (xs === undefined || ys === undefined) return Number.NaN;
+  return median(xs.map((x, i) => x[field] / (ys[i]?.[field] ?? Number.NaN)));
+}
+
 async function main(): Promise<void> {
-  if (PROFILE) mkdirSync(outDir, { recursive: true });
+  mkdirSync(outDir, { recursive: true });
   const backend = await startNode('backend', 1);
   const targets: { name: string; proc: Proc; proxy: boolean }[] = [
     { name: 'direct', proc: backend, proxy: false },
-    { name: 'bare', proc: await startNode('bare', 0, backend.port), proxy: true },
-    { name: 'router', proc: await startNode('router', 0, backend.port), proxy: true },
-    { name: 'router+telemetry', proc: await startNode('router-telemetry', 0, backend.port), proxy: true },
   ];
-  const nginx = await startNginx(backend.port);
+  const nodeTargets: [string, string][] = [
+    ['bare', 'bare'],
+    ['bare-dispatch', 'bare-dispatch'],
+    ['http-proxy', 'http-proxy'],
+    ['fastify-http-proxy', 'fastify-http-proxy'],
+    ['router', 'router'],
+    ['router+telemetry', 'router-telemetry'],
+  ];
+  for (const [name, mode] of nodeTargets) {
+    if (wanted(name)) targets.push({ name, proc: await startNode(mode, 0, backend.port), proxy: true });
+  }
+  const nginx = wanted('nginx') ? await startNginx(backend.port) : undefined;
   if (nginx !== undefined) targets.push({ name: 'nginx', proc: nginx, proxy: true });
   const gen = has('wrk') ? 'wrk' : 'autocannon';
-  console.log(
-    `# ${ROUNDS} rounds × ${SECONDS}s, ${CONNECTIONS} connections, load: ${gen}, pinning: ${pin ? 'proxy cpu0, backend+load cpu1' : 'none'}`,
+  out(
+    `# ${new Date().toISOString()} node ${process.version}, ${ROUNDS} rounds × ${SECONDS}s, ${CONNECTIONS} connections, load: ${gen}, pinning: ${pin ? 'proxy cpu0, backend+load cpu1' : 'none'}`,
   );
   // Warm-up: JIT and connection pools.
   for (const t of targets) runLoad(t.proc.port, CONNECTIONS, 2);
+  // Profiles cover the measured rounds only (not start-up, module loading or warm-up).
+  if (PROFILE) for (const t of targets) if (t.proxy) t.proc.profileStart?.();
 
   const samples = new Map<string, Sample[]>(targets.map((t) => [t.name, []]));
   for (let round = 0; round < ROUNDS; round++) {
@@ -240,33 +302,74 @@ async function main(): Promise<void> {
         p99: load.p99,
         cpuPerReq: t.proxy ? (after - before) / load.requests : Number.NaN,
         p50c1: c1.p50,
+        addedC1: Number.NaN,
       });
       process.stderr.write(`round ${round + 1} ${t.name}: ${Math.round(load.rps)} req/s\n`);
     }
+    // Latency added over direct at one connection, against direct's figure of the same round.
+    const directC1 = samples.get('direct')![round]!.p50c1;
+    for (const t of targets)
+      samples.get(t.name)![round]!.addedC1 = t.proxy
+        ? samples.get(t.name)![round]!.p50c1 - directC1
+        : Number.NaN;
   }
 
-  const direct = median(samples.get('direct')!.map((s) => s.p50c1));
-  const bareCpu = median(samples.get('bare')!.map((s) => s.cpuPerReq));
+  const bareCpu = median((samples.get('bare') ?? []).map((s) => s.cpuPerReq));
   const f = (x: number, d = 0) => (Number.isNaN(x) ? '–' : x.toFixed(d));
-  console.log(
+  out(
     '\n| target | req/s | p50 µs | p99 µs | proxy CPU µs/req | CPU vs bare | p50 µs @1 conn | added p50 µs @1 conn |',
   );
-  console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
+  out('|---|---:|---:|---:|---:|---:|---:|---:|');
   for (const t of targets) {
     const s = samples.get(t.name)!;
     const cpu = median(s.map((x) => x.cpuPerReq));
-    const p50c1 = median(s.map((x) => x.p50c1));
-    console.log(
-      `| ${t.name} | ${f(median(s.map((x) => x.rps)))} | ${f(median(s.map((x) => x.p50)))} | ${f(median(s.map((x) => x.p99)))} | ${f(cpu, 1)} | ${t.proxy ? `${f(cpu / bareCpu, 2)}×` : '–'} | ${f(p50c1)} | ${t.proxy ? f(p50c1 - direct) : '–'} |`,
+    out(
+      `| ${t.name} | ${f(median(s.map((x) => x.rps)))} | ${f(median(s.map((x) => x.p50)))} | ${f(median(s.map((x) => x.p99)))} | ${f(cpu, 1)} | ${t.proxy ? `${f(cpu / bareCpu, 2)}×` : '–'} | ${f(median(s.map((x) => x.p50c1)))} | ${f(median(s.map((x) => x.addedC1)))} |`,
     );
   }
-  console.log(
-    '\nMedians over rounds. Bar (issue 4): router CPU/req ≤ 1.25× bare; router added p50 @1 conn < 150 µs.',
+  out(
+    '\nMedians over rounds. Ratios below are medians of per-round ratios (both figures from the same round):',
   );
+  const r = (a: string, b: string, field: keyof Sample) => `${f(roundRatio(samples, a, b, field), 2)}×`;
+  out(
+    `- router CPU/req vs bare ${r('router', 'bare', 'cpuPerReq')}, vs bare-dispatch ${r('router', 'bare-dispatch', 'cpuPerReq')} (target ≤ 0.85× bare)`,
+  );
+  out(`- router+telemetry CPU/req vs bare ${r('router+telemetry', 'bare', 'cpuPerReq')}`);
+  out(`- bare-dispatch CPU/req vs bare ${r('bare-dispatch', 'bare', 'cpuPerReq')}`);
+  out(
+    `- router req/s vs http-proxy ${r('router', 'http-proxy', 'rps')}, vs @fastify/http-proxy ${r('router', 'fastify-http-proxy', 'rps')} (target ≥ 2×)`,
+  );
+  out(`- router added p50 @1 conn vs bare's ${r('router', 'bare', 'addedC1')} (target ≤ 0.75×)`);
+  out(
+    `- nginx CPU/req vs router ${r('nginx', 'router', 'cpuPerReq')}, vs bare ${r('nginx', 'bare', 'cpuPerReq')}`,
+  );
+  if (PROFILE) {
+    for (const [name, mode] of nodeTargets) {
+      const t = targets.find((x) => x.name === name);
+      await t?.proc.profileStop?.(join(outDir, mode, 'profile.cpuprofile'));
+    }
+  }
   await Promise.all(
     targets.map((t) => new Promise((resolve) => t.proc.child.once('exit', resolve).kill('SIGINT'))),
   );
-  if (PROFILE) console.log(`profiles in ${outDir} (written on exit)`);
+  if (PROFILE) {
+    const resolve = sourceMapResolver();
+    for (const [name, mode] of nodeTargets) {
+      if (!targets.some((t) => t.name === name)) continue;
+      const file = join(outDir, mode, 'profile.cpuprofile');
+      let profile: CpuProfile;
+      try {
+        profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
+      } catch {
+        continue;
+      }
+      const text = formatSummary(`${name} (${file.slice(outDir.length + 1)})`, summarize(profile, resolve));
+      writeFileSync(join(outDir, mode, 'summary.txt'), `${text}\n`);
+      out(`\n${text}`);
+    }
+    out(`profiles and summaries in ${outDir}/<target>/`);
+  }
+  writeFileSync(join(outDir, 'report.txt'), `${report.join('\n')}\n`);
 }
 
 void main();

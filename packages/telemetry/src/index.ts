@@ -10,7 +10,6 @@ export type { AccessLogEntry, AccessLogFormat } from './access-log.js';
 export {
   ACCESS_LOG_FORMATS,
   accessLogFormatter,
-  formatAccessLogTime,
   formatCommonLog,
   formatHttpAccessLog,
   formatJsonAccessLog,
@@ -18,7 +17,7 @@ export {
 export type { TelemetryErrorCode } from './errors.js';
 export { TelemetryError } from './errors.js';
 export type { MetricsTree } from './metrics-json.js';
-export { flattenMetrics, metricKey, treeMetrics } from './metrics-json.js';
+export { flattenMetrics, treeMetrics } from './metrics-json.js';
 export type {
   ObservedBound,
   ObservedClientRequest,

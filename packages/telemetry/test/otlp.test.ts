@@ -7,7 +7,8 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createMetricsRegistry, type MetricsRegistry } from '@switchyard/core';
+import { createMetricsRegistry } from '@switchyard/core';
+import { counterValue } from '@switchyard/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   createOtlpTracing,
@@ -71,11 +72,6 @@ function spansOf(c: Collector) {
   return c.requests.flatMap((r) =>
     r.body.resourceSpans.flatMap((rs) => rs.scopeSpans.flatMap((s) => s.spans)),
   );
-}
-
-function counter(stats: MetricsRegistry, name: string): number {
-  const s = stats.snapshot().find((m) => m.name.join('/') === name);
-  return s?.kind === 'counter' ? s.value : 0;
 }
 
 const span = (i: number): ZipkinSpan => ({
@@ -195,7 +191,7 @@ describe('OtlpExporter', () => {
       for (let i = 0; i < 7; i++) exporter.export(span(i));
       // A full batch starts sending at once (the timer is a minute away); the pump then takes
       // everything queued, the last partial batch included.
-      await expect.poll(() => c.requests.length).toBe(3);
+      await expect.poll(() => c.requests.length, { timeout: 5000 }).toBe(3);
       await exporter.close();
       expect(c.requests.map((r) => r.body.resourceSpans[0]!.scopeSpans[0]!.spans.length)).toEqual([3, 3, 1]);
       expect(c.requests[0]!.headers).toMatchObject({
@@ -207,8 +203,8 @@ describe('OtlpExporter', () => {
         { key: 'service.name', value: { stringValue: 'edge' } },
       ]);
       expect(spansOf(c).map((s) => s.spanId)).toEqual([...Array(7).keys()].map((i) => span(i).id));
-      expect(counter(stats, 'spans_sent')).toBe(7);
-      expect(counter(stats, 'spans_dropped')).toBe(0);
+      expect(counterValue(stats, 'spans_sent')).toBe(7);
+      expect(counterValue(stats, 'spans_dropped')).toBe(0);
     },
   );
 
@@ -237,7 +233,7 @@ describe('OtlpExporter', () => {
         });
         exporter.export(span(0));
         exporter.export(span(1));
-        await expect.poll(() => counter(stats, 'spans_sent')).toBe(1);
+        await expect.poll(() => counterValue(stats, 'spans_sent'), { timeout: 5000 }).toBe(1);
         await exporter.close();
       } finally {
         unsubscribe('switchyard:telemetry:otlp-error', on);
@@ -250,9 +246,9 @@ describe('OtlpExporter', () => {
         [span(0).id, span(1).id],
         [span(0).id, span(1).id],
       ]);
-      expect(counter(stats, 'export_retries')).toBe(2);
-      expect(counter(stats, 'export_failures')).toBe(2);
-      expect(counter(stats, 'spans_dropped')).toBe(1);
+      expect(counterValue(stats, 'export_retries')).toBe(2);
+      expect(counterValue(stats, 'export_failures')).toBe(2);
+      expect(counterValue(stats, 'spans_dropped')).toBe(1);
       expect(events.map((e) => [e.error.code, e.retrying])).toEqual([
         ['SY_ERR_TELEMETRY_OTLP_EXPORT', true],
         ['SY_ERR_TELEMETRY_OTLP_EXPORT', true],
@@ -267,10 +263,10 @@ describe('OtlpExporter', () => {
     const stats = createMetricsRegistry();
     const exporter = new OtlpExporter({ endpoint: c.url, batchSize: 1, initialBackoffMs: 1, stats });
     exporter.export(span(0));
-    await expect.poll(() => counter(stats, 'spans_dropped')).toBe(1);
+    await expect.poll(() => counterValue(stats, 'spans_dropped'), { timeout: 5000 }).toBe(1);
     await exporter.close();
     expect(c.requests).toHaveLength(1);
-    expect(counter(stats, 'export_retries')).toBe(0);
+    expect(counterValue(stats, 'export_retries')).toBe(0);
   });
 
   it('during an outage: export never blocks, holds at most maxQueue spans, counts drops, recovers', async () => {
@@ -300,8 +296,10 @@ describe('OtlpExporter', () => {
     const elapsedMs = Number(process.hrtime.bigint() - started) / 1e6;
     expect(elapsedMs).toBeLessThan(1000);
     expect(maxHeld).toBe(50);
-    expect(counter(stats, 'spans_dropped')).toBe(4950);
-    await expect.poll(() => counter(stats, 'export_retries')).toBeGreaterThanOrEqual(2);
+    expect(counterValue(stats, 'spans_dropped')).toBe(4950);
+    await expect
+      .poll(() => counterValue(stats, 'export_retries'), { timeout: 5000 })
+      .toBeGreaterThanOrEqual(2);
     expect(exporter.held).toBeLessThanOrEqual(50);
 
     // The collector comes back on that port: what was held is delivered.
@@ -320,7 +318,7 @@ describe('OtlpExporter', () => {
     try {
       await expect.poll(() => received.length, { timeout: 5000 }).toBe(50);
       // The collector has the last batch before the exporter has read its answer.
-      await expect.poll(() => counter(stats, 'spans_sent')).toBe(50);
+      await expect.poll(() => counterValue(stats, 'spans_sent'), { timeout: 5000 }).toBe(50);
       expect(exporter.held).toBe(0);
       await exporter.close();
     } finally {

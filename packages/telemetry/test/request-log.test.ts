@@ -8,6 +8,7 @@ import { createServer, type IncomingMessage, request, type ServerResponse } from
 import { connect, createServer as createH2Server, type Http2ServerResponse } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { systemClock } from '@switchyard/core';
+import { eventually } from '@switchyard/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type ObservedRequest, requestLogLayer } from '../src/index.js';
 
@@ -50,9 +51,9 @@ function layered(lines: string[]) {
 
 const bytesOf = (line: string) => (JSON.parse(line) as { responseBytes?: number }).responseBytes;
 
-async function until(lines: string[], n: number): Promise<void> {
-  for (let i = 0; i < 200 && lines.length < n; i++) await new Promise((r) => setTimeout(r, 5));
-}
+/** Waits until `n` log lines were written (testkit's `eventually`). */
+const until = (lines: string[], n: number) =>
+  eventually(() => lines.length >= n, { what: () => `${n} log lines (have ${lines.length})` });
 
 describe('requestLogLayer response size', () => {
   it('counts HTTP/1 body bytes written through write and end (chunked), and 0 for HEAD', async () => {

@@ -6,10 +6,11 @@
  * recent-requests table; an unsampled, unlogged request passes through as the same value.
  */
 import { once } from 'node:events';
-import { createServer, type IncomingMessage, request, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { systemClock } from '@switchyard/core';
 import { Path } from '@switchyard/dtab';
+import { eventually, httpGet } from '@switchyard/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   attemptTracingClientLayer,
@@ -107,20 +108,13 @@ async function start(
   return { port: (server.address() as AddressInfo).port, seen, recent };
 }
 
-function get(port: number, headers: Record<string, string> = {}): Promise<number> {
-  return new Promise((resolve, reject) => {
-    request({ host: '127.0.0.1', port, path: '/web?q=1', headers }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    })
-      .on('error', reject)
-      .end();
-  });
+/** `GET /web?q=1` (testkit's `httpGet`), resolving with the status. */
+async function get(port: number, headers: Record<string, string> = {}): Promise<number> {
+  return (await httpGet(`http://127.0.0.1:${port}/web?q=1`, { headers })).status;
 }
 
-async function until(check: () => boolean): Promise<void> {
-  for (let i = 0; i < 200 && !check(); i++) await new Promise((r) => setTimeout(r, 5));
-}
+/** Waits until `check` holds (testkit's `eventually`). */
+const until = (check: () => boolean) => eventually(check);
 
 describe('typed telemetry layers', () => {
   it('puts what the router learned, the request id included, in the span, the access log and the table', async () => {

@@ -5,6 +5,7 @@
  */
 import type { Identification, Identifier, RequestHead } from '@switchyard/core';
 import { identified, unidentified } from '@switchyard/core';
+import { createNameCache } from '../name-cache.js';
 import type { DstPrefixOption } from './common.js';
 import { dstPrefixOf, headerNameOf } from './common.js';
 import { byteLabel, headerValue } from './request.js';
@@ -30,9 +31,12 @@ export function createHeaderTokenIdentifier(
   const lower = headerNameOf(HEADER_TOKEN_KIND, header);
   const prefix = dstPrefixOf(HEADER_TOKEN_KIND, options);
   const absent = Promise.resolve(unidentified<RequestHead>(`${header} header is absent`));
+  // A known value's name is one map lookup: the same frozen Path for every request carrying it.
+  const names = createNameCache();
   return (req) => {
     const value = headerValue(req, lower);
     if (value === undefined || value === '') return absent;
-    return Promise.resolve<Identification<RequestHead>>(identified([...prefix, byteLabel(value)], req));
+    const path = names.get(value) ?? names.set(value, Object.freeze([...prefix, byteLabel(value)]));
+    return Promise.resolve<Identification<RequestHead>>(identified(path, req));
   };
 }

@@ -13,6 +13,7 @@ import type { Identification, Identifier, RequestHead, Var as VarType } from '@s
 import { identified, unidentified, Var } from '@switchyard/core';
 import type { Path } from '@switchyard/dtab';
 import { headerValue, splitTarget } from '../http/request.js';
+import { createPairCache } from '../name-cache.js';
 import { createSyncGate } from '../sync-gate.js';
 import { createDefaultIndex, type IngressMatch, type RoutingIndex } from './default-index.js';
 import { IngressProblemError, type IngressSourceError } from './errors.js';
@@ -103,6 +104,9 @@ function buildIngress(options: IngressIdentifierOptions): IngressParts & { compa
   const gauge = stats?.gauge(['ingresses'], () => index.size);
   const gate = createSyncGate(clock, o.syncTimeoutMs);
   const names = new WeakMap<IngressServiceBackend, Path>();
+  // What `Host` + path resolved to under the current rules (null: no rule matches), cleared on
+  // every change the source delivers: a known host and path cost one map lookup.
+  const decided = createPairCache<Path | null>();
   const tls = Var.value<readonly IngressTlsSecret[]>(Object.freeze([]));
   let tlsJson = '[]';
   let status: StatusWriter | undefined;
@@ -151,6 +155,7 @@ function buildIngress(options: IngressIdentifierOptions): IngressParts & { compa
     <A extends unknown[]>(f: (...args: A) => void) =>
     (...args: A): void => {
       if (closed) return;
+      decided.clear();
       f(...args);
       changed();
     };
@@ -164,9 +169,13 @@ function buildIngress(options: IngressIdentifierOptions): IngressParts & { compa
       deleteClass: update(state.deleteClass),
       synced() {
         if (closed || !gate.open()) return;
+        decided.clear();
         refreshViews();
       },
-      fileError: (file, error) => state.fileError(file, error),
+      fileError: (file, error) => {
+        decided.clear();
+        state.fileError(file, error);
+      },
     },
     { namespace: options.namespace, clock, watchClasses: compat === 'default' },
   );
@@ -198,29 +207,47 @@ function buildIngress(options: IngressIdentifierOptions): IngressParts & { compa
 
   const noMatchStatus = compat === 'linkerd1' ? 400 : 404;
 
+  /** The name for `host` and `path` under the current rules, or null when no rule matches. */
+  function resolve(host: string | undefined, path: string): Path | null {
+    // '' and an absent Host match alike (no host): one key for both.
+    const h = host ?? '';
+    const known = decided.get(h, path);
+    if (known !== undefined) return known;
+    const m = index.match(host, path);
+    return decided.set(h, path, m === undefined ? null : nameOf(m.backend));
+  }
+
   function decide(req: RequestHead): Identification<RequestHead> {
     const host = headerValue(req, 'host');
-    const path = splitTarget(req.url).path;
+    const url = req.url;
+    let path: string;
+    if (url.charCodeAt(0) === 47 /* '/' */) {
+      const q = url.indexOf('?');
+      path = q === -1 ? url : url.slice(0, q);
+    } else path = splitTarget(url).path;
     if (linkerd1 && linkerd1Host(host) === null) {
       unidentifiedCount?.incr();
       return unidentified('unable to parse host for request', 400);
     }
-    const m = index.match(host, path);
-    if (m === undefined) {
+    const name = resolve(host, path);
+    if (name === null) {
       unidentifiedCount?.incr();
       return unidentified(NO_RULE_MATCHES, noMatchStatus);
     }
     identifiedCount?.incr();
-    return identified(nameOf(m.backend), req);
+    return identified(name, req);
   }
 
-  const identify = async (req: RequestHead): Promise<Identification<RequestHead>> => {
-    if (!gate.isSynced && !(await gate.wait())) {
+  async function identifyBeforeSync(req: RequestHead): Promise<Identification<RequestHead>> {
+    if (!(await gate.wait())) {
       unidentifiedCount?.incr();
       return unidentified('ingress rules are not loaded yet', 503);
     }
     return decide(req);
-  };
+  }
+
+  const identify = (req: RequestHead): Promise<Identification<RequestHead>> =>
+    gate.isSynced ? Promise.resolve(decide(req)) : identifyBeforeSync(req);
 
   return {
     compat,

@@ -109,6 +109,35 @@ describe('l5d-ctx-trace', () => {
     expect(parseL5dCtxTrace('bm90IGEgdHJhY2U=')).toBeUndefined();
   });
 
+  it('writes finagle bytes: span, parent, trace, flags, then the high trace word (upper-case hex too)', () => {
+    const b = Buffer.alloc(40);
+    b.writeBigUInt64BE(0xabcdef0123456789n, 0);
+    b.writeBigUInt64BE(0x05e3ac9a4f6e3b90n, 8);
+    b.writeBigUInt64BE(0xa3ce929d0e0e4736n, 16);
+    b.writeBigUInt64BE(7n, 24);
+    b.writeBigUInt64BE(0x4bf92f3577b34da6n, 32);
+    const ctx = {
+      traceId: '4bf92f3577b34da6A3CE929D0E0E4736',
+      spanId: 'abcdef0123456789',
+      parentSpanId: '05e3ac9a4f6e3b90',
+      debug: true,
+      sampled: true,
+    };
+    expect(formatL5dCtxTrace(ctx)).toBe(b.toString('base64'));
+    expect(formatL5dCtxTrace({ traceId: 'a3ce929d0e0e4736', spanId: '0000000000000001' })).toBe(
+      Buffer.from(`${'00'.repeat(7)}01${'00'.repeat(7)}01a3ce929d0e0e4736${'00'.repeat(8)}`, 'hex').toString(
+        'base64',
+      ),
+    );
+  });
+
+  it('refuses ids that are not hex, naming them', () => {
+    expect(() => formatL5dCtxTrace({ traceId: TRACE, spanId: 'not-hex-at-all!!' })).toThrow(
+      /l5d-ctx-trace: ids must be hex .*span not-hex-at-all!!/,
+    );
+    expect(() => formatL5dCtxTrace({ traceId: 'abc', spanId: SPAN })).toThrow(SyntaxError);
+  });
+
   it('is ignored and not written with clearContext', () => {
     const headers = { 'l5d-ctx-trace': formatL5dCtxTrace({ traceId: TRACE, spanId: SPAN, sampled: true }) };
     expect(extractTraceContext(headers)?.format).toBe('l5d');

@@ -190,19 +190,68 @@ export function parseL5dCtxTrace(value: string): TraceContext | undefined {
   };
 }
 
-/** Formats `l5d-ctx-trace` for `ctx` (40 bytes when the trace id is 128-bit). */
+/** The value of each hex digit by char code, -1 for anything else. */
+const HEX_VALUE = Int8Array.from({ length: 128 }, (_, c) => {
+  const i = '0123456789abcdef'.indexOf(String.fromCharCode(c).toLowerCase());
+  return i;
+});
+
+/** Writes 16 hex digits as 8 bytes at `offset`; false when `hex` is not exactly that. */
+function writeId(bytes: Uint8Array, hex: string, offset: number): boolean {
+  if (hex.length !== 16) return false;
+  for (let i = 0; i < 8; i++) {
+    const hi = HEX_VALUE[hex.charCodeAt(2 * i)] ?? -1;
+    const lo = HEX_VALUE[hex.charCodeAt(2 * i + 1)] ?? -1;
+    if (hi < 0 || lo < 0) return false;
+    bytes[offset + i] = (hi << 4) | lo;
+  }
+  return true;
+}
+
+/**
+ * Formats `l5d-ctx-trace` for `ctx` (40 bytes when the trace id is 128-bit). The ids are copied
+ * as hex straight into the buffer (no BigInt per id: this runs for every sampled attempt).
+ * @throws {SyntaxError} when an id of `ctx` is not 16 (span) or 16/32 (trace) hex digits.
+ */
 export function formatL5dCtxTrace(ctx: TraceContext): string {
   const wide = ctx.traceId.length === 32;
-  const bytes = Buffer.alloc(wide ? 40 : 32);
-  bytes.writeBigUInt64BE(BigInt(`0x${ctx.spanId}`), 0);
-  bytes.writeBigUInt64BE(BigInt(`0x${ctx.parentSpanId ?? ctx.spanId}`), 8);
-  bytes.writeBigUInt64BE(BigInt(`0x${wide ? ctx.traceId.slice(16) : ctx.traceId}`), 16);
-  let flags = 0n;
-  if (ctx.debug === true) flags |= FLAG_DEBUG;
-  if (ctx.sampled !== undefined) flags |= FLAG_SAMPLING_KNOWN | (ctx.sampled ? FLAG_SAMPLED : 0n);
-  bytes.writeBigUInt64BE(flags, 24);
-  if (wide) bytes.writeBigUInt64BE(BigInt(`0x${ctx.traceId.slice(0, 16)}`), 32);
-  return bytes.toString('base64');
+  const bytes = SCRATCH;
+  bytes.fill(0);
+  const ok =
+    writeId(bytes, ctx.spanId, 0) &&
+    writeId(bytes, ctx.parentSpanId ?? ctx.spanId, 8) &&
+    writeId(bytes, wide ? ctx.traceId.slice(16) : ctx.traceId, 16) &&
+    (!wide || writeId(bytes, ctx.traceId.slice(0, 16), 32));
+  if (!ok) throw new SyntaxError(`l5d-ctx-trace: ids must be hex (trace ${ctx.traceId}, span ${ctx.spanId})`);
+  let flags = 0;
+  if (ctx.debug === true) flags |= Number(FLAG_DEBUG);
+  if (ctx.sampled !== undefined)
+    flags |= Number(FLAG_SAMPLING_KNOWN) | (ctx.sampled ? Number(FLAG_SAMPLED) : 0);
+  // The flags are a big-endian 64-bit word at 24; every flag lives in its last byte.
+  bytes[31] = flags;
+  return base64(bytes, wide ? 40 : 32);
+}
+
+/** One buffer for every {@link formatL5dCtxTrace} call (synchronous, so never shared in flight). */
+const SCRATCH = new Uint8Array(40);
+const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+
+/** Standard base64 of the first `n` bytes of `b`, padded (in JS: a native call costs more at this size). */
+function base64(b: Uint8Array, n: number): string {
+  let out = '';
+  let i = 0;
+  for (; i + 3 <= n; i += 3) {
+    const v = (b[i]! << 16) | (b[i + 1]! << 8) | b[i + 2]!;
+    out += B64[v >> 18]! + B64[(v >> 12) & 63]! + B64[(v >> 6) & 63]! + B64[v & 63]!;
+  }
+  if (n - i === 1) {
+    const v = b[i]! << 16;
+    out += `${B64[v >> 18]!}${B64[(v >> 12) & 63]!}==`;
+  } else if (n - i === 2) {
+    const v = (b[i]! << 16) | (b[i + 1]! << 8);
+    out += `${B64[v >> 18]!}${B64[(v >> 12) & 63]!}${B64[(v >> 6) & 63]!}=`;
+  }
+  return out;
 }
 
 /**
