@@ -24,6 +24,7 @@ import {
   type Router,
   type RouterClientOptions,
   type RouterLayer,
+  type RouterPolicies,
   type RouterServerOptions,
   type RouterServiceOptions,
   type ServerLayer,
@@ -132,9 +133,7 @@ export async function buildRouter(rc: RouterConfig, label: string, deps: RouterD
   const identifierSet = await buildIdentifiers(rc, context, kinds);
   const identifiers = identifierSet.built;
 
-  // Client and service policies: one global object, or io.l5d.static entries per prefix.
-  const { client, clientPolicy } = await clientPolicies(rc, context, kinds);
-  const { service, servicePolicy } = await servicePolicies(rc, context, kinds);
+  const policies = await buildPolicies(rc, context, kinds);
 
   const terminators: { server: ServerConfig; terminator: TlsTerminator }[] = [];
   const servers: RouterServerOptions[] = [];
@@ -187,10 +186,7 @@ export async function buildRouter(rc: RouterConfig, label: string, deps: RouterD
     identifier: await overriddenIdentifier(identifierSet.identifier, rc, overrideOptions(label, context)),
     interpreter: deps.interpreter,
     dtab: rc.dtab,
-    client,
-    ...(clientPolicy ? { clientPolicy } : {}),
-    service,
-    ...(servicePolicy ? { servicePolicy } : {}),
+    ...policies,
     bindingTimeoutMs: rc.bindingTimeoutMs,
     ...(rc.bindingCache ? { bindingCache: rc.bindingCache } : {}),
     layers: layersFor(rc, deps, deps.layersContext ?? context),
@@ -475,6 +471,26 @@ async function clientOptionsMaker(
 /** Linkerd 1's h2 router speaks HTTP/2 to backends too: h2c, or h2 when the client has TLS. */
 function withRouterProtocol(rc: RouterConfig, o: RouterClientOptions): RouterClientOptions {
   return o.protocol === undefined && rc.protocol === 'h2' ? { ...o, protocol: o.tls ? 'h2' : 'h2c' } : o;
+}
+
+/**
+ * A router's client and service policies (`client`, `service`): one global object, or
+ * io.l5d.static entries per prefix; kinds (balancers, classifiers, backoffs) are built now.
+ * `Linker.reload` builds them anew and swaps them in with `router.reconfigure({ policies })`.
+ */
+export async function buildPolicies(
+  rc: RouterConfig,
+  context: BuildContext,
+  kinds: DefaultKinds,
+): Promise<RouterPolicies> {
+  const { client, clientPolicy } = await clientPolicies(rc, context, kinds);
+  const { service, servicePolicy } = await servicePolicies(rc, context, kinds);
+  return {
+    client,
+    ...(clientPolicy ? { clientPolicy } : {}),
+    service,
+    ...(servicePolicy ? { servicePolicy } : {}),
+  };
 }
 
 /** `client`: the router-wide client options, and for io.l5d.static the per-bound-name policy. */

@@ -10,12 +10,18 @@ import { isDeepStrictEqual } from 'node:util';
 import type { AdminServer } from '@switchyard/admin';
 import { createInterpreter, type Identifier, type RequestHead } from '@switchyard/core';
 import { Dtab } from '@switchyard/dtab';
-import type { PreparedServers, RouterServerChanges, RouterServerOptions } from '@switchyard/router';
+import type {
+  PreparedServers,
+  RouterPolicies,
+  RouterServerChanges,
+  RouterServerOptions,
+} from '@switchyard/router';
 import type { BuildContext } from './build-context.js';
 import {
   type BuiltRouter,
   type BuiltServer,
   buildIdentifiers,
+  buildPolicies,
   buildServer,
   type IdentifierSet,
   overrideOptions,
@@ -97,6 +103,7 @@ interface RouterPlan {
   identifiers?: IdentifierSet;
   identifier?: Identifier<RequestHead>;
   layers?: { readonly layers: RouterLayers; readonly part: Part };
+  policies?: { readonly policies: RouterPolicies; readonly part: Part };
   servers?: {
     readonly built: readonly BuiltServer[];
     readonly fresh: Map<BuiltServer, Part>;
@@ -163,6 +170,14 @@ export async function reloadLinker(state: LinkerState, next: LoadedConfig): Prom
           rc,
           overrideOptions(label, state.base),
         );
+      }
+      if (!isDeepStrictEqual(rc.client, before.client) || !isDeepStrictEqual(rc.service, before.service)) {
+        const { context, part } = scoped(
+          { ...state.base, router: { label, dstPrefix: rc.dstPrefix } },
+          state.readiness,
+        );
+        built.push(part);
+        plan.policies = { policies: await buildPolicies(rc, context, kinds), part };
       }
       if (layersChanged(before, rc, telemetryChanged)) {
         const { context, part } = scoped(state.base, state.readiness);
@@ -250,6 +265,8 @@ export async function reloadLinker(state: LinkerState, next: LoadedConfig): Prom
   committed = true;
   const changes: string[] = [];
   const retiring: Promise<void>[] = [];
+  /** Parts retired once the grace has passed (the old clients may still use them until then). */
+  const later: Part[] = [];
   const oldNamers = state.namers;
   const oldTelemetry = state.telemetry;
   if (namers) {
@@ -283,7 +300,16 @@ export async function reloadLinker(state: LinkerState, next: LoadedConfig): Prom
       ...(plan.identifier ? { identifier: plan.identifier } : {}),
       ...(namers ? { interpreter: namers.interpreter, graceMs } : {}),
       ...(plan.layers ? { layers: plan.layers.layers } : {}),
+      ...(plan.policies ? { policies: plan.policies.policies, graceMs } : {}),
     });
+    if (plan.policies) {
+      // The old clients finish their requests and close after the grace; then their kinds go.
+      const old = parts.policies;
+      parts.policies = plan.policies.part;
+      if (old) later.push(old);
+      if (!isDeepStrictEqual(rc.client, before.client)) changes.push(`${at}.client`);
+      if (!isDeepStrictEqual(rc.service, before.service)) changes.push(`${at}.service`);
+    }
     if (dtabChanged) changes.push(`${at}.dtab`);
     if (!isDeepStrictEqual(rc.dtabOverrides, before.dtabOverrides)) changes.push(`${at}.dtabOverrides`);
     if (!isDeepStrictEqual(rc.signedDtabOverrides, before.signedDtabOverrides)) {
@@ -345,11 +371,11 @@ export async function reloadLinker(state: LinkerState, next: LoadedConfig): Prom
   } else if (!isDeepStrictEqual(current.admin, config.admin)) changes.push('admin');
   state.loaded = next;
   // Old clients keep serving requests already bound to them until the grace ends.
-  if (namers) {
-    const timer = setTimeout(
-      () => void retire(oldNamers.part, state.readiness).catch(() => undefined),
-      graceMs,
-    );
+  if (namers) later.push(oldNamers.part);
+  if (later.length > 0) {
+    const timer = setTimeout(() => {
+      for (const part of later) void retire(part, state.readiness).catch(() => undefined);
+    }, graceMs);
     timer.unref();
   }
   await Promise.all(serverWork);

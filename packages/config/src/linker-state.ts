@@ -70,6 +70,8 @@ export interface RouterParts {
   /** Servers built by a reload (TLS terminators), by their factory: closed when the server leaves. */
   readonly servers: Map<RouterServerOptions['createServer'], Part>;
   store: { readonly attached: AttachedDtabStore; readonly part: Part } | undefined;
+  /** The client/service policies a reload built (start-up's belong to the linker). */
+  policies?: Part;
 }
 
 /** Options of the linker that a reload needs too. */

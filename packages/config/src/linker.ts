@@ -143,6 +143,7 @@ export class Linker {
         retire(state.telemetry.part, readiness),
         ...[...state.parts.values()].flatMap((p) => [
           retire(p.layers, readiness),
+          ...(p.policies ? [retire(p.policies, readiness)] : []),
           ...[...p.servers.values()].map((s) => retire(s, readiness)),
           ...(p.store ? [retire(p.store.part, readiness)] : []),
         ]),
@@ -279,7 +280,7 @@ export class Linker {
    * a request in flight (see linker-reload.ts and docs/configuration.md "Reload"): dtabs,
    * identifiers and overrides; servers (added ones listen, removed ones drain like shutdown,
    * changed ones change in place or are drained and replaced); namers; telemetry; the admin;
-   * `limits`; access logs; `dtabStore`. Changes it cannot apply (client/service policies, router
+   * `limits`; access logs; `dtabStore`; client/service policies. Changes it cannot apply (router
    * set, `workers`, ACME servers) are refused with `SY_ERR_CONFIG_RELOAD` naming each field at its
    * file:line:col; a config the validate phase rejects with `SY_ERR_CONFIG_INVALID`; in both
    * cases, and when building a part fails, nothing changes and the old config keeps serving.

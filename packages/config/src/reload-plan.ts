@@ -22,6 +22,8 @@ const RELOADABLE: ReadonlySet<string> = new Set([
   'maxHeadersKB',
   'maxRequestKB',
   'maxInitialLineKB',
+  'client',
+  'service',
 ]);
 
 /** A server's identity across a reload: its port, or its position among the port-0 servers. */
@@ -95,11 +97,7 @@ export function refusedChanges(current: LinkerConfig, next: LoadedConfig): Confi
       const a = (before as Record<string, unknown>)[key];
       const b = (rc as Record<string, unknown>)[key];
       if (isDeepStrictEqual(a, b)) continue;
-      const why =
-        key === 'client' || key === 'service'
-          ? `${key} policy changes are not applied by a reload yet`
-          : `${key} changes need a restart`;
-      issues.push(source.issue(['routers', r, key], why, restart));
+      issues.push(source.issue(['routers', r, key], `${key} changes need a restart`, restart));
     }
     const matched = matchServers(
       before.servers.map((config) => ({ config })),
@@ -129,9 +127,8 @@ export const RELOAD_REFERENCE: readonly string[] = [
   "Kubernetes ConfigMap's `..data` swap counts) and on `SIGHUP`. A reload is all or nothing:",
   '',
   '1. Changes a reload cannot apply are refused (`SY_ERR_CONFIG_RELOAD`, each field named at its',
-  "   file:line:column): routers added, removed, renamed or reordered; a router's `client` and",
-  '   `service` policies and every router field not in the table below; `workers`; a server with',
-  '   `tls.acme` added or with its TLS block changed.',
+  '   file:line:column): routers added, removed, renamed or reordered; every router field not in',
+  '   the table below; `workers`; a server with `tls.acme` added or with its TLS block changed.',
   '2. The validate phase runs, as at start-up and `--check` (`SY_ERR_CONFIG_INVALID`).',
   '3. Everything that changed is built: namers, telemeters, identifiers, layers, TLS terminators;',
   '   new ports are bound, a moved admin is bound. If anything fails (a port in use is',
@@ -148,6 +145,7 @@ export const RELOAD_REFERENCE: readonly string[] = [
   '| `servers`, `maxHeadersKB`, `maxRequestKB` | Servers are matched by `port` (port 0 ones by their order among the port-0 servers). **Added**: listens. **Removed**: drains like shutdown — stops accepting, requests in flight finish, keep-alive connections close after their response, what is left is cut after `admin.shutdownGraceMs`. **Changed in place** (same listener, same connections): `clearContext`, `maxConcurrentRequests`, `maxRequestKB`, `addForwardedHeader`, `requestTimeoutMs`, `headersTimeoutMs`, `keepAliveTimeoutMs`. **Drained and replaced** (what a live `http.Server` cannot change): `ip`, `maxHeadersKB`, `tls`, `h2`, `alpnProtocols`; on a new address the new listener binds before the old one drains, on the same address once the old one stopped accepting (connections arriving in that moment, about a millisecond, are refused). A changed `tls` block gets a new TLS terminator. Node checks request and header timeouts on a sweep whose interval is fixed when the server is created (`headersTimeoutMs`/4), so a lowered `headersTimeoutMs` is enforced on the old interval. |',
   '| `namers` | New namers and interpreter; every router gets a new binding cache (names bind again, with new clients). The old clients finish the requests already bound to them and are closed, with the old namers, after `admin.shutdownGraceMs`. |',
   "| `telemetry` | New telemeters; the routers' layers are rebuilt; the old exporters are flushed and closed after the swap. A changed `io.l5d.prometheus` prefix replaces the admin server on the same port. |",
+  '| `routers[].client`, `routers[].service` | New policies (io.l5d.static entries included) for requests from now on: service records are made afresh (timeouts, classifiers, retry budgets and backoffs) and names bind again in a new binding cache whose clients (pools, balancers, failure accrual, TLS, protocol) follow the new client policy. Requests in flight finish on the old clients; those are closed after `admin.shutdownGraceMs`, each connection once its requests completed. |',
   '| `routers[].limits` | Layers rebuilt: token buckets and concurrency limits start afresh. |',
   '| `httpAccessLog`, `httpAccessLogFormat` | The new log is opened, the old one closed. |',
   '| `routers[].dtabStore` | The new store is opened (its dentries are appended once it answers) and the old one closed; removed, the stored dentries go with it. |',
