@@ -51,6 +51,13 @@ import {
   sameServerFactory,
   serversChanged,
 } from './reload-plan.js';
+import {
+  buildRouterUnit,
+  closeRouterUnit,
+  listenRouterUnit,
+  type RouterUnit,
+  routerLabel,
+} from './router-unit.js';
 import { validateLinker } from './validate-linker.js';
 
 /** What `reload` did: `changes` names each applied section (`namers`, `routers[0].servers`, …). */
@@ -132,6 +139,10 @@ export async function reloadLinker(state: LinkerState, next: LoadedConfig): Prom
   const built: Part[] = [];
   const prepared: PreparedServers[] = [];
   const plans = new Map<BuiltRouter, RouterPlan>();
+  // Routers are matched by label: the running one of each new entry, or one built now.
+  const running = new Map(state.routers.map((r) => [r.router.label, r]));
+  const nextRouters: BuiltRouter[] = [];
+  const added: RouterUnit[] = [];
   let namers: NamerParts | undefined;
   let telemetry: TelemetryParts | undefined;
   let admin: { server: AdminServer; bound: boolean } | undefined;
@@ -149,11 +160,25 @@ export async function reloadLinker(state: LinkerState, next: LoadedConfig): Prom
     }
     const inputs = telemetry ?? state.telemetry;
     for (const [index, rc] of config.routers.entries()) {
-      const router = state.routers[index]!;
+      const label = routerLabel(rc);
+      const router = running.get(label);
+      if (router === undefined) {
+        // An added router: built and bound now, serving its new ports; swapped in at commit.
+        const unit = await buildRouterUnit(
+          state,
+          rc,
+          { namers: namers ?? state.namers, telemetry: inputs },
+          () => committed,
+        );
+        added.push(unit);
+        await listenRouterUnit(state, unit, next, index);
+        nextRouters.push(unit.built);
+        continue;
+      }
+      nextRouters.push(router);
       const before = router.config;
       const plan: RouterPlan = {};
       plans.set(router, plan);
-      const label = router.router.label;
       if (!isDeepStrictEqual(rc.identifier, before.identifier)) {
         const context: BuildContext = { ...state.base, router: { label, dstPrefix: rc.dstPrefix } };
         plan.identifiers = await buildIdentifiers(rc, context, kinds);
@@ -234,15 +259,21 @@ export async function reloadLinker(state: LinkerState, next: LoadedConfig): Prom
     if (
       !state.options.noAdmin &&
       !isDeepStrictEqual(
-        adminIdentity(state, current, state.telemetry.prometheusPrefix),
-        adminIdentity(state, config, prefix),
+        adminIdentity(state, current, state.telemetry.prometheusPrefix, state.routers),
+        adminIdentity(state, config, prefix, nextRouters),
       )
     ) {
       const moved = !isDeepStrictEqual(adminPlacement(state, current), adminPlacement(state, config));
       // Not moved: the replacement takes the port the running one has (the one port 0 picked,
       // which the --workers primary relays to).
       const port = moved ? undefined : state.admin?.address?.port;
-      const server = createLinkerAdmin(state, config, prefix, port ?? adminPlacement(state, config).port);
+      const server = createLinkerAdmin(
+        state,
+        config,
+        prefix,
+        port ?? adminPlacement(state, config).port,
+        nextRouters,
+      );
       // A new address binds now (a failure changes nothing); the same one once the old admin closed.
       if (moved) {
         await listening(server.listen(), next, (error) =>
@@ -255,6 +286,7 @@ export async function reloadLinker(state: LinkerState, next: LoadedConfig): Prom
     }
   } catch (error) {
     await Promise.allSettled(prepared.map((p) => p.abort()));
+    await Promise.allSettled(added.map((u) => closeRouterUnit(state, u.built, u.parts, 0)));
     if (admin?.bound) await admin.server.close();
     for (const plan of plans.values()) if (plan.identifiers) await runClosers(plan.identifiers.closers);
     await Promise.allSettled(built.map((part) => retire(part, state.readiness)));
@@ -278,12 +310,22 @@ export async function reloadLinker(state: LinkerState, next: LoadedConfig): Prom
     changes.push('telemetry');
   }
   const serverWork: Promise<unknown>[] = [];
+  for (const unit of added) state.parts.set(unit.built, unit.parts);
+  const removed = state.routers.filter((r) => !nextRouters.includes(r));
+  state.routers = nextRouters;
   for (const [index, rc] of config.routers.entries()) {
-    const router = state.routers[index]!;
-    const plan = plans.get(router)!;
+    const router = nextRouters[index]!;
+    const plan = plans.get(router);
     const parts = state.parts.get(router)!;
-    const before = router.config;
     const at = `routers[${index}]`;
+    if (plan === undefined) {
+      // Added: what its dtab store holds by now applies after the config dtab.
+      const stored = parts.store?.attached.dtab() ?? Dtab.empty;
+      if (stored.length > 0) router.router.reconfigure({ dtab: Object.freeze([...rc.dtab, ...stored]) });
+      changes.push(`${at} added`);
+      continue;
+    }
+    const before = router.config;
     if (plan.store) {
       const old = parts.store;
       parts.store = plan.store.attached
@@ -359,6 +401,12 @@ export async function reloadLinker(state: LinkerState, next: LoadedConfig): Prom
       changes.push(`${at}.servers`);
     }
     router.config = rc;
+  }
+  // Removed routers drain like shutdown, then close everything they hold.
+  for (const router of removed) {
+    const parts = state.parts.get(router)!;
+    retiring.push(closeRouterUnit(state, router, parts, graceMs).then(() => void state.parts.delete(router)));
+    changes.push(`router ${router.router.label} removed`);
   }
   if (admin) {
     const old = state.admin;

@@ -65,6 +65,8 @@ export interface TelemetryParts {
 
 /** A router's replaceable parts besides what `BuiltRouter` holds. */
 export interface RouterParts {
+  /** What building the router registered (TLS terminators, ACME, its readiness checks). */
+  readonly own: Part;
   /** The access log its layers opened. */
   layers: Part;
   /** Servers built by a reload (TLS terminators), by their factory: closed when the server leaves. */
@@ -88,7 +90,8 @@ export interface LinkerState {
   loaded: LoadedConfig;
   namers: NamerParts;
   telemetry: TelemetryParts;
-  readonly routers: readonly BuiltRouter[];
+  /** In config order; a reload that adds or removes routers replaces the list. */
+  routers: readonly BuiltRouter[];
   readonly parts: Map<BuiltRouter, RouterParts>;
   admin: AdminServer | undefined;
   readonly readiness: Readiness[];
