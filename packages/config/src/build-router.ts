@@ -42,6 +42,7 @@ import {
   clientTlsOptions,
   createFrontDoorHttpServer,
   createPlainHttpServer,
+  type FrontDoorHttpServer,
   fileCertificateSource,
   TlsTerminator,
 } from '@switchyard/tls';
@@ -75,6 +76,27 @@ export interface BuiltServer {
   readonly config: ServerConfig;
   readonly options: RouterServerOptions;
   readonly terminator: TlsTerminator | undefined;
+  /** The TLS server's swappable terminator and the front doors its factory made (TLS servers only). */
+  readonly tls?: TerminatorSlot;
+}
+
+/**
+ * The terminator a TLS server's front doors use, swappable in place: a reload that changes the
+ * TLS block gives every door the new one (`FrontDoorHttpServer.setTerminator`); open connections
+ * keep going, new handshakes get the new certificates. The server's cleanup and readiness check
+ * read the current terminator.
+ */
+export interface TerminatorSlot {
+  terminator: TlsTerminator;
+  readonly doors: Set<FrontDoorHttpServer>;
+}
+
+/** Swaps `slot`'s terminator on every front door it made and closes the old one. */
+export function swapTerminator(slot: TerminatorSlot, terminator: TlsTerminator): void {
+  const previous = slot.terminator;
+  slot.terminator = terminator;
+  for (const door of slot.doors) door.setTerminator(terminator);
+  previous.close();
 }
 
 /** What a router's layers are built from; a reload rebuilds them when any of it changes. */
@@ -316,6 +338,11 @@ export async function buildServer(
         acme ? [...extraCertificates, acme.manager.certificateSource] : extraCertificates,
       )
     : undefined;
+  const slot: TerminatorSlot | undefined = terminator ? { terminator, doors: new Set() } : undefined;
+  if (slot) {
+    context.onClose(() => slot.terminator.close());
+    context.addReadiness({ name: `tls ${sc.ip}:${sc.port}`, ready: () => slot.terminator.status().ready });
+  }
   // HTTP/2: offered by ALPN on TLS unless alpnProtocols leaves it out; h2c on plain ports when
   // the server has an h2 block or the router is Linkerd's protocol h2.
   const h2Where = `routers[${label}].servers[port ${sc.port}].h2`;
@@ -332,19 +359,23 @@ export async function buildServer(
     ...(terminator
       ? {
           // An http.Server listening through the TLS front door (one tls.Server per certificate).
-          createServer: (options) =>
-            createFrontDoorHttpServer(terminator, {
+          createServer: (options) => {
+            const door = createFrontDoorHttpServer(slot!.terminator, {
               ...options,
               alpnProtocols,
               ...(h2 ? { h2 } : {}),
               ...(acme ? { clientHelloHooks: acme.hooks } : {}),
-            }),
+            });
+            slot!.doors.add(door);
+            door.once('close', () => slot!.doors.delete(door));
+            return door;
+          },
         }
       : h2
         ? { createServer: (options) => createPlainHttpServer({ ...options, h2 }) }
         : {}),
   };
-  return { config: sc, options, terminator };
+  return { config: sc, options, terminator, ...(slot ? { tls: slot } : {}) };
 }
 
 /** Builds a router's identifiers; their cleanup and readiness stay with the set. */
@@ -389,7 +420,11 @@ function upstreamTls(tls: NonNullable<ClientParams['tls']>, context: BuildContex
   });
 }
 
-async function startTerminator(
+/**
+ * A server's TLS terminator from its `tls` block (with the identifiers' certificates), loaded;
+ * the caller closes it. `Linker.reload` builds one for a changed block and swaps it in.
+ */
+export async function startTerminator(
   sc: ServerConfig,
   label: string,
   context: BuildContext,
@@ -416,9 +451,12 @@ async function startTerminator(
     stats: context.stats.scope('rt', label, 'server', sc.ip, String(sc.port)),
     clock: context.clock,
   });
-  context.onClose(() => terminator.close());
-  context.addReadiness({ name: `tls ${sc.ip}:${sc.port}`, ready: () => terminator.status().ready });
-  await terminator.ready();
+  try {
+    await terminator.ready();
+  } catch (error) {
+    terminator.close();
+    throw error;
+  }
   return terminator;
 }
 

@@ -16,6 +16,7 @@ import type {
   RouterServerChanges,
   RouterServerOptions,
 } from '@switchyard/router';
+import type { TlsTerminator } from '@switchyard/tls';
 import type { BuildContext } from './build-context.js';
 import {
   type BuiltRouter,
@@ -28,6 +29,9 @@ import {
   type RouterLayers,
   runClosers,
   serverSettings,
+  startTerminator,
+  swapTerminator,
+  type TerminatorSlot,
 } from './build-router.js';
 import { overriddenIdentifier } from './dtab-overrides.js';
 import { type AttachedDtabStore, attachDtabStore } from './dtab-store.js';
@@ -50,6 +54,7 @@ import {
   refusedChanges,
   sameServerFactory,
   serversChanged,
+  swappableTls,
 } from './reload-plan.js';
 import {
   buildRouterUnit,
@@ -139,6 +144,8 @@ export async function reloadLinker(state: LinkerState, next: LoadedConfig): Prom
   const built: Part[] = [];
   const prepared: PreparedServers[] = [];
   const plans = new Map<BuiltRouter, RouterPlan>();
+  /** Terminators for changed TLS blocks, swapped into the running doors at commit. */
+  const swaps: { readonly slot: TerminatorSlot; readonly terminator: TlsTerminator }[] = [];
   // Routers are matched by label: the running one of each new entry, or one built now.
   const running = new Map(state.routers.map((r) => [r.router.label, r]));
   const nextRouters: BuiltRouter[] = [];
@@ -218,6 +225,18 @@ export async function reloadLinker(state: LinkerState, next: LoadedConfig): Prom
         );
         for (const [s, sc] of rc.servers.entries()) {
           const old = running[s];
+          if (old?.tls !== undefined && swappableTls(old.config, sc)) {
+            // A changed TLS block on a TLS server: a new terminator, swapped into its doors at commit.
+            const terminator = await startTerminator(sc, label, state.base, certificates);
+            swaps.push({ slot: old.tls, terminator });
+            servers.push({
+              config: sc,
+              options: { ...serverSettings(sc, rc), createServer: old.options.createServer },
+              terminator,
+              tls: old.tls,
+            });
+            continue;
+          }
           if (old !== undefined && sameServerFactory(old.config, sc)) {
             // Same factory (and terminator): the router changes what it can in place.
             const options = serverSettings(sc, rc);
@@ -226,6 +245,7 @@ export async function reloadLinker(state: LinkerState, next: LoadedConfig): Prom
               config: sc,
               options: createServer === undefined ? options : { ...options, createServer },
               terminator: old.terminator,
+              ...(old.tls ? { tls: old.tls } : {}),
             });
             continue;
           }
@@ -286,6 +306,7 @@ export async function reloadLinker(state: LinkerState, next: LoadedConfig): Prom
     }
   } catch (error) {
     await Promise.allSettled(prepared.map((p) => p.abort()));
+    for (const swap of swaps) swap.terminator.close();
     await Promise.allSettled(added.map((u) => closeRouterUnit(state, u.built, u.parts, 0)));
     if (admin?.bound) await admin.server.close();
     for (const plan of plans.values()) if (plan.identifiers) await runClosers(plan.identifiers.closers);
@@ -295,6 +316,8 @@ export async function reloadLinker(state: LinkerState, next: LoadedConfig): Prom
 
   // Commit: from here on nothing is refused.
   committed = true;
+  // New handshakes get the new certificates; open connections keep theirs.
+  for (const swap of swaps) swapTerminator(swap.slot, swap.terminator);
   const changes: string[] = [];
   const retiring: Promise<void>[] = [];
   /** Parts retired once the grace has passed (the old clients may still use them until then). */

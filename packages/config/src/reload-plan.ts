@@ -51,6 +51,24 @@ export function sameServerFactory(before: ServerConfig, after: ServerConfig): bo
   );
 }
 
+/**
+ * Whether a TLS server's changed TLS block can be swapped into its running front doors (a new
+ * terminator, same listener and connections): TLS on before and after, no `tls.acme` (its manager
+ * is part of the server), and the same address, h2 and ALPN settings.
+ */
+export function swappableTls(before: ServerConfig, after: ServerConfig): boolean {
+  return (
+    before.tls?.enabled === true &&
+    after.tls?.enabled === true &&
+    before.tls.acme === undefined &&
+    after.tls.acme === undefined &&
+    !isDeepStrictEqual(before.tls, after.tls) &&
+    before.ip === after.ip &&
+    isDeepStrictEqual(before.h2, after.h2) &&
+    isDeepStrictEqual(before.alpnProtocols, after.alpnProtocols)
+  );
+}
+
 /** Whether anything a router's servers are built from changed. */
 export function serversChanged(before: RouterConfig, after: RouterConfig): boolean {
   return (
@@ -163,7 +181,7 @@ export const RELOAD_REFERENCE: readonly string[] = [
   '| `routers` | Routers are matched by `label` (else `protocol`). **Added** (a new label): built whole (identifiers, policies, servers, TLS and `tls.acme`, dtab store) and bound before the swap; a failure changes nothing. **Removed**: drains like shutdown (stops accepting, requests in flight finish, cut after `admin.shutdownGraceMs`), then its identifiers, terminators and store close. A renamed router is one removed and one added, so its ports cannot stay (see the refusals above). Reordered: the admin lists them in the new order. The admin server is replaced on the same port when the set changes. |',
   '| `routers[].dtab` | Requests from now on; bound names bind again, clients and their connections are kept. |',
   '| `identifier`, `dtabOverrides`, `signedDtabOverrides` | New identifiers are built (an Ingress source syncs first), then swapped in; the old ones are closed. Key files are re-read on every reload. |',
-  '| `servers`, `maxHeadersKB`, `maxRequestKB` | Servers are matched by `port` (port 0 ones by their order among the port-0 servers). **Added**: listens. **Removed**: drains like shutdown — stops accepting, requests in flight finish, keep-alive connections close after their response, what is left is cut after `admin.shutdownGraceMs`. **Changed in place** (same listener, same connections): `clearContext`, `maxConcurrentRequests`, `maxRequestKB`, `addForwardedHeader`, `requestTimeoutMs`, `headersTimeoutMs`, `keepAliveTimeoutMs`. **Drained and replaced** (what a live `http.Server` cannot change): `ip`, `maxHeadersKB`, `tls`, `h2`, `alpnProtocols`; on a new address the new listener binds before the old one drains, on the same address once the old one stopped accepting (connections arriving in that moment, about a millisecond, are refused). A changed `tls` block gets a new TLS terminator. Node checks request and header timeouts on a sweep whose interval is fixed when the server is created (`headersTimeoutMs`/4), so a lowered `headersTimeoutMs` is enforced on the old interval. |',
+  '| `servers`, `maxHeadersKB`, `maxRequestKB` | Servers are matched by `port` (port 0 ones by their order among the port-0 servers). **Added**: listens. **Removed**: drains like shutdown — stops accepting, requests in flight finish, keep-alive connections close after their response, what is left is cut after `admin.shutdownGraceMs`. **Changed in place** (same listener, same connections): `clearContext`, `maxConcurrentRequests`, `maxRequestKB`, `addForwardedHeader`, `requestTimeoutMs`, `headersTimeoutMs`, `keepAliveTimeoutMs`. **TLS swapped in place**: a changed `tls` block on a server that has TLS before and after (without `tls.acme`, same `ip`, `h2`, `alpnProtocols`) gets a new TLS terminator, loaded before the swap, which the running front door uses for every new handshake; the listener and open connections (keep-alive and HTTP/2 included) keep going with the certificate they negotiated. **Drained and replaced** (what a live `http.Server` cannot change): `ip`, `maxHeadersKB`, TLS turned on or off, `h2`, `alpnProtocols`; on a new address the new listener binds before the old one drains, on the same address once the old one stopped accepting (connections arriving in that moment, about a millisecond, are refused). Node checks request and header timeouts on a sweep whose interval is fixed when the server is created (`headersTimeoutMs`/4), so a lowered `headersTimeoutMs` is enforced on the old interval. |',
   '| `namers` | New namers and interpreter; every router gets a new binding cache (names bind again, with new clients). The old clients finish the requests already bound to them and are closed, with the old namers, after `admin.shutdownGraceMs`. |',
   "| `telemetry` | New telemeters; the routers' layers are rebuilt; the old exporters are flushed and closed after the swap. A changed `io.l5d.prometheus` prefix replaces the admin server on the same port. |",
   '| `routers[].client`, `routers[].service` | New policies (io.l5d.static entries included) for requests from now on: service records are made afresh (timeouts, classifiers, retry budgets and backoffs) and names bind again in a new binding cache whose clients (pools, balancers, failure accrual, TLS, protocol) follow the new client policy. Requests in flight finish on the old clients; those are closed after `admin.shutdownGraceMs`, each connection once its requests completed. |',

@@ -45,6 +45,7 @@ routers:
   identifier: {kind: io.l5d.path, segments: 1}
   dtab: |
     /svc/a => /$/inet/127.0.0.1/${(a.address() as AddressInfo).port};
+    /svc/f => /$/inet/127.0.0.1/${(a.address() as AddressInfo).port};
     /svc/b => /$/inet/127.0.0.1/${(b.address() as AddressInfo).port};
   servers:
   - port: 0
@@ -55,12 +56,12 @@ ${p.service ?? ''}
   const bPort = () => (b.address() as AddressInfo).port;
 
   beforeAll(async () => {
-    // A: HTTP/1.1; /a/slow answers after 400 ms, /a/hold when the test says, /a/flaky 503 then 200.
+    // A: HTTP/1.1; /a/slow answers after 400 ms, /a/hold when the test says, /f/flaky 503 then 200.
     a = http.createServer((req, res) => {
       req.resume();
       if (req.url === '/a/slow') setTimeout(() => res.end('a slow'), 400);
       else if (req.url === '/a/hold') held.push({ res, socket: req.socket });
-      else if (req.url === '/a/flaky') {
+      else if (req.url === '/f/flaky') {
         flaky++;
         res.statusCode = flaky % 2 === 1 ? 503 : 200;
         res.end(`a flaky ${flaky}`);
@@ -88,8 +89,8 @@ ${p.service ?? ''}
     // B speaks only HTTP/2: over the default HTTP/1.1 client it fails.
     expect((await get(port, '/b/x')).status).not.toBe(200);
     // No retries by default: the 503 is the answer (the next request gets the 200).
-    expect(await get(port, '/a/flaky')).toEqual({ status: 503, body: 'a flaky 1' });
-    expect(await get(port, '/a/flaky')).toEqual({ status: 200, body: 'a flaky 2' });
+    expect(await get(port, '/f/flaky')).toEqual({ status: 503, body: 'a flaky 1' });
+    expect(await get(port, '/f/flaky')).toEqual({ status: 200, body: 'a flaky 2' });
 
     const result = await reload({
       client: `  client:
@@ -102,6 +103,7 @@ ${p.service ?? ''}
     configs:
     - prefix: /svc/a
       totalTimeoutMs: 100
+    - prefix: /svc/f
       responseClassifier: {kind: io.l5d.http.retryableRead5XX}`,
     });
     expect(result).toEqual({ kind: 'applied', changes: ['routers[0].client', 'routers[0].service'] });
@@ -111,7 +113,7 @@ ${p.service ?? ''}
     });
     expect(await get(port, '/b/x')).toEqual({ status: 200, body: 'b' });
     // The classifier retries the 503 (the third attempt overall) and the retry gets the 200.
-    expect(await get(port, '/a/flaky')).toEqual({ status: 200, body: 'a flaky 4' });
+    expect(await get(port, '/f/flaky')).toEqual({ status: 200, body: 'a flaky 4' });
 
     // And back: the entries removed, the defaults apply again.
     expect(await reload({})).toEqual({

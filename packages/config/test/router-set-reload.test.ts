@@ -72,7 +72,7 @@ ${routers}`;
     const stacks = JSON.parse((await get(adminPort, { path: '/admin/stacks.json' })).body);
     expect(stacks.map((r: { router: string }) => r.router)).toEqual(['a', 'b']);
     const metrics = JSON.parse((await get(adminPort, { path: '/admin/metrics.json' })).body);
-    expect(metrics['rt/b/server/127.0.0.1/' + ports.b + '/requests']).toBe(1);
+    expect(metrics[`rt/b/server/127.0.0.1/${ports.b}/requests`]).toBe(1);
   });
 
   it('refuses a port moving between routers in one reload, at its file:line:col', async () => {
