@@ -24,6 +24,7 @@ import {
   type Router,
   type RouterClientOptions,
   type RouterLayer,
+  type RouterPolicies,
   type RouterServerOptions,
   type RouterServiceOptions,
   type ServerLayer,
@@ -41,6 +42,7 @@ import {
   clientTlsOptions,
   createFrontDoorHttpServer,
   createPlainHttpServer,
+  type FrontDoorHttpServer,
   fileCertificateSource,
   TlsTerminator,
 } from '@switchyard/tls';
@@ -74,6 +76,27 @@ export interface BuiltServer {
   readonly config: ServerConfig;
   readonly options: RouterServerOptions;
   readonly terminator: TlsTerminator | undefined;
+  /** The TLS server's swappable terminator and the front doors its factory made (TLS servers only). */
+  readonly tls?: TerminatorSlot;
+}
+
+/**
+ * The terminator a TLS server's front doors use, swappable in place: a reload that changes the
+ * TLS block gives every door the new one (`FrontDoorHttpServer.setTerminator`); open connections
+ * keep going, new handshakes get the new certificates. The server's cleanup and readiness check
+ * read the current terminator.
+ */
+export interface TerminatorSlot {
+  terminator: TlsTerminator;
+  readonly doors: Set<FrontDoorHttpServer>;
+}
+
+/** Swaps `slot`'s terminator on every front door it made and closes the old one. */
+export function swapTerminator(slot: TerminatorSlot, terminator: TlsTerminator): void {
+  const previous = slot.terminator;
+  slot.terminator = terminator;
+  for (const door of slot.doors) door.setTerminator(terminator);
+  previous.close();
 }
 
 /** What a router's layers are built from; a reload rebuilds them when any of it changes. */
@@ -132,9 +155,7 @@ export async function buildRouter(rc: RouterConfig, label: string, deps: RouterD
   const identifierSet = await buildIdentifiers(rc, context, kinds);
   const identifiers = identifierSet.built;
 
-  // Client and service policies: one global object, or io.l5d.static entries per prefix.
-  const { client, clientPolicy } = await clientPolicies(rc, context, kinds);
-  const { service, servicePolicy } = await servicePolicies(rc, context, kinds);
+  const policies = await buildPolicies(rc, context, kinds);
 
   const terminators: { server: ServerConfig; terminator: TlsTerminator }[] = [];
   const servers: RouterServerOptions[] = [];
@@ -187,10 +208,7 @@ export async function buildRouter(rc: RouterConfig, label: string, deps: RouterD
     identifier: await overriddenIdentifier(identifierSet.identifier, rc, overrideOptions(label, context)),
     interpreter: deps.interpreter,
     dtab: rc.dtab,
-    client,
-    ...(clientPolicy ? { clientPolicy } : {}),
-    service,
-    ...(servicePolicy ? { servicePolicy } : {}),
+    ...policies,
     bindingTimeoutMs: rc.bindingTimeoutMs,
     ...(rc.bindingCache ? { bindingCache: rc.bindingCache } : {}),
     layers: layersFor(rc, deps, deps.layersContext ?? context),
@@ -320,6 +338,11 @@ export async function buildServer(
         acme ? [...extraCertificates, acme.manager.certificateSource] : extraCertificates,
       )
     : undefined;
+  const slot: TerminatorSlot | undefined = terminator ? { terminator, doors: new Set() } : undefined;
+  if (slot) {
+    context.onClose(() => slot.terminator.close());
+    context.addReadiness({ name: `tls ${sc.ip}:${sc.port}`, ready: () => slot.terminator.status().ready });
+  }
   // HTTP/2: offered by ALPN on TLS unless alpnProtocols leaves it out; h2c on plain ports when
   // the server has an h2 block or the router is Linkerd's protocol h2.
   const h2Where = `routers[${label}].servers[port ${sc.port}].h2`;
@@ -336,19 +359,23 @@ export async function buildServer(
     ...(terminator
       ? {
           // An http.Server listening through the TLS front door (one tls.Server per certificate).
-          createServer: (options) =>
-            createFrontDoorHttpServer(terminator, {
+          createServer: (options) => {
+            const door = createFrontDoorHttpServer(slot!.terminator, {
               ...options,
               alpnProtocols,
               ...(h2 ? { h2 } : {}),
               ...(acme ? { clientHelloHooks: acme.hooks } : {}),
-            }),
+            });
+            slot!.doors.add(door);
+            door.once('close', () => slot!.doors.delete(door));
+            return door;
+          },
         }
       : h2
         ? { createServer: (options) => createPlainHttpServer({ ...options, h2 }) }
         : {}),
   };
-  return { config: sc, options, terminator };
+  return { config: sc, options, terminator, ...(slot ? { tls: slot } : {}) };
 }
 
 /** Builds a router's identifiers; their cleanup and readiness stay with the set. */
@@ -393,7 +420,11 @@ function upstreamTls(tls: NonNullable<ClientParams['tls']>, context: BuildContex
   });
 }
 
-async function startTerminator(
+/**
+ * A server's TLS terminator from its `tls` block (with the identifiers' certificates), loaded;
+ * the caller closes it. `Linker.reload` builds one for a changed block and swaps it in.
+ */
+export async function startTerminator(
   sc: ServerConfig,
   label: string,
   context: BuildContext,
@@ -420,9 +451,12 @@ async function startTerminator(
     stats: context.stats.scope('rt', label, 'server', sc.ip, String(sc.port)),
     clock: context.clock,
   });
-  context.onClose(() => terminator.close());
-  context.addReadiness({ name: `tls ${sc.ip}:${sc.port}`, ready: () => terminator.status().ready });
-  await terminator.ready();
+  try {
+    await terminator.ready();
+  } catch (error) {
+    terminator.close();
+    throw error;
+  }
   return terminator;
 }
 
@@ -475,6 +509,26 @@ async function clientOptionsMaker(
 /** Linkerd 1's h2 router speaks HTTP/2 to backends too: h2c, or h2 when the client has TLS. */
 function withRouterProtocol(rc: RouterConfig, o: RouterClientOptions): RouterClientOptions {
   return o.protocol === undefined && rc.protocol === 'h2' ? { ...o, protocol: o.tls ? 'h2' : 'h2c' } : o;
+}
+
+/**
+ * A router's client and service policies (`client`, `service`): one global object, or
+ * io.l5d.static entries per prefix; kinds (balancers, classifiers, backoffs) are built now.
+ * `Linker.reload` builds them anew and swaps them in with `router.reconfigure({ policies })`.
+ */
+export async function buildPolicies(
+  rc: RouterConfig,
+  context: BuildContext,
+  kinds: DefaultKinds,
+): Promise<RouterPolicies> {
+  const { client, clientPolicy } = await clientPolicies(rc, context, kinds);
+  const { service, servicePolicy } = await servicePolicies(rc, context, kinds);
+  return {
+    client,
+    ...(clientPolicy ? { clientPolicy } : {}),
+    service,
+    ...(servicePolicy ? { servicePolicy } : {}),
+  };
 }
 
 /** `client`: the router-wide client options, and for io.l5d.static the per-bound-name policy. */

@@ -58,6 +58,5 @@ export {
 export type { ConfigSource, FieldPath } from './source.js';
 export { parseConfigSource, showFieldPath } from './source.js';
 export type { BuiltTelemeter } from './telemetry.js';
-export { telemeterKinds } from './telemetry.js';
 export type { ValidateOptions } from './validate-linker.js';
 export { validateLinker } from './validate-linker.js';

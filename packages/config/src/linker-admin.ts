@@ -23,9 +23,12 @@ export function adminIdentity(
   state: LinkerState,
   config: LinkerConfig,
   prometheusPrefix: string | undefined,
+  routers: LinkerState['routers'] = state.routers,
 ) {
   const { probe, security } = config.admin;
-  return { ...adminPlacement(state, config), probe, security, prometheusPrefix };
+  // The admin's router list is fixed when it is built: a changed router set needs a new admin.
+  const labels = routers.map((r) => r.router.label);
+  return { ...adminPlacement(state, config), probe, security, prometheusPrefix, labels };
 }
 
 /** A new admin server (not listening) over the state. */
@@ -35,13 +38,15 @@ export function createLinkerAdmin(
   prometheusPrefix: string | undefined,
   /** Bind this port instead of the placement's (a replaced admin keeps the port 0 picked). */
   port: number = adminPlacement(state, config).port,
+  /** The routers it shows (a reload passes the new set before swapping it in). */
+  routers: LinkerState['routers'] = state.routers,
 ): AdminServer {
   const { ip } = adminPlacement(state, config);
   return createAdminServer({
     ip,
     port,
     stats: state.stats,
-    routers: state.routers.map((r) =>
+    routers: routers.map((r) =>
       adminView(
         r,
         () => state.namers.interpreter,
@@ -60,7 +65,7 @@ export function createLinkerAdmin(
     }),
     ...adminSecurity(config.admin, state.options.baseDir),
     controlRoutes: {
-      [MINT_PATH]: mintRoute(state.routers, { baseDir: state.options.baseDir, clock: state.clock }),
+      [MINT_PATH]: mintRoute(routers, { baseDir: state.options.baseDir, clock: state.clock }),
     },
     ...(state.options.onShutdown ? { onShutdown: state.options.onShutdown } : {}),
     ...(prometheusPrefix !== undefined ? { prometheusPrefix } : {}),

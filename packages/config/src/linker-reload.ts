@@ -10,18 +10,28 @@ import { isDeepStrictEqual } from 'node:util';
 import type { AdminServer } from '@switchyard/admin';
 import { createInterpreter, type Identifier, type RequestHead } from '@switchyard/core';
 import { Dtab } from '@switchyard/dtab';
-import type { PreparedServers, RouterServerChanges, RouterServerOptions } from '@switchyard/router';
+import type {
+  PreparedServers,
+  RouterPolicies,
+  RouterServerChanges,
+  RouterServerOptions,
+} from '@switchyard/router';
+import type { TlsTerminator } from '@switchyard/tls';
 import type { BuildContext } from './build-context.js';
 import {
   type BuiltRouter,
   type BuiltServer,
   buildIdentifiers,
+  buildPolicies,
   buildServer,
   type IdentifierSet,
   overrideOptions,
   type RouterLayers,
   runClosers,
   serverSettings,
+  startTerminator,
+  swapTerminator,
+  type TerminatorSlot,
 } from './build-router.js';
 import { overriddenIdentifier } from './dtab-overrides.js';
 import { type AttachedDtabStore, attachDtabStore } from './dtab-store.js';
@@ -44,7 +54,15 @@ import {
   refusedChanges,
   sameServerFactory,
   serversChanged,
+  swappableTls,
 } from './reload-plan.js';
+import {
+  buildRouterUnit,
+  closeRouterUnit,
+  listenRouterUnit,
+  type RouterUnit,
+  routerLabel,
+} from './router-unit.js';
 import { validateLinker } from './validate-linker.js';
 
 /** What `reload` did: `changes` names each applied section (`namers`, `routers[0].servers`, …). */
@@ -97,6 +115,7 @@ interface RouterPlan {
   identifiers?: IdentifierSet;
   identifier?: Identifier<RequestHead>;
   layers?: { readonly layers: RouterLayers; readonly part: Part };
+  policies?: { readonly policies: RouterPolicies; readonly part: Part };
   servers?: {
     readonly built: readonly BuiltServer[];
     readonly fresh: Map<BuiltServer, Part>;
@@ -125,6 +144,12 @@ export async function reloadLinker(state: LinkerState, next: LoadedConfig): Prom
   const built: Part[] = [];
   const prepared: PreparedServers[] = [];
   const plans = new Map<BuiltRouter, RouterPlan>();
+  /** Terminators for changed TLS blocks, swapped into the running doors at commit. */
+  const swaps: { readonly slot: TerminatorSlot; readonly terminator: TlsTerminator }[] = [];
+  // Routers are matched by label: the running one of each new entry, or one built now.
+  const running = new Map(state.routers.map((r) => [r.router.label, r]));
+  const nextRouters: BuiltRouter[] = [];
+  const added: RouterUnit[] = [];
   let namers: NamerParts | undefined;
   let telemetry: TelemetryParts | undefined;
   let admin: { server: AdminServer; bound: boolean } | undefined;
@@ -142,11 +167,25 @@ export async function reloadLinker(state: LinkerState, next: LoadedConfig): Prom
     }
     const inputs = telemetry ?? state.telemetry;
     for (const [index, rc] of config.routers.entries()) {
-      const router = state.routers[index]!;
+      const label = routerLabel(rc);
+      const router = running.get(label);
+      if (router === undefined) {
+        // An added router: built and bound now, serving its new ports; swapped in at commit.
+        const unit = await buildRouterUnit(
+          state,
+          rc,
+          { namers: namers ?? state.namers, telemetry: inputs },
+          () => committed,
+        );
+        added.push(unit);
+        await listenRouterUnit(state, unit, next, index);
+        nextRouters.push(unit.built);
+        continue;
+      }
+      nextRouters.push(router);
       const before = router.config;
       const plan: RouterPlan = {};
       plans.set(router, plan);
-      const label = router.router.label;
       if (!isDeepStrictEqual(rc.identifier, before.identifier)) {
         const context: BuildContext = { ...state.base, router: { label, dstPrefix: rc.dstPrefix } };
         plan.identifiers = await buildIdentifiers(rc, context, kinds);
@@ -164,6 +203,14 @@ export async function reloadLinker(state: LinkerState, next: LoadedConfig): Prom
           overrideOptions(label, state.base),
         );
       }
+      if (!isDeepStrictEqual(rc.client, before.client) || !isDeepStrictEqual(rc.service, before.service)) {
+        const { context, part } = scoped(
+          { ...state.base, router: { label, dstPrefix: rc.dstPrefix } },
+          state.readiness,
+        );
+        built.push(part);
+        plan.policies = { policies: await buildPolicies(rc, context, kinds), part };
+      }
       if (layersChanged(before, rc, telemetryChanged)) {
         const { context, part } = scoped(state.base, state.readiness);
         built.push(part);
@@ -178,6 +225,18 @@ export async function reloadLinker(state: LinkerState, next: LoadedConfig): Prom
         );
         for (const [s, sc] of rc.servers.entries()) {
           const old = running[s];
+          if (old?.tls !== undefined && swappableTls(old.config, sc)) {
+            // A changed TLS block on a TLS server: a new terminator, swapped into its doors at commit.
+            const terminator = await startTerminator(sc, label, state.base, certificates);
+            swaps.push({ slot: old.tls, terminator });
+            servers.push({
+              config: sc,
+              options: { ...serverSettings(sc, rc), createServer: old.options.createServer },
+              terminator,
+              tls: old.tls,
+            });
+            continue;
+          }
           if (old !== undefined && sameServerFactory(old.config, sc)) {
             // Same factory (and terminator): the router changes what it can in place.
             const options = serverSettings(sc, rc);
@@ -186,6 +245,7 @@ export async function reloadLinker(state: LinkerState, next: LoadedConfig): Prom
               config: sc,
               options: createServer === undefined ? options : { ...options, createServer },
               terminator: old.terminator,
+              ...(old.tls ? { tls: old.tls } : {}),
             });
             continue;
           }
@@ -219,15 +279,21 @@ export async function reloadLinker(state: LinkerState, next: LoadedConfig): Prom
     if (
       !state.options.noAdmin &&
       !isDeepStrictEqual(
-        adminIdentity(state, current, state.telemetry.prometheusPrefix),
-        adminIdentity(state, config, prefix),
+        adminIdentity(state, current, state.telemetry.prometheusPrefix, state.routers),
+        adminIdentity(state, config, prefix, nextRouters),
       )
     ) {
       const moved = !isDeepStrictEqual(adminPlacement(state, current), adminPlacement(state, config));
       // Not moved: the replacement takes the port the running one has (the one port 0 picked,
       // which the --workers primary relays to).
       const port = moved ? undefined : state.admin?.address?.port;
-      const server = createLinkerAdmin(state, config, prefix, port ?? adminPlacement(state, config).port);
+      const server = createLinkerAdmin(
+        state,
+        config,
+        prefix,
+        port ?? adminPlacement(state, config).port,
+        nextRouters,
+      );
       // A new address binds now (a failure changes nothing); the same one once the old admin closed.
       if (moved) {
         await listening(server.listen(), next, (error) =>
@@ -240,6 +306,8 @@ export async function reloadLinker(state: LinkerState, next: LoadedConfig): Prom
     }
   } catch (error) {
     await Promise.allSettled(prepared.map((p) => p.abort()));
+    for (const swap of swaps) swap.terminator.close();
+    await Promise.allSettled(added.map((u) => closeRouterUnit(state, u.built, u.parts, 0)));
     if (admin?.bound) await admin.server.close();
     for (const plan of plans.values()) if (plan.identifiers) await runClosers(plan.identifiers.closers);
     await Promise.allSettled(built.map((part) => retire(part, state.readiness)));
@@ -248,8 +316,12 @@ export async function reloadLinker(state: LinkerState, next: LoadedConfig): Prom
 
   // Commit: from here on nothing is refused.
   committed = true;
+  // New handshakes get the new certificates; open connections keep theirs.
+  for (const swap of swaps) swapTerminator(swap.slot, swap.terminator);
   const changes: string[] = [];
   const retiring: Promise<void>[] = [];
+  /** Parts retired once the grace has passed (the old clients may still use them until then). */
+  const later: Part[] = [];
   const oldNamers = state.namers;
   const oldTelemetry = state.telemetry;
   if (namers) {
@@ -261,12 +333,22 @@ export async function reloadLinker(state: LinkerState, next: LoadedConfig): Prom
     changes.push('telemetry');
   }
   const serverWork: Promise<unknown>[] = [];
+  for (const unit of added) state.parts.set(unit.built, unit.parts);
+  const removed = state.routers.filter((r) => !nextRouters.includes(r));
+  state.routers = nextRouters;
   for (const [index, rc] of config.routers.entries()) {
-    const router = state.routers[index]!;
-    const plan = plans.get(router)!;
+    const router = nextRouters[index]!;
+    const plan = plans.get(router);
     const parts = state.parts.get(router)!;
-    const before = router.config;
     const at = `routers[${index}]`;
+    if (plan === undefined) {
+      // Added: what its dtab store holds by now applies after the config dtab.
+      const stored = parts.store?.attached.dtab() ?? Dtab.empty;
+      if (stored.length > 0) router.router.reconfigure({ dtab: Object.freeze([...rc.dtab, ...stored]) });
+      changes.push(`${at} added`);
+      continue;
+    }
+    const before = router.config;
     if (plan.store) {
       const old = parts.store;
       parts.store = plan.store.attached
@@ -283,7 +365,16 @@ export async function reloadLinker(state: LinkerState, next: LoadedConfig): Prom
       ...(plan.identifier ? { identifier: plan.identifier } : {}),
       ...(namers ? { interpreter: namers.interpreter, graceMs } : {}),
       ...(plan.layers ? { layers: plan.layers.layers } : {}),
+      ...(plan.policies ? { policies: plan.policies.policies, graceMs } : {}),
     });
+    if (plan.policies) {
+      // The old clients finish their requests and close after the grace; then their kinds go.
+      const old = parts.policies;
+      parts.policies = plan.policies.part;
+      if (old) later.push(old);
+      if (!isDeepStrictEqual(rc.client, before.client)) changes.push(`${at}.client`);
+      if (!isDeepStrictEqual(rc.service, before.service)) changes.push(`${at}.service`);
+    }
     if (dtabChanged) changes.push(`${at}.dtab`);
     if (!isDeepStrictEqual(rc.dtabOverrides, before.dtabOverrides)) changes.push(`${at}.dtabOverrides`);
     if (!isDeepStrictEqual(rc.signedDtabOverrides, before.signedDtabOverrides)) {
@@ -334,6 +425,12 @@ export async function reloadLinker(state: LinkerState, next: LoadedConfig): Prom
     }
     router.config = rc;
   }
+  // Removed routers drain like shutdown, then close everything they hold.
+  for (const router of removed) {
+    const parts = state.parts.get(router)!;
+    retiring.push(closeRouterUnit(state, router, parts, graceMs).then(() => void state.parts.delete(router)));
+    changes.push(`router ${router.router.label} removed`);
+  }
   if (admin) {
     const old = state.admin;
     state.admin = admin.server;
@@ -345,11 +442,11 @@ export async function reloadLinker(state: LinkerState, next: LoadedConfig): Prom
   } else if (!isDeepStrictEqual(current.admin, config.admin)) changes.push('admin');
   state.loaded = next;
   // Old clients keep serving requests already bound to them until the grace ends.
-  if (namers) {
-    const timer = setTimeout(
-      () => void retire(oldNamers.part, state.readiness).catch(() => undefined),
-      graceMs,
-    );
+  if (namers) later.push(oldNamers.part);
+  if (later.length > 0) {
+    const timer = setTimeout(() => {
+      for (const part of later) void retire(part, state.readiness).catch(() => undefined);
+    }, graceMs);
     timer.unref();
   }
   await Promise.all(serverWork);

@@ -65,11 +65,15 @@ export interface TelemetryParts {
 
 /** A router's replaceable parts besides what `BuiltRouter` holds. */
 export interface RouterParts {
+  /** What building the router registered (TLS terminators, ACME, its readiness checks). */
+  readonly own: Part;
   /** The access log its layers opened. */
   layers: Part;
   /** Servers built by a reload (TLS terminators), by their factory: closed when the server leaves. */
   readonly servers: Map<RouterServerOptions['createServer'], Part>;
   store: { readonly attached: AttachedDtabStore; readonly part: Part } | undefined;
+  /** The client/service policies a reload built (start-up's belong to the linker). */
+  policies?: Part;
 }
 
 /** Options of the linker that a reload needs too. */
@@ -86,7 +90,8 @@ export interface LinkerState {
   loaded: LoadedConfig;
   namers: NamerParts;
   telemetry: TelemetryParts;
-  readonly routers: readonly BuiltRouter[];
+  /** In config order; a reload that adds or removes routers replaces the list. */
+  routers: readonly BuiltRouter[];
   readonly parts: Map<BuiltRouter, RouterParts>;
   admin: AdminServer | undefined;
   readonly readiness: Readiness[];

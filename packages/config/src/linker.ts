@@ -19,16 +19,16 @@ import {
 } from '@switchyard/k8s';
 import type { Router } from '@switchyard/router';
 import type { BuildContext, Readiness } from './build-context.js';
-import { type BuiltRouter, buildRouter, runClosers } from './build-router.js';
+import { type BuiltRouter, runClosers } from './build-router.js';
 import type { DefaultKinds } from './default-kinds.js';
-import { attachDtabStore } from './dtab-store.js';
 import { ConfigError } from './errors.js';
 import { adminPlacement, createLinkerAdmin } from './linker-admin.js';
 import { buildNamers, buildTelemetry, type ReloadResult, reloadLinker } from './linker-reload.js';
 import type { LinkerConfig } from './linker-schema.js';
-import { type LinkerState, type RouterParts, retire, scoped } from './linker-state.js';
-import { listening, routerServerIndex } from './listen-errors.js';
+import { type LinkerState, type RouterParts, retire } from './linker-state.js';
+import { listening } from './listen-errors.js';
 import type { LoadedConfig } from './load.js';
+import { buildRouterUnit, closeRouterUnit, listenRouterUnit, type RouterUnit } from './router-unit.js';
 import { validateLinker } from './validate-linker.js';
 
 export type { ReloadResult } from './linker-reload.js';
@@ -135,17 +135,18 @@ export class Linker {
     const parts = new Map<BuiltRouter, RouterParts>();
     const partial = { base, readiness, options };
     let state: LinkerState | undefined;
-    // The replaceable parts are read at close time: after a reload it is the replacement that closes.
+    // The replaceable parts are read at close time: after a reload it is the replacement that
+    // closes. Routers drain first (grace read at close time: a reload may change it).
     closers.push(async () => {
       if (state === undefined) return;
+      const running = state;
+      const graceMs = running.loaded.config.admin.shutdownGraceMs;
+      await Promise.allSettled(
+        running.routers.map((r) => closeRouterUnit(running, r, running.parts.get(r)!, graceMs)),
+      );
       await Promise.allSettled([
-        retire(state.namers.part, readiness),
-        retire(state.telemetry.part, readiness),
-        ...[...state.parts.values()].flatMap((p) => [
-          retire(p.layers, readiness),
-          ...[...p.servers.values()].map((s) => retire(s, readiness)),
-          ...(p.store ? [retire(p.store.part, readiness)] : []),
-        ]),
+        retire(running.namers.part, readiness),
+        retire(running.telemetry.part, readiness),
       ]);
     });
     try {
@@ -167,42 +168,14 @@ export class Linker {
         lastError: undefined,
       };
       const running = state;
+      const units: RouterUnit[] = [];
       for (const rc of config.routers) {
-        const label = rc.label ?? rc.protocol;
-        const layers = scoped(base, readiness);
-        const built = await buildRouter(rc, label, {
-          base,
-          kinds: options.kinds,
-          interpreter: namers.interpreter,
-          telemeters: telemetry.telemeters,
-          recent: telemetry.recent,
-          stats,
-          layersContext: layers.context,
-        });
-        routers.push(built);
-        const own: RouterParts = { layers: layers.part, servers: new Map(), store: undefined };
-        parts.set(built, own);
-        // Grace read at close time: a reload may change it.
-        closers.push(() => built.router.close({ graceMs: running.loaded.config.admin.shutdownGraceMs }));
-        // The set is read at close time: after a reload it is the replacement that gets closed.
-        closers.push(() => runClosers(built.identifiers.closers));
-        if (rc.dtabStore) {
-          const store = scoped(base, readiness);
-          // built.config is the reloaded config after a reload: base ++ store stays current.
-          const attached = await attachDtabStore(rc.dtabStore, label, store.context, (storeDtab) =>
-            built.router.reconfigure({ dtab: Object.freeze([...built.config.dtab, ...storeDtab]) }),
-          );
-          own.store = { attached, part: store.part };
-        }
+        const unit = await buildRouterUnit(running, rc, { namers, telemetry });
+        routers.push(unit.built);
+        parts.set(unit.built, unit.parts);
+        units.push(unit);
       }
-      for (const [index, built] of routers.entries()) {
-        await listening(built.router.listen(), loaded, (error) => routerServerIndex(config, index, error));
-        readiness.push({ name: `router ${built.router.label}`, ready: () => built.router.ready });
-        readiness.push({
-          name: `identifiers of ${built.router.label}`,
-          ready: () => built.identifiers.readiness.every((r) => r.ready()),
-        });
-      }
+      for (const [index, unit] of units.entries()) await listenRouterUnit(running, unit, loaded, index);
       if (!options.noAdmin) {
         const admin = createLinkerAdmin(running, config, telemetry.prometheusPrefix);
         running.admin = admin;
@@ -279,8 +252,9 @@ export class Linker {
    * a request in flight (see linker-reload.ts and docs/configuration.md "Reload"): dtabs,
    * identifiers and overrides; servers (added ones listen, removed ones drain like shutdown,
    * changed ones change in place or are drained and replaced); namers; telemetry; the admin;
-   * `limits`; access logs; `dtabStore`. Changes it cannot apply (client/service policies, router
-   * set, `workers`, ACME servers) are refused with `SY_ERR_CONFIG_RELOAD` naming each field at its
+   * `limits`; access logs; `dtabStore`; client/service policies; routers added (built whole) and
+   * removed (drained like shutdown). Changes it cannot apply (`workers`, a port moving between
+   * routers, ACME servers in a running router) are refused with `SY_ERR_CONFIG_RELOAD` naming each field at its
    * file:line:col; a config the validate phase rejects with `SY_ERR_CONFIG_INVALID`; in both
    * cases, and when building a part fails, nothing changes and the old config keeps serving.
    * Each outcome counts in `config/reloads/{applied,unchanged,failed}`; a failure is kept as

@@ -22,6 +22,8 @@ const RELOADABLE: ReadonlySet<string> = new Set([
   'maxHeadersKB',
   'maxRequestKB',
   'maxInitialLineKB',
+  'client',
+  'service',
 ]);
 
 /** A server's identity across a reload: its port, or its position among the port-0 servers. */
@@ -44,6 +46,24 @@ export function sameServerFactory(before: ServerConfig, after: ServerConfig): bo
   return (
     before.ip === after.ip &&
     isDeepStrictEqual(before.tls, after.tls) &&
+    isDeepStrictEqual(before.h2, after.h2) &&
+    isDeepStrictEqual(before.alpnProtocols, after.alpnProtocols)
+  );
+}
+
+/**
+ * Whether a TLS server's changed TLS block can be swapped into its running front doors (a new
+ * terminator, same listener and connections): TLS on before and after, no `tls.acme` (its manager
+ * is part of the server), and the same address, h2 and ALPN settings.
+ */
+export function swappableTls(before: ServerConfig, after: ServerConfig): boolean {
+  return (
+    before.tls?.enabled === true &&
+    after.tls?.enabled === true &&
+    before.tls.acme === undefined &&
+    after.tls.acme === undefined &&
+    !isDeepStrictEqual(before.tls, after.tls) &&
+    before.ip === after.ip &&
     isDeepStrictEqual(before.h2, after.h2) &&
     isDeepStrictEqual(before.alpnProtocols, after.alpnProtocols)
   );
@@ -76,30 +96,38 @@ export function refusedChanges(current: LinkerConfig, next: LoadedConfig): Confi
   if (!isDeepStrictEqual(current.workers, next.config.workers)) {
     issues.push(source.issue(['workers'], 'changing workers needs a restart', restart));
   }
-  const labels = (c: LinkerConfig) => c.routers.map((r) => `${r.label ?? r.protocol}`);
-  if (!isDeepStrictEqual(labels(current), labels(next.config))) {
-    issues.push(
-      source.issue(
-        ['routers'],
-        `routers cannot be added, removed, renamed or reordered by a reload (running: ${labels(current).join(', ')})`,
-        restart,
-      ),
-    );
-    return issues;
-  }
+  // Routers are matched by label (`label`, else `protocol`): new labels are added routers,
+  // missing ones removed routers.
+  const label = (r: RouterConfig) => r.label ?? r.protocol;
+  const running = new Map(current.routers.map((r) => [label(r), r]));
+  // A port held by another router now: the new router could bind it only after the other let go,
+  // which cannot happen before the commit (a reload binds every new port first).
+  const holders = new Map<number, string>();
+  for (const r of current.routers) for (const s of r.servers) if (s.port !== 0) holders.set(s.port, label(r));
   next.config.routers.forEach((rc, r) => {
-    const before = current.routers[r]!;
+    rc.servers.forEach((sc, s) => {
+      const holder = holders.get(sc.port);
+      if (holder === undefined || holder === label(rc)) return;
+      issues.push(
+        source.issue(
+          ['routers', r, 'servers', s, 'port'],
+          `port ${sc.port} is served by router "${holder}" in the running config; a port cannot move between routers in one reload`,
+          { hint: `remove it from "${holder}" in one reload, then add it here in the next` },
+        ),
+      );
+    });
+  });
+  next.config.routers.forEach((rc, r) => {
+    const before = running.get(label(rc));
+    // An added router is built whole, ACME servers included.
+    if (before === undefined) return;
     const keys = new Set([...Object.keys(before), ...Object.keys(rc)]);
     for (const key of keys) {
       if (RELOADABLE.has(key)) continue;
       const a = (before as Record<string, unknown>)[key];
       const b = (rc as Record<string, unknown>)[key];
       if (isDeepStrictEqual(a, b)) continue;
-      const why =
-        key === 'client' || key === 'service'
-          ? `${key} policy changes are not applied by a reload yet`
-          : `${key} changes need a restart`;
-      issues.push(source.issue(['routers', r, key], why, restart));
+      issues.push(source.issue(['routers', r, key], `${key} changes need a restart`, restart));
     }
     const matched = matchServers(
       before.servers.map((config) => ({ config })),
@@ -112,7 +140,7 @@ export function refusedChanges(current: LinkerConfig, next: LoadedConfig): Confi
       issues.push(
         source.issue(
           ['routers', r, 'servers', s, 'tls', 'acme'],
-          'a server with tls.acme cannot be added or have its TLS block changed by a reload',
+          'a server with tls.acme cannot be added to a running router or have its TLS block changed by a reload (see Reload in docs/configuration.md)',
           restart,
         ),
       );
@@ -129,9 +157,9 @@ export const RELOAD_REFERENCE: readonly string[] = [
   "Kubernetes ConfigMap's `..data` swap counts) and on `SIGHUP`. A reload is all or nothing:",
   '',
   '1. Changes a reload cannot apply are refused (`SY_ERR_CONFIG_RELOAD`, each field named at its',
-  "   file:line:column): routers added, removed, renamed or reordered; a router's `client` and",
-  '   `service` policies and every router field not in the table below; `workers`; a server with',
-  '   `tls.acme` added or with its TLS block changed.',
+  '   file:line:column): in a running router, every field not in the table below, and a server',
+  '   with `tls.acme` added or with its TLS block changed; a port moving from one router to',
+  '   another (remove it in one reload, add it in the next); `workers`.',
   '2. The validate phase runs, as at start-up and `--check` (`SY_ERR_CONFIG_INVALID`).',
   '3. Everything that changed is built: namers, telemeters, identifiers, layers, TLS terminators;',
   '   new ports are bound, a moved admin is bound. If anything fails (a port in use is',
@@ -141,13 +169,22 @@ export const RELOAD_REFERENCE: readonly string[] = [
   '',
   'The running config keeps serving whenever a reload fails.',
   '',
+  "Why `tls.acme` servers are refused in a running router: a router's ACME managers are wired into",
+  'it when it is built — the HTTP-01 answers sit in its server stack, and the names its identifiers',
+  'serve over TLS feed every manager — and a manager takes a Lease and may order certificates as',
+  'soon as it starts, which a reload that fails later could not take back. An added router is',
+  'built whole, so it may have `tls.acme` servers; to add one to a running router, add it under a',
+  'new router or restart.',
+  '',
   '| section | how it applies |',
   '| --- | --- |',
+  '| `routers` | Routers are matched by `label` (else `protocol`). **Added** (a new label): built whole (identifiers, policies, servers, TLS and `tls.acme`, dtab store) and bound before the swap; a failure changes nothing. **Removed**: drains like shutdown (stops accepting, requests in flight finish, cut after `admin.shutdownGraceMs`), then its identifiers, terminators and store close. A renamed router is one removed and one added, so its ports cannot stay (see the refusals above). Reordered: the admin lists them in the new order. The admin server is replaced on the same port when the set changes. |',
   '| `routers[].dtab` | Requests from now on; bound names bind again, clients and their connections are kept. |',
   '| `identifier`, `dtabOverrides`, `signedDtabOverrides` | New identifiers are built (an Ingress source syncs first), then swapped in; the old ones are closed. Key files are re-read on every reload. |',
-  '| `servers`, `maxHeadersKB`, `maxRequestKB` | Servers are matched by `port` (port 0 ones by their order among the port-0 servers). **Added**: listens. **Removed**: drains like shutdown — stops accepting, requests in flight finish, keep-alive connections close after their response, what is left is cut after `admin.shutdownGraceMs`. **Changed in place** (same listener, same connections): `clearContext`, `maxConcurrentRequests`, `maxRequestKB`, `addForwardedHeader`, `requestTimeoutMs`, `headersTimeoutMs`, `keepAliveTimeoutMs`. **Drained and replaced** (what a live `http.Server` cannot change): `ip`, `maxHeadersKB`, `tls`, `h2`, `alpnProtocols`; on a new address the new listener binds before the old one drains, on the same address once the old one stopped accepting (connections arriving in that moment, about a millisecond, are refused). A changed `tls` block gets a new TLS terminator. Node checks request and header timeouts on a sweep whose interval is fixed when the server is created (`headersTimeoutMs`/4), so a lowered `headersTimeoutMs` is enforced on the old interval. |',
+  '| `servers`, `maxHeadersKB`, `maxRequestKB` | Servers are matched by `port` (port 0 ones by their order among the port-0 servers). **Added**: listens. **Removed**: drains like shutdown — stops accepting, requests in flight finish, keep-alive connections close after their response, what is left is cut after `admin.shutdownGraceMs`. **Changed in place** (same listener, same connections): `clearContext`, `maxConcurrentRequests`, `maxRequestKB`, `addForwardedHeader`, `requestTimeoutMs`, `headersTimeoutMs`, `keepAliveTimeoutMs`. **TLS swapped in place**: a changed `tls` block on a server that has TLS before and after (without `tls.acme`, same `ip`, `h2`, `alpnProtocols`) gets a new TLS terminator, loaded before the swap, which the running front door uses for every new handshake; the listener and open connections (keep-alive and HTTP/2 included) keep going with the certificate they negotiated. **Drained and replaced** (what a live `http.Server` cannot change): `ip`, `maxHeadersKB`, TLS turned on or off, `h2`, `alpnProtocols`; on a new address the new listener binds before the old one drains, on the same address once the old one stopped accepting (connections arriving in that moment, about a millisecond, are refused). Node checks request and header timeouts on a sweep whose interval is fixed when the server is created (`headersTimeoutMs`/4), so a lowered `headersTimeoutMs` is enforced on the old interval. |',
   '| `namers` | New namers and interpreter; every router gets a new binding cache (names bind again, with new clients). The old clients finish the requests already bound to them and are closed, with the old namers, after `admin.shutdownGraceMs`. |',
   "| `telemetry` | New telemeters; the routers' layers are rebuilt; the old exporters are flushed and closed after the swap. A changed `io.l5d.prometheus` prefix replaces the admin server on the same port. |",
+  '| `routers[].client`, `routers[].service` | New policies (io.l5d.static entries included) for requests from now on: service records are made afresh (timeouts, classifiers, retry budgets and backoffs) and names bind again in a new binding cache whose clients (pools, balancers, failure accrual, TLS, protocol) follow the new client policy. Requests in flight finish on the old clients; those are closed after `admin.shutdownGraceMs`, each connection once its requests completed. |',
   '| `routers[].limits` | Layers rebuilt: token buckets and concurrency limits start afresh. |',
   '| `httpAccessLog`, `httpAccessLogFormat` | The new log is opened, the old one closed. |',
   '| `routers[].dtabStore` | The new store is opened (its dentries are appended once it answers) and the old one closed; removed, the stored dentries go with it. |',

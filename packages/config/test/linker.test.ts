@@ -96,9 +96,9 @@ describe('Linker', () => {
 
   it('rejects a change that needs a restart and keeps serving the running config', async () => {
     const port = linker.routers[0]!.servers[0]!.port;
-    // Client policies are not reloaded (yet): the whole reload is refused, naming the field.
+    // bindingTimeoutMs is read when the router is built: the whole reload is refused, naming the field.
     const changed = parseLinkerConfig(
-      configText(dir, '/svc/web => /#/io.l5d.fs/blue', '  client:\n    requestAttemptTimeoutMs: 500\n'),
+      configText(dir, '/svc/web => /#/io.l5d.fs/blue', '  bindingTimeoutMs: 500\n'),
       'linker.yaml',
       kinds,
     );
@@ -109,7 +109,7 @@ describe('Linker', () => {
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as ConfigError).code).toBe('SY_ERR_CONFIG_RELOAD');
     expect((error as ConfigError).message).toContain(
-      'linker.yaml:15:5: routers[0].client: client policy changes are not applied by a reload yet',
+      'linker.yaml:14:21: routers[0].bindingTimeoutMs: bindingTimeoutMs changes need a restart',
     );
     expect((await get(port, '/', agent)).body).toBe('green');
   });

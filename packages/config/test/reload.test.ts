@@ -6,7 +6,7 @@
  */
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server, type ServerResponse } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -262,27 +262,30 @@ routers:
 ${tls}
   dtab: /svc/web => /$/inet/127.0.0.1/${(backend.address() as { port: number }).port}
 `;
-  /** GET over TLS trusting the test CA; resolves with the body and the server certificate's CN. */
-  const secureGet = () =>
-    new Promise<{ body: string; cn: string }>((resolve, reject) => {
+  /**
+   * GET over TLS trusting the test CA; resolves with the body and the server certificate's CN.
+   * A new connection each time unless an agent is given: an idle keep-alive connection to a
+   * replaced server is closed by its drain, and a client reusing it at that moment sees a hang-up.
+   */
+  const secureGet = (agent: HttpsAgent | false = false) =>
+    new Promise<{ body: string; cn: string; socket: TLSSocket }>((resolve, reject) => {
       const req = httpsRequest(
-        // A new connection each time: an idle keep-alive connection to the replaced server is
-        // closed by its drain, and a client reusing it at that moment sees a hang-up.
         {
           host: '127.0.0.1',
           port,
           servername: 'web.test',
           headers: { host: 'web' },
           ca: pki.ca.certPem,
-          agent: false,
+          agent,
         },
         (res) => {
-          const cn = String((res.socket as TLSSocket).getPeerCertificate().subject.CN);
+          const socket = res.socket as TLSSocket;
+          const cn = String(socket.getPeerCertificate().subject.CN);
           let body = '';
           res.on('data', (c) => {
             body += c;
           });
-          res.on('end', () => resolve({ body, cn }));
+          res.on('end', () => resolve({ body, cn, socket }));
         },
       );
       req.on('error', reject);
@@ -291,7 +294,7 @@ ${tls}
 
   beforeAll(async () => {
     pki = await createTestPki();
-    for (const name of ['one', 'two']) {
+    for (const name of ['one', 'two', 'three']) {
       leaves.set(name, await pki.leaf(name, { cn: `${name}.test`, dns: ['web.test'] }));
     }
     backend = createServer((req, res) => {
@@ -313,20 +316,39 @@ ${tls}
     await pki.dispose();
   });
 
-  it('turns TLS on for a running port, then swaps the certificate, each as a drain-and-replace', async () => {
+  const tlsBlock = (name: string) =>
+    `    tls: {certPath: ${leaves.get(name)!.certPath}, keyPath: ${leaves.get(name)!.keyPath}}`;
+
+  it('turns TLS on for a running port (a drain-and-replace)', async () => {
     expect((await get(port, { headers: { host: 'web' } })).body).toBe('hello');
-    const tlsBlock = (name: string) =>
-      `    tls: {certPath: ${leaves.get(name)!.certPath}, keyPath: ${leaves.get(name)!.keyPath}}`;
     expect(await linker.reload(parseLinkerConfig(config(tlsBlock('one')), 'tls.yaml', kinds))).toEqual({
       kind: 'applied',
       changes: ['routers[0].servers'],
     });
-    expect(await secureGet()).toEqual({ body: 'hello', cn: 'one.test' });
-    expect(await linker.reload(parseLinkerConfig(config(tlsBlock('two')), 'tls.yaml', kinds))).toEqual({
-      kind: 'applied',
-      changes: ['routers[0].servers'],
-    });
-    expect(await secureGet()).toEqual({ body: 'hello', cn: 'two.test' });
-    expect(linker.routers[0]!.servers.map((s) => s.port)).toEqual([port]);
+    expect(await secureGet()).toMatchObject({ body: 'hello', cn: 'one.test' });
+  });
+
+  it('swaps a changed TLS block in place: a keep-alive connection keeps going, a new one gets the new certificate', async () => {
+    const agent = new HttpsAgent({ keepAlive: true, maxSockets: 1 });
+    try {
+      const before = await secureGet(agent);
+      expect(before).toMatchObject({ body: 'hello', cn: 'one.test' });
+      for (const name of ['two', 'three']) {
+        expect(await linker.reload(parseLinkerConfig(config(tlsBlock(name)), 'tls.yaml', kinds))).toEqual({
+          kind: 'applied',
+          changes: ['routers[0].servers'],
+        });
+        // The connection opened before the reloads is the same one, still serving.
+        const kept = await secureGet(agent);
+        expect(kept.socket).toBe(before.socket);
+        expect(kept).toMatchObject({ body: 'hello', cn: 'one.test' });
+        expect(await secureGet()).toMatchObject({ body: 'hello', cn: `${name}.test` });
+      }
+      expect(linker.routers[0]!.servers.map((s) => s.port)).toEqual([port]);
+      // The admin's certificate view follows the swap.
+      expect(linker.ready).toBe(true);
+    } finally {
+      agent.destroy();
+    }
   });
 });

@@ -62,6 +62,7 @@ export type {
   PreparedServers,
   RouterCloseOptions,
   RouterLayerInfo,
+  RouterPolicies,
   RouterServerChanges,
   RouterServerInfo,
   RouterServerReloadOptions,

@@ -13,7 +13,14 @@ import type https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { consecutiveFailures, p2c, withFailureAccrual } from '@switchyard/balancers';
-import { type BoundName, type Identifier, nullStats, type RequestHead, systemClock } from '@switchyard/core';
+import {
+  type BoundName,
+  type Clock,
+  type Identifier,
+  nullStats,
+  type RequestHead,
+  systemClock,
+} from '@switchyard/core';
 import { Dtab, type NameTree, Path } from '@switchyard/dtab';
 import { Binder, type RouterInterpreter } from './binding.js';
 import { diagnostics } from './channels.js';
@@ -113,6 +120,10 @@ export class Router {
   #binder: Binder;
   readonly #newBinder: (interpreter: RouterInterpreter) => Binder;
   #interpreter: RouterInterpreter;
+  /** The client and service policies new binders and service records are made with. */
+  #policies: RouterPolicies;
+  /** The layers the stacks were last built from (a policy change rebuilds the stacks with them). */
+  #layers: RouterOptions['layers'];
   /** Binders retired by an interpreter change, closed once their grace ends (or with the router). */
   readonly #retiredBinders = new Set<Binder>();
   #listening = false;
@@ -137,11 +148,14 @@ export class Router {
     const rootStats = (options.stats ?? nullStats).scope('rt', this.#label);
     const balancer =
       options.balancer ?? withFailureAccrual(p2c(), consecutiveFailures({ failures: 5 }), { clock });
-    const clientOptions = options.client ?? {};
-    this.#newBinder = (interpreter) =>
-      new Binder(interpreter, options.bindingCache ?? {}, clock, (id: string, bound: BoundName) => {
+    this.#policies = policiesOf(options);
+    this.#layers = options.layers;
+    this.#newBinder = (interpreter) => {
+      // A binder's clients keep the policies it was made with (a policy change makes a new binder).
+      const { client = {}, clientPolicy } = this.#policies;
+      return new Binder(interpreter, options.bindingCache ?? {}, clock, (id: string, bound: BoundName) => {
         // The client policy of this bound name (`client` with `clientPolicy(id)` over it).
-        const policy = resolveClientPolicy(clientOptions, options.clientPolicy, bound.id, balancer, clock);
+        const policy = resolveClientPolicy(client, clientPolicy, bound.id, balancer, clock);
         return new Client(id, bound, {
           balancer: policy.balancer,
           pool: policy.pool,
@@ -151,6 +165,7 @@ export class Router {
           requeueBudget: policy.requeueBudget,
         });
       });
+    };
     this.#interpreter = options.interpreter;
     this.#binder = this.#newBinder(options.interpreter);
     const baseDtab = options.dtab ?? Dtab.empty;
@@ -166,7 +181,7 @@ export class Router {
       maxCallDepth: options.maxCallDepth ?? 1000,
       maxErrBytes: (options.maxErrResponseKB ?? 5120) * 1024,
       stats: rootStats,
-      servicePolicy: (dst) => resolveServicePolicy(options.service, options.servicePolicy, dst, clock),
+      servicePolicy: servicePolicyOf(this.#policies, clock),
       identify: options.identifier,
       closing: false,
       tunnels: new Set<Duplex>(),
@@ -196,20 +211,40 @@ export class Router {
    *   gracefully after `graceMs` (default 10000).
    * - `layers`: the stacks are rebuilt from these layers (as `RouterOptions.layers`), e.g. new
    *   telemetry or limits; a misplaced layer throws here and nothing changes.
+   * - `policies`: the client and service policies (`client`, `clientPolicy`, `service`,
+   *   `servicePolicy` as in `RouterOptions`), replaced as a whole (a field left out is no longer
+   *   set). Service records are made afresh (new timeouts, classifiers, retry budgets) and names
+   *   bind again in a new binding cache whose clients (pools, balancers) follow the new client
+   *   policy; requests in flight finish on the old clients, which are closed gracefully (each
+   *   pool once its requests completed) after `graceMs`.
    */
   reconfigure(changes: {
     readonly dtab?: Dtab;
     readonly identifier?: Identifier<RequestHead>;
     readonly interpreter?: RouterInterpreter;
     readonly layers?: RouterOptions['layers'];
+    readonly policies?: RouterPolicies;
     readonly graceMs?: number;
   }): void {
-    if (changes.layers !== undefined) {
-      // Build first: a stack that does not compose throws before anything is swapped.
-      const stacks = buildStacks(this.#runtime, changes.layers);
+    if (changes.policies !== undefined) validatePolicies(changes.policies);
+    if (changes.layers !== undefined || changes.policies !== undefined) {
+      const layers = changes.layers ?? this.#layers;
+      // Build first: a stack that does not compose throws before anything is swapped. The new
+      // stacks also hold a new service-record cache (the bind layer's), which a policy change needs.
+      const stacks = buildStacks(this.#runtime, layers);
       const handler = composeStacks(this.#runtime, stacks);
       this.#stacks = stacks;
       this.#handler = handler;
+      this.#layers = layers;
+    }
+    if (changes.policies !== undefined) {
+      this.#policies = changes.policies;
+      // Read when a service record is made: the old stacks' records keep their policy.
+      (this.#runtime as { servicePolicy: RouterRuntime['servicePolicy'] }).servicePolicy = servicePolicyOf(
+        changes.policies,
+        this.#runtime.clock,
+      );
+      this.#retireBinder(this.#interpreter, changes.graceMs);
     }
     if (changes.dtab !== undefined) {
       this.#runtime.baseDtab = changes.dtab;
@@ -219,17 +254,25 @@ export class Router {
     }
     if (changes.identifier !== undefined) this.#runtime.identify = changes.identifier;
     if (changes.interpreter !== undefined && changes.interpreter !== this.#interpreter) {
-      const retired = this.#binder;
-      this.#interpreter = changes.interpreter;
-      this.#binder = this.#newBinder(changes.interpreter);
-      (this.#runtime as { binder: Binder }).binder = this.#binder;
-      this.#retiredBinders.add(retired);
-      const timer = this.#runtime.clock.setTimeout(() => {
-        this.#retiredBinders.delete(retired);
-        void retired.close(false);
-      }, changes.graceMs ?? 10_000);
-      (timer as { unref?: () => void }).unref?.();
+      this.#retireBinder(changes.interpreter, changes.graceMs);
     }
+  }
+
+  /**
+   * Starts a new binding cache over `interpreter` (with the current policies); the old one serves
+   * what is bound to it and is closed gracefully after `graceMs`.
+   */
+  #retireBinder(interpreter: RouterInterpreter, graceMs = 10_000): void {
+    const retired = this.#binder;
+    this.#interpreter = interpreter;
+    this.#binder = this.#newBinder(interpreter);
+    (this.#runtime as { binder: Binder }).binder = this.#binder;
+    this.#retiredBinders.add(retired);
+    const timer = this.#runtime.clock.setTimeout(() => {
+      this.#retiredBinders.delete(retired);
+      void retired.close(false);
+    }, graceMs);
+    (timer as { unref?: () => void }).unref?.();
   }
 
   /**
@@ -627,6 +670,24 @@ export class Router {
     this.#listening = false;
     if (diagnostics.closed.hasSubscribers) diagnostics.closed.publish({ router: this.#label, forced });
   }
+}
+
+/** The client and service policies of a router, as `Router.reconfigure({ policies })` replaces them. */
+export type RouterPolicies = Pick<RouterOptions, 'client' | 'clientPolicy' | 'service' | 'servicePolicy'>;
+
+function policiesOf(options: RouterOptions): RouterPolicies {
+  const { client, clientPolicy, service, servicePolicy } = options;
+  return { client, clientPolicy, service, servicePolicy };
+}
+
+function validatePolicies(p: RouterPolicies): void {
+  positive('service.totalTimeoutMs', p.service?.totalTimeoutMs);
+  positive('client.requestAttemptTimeoutMs', p.client?.requestAttemptTimeoutMs);
+}
+
+/** Resolves a logical name's service policy under `p`. */
+function servicePolicyOf(p: RouterPolicies, clock: Clock): RouterRuntime['servicePolicy'] {
+  return (dst) => resolveServicePolicy(p.service, p.servicePolicy, dst, clock);
 }
 
 /** Whether a new server would bind where a running one listens (a wildcard address takes the port on all). */

@@ -73,6 +73,15 @@ export class FrontDoorHttpServer extends DoorHttpServer {
   get frontDoor(): TlsFrontDoor {
     return this.#frontDoor;
   }
+
+  /**
+   * Swaps the terminator in place (see `TlsFrontDoor.setTerminator`): open connections, HTTP/1.1
+   * keep-alive and HTTP/2 sessions alike, keep going; new handshakes get `terminator`'s
+   * certificates and settings.
+   */
+  setTerminator(terminator: TlsTerminator): void {
+    this.#frontDoor.setTerminator(terminator);
+  }
 }
 
 /**

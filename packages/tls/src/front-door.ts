@@ -104,7 +104,7 @@ interface CertificateServer {
  * another listener. `close` stops accepting; `destroyConnections` cuts every connection it took.
  */
 export class TlsFrontDoor {
-  readonly #terminator: TlsTerminator;
+  #terminator: TlsTerminator;
   readonly #handlers: ReadonlyMap<string, AlpnHandler>;
   readonly #alpnProtocols: readonly string[];
   readonly #withoutAlpn: string;
@@ -118,7 +118,7 @@ export class TlsFrontDoor {
   readonly #peeking = new Set<Socket>();
   /** `close` callers waiting for `#sockets` to empty. */
   readonly #drained: (() => void)[] = [];
-  readonly #unobserve: Dispose;
+  #unobserve: Dispose;
 
   /** Throws `TlsError` `SY_ERR_TLS_INVALID_OPTIONS` naming the protocol that has no handler. */
   constructor(terminator: TlsTerminator, options: TlsFrontDoorOptions) {
@@ -159,11 +159,37 @@ export class TlsFrontDoor {
       },
       (socket) => this.accept(socket),
     );
-    // Certificates that left every source: drop their servers (open connections are unaffected).
-    this.#unobserve = terminator.observe((status) => {
+    this.#unobserve = this.#observe(terminator);
+  }
+
+  /** Certificates that left every source: drop their servers (open connections are unaffected). */
+  #observe(terminator: TlsTerminator): Dispose {
+    return terminator.observe((status) => {
       const served = new Set(status.certificates.flatMap((c) => (c.kind === 'rejected' ? [] : [c.id])));
       for (const id of this.#servers.keys()) if (!served.has(id)) this.#servers.delete(id);
     });
+  }
+
+  /**
+   * Gives the running front door another terminator (a changed TLS block: certificates, CA,
+   * client auth, protocols, ciphers) without closing anything: the listener keeps accepting,
+   * connections already handed to a certificate's `tls.Server` keep going on it (their secure
+   * context is theirs), and every ClientHello read from now on is answered by `terminator`'s
+   * certificate selection and options. The ALPN protocols and handlers stay as they are. The
+   * caller still owns both terminators (closing the old one does not touch open connections).
+   */
+  setTerminator(terminator: TlsTerminator): void {
+    if (terminator === this.#terminator) return;
+    this.#unobserve();
+    this.#terminator = terminator;
+    // Per-certificate servers carry the old terminator's options: new ones are made on demand.
+    this.#servers.clear();
+    this.#unobserve = this.#observe(terminator);
+  }
+
+  /** The terminator new handshakes are answered by. */
+  get terminator(): TlsTerminator {
+    return this.#terminator;
   }
 
   /** The listening `net.Server` (its `connection` events carry raw TCP sockets). */

@@ -5,12 +5,7 @@
  * metrics, and upstream client TLS options.
  */
 export type { CertificateValidation, LoadedCertificate, ValidateOptions } from './certificate.js';
-export {
-  certificateNames,
-  normalizeName,
-  splitPemCertificates,
-  validateCertificatePair,
-} from './certificate.js';
+export { validateCertificatePair } from './certificate.js';
 export type {
   CertExpiringEvent,
   CertLoadedEvent,
@@ -32,20 +27,17 @@ export type { AlpnHandler, ClientHelloHooks, ListenOptions, TlsFrontDoorOptions 
 export { connectionHandler, TlsFrontDoor } from './front-door.js';
 export type { FrontDoorHttpServerOptions } from './front-door-http-server.js';
 export { createFrontDoorHttpServer, FrontDoorHttpServer } from './front-door-http-server.js';
-export type { PrefaceMatch } from './h2-preface.js';
-export { H2_PREFACE, matchPreface } from './h2-preface.js';
+export { H2_PREFACE } from './h2-preface.js';
 export type { H2RequestHandler, H2ServerOptions, H2StreamHandler } from './h2-server.js';
 export { H2Server } from './h2-server.js';
-export type { H2ServerSettings, ResolvedH2Settings } from './h2-settings.js';
-export { DEFAULT_H2_SETTINGS, resolveH2Settings } from './h2-settings.js';
+export type { H2ServerSettings } from './h2-settings.js';
+export { DEFAULT_H2_SETTINGS } from './h2-settings.js';
 export type { PlainFrontDoorOptions, PlainHandler } from './plain-door.js';
 export { PlainFrontDoor } from './plain-door.js';
 export type { PlainHttpServerOptions } from './plain-door-http-server.js';
 export { createPlainHttpServer, PlainHttpServer } from './plain-door-http-server.js';
 export type { HttpServerOptions, TlsHttpServerOptions } from './server.js';
 export { createTlsServer, TlsHttpServer } from './server.js';
-export type { SniIndex, SniMatch } from './sni.js';
-export { buildSniIndex, selectSni } from './sni.js';
 export type {
   CertificateEntry,
   CertificatePair,
@@ -57,8 +49,4 @@ export type { CertificateStatus, ServedCertificateInfo, TlsStatus, TlsStatusErro
 export type { CertificateSelection } from './terminator.js';
 export { TlsTerminator } from './terminator.js';
 export type { TlsProtocol, TlsServerOptions } from './tls-options.js';
-export {
-  DEFAULT_EXPIRY_WARNING_MS,
-  DEFAULT_HANDSHAKE_TIMEOUT_MS,
-  readCaBundle,
-} from './tls-options.js';
+export { DEFAULT_EXPIRY_WARNING_MS, DEFAULT_HANDSHAKE_TIMEOUT_MS } from './tls-options.js';

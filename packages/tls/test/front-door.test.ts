@@ -1,5 +1,5 @@
 import { connect as connectHttp2, createServer as createHttp2Server } from 'node:http2';
-import { get } from 'node:https';
+import { Agent, get } from 'node:https';
 import { type AddressInfo, createConnection, createServer as createNetServer, type Socket } from 'node:net';
 import { connect as connectTls, type TLSSocket } from 'node:tls';
 import { createTestPki, type Issued, type TestPki } from '@switchyard/testkit';
@@ -325,4 +325,47 @@ describe('the HTTP server behind the front door', () => {
     expect((await serverSocketError).message).toMatch(/decrypt|bad record mac|wrong version|SSL/i);
     await Promise.all([serverSocketClosed, closed]);
   }, 20_000);
+});
+
+describe('setTerminator (a changed TLS block, swapped in place)', () => {
+  it('keeps a keep-alive connection opened before the swap; new connections get the new certificate', async () => {
+    const { server, port } = await serve();
+    const other = await pki.leaf('other', { cn: 'other.test', dns: ['ecdsa.test'], key: 'ec-pkcs8' });
+    const next = new TlsTerminator({ certificates: [staticCertificateSource([pairOf('other', other)])] });
+    await next.ready();
+    cleanups.push(() => next.close());
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    cleanups.push(() => agent.destroy());
+    /** One request on the agent: the body, the certificate's CN and the socket it came on. */
+    const request = (via: Agent | false) =>
+      new Promise<{ body: string; cn: string; socket: TLSSocket }>((resolve, reject) => {
+        const req = get(
+          { host: '127.0.0.1', port, servername: 'ecdsa.test', ca: pki.ca.certPem, agent: via },
+          (res) => {
+            const socket = res.socket as TLSSocket;
+            let body = '';
+            res.on('data', (c) => {
+              body += c;
+            });
+            res.on('end', () =>
+              resolve({ body, cn: String(socket.getPeerCertificate().subject.CN), socket }),
+            );
+          },
+        );
+        req.on('error', reject);
+      });
+    const before = await request(agent);
+    expect([before.body, before.cn]).toEqual(['ok', 'ecdsa.test']);
+    server.setTerminator(next);
+    expect(server.frontDoor.terminator).toBe(next);
+    // The connection opened before the swap keeps serving requests, with its certificate.
+    const again = await request(agent);
+    expect(again.socket).toBe(before.socket);
+    expect([again.body, again.cn]).toEqual(['ok', 'ecdsa.test']);
+    // A new connection is answered by the new terminator.
+    const fresh = await request(false);
+    expect(fresh.socket).not.toBe(before.socket);
+    expect([fresh.body, fresh.cn]).toEqual(['ok', 'other.test']);
+    expect((await handshake(port, { servername: 'ecdsa.test', ca: pki.ca.certPem })).cn).toBe('other.test');
+  });
 });

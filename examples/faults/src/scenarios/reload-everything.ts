@@ -1,19 +1,24 @@
 /**
  * Reload of every section under load: while traffic flows on the router's first port, the config
- * file is rewritten to change one section at a time — a server added, the dtab, the namers, the
- * identifiers, telemetry (which also rebuilds the admin: a Prometheus prefix), the admin moved to
- * another port, limits, and the added server removed while the first one's settings change in
- * place. No request on the port that stays may fail, each reload must apply (version +1, a log
- * line), and the end state must show in `/admin/config.json` and `config/reloads/applied`.
+ * file is rewritten to change one section at a time — a TLS server added (HTTPS keep-alive load
+ * runs on it from then on), the dtab, the namers, the identifiers, telemetry (which also rebuilds
+ * the admin: a Prometheus prefix), the admin moved to another port, limits, client and service
+ * policies (io.l5d.static), the added server's certificate (swapped in place: its keep-alive
+ * connections keep going, new ones get the new certificate), a second router added and removed,
+ * and the added server removed while the first one's settings change in place. No request on the
+ * ports that stay may fail, each reload must apply (version +1, a log line), and the end state
+ * must show in `/admin/config.json` and `config/reloads/applied`.
  */
+import { X509Certificate } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { createTestPki, type Issued } from '@switchyard/testkit';
 import { linkerConfig, replaceFile, writeService } from '../config.js';
 import { loadCounts, startFixture } from '../fixture.js';
 import type { Scenario } from '../harness.js';
-import { probe, startLoad } from '../load.js';
+import { type LoadResult, probe, startLoad } from '../load.js';
 import { sampleRss } from '../rss.js';
 
 /** A loopback port nothing listens on now. */
@@ -58,7 +63,7 @@ interface Step {
 export const reloadEverything: Scenario = {
   name: 'reload-everything',
   description:
-    '8 reloads under load, one section each (server added/removed, dtab, namers, identifier, telemetry, admin, limits); no failures on the port that stays',
+    '12 reloads under load, one section each (TLS server added/removed, dtab, namers, identifier, telemetry, admin, limits, client/service policies, TLS certificate in place, router added/removed); no failures on the ports that stay',
   timeoutMs: 180_000,
   async run(ctx) {
     const services = { web: ['w1', 'w2'], 'web-alt': ['w1', 'w2'], api: ['a1'] };
@@ -81,8 +86,20 @@ export const reloadEverything: Scenario = {
       targets: [f.target('web'), f.target('api')],
       concurrency: 8,
     });
+    const pki = await createTestPki();
+    ctx.defer(() => pki.dispose());
+    const certA = await pki.leaf('a', { cn: 'localhost', dns: ['localhost'] });
+    const certB = await pki.leaf('b', { cn: 'localhost', dns: ['localhost'] });
+    const serial = (issued: Issued) => new X509Certificate(issued.certPem).serialNumber.toUpperCase();
+    const tlsOf = (issued: Issued) => ({ certPath: issued.certPath, keyPath: issued.keyPath });
+    const secure = { ca: pki.ca.certPem, servername: 'localhost' };
     const added = await freePort();
+    const second = await freePort();
     const movedAdmin = await freePort();
+    // HTTPS keep-alive load on the added TLS server, from its step until the router steps end.
+    let tlsLoad: ReturnType<typeof startLoad> | undefined;
+    let tlsResult: LoadResult | undefined;
+    const tlsSerials = new Set<string>();
     let adminPort = f.router.adminPort!;
     // Each step keeps what the ones before it changed.
     let rootDir = f.rootDir;
@@ -90,10 +107,11 @@ export const reloadEverything: Scenario = {
     let extra: Record<string, unknown> = {};
     let routerExtra: Record<string, unknown> = {};
     let admin: Record<string, unknown> = {};
+    let moreRouters: Record<string, unknown>[] = [];
     const config = () => {
       const base = linkerConfig({ rootDir, servers, admin });
       const routers = (base.routers as Record<string, unknown>[]).map((r) => ({ ...r, ...routerExtra }));
-      return { ...base, ...extra, routers };
+      return { ...base, ...extra, routers: [...routers, ...moreRouters] };
     };
     let probes = { sent: 0, failed: 0, wrongBackend: 0 };
     const probeAt = async (p: number) => {
@@ -105,14 +123,45 @@ export const reloadEverything: Scenario = {
       };
       return r.failed === 0 ? [] : [`${r.failed}/5 requests to port ${p} failed`];
     };
+    /** The serial a new HTTPS connection to the added server is shown. */
+    const freshSerial = async () => {
+      let seen = '';
+      const r = await probe(
+        {
+          port: added,
+          tls: secure,
+          keepAlive: false,
+          onAnswer: (a) => {
+            seen = (a.peerCertificateSerial ?? '').toUpperCase();
+          },
+        },
+        f.target('web'),
+        3,
+      );
+      probes = { ...probes, sent: probes.sent + r.sent, failed: probes.failed + r.failed };
+      return { seen, failed: r.failed };
+    };
     const steps: Step[] = [
       {
-        name: 'add a server',
+        name: 'add a TLS server',
         config: (() => {
-          servers = [{}, { port: added }];
+          servers = [{}, { port: added, tls: tlsOf(certA) }];
           return config();
         })(),
-        check: () => probeAt(added),
+        check: async () => {
+          const { seen, failed } = await freshSerial();
+          tlsLoad = startLoad({
+            signal: ctx.signal,
+            port: added,
+            targets: [f.target('web')],
+            concurrency: 2,
+            tls: secure,
+            onAnswer: (a) => tlsSerials.add((a.peerCertificateSerial ?? '').toUpperCase()),
+          });
+          return seen === serial(certA) && failed === 0
+            ? []
+            : [`the added TLS server showed ${seen} (expected A) with ${failed}/3 failed`];
+        },
       },
       {
         name: 'dtab',
@@ -169,6 +218,69 @@ export const reloadEverything: Scenario = {
         })(),
       },
       {
+        name: 'client and service policies',
+        config: (() => {
+          routerExtra = {
+            ...routerExtra,
+            client: {
+              kind: 'io.l5d.static',
+              configs: [
+                { prefix: '/$/inet', requestAttemptTimeoutMs: 10_000, hostConnectionPool: { maxSize: 64 } },
+              ],
+            },
+            service: {
+              kind: 'io.l5d.static',
+              configs: [
+                { prefix: '/svc', totalTimeoutMs: 20_000 },
+                { prefix: '/svc/web', responseClassifier: { kind: 'io.l5d.http.retryableRead5XX' } },
+              ],
+            },
+          };
+          return config();
+        })(),
+      },
+      {
+        name: 'TLS certificate (in place)',
+        config: (() => {
+          servers = [{}, { port: added, tls: tlsOf(certB) }];
+          return config();
+        })(),
+        check: async () => {
+          const { seen, failed } = await freshSerial();
+          return seen === serial(certB) && failed === 0
+            ? []
+            : [`after the TLS reload a new connection showed ${seen} (expected B) with ${failed}/3 failed`];
+        },
+      },
+      {
+        name: 'add a router',
+        config: (() => {
+          moreRouters = [
+            {
+              protocol: 'http',
+              label: 'second',
+              dtab: '/svc => /#/io.l5d.fs',
+              servers: [{ port: second, ip: '127.0.0.1' }],
+            },
+          ];
+          return config();
+        })(),
+        check: () => probeAt(second),
+      },
+      {
+        name: 'remove the router',
+        config: (() => {
+          moreRouters = [];
+          return config();
+        })(),
+        check: async () => {
+          // The TLS load's keep-alive connections crossed every reload since the server was added.
+          tlsResult = await tlsLoad?.stop();
+          const refused = await probe({ port: second }, f.target('web'), 1);
+          return refused.failed === 1 ? [] : [`the removed router's port ${second} still answers`];
+        },
+      },
+      {
         name: 'remove the added server, change the first in place',
         config: (() => {
           servers = [{ keepAliveTimeoutMs: 4000 }];
@@ -200,6 +312,15 @@ export const reloadEverything: Scenario = {
       problems.push(...((await step.check?.()) ?? []));
     }
     const result = await load.stop();
+    tlsResult ??= await tlsLoad?.stop();
+    if (tlsResult === undefined || tlsResult.sent === 0)
+      problems.push('no HTTPS load ran on the added TLS server');
+    else if (tlsResult.failed > 0)
+      problems.push(
+        `HTTPS load on the added server: ${tlsResult.failed} failed (${tlsResult.samples.join('; ')})`,
+      );
+    if (!tlsSerials.has(serial(certA)))
+      problems.push('the keep-alive HTTPS load never saw certificate A (connections opened before the swap)');
     const status = await adminJson(adminPort, '/admin/config.json').catch(
       () => ({}) as Record<string, unknown>,
     );
@@ -219,8 +340,8 @@ export const reloadEverything: Scenario = {
     const counts = loadCounts(result, f.router, rss.stop());
     return {
       ...counts,
-      sent: counts.sent + probes.sent,
-      failed: counts.failed + probes.failed,
+      sent: counts.sent + probes.sent + (tlsResult?.sent ?? 0),
+      failed: counts.failed + probes.failed + (tlsResult?.failed ?? 0),
       wrongBackend: counts.wrongBackend + probes.wrongBackend,
       problems,
       notes: [...(counts.notes ?? []), `${steps.length} reloads: ${steps.map((s) => s.name).join(', ')}`],
