@@ -293,6 +293,7 @@ routers:
   identifier: {kind: io.l5d.ingress, host: 127.0.0.1, port: ${api.port}}
   servers: [{port: 0, ip: 127.0.0.1}]
   dtab: /svc => /#/io.l5d.k8s
+  dtabStore: {kind: io.l5d.k8s.configMap, host: 127.0.0.1, port: ${api.port}, namespace: l5d-system, name: l5d-dtab}
 `,
     );
     binary = await startBinary(join(dir, 'linker.yaml'), { args: ['--workers', '2'] });
@@ -312,6 +313,8 @@ routers:
       '/api/v1/services',
       '/apis/discovery.k8s.io/v1/endpointslices',
       '/apis/networking.k8s.io/v1/ingresses',
+      // The router's dtab store (a ConfigMap): relayed like the namer's and identifier's informers.
+      '/api/v1/namespaces/l5d-system/configmaps',
     ];
     await api.waitFor(() => paths.every((p) => api.activeWatches(p) === 1));
     const watched = watchesByPath();
