@@ -3,8 +3,10 @@
  * The libraries never log; they publish on diagnostics channels, and this module turns the
  * events operators care about into log lines.
  */
+
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { type ConfigError, formatIssue } from '@switchyard/config';
+import { WARM_UP_HOST, WARM_UP_PATH } from './warm-up-host.js';
 
 /** Log levels in increasing severity. */
 export type Level = 'debug' | 'info' | 'warn' | 'error';
@@ -99,6 +101,7 @@ export function logLibraryEvents(logger: Logger): () => void {
         typeof message === 'object' && message !== null
           ? (message as Record<string, unknown>)
           : { value: message };
+      if (isWarmUpError(name, fields)) return;
       logger.log(
         typeof level === 'function' ? level(fields) : level,
         name.slice('switchyard:'.length),
@@ -111,6 +114,17 @@ export function logLibraryEvents(logger: Logger): () => void {
   return () => {
     for (const stop of stops) stop();
   };
+}
+
+/** The start-up warm-up's own request (see warm-up.ts) answered with an error: not worth a line. */
+function isWarmUpError(name: string, fields: Record<string, unknown>): boolean {
+  if (name !== 'switchyard:router:error') return false;
+  for (let error = fields.error; error instanceof Error; error = error.cause) {
+    // A message names the request line (unidentified) or the name made of its host or path.
+    const { message } = error;
+    if (message.includes(`GET ${WARM_UP_PATH}"`) || message.includes(WARM_UP_HOST)) return true;
+  }
+  return false;
 }
 
 /** The running server logs config problems as one JSON line, like everything else it logs. */

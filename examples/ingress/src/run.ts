@@ -25,6 +25,7 @@ import {
 } from './local-default.js';
 import type { LocalKubeApi } from './local-kube-api.js';
 import { createLogger, logConfigError, logLibraryEvents } from './log.js';
+import { warmUp } from './warm-up.js';
 import { resolveWorkers } from './workers/count.js';
 import { runPrimary } from './workers/primary.js';
 
@@ -173,6 +174,8 @@ export async function run(command: Command, io: Io, signals: NodeJS.EventEmitter
       baseDir,
       ...(command.adminPort !== undefined ? { admin: { port: command.adminPort } } : {}),
       onShutdown: () => resolveShutdown(EXIT.ok),
+      // The request path runs once before the admin (and /admin/ready) starts: see warm-up.ts.
+      beforeReady: async (routers) => logger.log('info', 'warmed up', { ...(await warmUp(routers)) }),
     });
   } catch (error) {
     stopEvents();

@@ -30,8 +30,15 @@ if (!hasKubectl) console.warn('kubectl not found on PATH: skipping the kubectl-d
  */
 const FOLLOW_MEDIAN_MS = 100;
 const FOLLOW_BOUND_MS = 2_000;
+/**
+ * The first route of the fresh process (step "create"), which the start-up warm-up makes cheap
+ * (55–310 ms before it; see docs/kubernetes.md): the 100 ms goal, with room for a loaded machine.
+ */
+const FIRST_ROUTE_BOUND_MS = 500;
 
 let stateDir: string;
+/** What the binary logged (JSON lines). */
+let stderr = '';
 let child: ChildProcess;
 let kubeconfig: string;
 let apiPort: number;
@@ -158,7 +165,6 @@ describe.skipIf(!hasKubectl)('local mode with --kube-api, driven by kubectl', ()
       ],
       { cwd: ingressDir, stdio: ['ignore', 'pipe', 'pipe'] },
     );
-    let stderr = '';
     await new Promise<void>((resolve, reject) => {
       child.stderr!.on('data', (chunk: Buffer) => {
         stderr += chunk.toString();
@@ -212,10 +218,20 @@ routers:
     );
   });
 
+  it('warms the request path before it serves, so the first route is not the cold one', () => {
+    const warmed = stderr.indexOf('"msg":"warmed up","requests":2,');
+    expect(warmed, stderr).toBeGreaterThan(0);
+    expect(warmed).toBeLessThan(stderr.indexOf('"msg":"serving"'));
+    const ms = Number(/"msg":"warmed up","requests":2,"ms":([\d.]+)/.exec(stderr)![1]);
+    console.log(`start-up warm-up took ${ms} ms`);
+  });
+
   it('routes follow Ingresses, Services and EndpointSlices created, modified and deleted with kubectl', {
     timeout: 120_000,
   }, async () => {
     expect(await kubectl(['get', 'ingress', '-o', 'name'])).toBe('');
+    // This process's own first HTTP request is cold too: not the binary's cost, so not measured.
+    expect((await curl(`http://127.0.0.1:${ports.alpha}/`)).body).toBe('alpha');
     const apply = (yaml: string) => kubectl(['apply', '-f', '-'], yaml);
 
     // Create: a Service with one endpoint, and an Ingress routing a host to it.
@@ -272,6 +288,7 @@ routers:
     // Delete the Ingress: the host is no longer routed.
     await follow('delete Ingress', () => kubectl(['delete', 'ingress', 'e2e']), 'app.test', /^[45]\d\d$/);
     for (const [label, ms] of Object.entries(measured)) expect(ms, label).toBeLessThan(FOLLOW_BOUND_MS);
+    expect(measured.create, 'first route of the process').toBeLessThan(FIRST_ROUTE_BOUND_MS);
     const times = Object.values(measured).sort((a, b) => a - b);
     expect(times).toHaveLength(8);
     expect(times[4]!, `median of ${JSON.stringify(measured)}`).toBeLessThanOrEqual(FOLLOW_MEDIAN_MS);

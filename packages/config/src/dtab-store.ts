@@ -164,10 +164,13 @@ export async function attachDtabStore(
     const dir = isAbsolute(block.dir!) ? block.dir! : resolve(context.baseDir, block.dir!);
     store = await createFsDtabStore({ dir, pollIntervalMs: block.pollIntervalMs, stats, onEvent });
   } else {
-    const client = await context.kubeClient({
+    const where = {
       ...(block.host !== undefined ? { host: block.host } : {}),
       ...(block.port !== undefined ? { port: block.port } : {}),
-    });
+    };
+    const client = await context.kubeClient(where);
+    // The shared (in a --workers worker: relayed) informers, so a pod watches the store once.
+    const informers = await context.kubeInformers(where);
     const namespace = block.namespace ?? 'default';
     store =
       block.kind === 'io.l5d.k8s.configMap'
@@ -177,8 +180,9 @@ export async function attachDtabStore(
             ...(block.filename !== undefined ? { filename: block.filename } : {}),
             stats,
             onEvent,
+            informers,
           })
-        : createK8sDtabStore({ client, namespace, stats, onEvent });
+        : createK8sDtabStore({ client, namespace, stats, onEvent, informers });
   }
   let current: Dtab = Dtab.empty;
   let stored: StoredDtab | undefined;

@@ -52,6 +52,11 @@ export interface LinkerOptions {
    * primary watches once for all workers.
    */
   readonly kubeInformers?: (connection: KubeConnectionConfig, client: KubeClient) => SharedInformers;
+  /**
+   * Runs once the routers listen and before the admin server (and so `/admin/ready`) starts, e.g.
+   * to warm the request path; start waits for it, and a rejection fails the start.
+   */
+  readonly beforeReady?: (routers: readonly Router[]) => Promise<void>;
 }
 
 /** The `tls.acme` certificates of one TLS server, see {@link Linker.acmeStatus}. */
@@ -176,6 +181,7 @@ export class Linker {
         units.push(unit);
       }
       for (const [index, unit] of units.entries()) await listenRouterUnit(running, unit, loaded, index);
+      await options.beforeReady?.(routers.map((r) => r.router));
       if (!options.noAdmin) {
         const admin = createLinkerAdmin(running, config, telemetry.prometheusPrefix);
         running.admin = admin;

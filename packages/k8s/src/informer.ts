@@ -28,7 +28,8 @@ import {
 import { type BackoffOptions, backoffDelay } from './backoff.js';
 import type { KubeClient, WatchEvent } from './client.js';
 import { KubeApiError, KubeGoneError } from './errors.js';
-import { apiVersionOf, objectKey, type ResourceDescriptor } from './resources.js';
+import { type InformerListener, InformerStore, type InformerView } from './informer-store.js';
+import { apiVersionOf, type ResourceDescriptor } from './resources.js';
 import { k8sChannels } from './runtime.js';
 import type { KubeObject } from './types.js';
 
@@ -64,46 +65,7 @@ export interface InformerOptions extends InformerSelector {
   readonly random?: Random;
 }
 
-/**
- * A change seen by informer consumers, discriminated on `kind`.
- * - `added` / `modified` / `deleted`: one object changed (`deleted` carries its last known state,
- *   `modified` also the previous one);
- * - `synced`: the store now equals a complete list, emitted after the first list's `added` events
- *   (`relist: false`) and after the difference emitted by each relist (`relist: true`). Consumers
- *   that rebuild an index may do it once per `synced` instead of once per event.
- */
-export type InformerEvent<T extends KubeObject> =
-  | { readonly kind: 'added'; readonly object: T }
-  | { readonly kind: 'modified'; readonly object: T; readonly previous: T }
-  | { readonly kind: 'deleted'; readonly object: T }
-  | { readonly kind: 'synced'; readonly resourceVersion: string; readonly relist: boolean };
-
-/** Receives informer events; it runs synchronously, after the store has been updated. */
-export type InformerListener<T extends KubeObject> = (event: InformerEvent<T>) => void;
-
-/** The read side of an informer, shared by {@link Informer} and {@link InformerLease}. */
-export interface InformerView<T extends KubeObject> {
-  /** The resource this informer tracks. */
-  readonly resource: ResourceDescriptor<T>;
-  /** Resolves after the first complete list. Never rejects: errors are retried forever. */
-  readonly synced: Promise<void>;
-  /** True once the first complete list has been stored. */
-  readonly isSynced: boolean;
-  /** The last list or watch error, cleared when a later list or watch succeeds; `undefined` when healthy. */
-  readonly lastError: Error | undefined;
-  /** The resourceVersion the store is current to ('' before the first list). */
-  readonly resourceVersion: string;
-  /** Every object, ordered by namespace/name. The array is frozen and reused until the next change. */
-  snapshot(): readonly T[];
-  /** One object by namespace and name (namespace `undefined` for cluster-scoped resources). */
-  get(namespace: string | undefined, name: string): T | undefined;
-  /**
-   * Registers `listener`. With `replay` (default true) it first receives an `added` event for each
-   * stored object and, if synced, a `synced` event, so a late consumer sees the same stream as an
-   * early one. Returns a dispose function.
-   */
-  subscribe(listener: InformerListener<T>, options?: { replay?: boolean }): Dispose;
-}
+export type { InformerEvent, InformerListener, InformerView } from './informer-store.js';
 
 const listenerErrors = k8sChannels.watchError;
 
@@ -120,13 +82,7 @@ export class Informer<T extends KubeObject> implements InformerView<T> {
   #random: Random;
   // Events received on the current watch stream, so a break after progress resets the backoff.
   #watchEvents = 0;
-  #store = new Map<string, T>();
-  #snapshot: readonly T[] | undefined;
-  #listeners = new Set<InformerListener<T>>();
-  #rv = '';
-  #isSynced = false;
-  #lastError: Error | undefined;
-  #resolveSynced!: () => void;
+  #store: InformerStore<T>;
   #stopped = false;
   #abort = new AbortController();
   #timer: TimerHandle | undefined;
@@ -140,9 +96,10 @@ export class Informer<T extends KubeObject> implements InformerView<T> {
     this.#options = options;
     this.#clock = options.clock ?? client.clock;
     this.#random = options.random ?? client.random;
-    this.synced = new Promise((resolve) => {
-      this.#resolveSynced = resolve;
+    this.#store = new InformerStore(resource, (error) => {
+      if (listenerErrors.hasSubscribers) listenerErrors.publish({ ...this.#detail, error, retryInMs: -1 });
     });
+    this.synced = this.#store.synced;
     const stats = options.stats ?? nullStats;
     this.#counters = {
       lists: stats.counter('lists'),
@@ -157,38 +114,27 @@ export class Informer<T extends KubeObject> implements InformerView<T> {
   }
 
   get isSynced(): boolean {
-    return this.#isSynced;
+    return this.#store.isSynced;
   }
 
   get lastError(): Error | undefined {
-    return this.#lastError;
+    return this.#store.lastError;
   }
 
   get resourceVersion(): string {
-    return this.#rv;
+    return this.#store.resourceVersion;
   }
 
   snapshot(): readonly T[] {
-    if (!this.#snapshot) {
-      const keys = [...this.#store.keys()].sort();
-      this.#snapshot = Object.freeze(keys.map((k) => this.#store.get(k)!));
-    }
-    return this.#snapshot;
+    return this.#store.snapshot();
   }
 
   get(namespace: string | undefined, name: string): T | undefined {
-    return this.#store.get(namespace ? `${namespace}/${name}` : name);
+    return this.#store.get(namespace, name);
   }
 
   subscribe(listener: InformerListener<T>, options: { replay?: boolean } = {}): Dispose {
-    if (options.replay !== false) {
-      for (const object of this.snapshot()) listener({ kind: 'added', object });
-      if (this.#isSynced) listener({ kind: 'synced', resourceVersion: this.#rv, relist: false });
-    }
-    this.#listeners.add(listener);
-    return () => {
-      this.#listeners.delete(listener);
-    };
+    return this.#store.subscribe(listener, options);
   }
 
   /** Stops watching; the store keeps its last state. Idempotent. */
@@ -198,7 +144,7 @@ export class Informer<T extends KubeObject> implements InformerView<T> {
     this.#abort.abort();
     if (this.#timer) this.#clock.clearTimeout(this.#timer);
     this.#wake?.();
-    this.#listeners.clear();
+    this.#store.clearListeners();
     this.#dispose();
   }
 
@@ -237,7 +183,7 @@ export class Informer<T extends KubeObject> implements InformerView<T> {
       } catch (err) {
         if (this.#stopped) return;
         const error = err as Error;
-        this.#lastError = error;
+        this.#store.lastError = error;
         this.#counters.watchErrors.incr();
         // A stream that delivered events before breaking made progress: back off from the start.
         if (this.#watchEvents > 0) {
@@ -294,7 +240,7 @@ export class Informer<T extends KubeObject> implements InformerView<T> {
         signal: this.#abort.signal,
       });
     let list: Awaited<ReturnType<typeof listAt>>;
-    if (!this.#isSynced && this.#options.initialListFromCache !== false) {
+    if (!this.#store.isSynced && this.#options.initialListFromCache !== false) {
       // The first list may be served from the API server's watch cache ("0": any version), as
       // client-go's reflector does, sparing etcd a quorum read at startup. If that version is
       // unusable (410, or 504 too large), fall back to a consistent read.
@@ -310,36 +256,18 @@ export class Informer<T extends KubeObject> implements InformerView<T> {
     }
     if (this.#stopped) return;
     this.#counters.lists.incr();
-    this.#lastError = undefined;
-    const next = new Map<string, T>();
-    for (const item of list.items) next.set(objectKey(item), item);
-    const previous = this.#store;
-    this.#store = next;
-    this.#snapshot = undefined;
-    this.#rv = list.metadata.resourceVersion ?? '';
-    if (k8sChannels.list.hasSubscribers) {
-      k8sChannels.list.publish({ ...this.#detail, items: next.size, resourceVersion: this.#rv });
-    }
-    const relist = this.#isSynced;
-    let added = 0;
-    let modified = 0;
-    let deleted = 0;
+    this.#store.lastError = undefined;
+    const store = this.#store;
+    store.resourceVersion = list.metadata.resourceVersion ?? '';
+    const relist = store.isSynced;
     // Emit the difference: what a consumer would have seen had the watch never broken.
-    for (const [key, object] of next) {
-      const old = previous.get(key);
-      if (!old) {
-        added++;
-        this.#emit({ kind: 'added', object });
-      } else if (old.metadata.resourceVersion !== object.metadata.resourceVersion) {
-        modified++;
-        this.#emit({ kind: 'modified', object, previous: old });
-      }
-    }
-    for (const [key, object] of previous) {
-      if (!next.has(key)) {
-        deleted++;
-        this.#emit({ kind: 'deleted', object });
-      }
+    const { added, modified, deleted } = store.replace(list.items);
+    if (k8sChannels.list.hasSubscribers) {
+      k8sChannels.list.publish({
+        ...this.#detail,
+        items: store.size,
+        resourceVersion: store.resourceVersion,
+      });
     }
     if (relist) {
       this.#counters.relists.incr();
@@ -347,9 +275,7 @@ export class Informer<T extends KubeObject> implements InformerView<T> {
         k8sChannels.relist.publish({ ...this.#detail, reason: reason ?? 'error', added, modified, deleted });
       }
     }
-    this.#isSynced = true;
-    this.#emit({ kind: 'synced', resourceVersion: this.#rv, relist });
-    if (!relist) this.#resolveSynced();
+    store.markSynced(relist);
   }
 
   /** One watch stream; returns the number of events received when the server ends it cleanly. */
@@ -358,14 +284,14 @@ export class Informer<T extends KubeObject> implements InformerView<T> {
     const timeoutSeconds = o.watchTimeoutSeconds ?? Math.floor(300 * (1 + this.#random()));
     this.#counters.watches.incr();
     if (k8sChannels.watchStart.hasSubscribers) {
-      k8sChannels.watchStart.publish({ ...this.#detail, resourceVersion: this.#rv });
+      k8sChannels.watchStart.publish({ ...this.#detail, resourceVersion: this.#store.resourceVersion });
     }
     let events = 0;
     for await (const event of this.#client.watch(this.resource, {
       namespace: o.namespace,
       labelSelector: o.labelSelector,
       fieldSelector: o.fieldSelector,
-      resourceVersion: this.#rv,
+      resourceVersion: this.#store.resourceVersion,
       allowWatchBookmarks: true,
       timeoutSeconds,
       signal: this.#abort.signal,
@@ -373,51 +299,28 @@ export class Informer<T extends KubeObject> implements InformerView<T> {
       if (this.#stopped) return events;
       events++;
       this.#watchEvents++;
-      this.#lastError = undefined;
+      this.#store.lastError = undefined;
       this.#counters.events.incr();
       this.#apply(event);
     }
     if (k8sChannels.watchEnd.hasSubscribers) {
-      k8sChannels.watchEnd.publish({ ...this.#detail, resourceVersion: this.#rv, events });
+      k8sChannels.watchEnd.publish({ ...this.#detail, resourceVersion: this.#store.resourceVersion, events });
     }
     return events;
   }
 
   #apply(event: WatchEvent<T>): void {
+    const store = this.#store;
     if (event.kind === 'bookmark') {
-      if (event.resourceVersion) this.#rv = event.resourceVersion;
+      if (event.resourceVersion) store.resourceVersion = event.resourceVersion;
       return;
     }
     const object = event.object;
-    const key = objectKey(object);
-    const old = this.#store.get(key);
     const rv = object.metadata.resourceVersion;
-    if (event.kind === 'deleted') {
-      if (old) {
-        this.#store.delete(key);
-        this.#snapshot = undefined;
-      }
-      if (rv) this.#rv = rv;
-      if (old) this.#emit({ kind: 'deleted', object });
-      return;
-    }
-    if (rv) this.#rv = rv;
-    // The same version again (a replay after resuming) is not a change.
-    if (old && old.metadata.resourceVersion === rv) return;
-    this.#store.set(key, object);
-    this.#snapshot = undefined;
-    this.#emit(old ? { kind: 'modified', object, previous: old } : { kind: 'added', object });
-  }
-
-  #emit(event: InformerEvent<T>): void {
-    for (const listener of this.#listeners) {
-      try {
-        listener(event);
-      } catch (error) {
-        // A faulty consumer must not break the informer or other consumers.
-        if (listenerErrors.hasSubscribers) listenerErrors.publish({ ...this.#detail, error, retryInMs: -1 });
-      }
-    }
+    if (rv) store.resourceVersion = rv;
+    if (event.kind === 'deleted') store.remove(object);
+    // The same version again (a replay after resuming) is not a change: put ignores it.
+    else store.put(object);
   }
 }
 

@@ -12,6 +12,7 @@ import { createMetricsRegistry } from '@switchyard/core';
 import { type RelayPort, relayedInformers } from '@switchyard/k8s';
 import { EXIT } from '../cli.js';
 import { createLogger, type Level, logConfigError, logLibraryEvents } from '../log.js';
+import { warmUp } from '../warm-up.js';
 import { type FromWorker, isMessage, type StartMessage, type ToWorker } from './messages.js';
 
 /** Runs this worker until the primary drains it; resolves with its exit code. */
@@ -62,6 +63,8 @@ export async function runWorker(logLevel: Level, write: (text: string) => void):
       onShutdown: () => send({ kind: 'shutdown' }),
       // One set of Kubernetes watches per pod: the primary runs them and relays their objects.
       kubeInformers: (connection) => relayedInformers(relay, connection),
+      // The request path runs once before this worker reports ready: see warm-up.ts.
+      beforeReady: async (routers) => logger.log('info', 'warmed up', { ...(await warmUp(routers)) }),
     });
   } catch (error) {
     stopEvents();

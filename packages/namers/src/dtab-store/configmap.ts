@@ -6,7 +6,13 @@
  * reported in the annotation {@link REJECTED_ANNOTATION} (removed once the dtab is fixed).
  */
 import type { Stats } from '@switchyard/core';
-import { defineResource, type KubeClient, type KubeObject, type ResourceDescriptor } from '@switchyard/k8s';
+import {
+  defineResource,
+  type KubeClient,
+  type KubeObject,
+  type ResourceDescriptor,
+  type SharedInformers,
+} from '@switchyard/k8s';
 import { createResourceDtabStore } from './resource-store.js';
 import type { DtabStore, DtabStoreEvent } from './types.js';
 
@@ -36,6 +42,8 @@ export interface ConfigMapDtabStoreOptions {
   readonly onEvent?: (event: DtabStoreEvent) => void;
   /** Counts `dtab_store/applied` and `dtab_store/invalid`. */
   readonly stats?: Stats;
+  /** Where its informer comes from (default: one of its own); see `ResourceStoreOptions.informers`. */
+  readonly informers?: SharedInformers;
   /** Write {@link REJECTED_ANNOTATION} on a bad dtab (default true). */
   readonly writeAnnotation?: boolean;
 }

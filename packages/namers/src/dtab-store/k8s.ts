@@ -7,7 +7,13 @@
  * (`resource-store.ts`).
  */
 import type { Stats } from '@switchyard/core';
-import { defineResource, type KubeClient, type KubeObject, type ResourceDescriptor } from '@switchyard/k8s';
+import {
+  defineResource,
+  type KubeClient,
+  type KubeObject,
+  type ResourceDescriptor,
+  type SharedInformers,
+} from '@switchyard/k8s';
 import { createResourceDtabStore } from './resource-store.js';
 import type { DtabStore, DtabStoreEvent } from './types.js';
 
@@ -43,6 +49,8 @@ export interface K8sDtabStoreOptions {
   readonly onEvent?: (event: DtabStoreEvent) => void;
   /** Counts `dtab_store/applied` and `dtab_store/invalid`. */
   readonly stats?: Stats;
+  /** Where its informer comes from (default: one of its own); see `ResourceStoreOptions.informers`. */
+  readonly informers?: SharedInformers;
   /** Write `Accepted` conditions on the resource's status (default true). */
   readonly writeStatus?: boolean;
 }

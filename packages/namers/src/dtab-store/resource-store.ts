@@ -1,6 +1,7 @@
 /**
  * What the two Kubernetes dtab stores share (the `Dtab` custom resource and the ConfigMap): one
- * informer per store, started with the first observer and stopped with the last; one Activity per
+ * informer per store (its own, or a lease on a shared cache), started with the first observer and
+ * stopped with the last; one Activity per
  * name whose last good dtab stays when a bad one arrives; writes that carry the resourceVersion
  * read, so that a concurrent change answers 409 (a typed conflict). A {@link DtabBacking} says
  * where the dtab text lives in the object and how a rejection is reported on it.
@@ -9,11 +10,12 @@ import { Activity, type ActivityState, type Dispose, type Stats, Var } from '@sw
 import { Dtab } from '@switchyard/dtab';
 import {
   createInformer,
-  type Informer,
+  type InformerView,
   KubeApiError,
   type KubeClient,
   type KubeObject,
   type ResourceDescriptor,
+  type SharedInformers,
 } from '@switchyard/k8s';
 import {
   checkName,
@@ -58,6 +60,11 @@ export interface ResourceStoreOptions {
   readonly onEvent?: (event: DtabStoreEvent) => void;
   /** Counts `dtab_store/applied` and `dtab_store/invalid`. */
   readonly stats?: Stats;
+  /**
+   * Where the store's informer comes from: a lease on this shared cache (e.g. a `--workers`
+   * worker's relayed informers, so the pod watches once), or by default an informer of its own.
+   */
+  readonly informers?: SharedInformers;
 }
 
 /** A store over `backing`'s objects in `options.namespace`. */
@@ -66,14 +73,22 @@ export function createResourceDtabStore<T extends KubeObject>(
   backing: DtabBacking<T>,
 ): DtabStore {
   const { client, namespace } = options;
-  let informer: Informer<T> | undefined;
+  let informer: { view: InformerView<T>; stop: () => void } | undefined;
   let users = 0;
   const reports = new Set<Promise<unknown>>();
 
-  function acquire(): Informer<T> {
+  function open(): { view: InformerView<T>; stop: () => void } {
+    if (options.informers !== undefined) {
+      const lease = options.informers.acquire(backing.resource, { namespace });
+      return { view: lease, stop: () => lease.release() };
+    }
+    const own = createInformer(client, backing.resource, { namespace });
+    return { view: own, stop: () => own.stop() };
+  }
+  function acquire(): InformerView<T> {
     users += 1;
-    informer ??= createInformer(client, backing.resource, { namespace });
-    return informer;
+    informer ??= open();
+    return informer.view;
   }
   function release(): void {
     users -= 1;
@@ -195,7 +210,7 @@ export function createResourceDtabStore<T extends KubeObject>(
     observe,
     update,
     problem() {
-      const error = informer?.lastError;
+      const error = informer?.view.lastError;
       return error === undefined ? undefined : `${backing.resource.kind} watch: ${error.message}`;
     },
     async close() {
