@@ -17,7 +17,7 @@ const LEVELS: readonly (readonly [string, (file: string) => boolean])[] = [
   ['server', (f) => f.startsWith('server/')],
   ['path', (f) => f.startsWith('path/')],
   ['client', (f) => f.startsWith('client/')],
-  ['forward', (f) => f === 'forward.ts' || f === 'forward-trailers.ts' || f === 'forward-h2.ts'],
+  ['forward', (f) => f.startsWith('forward/')],
 ];
 
 function level(file: string): number {

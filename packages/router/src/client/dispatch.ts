@@ -17,8 +17,8 @@ import {
   TotalTimeoutError,
 } from '../errors.js';
 import { blamesEndpoint, failureOrigin } from '../failure-origin.js';
-import { forwardAttempt } from '../forward.js';
-import { forwardH2Attempt } from '../forward-h2.js';
+import { forwardAttempt } from '../forward/forward.js';
+import { forwardH2Attempt } from '../forward/forward-h2.js';
 import type { HeldResponse } from '../held-response.js';
 import type { RouterRuntime } from '../runtime.js';
 import { type BoundHandler, EXCHANGE_STATE, responseDestroyed } from '../stages.js';
