@@ -46,6 +46,7 @@ export {
   VIA,
   viaHops,
 } from './headers.js';
+export type { HeldResponse } from './held-response.js';
 export type {
   CreateServer,
   RouterClientOptions,
@@ -72,6 +73,7 @@ export { DEFAULT_SERVER_TIMEOUTS, validateServerTimeouts } from './server-timeou
 export type { ServiceEntry } from './service.js';
 export type { RouterStacks } from './stack.js';
 export type {
+  AttemptHandler,
   Bound,
   BoundHandler,
   ClientDeadline,
@@ -85,7 +87,6 @@ export type {
   LocalDtab,
   PathLayer,
   RequestBody,
-  ResponseHead,
   ServerContext,
   ServerHandler,
   ServerLayer,

@@ -26,6 +26,7 @@ export type {
   ObservedExchange,
   ObservedHead,
   ObservedHeaders,
+  ObservedHeldResponse,
   ObservedInbound,
   ObservedLayer,
   ObservedRecord,

@@ -124,7 +124,6 @@ export function bindLayer(rt: RouterRuntime): BindEntry {
       body: NO_BODY,
       deadlineNs: 0n,
       residual,
-      retry: undefined,
     };
   }
 
