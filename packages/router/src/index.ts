@@ -3,7 +3,7 @@
  * The HTTP data path: server, identification, binding, balancing, pooled undici dispatch,
  * streaming, limits, errors — Linkerd 1's HTTP router as composable layers.
  */
-export type { BindingCacheOptions, RouterInterpreter } from './binding.js';
+export type { BindingCacheOptions, RouterEviction, RouterInterpreter } from './binding.js';
 export { pickLeaf } from './binding.js';
 export { diagnostics } from './channels.js';
 export type { Client, ClientState } from './client.js';

@@ -15,7 +15,7 @@ import type { Duplex } from 'node:stream';
 import { consecutiveFailures, p2c, withFailureAccrual } from '@switchyard/balancers';
 import { type BoundName, type Identifier, nullStats, type RequestHead, systemClock } from '@switchyard/core';
 import { Dtab, type NameTree, Path } from '@switchyard/dtab';
-import { Binder, type RouterInterpreter } from './binding.js';
+import { Binder, type RouterEviction, type RouterInterpreter } from './binding.js';
 import { diagnostics } from './channels.js';
 import { Client, type ClientState } from './client.js';
 import type { AnyLayer } from './entry.js';
@@ -139,18 +139,24 @@ export class Router {
       options.balancer ?? withFailureAccrual(p2c(), consecutiveFailures({ failures: 5 }), { clock });
     const clientOptions = options.client ?? {};
     this.#newBinder = (interpreter) =>
-      new Binder(interpreter, options.bindingCache ?? {}, clock, (id: string, bound: BoundName) => {
-        // The client policy of this bound name (`client` with `clientPolicy(id)` over it).
-        const policy = resolveClientPolicy(clientOptions, options.clientPolicy, bound.id, balancer, clock);
-        return new Client(id, bound, {
-          balancer: policy.balancer,
-          pool: policy.pool,
-          stats: rootStats.scope('client', id.slice(1)),
-          clock,
-          attemptTimeoutMs: policy.attemptTimeoutMs,
-          requeueBudget: policy.requeueBudget,
-        });
-      });
+      new Binder(
+        interpreter,
+        options.bindingCache ?? {},
+        clock,
+        (id: string, bound: BoundName) => {
+          // The client policy of this bound name (`client` with `clientPolicy(id)` over it).
+          const policy = resolveClientPolicy(clientOptions, options.clientPolicy, bound.id, balancer, clock);
+          return new Client(id, bound, {
+            balancer: policy.balancer,
+            pool: policy.pool,
+            stats: rootStats.scope('client', id.slice(1)),
+            clock,
+            attemptTimeoutMs: policy.attemptTimeoutMs,
+            requeueBudget: policy.requeueBudget,
+          });
+        },
+        (event) => this.#evicted(event, options.onEvicted),
+      );
     this.#interpreter = options.interpreter;
     this.#binder = this.#newBinder(options.interpreter);
     const baseDtab = options.dtab ?? Dtab.empty;
@@ -179,6 +185,27 @@ export class Router {
   /** The router's label (`rt/<label>/…` in metrics). */
   get label(): string {
     return this.#label;
+  }
+
+  /**
+   * A service or client left the binding caches: tell `onEvicted`, then every path and client
+   * layer of the current stacks that has an `evicted` hook, then the diagnostics channel. A
+   * throwing hook is reported on `switchyard:router:evicted` and does not stop the others.
+   */
+  #evicted(event: RouterEviction, onEvicted: ((event: RouterEviction) => void) | undefined): void {
+    const hooks: ((event: RouterEviction) => void)[] = onEvicted ? [onEvicted] : [];
+    for (const l of [...this.#stacks.path, ...this.#stacks.client]) {
+      if ('kind' in l && (l.kind === 'path' || l.kind === 'client') && l.evicted) hooks.push(l.evicted);
+    }
+    for (const hook of hooks) {
+      try {
+        hook(event);
+      } catch (error) {
+        if (diagnostics.evicted.hasSubscribers)
+          diagnostics.evicted.publish({ router: this.#label, event, error });
+      }
+    }
+    if (diagnostics.evicted.hasSubscribers) diagnostics.evicted.publish({ router: this.#label, event });
   }
 
   /** The base dtab. */

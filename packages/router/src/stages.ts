@@ -10,6 +10,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import { assertNever, type NamedLayer, type RequestHead, type RouteActions } from '@switchyard/core';
 import type { Dtab, Path } from '@switchyard/dtab';
+import type { RouterEviction } from './binding.js';
 import type { Client } from './client.js';
 import type { HeldResponse } from './held-response.js';
 import type { RecordState, RequestRecord } from './record.js';
@@ -180,6 +181,11 @@ export interface ServerLayer extends NamedLayer<ServerHandler> {
 /** A user layer of the path stack: once per request, after `bind`, outside the retry loop. */
 export interface PathLayer extends NamedLayer<BoundHandler> {
   readonly kind: 'path';
+  /**
+   * Called when the router evicts a service or a client (idle or beyond its cache), so that a
+   * layer keeping per-name state (gauges, limits) can drop it. Must not throw.
+   */
+  readonly evicted?: (event: RouterEviction) => void;
 }
 /**
  * A user layer of the client stack: once per attempt, above dispatch. It passes the held
@@ -188,6 +194,8 @@ export interface PathLayer extends NamedLayer<BoundHandler> {
  */
 export interface ClientLayer extends NamedLayer<AttemptHandler> {
   readonly kind: 'client';
+  /** As `PathLayer.evicted`. */
+  readonly evicted?: (event: RouterEviction) => void;
 }
 
 /** The inbound request of any stage value. */
