@@ -14,7 +14,7 @@ import {
   type OverrideKey,
   withDtabOverrides,
 } from '@switchyard/identifiers/http';
-import type { RouterLayer } from '@switchyard/router';
+import type { PathLayer } from '@switchyard/router';
 import { requestSpanOf } from '@switchyard/telemetry';
 import {
   list,
@@ -245,19 +245,21 @@ export const SIGNED_OVERRIDE_SPAN_TAG = 'l5d.dtab_override.signed';
  * identification applied: {@link OVERRIDE_SPAN_TAG} and {@link SIGNED_OVERRIDE_SPAN_TAG}. Without
  * a span or an override it does nothing but one lookup.
  */
-export const overrideTracingLayer: RouterLayer = {
+export const overrideTracingLayer: PathLayer = {
+  kind: 'path',
   role: 'dtab-override-tracing',
   description: 'tags the request span with the dtab overrides applied (labels, signed key id)',
-  layer: (next) => (ctx) => {
-    const applied = dtabOverridesApplied(ctx.head);
+  layer: (next) => (bound) => {
+    const request = bound.identified.request;
+    const applied = dtabOverridesApplied(request.head);
     if (applied !== undefined) {
-      const span = requestSpanOf(ctx.locals);
+      const span = requestSpanOf(request.exchange.locals);
       if (span?.sampled) {
         if (applied.overrides.length > 0) span.setTag(OVERRIDE_SPAN_TAG, applied.overrides.join(','));
         if (applied.signed !== undefined)
           span.setTag(SIGNED_OVERRIDE_SPAN_TAG, `${applied.signed.cookie}/${applied.signed.keyId}`);
       }
     }
-    return next(ctx);
+    return next(bound);
   },
 };

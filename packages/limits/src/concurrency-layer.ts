@@ -5,11 +5,11 @@
  * Beyond the limit the request is answered 503 at once, before any attempt.
  */
 
-import { type Clock, type Stats, systemClock } from '@switchyard/core';
+import { type Clock, type Gauge, type Stats, systemClock } from '@switchyard/core';
 import { Path } from '@switchyard/dtab';
 import { type AimdLimit, type AimdOptions, aimdLimit, aimdOptions } from './aimd.js';
 import { LimitExceededError } from './errors.js';
-import type { BoundLike, LimitPathLayer } from './stage.js';
+import type { BoundLike, EvictionLike, LimitPathLayer } from './stage.js';
 
 /** Options of {@link adaptiveConcurrencyLayer}. */
 export interface AdaptiveConcurrencyOptions extends AimdOptions {
@@ -23,12 +23,15 @@ const OVERLOAD_STATUS = new Set([503, 504]);
 
 /**
  * Sheds load per destination: `limits/concurrency/<dst labels>/{admitted,shed}` counters and
- * `limit` and `inflight` gauges. Throws `SY_ERR_LIMITS_INVALID_OPTIONS` (naming
- * `limits.adaptiveConcurrency`).
+ * `limit` and `inflight` gauges. The gauges are unregistered when the router evicts the
+ * destination's service (`evicted`); the counters stay. Throws `SY_ERR_LIMITS_INVALID_OPTIONS`
+ * (naming `limits.adaptiveConcurrency`).
  */
 export function adaptiveConcurrencyLayer(options: AdaptiveConcurrencyOptions): LimitPathLayer {
   const clock = options.clock ?? systemClock;
   const o = aimdOptions(options, 'limits.adaptiveConcurrency');
+  // The gauges of each destination (`Path.show`), until the router evicts its service.
+  const gauges = new Map<string, readonly Gauge[]>();
   return {
     kind: 'path',
     role: 'concurrency-limit',
@@ -43,8 +46,12 @@ export function adaptiveConcurrencyLayer(options: AdaptiveConcurrencyOptions): L
           const scope = options.stats.scope('limits', 'concurrency', ...dst.map(Path.showLabel));
           // Gauges hold the limit weakly: the router may drop this service's stack.
           const ref = new WeakRef(limit);
-          scope.gauge(['limit'], () => Math.floor(ref.deref()?.limit() ?? 0));
-          scope.gauge(['inflight'], () => ref.deref()?.inflight() ?? 0);
+          const key = Path.show(dst);
+          for (const g of gauges.get(key) ?? []) g.dispose();
+          gauges.set(key, [
+            scope.gauge(['limit'], () => Math.floor(ref.deref()?.limit() ?? 0)),
+            scope.gauge(['inflight'], () => ref.deref()?.inflight() ?? 0),
+          ]);
           counters = { admitted: scope.counter('admitted'), shed: scope.counter('shed') };
         }
         return counters;
@@ -73,6 +80,12 @@ export function adaptiveConcurrencyLayer(options: AdaptiveConcurrencyOptions): L
           release({ latencyMs: Number(clock.nanoTime() - start) / 1e6, dropped });
         }
       };
+    },
+    evicted: (event: EvictionLike) => {
+      if (event.kind !== 'service') return;
+      const key = Path.show(event.name);
+      for (const g of gauges.get(key) ?? []) g.dispose();
+      gauges.delete(key);
     },
   };
 }

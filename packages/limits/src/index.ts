@@ -14,5 +14,12 @@ export type { LimitAnswerCode, LimitsErrorCode } from './errors.js';
 export { InvalidLimitsOptionsError, LimitExceededError } from './errors.js';
 export type { ClientRateLimitOptions, ServerRateLimitOptions } from './server-limits.js';
 export { clientRateLimitLayer, serverRateLimitLayer } from './server-limits.js';
-export type { BoundLike, InboundLike, LimitedExchange, LimitPathLayer, LimitServerLayer } from './stage.js';
+export type {
+  BoundLike,
+  EvictionLike,
+  InboundLike,
+  LimitedExchange,
+  LimitPathLayer,
+  LimitServerLayer,
+} from './stage.js';
 export type { TokenBucketOptions } from './token-bucket.js';

@@ -42,10 +42,20 @@ export interface LimitServerLayer {
   readonly layer: <V extends InboundLike>(next: (value: V) => Promise<void>) => (value: V) => Promise<void>;
 }
 
+/**
+ * What the router tells its layers it dropped (router `RouterEviction`): a service (logical
+ * name) or a client (bound name) evicted from its caches, idle or beyond their size.
+ */
+export type EvictionLike =
+  | { readonly kind: 'service'; readonly name: Path }
+  | { readonly kind: 'client'; readonly id: string };
+
 /** A layer of the router's path stack (router `PathLayer`): once per request, after bind. */
 export interface LimitPathLayer {
   readonly kind: 'path';
   readonly role: string;
   readonly description: string;
   readonly layer: <V extends BoundLike>(next: (value: V) => Promise<void>) => (value: V) => Promise<void>;
+  /** Called by the router when it evicts a service or client (router `PathLayer.evicted`). */
+  readonly evicted?: (event: EvictionLike) => void;
 }

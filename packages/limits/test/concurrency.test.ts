@@ -6,7 +6,7 @@ import type { ServerResponse } from 'node:http';
 import { eventually } from '@switchyard/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { adaptiveConcurrencyLayer } from '../src/index.js';
-import { get, metric, startBackend, startRouter, statuses } from './helpers.js';
+import { get, hasMetric, metric, startBackend, startRouter, statuses } from './helpers.js';
 
 const cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -69,5 +69,32 @@ describe('adaptive concurrency limit', () => {
     expect(metric(stats, 'rt/http/limits/concurrency/svc/web/limit')).toBe(4);
     await get(port, 'web');
     expect(metric(stats, 'rt/http/limits/concurrency/svc/web/limit')).toBe(2);
+  });
+
+  it('unregisters the destination gauges when the router evicts its service; counters stay', {
+    timeout: 20_000,
+  }, async () => {
+    const backend = await startBackend();
+    cleanup.push(() => backend.close());
+    const { router, port, stats } = await startRouter(
+      `/svc/web => /$/inet/127.0.0.1/${backend.port}`,
+      (s) => ({ path: [adaptiveConcurrencyLayer({ initialLimit: 4, stats: s })] }),
+      { idleTtlSecs: 1 },
+    );
+    cleanup.push(() => router.close());
+    const gauges = ['limit', 'inflight'].map((g) => `rt/http/limits/concurrency/svc/web/${g}`);
+    const present = () => gauges.filter((g) => hasMetric(stats, g));
+    expect((await get(port, 'web')).status).toBe(200);
+    expect(present()).toEqual(gauges);
+    // Idle for idleTtlSecs: the router's sweep evicts /svc/web's service and tells the layer.
+    await eventually(() => present().length === 0, {
+      timeoutMs: 10_000,
+      what: () => `gauges still registered: ${present().join(', ')}`,
+    });
+    expect(metric(stats, 'rt/http/limits/concurrency/svc/web/admitted')).toBe(1);
+    // The name comes back: a new limit, its gauges registered again.
+    expect((await get(port, 'web')).status).toBe(200);
+    expect(present()).toEqual(gauges);
+    expect(metric(stats, 'rt/http/limits/concurrency/svc/web/limit')).toBe(4);
   });
 });

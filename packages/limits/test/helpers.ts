@@ -15,7 +15,7 @@ import {
   unidentified,
 } from '@switchyard/core';
 import { Dtab } from '@switchyard/dtab';
-import { createRouter, type Router, type RouterStackLayers } from '@switchyard/router';
+import { createRouter, type Router, type RouterOptions, type RouterStackLayers } from '@switchyard/router';
 
 export interface Backend {
   readonly port: number;
@@ -47,11 +47,12 @@ export async function startBackend(
 
 /**
  * A router naming requests `/svc/<x-dst>` with `dtab`, a metrics registry, and the layers
- * `layersOf` makes with its `rt/http` scope.
+ * `layersOf` makes with its `rt/http` scope; `bindingCache` as the router takes it.
  */
 export async function startRouter(
   dtab: string,
   layersOf: (stats: Stats) => RouterStackLayers,
+  bindingCache?: RouterOptions['bindingCache'],
 ): Promise<{ router: Router; port: number; stats: MetricsRegistry }> {
   const stats = createMetricsRegistry();
   const layers = layersOf(stats.scope('rt', 'http'));
@@ -65,6 +66,7 @@ export async function startRouter(
     dtab: Dtab.read(dtab),
     layers,
     stats,
+    ...(bindingCache ? { bindingCache } : {}),
   });
   const [server] = await router.listen();
   return { router, port: server!.port, stats };
@@ -108,6 +110,11 @@ export function get(port: number, dst: string, localAddress = '127.0.0.1'): Prom
 export function metric(stats: MetricsRegistry, name: string): number {
   const s = stats.snapshot().find((m) => m.name.join('/') === name);
   return s === undefined || s.kind === 'histogram' ? 0 : s.value;
+}
+
+/** Whether the registry has a metric of this name (a disposed gauge is absent). */
+export function hasMetric(stats: MetricsRegistry, name: string): boolean {
+  return stats.snapshot().some((m) => m.name.join('/') === name);
 }
 
 /** Sum of the counters whose name matches `pattern`. */

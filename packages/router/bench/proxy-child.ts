@@ -15,9 +15,9 @@ import { createInterface } from 'node:readline';
 import { createInterpreter, createMetricsRegistry } from '@switchyard/core';
 import { Dtab } from '@switchyard/dtab';
 import { createHeaderTokenIdentifier } from '@switchyard/identifiers';
-import { createTracer, tracingLayer } from '@switchyard/telemetry';
+import { createTracer, tracingServerLayer } from '@switchyard/telemetry';
 import { Pool } from 'undici';
-import { createRouter, type RouterContext, type RouterLayer } from '../src/index.js';
+import { createRouter, type Inbound } from '../src/index.js';
 
 const [mode, upstreamPort] = process.argv.slice(2);
 const BODY = Buffer.from('hello world\n');
@@ -213,10 +213,13 @@ async function main(): Promise<void> {
         ...(telemetry
           ? {
               stats: createMetricsRegistry(),
-              layers: (defaults: readonly RouterLayer[]) => [
-                tracingLayer<RouterContext>(createTracer({ sampleRate: 1 })),
-                ...defaults,
-              ],
+              // The request span outermost in the server stack, as config wires it.
+              layers: {
+                server: (defaults) => [
+                  tracingServerLayer<Inbound>(createTracer({ sampleRate: 1 })),
+                  ...defaults,
+                ],
+              },
             }
           : {}),
       });

@@ -1,8 +1,9 @@
 /**
  * Binding with memoization, as Linkerd's DstBindingFactory: `(dtab, path)` → live name tree →
- * one bound leaf per request → a client per bound id. Trees and clients stay observed while they
- * are in the cache (so namer watches keep running and each request is a map lookup), and are
- * released when evicted by size or after `idleTtlSecs` without use.
+ * one bound leaf per request → a client per bound id, and a service record per name. Trees and
+ * clients stay observed while they are in the cache (so namer watches keep running and each
+ * request is a map lookup), and are released when evicted by size or after `idleTtlSecs` without
+ * use; services and clients evicted so are reported (`RouterEviction`).
  */
 import type {
   Activity,
@@ -19,6 +20,14 @@ import { LRUCache } from 'lru-cache';
 import type { Client } from './client.js';
 import type { NoRouteReason } from './errors.js';
 import type { ServiceEntry } from './service.js';
+
+/**
+ * A service (logical name) or client (bound name) the router dropped from its caches: idle for
+ * `idleTtlSecs` or beyond the cache's size. Not sent when the router closes or swaps its binder.
+ */
+export type RouterEviction =
+  | { readonly kind: 'service'; readonly name: Path }
+  | { readonly kind: 'client'; readonly id: string };
 
 /** What the router needs of a name interpreter (core's `createInterpreter` provides it). */
 export interface RouterInterpreter {
@@ -41,8 +50,6 @@ export interface TreeEntry {
   state: ActivityState<NameTree<BoundName>>;
   dispose: Dispose | undefined;
   waiters: (() => void)[];
-  /** The router's per-service record for this entry's path, attached on first use. */
-  service: ServiceEntry | undefined;
 }
 
 /** Resolves once `entry` is no longer pending; `undefined` when it already is not. */
@@ -98,6 +105,7 @@ export class Binder {
   readonly #interpreter: RouterInterpreter;
   readonly #trees: LRUCache<string, TreeEntry>;
   readonly #clients: LRUCache<string, Client>;
+  readonly #services: LRUCache<string, { readonly entry: ServiceEntry; readonly dst: Path }>;
   readonly #createClient: (id: string, bound: BoundName) => Client;
   readonly #clock: Clock;
 
@@ -106,6 +114,7 @@ export class Binder {
     options: BindingCacheOptions,
     clock: Clock,
     createClient: (id: string, bound: BoundName) => Client,
+    onEvicted: (event: RouterEviction) => void = () => {},
   ) {
     this.#interpreter = interpreter;
     this.#createClient = createClient;
@@ -131,8 +140,20 @@ export class Binder {
       updateAgeOnGet: true,
       perf,
       ttlResolution,
-      dispose: (client) => {
+      dispose: (client, _id, reason) => {
         void client.close();
+        if (reason === 'evict' || reason === 'expire') onEvicted({ kind: 'client', id: client.id });
+      },
+    });
+    // Services live as long as names are used, like trees (one per path, whatever the dtab).
+    this.#services = new LRUCache({
+      max: options.trees ?? 1000,
+      ttl,
+      updateAgeOnGet: true,
+      perf,
+      ttlResolution,
+      dispose: ({ dst }, _key, reason) => {
+        if (reason === 'evict' || reason === 'expire') onEvicted({ kind: 'service', name: dst });
       },
     });
     if (ttl > 0) this.#schedulePurge(Math.max(1000, Math.min(ttl, 60_000)));
@@ -147,6 +168,7 @@ export class Binder {
     this.#purge = this.#clock.setTimeout(() => {
       this.#trees.purgeStale();
       this.#clients.purgeStale();
+      this.#services.purgeStale();
       this.#schedulePurge(every);
     }, every);
     unref(this.#purge);
@@ -176,7 +198,6 @@ export class Binder {
       state: { kind: 'pending' },
       dispose: undefined,
       waiters: [],
-      service: undefined,
     };
     entry = fresh;
     try {
@@ -206,6 +227,16 @@ export class Binder {
     return client;
   }
 
+  /** The service record of `dst` (`key` is its shown path), created by `create` on first use. */
+  service(key: string, dst: Path, create: () => ServiceEntry): ServiceEntry {
+    let cached = this.#services.get(key);
+    if (cached === undefined) {
+      cached = { entry: create(), dst };
+      this.#services.set(key, cached);
+    }
+    return cached.entry;
+  }
+
   /** Every live client, most recently used first. */
   clients(): Client[] {
     return [...this.#clients.values()];
@@ -223,6 +254,7 @@ export class Binder {
     const closing = [...this.#clients.values()].map((c) => c.close(force));
     this.#clients.clear();
     this.#trees.clear();
+    this.#services.clear();
     await Promise.all(closing);
   }
 }

@@ -9,9 +9,12 @@ import diagnosticsChannel from 'node:diagnostics_channel';
  * `{ router, server, status, code, error }`.
  * `switchyard:router:listening` — a server is bound: `{ router, ip, port }`.
  * `switchyard:router:closed` — the router finished closing: `{ router, forced }`.
+ * `switchyard:router:evicted` — a service or client left the binding caches: `{ router, event }`
+ *   (a `RouterEviction`), and `error` when an eviction hook threw.
  */
 export const diagnostics = Object.freeze({
   error: diagnosticsChannel.channel('switchyard:router:error'),
   listening: diagnosticsChannel.channel('switchyard:router:listening'),
   closed: diagnosticsChannel.channel('switchyard:router:closed'),
+  evicted: diagnosticsChannel.channel('switchyard:router:evicted'),
 });

@@ -9,7 +9,8 @@ import type { Layer, NamedLayer, RequestHead } from '@switchyard/core';
 import type { Dtab, Path } from '@switchyard/dtab';
 import { InvalidRouterOptionsError } from './errors.js';
 import type { HeaderMap } from './headers.js';
-import type { ClientRequest, ClientResponse } from './stages.js';
+import type { HeldResponse } from './held-response.js';
+import type { AttemptHandler, Bound, ClientRequest, ClientResponse } from './stages.js';
 import { headOf, inboundOf, type ServerContext, type Stage, type UpgradeSocket, withHead } from './stages.js';
 
 export type { ServerContext, UpgradeSocket } from './stages.js';
@@ -184,5 +185,41 @@ export function adaptContextLayer<S extends Stage>(layer: RouterLayer): Layer<(v
       return next(ctx.toStage() as S);
     });
     return (value) => handler(new StageContext(value));
+  };
+}
+
+/**
+ * Runs a `RouterLayer` in the client stack, over attempts: as {@link adaptContextLayer}, and the
+ * held response `next` resolved with is what the attempt returns. The layer's own promise settles
+ * when the response head arrived (its body not relayed yet). A layer that fails after `next`
+ * resolved has the response discarded; one that resolves without calling `next` fails the attempt.
+ */
+export function adaptAttemptContextLayer(layer: RouterLayer): Layer<AttemptHandler> {
+  return (next) => {
+    const held = new WeakMap<RouterContext, HeldResponse>();
+    const handler = layer.layer(async (ctx) => {
+      if (!(ctx instanceof StageContext)) {
+        throw new InvalidRouterOptionsError(
+          `layer ${layer.role} called next with another object than the RouterContext it was given`,
+        );
+      }
+      held.set(ctx, await next(ctx.toStage() as Bound));
+    });
+    return async (value) => {
+      const ctx = new StageContext(value);
+      try {
+        await handler(ctx);
+      } catch (err) {
+        held.get(ctx)?.discard();
+        throw err;
+      }
+      const response = held.get(ctx);
+      if (response === undefined) {
+        throw new InvalidRouterOptionsError(
+          `layer ${layer.role} in the client stack resolved without calling next (an attempt needs a response)`,
+        );
+      }
+      return response;
+    };
   };
 }

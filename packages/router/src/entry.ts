@@ -1,11 +1,12 @@
 /**
  * Entries of the router's stacks as the stack builder sees them: the typed user layers of each
  * stack, the two layers where the value's type changes (`identify`: Inbound → Identified;
- * `bind`: Identified → Bound). Layers of the older `RouterContext` form (no `kind`) may stand
+ * `bind`: Identified → Bound; `retries`: attempts → the response). Layers of the older `RouterContext` form (no `kind`) may stand
  * among them: they are adapted to wherever they stand.
  */
 import type { RouterLayer } from './context.js';
 import type {
+  AttemptHandler,
   BoundHandler,
   ClientLayer,
   IdentifiedHandler,
@@ -30,8 +31,19 @@ export interface BindEntry {
   readonly layer: (next: BoundHandler) => IdentifiedHandler;
 }
 
+/**
+ * `retries`: the path stack's last layer, turning the client stack's held responses into the
+ * response to the client: it owns the classifier, the budget and the retry loop.
+ */
+export interface RetriesEntry {
+  readonly kind: 'retries';
+  readonly role: string;
+  readonly description: string;
+  readonly layer: (next: AttemptHandler) => BoundHandler;
+}
+
 /** One entry of a stack. */
-export type StackEntry = ServerLayer | IdentifyEntry | BindEntry | PathLayer | ClientLayer;
+export type StackEntry = ServerLayer | IdentifyEntry | BindEntry | PathLayer | RetriesEntry | ClientLayer;
 
 /** An entry of a stack as given: a typed entry, or a layer of the older `RouterContext` form. */
 export type AnyLayer = StackEntry | RouterLayer;

@@ -286,18 +286,6 @@ export class DeadlineExceededError extends RouterError {
   }
 }
 
-/**
- * Rejection of an attempt whose response the classifier found retryable; the response was
- * discarded. Internal to the router: the retry layer either retries or answers with `status`.
- */
-export class RetryableStatus extends Error {
-  readonly status: number;
-  constructor(status: number) {
-    super(`retryable response status ${status}`);
-    this.status = status;
-  }
-}
-
 /** The client went away before the response completed. Nothing can be sent. */
 export class ClientGoneError extends Error {
   readonly code = 'ECLIENTGONE';

@@ -3,7 +3,7 @@
  * The HTTP data path: server, identification, binding, balancing, pooled undici dispatch,
  * streaming, limits, errors — Linkerd 1's HTTP router as composable layers.
  */
-export type { BindingCacheOptions, RouterInterpreter } from './binding.js';
+export type { BindingCacheOptions, RouterEviction, RouterInterpreter } from './binding.js';
 export { pickLeaf } from './binding.js';
 export { diagnostics } from './channels.js';
 export type { Client, ClientState } from './client.js';
@@ -46,6 +46,7 @@ export {
   VIA,
   viaHops,
 } from './headers.js';
+export type { HeldResponse } from './held-response.js';
 export type {
   CreateServer,
   RouterClientOptions,
@@ -73,6 +74,7 @@ export { DEFAULT_SERVER_TIMEOUTS, validateServerTimeouts } from './server-timeou
 export type { ServiceEntry } from './service.js';
 export type { RouterStacks } from './stack.js';
 export type {
+  AttemptHandler,
   Bound,
   BoundHandler,
   ClientDeadline,
@@ -86,7 +88,6 @@ export type {
   LocalDtab,
   PathLayer,
   RequestBody,
-  ResponseHead,
   ServerContext,
   ServerHandler,
   ServerLayer,

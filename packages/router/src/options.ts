@@ -8,7 +8,7 @@ import type https from 'node:https';
 import type { BalancerFactory } from '@switchyard/balancers';
 import type { Clock, Identifier, Random, RequestHead, Stats } from '@switchyard/core';
 import type { Dtab, Path } from '@switchyard/dtab';
-import type { BindingCacheOptions, RouterInterpreter } from './binding.js';
+import type { BindingCacheOptions, RouterEviction, RouterInterpreter } from './binding.js';
 import type { RouterLayer } from './context.js';
 import type { AnyLayer } from './entry.js';
 import type { ForwardedHeaderOptions } from './headers.js';
@@ -102,6 +102,12 @@ export interface RouterOptions {
   /** Longest wait for a name (and its address set) to bind, ms. Default 10000. */
   readonly bindingTimeoutMs?: number;
   readonly bindingCache?: BindingCacheOptions;
+  /**
+   * Called when a service (logical name) or client (bound name) leaves the binding caches, idle
+   * for `bindingCache.idleTtlSecs` or beyond their size; path and client layers get the same
+   * event through their own `evicted`. Must not throw.
+   */
+  readonly onEvicted?: (event: RouterEviction) => void;
   /** More `Via` hops than this is a routing loop: 400. Default 1000. */
   readonly maxCallDepth?: number;
   /** Error bodies are cut to this size, KiB. Default 5120. */

@@ -22,7 +22,7 @@ import {
   systemClock,
 } from '@switchyard/core';
 import { Dtab, type NameTree, Path } from '@switchyard/dtab';
-import { Binder, type RouterInterpreter } from './binding.js';
+import { Binder, type RouterEviction, type RouterInterpreter } from './binding.js';
 import { diagnostics } from './channels.js';
 import { Client, type ClientState } from './client.js';
 import type { AnyLayer } from './entry.js';
@@ -164,7 +164,7 @@ export class Router {
           attemptTimeoutMs: policy.attemptTimeoutMs,
           requeueBudget: policy.requeueBudget,
         });
-      });
+      }, (event) => this.#evicted(event, options.onEvicted));
     };
     this.#interpreter = options.interpreter;
     this.#binder = this.#newBinder(options.interpreter);
@@ -194,6 +194,27 @@ export class Router {
   /** The router's label (`rt/<label>/…` in metrics). */
   get label(): string {
     return this.#label;
+  }
+
+  /**
+   * A service or client left the binding caches: tell `onEvicted`, then every path and client
+   * layer of the current stacks that has an `evicted` hook, then the diagnostics channel. A
+   * throwing hook is reported on `switchyard:router:evicted` and does not stop the others.
+   */
+  #evicted(event: RouterEviction, onEvicted: ((event: RouterEviction) => void) | undefined): void {
+    const hooks: ((event: RouterEviction) => void)[] = onEvicted ? [onEvicted] : [];
+    for (const l of [...this.#stacks.path, ...this.#stacks.client]) {
+      if ('kind' in l && (l.kind === 'path' || l.kind === 'client') && l.evicted) hooks.push(l.evicted);
+    }
+    for (const hook of hooks) {
+      try {
+        hook(event);
+      } catch (error) {
+        if (diagnostics.evicted.hasSubscribers)
+          diagnostics.evicted.publish({ router: this.#label, event, error });
+      }
+    }
+    if (diagnostics.evicted.hasSubscribers) diagnostics.evicted.publish({ router: this.#label, event });
   }
 
   /** The base dtab. */
@@ -229,8 +250,8 @@ export class Router {
     if (changes.policies !== undefined) validatePolicies(changes.policies);
     if (changes.layers !== undefined || changes.policies !== undefined) {
       const layers = changes.layers ?? this.#layers;
-      // Build first: a stack that does not compose throws before anything is swapped. The new
-      // stacks also hold a new service-record cache (the bind layer's), which a policy change needs.
+      // Build first: a stack that does not compose throws before anything is swapped. (Service
+      // records live in the binder: a policy change gets fresh ones from the new binder below.)
       const stacks = buildStacks(this.#runtime, layers);
       const handler = composeStacks(this.#runtime, stacks);
       this.#stacks = stacks;

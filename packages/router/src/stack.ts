@@ -10,7 +10,7 @@ import { assertNever } from '@switchyard/core';
 import { dispatchHandler } from './client/dispatch.js';
 import { mirrorLayer } from './client/mirror.js';
 import type { Client } from './client.js';
-import { adaptContextLayer, type RouterLayer } from './context.js';
+import { adaptAttemptContextLayer, adaptContextLayer, type RouterLayer } from './context.js';
 import type { AnyLayer, StackEntry } from './entry.js';
 import { InvalidRouterOptionsError } from './errors.js';
 import type { RouterOptions, RouterStackLayers, StackLayers } from './options.js';
@@ -25,7 +25,15 @@ import { requestLineLayer } from './server/request-line.js';
 import { rescueLayer } from './server/respond-error.js';
 import { serverStatsLayer } from './server/stats.js';
 import type { ServiceEntry } from './service.js';
-import type { Bound, BoundHandler, Identified, IdentifiedHandler, Inbound, ServerHandler } from './stages.js';
+import type {
+  AttemptHandler,
+  Bound,
+  BoundHandler,
+  Identified,
+  IdentifiedHandler,
+  Inbound,
+  ServerHandler,
+} from './stages.js';
 
 /** The router's three stacks, outermost first within each (finagle's server/path/client stacks). */
 export interface RouterStacks<T> {
@@ -147,6 +155,7 @@ export function buildStacks(
 
 /** A handler under construction, by the value it takes. */
 type Built =
+  | { readonly stage: 'attempt'; readonly handler: AttemptHandler }
   | { readonly stage: 'bound'; readonly handler: BoundHandler }
   | { readonly stage: 'identified'; readonly handler: IdentifiedHandler }
   | { readonly stage: 'inbound'; readonly handler: ServerHandler };
@@ -158,8 +167,9 @@ function misplaced(
   stage: Built['stage'],
 ): InvalidRouterOptionsError {
   const kind = 'kind' in l ? `a ${l.kind} layer` : 'a layer';
+  const where = stage === 'attempt' ? 'an attempt' : stage;
   return new InvalidRouterOptionsError(
-    `layers.${stack}[${index}] (${l.role}, ${kind}) cannot stand where the request is ${stage}`,
+    `layers.${stack}[${index}] (${l.role}, ${kind}) cannot stand where the request is ${where}`,
   );
 }
 
@@ -167,6 +177,8 @@ function misplaced(
 function wrap(stack: Stack, index: number, l: AnyLayer, inner: Built): Built {
   if (!('kind' in l)) {
     switch (inner.stage) {
+      case 'attempt':
+        return { stage: 'attempt', handler: adaptAttemptContextLayer(l)(inner.handler) };
       case 'bound':
         return { stage: 'bound', handler: adaptContextLayer<Bound>(l)(inner.handler) };
       case 'identified':
@@ -179,6 +191,11 @@ function wrap(stack: Stack, index: number, l: AnyLayer, inner: Built): Built {
   }
   switch (l.kind) {
     case 'client':
+      if (inner.stage !== 'attempt') throw misplaced(stack, index, l, inner.stage);
+      return { stage: 'attempt', handler: l.layer(inner.handler) };
+    case 'retries':
+      if (inner.stage !== 'attempt') throw misplaced(stack, index, l, inner.stage);
+      return { stage: 'bound', handler: l.layer(inner.handler) };
     case 'path':
       if (inner.stage !== 'bound') throw misplaced(stack, index, l, inner.stage);
       return { stage: 'bound', handler: l.layer(inner.handler) };
@@ -211,12 +228,17 @@ function composeStack(stack: Stack, layers: readonly AnyLayer[], inner: Built): 
  * keeps that service or client. A trial composition at construction refuses misplaced layers.
  */
 export function composeStacks(rt: RouterRuntime, stacks: RouterStacks<readonly AnyLayer[]>): ServerHandler {
-  const dispatch: Built = { stage: 'bound', handler: dispatchHandler(rt) };
+  const dispatch: Built = { stage: 'attempt', handler: dispatchHandler(rt) };
   const bindAt = stacks.path.findIndex((l) => 'kind' in l && l.kind === 'bind');
   const beforeBind = bindAt < 0 ? stacks.path : stacks.path.slice(0, bindAt + 1);
   const afterBind = bindAt < 0 ? [] : stacks.path.slice(bindAt + 1);
   // Trial: the whole chain once, so that misplaced layers fail here and not on a request.
   const trialPath = composeStack('path', afterBind, composeStack('client', stacks.client, dispatch));
+  if (trialPath.stage === 'attempt') {
+    throw new InvalidRouterOptionsError(
+      "layers: the path stack must end in retries (the layer that relays or discards each attempt's response)",
+    );
+  }
   if (trialPath.stage !== 'bound' || bindAt < 0) {
     const server = composeStack('server', stacks.server, composeStack('path', beforeBind, trialPath));
     throw new InvalidRouterOptionsError(
@@ -224,11 +246,11 @@ export function composeStacks(rt: RouterRuntime, stacks: RouterStacks<readonly A
     );
   }
 
-  const clientStacks = new WeakMap<Client, BoundHandler>();
-  const clientStack = (bound: Bound): Promise<void> => {
+  const clientStacks = new WeakMap<Client, AttemptHandler>();
+  const clientStack: AttemptHandler = (bound) => {
     let handler = clientStacks.get(bound.client);
     if (handler === undefined) {
-      handler = bounded(composeStack('client', stacks.client, dispatch));
+      handler = attempting(composeStack('client', stacks.client, dispatch));
       clientStacks.set(bound.client, handler);
     }
     return handler(bound);
@@ -237,7 +259,7 @@ export function composeStacks(rt: RouterRuntime, stacks: RouterStacks<readonly A
   const serviceStack = (bound: Bound): Promise<void> => {
     let handler = serviceStacks.get(bound.service);
     if (handler === undefined) {
-      handler = bounded(composeStack('path', afterBind, { stage: 'bound', handler: clientStack }));
+      handler = bounded(composeStack('path', afterBind, { stage: 'attempt', handler: clientStack }));
       serviceStacks.set(bound.service, handler);
     }
     return handler(bound);
@@ -250,6 +272,13 @@ export function composeStacks(rt: RouterRuntime, stacks: RouterStacks<readonly A
     );
   }
   return server.handler;
+}
+
+/** The handler of a client stack the trial composition already checked sends attempts. */
+function attempting(built: Built): AttemptHandler {
+  if (built.stage !== 'attempt')
+    throw new InvalidRouterOptionsError(`layers: a stack changed shape after construction`);
+  return built.handler;
 }
 
 /** The handler of a stack the trial composition already checked takes `Bound` values. */

@@ -10,7 +10,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import { assertNever, type NamedLayer, type RequestHead, type RouteActions } from '@switchyard/core';
 import type { Dtab, Path } from '@switchyard/dtab';
+import type { RouterEviction } from './binding.js';
 import type { Client } from './client.js';
+import type { HeldResponse } from './held-response.js';
 import type { RecordState, RequestRecord } from './record.js';
 import type { ServerRuntime } from './runtime.js';
 import type { ServerContext } from './server-context.js';
@@ -134,12 +136,6 @@ export interface Bound {
    * set by the retries layer; an attempt cut at it ends as `SY_ERR_ROUTER_DEADLINE_EXCEEDED`.
    */
   readonly clientDeadline?: ClientDeadline | undefined;
-  /**
-   * The retry layer's decision on a response head (its body not read yet): true discards the
-   * response and the request is retried. The retries layer owns it (classifier and budget); the
-   * forwarders never see it. Undefined: never retry.
-   */
-  readonly retry: ((response: ResponseHead) => boolean) | undefined;
 }
 
 /** A deadline the client set on the request, and the header that set it. */
@@ -149,12 +145,6 @@ export interface ClientDeadline {
   readonly header: 'grpc-timeout' | 'l5d-ctx-deadline';
   /** The budget the header gave, ms from when the router read it (for the error message). */
   readonly ms: number;
-}
-
-/** A response head as the retry policy sees it. */
-export interface ResponseHead {
-  readonly status: number;
-  readonly headers: Readonly<Record<string, string | readonly string[] | undefined>>;
 }
 
 /** How the request body is sent on an attempt. */
@@ -175,8 +165,14 @@ export type Stage = Inbound | Identified | Bound;
 export type ServerHandler = (request: Inbound) => Promise<void>;
 /** Handler of identified requests (the path stack's entry). */
 export type IdentifiedHandler = (request: Identified) => Promise<void>;
-/** Path and client stack handler. */
+/** Path stack handler: resolves when the response is complete. */
 export type BoundHandler = (request: Bound) => Promise<void>;
+/**
+ * Client stack handler: one attempt, resolving with the response head as it arrived, its body
+ * held back. Whoever receives it must `relay` or `discard` it exactly once; the retry layer at
+ * the bottom of the path stack decides which.
+ */
+export type AttemptHandler = (attempt: Bound) => Promise<HeldResponse>;
 
 /** A user layer of the server stack: runs before `identify`, sees the request as received. */
 export interface ServerLayer extends NamedLayer<ServerHandler> {
@@ -185,10 +181,21 @@ export interface ServerLayer extends NamedLayer<ServerHandler> {
 /** A user layer of the path stack: once per request, after `bind`, outside the retry loop. */
 export interface PathLayer extends NamedLayer<BoundHandler> {
   readonly kind: 'path';
+  /**
+   * Called when the router evicts a service or a client (idle or beyond its cache), so that a
+   * layer keeping per-name state (gauges, limits) can drop it. Must not throw.
+   */
+  readonly evicted?: (event: RouterEviction) => void;
 }
-/** A user layer of the client stack: once per attempt, above dispatch. */
-export interface ClientLayer extends NamedLayer<BoundHandler> {
+/**
+ * A user layer of the client stack: once per attempt, above dispatch. It passes the held
+ * response of `next` on (or wraps its `relay`/`discard`); a layer that fails after `next`
+ * resolved discards it.
+ */
+export interface ClientLayer extends NamedLayer<AttemptHandler> {
   readonly kind: 'client';
+  /** As `PathLayer.evicted`. */
+  readonly evicted?: (event: RouterEviction) => void;
 }
 
 /** The inbound request of any stage value. */

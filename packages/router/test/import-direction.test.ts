@@ -1,8 +1,10 @@
 /**
- * The request path reads one way: router → server → path → client → forward. A module may import
- * its own level, the levels below it and the shared modules (stage values, errors, headers,
- * runtime records); a shared module imports only shared modules; nothing imports upwards. Also
- * checks the ~300-line rule: a longer source file says why at its top.
+ * The request path reads one way: router → server → path → client → forward. The router level
+ * (router.ts, stack.ts, index.ts) assembles the stacks and may import any level; below it a
+ * module imports its own level, the level just below it (server → path, path → client, client →
+ * forward) and the shared modules (stage values, errors, headers, runtime records); a shared
+ * module imports only shared modules; nothing imports upwards or skips a level. Also checks the
+ * ~300-line rule: a longer source file says why at its top.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -17,7 +19,7 @@ const LEVELS: readonly (readonly [string, (file: string) => boolean])[] = [
   ['server', (f) => f.startsWith('server/')],
   ['path', (f) => f.startsWith('path/')],
   ['client', (f) => f.startsWith('client/')],
-  ['forward', (f) => f === 'forward.ts' || f === 'forward-trailers.ts' || f === 'forward-h2.ts'],
+  ['forward', (f) => f.startsWith('forward/')],
 ];
 
 function level(file: string): number {
@@ -44,6 +46,13 @@ function imports(path: string): string[] {
   return specs.map((s) => relative(src, resolve(dirname(path), s)).replace(/\.js$/, '.ts'));
 }
 
+/** May `from` import `to` (src-relative paths)? */
+function allowed(from: string, to: string): boolean {
+  const f = level(from);
+  const t = level(to);
+  return t === LEVELS.length || f === 0 || (f < LEVELS.length && (t === f || t === f + 1));
+}
+
 const files = sources(src).map((p) => ({ path: p, file: relative(src, p) }));
 
 describe('router source layout', () => {
@@ -56,17 +65,26 @@ describe('router source layout', () => {
     }
   });
 
-  it('imports only downwards: router → server → path → client → forward, shared below all', () => {
+  it('imports only one level down: router → server → path → client → forward, shared below all', () => {
     const upwards: string[] = [];
     for (const { path, file } of files) {
       const from = level(file);
       for (const target of imports(path)) {
         const to = level(target);
-        const ok = to === LEVELS.length ? true : from === LEVELS.length ? false : to >= from;
-        if (!ok) upwards.push(`${file} (${name(from)}) imports ${target} (${name(to)})`);
+        if (!allowed(file, target)) upwards.push(`${file} (${name(from)}) imports ${target} (${name(to)})`);
       }
     }
     expect(upwards).toEqual([]);
+  });
+
+  it('refuses an upward, a skipping and a shared-to-level import (the rule itself)', () => {
+    expect(allowed('client/dispatch.ts', 'forward/forward.ts')).toBe(true);
+    expect(allowed('client/dispatch.ts', 'path/retries.ts')).toBe(false);
+    expect(allowed('client/mirror.ts', 'server/identify.ts')).toBe(false);
+    expect(allowed('server/identify.ts', 'client/dispatch.ts')).toBe(false);
+    expect(allowed('path/retries.ts', 'forward/forward.ts')).toBe(false);
+    expect(allowed('stages.ts', 'client/dispatch.ts')).toBe(false);
+    expect(allowed('stack.ts', 'client/dispatch.ts')).toBe(true);
   });
 
   it('keeps files under ~300 lines unless the header says why', () => {

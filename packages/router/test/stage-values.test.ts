@@ -59,8 +59,9 @@ describe('stage values', () => {
       role: 'attempt',
       description: 'records the endpoint after each attempt',
       layer: (next) => async (bound) => {
-        await next(bound);
+        const held = await next(bound);
         seen.push(`client ${bound.identified.request.exchange.record.endpoint}`);
+        return held;
       },
     };
     const { router: r, port } = await router(`/svc/web => /$/inet/127.0.0.1/${b.port}`, {

@@ -7,7 +7,7 @@ import { EventEmitter } from 'node:events';
 import { createMetricsRegistry } from '@switchyard/core';
 import { bench, describe } from 'vitest';
 import { flattenMetrics } from '../src/metrics-json.js';
-import type { ObservedBound, ObservedInbound } from '../src/observed.js';
+import type { ObservedBound, ObservedHeldResponse, ObservedInbound } from '../src/observed.js';
 import { formatPrometheus } from '../src/prometheus.js';
 import {
   createTracer,
@@ -60,9 +60,12 @@ describe('per request', () => {
  */
 function layered(rate: number | undefined) {
   const tracer = rate === undefined ? undefined : createTracer({ sampleRate: rate, exporter });
-  const dispatch = async (_: ObservedBound) => {};
+  const held: ObservedHeldResponse = { status: 200, headers: {}, relay: async () => 200, discard: () => {} };
+  const dispatch = async (_: ObservedBound) => held;
   const client = tracer ? attemptTracingClientLayer<ObservedBound>(tracer).layer(dispatch) : dispatch;
-  const inner = (value: ObservedInbound) => client({ kind: 'bound', identified: { request: value } });
+  const inner = async (value: ObservedInbound) => {
+    await (await client({ kind: 'bound', identified: { request: value } })).relay();
+  };
   const handler = tracer ? tracingServerLayer<ObservedInbound>(tracer).layer(inner) : inner;
   const record = { dst: undefined, service: '/svc/web', client: '/$/inet/10.0.0.1/80', endpoint: undefined };
   return async () => {

@@ -25,6 +25,7 @@ export type {
   ObservedExchange,
   ObservedHead,
   ObservedHeaders,
+  ObservedHeldResponse,
   ObservedInbound,
   ObservedLayer,
   ObservedRecord,

@@ -76,9 +76,20 @@ export interface TelemetryServerLayer<I extends ObservedInbound>
   readonly kind: 'server';
 }
 
+/**
+ * What one attempt of the client stack resolves with (the router's `HeldResponse`): the response
+ * head, its body held back until the router's retry layer relays or discards it.
+ */
+export interface ObservedHeldResponse {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string | readonly string[] | undefined>>;
+  relay(extra?: Readonly<Record<string, string>>): Promise<number>;
+  discard(): void;
+}
+
 /** A typed client-stack layer over values of type `B` (the router's `ClientLayer` when `B` is `Bound`). */
 export interface TelemetryClientLayer<B extends ObservedBound>
-  extends NamedLayer<(value: B) => Promise<void>> {
+  extends NamedLayer<(value: B) => Promise<ObservedHeldResponse>> {
   readonly kind: 'client';
 }
 

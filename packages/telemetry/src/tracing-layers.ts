@@ -12,6 +12,7 @@ import {
   inboundWithHeaders,
   type ObservedBound,
   type ObservedHeaders,
+  type ObservedHeldResponse,
   type ObservedInbound,
   type ObservedLayer,
   type ObservedRecord,
@@ -112,6 +113,51 @@ async function attemptSpan(
   }
 }
 
+/**
+ * Runs one attempt of the typed client stack under a `CLIENT` span: the span ends when the held
+ * response is relayed in full (tagged with its status) or discarded by the retry layer (an error
+ * naming the retryable status), or when the attempt fails.
+ */
+async function heldAttemptSpan(
+  tracer: Tracer,
+  parent: Span,
+  method: string,
+  run: (span: Span) => Promise<ObservedHeldResponse>,
+): Promise<ObservedHeldResponse> {
+  const span = tracer.startSpan({ name: method.toLowerCase(), kind: 'CLIENT', parent: parent.context });
+  const fail = (error: unknown): void => {
+    span.setTag('error', String((error as { code?: unknown }).code ?? (error as Error).message));
+    span.finish();
+  };
+  let held: ObservedHeldResponse;
+  try {
+    held = await run(span);
+  } catch (error) {
+    fail(error);
+    throw error;
+  }
+  return {
+    status: held.status,
+    headers: held.headers,
+    relay: async (extra) => {
+      try {
+        const status = await held.relay(extra);
+        span.setTag('http.status_code', status);
+        span.finish();
+        return status;
+      } catch (error) {
+        fail(error);
+        throw error;
+      }
+    },
+    discard: () => {
+      held.discard();
+      span.setTag('error', `retryable response status ${held.status}`);
+      span.finish();
+    },
+  };
+}
+
 const TRACING_DESCRIPTION = 'Span per sampled request; W3C traceparent, B3 and l5d-ctx-trace propagation';
 const ATTEMPT_DESCRIPTION = 'Span per attempt of a sampled request, child of the request span';
 
@@ -161,7 +207,7 @@ export function attemptTracingClientLayer<B extends ObservedBound>(tracer: Trace
       const parent = requestSpanOf(exchange.locals);
       if (parent === undefined) return next(value);
       const options = optionsFor(exchange.server.clearContext);
-      return attemptSpan(tracer, parent, request.head.method, exchange.res, (span) =>
+      return heldAttemptSpan(tracer, parent, request.head.method, (span) =>
         next(boundWithHeaders(value, injectTraceContext(request.head.headers, span.context, options))),
       );
     },

@@ -18,6 +18,7 @@ import {
   createTracer,
   type ObservedBound,
   type ObservedExchange,
+  type ObservedHeldResponse,
   type ObservedInbound,
   type ObservedRecord,
   REQUEST_ID_SPAN_TAG,
@@ -59,9 +60,10 @@ async function start(
   recent = createRecentRequests({ sampleRate: 1 }),
 ) {
   const seen: Seen = {};
-  const dispatch = async (bound: Bound) => {
+  const dispatch = async (bound: Bound): Promise<ObservedHeldResponse> => {
     seen.upstream = bound.identified.request.head.headers;
     bound.identified.request.exchange.record.endpoint = '10.0.0.7:8080';
+    return { status: 200, headers: {}, relay: async () => 200, discard: () => {} };
   };
   const client = tracer ? attemptTracingClientLayer<Bound>(tracer).layer(dispatch) : dispatch;
   const router = async (inbound: Inbound) => {
@@ -72,7 +74,7 @@ async function start(
     record.service = '/svc/web';
     record.client = '/$/inet/10.0.0.7/8080';
     record.requestId = 'a1b2c3d4e5f60718';
-    await client({ kind: 'bound', identified: { request: inbound } });
+    await (await client({ kind: 'bound', identified: { request: inbound } })).relay();
     inbound.exchange.res.writeHead(200).end('hello');
   };
   const layers = [

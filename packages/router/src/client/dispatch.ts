@@ -1,53 +1,29 @@
 /**
  * The client stack's terminal: pick an endpoint from the bound client's balancer, apply the
- * attempt timeout (bounded by the total deadline), forward one attempt, hand its response head to
- * the path stack's retry policy (`Bound.retry`: discard and retry, or relay), and feed the lease.
+ * attempt timeout (bounded by the total deadline), forward one attempt and return its response
+ * head with the body held back. The path stack's retry layer decides whether it is relayed or
+ * discarded; either way the held response this returns feeds the lease and the endpoint and
+ * client stats when the attempt ends. Dispatch never calls back into the path stack.
  */
-import { IGNORED_OUTCOME, type ResponseClassifier } from '@switchyard/balancers';
-import { assertNever } from '@switchyard/core';
-import { classifierInput } from '../classifier-input.js';
+import { IGNORED_OUTCOME } from '@switchyard/balancers';
 import { routeDeadlineNs } from '../deadline.js';
 import {
   AttemptTimeoutError,
   BackendRequestTimeoutError,
   DeadlineExceededError,
   NoRouteError,
-  RetryableStatus,
   RouteTimeoutError,
   TotalTimeoutError,
 } from '../errors.js';
 import { blamesEndpoint, failureOrigin } from '../failure-origin.js';
-import { forwardAttempt } from '../forward.js';
-import { forwardH2Attempt } from '../forward-h2.js';
+import { forwardAttempt } from '../forward/forward.js';
+import { forwardH2Attempt } from '../forward/forward-h2.js';
 import type { HeldResponse } from '../held-response.js';
 import type { RouterRuntime } from '../runtime.js';
-import { type BoundHandler, EXCHANGE_STATE, responseDestroyed } from '../stages.js';
-
-const SUCCESS = Object.freeze({ 'l5d-success-class': '1.0' });
-const FAILURE = Object.freeze({ 'l5d-success-class': '0.0' });
-const RETRYABLE = Object.freeze({ 'l5d-success-class': '0.0', 'l5d-retryable': 'true' });
-
-/** `l5d-success-class` (and `l5d-retryable: true`) of a response head, by the router's classifier. */
-function successClass(
-  classifier: ResponseClassifier,
-  method: string,
-  held: HeldResponse,
-): Readonly<Record<string, string>> {
-  const cls = classifier(classifierInput(method, held.status, held.headers));
-  switch (cls) {
-    case 'success':
-      return SUCCESS;
-    case 'retryableFailure':
-      return RETRYABLE;
-    case 'failure':
-      return FAILURE;
-    default:
-      return assertNever(cls);
-  }
-}
+import { type AttemptHandler, EXCHANGE_STATE, responseDestroyed } from '../stages.js';
 
 /** The innermost handler: pick an endpoint, send one attempt, feed the outcome to the balancer. */
-export function dispatchHandler(rt: RouterRuntime): BoundHandler {
+export function dispatchHandler(rt: RouterRuntime): AttemptHandler {
   return async (bound) => {
     const { client, identified } = bound;
     const policy = bound.service.policy;
@@ -81,49 +57,13 @@ export function dispatchHandler(rt: RouterRuntime): BoundHandler {
     // once the head is relayed, this timer cuts a body still streaming at the limit.
     let cutTimer: ReturnType<typeof rt.clock.setTimeout> | undefined;
     let cut = false;
-    try {
-      const attempt = {
-        exchange: request.exchange,
-        head: request.head,
-        endpoint: ep,
-        body: bound.body,
-        timeoutMs,
-        clock: rt.clock,
-        closeConnection: rt.closing,
-      };
-      const held = await (ep.h2 === undefined ? forwardAttempt(attempt) : forwardH2Attempt(attempt, ep.h2));
-      // The path stack's retry policy decides from the head, before anything reaches the client.
-      if (bound.retry?.(held)) {
-        held.discard();
-        throw new RetryableStatus(held.status);
-      }
-      if (backendMs !== undefined && request.exchange.upgrade === undefined) {
-        const left = Math.max(1, backendMs - Math.floor(Number(rt.clock.nanoTime() - t0) / 1e6));
-        cutTimer = rt.clock.setTimeout(() => {
-          const res = request.exchange.res;
-          if (!res.writableEnded && !responseDestroyed(res)) {
-            cut = true;
-            res.destroy();
-          }
-        }, left);
-      }
-      // Linkerd 1's ClassifierFilter: the response's class for the hop in front (a Linkerd's
-      // io.l5d.header classifier reads it); l5d-* context, so never under clearContext.
-      const status = await held.relay(
-        request.exchange.server.clearContext
-          ? undefined
-          : successClass(policy.classifier, request.head.method, held),
-      );
-      state.endNs = rt.clock.nanoTime();
-      const rttNs = Number(state.endNs - t0);
-      const ok = policy.classifier({ method: request.head.method, status }) === 'success';
-      lease.done({ ok, rttNs });
-      ep.stats.requests.incr();
-      client.stats.requests.incr();
-      (ok ? ep.stats.success : ep.stats.failures).incr();
-      (ok ? client.stats.success : client.stats.failures).incr();
-      client.stats.latency.add(rttNs / 1e6);
-    } catch (caught) {
+    const end = (): void => {
+      if (cutTimer !== undefined) rt.clock.clearTimeout(cutTimer);
+      ep.pending--;
+    };
+
+    /** The attempt failed: feed the lease and the stats, and name the error by the timeout that cut it. */
+    const failed = (caught: unknown): unknown => {
       // A response cut by timeouts.backendRequest: the endpoint was too slow, not the client gone.
       const err = cut && backendMs !== undefined ? new BackendRequestTimeoutError(backendMs, true) : caught;
       // Only the endpoint's failures reach failure accrual and the failure counters; any other
@@ -145,22 +85,83 @@ export function dispatchHandler(rt: RouterRuntime): BoundHandler {
         if (totalBound) {
           const own = bound.clientDeadline;
           if (own !== undefined && own.ns <= bound.deadlineNs)
-            throw new DeadlineExceededError(own.ms, own.header);
+            return new DeadlineExceededError(own.ms, own.header);
           const requestMs = actions?.requestTimeoutMs;
           const routeDeadline = routeDeadlineNs(request.exchange.startNs, requestMs);
           if (
             policy.totalTimeoutMs === undefined ||
             (routeDeadline !== 0n && routeDeadline <= bound.deadlineNs)
           )
-            throw new RouteTimeoutError(requestMs ?? 0);
-          throw new TotalTimeoutError(policy.totalTimeoutMs);
+            return new RouteTimeoutError(requestMs ?? 0);
+          return new TotalTimeoutError(policy.totalTimeoutMs);
         }
-        if (routeAttempt) throw new BackendRequestTimeoutError(backendMs);
+        if (routeAttempt) return new BackendRequestTimeoutError(backendMs);
       }
-      throw err;
-    } finally {
-      if (cutTimer !== undefined) rt.clock.clearTimeout(cutTimer);
-      ep.pending--;
+      return err;
+    };
+
+    let held: HeldResponse;
+    try {
+      const attempt = {
+        exchange: request.exchange,
+        head: request.head,
+        endpoint: ep,
+        body: bound.body,
+        timeoutMs,
+        clock: rt.clock,
+        closeConnection: rt.closing,
+      };
+      held = await (ep.h2 === undefined ? forwardAttempt(attempt) : forwardH2Attempt(attempt, ep.h2));
+    } catch (caught) {
+      end();
+      throw failed(caught);
     }
+    let settled = false;
+    return {
+      status: held.status,
+      headers: held.headers,
+      relay: async (extra) => {
+        if (settled) throw new Error('HeldResponse: relay or discard was already called');
+        settled = true;
+        if (backendMs !== undefined && request.exchange.upgrade === undefined) {
+          const left = Math.max(1, backendMs - Math.floor(Number(rt.clock.nanoTime() - t0) / 1e6));
+          cutTimer = rt.clock.setTimeout(() => {
+            const res = request.exchange.res;
+            if (!res.writableEnded && !responseDestroyed(res)) {
+              cut = true;
+              res.destroy();
+            }
+          }, left);
+        }
+        try {
+          const status = await held.relay(extra);
+          state.endNs = rt.clock.nanoTime();
+          const rttNs = Number(state.endNs - t0);
+          const ok = policy.classifier({ method: request.head.method, status }) === 'success';
+          lease.done({ ok, rttNs });
+          ep.stats.requests.incr();
+          client.stats.requests.incr();
+          (ok ? ep.stats.success : ep.stats.failures).incr();
+          (ok ? client.stats.success : client.stats.failures).incr();
+          client.stats.latency.add(rttNs / 1e6);
+          return status;
+        } catch (caught) {
+          throw failed(caught);
+        } finally {
+          end();
+        }
+      },
+      discard: () => {
+        if (settled) return;
+        settled = true;
+        held.discard();
+        // A response the retry layer dropped: the attempt counts as a request to the endpoint,
+        // and only releases the lease (the classifier's verdict is not failure accrual's).
+        lease.done(IGNORED_OUTCOME);
+        ep.stats.requests.incr();
+        client.stats.requests.incr();
+        end();
+      },
+    };
   };
 }

@@ -4,7 +4,6 @@
  */
 import type { Clock } from '@switchyard/core';
 import { Path } from '@switchyard/dtab';
-import { LRUCache } from 'lru-cache';
 import { bindingOf, showBoundId } from '../bind-key.js';
 import { pickLeaf, type TreeEntry, whenTreeResolved } from '../binding.js';
 import type { Client } from '../client.js';
@@ -50,27 +49,21 @@ export function noRoute(
 }
 
 export function bindLayer(rt: RouterRuntime): BindEntry {
-  const services = new LRUCache<string, ServiceEntry>({ max: 1000 });
-  function service(key: string, dst: import('@switchyard/dtab').Path): ServiceEntry {
-    let entry = services.get(key);
-    if (entry === undefined) {
-      const name = Path.show(dst);
-      const policy = rt.servicePolicy(dst);
-      const s = rt.stats.scope('service', name.slice(1));
-      entry = {
-        name,
-        requests: s.counter('requests'),
-        success: s.counter('success'),
-        failures: s.counter('failures'),
-        latency: s.histogram('request_latency_ms'),
-        retries: s.counter('retries', 'total'),
-        budgetExhausted: s.counter('retries', 'budget_exhausted'),
-        budget: policy.budget,
-        policy,
-      };
-      services.set(key, entry);
-    }
-    return entry;
+  function createService(dst: import('@switchyard/dtab').Path): ServiceEntry {
+    const name = Path.show(dst);
+    const policy = rt.servicePolicy(dst);
+    const s = rt.stats.scope('service', name.slice(1));
+    return {
+      name,
+      requests: s.counter('requests'),
+      success: s.counter('success'),
+      failures: s.counter('failures'),
+      latency: s.histogram('request_latency_ms'),
+      retries: s.counter('retries', 'total'),
+      budgetExhausted: s.counter('retries', 'budget_exhausted'),
+      budget: policy.budget,
+      policy,
+    };
   }
 
   function fail(
@@ -124,7 +117,6 @@ export function bindLayer(rt: RouterRuntime): BindEntry {
       body: NO_BODY,
       deadlineNs: 0n,
       residual,
-      retry: undefined,
     };
   }
 
@@ -133,8 +125,7 @@ export function bindLayer(rt: RouterRuntime): BindEntry {
     const dst = identified.dst;
     const { key, pathKey, dtab } = bindingOf(rt, identified, dst);
     const entry = rt.binder.tree(key, dtab, dst);
-    entry.service ??= service(pathKey, dst);
-    const svc = entry.service;
+    const svc = rt.binder.service(pathKey, dst, () => createService(dst));
     if (entry.state.kind === 'pending') return bindSlow(identified, svc, entry);
     const picked = pickClient(identified, svc, entry);
     if (picked.client.addr.kind === 'pending') return bindSlow(identified, svc, entry);

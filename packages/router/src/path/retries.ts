@@ -1,19 +1,48 @@
 /**
  * Service policy of the path stack: forwarding headers, body buffering for re-sends, the total
  * deadline, classifier-driven retries from the service budget, requeues, and service stats.
- * The retry loop, its classifier and its budget live here; the attempt below only reports.
+ * The retry loop, its classifier and its budget live here: each attempt of the client stack
+ * below returns its response head with the body held back, and this layer relays it to the
+ * client or discards it and tries again. The client stack never calls back up.
  */
 
+import type { ResponseClassifier } from '@switchyard/balancers';
+import { assertNever } from '@switchyard/core';
 import { Path } from '@switchyard/dtab';
 import { classifierInput } from '../classifier-input.js';
 import { showCtxDeadline } from '../ctx-deadline.js';
 import { clientDeadlineOf, earliestDeadline } from '../deadline.js';
-import { BodyTooLargeError, ClientGoneError, DeadlineExceededError, RetryableStatus } from '../errors.js';
+import type { RetriesEntry } from '../entry.js';
+import { BodyTooLargeError, ClientGoneError, DeadlineExceededError } from '../errors.js';
 import { failureOrigin, isRequeueable } from '../failure-origin.js';
 import { addForwardingHeaders, type HeaderMap } from '../headers.js';
+import type { HeldResponse } from '../held-response.js';
 import type { RouterRuntime } from '../runtime.js';
 import type { ClientRequest } from '../stages.js';
-import { type Bound, EXCHANGE_STATE, type PathLayer, type RequestBody, withHead } from '../stages.js';
+import { type Bound, EXCHANGE_STATE, type RequestBody, withHead } from '../stages.js';
+
+const SUCCESS = Object.freeze({ 'l5d-success-class': '1.0' });
+const FAILURE = Object.freeze({ 'l5d-success-class': '0.0' });
+const RETRYABLE = Object.freeze({ 'l5d-success-class': '0.0', 'l5d-retryable': 'true' });
+
+/** `l5d-success-class` (and `l5d-retryable: true`) of a response head, by the router's classifier. */
+function successClass(
+  classifier: ResponseClassifier,
+  method: string,
+  held: HeldResponse,
+): Readonly<Record<string, string>> {
+  const cls = classifier(classifierInput(method, held.status, held.headers));
+  switch (cls) {
+    case 'success':
+      return SUCCESS;
+    case 'retryableFailure':
+      return RETRYABLE;
+    case 'failure':
+      return FAILURE;
+    default:
+      return assertNever(cls);
+  }
+}
 
 /** RFC 9110 §9.2.2 idempotent methods: repeating them has the same effect as sending once. */
 function idempotent(method: string): boolean {
@@ -56,9 +85,9 @@ function readBody(req: ClientRequest): Promise<Buffer> {
   });
 }
 
-export function retriesLayer(rt: RouterRuntime): PathLayer {
+export function retriesLayer(rt: RouterRuntime): RetriesEntry {
   return {
-    kind: 'path',
+    kind: 'retries',
     role: 'retries',
     description:
       'service policy: totalTimeoutMs, classifier-driven retries from the service budget (bodies ≤ retryBufferBytes are buffered to allow them), requeues of connection failures',
@@ -133,17 +162,14 @@ export function retriesLayer(rt: RouterRuntime): PathLayer {
         body,
         deadlineNs,
         clientDeadline,
-        // Discard a response of this status and retry? The classifier says, the service budget allows.
-        retry:
-          replayable && policy.mayRetry
-            ? ({ status, headers }) => {
-                if (policy.classifier(classifierInput(method, status, headers)) !== 'retryableFailure')
-                  return false;
-                if (svc.budget.tryWithdraw()) return true;
-                svc.budgetExhausted.incr();
-                return false;
-              }
-            : undefined,
+      };
+
+      const retryable = replayable && policy.mayRetry;
+      const retryStatus = ({ status, headers }: HeldResponse): boolean => {
+        if (policy.classifier(classifierInput(method, status, headers)) !== 'retryableFailure') return false;
+        if (svc.budget.tryWithdraw()) return true;
+        svc.budgetExhausted.incr();
+        return false;
       };
 
       let requeues = 0;
@@ -158,14 +184,21 @@ export function retriesLayer(rt: RouterRuntime): PathLayer {
       try {
         for (;;) {
           try {
-            await next(attempt);
-            break;
-          } catch (err) {
-            if (err instanceof RetryableStatus) {
+            const held = await next(attempt);
+            // Discard a response of this status and retry? The classifier says, the service budget allows.
+            if (retryable && retryStatus(held)) {
+              held.discard();
               svc.retries.incr();
               await pause();
               continue;
             }
+            // Linkerd 1's ClassifierFilter: the response's class for the hop in front (a Linkerd's
+            // io.l5d.header classifier reads it); l5d-* context, so never under clearContext.
+            await held.relay(
+              exchange.server.clearContext ? undefined : successClass(policy.classifier, method, held),
+            );
+            break;
+          } catch (err) {
             const origin = failureOrigin(err);
             // Only the endpoint's own failures (or a retired pool) are re-sent; a request the
             // router cannot forward or a client that left would fail the same way everywhere.

@@ -16,7 +16,7 @@ import type { Duplex } from 'node:stream';
 import { PassThrough, Transform, type TransformCallback } from 'node:stream';
 import type { Clock, RequestHead, TimerHandle } from '@switchyard/core';
 import type { Dispatcher } from 'undici';
-import type { Endpoint } from './endpoint.js';
+import type { Endpoint } from '../endpoint.js';
 import {
   AttemptTimeoutError,
   BodyTooLargeError,
@@ -25,13 +25,13 @@ import {
   RouterError,
   UnforwardableRequestError,
   UpstreamFailedError,
-} from './errors.js';
+} from '../errors.js';
+import { type HeaderMap, prepareResponseHeaders } from '../headers.js';
+import type { HeldResponse } from '../held-response.js';
+import { type Exchange, type RequestBody, responseDestroyed } from '../stages.js';
 import { announcedTrailers, sendWithTrailers } from './forward-trailers.js';
-import { type HeaderMap, prepareResponseHeaders } from './headers.js';
-import type { HeldResponse } from './held-response.js';
-import { type Exchange, type RequestBody, responseDestroyed } from './stages.js';
 
-export type { RequestBody } from './stages.js';
+export type { RequestBody } from '../stages.js';
 
 /** Parameters of one attempt. */
 export interface Attempt {

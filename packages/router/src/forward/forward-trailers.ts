@@ -10,8 +10,8 @@ import type { Http2ServerRequest } from 'node:http2';
 import https from 'node:https';
 import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
-import type { Endpoint } from './endpoint.js';
-import type { HeaderMap } from './headers.js';
+import type { Endpoint } from '../endpoint.js';
+import type { HeaderMap } from '../headers.js';
 
 /**
  * The client's `Trailer` announcement (RFC 9110 §6.6.2) on a chunked request, or undefined. Read

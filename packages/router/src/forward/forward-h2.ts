@@ -18,14 +18,14 @@ import {
   RouterError,
   UnforwardableRequestError,
   UpstreamFailedError,
-} from './errors.js';
+} from '../errors.js';
+import { forwardableTrailers, h1RequestToH2, h2ResponseToH1 } from '../h2/message-map.js';
+import type { H2Pool } from '../h2/pool.js';
+import { type HeaderMap, prepareResponseHeaders } from '../headers.js';
+import type { HeldResponse } from '../held-response.js';
+import { responseDestroyed } from '../stages.js';
 import type { Attempt } from './forward.js';
 import { bodyThrough, pipeBody } from './forward.js';
-import { forwardableTrailers, h1RequestToH2, h2ResponseToH1 } from './h2/message-map.js';
-import type { H2Pool } from './h2/pool.js';
-import { type HeaderMap, prepareResponseHeaders } from './headers.js';
-import type { HeldResponse } from './held-response.js';
-import { responseDestroyed } from './stages.js';
 
 type Phase = 'head' | 'held' | 'relaying' | 'done';
 
