@@ -153,18 +153,24 @@ export class Router {
     this.#newBinder = (interpreter) => {
       // A binder's clients keep the policies it was made with (a policy change makes a new binder).
       const { client = {}, clientPolicy } = this.#policies;
-      return new Binder(interpreter, options.bindingCache ?? {}, clock, (id: string, bound: BoundName) => {
-        // The client policy of this bound name (`client` with `clientPolicy(id)` over it).
-        const policy = resolveClientPolicy(client, clientPolicy, bound.id, balancer, clock);
-        return new Client(id, bound, {
-          balancer: policy.balancer,
-          pool: policy.pool,
-          stats: rootStats.scope('client', id.slice(1)),
-          clock,
-          attemptTimeoutMs: policy.attemptTimeoutMs,
-          requeueBudget: policy.requeueBudget,
-        });
-      }, (event) => this.#evicted(event, options.onEvicted));
+      return new Binder(
+        interpreter,
+        options.bindingCache ?? {},
+        clock,
+        (id: string, bound: BoundName) => {
+          // The client policy of this bound name (`client` with `clientPolicy(id)` over it).
+          const policy = resolveClientPolicy(client, clientPolicy, bound.id, balancer, clock);
+          return new Client(id, bound, {
+            balancer: policy.balancer,
+            pool: policy.pool,
+            stats: rootStats.scope('client', id.slice(1)),
+            clock,
+            attemptTimeoutMs: policy.attemptTimeoutMs,
+            requeueBudget: policy.requeueBudget,
+          });
+        },
+        (event) => this.#evicted(event, options.onEvicted),
+      );
     };
     this.#interpreter = options.interpreter;
     this.#binder = this.#newBinder(options.interpreter);
