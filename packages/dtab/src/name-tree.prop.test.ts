@@ -16,6 +16,18 @@ describe('NameTree laws', () => {
     );
   });
 
+  it("a weight in [0.995, 1) prints as 1.00 and reads back as 1, shown bare (finagle's show; seed -946070865)", () => {
+    const t: NameTree<Path> = {
+      kind: 'union',
+      trees: [
+        { weight: 0.995, tree: { kind: 'leaf', value: Path.read('/') } },
+        { weight: 0, tree: { kind: 'neg' } },
+      ],
+    };
+    expect(NameTree.show(t)).toBe('1.00*/ & 0.00*~');
+    expect(NameTree.show(NameTree.read(NameTree.show(t)))).toBe('/ & 0.00*~');
+  });
+
   it('show is canonical on every tree that has at least one branch per node', () => {
     fc.assert(
       fc.property(arbAnyNameTree(), (t) => {
@@ -26,6 +38,9 @@ describe('NameTree laws', () => {
         } catch {
           return; // trees with empty alts/unions print unparseably, as in finagle
         }
+        // finagle prints a weight in [0.995, 1) as 1.00, which reads back as exactly 1 and is
+        // then shown bare (the example above): show is canonical everywhere else.
+        if (/(^|[^0-9.])1\.00\*/.test(shown)) return;
         expect(NameTree.show(NameTree.read(shown))).toBe(shown);
       }),
     );
