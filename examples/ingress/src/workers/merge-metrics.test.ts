@@ -10,7 +10,7 @@ describe('mergeSnapshots', () => {
   it('sums counters and per-worker gauges, keeps the largest copy of shared state', () => {
     const a = createMetricsRegistry();
     const b = createMetricsRegistry();
-    const server = ['rt', 'http', 'server', '127.0.0.1', '4140'];
+    const server = ['rt', 'http', 'server', '127.0.0.1', '18080'];
     a.scope(...server)
       .counter('requests')
       .incr(3);
@@ -26,11 +26,11 @@ describe('mergeSnapshots', () => {
     b.scope('ingress').gauge(['routes'], () => 7);
     b.scope('only', 'b').counter('seen').incr();
     const merged = mergeSnapshots([a.snapshot(), b.snapshot()]);
-    expect(find(merged, 'rt/http/server/127.0.0.1/4140/requests')).toMatchObject({
+    expect(find(merged, 'rt/http/server/127.0.0.1/18080/requests')).toMatchObject({
       kind: 'counter',
       value: 7,
     });
-    expect(find(merged, 'rt/http/server/127.0.0.1/4140/connections')).toMatchObject({ value: 7 });
+    expect(find(merged, 'rt/http/server/127.0.0.1/18080/connections')).toMatchObject({ value: 7 });
     expect(find(merged, 'rt/http/client/web/pool/size')).toMatchObject({ value: 3 });
     expect(find(merged, 'ingress/routes')).toMatchObject({ kind: 'gauge', value: 7 });
     expect(find(merged, 'only/b/seen')).toMatchObject({ value: 1 });
