@@ -4,13 +4,12 @@
  * peak, VmHWM, which `clear_refs` resets), so Node processes and nginx are measured the same way
  * without sampling gaps.
  */
-import { type ChildProcess, execFileSync, fork, spawn } from 'node:child_process';
+import { type ChildProcess, fork } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { spawnNginx } from './bench-procs.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const MIB = 1024 * 1024;
@@ -69,63 +68,15 @@ async function stopChild(child: ChildProcess): Promise<void> {
   await exited;
 }
 
-function has(cmd: string): boolean {
-  try {
-    execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** A port free at the time of asking (nginx cannot listen on port 0 and report it). */
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as { port: number };
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
-
 /**
  * nginx as a streaming pass-through (`proxy_buffering off`, `proxy_request_buffering off`: the
  * same design as the router, no temp files), one process (`master_process off`), upstream
  * keep-alive; undefined when nginx is not installed.
  */
 export async function startNginx(upstream: number): Promise<Proc | undefined> {
-  if (!has('nginx')) return undefined;
-  const prefix = join(tmpdir(), `switchyard-memory-nginx-${process.pid}`);
-  mkdirSync(join(prefix, 'logs'), { recursive: true });
-  const port = await freePort();
-  const conf = join(prefix, 'nginx.conf');
-  writeFileSync(
-    conf,
-    `worker_processes 1;
-daemon off;
-master_process off;
-error_log ${prefix}/logs/error.log;
-pid ${prefix}/nginx.pid;
-worker_rlimit_nofile 20000;
-events { worker_connections 16000; }
-http {
-  access_log off;
-  client_body_temp_path ${prefix}/body; proxy_temp_path ${prefix}/proxy;
-  fastcgi_temp_path ${prefix}/fcgi; uwsgi_temp_path ${prefix}/uwsgi; scgi_temp_path ${prefix}/scgi;
-  upstream backend { server 127.0.0.1:${upstream}; keepalive 256; }
-  keepalive_timeout 600s; keepalive_requests 100000;
-  client_max_body_size 0;
-  server {
-    listen 127.0.0.1:${port} backlog=16384;
-    location / {
-      proxy_pass http://backend; proxy_http_version 1.1; proxy_set_header Connection "";
-      proxy_buffering off; proxy_request_buffering off;
-    }
-  }
-}
-`,
-  );
-  const child = spawn('nginx', ['-p', prefix, '-c', conf], { stdio: 'inherit' });
-  for (let i = 0; i < 100 && !(await canConnect(port)); i++) await new Promise((r) => setTimeout(r, 50));
+  const nginx = await spawnNginx(upstream, { name: 'memory', streaming: true });
+  if (nginx === undefined) return undefined;
+  const { port, child } = nginx;
   return {
     name: 'nginx',
     port,
@@ -134,17 +85,6 @@ http {
     ask: async () => ({}),
     stop: () => stopChild(child),
   };
-}
-
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect(port, '127.0.0.1');
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
 }
 
 export const mib = (bytes: number) => (bytes / MIB).toFixed(1);

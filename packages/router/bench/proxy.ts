@@ -25,11 +25,10 @@
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { type AddressInfo, connect, createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { has, spawnNginx } from './bench-procs.js';
 import { type CpuProfile, formatSummary, sourceMapResolver, summarize } from './profile-summary.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -45,15 +44,6 @@ const report: string[] = [];
 function out(line: string): void {
   console.log(line);
   report.push(line);
-}
-
-function has(cmd: string): boolean {
-  try {
-    execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 const pin = has('taskset');
@@ -133,35 +123,14 @@ async function startNode(mode: string, cpu: number, upstream?: number): Promise<
 }
 
 async function startNginx(upstream: number): Promise<Proc | undefined> {
-  if (!has('nginx')) return undefined;
-  const prefix = join(tmpdir(), `switchyard-bench-nginx-${process.pid}`);
-  mkdirSync(join(prefix, 'logs'), { recursive: true });
-  const port = await freePort();
-  const conf = join(prefix, 'nginx.conf');
-  writeFileSync(
-    conf,
-    `worker_processes 1;
-daemon off;
-master_process off;
-error_log ${prefix}/logs/error.log;
-pid ${prefix}/nginx.pid;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path ${prefix}/body; proxy_temp_path ${prefix}/proxy;
-  fastcgi_temp_path ${prefix}/fcgi; uwsgi_temp_path ${prefix}/uwsgi; scgi_temp_path ${prefix}/scgi;
-  upstream backend { server 127.0.0.1:${upstream}; keepalive 256; }
-  server {
-    listen 127.0.0.1:${port};
-    location / { proxy_pass http://backend; proxy_http_version 1.1; proxy_set_header Connection ""; }
-  }
-}
-`,
-  );
-  const [cmd, ...args] = pinned(0, ['nginx', '-p', prefix, '-c', conf]);
-  const child = spawn(cmd!, args, { stdio: 'inherit' });
+  const nginx = await spawnNginx(upstream, {
+    name: 'bench',
+    streaming: false,
+    wrap: (argv) => pinned(0, argv),
+  });
+  if (nginx === undefined) return undefined;
+  const { port, child } = nginx;
   const tick = 1e6 / Number(execFileSync('getconf', ['CLK_TCK']).toString().trim());
-  for (let i = 0; i < 100 && !(await canConnect(port)); i++) await new Promise((r) => setTimeout(r, 50));
   return {
     port,
     child,
@@ -172,29 +141,6 @@ http {
       return (Number(fields[11]) + Number(fields[12])) * tick;
     },
   };
-}
-
-/** A port the kernel had free a moment ago (nginx takes a port number, not 0). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect(port, '127.0.0.1');
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
 }
 
 interface Load {
