@@ -11,8 +11,11 @@ import { type Clock, createMetricsRegistry, type MetricsRegistry, systemClock } 
 import {
   autoConfig,
   createKubeClient,
+  createLeaderElector,
   type KubeClient,
   type KubeConnectionConfig,
+  type LeaderElector,
+  type LeaderElectorOptions,
   type SharedInformers,
   sharedInformers,
   urlConfig,
@@ -52,6 +55,12 @@ export interface LinkerOptions {
    * primary watches once for all workers.
    */
   readonly kubeInformers?: (connection: KubeConnectionConfig, client: KubeClient) => SharedInformers;
+  /**
+   * Where Lease elections run (default: `createLeaderElector`, a candidate of this process; the
+   * API server is `options.client.config`). A `--workers` worker passes an elector relayed from
+   * the pod's primary, so the pod campaigns once and exactly one worker is told it leads.
+   */
+  readonly kubeLeaderElector?: (options: LeaderElectorOptions) => LeaderElector;
   /**
    * Runs once the routers listen and before the admin server (and so `/admin/ready`) starts, e.g.
    * to warm the request path; start waits for it, and a rejection fails the start.
@@ -124,6 +133,7 @@ export class Linker {
       clock,
       kubeInformers: async (where) => (await kube(where)).informers,
       kubeClient: async (where) => (await kube(where)).client,
+      leaderElector: options.kubeLeaderElector ?? createLeaderElector,
       addReadiness: (r) => readiness.push(r),
       onClose: (close) => closers.push(close),
     };

@@ -1,10 +1,12 @@
 /**
  * The messages the primary and its workers exchange over the cluster IPC channel. Each is a
  * plain value discriminated by `kind`; requests carry an `id` their answer repeats. Kubernetes
- * informer messages (`kind: 'informers'`) are `@switchyard/k8s`'s versioned relay protocol.
+ * informer messages (`kind: 'informers'`) are `@switchyard/k8s`'s versioned relay protocol;
+ * election messages (`kind: 'elections'`) are elections.ts's.
  */
 import type { MetricSample } from '@switchyard/core';
 import type { InformerRelayMessage } from '@switchyard/k8s';
+import type { ElectionMessage } from './elections.js';
 
 /** What a worker needs to start: the config text the primary loaded (and validated). */
 export interface StartMessage {
@@ -22,7 +24,9 @@ export type ToWorker =
   | { readonly kind: 'stats'; readonly id: number }
   | { readonly kind: 'drain' }
   /** Kubernetes objects: a snapshot, then deltas, of an informer the worker acquired. */
-  | InformerRelayMessage;
+  | InformerRelayMessage
+  /** Whether this worker leads an election it joined (the pod campaigns in the primary). */
+  | ElectionMessage;
 
 /** One worker's load and process figures, as `/admin/workers.json` shows them. */
 export interface WorkerProcess {
@@ -65,7 +69,9 @@ export type FromWorker =
   /** `POST /admin/shutdown` reached this worker's admin: the primary drains the pod. */
   | { readonly kind: 'shutdown' }
   /** The worker acquires or releases an informer, which the primary runs for every worker. */
-  | InformerRelayMessage;
+  | InformerRelayMessage
+  /** The worker joins or leaves a Lease election, which the primary runs once for the pod. */
+  | ElectionMessage;
 
 /** True for a message of this protocol (cluster also delivers its own internal messages). */
 export function isMessage<T extends { kind: string }>(value: unknown): value is T {

@@ -5,7 +5,8 @@
  * port with metrics merged across workers, restarts a worker that exits without touching the
  * others, and drains every worker on SIGTERM/SIGINT or `POST /admin/shutdown`. It also runs the
  * pod's one set of Kubernetes watches: workers acquire informers over IPC and get a snapshot,
- * then deltas (`serveRelayedInformers`), so N workers put one watch per resource on the API.
+ * then deltas (`serveRelayedInformers`), so N workers put one watch per resource on the API;
+ * and it campaigns once per Lease for the pod, telling one worker it leads (elections.ts).
  */
 import cluster, { type Worker } from 'node:cluster';
 import { readFile } from 'node:fs/promises';
@@ -13,8 +14,9 @@ import { ConfigError, type DefaultKinds, parseLinkerConfig } from '@switchyard/c
 import { serveRelayedInformers } from '@switchyard/k8s';
 import { EXIT } from '../cli.js';
 import { watchConfigFile } from '../config-watch.js';
-import { type Logger, logConfigError } from '../log.js';
+import { type Logger, logConfigError, logLibraryEvents } from '../log.js';
 import { createAdminFront, type WorkerLoad } from './admin-front.js';
+import { serveElections } from './elections.js';
 import {
   type FromWorker,
   isMessage,
@@ -72,7 +74,11 @@ export async function runPrimary(options: PrimaryOptions): Promise<number> {
   const sendTo = (worker: Worker, message: ToWorker) => {
     if (worker.isConnected()) worker.send(message);
   };
+  // The pod's watches and elections run here: their events (watch errors, relists, Lease
+  // changes) are logged by the primary.
+  const stopEvents = logLibraryEvents(logger);
   const informers = serveRelayedInformers();
+  const elections = serveElections();
   const detachInformers = new Map<Worker, () => void>();
   /** Asks `slot`'s worker and waits for the answer with the same id (undefined on timeout). */
   const ask = (slot: Slot, message: ToWorker & { id: number }, timeoutMs: number) =>
@@ -117,23 +123,25 @@ export async function runPrimary(options: PrimaryOptions): Promise<number> {
       failures,
     };
     slots.set(slotNumber, slot);
-    detachInformers.set(
-      worker,
-      informers.attach({
-        send: (message) => sendTo(worker, message),
-        onMessage: (listener) => {
-          worker.on('message', listener);
-          return () => {
-            worker.off('message', listener);
-          };
-        },
-      }),
-    );
+    const port = {
+      send: (message: ToWorker) => sendTo(worker, message),
+      onMessage: (listener: (message: unknown) => void) => {
+        worker.on('message', listener);
+        return () => {
+          worker.off('message', listener);
+        };
+      },
+    };
+    const detachRelays = [informers.attach(port), elections.attach(port)];
+    detachInformers.set(worker, () => {
+      for (const detach of detachRelays) detach();
+    });
     worker.on('message', (message: unknown) => {
       if (!isMessage<FromWorker>(message)) return;
       switch (message.kind) {
         case 'hello':
-          sendTo(worker, current);
+          // A worker forked just before a drain (a replacement) is told to drain, not to start.
+          sendTo(worker, draining ? { kind: 'drain' } : current);
           return;
         case 'ready':
           slot.ready = message;
@@ -154,13 +162,15 @@ export async function runPrimary(options: PrimaryOptions): Promise<number> {
           pending.get(message.id)?.(message);
           return;
         case 'informers':
-          return; // Served by the relay's own listener.
+        case 'elections':
+          return; // Served by the relays' own listeners.
       }
     });
   };
 
   cluster.on('exit', (worker, code, signal) => {
-    // Its informer leases end with it (watches stay while another worker holds them).
+    // Its informer leases end with it (watches stay while another worker holds them), and an
+    // election it led passes to another worker at once.
     detachInformers.get(worker)?.();
     detachInformers.delete(worker);
     const slot = [...slots.values()].find((s) => s.worker === worker);
@@ -293,6 +303,8 @@ export async function runPrimary(options: PrimaryOptions): Promise<number> {
   options.signals.off('SIGHUP', onHangup);
   stopWatching();
   await front.close();
+  await elections.close();
   await informers.close();
+  stopEvents();
   return code;
 }
