@@ -21,6 +21,7 @@ import {
   urlConfig,
 } from '@switchyard/k8s';
 import type { Router } from '@switchyard/router';
+import type { RecentRequest } from '@switchyard/telemetry';
 import type { BuildContext, Readiness } from './build-context.js';
 import { type BuiltRouter, runClosers } from './build-router.js';
 import type { DefaultKinds } from './default-kinds.js';
@@ -261,6 +262,27 @@ export class Linker {
   /** True when every router listens and every source (watches, certificates) has synced. */
   get ready(): boolean {
     return this.#state.readiness.every((r) => r.ready());
+  }
+
+  /**
+   * Each source `/admin/ready` waits for and whether it is ready now (a check that throws is not
+   * ready), so that a `--workers` primary can answer readiness for the pod.
+   */
+  readiness(): readonly { readonly name: string; readonly ready: boolean }[] {
+    return this.#state.readiness.map((r) => {
+      let ready = false;
+      try {
+        ready = r.ready() === true;
+      } catch {
+        // Not ready, as the admin reads it.
+      }
+      return { name: r.name, ready };
+    });
+  }
+
+  /** The requests `io.l5d.recentRequests` kept, newest first (`/admin/requests.json`); empty without it. */
+  recentRequests(): readonly RecentRequest[] {
+    return this.#state.telemetry.recent?.list() ?? [];
   }
 
   /**

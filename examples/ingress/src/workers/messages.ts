@@ -6,6 +6,7 @@
  */
 import type { MetricSample } from '@switchyard/core';
 import type { InformerRelayMessage } from '@switchyard/k8s';
+import type { RecentRequest } from '@switchyard/telemetry';
 import type { ElectionMessage } from './elections.js';
 
 /** What a worker needs to start: the config text the primary loaded (and validated). */
@@ -22,6 +23,8 @@ export type ToWorker =
   | StartMessage
   | { readonly kind: 'reload'; readonly id: number; readonly text: string; readonly file: string }
   | { readonly kind: 'stats'; readonly id: number }
+  /** Asks for the worker's readiness and recent requests (`/admin/ready`, `/admin/requests.json`). */
+  | { readonly kind: 'health'; readonly id: number }
   | { readonly kind: 'drain' }
   /** Kubernetes objects: a snapshot, then deltas, of an informer the worker acquired. */
   | InformerRelayMessage
@@ -46,6 +49,18 @@ export interface WorkerReady {
   readonly admin: { readonly address: string; readonly port: number } | undefined;
 }
 
+/** A worker's answer to `health`: what its own `/admin/ready` and `/admin/requests.json` would say. */
+export interface WorkerHealth {
+  readonly kind: 'health';
+  readonly id: number;
+  /** Every source its `/admin/ready` waits for. */
+  readonly readiness: readonly { readonly name: string; readonly ready: boolean }[];
+  /** Its sampled recent requests, newest first. */
+  readonly requests: readonly RecentRequest[];
+  /** How many requests its `io.l5d.recentRequests` keeps (0 without one). */
+  readonly requestsKept: number;
+}
+
 /** Worker → primary. */
 export type FromWorker =
   /** The worker listens for messages now: the primary answers with `start`. */
@@ -66,6 +81,7 @@ export type FromWorker =
       readonly samples: readonly MetricSample[];
       readonly process: WorkerProcess;
     }
+  | WorkerHealth
   /** `POST /admin/shutdown` reached this worker's admin: the primary drains the pod. */
   | { readonly kind: 'shutdown' }
   /** The worker acquires or releases an informer, which the primary runs for every worker. */

@@ -15,7 +15,7 @@ import { serveRelayedInformers } from '@switchyard/k8s';
 import { EXIT } from '../cli.js';
 import { watchConfigFile } from '../config-watch.js';
 import { type Logger, logConfigError, logLibraryEvents } from '../log.js';
-import { createAdminFront, type WorkerLoad } from './admin-front.js';
+import { createAdminFront, type WorkerHealthRow, type WorkerLoad } from './admin-front.js';
 import { serveElections } from './elections.js';
 import {
   type FromWorker,
@@ -158,6 +158,7 @@ export async function runPrimary(options: PrimaryOptions): Promise<number> {
           drain({ via: 'POST /admin/shutdown' }, EXIT.ok);
           return;
         case 'stats':
+        case 'health':
         case 'reloaded':
           pending.get(message.id)?.(message);
           return;
@@ -232,11 +233,24 @@ export async function runPrimary(options: PrimaryOptions): Promise<number> {
           };
         }),
     );
+  const health = async (): Promise<WorkerHealthRow[]> =>
+    Promise.all(
+      [...slots.values()]
+        .sort((a, b) => a.slot - b.slot)
+        .map(async (s) => {
+          const answer =
+            s.state === 'ready'
+              ? await ask(s, { kind: 'health', id: ++requestId }, STATS_TIMEOUT_MS)
+              : undefined;
+          return { slot: s.slot, state: s.state, health: answer?.kind === 'health' ? answer : undefined };
+        }),
+    );
   const workerAdmin = () => [...slots.values()].find((s) => s.state === 'ready')?.ready?.admin;
   const front = createAdminFront({
     ip: options.admin.ip,
     port: options.admin.port,
     load,
+    health,
     workerAdmin,
     prometheusPrefix: options.prometheusPrefix,
   });

@@ -130,6 +130,19 @@ export async function runWorker(logLevel: Level, write: (text: string) => void):
         });
         return;
       }
+      case 'health': {
+        const recent = linker.config.telemetry.find(
+          (t) => (t as { kind: string }).kind === 'io.l5d.recentRequests',
+        ) as { options?: { capacity?: number } } | undefined;
+        send({
+          kind: 'health',
+          id: message.id,
+          readiness: linker.readiness(),
+          requests: linker.recentRequests(),
+          requestsKept: recent?.options?.capacity ?? 0,
+        });
+        return;
+      }
       case 'reload':
         void reload(message.id, message.text, message.file);
         return;
