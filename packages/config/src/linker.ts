@@ -63,6 +63,12 @@ export interface LinkerOptions {
    */
   readonly kubeLeaderElector?: (options: LeaderElectorOptions) => LeaderElector;
   /**
+   * Wraps each Kubernetes client the plugins get (default: as created). A `--workers` worker
+   * sends its one-shot `list` calls (start-up checks of which kinds the API serves) to the pod's
+   * primary, which asks once for all workers.
+   */
+  readonly kubeClient?: (client: KubeClient) => KubeClient;
+  /**
    * Runs once the routers listen and before the admin server (and so `/admin/ready`) starts, e.g.
    * to warm the request path; start waits for it, and a rejection fails the start.
    */
@@ -120,8 +126,9 @@ export class Linker {
       const identity = connectionIdentity(resolved);
       let shared = kubeClients.get(identity);
       if (!shared) {
-        const client = createKubeClient(resolved, { clock, stats: stats.scope('k8s') });
-        closers.unshift(() => client.close());
+        const created = createKubeClient(resolved, { clock, stats: stats.scope('k8s') });
+        closers.unshift(() => created.close());
+        const client = options.kubeClient?.(created) ?? created;
         const informers = options.kubeInformers?.(resolved, client) ?? sharedInformers(client);
         shared = Promise.resolve({ client, informers });
         kubeClients.set(identity, shared);

@@ -8,6 +8,7 @@ import type { MetricSample } from '@switchyard/core';
 import type { InformerRelayMessage } from '@switchyard/k8s';
 import type { RecentRequest } from '@switchyard/telemetry';
 import type { ElectionMessage } from './elections.js';
+import type { ListMessage } from './lists.js';
 
 /** What a worker needs to start: the config text the primary loaded (and validated). */
 export interface StartMessage {
@@ -29,7 +30,9 @@ export type ToWorker =
   /** Kubernetes objects: a snapshot, then deltas, of an informer the worker acquired. */
   | InformerRelayMessage
   /** Whether this worker leads an election it joined (the pod campaigns in the primary). */
-  | ElectionMessage;
+  | ElectionMessage
+  /** The answer to a list the worker asked the primary to make. */
+  | ListMessage;
 
 /** One worker's load and process figures, as `/admin/workers.json` shows them. */
 export interface WorkerProcess {
@@ -87,7 +90,9 @@ export type FromWorker =
   /** The worker acquires or releases an informer, which the primary runs for every worker. */
   | InformerRelayMessage
   /** The worker joins or leaves a Lease election, which the primary runs once for the pod. */
-  | ElectionMessage;
+  | ElectionMessage
+  /** A one-shot list, made once for the pod by the primary. */
+  | ListMessage;
 
 /** True for a message of this protocol (cluster also delivers its own internal messages). */
 export function isMessage<T extends { kind: string }>(value: unknown): value is T {

@@ -6,7 +6,8 @@
  * others, and drains every worker on SIGTERM/SIGINT or `POST /admin/shutdown`. It also runs the
  * pod's one set of Kubernetes watches: workers acquire informers over IPC and get a snapshot,
  * then deltas (`serveRelayedInformers`), so N workers put one watch per resource on the API;
- * and it campaigns once per Lease for the pod, telling one worker it leads (elections.ts).
+ * it campaigns once per Lease for the pod, telling one worker it leads (elections.ts), and makes
+ * the workers' one-shot lists once (lists.ts).
  */
 import cluster, { type Worker } from 'node:cluster';
 import { readFile } from 'node:fs/promises';
@@ -17,6 +18,7 @@ import { watchConfigFile } from '../config-watch.js';
 import { type Logger, logConfigError, logLibraryEvents } from '../log.js';
 import { createAdminFront, type WorkerHealthRow, type WorkerLoad } from './admin-front.js';
 import { serveElections } from './elections.js';
+import { serveLists } from './lists.js';
 import {
   type FromWorker,
   isMessage,
@@ -79,6 +81,7 @@ export async function runPrimary(options: PrimaryOptions): Promise<number> {
   const stopEvents = logLibraryEvents(logger);
   const informers = serveRelayedInformers();
   const elections = serveElections();
+  const lists = serveLists();
   const detachInformers = new Map<Worker, () => void>();
   /** Asks `slot`'s worker and waits for the answer with the same id (undefined on timeout). */
   const ask = (slot: Slot, message: ToWorker & { id: number }, timeoutMs: number) =>
@@ -132,7 +135,7 @@ export async function runPrimary(options: PrimaryOptions): Promise<number> {
         };
       },
     };
-    const detachRelays = [informers.attach(port), elections.attach(port)];
+    const detachRelays = [informers.attach(port), elections.attach(port), lists.attach(port)];
     detachInformers.set(worker, () => {
       for (const detach of detachRelays) detach();
     });
@@ -164,6 +167,7 @@ export async function runPrimary(options: PrimaryOptions): Promise<number> {
           return;
         case 'informers':
         case 'elections':
+        case 'lists':
           return; // Served by the relays' own listeners.
       }
     });
@@ -318,6 +322,7 @@ export async function runPrimary(options: PrimaryOptions): Promise<number> {
   stopWatching();
   await front.close();
   await elections.close();
+  await lists.close();
   await informers.close();
   stopEvents();
   return code;

@@ -15,6 +15,7 @@ import { EXIT } from '../cli.js';
 import { createLogger, type Level, logConfigError, logLibraryEvents } from '../log.js';
 import { warmUp } from '../warm-up.js';
 import { type ElectionPort, relayedLeaderElector } from './elections.js';
+import { type ListPort, relayedListClient } from './lists.js';
 import { type FromWorker, isMessage, type StartMessage, type ToWorker } from './messages.js';
 
 /** Runs this worker until the primary drains it; resolves with its exit code. */
@@ -50,7 +51,7 @@ export async function runWorker(logLevel: Level, write: (text: string) => void):
   });
   if (start === undefined) return EXIT.ok;
 
-  const relay: RelayPort & ElectionPort = {
+  const relay: RelayPort & ElectionPort & ListPort = {
     send,
     onMessage: (listener) => {
       process.on('message', listener);
@@ -73,6 +74,8 @@ export async function runWorker(logLevel: Level, write: (text: string) => void):
       onShutdown: () => send({ kind: 'shutdown' }),
       // One set of Kubernetes watches per pod: the primary runs them and relays their objects.
       kubeInformers: (connection) => relayedInformers(relay, connection),
+      // Start-up lists (is a kind served?) are asked once for the pod, by the primary.
+      kubeClient: (client) => relayedListClient(relay, client),
       // One candidate per pod: the primary campaigns and tells one worker it leads.
       kubeLeaderElector: (options) => {
         const elector = relayedLeaderElector(relay, options);
@@ -150,6 +153,7 @@ export async function runWorker(logLevel: Level, write: (text: string) => void):
         return; // Already started.
       case 'informers':
       case 'elections':
+      case 'lists':
         return; // The relays' own listeners take these.
     }
   });
