@@ -96,7 +96,11 @@ function connectionKey(c: KubeConnectionConfig): string {
  * (tests); by default one client per API connection and `createLeaderElector`.
  */
 export function serveElections(
-  options: { readonly electorFor?: (options: LeaderElectorOptions) => LeaderElector } = {},
+  options: {
+    readonly electorFor?: (options: LeaderElectorOptions) => LeaderElector;
+    /** An election that could not start (the worker is never told it leads); default ignored. */
+    readonly onError?: (error: unknown, lease: string) => void;
+  } = {},
 ): ElectionsServer {
   const clients = new Map<string, KubeClient>();
   const elections = new Map<string, Election>();
@@ -166,8 +170,14 @@ export function serveElections(
       const joined = new Map<number, string>();
       const off = port.onMessage((message) => {
         if (!isElectionMessage(message)) return;
-        if (message.op === 'join' && !joined.has(message.id)) joined.set(message.id, join(port, message));
-        else if (message.op === 'leave') {
+        if (message.op === 'join' && !joined.has(message.id)) {
+          try {
+            joined.set(message.id, join(port, message));
+          } catch (error) {
+            // Bad timings are refused by config validation first; never take the primary down.
+            options.onError?.(error, `${message.namespace}/${message.name}`);
+          }
+        } else if (message.op === 'leave') {
           const key = joined.get(message.id);
           joined.delete(message.id);
           if (key !== undefined) leave(key, port, message.id);

@@ -118,7 +118,14 @@ export function serveLists(options: { readonly now?: () => number } = {}): Lists
     attach(port) {
       return port.onMessage((message) => {
         if (!isListMessage(message) || message.op !== 'list') return;
-        void ask(message).then((a) => port.send({ kind: 'lists', op: 'answer', id: message.id, ...a }));
+        let answer: Promise<Answer>;
+        try {
+          answer = ask(message);
+        } catch (error) {
+          // A connection config the client refuses: that worker's caller sees the error.
+          answer = Promise.resolve({ error: String((error as Error)?.message ?? error) });
+        }
+        void answer.then((a) => port.send({ kind: 'lists', op: 'answer', id: message.id, ...a }));
       });
     },
     async close() {

@@ -80,7 +80,10 @@ export async function runPrimary(options: PrimaryOptions): Promise<number> {
   // changes) are logged by the primary.
   const stopEvents = logLibraryEvents(logger);
   const informers = serveRelayedInformers();
-  const elections = serveElections();
+  const elections = serveElections({
+    onError: (error, lease) =>
+      logger.log('error', 'election failed to start', { lease, error: error as Error }),
+  });
   const lists = serveLists();
   const detachInformers = new Map<Worker, () => void>();
   /** Asks `slot`'s worker and waits for the answer with the same id (undefined on timeout). */
