@@ -19,7 +19,6 @@ import {
   HTTP_CHALLENGE_PREFIX,
   kubernetesSecretStorage,
 } from '@switchyard/acme';
-import { createLeaderElector } from '@switchyard/k8s';
 import type { RouterLayer } from '@switchyard/router';
 import type { ClientHelloHooks } from '@switchyard/tls';
 import type { BuildContext } from './build-context.js';
@@ -55,7 +54,7 @@ async function storageOf(
   const st = acme.storage ?? { kind: 'dir' as const, path: DEFAULT_ACME_DIR };
   if (st.kind === 'dir') return { storage: directoryStorage(resolve(context.baseDir, st.path)) };
   const client = await context.kubeClient({});
-  const elector = createLeaderElector({
+  const elector = context.leaderElector({
     client,
     namespace: st.namespace,
     name: leaseName,
