@@ -7,9 +7,8 @@ export type { BindingCacheOptions, RouterEviction, RouterInterpreter } from './b
 export { pickLeaf } from './binding.js';
 export { diagnostics } from './channels.js';
 export type { Client, ClientState } from './client.js';
-export type { RouterContext, RouterHandler, RouterLayer } from './context.js';
 export type { ClientPoolOptions, ClientProtocol } from './endpoint.js';
-export type { AnyLayer, BindEntry, IdentifyEntry, StackEntry } from './entry.js';
+export type { BindEntry, IdentifyEntry, StackEntry } from './entry.js';
 export type { LocalAnswer, LocalAnswerCode, NoRouteReason, RouterErrorCode } from './errors.js';
 export {
   AttemptTimeoutError,
