@@ -21,7 +21,7 @@
 import { IGNORED_OUTCOME } from '@switchyard/balancers';
 import type { Path } from '@switchyard/dtab';
 import type { Dispatcher } from 'undici';
-import { bindingOf, showBoundId } from '../bind-key.js';
+import { bindingOf, showBoundId } from './bind-key.js';
 import { pickLeaf, whenTreeResolved } from '../binding.js';
 import type { HeaderMap } from '../headers.js';
 import type { RouterRuntime } from '../runtime.js';
