@@ -115,23 +115,21 @@ describe('io.l5d.httproute: GRPCRoute filters through the filters layer and the 
       };
       // The router's order: the filters layer, then identify, then the backend's answer.
       type Value = { kind: 'inbound'; head: RequestHead; exchange: { res: http.ServerResponse } };
-      const layer = httpRouteFiltersLayer<Value>(id).layer(
-        async (ctx) => {
-          const r = await id(ctx.head);
-          const body =
-            r.kind === 'identified'
-              ? {
-                  path: Path.show(r.path),
-                  headers: r.request.headers,
-                  mirrors: (r.actions?.mirrors ?? []).map((m) => Path.show(m)),
-                }
-              : { reason: r.reason };
-          ctx.exchange.res.writeHead(r.kind === 'identified' ? 200 : (r.status ?? 400), {
-            'content-type': 'application/json',
-          });
-          ctx.exchange.res.end(JSON.stringify(body));
-        },
-      );
+      const layer = httpRouteFiltersLayer<Value>(id).layer(async (ctx) => {
+        const r = await id(ctx.head);
+        const body =
+          r.kind === 'identified'
+            ? {
+                path: Path.show(r.path),
+                headers: r.request.headers,
+                mirrors: (r.actions?.mirrors ?? []).map((m) => Path.show(m)),
+              }
+            : { reason: r.reason };
+        ctx.exchange.res.writeHead(r.kind === 'identified' ? 200 : (r.status ?? 400), {
+          'content-type': 'application/json',
+        });
+        ctx.exchange.res.end(JSON.stringify(body));
+      });
       void layer({ kind: 'inbound', head, exchange: { res } });
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

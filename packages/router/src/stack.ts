@@ -12,7 +12,7 @@ import { mirrorLayer } from './client/mirror.js';
 import type { Client } from './client.js';
 import type { StackEntry } from './entry.js';
 import { InvalidRouterOptionsError } from './errors.js';
-import type { RouterOptions, RouterStackLayers, StackLayers } from './options.js';
+import type { RouterOptions, StackLayers } from './options.js';
 import { bindLayer } from './path/bind.js';
 import { retriesLayer } from './path/retries.js';
 import { routeTimeoutLayer } from './path/route-timeout.js';
