@@ -9,7 +9,14 @@ import { createInterpreter, createMetricsRegistry } from '@switchyard/core';
 import { Dtab, Path } from '@switchyard/dtab';
 import { createPathIdentifier } from '@switchyard/identifiers/http';
 import { createFsNamer } from '@switchyard/namers/fs';
-import { createRouter, type RouterLayer } from '@switchyard/router';
+import {
+  createRouter,
+  headOf,
+  type PathLayer,
+  type ServerLayer,
+  withHead,
+  withHeaders,
+} from '@switchyard/router';
 
 /** Options of {@link startGateway}. */
 export interface GatewayOptions {
@@ -35,18 +42,30 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const metrics = createMetricsRegistry();
   const fs = createFsNamer({ rootDir: options.discoveryDir, stats: metrics.scope('namer', 'fs') });
   const keys = new Set(options.apiKeys);
-  const apiKey: RouterLayer = {
+  // Server stack, before identification: an unauthenticated request is not named or bound.
+  const apiKey: ServerLayer = {
+    kind: 'server',
     role: 'api-key',
     description: 'answers 401 unless x-api-key is a known key; never forwards the key',
-    layer: (next) => (ctx) => {
-      const key = ctx.headers['x-api-key'];
+    layer: (next) => (inbound) => {
+      const key = inbound.head.headers['x-api-key'];
       if (typeof key !== 'string' || !keys.has(key)) {
-        ctx.res.writeHead(401, { 'content-type': 'text/plain' }).end('missing or unknown x-api-key\n');
+        inbound.exchange.res
+          .writeHead(401, { 'content-type': 'text/plain' })
+          .end('missing or unknown x-api-key\n');
         return Promise.resolve();
       }
-      ctx.headers['x-api-key'] = undefined;
-      ctx.headers['x-gateway-service'] = ctx.dst && Path.show(ctx.dst);
-      return next(ctx);
+      return next(withHead(inbound, withHeaders(inbound.head, { 'x-api-key': undefined })));
+    },
+  };
+  // Path stack, once the request is named and bound: tell the backend its logical name.
+  const serviceHeader: PathLayer = {
+    kind: 'path',
+    role: 'service-header',
+    description: 'x-gateway-service: the logical name',
+    layer: (next) => (bound) => {
+      const service = Path.show(bound.identified.dst);
+      return next(withHead(bound, withHeaders(headOf(bound), { 'x-gateway-service': service })));
     },
   };
   const router = createRouter({
@@ -56,7 +75,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     dtab: Dtab.read('/svc/api => /#/io.l5d.fs'),
     interpreter: createInterpreter({ namers: [{ prefix: ['#', ...fs.prefix], namer: fs }] }),
     balancer: withFailureAccrual(p2cPeakEwma(), consecutiveFailures({ failures: 5 })),
-    layers: [apiKey],
+    layers: { server: [apiKey], path: [serviceHeader] },
     stats: metrics,
   });
   const admin = createAdminServer({ port: options.adminPort ?? 0, stats: metrics });

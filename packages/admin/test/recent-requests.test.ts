@@ -1,8 +1,8 @@
 /**
  * The dashboard's recent-requests feed end to end over real sockets: a proxy-shaped HTTP server
- * runs `requestLogLayer` around a handler that behaves as the router's stack does (identifies
- * `dst`, binds and writes `l5d-dst-client` into the upstream headers, picks an endpoint,
- * answers), and `/admin/dashboard.json` must show the client and endpoint columns filled.
+ * runs `requestLogServerLayer` around a handler that behaves as the router's stack does (fills
+ * in the request record as it identifies `dst`, binds a client, picks an endpoint, answers), and
+ * `/admin/dashboard.json` must show the client and endpoint columns filled.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -11,20 +11,27 @@ import { Path } from '@switchyard/dtab';
 import {
   createRecentRequests,
   createTracer,
-  type ObservedRequest,
+  type ObservedInbound,
   type RecentRequest,
   type RecentRequests,
-  requestLogLayer,
-  tracingLayer,
+  requestLogServerLayer,
+  tracingServerLayer,
 } from '@switchyard/telemetry';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type AdminServer, createAdminServer } from '../src/index.js';
 import { raw } from './fixtures.js';
 
-/** The fields the router's context has, mutable as the router's stack fills them in. */
-interface Ctx extends ObservedRequest {
+/** The request record, mutable as the router's stack fills it in. */
+interface LearnedRecord {
   dst: Path | undefined;
+  service: string | undefined;
+  client: string | undefined;
   endpoint: string | undefined;
+}
+
+/** The router's `Inbound`, with the record the fake router writes. */
+interface Inbound extends ObservedInbound {
+  readonly exchange: ObservedInbound['exchange'] & { readonly record: LearnedRecord };
 }
 
 /** What the fake router does for a request path: bind (client + endpoint) or answer 404. */
@@ -42,38 +49,40 @@ afterEach(async () => {
 
 async function startProxy(recent: RecentRequests, behaviour: Behaviour, traced = false): Promise<string> {
   const layers = [
-    ...(traced ? [tracingLayer<Ctx>(createTracer({ sampleRate: 1 }))] : []),
-    requestLogLayer<Ctx>({ recent, clock: systemClock }),
+    ...(traced ? [tracingServerLayer<Inbound>(createTracer({ sampleRate: 1 }))] : []),
+    requestLogServerLayer<Inbound>({ recent, clock: systemClock }),
   ];
-  // The router's part: identification, binding (which writes l5d-dst-client upstream), then an
-  // attempt on a picked endpoint, each later than the layer's entry.
-  const router = async (ctx: Ctx): Promise<void> => {
+  // The router's part: identification, binding (the service and client), then an attempt on a
+  // picked endpoint, each later than the layer's entry, recorded as the router records them.
+  const router = async (inbound: Inbound): Promise<void> => {
+    const { record, res } = inbound.exchange;
     await new Promise((r) => setImmediate(r));
-    ctx.dst = Path.read(`/svc${ctx.url}`);
+    record.dst = Path.read(`/svc${inbound.head.url}`);
     if (behaviour.kind === 'noRoute') {
-      ctx.res.writeHead(404).end('no route');
+      res.writeHead(404).end('no route');
       return;
     }
-    ctx.headers = { ...ctx.headers, 'l5d-dst-client': behaviour.client };
-    ctx.endpoint = behaviour.endpoint;
-    ctx.res.writeHead(200, { 'content-type': 'text/plain' }).end('hello');
+    record.service = Path.show(record.dst);
+    record.client = behaviour.client;
+    record.endpoint = behaviour.endpoint;
+    res.writeHead(200, { 'content-type': 'text/plain' }).end('hello');
   };
   const handler = layers.reduceRight((next, l) => l.layer(next), router);
   proxy = createServer((req, res) => {
-    const ctx: Ctx = {
-      router: 'http',
-      server: { clearContext: false },
-      req,
-      res,
-      method: req.method ?? 'GET',
-      url: req.url ?? '/',
-      headers: { ...req.headers },
+    const inbound: Inbound = {
+      kind: 'inbound',
+      exchange: {
+        router: 'http',
+        server: { clearContext: false },
+        req,
+        res,
+        record: { dst: undefined, service: undefined, client: undefined, endpoint: undefined },
+        locals: {},
+      },
+      head: { method: req.method ?? 'GET', url: req.url ?? '/', headers: { ...req.headers } },
       clientHost: req.headers.host,
-      dst: undefined,
-      endpoint: undefined,
-      locals: {},
     };
-    void handler(ctx);
+    void handler(inbound);
   });
   await new Promise<void>((done) => proxy?.listen(0, '127.0.0.1', () => done()));
   return `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;

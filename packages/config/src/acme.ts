@@ -19,7 +19,7 @@ import {
   HTTP_CHALLENGE_PREFIX,
   kubernetesSecretStorage,
 } from '@switchyard/acme';
-import type { RouterLayer } from '@switchyard/router';
+import type { ServerLayer } from '@switchyard/router';
 import type { ClientHelloHooks } from '@switchyard/tls';
 import type { BuildContext } from './build-context.js';
 import type { ServerConfig } from './linker-schema.js';
@@ -134,13 +134,14 @@ export async function startAcme(
  * `/.well-known/acme-challenge/<token>` for a pending token is answered before any routing;
  * anything else (unknown tokens too) goes on to routing.
  */
-export function http01Layer(managers: readonly AcmeManager[]): RouterLayer {
+export function http01Layer(managers: readonly AcmeManager[]): ServerLayer {
   return {
+    kind: 'server',
     role: 'acme-http-01',
     description: `answers ACME HTTP-01 challenges (${HTTP_CHALLENGE_PREFIX}) before routing`,
-    layer: (next) => (ctx) => {
+    layer: (next) => (inbound) => {
       // HTTP-01 validation requests are HTTP/1.1 (RFC 8555 §8.3); HTTP/2 requests go on to routing.
-      const { req, res } = ctx;
+      const { req, res } = inbound.exchange;
       if (
         req instanceof IncomingMessage &&
         res instanceof ServerResponse &&
@@ -148,7 +149,7 @@ export function http01Layer(managers: readonly AcmeManager[]): RouterLayer {
       ) {
         for (const m of managers) if (m.handleHttpChallenge(req, res)) return Promise.resolve();
       }
-      return next(ctx);
+      return next(inbound);
     },
   };
 }

@@ -23,7 +23,6 @@ import {
   type Inbound,
   type Router,
   type RouterClientOptions,
-  type RouterLayer,
   type RouterPolicies,
   type RouterServerOptions,
   type RouterServiceOptions,
@@ -187,17 +186,18 @@ export async function buildRouter(rc: RouterConfig, label: string, deps: RouterD
   }
 
   // Reads the identifier set at request time: a config reload swaps `built.identifiers`.
-  const identifierLayers: RouterLayer = {
+  const identifierLayers: ServerLayer = {
+    kind: 'server',
     role: 'identifier-layers',
     description: 'layers of the identifiers (io.l5d.httproute: RequestRedirect, ResponseHeaderModifier)',
-    layer: (next) => (ctx) => {
+    layer: (next) => (inbound) => {
       const own = built.identifiers.built;
       let handler = next;
       for (let i = own.length - 1; i >= 0; i--) {
         const l = own[i]!.layer;
         if (l !== undefined) handler = l.layer(handler);
       }
-      return handler(ctx);
+      return handler(inbound);
     },
   };
   const layersFor = (rc: RouterConfig, inputs: LayerInputs, at: BuildContext): RouterLayers =>
@@ -246,7 +246,7 @@ function routerLayers(
   label: string,
   inputs: LayerInputs,
   context: BuildContext,
-  fixed: { readonly managers: readonly AcmeManager[]; readonly identifierLayers: RouterLayer },
+  fixed: { readonly managers: readonly AcmeManager[]; readonly identifierLayers: ServerLayer },
 ): RouterLayers {
   // Typed layers over the router's stage values (no per-request context or header copy).
   const telemetryLayers: ServerLayer[] = [];

@@ -20,7 +20,7 @@ export {
   GatewayStatusError,
 } from './gateway/errors.js';
 export type { Redirect } from './gateway/filters.js';
-export type { FiltersLayer, FiltersLayerContext } from './gateway/filters-layer.js';
+export type { FiltersLayer, FiltersLayerInbound } from './gateway/filters-layer.js';
 export { httpRouteFiltersLayer } from './gateway/filters-layer.js';
 export type { ReferenceFrom, ReferenceTo } from './gateway/grants.js';
 export type {

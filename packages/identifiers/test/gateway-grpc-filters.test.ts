@@ -114,24 +114,23 @@ describe('io.l5d.httproute: GRPCRoute filters through the filters layer and the 
         secure: false,
       };
       // The router's order: the filters layer, then identify, then the backend's answer.
-      const layer = httpRouteFiltersLayer<{ head: RequestHead; res: http.ServerResponse }>(id).layer(
-        async (ctx) => {
-          const r = await id(ctx.head);
-          const body =
-            r.kind === 'identified'
-              ? {
-                  path: Path.show(r.path),
-                  headers: r.request.headers,
-                  mirrors: (r.actions?.mirrors ?? []).map((m) => Path.show(m)),
-                }
-              : { reason: r.reason };
-          ctx.res.writeHead(r.kind === 'identified' ? 200 : (r.status ?? 400), {
-            'content-type': 'application/json',
-          });
-          ctx.res.end(JSON.stringify(body));
-        },
-      );
-      void layer({ head, res });
+      type Value = { kind: 'inbound'; head: RequestHead; exchange: { res: http.ServerResponse } };
+      const layer = httpRouteFiltersLayer<Value>(id).layer(async (ctx) => {
+        const r = await id(ctx.head);
+        const body =
+          r.kind === 'identified'
+            ? {
+                path: Path.show(r.path),
+                headers: r.request.headers,
+                mirrors: (r.actions?.mirrors ?? []).map((m) => Path.show(m)),
+              }
+            : { reason: r.reason };
+        ctx.exchange.res.writeHead(r.kind === 'identified' ? 200 : (r.status ?? 400), {
+          'content-type': 'application/json',
+        });
+        ctx.exchange.res.end(JSON.stringify(body));
+      });
+      void layer({ kind: 'inbound', head, exchange: { res } });
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     port = (server.address() as AddressInfo).port;

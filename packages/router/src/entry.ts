@@ -1,10 +1,8 @@
 /**
  * Entries of the router's stacks as the stack builder sees them: the typed user layers of each
- * stack, the two layers where the value's type changes (`identify`: Inbound → Identified;
- * `bind`: Identified → Bound; `retries`: attempts → the response). Layers of the older `RouterContext` form (no `kind`) may stand
- * among them: they are adapted to wherever they stand.
+ * stack, and the layers where the value's type changes (`identify`: Inbound → Identified;
+ * `bind`: Identified → Bound; `retries`: attempts → the response).
  */
-import type { RouterLayer } from './context.js';
 import type {
   AttemptHandler,
   BoundHandler,
@@ -44,6 +42,3 @@ export interface RetriesEntry {
 
 /** One entry of a stack. */
 export type StackEntry = ServerLayer | IdentifyEntry | BindEntry | PathLayer | RetriesEntry | ClientLayer;
-
-/** An entry of a stack as given: a typed entry, or a layer of the older `RouterContext` form. */
-export type AnyLayer = StackEntry | RouterLayer;

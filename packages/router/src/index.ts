@@ -4,12 +4,10 @@
  * streaming, limits, errors — Linkerd 1's HTTP router as composable layers.
  */
 export type { BindingCacheOptions, RouterEviction, RouterInterpreter } from './binding.js';
-export { pickLeaf } from './binding.js';
 export { diagnostics } from './channels.js';
 export type { Client, ClientState } from './client.js';
-export type { RouterContext, RouterHandler, RouterLayer } from './context.js';
 export type { ClientPoolOptions, ClientProtocol } from './endpoint.js';
-export type { AnyLayer, BindEntry, IdentifyEntry, StackEntry } from './entry.js';
+export type { StackEntry } from './entry.js';
 export type { LocalAnswer, LocalAnswerCode, NoRouteReason, RouterErrorCode } from './errors.js';
 export {
   AttemptTimeoutError,
@@ -34,18 +32,7 @@ export {
   UnknownDestinationError,
   UpstreamFailedError,
 } from './errors.js';
-export type { FailureOrigin } from './failure-origin.js';
-export { blamesEndpoint, failureOrigin, isRequeueable } from './failure-origin.js';
-export type { ForwardedHeaderOptions, ForwardingInfo, HeaderMap, RewrittenTarget } from './headers.js';
-export {
-  addForwardingHeaders,
-  isHopByHop,
-  prepareRequestHeaders,
-  prepareResponseHeaders,
-  rewriteAbsoluteForm,
-  VIA,
-  viaHops,
-} from './headers.js';
+export type { ForwardedHeaderOptions } from './headers.js';
 export type { HeldResponse } from './held-response.js';
 export type {
   CreateServer,
@@ -58,7 +45,7 @@ export type {
 } from './options.js';
 export type { RequestRecord } from './record.js';
 export type { Rescued, RescuedCode, RescueOptions } from './rescue.js';
-export { encodeErrHeader, rescue } from './rescue.js';
+export { rescue } from './rescue.js';
 export type {
   PreparedServers,
   RouterCloseOptions,
@@ -83,7 +70,6 @@ export type {
   ClientResponse,
   Exchange,
   Identified,
-  IdentifiedHandler,
   Inbound,
   LocalDtab,
   PathLayer,

@@ -9,8 +9,7 @@ import type { BalancerFactory } from '@switchyard/balancers';
 import type { Clock, Identifier, Random, RequestHead, Stats } from '@switchyard/core';
 import type { Dtab, Path } from '@switchyard/dtab';
 import type { BindingCacheOptions, RouterEviction, RouterInterpreter } from './binding.js';
-import type { RouterLayer } from './context.js';
-import type { AnyLayer } from './entry.js';
+import type { StackEntry } from './entry.js';
 import type { ForwardedHeaderOptions } from './headers.js';
 import type { RouterClientOptions, RouterServiceOptions } from './policy-options.js';
 
@@ -57,10 +56,12 @@ export interface RouterServerOptions {
 
 /**
  * User layers for one stack: inserted at its user position (array) or replacing it (function of
- * the stack's defaults). Typed layers (`ServerLayer`, `PathLayer`, `ClientLayer`) and layers of
- * the older `RouterContext` form (`RouterLayer`) both go here.
+ * the stack's defaults). `ServerLayer`s go in the server stack, `PathLayer`s in the path stack,
+ * `ClientLayer`s in the client stack.
  */
-export type StackLayers = readonly AnyLayer[] | ((defaults: readonly AnyLayer[]) => readonly AnyLayer[]);
+export type StackLayers =
+  | readonly StackEntry[]
+  | ((defaults: readonly StackEntry[]) => readonly StackEntry[]);
 
 /** User layers by stack (see `RouterOptions.layers`). */
 export interface RouterStackLayers {
@@ -113,20 +114,14 @@ export interface RouterOptions {
   /** Error bodies are cut to this size, KiB. Default 5120. */
   readonly maxErrResponseKB?: number;
   /**
-   * Extra layers. Named per stack (`{ server, path, client }`, each an array inserted at the
-   * stack's user position or a function from that stack's defaults to the stack to use): in a
-   * `server` array, `ServerLayer`s go just before `identify` (they see the request as received)
-   * and `RouterLayer`s after it (they see `ctx.dst`); `path` arrays go after `bind`, outside the
-   * retry loop (once per request); `client` arrays just above dispatch (once per attempt). A layer
-   * standing where its value does not exist (a `ServerLayer` after `identify`, a `PathLayer`
-   * before `bind`) is an `InvalidRouterOptionsError`. The older forms still work: an array is the
-   * `server` form; a function receives the three default stacks concatenated and returns a flat
-   * stack (split again at `bind` and `retries`).
+   * Extra layers, named per stack (`{ server, path, client }`), each an array inserted at the
+   * stack's user position or a function from that stack's defaults to the stack to use: `server`
+   * arrays go just before `identify` (they see the request as received); `path` arrays go after
+   * `bind`, outside the retry loop (once per request); `client` arrays just above dispatch (once
+   * per attempt). A layer standing where its value does not exist (a `ServerLayer` after
+   * `identify`, a `PathLayer` before `bind`) is an `InvalidRouterOptionsError`.
    */
-  readonly layers?:
-    | readonly AnyLayer[]
-    | ((defaults: readonly RouterLayer[]) => readonly RouterLayer[])
-    | RouterStackLayers;
+  readonly layers?: RouterStackLayers;
   /** Where metrics go (`rt/<label>/…`). Default `nullStats`. */
   readonly stats?: Stats;
   readonly clock?: Clock;

@@ -25,7 +25,7 @@ import { Dtab, type NameTree, Path } from '@switchyard/dtab';
 import { Binder, type RouterEviction, type RouterInterpreter } from './binding.js';
 import { diagnostics } from './channels.js';
 import { Client, type ClientState } from './client.js';
-import type { AnyLayer } from './entry.js';
+import type { StackEntry } from './entry.js';
 import { InvalidRouterOptionsError } from './errors.js';
 import type { RouterOptions, RouterServerOptions } from './options.js';
 import { resolveClientPolicy, resolveServicePolicy } from './policy.js';
@@ -114,7 +114,7 @@ export class Router {
   readonly #label: string;
   readonly #options: RouterOptions;
   readonly #runtime: RouterRuntime;
-  #stacks: RouterStacks<readonly AnyLayer[]>;
+  #stacks: RouterStacks<readonly StackEntry[]>;
   #handler: ServerHandler;
   #slots: ServerSlot[];
   #binder: Binder;
@@ -210,7 +210,7 @@ export class Router {
   #evicted(event: RouterEviction, onEvicted: ((event: RouterEviction) => void) | undefined): void {
     const hooks: ((event: RouterEviction) => void)[] = onEvicted ? [onEvicted] : [];
     for (const l of [...this.#stacks.path, ...this.#stacks.client]) {
-      if ('kind' in l && (l.kind === 'path' || l.kind === 'client') && l.evicted) hooks.push(l.evicted);
+      if ((l.kind === 'path' || l.kind === 'client') && l.evicted) hooks.push(l.evicted);
     }
     for (const hook of hooks) {
       try {
@@ -745,7 +745,7 @@ function stopListening(server: http.Server | https.Server): Promise<void> {
   });
 }
 
-function info(l: AnyLayer): RouterLayerInfo {
+function info(l: StackEntry): RouterLayerInfo {
   return { role: l.role, description: l.description };
 }
 

@@ -3,17 +3,16 @@
  * context headers, identify) over `Inbound` values; the path stack (bind, retries), entered with
  * `Identified` and continuing with `Bound`; the client stack (user layers, then dispatch) over
  * `Bound` attempts. The builder composes them checking that each layer stands where the value it
- * handles exists; layers of the older `RouterContext` form are adapted to wherever they stand.
+ * handles exists.
  */
 
 import { assertNever } from '@switchyard/core';
 import { dispatchHandler } from './client/dispatch.js';
 import { mirrorLayer } from './client/mirror.js';
 import type { Client } from './client.js';
-import { adaptAttemptContextLayer, adaptContextLayer, type RouterLayer } from './context.js';
-import type { AnyLayer, StackEntry } from './entry.js';
+import type { StackEntry } from './entry.js';
 import { InvalidRouterOptionsError } from './errors.js';
-import type { RouterOptions, RouterStackLayers, StackLayers } from './options.js';
+import type { RouterOptions, StackLayers } from './options.js';
 import { bindLayer } from './path/bind.js';
 import { retriesLayer } from './path/retries.js';
 import { routeTimeoutLayer } from './path/route-timeout.js';
@@ -25,15 +24,7 @@ import { requestLineLayer } from './server/request-line.js';
 import { rescueLayer } from './server/respond-error.js';
 import { serverStatsLayer } from './server/stats.js';
 import type { ServiceEntry } from './service.js';
-import type {
-  AttemptHandler,
-  Bound,
-  BoundHandler,
-  Identified,
-  IdentifiedHandler,
-  Inbound,
-  ServerHandler,
-} from './stages.js';
+import type { AttemptHandler, Bound, BoundHandler, IdentifiedHandler, ServerHandler } from './stages.js';
 
 /** The router's three stacks, outermost first within each (finagle's server/path/client stacks). */
 export interface RouterStacks<T> {
@@ -66,16 +57,13 @@ export function defaultStacks(rt: RouterRuntime): RouterStacks<StackEntry[]> {
 }
 
 /** Where an array of user layers goes in each stack. */
-function insert(stack: Stack, defaults: readonly AnyLayer[], user: readonly AnyLayer[]): AnyLayer[] {
+function insert(stack: Stack, defaults: readonly StackEntry[], user: readonly StackEntry[]): StackEntry[] {
   switch (stack) {
     case 'server': {
-      // Typed server layers just before identify (they see the request as received); older
-      // `RouterContext` layers after it (they see `ctx.dst`), where they always ran.
-      const typed = user.filter((l) => 'kind' in l);
-      const context = user.filter((l) => !('kind' in l));
-      const at = defaults.findIndex((l) => 'kind' in l && l.kind === 'identify');
+      // Just before identify: they see the request as received.
+      const at = defaults.findIndex((l) => l.kind === 'identify');
       const cut = at < 0 ? defaults.length : at;
-      return [...defaults.slice(0, cut), ...typed, ...defaults.slice(cut), ...context];
+      return [...defaults.slice(0, cut), ...user, ...defaults.slice(cut)];
     }
     case 'path':
       // After bind (the service and client are known), outside the retry loop: once per request.
@@ -90,66 +78,25 @@ function insert(stack: Stack, defaults: readonly AnyLayer[], user: readonly AnyL
 
 function apply(
   stack: Stack,
-  defaults: readonly AnyLayer[],
+  defaults: readonly StackEntry[],
   user: StackLayers | undefined,
-): readonly AnyLayer[] {
+): readonly StackEntry[] {
   if (user === undefined) return defaults;
   if (typeof user === 'function') return [...user(defaults)];
   return insert(stack, defaults, user);
-}
-
-/**
- * Splits a flat stack (the legacy `layers: (defaults) => [...]` form) back into three at the
- * `bind` and `retries` roles.
- */
-function split(flat: readonly AnyLayer[]): RouterStacks<readonly AnyLayer[]> {
-  const bind = flat.findIndex((l) => l.role === 'bind');
-  if (bind < 0) return { server: flat, path: [], client: [] };
-  const retries = flat.findIndex((l, i) => i > bind && l.role === 'retries');
-  const end = retries < 0 ? flat.length : retries + 1;
-  return { server: flat.slice(0, bind), path: flat.slice(bind, end), client: flat.slice(end) };
-}
-
-/**
- * Runs the flat function form, typed over `RouterLayer`: the defaults go in as stand-ins with
- * their role and description, and each stand-in that comes back is replaced by its default.
- * A stand-in can be moved or dropped, not wrapped: its `layer` throws.
- */
-function flat(
-  user: (defaults: readonly RouterLayer[]) => readonly RouterLayer[],
-  defaults: readonly StackEntry[],
-): AnyLayer[] {
-  const back = new Map<RouterLayer, StackEntry>();
-  const standIns = defaults.map((entry): RouterLayer => {
-    const standIn: RouterLayer = {
-      role: entry.role,
-      description: entry.description,
-      layer: () => {
-        throw new InvalidRouterOptionsError(
-          `layers: the default layer ${entry.role} can be moved or removed, not wrapped (wrap it in layers: { server, path, client })`,
-        );
-      },
-    };
-    back.set(standIn, entry);
-    return standIn;
-  });
-  return user(standIns).map((l) => back.get(l) ?? l);
 }
 
 /** The stacks to run: the defaults with the user's layers applied (see `RouterOptions.layers`). */
 export function buildStacks(
   rt: RouterRuntime,
   user: RouterOptions['layers'],
-): RouterStacks<readonly AnyLayer[]> {
+): RouterStacks<readonly StackEntry[]> {
   const d = defaultStacks(rt);
   if (user === undefined) return d;
-  if (Array.isArray(user)) return { ...d, server: insert('server', d.server, user) };
-  if (typeof user === 'function') return split(flat(user, [...d.server, ...d.path, ...d.client]));
-  const named = user as RouterStackLayers;
   return {
-    server: apply('server', d.server, named.server),
-    path: apply('path', d.path, named.path),
-    client: apply('client', d.client, named.client),
+    server: apply('server', d.server, user.server),
+    path: apply('path', d.path, user.path),
+    client: apply('client', d.client, user.client),
   };
 }
 
@@ -163,10 +110,10 @@ type Built =
 function misplaced(
   stack: Stack,
   index: number,
-  l: AnyLayer,
+  l: StackEntry,
   stage: Built['stage'],
 ): InvalidRouterOptionsError {
-  const kind = 'kind' in l ? `a ${l.kind} layer` : 'a layer';
+  const kind = `a ${l.kind} layer`;
   const where = stage === 'attempt' ? 'an attempt' : stage;
   return new InvalidRouterOptionsError(
     `layers.${stack}[${index}] (${l.role}, ${kind}) cannot stand where the request is ${where}`,
@@ -174,21 +121,7 @@ function misplaced(
 }
 
 /** Wraps `inner` in one entry, checking that the entry handles the value `inner` takes. */
-function wrap(stack: Stack, index: number, l: AnyLayer, inner: Built): Built {
-  if (!('kind' in l)) {
-    switch (inner.stage) {
-      case 'attempt':
-        return { stage: 'attempt', handler: adaptAttemptContextLayer(l)(inner.handler) };
-      case 'bound':
-        return { stage: 'bound', handler: adaptContextLayer<Bound>(l)(inner.handler) };
-      case 'identified':
-        return { stage: 'identified', handler: adaptContextLayer<Identified>(l)(inner.handler) };
-      case 'inbound':
-        return { stage: 'inbound', handler: adaptContextLayer<Inbound>(l)(inner.handler) };
-      default:
-        return assertNever(inner);
-    }
-  }
+function wrap(stack: Stack, index: number, l: StackEntry, inner: Built): Built {
   switch (l.kind) {
     case 'client':
       if (inner.stage !== 'attempt') throw misplaced(stack, index, l, inner.stage);
@@ -214,7 +147,7 @@ function wrap(stack: Stack, index: number, l: AnyLayer, inner: Built): Built {
 }
 
 /** Composes `layers` (outermost first) over `inner`. */
-function composeStack(stack: Stack, layers: readonly AnyLayer[], inner: Built): Built {
+function composeStack(stack: Stack, layers: readonly StackEntry[], inner: Built): Built {
   let built = inner;
   for (let i = layers.length - 1; i >= 0; i--) built = wrap(stack, i, layers[i]!, built);
   return built;
@@ -227,9 +160,9 @@ function composeStack(stack: Stack, layers: readonly AnyLayer[], inner: Built): 
  * module stack per dst), each built on its first request and kept as long as the binding cache
  * keeps that service or client. A trial composition at construction refuses misplaced layers.
  */
-export function composeStacks(rt: RouterRuntime, stacks: RouterStacks<readonly AnyLayer[]>): ServerHandler {
+export function composeStacks(rt: RouterRuntime, stacks: RouterStacks<readonly StackEntry[]>): ServerHandler {
   const dispatch: Built = { stage: 'attempt', handler: dispatchHandler(rt) };
-  const bindAt = stacks.path.findIndex((l) => 'kind' in l && l.kind === 'bind');
+  const bindAt = stacks.path.findIndex((l) => l.kind === 'bind');
   const beforeBind = bindAt < 0 ? stacks.path : stacks.path.slice(0, bindAt + 1);
   const afterBind = bindAt < 0 ? [] : stacks.path.slice(bindAt + 1);
   // Trial: the whole chain once, so that misplaced layers fail here and not on a request.

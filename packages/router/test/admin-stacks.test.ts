@@ -1,12 +1,13 @@
 /**
  * The admin prints each router's three stacks (Linkerd 1 printed its modules): a real admin
- * server over a real router, user layers of both forms included, in the order they run.
+ * server over a real router, user layers of each stack included, in the order they run.
  */
 import { createAdminServer } from '@switchyard/admin';
 import { Activity } from '@switchyard/core';
+import { httpRequest } from '@switchyard/testkit';
 import { describe, expect, it } from 'vitest';
-import type { ClientLayer, RouterLayer, ServerLayer } from '../src/index.js';
-import { fixtures, send } from './helpers.js';
+import type { ClientLayer, PathLayer, ServerLayer } from '../src/index.js';
+import { fixtures } from './helpers.js';
 
 const { backend, router, cleanup } = fixtures(1000);
 
@@ -19,7 +20,12 @@ describe('admin stacks', () => {
       description: 'checks a token',
       layer: (next) => next,
     };
-    const spans: RouterLayer = { role: 'spans', description: 'a span per request', layer: (next) => next };
+    const spans: PathLayer = {
+      kind: 'path',
+      role: 'spans',
+      description: 'a span per request',
+      layer: (next) => next,
+    };
     const attempts: ClientLayer = {
       kind: 'client',
       role: 'attempts',
@@ -28,7 +34,7 @@ describe('admin stacks', () => {
     };
     const { router: r } = await router(`/svc/web => /$/inet/127.0.0.1/${b.port}`, {
       label: 'edge',
-      layers: { server: [auth, spans], client: [attempts] },
+      layers: { server: [auth], path: [spans], client: [attempts] },
     });
     const admin = createAdminServer({
       port: 0,
@@ -47,7 +53,7 @@ describe('admin stacks', () => {
     cleanup.push(() => admin.close());
     const port = Number(new URL(admin.url).port);
 
-    const reply = await send(port, { path: '/admin/stacks.json' });
+    const reply = await httpRequest(port, { path: '/admin/stacks.json' });
     expect(reply.status).toBe(200);
     const doc = JSON.parse(reply.body) as {
       router: string;
@@ -69,9 +75,8 @@ describe('admin stacks', () => {
         'proxy-rewrite',
         'auth',
         'identify',
-        'spans',
       ],
-      path: ['bind', 'route-timeout', 'retries'],
+      path: ['bind', 'spans', 'route-timeout', 'retries'],
       client: ['mirror', 'attempts'],
     });
     expect(doc[0]!.stacks.server).toContainEqual({ role: 'auth', description: 'checks a token' });
@@ -79,7 +84,7 @@ describe('admin stacks', () => {
     // Exactly the router's own listing, layer by layer.
     expect(doc[0]!.stacks).toEqual(JSON.parse(JSON.stringify(r.stacks)));
     // Listed in the admin's index with the other endpoints.
-    const index = JSON.parse((await send(port, { path: '/admin' })).body) as {
+    const index = JSON.parse((await httpRequest(port, { path: '/admin' })).body) as {
       endpoints: { path: string }[];
     };
     expect(index.endpoints.map((e) => e.path)).toContain('/admin/stacks.json');

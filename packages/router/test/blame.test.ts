@@ -6,9 +6,10 @@
 import http from 'node:http';
 import net from 'node:net';
 import { Addr, address, createMetricsRegistry, type NamerEntry } from '@switchyard/core';
+import { type Backend, httpRequest, rawExchange } from '@switchyard/testkit';
 import { describe, expect, it } from 'vitest';
-import type { Router, RouterLayer } from '../src/index.js';
-import { type Backend, fixtures, rawExchange, send, testNamer } from './helpers.js';
+import { type Router, type ServerLayer, withHead, withHeaders } from '../src/index.js';
+import { fixtures, testNamer } from './helpers.js';
 
 const { backend, router } = fixtures(500);
 
@@ -37,7 +38,7 @@ function endpointStates(r: Router): string[] {
 async function spread(port: number, n: number): Promise<Set<string>> {
   const seen = new Set<string>();
   for (let i = 0; i < n; i++) {
-    const reply = await send(port, { headers: { 'x-dst': 'web' } });
+    const reply = await httpRequest(port, { headers: { 'x-dst': 'web' } });
     expect(reply.status).toBe(200);
     seen.add(reply.body.split(' ')[0]!);
   }
@@ -64,16 +65,18 @@ describe('failures the endpoint did not cause', () => {
     const { dtab, namers } = oneClient(backends);
     const stats = createMetricsRegistry();
     // Copies a query parameter into a header: a newline in it makes the HTTP client refuse the request.
-    const userHeader: RouterLayer = {
+    const userHeader: ServerLayer = {
+      kind: 'server',
       role: 'user-header',
       description: 'x-user from ?user=',
-      layer: (next) => (ctx) => {
-        const user = new URL(ctx.url, 'http://x').searchParams.get('user');
-        if (user !== null) ctx.headers['x-user'] = user;
-        return next(ctx);
+      layer: (next) => (inbound) => {
+        const user = new URL(inbound.head.url, 'http://x').searchParams.get('user');
+        return next(
+          user === null ? inbound : withHead(inbound, withHeaders(inbound.head, { 'x-user': user })),
+        );
       },
     };
-    const { router: r, port } = await router(dtab, { namers, stats, layers: [userHeader] });
+    const { router: r, port } = await router(dtab, { namers, stats, layers: { server: [userHeader] } });
     // Every endpoint is known and alive, with the client created.
     expect((await spread(port, 30)).size).toBe(3);
     const bytesBefore = backends.map((b) => b.bytesReceived());
@@ -88,7 +91,7 @@ describe('failures the endpoint did not cause', () => {
         await rawExchange(port, 'OPTIONS * HTTP/1.1\r\nHost: h\r\nx-dst: web\r\nConnection: close\r\n\r\n'),
       );
       replies.push(await rawExchange(port, 'CONNECT h:443 HTTP/1.1\r\nHost: h:443\r\nx-dst: web\r\n\r\n'));
-      const refused = await send(port, { path: '/?user=a%0Ab', headers: { 'x-dst': 'web' } });
+      const refused = await httpRequest(port, { path: '/?user=a%0Ab', headers: { 'x-dst': 'web' } });
       expect(refused.status).toBe(400);
       expect(refused.body).toMatch(/^Request cannot be forwarded: .*x-user/);
     }

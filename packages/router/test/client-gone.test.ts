@@ -4,20 +4,22 @@
  * leave an attempt hanging: a dispatch whose body never ends would hold its balancer lease for
  * ever, and the endpoint would look busy to p2c until nobody picks it (found by `pnpm faults`).
  */
+import { rawExchange } from '@switchyard/testkit';
 import { describe, expect, it } from 'vitest';
-import type { RouterLayer } from '../src/index.js';
-import { fixtures, rawExchange } from './helpers.js';
+import type { PathLayer } from '../src/index.js';
+import { fixtures } from './helpers.js';
 
 const { backend, router } = fixtures(500);
 
-/** Holds each request for `ms` after identification, so the client's error lands first. */
-function delayLayer(ms: number): RouterLayer {
+/** Holds each request for `ms` after binding, so the client's error lands first. */
+function delayLayer(ms: number): PathLayer {
   return {
+    kind: 'path',
     role: 'test-delay',
-    description: 'waits before binding',
-    layer: (next) => async (ctx) => {
+    description: 'waits before the retry layer reads the body',
+    layer: (next) => async (bound) => {
       await new Promise((resolve) => setTimeout(resolve, ms));
-      return next(ctx);
+      return next(bound);
     },
   };
 }
@@ -26,7 +28,7 @@ describe('a client gone before dispatch', () => {
   it('leaves no attempt pending and no lease held', async () => {
     const b = await backend();
     const { router: r, port } = await router(`/svc/web => /$/inet/127.0.0.1/${b.port}`, {
-      layers: [delayLayer(50)],
+      layers: { path: [delayLayer(50)] },
     });
     const badChunk =
       'POST / HTTP/1.1\r\nHost: h\r\nx-dst: web\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n';

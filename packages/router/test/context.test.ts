@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import { type Backend, httpRequest, startBackend } from '@switchyard/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Backend, send, startBackend, startRouter } from './helpers.js';
+import { startRouter } from './helpers.js';
 
 const cleanup: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -33,12 +34,12 @@ describe('clearContext off (trusted clients)', () => {
   it('appends l5d-ctx-dtab then l5d-dtab to the base dtab and re-emits the local dtab downstream', async () => {
     const { good, evil, headers } = await backends();
     const { port } = await router(`/svc/web => /$/inet/127.0.0.1/${good.port}`, false);
-    const steered = await send(port, {
+    const steered = await httpRequest(port, {
       headers: { 'x-dst': 'web', 'l5d-dtab': `/svc/web => /$/inet/127.0.0.1/${evil.port}` },
     });
     expect(steered.body).toBe('evil');
     // l5d-dtab is appended after l5d-ctx-dtab, so it wins.
-    const both = await send(port, {
+    const both = await httpRequest(port, {
       headers: {
         'x-dst': 'web',
         'l5d-ctx-dtab': `/svc/web => /$/inet/127.0.0.1/${evil.port}`,
@@ -56,7 +57,7 @@ describe('clearContext off (trusted clients)', () => {
   it('answers 400 with the parse error for an unparsable l5d-dtab, with l5d-err', async () => {
     const { good } = await backends();
     const { port } = await router(`/svc/web => /$/inet/127.0.0.1/${good.port}`, false);
-    const bad = await send(port, { headers: { 'x-dst': 'web', 'l5d-dtab': '/svc/web =>' } });
+    const bad = await httpRequest(port, { headers: { 'x-dst': 'web', 'l5d-dtab': '/svc/web =>' } });
     expect(bad.status).toBe(400);
     expect(bad.body).toMatch(/^Invalid l5d-dtab header: /);
     expect(`${decodeURIComponent(bad.headers['l5d-err'] as string)}\n`).toBe(bad.body);
@@ -65,7 +66,9 @@ describe('clearContext off (trusted clients)', () => {
   it('shows the dtabs in a 502 body', async () => {
     const { good } = await backends();
     const { port } = await router(`/svc/web => /$/inet/127.0.0.1/${good.port}`, false);
-    const reply = await send(port, { headers: { 'x-dst': 'nope', 'l5d-dtab': '/svc/other => /$/nil' } });
+    const reply = await httpRequest(port, {
+      headers: { 'x-dst': 'nope', 'l5d-dtab': '/svc/other => /$/nil' },
+    });
     expect(reply.status).toBe(502);
     expect(reply.body).toContain(`base dtab: /svc/web=>/$/inet/127.0.0.1/${good.port}`);
     expect(reply.body).toContain('override dtab: /svc/other => /$/nil');
@@ -79,11 +82,11 @@ describe('clearContext on (a security boundary)', () => {
     const { port } = await router(`/svc/web => /$/inet/127.0.0.1/${good.port}`, true);
     const steer = `/svc/web => /$/inet/127.0.0.1/${evil.port}`;
     for (const header of ['l5d-dtab', 'l5d-ctx-dtab', 'dtab-local']) {
-      const reply = await send(port, { headers: { 'x-dst': 'web', [header]: steer } });
+      const reply = await httpRequest(port, { headers: { 'x-dst': 'web', [header]: steer } });
       expect(reply.body, header).toBe('good');
     }
     // Even unparsable values are ignored rather than rejected: they are never read.
-    const garbage = await send(port, { headers: { 'x-dst': 'web', 'l5d-dtab': '=>=>' } });
+    const garbage = await httpRequest(port, { headers: { 'x-dst': 'web', 'l5d-dtab': '=>=>' } });
     expect(garbage.status).toBe(200);
     for (const h of headers) {
       expect(h['l5d-dtab']).toBeUndefined();
@@ -95,7 +98,7 @@ describe('clearContext on (a security boundary)', () => {
   it('strips every inbound l5d-* header but still adds l5d-dst-* and its own l5d-reqid downstream', async () => {
     const { good, headers } = await backends();
     const { port } = await router(`/svc/web => /$/inet/127.0.0.1/${good.port}`, true);
-    await send(port, {
+    await httpRequest(port, {
       headers: { 'x-dst': 'web', 'l5d-reqid': 'x', 'l5d-ctx-foo': 'y', 'L5D-Dst-Service': '/svc/forged' },
     });
     const h = headers[0]!;
@@ -111,7 +114,7 @@ describe('clearContext on (a security boundary)', () => {
   it('strips every l5d-* response header', async () => {
     const { good } = await backends();
     const { port } = await router(`/svc/web => /$/inet/127.0.0.1/${good.port}`, true);
-    const reply = await send(port, { headers: { 'x-dst': 'web' } });
+    const reply = await httpRequest(port, { headers: { 'x-dst': 'web' } });
     expect(reply.body).toBe('good');
     expect(Object.keys(reply.headers).filter((k) => k.startsWith('l5d-'))).toEqual([]);
   });
@@ -120,13 +123,13 @@ describe('clearContext on (a security boundary)', () => {
     const { good } = await backends();
     const dead = `/$/inet/127.0.0.1/1`;
     const { port } = await router(`/svc/web => /$/inet/127.0.0.1/${good.port}; /svc/dead => ${dead}`, true);
-    const noRoute = await send(port, { headers: { 'x-dst': 'nope' } });
+    const noRoute = await httpRequest(port, { headers: { 'x-dst': 'nope' } });
     expect(noRoute.status).toBe(502);
     expect(noRoute.body).toBe('Unable to route request!\n');
-    const refused = await send(port, { headers: { 'x-dst': 'dead' } });
+    const refused = await httpRequest(port, { headers: { 'x-dst': 'dead' } });
     expect(refused.status).toBe(502);
     expect(refused.body).toBe('Unable to establish connection to the backend.\n');
-    const unknown = await send(port);
+    const unknown = await httpRequest(port);
     expect(unknown.status).toBe(400);
     expect(unknown.body).toContain('Unknown destination');
     for (const r of [noRoute, refused, unknown]) {

@@ -3,9 +3,10 @@
  * is reported to `RouterOptions.onEvicted` and to path/client layers' `evicted`, once each.
  */
 import { Path } from '@switchyard/dtab';
+import { eventually, httpRequest } from '@switchyard/testkit';
 import { describe, expect, it } from 'vitest';
 import type { PathLayer, RouterEviction } from '../src/index.js';
-import { eventually, fixtures, send } from './helpers.js';
+import { fixtures } from './helpers.js';
 
 const { backend, router } = fixtures(200);
 
@@ -32,12 +33,12 @@ describe('eviction hook', () => {
       onEvicted: (e) => seen.push(show(e)),
       layers: { path: [tagging] },
     });
-    expect((await send(port, { headers: { 'x-dst': 'web' } })).body).toBe('web');
+    expect((await httpRequest(port, { headers: { 'x-dst': 'web' } })).body).toBe('web');
     expect(seen).toEqual([]);
-    await eventually(() => seen.length === 2);
+    await eventually(() => seen.length === 2, { timeoutMs: 10_000 });
     const expected = ['service /svc/web', `client /$/inet/127.0.0.1/${web.port}`];
     expect([...seen].sort()).toEqual([...expected].sort());
     expect([...layerSeen].sort()).toEqual([...expected].sort());
-    expect((await send(port, { headers: { 'x-dst': 'web' } })).body).toBe('web');
+    expect((await httpRequest(port, { headers: { 'x-dst': 'web' } })).body).toBe('web');
   });
 });

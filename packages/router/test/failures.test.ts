@@ -1,8 +1,9 @@
 import http from 'node:http';
 import { classifiers } from '@switchyard/balancers';
 import { Addr, address } from '@switchyard/core';
+import { freePort, httpRequest } from '@switchyard/testkit';
 import { describe, expect, it } from 'vitest';
-import { fixtures, freePort, send, testNamer } from './helpers.js';
+import { fixtures, testNamer } from './helpers.js';
 
 const { backend, router } = fixtures(500);
 
@@ -10,7 +11,7 @@ describe('failures', () => {
   it('answers 502 when the backend drops the connection before answering', async () => {
     const b = await backend((req) => req.socket.destroy());
     const { port } = await router(`/svc/web => /$/inet/127.0.0.1/${b.port}`);
-    const reply = await send(port, { headers: { 'x-dst': 'web' } });
+    const reply = await httpRequest(port, { headers: { 'x-dst': 'web' } });
     expect(reply.status).toBe(502);
     expect(reply.body).toMatch(/^Connection to 127\.0\.0\.1:\d+ failed/);
   });
@@ -44,7 +45,7 @@ describe('failures', () => {
         .on('error', () => resolve('error'));
     });
     expect(outcome).toBe('aborted:partial');
-    expect((await send(port, { headers: { 'x-dst': 'web' } })).body).toBe('fine');
+    expect((await httpRequest(port, { headers: { 'x-dst': 'web' } })).body).toBe('fine');
   });
 
   it('answers 503 when a backend never answers within requestAttemptTimeoutMs', async () => {
@@ -52,7 +53,7 @@ describe('failures', () => {
     const { port } = await router(`/svc/web => /$/inet/127.0.0.1/${b.port}`, {
       client: { requestAttemptTimeoutMs: 150 },
     });
-    const reply = await send(port, { headers: { 'x-dst': 'web' } });
+    const reply = await httpRequest(port, { headers: { 'x-dst': 'web' } });
     expect(reply.status).toBe(503);
     expect(reply.body).toBe('Request attempt exceeded requestAttemptTimeoutMs (150 ms)\n');
   });
@@ -62,7 +63,7 @@ describe('failures', () => {
     const { port } = await router(`/svc/web => /$/inet/127.0.0.1/${b.port}`, {
       service: { totalTimeoutMs: 150 },
     });
-    const reply = await send(port, { headers: { 'x-dst': 'web' } });
+    const reply = await httpRequest(port, { headers: { 'x-dst': 'web' } });
     expect(reply.status).toBe(503);
     expect(reply.body).toBe('Request exceeded totalTimeoutMs (150 ms)\n');
   });
@@ -71,11 +72,11 @@ describe('failures', () => {
     const namer = testNamer();
     const b = await backend();
     const { port } = await router('/svc => /#/test', { namers: [namer.entry], bindingTimeoutMs: 150 });
-    const reply = await send(port, { headers: { 'x-dst': 'slow' } });
+    const reply = await httpRequest(port, { headers: { 'x-dst': 'slow' } });
     expect(reply.status).toBe(503);
     expect(reply.body).toBe('Binding /svc/slow exceeded bindingTimeoutMs (150 ms)\n');
     namer.addr('slow').update(Addr.bound([address('127.0.0.1', b.port)]));
-    expect((await send(port, { headers: { 'x-dst': 'slow' } })).status).toBe(200);
+    expect((await httpRequest(port, { headers: { 'x-dst': 'slow' } })).status).toBe(200);
   });
 
   it('answers 502 for a neg or empty address set', async () => {
@@ -84,7 +85,7 @@ describe('failures', () => {
     namer.addr('gone').update(Addr.neg);
     namer.addr('empty').update(Addr.bound([]));
     for (const dst of ['gone', 'empty']) {
-      const reply = await send(port, { headers: { 'x-dst': dst } });
+      const reply = await httpRequest(port, { headers: { 'x-dst': dst } });
       expect(reply.status).toBe(502);
       expect(reply.body).toContain('no-endpoints');
     }
@@ -95,9 +96,9 @@ describe('failures', () => {
     const b = await backend();
     const { port } = await router('/svc => /#/test', { namers: [namer.entry] });
     namer.addr('web').update(Addr.bound([address('127.0.0.1', b.port)]));
-    expect((await send(port, { headers: { 'x-dst': 'web' } })).status).toBe(200);
+    expect((await httpRequest(port, { headers: { 'x-dst': 'web' } })).status).toBe(200);
     namer.addr('web').update(Addr.failed(new Error('k8s API down')));
-    expect((await send(port, { headers: { 'x-dst': 'web' } })).status).toBe(200);
+    expect((await httpRequest(port, { headers: { 'x-dst': 'web' } })).status).toBe(200);
   });
 
   it('requeues connection failures to another endpoint', async () => {
@@ -107,7 +108,7 @@ describe('failures', () => {
     const { port } = await router('/svc => /#/test', { namers: [namer.entry] });
     namer.addr('web').update(Addr.bound([address('127.0.0.1', dead), address('127.0.0.1', b.port)]));
     for (let i = 0; i < 10; i++) {
-      const reply = await send(port, { headers: { 'x-dst': 'web' } });
+      const reply = await httpRequest(port, { headers: { 'x-dst': 'web' } });
       expect(reply.status).toBe(200);
     }
   });
@@ -130,7 +131,7 @@ describe('failures', () => {
     const { port } = await router(`/svc/web => /$/inet/127.0.0.1/${b.port}`, {
       service: { responseClassifier: classifiers.retryableAll5XX },
     });
-    const reply = await send(port, { method: 'POST', headers: { 'x-dst': 'web' }, body: 'payload' });
+    const reply = await httpRequest(port, { method: 'POST', headers: { 'x-dst': 'web' }, body: 'payload' });
     expect(reply.status).toBe(200);
     expect(reply.body).toBe('attempt 2');
     expect(bodies).toEqual(['payload', 'payload']);
@@ -154,7 +155,7 @@ describe('failures', () => {
         },
       },
     });
-    const reply = await send(port, { headers: { 'x-dst': 'web' } });
+    const reply = await httpRequest(port, { headers: { 'x-dst': 'web' } });
     expect(reply.body).toBe('attempt 3');
     expect(streams).toBe(1);
     // Lower bounds only: the waits can only be longer on a loaded machine.
@@ -196,7 +197,11 @@ describe('failures', () => {
     const { port } = await router(`/svc/web => /$/inet/127.0.0.1/${b.port}`, {
       servers: [{ port: 0, maxRequestBodyBytes: 10 }],
     });
-    const byLength = await send(port, { method: 'POST', headers: { 'x-dst': 'web' }, body: 'x'.repeat(11) });
+    const byLength = await httpRequest(port, {
+      method: 'POST',
+      headers: { 'x-dst': 'web' },
+      body: 'x'.repeat(11),
+    });
     expect(byLength.status).toBe(413);
     expect(b.seen).toHaveLength(0);
     const chunked = await new Promise<number>((resolve) => {
@@ -212,8 +217,8 @@ describe('failures', () => {
       setTimeout(() => req.end('x'.repeat(8)), 20);
     });
     expect(chunked).toBe(413);
-    expect((await send(port, { method: 'POST', headers: { 'x-dst': 'web' }, body: 'small' })).status).toBe(
-      200,
-    );
+    expect(
+      (await httpRequest(port, { method: 'POST', headers: { 'x-dst': 'web' }, body: 'small' })).status,
+    ).toBe(200);
   });
 });

@@ -7,10 +7,11 @@
 import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { Addr, address, createMetricsRegistry } from '@switchyard/core';
+import { eventually, httpRequest } from '@switchyard/testkit';
 import { createPlainHttpServer } from '@switchyard/tls';
 import { describe, expect, it } from 'vitest';
 import type { CreateServer } from '../src/index.js';
-import { eventually, fixtures, send, testNamer } from './helpers.js';
+import { fixtures, testNamer } from './helpers.js';
 
 const { backend: startBackend, cleanup, router } = fixtures(200);
 const h2c: CreateServer = (options) => createPlainHttpServer({ ...options, h2: {} });
@@ -43,7 +44,7 @@ describe('server stats of router-written gRPC answers', () => {
           .filter((m) => m.kind === 'counter' && m.name.join('/').startsWith('rt/http/server/'))
           .map((m) => [m.name.slice(5).join('/'), m.kind === 'counter' ? m.value : 0]),
       );
-    await eventually(() => (server().success ?? 0) + (server().failures ?? 0) === 1);
+    await eventually(() => (server().success ?? 0) + (server().failures ?? 0) === 1, { timeoutMs: 10_000 });
     expect(server()).toMatchObject({ requests: 1, success: 1, failures: 0 });
   });
 });
@@ -64,7 +65,7 @@ describe('appProtocol kubernetes.io/h2c', () => {
       .addr('grpc')
       .update(Addr.bound([address('127.0.0.1', port, { meta: { appProtocol: 'kubernetes.io/h2c' } })]));
     const r = await router('/svc => /#/test', { namers: [namer.entry] });
-    const reply = await send(r.port, { path: '/hello', headers: { 'x-dst': 'grpc' } });
+    const reply = await httpRequest(r.port, { path: '/hello', headers: { 'x-dst': 'grpc' } });
     expect([reply.status, reply.body]).toEqual([200, 'h2c /hello']);
     expect(versions).toEqual(['2.0']);
   });
@@ -82,7 +83,7 @@ describe('appProtocol kubernetes.io/h2c', () => {
       namers: [namer.entry],
       client: { protocol: 'http/1.1', connectTimeoutMs: 1000, headersTimeoutMs: 1000 },
     });
-    const reply = await send(r.port, { headers: { 'x-dst': 'grpc' } });
+    const reply = await httpRequest(r.port, { headers: { 'x-dst': 'grpc' } });
     // HTTP/1.1 to an HTTP/2-only server cannot succeed.
     expect(reply.status).toBe(502);
   });
@@ -106,6 +107,6 @@ describe('server connections', () => {
     expect(status).toBe(200);
     expect(connections()).toBe(1);
     session.close();
-    await eventually(() => connections() === 0);
+    await eventually(() => connections() === 0, { timeoutMs: 10_000 });
   });
 });

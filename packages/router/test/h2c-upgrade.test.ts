@@ -1,8 +1,9 @@
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
+import { type Backend, rawExchange, startBackend } from '@switchyard/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Router } from '../src/index.js';
-import { type Backend, rawExchange, startBackend, startRouter } from './helpers.js';
+import { startRouter } from './helpers.js';
 
 // `Upgrade: h2c` is declined (see src/server/h2c-upgrade.ts): a backend that would accept it must
 // never be offered it, or a client gets a tunnel past routing ("h2c smuggling").

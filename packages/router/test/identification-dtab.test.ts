@@ -5,8 +5,9 @@
  */
 import { type Identifier, identified, type RequestHead } from '@switchyard/core';
 import { Dtab } from '@switchyard/dtab';
+import { httpRequest } from '@switchyard/testkit';
 import { describe, expect, it } from 'vitest';
-import { fixtures, send } from './helpers.js';
+import { fixtures } from './helpers.js';
 
 const { backend, router } = fixtures(1000);
 
@@ -20,15 +21,15 @@ describe('identification dtab', () => {
       identified(['gw', 'rule'], req, req.headers['x-split'] === '1' ? split : toA);
     // The base dtab alone does not know /gw: without the identification's dtab this is a 502/neg.
     const { port } = await router('/svc => /$/inet/127.0.0.1/1', { identifier });
-    const first = await send(port, { path: '/x' });
+    const first = await httpRequest(port, { path: '/x' });
     expect(first.status).toBe(200);
     expect(first.body).toBe(`backend:${a.port} GET /x`);
     const seen = new Set<string>();
     for (let i = 0; i < 40; i++)
-      seen.add((await send(port, { path: '/y', headers: { 'x-split': '1' } })).body);
+      seen.add((await httpRequest(port, { path: '/y', headers: { 'x-split': '1' } })).body);
     expect(seen).toEqual(new Set([`backend:${a.port} GET /y`, `backend:${b.port} GET /y`]));
     // A request's own dtab still overrides the identifier's dentries.
-    const local = await send(port, {
+    const local = await httpRequest(port, {
       path: '/z',
       headers: { 'l5d-dtab': `/gw/rule => /$/inet/127.0.0.1/${b.port}` },
     });

@@ -1,8 +1,9 @@
 import http from 'node:http';
 import net from 'node:net';
 import { Addr, address } from '@switchyard/core';
+import { eventually, httpRequest, rawExchange } from '@switchyard/testkit';
 import { describe, expect, it } from 'vitest';
-import { eventually, fixtures, rawExchange, send, testNamer } from './helpers.js';
+import { fixtures, testNamer } from './helpers.js';
 
 const { cleanup, backend, router } = fixtures(500);
 
@@ -34,7 +35,7 @@ describe('limits', () => {
     });
     const big = await rawExchange(port, `GET / HTTP/1.1\r\nx-dst: web\r\nx-pad: ${'a'.repeat(2048)}\r\n\r\n`);
     expect(big.startsWith('HTTP/1.1 431')).toBe(true);
-    expect((await send(port, { headers: { 'x-dst': 'web' } })).status).toBe(200);
+    expect((await httpRequest(port, { headers: { 'x-dst': 'web' } })).status).toBe(200);
   });
 
   it('answers 503 at once beyond maxConcurrentRequests', async () => {
@@ -42,16 +43,16 @@ describe('limits', () => {
     const { port } = await router(`/svc/web => /$/inet/127.0.0.1/${b.port}`, {
       servers: [{ port: 0, maxConcurrentRequests: 2 }],
     });
-    const first = send(port, { headers: { 'x-dst': 'web' } });
-    const second = send(port, { headers: { 'x-dst': 'web' } });
-    await eventually(() => held.length === 2);
-    const third = await send(port, { headers: { 'x-dst': 'web' } });
+    const first = httpRequest(port, { headers: { 'x-dst': 'web' } });
+    const second = httpRequest(port, { headers: { 'x-dst': 'web' } });
+    await eventually(() => held.length === 2, { timeoutMs: 10_000 });
+    const third = await httpRequest(port, { headers: { 'x-dst': 'web' } });
     expect(third.status).toBe(503);
     expect(third.body).toBe('Too many concurrent requests (maxConcurrentRequests 2)\n');
     release();
     expect((await first).status).toBe(200);
     expect((await second).status).toBe(200);
-    expect((await send(port, { headers: { 'x-dst': 'web' } })).status).toBe(200);
+    expect((await httpRequest(port, { headers: { 'x-dst': 'web' } })).status).toBe(200);
   });
 
   it('closes connections that send their head too slowly (slowloris)', async () => {
@@ -125,7 +126,7 @@ describe('limits', () => {
     const { port } = await router(`/svc/web => /$/inet/127.0.0.1/${b.port}`, {
       servers: [{ port: 0, requestTimeoutMs: 2000 }],
     });
-    expect((await send(port, { headers: { 'x-dst': 'web' } })).status).toBe(200);
+    expect((await httpRequest(port, { headers: { 'x-dst': 'web' } })).status).toBe(200);
     await expect(
       router(`/svc/web => /$/inet/127.0.0.1/${b.port}`, {
         servers: [{ port: 0, requestTimeoutMs: 2000, headersTimeoutMs: 5000 }],
@@ -138,14 +139,14 @@ describe('lifecycle', () => {
   it('drains in-flight requests on close and refuses new connections', async () => {
     const { b, held, release } = await holdingBackend();
     const r = await router(`/svc/web => /$/inet/127.0.0.1/${b.port}`);
-    const inflight = send(r.port, { headers: { 'x-dst': 'web' } });
-    await eventually(() => held.length === 1);
+    const inflight = httpRequest(r.port, { headers: { 'x-dst': 'web' } });
+    await eventually(() => held.length === 1, { timeoutMs: 10_000 });
     let closed = false;
     const closing = r.router.close({ graceMs: 10_000 }).then(() => {
       closed = true;
     });
     expect(r.router.ready).toBe(false);
-    await expect(send(r.port, { headers: { 'x-dst': 'web' } })).rejects.toThrow(/ECONNREFUSED/);
+    await expect(httpRequest(r.port, { headers: { 'x-dst': 'web' } })).rejects.toThrow(/ECONNREFUSED/);
     expect(closed).toBe(false);
     release();
     const reply = await inflight;
@@ -169,7 +170,7 @@ describe('lifecycle', () => {
         })
         .on('error', reject);
     });
-    await eventually(() => held.length === 1);
+    await eventually(() => held.length === 1, { timeoutMs: 10_000 });
     const closing = r.router.close({ graceMs: 10_000 });
     release();
     expect((await reply).connection).toBe('close');
@@ -225,8 +226,8 @@ describe('lifecycle', () => {
   it('cuts what is left after graceMs', async () => {
     const { b, held } = await holdingBackend();
     const r = await router(`/svc/web => /$/inet/127.0.0.1/${b.port}`);
-    const inflight = send(r.port, { headers: { 'x-dst': 'web' } }).catch((e: Error) => e);
-    await eventually(() => held.length === 1);
+    const inflight = httpRequest(r.port, { headers: { 'x-dst': 'web' } }).catch((e: Error) => e);
+    await eventually(() => held.length === 1, { timeoutMs: 10_000 });
     await r.router.close({ graceMs: 100 });
     expect(await inflight).toBeInstanceOf(Error);
   });

@@ -5,10 +5,11 @@
  */
 import http2 from 'node:http2';
 import { classifiers } from '@switchyard/balancers';
+import { httpRequest } from '@switchyard/testkit';
 import { createPlainHttpServer } from '@switchyard/tls';
 import { describe, expect, it } from 'vitest';
 import type { CreateServer, ServerLayer } from '../src/index.js';
-import { fixtures, send } from './helpers.js';
+import { fixtures } from './helpers.js';
 
 const { backend, cleanup, router } = fixtures(200);
 
@@ -38,8 +39,8 @@ describe('l5d-reqid', () => {
     const { port } = await router(`/svc/web => /$/inet/127.0.0.1/${b.port}`, {
       layers: { server: [recordIds(ids)] },
     });
-    await send(port, { headers: { 'x-dst': 'web' } });
-    await send(port, { headers: { 'x-dst': 'web' } });
+    await httpRequest(port, { headers: { 'x-dst': 'web' } });
+    await httpRequest(port, { headers: { 'x-dst': 'web' } });
     const sent = b.seen.map((r) => r.headers['l5d-reqid']);
     expect(sent[0]).toMatch(/^[0-9a-f]{16}$/);
     expect(sent[1]).toMatch(/^[0-9a-f]{16}$/);
@@ -53,12 +54,12 @@ describe('l5d-reqid', () => {
     const trusted = await router(`/svc/web => /$/inet/127.0.0.1/${b.port}`, {
       layers: { server: [recordIds(ids)] },
     });
-    await send(trusted.port, { headers: { 'x-dst': 'web', 'l5d-reqid': 'abc-123' } });
-    await send(trusted.port, { headers: { 'x-dst': 'web', 'l5d-reqid': 'a b,c' } });
+    await httpRequest(trusted.port, { headers: { 'x-dst': 'web', 'l5d-reqid': 'abc-123' } });
+    await httpRequest(trusted.port, { headers: { 'x-dst': 'web', 'l5d-reqid': 'a b,c' } });
     const cleared = await router(`/svc/web => /$/inet/127.0.0.1/${b.port}`, {
       servers: [{ port: 0, clearContext: true }],
     });
-    await send(cleared.port, { headers: { 'x-dst': 'web', 'l5d-reqid': 'abc-123' } });
+    await httpRequest(cleared.port, { headers: { 'x-dst': 'web', 'l5d-reqid': 'abc-123' } });
     const sent = b.seen.map((r) => r.headers['l5d-reqid']);
     expect(sent[0]).toBe('abc-123');
     expect(ids[0]).toBe('abc-123');
@@ -73,8 +74,8 @@ describe('l5d-dst-*', () => {
     const { port } = await router(
       `/svc/web => /$/inet/127.0.0.1/${b.port}/extra/path; /svc/plain => /$/inet/127.0.0.1/${b.port}`,
     );
-    await send(port, { headers: { 'x-dst': 'web' } });
-    await send(port, { headers: { 'x-dst': 'plain' } });
+    await httpRequest(port, { headers: { 'x-dst': 'web' } });
+    await httpRequest(port, { headers: { 'x-dst': 'plain' } });
     expect(b.seen[0]!.headers['l5d-dst-service']).toBe('/svc/web');
     expect(b.seen[0]!.headers['l5d-dst-client']).toBe(`/$/inet/127.0.0.1/${b.port}`);
     expect(b.seen[0]!.headers['l5d-dst-residual']).toBe('/extra/path');
@@ -87,7 +88,9 @@ describe('l5d-ctx-deadline', () => {
   it('an expired deadline is answered 504 without contacting a backend', async () => {
     const b = await backend();
     const { port } = await router(`/svc/web => /$/inet/127.0.0.1/${b.port}`);
-    const reply = await send(port, { headers: { 'x-dst': 'web', 'l5d-ctx-deadline': ctxDeadline(-5) } });
+    const reply = await httpRequest(port, {
+      headers: { 'x-dst': 'web', 'l5d-ctx-deadline': ctxDeadline(-5) },
+    });
     expect(reply.status).toBe(504);
     expect(reply.body).toMatch(/^Request exceeded the client's l5d-ctx-deadline \(0 ms\)\n$/);
     expect(reply.headers['l5d-err']).toContain('l5d-ctx-deadline');
@@ -98,7 +101,7 @@ describe('l5d-ctx-deadline', () => {
     const b = await backend(() => {});
     const { port } = await router(`/svc/web => /$/inet/127.0.0.1/${b.port}`);
     const t0 = Date.now();
-    const reply = await send(port, {
+    const reply = await httpRequest(port, {
       headers: { 'x-dst': 'web', 'l5d-ctx-deadline': `${ctxDeadline(5000)}, ${ctxDeadline(250)}` },
     });
     const took = Date.now() - t0;
@@ -115,9 +118,9 @@ describe('l5d-ctx-deadline', () => {
       service: { totalTimeoutMs: 800 },
     });
     const before = Date.now();
-    await send(port, { headers: { 'x-dst': 'web', 'l5d-ctx-deadline': ctxDeadline(5000) } });
-    await send(port, { headers: { 'x-dst': 'web', 'l5d-ctx-deadline': ctxDeadline(300) } });
-    await send(port, { headers: { 'x-dst': 'web' } });
+    await httpRequest(port, { headers: { 'x-dst': 'web', 'l5d-ctx-deadline': ctxDeadline(5000) } });
+    await httpRequest(port, { headers: { 'x-dst': 'web', 'l5d-ctx-deadline': ctxDeadline(300) } });
+    await httpRequest(port, { headers: { 'x-dst': 'web' } });
     const after = Date.now();
     const deadlines = b.seen.map((r) => {
       const [ts, dl] = String(r.headers['l5d-ctx-deadline']).split(' ').map(BigInt);
@@ -142,7 +145,9 @@ describe('l5d-ctx-deadline', () => {
     const { port } = await router(`/svc/web => /$/inet/127.0.0.1/${b.port}`, {
       servers: [{ port: 0, clearContext: true }],
     });
-    const reply = await send(port, { headers: { 'x-dst': 'web', 'l5d-ctx-deadline': ctxDeadline(-5) } });
+    const reply = await httpRequest(port, {
+      headers: { 'x-dst': 'web', 'l5d-ctx-deadline': ctxDeadline(-5) },
+    });
     expect(reply.status).toBe(200);
     expect(b.seen[0]!.headers['l5d-ctx-deadline']).toBeUndefined();
   });
@@ -156,8 +161,8 @@ describe('l5d-success-class and l5d-retryable', () => {
       res.end('x');
     });
     const trusted = await router(`/svc/web => /$/inet/127.0.0.1/${b.port}`);
-    const ok = await send(trusted.port, { headers: { 'x-dst': 'web' } });
-    const fail = await send(trusted.port, { path: '/fail', headers: { 'x-dst': 'web' } });
+    const ok = await httpRequest(trusted.port, { headers: { 'x-dst': 'web' } });
+    const fail = await httpRequest(trusted.port, { path: '/fail', headers: { 'x-dst': 'web' } });
     expect(ok.headers['l5d-success-class']).toBe('1.0');
     expect(ok.headers['l5d-retryable']).toBeUndefined();
     expect(fail.headers['l5d-success-class']).toBe('0.0');
@@ -165,14 +170,14 @@ describe('l5d-success-class and l5d-retryable', () => {
     const retrying = await router(`/svc/web => /$/inet/127.0.0.1/${b.port}`, {
       service: { responseClassifier: classifiers.retryableRead5XX },
     });
-    const retryable = await send(retrying.port, { path: '/fail', headers: { 'x-dst': 'web' } });
+    const retryable = await httpRequest(retrying.port, { path: '/fail', headers: { 'x-dst': 'web' } });
     expect(retryable.status).toBe(503);
     expect(retryable.headers['l5d-success-class']).toBe('0.0');
     expect(retryable.headers['l5d-retryable']).toBe('true');
     const cleared = await router(`/svc/web => /$/inet/127.0.0.1/${b.port}`, {
       servers: [{ port: 0, clearContext: true }],
     });
-    const hidden = await send(cleared.port, { headers: { 'x-dst': 'web' } });
+    const hidden = await httpRequest(cleared.port, { headers: { 'x-dst': 'web' } });
     expect(hidden.status).toBe(200);
     expect(hidden.headers['l5d-success-class']).toBeUndefined();
   });

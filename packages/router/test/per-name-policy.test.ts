@@ -4,8 +4,9 @@
  */
 import { classifiers } from '@switchyard/balancers';
 import { Path } from '@switchyard/dtab';
+import { httpRequest } from '@switchyard/testkit';
 import { describe, expect, it } from 'vitest';
-import { fixtures, send } from './helpers.js';
+import { fixtures } from './helpers.js';
 
 const { backend, router } = fixtures(200);
 
@@ -39,14 +40,14 @@ describe('per-name policies', () => {
       },
     );
     // /svc/flaky retries its 503 (its own classifier); the default service would answer it.
-    const a = await send(port, { headers: { 'x-dst': 'flaky' } });
+    const a = await httpRequest(port, { headers: { 'x-dst': 'flaky' } });
     expect([a.status, a.body]).toEqual([200, 'flaky 2']);
     // The slow backend's client has a 100 ms attempt timeout; the router-wide one is 5 s.
-    const b = await send(port, { headers: { 'x-dst': 'slow' } });
+    const b = await httpRequest(port, { headers: { 'x-dst': 'slow' } });
     expect(b.status).toBe(503);
     expect(b.body).toBe('Request attempt exceeded requestAttemptTimeoutMs (100 ms)\n');
-    await send(port, { headers: { 'x-dst': 'slow2' } });
-    await send(port, { headers: { 'x-dst': 'flaky' } });
+    await httpRequest(port, { headers: { 'x-dst': 'slow2' } });
+    await httpRequest(port, { headers: { 'x-dst': 'flaky' } });
     // Once per client (two bound ids) and once per service (three names).
     expect(clientCalls.sort()).toEqual(
       [`/$/inet/127.0.0.1/${flaky.port}`, `/$/inet/127.0.0.1/${slow.port}`].sort(),

@@ -2,8 +2,9 @@
  * RFC 9112 request-line and head checks on raw sockets: what the router answers itself, and
  * that none of it reaches a backend.
  */
+import { rawExchange } from '@switchyard/testkit';
 import { describe, expect, it } from 'vitest';
-import { fixtures, headerIdentifier, rawExchange } from './helpers.js';
+import { fixtures, headerIdentifier } from './helpers.js';
 
 const { backend, router } = fixtures(500);
 

@@ -10,8 +10,9 @@ import {
   type RequestHead,
   type RouteActions,
 } from '@switchyard/core';
+import { eventually, freePort, httpRequest } from '@switchyard/testkit';
 import { describe, expect, it } from 'vitest';
-import { eventually, fixtures, freePort, send } from './helpers.js';
+import { fixtures } from './helpers.js';
 
 const { backend, router } = fixtures(200);
 
@@ -27,7 +28,7 @@ describe('route timeouts', () => {
       identifier: withActions({ requestTimeoutMs: 200 }),
     });
     const t0 = Date.now();
-    const reply = await send(port);
+    const reply = await httpRequest(port);
     const took = Date.now() - t0;
     expect(reply.status).toBe(504);
     expect(reply.body).toBe("Request exceeded the route's request timeout (200 ms)\n");
@@ -41,14 +42,14 @@ describe('route timeouts', () => {
       identifier: withActions({ requestTimeoutMs: 5000 }),
       service: { totalTimeoutMs: 150 },
     });
-    const a = await send(shorterTotal.port);
+    const a = await httpRequest(shorterTotal.port);
     expect(a.status).toBe(503);
     expect(a.body).toBe('Request exceeded totalTimeoutMs (150 ms)\n');
     const shorterRoute = await router(`/svc/web => /$/inet/127.0.0.1/${b.port}`, {
       identifier: withActions({ requestTimeoutMs: 150 }),
       service: { totalTimeoutMs: 5000 },
     });
-    const r = await send(shorterRoute.port);
+    const r = await httpRequest(shorterRoute.port);
     expect(r.status).toBe(504);
   });
 
@@ -94,7 +95,7 @@ describe('route timeouts', () => {
       service: { responseClassifier: classifiers.retryableRead5XX },
     });
     const t0 = Date.now();
-    const reply = await send(port);
+    const reply = await httpRequest(port);
     expect(reply.status).toBe(200);
     expect(reply.body).toBe('attempt 2');
     expect(Date.now() - t0).toBeGreaterThanOrEqual(140);
@@ -106,7 +107,7 @@ describe('route timeouts', () => {
     const route = await router(`/svc/web => /$/inet/127.0.0.1/${b.port}`, {
       identifier: withActions({ backendRequestTimeoutMs: 120 }),
     });
-    const a = await send(route.port);
+    const a = await httpRequest(route.port);
     // Gateway API conformance (HTTPRouteTimeoutBackendRequest) expects 504.
     expect(a.status).toBe(504);
     expect(a.body).toBe("Backend request exceeded the route's timeouts.backendRequest (120 ms)\n");
@@ -117,7 +118,7 @@ describe('route timeouts', () => {
       identifier: withActions({ backendRequestTimeoutMs: 5000 }),
       client: { requestAttemptTimeoutMs: 120 },
     });
-    const c = await send(client.port);
+    const c = await httpRequest(client.port);
     expect(c.status).toBe(503);
     expect(c.body).toBe('Request attempt exceeded requestAttemptTimeoutMs (120 ms)\n');
   });
@@ -161,7 +162,7 @@ describe('route timeouts', () => {
     const { port } = await router(`/svc/web => /$/inet/127.0.0.1/${b.port}`, {
       identifier: withActions({ backendRequestTimeoutMs: 1000 }),
     });
-    const reply = await send(port);
+    const reply = await httpRequest(port);
     expect([reply.status, reply.body]).toEqual([200, 'first part second part']);
   });
 });
@@ -202,13 +203,13 @@ describe('RequestMirror', () => {
         stats,
       },
     );
-    const get = await send(port, { path: '/a?x=1' });
+    const get = await httpRequest(port, { path: '/a?x=1' });
     expect([get.status, get.body]).toEqual([200, `backend:${real.port} GET /a?x=1`]);
-    const post = await send(port, { method: 'POST', path: '/b', body: 'hello' });
+    const post = await httpRequest(port, { method: 'POST', path: '/b', body: 'hello' });
     expect([post.status, post.body]).toEqual([200, `backend:${real.port} POST /b`]);
-    await eventually(() => shadow.got.length === 2);
+    await eventually(() => shadow.got.length === 2, { timeoutMs: 10_000 });
     expect(shadow.got.sort()).toEqual(['GET /a?x=1 /svc/shadow ', 'POST /b /svc/shadow hello']);
-    await eventually(() => counter(stats, 'mirror/success') === 2);
+    await eventually(() => counter(stats, 'mirror/success') === 2, { timeoutMs: 10_000 });
     expect(counter(stats, 'mirror/requests')).toBe(2);
     expect(counter(stats, 'mirror/failures')).toBe(0);
   });
@@ -232,12 +233,12 @@ describe('RequestMirror', () => {
       },
     );
     // Retried GET: one copy, not one per attempt.
-    const get = await send(port, { path: '/r' });
+    const get = await httpRequest(port, { path: '/r' });
     expect([get.status, get.body]).toEqual([200, 'call 2']);
     // A POST is not retryable here, so its body streams: no copy.
-    const post = await send(port, { method: 'POST', path: '/s', body: 'streamed' });
+    const post = await httpRequest(port, { method: 'POST', path: '/s', body: 'streamed' });
     expect(post.status).toBe(200);
-    await eventually(() => counter(stats, 'mirror/success') === 1);
+    await eventually(() => counter(stats, 'mirror/success') === 1, { timeoutMs: 10_000 });
     expect(counter(stats, 'mirror/skipped/body')).toBe(1);
     expect(shadow.got).toEqual(['GET /r /svc/shadow ']);
   });
@@ -263,12 +264,12 @@ describe('RequestMirror', () => {
     );
     for (let i = 0; i < 5; i++) {
       const t0 = Date.now();
-      const reply = await send(port, { path: `/${i}` });
+      const reply = await httpRequest(port, { path: `/${i}` });
       expect([reply.status, reply.body]).toEqual([200, `backend:${real.port} GET /${i}`]);
       expect(Date.now() - t0).toBeLessThan(250);
     }
     // The silent mirror's copies are cut at the route's request timeout; the others fail at once.
-    await eventually(() => counter(stats, 'mirror/failures') === 15);
+    await eventually(() => counter(stats, 'mirror/failures') === 15, { timeoutMs: 10_000 });
     expect(counter(stats, 'mirror/success')).toBe(0);
     expect(silent.seen.length).toBe(5);
     const realClient = `client/$/inet/127.0.0.1/${real.port}`;

@@ -1,9 +1,10 @@
 import http from 'node:http';
 import net from 'node:net';
 import { createMetricsRegistry } from '@switchyard/core';
+import { freePort, httpRequest } from '@switchyard/testkit';
 import { describe, expect, it } from 'vitest';
-import type { RouterLayer } from '../src/index.js';
-import { fixtures, freePort, headerIdentifier, send } from './helpers.js';
+import { type ServerLayer, withHead, withHeaders } from '../src/index.js';
+import { fixtures, headerIdentifier } from './helpers.js';
 
 const { backend, router } = fixtures(1000);
 
@@ -27,10 +28,10 @@ describe('routing', () => {
     const { port } = await router(
       `/svc/web => /$/inet/127.0.0.1/${web.port}; /svc/api => /$/inet/127.0.0.1/${api.port}`,
     );
-    const a = await send(port, { path: '/hello?x=1', headers: { 'x-dst': 'web' } });
+    const a = await httpRequest(port, { path: '/hello?x=1', headers: { 'x-dst': 'web' } });
     expect(a.status).toBe(200);
     expect(a.body).toBe(`backend:${web.port} GET /hello?x=1`);
-    const b = await send(port, { method: 'DELETE', path: '/thing', headers: { 'x-dst': 'api' } });
+    const b = await httpRequest(port, { method: 'DELETE', path: '/thing', headers: { 'x-dst': 'api' } });
     expect(b.body).toBe(`backend:${api.port} DELETE /thing`);
   });
 
@@ -51,7 +52,7 @@ describe('routing', () => {
       });
     });
     const { port } = await router(`/svc/echo => /$/inet/127.0.0.1/${echo.port}`);
-    const fixed = await send(port, {
+    const fixed = await httpRequest(port, {
       method: 'POST',
       path: '/fixed',
       headers: { 'x-dst': 'echo' },
@@ -96,7 +97,7 @@ describe('routing', () => {
     const { port } = await router(`/svc/web => /$/inet/127.0.0.1/${b.port}`, {
       servers: [{ port: 0, forwarded: { rfc7239: { by: 'edge' } } }],
     });
-    const reply = await send(port, {
+    const reply = await httpRequest(port, {
       headers: {
         'x-dst': 'web',
         host: 'example.com',
@@ -153,7 +154,7 @@ describe('routing', () => {
 
   it('answers 400 Unknown destination with the request and the reason', async () => {
     const { port } = await router('/svc => /$/inet/127.0.0.1/1');
-    const reply = await send(port, { path: '/a' });
+    const reply = await httpRequest(port, { path: '/a' });
     expect(reply.status).toBe(400);
     expect(reply.headers['content-type']).toMatch(/^text\/plain/);
     expect(reply.body).toMatch(
@@ -166,19 +167,19 @@ describe('routing', () => {
     const { port } = await router('/svc => /$/inet/127.0.0.1/1', {
       identifier: headerIdentifier('x-dst', 404),
     });
-    const reply = await send(port);
+    const reply = await httpRequest(port);
     expect(reply.status).toBe(404);
     expect(reply.body).toContain('Unknown destination');
   });
 
   it('answers 502 when the name is neg, fail or empty', async () => {
     const { port } = await router('/svc/failing => /$/fail; /svc/nil => /$/nil');
-    const neg = await send(port, { headers: { 'x-dst': 'nowhere' } });
+    const neg = await httpRequest(port, { headers: { 'x-dst': 'nowhere' } });
     expect(neg.status).toBe(502);
     expect(neg.body).toContain('Unable to route request!');
     expect(neg.body).toContain('/svc/nowhere');
-    expect((await send(port, { headers: { 'x-dst': 'failing' } })).status).toBe(502);
-    expect((await send(port, { headers: { 'x-dst': 'nil' } })).status).toBe(502);
+    expect((await httpRequest(port, { headers: { 'x-dst': 'failing' } })).status).toBe(502);
+    expect((await httpRequest(port, { headers: { 'x-dst': 'nil' } })).status).toBe(502);
   });
 
   it('answers 502 when the connection is refused', async () => {
@@ -186,7 +187,7 @@ describe('routing', () => {
     const { port } = await router(`/svc/web => /$/inet/127.0.0.1/${dead}`, {
       client: { requeueBudget: undefined },
     });
-    const reply = await send(port, { headers: { 'x-dst': 'web' } });
+    const reply = await httpRequest(port, { headers: { 'x-dst': 'web' } });
     expect(reply.status).toBe(502);
     expect(reply.body).toBe(`Unable to establish connection to 127.0.0.1:${dead}.\n`);
   });
@@ -200,33 +201,37 @@ describe('routing', () => {
       `/svc/split => 1 * /$/inet/127.0.0.1/${a.port} & 1 * /$/inet/127.0.0.1/${b.port}; /svc/alt => /svc/missing | /$/inet/127.0.0.1/${b.port}`,
       { random: () => seq[i++ % 2]! },
     );
-    const first = await send(port, { headers: { 'x-dst': 'split' } });
-    const second = await send(port, { headers: { 'x-dst': 'split' } });
+    const first = await httpRequest(port, { headers: { 'x-dst': 'split' } });
+    const second = await httpRequest(port, { headers: { 'x-dst': 'split' } });
     expect(new Set([first.body.split(' ')[0], second.body.split(' ')[0]])).toEqual(
       new Set([`backend:${a.port}`, `backend:${b.port}`]),
     );
-    expect((await send(port, { headers: { 'x-dst': 'alt' } })).body).toContain(`backend:${b.port}`);
+    expect((await httpRequest(port, { headers: { 'x-dst': 'alt' } })).body).toContain(`backend:${b.port}`);
   });
 
-  it('runs user layers between identification and binding (an auth layer)', async () => {
+  it('runs a user server layer before identification (an auth layer)', async () => {
     const b = await backend((req, res) => res.end(`user=${req.headers['x-user']}`));
-    const auth: RouterLayer = {
+    const auth: ServerLayer = {
+      kind: 'server',
       role: 'auth',
       description: 'bearer token → x-user',
-      layer: (next) => async (ctx) => {
-        const token = ctx.headers.authorization;
+      layer: (next) => async (inbound) => {
+        const token = inbound.head.headers.authorization;
         if (token !== 'Bearer alice-token') {
-          ctx.res.writeHead(401, { 'content-type': 'text/plain', 'www-authenticate': 'Bearer' });
-          ctx.res.end('unauthorized');
+          const res = inbound.exchange.res;
+          res.writeHead(401, { 'content-type': 'text/plain', 'www-authenticate': 'Bearer' });
+          res.end('unauthorized');
           return;
         }
-        ctx.headers.authorization = undefined;
-        ctx.headers['x-user'] = 'alice';
-        ctx.locals.user = 'alice';
-        return next(ctx);
+        inbound.exchange.locals.user = 'alice';
+        return next(
+          withHead(inbound, withHeaders(inbound.head, { authorization: undefined, 'x-user': 'alice' })),
+        );
       },
     };
-    const { router: r, port } = await router(`/svc/web => /$/inet/127.0.0.1/${b.port}`, { layers: [auth] });
+    const { router: r, port } = await router(`/svc/web => /$/inet/127.0.0.1/${b.port}`, {
+      layers: { server: [auth] },
+    });
     expect(r.layers.map((l) => l.role)).toEqual([
       'server-stats',
       'rescue',
@@ -235,25 +240,25 @@ describe('routing', () => {
       'context',
       'call-depth',
       'proxy-rewrite',
-      'identify',
       'auth',
+      'identify',
       'bind',
       'route-timeout',
       'retries',
       'mirror',
     ]);
-    const denied = await send(port, { headers: { 'x-dst': 'web' } });
+    const denied = await httpRequest(port, { headers: { 'x-dst': 'web' } });
     expect(denied.status).toBe(401);
     expect(b.seen).toHaveLength(0);
-    const ok = await send(port, { headers: { 'x-dst': 'web', authorization: 'Bearer alice-token' } });
+    const ok = await httpRequest(port, { headers: { 'x-dst': 'web', authorization: 'Bearer alice-token' } });
     expect(ok.body).toBe('user=alice');
   });
 
   it('rejects routing loops by Via hop count (maxCallDepth)', async () => {
     const b = await backend();
     const { port } = await router(`/svc/web => /$/inet/127.0.0.1/${b.port}`, { maxCallDepth: 2 });
-    expect((await send(port, { headers: { 'x-dst': 'web', via: '1.1 a, 1.1 b' } })).status).toBe(200);
-    const loop = await send(port, { headers: { 'x-dst': 'web', via: '1.1 a, 1.1 b, 1.1 c' } });
+    expect((await httpRequest(port, { headers: { 'x-dst': 'web', via: '1.1 a, 1.1 b' } })).status).toBe(200);
+    const loop = await httpRequest(port, { headers: { 'x-dst': 'web', via: '1.1 a, 1.1 b, 1.1 c' } });
     expect(loop.status).toBe(400);
     expect(loop.body).toContain('Maximum number of calls (2)');
   });
@@ -262,9 +267,9 @@ describe('routing', () => {
     const b = await backend();
     const stats = createMetricsRegistry();
     const { router: r, port } = await router(`/svc/web => /$/inet/127.0.0.1/${b.port}`, { stats });
-    await send(port, { headers: { 'x-dst': 'web' } });
-    await send(port, { headers: { 'x-dst': 'web' } });
-    await send(port, { headers: { 'x-dst': 'none' } });
+    await httpRequest(port, { headers: { 'x-dst': 'web' } });
+    await httpRequest(port, { headers: { 'x-dst': 'web' } });
+    await httpRequest(port, { headers: { 'x-dst': 'none' } });
     const byName = new Map(stats.snapshot().map((m) => [m.name.join('/'), m]));
     const value = (name: string) => {
       const m = byName.get(name);
@@ -317,6 +322,6 @@ describe('server factory', () => {
     });
     expect(seen).toHaveLength(1);
     expect(seen[0]!.maxHeaderSize).toBe(4096);
-    expect((await send(port, { headers: { 'x-dst': 'web' } })).status).toBe(200);
+    expect((await httpRequest(port, { headers: { 'x-dst': 'web' } })).status).toBe(200);
   });
 });

@@ -5,8 +5,9 @@
 import http from 'node:http';
 import net from 'node:net';
 import { Addr, address, createInterpreter } from '@switchyard/core';
+import { eventually, freePort, httpRequest, rawExchange } from '@switchyard/testkit';
 import { describe, expect, it } from 'vitest';
-import { eventually, fixtures, freePort, rawExchange, send, testNamer } from './helpers.js';
+import { fixtures, testNamer } from './helpers.js';
 
 const { backend, router } = fixtures(500);
 
@@ -62,12 +63,12 @@ describe('server reload', () => {
           .on('error', reject);
       },
     );
-    await eventually(() => held.length === 1);
+    await eventually(() => held.length === 1, { timeoutMs: 10_000 });
     const second = await freePort();
     const changing = r.reconfigureServers([{ port: second }], { graceMs: 5000 });
     // The new server serves while the old one drains.
-    await eventually(() => r.servers.some((s) => s.port === second));
-    expect((await send(second, { headers: { 'x-dst': 'web' } })).body).toBe('ok -');
+    await eventually(() => r.servers.some((s) => s.port === second), { timeoutMs: 10_000 });
+    expect((await httpRequest(second, { headers: { 'x-dst': 'web' } })).body).toBe('ok -');
     expect(await connects(first)).toBe(false);
     release();
     const done = await inflight;
@@ -110,7 +111,7 @@ describe('server reload', () => {
     const after = await get();
     expect(after.body).toBe('ok -');
     expect(after.socket).toBe(before.socket);
-    const big = await send(port, { method: 'POST', headers: { 'x-dst': 'web' }, body: 'too long' });
+    const big = await httpRequest(port, { method: 'POST', headers: { 'x-dst': 'web' }, body: 'too long' });
     expect(big.status).toBe(413);
     agent.destroy();
   });
@@ -155,10 +156,10 @@ describe('server reload', () => {
     const { router: r, port } = await router('/svc => /#/test', {
       interpreter: createInterpreter({ namers: [a.entry] }),
     });
-    expect((await send(port, { headers: { 'x-dst': 'web' } })).body).toBe('one');
+    expect((await httpRequest(port, { headers: { 'x-dst': 'web' } })).body).toBe('one');
     const c = testNamer();
     c.addr('web').update(Addr.bound([address('127.0.0.1', two.port)]));
     r.reconfigure({ interpreter: createInterpreter({ namers: [c.entry] }), graceMs: 50 });
-    expect((await send(port, { headers: { 'x-dst': 'web' } })).body).toBe('two');
+    expect((await httpRequest(port, { headers: { 'x-dst': 'web' } })).body).toBe('two');
   });
 });

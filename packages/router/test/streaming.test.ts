@@ -1,7 +1,8 @@
 import http from 'node:http';
 import { Readable } from 'node:stream';
+import { startBackend } from '@switchyard/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startBackend, startRouter } from './helpers.js';
+import { startRouter } from './helpers.js';
 import { routerRssGrowth } from './router-memory.js';
 
 const MB = 1024 * 1024;

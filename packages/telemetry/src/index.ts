@@ -27,9 +27,7 @@ export type {
   ObservedHeaders,
   ObservedHeldResponse,
   ObservedInbound,
-  ObservedLayer,
   ObservedRecord,
-  ObservedRequest,
   TelemetryClientLayer,
   TelemetryServerLayer,
 } from './observed.js';
@@ -40,7 +38,7 @@ export { prometheusName, sanitizeMetricName } from './prometheus-names.js';
 export type { RecentRequest, RecentRequests, RecentRequestsConfig } from './recent-requests.js';
 export { createRecentRequests } from './recent-requests.js';
 export type { RequestLogOptions } from './request-log.js';
-export { requestLogLayer, requestLogServerLayer } from './request-log.js';
+export { requestLogServerLayer } from './request-log.js';
 export type {
   ExtractedTraceContext,
   PropagationFormat,
@@ -68,9 +66,7 @@ export {
 } from './tracing/index.js';
 export {
   attemptTracingClientLayer,
-  attemptTracingLayer,
   REQUEST_ID_SPAN_TAG,
   requestSpanOf,
-  tracingLayer,
   tracingServerLayer,
 } from './tracing-layers.js';

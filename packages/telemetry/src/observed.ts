@@ -3,8 +3,7 @@
  * copies of the few router fields they touch, so that telemetry never imports the router (the
  * dependency runs router ← config → telemetry). The router's `Inbound` and `Bound` stage values
  * and its `Exchange`/`RequestRecord` satisfy these types; so does anything shaped like them (a
- * test's own server). The older mutable-context form (`ObservedRequest`) is kept for layers
- * written against the router's `RouterContext`.
+ * test's own server).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
@@ -109,30 +108,3 @@ export function boundWithHeaders<B extends ObservedBound>(value: B, headers: Obs
     identified: { ...identified, request: inboundWithHeaders(identified.request, headers) },
   };
 }
-
-/**
- * The older form: one mutable per-request context (the router's `RouterContext`) a layer reads
- * and rewrites before calling `next`. `tracingLayer<RouterContext>(tracer)` is a router layer.
- */
-export interface ObservedRequest {
-  readonly router: string;
-  readonly server: { readonly clearContext: boolean };
-  /** HTTP/1.1 (`node:http`) or HTTP/2 (`node:http2`'s compatibility API). */
-  readonly req: ObservedClientRequest;
-  readonly res: ObservedClientResponse;
-  readonly method: string;
-  readonly url: string;
-  headers: Record<string, string | string[] | undefined>;
-  readonly clientHost: string | undefined;
-  readonly dst: Path | undefined;
-  /**
-   * `host:port` of the endpoint the latest attempt went to, for the recent-requests table. The
-   * router sets it when it picks an endpoint; absent, the table's endpoint column stays empty.
-   */
-  readonly endpoint?: string | undefined;
-  /** Per-request slots shared by layers; the request span is kept here for the attempt spans. */
-  readonly locals: Record<string, unknown>;
-}
-
-/** A layer over handlers of `C` (the older form). */
-export type ObservedLayer<C extends ObservedRequest> = NamedLayer<(ctx: C) => Promise<void>>;

@@ -2,8 +2,8 @@
  * The request log as a router layer: each finished request goes to the recent-requests table
  * (when sampled) and to the access log, with what the router learned while it ran (name,
  * service, bound client, endpoint, request id) read when the response closes. A request that is
- * neither sampled nor logged costs one sampling decision. Typed form over the router's `Inbound`
- * values (reading `exchange.record`), and the older `RouterContext` form.
+ * neither sampled nor logged costs one sampling decision. Typed over the router's `Inbound`
+ * values (reading `exchange.record`), structurally.
  */
 import type { Clock } from '@switchyard/core';
 import { Path } from '@switchyard/dtab';
@@ -13,9 +13,7 @@ import type {
   ObservedClientRequest,
   ObservedClientResponse,
   ObservedInbound,
-  ObservedLayer,
   ObservedRecord,
-  ObservedRequest,
   TelemetryServerLayer,
 } from './observed.js';
 import type { RecentRequests } from './recent-requests.js';
@@ -150,51 +148,6 @@ export function requestLogServerLayer<I extends ObservedInbound>(
         learned: () => exchange.record,
       }));
       return next(value);
-    },
-  };
-}
-
-/**
- * The router names the bound client in the upstream `l5d-dst-client` header (docs/router.md),
- * set once binding succeeded. A value equal to the one the caller sent is not evidence of
- * binding (a request that never bound keeps a caller's forged header), so it is not reported.
- */
-const DST_CLIENT = 'l5d-dst-client';
-
-/**
- * The request log in the older `RouterContext` form (`requestLogLayer<RouterContext>(options)`):
- * the same records as {@link requestLogServerLayer}, the bound client read from the upstream
- * `l5d-dst-client` header the router writes (a caller's own value is not reported).
- */
-export function requestLogLayer<C extends ObservedRequest>(options: RequestLogOptions): ObservedLayer<C> {
-  const log = requestLogger(options);
-  return {
-    role: 'requestLog',
-    description: description(options),
-    layer: (next) => async (ctx) => {
-      log(() => {
-        const inboundClient = first(ctx.headers[DST_CLIENT]);
-        return {
-          router: ctx.router,
-          req: ctx.req,
-          res: ctx.res,
-          method: ctx.method,
-          uri: ctx.url,
-          host: ctx.clientHost,
-          locals: ctx.locals,
-          learned: () => {
-            // Read now, not at entry: binding and dispatch happen inside `next`.
-            const bound = first(ctx.headers[DST_CLIENT]);
-            return {
-              dst: ctx.dst,
-              service: undefined,
-              client: bound !== inboundClient ? bound : undefined,
-              endpoint: ctx.endpoint,
-            };
-          },
-        };
-      });
-      await next(ctx);
     },
   };
 }

@@ -4,7 +4,7 @@
  * and `l5d-ctx-trace` propagation. The sampling decision comes first (head-based, following the
  * caller's flag): an unsampled request gets no span, no ids and no header copy — its headers,
  * the caller's trace context included, go upstream as they came, so the caller's decision
- * travels on. Typed forms over the router's stage values, and the older `RouterContext` form.
+ * travels on. Typed over the router's stage values (`Inbound`, `Bound`), structurally.
  */
 import { Path } from '@switchyard/dtab';
 import {
@@ -14,9 +14,7 @@ import {
   type ObservedHeaders,
   type ObservedHeldResponse,
   type ObservedInbound,
-  type ObservedLayer,
   type ObservedRecord,
-  type ObservedRequest,
   type TelemetryClientLayer,
   type TelemetryServerLayer,
 } from './observed.js';
@@ -91,26 +89,6 @@ function finishOnClose(
     if (requestId !== undefined) span.setTag(REQUEST_ID_SPAN_TAG, requestId);
     span.finish();
   });
-}
-
-/** Runs one attempt under a `CLIENT` span, child of the request span. */
-async function attemptSpan(
-  tracer: Tracer,
-  parent: Span,
-  method: string,
-  res: { readonly statusCode: number },
-  run: (span: Span) => Promise<void>,
-): Promise<void> {
-  const span = tracer.startSpan({ name: method.toLowerCase(), kind: 'CLIENT', parent: parent.context });
-  try {
-    await run(span);
-    span.setTag('http.status_code', res.statusCode);
-  } catch (error) {
-    span.setTag('error', String((error as { code?: unknown }).code ?? (error as Error).message));
-    throw error;
-  } finally {
-    span.finish();
-  }
 }
 
 /**
@@ -210,57 +188,6 @@ export function attemptTracingClientLayer<B extends ObservedBound>(tracer: Trace
       return heldAttemptSpan(tracer, parent, request.head.method, (span) =>
         next(boundWithHeaders(value, injectTraceContext(request.head.headers, span.context, options))),
       );
-    },
-  };
-}
-
-/**
- * The request span in the older `RouterContext` form (`tracingLayer<RouterContext>(tracer)`):
- * the same as {@link tracingServerLayer}, reading and rewriting `ctx.headers`.
- */
-export function tracingLayer<C extends ObservedRequest>(tracer: Tracer): ObservedLayer<C> {
-  const optionsFor = propagationOptions(tracer);
-  return {
-    role: 'tracing',
-    description: TRACING_DESCRIPTION,
-    layer: (next) => async (ctx) => {
-      const started = startRequestSpan(
-        tracer,
-        optionsFor(ctx.server.clearContext),
-        ctx.headers,
-        ctx.method,
-        ctx.url,
-        ctx.locals,
-      );
-      if (started !== undefined) {
-        finishOnClose(started.span, ctx.res, () => ({ dst: ctx.dst, service: undefined }));
-        ctx.headers = started.headers as C['headers'];
-      }
-      await next(ctx);
-    },
-  };
-}
-
-/**
- * The attempt span in the older `RouterContext` form: the same as
- * {@link attemptTracingClientLayer}, rewriting `ctx.headers`.
- */
-export function attemptTracingLayer<C extends ObservedRequest>(tracer: Tracer): ObservedLayer<C> {
-  const optionsFor = propagationOptions(tracer);
-  return {
-    role: 'attemptTracing',
-    description: ATTEMPT_DESCRIPTION,
-    layer: (next) => async (ctx) => {
-      const parent = requestSpanOf(ctx.locals);
-      if (parent === undefined) return next(ctx);
-      await attemptSpan(tracer, parent, ctx.method, ctx.res, (span) => {
-        ctx.headers = injectTraceContext(
-          ctx.headers,
-          span.context,
-          optionsFor(ctx.server.clearContext),
-        ) as C['headers'];
-        return next(ctx);
-      });
     },
   };
 }

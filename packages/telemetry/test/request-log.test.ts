@@ -1,5 +1,5 @@
 /**
- * `requestLogLayer`'s access-log size over real sockets: the body bytes handed to the response,
+ * `requestLogServerLayer`'s access-log size over real sockets: the body bytes handed to the response,
  * counted once whether written through `write` and `end` (HTTP/1) or the HTTP/2 compatibility
  * response (whose `end(chunk)` calls `write`); 0 for HEAD, where Node sends no body.
  */
@@ -10,9 +10,8 @@ import type { AddressInfo } from 'node:net';
 import { systemClock } from '@switchyard/core';
 import { eventually } from '@switchyard/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type ObservedRequest, requestLogLayer } from '../src/index.js';
+import { type ObservedInbound, requestLogServerLayer } from '../src/index.js';
 
-type Ctx = ObservedRequest;
 const closers: (() => void)[] = [];
 afterEach(() => {
   for (const close of closers.splice(0)) close();
@@ -29,23 +28,24 @@ function answer(res: ServerResponse | Http2ServerResponse): void {
 }
 
 function layered(lines: string[]) {
-  const handler = requestLogLayer<Ctx>({
+  const handler = requestLogServerLayer<ObservedInbound>({
     accessLog: (l) => lines.push(l),
     accessLogFormat: 'json',
     clock: systemClock,
-  }).layer(async (ctx) => answer(ctx.res));
+  }).layer(async (inbound) => answer(inbound.exchange.res));
   return (req: IncomingMessage, res: ServerResponse) =>
     void handler({
-      router: 'r',
-      server: { clearContext: false },
-      req,
-      res,
-      method: req.method ?? 'GET',
-      url: req.url ?? '/',
-      headers: { ...req.headers },
+      kind: 'inbound',
+      exchange: {
+        router: 'r',
+        server: { clearContext: false },
+        req,
+        res,
+        record: { dst: undefined, service: undefined, client: undefined, endpoint: undefined },
+        locals: {},
+      },
+      head: { method: req.method ?? 'GET', url: req.url ?? '/', headers: { ...req.headers } },
       clientHost: req.headers.host,
-      dst: undefined,
-      locals: {},
     });
 }
 
@@ -55,7 +55,7 @@ const bytesOf = (line: string) => (JSON.parse(line) as { responseBytes?: number 
 const until = (lines: string[], n: number) =>
   eventually(() => lines.length >= n, { what: () => `${n} log lines (have ${lines.length})` });
 
-describe('requestLogLayer response size', () => {
+describe('requestLogServerLayer response size', () => {
   it('counts HTTP/1 body bytes written through write and end (chunked), and 0 for HEAD', async () => {
     const lines: string[] = [];
     const server = createServer(layered(lines));

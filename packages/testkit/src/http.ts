@@ -1,10 +1,12 @@
 /**
  * A small HTTP client for tests: one request over node:http(s) with a fresh connection, so a test
  * can set the `Host` header (fetch forbids it), pick the TLS trust root and SNI name, and read
- * status, headers and the whole body. One home for the copies tests had of it.
+ * status, headers and the whole body; a request of any method, and raw bytes on a socket. One
+ * home for the copies tests had of them.
  */
 import http from 'node:http';
 import https from 'node:https';
+import net from 'node:net';
 
 /** A response: status, headers and the whole body as text. */
 export interface HttpAnswer {
@@ -55,5 +57,65 @@ export function httpGet(url: string, options: HttpGetOptions = {}): Promise<Http
     req.setTimeout(options.timeoutMs ?? 10_000, () => req.destroy(new Error(`timeout: GET ${url}`)));
     req.on('error', reject);
     req.end();
+  });
+}
+
+/** Options of {@link httpRequest}. */
+export interface HttpRequestOptions {
+  /** Default `GET`. */
+  readonly method?: string;
+  /** Origin-form target. Default `/`. */
+  readonly path?: string;
+  readonly headers?: http.OutgoingHttpHeaders;
+  readonly body?: string | Buffer;
+}
+
+/**
+ * Sends one plain-HTTP request to `127.0.0.1:port` on a new connection (no agent) and reads the
+ * whole answer. Rejects on a transport error.
+ */
+export function httpRequest(port: number, options: HttpRequestOptions = {}): Promise<HttpAnswer> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      {
+        host: '127.0.0.1',
+        port,
+        method: options.method ?? 'GET',
+        path: options.path ?? '/',
+        headers: options.headers,
+        agent: false,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body: Buffer.concat(chunks).toString(),
+          }),
+        );
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(options.body);
+  });
+}
+
+/**
+ * Writes `data` (latin1) on a new connection to `127.0.0.1:port` and resolves with everything
+ * received (latin1) until the peer closes it: for requests node's client would refuse to send.
+ * Send `Connection: close` where the server would keep the connection alive.
+ */
+export function rawExchange(port: number, data: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const s = net.connect(port, '127.0.0.1', () => s.write(Buffer.from(data, 'latin1')));
+    let out = '';
+    s.on('data', (d: Buffer) => {
+      out += d.toString('latin1');
+    });
+    s.on('close', () => resolve(out));
+    s.on('error', reject);
   });
 }

@@ -12,6 +12,8 @@ export {
   arbNameTreeOf,
   arbPath,
 } from './arbitraries.js';
+export type { Backend, BackendHandler } from './backend.js';
+export { startBackend } from './backend.js';
 export type { ChromiumLaunchOptions, PageErrorEvents } from './chromium.js';
 export { chromiumLaunchOptions, collectPageErrors } from './chromium.js';
 export type { EventuallyOptions } from './eventually.js';
@@ -28,8 +30,8 @@ export type {
 export { mergePatch, startFakeKubeApi } from './fake-kube-api/server.js';
 export type { FakeNamerOptions, FakeNamerWitness, PathLike } from './fake-namer.js';
 export { fakeNamer } from './fake-namer.js';
-export type { HttpAnswer, HttpGetOptions } from './http.js';
-export { httpGet } from './http.js';
+export type { HttpAnswer, HttpGetOptions, HttpRequestOptions } from './http.js';
+export { httpGet, httpRequest, rawExchange } from './http.js';
 export { kubeEndpointSlice, kubeService, untilInformer } from './kube.js';
 export type { ScaleIngressOptions, ScaleSliceOptions } from './kube-scale.js';
 export { scaleEndpointSlice, scaleIngress, scaleService } from './kube-scale.js';

@@ -16,7 +16,7 @@ import {
   startGatewayStatusWriter,
 } from '@switchyard/identifiers/gateway';
 import { type KubeClient, secretCertificateSource } from '@switchyard/k8s';
-import type { RouterContext } from '@switchyard/router';
+import type { Inbound } from '@switchyard/router';
 import { gatewayHttpsHosts } from '../acme-hosts.js';
 import type { BuildContext } from '../build-context.js';
 import type { KindCategory } from '../registry.js';
@@ -231,7 +231,7 @@ export function registerGatewayKinds(kinds: {
         kind: 'io.l5d.httproute',
         identifier,
         // RequestRedirect and ResponseHeaderModifier need the response: a layer before identify.
-        layer: httpRouteFiltersLayer<RouterContext>(identifier),
+        layer: httpRouteFiltersLayer<Inbound>(identifier),
         ...(certificates ? { certificates } : {}),
         tlsHosts: gatewayHttpsHosts(identifier),
         rules: () =>

@@ -13,7 +13,7 @@ import {
   createPathIdentifier,
   createStaticIdentifier,
 } from '@switchyard/identifiers/http';
-import type { RouterLayer } from '@switchyard/router';
+import type { ServerLayer } from '@switchyard/router';
 import type { CertificateSource } from '@switchyard/tls';
 import type { BuildContext } from '../build-context.js';
 import { createKindCategory, type KindCategory } from '../registry.js';
@@ -46,10 +46,11 @@ export interface BuiltIdentifier {
   /** Names the identifier serves over TLS (Ingress `spec.tls` hosts, Gateway HTTPS listener hostnames), for `tls.acme`. */
   readonly tlsHosts?: Var<readonly string[]>;
   /**
-   * A router layer the identifier needs before `identify` (io.l5d.httproute's RequestRedirect and
-   * ResponseHeaderModifier filters). The router runs the layers of its current identifiers.
+   * A server-stack layer the identifier needs before `identify` (io.l5d.httproute's
+   * RequestRedirect and ResponseHeaderModifier filters). The router runs the layers of its
+   * current identifiers.
    */
-  readonly layer?: RouterLayer;
+  readonly layer?: ServerLayer;
 }
 
 function dstPrefix(context: BuildContext): string {

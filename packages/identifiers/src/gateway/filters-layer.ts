@@ -5,7 +5,8 @@
  * `identify` layer (it matches the request as received, like the identifier, which applies the
  * request-side filters), and picks the rule exactly as the identifier does: a gRPC call's
  * GRPCRoute rule when one matches, else the HTTPRoute rule. Typed structurally so the
- * identifiers package does not depend on the router: it is a `RouterLayer`.
+ * identifiers package does not depend on the router: over the router's `Inbound` it is a
+ * `ServerLayer`.
  */
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { Http2ServerResponse } from 'node:http2';
@@ -13,18 +14,23 @@ import type { RequestHead } from '@switchyard/core';
 import { modifyHeaders, redirectOf, responseHeaderFilters } from './filters.js';
 import type { HttpRouteIdentifier } from './identifier-api.js';
 
-/** What the layer reads of the router's request context. */
-export interface FiltersLayerContext {
+/** What the layer reads of the router's server-stack value (its `Inbound`). */
+export interface FiltersLayerInbound {
+  readonly kind: 'inbound';
+  /** The request as received (the identifier matches this head). */
   readonly head: RequestHead;
-  /** HTTP/1.1 or HTTP/2 (`node:http2`'s compatibility response, which has the same header methods). */
-  readonly res: ServerResponse | Http2ServerResponse;
+  readonly exchange: {
+    /** HTTP/1.1 or HTTP/2 (`node:http2`'s compatibility response, which has the same header methods). */
+    readonly res: ServerResponse | Http2ServerResponse;
+  };
 }
 
-/** A router layer (`{ role, description, layer }`). */
-export interface FiltersLayer<C extends FiltersLayerContext> {
+/** A server-stack layer over values of type `I` (the router's `ServerLayer` when `I` is `Inbound`). */
+export interface FiltersLayer<I extends FiltersLayerInbound> {
+  readonly kind: 'server';
   readonly role: 'httproute-filters';
   readonly description: string;
-  readonly layer: (next: (ctx: C) => Promise<void>) => (ctx: C) => Promise<void>;
+  readonly layer: (next: (value: I) => Promise<void>) => (value: I) => Promise<void>;
 }
 
 /** Applies `mods` (header filters) to the response headers when they are written. */
@@ -61,32 +67,35 @@ function modifyResponse(res: ServerResponse | Http2ServerResponse, mods: readonl
 }
 
 /**
- * The layer applying `identifier`'s response-side filters. Place it before `identify`, e.g.
- * `layers: (d) => { const i = d.findIndex((l) => l.role === 'identify'); return [...d.slice(0, i), filters, ...d.slice(i)]; }`.
+ * The layer applying `identifier`'s response-side filters, for the router's server stack, where
+ * it stands before `identify`: `layers: { server: [httpRouteFiltersLayer<Inbound>(identifier)] }`.
  */
-export function httpRouteFiltersLayer<C extends FiltersLayerContext>(
+export function httpRouteFiltersLayer<I extends FiltersLayerInbound>(
   identifier: HttpRouteIdentifier,
-): FiltersLayer<C> {
+): FiltersLayer<I> {
   return {
+    kind: 'server',
     role: 'httproute-filters',
     description:
       'HTTPRoute RequestRedirect (answered here) and HTTPRoute/GRPCRoute ResponseHeaderModifier filters',
-    layer: (next) => async (ctx) => {
+    layer: (next) => async (value) => {
       // Most routes have no response-side filter: then this layer costs one property read.
-      if (!identifier.hasResponseFilters) return next(ctx);
-      const grpc = identifier.matchGrpc(ctx.head);
-      const http = grpc === undefined ? identifier.match(ctx.head) : undefined;
+      if (!identifier.hasResponseFilters) return next(value);
+      const head = value.head;
+      const grpc = identifier.matchGrpc(head);
+      const http = grpc === undefined ? identifier.match(head) : undefined;
       const filters = (grpc ?? http)?.rule.filters;
-      if (filters === undefined || filters.length === 0) return next(ctx);
-      const redirect = http === undefined ? undefined : redirectOf(ctx.head, filters, http.match);
+      if (filters === undefined || filters.length === 0) return next(value);
+      const redirect = http === undefined ? undefined : redirectOf(head, filters, http.match);
+      const res = value.exchange.res;
       if (redirect !== undefined) {
-        ctx.res.writeHead(redirect.status, { location: redirect.location, 'content-length': 0 });
-        ctx.res.end();
+        res.writeHead(redirect.status, { location: redirect.location, 'content-length': 0 });
+        res.end();
         return;
       }
       const mods = responseHeaderFilters(filters);
-      if (mods.length > 0) modifyResponse(ctx.res, mods);
-      await next(ctx);
+      if (mods.length > 0) modifyResponse(res, mods);
+      await next(value);
     },
   };
 }

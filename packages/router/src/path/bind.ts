@@ -4,8 +4,8 @@
  */
 import type { Clock } from '@switchyard/core';
 import { Path } from '@switchyard/dtab';
-import { bindingOf, showBoundId } from '../bind-key.js';
 import { pickLeaf, type TreeEntry, whenTreeResolved } from '../binding.js';
+import { bindingOf, showBoundId } from '../client/bind-key.js';
 import type { Client } from '../client.js';
 import type { BindEntry } from '../entry.js';
 import { BindingTimeoutError, NoRouteError, type NoRouteReason } from '../errors.js';

@@ -4,8 +4,8 @@
  */
 import type { BoundName } from '@switchyard/core';
 import { Dtab, Path } from '@switchyard/dtab';
-import type { RouterRuntime } from './runtime.js';
-import type { Identified } from './stages.js';
+import type { RouterRuntime } from '../runtime.js';
+import type { Identified } from '../stages.js';
 
 const boundIds = new WeakMap<BoundName, string>();
 
