@@ -33,6 +33,7 @@ import type { RouterRuntime, ServerRuntime } from './runtime.js';
 import { isH2cOnlyUpgrade, replayWithoutUpgrade } from './server/h2c-upgrade.js';
 import { inboundH1, inboundH2 } from './server/inbound.js';
 import { respondError } from './server/respond-error.js';
+import { validateReusePort } from './server/reuse-port.js';
 import { planServers, sameServerSettings } from './server-reload.js';
 import { validateServerTimeouts } from './server-timeouts.js';
 import { buildStacks, composeStacks, type RouterStacks } from './stack.js';
@@ -70,6 +71,8 @@ interface ServerSlot {
   gauges: { dispose(): void }[];
   /** Set once the slot drains (removed or replaced by a reload): responses close their connection. */
   draining: boolean;
+  /** Listen with `SO_REUSEPORT` (validated `RouterServerOptions.reusePort`). */
+  readonly reusePort: boolean;
 }
 
 /** What `reconfigureServers` did to each server, by its position in the new list (or the old one). */
@@ -462,6 +465,7 @@ export class Router {
     positive(`${where}.maxConcurrentRequests`, options.maxConcurrentRequests);
     positive(`${where}.maxHeadersKB`, options.maxHeadersKB);
     positive(`${where}.maxRequestBodyBytes`, options.maxRequestBodyBytes, true);
+    const reusePort = validateReusePort(options.reusePort, `${where}.reusePort`);
     const timeouts = validateServerTimeouts(options, where);
     const runtime: ServerRuntime = {
       context: Object.freeze({
@@ -557,7 +561,15 @@ export class Router {
       runtime.connections++;
       session.on('close', connectionClosed);
     });
-    const slot: ServerSlot = { options, runtime, server, port: options.port, gauges: [], draining: false };
+    const slot: ServerSlot = {
+      options,
+      runtime,
+      server,
+      port: options.port,
+      gauges: [],
+      draining: false,
+      reusePort,
+    };
     return slot;
   }
 
@@ -587,7 +599,7 @@ export class Router {
     return new Promise<void>((resolve, reject) => {
       const onError = (err: Error) => reject(err);
       slot.server.once('error', onError);
-      slot.server.listen(slot.options.port, slot.runtime.context.ip, () => {
+      const onListening = () => {
         slot.server.off('error', onError);
         slot.port = (slot.server.address() as AddressInfo).port;
         const scope = this.#runtime.stats.scope('server', slot.runtime.context.ip, String(slot.port));
@@ -604,7 +616,11 @@ export class Router {
           });
         }
         resolve();
-      });
+      };
+      const host = slot.runtime.context.ip;
+      // The options form only with reusePort: Node before 22.12 has no such option (refused above).
+      if (slot.reusePort) slot.server.listen({ port: slot.options.port, host, reusePort: true }, onListening);
+      else slot.server.listen(slot.options.port, host, onListening);
     });
   }
 
