@@ -18,7 +18,7 @@ import {
 import { blamesEndpoint, failureOrigin } from '../failure-origin.js';
 import { forwardAttempt } from '../forward/forward.js';
 import { forwardH2Attempt } from '../forward/forward-h2.js';
-import type { HeldResponse } from '../held-response.js';
+import { type HeldResponse, RAW_FIELDS } from '../held-response.js';
 import type { RouterRuntime } from '../runtime.js';
 import { type AttemptHandler, EXCHANGE_STATE, responseDestroyed } from '../stages.js';
 
@@ -119,7 +119,11 @@ export function dispatchHandler(rt: RouterRuntime): AttemptHandler {
     let settled = false;
     return {
       status: held.status,
-      headers: held.headers,
+      // Read through: the forwarder builds the header object only if someone reads it.
+      get headers() {
+        return held.headers;
+      },
+      [RAW_FIELDS]: held[RAW_FIELDS],
       relay: async (extra) => {
         if (settled) throw new Error('HeldResponse: relay or discard was already called');
         settled = true;
