@@ -105,13 +105,36 @@ function rawResponseHead(status: number, statusMessage: string, headers: Outgoin
 type Phase = 'head' | 'held' | 'relaying' | 'done';
 
 /**
- * What the handler needs of the request it drives: abort it, and resume reading a response the
- * handler paused (by returning false from `onHeaders`/`onData`). undici's own `abort` and
- * `resume` callbacks, or the node:http sender's (`forward-trailers.ts`).
+ * What the node:http sender (`forward-trailers.ts`) gives the handler instead of undici's
+ * `onConnect(abort)` and `onHeaders(…, resume)`: abort the request, resume a paused response.
  */
 interface Upstream {
   abort(reason: Error): void;
   resume(): void;
+}
+
+/** The held response of an HTTP/1.1 attempt: the handler's state, read and driven through it. */
+class HeldH1 implements HeldResponse {
+  readonly status: number;
+  readonly [RAW_FIELDS]: RawFields;
+  readonly #handler: ProxyHandler;
+  #parsed: HeaderMap | undefined;
+  constructor(handler: ProxyHandler, status: number, raw: RawFields) {
+    this.#handler = handler;
+    this.status = status;
+    this[RAW_FIELDS] = raw;
+  }
+  /** Parsed on first read only: the relay writes the raw fields. */
+  get headers(): HeaderMap {
+    this.#parsed ??= parseRawFields(this[RAW_FIELDS]);
+    return this.#parsed;
+  }
+  relay(extra?: Readonly<Record<string, string>>): Promise<number> {
+    return this.#handler.relayHeld(extra);
+  }
+  discard(): void {
+    this.#handler.discardHeld();
+  }
 }
 
 /**
@@ -122,13 +145,14 @@ interface Upstream {
  * `HeldResponse` when the response head arrives (the upstream is paused until `relay`), or with
  * an error before that. `relay` writes the response and settles when it was written in full.
  */
-export class ProxyHandler implements Dispatcher.DispatchHandler {
+class ProxyHandler implements Dispatcher.DispatchHandler {
   readonly #attempt: Attempt;
   readonly #resolveHead: (held: HeldResponse) => void;
   readonly #rejectHead: (err: Error) => void;
   #relayed: { resolve: (status: number) => void; reject: (err: Error) => void } | undefined;
-  #upstream: Upstream | undefined;
-  /** undici's resume of the paused response, from `onHeaders`. */
+  /** Aborts the upstream request: undici's `abort` from `onConnect`, or the sender's. Unset before the request started. */
+  #abort: ((reason: Error) => void) | undefined;
+  /** Resumes a response the handler paused (by returning false from `onHeaders`/`onData`). */
   #resume: (() => void) | undefined;
   /** True while the handler wants the response paused (what `onHeaders`/`onData` return, negated). */
   #paused = false;
@@ -142,6 +166,10 @@ export class ProxyHandler implements Dispatcher.DispatchHandler {
   #responded = false;
   #abortReason: Error | undefined;
   #status = 0;
+  #statusMessage: string | undefined;
+  #rawHead: RawFields = [];
+  /** The endpoint's socket after a 101 (`onUpgrade`), until relayed or discarded. */
+  #upgraded: Duplex | undefined;
   readonly #body: PassThrough | Transform | undefined;
 
   constructor(
@@ -174,25 +202,25 @@ export class ProxyHandler implements Dispatcher.DispatchHandler {
 
   /** A 'drain' listener is registered on the client's response. */
   #awaitingDrain = false;
-
-  readonly #onDrain = (): void => {
-    this.#awaitingDrain = false;
-    this.#resumeUpstream();
-  };
+  /** Created on first backpressure only: most responses never need it. */
+  #onDrain: (() => void) | undefined;
 
   /** Pauses the upstream until the client's response drains. */
   #awaitDrain(): void {
     this.#paused = true;
     if (this.#awaitingDrain) return;
     this.#awaitingDrain = true;
+    this.#onDrain ??= () => {
+      this.#awaitingDrain = false;
+      this.#resumeUpstream();
+    };
     this.#attempt.exchange.res.once('drain', this.#onDrain);
   }
 
   #resumeUpstream(): void {
     if (!this.#paused) return;
     this.#paused = false;
-    if (this.#resume !== undefined) this.#resume();
-    else this.#upstream?.resume();
+    this.#resume?.();
   }
 
   #clearTimer(): void {
@@ -207,7 +235,7 @@ export class ProxyHandler implements Dispatcher.DispatchHandler {
     this.#clearTimer();
     if (this.#abortReason === undefined) {
       this.#abortReason = err;
-      this.#upstream?.abort(err);
+      this.#abort?.(err);
     }
     if (this.#responded && !responseDestroyed(this.#attempt.exchange.res))
       this.#attempt.exchange.res.destroy();
@@ -228,52 +256,51 @@ export class ProxyHandler implements Dispatcher.DispatchHandler {
   }
 
   /** Hands the caller the response head; the body waits (paused upstream) until `relay`. */
-  #hold(
-    status: number,
-    raw: RawFields,
-    relay: (extra: Readonly<Record<string, string>> | undefined) => void,
-    discard: () => void,
-  ): void {
+  #hold(status: number, raw: RawFields): void {
     this.#clearTimer();
     this.#phase = 'held';
     this.#status = status;
-    let parsed: HeaderMap | undefined;
-    this.#resolveHead({
-      status,
-      // Parsed on first read only: the relay writes the raw fields.
-      get headers() {
-        parsed ??= parseRawFields(raw);
-        return parsed;
-      },
-      [RAW_FIELDS]: raw,
-      relay: (extra) =>
-        new Promise<number>((resolve, reject) => {
-          if (this.#phase !== 'held') {
-            reject(this.#heldError ?? new ClientGoneError());
-            return;
-          }
-          this.#phase = 'relaying';
-          this.#relayed = { resolve, reject };
-          relay(extra);
-        }),
-      discard: () => {
-        if (this.#phase !== 'held') return;
-        this.#phase = 'done';
-        this.#attempt.exchange.res.off('close', this.#onClientClose);
-        discard();
-      },
+    this.#rawHead = raw;
+    this.#resolveHead(new HeldH1(this, status, raw));
+  }
+
+  /** `HeldResponse.relay`: writes the held response (or completes the upgrade). */
+  relayHeld(extra: Readonly<Record<string, string>> | undefined): Promise<number> {
+    return new Promise<number>((resolve, reject) => {
+      if (this.#phase !== 'held') {
+        reject(this.#heldError ?? new ClientGoneError());
+        return;
+      }
+      this.#phase = 'relaying';
+      this.#relayed = { resolve, reject };
+      if (this.#upgraded !== undefined) this.#relayUpgrade(this.#upgraded);
+      else this.#relayHead(extra);
     });
   }
 
+  /** `HeldResponse.discard`: drops the held response, cancelling the endpoint's stream. */
+  discardHeld(): void {
+    if (this.#phase !== 'held') return;
+    this.#phase = 'done';
+    this.#attempt.exchange.res.off('close', this.#onClientClose);
+    if (this.#upgraded !== undefined) {
+      this.#upgraded.destroy();
+      return;
+    }
+    this.#abortReason = new ResponseDiscarded();
+    this.#abort?.(this.#abortReason);
+  }
+
   onConnect(abort: (err?: Error) => void): void {
-    this.#upstream = { abort, resume: () => this.#resume?.() };
+    this.#abort = abort;
     if (this.#abortReason !== undefined) abort(this.#abortReason);
     else if (this.#body !== undefined) pipeBody(this.#attempt.exchange, this.#body);
   }
 
   /** The node:http sender's start (`forward-trailers.ts`): its own abort and resume. */
   onStart(upstream: Upstream): void {
-    this.#upstream = upstream;
+    this.#abort = upstream.abort;
+    this.#resume = upstream.resume;
     if (this.#abortReason !== undefined) upstream.abort(this.#abortReason);
     else if (this.#body !== undefined) pipeBody(this.#attempt.exchange, this.#body);
   }
@@ -285,29 +312,20 @@ export class ProxyHandler implements Dispatcher.DispatchHandler {
     statusMessage?: string,
   ): boolean {
     if (this.#phase !== 'head') {
-      this.#upstream?.abort(this.#abortReason ?? new ClientGoneError());
+      this.#abort?.(this.#abortReason ?? new ClientGoneError());
       return false;
     }
-    this.#resume = resume;
+    if (resume !== undefined) this.#resume = resume;
     this.#paused = true;
-    this.#hold(
-      statusCode,
-      rawHeaders,
-      (extra) => this.#relayHead(statusCode, rawHeaders, statusMessage, extra),
-      () => {
-        this.#abortReason = new ResponseDiscarded();
-        this.#upstream?.abort(this.#abortReason);
-      },
-    );
+    this.#statusMessage = statusMessage;
+    this.#hold(statusCode, rawHeaders);
     return false;
   }
 
-  #relayHead(
-    statusCode: number,
-    raw: RawFields,
-    statusMessage: string | undefined,
-    extra: Readonly<Record<string, string>> | undefined,
-  ): void {
+  #relayHead(extra: Readonly<Record<string, string>> | undefined): void {
+    const statusCode = this.#status;
+    const raw = this.#rawHead;
+    const statusMessage = this.#statusMessage;
     const { exchange } = this.#attempt;
     const clearContext = exchange.server.clearContext;
     try {
@@ -396,7 +414,7 @@ export class ProxyHandler implements Dispatcher.DispatchHandler {
   #classify(error: Error): Error {
     if (error instanceof RouterError || error instanceof ClientGoneError) return error;
     const key = this.#attempt.endpoint.key;
-    if (this.#upstream === undefined) {
+    if (this.#abort === undefined) {
       // undici validates the request before connecting: its argument errors mean nothing was sent.
       if (isRequestRejected(error)) return new UnforwardableRequestError(error);
       return new ConnectFailedError(key, error);
@@ -405,44 +423,43 @@ export class ProxyHandler implements Dispatcher.DispatchHandler {
   }
 
   onUpgrade(statusCode: number, rawHeaders: RawFields | null, upstream: Duplex): void {
-    const exchange = this.#attempt.exchange;
-    const client = exchange.upgrade?.socket;
+    const client = this.#attempt.exchange.upgrade?.socket;
     if (this.#phase !== 'head' || client === undefined || client.destroyed) {
       upstream.destroy();
       return;
     }
-    const raw = rawHeaders ?? [];
-    this.#hold(
-      statusCode,
-      raw,
-      () => {
-        if (client.destroyed) {
-          upstream.destroy();
-          this.#finish(new ClientGoneError());
-          return;
-        }
-        const headers = parseRawFields(raw);
-        const protocol = headers.upgrade;
-        const out = prepareResponseHeaders(headers, exchange.server.clearContext);
-        out.connection = 'Upgrade';
-        if (protocol !== undefined) out.upgrade = protocol;
-        if (exchange.res instanceof ServerResponse) exchange.res.detachSocket(client as never);
-        this.#responded = true;
-        client.write(rawResponseHead(statusCode, 'Switching Protocols', out as OutgoingHttpHeaders));
-        const head = exchange.upgrade!.head;
-        if (head.length > 0) upstream.write(head);
-        const teardown = () => {
-          upstream.destroy();
-          client.destroy();
-        };
-        upstream.on('error', teardown).on('close', teardown);
-        client.on('error', teardown).on('close', teardown);
-        upstream.pipe(client);
-        client.pipe(upstream);
-        this.#finish(statusCode);
-      },
-      () => upstream.destroy(),
-    );
+    this.#upgraded = upstream;
+    this.#hold(statusCode, rawHeaders ?? []);
+  }
+
+  /** Writes the endpoint's 101 on the client's socket and pipes the two sockets both ways. */
+  #relayUpgrade(upstream: Duplex): void {
+    const exchange = this.#attempt.exchange;
+    const client = exchange.upgrade!.socket;
+    if (client.destroyed) {
+      upstream.destroy();
+      this.#finish(new ClientGoneError());
+      return;
+    }
+    const headers = parseRawFields(this.#rawHead);
+    const protocol = headers.upgrade;
+    const out = prepareResponseHeaders(headers, exchange.server.clearContext);
+    out.connection = 'Upgrade';
+    if (protocol !== undefined) out.upgrade = protocol;
+    if (exchange.res instanceof ServerResponse) exchange.res.detachSocket(client as never);
+    this.#responded = true;
+    client.write(rawResponseHead(this.#status, 'Switching Protocols', out as OutgoingHttpHeaders));
+    const head = exchange.upgrade!.head;
+    if (head.length > 0) upstream.write(head);
+    const teardown = () => {
+      upstream.destroy();
+      client.destroy();
+    };
+    upstream.on('error', teardown).on('close', teardown);
+    client.on('error', teardown).on('close', teardown);
+    upstream.pipe(client);
+    client.pipe(upstream);
+    this.#finish(this.#status);
   }
 }
 
