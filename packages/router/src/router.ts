@@ -10,7 +10,7 @@
 import http, { type IncomingMessage, ServerResponse } from 'node:http';
 import { Http2ServerRequest, Http2ServerResponse, type ServerHttp2Session } from 'node:http2';
 import type https from 'node:https';
-import type { AddressInfo, Socket } from 'node:net';
+import { type AddressInfo, isIP, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { consecutiveFailures, p2c, withFailureAccrual } from '@switchyard/balancers';
 import {
@@ -99,6 +99,14 @@ export interface PreparedServers {
   commit(): Promise<RouterServerChanges>;
   /** Closes the listeners the preparation bound; the running servers are untouched. */
   abort(): Promise<void>;
+}
+
+/** The local address of every connection to a listener on `ip`: `ip` itself unless wildcard or a name. */
+function fixedLocalAddress(ip: string): string | undefined {
+  const family = isIP(ip);
+  if (family === 0 || (family === 4 && ip === '0.0.0.0') || (family === 6 && /^[0:]+$/.test(ip)))
+    return undefined;
+  return ip;
 }
 
 function positive(name: string, value: number | undefined, allowZero = false): void {
@@ -478,6 +486,8 @@ export class Router {
       forwarded: options.forwarded ?? {},
       inflight: 0,
       connections: 0,
+      localAddress: fixedLocalAddress(options.ip ?? '127.0.0.1'),
+      localPort: 0,
       stats: serverStats(nullStats),
       open: new Set(),
     };
@@ -602,6 +612,7 @@ export class Router {
       const onListening = () => {
         slot.server.off('error', onError);
         slot.port = (slot.server.address() as AddressInfo).port;
+        slot.runtime.localPort = slot.port;
         const scope = this.#runtime.stats.scope('server', slot.runtime.context.ip, String(slot.port));
         slot.runtime.stats = serverStats(scope);
         slot.gauges.push(
