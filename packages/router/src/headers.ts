@@ -40,7 +40,8 @@ export function isHopByHop(name: string): boolean {
   }
 }
 
-function isL5d(name: string): boolean {
+/** True for `l5d-*` (lower-case) names: Linkerd's context headers. */
+export function isL5d(name: string): boolean {
   return name.charCodeAt(0) === 108 /* l */ && name.startsWith('l5d-');
 }
 
@@ -49,7 +50,7 @@ function first(value: string | string[] | undefined): string | undefined {
 }
 
 /** True when a Connection value names no other header (the common `keep-alive` / `close`). */
-function namesNoHeaders(connection: string): boolean {
+export function namesNoHeaders(connection: string): boolean {
   switch (connection.length) {
     case 5:
       return connection.toLowerCase() === 'close';

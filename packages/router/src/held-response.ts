@@ -4,12 +4,22 @@
  * (`H2Pool`) both produce it; the client stack decides, from the status and headers, whether to
  * `relay` it to the client or `discard` it and let the retry layer try again.
  */
+import type { RawFields } from './raw-fields.js';
+
+/**
+ * Key of the raw field list of a response head, when its forwarder kept one (HTTP/1.1): the
+ * router's own layers read single fields from it without building `headers`. Not exported from
+ * the package.
+ */
+export const RAW_FIELDS: unique symbol = Symbol('switchyard.router.rawFields');
 
 /** A response head that arrived from an endpoint, its body held back. */
 export interface HeldResponse {
   readonly status: number;
   /** Response fields as received (lower-case names; pseudo-headers removed). */
   readonly headers: Readonly<Record<string, string | readonly string[] | undefined>>;
+  /** The head's raw field list (name, value, …), when the forwarder has it. */
+  readonly [RAW_FIELDS]?: RawFields;
   /**
    * Writes the response to the client and streams its body (and trailers) with back-pressure.
    * Resolves with the status once the response was written in full; rejects with a `RouterError`

@@ -25,6 +25,15 @@ export interface RouterServerOptions {
   /** Address to bind. Default `127.0.0.1` (loopback, as Linkerd): an edge needs `0.0.0.0`. */
   readonly ip?: string;
   /**
+   * Bind with `SO_REUSEPORT` (`server.listen({ reusePort: true })`), so that several processes
+   * (or routers) can each listen on the same `ip:port` and the kernel spreads new connections
+   * over them. Needs Node ≥ 22.12 (or ≥ 23.1) and an OS that has it (Linux, FreeBSD 12+); on an
+   * older Node `createRouter` throws `SY_ERR_ROUTER_INVALID_OPTIONS` naming the field (older
+   * Node would silently bind without it). Default false. Changing it on reload replaces the
+   * listener.
+   */
+  readonly reusePort?: boolean;
+  /**
    * Security boundary for untrusted clients: strip every inbound `l5d-*` header and `dtab-local`
    * unread, strip every `l5d-*` response header, and keep error bodies free of dtabs and
    * addresses. Default false.

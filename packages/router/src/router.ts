@@ -10,7 +10,7 @@
 import http, { type IncomingMessage, ServerResponse } from 'node:http';
 import { Http2ServerRequest, Http2ServerResponse, type ServerHttp2Session } from 'node:http2';
 import type https from 'node:https';
-import type { AddressInfo, Socket } from 'node:net';
+import { type AddressInfo, isIP, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { consecutiveFailures, p2c, withFailureAccrual } from '@switchyard/balancers';
 import {
@@ -33,6 +33,7 @@ import type { RouterRuntime, ServerRuntime } from './runtime.js';
 import { isH2cOnlyUpgrade, replayWithoutUpgrade } from './server/h2c-upgrade.js';
 import { inboundH1, inboundH2 } from './server/inbound.js';
 import { respondError } from './server/respond-error.js';
+import { validateReusePort } from './server/reuse-port.js';
 import { planServers, sameServerSettings } from './server-reload.js';
 import { validateServerTimeouts } from './server-timeouts.js';
 import { buildStacks, composeStacks, type RouterStacks } from './stack.js';
@@ -70,6 +71,8 @@ interface ServerSlot {
   gauges: { dispose(): void }[];
   /** Set once the slot drains (removed or replaced by a reload): responses close their connection. */
   draining: boolean;
+  /** Listen with `SO_REUSEPORT` (validated `RouterServerOptions.reusePort`). */
+  readonly reusePort: boolean;
 }
 
 /** What `reconfigureServers` did to each server, by its position in the new list (or the old one). */
@@ -96,6 +99,14 @@ export interface PreparedServers {
   commit(): Promise<RouterServerChanges>;
   /** Closes the listeners the preparation bound; the running servers are untouched. */
   abort(): Promise<void>;
+}
+
+/** The local address of every connection to a listener on `ip`: `ip` itself unless wildcard or a name. */
+function fixedLocalAddress(ip: string): string | undefined {
+  const family = isIP(ip);
+  if (family === 0 || (family === 4 && ip === '0.0.0.0') || (family === 6 && /^[0:]+$/.test(ip)))
+    return undefined;
+  return ip;
 }
 
 function positive(name: string, value: number | undefined, allowZero = false): void {
@@ -462,6 +473,7 @@ export class Router {
     positive(`${where}.maxConcurrentRequests`, options.maxConcurrentRequests);
     positive(`${where}.maxHeadersKB`, options.maxHeadersKB);
     positive(`${where}.maxRequestBodyBytes`, options.maxRequestBodyBytes, true);
+    const reusePort = validateReusePort(options.reusePort, `${where}.reusePort`);
     const timeouts = validateServerTimeouts(options, where);
     const runtime: ServerRuntime = {
       context: Object.freeze({
@@ -474,6 +486,8 @@ export class Router {
       forwarded: options.forwarded ?? {},
       inflight: 0,
       connections: 0,
+      localAddress: fixedLocalAddress(options.ip ?? '127.0.0.1'),
+      localPort: 0,
       stats: serverStats(nullStats),
       open: new Set(),
     };
@@ -557,7 +571,15 @@ export class Router {
       runtime.connections++;
       session.on('close', connectionClosed);
     });
-    const slot: ServerSlot = { options, runtime, server, port: options.port, gauges: [], draining: false };
+    const slot: ServerSlot = {
+      options,
+      runtime,
+      server,
+      port: options.port,
+      gauges: [],
+      draining: false,
+      reusePort,
+    };
     return slot;
   }
 
@@ -587,9 +609,10 @@ export class Router {
     return new Promise<void>((resolve, reject) => {
       const onError = (err: Error) => reject(err);
       slot.server.once('error', onError);
-      slot.server.listen(slot.options.port, slot.runtime.context.ip, () => {
+      const onListening = () => {
         slot.server.off('error', onError);
         slot.port = (slot.server.address() as AddressInfo).port;
+        slot.runtime.localPort = slot.port;
         const scope = this.#runtime.stats.scope('server', slot.runtime.context.ip, String(slot.port));
         slot.runtime.stats = serverStats(scope);
         slot.gauges.push(
@@ -604,7 +627,11 @@ export class Router {
           });
         }
         resolve();
-      });
+      };
+      const host = slot.runtime.context.ip;
+      // The options form only with reusePort: Node before 22.12 has no such option (refused above).
+      if (slot.reusePort) slot.server.listen({ port: slot.options.port, host, reusePort: true }, onListening);
+      else slot.server.listen(slot.options.port, host, onListening);
     });
   }
 

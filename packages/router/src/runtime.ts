@@ -34,6 +34,14 @@ export interface ServerRuntime {
   readonly forwarded: ForwardedHeaderOptions;
   inflight: number;
   connections: number;
+  /**
+   * Every connection's local address and port, when the listener fixes them: the bound port
+   * (0 before `listen`), and the configured `ip` unless it is a wildcard or a name (then
+   * undefined). Requests take them from here rather than from the socket: Node keeps what a
+   * socket was asked (`localAddress`) for the socket's life, a cost on every idle keep-alive.
+   */
+  localAddress: string | undefined;
+  localPort: number;
   stats: ServerStats;
   /** Responses of requests in flight, so that a drain can mark them `Connection: close`. */
   readonly open: Set<ServerResponse | Http2ServerResponse>;

@@ -1,8 +1,8 @@
 /**
  * How a reload's server list maps onto the running one (see `Router.prepareServers`): which
  * servers are kept (their settings change in place), added, removed, or replaced by a new
- * listener because a live `http.Server` cannot take the change (address, header size limit, a
- * new server factory for TLS or h2).
+ * listener because a live `http.Server` cannot take the change (address, header size limit,
+ * `reusePort`, a new server factory for TLS or h2).
  */
 import { isDeepStrictEqual } from 'node:util';
 import type { RouterServerOptions } from './options.js';
@@ -30,6 +30,7 @@ export function needsNewListener(before: RouterServerOptions, after: RouterServe
   return (
     (before.ip ?? '127.0.0.1') !== (after.ip ?? '127.0.0.1') ||
     (before.maxHeadersKB ?? 8) !== (after.maxHeadersKB ?? 8) ||
+    (before.reusePort ?? false) !== (after.reusePort ?? false) ||
     before.createServer !== after.createServer
   );
 }

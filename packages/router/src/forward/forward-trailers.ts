@@ -9,9 +9,9 @@ import http, { type ClientRequest, type IncomingMessage, type OutgoingHttpHeader
 import type { Http2ServerRequest } from 'node:http2';
 import https from 'node:https';
 import type { Readable } from 'node:stream';
-import type { Dispatcher } from 'undici';
 import type { Endpoint } from '../endpoint.js';
 import type { HeaderMap } from '../headers.js';
+import type { RawFields } from '../raw-fields.js';
 
 /**
  * The client's `Trailer` announcement (RFC 9110 §6.6.2) on a chunked request, or undefined. Read
@@ -30,6 +30,20 @@ export function announcedTrailers(req: IncomingMessage | Http2ServerRequest): st
   return chunked ? names : undefined;
 }
 
+/**
+ * The part of the forwarder's handler (`ProxyHandler`, undici's raw handler form) this sender
+ * drives: `onStart` instead of undici's `onConnect`, with this sender's abort and resume.
+ */
+export interface TrailerHandler {
+  onStart(upstream: { abort(reason: Error): void; resume(): void }): void;
+  /** False: pause the response until `resume`. */
+  onHeaders(status: number, raw: RawFields, resume: undefined, statusMessage?: string): boolean;
+  /** False: pause the response until `resume`. */
+  onData(chunk: Buffer): boolean;
+  onComplete(rawTrailers: RawFields | null): void;
+  onError(error: Error): void;
+}
+
 /** What the attempt gives this sender: where, what, the body stream and the handler to drive. */
 export interface TrailerAttempt {
   readonly endpoint: Endpoint;
@@ -38,11 +52,11 @@ export interface TrailerAttempt {
   readonly headers: HeaderMap;
   /** The request's `Trailer` announcement (hop-by-hop, so not in `headers`). */
   readonly trailerNames: string;
-  /** The client's body, started by `handler.onRequestStart`; ends after the client's trailers arrived. */
+  /** The client's body, started by `handler.onStart`; ends after the client's trailers arrived. */
   readonly body: Readable;
   /** The client's trailers, read once `body` has ended. */
   readonly trailers: () => Record<string, string | undefined>;
-  readonly handler: Dispatcher.DispatchHandler;
+  readonly handler: TrailerHandler;
 }
 
 /** Sends one attempt with node:http and relays its trailers after the body. */
@@ -63,37 +77,20 @@ export function sendWithTrailers(a: TrailerAttempt): void {
   };
   const upstream: ClientRequest = tls ? https.request({ ...options, ...tls }) : http.request(options);
   let response: IncomingMessage | undefined;
-  // The part of undici's DispatchController that the handler uses, over the node:http streams.
-  const state = { aborted: false, paused: false, reason: null as Error | null };
-  const controller = {
-    get aborted() {
-      return state.aborted;
-    },
-    get paused() {
-      return state.paused;
-    },
-    get reason() {
-      return state.reason;
-    },
+  // What undici's abort and resume do, over the node:http streams.
+  const control = {
     abort(reason: Error) {
-      state.aborted = true;
-      state.reason = reason;
       upstream.destroy(reason);
       response?.destroy(reason);
     },
-    pause() {
-      state.paused = true;
-      response?.pause();
-    },
     resume() {
-      state.paused = false;
       response?.resume();
     },
-  } as unknown as Dispatcher.DispatchController;
+  };
   const h = a.handler;
   upstream.once('socket', (socket) => {
     const started = () => {
-      h.onRequestStart?.(controller, {});
+      h.onStart(control);
       a.body.on('data', (chunk: Buffer) => {
         if (!upstream.write(chunk)) {
           a.body.pause();
@@ -107,17 +104,19 @@ export function sendWithTrailers(a: TrailerAttempt): void {
         upstream.addTrailers(out);
         upstream.end();
       });
-      a.body.once('error', (err) => controller.abort(err));
+      a.body.once('error', (err) => control.abort(err));
     };
     if (socket.connecting) socket.once(tls ? 'secureConnect' : 'connect', started);
     else started();
   });
   upstream.once('response', (res) => {
     response = res;
-    h.onResponseStart?.(controller, res.statusCode ?? 502, res.headers, res.statusMessage);
-    res.on('data', (chunk: Buffer) => h.onResponseData?.(controller, chunk));
-    res.once('end', () => h.onResponseEnd?.(controller, res.trailers));
-    res.once('error', (err) => h.onResponseError?.(controller, err));
+    if (!h.onHeaders(res.statusCode ?? 502, res.rawHeaders, undefined, res.statusMessage)) res.pause();
+    res.on('data', (chunk: Buffer) => {
+      if (!h.onData(chunk)) res.pause();
+    });
+    res.once('end', () => h.onComplete(res.rawTrailers));
+    res.once('error', (err) => h.onError(err));
   });
-  upstream.once('error', (err) => h.onResponseError?.(controller, err));
+  upstream.once('error', (err) => h.onError(err));
 }

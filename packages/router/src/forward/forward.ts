@@ -27,7 +27,8 @@ import {
   UpstreamFailedError,
 } from '../errors.js';
 import { type HeaderMap, prepareResponseHeaders } from '../headers.js';
-import type { HeldResponse } from '../held-response.js';
+import { type HeldResponse, RAW_FIELDS } from '../held-response.js';
+import { parseRawFields, prepareRawResponseHeaders, type RawFields } from '../raw-fields.js';
 import { type Exchange, type RequestBody, responseDestroyed } from '../stages.js';
 import { announcedTrailers, sendWithTrailers } from './forward-trailers.js';
 
@@ -104,7 +105,43 @@ function rawResponseHead(status: number, statusMessage: string, headers: Outgoin
 type Phase = 'head' | 'held' | 'relaying' | 'done';
 
 /**
- * The streaming undici handler for one attempt. The head promise settles once: with a
+ * What the node:http sender (`forward-trailers.ts`) gives the handler instead of undici's
+ * `onConnect(abort)` and `onHeaders(…, resume)`: abort the request, resume a paused response.
+ */
+interface Upstream {
+  abort(reason: Error): void;
+  resume(): void;
+}
+
+/** The held response of an HTTP/1.1 attempt: the handler's state, read and driven through it. */
+class HeldH1 implements HeldResponse {
+  readonly status: number;
+  readonly [RAW_FIELDS]: RawFields;
+  readonly #handler: ProxyHandler;
+  #parsed: HeaderMap | undefined;
+  constructor(handler: ProxyHandler, status: number, raw: RawFields) {
+    this.#handler = handler;
+    this.status = status;
+    this[RAW_FIELDS] = raw;
+  }
+  /** Parsed on first read only: the relay writes the raw fields. */
+  get headers(): HeaderMap {
+    this.#parsed ??= parseRawFields(this[RAW_FIELDS]);
+    return this.#parsed;
+  }
+  relay(extra?: Readonly<Record<string, string>>): Promise<number> {
+    return this.#handler.relayHeld(extra);
+  }
+  discard(): void {
+    this.#handler.discardHeld();
+  }
+}
+
+/**
+ * The streaming undici handler for one attempt, in undici's raw handler form (`onConnect`,
+ * `onHeaders` with the raw field list, `onData`, `onComplete`, `onError`, `onUpgrade`): undici
+ * wraps a handler of the newer controller form in an adapter that parses every response head
+ * into an object, which a proxy only re-serialises. The head promise settles once: with a
  * `HeldResponse` when the response head arrives (the upstream is paused until `relay`), or with
  * an error before that. `relay` writes the response and settles when it was written in full.
  */
@@ -113,17 +150,26 @@ class ProxyHandler implements Dispatcher.DispatchHandler {
   readonly #resolveHead: (held: HeldResponse) => void;
   readonly #rejectHead: (err: Error) => void;
   #relayed: { resolve: (status: number) => void; reject: (err: Error) => void } | undefined;
-  #controller: Dispatcher.DispatchController | undefined;
+  /** Aborts the upstream request: undici's `abort` from `onConnect`, or the sender's. Unset before the request started. */
+  #abort: ((reason: Error) => void) | undefined;
+  /** Resumes a response the handler paused (by returning false from `onHeaders`/`onData`). */
+  #resume: (() => void) | undefined;
+  /** True while the handler wants the response paused (what `onHeaders`/`onData` return, negated). */
+  #paused = false;
   #timer: TimerHandle | undefined;
   #phase: Phase = 'head';
   /** An error that ended the attempt while its response was held: `relay` rejects with it. */
   #heldError: Error | undefined;
   /** Body chunks and end (with trailers) that arrived while the response was held. */
   #early: Buffer[] | undefined;
-  #earlyEnd: Record<string, string | string[] | undefined> | null | undefined;
+  #earlyEnd: RawFields | null | undefined;
   #responded = false;
   #abortReason: Error | undefined;
   #status = 0;
+  #statusMessage: string | undefined;
+  #rawHead: RawFields = [];
+  /** The endpoint's socket after a 101 (`onUpgrade`), until relayed or discarded. */
+  #upgraded: Duplex | undefined;
   readonly #body: PassThrough | Transform | undefined;
 
   constructor(
@@ -154,7 +200,28 @@ class ProxyHandler implements Dispatcher.DispatchHandler {
       this.#fail(new ClientGoneError());
   };
 
+  /** A 'drain' listener is registered on the client's response. */
+  #awaitingDrain = false;
+  /** Created on first backpressure only: most responses never need it. */
   #onDrain: (() => void) | undefined;
+
+  /** Pauses the upstream until the client's response drains. */
+  #awaitDrain(): void {
+    this.#paused = true;
+    if (this.#awaitingDrain) return;
+    this.#awaitingDrain = true;
+    this.#onDrain ??= () => {
+      this.#awaitingDrain = false;
+      this.#resumeUpstream();
+    };
+    this.#attempt.exchange.res.once('drain', this.#onDrain);
+  }
+
+  #resumeUpstream(): void {
+    if (!this.#paused) return;
+    this.#paused = false;
+    this.#resume?.();
+  }
 
   #clearTimer(): void {
     if (this.#timer !== undefined) {
@@ -168,7 +235,7 @@ class ProxyHandler implements Dispatcher.DispatchHandler {
     this.#clearTimer();
     if (this.#abortReason === undefined) {
       this.#abortReason = err;
-      this.#controller?.abort(err);
+      this.#abort?.(err);
     }
     if (this.#responded && !responseDestroyed(this.#attempt.exchange.res))
       this.#attempt.exchange.res.destroy();
@@ -189,82 +256,94 @@ class ProxyHandler implements Dispatcher.DispatchHandler {
   }
 
   /** Hands the caller the response head; the body waits (paused upstream) until `relay`. */
-  #hold(
-    status: number,
-    headers: HeldResponse['headers'],
-    relay: (extra: Readonly<Record<string, string>> | undefined) => void,
-    discard: () => void,
-  ): void {
+  #hold(status: number, raw: RawFields): void {
     this.#clearTimer();
     this.#phase = 'held';
     this.#status = status;
-    this.#resolveHead({
-      status,
-      headers,
-      relay: (extra) =>
-        new Promise<number>((resolve, reject) => {
-          if (this.#phase !== 'held') {
-            reject(this.#heldError ?? new ClientGoneError());
-            return;
-          }
-          this.#phase = 'relaying';
-          this.#relayed = { resolve, reject };
-          relay(extra);
-        }),
-      discard: () => {
-        if (this.#phase !== 'held') return;
-        this.#phase = 'done';
-        this.#attempt.exchange.res.off('close', this.#onClientClose);
-        discard();
-      },
+    this.#rawHead = raw;
+    this.#resolveHead(new HeldH1(this, status, raw));
+  }
+
+  /** `HeldResponse.relay`: writes the held response (or completes the upgrade). */
+  relayHeld(extra: Readonly<Record<string, string>> | undefined): Promise<number> {
+    return new Promise<number>((resolve, reject) => {
+      if (this.#phase !== 'held') {
+        reject(this.#heldError ?? new ClientGoneError());
+        return;
+      }
+      this.#phase = 'relaying';
+      this.#relayed = { resolve, reject };
+      if (this.#upgraded !== undefined) this.#relayUpgrade(this.#upgraded);
+      else this.#relayHead(extra);
     });
   }
 
-  onRequestStart(controller: Dispatcher.DispatchController): void {
-    this.#controller = controller;
-    if (this.#abortReason !== undefined) controller.abort(this.#abortReason);
+  /** `HeldResponse.discard`: drops the held response, cancelling the endpoint's stream. */
+  discardHeld(): void {
+    if (this.#phase !== 'held') return;
+    this.#phase = 'done';
+    this.#attempt.exchange.res.off('close', this.#onClientClose);
+    if (this.#upgraded !== undefined) {
+      this.#upgraded.destroy();
+      return;
+    }
+    this.#abortReason = new ResponseDiscarded();
+    this.#abort?.(this.#abortReason);
+  }
+
+  onConnect(abort: (err?: Error) => void): void {
+    this.#abort = abort;
+    if (this.#abortReason !== undefined) abort(this.#abortReason);
     else if (this.#body !== undefined) pipeBody(this.#attempt.exchange, this.#body);
   }
 
-  onResponseStart(
-    controller: Dispatcher.DispatchController,
-    statusCode: number,
-    headers: Record<string, string | string[] | undefined>,
-    statusMessage?: string,
-  ): void {
-    if (this.#phase !== 'head') {
-      controller.abort(this.#abortReason ?? new ClientGoneError());
-      return;
-    }
-    controller.pause();
-    this.#hold(
-      statusCode,
-      headers,
-      (extra) => this.#relayHead(controller, statusCode, headers, statusMessage, extra),
-      () => {
-        this.#abortReason = new ResponseDiscarded();
-        controller.abort(this.#abortReason);
-      },
-    );
+  /** The node:http sender's start (`forward-trailers.ts`): its own abort and resume. */
+  onStart(upstream: Upstream): void {
+    this.#abort = upstream.abort;
+    this.#resume = upstream.resume;
+    if (this.#abortReason !== undefined) upstream.abort(this.#abortReason);
+    else if (this.#body !== undefined) pipeBody(this.#attempt.exchange, this.#body);
   }
 
-  #relayHead(
-    controller: Dispatcher.DispatchController,
+  onHeaders(
     statusCode: number,
-    headers: Record<string, string | string[] | undefined>,
-    statusMessage: string | undefined,
-    extra: Readonly<Record<string, string>> | undefined,
-  ): void {
+    rawHeaders: RawFields,
+    resume: (() => void) | undefined,
+    statusMessage?: string,
+  ): boolean {
+    if (this.#phase !== 'head') {
+      this.#abort?.(this.#abortReason ?? new ClientGoneError());
+      return false;
+    }
+    if (resume !== undefined) this.#resume = resume;
+    this.#paused = true;
+    this.#statusMessage = statusMessage;
+    this.#hold(statusCode, rawHeaders);
+    return false;
+  }
+
+  #relayHead(extra: Readonly<Record<string, string>> | undefined): void {
+    const statusCode = this.#status;
+    const raw = this.#rawHead;
+    const statusMessage = this.#statusMessage;
     const { exchange } = this.#attempt;
-    const out: HeaderMap = prepareResponseHeaders(headers, exchange.server.clearContext);
-    if (extra !== undefined) Object.assign(out, extra);
-    if (this.#attempt.closeConnection && exchange.protocol === 'http/1.1') out.connection = 'close';
+    const clearContext = exchange.server.clearContext;
     try {
       const res = exchange.res;
-      // HTTP/2 has no reason phrase.
-      if (res instanceof ServerResponse)
-        res.writeHead(statusCode, statusMessage ?? '', out as OutgoingHttpHeaders);
-      else res.writeHead(statusCode, out as OutgoingHttpHeaders);
+      if (res instanceof ServerResponse) {
+        // The raw field list straight through (filtered): no header object built or re-read.
+        const close = this.#attempt.closeConnection;
+        res.writeHead(
+          statusCode,
+          statusMessage ?? '',
+          prepareRawResponseHeaders(raw, clearContext, extra, close),
+        );
+      } else {
+        // HTTP/2 has no reason phrase, and takes lower-case names.
+        const out: HeaderMap = prepareResponseHeaders(parseRawFields(raw), clearContext);
+        if (extra !== undefined) Object.assign(out, extra);
+        res.writeHead(statusCode, out as OutgoingHttpHeaders);
+      }
     } catch (err) {
       // Node refused the endpoint's status or headers: the endpoint answered with something invalid.
       this.#fail(new UpstreamFailedError(this.#attempt.endpoint.key, err));
@@ -273,41 +352,41 @@ class ProxyHandler implements Dispatcher.DispatchHandler {
     this.#responded = true;
     const early = this.#early;
     this.#early = undefined;
-    if (early !== undefined) for (const chunk of early) this.onResponseData(controller, chunk);
-    if (this.#earlyEnd !== undefined) this.onResponseEnd(controller, this.#earlyEnd ?? undefined);
-    else if (this.#phase === 'relaying' && !this.#attempt.exchange.res.writableNeedDrain) controller.resume();
+    if (early !== undefined) for (const chunk of early) this.onData(chunk);
+    if (this.#earlyEnd !== undefined) this.onComplete(this.#earlyEnd);
+    else if (this.#phase === 'relaying') {
+      if (this.#attempt.exchange.res.writableNeedDrain) this.#awaitDrain();
+      else if (!this.#awaitingDrain) this.#resumeUpstream();
+    }
   }
 
-  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+  onData(chunk: Buffer): boolean {
     if (this.#phase === 'held') {
       if (this.#early === undefined) this.#early = [chunk];
       else this.#early.push(chunk);
-      return;
+      return false;
     }
-    if (this.#phase !== 'relaying') return;
+    if (this.#phase !== 'relaying') return true;
     const res = this.#attempt.exchange.res;
     const out: { write(chunk: Buffer): boolean } = res;
     if (!out.write(chunk)) {
-      controller.pause();
-      // Created on first backpressure only: most responses never need it.
-      this.#onDrain ??= () => this.#controller?.resume();
-      res.once('drain', this.#onDrain);
+      this.#awaitDrain();
+      return false;
     }
+    return !this.#paused;
   }
 
-  onResponseEnd(
-    _controller: Dispatcher.DispatchController,
-    trailers?: Record<string, string | string[] | undefined>,
-  ): void {
+  onComplete(rawTrailers: RawFields | null | undefined): void {
     if (this.#phase === 'held') {
-      this.#earlyEnd = trailers ?? null;
+      this.#earlyEnd = rawTrailers ?? null;
       return;
     }
     if (this.#phase !== 'relaying') return;
     const res = this.#attempt.exchange.res;
     // Trailers travel only on chunked responses (Node drops them otherwise, as HTTP requires).
     // One addTrailers call: each call replaces the trailers set by the previous one.
-    if (trailers !== undefined) {
+    if (rawTrailers != null && rawTrailers.length > 0) {
+      const trailers = parseRawFields(rawTrailers);
       let out: Record<string, string | string[]> | undefined;
       const clearContext = this.#attempt.exchange.server.clearContext;
       for (const name in trailers) {
@@ -323,7 +402,7 @@ class ProxyHandler implements Dispatcher.DispatchHandler {
     this.#finish(this.#status);
   }
 
-  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+  onError(error: Error): void {
     if (this.#phase === 'done') return;
     const err = this.#classify(error);
     this.#abortReason ??= err;
@@ -335,7 +414,7 @@ class ProxyHandler implements Dispatcher.DispatchHandler {
   #classify(error: Error): Error {
     if (error instanceof RouterError || error instanceof ClientGoneError) return error;
     const key = this.#attempt.endpoint.key;
-    if (this.#controller === undefined) {
+    if (this.#abort === undefined) {
       // undici validates the request before connecting: its argument errors mean nothing was sent.
       if (isRequestRejected(error)) return new UnforwardableRequestError(error);
       return new ConnectFailedError(key, error);
@@ -343,49 +422,44 @@ class ProxyHandler implements Dispatcher.DispatchHandler {
     return new UpstreamFailedError(key, error, this.#responded);
   }
 
-  onRequestUpgrade(
-    controller: Dispatcher.DispatchController,
-    statusCode: number,
-    headers: Record<string, string | string[] | undefined>,
-    upstream: Duplex,
-  ): void {
-    const exchange = this.#attempt.exchange;
-    const client = exchange.upgrade?.socket;
+  onUpgrade(statusCode: number, rawHeaders: RawFields | null, upstream: Duplex): void {
+    const client = this.#attempt.exchange.upgrade?.socket;
     if (this.#phase !== 'head' || client === undefined || client.destroyed) {
       upstream.destroy();
       return;
     }
-    this.#controller = controller;
-    this.#hold(
-      statusCode,
-      headers,
-      () => {
-        if (client.destroyed) {
-          upstream.destroy();
-          this.#finish(new ClientGoneError());
-          return;
-        }
-        const protocol = headers.upgrade;
-        const out = prepareResponseHeaders(headers, exchange.server.clearContext);
-        out.connection = 'Upgrade';
-        if (protocol !== undefined) out.upgrade = protocol;
-        if (exchange.res instanceof ServerResponse) exchange.res.detachSocket(client as never);
-        this.#responded = true;
-        client.write(rawResponseHead(statusCode, 'Switching Protocols', out as OutgoingHttpHeaders));
-        const head = exchange.upgrade!.head;
-        if (head.length > 0) upstream.write(head);
-        const teardown = () => {
-          upstream.destroy();
-          client.destroy();
-        };
-        upstream.on('error', teardown).on('close', teardown);
-        client.on('error', teardown).on('close', teardown);
-        upstream.pipe(client);
-        client.pipe(upstream);
-        this.#finish(statusCode);
-      },
-      () => upstream.destroy(),
-    );
+    this.#upgraded = upstream;
+    this.#hold(statusCode, rawHeaders ?? []);
+  }
+
+  /** Writes the endpoint's 101 on the client's socket and pipes the two sockets both ways. */
+  #relayUpgrade(upstream: Duplex): void {
+    const exchange = this.#attempt.exchange;
+    const client = exchange.upgrade!.socket;
+    if (client.destroyed) {
+      upstream.destroy();
+      this.#finish(new ClientGoneError());
+      return;
+    }
+    const headers = parseRawFields(this.#rawHead);
+    const protocol = headers.upgrade;
+    const out = prepareResponseHeaders(headers, exchange.server.clearContext);
+    out.connection = 'Upgrade';
+    if (protocol !== undefined) out.upgrade = protocol;
+    if (exchange.res instanceof ServerResponse) exchange.res.detachSocket(client as never);
+    this.#responded = true;
+    client.write(rawResponseHead(this.#status, 'Switching Protocols', out as OutgoingHttpHeaders));
+    const head = exchange.upgrade!.head;
+    if (head.length > 0) upstream.write(head);
+    const teardown = () => {
+      upstream.destroy();
+      client.destroy();
+    };
+    upstream.on('error', teardown).on('close', teardown);
+    client.on('error', teardown).on('close', teardown);
+    upstream.pipe(client);
+    client.pipe(upstream);
+    this.#finish(this.#status);
   }
 }
 
@@ -432,7 +506,7 @@ export function forwardAttempt(attempt: Attempt): Promise<HeldResponse> {
       through !== undefined && exchange.upgrade === undefined ? announcedTrailers(exchange.req) : undefined;
     if (trailerNames !== undefined) {
       if (handler.clientGone) {
-        handler.onResponseError(undefined as never, new ClientGoneError());
+        handler.onError(new ClientGoneError());
         return;
       }
       const req = exchange.req;
@@ -450,14 +524,14 @@ export function forwardAttempt(attempt: Attempt): Promise<HeldResponse> {
     }
     if (handler.clientGone) {
       // Nobody is left to answer: never open a request upstream.
-      handler.onResponseError(undefined as never, new ClientGoneError());
+      handler.onError(new ClientGoneError());
       return;
     }
     try {
       endpoint.pool.dispatch(options, handler);
     } catch (err) {
       // Thrown before anything was sent: the request itself was refused.
-      handler.onResponseError(undefined as never, new UnforwardableRequestError(err));
+      handler.onError(new UnforwardableRequestError(err));
     }
   });
 }

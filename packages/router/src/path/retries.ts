@@ -16,8 +16,9 @@ import type { RetriesEntry } from '../entry.js';
 import { BodyTooLargeError, ClientGoneError, DeadlineExceededError } from '../errors.js';
 import { failureOrigin, isRequeueable } from '../failure-origin.js';
 import { addForwardingHeaders, type HeaderMap } from '../headers.js';
-import type { HeldResponse } from '../held-response.js';
-import type { RouterRuntime } from '../runtime.js';
+import { type HeldResponse, RAW_FIELDS } from '../held-response.js';
+import { rawFieldValue } from '../raw-fields.js';
+import type { RouterRuntime, ServiceEntry } from '../runtime.js';
 import type { ClientRequest } from '../stages.js';
 import { type Bound, EXCHANGE_STATE, type RequestBody, withHead } from '../stages.js';
 
@@ -31,7 +32,7 @@ function successClass(
   method: string,
   held: HeldResponse,
 ): Readonly<Record<string, string>> {
-  const cls = classifier(classifierInput(method, held.status, held.headers));
+  const cls = classifier(heldInput(method, held));
   switch (cls) {
     case 'success':
       return SUCCESS;
@@ -42,6 +43,30 @@ function successClass(
     default:
       return assertNever(cls);
   }
+}
+
+/** The classifier input of a held response; `grpc-status` read off the raw fields when there are some. */
+function heldInput(method: string, held: HeldResponse): ReturnType<typeof classifierInput> {
+  const raw = held[RAW_FIELDS];
+  if (raw === undefined) return classifierInput(method, held.status, held.headers);
+  const grpcStatus = rawFieldValue(raw, 'grpc-status');
+  return grpcStatus === undefined
+    ? { method, status: held.status }
+    : { method, status: held.status, grpcStatus };
+}
+
+/** Whether to discard `held` and retry: the classifier says retryable and the service budget allows. */
+function retryStatus(svc: ServiceEntry, method: string, held: HeldResponse): boolean {
+  if (svc.policy.classifier(heldInput(method, held)) !== 'retryableFailure') return false;
+  if (svc.budget.tryWithdraw()) return true;
+  svc.budgetExhausted.incr();
+  return false;
+}
+
+/** Waits the backoff's next delay, if any. */
+async function backoffPause(rt: RouterRuntime, backoff: Iterator<number>): Promise<void> {
+  const ms = backoff.next().value;
+  if (typeof ms === 'number' && ms > 0) await new Promise<void>((done) => rt.clock.setTimeout(done, ms));
 }
 
 /** RFC 9110 §9.2.2 idempotent methods: repeating them has the same effect as sending once. */
@@ -165,28 +190,20 @@ export function retriesLayer(rt: RouterRuntime): RetriesEntry {
       };
 
       const retryable = replayable && policy.mayRetry;
-      const retryStatus = ({ status, headers }: HeldResponse): boolean => {
-        if (policy.classifier(classifierInput(method, status, headers)) !== 'retryableFailure') return false;
-        if (svc.budget.tryWithdraw()) return true;
-        svc.budgetExhausted.incr();
-        return false;
-      };
-
       let requeues = 0;
+      // Made on the first retry only (most requests never retry).
       let backoff: Iterator<number> | undefined;
-      const pause = async (): Promise<void> => {
-        if (policy.newRetryBackoff === undefined) return;
+      const pause = (): Promise<void> => {
+        if (policy.newRetryBackoff === undefined) return Promise.resolve();
         backoff ??= policy.newRetryBackoff();
-        const ms = backoff.next().value;
-        if (typeof ms === 'number' && ms > 0)
-          await new Promise<void>((done) => rt.clock.setTimeout(done, ms));
+        return backoffPause(rt, backoff);
       };
       try {
         for (;;) {
           try {
             const held = await next(attempt);
             // Discard a response of this status and retry? The classifier says, the service budget allows.
-            if (retryable && retryStatus(held)) {
+            if (retryable && retryStatus(svc, method, held)) {
               held.discard();
               svc.retries.incr();
               await pause();

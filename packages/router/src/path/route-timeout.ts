@@ -10,7 +10,7 @@
 import { earliestDeadline, routeDeadlineNs } from '../deadline.js';
 import { RouteTimeoutError } from '../errors.js';
 import type { RouterRuntime } from '../runtime.js';
-import { type PathLayer, responseDestroyed } from '../stages.js';
+import { type Bound, type BoundHandler, type PathLayer, responseDestroyed } from '../stages.js';
 
 export function routeTimeoutLayer(rt: RouterRuntime): PathLayer {
   return {
@@ -18,37 +18,39 @@ export function routeTimeoutLayer(rt: RouterRuntime): PathLayer {
     role: 'route-timeout',
     description:
       "the route's request timeout (Gateway API timeouts.request): 504 before the response head, abort after",
-    layer: (next) => async (bound) => {
-      const identified = bound.identified;
-      const ms = identified.actions?.requestTimeoutMs;
-      if (ms === undefined) {
-        await next(bound);
-        return;
-      }
-      const exchange = identified.request.exchange;
-      const deadline = routeDeadlineNs(exchange.startNs, ms);
-      // Before the head is sent the attempt's own timeout (bounded by the deadline) answers 504;
-      // after it, nothing else watches the clock while the body streams: cut it here.
-      const left = Math.max(1, Math.ceil(Number(deadline - rt.clock.nanoTime()) / 1e6));
-      let cut = false;
-      const timer =
-        exchange.upgrade === undefined
-          ? rt.clock.setTimeout(() => {
-              const res = exchange.res;
-              if (res.headersSent && !res.writableEnded && !responseDestroyed(res)) {
-                cut = true;
-                res.destroy();
-              }
-            }, left)
-          : undefined;
-      try {
-        await next({ ...bound, deadlineNs: earliestDeadline(bound.deadlineNs, deadline) });
-      } catch (err) {
-        // The attempt saw its client go away: that was this deadline.
-        throw cut ? new RouteTimeoutError(ms) : err;
-      } finally {
-        if (timer !== undefined) rt.clock.clearTimeout(timer);
-      }
+    layer: (next) => (bound) => {
+      const ms = bound.identified.actions?.requestTimeoutMs;
+      // No timeout on the route (the common case): no frame of its own, the next layer's promise.
+      if (ms === undefined) return next(bound);
+      return timed(rt, next, bound, ms);
     },
   };
+}
+
+/** `next` under the route's request timeout of `ms`. */
+async function timed(rt: RouterRuntime, next: BoundHandler, bound: Bound, ms: number): Promise<void> {
+  const exchange = bound.identified.request.exchange;
+  const deadline = routeDeadlineNs(exchange.startNs, ms);
+  // Before the head is sent the attempt's own timeout (bounded by the deadline) answers 504;
+  // after it, nothing else watches the clock while the body streams: cut it here.
+  const left = Math.max(1, Math.ceil(Number(deadline - rt.clock.nanoTime()) / 1e6));
+  let cut = false;
+  const timer =
+    exchange.upgrade === undefined
+      ? rt.clock.setTimeout(() => {
+          const res = exchange.res;
+          if (res.headersSent && !res.writableEnded && !responseDestroyed(res)) {
+            cut = true;
+            res.destroy();
+          }
+        }, left)
+      : undefined;
+  try {
+    await next({ ...bound, deadlineNs: earliestDeadline(bound.deadlineNs, deadline) });
+  } catch (err) {
+    // The attempt saw its client go away: that was this deadline.
+    throw cut ? new RouteTimeoutError(ms) : err;
+  } finally {
+    if (timer !== undefined) rt.clock.clearTimeout(timer);
+  }
 }

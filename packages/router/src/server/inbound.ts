@@ -66,8 +66,9 @@ export function inboundH1(
       headers,
       remoteAddress: socket.remoteAddress ?? '',
       remotePort: socket.remotePort ?? 0,
-      localAddress: socket.localAddress ?? '',
-      localPort: socket.localPort ?? 0,
+      // From the listener when it fixes them (see ServerRuntime.localAddress).
+      localAddress: runtime.localAddress ?? socket.localAddress ?? '',
+      localPort: runtime.localPort || (socket.localPort ?? 0),
       secure: (socket as TLSSocket).encrypted === true,
     },
     clientHost: typeof host === 'string' ? host : undefined,
