@@ -1,8 +1,9 @@
 import http from 'node:http';
 import net, { type Socket } from 'node:net';
 import type { RequestHead } from '@switchyard/core';
+import { httpRequest } from '@switchyard/testkit';
 import { describe, expect, it } from 'vitest';
-import { fixtures, headerIdentifier, send } from './helpers.js';
+import { fixtures, headerIdentifier } from './helpers.js';
 
 const { backend, router } = fixtures(500);
 
@@ -39,7 +40,8 @@ describe('request head local address and port', () => {
         },
       ],
     });
-    for (let i = 0; i < 3; i++) expect((await send(port, { headers: { 'x-dst': 'web' } })).status).toBe(200);
+    for (let i = 0; i < 3; i++)
+      expect((await httpRequest(port, { headers: { 'x-dst': 'web' } })).status).toBe(200);
     expect(seen.map((h) => [h.localAddress, h.localPort])).toEqual([
       ['127.0.0.1', port],
       ['127.0.0.1', port],

@@ -1,5 +1,6 @@
+import { rawExchange } from '@switchyard/testkit';
 import { describe, expect, it } from 'vitest';
-import { fixtures, rawExchange } from './helpers.js';
+import { fixtures } from './helpers.js';
 
 const { backend, router } = fixtures(500);
 

@@ -1,10 +1,11 @@
 import { createInterpreter } from '@switchyard/core';
 import { Dtab } from '@switchyard/dtab';
+import { httpRequest } from '@switchyard/testkit';
 import { describe, expect, it } from 'vitest';
 import { createRouter, InvalidRouterOptionsError } from '../src/index.js';
 import { listenHasReusePort, validateReusePort } from '../src/server/reuse-port.js';
 import { planServers } from '../src/server-reload.js';
-import { fixtures, headerIdentifier, send } from './helpers.js';
+import { fixtures, headerIdentifier } from './helpers.js';
 
 const { cleanup, backend, router } = fixtures(500);
 const supported = listenHasReusePort();
@@ -80,7 +81,7 @@ describe('RouterServerOptions.reusePort', () => {
       // The kernel spreads new connections over both listeners (by hash of the client's port).
       const seen = new Set<string>();
       for (let i = 0; i < 200 && seen.size < 2; i++) {
-        const reply = await send(first.port, { headers: { 'x-dst': 'web' } });
+        const reply = await httpRequest(first.port, { headers: { 'x-dst': 'web' } });
         expect(reply.status).toBe(200);
         seen.add(reply.body);
       }
@@ -88,7 +89,7 @@ describe('RouterServerOptions.reusePort', () => {
       // One router closing leaves the port served by the other.
       await second.router.close({ graceMs: 0 });
       for (let i = 0; i < 5; i++) {
-        expect((await send(first.port, { headers: { 'x-dst': 'web' } })).body).toBe('a');
+        expect((await httpRequest(first.port, { headers: { 'x-dst': 'web' } })).body).toBe('a');
       }
     },
   );
