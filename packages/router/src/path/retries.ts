@@ -181,6 +181,9 @@ export function retriesLayer(rt: RouterRuntime): RetriesEntry {
         if (typeof ms === 'number' && ms > 0)
           await new Promise<void>((done) => rt.clock.setTimeout(done, ms));
       };
+      // A retired client closes once no request uses it (close-when-idle.ts).
+      const client = bound.client;
+      client.beginRequest();
       try {
         for (;;) {
           try {
@@ -242,6 +245,7 @@ export function retriesLayer(rt: RouterRuntime): RetriesEntry {
         svc.failures.incr();
         throw err;
       } finally {
+        client.endRequest();
         if (state.endNs === 0n) state.endNs = rt.clock.nanoTime();
         svc.latency.add(Number(state.endNs - exchange.startNs) / 1e6);
       }
