@@ -294,7 +294,8 @@ export async function reloadLinker(state: LinkerState, next: LoadedConfig): Prom
         port ?? adminPlacement(state, config).port,
         nextRouters,
       );
-      // A new address binds now (a failure changes nothing); the same one once the old admin closed.
+      // A new address binds now (a failure changes nothing); on the same one the new admin takes
+      // the running one's listeners over at the commit.
       if (moved) {
         await listening(server.listen(), next, (error) =>
           config.admin.probe !== undefined && error.port === config.admin.probe.port
@@ -435,8 +436,14 @@ export async function reloadLinker(state: LinkerState, next: LoadedConfig): Prom
     const old = state.admin;
     state.admin = admin.server;
     if (!admin.bound) {
-      await old?.close();
-      await admin.server.listen();
+      // Same address: the new admin serves on the running one's listeners (never refused).
+      try {
+        await admin.server.listen(old ? { takeOver: old } : {});
+      } catch (error) {
+        // A new probe address that cannot bind: the running admin keeps its listeners.
+        state.admin = old;
+        throw error;
+      }
     } else retiring.push(old?.close() ?? Promise.resolve());
     changes.push('admin');
   } else if (!isDeepStrictEqual(current.admin, config.admin)) changes.push('admin');
