@@ -78,6 +78,56 @@ export interface BuiltServer {
   readonly terminator: TlsTerminator | undefined;
   /** The TLS server's swappable terminator and the front doors its factory made (TLS servers only). */
   readonly tls?: TerminatorSlot;
+  /** The server's `tls.acme` manager (it lives as long as the server's factory). */
+  readonly acme?: AcmeServer;
+}
+
+/**
+ * One TLS server's ACME manager, the feed of names its router's identifiers serve over TLS, and
+ * its lifecycle: `start()` (a reload starts the managers it built at its commit) and `stop()`
+ * (closes the manager and releases its Lease; idempotent; also registered with the context).
+ */
+export interface AcmeServer {
+  readonly manager: AcmeManager;
+  readonly hooks: ClientHelloHooks;
+  readonly feed: ReturnType<typeof hostFeed>;
+  readonly start: () => void;
+  readonly stop: () => Promise<void>;
+}
+
+/**
+ * Creates the ACME manager of a TLS server with `tls.acme` (started unless `deferStart`), its
+ * closers kept apart so that the server's leaving can stop it without closing the router.
+ */
+export async function buildAcmeServer(
+  sc: ServerConfig,
+  label: string,
+  context: BuildContext,
+  deferStart = false,
+): Promise<AcmeServer> {
+  const closers: (() => void | Promise<void>)[] = [];
+  let stopped: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopped ??= runClosers(closers);
+    return stopped;
+  };
+  context.onClose(stop);
+  try {
+    const started = await startAcme(
+      sc.tls!.acme!,
+      { ...context, onClose: (c) => closers.push(c) },
+      {
+        stats: context.stats.scope('rt', label, 'server', sc.ip, String(sc.port)),
+        leaseName: `switchyard-acme-${label}-${sc.port}`.toLowerCase().replace(/[^a-z0-9.-]/g, '-'),
+        deferStart,
+      },
+    );
+    const feed = hostFeed(started.manager, (h) => normalizeHost(h) !== undefined);
+    return { manager: started.manager, hooks: started.hooks, feed, start: started.start, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
 }
 
 /**
@@ -119,15 +169,15 @@ export interface BuiltRouter {
    * `router.reconfigure({ layers })`.
    */
   readonly layersFor: (rc: RouterConfig, inputs: LayerInputs, context: BuildContext) => RouterLayers;
-  /** The ACME managers of the router's TLS servers (`tls.acme`), for the admin's rows. */
+  /** The ACME managers of the router's TLS servers (`tls.acme`), for the admin's rows (current servers). */
   readonly acmeManagers: readonly AcmeManager[];
   /**
    * Makes a (new) identifier set feed the names it serves over TLS to the router's `tls.acme`
-   * managers, until the set is closed. `buildRouter` calls it for the first set, `Linker.reload`
-   * for each replacement before closing the old set.
+   * managers (or to `only`: managers a reload added), until the set is closed. `buildRouter`
+   * calls it for the first set, `Linker.reload` for each replacement before closing the old set.
    */
-  readonly attachIdentifiers: (set: IdentifierSet) => void;
-  /** The `tls.acme` managers of the router's TLS servers. */
+  readonly attachIdentifiers: (set: IdentifierSet, only?: readonly AcmeServer[]) => void;
+  /** The `tls.acme` managers of the router's TLS servers (current servers: a reload may change them). */
   readonly acme: readonly { readonly server: ServerConfig; readonly manager: AcmeManager }[];
 }
 
@@ -159,27 +209,12 @@ export async function buildRouter(rc: RouterConfig, label: string, deps: RouterD
 
   const terminators: { server: ServerConfig; terminator: TlsTerminator }[] = [];
   const servers: RouterServerOptions[] = [];
-  const managers: AcmeManager[] = [];
-  const acmeServers: { server: ServerConfig; manager: AcmeManager }[] = [];
   // Names the identifiers serve over TLS (Ingress spec.tls hosts, Gateway HTTPS listener
   // hostnames) get certificates too, from whichever identifier set is current (see attachIdentifiers).
-  const hostFeeds: ReturnType<typeof hostFeed>[] = [];
   const builtServers: BuiltServer[] = [];
   for (const sc of rc.servers) {
     const extraCertificates = identifiers.flatMap((i) => (i.certificates ? [i.certificates] : []));
-    const serverStats = context.stats.scope('rt', label, 'server', sc.ip, String(sc.port));
-    const acme =
-      sc.tls?.enabled && sc.tls.acme
-        ? await startAcme(sc.tls.acme, context, {
-            stats: serverStats,
-            leaseName: `switchyard-acme-${label}-${sc.port}`.toLowerCase().replace(/[^a-z0-9.-]/g, '-'),
-          })
-        : undefined;
-    if (acme) {
-      managers.push(acme.manager);
-      acmeServers.push({ server: sc, manager: acme.manager });
-      hostFeeds.push(hostFeed(acme.manager, (h) => normalizeHost(h) !== undefined));
-    }
+    const acme = sc.tls?.enabled && sc.tls.acme ? await buildAcmeServer(sc, label, context) : undefined;
     const server = await buildServer(sc, rc, label, context, extraCertificates, acme);
     if (server.terminator) terminators.push({ server: sc, terminator: server.terminator });
     builtServers.push(server);
@@ -200,6 +235,8 @@ export async function buildRouter(rc: RouterConfig, label: string, deps: RouterD
       return handler(ctx);
     },
   };
+  // The current servers' managers, read per challenge (a reload changes the servers).
+  const managers = (): AcmeManager[] => built.servers.flatMap((s) => (s.acme ? [s.acme.manager] : []));
   const layersFor = (rc: RouterConfig, inputs: LayerInputs, at: BuildContext): RouterLayers =>
     routerLayers(rc, label, inputs, at, { managers, identifierLayers });
   const router = createRouter({
@@ -215,14 +252,14 @@ export async function buildRouter(rc: RouterConfig, label: string, deps: RouterD
     stats: deps.stats,
     clock: context.clock,
   });
-  const attachIdentifiers = (set: IdentifierSet): void => {
+  const attachIdentifiers = (set: IdentifierSet, only?: readonly AcmeServer[]): void => {
     const feeds = set.built.flatMap((i) => (i.tlsHosts ? [i.tlsHosts] : []));
     if (feeds.length === 0) return;
     // Stops with the set: after a reload the retired set's names leave the managers (retired
     // there, served until they expire) unless the new set, followed first, still has them.
-    for (const f of hostFeeds) set.closers.push(f.follow(feeds));
+    const acme = only ?? built.servers.flatMap((s) => (s.acme ? [s.acme] : []));
+    for (const a of acme) set.closers.push(a.feed.follow(feeds));
   };
-  attachIdentifiers(identifierSet);
   const built: BuiltRouter = {
     config: rc,
     router,
@@ -230,10 +267,15 @@ export async function buildRouter(rc: RouterConfig, label: string, deps: RouterD
     terminators,
     servers: builtServers,
     layersFor,
-    acmeManagers: managers,
+    get acmeManagers() {
+      return managers();
+    },
     attachIdentifiers,
-    acme: acmeServers,
+    get acme() {
+      return built.servers.flatMap((s) => (s.acme ? [{ server: s.config, manager: s.acme.manager }] : []));
+    },
   };
+  attachIdentifiers(identifierSet);
   return built;
 }
 
@@ -246,7 +288,7 @@ function routerLayers(
   label: string,
   inputs: LayerInputs,
   context: BuildContext,
-  fixed: { readonly managers: readonly AcmeManager[]; readonly identifierLayers: RouterLayer },
+  fixed: { readonly managers: () => readonly AcmeManager[]; readonly identifierLayers: RouterLayer },
 ): RouterLayers {
   // Typed layers over the router's stage values (no per-request context or header copy).
   const telemetryLayers: ServerLayer[] = [];
@@ -280,7 +322,7 @@ function routerLayers(
       const at = defaults.findIndex((l) => l.role === 'identify');
       return [
         // ACME HTTP-01 answers come before any routing (and are not request telemetry).
-        ...(managers.length > 0 ? [http01Layer(managers)] : []),
+        ...(hasAcme(rc) ? [http01Layer(managers)] : []),
         ...telemetryLayers,
         ...defaults.slice(0, at),
         // Rate limits after admission and request-line checks, before identification.
@@ -297,6 +339,11 @@ function routerLayers(
     ],
     client: attemptLayers,
   };
+}
+
+/** Whether any TLS server of the router has `tls.acme` (its layers then answer HTTP-01). */
+export function hasAcme(rc: RouterConfig): boolean {
+  return rc.servers.some((s) => s.tls?.enabled === true && s.tls.acme !== undefined);
 }
 
 /** A server's settings as the router takes them, without its `http.Server` factory (TLS, h2). */
@@ -318,7 +365,7 @@ export function serverSettings(sc: ServerConfig, rc: RouterConfig): RouterServer
 /**
  * One server's router options: TLS through a front door (with the identifiers' certificates and
  * ACME's, which name their hosts), HTTP/2 by ALPN or h2c. `Linker.reload` builds added and
- * changed servers with it (without ACME).
+ * changed servers with it (with a manager it starts at its commit).
  */
 export async function buildServer(
   sc: ServerConfig,
@@ -326,7 +373,7 @@ export async function buildServer(
   label: string,
   context: BuildContext,
   extraCertificates: readonly CertificateSource[],
-  acme?: { readonly manager: AcmeManager; readonly hooks: ClientHelloHooks },
+  acme?: AcmeServer,
 ): Promise<BuiltServer> {
   const serverStats = context.stats.scope('rt', label, 'server', sc.ip, String(sc.port));
   const terminator = sc.tls?.enabled
@@ -375,7 +422,7 @@ export async function buildServer(
         ? { createServer: (options) => createPlainHttpServer({ ...options, h2 }) }
         : {}),
   };
-  return { config: sc, options, terminator, ...(slot ? { tls: slot } : {}) };
+  return { config: sc, options, terminator, ...(slot ? { tls: slot } : {}), ...(acme ? { acme } : {}) };
 }
 
 /** Builds a router's identifiers; their cleanup and readiness stay with the set. */

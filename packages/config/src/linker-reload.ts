@@ -19,11 +19,14 @@ import type {
 import type { TlsTerminator } from '@switchyard/tls';
 import type { BuildContext } from './build-context.js';
 import {
+  type AcmeServer,
   type BuiltRouter,
   type BuiltServer,
+  buildAcmeServer,
   buildIdentifiers,
   buildPolicies,
   buildServer,
+  hasAcme,
   type IdentifierSet,
   overrideOptions,
   type RouterLayers,
@@ -120,6 +123,8 @@ interface RouterPlan {
     readonly built: readonly BuiltServer[];
     readonly fresh: Map<BuiltServer, Part>;
     readonly prepared: PreparedServers;
+    /** ACME managers of added or replaced servers: built, started at the commit. */
+    readonly acme: readonly AcmeServer[];
   };
   store?: { readonly attached: AttachedDtabStore | undefined; readonly part: Part | undefined };
 }
@@ -211,7 +216,8 @@ export async function reloadLinker(state: LinkerState, next: LoadedConfig): Prom
         built.push(part);
         plan.policies = { policies: await buildPolicies(rc, context, kinds), part };
       }
-      if (layersChanged(before, rc, telemetryChanged)) {
+      // A first (or no more) tls.acme server adds (or drops) the HTTP-01 layer.
+      if (layersChanged(before, rc, telemetryChanged) || hasAcme(before) !== hasAcme(rc)) {
         const { context, part } = scoped(state.base, state.readiness);
         built.push(part);
         plan.layers = { layers: router.layersFor(rc, inputs, context), part };
@@ -220,6 +226,7 @@ export async function reloadLinker(state: LinkerState, next: LoadedConfig): Prom
         const running = matchServers(router.servers, rc.servers);
         const fresh = new Map<BuiltServer, Part>();
         const servers: BuiltServer[] = [];
+        const acme: AcmeServer[] = [];
         const certificates = (plan.identifiers ?? router.identifiers).built.flatMap((i) =>
           i.certificates ? [i.certificates] : [],
         );
@@ -246,12 +253,18 @@ export async function reloadLinker(state: LinkerState, next: LoadedConfig): Prom
               options: createServer === undefined ? options : { ...options, createServer },
               terminator: old.terminator,
               ...(old.tls ? { tls: old.tls } : {}),
+              ...(old.acme ? { acme: old.acme } : {}),
             });
             continue;
           }
           const { context, part } = scoped(state.base, state.readiness);
           built.push(part);
-          const server = await buildServer(sc, rc, label, context, certificates);
+          // A tls.acme manager is created now but started only at the commit: until then it takes
+          // no Lease and orders nothing, and a failed reload closes it with the server's part.
+          const manager =
+            sc.tls?.enabled && sc.tls.acme ? await buildAcmeServer(sc, label, context, true) : undefined;
+          if (manager) acme.push(manager);
+          const server = await buildServer(sc, rc, label, context, certificates, manager);
           fresh.set(server, part);
           servers.push(server);
         }
@@ -260,7 +273,7 @@ export async function reloadLinker(state: LinkerState, next: LoadedConfig): Prom
           routerServerIndex(config, index, error),
         );
         prepared.push(ready);
-        plan.servers = { built: servers, fresh, prepared: ready };
+        plan.servers = { built: servers, fresh, prepared: ready, acme };
       }
       if (!isDeepStrictEqual(rc.dtabStore, before.dtabStore)) {
         if (rc.dtabStore === undefined) plan.store = { attached: undefined, part: undefined };
@@ -401,11 +414,23 @@ export async function reloadLinker(state: LinkerState, next: LoadedConfig): Prom
       }
     }
     if (plan.servers) {
-      const { built: servers, fresh, prepared: ready } = plan.servers;
+      const { built: servers, fresh, prepared: ready, acme } = plan.servers;
       // A server keeps its part (its TLS terminator) while its factory is kept.
       const kept = new Set(servers.map((n) => n.options.createServer));
       const leaving = router.servers.filter((s) => !kept.has(s.options.createServer));
       router.servers = servers;
+      if (acme.length > 0 || leaving.some((s) => s.acme)) {
+        // The replaced servers' managers stop first (their Leases released: a replacement on
+        // the same port competes for the same Lease), then the new ones start and follow the
+        // names the current identifiers serve over TLS.
+        const stopping = leaving.flatMap((s) => (s.acme ? [s.acme.stop()] : []));
+        router.attachIdentifiers(router.identifiers, acme);
+        serverWork.push(
+          Promise.allSettled(stopping).then(() => {
+            for (const a of acme) a.start();
+          }),
+        );
+      }
       router.terminators = servers.flatMap((s) =>
         s.terminator ? [{ server: s.config, terminator: s.terminator }] : [],
       );

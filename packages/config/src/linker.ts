@@ -260,7 +260,7 @@ export class Linker {
    * changed ones change in place or are drained and replaced); namers; telemetry; the admin;
    * `limits`; access logs; `dtabStore`; client/service policies; routers added (built whole) and
    * removed (drained like shutdown). Changes it cannot apply (`workers`, a port moving between
-   * routers, ACME servers in a running router) are refused with `SY_ERR_CONFIG_RELOAD` naming each field at its
+   * routers) are refused with `SY_ERR_CONFIG_RELOAD` naming each field at its
    * file:line:col; a config the validate phase rejects with `SY_ERR_CONFIG_INVALID`; in both
    * cases, and when building a part fails, nothing changes and the old config keeps serving.
    * Each outcome counts in `config/reloads/{applied,unchanged,failed}`; a failure is kept as
