@@ -1,32 +1,14 @@
-/**
- * Builds one router from its config: identifiers (as a replaceable set), balancer with failure
- * accrual, service and client policies, TLS terminators (with Ingress Secret certificates), and
- * the telemetry layers.
- */
-import { resolve } from 'node:path';
-import { type AcmeManager, normalizeHost } from '@switchyard/acme';
-import {
-  consecutiveFailures,
-  requeueBudget,
-  retryBackoff,
-  retryBudget,
-  withFailureAccrual,
-} from '@switchyard/balancers';
+import type { AcmeManager } from '@switchyard/acme';
 import type { Identifier, MetricsRegistry, NameInterpreter, RequestHead } from '@switchyard/core';
-import type { Path } from '@switchyard/dtab';
 import { createHeaderTokenIdentifier } from '@switchyard/identifiers/http';
 import {
   type Bound,
   type ClientLayer,
-  type ClientProtocol,
   createRouter,
   type Inbound,
   type Router,
-  type RouterClientOptions,
   type RouterLayer,
-  type RouterPolicies,
   type RouterServerOptions,
-  type RouterServiceOptions,
   type ServerLayer,
 } from '@switchyard/router';
 import {
@@ -36,26 +18,18 @@ import {
   requestLogServerLayer,
   tracingServerLayer,
 } from '@switchyard/telemetry';
-import {
-  type CertificateSource,
-  type ClientHelloHooks,
-  clientTlsOptions,
-  createFrontDoorHttpServer,
-  createPlainHttpServer,
-  type FrontDoorHttpServer,
-  fileCertificateSource,
-  TlsTerminator,
-} from '@switchyard/tls';
-import { http01Layer, startAcme } from './acme.js';
-import { hostFeed } from './acme-hosts.js';
+import type { TlsTerminator } from '@switchyard/tls';
+import { http01Layer } from './acme.js';
 import type { BuildContext, Readiness } from './build-context.js';
+import { buildPolicies } from './build-policies.js';
+import { type AcmeServer, type BuiltServer, buildAcmeServer, buildServer, hasAcme } from './build-server.js';
 import type { DefaultKinds } from './default-kinds.js';
 import { overriddenIdentifier, overrideTracingLayer } from './dtab-overrides.js';
 import { chainIdentifiers } from './identifier-chain.js';
 import type { BuiltIdentifier } from './kinds/identifiers.js';
 import { limitLayers } from './kinds/limits.js';
 import type { RouterConfig, ServerConfig } from './linker-schema.js';
-import { staticPolicy, substitute, templateNames } from './static-policies.js';
+import { runClosers } from './run-closers.js';
 import { openAccessLog } from './telemetry.js';
 
 /** Where a router's overrides read key files and count (`rt/<label>/dtab_overrides/…`). */
@@ -69,84 +43,6 @@ export interface IdentifierSet {
   readonly identifier: Identifier<RequestHead>;
   readonly closers: (() => void | Promise<void>)[];
   readonly readiness: Readiness[];
-}
-
-/** One server of a router as built: its config, the router's options for it, its TLS terminator. */
-export interface BuiltServer {
-  readonly config: ServerConfig;
-  readonly options: RouterServerOptions;
-  readonly terminator: TlsTerminator | undefined;
-  /** The TLS server's swappable terminator and the front doors its factory made (TLS servers only). */
-  readonly tls?: TerminatorSlot;
-  /** The server's `tls.acme` manager (it lives as long as the server's factory). */
-  readonly acme?: AcmeServer;
-}
-
-/**
- * One TLS server's ACME manager, the feed of names its router's identifiers serve over TLS, and
- * its lifecycle: `start()` (a reload starts the managers it built at its commit) and `stop()`
- * (closes the manager and releases its Lease; idempotent; also registered with the context).
- */
-export interface AcmeServer {
-  readonly manager: AcmeManager;
-  readonly hooks: ClientHelloHooks;
-  readonly feed: ReturnType<typeof hostFeed>;
-  readonly start: () => void;
-  readonly stop: () => Promise<void>;
-}
-
-/**
- * Creates the ACME manager of a TLS server with `tls.acme` (started unless `deferStart`), its
- * closers kept apart so that the server's leaving can stop it without closing the router.
- */
-export async function buildAcmeServer(
-  sc: ServerConfig,
-  label: string,
-  context: BuildContext,
-  deferStart = false,
-): Promise<AcmeServer> {
-  const closers: (() => void | Promise<void>)[] = [];
-  let stopped: Promise<void> | undefined;
-  const stop = (): Promise<void> => {
-    stopped ??= runClosers(closers);
-    return stopped;
-  };
-  context.onClose(stop);
-  try {
-    const started = await startAcme(
-      sc.tls!.acme!,
-      { ...context, onClose: (c) => closers.push(c) },
-      {
-        stats: context.stats.scope('rt', label, 'server', sc.ip, String(sc.port)),
-        leaseName: `switchyard-acme-${label}-${sc.port}`.toLowerCase().replace(/[^a-z0-9.-]/g, '-'),
-        deferStart,
-      },
-    );
-    const feed = hostFeed(started.manager, (h) => normalizeHost(h) !== undefined);
-    return { manager: started.manager, hooks: started.hooks, feed, start: started.start, stop };
-  } catch (error) {
-    await stop();
-    throw error;
-  }
-}
-
-/**
- * The terminator a TLS server's front doors use, swappable in place: a reload that changes the
- * TLS block gives every door the new one (`FrontDoorHttpServer.setTerminator`); open connections
- * keep going, new handshakes get the new certificates. The server's cleanup and readiness check
- * read the current terminator.
- */
-export interface TerminatorSlot {
-  terminator: TlsTerminator;
-  readonly doors: Set<FrontDoorHttpServer>;
-}
-
-/** Swaps `slot`'s terminator on every front door it made and closes the old one. */
-export function swapTerminator(slot: TerminatorSlot, terminator: TlsTerminator): void {
-  const previous = slot.terminator;
-  slot.terminator = terminator;
-  for (const door of slot.doors) door.setTerminator(terminator);
-  previous.close();
 }
 
 /** What a router's layers are built from; a reload rebuilds them when any of it changes. */
@@ -179,13 +75,6 @@ export interface BuiltRouter {
   readonly attachIdentifiers: (set: IdentifierSet, only?: readonly AcmeServer[]) => void;
   /** The `tls.acme` managers of the router's TLS servers (current servers: a reload may change them). */
   readonly acme: readonly { readonly server: ServerConfig; readonly manager: AcmeManager }[];
-}
-
-/** Runs cleanups in reverse order of registration; rethrows the first failure after all ran. */
-export async function runClosers(closers: (() => void | Promise<void>)[]): Promise<void> {
-  const results = await Promise.allSettled([...closers].reverse().map((close) => close()));
-  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failed) throw failed.reason;
 }
 
 export interface RouterDeps {
@@ -341,90 +230,6 @@ function routerLayers(
   };
 }
 
-/** Whether any TLS server of the router has `tls.acme` (its layers then answer HTTP-01). */
-export function hasAcme(rc: RouterConfig): boolean {
-  return rc.servers.some((s) => s.tls?.enabled === true && s.tls.acme !== undefined);
-}
-
-/** A server's settings as the router takes them, without its `http.Server` factory (TLS, h2). */
-export function serverSettings(sc: ServerConfig, rc: RouterConfig): RouterServerOptions {
-  return {
-    port: sc.port,
-    ip: sc.ip,
-    clearContext: sc.clearContext,
-    maxHeadersKB: rc.maxHeadersKB,
-    ...(sc.maxConcurrentRequests ? { maxConcurrentRequests: sc.maxConcurrentRequests } : {}),
-    requestTimeoutMs: sc.requestTimeoutMs,
-    headersTimeoutMs: sc.headersTimeoutMs,
-    keepAliveTimeoutMs: sc.keepAliveTimeoutMs,
-    ...(rc.maxRequestKB ? { maxRequestBodyBytes: rc.maxRequestKB * 1024 } : {}),
-    ...(sc.addForwardedHeader ? { forwarded: { xForwarded: true, rfc7239: true } } : {}),
-  };
-}
-
-/**
- * One server's router options: TLS through a front door (with the identifiers' certificates and
- * ACME's, which name their hosts), HTTP/2 by ALPN or h2c. `Linker.reload` builds added and
- * changed servers with it (with a manager it starts at its commit).
- */
-export async function buildServer(
-  sc: ServerConfig,
-  rc: RouterConfig,
-  label: string,
-  context: BuildContext,
-  extraCertificates: readonly CertificateSource[],
-  acme?: AcmeServer,
-): Promise<BuiltServer> {
-  const serverStats = context.stats.scope('rt', label, 'server', sc.ip, String(sc.port));
-  const terminator = sc.tls?.enabled
-    ? await startTerminator(
-        sc,
-        label,
-        context,
-        // ACME certificates name their hosts, so like Ingress ones they win SNI over the default.
-        acme ? [...extraCertificates, acme.manager.certificateSource] : extraCertificates,
-      )
-    : undefined;
-  const slot: TerminatorSlot | undefined = terminator ? { terminator, doors: new Set() } : undefined;
-  if (slot) {
-    context.onClose(() => slot.terminator.close());
-    context.addReadiness({ name: `tls ${sc.ip}:${sc.port}`, ready: () => slot.terminator.status().ready });
-  }
-  // HTTP/2: offered by ALPN on TLS unless alpnProtocols leaves it out; h2c on plain ports when
-  // the server has an h2 block or the router is Linkerd's protocol h2.
-  const h2Where = `routers[${label}].servers[port ${sc.port}].h2`;
-  const alpnProtocols = sc.alpnProtocols ?? ['h2', 'http/1.1'];
-  const h2 = terminator
-    ? alpnProtocols.includes('h2')
-      ? { settings: sc.h2 ?? {}, where: h2Where, stats: serverStats }
-      : undefined
-    : sc.h2 !== undefined || rc.protocol === 'h2'
-      ? { settings: sc.h2 ?? {}, where: h2Where, stats: serverStats }
-      : undefined;
-  const options: RouterServerOptions = {
-    ...serverSettings(sc, rc),
-    ...(terminator
-      ? {
-          // An http.Server listening through the TLS front door (one tls.Server per certificate).
-          createServer: (options) => {
-            const door = createFrontDoorHttpServer(slot!.terminator, {
-              ...options,
-              alpnProtocols,
-              ...(h2 ? { h2 } : {}),
-              ...(acme ? { clientHelloHooks: acme.hooks } : {}),
-            });
-            slot!.doors.add(door);
-            door.once('close', () => slot!.doors.delete(door));
-            return door;
-          },
-        }
-      : h2
-        ? { createServer: (options) => createPlainHttpServer({ ...options, h2 }) }
-        : {}),
-  };
-  return { config: sc, options, terminator, ...(slot ? { tls: slot } : {}), ...(acme ? { acme } : {}) };
-}
-
 /** Builds a router's identifiers; their cleanup and readiness stay with the set. */
 export async function buildIdentifiers(
   rc: RouterConfig,
@@ -452,189 +257,4 @@ export async function buildIdentifiers(
     await runClosers(closers);
     throw error;
   }
-}
-
-/** `client.tls` as `tls.connect` options; certificate files are read (and checked) now. */
-function upstreamTls(tls: NonNullable<ClientParams['tls']>, context: BuildContext) {
-  const at = (p: string) => resolve(context.baseDir, p);
-  return clientTlsOptions({
-    ...(tls.commonName ? { commonName: tls.commonName } : {}),
-    ...(tls.trustCertsBundle ? { trustCertsBundle: at(tls.trustCertsBundle) } : {}),
-    disableValidation: tls.disableValidation,
-    ...(tls.clientAuth
-      ? { clientAuth: { certPath: at(tls.clientAuth.certPath), keyPath: at(tls.clientAuth.keyPath) } }
-      : {}),
-  });
-}
-
-/**
- * A server's TLS terminator from its `tls` block (with the identifiers' certificates), loaded;
- * the caller closes it. `Linker.reload` builds one for a changed block and swaps it in.
- */
-export async function startTerminator(
-  sc: ServerConfig,
-  label: string,
-  context: BuildContext,
-  certificates: readonly CertificateSource[],
-): Promise<TlsTerminator> {
-  const tls = sc.tls!;
-  const resolvePath = (p: string) => resolve(context.baseDir, p);
-  const certPath = resolvePath(tls.certPath);
-  const configured = fileCertificateSource({
-    certPath,
-    keyPath: resolvePath(tls.keyPath),
-    ...(tls.intermediateCertsPath ? { intermediateCertsPath: resolvePath(tls.intermediateCertsPath) } : {}),
-  });
-  const terminator = new TlsTerminator({
-    // Ingress spec.tls certificates name their hosts on purpose, so they win SNI over the
-    // configured certificate, which stays the default for every other name and for no SNI.
-    certificates: [...certificates, configured],
-    defaultCertificate: certPath,
-    ...(tls.caCertPath ? { caCertPath: resolvePath(tls.caCertPath) } : {}),
-    requireClientAuth: tls.requireClientAuth,
-    ...(tls.acme?.untilIssued === 'fail' ? { unknownServerName: 'reject' as const } : {}),
-    ...(tls.protocols ? { protocols: tls.protocols as ('TLSv1.2' | 'TLSv1.3')[] } : {}),
-    ...(tls.ciphers ? { ciphers: tls.ciphers } : {}),
-    stats: context.stats.scope('rt', label, 'server', sc.ip, String(sc.port)),
-    clock: context.clock,
-  });
-  try {
-    await terminator.ready();
-  } catch (error) {
-    terminator.close();
-    throw error;
-  }
-  return terminator;
-}
-
-type ClientConfig = NonNullable<RouterConfig['client']>;
-/** The parameters of a client: the global object's, or one io.l5d.static entry's (those it wrote). */
-type ClientParams = Partial<Omit<Extract<ClientConfig, { kind: 'io.l5d.global' }>, 'kind'>>;
-type ServiceConfig = NonNullable<RouterConfig['service']>;
-type ServiceParams = Partial<Omit<Extract<ServiceConfig, { kind: 'io.l5d.global' }>, 'kind'>>;
-
-/**
- * Router client options from client parameters: kinds (balancer, failure accrual) are built
- * now; the result is made per name, substituting the prefix's captures into `tls.commonName`.
- */
-async function clientOptionsMaker(
-  p: ClientParams,
-  context: BuildContext,
-  kinds: DefaultKinds,
-): Promise<(captures: Readonly<Record<string, string>>) => RouterClientOptions> {
-  const lb = p.loadBalancer ? await kinds.loadBalancer.build(p.loadBalancer, context) : undefined;
-  const accrual = p.failureAccrual ? await kinds.failureAccrual.build(p.failureAccrual, context) : undefined;
-  const balancer =
-    lb || accrual
-      ? withFailureAccrual(
-          lb?.factory ??
-            (await kinds.loadBalancer.build({ kind: 'p2c', options: { maxEffort: 5 } }, context)).factory,
-          accrual?.policy ?? consecutiveFailures({ failures: 5 }),
-          { clock: context.clock, ...(accrual?.backoff ? { backoff: accrual.backoff } : {}) },
-        )
-      : undefined;
-  const requeue = p.requeueBudget;
-  const tls = p.tls;
-  const templated = tls?.commonName !== undefined && templateNames(tls.commonName).length > 0;
-  const fixedTls = tls !== undefined && !templated ? upstreamTls(tls, context) : undefined;
-  const options: RouterClientOptions = {
-    ...(balancer ? { balancer } : {}),
-    ...(p.requestAttemptTimeoutMs ? { requestAttemptTimeoutMs: p.requestAttemptTimeoutMs } : {}),
-    ...(p.hostConnectionPool?.maxSize ? { maxConnections: p.hostConnectionPool.maxSize } : {}),
-    ...(p.hostConnectionPool?.idleTimeMs ? { keepAliveTimeoutMs: p.hostConnectionPool.idleTimeMs } : {}),
-    ...(requeue ? { requeueBudget: () => requeueBudget({ ...requeue, clock: context.clock }) } : {}),
-    ...(fixedTls ? { tls: fixedTls } : {}),
-    ...(p.protocol !== undefined ? { protocol: p.protocol as ClientProtocol } : {}),
-  };
-  if (!templated) return () => options;
-  return (captures) => ({
-    ...options,
-    tls: upstreamTls({ ...tls!, commonName: substitute(tls!.commonName!, captures) }, context),
-  });
-}
-
-/** Linkerd 1's h2 router speaks HTTP/2 to backends too: h2c, or h2 when the client has TLS. */
-function withRouterProtocol(rc: RouterConfig, o: RouterClientOptions): RouterClientOptions {
-  return o.protocol === undefined && rc.protocol === 'h2' ? { ...o, protocol: o.tls ? 'h2' : 'h2c' } : o;
-}
-
-/**
- * A router's client and service policies (`client`, `service`): one global object, or
- * io.l5d.static entries per prefix; kinds (balancers, classifiers, backoffs) are built now.
- * `Linker.reload` builds them anew and swaps them in with `router.reconfigure({ policies })`.
- */
-export async function buildPolicies(
-  rc: RouterConfig,
-  context: BuildContext,
-  kinds: DefaultKinds,
-): Promise<RouterPolicies> {
-  const { client, clientPolicy } = await clientPolicies(rc, context, kinds);
-  const { service, servicePolicy } = await servicePolicies(rc, context, kinds);
-  return {
-    client,
-    ...(clientPolicy ? { clientPolicy } : {}),
-    service,
-    ...(servicePolicy ? { servicePolicy } : {}),
-  };
-}
-
-/** `client`: the router-wide client options, and for io.l5d.static the per-bound-name policy. */
-async function clientPolicies(
-  rc: RouterConfig,
-  context: BuildContext,
-  kinds: DefaultKinds,
-): Promise<{ client: RouterClientOptions; clientPolicy?: (bound: Path) => RouterClientOptions }> {
-  const config = rc.client;
-  if (config === undefined || config.kind === 'io.l5d.global') {
-    const make = await clientOptionsMaker(config ?? {}, context, kinds);
-    return { client: withRouterProtocol(rc, make({})) };
-  }
-  const entries = await Promise.all(
-    config.configs.map(async (e) => ({
-      prefix: e.prefix,
-      make: await clientOptionsMaker(e.params, context, kinds),
-    })),
-  );
-  const evaluate = staticPolicy(entries);
-  return {
-    client: withRouterProtocol(rc, {}),
-    clientPolicy: (bound) => withRouterProtocol(rc, evaluate(bound)),
-  };
-}
-
-/** Router service options from service parameters (kinds built now). */
-async function serviceOptionsOf(
-  p: ServiceParams,
-  context: BuildContext,
-  kinds: DefaultKinds,
-): Promise<RouterServiceOptions> {
-  const classifier = p.responseClassifier
-    ? await kinds.responseClassifier.build(p.responseClassifier, context)
-    : undefined;
-  const budget = p.retries?.budget;
-  const retryDelays = p.retries?.backoff ? await kinds.backoff.build(p.retries.backoff, context) : undefined;
-  return {
-    ...(p.totalTimeoutMs ? { totalTimeoutMs: p.totalTimeoutMs } : {}),
-    ...(classifier ? { responseClassifier: classifier } : {}),
-    ...(budget ? { retryBudget: () => retryBudget({ ...budget, clock: context.clock }) } : {}),
-    ...(retryDelays ? { retryBackoff: () => retryBackoff(retryDelays, Math.random) } : {}),
-  };
-}
-
-/** `service`: the router-wide service options, and for io.l5d.static the per-logical-name policy. */
-async function servicePolicies(
-  rc: RouterConfig,
-  context: BuildContext,
-  kinds: DefaultKinds,
-): Promise<{ service: RouterServiceOptions; servicePolicy?: (logical: Path) => RouterServiceOptions }> {
-  const config = rc.service;
-  if (config === undefined || config.kind === 'io.l5d.global')
-    return { service: await serviceOptionsOf(config ?? {}, context, kinds) };
-  const entries = await Promise.all(
-    config.configs.map(async (e) => {
-      const options = await serviceOptionsOf(e.params, context, kinds);
-      return { prefix: e.prefix, make: () => options };
-    }),
-  );
-  return { service: {}, servicePolicy: staticPolicy(entries) };
 }

@@ -18,24 +18,25 @@ import type {
 } from '@switchyard/router';
 import type { TlsTerminator } from '@switchyard/tls';
 import type { BuildContext } from './build-context.js';
+import { buildPolicies } from './build-policies.js';
 import {
-  type AcmeServer,
   type BuiltRouter,
-  type BuiltServer,
-  buildAcmeServer,
   buildIdentifiers,
-  buildPolicies,
-  buildServer,
-  hasAcme,
   type IdentifierSet,
   overrideOptions,
   type RouterLayers,
-  runClosers,
+} from './build-router.js';
+import {
+  type AcmeServer,
+  type BuiltServer,
+  buildAcmeServer,
+  buildServer,
+  hasAcme,
   serverSettings,
   startTerminator,
   swapTerminator,
   type TerminatorSlot,
-} from './build-router.js';
+} from './build-server.js';
 import { overriddenIdentifier } from './dtab-overrides.js';
 import { type AttachedDtabStore, attachDtabStore } from './dtab-store.js';
 import { ConfigError } from './errors.js';
@@ -66,6 +67,7 @@ import {
   type RouterUnit,
   routerLabel,
 } from './router-unit.js';
+import { runClosers } from './run-closers.js';
 import { validateLinker } from './validate-linker.js';
 
 /** What `reload` did: `changes` names each applied section (`namers`, `routers[0].servers`, …). */

@@ -19,7 +19,7 @@ import {
 } from '@switchyard/k8s';
 import type { Router } from '@switchyard/router';
 import type { BuildContext, Readiness } from './build-context.js';
-import { type BuiltRouter, runClosers } from './build-router.js';
+import type { BuiltRouter } from './build-router.js';
 import type { DefaultKinds } from './default-kinds.js';
 import { ConfigError } from './errors.js';
 import { adminPlacement, createLinkerAdmin } from './linker-admin.js';
@@ -29,6 +29,7 @@ import { type LinkerState, type RouterParts, retire } from './linker-state.js';
 import { listening } from './listen-errors.js';
 import type { LoadedConfig } from './load.js';
 import { buildRouterUnit, closeRouterUnit, listenRouterUnit, type RouterUnit } from './router-unit.js';
+import { runClosers } from './run-closers.js';
 import { validateLinker } from './validate-linker.js';
 
 export type { ReloadResult } from './linker-reload.js';
