@@ -86,6 +86,8 @@ const EVENTS: Readonly<Record<string, Level | ((message: Record<string, unknown>
   'switchyard:k8s:watchStart': 'debug',
   'switchyard:k8s:watchEnd': 'debug',
   'switchyard:k8s:list': 'debug',
+  // Gaining or losing a Lease; a failed round (its `error`) is retried every retryPeriod.
+  'switchyard:k8s:leaderElection': (event) => (event.error === undefined ? 'info' : 'debug'),
   'switchyard:balancers:markedDead': 'warn',
   'switchyard:balancers:revived': 'info',
   'switchyard:balancers:probe': 'debug',

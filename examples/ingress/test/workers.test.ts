@@ -58,6 +58,8 @@ async function backend(name: string): Promise<{ port: number; close: () => Promi
 
 function config(dir: string, target: string): string {
   return `admin: {ip: 127.0.0.1, port: 0}
+telemetry:
+- {kind: io.l5d.recentRequests, sampleRate: 1, capacity: 5}
 namers:
 - kind: io.l5d.fs
   rootDir: ${dir}
@@ -147,6 +149,19 @@ describe('--workers 2 in the running binary', () => {
     // Other admin paths are the workers' own admin, reached through the primary.
     expect((await curl(`${admin}/admin/ping`)).body).toBe('pong\n');
     expect((await curl(`${admin}/admin/workers`)).body).toContain('<th>connections</th>');
+  });
+
+  it('answers /admin/requests.json and /admin/ready for the pod, not for one worker', async () => {
+    // Eight requests on new connections: the cluster hands them to the two workers in turn.
+    for (let i = 1; i <= 8; i++)
+      expect((await curl(`http://127.0.0.1:${binary.port}/r${i}`, { host: 'web' })).status).toBe(200);
+    const recent: { uri: string; timestamp: number }[] = JSON.parse(
+      (await curl(`${admin}/admin/requests.json`)).body,
+    );
+    // The pod's newest five (one buffer's capacity), from both workers; one worker holds only four of them.
+    expect(recent.map((r) => r.uri)).toEqual(['/r8', '/r7', '/r6', '/r5', '/r4']);
+    const ready = await curl(`${admin}/admin/ready`);
+    expect([ready.status, ready.body]).toEqual([200, 'ready\n']);
   });
 
   it("the dashboard shows each worker's load next to the pod's total, in Chromium", async () => {
@@ -271,6 +286,16 @@ describe('--workers 2 in the running binary', () => {
       return { broken: false, served };
     });
     await new Promise((resolve) => setTimeout(resolve, 200));
+    // The pod's readiness while its worker is replaced: not ready, naming the slot, then ready.
+    const readiness: string[] = [];
+    let polling = true;
+    const poll = (async () => {
+      while (polling) {
+        const answer = await curl(`${admin}/admin/ready`);
+        readiness.push(`${answer.status} ${answer.body.trim()}`);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    })();
     process.kill(victim.pid, 'SIGKILL');
     await new Promise((resolve) => setTimeout(resolve, 1000));
     running = false;
@@ -286,6 +311,10 @@ describe('--workers 2 in the running binary', () => {
       const slot = now.find((w) => w.slot === victim.slot);
       return now.length === 2 && slot?.state === 'ready' && slot.pid !== victim.pid && slot.restarts === 1;
     }, 30_000);
+    await eventually(async () => readiness.at(-1) === '200 ready', 10_000);
+    polling = false;
+    await poll;
+    expect(readiness).toContain(`503 not ready: worker ${victim.slot} (starting)`);
     expect(binary.stderr()).toMatch(/"msg":"worker exited".*"signal":"SIGKILL"/);
     const pod: DashboardFeed = JSON.parse((await curl(`${admin}/admin/dashboard.json`)).body);
     expect(pod.workers?.map((w) => w.restarts)).toEqual([1, 2].map((slot) => (slot === victim.slot ? 1 : 0)));

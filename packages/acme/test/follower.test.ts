@@ -10,11 +10,7 @@ import type { CertificateSnapshot } from '@switchyard/core';
 import { certTime, createTestPki, fakeClock, type TestPki } from '@switchyard/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createAcmeManager, directoryStorage } from '../src/index.js';
-
-/** Lets the storage reads started by due timers finish (real file I/O). */
-async function settle(): Promise<void> {
-  await new Promise((r) => setTimeout(r, 100));
-}
+import { trackStorageReads } from './storage-reads.js';
 
 describe('a follower', () => {
   let pki: TestPki | undefined;
@@ -35,7 +31,7 @@ describe('a follower', () => {
       start: certTime(start - hour),
       end: certTime(start + 2 * hour),
     });
-    const storage = directoryStorage(dir);
+    const { storage, settled: settle } = trackStorageReads(directoryStorage(dir));
     await storage.saveCertificate({ host: 'f.example.com', certPem: old.certPem, keyPem: old.keyPem });
     const clock = fakeClock(start);
     const m = createAcmeManager({

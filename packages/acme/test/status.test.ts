@@ -11,11 +11,7 @@ import { type CertificateSnapshot, createMetricsRegistry, type MetricsRegistry }
 import { certTime, createTestPki, fakeClock, type TestPki } from '@switchyard/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createAcmeManager, directoryStorage } from '../src/index.js';
-
-/** Lets the storage reads started by due timers finish (real file I/O). */
-async function settle(): Promise<void> {
-  await new Promise((r) => setTimeout(r, 100));
-}
+import { trackStorageReads } from './storage-reads.js';
 
 function metrics(stats: MetricsRegistry, prefix: string): Record<string, number> {
   const out: Record<string, number> = {};
@@ -39,7 +35,7 @@ describe('status rows and retired names', () => {
     dir = await mkdtemp(join(tmpdir(), 'switchyard-acme-'));
     const start = Math.floor(Date.now() / 1000) * 1000;
     const hour = 3600_000;
-    const storage = directoryStorage(dir);
+    const { storage, settled: settle } = trackStorageReads(directoryStorage(dir));
     const leaf = async (host: string, hours: number) => {
       const c = await pki!.leaf(host, {
         cn: host,
@@ -139,7 +135,7 @@ describe('status rows and retired names', () => {
     pki = await createTestPki();
     dir = await mkdtemp(join(tmpdir(), 'switchyard-acme-'));
     const start = Math.floor(Date.now() / 1000) * 1000;
-    const storage = directoryStorage(dir);
+    const { storage, settled: settle } = trackStorageReads(directoryStorage(dir));
     const c = await pki.leaf('back', {
       cn: 'back.example.test',
       dns: ['back.example.test'],

@@ -19,7 +19,7 @@ import {
   HTTP_CHALLENGE_PREFIX,
   kubernetesSecretStorage,
 } from '@switchyard/acme';
-import { createLeaderElector, type LeaderElector } from '@switchyard/k8s';
+import type { LeaderElector } from '@switchyard/k8s';
 import type { RouterLayer } from '@switchyard/router';
 import type { ClientHelloHooks } from '@switchyard/tls';
 import type { BuildContext } from './build-context.js';
@@ -68,7 +68,7 @@ async function storageOf(
   context.onClose(() => elector?.close());
   return {
     campaign: () => {
-      elector ??= createLeaderElector({
+      elector ??= context.leaderElector({
         client,
         namespace: st.namespace,
         name: leaseName,

@@ -3,7 +3,7 @@
  * Kubernetes clients, and a place to register readiness and cleanup. One context per linker.
  */
 import type { Clock, Stats } from '@switchyard/core';
-import type { KubeClient, SharedInformers } from '@switchyard/k8s';
+import type { KubeClient, LeaderElector, LeaderElectorOptions, SharedInformers } from '@switchyard/k8s';
 
 /** Something `/admin/ready` waits for. */
 export interface Readiness {
@@ -29,6 +29,12 @@ export interface BuildContext {
   kubeClient(options: { readonly host?: string; readonly port?: number }): Promise<KubeClient>;
   /** The one set of shared watches for that client, so the namer and identifiers share them. */
   kubeInformers(options: { readonly host?: string; readonly port?: number }): Promise<SharedInformers>;
+  /**
+   * A Lease election (client-go's algorithm, `createLeaderElector` of `@switchyard/k8s`) unless
+   * the linker runs its elections elsewhere (`LinkerOptions.kubeLeaderElector`: a `--workers`
+   * pod's primary campaigns once for the pod). Every kind that elects a writer asks here.
+   */
+  leaderElector(options: LeaderElectorOptions): LeaderElector;
   /** Registers a source `/admin/ready` waits for. */
   addReadiness(readiness: Readiness): void;
   /** Registers cleanup run when the linker closes (or when a reload replaces the plugin). */

@@ -11,13 +11,17 @@ import { type Clock, createMetricsRegistry, type MetricsRegistry, systemClock } 
 import {
   autoConfig,
   createKubeClient,
+  createLeaderElector,
   type KubeClient,
   type KubeConnectionConfig,
+  type LeaderElector,
+  type LeaderElectorOptions,
   type SharedInformers,
   sharedInformers,
   urlConfig,
 } from '@switchyard/k8s';
 import type { Router } from '@switchyard/router';
+import type { RecentRequest } from '@switchyard/telemetry';
 import type { BuildContext, Readiness } from './build-context.js';
 import type { BuiltRouter } from './build-router.js';
 import type { DefaultKinds } from './default-kinds.js';
@@ -54,6 +58,18 @@ export interface LinkerOptions {
    * primary watches once for all workers.
    */
   readonly kubeInformers?: (connection: KubeConnectionConfig, client: KubeClient) => SharedInformers;
+  /**
+   * Where Lease elections run (default: `createLeaderElector`, a candidate of this process; the
+   * API server is `options.client.config`). A `--workers` worker passes an elector relayed from
+   * the pod's primary, so the pod campaigns once and exactly one worker is told it leads.
+   */
+  readonly kubeLeaderElector?: (options: LeaderElectorOptions) => LeaderElector;
+  /**
+   * Wraps each Kubernetes client the plugins get (default: as created). A `--workers` worker
+   * sends its one-shot `list` calls (start-up checks of which kinds the API serves) to the pod's
+   * primary, which asks once for all workers.
+   */
+  readonly kubeClient?: (client: KubeClient) => KubeClient;
   /**
    * Runs once the routers listen and before the admin server (and so `/admin/ready`) starts, e.g.
    * to warm the request path; start waits for it, and a rejection fails the start.
@@ -112,8 +128,9 @@ export class Linker {
       const identity = connectionIdentity(resolved);
       let shared = kubeClients.get(identity);
       if (!shared) {
-        const client = createKubeClient(resolved, { clock, stats: stats.scope('k8s') });
-        closers.unshift(() => client.close());
+        const created = createKubeClient(resolved, { clock, stats: stats.scope('k8s') });
+        closers.unshift(() => created.close());
+        const client = options.kubeClient?.(created) ?? created;
         const informers = options.kubeInformers?.(resolved, client) ?? sharedInformers(client);
         shared = Promise.resolve({ client, informers });
         kubeClients.set(identity, shared);
@@ -126,6 +143,7 @@ export class Linker {
       clock,
       kubeInformers: async (where) => (await kube(where)).informers,
       kubeClient: async (where) => (await kube(where)).client,
+      leaderElector: options.kubeLeaderElector ?? createLeaderElector,
       addReadiness: (r) => readiness.push(r),
       onClose: (close) => closers.push(close),
     };
@@ -253,6 +271,27 @@ export class Linker {
   /** True when every router listens and every source (watches, certificates) has synced. */
   get ready(): boolean {
     return this.#state.readiness.every((r) => r.ready());
+  }
+
+  /**
+   * Each source `/admin/ready` waits for and whether it is ready now (a check that throws is not
+   * ready), so that a `--workers` primary can answer readiness for the pod.
+   */
+  readiness(): readonly { readonly name: string; readonly ready: boolean }[] {
+    return this.#state.readiness.map((r) => {
+      let ready = false;
+      try {
+        ready = r.ready() === true;
+      } catch {
+        // Not ready, as the admin reads it.
+      }
+      return { name: r.name, ready };
+    });
+  }
+
+  /** The requests `io.l5d.recentRequests` kept, newest first (`/admin/requests.json`); empty without it. */
+  recentRequests(): readonly RecentRequest[] {
+    return this.#state.telemetry.recent?.list() ?? [];
   }
 
   /**

@@ -6,7 +6,8 @@
 import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ConfigError, createDefaultKinds, Linker, parseLinkerConfig } from '../src/index.js';
+import { createDefaultKinds, Linker, parseLinkerConfig } from '../src/index.js';
+import { configIssues } from './issues.js';
 
 const kinds = createDefaultKinds();
 const running: (() => Promise<unknown>)[] = [];
@@ -14,16 +15,7 @@ afterEach(async () => {
   while (running.length > 0) await running.pop()!();
 });
 
-function issuesOf(text: string): string[] {
-  try {
-    parseLinkerConfig(text, 'h2.yaml', kinds);
-  } catch (error) {
-    if (error instanceof ConfigError)
-      return error.issues.map((i) => `${i.line}:${i.column} ${i.path}: ${i.message}`);
-    throw error;
-  }
-  return [];
-}
+const issuesOf = (text: string): string[] => configIssues(text, 'h2.yaml', kinds);
 
 describe('HTTP/2 config', () => {
   it("Linkerd 1's protocol: h2 router: HTTP/2 in (h2c) and out (h2c), trailers both ways", async () => {

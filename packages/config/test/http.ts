@@ -1,7 +1,8 @@
 /** Real-socket helpers for config tests: start a node:http server, and send one request. */
-import { type Agent, createServer, request, type Server } from 'node:http';
+import { type Agent, createServer, request, type Server, type ServerResponse } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
+import { httpGet } from '@switchyard/testkit';
 
 /** Listens on an ephemeral loopback port; resolves with the port. */
 export function listen(server: Server | HttpsServer): Promise<number> {
@@ -45,6 +46,15 @@ export function get(
   });
 }
 
+/**
+ * GET `path` on 127.0.0.1:`port` over a new connection (testkit's `httpGet`): status and body
+ * only, so a test can compare the answer whole with `toEqual`.
+ */
+export async function getText(port: number, path: string): Promise<{ status: number; body: string }> {
+  const { status, body } = await httpGet(`http://127.0.0.1:${port}${path}`);
+  return { status, body };
+}
+
 /** A backend answering every request with `text`. */
 export async function textBackend(text: string): Promise<{ server: Server; port: number }> {
   const server = createServer((req, res) => {
@@ -52,4 +62,16 @@ export async function textBackend(text: string): Promise<{ server: Server; port:
     res.end(text);
   });
   return { server, port: await listen(server) };
+}
+
+/**
+ * A backend (not listening yet) answering `name`, except `/hold`: that response goes on `held`
+ * and stays open until the test ends it (an in-flight request across a reload or a shutdown).
+ */
+export function holdingBackend(name: string, held: ServerResponse[]): Server {
+  return createServer((req, res) => {
+    req.resume();
+    if (req.url === '/hold') held.push(res);
+    else res.end(name);
+  });
 }

@@ -11,21 +11,12 @@ import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
-import { createTestPki, type TestPki } from '@switchyard/testkit';
+import { createTestPki, freePort, type TestPki } from '@switchyard/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, createDefaultKinds, Linker, parseLinkerConfig } from '../src/index.js';
-import { get, listen } from './http.js';
+import { get, holdingBackend, listen } from './http.js';
 
 const kinds = createDefaultKinds();
-
-/** A port nothing listens on now (bound and released). */
-async function freePort(): Promise<number> {
-  const s = createNetServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const { port } = s.address() as { port: number };
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
-}
 
 /** Whether something accepts connections on the port. */
 async function accepting(port: number): Promise<boolean> {
@@ -85,13 +76,7 @@ describe('reload of every section', () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'sy-reload-all-'));
-    const backend = (name: string) =>
-      createServer((req, res) => {
-        req.resume();
-        if (req.url === '/hold') held.push(res);
-        else res.end(name);
-      });
-    backends = [backend('blue'), backend('green')];
+    backends = [holdingBackend('blue', held), holdingBackend('green', held)];
     const [bluePort, greenPort] = [await listen(backends[0]!), await listen(backends[1]!)];
     await mkdir(join(dir, 'a'));
     await mkdir(join(dir, 'b'));

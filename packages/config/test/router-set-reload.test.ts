@@ -4,21 +4,13 @@
  * and stops accepting, the admin lists the new set, and a port moving between routers in one
  * reload is refused at its file:line:col.
  */
-import { createServer, type Server, type ServerResponse } from 'node:http';
-import { createServer as createNetServer } from 'node:net';
+import type { Server, ServerResponse } from 'node:http';
+import { freePort } from '@switchyard/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, createDefaultKinds, Linker, parseLinkerConfig } from '../src/index.js';
-import { get, listen } from './http.js';
+import { get, holdingBackend, listen } from './http.js';
 
 const kinds = createDefaultKinds();
-
-async function freePort(): Promise<number> {
-  const s = createNetServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const { port } = s.address() as { port: number };
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
-}
 
 describe('reload of the router set', () => {
   const held: ServerResponse[] = [];
@@ -41,13 +33,7 @@ ${routers}`;
   const web = (port: number, path = '/') => get(port, { path, headers: { host: 'web' } });
 
   beforeAll(async () => {
-    const backend = (name: string) =>
-      createServer((req, res) => {
-        req.resume();
-        if (req.url === '/hold') held.push(res);
-        else res.end(name);
-      });
-    backends = [backend('blue'), backend('green')];
+    backends = [holdingBackend('blue', held), holdingBackend('green', held)];
     for (const b of backends) await listen(b);
     adminPort = await freePort();
     ports = { a: await freePort(), b: await freePort() };

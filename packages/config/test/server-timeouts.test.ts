@@ -6,8 +6,9 @@
  */
 import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ConfigError, createDefaultKinds, Linker, parseLinkerConfig } from '../src/index.js';
+import { createDefaultKinds, Linker, parseLinkerConfig } from '../src/index.js';
 import { get, textBackend } from './http.js';
+import { configIssues } from './issues.js';
 
 const kinds = createDefaultKinds();
 const running: Linker[] = [];
@@ -57,16 +58,7 @@ function connectTo(port: number): Promise<Socket> {
   });
 }
 
-function issuesOf(text: string): string[] {
-  try {
-    parseLinkerConfig(text, 'timeouts.yaml', kinds);
-  } catch (error) {
-    if (error instanceof ConfigError)
-      return error.issues.map((i) => `${i.line}:${i.column} ${i.path}: ${i.message}`);
-    throw error;
-  }
-  return [];
-}
+const issuesOf = (text: string): string[] => configIssues(text, 'timeouts.yaml', kinds);
 
 describe('server timeouts', () => {
   it('defaults: 10 s for the head, 300 s for the request, 5 s keep-alive', () => {

@@ -7,7 +7,7 @@ import http, { type IncomingMessage } from 'node:http';
 import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ConfigError, createDefaultKinds, Linker, parseLinkerConfig } from '../src/index.js';
+import { createDefaultKinds, Linker, parseLinkerConfig } from '../src/index.js';
 import {
   matchPrefix,
   type PolicyConfig,
@@ -15,6 +15,8 @@ import {
   paramsFor,
   parsePrefix,
 } from '../src/static-policies.js';
+import { getText } from './http.js';
+import { configIssues } from './issues.js';
 
 const kinds = createDefaultKinds();
 const running: (() => Promise<unknown>)[] = [];
@@ -22,31 +24,12 @@ afterEach(async () => {
   while (running.length > 0) await running.pop()!();
 });
 
-function issuesOf(text: string): string[] {
-  try {
-    parseLinkerConfig(text, 'static.yaml', kinds);
-  } catch (error) {
-    if (error instanceof ConfigError)
-      return error.issues.map((i) => `${i.line}:${i.column} ${i.path}: ${i.message}`);
-    throw error;
-  }
-  return [];
-}
+const issuesOf = (text: string): string[] => configIssues(text, 'static.yaml', kinds);
 
-function get(port: number, path: string): Promise<{ status: number; body: string; ms: number }> {
+/** {@link getText} and the time it took. */
+async function get(port: number, path: string): Promise<{ status: number; body: string; ms: number }> {
   const t0 = Date.now();
-  return new Promise((resolve, reject) => {
-    http
-      .get({ host: '127.0.0.1', port, path, agent: false }, (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => {
-          body += c;
-        });
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body, ms: Date.now() - t0 }));
-      })
-      .on('error', reject);
-  });
+  return { ...(await getText(port, path)), ms: Date.now() - t0 };
 }
 
 function pattern(text: string): PrefixPattern {

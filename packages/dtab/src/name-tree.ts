@@ -6,6 +6,9 @@
  *
  * Source: finagle-core `NameTree.scala` (map, simplify, show/show1/showSimple, eval) and
  * `NameTreeParsers.scala` (read). The functions here follow them case for case.
+ *
+ * Just over ~300 lines on purpose: one type and its operations, as in `NameTree.scala` (the
+ * constructors live in ast.ts, the parser in parse.ts).
  */
 import { alt, EMPTY, FAIL, leaf, NEG, union, weighted } from './ast.js';
 import { readNameTree } from './parse.js';

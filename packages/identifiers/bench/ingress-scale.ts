@@ -7,9 +7,9 @@
  *
  *   pnpm --filter @switchyard/identifiers bench          (add INGRESSES=1000 for a quick run)
  */
-import type { KubeObject } from '@switchyard/k8s';
+import type { Ingress } from '@switchyard/k8s';
 import { createKubeClient, urlConfig } from '@switchyard/k8s';
-import { startFakeKubeApi } from '@switchyard/testkit';
+import { scaleIngress, startFakeKubeApi } from '@switchyard/testkit';
 import { createIngressIdentifier } from '../src/ingress.js';
 
 const N = Number(process.env.INGRESSES ?? 10_000);
@@ -23,38 +23,10 @@ function mem(): { heap: number; rss: number } {
 }
 const mb = (b: number) => `${(b / 1024 / 1024).toFixed(1)} MiB`;
 
-/** Ingress i: 60% exact host, 20% wildcard host, 20% hostless; 3 paths each. */
-function ingress(i: number, svcSuffix = ''): KubeObject {
-  const kind = i % 5;
-  const host = kind < 3 ? `app-${i}.example.com` : kind === 3 ? `*.team-${i}.example.org` : undefined;
-  const path = (p: string, type: string, svc: string) => ({
-    path: p,
-    pathType: type,
-    backend: { service: { name: `${svc}${svcSuffix}`, port: { number: 8080 } } },
-  });
-  return {
-    apiVersion: 'networking.k8s.io/v1',
-    kind: 'Ingress',
-    metadata: {
-      namespace: `ns-${i % 50}`,
-      name: `ing-${i}`,
-      annotations: { 'kubernetes.io/ingress.class': 'linkerd' },
-    },
-    spec: {
-      rules: [
-        {
-          ...(host ? { host } : {}),
-          http: {
-            paths: [
-              path(host ? '/' : `/svc-${i}`, 'Prefix', `web-${i}`),
-              path(`/api-${i}/v1`, 'Prefix', `api-${i}`),
-              path(`/health-${i}`, 'Exact', `health-${i}`),
-            ],
-          },
-        },
-      ],
-    },
-  } as KubeObject;
+/** Ingress i: 60% exact host, 20% wildcard host, 20% hostless; 3 paths each (web, api, health). */
+function ingress(i: number, svcSuffix = ''): Ingress {
+  const services = [`web-${i}`, `api-${i}`, `health-${i}`] as const;
+  return scaleIngress(i, { namespaces: 50, port: 8080, backend: (k) => `${services[k]}${svcSuffix}` });
 }
 
 async function main(): Promise<void> {

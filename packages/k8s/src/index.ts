@@ -16,7 +16,7 @@ export type {
 } from './client.js';
 export { createKubeClient } from './client.js';
 export type { AutoConfigOptions, InClusterOptions, UrlConfigOptions } from './config.js';
-export { autoConfig, inClusterConfig, SERVICE_ACCOUNT_DIR, urlConfig } from './config.js';
+export { autoConfig, inClusterConfig, urlConfig } from './config.js';
 export type {
   KubeConnectionConfig,
   KubeCredentials,
@@ -74,7 +74,7 @@ export type {
 } from './informer.js';
 export { createInformer, Informer, isTooLargeResourceVersion } from './informer.js';
 export type { InformerRelayMessage, RelayedEvent, RelayPort } from './informer-relay.js';
-export { INFORMER_RELAY_VERSION, isInformerRelayMessage } from './informer-relay.js';
+export { INFORMER_RELAY_VERSION } from './informer-relay.js';
 export { relayedInformers } from './informer-relay-receiver.js';
 export type { RelayedInformersServer } from './informer-relay-source.js';
 export { serveRelayedInformers } from './informer-relay-source.js';
@@ -82,12 +82,8 @@ export type { KubeconfigOptions } from './kubeconfig.js';
 export { kubeconfigConfig } from './kubeconfig.js';
 export type { LeaderElector, LeaderElectorOptions } from './leader-election.js';
 export { createLeaderElector } from './leader-election.js';
-export { splitLines } from './ndjson.js';
-export type { ProxyEnv } from './proxy.js';
-export { noProxyMatches, proxyFor } from './proxy.js';
 export type { ResourceDescriptor } from './resources.js';
 export {
-  apiVersionOf,
   defineResource,
   ENDPOINT_SLICE_V1,
   ENDPOINTS_V1,
@@ -96,8 +92,6 @@ export {
   INGRESS_NETWORKING_V1BETA1,
   INGRESS_V1,
   LEASE_V1,
-  objectKey,
-  resourcePath,
   SECRET_V1,
   SERVICE_V1,
 } from './resources.js';
@@ -113,7 +107,6 @@ export {
   type SecretCertificateSourceOptions,
   type SecretRef,
   secretCertificateSource,
-  secretEntry,
 } from './secret-certificate-source.js';
 export type { InformerLease, SharedInformers } from './shared.js';
 export { sharedInformers } from './shared.js';
@@ -147,6 +140,3 @@ export type {
   SliceEndpoint,
   SlicePort,
 } from './types.js';
-
-/** The npm name of this package. */
-export const PACKAGE_NAME = '@switchyard/k8s';

@@ -10,9 +10,8 @@
  */
 import type { Addr, BoundName, Dispose } from '@switchyard/core';
 import { Path } from '@switchyard/dtab';
-import type { KubeObject } from '@switchyard/k8s';
 import { createKubeClient, urlConfig } from '@switchyard/k8s';
-import { startFakeKubeApi } from '@switchyard/testkit';
+import { scaleEndpointSlice, scaleService, startFakeKubeApi } from '@switchyard/testkit';
 import { createK8sNamer } from '../src/k8s.js';
 
 const SERVICES = Number(process.env.SERVICES ?? 500);
@@ -27,35 +26,13 @@ function mem(): { heap: number; rss: number } {
   return { heap: m.heapUsed, rss: m.rss };
 }
 
-function slice(s: number, generation = 0): KubeObject {
-  return {
-    apiVersion: 'discovery.k8s.io/v1',
-    kind: 'EndpointSlice',
-    metadata: {
-      namespace: `ns-${s % NAMESPACES}`,
-      name: `svc-${s}-abcde`,
-      labels: { 'kubernetes.io/service-name': `svc-${s}` },
-    },
-    addressType: 'IPv4',
-    ports: [{ name: 'http', port: 8080 }],
-    endpoints: Array.from({ length: PODS }, (_, p) => ({
-      addresses: [`10.${(s >> 8) & 255}.${s & 255}.${(p + generation) % 250}`],
-      conditions: { ready: true },
-      nodeName: `node-${p % 20}`,
-      targetRef: { kind: 'Pod', name: `svc-${s}-pod-${p}`, uid: `${s}-${p}-${generation}` },
-    })),
-  } as KubeObject;
-}
+const slice = (s: number, generation = 0) =>
+  scaleEndpointSlice(s, { namespaces: NAMESPACES, pods: PODS, generation });
 
 async function main(): Promise<void> {
   const api = await startFakeKubeApi({ historyLimit: SERVICES * 4 + 1000 });
   for (let s = 0; s < SERVICES; s++) {
-    api.apply({
-      apiVersion: 'v1',
-      kind: 'Service',
-      metadata: { namespace: `ns-${s % NAMESPACES}`, name: `svc-${s}` },
-      spec: { ports: [{ name: 'http', port: 80, targetPort: 8080 }] },
-    } as KubeObject);
+    api.apply(scaleService(s, NAMESPACES));
     api.apply(slice(s));
   }
   const client = createKubeClient(urlConfig(api.url));

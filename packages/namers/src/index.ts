@@ -1,8 +1,9 @@
 /**
  * @packageDocumentation
- * Namers: `io.l5d.fs` (also `@switchyard/namers/fs`), `io.l5d.rewrite` and `io.l5d.dnssrv`
- * (`io.l5d.k8s` is `@switchyard/namers/k8s`). `/$/inet` is core's (`createInetNamer` in
- * `@switchyard/core`); configuration builds namers by kind with `@switchyard/config`'s registry.
+ * Namers: `io.l5d.rewrite` and `io.l5d.dnssrv`. `io.l5d.fs` is `@switchyard/namers/fs` and
+ * `io.l5d.k8s` is `@switchyard/namers/k8s` (each backend's entry loads only what it needs);
+ * `/$/inet` is core's (`createInetNamer` in `@switchyard/core`); configuration builds namers by
+ * kind with `@switchyard/config`'s registry.
  */
 
 export type {
@@ -19,22 +20,5 @@ export {
   DnsSrvLookupError,
   DnsSrvNamerConfigError,
 } from './dnssrv.js';
-export type {
-  FsFileState,
-  FsLineErrorMessage,
-  FsNamer,
-  FsNamerErrorCode,
-  FsNamerOptions,
-  FsNamerState,
-} from './fs.js';
-export {
-  createFsNamer,
-  FS_KIND,
-  FS_LINE_ERROR_CHANNEL,
-  FsLineError,
-  FsNamerConfigError,
-  FsReadError,
-  FsRootError,
-} from './fs.js';
 export type { RewriteNamer, RewriteNamerErrorCode, RewriteNamerOptions } from './rewrite.js';
 export { createRewriteNamer, REWRITE_KIND, RewriteNamerConfigError } from './rewrite.js';

@@ -10,7 +10,8 @@ import { createInterpreter } from '@switchyard/core';
 import type { NameTree } from '@switchyard/dtab';
 import { Dtab } from '@switchyard/dtab';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createFsNamer, createRewriteNamer } from '../src/index.js';
+import { createFsNamer } from '../src/fs.js';
+import { createRewriteNamer } from '../src/index.js';
 import { waitFor, waitForState } from './helpers.js';
 
 let root: string;

@@ -145,7 +145,9 @@ describe('H2Pool', () => {
     const slow = get(p, '/slow');
     await new Promise((r) => setTimeout(r, 50));
     b.sessions[0]!.close(); // GOAWAY(NO_ERROR), graceful
-    await new Promise((r) => setTimeout(r, 50));
+    // "New requests" are those sent once the pool has seen the GOAWAY; one sent before it reaches
+    // the pool is refused by the peer (REFUSED_STREAM), which a fixed sleep raced under load.
+    await expect.poll(() => counter(stats, 'h2_pool/goaways'), { timeout: 5000 }).toBe(1);
     expect((await get(p, '/after')).body).toBe('ok /after');
     expect((await slow).body).toBe('ok /slow');
     expect(b.sessions.length).toBe(2);

@@ -31,6 +31,8 @@ export { fakeNamer } from './fake-namer.js';
 export type { HttpAnswer, HttpGetOptions } from './http.js';
 export { httpGet } from './http.js';
 export { kubeEndpointSlice, kubeService, untilInformer } from './kube.js';
+export type { ScaleIngressOptions, ScaleSliceOptions } from './kube-scale.js';
+export { scaleEndpointSlice, scaleIngress, scaleService } from './kube-scale.js';
 export { counterValue } from './metrics.js';
 export type { Pebble, PebbleOptions } from './pebble.js';
 export { freePort, pebbleMissing, startPebble } from './pebble.js';

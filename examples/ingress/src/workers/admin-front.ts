@@ -3,8 +3,10 @@
  * the pod (every worker's registry merged, see merge-metrics.ts) plus per-worker load under
  * `workers/<slot>/…`; `/admin/workers.json` and `/admin/workers` list the workers' load, and the
  * dashboard's `/admin/dashboard.json` is a worker's document with the pod's counters and each
- * worker's load (podDashboard). Every other admin path (dashboard, delegator, readiness, control routes with their bearer check) is
- * passed to the workers' own admin servers, which answer alike because they run the same config.
+ * worker's load and every worker's recent requests (podDashboard); `/admin/ready` and
+ * `/admin/requests.json` answer for the pod (pod-health.ts). Every other admin path (dashboard
+ * page, delegator, control routes with their bearer check) is passed to the workers' own admin
+ * servers, which answer alike because they run the same config.
  */
 import {
   createServer,
@@ -17,9 +19,12 @@ import {
 import type { AddressInfo } from 'node:net';
 import { type DashboardFeed, podDashboardFeed, serverLoad, type WorkerFeed } from '@switchyard/admin';
 import type { MetricSample } from '@switchyard/core';
-import { flattenMetrics, formatPrometheus, treeMetrics } from '@switchyard/telemetry';
+import { flattenMetrics, formatPrometheus, type RecentRequest, treeMetrics } from '@switchyard/telemetry';
 import { mergeSnapshots } from './merge-metrics.js';
 import type { WorkerProcess } from './messages.js';
+import { podReadiness, podRequests, type WorkerHealthRow } from './pod-health.js';
+
+export type { WorkerHealthRow } from './pod-health.js';
 
 /** One worker as the primary knows it, with its latest figures when it answered. */
 export interface WorkerLoad {
@@ -40,6 +45,8 @@ export interface AdminFrontOptions {
   readonly port: number;
   /** Every worker's current figures (asked over IPC). */
   readonly load: () => Promise<readonly WorkerLoad[]>;
+  /** Every worker's readiness and recent requests (asked over IPC). */
+  readonly health: () => Promise<readonly WorkerHealthRow[]>;
   /** The workers' admin address, if one is up. */
   readonly workerAdmin: () => { readonly address: string; readonly port: number } | undefined;
   readonly prometheusPrefix: string;
@@ -143,6 +150,7 @@ async function podDashboard(
   res: ServerResponse,
   target: { address: string; port: number },
   load: readonly WorkerLoad[],
+  requests: readonly RecentRequest[],
 ): Promise<void> {
   const answer = await new Promise<{ status: number; headers: IncomingHttpHeaders; body: string }>(
     (resolve, reject) => {
@@ -179,13 +187,15 @@ async function podDashboard(
   } = answer.headers;
   const body =
     answer.status === 200
-      ? JSON.stringify(
-          podDashboardFeed(
+      ? JSON.stringify({
+          ...podDashboardFeed(
             JSON.parse(answer.body) as DashboardFeed,
             mergeSnapshots(load.flatMap((w) => (w.stats === undefined ? [] : [w.stats.samples]))),
             workerFeeds(load),
           ),
-        )
+          // Every worker's sampled requests, not only the answering worker's.
+          recentRequests: requests.slice(0, 50),
+        })
       : answer.body;
   res.writeHead(answer.status, { ...headers, 'content-length': Buffer.byteLength(body) });
   res.end(req.method === 'HEAD' ? undefined : body);
@@ -222,10 +232,24 @@ export function createAdminFront(options: AdminFrontOptions): {
       send(res, 200, 'text/html; charset=utf-8', workersPage(workerRows(await options.load())));
       return;
     }
+    if (get && url.pathname === '/admin/ready') {
+      const { ready, text } = podReadiness(await options.health());
+      send(res, ready ? 200 : 503, 'text/plain; charset=utf-8', text);
+      return;
+    }
+    if (get && url.pathname === '/admin/requests.json') {
+      send(
+        res,
+        200,
+        'application/json; charset=utf-8',
+        `${JSON.stringify(podRequests(await options.health()))}\n`,
+      );
+      return;
+    }
     const target = options.workerAdmin();
     if (target === undefined) send(res, 503, 'text/plain', 'no worker is ready\n');
     else if (get && url.pathname === '/admin/dashboard.json')
-      await podDashboard(req, res, target, await options.load());
+      await podDashboard(req, res, target, await options.load(), podRequests(await options.health()));
     else relay(req, res, target);
   };
   const server: Server = createServer((req, res) => {

@@ -5,7 +5,9 @@
  * port with metrics merged across workers, restarts a worker that exits without touching the
  * others, and drains every worker on SIGTERM/SIGINT or `POST /admin/shutdown`. It also runs the
  * pod's one set of Kubernetes watches: workers acquire informers over IPC and get a snapshot,
- * then deltas (`serveRelayedInformers`), so N workers put one watch per resource on the API.
+ * then deltas (`serveRelayedInformers`), so N workers put one watch per resource on the API;
+ * it campaigns once per Lease for the pod, telling one worker it leads (elections.ts), and makes
+ * the workers' one-shot lists once (lists.ts).
  */
 import cluster, { type Worker } from 'node:cluster';
 import { readFile } from 'node:fs/promises';
@@ -13,8 +15,10 @@ import { ConfigError, type DefaultKinds, parseLinkerConfig } from '@switchyard/c
 import { serveRelayedInformers } from '@switchyard/k8s';
 import { EXIT } from '../cli.js';
 import { watchConfigFile } from '../config-watch.js';
-import { type Logger, logConfigError } from '../log.js';
-import { createAdminFront, type WorkerLoad } from './admin-front.js';
+import { type Logger, logConfigError, logLibraryEvents } from '../log.js';
+import { createAdminFront, type WorkerHealthRow, type WorkerLoad } from './admin-front.js';
+import { serveElections } from './elections.js';
+import { serveLists } from './lists.js';
 import {
   type FromWorker,
   isMessage,
@@ -72,7 +76,15 @@ export async function runPrimary(options: PrimaryOptions): Promise<number> {
   const sendTo = (worker: Worker, message: ToWorker) => {
     if (worker.isConnected()) worker.send(message);
   };
+  // The pod's watches and elections run here: their events (watch errors, relists, Lease
+  // changes) are logged by the primary.
+  const stopEvents = logLibraryEvents(logger);
   const informers = serveRelayedInformers();
+  const elections = serveElections({
+    onError: (error, lease) =>
+      logger.log('error', 'election failed to start', { lease, error: error as Error }),
+  });
+  const lists = serveLists();
   const detachInformers = new Map<Worker, () => void>();
   /** Asks `slot`'s worker and waits for the answer with the same id (undefined on timeout). */
   const ask = (slot: Slot, message: ToWorker & { id: number }, timeoutMs: number) =>
@@ -117,23 +129,25 @@ export async function runPrimary(options: PrimaryOptions): Promise<number> {
       failures,
     };
     slots.set(slotNumber, slot);
-    detachInformers.set(
-      worker,
-      informers.attach({
-        send: (message) => sendTo(worker, message),
-        onMessage: (listener) => {
-          worker.on('message', listener);
-          return () => {
-            worker.off('message', listener);
-          };
-        },
-      }),
-    );
+    const port = {
+      send: (message: ToWorker) => sendTo(worker, message),
+      onMessage: (listener: (message: unknown) => void) => {
+        worker.on('message', listener);
+        return () => {
+          worker.off('message', listener);
+        };
+      },
+    };
+    const detachRelays = [informers.attach(port), elections.attach(port), lists.attach(port)];
+    detachInformers.set(worker, () => {
+      for (const detach of detachRelays) detach();
+    });
     worker.on('message', (message: unknown) => {
       if (!isMessage<FromWorker>(message)) return;
       switch (message.kind) {
         case 'hello':
-          sendTo(worker, current);
+          // A worker forked just before a drain (a replacement) is told to drain, not to start.
+          sendTo(worker, draining ? { kind: 'drain' } : current);
           return;
         case 'ready':
           slot.ready = message;
@@ -150,17 +164,21 @@ export async function runPrimary(options: PrimaryOptions): Promise<number> {
           drain({ via: 'POST /admin/shutdown' }, EXIT.ok);
           return;
         case 'stats':
+        case 'health':
         case 'reloaded':
           pending.get(message.id)?.(message);
           return;
         case 'informers':
-          return; // Served by the relay's own listener.
+        case 'elections':
+        case 'lists':
+          return; // Served by the relays' own listeners.
       }
     });
   };
 
   cluster.on('exit', (worker, code, signal) => {
-    // Its informer leases end with it (watches stay while another worker holds them).
+    // Its informer leases end with it (watches stay while another worker holds them), and an
+    // election it led passes to another worker at once.
     detachInformers.get(worker)?.();
     detachInformers.delete(worker);
     const slot = [...slots.values()].find((s) => s.worker === worker);
@@ -222,11 +240,24 @@ export async function runPrimary(options: PrimaryOptions): Promise<number> {
           };
         }),
     );
+  const health = async (): Promise<WorkerHealthRow[]> =>
+    Promise.all(
+      [...slots.values()]
+        .sort((a, b) => a.slot - b.slot)
+        .map(async (s) => {
+          const answer =
+            s.state === 'ready'
+              ? await ask(s, { kind: 'health', id: ++requestId }, STATS_TIMEOUT_MS)
+              : undefined;
+          return { slot: s.slot, state: s.state, health: answer?.kind === 'health' ? answer : undefined };
+        }),
+    );
   const workerAdmin = () => [...slots.values()].find((s) => s.state === 'ready')?.ready?.admin;
   const front = createAdminFront({
     ip: options.admin.ip,
     port: options.admin.port,
     load,
+    health,
     workerAdmin,
     prometheusPrefix: options.prometheusPrefix,
   });
@@ -293,6 +324,9 @@ export async function runPrimary(options: PrimaryOptions): Promise<number> {
   options.signals.off('SIGHUP', onHangup);
   stopWatching();
   await front.close();
+  await elections.close();
+  await lists.close();
   await informers.close();
+  stopEvents();
   return code;
 }

@@ -2,7 +2,8 @@
  * A worker process of `--workers N`: runs one Linker on the config text the primary sends, on
  * the same ports as its siblings (node:cluster hands the listening sockets out), and answers the
  * primary's requests for metrics, reloads and drain. Its Kubernetes informers are fed by the
- * primary (one set of watches per pod, `relayedInformers`), not by watches of its own. It logs like the single process, with a
+ * primary (one set of watches per pod, `relayedInformers`), not by watches of its own, and its
+ * Lease elections are the primary's (elections.ts). It logs like the single process, with a
  * `worker` field. SIGTERM/SIGINT are the primary's to handle: a worker drains when the primary
  * says so, or when the primary is gone (the IPC channel closes).
  */
@@ -13,6 +14,8 @@ import { type RelayPort, relayedInformers } from '@switchyard/k8s';
 import { EXIT } from '../cli.js';
 import { createLogger, type Level, logConfigError, logLibraryEvents } from '../log.js';
 import { warmUp } from '../warm-up.js';
+import { type ElectionPort, relayedLeaderElector } from './elections.js';
+import { type ListPort, relayedListClient } from './lists.js';
 import { type FromWorker, isMessage, type StartMessage, type ToWorker } from './messages.js';
 
 /** Runs this worker until the primary drains it; resolves with its exit code. */
@@ -26,8 +29,16 @@ export async function runWorker(logLevel: Level, write: (text: string) => void):
   const ignoreSignal = () => undefined;
   process.on('SIGTERM', ignoreSignal);
   process.on('SIGINT', ignoreSignal);
+  // Drain may come at any time, even before this worker has its config or while it starts:
+  // listen from the first moment (a message without a listener is lost).
+  const drained = new Promise<void>((resolve) => {
+    process.once('disconnect', resolve);
+    process.on('message', (message: unknown) => {
+      if (isMessage<ToWorker>(message) && message.kind === 'drain') resolve();
+    });
+  });
   const start = await new Promise<StartMessage | undefined>((resolve) => {
-    process.once('disconnect', () => resolve(undefined));
+    void drained.then(() => resolve(undefined));
     const onMessage = (message: unknown) => {
       if (isMessage<ToWorker>(message) && message.kind === 'start') {
         process.off('message', onMessage);
@@ -40,7 +51,7 @@ export async function runWorker(logLevel: Level, write: (text: string) => void):
   });
   if (start === undefined) return EXIT.ok;
 
-  const relay: RelayPort = {
+  const relay: RelayPort & ElectionPort & ListPort = {
     send,
     onMessage: (listener) => {
       process.on('message', listener);
@@ -63,6 +74,20 @@ export async function runWorker(logLevel: Level, write: (text: string) => void):
       onShutdown: () => send({ kind: 'shutdown' }),
       // One set of Kubernetes watches per pod: the primary runs them and relays their objects.
       kubeInformers: (connection) => relayedInformers(relay, connection),
+      // Start-up lists (is a kind served?) are asked once for the pod, by the primary.
+      kubeClient: (client) => relayedListClient(relay, client),
+      // One candidate per pod: the primary campaigns and tells one worker it leads.
+      kubeLeaderElector: (options) => {
+        const elector = relayedLeaderElector(relay, options);
+        elector.onChange((leader) =>
+          logger.log('info', 'election', {
+            lease: `${options.namespace}/${options.name}`,
+            leader,
+            pid: process.pid,
+          }),
+        );
+        return elector;
+      },
       // The request path runs once before this worker reports ready: see warm-up.ts.
       beforeReady: async (routers) => logger.log('info', 'warmed up', { ...(await warmUp(routers)) }),
     });
@@ -86,40 +111,51 @@ export async function runWorker(logLevel: Level, write: (text: string) => void):
   const admin = linker.admin?.address;
   send({ kind: 'ready', servers, admin: admin ? { address: admin.address, port: admin.port } : undefined });
 
-  const drained = new Promise<void>((resolve) => {
-    process.once('disconnect', resolve);
-    process.on('message', (message: unknown) => {
-      if (!isMessage<ToWorker>(message)) return;
-      switch (message.kind) {
-        case 'drain':
-          resolve();
-          return;
-        case 'stats': {
-          const memory = process.memoryUsage();
-          const cpu = process.cpuUsage();
-          send({
-            kind: 'stats',
-            id: message.id,
-            samples: stats.snapshot(),
-            process: {
-              pid: process.pid,
-              rssBytes: memory.rss,
-              heapUsedBytes: memory.heapUsed,
-              uptimeMs: Math.round(process.uptime() * 1000),
-              cpuMicros: cpu.user + cpu.system,
-            },
-          });
-          return;
-        }
-        case 'reload':
-          void reload(message.id, message.text, message.file);
-          return;
-        case 'start':
-          return; // Already started.
-        case 'informers':
-          return; // The relayed informers' own listener takes these.
+  process.on('message', (message: unknown) => {
+    if (!isMessage<ToWorker>(message)) return;
+    switch (message.kind) {
+      case 'drain':
+        return; // Taken by the listener above, from before start.
+      case 'stats': {
+        const memory = process.memoryUsage();
+        const cpu = process.cpuUsage();
+        send({
+          kind: 'stats',
+          id: message.id,
+          samples: stats.snapshot(),
+          process: {
+            pid: process.pid,
+            rssBytes: memory.rss,
+            heapUsedBytes: memory.heapUsed,
+            uptimeMs: Math.round(process.uptime() * 1000),
+            cpuMicros: cpu.user + cpu.system,
+          },
+        });
+        return;
       }
-    });
+      case 'health': {
+        const recent = linker.config.telemetry.find(
+          (t) => (t as { kind: string }).kind === 'io.l5d.recentRequests',
+        ) as { options?: { capacity?: number } } | undefined;
+        send({
+          kind: 'health',
+          id: message.id,
+          readiness: linker.readiness(),
+          requests: linker.recentRequests(),
+          requestsKept: recent?.options?.capacity ?? 0,
+        });
+        return;
+      }
+      case 'reload':
+        void reload(message.id, message.text, message.file);
+        return;
+      case 'start':
+        return; // Already started.
+      case 'informers':
+      case 'elections':
+      case 'lists':
+        return; // The relays' own listeners take these.
+    }
   });
   const reload = async (requestId: number, text: string, file: string) => {
     try {

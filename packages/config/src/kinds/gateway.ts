@@ -15,7 +15,7 @@ import {
   httpRouteFiltersLayer,
   startGatewayStatusWriter,
 } from '@switchyard/identifiers/gateway';
-import { createLeaderElector, type KubeClient, secretCertificateSource } from '@switchyard/k8s';
+import { type KubeClient, secretCertificateSource } from '@switchyard/k8s';
 import type { RouterContext } from '@switchyard/router';
 import { gatewayHttpsHosts } from '../acme-hosts.js';
 import type { BuildContext } from '../build-context.js';
@@ -103,7 +103,7 @@ function startStatus(
   },
   c: BuildContext,
 ): void {
-  const elector = createLeaderElector({
+  const elector = c.leaderElector({
     client,
     namespace: o.status.leaseNamespace ?? o.namespace ?? 'default',
     name: o.status.leaseName,

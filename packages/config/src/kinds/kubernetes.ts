@@ -10,7 +10,7 @@ import { resolve } from 'node:path';
 import { Var } from '@switchyard/core';
 import { Path } from '@switchyard/dtab';
 import { createIngressIdentifier } from '@switchyard/identifiers/ingress';
-import { createLeaderElector, secretCertificateSource } from '@switchyard/k8s';
+import { secretCertificateSource } from '@switchyard/k8s';
 import { createK8sNamer } from '@switchyard/namers/k8s';
 import type { BuildContext } from '../build-context.js';
 import { directoryProblems } from '../file-checks.js';
@@ -146,7 +146,7 @@ export function registerKubernetesKinds(kinds: {
       const election = o.statusLeaderElection;
       const elector =
         client && status && election
-          ? createLeaderElector({
+          ? c.leaderElector({
               client,
               namespace: election.namespace,
               name: election.name,

@@ -5,7 +5,8 @@
 import { resolve } from 'node:path';
 import type { Namer } from '@switchyard/core';
 import { Path } from '@switchyard/dtab';
-import { createDnsSrvNamer, createFsNamer, createRewriteNamer } from '@switchyard/namers';
+import { createDnsSrvNamer, createRewriteNamer } from '@switchyard/namers';
+import { createFsNamer } from '@switchyard/namers/fs';
 import type { BuildContext } from '../build-context.js';
 import { directoryProblems } from '../file-checks.js';
 import { createKindCategory, type KindCategory } from '../registry.js';
