@@ -150,7 +150,9 @@ telemetry:
     expect(l5dFields(got.headers)).toEqual(ROUTER_OWN);
     expect(got.headers['l5d-dst-service']).toBe('/svc/web');
     expect(got.headers['l5d-dst-residual']).toBe('/web');
-    expect(got.headers['l5d-reqid']).toMatch(/^[0-9a-f]{16}$/);
+    // Tracing is on: the request id is the trace id (the caller's W3C trace, continued), not
+    // the client's l5d-reqid (docs/router.md).
+    expect(got.headers['l5d-reqid']).toBe(traceId);
   });
 
   it('curl --http2 over TLS: ALPN picks h2 (TLS servers offer it by default); no l5d-* in the response', async () => {

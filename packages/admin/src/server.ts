@@ -34,6 +34,9 @@ import type { AdminServerOptions } from './server-options.js';
 /** Which listener a request arrived on. */
 type Listener = { readonly kind: 'main' | 'probe'; readonly ip: string };
 
+/** A bound listener and which one it is. */
+type AdminListener = { readonly server: Server; readonly listener: Listener };
+
 function urlOf(a: AddressInfo): string {
   return `http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`;
 }
@@ -47,7 +50,7 @@ export class AdminServer {
   readonly #routes = new Map<string, Route>();
   readonly #monitor: ProcessMonitor;
   readonly #token: BearerToken | undefined;
-  #servers: Server[] = [];
+  #servers: AdminListener[] = [];
   #address: AddressInfo | undefined;
   #probeAddress: AddressInfo | undefined;
   #listening = false;
@@ -122,33 +125,87 @@ export class AdminServer {
    * Loads the control token (when enabled), then binds the main listener and the probe
    * listener. Rejects if already listening, the token file is unusable or a bind fails; on
    * failure nothing stays bound.
+   *
+   * With `takeOver` (a running admin server being replaced, e.g. by a config reload), each of its
+   * listeners on the address this one would bind — same ip and port, or port 0 for the port it
+   * has — is kept and serves this server's routes from now on, open connections included: the
+   * port never refuses a connection in between. Its other listeners close once this one listens;
+   * then it is closed (call its `close()` anyway: it is a no-op).
    */
-  async listen(): Promise<AddressInfo> {
+  async listen(options: { readonly takeOver?: AdminServer } = {}): Promise<AddressInfo> {
     if (this.#listening) {
       throw new AdminError('SY_ERR_ADMIN_LIFECYCLE', 'admin server is already listening');
     }
     this.#listening = true;
+    const asked = options.takeOver;
+    const previous = asked === undefined ? undefined : asked.#listening ? asked : undefined;
+    const taken: AdminListener[] = [];
+    const listenOn = async (listener: Listener, port: number): Promise<AddressInfo> => {
+      const kept = previous === undefined ? undefined : previous.#release(listener, port);
+      if (kept === undefined) return this.#bind(listener, port);
+      taken.push(kept);
+      this.#serve(kept.server, listener);
+      this.#servers.push({ server: kept.server, listener });
+      return kept.server.address() as AddressInfo;
+    };
     try {
       await this.#token?.load();
-      const ip = this.#options.ip ?? '127.0.0.1';
-      this.#address = await this.#bind({ kind: 'main', ip }, this.#options.port ?? 9990);
+      this.#address = await listenOn(
+        { kind: 'main', ip: this.#options.ip ?? '127.0.0.1' },
+        this.#options.port ?? 9990,
+      );
       const probe = this.#options.probe;
       if (probe !== undefined)
-        this.#probeAddress = await this.#bind({ kind: 'probe', ip: probe.ip }, probe.port);
+        this.#probeAddress = await listenOn({ kind: 'probe', ip: probe.ip }, probe.port);
     } catch (err) {
+      // Listeners taken over go back to the running server, which keeps serving on them.
+      for (const t of taken) {
+        this.#servers.splice(
+          this.#servers.findIndex((s) => s.server === t.server),
+          1,
+        );
+        previous!.#serve(t.server, t.listener);
+        previous!.#servers.push(t);
+      }
       await this.#closeServers();
       this.#listening = false;
       throw err;
     }
     this.#monitor.start();
+    // What was not taken over closes now.
+    await previous?.close();
     return this.#address;
   }
 
-  async #bind(listener: Listener, port: number): Promise<AddressInfo> {
-    const server = createServer((req, res) => {
+  /**
+   * Gives up this server's listener of `listener`'s kind on the same address (same ip, and
+   * `port`, or any port for 0), for a replacement to serve on; `undefined` when there is none.
+   */
+  #release(listener: Listener, port: number): AdminListener | undefined {
+    const at = this.#servers.findIndex((s) => {
+      const a = s.server.address() as AddressInfo | null;
+      return (
+        s.listener.kind === listener.kind &&
+        s.listener.ip === listener.ip &&
+        a !== null &&
+        (port === 0 || a.port === port)
+      );
+    });
+    return at < 0 ? undefined : this.#servers.splice(at, 1)[0];
+  }
+
+  /** Makes `server`'s requests (on new and open connections) reach this server's routes. */
+  #serve(server: Server, listener: Listener): void {
+    server.removeAllListeners('request');
+    server.on('request', (req: IncomingMessage, res: ServerResponse) => {
       void this.#handle(req, res, listener);
     });
-    this.#servers.push(server);
+  }
+
+  async #bind(listener: Listener, port: number): Promise<AddressInfo> {
+    const server = createServer();
+    this.#serve(server, listener);
+    this.#servers.push({ server, listener });
     try {
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
@@ -183,7 +240,7 @@ export class AdminServer {
     this.#probeAddress = undefined;
     await Promise.all(
       servers.map(
-        (server) =>
+        ({ server }) =>
           new Promise<void>((resolve) => {
             if (!server.listening) return resolve();
             server.close(() => resolve());

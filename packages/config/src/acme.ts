@@ -19,6 +19,7 @@ import {
   HTTP_CHALLENGE_PREFIX,
   kubernetesSecretStorage,
 } from '@switchyard/acme';
+import type { LeaderElector } from '@switchyard/k8s';
 import type { ServerLayer } from '@switchyard/router';
 import type { ClientHelloHooks } from '@switchyard/tls';
 import type { BuildContext } from './build-context.js';
@@ -31,10 +32,16 @@ export type AcmeConfig = NonNullable<NonNullable<ServerConfig['tls']>['acme']>;
 /** Default `storage`: a directory next to the config file. */
 export const DEFAULT_ACME_DIR = 'acme';
 
-/** A running manager and the hooks that serve it. */
+/** A manager and the hooks that serve it. */
 export interface StartedAcme {
   readonly manager: AcmeManager;
   readonly hooks: ClientHelloHooks;
+  /**
+   * Starts the manager (and, with Kubernetes storage, its Lease election): only from here on
+   * does it take a Lease or order. `startAcme` has called it unless asked to defer (a reload
+   * starts the managers it built at its commit, so a failed reload leaves nothing behind).
+   */
+  readonly start: () => void;
 }
 
 /**
@@ -50,32 +57,40 @@ async function storageOf(
   storage: CertificateStorage;
   isLeader?: () => boolean;
   onLeaderChange?: AcmeManagerOptions['onLeaderChange'];
+  /** Starts campaigning for the Lease (Kubernetes storage): called just before the manager starts. */
+  campaign?: () => void;
 }> {
   const st = acme.storage ?? { kind: 'dir' as const, path: DEFAULT_ACME_DIR };
   if (st.kind === 'dir') return { storage: directoryStorage(resolve(context.baseDir, st.path)) };
   const client = await context.kubeClient({});
-  const elector = context.leaderElector({
-    client,
-    namespace: st.namespace,
-    name: leaseName,
-    identity: `${hostname()}-${randomBytes(4).toString('hex')}`,
-  });
-  context.onClose(() => elector.close());
+  // Created when the manager starts: until then no Lease is taken (a reload may still fail).
+  let elector: LeaderElector | undefined;
+  context.onClose(() => elector?.close());
   return {
+    campaign: () => {
+      elector ??= context.leaderElector({
+        client,
+        namespace: st.namespace,
+        name: leaseName,
+        identity: `${hostname()}-${randomBytes(4).toString('hex')}`,
+      });
+    },
     // The Secret watch shares the informer cache of the identifiers using the same API server.
     storage: kubernetesSecretStorage({
       client,
       namespace: st.namespace,
       informers: await context.kubeInformers({}),
     }),
-    isLeader: () => elector.isLeader(),
-    onLeaderChange: (listener) => elector.onChange(listener),
+    isLeader: () => elector?.isLeader() ?? false,
+    // The manager subscribes in start(), after campaign().
+    onLeaderChange: (listener) => elector!.onChange(listener),
   };
 }
 
 /**
- * Creates and starts the manager of one TLS server. `stats` is the server's scope (the manager
- * counts under `acme/`); closing is registered with `context.onClose`.
+ * Creates and starts the manager of one TLS server (`deferStart`: created only; `start()` later).
+ * `stats` is the server's scope (the manager counts under `acme/`); closing is registered with
+ * `context.onClose`.
  */
 export async function startAcme(
   acme: AcmeConfig,
@@ -84,9 +99,11 @@ export async function startAcme(
     readonly stats: BuildContext['stats'];
     /** The Lease replicas compete for when storage is Kubernetes (one per TLS server). */
     readonly leaseName: string;
+    /** Don't start yet: the caller calls `start()` (no Lease, no order until then). */
+    readonly deferStart?: boolean;
   },
 ): Promise<StartedAcme> {
-  const { storage, isLeader, onLeaderChange } = await storageOf(acme, context, options.leaseName);
+  const { storage, isLeader, onLeaderChange, campaign } = await storageOf(acme, context, options.leaseName);
   const directoryCa =
     acme.caBundle === undefined ? undefined : await readFile(resolve(context.baseDir, acme.caBundle), 'utf8');
   const manager = createAcmeManager({
@@ -112,7 +129,14 @@ export async function startAcme(
     clock: context.clock,
   });
   context.onClose(() => manager.close());
-  manager.start();
+  let started = false;
+  const start = (): void => {
+    if (started) return;
+    started = true;
+    campaign?.();
+    manager.start();
+  };
+  if (options.deferStart !== true) start();
   const hooks: ClientHelloHooks = {
     ...(acme.challenge === 'tls-alpn-01'
       ? {
@@ -126,15 +150,17 @@ export async function startAcme(
       : {}),
     ...(acme.onDemand === undefined ? {} : { unknownServerName: (name) => void manager.onDemand(name) }),
   };
-  return { manager, hooks };
+  return { manager, hooks, start };
 }
 
 /**
  * The server-stack layer answering HTTP-01 for every manager of the router: a `GET`/`HEAD` of
  * `/.well-known/acme-challenge/<token>` for a pending token is answered before any routing;
- * anything else (unknown tokens too) goes on to routing.
+ * anything else (unknown tokens too) goes on to routing. `managers` may be a function, read per
+ * challenge request (a reload changes a router's managers).
  */
-export function http01Layer(managers: readonly AcmeManager[]): ServerLayer {
+export function http01Layer(managers: readonly AcmeManager[] | (() => readonly AcmeManager[])): ServerLayer {
+  const current = typeof managers === 'function' ? managers : () => managers;
   return {
     kind: 'server',
     role: 'acme-http-01',
@@ -147,7 +173,7 @@ export function http01Layer(managers: readonly AcmeManager[]): ServerLayer {
         res instanceof ServerResponse &&
         req.url?.startsWith(HTTP_CHALLENGE_PREFIX)
       ) {
-        for (const m of managers) if (m.handleHttpChallenge(req, res)) return Promise.resolve();
+        for (const m of current()) if (m.handleHttpChallenge(req, res)) return Promise.resolve();
       }
       return next(inbound);
     },

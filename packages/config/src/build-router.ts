@@ -1,31 +1,13 @@
-/**
- * Builds one router from its config: identifiers (as a replaceable set), balancer with failure
- * accrual, service and client policies, TLS terminators (with Ingress Secret certificates), and
- * the telemetry layers.
- */
-import { resolve } from 'node:path';
-import { type AcmeManager, normalizeHost } from '@switchyard/acme';
-import {
-  consecutiveFailures,
-  requeueBudget,
-  retryBackoff,
-  retryBudget,
-  withFailureAccrual,
-} from '@switchyard/balancers';
+import type { AcmeManager } from '@switchyard/acme';
 import type { Identifier, MetricsRegistry, NameInterpreter, RequestHead } from '@switchyard/core';
-import type { Path } from '@switchyard/dtab';
 import { createHeaderTokenIdentifier } from '@switchyard/identifiers/http';
 import {
   type Bound,
   type ClientLayer,
-  type ClientProtocol,
   createRouter,
   type Inbound,
   type Router,
-  type RouterClientOptions,
-  type RouterPolicies,
   type RouterServerOptions,
-  type RouterServiceOptions,
   type ServerLayer,
 } from '@switchyard/router';
 import {
@@ -35,26 +17,18 @@ import {
   requestLogServerLayer,
   tracingServerLayer,
 } from '@switchyard/telemetry';
-import {
-  type CertificateSource,
-  type ClientHelloHooks,
-  clientTlsOptions,
-  createFrontDoorHttpServer,
-  createPlainHttpServer,
-  type FrontDoorHttpServer,
-  fileCertificateSource,
-  TlsTerminator,
-} from '@switchyard/tls';
-import { http01Layer, startAcme } from './acme.js';
-import { hostFeed } from './acme-hosts.js';
+import type { TlsTerminator } from '@switchyard/tls';
+import { http01Layer } from './acme.js';
 import type { BuildContext, Readiness } from './build-context.js';
+import { buildPolicies } from './build-policies.js';
+import { type AcmeServer, type BuiltServer, buildAcmeServer, buildServer, hasAcme } from './build-server.js';
 import type { DefaultKinds } from './default-kinds.js';
 import { overriddenIdentifier, overrideTracingLayer } from './dtab-overrides.js';
 import { chainIdentifiers } from './identifier-chain.js';
 import type { BuiltIdentifier } from './kinds/identifiers.js';
 import { limitLayers } from './kinds/limits.js';
 import type { RouterConfig, ServerConfig } from './linker-schema.js';
-import { staticPolicy, substitute, templateNames } from './static-policies.js';
+import { runClosers } from './run-closers.js';
 import { openAccessLog } from './telemetry.js';
 
 /** Where a router's overrides read key files and count (`rt/<label>/dtab_overrides/…`). */
@@ -68,34 +42,6 @@ export interface IdentifierSet {
   readonly identifier: Identifier<RequestHead>;
   readonly closers: (() => void | Promise<void>)[];
   readonly readiness: Readiness[];
-}
-
-/** One server of a router as built: its config, the router's options for it, its TLS terminator. */
-export interface BuiltServer {
-  readonly config: ServerConfig;
-  readonly options: RouterServerOptions;
-  readonly terminator: TlsTerminator | undefined;
-  /** The TLS server's swappable terminator and the front doors its factory made (TLS servers only). */
-  readonly tls?: TerminatorSlot;
-}
-
-/**
- * The terminator a TLS server's front doors use, swappable in place: a reload that changes the
- * TLS block gives every door the new one (`FrontDoorHttpServer.setTerminator`); open connections
- * keep going, new handshakes get the new certificates. The server's cleanup and readiness check
- * read the current terminator.
- */
-export interface TerminatorSlot {
-  terminator: TlsTerminator;
-  readonly doors: Set<FrontDoorHttpServer>;
-}
-
-/** Swaps `slot`'s terminator on every front door it made and closes the old one. */
-export function swapTerminator(slot: TerminatorSlot, terminator: TlsTerminator): void {
-  const previous = slot.terminator;
-  slot.terminator = terminator;
-  for (const door of slot.doors) door.setTerminator(terminator);
-  previous.close();
 }
 
 /** What a router's layers are built from; a reload rebuilds them when any of it changes. */
@@ -118,23 +64,16 @@ export interface BuiltRouter {
    * `router.reconfigure({ layers })`.
    */
   readonly layersFor: (rc: RouterConfig, inputs: LayerInputs, context: BuildContext) => RouterLayers;
-  /** The ACME managers of the router's TLS servers (`tls.acme`), for the admin's rows. */
+  /** The ACME managers of the router's TLS servers (`tls.acme`), for the admin's rows (current servers). */
   readonly acmeManagers: readonly AcmeManager[];
   /**
    * Makes a (new) identifier set feed the names it serves over TLS to the router's `tls.acme`
-   * managers, until the set is closed. `buildRouter` calls it for the first set, `Linker.reload`
-   * for each replacement before closing the old set.
+   * managers (or to `only`: managers a reload added), until the set is closed. `buildRouter`
+   * calls it for the first set, `Linker.reload` for each replacement before closing the old set.
    */
-  readonly attachIdentifiers: (set: IdentifierSet) => void;
-  /** The `tls.acme` managers of the router's TLS servers. */
+  readonly attachIdentifiers: (set: IdentifierSet, only?: readonly AcmeServer[]) => void;
+  /** The `tls.acme` managers of the router's TLS servers (current servers: a reload may change them). */
   readonly acme: readonly { readonly server: ServerConfig; readonly manager: AcmeManager }[];
-}
-
-/** Runs cleanups in reverse order of registration; rethrows the first failure after all ran. */
-export async function runClosers(closers: (() => void | Promise<void>)[]): Promise<void> {
-  const results = await Promise.allSettled([...closers].reverse().map((close) => close()));
-  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failed) throw failed.reason;
 }
 
 export interface RouterDeps {
@@ -158,27 +97,12 @@ export async function buildRouter(rc: RouterConfig, label: string, deps: RouterD
 
   const terminators: { server: ServerConfig; terminator: TlsTerminator }[] = [];
   const servers: RouterServerOptions[] = [];
-  const managers: AcmeManager[] = [];
-  const acmeServers: { server: ServerConfig; manager: AcmeManager }[] = [];
   // Names the identifiers serve over TLS (Ingress spec.tls hosts, Gateway HTTPS listener
   // hostnames) get certificates too, from whichever identifier set is current (see attachIdentifiers).
-  const hostFeeds: ReturnType<typeof hostFeed>[] = [];
   const builtServers: BuiltServer[] = [];
   for (const sc of rc.servers) {
     const extraCertificates = identifiers.flatMap((i) => (i.certificates ? [i.certificates] : []));
-    const serverStats = context.stats.scope('rt', label, 'server', sc.ip, String(sc.port));
-    const acme =
-      sc.tls?.enabled && sc.tls.acme
-        ? await startAcme(sc.tls.acme, context, {
-            stats: serverStats,
-            leaseName: `switchyard-acme-${label}-${sc.port}`.toLowerCase().replace(/[^a-z0-9.-]/g, '-'),
-          })
-        : undefined;
-    if (acme) {
-      managers.push(acme.manager);
-      acmeServers.push({ server: sc, manager: acme.manager });
-      hostFeeds.push(hostFeed(acme.manager, (h) => normalizeHost(h) !== undefined));
-    }
+    const acme = sc.tls?.enabled && sc.tls.acme ? await buildAcmeServer(sc, label, context) : undefined;
     const server = await buildServer(sc, rc, label, context, extraCertificates, acme);
     if (server.terminator) terminators.push({ server: sc, terminator: server.terminator });
     builtServers.push(server);
@@ -200,6 +124,8 @@ export async function buildRouter(rc: RouterConfig, label: string, deps: RouterD
       return handler(inbound);
     },
   };
+  // The current servers' managers, read per challenge (a reload changes the servers).
+  const managers = (): AcmeManager[] => built.servers.flatMap((s) => (s.acme ? [s.acme.manager] : []));
   const layersFor = (rc: RouterConfig, inputs: LayerInputs, at: BuildContext): RouterLayers =>
     routerLayers(rc, label, inputs, at, { managers, identifierLayers });
   const router = createRouter({
@@ -215,14 +141,14 @@ export async function buildRouter(rc: RouterConfig, label: string, deps: RouterD
     stats: deps.stats,
     clock: context.clock,
   });
-  const attachIdentifiers = (set: IdentifierSet): void => {
+  const attachIdentifiers = (set: IdentifierSet, only?: readonly AcmeServer[]): void => {
     const feeds = set.built.flatMap((i) => (i.tlsHosts ? [i.tlsHosts] : []));
     if (feeds.length === 0) return;
     // Stops with the set: after a reload the retired set's names leave the managers (retired
     // there, served until they expire) unless the new set, followed first, still has them.
-    for (const f of hostFeeds) set.closers.push(f.follow(feeds));
+    const acme = only ?? built.servers.flatMap((s) => (s.acme ? [s.acme] : []));
+    for (const a of acme) set.closers.push(a.feed.follow(feeds));
   };
-  attachIdentifiers(identifierSet);
   const built: BuiltRouter = {
     config: rc,
     router,
@@ -230,10 +156,15 @@ export async function buildRouter(rc: RouterConfig, label: string, deps: RouterD
     terminators,
     servers: builtServers,
     layersFor,
-    acmeManagers: managers,
+    get acmeManagers() {
+      return managers();
+    },
     attachIdentifiers,
-    acme: acmeServers,
+    get acme() {
+      return built.servers.flatMap((s) => (s.acme ? [{ server: s.config, manager: s.acme.manager }] : []));
+    },
   };
+  attachIdentifiers(identifierSet);
   return built;
 }
 
@@ -246,7 +177,7 @@ function routerLayers(
   label: string,
   inputs: LayerInputs,
   context: BuildContext,
-  fixed: { readonly managers: readonly AcmeManager[]; readonly identifierLayers: ServerLayer },
+  fixed: { readonly managers: () => readonly AcmeManager[]; readonly identifierLayers: ServerLayer },
 ): RouterLayers {
   // Typed layers over the router's stage values (no per-request context or header copy).
   const telemetryLayers: ServerLayer[] = [];
@@ -280,7 +211,7 @@ function routerLayers(
       const at = defaults.findIndex((l) => l.role === 'identify');
       return [
         // ACME HTTP-01 answers come before any routing (and are not request telemetry).
-        ...(managers.length > 0 ? [http01Layer(managers)] : []),
+        ...(hasAcme(rc) ? [http01Layer(managers)] : []),
         ...telemetryLayers,
         ...defaults.slice(0, at),
         // Rate limits after admission and request-line checks, before identification.
@@ -297,85 +228,6 @@ function routerLayers(
     ],
     client: attemptLayers,
   };
-}
-
-/** A server's settings as the router takes them, without its `http.Server` factory (TLS, h2). */
-export function serverSettings(sc: ServerConfig, rc: RouterConfig): RouterServerOptions {
-  return {
-    port: sc.port,
-    ip: sc.ip,
-    clearContext: sc.clearContext,
-    maxHeadersKB: rc.maxHeadersKB,
-    ...(sc.maxConcurrentRequests ? { maxConcurrentRequests: sc.maxConcurrentRequests } : {}),
-    requestTimeoutMs: sc.requestTimeoutMs,
-    headersTimeoutMs: sc.headersTimeoutMs,
-    keepAliveTimeoutMs: sc.keepAliveTimeoutMs,
-    ...(rc.maxRequestKB ? { maxRequestBodyBytes: rc.maxRequestKB * 1024 } : {}),
-    ...(sc.addForwardedHeader ? { forwarded: { xForwarded: true, rfc7239: true } } : {}),
-  };
-}
-
-/**
- * One server's router options: TLS through a front door (with the identifiers' certificates and
- * ACME's, which name their hosts), HTTP/2 by ALPN or h2c. `Linker.reload` builds added and
- * changed servers with it (without ACME).
- */
-export async function buildServer(
-  sc: ServerConfig,
-  rc: RouterConfig,
-  label: string,
-  context: BuildContext,
-  extraCertificates: readonly CertificateSource[],
-  acme?: { readonly manager: AcmeManager; readonly hooks: ClientHelloHooks },
-): Promise<BuiltServer> {
-  const serverStats = context.stats.scope('rt', label, 'server', sc.ip, String(sc.port));
-  const terminator = sc.tls?.enabled
-    ? await startTerminator(
-        sc,
-        label,
-        context,
-        // ACME certificates name their hosts, so like Ingress ones they win SNI over the default.
-        acme ? [...extraCertificates, acme.manager.certificateSource] : extraCertificates,
-      )
-    : undefined;
-  const slot: TerminatorSlot | undefined = terminator ? { terminator, doors: new Set() } : undefined;
-  if (slot) {
-    context.onClose(() => slot.terminator.close());
-    context.addReadiness({ name: `tls ${sc.ip}:${sc.port}`, ready: () => slot.terminator.status().ready });
-  }
-  // HTTP/2: offered by ALPN on TLS unless alpnProtocols leaves it out; h2c on plain ports when
-  // the server has an h2 block or the router is Linkerd's protocol h2.
-  const h2Where = `routers[${label}].servers[port ${sc.port}].h2`;
-  const alpnProtocols = sc.alpnProtocols ?? ['h2', 'http/1.1'];
-  const h2 = terminator
-    ? alpnProtocols.includes('h2')
-      ? { settings: sc.h2 ?? {}, where: h2Where, stats: serverStats }
-      : undefined
-    : sc.h2 !== undefined || rc.protocol === 'h2'
-      ? { settings: sc.h2 ?? {}, where: h2Where, stats: serverStats }
-      : undefined;
-  const options: RouterServerOptions = {
-    ...serverSettings(sc, rc),
-    ...(terminator
-      ? {
-          // An http.Server listening through the TLS front door (one tls.Server per certificate).
-          createServer: (options) => {
-            const door = createFrontDoorHttpServer(slot!.terminator, {
-              ...options,
-              alpnProtocols,
-              ...(h2 ? { h2 } : {}),
-              ...(acme ? { clientHelloHooks: acme.hooks } : {}),
-            });
-            slot!.doors.add(door);
-            door.once('close', () => slot!.doors.delete(door));
-            return door;
-          },
-        }
-      : h2
-        ? { createServer: (options) => createPlainHttpServer({ ...options, h2 }) }
-        : {}),
-  };
-  return { config: sc, options, terminator, ...(slot ? { tls: slot } : {}) };
 }
 
 /** Builds a router's identifiers; their cleanup and readiness stay with the set. */
@@ -405,189 +257,4 @@ export async function buildIdentifiers(
     await runClosers(closers);
     throw error;
   }
-}
-
-/** `client.tls` as `tls.connect` options; certificate files are read (and checked) now. */
-function upstreamTls(tls: NonNullable<ClientParams['tls']>, context: BuildContext) {
-  const at = (p: string) => resolve(context.baseDir, p);
-  return clientTlsOptions({
-    ...(tls.commonName ? { commonName: tls.commonName } : {}),
-    ...(tls.trustCertsBundle ? { trustCertsBundle: at(tls.trustCertsBundle) } : {}),
-    disableValidation: tls.disableValidation,
-    ...(tls.clientAuth
-      ? { clientAuth: { certPath: at(tls.clientAuth.certPath), keyPath: at(tls.clientAuth.keyPath) } }
-      : {}),
-  });
-}
-
-/**
- * A server's TLS terminator from its `tls` block (with the identifiers' certificates), loaded;
- * the caller closes it. `Linker.reload` builds one for a changed block and swaps it in.
- */
-export async function startTerminator(
-  sc: ServerConfig,
-  label: string,
-  context: BuildContext,
-  certificates: readonly CertificateSource[],
-): Promise<TlsTerminator> {
-  const tls = sc.tls!;
-  const resolvePath = (p: string) => resolve(context.baseDir, p);
-  const certPath = resolvePath(tls.certPath);
-  const configured = fileCertificateSource({
-    certPath,
-    keyPath: resolvePath(tls.keyPath),
-    ...(tls.intermediateCertsPath ? { intermediateCertsPath: resolvePath(tls.intermediateCertsPath) } : {}),
-  });
-  const terminator = new TlsTerminator({
-    // Ingress spec.tls certificates name their hosts on purpose, so they win SNI over the
-    // configured certificate, which stays the default for every other name and for no SNI.
-    certificates: [...certificates, configured],
-    defaultCertificate: certPath,
-    ...(tls.caCertPath ? { caCertPath: resolvePath(tls.caCertPath) } : {}),
-    requireClientAuth: tls.requireClientAuth,
-    ...(tls.acme?.untilIssued === 'fail' ? { unknownServerName: 'reject' as const } : {}),
-    ...(tls.protocols ? { protocols: tls.protocols as ('TLSv1.2' | 'TLSv1.3')[] } : {}),
-    ...(tls.ciphers ? { ciphers: tls.ciphers } : {}),
-    stats: context.stats.scope('rt', label, 'server', sc.ip, String(sc.port)),
-    clock: context.clock,
-  });
-  try {
-    await terminator.ready();
-  } catch (error) {
-    terminator.close();
-    throw error;
-  }
-  return terminator;
-}
-
-type ClientConfig = NonNullable<RouterConfig['client']>;
-/** The parameters of a client: the global object's, or one io.l5d.static entry's (those it wrote). */
-type ClientParams = Partial<Omit<Extract<ClientConfig, { kind: 'io.l5d.global' }>, 'kind'>>;
-type ServiceConfig = NonNullable<RouterConfig['service']>;
-type ServiceParams = Partial<Omit<Extract<ServiceConfig, { kind: 'io.l5d.global' }>, 'kind'>>;
-
-/**
- * Router client options from client parameters: kinds (balancer, failure accrual) are built
- * now; the result is made per name, substituting the prefix's captures into `tls.commonName`.
- */
-async function clientOptionsMaker(
-  p: ClientParams,
-  context: BuildContext,
-  kinds: DefaultKinds,
-): Promise<(captures: Readonly<Record<string, string>>) => RouterClientOptions> {
-  const lb = p.loadBalancer ? await kinds.loadBalancer.build(p.loadBalancer, context) : undefined;
-  const accrual = p.failureAccrual ? await kinds.failureAccrual.build(p.failureAccrual, context) : undefined;
-  const balancer =
-    lb || accrual
-      ? withFailureAccrual(
-          lb?.factory ??
-            (await kinds.loadBalancer.build({ kind: 'p2c', options: { maxEffort: 5 } }, context)).factory,
-          accrual?.policy ?? consecutiveFailures({ failures: 5 }),
-          { clock: context.clock, ...(accrual?.backoff ? { backoff: accrual.backoff } : {}) },
-        )
-      : undefined;
-  const requeue = p.requeueBudget;
-  const tls = p.tls;
-  const templated = tls?.commonName !== undefined && templateNames(tls.commonName).length > 0;
-  const fixedTls = tls !== undefined && !templated ? upstreamTls(tls, context) : undefined;
-  const options: RouterClientOptions = {
-    ...(balancer ? { balancer } : {}),
-    ...(p.requestAttemptTimeoutMs ? { requestAttemptTimeoutMs: p.requestAttemptTimeoutMs } : {}),
-    ...(p.hostConnectionPool?.maxSize ? { maxConnections: p.hostConnectionPool.maxSize } : {}),
-    ...(p.hostConnectionPool?.idleTimeMs ? { keepAliveTimeoutMs: p.hostConnectionPool.idleTimeMs } : {}),
-    ...(requeue ? { requeueBudget: () => requeueBudget({ ...requeue, clock: context.clock }) } : {}),
-    ...(fixedTls ? { tls: fixedTls } : {}),
-    ...(p.protocol !== undefined ? { protocol: p.protocol as ClientProtocol } : {}),
-  };
-  if (!templated) return () => options;
-  return (captures) => ({
-    ...options,
-    tls: upstreamTls({ ...tls!, commonName: substitute(tls!.commonName!, captures) }, context),
-  });
-}
-
-/** Linkerd 1's h2 router speaks HTTP/2 to backends too: h2c, or h2 when the client has TLS. */
-function withRouterProtocol(rc: RouterConfig, o: RouterClientOptions): RouterClientOptions {
-  return o.protocol === undefined && rc.protocol === 'h2' ? { ...o, protocol: o.tls ? 'h2' : 'h2c' } : o;
-}
-
-/**
- * A router's client and service policies (`client`, `service`): one global object, or
- * io.l5d.static entries per prefix; kinds (balancers, classifiers, backoffs) are built now.
- * `Linker.reload` builds them anew and swaps them in with `router.reconfigure({ policies })`.
- */
-export async function buildPolicies(
-  rc: RouterConfig,
-  context: BuildContext,
-  kinds: DefaultKinds,
-): Promise<RouterPolicies> {
-  const { client, clientPolicy } = await clientPolicies(rc, context, kinds);
-  const { service, servicePolicy } = await servicePolicies(rc, context, kinds);
-  return {
-    client,
-    ...(clientPolicy ? { clientPolicy } : {}),
-    service,
-    ...(servicePolicy ? { servicePolicy } : {}),
-  };
-}
-
-/** `client`: the router-wide client options, and for io.l5d.static the per-bound-name policy. */
-async function clientPolicies(
-  rc: RouterConfig,
-  context: BuildContext,
-  kinds: DefaultKinds,
-): Promise<{ client: RouterClientOptions; clientPolicy?: (bound: Path) => RouterClientOptions }> {
-  const config = rc.client;
-  if (config === undefined || config.kind === 'io.l5d.global') {
-    const make = await clientOptionsMaker(config ?? {}, context, kinds);
-    return { client: withRouterProtocol(rc, make({})) };
-  }
-  const entries = await Promise.all(
-    config.configs.map(async (e) => ({
-      prefix: e.prefix,
-      make: await clientOptionsMaker(e.params, context, kinds),
-    })),
-  );
-  const evaluate = staticPolicy(entries);
-  return {
-    client: withRouterProtocol(rc, {}),
-    clientPolicy: (bound) => withRouterProtocol(rc, evaluate(bound)),
-  };
-}
-
-/** Router service options from service parameters (kinds built now). */
-async function serviceOptionsOf(
-  p: ServiceParams,
-  context: BuildContext,
-  kinds: DefaultKinds,
-): Promise<RouterServiceOptions> {
-  const classifier = p.responseClassifier
-    ? await kinds.responseClassifier.build(p.responseClassifier, context)
-    : undefined;
-  const budget = p.retries?.budget;
-  const retryDelays = p.retries?.backoff ? await kinds.backoff.build(p.retries.backoff, context) : undefined;
-  return {
-    ...(p.totalTimeoutMs ? { totalTimeoutMs: p.totalTimeoutMs } : {}),
-    ...(classifier ? { responseClassifier: classifier } : {}),
-    ...(budget ? { retryBudget: () => retryBudget({ ...budget, clock: context.clock }) } : {}),
-    ...(retryDelays ? { retryBackoff: () => retryBackoff(retryDelays, Math.random) } : {}),
-  };
-}
-
-/** `service`: the router-wide service options, and for io.l5d.static the per-logical-name policy. */
-async function servicePolicies(
-  rc: RouterConfig,
-  context: BuildContext,
-  kinds: DefaultKinds,
-): Promise<{ service: RouterServiceOptions; servicePolicy?: (logical: Path) => RouterServiceOptions }> {
-  const config = rc.service;
-  if (config === undefined || config.kind === 'io.l5d.global')
-    return { service: await serviceOptionsOf(config ?? {}, context, kinds) };
-  const entries = await Promise.all(
-    config.configs.map(async (e) => {
-      const options = await serviceOptionsOf(e.params, context, kinds);
-      return { prefix: e.prefix, make: () => options };
-    }),
-  );
-  return { service: {}, servicePolicy: staticPolicy(entries) };
 }

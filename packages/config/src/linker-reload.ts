@@ -3,41 +3,31 @@
  * step. First everything is checked (what cannot change live, then the same validate phase
  * start-up runs) and built (namers, telemeters, identifiers, layers, servers — new ports bound —,
  * dtab stores, the admin on a new address); if anything fails, what was built is closed and the
- * running config keeps serving. Only then is it swapped in, and the parts it replaced are drained
- * and closed.
+ * running config keeps serving. Only then is it swapped in (reload-commit.ts), and the parts it
+ * replaced are drained and closed.
  */
 import { isDeepStrictEqual } from 'node:util';
 import type { AdminServer } from '@switchyard/admin';
-import { createInterpreter, type Identifier, type RequestHead } from '@switchyard/core';
-import { Dtab } from '@switchyard/dtab';
-import type {
-  PreparedServers,
-  RouterPolicies,
-  RouterServerChanges,
-  RouterServerOptions,
-} from '@switchyard/router';
+import type { PreparedServers, RouterServerOptions } from '@switchyard/router';
 import type { TlsTerminator } from '@switchyard/tls';
 import type { BuildContext } from './build-context.js';
+import { buildPolicies } from './build-policies.js';
+import { type BuiltRouter, buildIdentifiers, overrideOptions } from './build-router.js';
 import {
-  type BuiltRouter,
+  type AcmeServer,
   type BuiltServer,
-  buildIdentifiers,
-  buildPolicies,
+  buildAcmeServer,
   buildServer,
-  type IdentifierSet,
-  overrideOptions,
-  type RouterLayers,
-  runClosers,
+  hasAcme,
   serverSettings,
   startTerminator,
-  swapTerminator,
   type TerminatorSlot,
-} from './build-router.js';
+} from './build-server.js';
 import { overriddenIdentifier } from './dtab-overrides.js';
-import { type AttachedDtabStore, attachDtabStore } from './dtab-store.js';
+import { attachDtabStore } from './dtab-store.js';
 import { ConfigError } from './errors.js';
 import { adminIdentity, adminPlacement, createLinkerAdmin } from './linker-admin.js';
-import type { LinkerConfig } from './linker-schema.js';
+import { buildNamers, buildTelemetry } from './linker-parts.js';
 import {
   type LinkerState,
   type NamerParts,
@@ -48,6 +38,7 @@ import {
 } from './linker-state.js';
 import { listening, routerServerIndex } from './listen-errors.js';
 import type { LoadedConfig } from './load.js';
+import { commitReload, type ReloadResult, type RouterPlan } from './reload-commit.js';
 import {
   layersChanged,
   matchServers,
@@ -63,66 +54,10 @@ import {
   type RouterUnit,
   routerLabel,
 } from './router-unit.js';
+import { runClosers } from './run-closers.js';
 import { validateLinker } from './validate-linker.js';
 
-/** What `reload` did: `changes` names each applied section (`namers`, `routers[0].servers`, …). */
-export type ReloadResult =
-  | { readonly kind: 'unchanged' }
-  | { readonly kind: 'applied'; readonly changes: readonly string[] };
-
-/** Builds the namers of a config into one interpreter (Linkerd mounts prefix /p at /#/p). */
-export async function buildNamers(
-  state: Pick<LinkerState, 'base' | 'readiness' | 'options'>,
-  config: LinkerConfig,
-) {
-  const { context, part } = scoped(state.base, state.readiness);
-  try {
-    const namers = await Promise.all(config.namers.map((n) => state.options.kinds.namer.build(n, context)));
-    const interpreter = createInterpreter({
-      namers: namers.map((n) => ({
-        prefix: n.prefix[0] === '#' || n.prefix[0] === '$' ? n.prefix : ['#', ...n.prefix],
-        namer: n.namer,
-      })),
-    });
-    return { interpreter, part } satisfies NamerParts;
-  } catch (error) {
-    await retire(part, state.readiness);
-    throw error;
-  }
-}
-
-/** Builds the telemeters of a config. */
-export async function buildTelemetry(
-  state: Pick<LinkerState, 'base' | 'readiness' | 'options'>,
-  config: LinkerConfig,
-): Promise<TelemetryParts> {
-  const { context, part } = scoped(state.base, state.readiness);
-  try {
-    const telemeters = await Promise.all(
-      config.telemetry.map((t) => state.options.kinds.telemeter.build(t, context)),
-    );
-    const recent = telemeters.find((t) => t.kind === 'recentRequests')?.recent;
-    const prometheus = telemeters.find((t) => t.kind === 'prometheus');
-    return { telemeters, recent, prometheusPrefix: prometheus?.prefix, part };
-  } catch (error) {
-    await retire(part, state.readiness);
-    throw error;
-  }
-}
-
-/** Everything built for one router, swapped in at commit. */
-interface RouterPlan {
-  identifiers?: IdentifierSet;
-  identifier?: Identifier<RequestHead>;
-  layers?: { readonly layers: RouterLayers; readonly part: Part };
-  policies?: { readonly policies: RouterPolicies; readonly part: Part };
-  servers?: {
-    readonly built: readonly BuiltServer[];
-    readonly fresh: Map<BuiltServer, Part>;
-    readonly prepared: PreparedServers;
-  };
-  store?: { readonly attached: AttachedDtabStore | undefined; readonly part: Part | undefined };
-}
+export type { ReloadResult } from './reload-commit.js';
 
 /** Applies `next` to the running state (see the module comment). */
 export async function reloadLinker(state: LinkerState, next: LoadedConfig): Promise<ReloadResult> {
@@ -211,7 +146,8 @@ export async function reloadLinker(state: LinkerState, next: LoadedConfig): Prom
         built.push(part);
         plan.policies = { policies: await buildPolicies(rc, context, kinds), part };
       }
-      if (layersChanged(before, rc, telemetryChanged)) {
+      // A first (or no more) tls.acme server adds (or drops) the HTTP-01 layer.
+      if (layersChanged(before, rc, telemetryChanged) || hasAcme(before) !== hasAcme(rc)) {
         const { context, part } = scoped(state.base, state.readiness);
         built.push(part);
         plan.layers = { layers: router.layersFor(rc, inputs, context), part };
@@ -220,6 +156,7 @@ export async function reloadLinker(state: LinkerState, next: LoadedConfig): Prom
         const running = matchServers(router.servers, rc.servers);
         const fresh = new Map<BuiltServer, Part>();
         const servers: BuiltServer[] = [];
+        const acme: AcmeServer[] = [];
         const certificates = (plan.identifiers ?? router.identifiers).built.flatMap((i) =>
           i.certificates ? [i.certificates] : [],
         );
@@ -246,12 +183,18 @@ export async function reloadLinker(state: LinkerState, next: LoadedConfig): Prom
               options: createServer === undefined ? options : { ...options, createServer },
               terminator: old.terminator,
               ...(old.tls ? { tls: old.tls } : {}),
+              ...(old.acme ? { acme: old.acme } : {}),
             });
             continue;
           }
           const { context, part } = scoped(state.base, state.readiness);
           built.push(part);
-          const server = await buildServer(sc, rc, label, context, certificates);
+          // A tls.acme manager is created now but started only at the commit: until then it takes
+          // no Lease and orders nothing, and a failed reload closes it with the server's part.
+          const manager =
+            sc.tls?.enabled && sc.tls.acme ? await buildAcmeServer(sc, label, context, true) : undefined;
+          if (manager) acme.push(manager);
+          const server = await buildServer(sc, rc, label, context, certificates, manager);
           fresh.set(server, part);
           servers.push(server);
         }
@@ -260,7 +203,7 @@ export async function reloadLinker(state: LinkerState, next: LoadedConfig): Prom
           routerServerIndex(config, index, error),
         );
         prepared.push(ready);
-        plan.servers = { built: servers, fresh, prepared: ready };
+        plan.servers = { built: servers, fresh, prepared: ready, acme };
       }
       if (!isDeepStrictEqual(rc.dtabStore, before.dtabStore)) {
         if (rc.dtabStore === undefined) plan.store = { attached: undefined, part: undefined };
@@ -294,7 +237,8 @@ export async function reloadLinker(state: LinkerState, next: LoadedConfig): Prom
         port ?? adminPlacement(state, config).port,
         nextRouters,
       );
-      // A new address binds now (a failure changes nothing); the same one once the old admin closed.
+      // A new address binds now (a failure changes nothing); on the same one the new admin takes
+      // the running one's listeners over at the commit.
       if (moved) {
         await listening(server.listen(), next, (error) =>
           config.admin.probe !== undefined && error.port === config.admin.probe.port
@@ -313,145 +257,18 @@ export async function reloadLinker(state: LinkerState, next: LoadedConfig): Prom
     await Promise.allSettled(built.map((part) => retire(part, state.readiness)));
     throw error;
   }
-
   // Commit: from here on nothing is refused.
   committed = true;
-  // New handshakes get the new certificates; open connections keep theirs.
-  for (const swap of swaps) swapTerminator(swap.slot, swap.terminator);
-  const changes: string[] = [];
-  const retiring: Promise<void>[] = [];
-  /** Parts retired once the grace has passed (the old clients may still use them until then). */
-  const later: Part[] = [];
-  const oldNamers = state.namers;
-  const oldTelemetry = state.telemetry;
-  if (namers) {
-    state.namers = namers;
-    changes.push('namers');
-  }
-  if (telemetry) {
-    state.telemetry = telemetry;
-    changes.push('telemetry');
-  }
-  const serverWork: Promise<unknown>[] = [];
-  for (const unit of added) state.parts.set(unit.built, unit.parts);
-  const removed = state.routers.filter((r) => !nextRouters.includes(r));
-  state.routers = nextRouters;
-  for (const [index, rc] of config.routers.entries()) {
-    const router = nextRouters[index]!;
-    const plan = plans.get(router);
-    const parts = state.parts.get(router)!;
-    const at = `routers[${index}]`;
-    if (plan === undefined) {
-      // Added: what its dtab store holds by now applies after the config dtab.
-      const stored = parts.store?.attached.dtab() ?? Dtab.empty;
-      if (stored.length > 0) router.router.reconfigure({ dtab: Object.freeze([...rc.dtab, ...stored]) });
-      changes.push(`${at} added`);
-      continue;
-    }
-    const before = router.config;
-    if (plan.store) {
-      const old = parts.store;
-      parts.store = plan.store.attached
-        ? { attached: plan.store.attached, part: plan.store.part! }
-        : undefined;
-      if (old) retiring.push(retire(old.part, state.readiness));
-      changes.push(`${at}.dtabStore`);
-    }
-    const stored = parts.store?.attached.dtab() ?? Dtab.empty;
-    const dtab = stored.length === 0 ? rc.dtab : Object.freeze([...rc.dtab, ...stored]);
-    const dtabChanged = Dtab.show(dtab) !== Dtab.show(router.router.dtab);
-    router.router.reconfigure({
-      ...(dtabChanged ? { dtab } : {}),
-      ...(plan.identifier ? { identifier: plan.identifier } : {}),
-      ...(namers ? { interpreter: namers.interpreter, graceMs } : {}),
-      ...(plan.layers ? { layers: plan.layers.layers } : {}),
-      ...(plan.policies ? { policies: plan.policies.policies, graceMs } : {}),
-    });
-    if (plan.policies) {
-      // The old clients finish their requests and close after the grace; then their kinds go.
-      const old = parts.policies;
-      parts.policies = plan.policies.part;
-      if (old) later.push(old);
-      if (!isDeepStrictEqual(rc.client, before.client)) changes.push(`${at}.client`);
-      if (!isDeepStrictEqual(rc.service, before.service)) changes.push(`${at}.service`);
-    }
-    if (dtabChanged) changes.push(`${at}.dtab`);
-    if (!isDeepStrictEqual(rc.dtabOverrides, before.dtabOverrides)) changes.push(`${at}.dtabOverrides`);
-    if (!isDeepStrictEqual(rc.signedDtabOverrides, before.signedDtabOverrides)) {
-      changes.push(`${at}.signedDtabOverrides`);
-    }
-    if (plan.identifiers) {
-      const retired = router.identifiers;
-      router.identifiers = plan.identifiers;
-      router.attachIdentifiers(plan.identifiers);
-      retiring.push(runClosers(retired.closers));
-      changes.push(`${at}.identifier`);
-    }
-    if (plan.layers) {
-      const old = parts.layers;
-      parts.layers = plan.layers.part;
-      retiring.push(retire(old, state.readiness));
-      if (!isDeepStrictEqual(rc.limits, before.limits)) changes.push(`${at}.limits`);
-      if (
-        rc.httpAccessLog !== before.httpAccessLog ||
-        rc.httpAccessLogFormat !== before.httpAccessLogFormat
-      ) {
-        changes.push(`${at}.httpAccessLog`);
-      }
-    }
-    if (plan.servers) {
-      const { built: servers, fresh, prepared: ready } = plan.servers;
-      // A server keeps its part (its TLS terminator) while its factory is kept.
-      const kept = new Set(servers.map((n) => n.options.createServer));
-      const leaving = router.servers.filter((s) => !kept.has(s.options.createServer));
-      router.servers = servers;
-      router.terminators = servers.flatMap((s) =>
-        s.terminator ? [{ server: s.config, terminator: s.terminator }] : [],
-      );
-      for (const [server, part] of fresh) parts.servers.set(server.options.createServer, part);
-      serverWork.push(
-        ready.commit().then(async (summary: RouterServerChanges) => {
-          for (const s of leaving) {
-            const part = parts.servers.get(s.options.createServer);
-            if (part) {
-              parts.servers.delete(s.options.createServer);
-              await retire(part, state.readiness);
-            }
-          }
-          return summary;
-        }),
-      );
-      changes.push(`${at}.servers`);
-    }
-    router.config = rc;
-  }
-  // Removed routers drain like shutdown, then close everything they hold.
-  for (const router of removed) {
-    const parts = state.parts.get(router)!;
-    retiring.push(closeRouterUnit(state, router, parts, graceMs).then(() => void state.parts.delete(router)));
-    changes.push(`router ${router.router.label} removed`);
-  }
-  if (admin) {
-    const old = state.admin;
-    state.admin = admin.server;
-    if (!admin.bound) {
-      await old?.close();
-      await admin.server.listen();
-    } else retiring.push(old?.close() ?? Promise.resolve());
-    changes.push('admin');
-  } else if (!isDeepStrictEqual(current.admin, config.admin)) changes.push('admin');
-  state.loaded = next;
-  // Old clients keep serving requests already bound to them until the grace ends.
-  if (namers) later.push(oldNamers.part);
-  if (later.length > 0) {
-    const timer = setTimeout(() => {
-      for (const part of later) void retire(part, state.readiness).catch(() => undefined);
-    }, graceMs);
-    timer.unref();
-  }
-  await Promise.all(serverWork);
-  // Exporters flush what they queued when closed; after the swap no new span reaches them.
-  if (telemetry) retiring.push(retire(oldTelemetry.part, state.readiness));
-  await Promise.allSettled(retiring);
-  return changes.length === 0 ? { kind: 'unchanged' } : { kind: 'applied', changes };
+  return commitReload(state, {
+    current,
+    next,
+    graceMs,
+    namers,
+    telemetry,
+    plans,
+    added,
+    nextRouters,
+    swaps,
+    admin,
+  });
 }

@@ -9,10 +9,11 @@ import type { Clock, MetricsRegistry, NameInterpreter } from '@switchyard/core';
 import type { RouterServerOptions } from '@switchyard/router';
 import type { RecentRequests } from '@switchyard/telemetry';
 import type { BuildContext, Readiness } from './build-context.js';
-import { type BuiltRouter, runClosers } from './build-router.js';
+import type { BuiltRouter } from './build-router.js';
 import type { DefaultKinds } from './default-kinds.js';
 import type { AttachedDtabStore } from './dtab-store.js';
 import type { LoadedConfig } from './load.js';
+import { runClosers } from './run-closers.js';
 import type { BuiltTelemeter } from './telemetry.js';
 
 /** A cleanup registered through a `BuildContext`. */

@@ -23,16 +23,18 @@ import {
 import type { Router } from '@switchyard/router';
 import type { RecentRequest } from '@switchyard/telemetry';
 import type { BuildContext, Readiness } from './build-context.js';
-import { type BuiltRouter, runClosers } from './build-router.js';
+import type { BuiltRouter } from './build-router.js';
 import type { DefaultKinds } from './default-kinds.js';
 import { ConfigError } from './errors.js';
 import { adminPlacement, createLinkerAdmin } from './linker-admin.js';
-import { buildNamers, buildTelemetry, type ReloadResult, reloadLinker } from './linker-reload.js';
+import { buildNamers, buildTelemetry } from './linker-parts.js';
+import { type ReloadResult, reloadLinker } from './linker-reload.js';
 import type { LinkerConfig } from './linker-schema.js';
 import { type LinkerState, type RouterParts, retire } from './linker-state.js';
 import { listening } from './listen-errors.js';
 import type { LoadedConfig } from './load.js';
 import { buildRouterUnit, closeRouterUnit, listenRouterUnit, type RouterUnit } from './router-unit.js';
+import { runClosers } from './run-closers.js';
 import { validateLinker } from './validate-linker.js';
 
 export type { ReloadResult } from './linker-reload.js';
@@ -299,7 +301,7 @@ export class Linker {
    * changed ones change in place or are drained and replaced); namers; telemetry; the admin;
    * `limits`; access logs; `dtabStore`; client/service policies; routers added (built whole) and
    * removed (drained like shutdown). Changes it cannot apply (`workers`, a port moving between
-   * routers, ACME servers in a running router) are refused with `SY_ERR_CONFIG_RELOAD` naming each field at its
+   * routers) are refused with `SY_ERR_CONFIG_RELOAD` naming each field at its
    * file:line:col; a config the validate phase rejects with `SY_ERR_CONFIG_INVALID`; in both
    * cases, and when building a part fails, nothing changes and the old config keeps serving.
    * Each outcome counts in `config/reloads/{applied,unchanged,failed}`; a failure is kept as

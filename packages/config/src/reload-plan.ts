@@ -129,22 +129,6 @@ export function refusedChanges(current: LinkerConfig, next: LoadedConfig): Confi
       if (isDeepStrictEqual(a, b)) continue;
       issues.push(source.issue(['routers', r, key], `${key} changes need a restart`, restart));
     }
-    const matched = matchServers(
-      before.servers.map((config) => ({ config })),
-      rc.servers,
-    );
-    rc.servers.forEach((sc, s) => {
-      if (!sc.tls?.acme) return;
-      const old = matched[s]?.config;
-      if (old !== undefined && isDeepStrictEqual(old.tls, sc.tls) && old.ip === sc.ip) return;
-      issues.push(
-        source.issue(
-          ['routers', r, 'servers', s, 'tls', 'acme'],
-          'a server with tls.acme cannot be added to a running router or have its TLS block changed by a reload (see Reload in docs/configuration.md)',
-          restart,
-        ),
-      );
-    });
   });
   return issues;
 }
@@ -157,11 +141,11 @@ export const RELOAD_REFERENCE: readonly string[] = [
   "Kubernetes ConfigMap's `..data` swap counts) and on `SIGHUP`. A reload is all or nothing:",
   '',
   '1. Changes a reload cannot apply are refused (`SY_ERR_CONFIG_RELOAD`, each field named at its',
-  '   file:line:column): in a running router, every field not in the table below, and a server',
-  '   with `tls.acme` added or with its TLS block changed; a port moving from one router to',
-  '   another (remove it in one reload, add it in the next); `workers`.',
+  '   file:line:column): in a running router, every field not in the table below; a port moving',
+  '   from one router to another (remove it in one reload, add it in the next); `workers`.',
   '2. The validate phase runs, as at start-up and `--check` (`SY_ERR_CONFIG_INVALID`).',
-  '3. Everything that changed is built: namers, telemeters, identifiers, layers, TLS terminators;',
+  '3. Everything that changed is built: namers, telemeters, identifiers, layers, TLS terminators,',
+  '   `tls.acme` managers (created, not started: no Lease taken, nothing ordered);',
   '   new ports are bound, a moved admin is bound. If anything fails (a port in use is',
   '   `SY_ERR_CONFIG_START` naming the field), what was built is closed and nothing changes.',
   '4. It is swapped in; requests in flight finish with what they started with, and the replaced',
@@ -169,26 +153,36 @@ export const RELOAD_REFERENCE: readonly string[] = [
   '',
   'The running config keeps serving whenever a reload fails.',
   '',
-  "Why `tls.acme` servers are refused in a running router: a router's ACME managers are wired into",
-  'it when it is built — the HTTP-01 answers sit in its server stack, and the names its identifiers',
-  'serve over TLS feed every manager — and a manager takes a Lease and may order certificates as',
-  'soon as it starts, which a reload that fails later could not take back. An added router is',
-  'built whole, so it may have `tls.acme` servers; to add one to a running router, add it under a',
-  'new router or restart.',
+  '`tls.acme` in a running router: a server that gains `tls.acme` or whose TLS block with',
+  '`tls.acme` changes is drained and replaced (below) with a new ACME manager. The manager is built',
+  'before the swap but started only at the commit, so a reload that fails takes no Lease and orders',
+  "nothing; at the commit the replaced server's manager is stopped first (its Lease released, as the",
+  'new one competes for the same Lease name), then the new one starts, follows the names the',
+  "current identifiers serve over TLS, and answers HTTP-01 on the router's servers (the HTTP-01 layer",
+  'is added when a router gets its first `tls.acme` server). A router added by a reload is built',
+  'whole, and its managers start before the commit, as at start-up.',
   '',
   '| section | how it applies |',
   '| --- | --- |',
-  '| `routers` | Routers are matched by `label` (else `protocol`). **Added** (a new label): built whole (identifiers, policies, servers, TLS and `tls.acme`, dtab store) and bound before the swap; a failure changes nothing. **Removed**: drains like shutdown (stops accepting, requests in flight finish, cut after `admin.shutdownGraceMs`), then its identifiers, terminators and store close. A renamed router is one removed and one added, so its ports cannot stay (see the refusals above). Reordered: the admin lists them in the new order. The admin server is replaced on the same port when the set changes. |',
+  '| `routers` | Routers are matched by `label` (else `protocol`). **Added** (a new label): built whole (identifiers, policies, servers, TLS and `tls.acme`, dtab store) and bound before the swap; a failure changes nothing. **Removed**: drains like shutdown (stops accepting, requests in flight finish, cut after `admin.shutdownGraceMs`), then its identifiers, terminators and store close. A renamed router is one removed and one added, so its ports cannot stay (see the refusals above). Reordered: the admin lists them in the new order. The admin server is replaced when the set changes; the replacement serves on the running admin listener, so the admin port never refuses a connection. |',
   '| `routers[].dtab` | Requests from now on; bound names bind again, clients and their connections are kept. |',
   '| `identifier`, `dtabOverrides`, `signedDtabOverrides` | New identifiers are built (an Ingress source syncs first), then swapped in; the old ones are closed. Key files are re-read on every reload. |',
-  '| `servers`, `maxHeadersKB`, `maxRequestKB` | Servers are matched by `port` (port 0 ones by their order among the port-0 servers). **Added**: listens. **Removed**: drains like shutdown — stops accepting, requests in flight finish, keep-alive connections close after their response, what is left is cut after `admin.shutdownGraceMs`. **Changed in place** (same listener, same connections): `clearContext`, `maxConcurrentRequests`, `maxRequestKB`, `addForwardedHeader`, `requestTimeoutMs`, `headersTimeoutMs`, `keepAliveTimeoutMs`. **TLS swapped in place**: a changed `tls` block on a server that has TLS before and after (without `tls.acme`, same `ip`, `h2`, `alpnProtocols`) gets a new TLS terminator, loaded before the swap, which the running front door uses for every new handshake; the listener and open connections (keep-alive and HTTP/2 included) keep going with the certificate they negotiated. **Drained and replaced** (what a live `http.Server` cannot change): `ip`, `maxHeadersKB`, TLS turned on or off, `h2`, `alpnProtocols`; on a new address the new listener binds before the old one drains, on the same address once the old one stopped accepting (connections arriving in that moment, about a millisecond, are refused). Node checks request and header timeouts on a sweep whose interval is fixed when the server is created (`headersTimeoutMs`/4), so a lowered `headersTimeoutMs` is enforced on the old interval. |',
-  '| `namers` | New namers and interpreter; every router gets a new binding cache (names bind again, with new clients). The old clients finish the requests already bound to them and are closed, with the old namers, after `admin.shutdownGraceMs`. |',
+  '| `servers`, `maxHeadersKB`, `maxRequestKB` | Servers are matched by `port` (port 0 ones by their order among the port-0 servers). **Added**: listens. **Removed**: drains like shutdown — stops accepting, requests in flight finish, keep-alive connections close after their response, what is left is cut after `admin.shutdownGraceMs`. **Changed in place** (same listener, same connections): `clearContext`, `maxConcurrentRequests`, `maxRequestKB`, `addForwardedHeader`, `requestTimeoutMs`, `headersTimeoutMs`, `keepAliveTimeoutMs`. **TLS swapped in place**: a changed `tls` block on a server that has TLS before and after (without `tls.acme`, same `ip`, `h2`, `alpnProtocols`) gets a new TLS terminator, loaded before the swap, which the running front door uses for every new handshake; the listener and open connections (keep-alive and HTTP/2 included) keep going with the certificate they negotiated. **Drained and replaced** (what a live `http.Server` cannot change): `ip`, `maxHeadersKB`, TLS turned on or off, `h2`, `alpnProtocols`, a TLS block with `tls.acme` (added, changed or removed: a new manager, see above); on a new address the new listener binds before the old one drains, on the same address once the old one stopped accepting (connections arriving in that moment, about a millisecond, are refused). Node checks request and header timeouts on a sweep whose interval is fixed when the server is created (`headersTimeoutMs`/4), so a lowered `headersTimeoutMs` is enforced on the old interval. |',
+  '| `namers` | New namers and interpreter; every router gets a new binding cache (names bind again, with new clients). The old clients finish the requests already bound to them; each is closed (its pools close their idle connections) as soon as the last of them ended, at the latest after `admin.shutdownGraceMs`; the old namers are closed after `admin.shutdownGraceMs`. Old and new clients of a name count in one stats scope (see below). |',
   "| `telemetry` | New telemeters; the routers' layers are rebuilt; the old exporters are flushed and closed after the swap. A changed `io.l5d.prometheus` prefix replaces the admin server on the same port. |",
-  '| `routers[].client`, `routers[].service` | New policies (io.l5d.static entries included) for requests from now on: service records are made afresh (timeouts, classifiers, retry budgets and backoffs) and names bind again in a new binding cache whose clients (pools, balancers, failure accrual, TLS, protocol) follow the new client policy. Requests in flight finish on the old clients; those are closed after `admin.shutdownGraceMs`, each connection once its requests completed. |',
+  '| `routers[].client`, `routers[].service` | New policies (io.l5d.static entries included) for requests from now on: service records are made afresh (timeouts, classifiers, retry budgets and backoffs) and names bind again in a new binding cache whose clients (pools, balancers, failure accrual, TLS, protocol) follow the new client policy. Requests in flight finish on the old clients; each old client is closed as soon as no request uses it any more (retries and requeues included), its connections at once, and whatever is still busy after `admin.shutdownGraceMs` is closed then, each connection once its requests completed. Old and new clients of a name count in one stats scope (see below). |',
   '| `routers[].limits` | Layers rebuilt: token buckets and concurrency limits start afresh. |',
   '| `httpAccessLog`, `httpAccessLogFormat` | The new log is opened, the old one closed. |',
   '| `routers[].dtabStore` | The new store is opened (its dentries are appended once it answers) and the old one closed; removed, the stored dentries go with it. |',
-  '| `admin` | `ip`/`port` changed: the new admin binds first, then the old one closes. `probe`, `security`: the admin is replaced on the same port (closed, then bound: refused for that moment). `shutdownGraceMs`: read when used. Under `--workers` the primary serves the admin port: moving it needs a restart. |',
+  '| `admin` | `ip`/`port` changed: the new admin binds first, then the old one closes. `probe`, `security`: the admin is replaced on the same port: the new one takes over the running admin listeners (the port and open connections stay, new requests get its routes; a probe on a new address binds then), so the port never refuses a connection. `shutdownGraceMs`: read when used. Under `--workers` the primary serves the admin port: moving it needs a restart. |',
+  '',
+  "**Stats while old clients finish.** A client's metrics live under `rt/<router>/client/<id>`, one",
+  'scope per bound name, as in Linkerd 1: while an old client finishes its requests after a',
+  '`namers`, `client` or `service` change, it and its replacement add to the same counters and',
+  "histograms (`requests`, `success`, `failures`, `request_latency_ms`), so a name's series",
+  'continues across a reload without a reset or a second series; the gauges (`pending`,',
+  "`endpoints`, the balancer's) show the new client only. A retiring client closes as soon as its",
+  'last request ended (above), so the window is as long as the slowest request then in flight.',
   '',
   '`/admin/config.json` shows `{version, lastError, config}`: `version` is 1 at start and +1 per',
   'applied reload; `lastError` (`message`, `file` as file:line:column, `at`) is the last failed',

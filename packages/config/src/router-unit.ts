@@ -4,7 +4,7 @@
  * layers and dtab store, so `Linker.start` and a reload that adds a router start it the same way,
  * and a reload that removes one drains and closes it like shutdown without touching the others.
  */
-import { type BuiltRouter, buildRouter, runClosers } from './build-router.js';
+import { type BuiltRouter, buildRouter } from './build-router.js';
 import { attachDtabStore } from './dtab-store.js';
 import type { RouterConfig } from './linker-schema.js';
 import {
@@ -17,6 +17,7 @@ import {
 } from './linker-state.js';
 import { listening, routerServerIndex } from './listen-errors.js';
 import type { LoadedConfig } from './load.js';
+import { runClosers } from './run-closers.js';
 
 /** A built router and its parts. */
 export interface RouterUnit {

@@ -79,6 +79,9 @@ export class Client {
   #waiters: (() => void)[] = [];
   #dispose: Dispose | undefined;
   #closed = false;
+  /** Requests using this client now (between the retry layer's first attempt and its end). */
+  #active = 0;
+  #onIdle: (() => void) | undefined;
 
   constructor(id: string, bound: BoundName, deps: ClientDeps) {
     this.id = id;
@@ -121,6 +124,31 @@ export class Client {
   whenResolved(): Promise<void> | undefined {
     if (this.#addr.kind !== 'pending') return undefined;
     return new Promise((resolve) => this.#waiters.push(resolve));
+  }
+
+  /** A request starts its attempts on this client (the retry layer; retries and requeues included). */
+  beginRequest(): void {
+    this.#active++;
+  }
+
+  /** A request that {@link beginRequest began} ended; the last one wakes {@link whenIdle}. */
+  endRequest(): void {
+    if (--this.#active === 0 && this.#onIdle !== undefined) {
+      const idle = this.#onIdle;
+      this.#onIdle = undefined;
+      idle();
+    }
+  }
+
+  /** Requests using this client now. */
+  get activeRequests(): number {
+    return this.#active;
+  }
+
+  /** Calls `idle` once no request uses the client: now if none does (one waiter; a later call replaces it). */
+  whenIdle(idle: () => void): void {
+    if (this.#active === 0) idle();
+    else this.#onIdle = idle;
   }
 
   /** Picks an endpoint; `undefined` when the set is empty. */

@@ -25,6 +25,7 @@ import { Dtab, type NameTree, Path } from '@switchyard/dtab';
 import { Binder, type RouterEviction, type RouterInterpreter } from './binding.js';
 import { diagnostics } from './channels.js';
 import { Client, type ClientState } from './client.js';
+import { closeWhenIdle } from './close-when-idle.js';
 import type { StackEntry } from './entry.js';
 import { InvalidRouterOptionsError } from './errors.js';
 import type { RouterOptions, RouterServerOptions } from './options.js';
@@ -245,16 +246,16 @@ export class Router {
    * - `dtab`: the base dtab; bound trees are forgotten (names bind again), clients are kept.
    * - `identifier`: the identifier.
    * - `interpreter`: a new binding cache over it (the namers changed): names bind again and get
-   *   new clients; the old clients serve the requests already bound to them and are closed
-   *   gracefully after `graceMs` (default 10000).
+   *   new clients; the old clients serve the requests already bound to them, each closed
+   *   gracefully once no request uses it, at the latest after `graceMs` (default 10000).
    * - `layers`: the stacks are rebuilt from these layers (as `RouterOptions.layers`), e.g. new
    *   telemetry or limits; a misplaced layer throws here and nothing changes.
    * - `policies`: the client and service policies (`client`, `clientPolicy`, `service`,
    *   `servicePolicy` as in `RouterOptions`), replaced as a whole (a field left out is no longer
    *   set). Service records are made afresh (new timeouts, classifiers, retry budgets) and names
    *   bind again in a new binding cache whose clients (pools, balancers) follow the new client
-   *   policy; requests in flight finish on the old clients, which are closed gracefully (each
-   *   pool once its requests completed) after `graceMs`.
+   *   policy; requests in flight finish on the old clients, which close as on an `interpreter`
+   *   change.
    */
   reconfigure(changes: {
     readonly dtab?: Dtab;
@@ -298,7 +299,8 @@ export class Router {
 
   /**
    * Starts a new binding cache over `interpreter` (with the current policies); the old one serves
-   * what is bound to it and is closed gracefully after `graceMs`.
+   * what is bound to it: each old client is closed gracefully once no request uses it, the rest
+   * after `graceMs`.
    */
   #retireBinder(interpreter: RouterInterpreter, graceMs = 10_000): void {
     const retired = this.#binder;
@@ -306,11 +308,8 @@ export class Router {
     this.#binder = this.#newBinder(interpreter);
     (this.#runtime as { binder: Binder }).binder = this.#binder;
     this.#retiredBinders.add(retired);
-    const timer = this.#runtime.clock.setTimeout(() => {
-      this.#retiredBinders.delete(retired);
-      void retired.close(false);
-    }, graceMs);
-    (timer as { unref?: () => void }).unref?.();
+    // Each old client closes once its last request ended; what is left, after graceMs.
+    closeWhenIdle(retired, graceMs, this.#runtime.clock, () => this.#retiredBinders.delete(retired));
   }
 
   /**

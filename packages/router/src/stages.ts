@@ -76,6 +76,12 @@ export interface Exchange {
   readonly record: RequestRecord;
   /** Free-form slots for user layers (e.g. an auth layer's principal, a span). */
   readonly locals: Record<string, unknown>;
+  /**
+   * Makes `traceId` the request's id (`record.requestId`, forwarded in `l5d-reqid`), as Linkerd 1
+   * sent the trace id there; a tracing layer calls it before the request is forwarded. A
+   * `l5d-reqid` the client sent and the server trusts (clearContext off) is kept.
+   */
+  adoptTraceId(traceId: string): void;
   readonly [EXCHANGE_STATE]: ExchangeState;
 }
 

@@ -45,6 +45,11 @@ export interface ObservedExchange {
   readonly record: ObservedRecord;
   /** Per-exchange slots; the request span is kept here for the attempt spans (`requestSpanOf`). */
   readonly locals: Record<string, unknown>;
+  /**
+   * Makes the trace id the request's id (`l5d-reqid`), as Linkerd 1 did; the router keeps a
+   * trusted client's own `l5d-reqid`. Absent on exchanges without request ids.
+   */
+  adoptTraceId?(traceId: string): void;
 }
 
 /** The head a stage value sends upstream (core's `RequestHead`, the fields read here). */

@@ -51,7 +51,9 @@ function propagationOptions(tracer: Tracer): (clearContext: boolean) => TracePro
 
 /**
  * Starts the request's span when the request is sampled (and keeps it in `locals`); returns the
- * headers to send upstream carrying it, or `undefined` for an unsampled request.
+ * headers to send upstream carrying it, or `undefined` for an unsampled request. `traceId`
+ * receives the request's trace id: the span's, or for an unsampled request the caller's (none
+ * when the caller sent no trace context: no id is made for an unsampled request).
  */
 function startRequestSpan(
   tracer: Tracer,
@@ -60,9 +62,13 @@ function startRequestSpan(
   method: string,
   url: string,
   locals: Record<string, unknown>,
+  traceId?: (id: string) => void,
 ): { readonly span: Span; readonly headers: ObservedHeaders } | undefined {
   const parent = extractTraceContext(headers, options);
-  if (!tracer.shouldSample(parent)) return undefined;
+  if (!tracer.shouldSample(parent)) {
+    if (parent !== undefined) traceId?.(parent.traceId);
+    return undefined;
+  }
   const span = tracer.startSpan({
     name: method.toLowerCase(),
     kind: 'SERVER',
@@ -72,6 +78,7 @@ function startRequestSpan(
   span.setTag('http.method', method);
   span.setTag('http.path', url);
   locals[REQUEST_SPAN] = span;
+  traceId?.(span.context.traceId);
   return { span, headers: injectTraceContext(headers, span.context, options) };
 }
 
@@ -142,8 +149,9 @@ const ATTEMPT_DESCRIPTION = 'Span per attempt of a sampled request, child of the
 /**
  * The request's `SERVER` span, as a server-stack layer (put it outermost: it sees every final
  * status). Continues the caller's trace (W3C, B3 or `l5d-ctx-trace`) and propagates it upstream;
- * tags the span with the service, status and request id the router learned, when the response
- * closes. `I` is the router's `Inbound`: `tracingServerLayer<Inbound>(tracer)` is a `ServerLayer`.
+ * makes the trace id the request's `l5d-reqid` (`exchange.adoptTraceId`: the span's, or the
+ * caller's for an unsampled request that came with one); tags the span with the service, status
+ * and request id the router learned, when the response closes. `I` is the router's `Inbound`: `tracingServerLayer<Inbound>(tracer)` is a `ServerLayer`.
  */
 export function tracingServerLayer<I extends ObservedInbound>(tracer: Tracer): TelemetryServerLayer<I> {
   const optionsFor = propagationOptions(tracer);
@@ -153,6 +161,7 @@ export function tracingServerLayer<I extends ObservedInbound>(tracer: Tracer): T
     description: TRACING_DESCRIPTION,
     layer: (next) => (value) => {
       const { exchange, head } = value;
+      // l5d-reqid becomes the trace id (Linkerd 1's client trace filter sent Trace.id.traceId).
       const started = startRequestSpan(
         tracer,
         optionsFor(exchange.server.clearContext),
@@ -160,6 +169,7 @@ export function tracingServerLayer<I extends ObservedInbound>(tracer: Tracer): T
         head.method,
         head.url,
         exchange.locals,
+        exchange.adoptTraceId === undefined ? undefined : (id) => exchange.adoptTraceId!(id),
       );
       if (started === undefined) return next(value);
       finishOnClose(started.span, exchange.res, () => exchange.record);

@@ -198,6 +198,9 @@ export function retriesLayer(rt: RouterRuntime): RetriesEntry {
         backoff ??= policy.newRetryBackoff();
         return backoffPause(rt, backoff);
       };
+      // A retired client closes once no request uses it (close-when-idle.ts).
+      const client = bound.client;
+      client.beginRequest();
       try {
         for (;;) {
           try {
@@ -259,6 +262,7 @@ export function retriesLayer(rt: RouterRuntime): RetriesEntry {
         svc.failures.incr();
         throw err;
       } finally {
+        client.endRequest();
         if (state.endNs === 0n) state.endNs = rt.clock.nanoTime();
         svc.latency.add(Number(state.endNs - exchange.startNs) / 1e6);
       }

@@ -17,6 +17,14 @@ import { EXCHANGE_STATE, type Exchange, type Inbound, type UpgradeSocket } from 
 
 const NO_LOCAL_DTAB = Object.freeze({ dtab: Dtab.empty, text: '' });
 
+/** `Exchange.adoptTraceId`, shared by every exchange (no closure per request). */
+function adoptTraceId(this: Exchange, traceId: string): void {
+  const state = this[EXCHANGE_STATE];
+  // The id a trusted client sent stays (requestIdOf kept it: it is that header's value).
+  if (!this.server.clearContext && this.req.headers['l5d-reqid'] === state.record.requestId) return;
+  state.record.requestId = traceId;
+}
+
 function exchangeOf(
   protocol: Exchange['protocol'],
   router: string,
@@ -37,6 +45,7 @@ function exchangeOf(
     startNs,
     record,
     locals: {},
+    adoptTraceId,
     [EXCHANGE_STATE]: { record, server: runtime, endNs: 0n },
   };
 }
