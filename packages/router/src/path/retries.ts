@@ -117,154 +117,160 @@ export function retriesLayer(rt: RouterRuntime): RetriesEntry {
     description:
       'service policy: totalTimeoutMs, classifier-driven retries from the service budget (bodies ≤ retryBufferBytes are buffered to allow them), requeues of connection failures',
     layer: (next) => async (bound) => {
-      const svc = bound.service;
-      const policy = svc.policy;
-      const request = bound.identified.request;
-      const { exchange, head } = request;
-      const state = exchange[EXCHANGE_STATE];
-      const server = state.server;
-      svc.requests.incr();
-      if (policy.mayRetry) svc.budget.deposit();
-
-      const h: HeaderMap = { ...(head.headers as HeaderMap) };
-      addForwardingHeaders(
-        h,
-        { remoteAddress: head.remoteAddress, secure: head.secure, host: request.clientHost },
-        server.forwarded,
-      );
-      h['l5d-dst-service'] = svc.name;
-      h['l5d-dst-client'] = bound.client.id;
-      h['l5d-dst-residual'] =
-        bound.residual === undefined || bound.residual.length === 0 ? undefined : Path.show(bound.residual);
-      h['l5d-reqid'] = state.record.requestId;
-      if (!exchange.server.clearContext && request.local.text !== '') h['l5d-ctx-dtab'] = request.local.text;
-
-      const method = head.method;
-      // The client's own deadline: gRPC's grpc-timeout (from arrival) or Linkerd's
-      // l5d-ctx-deadline (wall clock; stripped before here under clearContext), the earlier.
-      // An expired one never leaves the router.
-      const clientDeadline = clientDeadlineOf(rt, exchange.startNs, head.headers);
-      if (clientDeadline !== undefined && clientDeadline.ns <= rt.clock.nanoTime())
-        throw new DeadlineExceededError(clientDeadline.ms, clientDeadline.header);
-      const maxBody = server.maxRequestBodyBytes;
-      let replayable = true;
-      let body: RequestBody = bound.body;
-      if (request.bodyLength !== 0) {
-        if (maxBody !== undefined && request.bodyLength > maxBody) throw new BodyTooLargeError(maxBody);
-        const mayRetry = policy.mayRetry && policy.classifier({ method, status: 503 }) === 'retryableFailure';
-        if (
-          mayRetry &&
-          request.bodyLength > 0 &&
-          request.bodyLength <= policy.retryBufferBytes &&
-          exchange.upgrade === undefined
-        ) {
-          body = { kind: 'buffered', data: await readBody(exchange.req) };
-        } else {
-          body = { kind: 'stream', maxBytes: maxBody };
-          replayable = false;
-        }
-      }
-      // The earlier of totalTimeoutMs, a deadline set above (the route's request timeout) and the client's.
-      const deadlineNs = earliestDeadline(
-        earliestDeadline(
-          bound.deadlineNs,
-          policy.totalTimeoutMs === undefined
-            ? 0n
-            : exchange.startNs + BigInt(policy.totalTimeoutMs) * 1_000_000n,
-        ),
-        clientDeadline?.ns ?? 0n,
-      );
-      // Downstream gets the remaining budget as Linkerd's deadline context (wall clock).
-      if (deadlineNs !== 0n) {
-        const nowMs = rt.clock.now();
-        h['l5d-ctx-deadline'] = showCtxDeadline(
-          nowMs,
-          nowMs + Number(deadlineNs - rt.clock.nanoTime()) / 1e6,
-        );
-      } else h['l5d-ctx-deadline'] = undefined;
-      const attempt: Bound = {
-        ...withHead(bound, { ...head, headers: h }),
-        body,
-        deadlineNs,
-        clientDeadline,
-      };
-
-      const retryable = replayable && policy.mayRetry;
-      let requeues = 0;
-      // Made on the first retry only (most requests never retry).
-      let backoff: Iterator<number> | undefined;
-      const pause = (): Promise<void> => {
-        if (policy.newRetryBackoff === undefined) return Promise.resolve();
-        backoff ??= policy.newRetryBackoff();
-        return backoffPause(rt, backoff);
-      };
-      // A retired client closes once no request uses it (close-when-idle.ts).
+      // A retired client closes once no request uses it (close-when-idle.ts): counted from here,
+      // before a retryable body is read, so a slow upload across a reload keeps its client open.
       const client = bound.client;
       client.beginRequest();
       try {
-        for (;;) {
-          try {
-            const held = await next(attempt);
-            // Discard a response of this status and retry? The classifier says, the service budget allows.
-            if (retryable && retryStatus(svc, method, held)) {
-              held.discard();
-              svc.retries.incr();
-              await pause();
-              continue;
-            }
-            // Linkerd 1's ClassifierFilter: the response's class for the hop in front (a Linkerd's
-            // io.l5d.header classifier reads it); l5d-* context, so never under clearContext.
-            await held.relay(
-              exchange.server.clearContext ? undefined : successClass(policy.classifier, method, held),
-            );
-            break;
-          } catch (err) {
-            const origin = failureOrigin(err);
-            // Only the endpoint's own failures (or a retired pool) are re-sent; a request the
-            // router cannot forward or a client that left would fail the same way everywhere.
-            const resend =
-              isRequeueable(origin) ||
-              // nginx's `proxy_next_upstream error`: a pooled connection reset or closed before
-              // any response byte, on a request that is safe to repeat and whose body can be sent again.
-              (origin.kind === 'endpoint' &&
-                origin.stage === 'before-response' &&
-                !origin.timedOut &&
-                replayable &&
-                idempotent(method) &&
-                !exchange.res.headersSent);
-            if (resend) {
-              if (bound.client.requeueBudget.tryRequeue(requeues)) {
-                requeues++;
-                continue;
-              }
-              throw err;
-            }
-            if (
-              replayable &&
-              !exchange.res.headersSent &&
-              origin.kind === 'endpoint' &&
-              origin.stage !== 'connect' &&
-              policy.classifier({ method, error: err }) === 'retryableFailure'
-            ) {
-              if (svc.budget.tryWithdraw()) {
+        const svc = bound.service;
+        const policy = svc.policy;
+        const request = bound.identified.request;
+        const { exchange, head } = request;
+        const state = exchange[EXCHANGE_STATE];
+        const server = state.server;
+        svc.requests.incr();
+        if (policy.mayRetry) svc.budget.deposit();
+
+        const h: HeaderMap = { ...(head.headers as HeaderMap) };
+        addForwardingHeaders(
+          h,
+          { remoteAddress: head.remoteAddress, secure: head.secure, host: request.clientHost },
+          server.forwarded,
+        );
+        h['l5d-dst-service'] = svc.name;
+        h['l5d-dst-client'] = bound.client.id;
+        h['l5d-dst-residual'] =
+          bound.residual === undefined || bound.residual.length === 0 ? undefined : Path.show(bound.residual);
+        h['l5d-reqid'] = state.record.requestId;
+        if (!exchange.server.clearContext && request.local.text !== '')
+          h['l5d-ctx-dtab'] = request.local.text;
+
+        const method = head.method;
+        // The client's own deadline: gRPC's grpc-timeout (from arrival) or Linkerd's
+        // l5d-ctx-deadline (wall clock; stripped before here under clearContext), the earlier.
+        // An expired one never leaves the router.
+        const clientDeadline = clientDeadlineOf(rt, exchange.startNs, head.headers);
+        if (clientDeadline !== undefined && clientDeadline.ns <= rt.clock.nanoTime())
+          throw new DeadlineExceededError(clientDeadline.ms, clientDeadline.header);
+        const maxBody = server.maxRequestBodyBytes;
+        let replayable = true;
+        let body: RequestBody = bound.body;
+        if (request.bodyLength !== 0) {
+          if (maxBody !== undefined && request.bodyLength > maxBody) throw new BodyTooLargeError(maxBody);
+          const mayRetry =
+            policy.mayRetry && policy.classifier({ method, status: 503 }) === 'retryableFailure';
+          if (
+            mayRetry &&
+            request.bodyLength > 0 &&
+            request.bodyLength <= policy.retryBufferBytes &&
+            exchange.upgrade === undefined
+          ) {
+            body = { kind: 'buffered', data: await readBody(exchange.req) };
+          } else {
+            body = { kind: 'stream', maxBytes: maxBody };
+            replayable = false;
+          }
+        }
+        // The earlier of totalTimeoutMs, a deadline set above (the route's request timeout) and the client's.
+        const deadlineNs = earliestDeadline(
+          earliestDeadline(
+            bound.deadlineNs,
+            policy.totalTimeoutMs === undefined
+              ? 0n
+              : exchange.startNs + BigInt(policy.totalTimeoutMs) * 1_000_000n,
+          ),
+          clientDeadline?.ns ?? 0n,
+        );
+        // Downstream gets the remaining budget as Linkerd's deadline context (wall clock).
+        if (deadlineNs !== 0n) {
+          const nowMs = rt.clock.now();
+          h['l5d-ctx-deadline'] = showCtxDeadline(
+            nowMs,
+            nowMs + Number(deadlineNs - rt.clock.nanoTime()) / 1e6,
+          );
+        } else h['l5d-ctx-deadline'] = undefined;
+        const attempt: Bound = {
+          ...withHead(bound, { ...head, headers: h }),
+          body,
+          deadlineNs,
+          clientDeadline,
+        };
+
+        const retryable = replayable && policy.mayRetry;
+        let requeues = 0;
+        // Made on the first retry only (most requests never retry).
+        let backoff: Iterator<number> | undefined;
+        const pause = (): Promise<void> => {
+          if (policy.newRetryBackoff === undefined) return Promise.resolve();
+          backoff ??= policy.newRetryBackoff();
+          return backoffPause(rt, backoff);
+        };
+        try {
+          for (;;) {
+            try {
+              const held = await next(attempt);
+              // Discard a response of this status and retry? The classifier says, the service budget allows.
+              if (retryable && retryStatus(svc, method, held)) {
+                held.discard();
                 svc.retries.incr();
                 await pause();
                 continue;
               }
-              svc.budgetExhausted.incr();
+              // Linkerd 1's ClassifierFilter: the response's class for the hop in front (a Linkerd's
+              // io.l5d.header classifier reads it); l5d-* context, so never under clearContext.
+              await held.relay(
+                exchange.server.clearContext ? undefined : successClass(policy.classifier, method, held),
+              );
+              break;
+            } catch (err) {
+              const origin = failureOrigin(err);
+              // Only the endpoint's own failures (or a retired pool) are re-sent; a request the
+              // router cannot forward or a client that left would fail the same way everywhere.
+              const resend =
+                isRequeueable(origin) ||
+                // nginx's `proxy_next_upstream error`: a pooled connection reset or closed before
+                // any response byte, on a request that is safe to repeat and whose body can be sent again.
+                (origin.kind === 'endpoint' &&
+                  origin.stage === 'before-response' &&
+                  !origin.timedOut &&
+                  replayable &&
+                  idempotent(method) &&
+                  !exchange.res.headersSent);
+              if (resend) {
+                if (bound.client.requeueBudget.tryRequeue(requeues)) {
+                  requeues++;
+                  continue;
+                }
+                throw err;
+              }
+              if (
+                replayable &&
+                !exchange.res.headersSent &&
+                origin.kind === 'endpoint' &&
+                origin.stage !== 'connect' &&
+                policy.classifier({ method, error: err }) === 'retryableFailure'
+              ) {
+                if (svc.budget.tryWithdraw()) {
+                  svc.retries.incr();
+                  await pause();
+                  continue;
+                }
+                svc.budgetExhausted.incr();
+              }
+              throw err;
             }
-            throw err;
           }
+          const status = exchange.res.statusCode;
+          (policy.classifier({ method, status }) === 'success' ? svc.success : svc.failures).incr();
+        } catch (err) {
+          svc.failures.incr();
+          throw err;
+        } finally {
+          if (state.endNs === 0n) state.endNs = rt.clock.nanoTime();
+          svc.latency.add(Number(state.endNs - exchange.startNs) / 1e6);
         }
-        const status = exchange.res.statusCode;
-        (policy.classifier({ method, status }) === 'success' ? svc.success : svc.failures).incr();
-      } catch (err) {
-        svc.failures.incr();
-        throw err;
       } finally {
         client.endRequest();
-        if (state.endNs === 0n) state.endNs = rt.clock.nanoTime();
-        svc.latency.add(Number(state.endNs - exchange.startNs) / 1e6);
       }
     },
   };
