@@ -12,6 +12,7 @@ import { mintSignedOverride } from '@switchyard/identifiers/http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDefaultKinds, Linker, parseLinkerConfig } from '../src/index.js';
 import { get, listen } from './http.js';
+import { startZipkinCollector, type ZipkinCollector } from './zipkin.js';
 
 const kinds = createDefaultKinds();
 
@@ -34,7 +35,7 @@ describe('dtab overrides in traces', () => {
   let dir: string;
   let v1: Server;
   let v2: Server;
-  let collector: Server;
+  let collector: ZipkinCollector<ZipkinSpan>;
   let linker: Linker;
   const spans: ZipkinSpan[] = [];
   const secret = randomBytes(32);
@@ -44,17 +45,9 @@ describe('dtab overrides in traces', () => {
     await writeFile(join(dir, 'k1.key'), secret);
     v1 = createServer((_req, res) => res.end('v1'));
     v2 = createServer((_req, res) => res.end('v2'));
-    collector = createServer((req, res) => {
-      let body = '';
-      req.on('data', (c) => {
-        body += c;
-      });
-      req.on('end', () => {
-        if (req.url === '/api/v2/spans') spans.push(...(JSON.parse(body) as ZipkinSpan[]));
-        res.writeHead(202).end();
-      });
-    });
-    const [p1, p2, zipkinPort] = await Promise.all([listen(v1), listen(v2), listen(collector)]);
+    collector = await startZipkinCollector(spans);
+    const [p1, p2] = await Promise.all([listen(v1), listen(v2)]);
+    const zipkinPort = collector.port;
     const text = `routers:
 - protocol: http
   servers: [{port: 0}]

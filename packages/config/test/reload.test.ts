@@ -15,6 +15,7 @@ import { createTestPki, freePort, type TestPki } from '@switchyard/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, createDefaultKinds, Linker, parseLinkerConfig } from '../src/index.js';
 import { get, holdingBackend, listen } from './http.js';
+import { startZipkinCollector, type ZipkinCollector } from './zipkin.js';
 
 const kinds = createDefaultKinds();
 
@@ -65,7 +66,7 @@ describe('reload of every section', () => {
   const held: ServerResponse[] = [];
   const spans: unknown[] = [];
   let backends: Server[];
-  let collector: Server;
+  let collector: ZipkinCollector<(typeof spans)[number]>;
   let zipkinPort: number;
   const reload = (next: Partial<Shape>) => {
     shape = { ...shape, ...next };
@@ -82,17 +83,8 @@ describe('reload of every section', () => {
     await mkdir(join(dir, 'b'));
     await writeFile(join(dir, 'a', 'web'), `127.0.0.1 ${bluePort}\n`);
     await writeFile(join(dir, 'b', 'web'), `127.0.0.1 ${greenPort}\n`);
-    collector = createServer((req, res) => {
-      let body = '';
-      req.on('data', (c) => {
-        body += c;
-      });
-      req.on('end', () => {
-        if (req.url === '/api/v2/spans') spans.push(...JSON.parse(body));
-        res.writeHead(202).end();
-      });
-    });
-    zipkinPort = await listen(collector);
+    collector = await startZipkinCollector(spans);
+    zipkinPort = collector.port;
     shape = { admin: await freePort(), ports: [await freePort()], root: join(dir, 'a') };
     linker = await Linker.start(parseLinkerConfig(text(shape), 'reload.yaml', kinds), {
       kinds,

@@ -11,6 +11,7 @@ import { eventually } from '@switchyard/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDefaultKinds, Linker, parseLinkerConfig } from '../src/index.js';
 import { get, listen } from './http.js';
+import { startZipkinCollector, type ZipkinCollector } from './zipkin.js';
 
 const kinds = createDefaultKinds();
 
@@ -23,7 +24,7 @@ interface ZipkinSpan {
 describe('l5d-reqid with tracing', () => {
   let dir: string;
   let backend: Server;
-  let collector: Server;
+  let collector: ZipkinCollector<(typeof spans)[number]>;
   const seen: IncomingHttpHeaders[] = [];
   const spans: ZipkinSpan[] = [];
   let linker: Linker;
@@ -36,19 +37,9 @@ describe('l5d-reqid with tracing', () => {
       req.resume();
       res.end('ok');
     });
-    collector = createServer((req, res) => {
-      let body = '';
-      req.setEncoding('utf8');
-      req.on('data', (c: string) => {
-        body += c;
-      });
-      req.on('end', () => {
-        if (req.url === '/api/v2/spans') spans.push(...(JSON.parse(body) as ZipkinSpan[]));
-        res.writeHead(202).end();
-      });
-    });
+    collector = await startZipkinCollector(spans);
     const backendPort = await listen(backend);
-    const zipkinPort = await listen(collector);
+    const zipkinPort = collector.port;
     const text = `
 routers:
 - protocol: http

@@ -5,14 +5,13 @@
  * the backend sees each attempt's span as its parent.
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
 import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createDefaultKinds, Linker, parseLinkerConfig } from '../src/index.js';
-import { listen } from './http.js';
+import { startZipkinCollector } from './zipkin.js';
 
 const kinds = createDefaultKinds();
 const running: (() => Promise<unknown>)[] = [];
@@ -46,18 +45,9 @@ describe('telemetry on HTTP/2', () => {
     await new Promise<void>((r) => backend.listen(0, '127.0.0.1', r));
     running.push(() => new Promise<void>((r) => backend.close(() => r())));
     const spans: Span[] = [];
-    const collector: Server = createServer((req, res) => {
-      let body = '';
-      req.on('data', (c) => {
-        body += c;
-      });
-      req.on('end', () => {
-        spans.push(...(JSON.parse(body) as Span[]));
-        res.writeHead(202).end();
-      });
-    });
-    const zipkinPort = await listen(collector);
-    running.push(() => new Promise<void>((r) => collector.close(() => r())));
+    const collector = await startZipkinCollector(spans);
+    const zipkinPort = collector.port;
+    running.push(() => collector.close());
     const yaml = `routers:
 - protocol: h2
   label: h2

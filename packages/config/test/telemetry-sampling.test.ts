@@ -9,13 +9,14 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDefaultKinds, Linker, parseLinkerConfig } from '../src/index.js';
 import { get, listen } from './http.js';
+import { startZipkinCollector, type ZipkinCollector } from './zipkin.js';
 
 const kinds = createDefaultKinds();
 const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
 
 describe('sampling from config', () => {
   let backend: Server;
-  let collector: Server;
+  let collector: ZipkinCollector<(typeof spans)[number]>;
   let linker: Linker;
   const seen: IncomingHttpHeaders[] = [];
   const spans: { traceId: string; kind: string; parentId?: string; id: string }[] = [];
@@ -26,18 +27,9 @@ describe('sampling from config', () => {
       req.resume();
       res.end('ok');
     });
-    collector = createServer((req, res) => {
-      let body = '';
-      req.on('data', (c) => {
-        body += c;
-      });
-      req.on('end', () => {
-        spans.push(...JSON.parse(body));
-        res.writeHead(202).end();
-      });
-    });
+    collector = await startZipkinCollector(spans);
     const backendPort = await listen(backend);
-    const zipkinPort = await listen(collector);
+    const zipkinPort = collector.port;
     const text = `
 routers:
 - protocol: http

@@ -11,6 +11,7 @@ import { decodeOtlpProtobuf } from '@switchyard/telemetry/otlp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDefaultKinds, Linker, parseLinkerConfig } from '../src/index.js';
 import { get, listen } from './http.js';
+import { startZipkinCollector, type ZipkinCollector } from './zipkin.js';
 
 const kinds = createDefaultKinds();
 
@@ -18,7 +19,7 @@ describe('telemetry from config', () => {
   let dir: string;
   let backendPort: number;
   let backend: Server;
-  let collector: Server;
+  let collector: ZipkinCollector<(typeof spans)[number]>;
   const seenByBackend: IncomingHttpHeaders[] = [];
   const spans: {
     traceId: string;
@@ -37,18 +38,9 @@ describe('telemetry from config', () => {
       req.resume();
       res.end('ok');
     });
-    collector = createServer((req, res) => {
-      let body = '';
-      req.on('data', (c) => {
-        body += c;
-      });
-      req.on('end', () => {
-        if (req.url === '/api/v2/spans') spans.push(...JSON.parse(body));
-        res.writeHead(202).end();
-      });
-    });
+    collector = await startZipkinCollector(spans);
     backendPort = await listen(backend);
-    const zipkinPort = await listen(collector);
+    const zipkinPort = collector.port;
     const text = `
 routers:
 - protocol: http
