@@ -30,6 +30,14 @@ describe('failureOrigin', () => {
       ],
       [new AttemptTimeoutError(5), { kind: 'endpoint', stage: 'before-response', timedOut: true }],
       [
+        new UpstreamFailedError('e:1', undiciError('NGHTTP2_REFUSED_STREAM')),
+        { kind: 'endpoint', stage: 'refused' },
+      ],
+      [
+        new UpstreamFailedError('e:1', undiciError('NGHTTP2_REFUSED_STREAM'), true),
+        { kind: 'endpoint', stage: 'response' },
+      ],
+      [
         new UpstreamFailedError('e:1', undiciError('HPE_INVALID_CONSTANT')),
         { kind: 'endpoint', stage: 'response' },
       ],

@@ -20,6 +20,11 @@ export type FailureOrigin =
   | { readonly kind: 'endpoint'; readonly stage: 'before-response'; readonly timedOut: boolean }
   | { readonly kind: 'endpoint'; readonly stage: 'response' }
   /**
+   * `refused` — an HTTP/2 endpoint refused the stream (RST_STREAM REFUSED_STREAM): by RFC 9113
+   * §8.7 none of it was processed, so it may be sent again whatever its method (if its body can be).
+   */
+  | { readonly kind: 'endpoint'; readonly stage: 'refused' }
+  /**
    * The router: `unforwardable` — the HTTP client refused the request before sending anything;
    * `retired` — the endpoint's pool was closed (the namer dropped it) before the request was
    * sent, so it may go elsewhere; `deadline` — the request's own `totalTimeoutMs` ran out (the
@@ -52,6 +57,10 @@ const TIMED_OUT: FailureOrigin = Object.freeze({
   timedOut: true,
 });
 const RESPONSE: FailureOrigin = Object.freeze({ kind: 'endpoint', stage: 'response' });
+const REFUSED: FailureOrigin = Object.freeze({ kind: 'endpoint', stage: 'refused' });
+
+/** The cause code the HTTP/2 forwarder gives a stream the endpoint refused (nghttp2's name for it). */
+export const REFUSED_STREAM = 'NGHTTP2_REFUSED_STREAM';
 
 function codeOf(err: unknown): string | undefined {
   const code = (err as { code?: unknown } | null | undefined)?.code;
@@ -91,6 +100,7 @@ export function failureOrigin(err: unknown): FailureOrigin {
       if ((err as { responded?: boolean }).responded === true) return RESPONSE;
       const cause = codeOf((err as Error).cause);
       if (isPoolClosed(cause)) return CLOSING;
+      if (cause === REFUSED_STREAM) return REFUSED;
       if (cause === 'UND_ERR_HEADERS_TIMEOUT') return TIMED_OUT;
       if (cause !== undefined && isInvalidResponse(cause)) return RESPONSE;
       return RESET;

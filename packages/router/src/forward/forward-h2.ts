@@ -19,6 +19,7 @@ import {
   UnforwardableRequestError,
   UpstreamFailedError,
 } from '../errors.js';
+import { REFUSED_STREAM } from '../failure-origin.js';
 import { forwardableTrailers, h1RequestToH2, h2ResponseToH1 } from '../h2/message-map.js';
 import type { H2Pool } from '../h2/pool.js';
 import { type HeaderMap, prepareResponseHeaders } from '../headers.js';
@@ -151,7 +152,7 @@ export function forwardH2Attempt(attempt: Attempt, pool: H2Pool): Promise<HeldRe
       s.on('error', (err) => {
         if (phase === 'done') return;
         if (responded && !responseDestroyed(res)) res.destroy();
-        finish(new UpstreamFailedError(endpoint.key, err, responded));
+        finish(new UpstreamFailedError(endpoint.key, refusedOr(s, err), responded));
       });
       s.on('close', () => {
         if (phase === 'done' || phase === 'held') {
@@ -162,7 +163,11 @@ export function forwardH2Attempt(attempt: Attempt, pool: H2Pool): Promise<HeldRe
         if (s.rstCode !== undefined && s.rstCode !== constants.NGHTTP2_NO_ERROR) {
           if (responded && !responseDestroyed(res)) res.destroy();
           finish(
-            new UpstreamFailedError(endpoint.key, new Error(`stream reset (code ${s.rstCode})`), responded),
+            new UpstreamFailedError(
+              endpoint.key,
+              refusedOr(s, new Error(`stream reset (code ${s.rstCode})`)),
+              responded,
+            ),
           );
         }
       });
@@ -293,4 +298,15 @@ function definedHeaders(h: HeaderMap): Record<string, string | string[]> {
     if (v !== undefined) out[name] = v;
   }
   return out;
+}
+
+/**
+ * The cause of a failed stream: a stream the endpoint refused (RST_STREAM REFUSED_STREAM) gets
+ * the code failureOrigin reads as "not processed", so the retry layer may send it again.
+ */
+function refusedOr(s: ClientHttp2Stream, err: Error): Error {
+  if (s.rstCode !== constants.NGHTTP2_REFUSED_STREAM) return err;
+  return Object.assign(new Error(`stream refused by the endpoint (REFUSED_STREAM): ${err.message}`), {
+    code: REFUSED_STREAM,
+  });
 }

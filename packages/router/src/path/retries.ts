@@ -228,6 +228,11 @@ export function retriesLayer(rt: RouterRuntime): RetriesEntry {
               // router cannot forward or a client that left would fail the same way everywhere.
               const resend =
                 isRequeueable(origin) ||
+                // An HTTP/2 stream the endpoint refused was not processed (RFC 9113 §8.7): any method.
+                (origin.kind === 'endpoint' &&
+                  origin.stage === 'refused' &&
+                  replayable &&
+                  !exchange.res.headersSent) ||
                 // nginx's `proxy_next_upstream error`: a pooled connection reset or closed before
                 // any response byte, on a request that is safe to repeat and whose body can be sent again.
                 (origin.kind === 'endpoint' &&
