@@ -143,7 +143,9 @@ describe('H2Pool', () => {
     const b = await backend();
     const p = pool({ authority: `http://127.0.0.1:${b.port}`, stats });
     const slow = get(p, '/slow');
-    await new Promise((r) => setTimeout(r, 50));
+    // The GOAWAY must cover /slow (its last-stream-id): close once the backend has the stream, as
+    // a fixed 50 ms raced it under load and /slow was refused.
+    await expect.poll(() => b.maxActive, { timeout: 5000 }).toBe(1);
     b.sessions[0]!.close(); // GOAWAY(NO_ERROR), graceful
     // "New requests" are those sent once the pool has seen the GOAWAY; one sent before it reaches
     // the pool is refused by the peer (REFUSED_STREAM), which a fixed sleep raced under load.
