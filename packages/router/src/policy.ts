@@ -8,8 +8,6 @@ import {
   type BalancerFactory,
   classifiers,
   type RequeueBudget,
-  type ResponseClassifier,
-  type RetryBudget,
   requeueBudget,
   retryBudget,
 } from '@switchyard/balancers';
@@ -17,17 +15,7 @@ import type { Clock } from '@switchyard/core';
 import type { Path } from '@switchyard/dtab';
 import type { ClientPoolOptions } from './endpoint.js';
 import type { RouterClientOptions, RouterServiceOptions } from './policy-options.js';
-
-/** The service policy of one logical name. */
-export interface ServicePolicy {
-  readonly classifier: ResponseClassifier;
-  /** False when the classifier never answers `retryableFailure`: skips retry plumbing. */
-  readonly mayRetry: boolean;
-  readonly totalTimeoutMs: number | undefined;
-  readonly retryBufferBytes: number;
-  readonly newRetryBackoff: (() => Iterator<number>) | undefined;
-  readonly budget: RetryBudget;
-}
+import type { ServicePolicy } from './service.js';
 
 /** The client policy of one bound name. */
 export interface ClientPolicy {
