@@ -9,7 +9,7 @@ import type { BoundName, Clock, Random, TimerHandle } from '@switchyard/core';
 import { assertNever } from '@switchyard/core';
 import type { Dtab, NameTree, Path } from '@switchyard/dtab';
 import { LRUCache } from 'lru-cache';
-import type { Client } from './client.js';
+import type { Client } from './client/client.js';
 import type { NoRouteReason } from './errors.js';
 import type { ServiceEntry } from './service.js';
 import type {

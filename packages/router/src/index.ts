@@ -5,7 +5,7 @@
  */
 
 export { diagnostics } from './channels.js';
-export type { Client } from './client.js';
+export type { Client } from './client/client.js';
 export type { ClientPoolOptions, ClientProtocol } from './endpoint.js';
 export type { StackEntry } from './entry.js';
 export type { LocalAnswer, LocalAnswerCode, NoRouteReason, RouterErrorCode } from './errors.js';

@@ -24,7 +24,7 @@ import {
 import { Dtab, type NameTree, Path } from '@switchyard/dtab';
 import { Binder } from './binding.js';
 import { diagnostics } from './channels.js';
-import { Client } from './client.js';
+import { Client } from './client/client.js';
 import { closeWhenIdle } from './close-when-idle.js';
 import type { StackEntry } from './entry.js';
 import { InvalidRouterOptionsError } from './errors.js';

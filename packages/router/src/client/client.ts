@@ -6,8 +6,8 @@ import {
   requeueBudget,
 } from '@switchyard/balancers';
 import type { Addr, Address, BoundName, Clock, Dispose, Gauge, Stats } from '@switchyard/core';
-import { type ClientPoolOptions, createEndpoint, type Endpoint } from './endpoint.js';
-import type { BoundClient, ClientState, ClientStats } from './types/client.js';
+import { type ClientPoolOptions, createEndpoint, type Endpoint } from '../endpoint.js';
+import type { BoundClient, ClientState, ClientStats } from '../types/client.js';
 
 /** What a client needs from its router. */
 export interface ClientDeps {
