@@ -22,8 +22,8 @@ import {
   systemClock,
 } from '@switchyard/core';
 import { Dtab, type NameTree, Path } from '@switchyard/dtab';
-import { Binder } from './binding.js';
 import { diagnostics } from './channels.js';
+import { Binder } from './client/binding.js';
 import { Client } from './client/client.js';
 import { closeWhenIdle } from './close-when-idle.js';
 import type { StackEntry } from './entry.js';

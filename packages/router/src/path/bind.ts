@@ -4,8 +4,8 @@
  */
 import type { Clock } from '@switchyard/core';
 import { Path } from '@switchyard/dtab';
-import { pickLeaf, whenTreeResolved } from '../binding.js';
 import { bindingOf, showBoundId } from '../client/bind-key.js';
+import { pickLeaf, whenTreeResolved } from '../client/binding.js';
 import type { BindEntry } from '../entry.js';
 import { BindingTimeoutError, NoRouteError, type NoRouteReason } from '../errors.js';
 import type { RouterRuntime, ServiceEntry } from '../runtime.js';

@@ -9,16 +9,16 @@ import type { BoundName, Clock, Random, TimerHandle } from '@switchyard/core';
 import { assertNever } from '@switchyard/core';
 import type { Dtab, NameTree, Path } from '@switchyard/dtab';
 import { LRUCache } from 'lru-cache';
-import type { Client } from './client/client.js';
-import type { NoRouteReason } from './errors.js';
-import type { ServiceEntry } from './service.js';
+import type { NoRouteReason } from '../errors.js';
+import type { ServiceEntry } from '../service.js';
 import type {
   BindingCacheOptions,
   RouterBinder,
   RouterEviction,
   RouterInterpreter,
   TreeEntry,
-} from './types/binding.js';
+} from '../types/binding.js';
+import type { Client } from './client.js';
 
 /** Resolves once `entry` is no longer pending; `undefined` when it already is not. */
 export function whenTreeResolved(entry: TreeEntry): Promise<void> | undefined {
