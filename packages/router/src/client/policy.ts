@@ -13,9 +13,9 @@ import {
 } from '@switchyard/balancers';
 import type { Clock } from '@switchyard/core';
 import type { Path } from '@switchyard/dtab';
-import type { ClientPoolOptions } from './endpoint.js';
-import type { RouterClientOptions, RouterServiceOptions } from './policy-options.js';
-import type { ServicePolicy } from './service.js';
+import type { ClientPoolOptions } from '../endpoint.js';
+import type { RouterClientOptions, RouterServiceOptions } from '../policy-options.js';
+import type { ServicePolicy } from '../service.js';
 
 /** The client policy of one bound name. */
 export interface ClientPolicy {
