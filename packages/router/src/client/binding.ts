@@ -4,6 +4,10 @@
  * clients stay observed while they are in the cache (so namer watches keep running and each
  * request is a map lookup), and are released when evicted by size or after `idleTtlSecs` without
  * use; services and clients evicted so are reported (`RouterEviction`).
+ *
+ * Serves two levels: the path stack's `bind` and the client stack's `mirror` both pick leaves
+ * here. It sits in client/, the lower of the two, because the one-way rule lets path import
+ * client but not client import path; the shared modules see the cache as `RouterBinder`.
  */
 import type { BoundName, Clock, Random, TimerHandle } from '@switchyard/core';
 import { assertNever } from '@switchyard/core';

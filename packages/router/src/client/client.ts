@@ -1,3 +1,8 @@
+/**
+ * The client of one bound name (Linkerd's client): its balancer, one pool per endpoint, and the
+ * address set it follows. The client stack's; the shared modules see it as `BoundClient`
+ * (types/client.ts), and the path stack gets one from the binding cache.
+ */
 import {
   type Balancer,
   type BalancerFactory,

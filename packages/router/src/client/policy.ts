@@ -3,6 +3,9 @@
  * the fields a per-name policy (`servicePolicy`, `clientPolicy`, Linkerd 1's `io.l5d.static`
  * configs) returns laid over them. Resolved once, when a service record or a client is created,
  * so the request path reads plain fields.
+ *
+ * Serves two levels (the service policy is the path stack's, the client policy the client
+ * stack's; router.ts calls both): it sits in client/, the lower one, which both may import.
  */
 import {
   type BalancerFactory,
