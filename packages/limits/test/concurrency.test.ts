@@ -3,10 +3,10 @@
  * are shed (503) at once, before any attempt; slow answers shrink the limit.
  */
 import type { ServerResponse } from 'node:http';
-import { eventually } from '@switchyard/testkit';
+import { eventually, startBackend } from '@switchyard/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { adaptiveConcurrencyLayer } from '../src/index.js';
-import { get, hasMetric, metric, startBackend, startRouter, statuses } from './helpers.js';
+import { get, hasMetric, metric, startRouter, statuses } from './helpers.js';
 
 const cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -32,7 +32,7 @@ describe('adaptive concurrency limit', () => {
     cleanup.push(() => router.close());
 
     const first = Array.from({ length: 3 }, () => get(port, 'web'));
-    await eventually(() => backend.seen === 3, { what: () => `backend saw ${backend.seen}` });
+    await eventually(() => backend.seen.length === 3, { what: () => `backend saw ${backend.seen.length}` });
     const shed = await Promise.all(Array.from({ length: 4 }, () => get(port, 'web')));
     expect(statuses(shed)).toEqual({ 503: 4 });
     expect(shed[0]).toMatchObject({
@@ -40,7 +40,7 @@ describe('adaptive concurrency limit', () => {
       body: 'Service overloaded: concurrency limit of /svc/web reached\n',
       l5dErr: encodeURIComponent('Service overloaded: concurrency limit of /svc/web reached'),
     });
-    expect(backend.seen).toBe(3);
+    expect(backend.seen.length).toBe(3);
     expect(metric(stats, 'rt/http/limits/concurrency/svc/web/inflight')).toBe(3);
     for (const res of held.splice(0)) res.end('ok');
     expect(statuses(await Promise.all(first))).toEqual({ 200: 3 });

@@ -1,10 +1,10 @@
 /**
- * Fixtures of the limits tests: a real backend counting what reaches it, a real router on an
- * ephemeral port with the limit layers in its stacks, and a request that can leave from a chosen
- * loopback address (127.0.0.0/8 is all loopback on Linux, so two "clients" are two addresses).
+ * Fixtures of the limits tests: a real router on an ephemeral port with the limit layers in its
+ * stacks, and a request that can leave from a chosen loopback address (127.0.0.0/8 is all
+ * loopback on Linux, so two "clients" are two addresses). The backend is testkit's
+ * `startBackend`, whose `seen` lists the requests that reached it.
  */
-import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import http from 'node:http';
 import {
   createInterpreter,
   createMetricsRegistry,
@@ -16,34 +16,6 @@ import {
 } from '@switchyard/core';
 import { Dtab } from '@switchyard/dtab';
 import { createRouter, type Router, type RouterOptions, type RouterStackLayers } from '@switchyard/router';
-
-export interface Backend {
-  readonly port: number;
-  /** Requests that reached the backend. */
-  seen: number;
-  close(): Promise<void>;
-}
-
-/** A backend on 127.0.0.1 answering 200 `ok`, or as `handler` says. */
-export async function startBackend(
-  handler?: (req: IncomingMessage, res: ServerResponse) => void,
-): Promise<Backend> {
-  const backend = { port: 0, seen: 0, close: async () => {} };
-  const server = http.createServer((req, res) => {
-    backend.seen++;
-    if (handler) return handler(req, res);
-    req.resume();
-    req.on('end', () => res.end('ok'));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  backend.port = (server.address() as AddressInfo).port;
-  backend.close = () =>
-    new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    });
-  return backend;
-}
 
 /**
  * A router naming requests `/svc/<x-dst>` with `dtab`, a metrics registry, and the layers

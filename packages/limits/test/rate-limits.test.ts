@@ -6,10 +6,10 @@
 import type { MetricsRegistry, Stats } from '@switchyard/core';
 import { Path } from '@switchyard/dtab';
 import type { RouterStackLayers } from '@switchyard/router';
-import { fakeClock } from '@switchyard/testkit';
+import { type Backend, fakeClock, startBackend } from '@switchyard/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { clientRateLimitLayer, destinationRateLimitLayer, serverRateLimitLayer } from '../src/index.js';
-import { type Backend, get, metric, startBackend, startRouter, statuses, sum } from './helpers.js';
+import { get, metric, startRouter, statuses, sum } from './helpers.js';
 
 const cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -40,7 +40,7 @@ describe('server rate limit', () => {
     }));
     const replies = await Promise.all(Array.from({ length: 20 }, () => get(port, 'web')));
     expect(statuses(replies)).toEqual({ 200: 5, 429: 15 });
-    expect(backend.seen).toBe(5);
+    expect(backend.seen.length).toBe(5);
     for (const r of replies.filter((x) => x.status === 429)) {
       expect(r.retryAfter).toBe('2'); // one token at 0.5 rps: 2 s
       expect(r.body).toBe('Too many requests: server rate limit\n');
@@ -57,7 +57,7 @@ describe('server rate limit', () => {
     clock.advance(2000);
     expect((await get(port, 'web')).status).toBe(200);
     expect((await get(port, 'web')).status).toBe(429);
-    expect(backend.seen).toBe(6);
+    expect(backend.seen.length).toBe(6);
   });
 });
 
@@ -72,7 +72,7 @@ describe('per-client rate limit', () => {
     expect(statuses(a)).toEqual({ 200: 2, 429: 3 });
     expect(statuses(b)).toEqual({ 200: 2, 429: 1 });
     expect(a.find((r) => r.status === 429)?.retryAfter).toBe('1');
-    expect(backend.seen).toBe(4);
+    expect(backend.seen.length).toBe(4);
     expect(metric(stats, 'rt/http/limits/client/allowed')).toBe(4);
     expect(metric(stats, 'rt/http/limits/client/limited')).toBe(4);
     expect(metric(stats, 'rt/http/limits/client/clients')).toBe(2);
@@ -103,7 +103,7 @@ describe('destination rate limit', () => {
       retryAfter: '4',
       body: 'Too many requests: rate limit of /svc/web\n',
     });
-    expect(backend.seen).toBe(13);
+    expect(backend.seen.length).toBe(13);
     expect(metric(stats, 'rt/http/limits/dst/svc/web/limited')).toBe(7);
     expect(metric(stats, 'rt/http/limits/dst/svc/web/allowed')).toBe(3);
     expect(metric(stats, 'rt/http/limits/dst/svc/allowed')).toBe(10);

@@ -5,14 +5,14 @@
  * holds old connection pools only as long as requests still need them, not for the whole grace.
  */
 import type { Clock } from '@switchyard/core';
-import type { Binder } from './binding.js';
+import type { RouterBinder } from './types/binding.js';
 
 /**
  * Closes each of `binder`'s clients gracefully once no request uses it, and the binder itself
  * (namer observations, any client still busy) once all are closed or after `capMs`, whichever is
  * first. `done` runs once, after the binder closed.
  */
-export function closeWhenIdle(binder: Binder, capMs: number, clock: Clock, done: () => void): void {
+export function closeWhenIdle(binder: RouterBinder, capMs: number, clock: Clock, done: () => void): void {
   const clients = binder.clients();
   let open = clients.length;
   let finished = false;

@@ -3,9 +3,9 @@
  * The HTTP data path: server, identification, binding, balancing, pooled undici dispatch,
  * streaming, limits, errors — Linkerd 1's HTTP router as composable layers.
  */
-export type { BindingCacheOptions, RouterEviction, RouterInterpreter } from './binding.js';
+
 export { diagnostics } from './channels.js';
-export type { Client, ClientState } from './client.js';
+export type { Client } from './client/client.js';
 export type { ClientPoolOptions, ClientProtocol } from './endpoint.js';
 export type { StackEntry } from './entry.js';
 export type { LocalAnswer, LocalAnswerCode, NoRouteReason, RouterErrorCode } from './errors.js';
@@ -81,3 +81,5 @@ export type {
   UpgradeSocket,
 } from './stages.js';
 export { headOf, inboundOf, withHead, withHeaders } from './stages.js';
+export type { BindingCacheOptions, RouterEviction, RouterInterpreter } from './types/binding.js';
+export type { ClientState } from './types/client.js';

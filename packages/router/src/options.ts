@@ -8,10 +8,10 @@ import type https from 'node:https';
 import type { BalancerFactory } from '@switchyard/balancers';
 import type { Clock, Identifier, Random, RequestHead, Stats } from '@switchyard/core';
 import type { Dtab, Path } from '@switchyard/dtab';
-import type { BindingCacheOptions, RouterEviction, RouterInterpreter } from './binding.js';
 import type { StackEntry } from './entry.js';
 import type { ForwardedHeaderOptions } from './headers.js';
 import type { RouterClientOptions, RouterServiceOptions } from './policy-options.js';
+import type { BindingCacheOptions, RouterEviction, RouterInterpreter } from './types/binding.js';
 
 export type { RouterClientOptions, RouterServiceOptions };
 

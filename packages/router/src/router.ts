@@ -22,14 +22,14 @@ import {
   systemClock,
 } from '@switchyard/core';
 import { Dtab, type NameTree, Path } from '@switchyard/dtab';
-import { Binder, type RouterEviction, type RouterInterpreter } from './binding.js';
 import { diagnostics } from './channels.js';
-import { Client, type ClientState } from './client.js';
+import { Binder } from './client/binding.js';
+import { Client } from './client/client.js';
+import { resolveClientPolicy, resolveServicePolicy } from './client/policy.js';
 import { closeWhenIdle } from './close-when-idle.js';
 import type { StackEntry } from './entry.js';
 import { InvalidRouterOptionsError } from './errors.js';
 import type { RouterOptions, RouterServerOptions } from './options.js';
-import { resolveClientPolicy, resolveServicePolicy } from './policy.js';
 import type { RouterRuntime, ServerRuntime } from './runtime.js';
 import { isH2cOnlyUpgrade, replayWithoutUpgrade } from './server/h2c-upgrade.js';
 import { inboundH1, inboundH2 } from './server/inbound.js';
@@ -39,6 +39,8 @@ import { planServers, sameServerSettings } from './server-reload.js';
 import { validateServerTimeouts } from './server-timeouts.js';
 import { buildStacks, composeStacks, type RouterStacks } from './stack.js';
 import type { ServerHandler } from './stages.js';
+import type { RouterBinder, RouterEviction, RouterInterpreter } from './types/binding.js';
+import type { ClientState } from './types/client.js';
 
 /** A server of the router, with the address it is bound to once listening. */
 export interface RouterServerInfo {
@@ -306,7 +308,7 @@ export class Router {
     const retired = this.#binder;
     this.#interpreter = interpreter;
     this.#binder = this.#newBinder(interpreter);
-    (this.#runtime as { binder: Binder }).binder = this.#binder;
+    (this.#runtime as { binder: RouterBinder }).binder = this.#binder;
     this.#retiredBinders.add(retired);
     // Each old client closes once its last request ended; what is left, after graceMs.
     closeWhenIdle(retired, graceMs, this.#runtime.clock, () => this.#retiredBinders.delete(retired));

@@ -6,10 +6,10 @@ import type { ServerResponse } from 'node:http';
 import type { Http2ServerResponse } from 'node:http2';
 import type { Clock, Counter, Histogram, Identifier, Random, RequestHead, Stats } from '@switchyard/core';
 import type { Dtab, Path } from '@switchyard/dtab';
-import type { Binder } from './binding.js';
 import type { ForwardedHeaderOptions } from './headers.js';
-import type { ServicePolicy } from './policy.js';
 import type { ServerContext } from './server-context.js';
+import type { ServicePolicy } from './service.js';
+import type { RouterBinder } from './types/binding.js';
 
 export type { ServiceEntry } from './service.js';
 
@@ -54,7 +54,7 @@ export interface RouterRuntime {
   baseDtab: Dtab;
   baseDtabText: string;
   readonly parseDtab: (text: string) => Dtab;
-  readonly binder: Binder;
+  readonly binder: RouterBinder;
   readonly clock: Clock;
   readonly random: Random;
   readonly bindingTimeoutMs: number;

@@ -9,7 +9,6 @@
 import { assertNever } from '@switchyard/core';
 import { dispatchHandler } from './client/dispatch.js';
 import { mirrorLayer } from './client/mirror.js';
-import type { Client } from './client.js';
 import type { StackEntry } from './entry.js';
 import { InvalidRouterOptionsError } from './errors.js';
 import type { RouterOptions, StackLayers } from './options.js';
@@ -25,6 +24,7 @@ import { rescueLayer } from './server/respond-error.js';
 import { serverStatsLayer } from './server/stats.js';
 import type { ServiceEntry } from './service.js';
 import type { AttemptHandler, Bound, BoundHandler, IdentifiedHandler, ServerHandler } from './stages.js';
+import type { BoundClient } from './types/client.js';
 
 /** The router's three stacks, outermost first within each (finagle's server/path/client stacks). */
 export interface RouterStacks<T> {
@@ -179,7 +179,7 @@ export function composeStacks(rt: RouterRuntime, stacks: RouterStacks<readonly S
     );
   }
 
-  const clientStacks = new WeakMap<Client, AttemptHandler>();
+  const clientStacks = new WeakMap<BoundClient, AttemptHandler>();
   const clientStack: AttemptHandler = (bound) => {
     let handler = clientStacks.get(bound.client);
     if (handler === undefined) {

@@ -10,13 +10,13 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import { assertNever, type NamedLayer, type RequestHead, type RouteActions } from '@switchyard/core';
 import type { Dtab, Path } from '@switchyard/dtab';
-import type { RouterEviction } from './binding.js';
-import type { Client } from './client.js';
 import type { HeldResponse } from './held-response.js';
 import type { RecordState, RequestRecord } from './record.js';
 import type { ServerRuntime } from './runtime.js';
 import type { ServerContext } from './server-context.js';
 import type { ServiceEntry } from './service.js';
+import type { RouterEviction } from './types/binding.js';
+import type { BoundClient } from './types/client.js';
 
 export type { ServerContext } from './server-context.js';
 
@@ -127,7 +127,7 @@ export interface Bound {
   /** The service record of `dst`: stats and retry budget (Linkerd's budget is per service). */
   readonly service: ServiceEntry;
   /** The client of the bound name the request goes to. */
-  readonly client: Client;
+  readonly client: BoundClient;
   /** How attempts send the body (set by the retries layer; `none` before it). */
   readonly body: RequestBody;
   /** Monotonic end of the total timeout, ns; 0 for none. */

@@ -2,9 +2,9 @@
  * The request path reads one way: router → server → path → client → forward. The router level
  * (router.ts, stack.ts, index.ts) assembles the stacks and may import any level; below it a
  * module imports its own level, the level just below it (server → path, path → client, client →
- * forward) and the shared modules (stage values, errors, headers, runtime records); a shared
- * module imports only shared modules; nothing imports upwards or skips a level. Also checks the
- * ~300-line rule: a longer source file says why at its top.
+ * forward) and the shared modules (stage values, errors, headers, runtime records, the type
+ * leaves in types/); a shared module imports only shared modules; nothing imports upwards or
+ * skips a level. Also checks the ~300-line rule: a longer source file says why at its top.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -85,6 +85,26 @@ describe('router source layout', () => {
     expect(allowed('path/retries.ts', 'forward/forward.ts')).toBe(false);
     expect(allowed('stages.ts', 'client/dispatch.ts')).toBe(false);
     expect(allowed('stack.ts', 'client/dispatch.ts')).toBe(true);
+    expect(allowed('path/bind.ts', 'client/binding.ts')).toBe(true);
+    expect(allowed('client/mirror.ts', 'client/binding.ts')).toBe(true);
+    expect(allowed('server/identify.ts', 'client/policy.ts')).toBe(false);
+    expect(allowed('stages.ts', 'client/client.ts')).toBe(false);
+    expect(allowed('runtime.ts', 'client/binding.ts')).toBe(false);
+    expect(allowed('types/binding.ts', 'client/binding.ts')).toBe(false);
+    expect(allowed('client/binding.ts', 'types/binding.ts')).toBe(true);
+  });
+
+  it('keeps the client, the binding cache and the policies in client/, their types in shared leaves', () => {
+    const at = new Set(files.map((f) => f.file));
+    for (const moved of ['client/client.ts', 'client/binding.ts', 'client/policy.ts']) {
+      expect(at.has(moved), moved).toBe(true);
+      expect(level(moved), moved).toBe(LEVELS.findIndex(([n]) => n === 'client'));
+    }
+    for (const leaf of ['types/client.ts', 'types/binding.ts', 'service.ts']) {
+      expect(at.has(leaf), leaf).toBe(true);
+      expect(name(level(leaf)), leaf).toBe('shared');
+    }
+    expect(['client.ts', 'binding.ts', 'policy.ts'].filter((f) => at.has(f))).toEqual([]);
   });
 
   it('keeps files under ~300 lines unless the header says why', () => {

@@ -21,11 +21,11 @@
 import { IGNORED_OUTCOME } from '@switchyard/balancers';
 import type { Path } from '@switchyard/dtab';
 import type { Dispatcher } from 'undici';
-import { pickLeaf, whenTreeResolved } from '../binding.js';
 import type { HeaderMap } from '../headers.js';
 import type { RouterRuntime } from '../runtime.js';
 import type { Bound, ClientLayer, Exchange } from '../stages.js';
 import { bindingOf, showBoundId } from './bind-key.js';
+import { pickLeaf, whenTreeResolved } from './binding.js';
 
 /** Copies in flight at most, per router; further copies are dropped until one settles. */
 export const MIRROR_MAX_IN_FLIGHT = 64;

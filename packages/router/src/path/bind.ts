@@ -4,17 +4,18 @@
  */
 import type { Clock } from '@switchyard/core';
 import { Path } from '@switchyard/dtab';
-import { pickLeaf, type TreeEntry, whenTreeResolved } from '../binding.js';
 import { bindingOf, showBoundId } from '../client/bind-key.js';
-import type { Client } from '../client.js';
+import { pickLeaf, whenTreeResolved } from '../client/binding.js';
 import type { BindEntry } from '../entry.js';
 import { BindingTimeoutError, NoRouteError, type NoRouteReason } from '../errors.js';
 import type { RouterRuntime, ServiceEntry } from '../runtime.js';
 import { type Bound, EXCHANGE_STATE, type Identified, NO_BODY } from '../stages.js';
+import type { TreeEntry } from '../types/binding.js';
+import type { BoundClient } from '../types/client.js';
 
 /** The client a name's picked leaf binds to, and the leaf's residual path. */
 interface Picked {
-  readonly client: Client;
+  readonly client: BoundClient;
   readonly residual: Path;
 }
 

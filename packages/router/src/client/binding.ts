@@ -4,53 +4,25 @@
  * clients stay observed while they are in the cache (so namer watches keep running and each
  * request is a map lookup), and are released when evicted by size or after `idleTtlSecs` without
  * use; services and clients evicted so are reported (`RouterEviction`).
+ *
+ * Serves two levels: the path stack's `bind` and the client stack's `mirror` both pick leaves
+ * here. It sits in client/, the lower of the two, because the one-way rule lets path import
+ * client but not client import path; the shared modules see the cache as `RouterBinder`.
  */
-import type {
-  Activity,
-  ActivityState,
-  BoundName,
-  Clock,
-  Dispose,
-  Random,
-  TimerHandle,
-} from '@switchyard/core';
+import type { BoundName, Clock, Random, TimerHandle } from '@switchyard/core';
 import { assertNever } from '@switchyard/core';
 import type { Dtab, NameTree, Path } from '@switchyard/dtab';
 import { LRUCache } from 'lru-cache';
+import type { NoRouteReason } from '../errors.js';
+import type { ServiceEntry } from '../service.js';
+import type {
+  BindingCacheOptions,
+  RouterBinder,
+  RouterEviction,
+  RouterInterpreter,
+  TreeEntry,
+} from '../types/binding.js';
 import type { Client } from './client.js';
-import type { NoRouteReason } from './errors.js';
-import type { ServiceEntry } from './service.js';
-
-/**
- * A service (logical name) or client (bound name) the router dropped from its caches: idle for
- * `idleTtlSecs` or beyond the cache's size. Not sent when the router closes or swaps its binder.
- */
-export type RouterEviction =
-  | { readonly kind: 'service'; readonly name: Path }
-  | { readonly kind: 'client'; readonly id: string };
-
-/** What the router needs of a name interpreter (core's `createInterpreter` provides it). */
-export interface RouterInterpreter {
-  /** Binds `path` under `dtab` to a live tree of bound names. */
-  bind(dtab: Dtab, path: Path): Activity<NameTree<BoundName>>;
-}
-
-/** Linkerd's `bindingCache`. Defaults: 1000 each, idle TTL 600 s. */
-export interface BindingCacheOptions {
-  /** Distinct (dtab, path) pairs kept bound. Linkerd's `paths`/`trees`: trees are keyed by both here. */
-  readonly trees?: number;
-  /** Distinct bound ids kept as clients (Linkerd's `bounds`/`clients`). */
-  readonly clients?: number;
-  /** Entries unused this long are released, seconds. */
-  readonly idleTtlSecs?: number;
-}
-
-/** A cached, observed binding of one (dtab, path). */
-export interface TreeEntry {
-  state: ActivityState<NameTree<BoundName>>;
-  dispose: Dispose | undefined;
-  waiters: (() => void)[];
-}
 
 /** Resolves once `entry` is no longer pending; `undefined` when it already is not. */
 export function whenTreeResolved(entry: TreeEntry): Promise<void> | undefined {
@@ -101,7 +73,7 @@ export function pickLeaf(tree: NameTree<BoundName>, random: Random): BoundName |
 }
 
 /** The binding caches of one router. */
-export class Binder {
+export class Binder implements RouterBinder {
   readonly #interpreter: RouterInterpreter;
   readonly #trees: LRUCache<string, TreeEntry>;
   readonly #clients: LRUCache<string, Client>;

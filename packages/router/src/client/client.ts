@@ -1,49 +1,18 @@
+/**
+ * The client of one bound name (Linkerd's client): its balancer, one pool per endpoint, and the
+ * address set it follows. The client stack's; the shared modules see it as `BoundClient`
+ * (types/client.ts), and the path stack gets one from the binding cache.
+ */
 import {
   type Balancer,
   type BalancerFactory,
-  type EndpointHealth,
   type Lease,
   type RequeueBudget,
   requeueBudget,
 } from '@switchyard/balancers';
-import type {
-  Addr,
-  Address,
-  BoundName,
-  Clock,
-  Counter,
-  Dispose,
-  Gauge,
-  Histogram,
-  Stats,
-} from '@switchyard/core';
-import { type ClientPoolOptions, createEndpoint, type Endpoint } from './endpoint.js';
-
-/** Client-level counters, under `rt/<router>/client/<id>/`. */
-export interface ClientStats {
-  readonly requests: Counter;
-  readonly success: Counter;
-  readonly failures: Counter;
-  readonly latency: Histogram;
-}
-
-/** A snapshot of one client, for the admin dashboard. */
-export interface ClientState {
-  /** The bound id, shown (e.g. `/$/inet/127.0.0.1/8080`). */
-  readonly id: string;
-  /** Kind of the current address set (`bound` also when it is empty). */
-  readonly addr: Addr['kind'];
-  readonly balancer: { readonly size: number; readonly available: number };
-  readonly endpoints: readonly {
-    readonly host: string;
-    readonly port: number;
-    readonly weight: number;
-    readonly pending: number;
-    /** Failure-accrual health, when the balancer tracks it (default `alive`). */
-    readonly state: EndpointHealth;
-    readonly meta: Readonly<Record<string, unknown>>;
-  }[];
-}
+import type { Addr, Address, BoundName, Clock, Dispose, Gauge, Stats } from '@switchyard/core';
+import { type ClientPoolOptions, createEndpoint, type Endpoint } from '../endpoint.js';
+import type { BoundClient, ClientState, ClientStats } from '../types/client.js';
 
 /** What a client needs from its router. */
 export interface ClientDeps {
@@ -63,7 +32,7 @@ function endpointKey(host: string, port: number): string {
 }
 
 /** The upstream side of one bound name. Created and evicted by the router's client cache. */
-export class Client {
+export class Client implements BoundClient {
   /** The bound id, shown. */
   readonly id: string;
   readonly stats: ClientStats;

@@ -3,31 +3,22 @@
  * the fields a per-name policy (`servicePolicy`, `clientPolicy`, Linkerd 1's `io.l5d.static`
  * configs) returns laid over them. Resolved once, when a service record or a client is created,
  * so the request path reads plain fields.
+ *
+ * Serves two levels (the service policy is the path stack's, the client policy the client
+ * stack's; router.ts calls both): it sits in client/, the lower one, which both may import.
  */
 import {
   type BalancerFactory,
   classifiers,
   type RequeueBudget,
-  type ResponseClassifier,
-  type RetryBudget,
   requeueBudget,
   retryBudget,
 } from '@switchyard/balancers';
 import type { Clock } from '@switchyard/core';
 import type { Path } from '@switchyard/dtab';
-import type { ClientPoolOptions } from './endpoint.js';
-import type { RouterClientOptions, RouterServiceOptions } from './policy-options.js';
-
-/** The service policy of one logical name. */
-export interface ServicePolicy {
-  readonly classifier: ResponseClassifier;
-  /** False when the classifier never answers `retryableFailure`: skips retry plumbing. */
-  readonly mayRetry: boolean;
-  readonly totalTimeoutMs: number | undefined;
-  readonly retryBufferBytes: number;
-  readonly newRetryBackoff: (() => Iterator<number>) | undefined;
-  readonly budget: RetryBudget;
-}
+import type { ClientPoolOptions } from '../endpoint.js';
+import type { RouterClientOptions, RouterServiceOptions } from '../policy-options.js';
+import type { ServicePolicy } from '../service.js';
 
 /** The client policy of one bound name. */
 export interface ClientPolicy {
