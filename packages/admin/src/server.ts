@@ -37,6 +37,12 @@ type Listener = { readonly kind: 'main' | 'probe'; readonly ip: string };
 /** A bound listener and which one it is. */
 type AdminListener = { readonly server: Server; readonly listener: Listener };
 
+/**
+ * The admin server each of our http.Servers serves now. A server gets one 'request' listener
+ * when it is made; a takeover only changes its entry here (no listener is removed or replaced).
+ */
+const servedBy = new WeakMap<Server, (req: IncomingMessage, res: ServerResponse) => void>();
+
 function urlOf(a: AddressInfo): string {
   return `http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`;
 }
@@ -196,10 +202,10 @@ export class AdminServer {
 
   /** Makes `server`'s requests (on new and open connections) reach this server's routes. */
   #serve(server: Server, listener: Listener): void {
-    server.removeAllListeners('request');
-    server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-      void this.#handle(req, res, listener);
-    });
+    const first = !servedBy.has(server);
+    servedBy.set(server, (req, res) => void this.#handle(req, res, listener));
+    if (first)
+      server.on('request', (req: IncomingMessage, res: ServerResponse) => servedBy.get(server)?.(req, res));
   }
 
   async #bind(listener: Listener, port: number): Promise<AddressInfo> {
