@@ -69,6 +69,9 @@ export async function runWorker(logLevel: Level, write: (text: string) => void):
       kinds,
       baseDir: start.baseDir,
       stats,
+      // reusePort: this worker's own listening socket (Node treats a reusePort listen as exclusive,
+      // so node:cluster does not hand it the primary's); otherwise the cluster's shared one.
+      ...(start.reusePort ? { reusePort: true } : {}),
       // The primary serves the configured admin port; this admin is reached through it.
       admin: { ip: '127.0.0.1', port: 0 },
       onShutdown: () => send({ kind: 'shutdown' }),
