@@ -1,6 +1,7 @@
 /**
  * A worker process of `--workers N`: runs one Linker on the config text the primary sends, on
- * the same ports as its siblings (node:cluster hands the listening sockets out), and answers the
+ * the same ports as its siblings (node:cluster hands the listening sockets out, or, under
+ * `workers.listen: reusePort`, it binds its own SO_REUSEPORT socket), and answers the
  * primary's requests for metrics, reloads and drain. Its Kubernetes informers are fed by the
  * primary (one set of watches per pod, `relayedInformers`), not by watches of its own, and its
  * Lease elections are the primary's (elections.ts). It logs like the single process, with a
