@@ -7,7 +7,7 @@
  * tested in cli.test.ts), so this file is skipped there with the reason in its name.
  */
 
-import { mkdtemp, readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, readlink, rename, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -134,6 +134,24 @@ routers:
     const served = (await workers()).map((w) => w.requests);
     expect(served.every((n) => n > 0)).toBe(true);
   });
+
+  it("a reload that changes a server in place keeps each worker's own socket (still reusePort)", async () => {
+    const before = await listeningInodes(port);
+    const reloads = () => binary.stderr().split('"msg":"configuration reloaded"').length - 1;
+    const seen = reloads();
+    const file = join(dir, 'linker.yaml');
+    const text = await readFile(file, 'utf8');
+    await writeFile(
+      `${file}.next`,
+      text.replace('ip: 127.0.0.1}]', 'ip: 127.0.0.1, requestTimeoutMs: 7000}]'),
+    );
+    await rename(`${file}.next`, file);
+    await eventually(async () => reloads() > seen, 20_000);
+    expect(binary.stderr()).not.toMatch(/kept the running configuration/);
+    expect(await listeningInodes(port)).toEqual(before);
+    const statuses = await Promise.all(Array.from({ length: 10 }, () => fresh(port)));
+    expect(statuses.every((s) => s === 200)).toBe(true);
+  }, 30_000);
 
   it('a SIGKILLed worker takes only its socket: the other serves every new connection, the replacement binds again', async () => {
     const before = await workers();
