@@ -1,7 +1,7 @@
 /** Command-line arguments of `switchyard-ingress`, parsed with node:util. */
 import { parseArgs } from 'node:util';
 import type { Level } from './log.js';
-import { parseWorkersFlag } from './workers/count.js';
+import { parseWorkersFlag, parseWorkersListenFlag, type WorkersListen } from './workers/count.js';
 
 /** Exit codes (sysexits-style where one fits). */
 export const EXIT = Object.freeze({ ok: 0, failure: 1, usage: 2, config: 78 });
@@ -22,6 +22,7 @@ Options:
       --admin-port N      override the admin port (default: config, else 9990)
       --workers N|auto    processes serving the same ports (default: config's
                           workers:, else 1); auto = one per available core
+      --workers-listen M  cluster (default) | reusePort (own socket, Node >= 22.12)
       --http-port N       local demo: plain HTTP port (default 4140)
       --https-port N      local demo: TLS port (default 4143)
       --state-dir DIR     local demo: dev certificate and demo files
@@ -34,8 +35,7 @@ Options:
 
 Logs are JSON lines on stderr. SIGTERM/SIGINT drain in-flight requests, then exit;
 SIGHUP re-reads the config file.
-Exit codes: 0 clean shutdown, 1 runtime failure (e.g. port in use), 2 usage error,
-78 invalid config.
+Exit codes: 0 clean shutdown, 1 runtime failure (port in use), 2 usage, 78 config.
 `;
 
 /** Parsed command line. */
@@ -55,6 +55,8 @@ export type Command =
       readonly kubeApiPort: number | undefined;
       /** `--workers N|auto`; undefined: the config's `workers:` (default 1). */
       readonly workers: number | 'auto' | undefined;
+      /** `--workers-listen cluster|reusePort`; undefined: the config's `workers.listen` (default cluster). */
+      readonly workersListen: WorkersListen | undefined;
     };
 
 const LEVELS: readonly Level[] = ['debug', 'info', 'warn', 'error'];
@@ -85,6 +87,7 @@ export function parseCommand(argv: readonly string[]): Command {
         'state-dir': { type: 'string' },
         'kube-api': { type: 'string' },
         workers: { type: 'string' },
+        'workers-listen': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
       },
@@ -116,6 +119,9 @@ export function parseCommand(argv: readonly string[]): Command {
   }
   const workers = values.workers === undefined ? undefined : parseWorkersFlag(values.workers as string);
   if (typeof workers === 'string' && workers !== 'auto') return { kind: 'usageError', message: workers };
+  const listenFlag = values['workers-listen'] as string | undefined;
+  const listen = listenFlag === undefined ? undefined : parseWorkersListenFlag(listenFlag);
+  if (typeof listen === 'string') return { kind: 'usageError', message: listen };
   if (values.check && values.config === undefined) {
     return { kind: 'usageError', message: '--check needs --config FILE' };
   }
@@ -129,5 +135,6 @@ export function parseCommand(argv: readonly string[]): Command {
     stateDir: values['state-dir'] as string | undefined,
     kubeApiPort: ports['kube-api'],
     workers,
+    workersListen: listen?.listen,
   };
 }

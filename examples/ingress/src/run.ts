@@ -26,7 +26,7 @@ import {
 import type { LocalKubeApi } from './local-kube-api.js';
 import { createLogger, logConfigError, logLibraryEvents } from './log.js';
 import { warmUp } from './warm-up.js';
-import { resolveWorkers } from './workers/count.js';
+import { resolveWorkers, workersSetting } from './workers/count.js';
 import { runPrimary } from './workers/primary.js';
 
 /** Where output goes; tests substitute their own. */
@@ -134,7 +134,9 @@ export async function run(command: Command, io: Io, signals: NodeJS.EventEmitter
     return EXIT.ok;
   }
 
-  const workers = resolveWorkers(command.workers ?? loaded.config.workers);
+  const setting = workersSetting(loaded.config.workers);
+  const workers = resolveWorkers(command.workers ?? setting.count);
+  const reusePort = (command.workersListen ?? setting.listen) === 'reusePort';
   if (workers > 1) {
     // The pod's processes: the primary keeps the watches and the admin port, workers serve.
     const config = loaded.config;
@@ -143,7 +145,13 @@ export async function run(command: Command, io: Io, signals: NodeJS.EventEmitter
       | undefined;
     const code = await runPrimary({
       count: workers,
-      start: { kind: 'start', text: configText, file: loaded.file, baseDir },
+      start: {
+        kind: 'start',
+        text: configText,
+        file: loaded.file,
+        baseDir,
+        ...(reusePort ? { reusePort } : {}),
+      },
       watchFile: command.config !== undefined && command.config !== '-' ? resolve(command.config) : undefined,
       kinds,
       logger,

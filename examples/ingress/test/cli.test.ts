@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT, parseCommand } from '../src/cli.js';
 import { run } from '../src/run.js';
+import { listenHasReusePort, parseWorkersListenFlag } from '../src/workers/count.js';
 
 const configDir = fileURLToPath(new URL('../config/', import.meta.url));
 
@@ -188,5 +189,61 @@ routers:
     await writeFile(file, `workers: auto\n${routers}`);
     expect((await runCli(['--check', '--config', file])).code).toBe(EXIT.ok);
     await rm(dir, { recursive: true, force: true });
+  });
+
+  // Both answers are tested across CI's Node 20 (refused) and 22/24 (accepted).
+  const hasReusePort = listenHasReusePort();
+
+  it('checks workers.listen at --check: reusePort refused at file:line:column on Node < 22.12, a typo named', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sy-cli-listen-'));
+    const file = join(dir, 'linker.yaml');
+    const routers =
+      'routers:\n- protocol: http\n  servers: [{port: 0}]\n  dtab: /svc => /$/inet/127.0.0.1/1\n';
+    await writeFile(file, `workers:\n  count: 2\n  listen: reusePort\n${routers}`);
+    const answer = await runCli(['--check', '--config', file]);
+    if (hasReusePort) expect(answer.code).toBe(EXIT.ok);
+    else {
+      expect(answer.code).toBe(EXIT.config);
+      expect(answer.stderr).toContain(
+        `${file}:3:11: workers.listen: reusePort needs Node >= 22.12 (server.listen has no reusePort option before), this is ${process.versions.node}`,
+      );
+    }
+    await writeFile(file, `workers: {count: 2, listen: reuseport}\n${routers}`);
+    const typo = await runCli(['--check', '--config', file]);
+    expect(typo.code).toBe(EXIT.config);
+    expect(typo.stderr).toContain(
+      `${file}:1:29: workers.listen: expected "cluster" or "reusePort", got "reuseport"`,
+    );
+    await writeFile(file, `workers: {count: 0, listen: cluster, mode: x}\n${routers}`);
+    const both = await runCli(['--check', '--config', file]);
+    expect(both.code).toBe(EXIT.config);
+    expect(both.stderr).toContain('workers.count: expected a whole number 1–1024 or "auto", got 0');
+    expect(both.stderr).toContain('workers.mode: unknown field mode');
+    await writeFile(file, `workers: {count: auto, listen: cluster}\n${routers}`);
+    expect((await runCli(['--check', '--config', file])).code).toBe(EXIT.ok);
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('reads --workers-listen cluster|reusePort, refusing reusePort on Node < 22.12 and naming the flag', async () => {
+    expect(parseCommand(['--workers-listen', 'cluster'])).toMatchObject({
+      kind: 'run',
+      workersListen: 'cluster',
+    });
+    expect(parseCommand([])).toMatchObject({ kind: 'run', workersListen: undefined });
+    const bad = await runCli(['--workers-listen', 'fork']);
+    expect(bad.code).toBe(EXIT.usage);
+    expect(bad.stderr).toContain('--workers-listen expects "cluster" or "reusePort", got "fork"');
+    if (hasReusePort)
+      expect(parseCommand(['--workers-listen', 'reusePort'])).toMatchObject({ workersListen: 'reusePort' });
+    else {
+      const old = await runCli(['--workers-listen', 'reusePort']);
+      expect(old.code).toBe(EXIT.usage);
+      expect(old.stderr).toContain(`--workers-listen reusePort needs Node >= 22.12`);
+    }
+    expect(parseWorkersListenFlag('reusePort', '22.11.0')).toMatch(/needs Node >= 22.12.*this is 22.11.0/);
+    expect(parseWorkersListenFlag('reusePort', '22.12.0')).toEqual({ listen: 'reusePort' });
+    expect(parseWorkersListenFlag('reusePort', '23.0.0')).toMatch(/needs Node >= 22.12/);
+    expect(parseWorkersListenFlag('reusePort', '23.1.0')).toEqual({ listen: 'reusePort' });
+    expect(parseWorkersListenFlag('reusePort', '20.20.2')).toMatch(/needs Node >= 22.12/);
   });
 });

@@ -19,6 +19,8 @@ export interface BuildContext {
   readonly clock: Clock;
   /** The router being built (its `dstPrefix` and label), for identifiers. */
   readonly router?: { readonly label: string; readonly dstPrefix: string };
+  /** Servers bind with SO_REUSEPORT (`LinkerOptions.reusePort`: a `--workers` worker binding its own socket). */
+  readonly reusePort?: boolean;
   /**
    * A Kubernetes client shared by every plugin whose options resolve to the same API server and
    * identity (server URL, TLS, credentials, proxy, impersonation): `host`/`port` naming the server

@@ -105,11 +105,15 @@ export function hasAcme(rc: RouterConfig): boolean {
   return rc.servers.some((s) => s.tls?.enabled === true && s.tls.acme !== undefined);
 }
 
-/** A server's settings as the router takes them, without its `http.Server` factory (TLS, h2). */
-export function serverSettings(sc: ServerConfig, rc: RouterConfig): RouterServerOptions {
+/**
+ * A server's settings as the router takes them, without its `http.Server` factory (TLS, h2);
+ * `reusePort` is the linker's (`LinkerOptions.reusePort`), the same for every server.
+ */
+export function serverSettings(sc: ServerConfig, rc: RouterConfig, reusePort = false): RouterServerOptions {
   return {
     port: sc.port,
     ip: sc.ip,
+    ...(reusePort ? { reusePort: true } : {}),
     clearContext: sc.clearContext,
     maxHeadersKB: rc.maxHeadersKB,
     ...(sc.maxConcurrentRequests ? { maxConcurrentRequests: sc.maxConcurrentRequests } : {}),
@@ -161,7 +165,7 @@ export async function buildServer(
       ? { settings: sc.h2 ?? {}, where: h2Where, stats: serverStats }
       : undefined;
   const options: RouterServerOptions = {
-    ...serverSettings(sc, rc),
+    ...serverSettings(sc, rc, context.reusePort),
     ...(terminator
       ? {
           // An http.Server listening through the TLS front door (one tls.Server per certificate).

@@ -168,7 +168,10 @@ export async function reloadLinker(state: LinkerState, next: LoadedConfig): Prom
             swaps.push({ slot: old.tls, terminator });
             servers.push({
               config: sc,
-              options: { ...serverSettings(sc, rc), createServer: old.options.createServer },
+              options: {
+                ...serverSettings(sc, rc, state.base.reusePort),
+                createServer: old.options.createServer,
+              },
               terminator,
               tls: old.tls,
             });
@@ -176,7 +179,7 @@ export async function reloadLinker(state: LinkerState, next: LoadedConfig): Prom
           }
           if (old !== undefined && sameServerFactory(old.config, sc)) {
             // Same factory (and terminator): the router changes what it can in place.
-            const options = serverSettings(sc, rc);
+            const options = serverSettings(sc, rc, state.base.reusePort);
             const { createServer } = old.options;
             servers.push({
               config: sc,

@@ -20,6 +20,7 @@ import {
   object,
   oneOrMany,
   optional,
+  type ParseContext,
   refine,
   reject,
   rejectField,
@@ -303,21 +304,72 @@ function routerSchema(kinds: LinkerKinds) {
   );
 }
 
+/** How `--workers` processes listen: one socket shared by node:cluster, or one each with SO_REUSEPORT. */
+export type WorkersListen = 'cluster' | 'reusePort';
+
+/** `workers` in its long form: the count and how the workers listen. */
+export interface WorkersSetting {
+  readonly count: number | 'auto';
+  readonly listen: WorkersListen;
+}
+
+/** Whether this Node's `server.listen()` takes `reusePort` (22.12+ on the 22 line, 23.1+ after). */
+function listenHasReusePort(version: string): boolean {
+  const [major = 0, minor = 0] = version.split('.').map(Number);
+  return major > 23 || (major === 23 && minor >= 1) || (major === 22 && minor >= 12);
+}
+
 /**
  * `workers`: how many processes serve the routers' ports — a positive integer, or `auto` (the
- * host's available parallelism, resolved by the binary). Only the reference binary reads it.
+ * host's available parallelism, resolved by the binary) — or `{count, listen}` where `listen` is
+ * `cluster` (default: node:cluster shares one socket) or `reusePort` (each worker binds its own
+ * with SO_REUSEPORT; needs Node >= 22.12, refused here before). Only the reference binary reads it.
  */
-export function workersSchema(): Schema<number | 'auto'> {
+export function workersSchema(
+  nodeVersion: string = process.versions.node,
+): Schema<number | 'auto' | WorkersSetting> {
+  const count = (value: unknown, path: FieldPath, context: ParseContext) => {
+    if (value === 'auto') return 'auto';
+    if (typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= 1024) return value;
+    context.report(
+      context.source.issue(path, `expected a whole number 1–1024 or "auto", got ${JSON.stringify(value)}`),
+    );
+    return INVALID;
+  };
   return {
     parse(value, path, context) {
-      if (value === 'auto') return 'auto';
-      if (typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= 1024) return value;
-      context.report(
-        context.source.issue(path, `expected a whole number 1–1024 or "auto", got ${JSON.stringify(value)}`),
-      );
-      return INVALID;
+      if (typeof value !== 'object' || value === null || Array.isArray(value))
+        return count(value, path, context);
+      const { count: n = 1, listen = 'cluster', ...rest } = value as Record<string, unknown>;
+      let ok = true;
+      for (const key of Object.keys(rest)) {
+        context.report(
+          context.source.issue([...path, key], `unknown field ${key} (workers takes count and listen)`),
+        );
+        ok = false;
+      }
+      const parsed = count(n, [...path, 'count'], context);
+      if (parsed === INVALID) ok = false;
+      if (listen !== 'cluster' && listen !== 'reusePort') {
+        context.report(
+          context.source.issue(
+            [...path, 'listen'],
+            `expected "cluster" or "reusePort", got ${JSON.stringify(listen)}`,
+          ),
+        );
+        ok = false;
+      } else if (listen === 'reusePort' && !listenHasReusePort(nodeVersion)) {
+        context.report(
+          context.source.issue(
+            [...path, 'listen'],
+            `reusePort needs Node >= 22.12 (server.listen has no reusePort option before), this is ${nodeVersion}; use "cluster"`,
+          ),
+        );
+        ok = false;
+      }
+      return ok ? { count: parsed as number | 'auto', listen: listen as WorkersListen } : INVALID;
     },
-    describe: () => ({ type: 'scalar', name: 'integer or "auto"' }),
+    describe: () => ({ type: 'scalar', name: 'integer, "auto", or {count, listen: cluster | reusePort}' }),
   };
 }
 
@@ -334,8 +386,8 @@ export function linkerSchema(kinds: LinkerKinds) {
       telemetry: withDefault(list(kinds.telemeter.schema()), [], 'Metrics exporters and tracers.'),
       workers: withDefault(
         workersSchema(),
-        1 as number | 'auto',
-        'Processes serving the same ports (switchyard-ingress): a number, or "auto" for one per available core. `--workers` overrides it; changing it needs a restart.',
+        1 as number | 'auto' | WorkersSetting,
+        'Processes serving the same ports (switchyard-ingress): a number, "auto" for one per available core, or {count, listen: cluster | reusePort} (reusePort: each worker binds its own socket, Node >= 22.12). `--workers` overrides the count; changing it needs a restart.',
       ),
     },
     {

@@ -75,6 +75,11 @@ export interface LinkerOptions {
    * to warm the request path; start waits for it, and a rejection fails the start.
    */
   readonly beforeReady?: (routers: readonly Router[]) => Promise<void>;
+  /**
+   * Every router server binds with SO_REUSEPORT (`RouterServerOptions.reusePort`, Node >= 22.12):
+   * a `--workers` worker under `workers.listen: reusePort` binds its own socket on the shared port.
+   */
+  readonly reusePort?: boolean;
 }
 
 /** The `tls.acme` certificates of one TLS server, see {@link Linker.acmeStatus}. */
@@ -144,6 +149,7 @@ export class Linker {
       kubeInformers: async (where) => (await kube(where)).informers,
       kubeClient: async (where) => (await kube(where)).client,
       leaderElector: options.kubeLeaderElector ?? createLeaderElector,
+      ...(options.reusePort ? { reusePort: true } : {}),
       addReadiness: (r) => readiness.push(r),
       onClose: (close) => closers.push(close),
     };

@@ -17,6 +17,8 @@ export interface StartMessage {
   /** The config file's name for error messages (`<local default>` for the demo). */
   readonly file: string;
   readonly baseDir: string;
+  /** `workers.listen: reusePort`: every router server binds its own SO_REUSEPORT socket. */
+  readonly reusePort?: boolean;
 }
 
 /** Primary → worker. */

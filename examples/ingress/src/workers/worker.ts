@@ -1,6 +1,7 @@
 /**
  * A worker process of `--workers N`: runs one Linker on the config text the primary sends, on
- * the same ports as its siblings (node:cluster hands the listening sockets out), and answers the
+ * the same ports as its siblings (node:cluster hands the listening sockets out, or, under
+ * `workers.listen: reusePort`, it binds its own SO_REUSEPORT socket), and answers the
  * primary's requests for metrics, reloads and drain. Its Kubernetes informers are fed by the
  * primary (one set of watches per pod, `relayedInformers`), not by watches of its own, and its
  * Lease elections are the primary's (elections.ts). It logs like the single process, with a
@@ -69,6 +70,9 @@ export async function runWorker(logLevel: Level, write: (text: string) => void):
       kinds,
       baseDir: start.baseDir,
       stats,
+      // reusePort: this worker's own listening socket (Node treats a reusePort listen as exclusive,
+      // so node:cluster does not hand it the primary's); otherwise the cluster's shared one.
+      ...(start.reusePort ? { reusePort: true } : {}),
       // The primary serves the configured admin port; this admin is reached through it.
       admin: { ip: '127.0.0.1', port: 0 },
       onShutdown: () => send({ kind: 'shutdown' }),
