@@ -5,6 +5,7 @@
  */
 
 import { Dtab, DtabParseError } from '@switchyard/dtab';
+import { listenHasReusePort } from '@switchyard/router';
 import { ACCESS_LOG_FORMATS } from '@switchyard/telemetry';
 import { ADMIN_DEFAULTS, adminSchema } from './admin-schema.js';
 import { dtabOverridesSchema, signedDtabOverridesSchema } from './dtab-overrides.js';
@@ -311,12 +312,6 @@ export type WorkersListen = 'cluster' | 'reusePort';
 export interface WorkersSetting {
   readonly count: number | 'auto';
   readonly listen: WorkersListen;
-}
-
-/** Whether this Node's `server.listen()` takes `reusePort` (22.12+ on the 22 line, 23.1+ after). */
-function listenHasReusePort(version: string): boolean {
-  const [major = 0, minor = 0] = version.split('.').map(Number);
-  return major > 23 || (major === 23 && minor >= 1) || (major === 22 && minor >= 12);
 }
 
 /**

@@ -56,6 +56,7 @@ export type {
   RouterServerReloadOptions,
 } from './router.js';
 export { createRouter, Router } from './router.js';
+export { listenHasReusePort } from './server/reuse-port.js';
 export type { ServerTimeoutOptions, ServerTimeouts } from './server-timeouts.js';
 export { DEFAULT_SERVER_TIMEOUTS, validateServerTimeouts } from './server-timeouts.js';
 export type { ServiceEntry } from './service.js';

@@ -1,5 +1,6 @@
 /** Resolves `--workers` / `workers:` to a process count and how the workers listen. */
 import { availableParallelism } from 'node:os';
+import { listenHasReusePort } from '@switchyard/router';
 
 /** Parses the `--workers` flag: a whole number ≥ 1 or `auto`; a string is the usage error. */
 export function parseWorkersFlag(value: string): number | 'auto' | string {
@@ -13,11 +14,8 @@ export function parseWorkersFlag(value: string): number | 'auto' | string {
 /** How the workers listen: `cluster` (one socket, node:cluster hands connections out) or `reusePort`. */
 export type WorkersListen = 'cluster' | 'reusePort';
 
-/** Whether this Node's `server.listen()` takes `reusePort` (22.12+ on the 22 line, 23.1+ after). */
-export function listenHasReusePort(version: string = process.versions.node): boolean {
-  const [major = 0, minor = 0] = version.split('.').map(Number);
-  return major > 23 || (major === 23 && minor >= 1) || (major === 22 && minor >= 12);
-}
+/** Whether this Node's `server.listen()` takes `reusePort` (the router's check). */
+export { listenHasReusePort };
 
 /** Parses `--workers-listen cluster|reusePort`; a string that is neither is the usage error. */
 export function parseWorkersListenFlag(
