@@ -252,7 +252,9 @@ describe.skipIf(process.env.CI_SKIP_PACK === '1')(
       await mkdir(discoveryDir);
       await writeFile(join(discoveryDir, '.users.tmp'), `127.0.0.1 ${backend.port}\n`);
       await rename(join(discoveryDir, '.users.tmp'), join(discoveryDir, 'users'));
-    }, 600_000);
+      // Builds and packs 14 packages, then an npm install: on 2 shared cores next to another test
+      // file (CI runs two at a time) this took over 10 minutes under load.
+    }, 900_000);
 
     afterAll(async () => {
       await backend?.close();
