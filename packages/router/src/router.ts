@@ -35,7 +35,7 @@ import { isH2cOnlyUpgrade, replayWithoutUpgrade } from './server/h2c-upgrade.js'
 import { inboundH1, inboundH2 } from './server/inbound.js';
 import { respondError } from './server/respond-error.js';
 import { validateReusePort } from './server/reuse-port.js';
-import { closeUnbound, handOver, isPlainHttpServer } from './server/takeover.js';
+import { closeUnbound, createAcceptor, type Feed, handOver, isPlainHttpServer } from './server/takeover.js';
 import { planServers, sameServerSettings } from './server-reload.js';
 import { validateServerTimeouts } from './server-timeouts.js';
 import { buildStacks, composeStacks, type RouterStacks } from './stack.js';
@@ -85,6 +85,8 @@ interface ServerSlot {
    * before a takeover is answered, not reset.
    */
   readonly unanswered: Set<Socket> | undefined;
+  /** A plain HTTP server's acceptor target (`listener` is then the acceptor); undefined for other servers. */
+  feed: Feed | undefined;
 }
 
 /** What `reconfigureServers` did to each server, by its position in the new list (or the old one). */
@@ -606,7 +608,12 @@ export class Router {
       listener: server,
       handedOver: false,
       unanswered,
+      feed: undefined,
     };
+    if (isPlainHttpServer(server)) {
+      slot.feed = { target: server };
+      slot.listener = createAcceptor(slot.feed);
+    }
     return slot;
   }
 
@@ -634,17 +641,20 @@ export class Router {
   /** Binds one server and registers its gauges. */
   #bind(slot: ServerSlot): Promise<void> {
     return new Promise<void>((resolve, reject) => {
+      const listener = slot.listener;
       const onError = (err: Error) => reject(err);
-      slot.server.once('error', onError);
+      listener.once('error', onError);
       const onListening = () => {
-        slot.server.off('error', onError);
-        this.#registerListening(slot, (slot.server.address() as AddressInfo).port);
+        listener.off('error', onError);
+        // Starts Node's timeout sweep of an HTTP server that accepts through an acceptor.
+        if (listener !== slot.server) slot.server.emit('listening');
+        this.#registerListening(slot, (listener.address() as AddressInfo).port);
         resolve();
       };
       const host = slot.runtime.context.ip;
       // The options form only with reusePort: Node before 22.12 has no such option (refused above).
-      if (slot.reusePort) slot.server.listen({ port: slot.options.port, host, reusePort: true }, onListening);
-      else slot.server.listen(slot.options.port, host, onListening);
+      if (slot.reusePort) listener.listen({ port: slot.options.port, host, reusePort: true }, onListening);
+      else listener.listen(slot.options.port, host, onListening);
     });
   }
 
@@ -675,12 +685,13 @@ export class Router {
   #takeOver(running: ServerSlot, options: RouterServerOptions, where: string): ServerSlot | undefined {
     if ((options.ip ?? '127.0.0.1') !== running.runtime.context.ip) return undefined;
     if ((options.reusePort ?? false) !== running.reusePort) return undefined;
-    if (!isPlainHttpServer(running.server) || options.createServer !== undefined) return undefined;
+    if (running.feed === undefined || options.createServer !== undefined) return undefined;
     const slot = this.#createServer(options, where);
-    if (!isPlainHttpServer(slot.server)) return undefined;
-    handOver(running.listener, slot.server);
-    running.handedOver = true;
+    if (slot.feed === undefined) return undefined;
     slot.listener = running.listener;
+    slot.feed = running.feed;
+    handOver(running.feed, slot.server);
+    running.handedOver = true;
     this.#registerListening(slot, running.port);
     return slot;
   }
