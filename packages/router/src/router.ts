@@ -10,7 +10,7 @@
 import http, { type IncomingMessage, ServerResponse } from 'node:http';
 import { Http2ServerRequest, Http2ServerResponse, type ServerHttp2Session } from 'node:http2';
 import type https from 'node:https';
-import { type AddressInfo, isIP, type Socket } from 'node:net';
+import { type AddressInfo, isIP, type Server as NetServer, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { consecutiveFailures, p2c, withFailureAccrual } from '@switchyard/balancers';
 import {
@@ -35,6 +35,7 @@ import { isH2cOnlyUpgrade, replayWithoutUpgrade } from './server/h2c-upgrade.js'
 import { inboundH1, inboundH2 } from './server/inbound.js';
 import { respondError } from './server/respond-error.js';
 import { validateReusePort } from './server/reuse-port.js';
+import { closeUnbound, createAcceptor, type Feed, handOver, isPlainHttpServer } from './server/takeover.js';
 import { planServers, sameServerSettings } from './server-reload.js';
 import { validateServerTimeouts } from './server-timeouts.js';
 import { buildStacks, composeStacks, type RouterStacks } from './stack.js';
@@ -76,6 +77,18 @@ interface ServerSlot {
   draining: boolean;
   /** Listen with `SO_REUSEPORT` (validated `RouterServerOptions.reusePort`). */
   readonly reusePort: boolean;
+  /** The server holding the listening socket this slot accepts on: `server`, or the one it took over. */
+  listener: NetServer;
+  /** Set once a replacement took the listener over (see `server/takeover.ts`): it is not closed here. */
+  handedOver: boolean;
+  /**
+   * Connections of a plain HTTP server whose first request has not started yet. Node counts them
+   * idle, so a drain closes idle connections only once this is empty: a connection accepted just
+   * before a takeover is answered, not reset.
+   */
+  readonly unanswered: Set<Socket> | undefined;
+  /** A plain HTTP server's acceptor target (`listener` is then the acceptor); undefined for other servers. */
+  feed: Feed | undefined;
 }
 
 /** What `reconfigureServers` did to each server, by its position in the new list (or the old one). */
@@ -323,8 +336,10 @@ export class Router {
    * maxRequestBodyBytes, forwarded headers, request/headers/keep-alive timeouts); a changed `ip`,
    * `maxHeadersKB` or a new `createServer` (TLS, h2) is a drain-and-replace; removed servers drain
    * like `close()` (in-flight requests finish, keep-alive connections close after their response,
-   * the listener closes; cut after `graceMs`). A replacement on the same address can only bind
-   * once the old listener stopped: new connections are refused for that moment.
+   * the listener closes; cut after `graceMs`). A plain `http.Server` replaced on the same ip and
+   * port takes the running listener over (no connection refused, see `server/takeover.ts`); any
+   * other replacement on the same address binds once the old listener stopped, and new
+   * connections are refused for that moment.
    */
   async prepareServers(
     servers: readonly RouterServerOptions[],
@@ -384,12 +399,19 @@ export class Router {
           .filter(([i, from]) => !sameServerSettings(old[from]!.options, servers[i]!))
           .map(([i]) => i);
         for (const [i, from] of plan.kept) this.#applyInPlace(old[from]!, servers[i]!, `servers[${i}]`);
+        // A plain HTTP server replaced on the same ip and port takes the running listener over
+        // before the old server drains: the socket never closes, so no connection is refused.
+        const rebind = deferred.filter(({ previous, next: index }) => {
+          const slot = this.#takeOver(old[previous]!, servers[index]!, `servers[${index}]`);
+          if (slot !== undefined) fresh.set(index, slot);
+          return slot === undefined;
+        });
         const leaving = [...plan.removed.map((i) => old[i]!), ...plan.replaced.map((r) => old[r.previous]!)];
         const drained = leaving.map((slot) => this.#drain(slot, graceMs));
         // A replacement on the same address binds as soon as the old listener has let go of it
         // (#drain closed it above); a listen that failed leaves a server unusable, so each try
         // uses a new one.
-        for (const { next: index } of deferred) {
+        for (const { next: index } of rebind) {
           fresh.set(index, await this.#bindNew(servers[index]!, `servers[${index}]`));
         }
         const next: ServerSlot[] = servers.map((_, i) => fresh.get(i) ?? old[plan.kept.get(i)!]!);
@@ -515,9 +537,11 @@ export class Router {
     const clock = rt.clock;
     // Read per request: a reload may rebuild the stacks (`reconfigure({ layers })`).
     const handler: ServerHandler = (request) => this.#handler(request);
+    const unanswered = isPlainHttpServer(server) ? new Set<Socket>() : undefined;
     server.on(
       'request',
       (req: IncomingMessage | Http2ServerRequest, res: ServerResponse | Http2ServerResponse) => {
+        if (unanswered?.size && !(req instanceof Http2ServerRequest)) unanswered.delete(req.socket as Socket);
         // A draining server (removed or replaced by a reload) closes each connection after its response.
         if (slot.draining && res instanceof ServerResponse && !res.headersSent)
           res.setHeader('connection', 'close');
@@ -535,6 +559,7 @@ export class Router {
     // Upgrade requests, and CONNECT (which the stack answers 405), arrive with the raw socket.
     const replayed = new WeakSet<Duplex>();
     const onRawSocket = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      if (unanswered?.size) unanswered.delete(req.socket);
       if (isH2cOnlyUpgrade(req)) {
         // Declined: served as the HTTP/1.1 request it also is (see h2c-upgrade.ts).
         replayed.add(socket);
@@ -558,13 +583,15 @@ export class Router {
     server.on('connect', onRawSocket);
     // One listener for every connection of this server ('close' fires once per socket or
     // session): a closure and a once-wrapper per connection cost ~420 B of each idle keep-alive.
-    const connectionClosed = () => {
+    const connectionClosed = function (this: Socket | ServerHttp2Session) {
       runtime.connections--;
+      if (unanswered?.size) unanswered.delete(this as Socket);
     };
     server.on('connection', (socket: Socket) => {
       // A socket replayed after a declined h2c upgrade is counted once, when it first connected.
       if (replayed.has(socket)) return;
       runtime.connections++;
+      unanswered?.add(socket);
       socket.on('close', connectionClosed);
     });
     // HTTP/2 connections of a front door (TLS by ALPN, or plain h2c) arrive as sessions.
@@ -580,7 +607,15 @@ export class Router {
       gauges: [],
       draining: false,
       reusePort,
+      listener: server,
+      handedOver: false,
+      unanswered,
+      feed: undefined,
     };
+    if (isPlainHttpServer(server)) {
+      slot.feed = { target: server };
+      slot.listener = createAcceptor(slot.feed);
+    }
     return slot;
   }
 
@@ -608,32 +643,59 @@ export class Router {
   /** Binds one server and registers its gauges. */
   #bind(slot: ServerSlot): Promise<void> {
     return new Promise<void>((resolve, reject) => {
+      const listener = slot.listener;
       const onError = (err: Error) => reject(err);
-      slot.server.once('error', onError);
+      listener.once('error', onError);
       const onListening = () => {
-        slot.server.off('error', onError);
-        slot.port = (slot.server.address() as AddressInfo).port;
-        slot.runtime.localPort = slot.port;
-        const scope = this.#runtime.stats.scope('server', slot.runtime.context.ip, String(slot.port));
-        slot.runtime.stats = serverStats(scope);
-        slot.gauges.push(
-          scope.gauge(['connections'], () => slot.runtime.connections),
-          scope.gauge(['pending'], () => slot.runtime.inflight),
-        );
-        if (diagnostics.listening.hasSubscribers) {
-          diagnostics.listening.publish({
-            router: this.#label,
-            ip: slot.runtime.context.ip,
-            port: slot.port,
-          });
-        }
+        listener.off('error', onError);
+        // Starts Node's timeout sweep of an HTTP server that accepts through an acceptor.
+        if (listener !== slot.server) slot.server.emit('listening');
+        this.#registerListening(slot, (listener.address() as AddressInfo).port);
         resolve();
       };
       const host = slot.runtime.context.ip;
       // The options form only with reusePort: Node before 22.12 has no such option (refused above).
-      if (slot.reusePort) slot.server.listen({ port: slot.options.port, host, reusePort: true }, onListening);
-      else slot.server.listen(slot.options.port, host, onListening);
+      if (slot.reusePort) listener.listen({ port: slot.options.port, host, reusePort: true }, onListening);
+      else listener.listen(slot.options.port, host, onListening);
     });
+  }
+
+  /** Records the port a slot accepts on and registers its gauges. */
+  #registerListening(slot: ServerSlot, port: number): void {
+    slot.port = port;
+    slot.runtime.localPort = slot.port;
+    const scope = this.#runtime.stats.scope('server', slot.runtime.context.ip, String(slot.port));
+    slot.runtime.stats = serverStats(scope);
+    slot.gauges.push(
+      scope.gauge(['connections'], () => slot.runtime.connections),
+      scope.gauge(['pending'], () => slot.runtime.inflight),
+    );
+    if (diagnostics.listening.hasSubscribers) {
+      diagnostics.listening.publish({
+        router: this.#label,
+        ip: slot.runtime.context.ip,
+        port: slot.port,
+      });
+    }
+  }
+
+  /**
+   * A new server for `options` accepting on `running`'s listener (see `server/takeover.ts`), or
+   * undefined when it cannot: another ip, a `reusePort` change, or a server that is not a plain
+   * `http.Server` before or after (TLS and h2c doors accept on their own socket).
+   */
+  #takeOver(running: ServerSlot, options: RouterServerOptions, where: string): ServerSlot | undefined {
+    if ((options.ip ?? '127.0.0.1') !== running.runtime.context.ip) return undefined;
+    if ((options.reusePort ?? false) !== running.reusePort) return undefined;
+    if (running.feed === undefined || options.createServer !== undefined) return undefined;
+    const slot = this.#createServer(options, where);
+    if (slot.feed === undefined) return undefined;
+    slot.listener = running.listener;
+    slot.feed = running.feed;
+    handOver(running.feed, slot.server);
+    running.handedOver = true;
+    this.#registerListening(slot, running.port);
+    return slot;
   }
 
   /** A new server for `options`, bound; retried while the address is still held by a closing listener (up to 2 s). */
@@ -661,13 +723,15 @@ export class Router {
     slot.draining = true;
     for (const res of slot.runtime.open)
       if (!res.headersSent && !(res instanceof Http2ServerResponse)) res.setHeader('connection', 'close');
-    const stopped = stopListening(slot.server);
+    const stopped = stopAccepting(slot);
     const clock = this.#runtime.clock;
     const deadline = clock.now() + graceMs;
-    slot.server.closeIdleConnections();
-    while (slot.runtime.inflight > 0 && clock.now() < deadline) {
+    // Idle keep-alive connections close; one whose first request has not started yet is waited for.
+    const unanswered = () => slot.unanswered?.size ?? 0;
+    if (unanswered() === 0) slot.server.closeIdleConnections();
+    while ((slot.runtime.inflight > 0 || unanswered() > 0) && clock.now() < deadline) {
       await new Promise<void>((resolve) => clock.setTimeout(resolve, 10));
-      slot.server.closeIdleConnections();
+      if (unanswered() === 0) slot.server.closeIdleConnections();
     }
     slot.server.closeAllConnections();
     for (const g of slot.gauges) g.dispose();
@@ -702,14 +766,11 @@ export class Router {
       for (const res of slot.runtime.open)
         if (!res.headersSent && !(res instanceof Http2ServerResponse)) res.setHeader('connection', 'close');
     }
-    const stopped = this.#slots.map(
-      (slot) =>
-        new Promise<void>((resolve) => {
-          if (!slot.server.listening) return resolve();
-          slot.server.close(() => resolve());
-          slot.server.closeIdleConnections();
-        }),
-    );
+    const stopped = this.#slots.map((slot) => {
+      const done = stopAccepting(slot);
+      slot.server.closeIdleConnections();
+      return done;
+    });
     const inflight = () => this.#slots.reduce((n, s) => n + s.runtime.inflight, 0);
     const deadline = rt.clock.now() + graceMs;
     while (inflight() > 0 && rt.clock.now() < deadline) {
@@ -763,8 +824,19 @@ function sameAddress(running: ServerSlot, next: RouterServerOptions): boolean {
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
+/**
+ * Stops a slot accepting: closes the listening socket it accepts on unless a replacement took it
+ * over, and stops the timeout sweep of a server that accepted through another's socket.
+ */
+function stopAccepting(slot: ServerSlot): Promise<void> {
+  const unbound =
+    slot.server === slot.listener ? Promise.resolve() : closeUnbound(slot.server as http.Server);
+  if (slot.handedOver) return unbound;
+  return Promise.all([stopListening(slot.listener), unbound]).then(() => undefined);
+}
+
 /** Stops accepting; resolves once the listener is closed (open connections may remain). */
-function stopListening(server: http.Server | https.Server): Promise<void> {
+function stopListening(server: NetServer): Promise<void> {
   return new Promise<void>((resolve) => {
     if (!server.listening) return resolve();
     // The callback waits for every connection; 'close' of the listener itself is enough here
