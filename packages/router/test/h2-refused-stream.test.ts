@@ -18,6 +18,8 @@ async function refusingBackend(refuse: number): Promise<{ port: number; streams:
   const server = http2.createServer();
   server.on('stream', (stream, headers) => {
     streams++;
+    // Closing a stream with an error code makes node emit it on the stream too.
+    stream.on('error', () => {});
     if (streams <= refuse) {
       stream.close(constants.NGHTTP2_REFUSED_STREAM);
       return;
