@@ -105,12 +105,14 @@ export async function reloadLinker(state: LinkerState, next: LoadedConfig): Prom
       const label = routerLabel(rc);
       const router = running.get(label);
       if (router === undefined) {
-        // An added router: built and bound now, serving its new ports; swapped in at commit.
+        // An added router: built and bound now, serving its new ports; swapped in at commit,
+        // where its tls.acme managers start (until then they take no Lease and order nothing).
         const unit = await buildRouterUnit(
           state,
           rc,
           { namers: namers ?? state.namers, telemetry: inputs },
           () => committed,
+          true,
         );
         added.push(unit);
         await listenRouterUnit(state, unit, next, index);

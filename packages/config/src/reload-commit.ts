@@ -16,7 +16,7 @@ import type { AttachedDtabStore } from './dtab-store.js';
 import type { LinkerConfig } from './linker-schema.js';
 import { type LinkerState, type NamerParts, type Part, retire, type TelemetryParts } from './linker-state.js';
 import type { LoadedConfig } from './load.js';
-import { closeRouterUnit, type RouterUnit } from './router-unit.js';
+import { closeRouterUnit, type RouterUnit, startRouterUnit } from './router-unit.js';
 import { runClosers } from './run-closers.js';
 
 /** What `reload` did: `changes` names each applied section (`namers`, `routers[0].servers`, …). */
@@ -75,7 +75,10 @@ export async function commitReload(state: LinkerState, prepared: PreparedReload)
     changes.push('telemetry');
   }
   const serverWork: Promise<unknown>[] = [];
-  for (const unit of added) state.parts.set(unit.built, unit.parts);
+  for (const unit of added) {
+    state.parts.set(unit.built, unit.parts);
+    startRouterUnit(unit);
+  }
   const removed = state.routers.filter((r) => !nextRouters.includes(r));
   state.routers = nextRouters;
   for (const [index, rc] of config.routers.entries()) {
