@@ -151,8 +151,11 @@ export class Router {
   #policies: RouterPolicies;
   /** The layers the stacks were last built from (a policy change rebuilds the stacks with them). */
   #layers: RouterOptions['layers'];
-  /** Binders retired by an interpreter change, closed once their grace ends (or with the router). */
-  readonly #retiredBinders = new Set<Binder>();
+  /**
+   * Binders retired by an interpreter or policy change, each with what its closing resolves:
+   * closed once unused, at the latest when their grace ends (or with the router).
+   */
+  readonly #retiredBinders = new Map<Binder, { readonly closed: Promise<void>; readonly done: () => void }>();
   #listening = false;
   #closed: Promise<void> | undefined;
 
@@ -271,6 +274,11 @@ export class Router {
    *   bind again in a new binding cache whose clients (pools, balancers) follow the new client
    *   policy; requests in flight finish on the old clients, which close as on an `interpreter`
    *   change.
+   *
+   * Returns `released`: resolves once every binding cache retired so far (by this change or an
+   * earlier one) has closed, i.e. no client of the router binds through an interpreter other
+   * than the current one any more (at once when none is retiring). A reload closes the old
+   * namers then, instead of waiting out their grace.
    */
   reconfigure(changes: {
     readonly dtab?: Dtab;
@@ -279,7 +287,7 @@ export class Router {
     readonly layers?: RouterOptions['layers'];
     readonly policies?: RouterPolicies;
     readonly graceMs?: number;
-  }): void {
+  }): { readonly released: Promise<void> } {
     if (changes.policies !== undefined) validatePolicies(changes.policies);
     if (changes.layers !== undefined || changes.policies !== undefined) {
       const layers = changes.layers ?? this.#layers;
@@ -310,6 +318,8 @@ export class Router {
     if (changes.interpreter !== undefined && changes.interpreter !== this.#interpreter) {
       this.#retireBinder(changes.interpreter, changes.graceMs);
     }
+    const closing = [...this.#retiredBinders.values()].map((r) => r.closed);
+    return { released: Promise.all(closing).then(() => undefined) };
   }
 
   /**
@@ -322,9 +332,16 @@ export class Router {
     this.#interpreter = interpreter;
     this.#binder = this.#newBinder(interpreter);
     (this.#runtime as { binder: RouterBinder }).binder = this.#binder;
-    this.#retiredBinders.add(retired);
+    let done!: () => void;
+    const closed = new Promise<void>((resolve) => {
+      done = resolve;
+    });
+    this.#retiredBinders.set(retired, { closed, done });
     // Each old client closes once its last request ended; what is left, after graceMs.
-    closeWhenIdle(retired, graceMs, this.#runtime.clock, () => this.#retiredBinders.delete(retired));
+    closeWhenIdle(retired, graceMs, this.#runtime.clock, () => {
+      this.#retiredBinders.delete(retired);
+      done();
+    });
   }
 
   /**
@@ -787,7 +804,10 @@ export class Router {
     await Promise.all(stopped);
     const retired = [...this.#retiredBinders];
     this.#retiredBinders.clear();
-    await Promise.all([this.#binder.close(forced), ...retired.map((b) => b.close(forced))]);
+    await Promise.all([
+      this.#binder.close(forced),
+      ...retired.map(([b, { done }]) => b.close(forced).finally(done)),
+    ]);
     this.#listening = false;
     if (diagnostics.closed.hasSubscribers) diagnostics.closed.publish({ router: this.#label, forced });
   }
