@@ -123,7 +123,8 @@ export async function reloadLinker(state: LinkerState, next: LoadedConfig): Prom
       const before = router.config;
       const plan: RouterPlan = {};
       plans.set(router, plan);
-      if (!isDeepStrictEqual(rc.identifier, before.identifier)) {
+      // Identifiers name requests under the router's dstPrefix: a new prefix builds them anew.
+      if (!isDeepStrictEqual(rc.identifier, before.identifier) || rc.dstPrefix !== before.dstPrefix) {
         const context: BuildContext = { ...state.base, router: { label, dstPrefix: rc.dstPrefix } };
         plan.identifiers = await buildIdentifiers(rc, context, kinds);
       }

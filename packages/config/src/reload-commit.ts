@@ -109,14 +109,24 @@ export async function commitReload(state: LinkerState, prepared: PreparedReload)
     const stored = parts.store?.attached.dtab() ?? Dtab.empty;
     const dtab = stored.length === 0 ? rc.dtab : Object.freeze([...rc.dtab, ...stored]);
     const dtabChanged = Dtab.show(dtab) !== Dtab.show(router.router.dtab);
+    const bindingTimeoutChanged = rc.bindingTimeoutMs !== before.bindingTimeoutMs;
+    const bindingCacheChanged = !isDeepStrictEqual(rc.bindingCache, before.bindingCache);
     const reconfigured = router.router.reconfigure({
       ...(dtabChanged ? { dtab } : {}),
       ...(plan.identifier ? { identifier: plan.identifier } : {}),
       ...(namers ? { interpreter: namers.interpreter, graceMs } : {}),
       ...(plan.layers ? { layers: plan.layers.layers } : {}),
       ...(plan.policies ? { policies: plan.policies.policies, graceMs } : {}),
+      ...(bindingTimeoutChanged ? { bindingTimeoutMs: rc.bindingTimeoutMs } : {}),
+      // A new binding cache of that shape; the old clients close once idle, as for policies.
+      ...(bindingCacheChanged ? { bindingCache: rc.bindingCache ?? {}, graceMs } : {}),
     });
-    if (namers || plan.policies) released.push(reconfigured.released);
+    if (namers || plan.policies || bindingCacheChanged) released.push(reconfigured.released);
+    if (rc.dstPrefix !== before.dstPrefix) changes.push(`${at}.dstPrefix`);
+    if (bindingTimeoutChanged) changes.push(`${at}.bindingTimeoutMs`);
+    if (bindingCacheChanged) changes.push(`${at}.bindingCache`);
+    if (!isDeepStrictEqual(rc.interpreter, before.interpreter)) changes.push(`${at}.interpreter`);
+    if (rc.streamingEnabled !== before.streamingEnabled) changes.push(`${at}.streamingEnabled`);
     if (plan.policies) {
       // The old clients finish their requests and close after the grace; then their kinds go.
       const old = parts.policies;
@@ -135,7 +145,7 @@ export async function commitReload(state: LinkerState, prepared: PreparedReload)
       router.identifiers = plan.identifiers;
       router.attachIdentifiers(plan.identifiers);
       retiring.push(runClosers(retired.closers));
-      changes.push(`${at}.identifier`);
+      if (!isDeepStrictEqual(rc.identifier, before.identifier)) changes.push(`${at}.identifier`);
     }
     if (plan.layers) {
       const old = parts.layers;
