@@ -3,9 +3,12 @@
  * file is rewritten to change one section at a time — a TLS server added (HTTPS keep-alive load
  * runs on it from then on), the dtab, the namers, the identifiers, telemetry (which also rebuilds
  * the admin: a Prometheus prefix), the admin moved to another port, limits, client and service
- * policies (io.l5d.static), the added server's certificate (swapped in place: its keep-alive
- * connections keep going, new ones get the new certificate), a second router added and removed,
- * and the added server removed while the first one's settings change in place. No request on the
+ * policies (io.l5d.static), the router keys Linkerd read once (dstPrefix, bindingTimeoutMs,
+ * bindingCache, interpreter and streamingEnabled), the access log and maxRequestKB, the added
+ * server's certificate (swapped in place: its keep-alive connections keep going, new ones get the
+ * new certificate), a second router added and removed, the added server removed while the first
+ * one's settings change in place, and last maxHeadersKB (the first port's server replaced on its
+ * running listener, which it takes over). No request on the
  * ports that stay may fail, each reload must apply (version +1, a log line), and the end state
  * must show in `/admin/config.json` and `config/reloads/applied`.
  */
@@ -63,7 +66,7 @@ interface Step {
 export const reloadEverything: Scenario = {
   name: 'reload-everything',
   description:
-    '12 reloads under load, one section each (TLS server added/removed, dtab, namers, identifier, telemetry, admin, limits, client/service policies, TLS certificate in place, router added/removed); no failures on the ports that stay',
+    '18 reloads under load, one section each (TLS server added/removed, dtab, namers, identifier, telemetry, admin, limits, client/service policies, dstPrefix, bindingTimeoutMs, bindingCache, interpreter/streamingEnabled, access log/maxRequestKB, TLS certificate in place, router added/removed, maxHeadersKB on the first port); no failures on the ports that stay',
   timeoutMs: 180_000,
   async run(ctx) {
     const services = { web: ['w1', 'w2'], 'web-alt': ['w1', 'w2'], api: ['a1'] };
@@ -166,7 +169,11 @@ export const reloadEverything: Scenario = {
       {
         name: 'dtab',
         config: (() => {
-          routerExtra = { ...routerExtra, dtab: '/svc => /#/io.l5d.fs; /svc/web => /#/io.l5d.fs/web-alt' };
+          // `/edge` is the dstPrefix of a later step: names under it delegate to /svc.
+          routerExtra = {
+            ...routerExtra,
+            dtab: '/svc => /#/io.l5d.fs; /svc/web => /#/io.l5d.fs/web-alt; /edge => /svc',
+          };
           return config();
         })(),
       },
@@ -240,6 +247,46 @@ export const reloadEverything: Scenario = {
         })(),
       },
       {
+        name: 'dstPrefix',
+        config: (() => {
+          routerExtra = { ...routerExtra, dstPrefix: '/edge' };
+          return config();
+        })(),
+      },
+      {
+        name: 'bindingTimeoutMs',
+        config: (() => {
+          routerExtra = { ...routerExtra, bindingTimeoutMs: 5000 };
+          return config();
+        })(),
+      },
+      {
+        name: 'bindingCache',
+        config: (() => {
+          routerExtra = { ...routerExtra, bindingCache: { clients: 100, idleTtlSecs: 300 } };
+          return config();
+        })(),
+      },
+      {
+        name: 'interpreter and streamingEnabled',
+        config: (() => {
+          routerExtra = { ...routerExtra, interpreter: { kind: 'default' }, streamingEnabled: true };
+          return config();
+        })(),
+      },
+      {
+        name: 'access log and maxRequestKB',
+        config: (() => {
+          routerExtra = {
+            ...routerExtra,
+            httpAccessLog: join(ctx.dir, 'access.log'),
+            httpAccessLogFormat: 'json',
+            maxRequestKB: 10_240,
+          };
+          return config();
+        })(),
+      },
+      {
         name: 'TLS certificate (in place)',
         config: (() => {
           servers = [{}, { port: added, tls: tlsOf(certB) }];
@@ -286,6 +333,15 @@ export const reloadEverything: Scenario = {
           servers = [{ keepAliveTimeoutMs: 4000 }];
           return config();
         })(),
+      },
+      {
+        // After the TLS server left: a TLS server's replacement still rebinds (about 1 ms refused).
+        name: 'maxHeadersKB (the first port taken over)',
+        config: (() => {
+          routerExtra = { ...routerExtra, maxHeadersKB: 16 };
+          return config();
+        })(),
+        check: () => probeAt(port),
       },
     ];
     const problems: string[] = [];
