@@ -28,12 +28,12 @@ const DECLARATION_KINDS: readonly [ts.SymbolFlags, string][] = [
   [ts.SymbolFlags.TypeAlias, 'type alias'],
 ];
 
-/** How types are written: whole (never `... 12 more ...`), aliases by name wherever they live. */
-const FORMAT =
-  ts.TypeFormatFlags.NoTruncation |
-  ts.TypeFormatFlags.UseAliasDefinedOutsideCurrentScope |
-  ts.TypeFormatFlags.UseSingleQuotesForStringLiteralType |
-  ts.TypeFormatFlags.WriteClassExpressionAsTypeLiteral;
+/** How types are built: whole (never `... 12 more ...`), aliases by name wherever they live. */
+const BUILD =
+  ts.NodeBuilderFlags.NoTruncation |
+  ts.NodeBuilderFlags.UseAliasDefinedOutsideCurrentScope |
+  ts.NodeBuilderFlags.WriteClassExpressionAsTypeLiteral |
+  ts.NodeBuilderFlags.IgnoreErrors;
 
 /** A program over `entries` with the workspace's compiler options (sources, not `dist`). */
 export function apiProgram(tsconfigPath: string, entries: readonly string[]): ts.Program {
@@ -42,6 +42,9 @@ export function apiProgram(tsconfigPath: string, entries: readonly string[]): ts
   const parsed = ts.parseJsonConfigFileContent(config.config, ts.sys, tsconfigPath.replace(/[^/]+$/, ''));
   return ts.createProgram({ rootNames: [...entries], options: { ...parsed.options, noEmit: true } });
 }
+
+/** The file synthesized nodes are printed against (they have no text of their own). */
+const EMPTY = ts.createSourceFile('api.ts', '', ts.ScriptTarget.ES2022);
 
 function isTypeOnlyExport(symbol: ts.Symbol): boolean {
   return (symbol.declarations ?? []).some(
@@ -155,11 +158,9 @@ class DeclarationWriter {
     }
     for (const info of checker.getIndexInfosOfType(type)) {
       if (this.#foreign(info.declaration)) continue;
-      const key = checker.typeToString(info.keyType, undefined, FORMAT);
+      const key = this.#typeText(info.keyType);
       const ro = info.isReadonly ? 'readonly ' : '';
-      out.push(
-        `${prefix}${ro}[key: ${key}]: ${this.#clean(checker.typeToString(info.type, undefined, FORMAT))}`,
-      );
+      out.push(`${prefix}${ro}[key: ${key}]: ${this.#typeText(info.type)}`);
     }
     const props = checker
       .getPropertiesOfType(type)
@@ -209,7 +210,13 @@ class DeclarationWriter {
   #signature(sig: ts.Signature, own: boolean): string {
     const decl = sig.declaration;
     if (!own || decl === undefined || ts.isJSDocSignature(decl)) {
-      return this.#clean(this.#checker.signatureToString(sig, undefined, FORMAT));
+      const node = this.#checker.signatureToSignatureDeclaration(
+        sig,
+        ts.SyntaxKind.CallSignature,
+        undefined,
+        BUILD,
+      );
+      return node === undefined ? '()' : this.#print(node).replace(/;$/, '');
     }
     const sf = decl.getSourceFile();
     const print = (node: ts.Node) => oneLine(this.#printer.printNode(ts.EmitHint.Unspecified, node, sf));
@@ -222,13 +229,13 @@ class DeclarationWriter {
       const type = p.type
         ? print(p.type)
         : symbol
-          ? this.#checker.typeToString(this.#checker.getTypeOfSymbol(symbol), undefined, FORMAT)
+          ? this.#typeText(this.#checker.getTypeOfSymbol(symbol))
           : 'unknown';
       return `${rest}${name}${optional}: ${type}`;
     });
     const returns = ts.isConstructorDeclaration(decl)
       ? ''
-      : `: ${decl.type ? print(decl.type) : this.#checker.typeToString(sig.getReturnType(), undefined, FORMAT)}`;
+      : `: ${decl.type ? print(decl.type) : this.#typeText(sig.getReturnType())}`;
     return this.#clean(`${typeParams}(${params.join(', ')})${returns}`);
   }
 
@@ -243,7 +250,33 @@ class DeclarationWriter {
         );
       }
     }
-    return this.#clean(this.#checker.typeToString(this.#checker.getTypeOfSymbol(symbol), undefined, FORMAT));
+    return this.#typeText(this.#checker.getTypeOfSymbol(symbol));
+  }
+
+  /**
+   * A type the checker knows (inferred, or inherited from a generic base), written in one line.
+   * The checker orders a union's members by when it first met each type, which depends on what was
+   * checked before, so members are sorted by their text: a snapshot changes only when the type does.
+   */
+  #typeText(type: ts.Type): string {
+    const node = this.#checker.typeToTypeNode(type, undefined, BUILD);
+    return node === undefined ? 'unknown' : this.#print(node);
+  }
+
+  /** A built node printed: unions sorted, type literals on one line, strings in single quotes. */
+  #print(node: ts.Node): string {
+    const visit = (n: ts.Node): ts.Node => {
+      const child = ts.visitEachChild(n, visit, undefined);
+      if (ts.isUnionTypeNode(child)) {
+        const text = (t: ts.TypeNode) => this.#printer.printNode(ts.EmitHint.Unspecified, t, EMPTY);
+        const sorted = [...child.types].sort((a, b) => (text(a) < text(b) ? -1 : text(a) > text(b) ? 1 : 0));
+        return ts.factory.updateUnionTypeNode(child, ts.factory.createNodeArray(sorted));
+      }
+      if (ts.isStringLiteral(child)) return ts.factory.createStringLiteral(child.text, true);
+      if (ts.isTypeLiteralNode(child)) ts.setEmitFlags(child, ts.EmitFlags.SingleLine);
+      return child;
+    };
+    return this.#clean(oneLine(this.#printer.printNode(ts.EmitHint.Unspecified, visit(node), EMPTY)));
   }
 
   #typeParameters(decl: ts.DeclarationWithTypeParameterChildren | undefined): string {
