@@ -19,7 +19,9 @@
  * per-function summary by package beside it, summary.txt, also printed; see
  * bench/profile-summary.ts). The printed report is also written to .bench-out/report.txt.
  * The children are bundled first into .bench-out/build (as the published build would be) and
- * run as plain JavaScript.
+ * run as plain JavaScript. BENCH_BASELINE=<a copy of an earlier .bench-out/build/proxy-child.js>
+ * adds that bundle's router targets as `router@base` and `router+telemetry@base` (a before/after
+ * in one run).
  *
  * Not a test: it asserts nothing, and its numbers depend on the machine.
  */
@@ -36,6 +38,8 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const PROFILE = process.env.BENCH_PROF === '1';
+/** BENCH_BASELINE: an earlier proxy-child bundle whose router targets run beside the current ones. */
+const BASELINE = process.env.BENCH_BASELINE;
 const outDir = join(here, '..', '.bench-out');
 const ONLY = process.env.BENCH_TARGETS?.split(',').map((t) => t.trim());
 const wanted = (name: string) => ONLY === undefined || ONLY.includes(name);
@@ -89,13 +93,13 @@ async function buildChild(): Promise<string> {
 
 let childScript: string | undefined;
 
-async function startNode(mode: string, cpu: number, upstream?: number): Promise<Proc> {
+async function startNode(mode: string, cpu: number, upstream?: number, script?: string): Promise<Proc> {
   childScript ??= await buildChild();
   if (PROFILE && mode !== 'backend') {
     rmSync(join(outDir, mode), { recursive: true, force: true });
     mkdirSync(join(outDir, mode), { recursive: true });
   }
-  const [cmd, ...args] = pinned(cpu, [process.execPath, childScript, mode, String(upstream ?? '')]);
+  const [cmd, ...args] = pinned(cpu, [process.execPath, script ?? childScript, mode, String(upstream ?? '')]);
   const child = spawn(cmd!, args, { stdio: ['pipe', 'pipe', 'inherit'], cwd: join(here, '..') });
   const lines = createInterface({ input: child.stdout! });
   const waiting: ((line: string) => void)[] = [];
@@ -222,6 +226,14 @@ async function main(): Promise<void> {
   for (const [name, mode] of nodeTargets) {
     if (wanted(name)) targets.push({ name, proc: await startNode(mode, 0, backend.port), proxy: true });
   }
+  // A before/after in one run: the router modes of an earlier child bundle (a copy of
+  // .bench-out/build/proxy-child.js made before a change), as `router@base`, `router+telemetry@base`.
+  if (BASELINE !== undefined) {
+    for (const [name, mode] of nodeTargets.filter(([n]) => n.startsWith('router') && wanted(n))) {
+      const proc = await startNode(mode, 0, backend.port, BASELINE);
+      targets.push({ name: `${name}@base`, proc, proxy: true });
+    }
+  }
   const nginx = wanted('nginx') ? await startNginx(backend.port) : undefined;
   if (nginx !== undefined) targets.push({ name: 'nginx', proc: nginx, proxy: true });
   const gen = has('wrk') ? 'wrk' : 'autocannon';
@@ -281,6 +293,12 @@ async function main(): Promise<void> {
     `- router CPU/req vs bare ${r('router', 'bare', 'cpuPerReq')}, vs bare-dispatch ${r('router', 'bare-dispatch', 'cpuPerReq')} (target ≤ 0.85× bare)`,
   );
   out(`- router+telemetry CPU/req vs bare ${r('router+telemetry', 'bare', 'cpuPerReq')}`);
+  if (BASELINE !== undefined) {
+    out(
+      `- router CPU/req vs router@base ${r('router', 'router@base', 'cpuPerReq')}, router+telemetry vs router+telemetry@base ${r('router+telemetry', 'router+telemetry@base', 'cpuPerReq')}`,
+    );
+    out(`- router@base CPU/req vs bare ${r('router@base', 'bare', 'cpuPerReq')}`);
+  }
   out(`- bare-dispatch CPU/req vs bare ${r('bare-dispatch', 'bare', 'cpuPerReq')}`);
   out(
     `- router req/s vs http-proxy ${r('router', 'http-proxy', 'rps')}, vs @fastify/http-proxy ${r('router', 'fastify-http-proxy', 'rps')} (target ≥ 2×)`,

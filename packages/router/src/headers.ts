@@ -212,12 +212,20 @@ export function addForwardingHeaders(
     if (info.host !== undefined) headers['x-forwarded-host'] = info.host;
   }
   const rfc = options.rfc7239;
-  if (rfc !== undefined && rfc !== false) {
-    let element = `for=${forwardedNode(info.remoteAddress)};proto=${proto}`;
-    if (info.host !== undefined) element += `;host=${quoteIfNeeded(info.host)}`;
-    if (typeof rfc === 'object' && rfc.by !== undefined) element += `;by=${quoteIfNeeded(rfc.by)}`;
-    headers.forwarded = appendList(headers.forwarded, element);
-  }
+  if (rfc !== undefined && rfc !== false)
+    headers.forwarded = appendList(headers.forwarded, forwardedElement(info, proto, rfc));
+}
+
+/** This hop's RFC 7239 `Forwarded` element: `for=…;proto=…[;host=…][;by=…]`. */
+export function forwardedElement(
+  info: ForwardingInfo,
+  proto: string,
+  rfc: true | { readonly by?: string },
+): string {
+  let element = `for=${forwardedNode(info.remoteAddress)};proto=${proto}`;
+  if (info.host !== undefined) element += `;host=${quoteIfNeeded(info.host)}`;
+  if (typeof rfc === 'object' && rfc.by !== undefined) element += `;by=${quoteIfNeeded(rfc.by)}`;
+  return element;
 }
 
 /** RFC 7239 §6: IPv6 nodes are bracketed and quoted. */

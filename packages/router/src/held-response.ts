@@ -9,9 +9,10 @@ import type { RawFields } from './raw-fields.js';
 /**
  * Key of the raw field list of a response head, when its forwarder kept one (HTTP/1.1): the
  * router's own layers read single fields from it without building `headers`. Not exported from
- * the package.
+ * the package; registered (`Symbol.for`) so that a layer wrapping a held response without
+ * importing the router (telemetry's attempt span) can pass the list on.
  */
-export const RAW_FIELDS: unique symbol = Symbol('switchyard.router.rawFields');
+export const RAW_FIELDS: unique symbol = Symbol.for('switchyard.router.rawFields') as never;
 
 /** A response head that arrived from an endpoint, its body held back. */
 export interface HeldResponse {

@@ -40,6 +40,8 @@ export interface ExchangeState {
   readonly server: ServerRuntime;
   /** Monotonic end of the request, shared by the service and server latency stats; 0 until known. */
   endNs: bigint;
+  /** The request id is the one a trusted client sent (`l5d-reqid`): a trace id does not replace it. */
+  readonly clientRequestId: boolean;
 }
 
 /** The client's request: HTTP/1.1 (`node:http`) or an HTTP/2 stream (`node:http2`'s compatibility API). */

@@ -43,3 +43,38 @@ describe('HTTP/1.1 response head relayed from the raw field list', () => {
     expect(body).toBe('ok');
   });
 });
+
+describe('HTTP/1.1 request fields forwarded from the raw field list', () => {
+  it("keeps the client's field names, order and repeats, strips hop-by-hop and Connection-named fields, adds the router's", async () => {
+    let seen: string[] = [];
+    const b = await backend((req, res) => {
+      seen = req.rawHeaders;
+      req.resume();
+      res.end('ok');
+    });
+    const { port } = await router(`/svc/web => /$/inet/127.0.0.1/${b.port}`);
+    const answer = await rawExchange(
+      port,
+      'GET /p HTTP/1.1\r\nHost: x\r\nX-Mixed-Case: a\r\nx-dst: web\r\nAccept: text/a\r\nAccept: text/b\r\n' +
+        'X-Private: p\r\nVia: 1.0 front\r\nL5d-Reqid: client-id\r\nConnection: close, X-Private\r\n\r\n',
+    );
+    expect(answer.startsWith('HTTP/1.1 200')).toBe(true);
+    const pairs: string[] = [];
+    // undici's own pooled-connection field aside.
+    for (let i = 0; i < seen.length; i += 2)
+      if (seen[i] !== 'connection') pairs.push(`${seen[i]}: ${seen[i + 1]}`);
+    // The client's fields in its case and order, repeats kept (node's object would join them).
+    expect(pairs.slice(0, 5)).toEqual([
+      'host: x',
+      'X-Mixed-Case: a',
+      'x-dst: web',
+      'Accept: text/a',
+      'Accept: text/b',
+    ]);
+    expect(pairs.some((p) => /^x-private:/i.test(p))).toBe(false);
+    expect(pairs.filter((p) => /^via:/i.test(p))).toEqual(['via: 1.0 front, 1.1 switchyard']);
+    expect(pairs.filter((p) => /^l5d-reqid:/i.test(p))).toEqual(['l5d-reqid: client-id']);
+    expect(pairs.filter((p) => /^l5d-dst-service:/i.test(p))).toEqual(['l5d-dst-service: /svc/web']);
+    expect(pairs.filter((p) => /^x-forwarded-for:/i.test(p))).toEqual(['x-forwarded-for: 127.0.0.1']);
+  });
+});

@@ -110,37 +110,64 @@ async function heldAttemptSpan(
   run: (span: Span) => Promise<ObservedHeldResponse>,
 ): Promise<ObservedHeldResponse> {
   const span = tracer.startSpan({ name: method.toLowerCase(), kind: 'CLIENT', parent: parent.context });
-  const fail = (error: unknown): void => {
-    span.setTag('error', String((error as { code?: unknown }).code ?? (error as Error).message));
-    span.finish();
-  };
   let held: ObservedHeldResponse;
   try {
     held = await run(span);
   } catch (error) {
-    fail(error);
+    failSpan(span, error);
     throw error;
   }
-  return {
-    status: held.status,
-    headers: held.headers,
-    relay: async (extra) => {
-      try {
-        const status = await held.relay(extra);
-        span.setTag('http.status_code', status);
-        span.finish();
-        return status;
-      } catch (error) {
-        fail(error);
-        throw error;
-      }
-    },
-    discard: () => {
-      held.discard();
-      span.setTag('error', `retryable response status ${held.status}`);
-      span.finish();
-    },
-  };
+  return new SpannedResponse(held, span);
+}
+
+/** Ends `span` as failed with `error`'s code (or message). */
+function failSpan(span: Span, error: unknown): void {
+  span.setTag('error', String((error as { code?: unknown }).code ?? (error as Error).message));
+  span.finish();
+}
+
+/**
+ * The router's key of a held response's raw field list (`Symbol.for`, so no import of the
+ * router): passed on, so the router's retry layer keeps reading single fields from the list.
+ */
+const ROUTER_RAW_FIELDS = Symbol.for('switchyard.router.rawFields');
+
+/**
+ * The attempt's held response with its span ended when it is relayed or discarded. `headers` is
+ * read through: the router builds a response head's header object only when something reads it.
+ */
+class SpannedResponse implements ObservedHeldResponse {
+  readonly #held: ObservedHeldResponse;
+  readonly #span: Span;
+  constructor(held: ObservedHeldResponse, span: Span) {
+    this.#held = held;
+    this.#span = span;
+  }
+  get status(): number {
+    return this.#held.status;
+  }
+  get headers(): ObservedHeldResponse['headers'] {
+    return this.#held.headers;
+  }
+  get [ROUTER_RAW_FIELDS](): unknown {
+    return (this.#held as { readonly [ROUTER_RAW_FIELDS]?: unknown })[ROUTER_RAW_FIELDS];
+  }
+  async relay(extra?: Readonly<Record<string, string>>): Promise<number> {
+    try {
+      const status = await this.#held.relay(extra);
+      this.#span.setTag('http.status_code', status);
+      this.#span.finish();
+      return status;
+    } catch (error) {
+      failSpan(this.#span, error);
+      throw error;
+    }
+  }
+  discard(): void {
+    this.#held.discard();
+    this.#span.setTag('error', `retryable response status ${this.#held.status}`);
+    this.#span.finish();
+  }
 }
 
 const TRACING_DESCRIPTION = 'Span per sampled request; W3C traceparent, B3 and l5d-ctx-trace propagation';

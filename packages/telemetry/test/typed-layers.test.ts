@@ -157,3 +157,42 @@ describe('typed telemetry layers', () => {
     expect(JSON.parse(lines[0]!)).not.toHaveProperty('traceId');
   });
 });
+
+describe('attempt span', () => {
+  it("reads nothing of the held response's head: headers and the router's raw fields are passed through on demand", async () => {
+    const spans: ZipkinSpan[] = [];
+    const tracer = createTracer({ sampleRate: 1, exporter: { export: (s) => spans.push(s) } });
+    const raw = ['Grpc-Status', '0'];
+    let headerReads = 0;
+    const held = {
+      status: 200,
+      get headers() {
+        headerReads++;
+        return { 'grpc-status': '0' };
+      },
+      [Symbol.for('switchyard.router.rawFields')]: raw,
+      relay: async () => 200,
+      discard: () => {},
+    } as ObservedHeldResponse;
+    const request = tracer.startSpan({ name: 'get', kind: 'SERVER', sampled: true });
+    const inbound = {
+      kind: 'inbound',
+      exchange: { locals: { 'switchyard.tracing.requestSpan': request }, server: { clearContext: false } },
+      head: { method: 'GET', url: '/', headers: {} },
+    } as unknown as Inbound;
+    const layer = attemptTracingClientLayer<Bound>(tracer).layer(async () => held);
+    const wrapped = await layer({ kind: 'bound', identified: { request: inbound } });
+    expect(wrapped === held).toBe(false);
+    expect(wrapped.status).toBe(200);
+    expect((wrapped as unknown as Record<symbol, unknown>)[Symbol.for('switchyard.router.rawFields')]).toBe(
+      raw,
+    );
+    expect(await wrapped.relay()).toBe(200);
+    expect(headerReads).toBe(0);
+    expect(wrapped.headers).toEqual({ 'grpc-status': '0' });
+    expect(headerReads).toBe(1);
+    request.finish();
+    await until(() => spans.length === 2);
+    expect(spans.find((s) => s.kind === 'CLIENT')?.tags?.['http.status_code']).toBe('200');
+  });
+});

@@ -29,6 +29,7 @@ import {
 import { type HeaderMap, prepareResponseHeaders } from '../headers.js';
 import { type HeldResponse, RAW_FIELDS } from '../held-response.js';
 import { parseRawFields, prepareRawResponseHeaders, type RawFields } from '../raw-fields.js';
+import { rawFieldsOf } from '../request-head.js';
 import { type Exchange, type RequestBody, responseDestroyed } from '../stages.js';
 import { announcedTrailers, sendWithTrailers } from './forward-trailers.js';
 
@@ -484,6 +485,8 @@ function isRequestRejected(error: Error): boolean {
 export function forwardAttempt(attempt: Attempt): Promise<HeldResponse> {
   const { exchange, endpoint, head } = attempt;
   const headers = head.headers as HeaderMap;
+  // A raw view goes to undici as the flat list it is (undici takes `[name, value, …]`).
+  const raw = rawFieldsOf(headers);
   return new Promise<HeldResponse>((resolve, reject) => {
     let body: Dispatcher.DispatchOptions['body'] = null;
     let through: PassThrough | Transform | undefined;
@@ -493,7 +496,7 @@ export function forwardAttempt(attempt: Attempt): Promise<HeldResponse> {
     const options: Dispatcher.DispatchOptions & { servername?: string } = {
       path: head.url,
       method: head.method as Dispatcher.HttpMethod,
-      headers,
+      headers: raw !== undefined ? (raw as string[]) : headers,
       body,
     };
     // undici derives SNI from the request's Host unless told; TLS to endpoints uses the configured name.

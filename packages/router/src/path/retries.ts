@@ -15,9 +15,16 @@ import { clientDeadlineOf, earliestDeadline } from '../deadline.js';
 import type { RetriesEntry } from '../entry.js';
 import { BodyTooLargeError, ClientGoneError, DeadlineExceededError } from '../errors.js';
 import { failureOrigin, isRequeueable } from '../failure-origin.js';
-import { addForwardingHeaders, type HeaderMap } from '../headers.js';
+import {
+  addForwardingHeaders,
+  type ForwardedHeaderOptions,
+  type ForwardingInfo,
+  type HeaderMap,
+} from '../headers.js';
 import { type HeldResponse, RAW_FIELDS } from '../held-response.js';
 import { rawFieldValue } from '../raw-fields.js';
+import { forwardRequestFields, type RouterFields } from '../raw-request-fields.js';
+import { fieldsView, rawFieldsOf } from '../request-head.js';
 import type { RouterRuntime, ServiceEntry } from '../runtime.js';
 import type { ClientRequest } from '../stages.js';
 import { type Bound, EXCHANGE_STATE, type RequestBody, withHead } from '../stages.js';
@@ -61,6 +68,24 @@ function retryStatus(svc: ServiceEntry, method: string, held: HeldResponse): boo
   if (svc.budget.tryWithdraw()) return true;
   svc.budgetExhausted.incr();
   return false;
+}
+
+/** The forwarded header object of a head whose `headers` is not a raw view (a layer's rewrite, HTTP/2). */
+function forwardHeaderObject(
+  headers: Readonly<Record<string, unknown>>,
+  forwarding: ForwardingInfo,
+  options: ForwardedHeaderOptions,
+  own: RouterFields,
+): HeaderMap {
+  const h: HeaderMap = { ...(headers as HeaderMap) };
+  addForwardingHeaders(h, forwarding, options);
+  h['l5d-dst-service'] = own.service;
+  h['l5d-dst-client'] = own.client;
+  h['l5d-dst-residual'] = own.residual;
+  h['l5d-reqid'] = own.requestId;
+  if (own.ctxDtab !== undefined) h['l5d-ctx-dtab'] = own.ctxDtab;
+  h['l5d-ctx-deadline'] = own.ctxDeadline;
+  return h;
 }
 
 /** Waits the backoff's next delay, if any. */
@@ -131,19 +156,15 @@ export function retriesLayer(rt: RouterRuntime): RetriesEntry {
         svc.requests.incr();
         if (policy.mayRetry) svc.budget.deposit();
 
-        const h: HeaderMap = { ...(head.headers as HeaderMap) };
-        addForwardingHeaders(
-          h,
-          { remoteAddress: head.remoteAddress, secure: head.secure, host: request.clientHost },
-          server.forwarded,
-        );
-        h['l5d-dst-service'] = svc.name;
-        h['l5d-dst-client'] = bound.client.id;
-        h['l5d-dst-residual'] =
+        const forwarding = {
+          remoteAddress: head.remoteAddress,
+          secure: head.secure,
+          host: request.clientHost,
+        };
+        const residual =
           bound.residual === undefined || bound.residual.length === 0 ? undefined : Path.show(bound.residual);
-        h['l5d-reqid'] = state.record.requestId;
-        if (!exchange.server.clearContext && request.local.text !== '')
-          h['l5d-ctx-dtab'] = request.local.text;
+        const ctxDtab =
+          !exchange.server.clearContext && request.local.text !== '' ? request.local.text : undefined;
 
         const method = head.method;
         // The client's own deadline: gRPC's grpc-timeout (from arrival) or Linkerd's
@@ -182,15 +203,27 @@ export function retriesLayer(rt: RouterRuntime): RetriesEntry {
           clientDeadline?.ns ?? 0n,
         );
         // Downstream gets the remaining budget as Linkerd's deadline context (wall clock).
+        let ctxDeadline: string | undefined;
         if (deadlineNs !== 0n) {
           const nowMs = rt.clock.now();
-          h['l5d-ctx-deadline'] = showCtxDeadline(
-            nowMs,
-            nowMs + Number(deadlineNs - rt.clock.nanoTime()) / 1e6,
-          );
-        } else h['l5d-ctx-deadline'] = undefined;
+          ctxDeadline = showCtxDeadline(nowMs, nowMs + Number(deadlineNs - rt.clock.nanoTime()) / 1e6);
+        }
+        const own: RouterFields = {
+          service: svc.name,
+          client: client.id,
+          residual,
+          requestId: state.record.requestId,
+          ctxDtab,
+          ctxDeadline,
+        };
+        // The fields as received stay a raw list (no header object copied) when nobody replaced them.
+        const raw = rawFieldsOf(head.headers);
+        const headers =
+          raw !== undefined
+            ? fieldsView(forwardRequestFields(raw, forwarding, server.forwarded, own))
+            : forwardHeaderObject(head.headers, forwarding, server.forwarded, own);
         const attempt: Bound = {
-          ...withHead(bound, { ...head, headers: h }),
+          ...withHead(bound, { ...head, headers }),
           body,
           deadlineNs,
           clientDeadline,

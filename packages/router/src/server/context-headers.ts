@@ -2,15 +2,19 @@
  * Context headers: hop-by-hop and `l5d-*` handling, the per-request dtab, the call-depth guard
  * and the absolute-form rewrite, all before identification. Each rewrite hands on a new value.
  */
+import type { RequestHead } from '@switchyard/core';
 import { Dtab } from '@switchyard/dtab';
 import { BadDtabHeaderError, MaxCallDepthError } from '../errors.js';
 import {
   type HeaderMap,
+  type InboundContext,
   needsPreparing,
   prepareRequestHeaders,
   rewriteAbsoluteForm,
   viaHops,
 } from '../headers.js';
+import { needsPreparingFields, prepareRequestFields, withField } from '../raw-request-fields.js';
+import { fieldsView, rawFieldsOf } from '../request-head.js';
 import type { RouterRuntime } from '../runtime.js';
 import type { ServerLayer } from '../stages.js';
 
@@ -21,10 +25,22 @@ export function contextLayer(rt: RouterRuntime): ServerLayer {
     description:
       'strips hop-by-hop headers; clearContext: drops l5d-*/dtab-local, else appends l5d-ctx-dtab, l5d-dtab to the dtab',
     layer: (next) => (request) => {
-      if (!needsPreparing(request.head.headers)) return next(request);
-      const headers: HeaderMap = { ...(request.head.headers as HeaderMap) };
-      const inbound = prepareRequestHeaders(headers, request.exchange.server.clearContext);
-      const head = { ...request.head, headers };
+      const clearContext = request.exchange.server.clearContext;
+      const raw = rawFieldsOf(request.head.headers);
+      let head: RequestHead;
+      let inbound: InboundContext;
+      if (raw !== undefined) {
+        // The fields as received: filtered on the raw list, no header object built.
+        if (!needsPreparingFields(raw)) return next(request);
+        const prepared = prepareRequestFields(raw, clearContext);
+        head = { ...request.head, headers: fieldsView(prepared.fields) };
+        inbound = prepared.context;
+      } else {
+        if (!needsPreparing(request.head.headers)) return next(request);
+        const headers: HeaderMap = { ...(request.head.headers as HeaderMap) };
+        inbound = prepareRequestHeaders(headers, clearContext);
+        head = { ...request.head, headers };
+      }
       if (inbound.dtabHeaders.length === 0) return next({ ...request, head });
       let local: Dtab = Dtab.empty;
       const texts: string[] = [];
@@ -67,9 +83,14 @@ export function proxyRewriteLayer(): ServerLayer {
       if (head.url.charCodeAt(0) !== 47 /* / */) {
         const rewritten = rewriteAbsoluteForm(head.url);
         if (rewritten !== undefined) {
+          const raw = rawFieldsOf(head.headers);
+          const headers =
+            raw !== undefined
+              ? fieldsView(withField(raw, 'host', rewritten.host))
+              : { ...head.headers, host: rewritten.host };
           return next({
             ...request,
-            head: { ...head, url: rewritten.url, headers: { ...head.headers, host: rewritten.host } },
+            head: { ...head, url: rewritten.url, headers },
             clientHost: rewritten.host,
           });
         }

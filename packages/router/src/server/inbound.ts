@@ -11,6 +11,7 @@ import { Dtab } from '@switchyard/dtab';
 import { BadRequestError } from '../errors.js';
 import { h2RequestToH1 } from '../h2/message-map.js';
 import { emptyRecord } from '../record.js';
+import { fieldsView, nameIs } from '../request-head.js';
 import { requestIdOf } from '../request-id.js';
 import type { ServerRuntime } from '../runtime.js';
 import { EXCHANGE_STATE, type Exchange, type Inbound, type UpgradeSocket } from '../stages.js';
@@ -21,7 +22,7 @@ const NO_LOCAL_DTAB = Object.freeze({ dtab: Dtab.empty, text: '' });
 function adoptTraceId(this: Exchange, traceId: string): void {
   const state = this[EXCHANGE_STATE];
   // The id a trusted client sent stays (requestIdOf kept it: it is that header's value).
-  if (!this.server.clearContext && this.req.headers['l5d-reqid'] === state.record.requestId) return;
+  if (state.clientRequestId) return;
   state.record.requestId = traceId;
 }
 
@@ -33,8 +34,11 @@ function exchangeOf(
   res: ServerResponse | Http2ServerResponse,
   upgrade: UpgradeSocket | undefined,
   startNs: bigint,
+  sentRequestId: string | string[] | undefined,
 ): Exchange {
-  const record = emptyRecord(requestIdOf(req.headers['l5d-reqid'], !runtime.context.clearContext));
+  const trusted = !runtime.context.clearContext;
+  const record = emptyRecord(requestIdOf(sentRequestId, trusted));
+  const clientRequestId = trusted && sentRequestId === record.requestId;
   return {
     protocol,
     router,
@@ -46,7 +50,7 @@ function exchangeOf(
     record,
     locals: {},
     adoptTraceId,
-    [EXCHANGE_STATE]: { record, server: runtime, endNs: 0n },
+    [EXCHANGE_STATE]: { record, server: runtime, endNs: 0n, clientRequestId },
   };
 }
 
@@ -59,11 +63,23 @@ export function inboundH1(
   upgrade: UpgradeSocket | undefined,
   startNs: bigint,
 ): Inbound {
-  const exchange = exchangeOf('http/1.1', router, runtime, req, res, upgrade, startNs);
-  // Node parsed these for this request alone: the first head owns them.
-  const headers = req.headers;
-  const host = headers.host;
-  const cl = headers['content-length'];
+  // node's rawHeaders as they are: the head's `headers` is a lazy view of them (request-head.ts),
+  // so node's own header object is never built unless someone reads `req.headers`.
+  const fields = req.rawHeaders;
+  let host: string | undefined;
+  let cl: string | undefined;
+  let chunked = false;
+  let sentRequestId: string | undefined;
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    const name = fields[i]!;
+    // node's rules: the first Host and Content-Length count; repeated l5d-reqid fields are joined.
+    if (nameIs(name, 'host')) host ??= fields[i + 1]!;
+    else if (nameIs(name, 'content-length')) cl ??= fields[i + 1]!;
+    else if (nameIs(name, 'transfer-encoding')) chunked = true;
+    else if (nameIs(name, 'l5d-reqid'))
+      sentRequestId = sentRequestId === undefined ? fields[i + 1]! : `${sentRequestId}, ${fields[i + 1]}`;
+  }
+  const exchange = exchangeOf('http/1.1', router, runtime, req, res, upgrade, startNs, sentRequestId);
   const socket = req.socket;
   return {
     kind: 'inbound',
@@ -72,7 +88,7 @@ export function inboundH1(
       method: req.method ?? 'GET',
       url: req.url ?? '/',
       httpVersion: req.httpVersion,
-      headers,
+      headers: fieldsView(fields),
       remoteAddress: socket.remoteAddress ?? '',
       remotePort: socket.remotePort ?? 0,
       // From the listener when it fixes them (see ServerRuntime.localAddress).
@@ -80,10 +96,9 @@ export function inboundH1(
       localPort: runtime.localPort || (socket.localPort ?? 0),
       secure: (socket as TLSSocket).encrypted === true,
     },
-    clientHost: typeof host === 'string' ? host : undefined,
+    clientHost: host,
     local: NO_LOCAL_DTAB,
-    bodyLength:
-      headers['transfer-encoding'] !== undefined ? -1 : cl === undefined ? 0 : Number.parseInt(cl, 10) || 0,
+    bodyLength: chunked ? -1 : cl === undefined ? 0 : Number.parseInt(cl, 10) || 0,
   };
 }
 
@@ -98,7 +113,7 @@ export function inboundH2(
   res: Http2ServerResponse,
   startNs: bigint,
 ): Inbound | { readonly kind: 'malformed'; readonly exchange: Exchange; readonly error: BadRequestError } {
-  const exchange = exchangeOf('h2', router, runtime, req, res, undefined, startNs);
+  const exchange = exchangeOf('h2', router, runtime, req, res, undefined, startNs, req.headers['l5d-reqid']);
   const read = h2RequestToH1(req.headers);
   if (read.kind === 'malformed') {
     return { kind: 'malformed', exchange, error: new BadRequestError(read.field, read.reason) };

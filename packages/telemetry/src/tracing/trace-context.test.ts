@@ -171,6 +171,32 @@ describe('extract/inject', () => {
     });
   });
 
+  it("injects through a router head's withFields seam (no object copy), with the same fields", () => {
+    const input = { host: 'web', 'X-B3-SpanId': 'ffffffffffffffff', b3: 'stale' };
+    const ctx = { traceId: TRACE, spanId: SPAN, parentSpanId: '05e3ac9a4f6e3b90', sampled: true };
+    const expected = injectTraceContext(input, ctx, { b3Single: true });
+    const calls: { drop: (lower: string) => boolean; add: readonly string[] }[] = [];
+    const derived = { derived: 'yes' };
+    const view = {
+      ...input,
+      [Symbol.for('switchyard.router.withFields')]: (
+        drop: (lower: string) => boolean,
+        add: readonly string[],
+      ) => {
+        calls.push({ drop, add });
+        return derived;
+      },
+    };
+    expect(injectTraceContext(view, ctx, { b3Single: true })).toBe(derived);
+    expect(calls).toHaveLength(1);
+    const { drop, add } = calls[0]!;
+    expect(['host', 'x-a'].map(drop)).toEqual([false, false]);
+    expect(['x-b3-spanid', 'b3', 'traceparent', 'l5d-ctx-trace'].map(drop)).toEqual([true, true, true, true]);
+    const added: Record<string, string> = {};
+    for (let i = 0; i < add.length; i += 2) added[add[i]!] = add[i + 1]!;
+    expect({ host: 'web', ...added }).toEqual(expected);
+  });
+
   it('injects every format into a copy, replacing stale trace headers', () => {
     const input = { host: 'web', 'X-B3-SpanId': 'ffffffffffffffff', b3: 'stale' };
     const ctx = { traceId: TRACE, spanId: SPAN, parentSpanId: '05e3ac9a4f6e3b90', sampled: true };

@@ -286,40 +286,55 @@ export function extractTraceContext(
 }
 
 /**
+ * The router's key (`Symbol.for`, so no import of the router) of a request head's raw-list
+ * `headers` view: a function making a new view without some fields and with others appended,
+ * so propagation does not turn the router's field list into an object.
+ */
+const ROUTER_WITH_FIELDS = Symbol.for('switchyard.router.withFields');
+
+type WithFields = (drop: (lower: string) => boolean, add: readonly string[]) => Record<string, string>;
+
+const isTraceHeader = (lower: string): boolean => TRACE_HEADER_SET.has(lower);
+
+/**
  * Returns a copy of `headers` that carries `ctx` (the span making the outgoing request): stale
  * trace headers (every format) are removed, then `traceparent` (+ `tracestate`), B3
  * multi-headers (and `b3` with `b3Single`), and `l5d-ctx-trace` unless `clearContext` — or only
- * the formats listed in `inject`. The input is not modified.
+ * the formats listed in `inject`. The input is not modified. A router head's raw-list view is
+ * copied as a view (the router's `withFields`), never as an object.
  */
 export function injectTraceContext<V extends string | readonly string[] | undefined>(
   headers: Readonly<Record<string, V>>,
   ctx: TraceContext,
   options: TracePropagationOptions = {},
 ): Record<string, V | string> {
-  const out: Record<string, V | string> = {};
-  for (const k in headers) if (!TRACE_HEADER_SET.has(k.toLowerCase())) out[k] = headers[k] as V;
+  const add: string[] = [];
   const formats = options.inject;
   const w3c = formats === undefined || formats.includes('w3c');
   const b3 = formats === undefined || formats.includes('b3');
   const b3Single = formats === undefined ? options.b3Single === true : formats.includes('b3-single');
   const l5d = (formats === undefined || formats.includes('l5d')) && options.clearContext !== true;
   if (w3c) {
-    out.traceparent = formatTraceparent(ctx);
-    if (ctx.tracestate !== undefined) out.tracestate = ctx.tracestate;
+    add.push('traceparent', formatTraceparent(ctx));
+    if (ctx.tracestate !== undefined) add.push('tracestate', ctx.tracestate);
   }
   if (b3) {
-    out['x-b3-traceid'] = ctx.traceId;
-    out['x-b3-spanid'] = ctx.spanId;
-    if (ctx.parentSpanId !== undefined) out['x-b3-parentspanid'] = ctx.parentSpanId;
-    if (ctx.debug === true) out['x-b3-flags'] = '1';
-    else if (ctx.sampled !== undefined) out['x-b3-sampled'] = ctx.sampled ? '1' : '0';
+    add.push('x-b3-traceid', ctx.traceId, 'x-b3-spanid', ctx.spanId);
+    if (ctx.parentSpanId !== undefined) add.push('x-b3-parentspanid', ctx.parentSpanId);
+    if (ctx.debug === true) add.push('x-b3-flags', '1');
+    else if (ctx.sampled !== undefined) add.push('x-b3-sampled', ctx.sampled ? '1' : '0');
   }
   if (b3Single) {
     const flag = ctx.debug === true ? '-d' : ctx.sampled === undefined ? '' : ctx.sampled ? '-1' : '-0';
     const parent = ctx.parentSpanId !== undefined && flag !== '' ? `-${ctx.parentSpanId}` : '';
-    out.b3 = `${ctx.traceId}-${ctx.spanId}${flag}${parent}`;
+    add.push('b3', `${ctx.traceId}-${ctx.spanId}${flag}${parent}`);
   }
-  if (l5d) out['l5d-ctx-trace'] = formatL5dCtxTrace(ctx);
+  if (l5d) add.push('l5d-ctx-trace', formatL5dCtxTrace(ctx));
+  const withFields = (headers as { readonly [ROUTER_WITH_FIELDS]?: WithFields })[ROUTER_WITH_FIELDS];
+  if (typeof withFields === 'function') return withFields(isTraceHeader, add);
+  const out: Record<string, V | string> = {};
+  for (const k in headers) if (!TRACE_HEADER_SET.has(k.toLowerCase())) out[k] = headers[k] as V;
+  for (let i = 0; i < add.length; i += 2) out[add[i]!] = add[i + 1]!;
   return out;
 }
 
