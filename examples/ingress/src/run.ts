@@ -125,6 +125,7 @@ export async function run(command: Command, io: Io, signals: NodeJS.EventEmitter
       kinds,
       baseDir,
       ...(command.adminPort !== undefined ? { admin: { port: command.adminPort } } : {}),
+      ...(command.workersListen === 'reusePort' ? { reusePort: true } : {}),
     });
     if (issues.length > 0) {
       printConfigError(io, new ConfigError('SY_ERR_CONFIG_INVALID', issues));
@@ -138,6 +139,19 @@ export async function run(command: Command, io: Io, signals: NodeJS.EventEmitter
   const workers = resolveWorkers(command.workers ?? setting.count);
   const reusePort = (command.workersListen ?? setting.listen) === 'reusePort';
   if (workers > 1) {
+    // The validate phase once, here, so a config no worker could start (e.g. port 0 under
+    // reusePort) is one error and exit 78 before any fork, not one error per worker.
+    const issues = await validateLinker(loaded, {
+      kinds,
+      baseDir,
+      ...(command.adminPort !== undefined ? { admin: { port: command.adminPort } } : {}),
+      ...(reusePort ? { reusePort: true } : {}),
+    });
+    if (issues.length > 0) {
+      logConfigError(logger, new ConfigError('SY_ERR_CONFIG_INVALID', issues));
+      await local?.close();
+      return EXIT.config;
+    }
     // The pod's processes: the primary keeps the watches and the admin port, workers serve.
     const config = loaded.config;
     const prometheus = config.telemetry.find((t) => (t as { kind: string }).kind === 'io.l5d.prometheus') as

@@ -160,6 +160,7 @@ export class Linker {
       baseDir: options.baseDir,
       ...(options.admin ? { admin: options.admin } : {}),
       ...(options.noAdmin ? { noAdmin: true } : {}),
+      ...(options.reusePort ? { reusePort: true } : {}),
     });
     if (issues.length > 0) throw new ConfigError('SY_ERR_CONFIG_INVALID', issues);
     const routers: BuiltRouter[] = [];
