@@ -159,6 +159,7 @@ export async function run(command: Command, io: Io, signals: NodeJS.EventEmitter
       | undefined;
     const code = await runPrimary({
       count: workers,
+      ...(command.workers !== undefined ? { countFromFlag: true } : {}),
       start: {
         kind: 'start',
         text: configText,
@@ -231,7 +232,19 @@ export async function run(command: Command, io: Io, signals: NodeJS.EventEmitter
 
   const reloadText = async (text: string) => {
     try {
-      const result = await linker.reload(parseLinkerConfig(text, command.config!, kinds));
+      const next = parseLinkerConfig(text, command.config!, kinds);
+      // A pod's primary starts or drains workers on a count change; a single process cannot
+      // become one (its sockets are its own). `--workers 1` wins over the config's count.
+      const count = resolveWorkers(workersSetting(next.config.workers).count);
+      if (command.workers === undefined && count > 1)
+        throw new ConfigError('SY_ERR_CONFIG_RELOAD', [
+          next.source.issue(
+            ['workers'],
+            `workers: ${count} needs a restart: this process was started as a single process, which cannot start workers`,
+            { hint: 'restart switchyard-ingress to run the workers; the running config keeps serving' },
+          ),
+        ]);
+      const result = await linker.reload(next);
       logger.log('info', 'configuration reloaded', { result, version: linker.configStatus.version });
     } catch (error) {
       if (error instanceof ConfigError) {

@@ -47,6 +47,8 @@ export interface AdminFrontOptions {
   readonly load: () => Promise<readonly WorkerLoad[]>;
   /** Every worker's readiness and recent requests (asked over IPC). */
   readonly health: () => Promise<readonly WorkerHealthRow[]>;
+  /** The final counters and histograms of workers a lower count retired (added to the pod's). */
+  readonly retired: () => readonly MetricSample[];
   /** The workers' admin address, if one is up. */
   readonly workerAdmin: () => { readonly address: string; readonly port: number } | undefined;
   readonly prometheusPrefix: string;
@@ -79,10 +81,16 @@ export function workerRows(load: readonly WorkerLoad[]) {
   }));
 }
 
-/** The pod's samples: merged registries, then `workers/count` and `workers/<slot>/…` load gauges. */
-export function podSamples(load: readonly WorkerLoad[]): MetricSample[] {
+/**
+ * The pod's samples: merged registries (plus `retired`, what workers that left gracefully
+ * counted), then `workers/count` and `workers/<slot>/…` load gauges.
+ */
+export function podSamples(
+  load: readonly WorkerLoad[],
+  retired: readonly MetricSample[] = [],
+): MetricSample[] {
   const answered = load.filter((w) => w.stats !== undefined);
-  const merged = mergeSnapshots(answered.map((w) => w.stats!.samples));
+  const merged = mergeSnapshots([...answered.map((w) => w.stats!.samples), retired]);
   const gauge = (name: string[], value: number): MetricSample => ({ kind: 'gauge', name, value });
   const perWorker = answered.flatMap((w) => {
     const s = w.stats!;
@@ -150,6 +158,7 @@ async function podDashboard(
   res: ServerResponse,
   target: { address: string; port: number },
   load: readonly WorkerLoad[],
+  retired: readonly MetricSample[],
   requests: readonly RecentRequest[],
 ): Promise<void> {
   const answer = await new Promise<{ status: number; headers: IncomingHttpHeaders; body: string }>(
@@ -190,7 +199,10 @@ async function podDashboard(
       ? JSON.stringify({
           ...podDashboardFeed(
             JSON.parse(answer.body) as DashboardFeed,
-            mergeSnapshots(load.flatMap((w) => (w.stats === undefined ? [] : [w.stats.samples]))),
+            mergeSnapshots([
+              ...load.flatMap((w) => (w.stats === undefined ? [] : [w.stats.samples])),
+              retired,
+            ]),
             workerFeeds(load),
           ),
           // Every worker's sampled requests, not only the answering worker's.
@@ -210,7 +222,7 @@ export function createAdminFront(options: AdminFrontOptions): {
     const url = new URL(req.url ?? '/', 'http://admin');
     const get = req.method === 'GET' || req.method === 'HEAD';
     if (get && url.pathname === '/admin/metrics.json') {
-      const samples = podSamples(await options.load());
+      const samples = podSamples(await options.load(), options.retired());
       const q = url.searchParams.get('q') ?? '';
       if (url.searchParams.get('tree') === '1' || url.searchParams.get('tree') === 'true') {
         const tree = treeMetrics(samples, q);
@@ -220,7 +232,9 @@ export function createAdminFront(options: AdminFrontOptions): {
       return;
     }
     if (get && url.pathname === '/admin/metrics/prometheus') {
-      const text = formatPrometheus(podSamples(await options.load()), { prefix: options.prometheusPrefix });
+      const text = formatPrometheus(podSamples(await options.load(), options.retired()), {
+        prefix: options.prometheusPrefix,
+      });
       send(res, 200, 'text/plain; version=0.0.4; charset=utf-8', text);
       return;
     }
@@ -249,7 +263,14 @@ export function createAdminFront(options: AdminFrontOptions): {
     const target = options.workerAdmin();
     if (target === undefined) send(res, 503, 'text/plain', 'no worker is ready\n');
     else if (get && url.pathname === '/admin/dashboard.json')
-      await podDashboard(req, res, target, await options.load(), podRequests(await options.health()));
+      await podDashboard(
+        req,
+        res,
+        target,
+        await options.load(),
+        options.retired(),
+        podRequests(await options.health()),
+      );
     else relay(req, res, target);
   };
   const server: Server = createServer((req, res) => {

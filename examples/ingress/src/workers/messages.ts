@@ -87,6 +87,11 @@ export type FromWorker =
       readonly process: WorkerProcess;
     }
   | WorkerHealth
+  /**
+   * The worker drained and closed its Linker: its registry's last snapshot, so the pod's counters
+   * keep what a worker retired by a lower count served.
+   */
+  | { readonly kind: 'final'; readonly samples: readonly MetricSample[] }
   /** `POST /admin/shutdown` reached this worker's admin: the primary drains the pod. */
   | { readonly kind: 'shutdown' }
   /** The worker acquires or releases an informer, which the primary runs for every worker. */

@@ -184,6 +184,11 @@ export async function runWorker(logLevel: Level, write: (text: string) => void):
     stopEvents();
     return EXIT.failure;
   }
+  // Every request it took has finished: its final counters, for the pod's (see primary.ts).
+  if (process.connected)
+    await new Promise<void>((resolve) => {
+      process.send?.({ kind: 'final', samples: stats.snapshot() } satisfies FromWorker, () => resolve());
+    });
   stopEvents();
   process.off('SIGTERM', ignoreSignal);
   process.off('SIGINT', ignoreSignal);
