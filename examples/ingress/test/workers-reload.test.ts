@@ -6,18 +6,18 @@
  * stays refused at file:line:col.
  */
 
+import { EventEmitter } from 'node:events';
 import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EventEmitter } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT, parseCommand } from '../src/cli.js';
 import { run } from '../src/run.js';
 import { listenHasReusePort } from '../src/workers/count.js';
 import { type RunningPod, startPod } from './binary.js';
-import { curl, eventually } from './http-client.js';
+import { curl, eventually, freshGet as fresh } from './http-client.js';
 
 function config(dir: string, workers: string): string {
   return `admin: {ip: 127.0.0.1, port: 0}
@@ -29,21 +29,6 @@ routers:
   servers: [{port: 0, ip: 127.0.0.1}]
   dtab: /svc/web => /#/io.l5d.fs/web
 `;
-}
-
-/** One request on a connection of its own; the status, or the error's code. */
-function fresh(port: number): Promise<string> {
-  return new Promise((resolve) => {
-    const req = http.get(
-      { host: '127.0.0.1', port, path: '/', headers: { host: 'web' }, agent: false },
-      (res) => {
-        res.resume();
-        res.on('end', () => resolve(String(res.statusCode)));
-        res.on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
-      },
-    );
-    req.on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
-  });
 }
 
 describe('workers: a reload changes the pod’s worker count', () => {
@@ -170,7 +155,12 @@ describe('workers: a reload asking a single process for workers', () => {
     const signals = new EventEmitter();
     const running = run(
       parseCommand(['--config', file]),
-      { stdout: () => undefined, stderr: (t) => void (stderr += t) },
+      {
+        stdout: () => undefined,
+        stderr: (t) => {
+          stderr += t;
+        },
+      },
       signals,
     );
     try {

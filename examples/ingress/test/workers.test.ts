@@ -21,18 +21,8 @@ import {
 } from '@switchyard/testkit';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningBinary, startBinary } from './binary.js';
+import { type RunningPod, startPod } from './binary.js';
 import { curl, eventually } from './http-client.js';
-
-interface WorkerRow {
-  readonly slot: number;
-  readonly pid: number;
-  readonly state: string;
-  readonly restarts: number;
-  readonly requests: number;
-  readonly connections: number;
-  readonly rssBytes: number;
-}
 
 /** Answers of `/hold` requests, waiting until the test releases them. */
 const held: (() => void)[] = [];
@@ -88,11 +78,10 @@ function connection(port: number) {
 
 describe('--workers 2 in the running binary', () => {
   let dir: string;
-  let binary: RunningBinary;
+  let binary: RunningPod;
   let admin: string;
   const backends: { port: number; close: () => Promise<void> }[] = [];
-  const workers = async (): Promise<WorkerRow[]> =>
-    JSON.parse((await curl(`${admin}/admin/workers.json`)).body).workers;
+  const workers = () => binary.workers();
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'sy-workers-'));
@@ -100,9 +89,8 @@ describe('--workers 2 in the running binary', () => {
     await writeFile(join(dir, 'v1'), `127.0.0.1 ${backends[0]!.port}\n`);
     await writeFile(join(dir, 'v2'), `127.0.0.1 ${backends[1]!.port}\n`);
     await writeFile(join(dir, 'linker.yaml'), config(dir, 'v1'));
-    binary = await startBinary(join(dir, 'linker.yaml'), { args: ['--workers', '2'] });
-    await eventually(async () => /"msg":"admin".*?"url":"(http:[^"]+)\/"/.test(binary.stderr()), 60_000);
-    admin = /"msg":"admin".*?"url":"(http:[^"]+)\/"/.exec(binary.stderr())![1]!;
+    binary = await startPod(join(dir, 'linker.yaml'), { args: ['--workers', '2'] });
+    admin = binary.admin;
   }, 90_000);
 
   afterAll(async () => {
@@ -343,11 +331,9 @@ describe('--workers 2 in the running binary', () => {
 describe('--workers 2 with Kubernetes: one set of watches per pod', () => {
   let dir: string;
   let api: FakeKubeApi;
-  let binary: RunningBinary;
-  let admin: string;
+  let binary: RunningPod;
   const backends: { port: number; close: () => Promise<void> }[] = [];
-  const workers = async (): Promise<WorkerRow[]> =>
-    JSON.parse((await curl(`${admin}/admin/workers.json`)).body).workers;
+  const workers = () => binary.workers();
   /** Watch requests the API server received, counted by path (query left out). */
   const watchesByPath = (from = 0) => {
     const counts: Record<string, number> = {};
@@ -416,9 +402,7 @@ routers:
   dtabStore: {kind: io.l5d.k8s.configMap, host: 127.0.0.1, port: ${api.port}, namespace: l5d-system, name: l5d-dtab}
 `,
     );
-    binary = await startBinary(join(dir, 'linker.yaml'), { args: ['--workers', '2'] });
-    await eventually(async () => /"msg":"admin".*?"url":"(http:[^"]+)\/"/.test(binary.stderr()), 60_000);
-    admin = /"msg":"admin".*?"url":"(http:[^"]+)\/"/.exec(binary.stderr())![1]!;
+    binary = await startPod(join(dir, 'linker.yaml'), { args: ['--workers', '2'] });
   }, 90_000);
 
   afterAll(async () => {
