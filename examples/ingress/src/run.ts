@@ -171,6 +171,7 @@ export async function run(command: Command, io: Io, signals: NodeJS.EventEmitter
       kinds,
       logger,
       admin: { ip: config.admin.ip, port: command.adminPort ?? config.admin.port },
+      ...(config.admin.probe ? { probe: config.admin.probe } : {}),
       prometheusPrefix: prometheus?.prefix ?? '',
       signals,
       drainTimeoutMs: config.admin.shutdownGraceMs + 5000,

@@ -47,7 +47,7 @@ async function backend(name: string): Promise<{ port: number; close: () => Promi
 }
 
 function config(dir: string, target: string): string {
-  return `admin: {ip: 127.0.0.1, port: 0}
+  return `admin: {ip: 127.0.0.1, port: 0, probe: {ip: 127.0.0.1, port: 0, metrics: true}}
 telemetry:
 - {kind: io.l5d.recentRequests, sampleRate: 1, capacity: 5}
 namers:
@@ -134,6 +134,17 @@ describe('--workers 2 in the running binary', () => {
     const prometheus = (await curl(`${admin}/admin/metrics/prometheus`)).body;
     expect(prometheus).toContain(`rt_server_requests_total{rt="http",server="127.0.0.1/${binary.port}"} 22`);
     expect(prometheus).toMatch(/rt_server_request_latency_\w+_bucket\{[^}]*le="\+Inf"\} 22/);
+    // admin.probe is the primary's too, answering for the pod (a worker's held only its half).
+    const probe = /"msg":"admin probe","ip":"127.0.0.1","port":(\d+)/.exec(binary.stderr());
+    expect(probe, 'the primary logs its admin probe listener').not.toBeNull();
+    const probeUrl = `http://127.0.0.1:${probe![1]}`;
+    expect((await curl(`${probeUrl}/admin/metrics/prometheus`)).body).toContain(
+      `rt_server_requests_total{rt="http",server="127.0.0.1/${binary.port}"} 22`,
+    );
+    const probeReady = await curl(`${probeUrl}/admin/ready`);
+    expect([probeReady.status, probeReady.body]).toEqual([200, 'ready\n']);
+    expect((await curl(`${probeUrl}/admin/ping`)).body).toBe('pong\n');
+    expect((await curl(`${probeUrl}/admin/workers.json`)).status).toBe(404);
     // Other admin paths are the workers' own admin, reached through the primary.
     expect((await curl(`${admin}/admin/ping`)).body).toBe('pong\n');
     expect((await curl(`${admin}/admin/workers`)).body).toContain('<th>connections</th>');
@@ -161,6 +172,10 @@ describe('--workers 2 in the running binary', () => {
     await eventually(async () => held.length === 2);
     const feed = await dashboard();
     const rows = feed.workers ?? [];
+    // The header's process figures are the pod's: the primary's pid, every process's memory.
+    const workerRss = (await workers()).map((w) => w.rssBytes);
+    expect(feed.process.pid).toBe(binary.child.pid);
+    expect(feed.process.rssBytes).toBeGreaterThan(Math.max(...workerRss) * 1.5);
     expect(rows.map((w) => [w.slot, w.state, w.restarts])).toEqual([
       [1, 'ready', 0],
       [2, 'ready', 0],

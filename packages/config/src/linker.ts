@@ -49,7 +49,12 @@ export interface LinkerOptions {
   /** Called by `POST /admin/shutdown`. */
   readonly onShutdown?: () => void | Promise<void>;
   /** Overrides the admin address (e.g. port 0 in tests). */
-  readonly admin?: { readonly ip?: string; readonly port?: number };
+  readonly admin?: {
+    readonly ip?: string;
+    readonly port?: number;
+    /** `false`: don't open `admin.probe` (a `--workers` worker: the primary serves it for the pod). */
+    readonly probe?: false;
+  };
   /** Don't start the admin server. */
   readonly noAdmin?: boolean;
   /**

@@ -44,6 +44,15 @@ export interface WorkerProcess {
   readonly uptimeMs: number;
   /** CPU time used since the worker started (user + system), microseconds. */
   readonly cpuMicros: number;
+  readonly heapTotalBytes: number;
+  readonly externalBytes: number;
+  /** Event-loop delay since the previous ask, ms. */
+  readonly eventLoopLag: {
+    readonly mean: number;
+    readonly p50: number;
+    readonly p99: number;
+    readonly max: number;
+  };
 }
 
 /** Where a started worker serves (the same ports in every worker). */

@@ -17,7 +17,12 @@ import { serveRelayedInformers } from '@switchyard/k8s';
 import { EXIT } from '../cli.js';
 import { watchConfigFile } from '../config-watch.js';
 import { type Logger, logConfigError, logLibraryEvents } from '../log.js';
-import { createAdminFront, type WorkerHealthRow, type WorkerLoad } from './admin-front.js';
+import {
+  createAdminFront,
+  type ProbeListener,
+  type WorkerHealthRow,
+  type WorkerLoad,
+} from './admin-front.js';
 import { resolveWorkers, workersSetting } from './count.js';
 import { serveElections } from './elections.js';
 import { serveLists } from './lists.js';
@@ -45,6 +50,8 @@ export interface PrimaryOptions {
   readonly kinds: DefaultKinds;
   readonly logger: Logger;
   readonly admin: { readonly ip: string; readonly port: number };
+  /** `admin.probe`: served here for the pod (the workers do not open it). */
+  readonly probe?: ProbeListener;
   readonly prometheusPrefix: string;
   readonly signals: NodeJS.EventEmitter;
   /** Called once every worker serves (the demo prints its banner). */
@@ -310,6 +317,7 @@ export async function runPrimary(options: PrimaryOptions): Promise<number> {
   const front = createAdminFront({
     ip: options.admin.ip,
     port: options.admin.port,
+    ...(options.probe ? { probe: options.probe } : {}),
     load,
     health,
     retired: () => retired,
@@ -320,7 +328,8 @@ export async function runPrimary(options: PrimaryOptions): Promise<number> {
   try {
     adminAddress = await front.listen();
   } catch (error) {
-    logger.log('error', 'failed to start', { error: error as Error, field: 'admin.port' });
+    const field = (error as { field?: string }).field ?? 'admin.port';
+    logger.log('error', 'failed to start', { error: error as Error, field });
     drain({ reason: 'admin port' }, EXIT.failure);
     return done;
   }
@@ -328,6 +337,17 @@ export async function runPrimary(options: PrimaryOptions): Promise<number> {
     url: `http://${adminAddress.address}:${adminAddress.port}/`,
     workers: slots.size,
   });
+  const probe = front.probeAddress();
+  if (probe)
+    logger.log('info', 'admin probe', {
+      ip: probe.address,
+      port: probe.port,
+      paths: [
+        '/admin/ping',
+        '/admin/ready',
+        ...(options.probe?.metrics ? ['/admin/metrics/prometheus'] : []),
+      ],
+    });
   const first = [...slots.values()].find((s) => s.ready)?.ready;
   if (first) options.onReady?.(first, adminAddress);
 
