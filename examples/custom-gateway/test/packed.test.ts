@@ -12,6 +12,7 @@
  * the tarballs are packed into that directory and left there (`.ci/run` reuses them).
  */
 import { execFile, spawn } from 'node:child_process';
+import { readdirSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import http, { type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -23,6 +24,10 @@ const repoRoot = resolve(import.meta.dirname, '..', '..', '..');
 const exampleSrc = resolve(import.meta.dirname, '..', 'src');
 const tsc = join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc');
 const API_KEY = 'packed-key';
+/** Each package's `dist`: `pnpm pack` (prepack) rebuilds it, so a build in progress changes it. */
+const packageDists = readdirSync(join(repoRoot, 'packages')).map((p) =>
+  join(repoRoot, 'packages', p, 'dist'),
+);
 
 interface Packed {
   readonly name: string;
@@ -41,6 +46,67 @@ function run(cmd: string, args: readonly string[], cwd: string): Promise<Result>
       done({ code: error ? Number(error.code ?? 1) : 0, output: `${stdout}${stderr}` }),
     );
   });
+}
+
+/**
+ * How long a set-up step may go without progress before it counts as hung. Not a speed bound: a
+ * step may take as long as a loaded machine needs while it makes progress (a new tarball, a new
+ * installed package); one package's pack (a tsup build) took up to ~2 min at load 20.
+ */
+const STALL_MS = 10 * 60_000;
+/**
+ * A tsc run over the installed packages' `.d.ts`: a hang bound, not a speed one (the CJS variant
+ * took 89 s and the README examples 62 s at load ~17, next to a 120 s timeout).
+ */
+const TSC_TIMEOUT_MS = 10 * 60_000;
+
+/**
+ * `run`, but killed (exit code 124, the reason appended to the output) when `progress()` has not
+ * changed for {@link STALL_MS}: a hang fails the set-up with its cause, slowness does not.
+ */
+function runWatched(
+  cmd: string,
+  args: readonly string[],
+  cwd: string,
+  progress: () => Promise<string>,
+): Promise<Result & { readonly ms: number }> {
+  const started = performance.now();
+  return new Promise((done) => {
+    let stalled = false;
+    const child = execFile(cmd, args, { cwd, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
+      clearInterval(watch);
+      const output = `${stdout}${stderr}${stalled ? `\n(killed: no progress for ${STALL_MS / 1000} s)` : ''}`;
+      done({
+        code: stalled ? 124 : error ? Number(error.code ?? 1) : 0,
+        output,
+        ms: performance.now() - started,
+      });
+    });
+    let last = '';
+    let changedAt = performance.now();
+    let checking = false;
+    const watch = setInterval(() => {
+      if (checking) return;
+      checking = true;
+      void progress()
+        .catch(() => '')
+        .then((now) => {
+          checking = false;
+          if (now !== last) {
+            last = now;
+            changedAt = performance.now();
+          } else if (performance.now() - changedAt > STALL_MS) {
+            stalled = true;
+            child.kill('SIGKILL');
+          }
+        });
+    }, 2_000);
+  });
+}
+
+/** The entries of `dir`, sorted and joined (empty when it does not exist yet): progress of a step. */
+async function listing(dir: string): Promise<string> {
+  return (await readdir(dir).catch(() => [])).sort().join(' ');
 }
 
 /** The ~20-line program both variants compile and run: starts the example gateway, prints its URL. */
@@ -195,15 +261,16 @@ describe.skipIf(process.env.CI_SKIP_PACK === '1')(
 
     beforeAll(async () => {
       work = await mkdtemp(join(tmpdir(), 'switchyard-packed-'));
-      const pack = await run(
+      // CI hands the same directory to `check:packages`, which then checks these tarballs
+      // instead of packing (and building) all of them a second time.
+      const tarballs = process.env.SWITCHYARD_TARBALLS ?? join(work, 'tarballs');
+      const pack = await runWatched(
         process.execPath,
-        // CI hands the same directory to `check:packages`, which then checks these tarballs
-        // instead of packing (and building) all of them a second time.
-        [
-          join(repoRoot, 'scripts', 'pack-all.mjs'),
-          process.env.SWITCHYARD_TARBALLS ?? join(work, 'tarballs'),
-        ],
+        [join(repoRoot, 'scripts', 'pack-all.mjs'), tarballs],
         repoRoot,
+        // Each package packed is a new tarball; its build writes the package's dist.
+        async () =>
+          `${await listing(tarballs)} | ${(await Promise.all(packageDists.map(listing))).join(' ')}`,
       );
       if (pack.code !== 0) throw new Error(`packing failed:\n${pack.output}`);
       packed = pack.output
@@ -220,7 +287,7 @@ describe.skipIf(process.env.CI_SKIP_PACK === '1')(
       const typesNode = JSON.parse(
         await readFile(join(repoRoot, 'node_modules', '@types', 'node', 'package.json'), 'utf8'),
       ) as { version: string };
-      install = await run(
+      const installing = await runWatched(
         'npm',
         [
           'install',
@@ -231,6 +298,13 @@ describe.skipIf(process.env.CI_SKIP_PACK === '1')(
           `@types/node@${typesNode.version}`,
         ],
         app,
+        // Each package npm unpacks is a new folder.
+        async () =>
+          `${await listing(join(app, 'node_modules'))} ${await listing(join(app, 'node_modules', '@switchyard'))}`,
+      );
+      install = installing;
+      console.log(
+        `packed-install set-up: pack ${(pack.ms / 1000).toFixed(0)} s, npm install ${(installing.ms / 1000).toFixed(0)} s`,
       );
       if (install.code !== 0) throw new Error(`npm install failed:\n${install.output}`);
 
@@ -253,8 +327,10 @@ describe.skipIf(process.env.CI_SKIP_PACK === '1')(
       await writeFile(join(discoveryDir, '.users.tmp'), `127.0.0.1 ${backend.port}\n`);
       await rename(join(discoveryDir, '.users.tmp'), join(discoveryDir, 'users'));
       // Builds and packs 14 packages, then an npm install: on 2 shared cores next to another test
-      // file (CI runs two at a time) this took over 10 minutes under load.
-    }, 900_000);
+      // file (CI runs two at a time) this took over 10 minutes under load. Its time is printed,
+      // not bounded: a hung step fails through `runWatched` (no progress for STALL_MS); the hook's
+      // own timeout is only a last resort far above any progressing run.
+    }, 60 * 60_000);
 
     afterAll(async () => {
       await backend?.close();
@@ -305,7 +381,7 @@ describe.skipIf(process.env.CI_SKIP_PACK === '1')(
         if (variant === 'cjs') expect(js).toContain('require("@switchyard/router")');
         else expect(js).toContain("from '@switchyard/router'");
       },
-      120_000,
+      TSC_TIMEOUT_MS,
     );
 
     it.each(['esm', 'cjs'] as const)(
@@ -328,29 +404,36 @@ describe.skipIf(process.env.CI_SKIP_PACK === '1')(
       30_000,
     );
 
-    it('type-checks the TypeScript examples of every shipped README', async () => {
-      const dir = join(app, 'readme');
-      await mkdir(join(dir, 'src'), { recursive: true });
-      await writeFile(
-        join(dir, 'package.json'),
-        '{ "name": "packed-readme", "private": true, "type": "module" }\n',
-      );
-      await writeFile(join(dir, 'tsconfig.json'), tsconfig({ noEmit: true }));
-      let count = 0;
-      for (const p of packed) {
-        const readme = await readFile(join(app, 'node_modules', p.name, 'README.md'), 'utf8');
-        const blocks = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1] ?? '');
-        expect(blocks.length, `${p.name} README has a TypeScript example`).toBeGreaterThan(0);
-        for (const [i, block] of blocks.entries()) {
-          // Each block is its own module (`export {}` keeps top-level names apart).
-          await writeFile(join(dir, 'src', `${p.name.split('/')[1]}-${i + 1}.ts`), `${block}\nexport {};\n`);
-          count++;
+    it(
+      'type-checks the TypeScript examples of every shipped README',
+      async () => {
+        const dir = join(app, 'readme');
+        await mkdir(join(dir, 'src'), { recursive: true });
+        await writeFile(
+          join(dir, 'package.json'),
+          '{ "name": "packed-readme", "private": true, "type": "module" }\n',
+        );
+        await writeFile(join(dir, 'tsconfig.json'), tsconfig({ noEmit: true }));
+        let count = 0;
+        for (const p of packed) {
+          const readme = await readFile(join(app, 'node_modules', p.name, 'README.md'), 'utf8');
+          const blocks = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1] ?? '');
+          expect(blocks.length, `${p.name} README has a TypeScript example`).toBeGreaterThan(0);
+          for (const [i, block] of blocks.entries()) {
+            // Each block is its own module (`export {}` keeps top-level names apart).
+            await writeFile(
+              join(dir, 'src', `${p.name.split('/')[1]}-${i + 1}.ts`),
+              `${block}\nexport {};\n`,
+            );
+            count++;
+          }
         }
-      }
-      const check = await run(process.execPath, [tsc, '-p', 'tsconfig.json'], dir);
-      expect(check.output).toBe('');
-      expect(check.code).toBe(0);
-      expect(count).toBeGreaterThanOrEqual(packed.length);
-    }, 120_000);
+        const check = await run(process.execPath, [tsc, '-p', 'tsconfig.json'], dir);
+        expect(check.output).toBe('');
+        expect(check.code).toBe(0);
+        expect(count).toBeGreaterThanOrEqual(packed.length);
+      },
+      TSC_TIMEOUT_MS,
+    );
   },
 );

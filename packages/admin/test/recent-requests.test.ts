@@ -4,57 +4,43 @@
  * in the request record as it identifies `dst`, binds a client, picks an endpoint, answers), and
  * `/admin/dashboard.json` must show the client and endpoint columns filled.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { systemClock } from '@switchyard/core';
 import { Path } from '@switchyard/dtab';
 import {
   createRecentRequests,
   createTracer,
-  type ObservedInbound,
   type RecentRequest,
   type RecentRequests,
   requestLogServerLayer,
   tracingServerLayer,
 } from '@switchyard/telemetry';
+import { type InboundServer, startInboundServer, type TestInbound } from '@switchyard/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type AdminServer, createAdminServer } from '../src/index.js';
 import { raw } from './fixtures.js';
 
-/** The request record, mutable as the router's stack fills it in. */
-interface LearnedRecord {
-  dst: Path | undefined;
-  service: string | undefined;
-  client: string | undefined;
-  endpoint: string | undefined;
-}
-
-/** The router's `Inbound`, with the record the fake router writes. */
-interface Inbound extends ObservedInbound {
-  readonly exchange: ObservedInbound['exchange'] & { readonly record: LearnedRecord };
-}
-
 /** What the fake router does for a request path: bind (client + endpoint) or answer 404. */
 type Behaviour = { readonly kind: 'bound'; client: string; endpoint: string } | { readonly kind: 'noRoute' };
 
-let proxy: Server | undefined;
+let proxy: InboundServer | undefined;
 let admin: AdminServer | undefined;
 
 afterEach(async () => {
   await admin?.close();
-  await new Promise<void>((done) => (proxy ? proxy.close(() => done()) : done()));
+  await proxy?.close();
   proxy = undefined;
   admin = undefined;
 });
 
+/** A proxy-shaped server (testkit's router stand-in) running the telemetry layers; its URL. */
 async function startProxy(recent: RecentRequests, behaviour: Behaviour, traced = false): Promise<string> {
   const layers = [
-    ...(traced ? [tracingServerLayer<Inbound>(createTracer({ sampleRate: 1 }))] : []),
-    requestLogServerLayer<Inbound>({ recent, clock: systemClock }),
+    ...(traced ? [tracingServerLayer<TestInbound>(createTracer({ sampleRate: 1 }))] : []),
+    requestLogServerLayer<TestInbound>({ recent, clock: systemClock }),
   ];
   // The router's part: identification, binding (the service and client), then an attempt on a
   // picked endpoint, each later than the layer's entry, recorded as the router records them.
-  const router = async (inbound: Inbound): Promise<void> => {
+  const router = async (inbound: TestInbound): Promise<void> => {
     const { record, res } = inbound.exchange;
     await new Promise((r) => setImmediate(r));
     record.dst = Path.read(`/svc${inbound.head.url}`);
@@ -67,25 +53,8 @@ async function startProxy(recent: RecentRequests, behaviour: Behaviour, traced =
     record.endpoint = behaviour.endpoint;
     res.writeHead(200, { 'content-type': 'text/plain' }).end('hello');
   };
-  const handler = layers.reduceRight((next, l) => l.layer(next), router);
-  proxy = createServer((req, res) => {
-    const inbound: Inbound = {
-      kind: 'inbound',
-      exchange: {
-        router: 'http',
-        server: { clearContext: false },
-        req,
-        res,
-        record: { dst: undefined, service: undefined, client: undefined, endpoint: undefined },
-        locals: {},
-      },
-      head: { method: req.method ?? 'GET', url: req.url ?? '/', headers: { ...req.headers } },
-      clientHost: req.headers.host,
-    };
-    void handler(inbound);
-  });
-  await new Promise<void>((done) => proxy?.listen(0, '127.0.0.1', () => done()));
-  return `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+  proxy = await startInboundServer(layers.reduceRight((next, l) => l.layer(next), router));
+  return proxy.url;
 }
 
 async function feed(recent: RecentRequests): Promise<RecentRequest[]> {

@@ -85,6 +85,11 @@ export interface RouterDeps {
   readonly stats: MetricsRegistry;
   /** Where the layers register their cleanups (the access log); default the router's context. */
   readonly layersContext?: BuildContext;
+  /**
+   * Create the `tls.acme` managers without starting them (a router added by a reload: they take
+   * no Lease and order nothing until its commit calls each `BuiltServer.acme.start()`).
+   */
+  readonly deferAcme?: boolean;
 }
 
 export async function buildRouter(rc: RouterConfig, label: string, deps: RouterDeps): Promise<BuiltRouter> {
@@ -102,7 +107,10 @@ export async function buildRouter(rc: RouterConfig, label: string, deps: RouterD
   const builtServers: BuiltServer[] = [];
   for (const sc of rc.servers) {
     const extraCertificates = identifiers.flatMap((i) => (i.certificates ? [i.certificates] : []));
-    const acme = sc.tls?.enabled && sc.tls.acme ? await buildAcmeServer(sc, label, context) : undefined;
+    const acme =
+      sc.tls?.enabled && sc.tls.acme
+        ? await buildAcmeServer(sc, label, context, deps.deferAcme === true)
+        : undefined;
     const server = await buildServer(sc, rc, label, context, extraCertificates, acme);
     if (server.terminator) terminators.push({ server: sc, terminator: server.terminator });
     builtServers.push(server);

@@ -106,12 +106,14 @@ export async function reloadLinker(state: LinkerState, next: LoadedConfig): Prom
       const label = routerLabel(rc);
       const router = running.get(label);
       if (router === undefined) {
-        // An added router: built and bound now, serving its new ports; swapped in at commit.
+        // An added router: built and bound now, serving its new ports; swapped in at commit,
+        // where its tls.acme managers start (until then they take no Lease and order nothing).
         const unit = await buildRouterUnit(
           state,
           rc,
           { namers: namers ?? state.namers, telemetry: inputs },
           () => committed,
+          true,
         );
         added.push(unit);
         await listenRouterUnit(state, unit, next, index);
@@ -122,7 +124,8 @@ export async function reloadLinker(state: LinkerState, next: LoadedConfig): Prom
       const before = router.config;
       const plan: RouterPlan = {};
       plans.set(router, plan);
-      if (!isDeepStrictEqual(rc.identifier, before.identifier)) {
+      // Identifiers name requests under the router's dstPrefix: a new prefix builds them anew.
+      if (!isDeepStrictEqual(rc.identifier, before.identifier) || rc.dstPrefix !== before.dstPrefix) {
         const context: BuildContext = { ...state.base, router: { label, dstPrefix: rc.dstPrefix } };
         plan.identifiers = await buildIdentifiers(rc, context, kinds);
       }

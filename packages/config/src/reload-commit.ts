@@ -16,7 +16,7 @@ import type { AttachedDtabStore } from './dtab-store.js';
 import type { LinkerConfig } from './linker-schema.js';
 import { type LinkerState, type NamerParts, type Part, retire, type TelemetryParts } from './linker-state.js';
 import type { LoadedConfig } from './load.js';
-import { closeRouterUnit, type RouterUnit } from './router-unit.js';
+import { closeRouterUnit, type RouterUnit, startRouterUnit } from './router-unit.js';
 import { runClosers } from './run-closers.js';
 
 /** What `reload` did: `changes` names each applied section (`namers`, `routers[0].servers`, …). */
@@ -62,8 +62,12 @@ export async function commitReload(state: LinkerState, prepared: PreparedReload)
   for (const swap of swaps) swapTerminator(swap.slot, swap.terminator);
   const changes: string[] = [];
   const retiring: Promise<void>[] = [];
-  /** Parts retired once the grace has passed (the old clients may still use them until then). */
+  /**
+   * Parts the old clients may still use (old namers, old policies' kinds): retired once every
+   * router released what it retired (`released`), at the latest after the grace.
+   */
   const later: Part[] = [];
+  const released: Promise<unknown>[] = [];
   const oldNamers = state.namers;
   const oldTelemetry = state.telemetry;
   if (namers) {
@@ -75,7 +79,10 @@ export async function commitReload(state: LinkerState, prepared: PreparedReload)
     changes.push('telemetry');
   }
   const serverWork: Promise<unknown>[] = [];
-  for (const unit of added) state.parts.set(unit.built, unit.parts);
+  for (const unit of added) {
+    state.parts.set(unit.built, unit.parts);
+    startRouterUnit(unit);
+  }
   const removed = state.routers.filter((r) => !nextRouters.includes(r));
   state.routers = nextRouters;
   for (const [index, rc] of config.routers.entries()) {
@@ -102,13 +109,24 @@ export async function commitReload(state: LinkerState, prepared: PreparedReload)
     const stored = parts.store?.attached.dtab() ?? Dtab.empty;
     const dtab = stored.length === 0 ? rc.dtab : Object.freeze([...rc.dtab, ...stored]);
     const dtabChanged = Dtab.show(dtab) !== Dtab.show(router.router.dtab);
-    router.router.reconfigure({
+    const bindingTimeoutChanged = rc.bindingTimeoutMs !== before.bindingTimeoutMs;
+    const bindingCacheChanged = !isDeepStrictEqual(rc.bindingCache, before.bindingCache);
+    const reconfigured = router.router.reconfigure({
       ...(dtabChanged ? { dtab } : {}),
       ...(plan.identifier ? { identifier: plan.identifier } : {}),
       ...(namers ? { interpreter: namers.interpreter, graceMs } : {}),
       ...(plan.layers ? { layers: plan.layers.layers } : {}),
       ...(plan.policies ? { policies: plan.policies.policies, graceMs } : {}),
+      ...(bindingTimeoutChanged ? { bindingTimeoutMs: rc.bindingTimeoutMs } : {}),
+      // A new binding cache of that shape; the old clients close once idle, as for policies.
+      ...(bindingCacheChanged ? { bindingCache: rc.bindingCache ?? {}, graceMs } : {}),
     });
+    if (namers || plan.policies || bindingCacheChanged) released.push(reconfigured.released);
+    if (rc.dstPrefix !== before.dstPrefix) changes.push(`${at}.dstPrefix`);
+    if (bindingTimeoutChanged) changes.push(`${at}.bindingTimeoutMs`);
+    if (bindingCacheChanged) changes.push(`${at}.bindingCache`);
+    if (!isDeepStrictEqual(rc.interpreter, before.interpreter)) changes.push(`${at}.interpreter`);
+    if (rc.streamingEnabled !== before.streamingEnabled) changes.push(`${at}.streamingEnabled`);
     if (plan.policies) {
       // The old clients finish their requests and close after the grace; then their kinds go.
       const old = parts.policies;
@@ -127,7 +145,7 @@ export async function commitReload(state: LinkerState, prepared: PreparedReload)
       router.identifiers = plan.identifiers;
       router.attachIdentifiers(plan.identifiers);
       retiring.push(runClosers(retired.closers));
-      changes.push(`${at}.identifier`);
+      if (!isDeepStrictEqual(rc.identifier, before.identifier)) changes.push(`${at}.identifier`);
     }
     if (plan.layers) {
       const old = parts.layers;
@@ -182,7 +200,10 @@ export async function commitReload(state: LinkerState, prepared: PreparedReload)
   // Removed routers drain like shutdown, then close everything they hold.
   for (const router of removed) {
     const parts = state.parts.get(router)!;
-    retiring.push(closeRouterUnit(state, router, parts, graceMs).then(() => void state.parts.delete(router)));
+    const closed = closeRouterUnit(state, router, parts, graceMs).then(() => void state.parts.delete(router));
+    retiring.push(closed);
+    // It bound through the old namers until it closed.
+    released.push(closed);
     changes.push(`router ${router.router.label} removed`);
   }
   if (admin) {
@@ -201,17 +222,35 @@ export async function commitReload(state: LinkerState, prepared: PreparedReload)
     changes.push('admin');
   } else if (!isDeepStrictEqual(current.admin, config.admin)) changes.push('admin');
   state.loaded = next;
-  // Old clients keep serving requests already bound to them until the grace ends.
+  // Old clients keep serving requests already bound to them: the old namers (their watches)
+  // and policy kinds go once the last of those clients closed, or when the grace ends.
   if (namers) later.push(oldNamers.part);
-  if (later.length > 0) {
-    const timer = setTimeout(() => {
-      for (const part of later) void retire(part, state.readiness).catch(() => undefined);
-    }, graceMs);
-    timer.unref();
-  }
+  if (later.length > 0) retireWhenReleased(state, later, released, graceMs);
   await Promise.all(serverWork);
   // Exporters flush what they queued when closed; after the swap no new span reaches them.
   if (telemetry) retiring.push(retire(oldTelemetry.part, state.readiness));
   await Promise.allSettled(retiring);
   return changes.length === 0 ? { kind: 'unchanged' } : { kind: 'applied', changes };
+}
+
+/**
+ * Retires `parts` once every promise of `released` settled (nothing still serving uses them), at
+ * the latest after `graceMs`; once.
+ */
+function retireWhenReleased(
+  state: LinkerState,
+  parts: readonly Part[],
+  released: readonly Promise<unknown>[],
+  graceMs: number,
+): void {
+  let done = false;
+  const retireAll = (): void => {
+    if (done) return;
+    done = true;
+    clearTimeout(timer);
+    for (const part of parts) void retire(part, state.readiness).catch(() => undefined);
+  };
+  const timer = setTimeout(retireAll, graceMs);
+  timer.unref();
+  void Promise.allSettled(released).then(retireAll);
 }

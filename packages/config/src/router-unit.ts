@@ -32,13 +32,15 @@ export function routerLabel(rc: RouterConfig): string {
 
 /**
  * Builds a router (not listening) with its dtab store. `live` gates the store's updates: a
- * reload adds the router only at its commit, and nothing reaches it before.
+ * reload adds the router only at its commit, and nothing reaches it before. `deferAcme`: its
+ * `tls.acme` managers are created but not started ({@link startRouterUnit} starts them).
  */
 export async function buildRouterUnit(
   state: Pick<LinkerState, 'base' | 'readiness' | 'options' | 'stats'>,
   rc: RouterConfig,
   inputs: { readonly namers: NamerParts; readonly telemetry: TelemetryParts },
   live: () => boolean = () => true,
+  deferAcme = false,
 ): Promise<RouterUnit> {
   const label = routerLabel(rc);
   const own = scoped(state.base, state.readiness);
@@ -54,6 +56,7 @@ export async function buildRouterUnit(
       recent: inputs.telemetry.recent,
       stats: state.stats,
       layersContext: layers.context,
+      deferAcme,
     });
     const router = built;
     if (rc.dtabStore) {
@@ -72,6 +75,11 @@ export async function buildRouterUnit(
     await closeRouterUnit(state, built, parts, 0);
     throw error;
   }
+}
+
+/** Starts the `tls.acme` managers of a router built with `deferAcme` (a reload's commit). */
+export function startRouterUnit(unit: RouterUnit): void {
+  for (const server of unit.built.servers) server.acme?.start();
 }
 
 /** Binds a router's servers (a failure names the port's field) and adds its readiness checks. */

@@ -52,7 +52,7 @@ describe.skipIf(missing !== undefined)('tls.acme on reload', () => {
       events.push({ channel: name, host: (message as { host: string }).host });
     return { name, listener };
   });
-  const config = (acme?: string, extraServer = '') => `routers:
+  const config = (acme?: string, extraServer = '', extraRouter = '') => `routers:
 - protocol: http
   label: edge
   dtab: /svc/* => /$/inet/127.0.0.1/${fx.backendPort}
@@ -73,9 +73,27 @@ ${
         hosts: [${acme}]
         storage: {kind: dir, path: ${acme.includes('never') ? 'store-never' : 'store'}}
 `
-}${extraServer}`;
-  const reload = (acme?: string, extraServer?: string) =>
-    linker.reload(parseLinkerConfig(config(acme, extraServer), 'linker.yaml', kinds));
+}${extraServer}${extraRouter}`;
+  const reload = (acme?: string, extraServer?: string, extraRouter?: string) =>
+    linker.reload(parseLinkerConfig(config(acme, extraServer, extraRouter), 'linker.yaml', kinds));
+  /** A router with one `tls.acme` server on `port` (storage `store`), and more `servers`. */
+  const acmeRouter = (port: number, host: string, store: string, servers = '') => `- protocol: http
+  label: added
+  dtab: /svc/* => /$/inet/127.0.0.1/${fx.backendPort}
+  servers:
+  - port: ${port}
+    ip: 127.0.0.1
+    tls:
+      certPath: default.pem
+      keyPath: default.key
+      acme:
+        directory: ${pebble.directoryUrl}
+        email: ops@example.test
+        caBundle: directory-ca.pem
+        challenge: http-01
+        hosts: [${host}]
+        storage: {kind: dir, path: ${store}}
+${servers}`;
 
   beforeAll(async () => {
     for (const { name, listener } of listeners) subscribe(name, listener);
@@ -136,5 +154,46 @@ ${
     expect((await handshake(tlsPort, 'static.test', root)).trusted).toBe(true);
     expect(linker.acmeStatus()).toHaveLength(1);
     expect(events.filter((e) => e.host === 'never.test')).toEqual([]);
+  }, 120_000);
+
+  it('a router added by a reload starts its managers at the commit, not before', async () => {
+    const edge = 'static.test, second.test';
+    const [addedPort, secondPort] = await Promise.all([freePort(), freePort()]);
+    const rows = linker.acmeStatus();
+    // The added router is built (its manager with it) and binds its first port; its second port
+    // is taken, so the reload fails after the manager was built.
+    const error = await reload(
+      edge,
+      '',
+      acmeRouter(
+        addedPort,
+        'added-never.test',
+        'store-added-never',
+        `  - {port: ${busyPort}, ip: 127.0.0.1}\n`,
+      ),
+    ).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).code).toBe('SY_ERR_CONFIG_START');
+    await new Promise((r) => setTimeout(r, 1500));
+    // A manager started in the prepare phase writes its account there at once.
+    expect(existsSync(join(dir, 'store-added-never'))).toBe(false);
+    expect(events.filter((e) => e.host === 'added-never.test')).toEqual([]);
+    expect(linker.acmeStatus()).toEqual(rows);
+
+    // Applied: the added router's manager starts at the commit (its account is written).
+    expect(
+      await reload(
+        edge,
+        '',
+        acmeRouter(addedPort, 'added.test', 'store-added', `  - {port: ${secondPort}, ip: 127.0.0.1}\n`),
+      ),
+    ).toEqual({ kind: 'applied', changes: ['routers[1] added'] });
+    await eventually(() => existsSync(join(dir, 'store-added')), {
+      ...POLL,
+      what: "the added router's manager writing its account after the commit",
+    });
+    expect(linker.acmeStatus()).toHaveLength(2);
+    expect(await reload(edge)).toEqual({ kind: 'applied', changes: ['router added removed'] });
+    expect(linker.acmeStatus()).toHaveLength(1);
   }, 120_000);
 });

@@ -96,9 +96,10 @@ describe('Linker', () => {
 
   it('rejects a change that needs a restart and keeps serving the running config', async () => {
     const port = linker.routers[0]!.servers[0]!.port;
-    // bindingTimeoutMs is read when the router is built: the whole reload is refused, naming the field.
+    // A labelled router's protocol is part of what it is (its servers and clients are built for
+    // it): the whole reload is refused, naming the field, and the dtab change does not apply.
     const changed = parseLinkerConfig(
-      configText(dir, '/svc/web => /#/io.l5d.fs/blue', '  bindingTimeoutMs: 500\n'),
+      configText(dir, '/svc/web => /#/io.l5d.fs/blue').replace('- protocol: http', '- protocol: h2'),
       'linker.yaml',
       kinds,
     );
@@ -109,7 +110,7 @@ describe('Linker', () => {
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as ConfigError).code).toBe('SY_ERR_CONFIG_RELOAD');
     expect((error as ConfigError).message).toContain(
-      'linker.yaml:14:21: routers[0].bindingTimeoutMs: bindingTimeoutMs changes need a restart',
+      'linker.yaml:6:13: routers[0].protocol: protocol changes need a restart',
     );
     expect((await get(port, '/', agent)).body).toBe('green');
   });

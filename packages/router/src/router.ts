@@ -40,7 +40,12 @@ import { planServers, sameServerSettings } from './server-reload.js';
 import { validateServerTimeouts } from './server-timeouts.js';
 import { buildStacks, composeStacks, type RouterStacks } from './stack.js';
 import type { ServerHandler } from './stages.js';
-import type { RouterBinder, RouterEviction, RouterInterpreter } from './types/binding.js';
+import type {
+  BindingCacheOptions,
+  RouterBinder,
+  RouterEviction,
+  RouterInterpreter,
+} from './types/binding.js';
 import type { ClientState } from './types/client.js';
 
 /** A server of the router, with the address it is bound to once listening. */
@@ -151,8 +156,13 @@ export class Router {
   #policies: RouterPolicies;
   /** The layers the stacks were last built from (a policy change rebuilds the stacks with them). */
   #layers: RouterOptions['layers'];
-  /** Binders retired by an interpreter change, closed once their grace ends (or with the router). */
-  readonly #retiredBinders = new Set<Binder>();
+  /** The binding caches' shape (new binders are made with it; a reload may change it). */
+  #bindingCache: BindingCacheOptions;
+  /**
+   * Binders retired by an interpreter or policy change, each with what its closing resolves:
+   * closed once unused, at the latest when their grace ends (or with the router).
+   */
+  readonly #retiredBinders = new Map<Binder, { readonly closed: Promise<void>; readonly done: () => void }>();
   #listening = false;
   #closed: Promise<void> | undefined;
 
@@ -177,12 +187,13 @@ export class Router {
       options.balancer ?? withFailureAccrual(p2c(), consecutiveFailures({ failures: 5 }), { clock });
     this.#policies = policiesOf(options);
     this.#layers = options.layers;
+    this.#bindingCache = options.bindingCache ?? {};
     this.#newBinder = (interpreter) => {
       // A binder's clients keep the policies it was made with (a policy change makes a new binder).
       const { client = {}, clientPolicy } = this.#policies;
       return new Binder(
         interpreter,
-        options.bindingCache ?? {},
+        this.#bindingCache,
         clock,
         (id: string, bound: BoundName) => {
           // The client policy of this bound name (`client` with `clientPolicy(id)` over it).
@@ -271,6 +282,16 @@ export class Router {
    *   bind again in a new binding cache whose clients (pools, balancers) follow the new client
    *   policy; requests in flight finish on the old clients, which close as on an `interpreter`
    *   change.
+   * - `bindingTimeoutMs`: how long requests from now on wait for a name to bind (as
+   *   `RouterOptions.bindingTimeoutMs`); the stacks are rebuilt so the bind layer describes it.
+   * - `bindingCache`: the sizes and idle TTL of the binding caches (as
+   *   `RouterOptions.bindingCache`): names bind again in a new binding cache of that shape; the
+   *   old clients close as on an `interpreter` change.
+   *
+   * Returns `released`: resolves once every binding cache retired so far (by this change or an
+   * earlier one) has closed, i.e. no client of the router binds through an interpreter other
+   * than the current one any more (at once when none is retiring). A reload closes the old
+   * namers then, instead of waiting out their grace.
    */
   reconfigure(changes: {
     readonly dtab?: Dtab;
@@ -278,18 +299,33 @@ export class Router {
     readonly interpreter?: RouterInterpreter;
     readonly layers?: RouterOptions['layers'];
     readonly policies?: RouterPolicies;
+    readonly bindingTimeoutMs?: number;
+    readonly bindingCache?: BindingCacheOptions;
     readonly graceMs?: number;
-  }): void {
+  }): { readonly released: Promise<void> } {
     if (changes.policies !== undefined) validatePolicies(changes.policies);
-    if (changes.layers !== undefined || changes.policies !== undefined) {
+    positive('bindingTimeoutMs', changes.bindingTimeoutMs, true);
+    const rt = this.#runtime as { bindingTimeoutMs: number };
+    if (
+      changes.layers !== undefined ||
+      changes.policies !== undefined ||
+      changes.bindingTimeoutMs !== undefined
+    ) {
       const layers = changes.layers ?? this.#layers;
+      const timeout = rt.bindingTimeoutMs;
+      rt.bindingTimeoutMs = changes.bindingTimeoutMs ?? timeout;
       // Build first: a stack that does not compose throws before anything is swapped. (Service
       // records live in the binder: a policy change gets fresh ones from the new binder below.)
-      const stacks = buildStacks(this.#runtime, layers);
-      const handler = composeStacks(this.#runtime, stacks);
-      this.#stacks = stacks;
-      this.#handler = handler;
-      this.#layers = layers;
+      try {
+        const stacks = buildStacks(this.#runtime, layers);
+        const handler = composeStacks(this.#runtime, stacks);
+        this.#stacks = stacks;
+        this.#handler = handler;
+        this.#layers = layers;
+      } catch (error) {
+        rt.bindingTimeoutMs = timeout;
+        throw error;
+      }
     }
     if (changes.policies !== undefined) {
       this.#policies = changes.policies;
@@ -298,6 +334,9 @@ export class Router {
         changes.policies,
         this.#runtime.clock,
       );
+    }
+    if (changes.bindingCache !== undefined) this.#bindingCache = changes.bindingCache;
+    if (changes.policies !== undefined || changes.bindingCache !== undefined) {
       this.#retireBinder(this.#interpreter, changes.graceMs);
     }
     if (changes.dtab !== undefined) {
@@ -310,6 +349,8 @@ export class Router {
     if (changes.interpreter !== undefined && changes.interpreter !== this.#interpreter) {
       this.#retireBinder(changes.interpreter, changes.graceMs);
     }
+    const closing = [...this.#retiredBinders.values()].map((r) => r.closed);
+    return { released: Promise.all(closing).then(() => undefined) };
   }
 
   /**
@@ -322,9 +363,16 @@ export class Router {
     this.#interpreter = interpreter;
     this.#binder = this.#newBinder(interpreter);
     (this.#runtime as { binder: RouterBinder }).binder = this.#binder;
-    this.#retiredBinders.add(retired);
+    let done!: () => void;
+    const closed = new Promise<void>((resolve) => {
+      done = resolve;
+    });
+    this.#retiredBinders.set(retired, { closed, done });
     // Each old client closes once its last request ended; what is left, after graceMs.
-    closeWhenIdle(retired, graceMs, this.#runtime.clock, () => this.#retiredBinders.delete(retired));
+    closeWhenIdle(retired, graceMs, this.#runtime.clock, () => {
+      this.#retiredBinders.delete(retired);
+      done();
+    });
   }
 
   /**
@@ -795,7 +843,10 @@ export class Router {
     await Promise.all(stopped);
     const retired = [...this.#retiredBinders];
     this.#retiredBinders.clear();
-    await Promise.all([this.#binder.close(forced), ...retired.map((b) => b.close(forced))]);
+    await Promise.all([
+      this.#binder.close(forced),
+      ...retired.map(([b, { done }]) => b.close(forced).finally(done)),
+    ]);
     this.#listening = false;
     if (diagnostics.closed.hasSubscribers) diagnostics.closed.publish({ router: this.#label, forced });
   }

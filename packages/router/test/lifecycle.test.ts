@@ -95,8 +95,9 @@ describe('limits', () => {
     const elapsed = Date.now() - started;
     expect(out.startsWith('HTTP/1.1 408')).toBe(true);
     expect(elapsed).toBeGreaterThanOrEqual(550);
-    // Node sweeps connections every headersTimeoutMs / 4.
-    expect(elapsed).toBeLessThan(600 + 600 / 4 + 500);
+    // It was this server's 600 ms that cut it (Node sweeps every headersTimeoutMs / 4), not the
+    // 10 s default: a bound between the two with room for a loaded machine, not a speed figure.
+    expect(elapsed).toBeLessThan(5_000);
   });
 
   it('bounds request heads by 10 s by default (Node would hold a slowloris 60 s and more)', async () => {

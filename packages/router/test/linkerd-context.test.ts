@@ -108,7 +108,8 @@ describe('l5d-ctx-deadline', () => {
     expect(reply.status).toBe(504);
     expect(reply.body).toMatch(/^Request exceeded the client's l5d-ctx-deadline \(\d+ ms\)\n$/);
     expect(took).toBeGreaterThanOrEqual(200);
-    expect(took).toBeLessThan(2000);
+    // The 250 ms value won, not the 5000 ms one: a bound between the two with room for load.
+    expect(took).toBeLessThan(4_000);
     expect(b.seen.length).toBe(1);
   });
 

@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import { startBackend } from '@switchyard/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startRouter } from './helpers.js';
-import { routerRssGrowth } from './router-memory.js';
+import { type RouterProcess, routerRssGrowth } from './router-memory.js';
 
 const MB = 1024 * 1024;
 const TOTAL = 1024 * MB; // issue 4: a 1 GB transfer passes in constant memory
@@ -39,14 +39,15 @@ async function setup(handler: Parameters<typeof startBackend>[0]) {
   return r.port;
 }
 
-/** GETs `path`; resolves with the body's length. */
-function download(port: number, path: string): Promise<number> {
+/** GETs `path`; resolves with the body's length (`progress.bytes` counts it as it comes). */
+function download(port: number, path: string, progress = { bytes: 0 }): Promise<number> {
   return new Promise<number>((resolve, reject) => {
     http
       .get({ host: '127.0.0.1', port, path, agent: false }, (res) => {
         let n = 0;
         res.on('data', (c: Buffer) => {
           n += c.length;
+          progress.bytes = n;
         });
         res.on('end', () => resolve(n));
         res.on('error', reject);
@@ -76,39 +77,86 @@ function upload(port: number, total: number, framing: 'chunked' | 'content-lengt
 }
 
 /**
- * The bound on the router process's peak RSS growth while 1 GiB passes. Issue 17's target is
- * 32 MiB; a bare node:http + undici pass-through grows 27–46 MiB in the memory bench and this test
- * saw the router at 34–85 MiB on Node 20–24 under load (garbage read buffers that V8 frees only
- * when its external-memory trigger collects them, not bodies held: docs/performance.md#memory),
- * so the bound stays the earlier 100 MiB, below one buffered body.
+ * What the router may hold while 1 GiB passes, in live buffers (after a full GC in the router
+ * process, so garbage read buffers do not count): a few high-water marks (64 KiB each, typically
+ * 0–10 MiB in all, though one read right after a GC has shown up to 32 MiB, so each sample is the
+ * lower of two reads); a router that buffered the body would hold at least 256 MiB at the first
+ * sample point. The margin is wide on purpose: the bound separates streaming from buffering, it is
+ * not a size target.
  */
-const BOUND = 100 * MB;
+const LIVE_BOUND = 64 * MB;
+/**
+ * Peak RSS growth is reported and bounded only far from its noise: garbage read buffers that V8
+ * frees when its external-memory trigger runs make it swing (34–105 MiB seen under load on Node
+ * 20–24, docs/performance.md#memory). Half the body is a bound no streaming router comes near and a
+ * buffering one cannot stay under. The figure against issue 17's 32 MiB target is the memory bench's
+ * (`pnpm --filter @switchyard/router bench:memory`), not this test's.
+ */
+const RSS_BOUND = TOTAL / 2;
+/** Where in the transfer the router's live buffers are sampled: a quarter, half, three quarters. */
+const SAMPLE_AT = [TOTAL / 4, TOTAL / 2, (3 * TOTAL) / 4];
+
+/**
+ * Samples the router's live buffers each time `moved()` passes one of {@link SAMPLE_AT} while
+ * `transfer` runs (each sample the lower of two reads back to back); resolves with the transfer's
+ * result and the largest sample.
+ */
+async function sampledWhile<T>(
+  router: RouterProcess,
+  moved: () => number,
+  transfer: Promise<T>,
+): Promise<{ result: T; live: number; samples: number }> {
+  let done = false;
+  const finished = transfer.finally(() => {
+    done = true;
+  });
+  const before = await router.liveBuffers();
+  let live = 0;
+  let samples = 0;
+  for (const at of SAMPLE_AT) {
+    while (!done && moved() < at) await new Promise((r) => setTimeout(r, 5));
+    if (done) break;
+    const first = await router.liveBuffers();
+    live = Math.max(live, Math.min(first, await router.liveBuffers()) - before);
+    samples++;
+  }
+  return { result: await finished, live, samples };
+}
 
 describe('streaming', () => {
-  it('streams a 1 GiB download in bounded memory', { timeout: 120_000 }, async () => {
+  it('streams a 1 GiB download holding no more than high-water marks', { timeout: 120_000 }, async () => {
     const backend = await startBackend((req, res) => {
       const size = req.url === '/warm' ? 1024 : TOTAL;
       res.setHeader('content-length', size);
       source(size).pipe(res);
     });
     cleanup.push(() => backend.close());
+    const received = { bytes: 0 };
     const { result, growth } = await routerRssGrowth(
       cleanup,
       { dtab: `/svc/big => /$/inet/127.0.0.1/${backend.port}` },
       (port) => download(port, '/warm'),
-      (port) => download(port, '/'),
+      (port, router) => sampledWhile(router, () => received.bytes, download(port, '/', received)),
     );
-    console.log(`1 GiB download: router RSS +${(growth / MB).toFixed(1)} MiB`);
-    expect(result).toBe(TOTAL);
-    expect(growth).toBeLessThan(BOUND);
+    console.log(
+      `1 GiB download: router live buffers +${(result.live / MB).toFixed(2)} MiB (max of ${result.samples}), RSS +${(growth / MB).toFixed(1)} MiB`,
+    );
+    expect(result.result).toBe(TOTAL);
+    expect(result.samples).toBe(SAMPLE_AT.length);
+    expect(result.live).toBeLessThan(LIVE_BOUND);
+    expect(growth).toBeLessThan(RSS_BOUND);
   });
 
   for (const framing of ['chunked', 'content-length'] as const) {
-    it(`streams a 1 GiB ${framing} upload in bounded memory`, { timeout: 120_000 }, async () => {
+    it(`streams a 1 GiB ${framing} upload holding no more than high-water marks`, {
+      timeout: 120_000,
+    }, async () => {
+      let arrived = 0;
       const backend = await startBackend((req, res) => {
         let n = 0;
         req.on('data', (c: Buffer) => {
           n += c.length;
+          arrived += c.length;
         });
         req.on('end', () => res.end(`${req.headers['transfer-encoding'] ?? 'length'} ${n}`));
       });
@@ -117,11 +165,18 @@ describe('streaming', () => {
         cleanup,
         { dtab: `/svc/big => /$/inet/127.0.0.1/${backend.port}` },
         (port) => upload(port, 1024, framing),
-        (port) => upload(port, TOTAL, framing),
+        (port, router) => {
+          arrived = 0;
+          return sampledWhile(router, () => arrived, upload(port, TOTAL, framing));
+        },
       );
-      console.log(`1 GiB ${framing} upload: router RSS +${(growth / MB).toFixed(1)} MiB`);
-      expect(result).toBe(`${framing === 'chunked' ? 'chunked' : 'length'} ${TOTAL}`);
-      expect(growth).toBeLessThan(BOUND);
+      console.log(
+        `1 GiB ${framing} upload: router live buffers +${(result.live / MB).toFixed(2)} MiB (max of ${result.samples}), RSS +${(growth / MB).toFixed(1)} MiB`,
+      );
+      expect(result.result).toBe(`${framing === 'chunked' ? 'chunked' : 'length'} ${TOTAL}`);
+      expect(result.samples).toBe(SAMPLE_AT.length);
+      expect(result.live).toBeLessThan(LIVE_BOUND);
+      expect(growth).toBeLessThan(RSS_BOUND);
     });
   }
 

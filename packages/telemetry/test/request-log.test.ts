@@ -4,17 +4,16 @@
  * response (whose `end(chunk)` calls `write`); 0 for HEAD, where Node sends no body.
  */
 import { once } from 'node:events';
-import { createServer, type IncomingMessage, request, type ServerResponse } from 'node:http';
-import { connect, createServer as createH2Server, type Http2ServerResponse } from 'node:http2';
-import type { AddressInfo } from 'node:net';
+import { request, type ServerResponse } from 'node:http';
+import { connect, type Http2ServerResponse } from 'node:http2';
 import { systemClock } from '@switchyard/core';
-import { eventually } from '@switchyard/testkit';
+import { eventually, type InboundServer, startInboundServer } from '@switchyard/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type ObservedInbound, requestLogServerLayer } from '../src/index.js';
+import { requestLogServerLayer } from '../src/index.js';
 
-const closers: (() => void)[] = [];
-afterEach(() => {
-  for (const close of closers.splice(0)) close();
+const closers: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const close of closers.splice(0).reverse()) await close();
 });
 
 /** The handler each server runs under the layer: a body of 5 bytes in three pieces. */
@@ -27,26 +26,16 @@ function answer(res: ServerResponse | Http2ServerResponse): void {
   out.end('é'); // 2 bytes in UTF-8: 1 + 2 + 2 = 5
 }
 
-function layered(lines: string[]) {
-  const handler = requestLogServerLayer<ObservedInbound>({
+/** A server (testkit's router stand-in) running the request-log layer around {@link answer}. */
+async function layered(lines: string[], protocol: 'http/1.1' | 'h2c'): Promise<InboundServer> {
+  const handler = requestLogServerLayer({
     accessLog: (l) => lines.push(l),
     accessLogFormat: 'json',
     clock: systemClock,
   }).layer(async (inbound) => answer(inbound.exchange.res));
-  return (req: IncomingMessage, res: ServerResponse) =>
-    void handler({
-      kind: 'inbound',
-      exchange: {
-        router: 'r',
-        server: { clearContext: false },
-        req,
-        res,
-        record: { dst: undefined, service: undefined, client: undefined, endpoint: undefined },
-        locals: {},
-      },
-      head: { method: req.method ?? 'GET', url: req.url ?? '/', headers: { ...req.headers } },
-      clientHost: req.headers.host,
-    });
+  const server = await startInboundServer(handler, { protocol, router: 'r' });
+  closers.push(() => server.close());
+  return server;
 }
 
 const bytesOf = (line: string) => (JSON.parse(line) as { responseBytes?: number }).responseBytes;
@@ -58,11 +47,7 @@ const until = (lines: string[], n: number) =>
 describe('requestLogServerLayer response size', () => {
   it('counts HTTP/1 body bytes written through write and end (chunked), and 0 for HEAD', async () => {
     const lines: string[] = [];
-    const server = createServer(layered(lines));
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    closers.push(() => server.close());
-    const port = (server.address() as AddressInfo).port;
+    const { port } = await layered(lines, 'http/1.1');
     const send = (method: string) =>
       new Promise<Buffer>((resolve, reject) => {
         request({ host: '127.0.0.1', port, method, path: '/' }, (res) => {
@@ -81,11 +66,8 @@ describe('requestLogServerLayer response size', () => {
 
   it('counts HTTP/2 compatibility-response bytes once', async () => {
     const lines: string[] = [];
-    const server = createH2Server(layered(lines) as never);
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    closers.push(() => server.close());
-    const client = connect(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    const server = await layered(lines, 'h2c');
+    const client = connect(server.url);
     closers.push(() => client.close());
     const stream = client.request({ ':path': '/' });
     const chunks: Buffer[] = [];

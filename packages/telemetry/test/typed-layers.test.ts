@@ -5,22 +5,16 @@
  * `exchange.record` when the response closes and shows in the span, the access log and the
  * recent-requests table; an unsampled, unlogged request passes through as the same value.
  */
-import { once } from 'node:events';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { systemClock } from '@switchyard/core';
 import { Path } from '@switchyard/dtab';
-import { eventually, httpGet } from '@switchyard/testkit';
+import { eventually, httpGet, startInboundServer, type TestInbound } from '@switchyard/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   attemptTracingClientLayer,
   createRecentRequests,
   createTracer,
-  type ObservedBound,
-  type ObservedExchange,
   type ObservedHeldResponse,
   type ObservedInbound,
-  type ObservedRecord,
   REQUEST_ID_SPAN_TAG,
   requestLogServerLayer,
   type Tracer,
@@ -28,21 +22,18 @@ import {
   type ZipkinSpan,
 } from '../src/index.js';
 
-/** The writable record, as the router's layers fill it in. */
-type WritableRecord = { -readonly [K in keyof ObservedRecord]: ObservedRecord[K] };
-type Inbound = Omit<ObservedInbound, 'exchange'> & {
-  readonly exchange: Omit<ObservedExchange, 'record'> & { readonly record: WritableRecord };
-};
-type Bound = Omit<ObservedBound, 'identified'> & { readonly identified: { readonly request: Inbound } };
+/** The router's `Inbound` with the record its layers fill in: testkit's stand-in. */
+type Inbound = TestInbound;
+type Bound = { readonly kind: 'bound'; readonly identified: { readonly request: Inbound } };
 
-const closers: (() => void)[] = [];
-afterEach(() => {
-  for (const close of closers.splice(0)) close();
+const closers: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const close of closers.splice(0)) await close();
 });
 
 interface Seen {
-  /** The inbound value the server built for the request. */
-  created?: Inbound;
+  /** The inbound values the server built, one per request. */
+  created?: readonly Inbound[];
   /** The inbound value the innermost server handler received. */
   inbound?: Inbound;
   /** The headers the client-stack handler (dispatch) would send upstream. */
@@ -87,27 +78,10 @@ async function start(
     }),
   ];
   const handler = layers.reduceRight((next, l) => l.layer(next), router);
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    const value: Inbound = {
-      kind: 'inbound',
-      exchange: {
-        router: 'http',
-        server: { clearContext: false },
-        req,
-        res,
-        record: { dst: undefined, service: undefined, client: undefined, endpoint: undefined },
-        locals: {},
-      },
-      head: { method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers },
-      clientHost: req.headers.host,
-    };
-    seen.created = value;
-    void handler(value);
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
+  const server = await startInboundServer(handler);
   closers.push(() => server.close());
-  return { port: (server.address() as AddressInfo).port, seen, recent };
+  seen.created = server.created;
+  return { port: server.port, seen, recent };
 }
 
 /** `GET /web?q=1` (testkit's `httpGet`), resolving with the status. */
@@ -140,8 +114,8 @@ describe('typed telemetry layers', () => {
     // Upstream carries the attempt's context, not the request span's.
     expect(String(seen.upstream?.traceparent)).toBe(`00-${server.traceId}-${attempt.id}-01`);
     // A sampled request goes on as a new value with the span's headers; the one received is unchanged.
-    expect(seen.inbound).not.toBe(seen.created);
-    expect(seen.created?.head.headers.traceparent).toBeUndefined();
+    expect(seen.inbound).not.toBe(seen.created?.[0]);
+    expect(seen.created?.[0]?.head.headers.traceparent).toBeUndefined();
 
     expect(JSON.parse(lines[0]!)).toMatchObject({
       method: 'GET',
@@ -175,7 +149,7 @@ describe('typed telemetry layers', () => {
     const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00';
     expect(await get(port, { traceparent })).toBe(200);
     await until(() => lines.length === 1);
-    expect(seen.inbound).toBe(seen.created);
+    expect(seen.inbound).toBe(seen.created?.[0]);
     expect(seen.upstream?.traceparent).toBe(traceparent);
     expect(seen.upstream?.['x-b3-traceid']).toBeUndefined();
     await new Promise((r) => setTimeout(r, 20));

@@ -32,6 +32,13 @@ export type { FakeNamerOptions, FakeNamerWitness, PathLike } from './fake-namer.
 export { fakeNamer } from './fake-namer.js';
 export type { HttpAnswer, HttpGetOptions, HttpRequestOptions } from './http.js';
 export { httpGet, httpRequest, rawExchange } from './http.js';
+export type {
+  InboundServer,
+  InboundServerOptions,
+  TestInbound,
+  TestRequestRecord,
+} from './inbound-server.js';
+export { startInboundServer, testInbound } from './inbound-server.js';
 export { kubeEndpointSlice, kubeService, untilInformer } from './kube.js';
 export type { ScaleIngressOptions, ScaleSliceOptions } from './kube-scale.js';
 export { scaleEndpointSlice, scaleIngress, scaleService } from './kube-scale.js';
