@@ -125,6 +125,7 @@ export async function run(command: Command, io: Io, signals: NodeJS.EventEmitter
       kinds,
       baseDir,
       ...(command.adminPort !== undefined ? { admin: { port: command.adminPort } } : {}),
+      ...(command.workersListen === 'reusePort' ? { reusePort: true } : {}),
     });
     if (issues.length > 0) {
       printConfigError(io, new ConfigError('SY_ERR_CONFIG_INVALID', issues));
@@ -138,6 +139,19 @@ export async function run(command: Command, io: Io, signals: NodeJS.EventEmitter
   const workers = resolveWorkers(command.workers ?? setting.count);
   const reusePort = (command.workersListen ?? setting.listen) === 'reusePort';
   if (workers > 1) {
+    // The validate phase once, here, so a config no worker could start (e.g. port 0 under
+    // reusePort) is one error and exit 78 before any fork, not one error per worker.
+    const issues = await validateLinker(loaded, {
+      kinds,
+      baseDir,
+      ...(command.adminPort !== undefined ? { admin: { port: command.adminPort } } : {}),
+      ...(reusePort ? { reusePort: true } : {}),
+    });
+    if (issues.length > 0) {
+      logConfigError(logger, new ConfigError('SY_ERR_CONFIG_INVALID', issues));
+      await local?.close();
+      return EXIT.config;
+    }
     // The pod's processes: the primary keeps the watches and the admin port, workers serve.
     const config = loaded.config;
     const prometheus = config.telemetry.find((t) => (t as { kind: string }).kind === 'io.l5d.prometheus') as
@@ -145,6 +159,7 @@ export async function run(command: Command, io: Io, signals: NodeJS.EventEmitter
       | undefined;
     const code = await runPrimary({
       count: workers,
+      ...(command.workers !== undefined ? { countFromFlag: true } : {}),
       start: {
         kind: 'start',
         text: configText,
@@ -156,6 +171,7 @@ export async function run(command: Command, io: Io, signals: NodeJS.EventEmitter
       kinds,
       logger,
       admin: { ip: config.admin.ip, port: command.adminPort ?? config.admin.port },
+      ...(config.admin.probe ? { probe: config.admin.probe } : {}),
       prometheusPrefix: prometheus?.prefix ?? '',
       signals,
       drainTimeoutMs: config.admin.shutdownGraceMs + 5000,
@@ -217,7 +233,19 @@ export async function run(command: Command, io: Io, signals: NodeJS.EventEmitter
 
   const reloadText = async (text: string) => {
     try {
-      const result = await linker.reload(parseLinkerConfig(text, command.config!, kinds));
+      const next = parseLinkerConfig(text, command.config!, kinds);
+      // A pod's primary starts or drains workers on a count change; a single process cannot
+      // become one (its sockets are its own). `--workers 1` wins over the config's count.
+      const count = resolveWorkers(workersSetting(next.config.workers).count);
+      if (command.workers === undefined && count > 1)
+        throw new ConfigError('SY_ERR_CONFIG_RELOAD', [
+          next.source.issue(
+            ['workers'],
+            `workers: ${count} needs a restart: this process was started as a single process, which cannot start workers`,
+            { hint: 'restart switchyard-ingress to run the workers; the running config keeps serving' },
+          ),
+        ]);
+      const result = await linker.reload(next);
       logger.log('info', 'configuration reloaded', { result, version: linker.configStatus.version });
     } catch (error) {
       if (error instanceof ConfigError) {

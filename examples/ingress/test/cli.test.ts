@@ -199,7 +199,10 @@ routers:
     const file = join(dir, 'linker.yaml');
     const routers =
       'routers:\n- protocol: http\n  servers: [{port: 0}]\n  dtab: /svc => /$/inet/127.0.0.1/1\n';
-    await writeFile(file, `workers:\n  count: 2\n  listen: reusePort\n${routers}`);
+    await writeFile(
+      file,
+      `workers:\n  count: 2\n  listen: reusePort\n${routers.replace('port: 0', 'port: 18080')}`,
+    );
     const answer = await runCli(['--check', '--config', file]);
     if (hasReusePort) expect(answer.code).toBe(EXIT.ok);
     else {
@@ -223,6 +226,32 @@ routers:
     expect((await runCli(['--check', '--config', file])).code).toBe(EXIT.ok);
     await rm(dir, { recursive: true, force: true });
   });
+
+  it.skipIf(!hasReusePort)(
+    `refuses port 0 under reusePort at --check, from the config or the flag, naming the port's file:line:column${hasReusePort ? '' : ' (skipped: Node < 22.12 refuses reusePort itself)'}`,
+    async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'sy-cli-port0-'));
+      const file = join(dir, 'linker.yaml');
+      const routers =
+        'routers:\n- protocol: http\n  servers:\n  - {port: 18080}\n  - {port: 0}\n  dtab: /svc => /$/inet/127.0.0.1/1\n';
+      const refusal =
+        'routers[0].servers[1].port: port 0 cannot be used under workers.listen: reusePort (each worker binds its own socket, so each would get a different ephemeral port) (give the server a fixed port, or use workers.listen: cluster)';
+      await writeFile(file, `workers: {count: 2, listen: reusePort}\n${routers}`);
+      const fromConfig = await runCli(['--check', '--config', file]);
+      expect(fromConfig.code).toBe(EXIT.config);
+      expect(fromConfig.stderr.trim().split('\n')).toEqual([`${file}:6:12: ${refusal}`]);
+      await writeFile(file, `workers: 2\n${routers}`);
+      expect((await runCli(['--check', '--config', file])).code).toBe(EXIT.ok);
+      const fromFlag = await runCli(['--check', '--config', file, '--workers-listen', 'reusePort']);
+      expect(fromFlag.code).toBe(EXIT.config);
+      expect(fromFlag.stderr.trim().split('\n')).toEqual([`${file}:6:12: ${refusal}`]);
+      // Running, the primary refuses it before forking: one config error, exit 78.
+      const running = await runCli(['--config', file, '--workers-listen', 'reusePort']);
+      expect(running.code).toBe(EXIT.config);
+      expect(running.stderr.split('port 0 cannot be used').length - 1).toBe(1);
+      await rm(dir, { recursive: true, force: true });
+    },
+  );
 
   it('reads --workers-listen cluster|reusePort, refusing reusePort on Node < 22.12 and naming the flag', async () => {
     expect(parseCommand(['--workers-listen', 'cluster'])).toMatchObject({

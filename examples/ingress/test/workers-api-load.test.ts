@@ -10,8 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startFakeKubeApi } from '@switchyard/testkit';
 import { describe, expect, it } from 'vitest';
-import { startBinary } from './binary.js';
-import { eventually } from './http-client.js';
+import { startPod } from './binary.js';
 
 /** The watched collections once both identifiers and the namer are up. */
 const WATCHED = [
@@ -40,9 +39,8 @@ routers:
   dtab: /svc => /#/io.l5d.k8s
 `,
     );
-    const binary = await startBinary(join(dir, 'linker.yaml'), { args: ['--workers', String(workers)] });
+    const binary = await startPod(join(dir, 'linker.yaml'), { args: ['--workers', String(workers)] });
     try {
-      await eventually(async () => binary.stderr().includes('"msg":"admin"'), 60_000);
       await api.waitFor(() => WATCHED.every((p) => api.activeWatches(p) === 1));
       // Anything still to come at start-up comes now.
       await new Promise((resolve) => setTimeout(resolve, 1500));

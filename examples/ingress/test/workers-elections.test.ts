@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type { KubeObject } from '@switchyard/k8s';
 import { type FakeKubeApi, startFakeKubeApi } from '@switchyard/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningBinary, startBinary } from './binary.js';
+import { type RunningBinary, startPod } from './binary.js';
 import { eventually } from './http-client.js';
 
 const LEASES = ['ingress-status', 'switchyard-gateway-status'];
@@ -95,8 +95,7 @@ routers:
   dtab: /svc => /$/inet/127.0.0.1/9
 `,
     );
-    binary = await startBinary(join(dir, 'linker.yaml'), { args: ['--workers', '2'] });
-    await eventually(async () => binary.stderr().includes('"msg":"admin"'), 60_000);
+    binary = await startPod(join(dir, 'linker.yaml'), { args: ['--workers', '2'] });
   }, 90_000);
 
   afterAll(async () => {

@@ -14,16 +14,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listenHasReusePort } from '../src/workers/count.js';
-import { type RunningBinary, startBinary } from './binary.js';
-import { curl, eventually } from './http-client.js';
-
-interface WorkerRow {
-  readonly slot: number;
-  readonly pid: number;
-  readonly state: string;
-  readonly restarts: number;
-  readonly requests: number;
-}
+import { type RunningPod, startPod, type WorkerRow } from './binary.js';
+import { eventually, freshGet as fresh } from './http-client.js';
 
 /** A port free right now (reusePort needs a fixed port: port 0 would give each worker its own). */
 async function freePort(): Promise<number> {
@@ -53,20 +45,6 @@ async function socketInodes(pid: number): Promise<Set<string>> {
   return new Set(links.flatMap((l) => /^socket:\[(\d+)\]$/.exec(l)?.[1] ?? []));
 }
 
-/** One request on a connection of its own (a new 4-tuple each time, so the kernel's hash varies). */
-function fresh(port: number): Promise<number> {
-  return new Promise((resolve) => {
-    const req = http.get(
-      { host: '127.0.0.1', port, path: '/', headers: { host: 'web' }, agent: false },
-      (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-      },
-    );
-    req.on('error', () => resolve(0));
-  });
-}
-
 const supported = listenHasReusePort();
 const title = supported
   ? 'workers.listen: reusePort in the running binary'
@@ -74,12 +52,10 @@ const title = supported
 
 describe.skipIf(!supported)(title, () => {
   let dir: string;
-  let binary: RunningBinary;
-  let admin: string;
+  let binary: RunningPod;
   let port: number;
   let backend: http.Server;
-  const workers = async (): Promise<WorkerRow[]> =>
-    JSON.parse((await curl(`${admin}/admin/workers.json`)).body).workers;
+  const workers = () => binary.workers();
   /** For each worker pid, the listening sockets on the port it holds. */
   const owners = async (pids: readonly number[]) => {
     const listening = await listeningInodes(port);
@@ -107,9 +83,7 @@ routers:
   dtab: /svc/web => /#/io.l5d.fs/web
 `,
     );
-    binary = await startBinary(join(dir, 'linker.yaml'));
-    await eventually(async () => /"msg":"admin".*?"url":"(http:[^"]+)\/"/.test(binary.stderr()), 60_000);
-    admin = /"msg":"admin".*?"url":"(http:[^"]+)\/"/.exec(binary.stderr())![1]!;
+    binary = await startPod(join(dir, 'linker.yaml'));
   }, 90_000);
 
   afterAll(async () => {
@@ -130,7 +104,7 @@ routers:
 
     // New connections are spread by the kernel's 4-tuple hash: with 40, both get some.
     const statuses = await Promise.all(Array.from({ length: 40 }, () => fresh(port)));
-    expect(statuses.every((s) => s === 200)).toBe(true);
+    expect(statuses.every((s) => s === '200')).toBe(true);
     const served = (await workers()).map((w) => w.requests);
     expect(served.every((n) => n > 0)).toBe(true);
   });
@@ -150,7 +124,7 @@ routers:
     expect(binary.stderr()).not.toMatch(/kept the running configuration/);
     expect(await listeningInodes(port)).toEqual(before);
     const statuses = await Promise.all(Array.from({ length: 10 }, () => fresh(port)));
-    expect(statuses.every((s) => s === 200)).toBe(true);
+    expect(statuses.every((s) => s === '200')).toBe(true);
   }, 30_000);
 
   it('a SIGKILLed worker takes only its socket: the other serves every new connection, the replacement binds again', async () => {
@@ -160,7 +134,7 @@ routers:
     await eventually(async () => (await listeningInodes(port)).size === 1, 10_000);
     // Only the survivor's socket is left: every new connection reaches it.
     const statuses = await Promise.all(Array.from({ length: 20 }, () => fresh(port)));
-    expect(statuses).toEqual(Array.from({ length: 20 }, () => 200));
+    expect(statuses).toEqual(Array.from({ length: 20 }, () => '200'));
     expect((await owners([survivor.pid])).held[0]!.length).toBe(1);
 
     await eventually(async () => {
@@ -175,6 +149,6 @@ routers:
     expect(after.find((w) => w.slot === survivor.slot)!.pid).toBe(survivor.pid);
     expect(binary.stderr()).toMatch(/"msg":"worker exited".*"signal":"SIGKILL"/);
     const more = await Promise.all(Array.from({ length: 20 }, () => fresh(port)));
-    expect(more.every((s) => s === 200)).toBe(true);
+    expect(more.every((s) => s === '200')).toBe(true);
   }, 45_000);
 });

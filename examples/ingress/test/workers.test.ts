@@ -21,18 +21,8 @@ import {
 } from '@switchyard/testkit';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningBinary, startBinary } from './binary.js';
+import { type RunningPod, startPod } from './binary.js';
 import { curl, eventually } from './http-client.js';
-
-interface WorkerRow {
-  readonly slot: number;
-  readonly pid: number;
-  readonly state: string;
-  readonly restarts: number;
-  readonly requests: number;
-  readonly connections: number;
-  readonly rssBytes: number;
-}
 
 /** Answers of `/hold` requests, waiting until the test releases them. */
 const held: (() => void)[] = [];
@@ -57,7 +47,7 @@ async function backend(name: string): Promise<{ port: number; close: () => Promi
 }
 
 function config(dir: string, target: string): string {
-  return `admin: {ip: 127.0.0.1, port: 0}
+  return `admin: {ip: 127.0.0.1, port: 0, probe: {ip: 127.0.0.1, port: 0, metrics: true}}
 telemetry:
 - {kind: io.l5d.recentRequests, sampleRate: 1, capacity: 5}
 namers:
@@ -88,11 +78,10 @@ function connection(port: number) {
 
 describe('--workers 2 in the running binary', () => {
   let dir: string;
-  let binary: RunningBinary;
+  let binary: RunningPod;
   let admin: string;
   const backends: { port: number; close: () => Promise<void> }[] = [];
-  const workers = async (): Promise<WorkerRow[]> =>
-    JSON.parse((await curl(`${admin}/admin/workers.json`)).body).workers;
+  const workers = () => binary.workers();
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'sy-workers-'));
@@ -100,9 +89,8 @@ describe('--workers 2 in the running binary', () => {
     await writeFile(join(dir, 'v1'), `127.0.0.1 ${backends[0]!.port}\n`);
     await writeFile(join(dir, 'v2'), `127.0.0.1 ${backends[1]!.port}\n`);
     await writeFile(join(dir, 'linker.yaml'), config(dir, 'v1'));
-    binary = await startBinary(join(dir, 'linker.yaml'), { args: ['--workers', '2'] });
-    await eventually(async () => /"msg":"admin".*?"url":"(http:[^"]+)\/"/.test(binary.stderr()), 60_000);
-    admin = /"msg":"admin".*?"url":"(http:[^"]+)\/"/.exec(binary.stderr())![1]!;
+    binary = await startPod(join(dir, 'linker.yaml'), { args: ['--workers', '2'] });
+    admin = binary.admin;
   }, 90_000);
 
   afterAll(async () => {
@@ -146,6 +134,17 @@ describe('--workers 2 in the running binary', () => {
     const prometheus = (await curl(`${admin}/admin/metrics/prometheus`)).body;
     expect(prometheus).toContain(`rt_server_requests_total{rt="http",server="127.0.0.1/${binary.port}"} 22`);
     expect(prometheus).toMatch(/rt_server_request_latency_\w+_bucket\{[^}]*le="\+Inf"\} 22/);
+    // admin.probe is the primary's too, answering for the pod (a worker's held only its half).
+    const probe = /"msg":"admin probe","ip":"127.0.0.1","port":(\d+)/.exec(binary.stderr());
+    expect(probe, 'the primary logs its admin probe listener').not.toBeNull();
+    const probeUrl = `http://127.0.0.1:${probe![1]}`;
+    expect((await curl(`${probeUrl}/admin/metrics/prometheus`)).body).toContain(
+      `rt_server_requests_total{rt="http",server="127.0.0.1/${binary.port}"} 22`,
+    );
+    const probeReady = await curl(`${probeUrl}/admin/ready`);
+    expect([probeReady.status, probeReady.body]).toEqual([200, 'ready\n']);
+    expect((await curl(`${probeUrl}/admin/ping`)).body).toBe('pong\n');
+    expect((await curl(`${probeUrl}/admin/workers.json`)).status).toBe(404);
     // Other admin paths are the workers' own admin, reached through the primary.
     expect((await curl(`${admin}/admin/ping`)).body).toBe('pong\n');
     expect((await curl(`${admin}/admin/workers`)).body).toContain('<th>connections</th>');
@@ -173,6 +172,10 @@ describe('--workers 2 in the running binary', () => {
     await eventually(async () => held.length === 2);
     const feed = await dashboard();
     const rows = feed.workers ?? [];
+    // The header's process figures are the pod's: the primary's pid, every process's memory.
+    const workerRss = (await workers()).map((w) => w.rssBytes);
+    expect(feed.process.pid).toBe(binary.child.pid);
+    expect(feed.process.rssBytes).toBeGreaterThan(Math.max(...workerRss) * 1.5);
     expect(rows.map((w) => [w.slot, w.state, w.restarts])).toEqual([
       [1, 'ready', 0],
       [2, 'ready', 0],
@@ -343,11 +346,9 @@ describe('--workers 2 in the running binary', () => {
 describe('--workers 2 with Kubernetes: one set of watches per pod', () => {
   let dir: string;
   let api: FakeKubeApi;
-  let binary: RunningBinary;
-  let admin: string;
+  let binary: RunningPod;
   const backends: { port: number; close: () => Promise<void> }[] = [];
-  const workers = async (): Promise<WorkerRow[]> =>
-    JSON.parse((await curl(`${admin}/admin/workers.json`)).body).workers;
+  const workers = () => binary.workers();
   /** Watch requests the API server received, counted by path (query left out). */
   const watchesByPath = (from = 0) => {
     const counts: Record<string, number> = {};
@@ -416,9 +417,7 @@ routers:
   dtabStore: {kind: io.l5d.k8s.configMap, host: 127.0.0.1, port: ${api.port}, namespace: l5d-system, name: l5d-dtab}
 `,
     );
-    binary = await startBinary(join(dir, 'linker.yaml'), { args: ['--workers', '2'] });
-    await eventually(async () => /"msg":"admin".*?"url":"(http:[^"]+)\/"/.test(binary.stderr()), 60_000);
-    admin = /"msg":"admin".*?"url":"(http:[^"]+)\/"/.exec(binary.stderr())![1]!;
+    binary = await startPod(join(dir, 'linker.yaml'), { args: ['--workers', '2'] });
   }, 90_000);
 
   afterAll(async () => {

@@ -63,7 +63,10 @@ export function createLinkerAdmin(
       ...(state.lastError === undefined ? {} : { lastError: state.lastError }),
       config: state.loaded.raw,
     }),
-    ...adminSecurity(config.admin, state.options.baseDir),
+    ...adminSecurity(
+      state.options.admin?.probe === false ? { ...config.admin, probe: undefined } : config.admin,
+      state.options.baseDir,
+    ),
     controlRoutes: {
       [MINT_PATH]: mintRoute(routers, { baseDir: state.options.baseDir, clock: state.clock }),
     },

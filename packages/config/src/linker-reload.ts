@@ -70,6 +70,7 @@ export async function reloadLinker(state: LinkerState, next: LoadedConfig): Prom
     baseDir,
     ...(state.options.admin ? { admin: state.options.admin } : {}),
     ...(state.options.noAdmin ? { noAdmin: true } : {}),
+    ...(state.base.reusePort ? { reusePort: true } : {}),
   });
   if (issues.length > 0) throw new ConfigError('SY_ERR_CONFIG_INVALID', issues);
 

@@ -382,7 +382,7 @@ export function linkerSchema(kinds: LinkerKinds) {
       workers: withDefault(
         workersSchema(),
         1 as number | 'auto' | WorkersSetting,
-        'Processes serving the same ports (switchyard-ingress): a number, "auto" for one per available core, or {count, listen: cluster | reusePort} (reusePort: each worker binds its own socket, Node >= 22.12). `--workers` overrides the count; changing it needs a restart.',
+        'Processes serving the same ports (switchyard-ingress): a number, "auto" for one per available core, or {count, listen: cluster | reusePort} (reusePort: each worker binds its own socket, Node >= 22.12). `--workers` overrides the count; a reload applies a new count, a new listen needs a restart.',
       ),
     },
     {

@@ -81,7 +81,7 @@ export interface RouterParts {
 export interface LinkerStateOptions {
   readonly kinds: DefaultKinds;
   readonly baseDir: string;
-  readonly admin?: { readonly ip?: string; readonly port?: number };
+  readonly admin?: { readonly ip?: string; readonly port?: number; readonly probe?: false };
   readonly noAdmin?: boolean;
   readonly onShutdown?: () => void | Promise<void>;
 }

@@ -49,7 +49,12 @@ export interface LinkerOptions {
   /** Called by `POST /admin/shutdown`. */
   readonly onShutdown?: () => void | Promise<void>;
   /** Overrides the admin address (e.g. port 0 in tests). */
-  readonly admin?: { readonly ip?: string; readonly port?: number };
+  readonly admin?: {
+    readonly ip?: string;
+    readonly port?: number;
+    /** `false`: don't open `admin.probe` (a `--workers` worker: the primary serves it for the pod). */
+    readonly probe?: false;
+  };
   /** Don't start the admin server. */
   readonly noAdmin?: boolean;
   /**
@@ -160,6 +165,7 @@ export class Linker {
       baseDir: options.baseDir,
       ...(options.admin ? { admin: options.admin } : {}),
       ...(options.noAdmin ? { noAdmin: true } : {}),
+      ...(options.reusePort ? { reusePort: true } : {}),
     });
     if (issues.length > 0) throw new ConfigError('SY_ERR_CONFIG_INVALID', issues);
     const routers: BuiltRouter[] = [];

@@ -98,8 +98,17 @@ export function refusedChanges(current: LinkerConfig, next: LoadedConfig): Confi
   const issues: ConfigIssue[] = [];
   const { source } = next;
   const restart = { hint: 'restart switchyard-ingress to apply it; the running config keeps serving' };
-  if (!isDeepStrictEqual(current.workers, next.config.workers)) {
-    issues.push(source.issue(['workers'], 'changing workers needs a restart', restart));
+  // The workers' count applies in switchyard-ingress's primary (it starts or drains workers);
+  // how they listen cannot change under a running pod.
+  const listenOf = (w: LinkerConfig['workers']) => (typeof w === 'object' ? w.listen : 'cluster');
+  if (listenOf(current.workers) !== listenOf(next.config.workers)) {
+    issues.push(
+      source.issue(
+        typeof next.config.workers === 'object' ? ['workers', 'listen'] : ['workers'],
+        `changing workers.listen (${listenOf(current.workers)} to ${listenOf(next.config.workers)}) needs a restart: the kernel lets a port be shared only by sockets that all set SO_REUSEPORT, and under cluster the primary holds the port's one socket without it, so the two modes cannot hold a port at the same time`,
+        restart,
+      ),
+    );
   }
   // Routers are matched by label (`label`, else `protocol`): new labels are added routers,
   // missing ones removed routers.
@@ -149,7 +158,7 @@ export const RELOAD_REFERENCE: readonly string[] = [
   "   file:line:column): a running router's `protocol` (with a `label`: the label names the router,",
   '   the protocol is what its servers and clients are built for; without one a new protocol is a',
   '   new router); a port moving from one router to another (remove it in one reload, add it in the',
-  '   next); `workers`. Every other field applies live (table below).',
+  '   next); `workers.listen`. Every other field applies live (table below).',
   '2. The validate phase runs, as at start-up and `--check` (`SY_ERR_CONFIG_INVALID`).',
   '3. Everything that changed is built: namers, telemeters, identifiers, layers, TLS terminators,',
   '   `tls.acme` managers (created, not started: no Lease taken, nothing ordered);',
@@ -187,6 +196,7 @@ export const RELOAD_REFERENCE: readonly string[] = [
   '| `httpAccessLog`, `httpAccessLogFormat` | The new log is opened, the old one closed. |',
   '| `routers[].dtabStore` | The new store is opened (its dentries are appended once it answers) and the old one closed; removed, the stored dentries go with it. |',
   '| `admin` | `ip`/`port` changed: the new admin binds first, then the old one closes. `probe`, `security`: the admin is replaced on the same port: the new one takes over the running admin listeners (the port and open connections stay, new requests get its routes; a probe on a new address binds then), so the port never refuses a connection. `shutdownGraceMs`: read when used. Under `--workers` the primary serves the admin port: moving it needs a restart. |',
+  "| `workers` | Read by switchyard-ingress. The count (a number or `auto`) applies in a pod (`--workers`/`workers:` above 1): once every worker accepted the reload, the primary starts the extra workers in the lowest free slots (each gets the current config and the relayed Kubernetes snapshots, and counts for the pod's `/admin/ready` once it is ready) or drains the highest slots (stops accepting, requests in flight finish; their counters stay in the pod's metrics). Ignored while `--workers` sets the count; refused in a process started as a single one (restart to run workers). `listen` (`cluster`/`reusePort`): refused, needs a restart (the kernel shares a port only among sockets that all set SO_REUSEPORT, and the cluster primary's socket does not). |",
   '',
   "**Stats while old clients finish.** A client's metrics live under `rt/<router>/client/<id>`, one",
   'scope per bound name, as in Linkerd 1: while an old client finishes its requests after a',

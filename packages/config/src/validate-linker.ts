@@ -26,6 +26,8 @@ export interface ValidateOptions {
   readonly admin?: AdminPlacement;
   /** The admin (and its probe) will not be started. */
   readonly noAdmin?: boolean;
+  /** Servers bind with SO_REUSEPORT (`LinkerOptions.reusePort`, `--workers-listen reusePort`). */
+  readonly reusePort?: boolean;
 }
 
 /** Runs every start-up check; resolves with the problems found (empty when the config can start). */
@@ -67,6 +69,24 @@ export async function validateLinker(loaded: LoadedConfig, options: ValidateOpti
         { hint: 'every listener needs its own port (a 0.0.0.0 listener takes the port on every address)' },
       ),
     );
+  }
+
+  // Under reusePort every worker binds its own socket on a server's port; port 0 would give each
+  // worker a different ephemeral port, so the pod would not serve one port.
+  const listen = typeof config.workers === 'object' ? config.workers.listen : 'cluster';
+  if (listen === 'reusePort' || options.reusePort) {
+    config.routers.forEach((router, r) => {
+      router.servers.forEach((server, s) => {
+        if (server.port !== 0) return;
+        issues.push(
+          source.issue(
+            ['routers', r, 'servers', s, 'port'],
+            'port 0 cannot be used under workers.listen: reusePort (each worker binds its own socket, so each would get a different ephemeral port)',
+            { hint: 'give the server a fixed port, or use workers.listen: cluster' },
+          ),
+        );
+      });
+    });
   }
 
   const checks: Promise<void>[] = [];

@@ -797,7 +797,8 @@ export class Router {
   }
 
   /**
-   * Graceful shutdown: stop accepting, answer new requests on open connections with 503, let
+   * Graceful shutdown: stop accepting, answer connections accepted just before (first request not
+   * arrived yet) with `Connection: close`, then answer new requests on open connections with 503, let
    * in-flight requests finish (responses carry `Connection: close`), then close connections,
    * clients and namer observations. After `graceMs` whatever is left is cut.
    */
@@ -808,19 +809,26 @@ export class Router {
 
   async #close(graceMs: number): Promise<void> {
     const rt = this.#runtime;
+    const deadline = rt.clock.now() + graceMs;
+    // Stop accepting first. A connection accepted just before whose first request has not
+    // started yet (Node counts it idle) is answered, as #drain answers it, not reset by
+    // closeIdleConnections nor refused with 503: until none is left, requests are served with
+    // `Connection: close` (a draining slot's responses close their connection).
+    const stopped = this.#slots.map((slot) => {
+      slot.draining = true;
+      return stopAccepting(slot);
+    });
+    const unanswered = () => this.#slots.reduce((n, s) => n + (s.unanswered?.size ?? 0), 0);
+    while (unanswered() > 0 && rt.clock.now() < deadline)
+      await new Promise<void>((resolve) => rt.clock.setTimeout(resolve, 10));
     rt.closing = true;
     // Responses still to be written announce the drain (new requests get 503 + close in admission).
     for (const slot of this.#slots) {
       for (const res of slot.runtime.open)
         if (!res.headersSent && !(res instanceof Http2ServerResponse)) res.setHeader('connection', 'close');
-    }
-    const stopped = this.#slots.map((slot) => {
-      const done = stopAccepting(slot);
       slot.server.closeIdleConnections();
-      return done;
-    });
+    }
     const inflight = () => this.#slots.reduce((n, s) => n + s.runtime.inflight, 0);
-    const deadline = rt.clock.now() + graceMs;
     while (inflight() > 0 && rt.clock.now() < deadline) {
       await new Promise<void>((resolve) => rt.clock.setTimeout(resolve, 10));
       for (const slot of this.#slots) slot.server.closeIdleConnections();

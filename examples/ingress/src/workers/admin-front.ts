@@ -17,7 +17,13 @@ import {
   type ServerResponse,
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type DashboardFeed, podDashboardFeed, serverLoad, type WorkerFeed } from '@switchyard/admin';
+import {
+  type DashboardFeed,
+  type ProcessInfo,
+  podDashboardFeed,
+  serverLoad,
+  type WorkerFeed,
+} from '@switchyard/admin';
 import type { MetricSample } from '@switchyard/core';
 import { flattenMetrics, formatPrometheus, type RecentRequest, treeMetrics } from '@switchyard/telemetry';
 import { mergeSnapshots } from './merge-metrics.js';
@@ -39,14 +45,25 @@ export interface WorkerLoad {
   readonly stats: { readonly samples: readonly MetricSample[]; readonly process: WorkerProcess } | undefined;
 }
 
+/** `admin.probe`: a second listener with only the probe paths, answering for the pod. */
+export interface ProbeListener {
+  readonly ip: string;
+  readonly port: number;
+  /** Also `/admin/metrics/prometheus` (the pod's). */
+  readonly metrics: boolean;
+}
+
 /** What the admin front asks the primary for. */
 export interface AdminFrontOptions {
   readonly ip: string;
   readonly port: number;
+  readonly probe?: ProbeListener;
   /** Every worker's current figures (asked over IPC). */
   readonly load: () => Promise<readonly WorkerLoad[]>;
   /** Every worker's readiness and recent requests (asked over IPC). */
   readonly health: () => Promise<readonly WorkerHealthRow[]>;
+  /** The final counters and histograms of workers a lower count retired (added to the pod's). */
+  readonly retired: () => readonly MetricSample[];
   /** The workers' admin address, if one is up. */
   readonly workerAdmin: () => { readonly address: string; readonly port: number } | undefined;
   readonly prometheusPrefix: string;
@@ -69,6 +86,33 @@ export function workerFeeds(load: readonly WorkerLoad[]): WorkerFeed[] {
   }));
 }
 
+/**
+ * The dashboard header's process figures for the pod: the primary's pid, Node and uptime; memory
+ * summed over the primary and every worker that answered; each event-loop lag figure the worst
+ * worker's (since the previous ask).
+ */
+export function podProcess(load: readonly WorkerLoad[]): ProcessInfo {
+  const own = process.memoryUsage();
+  const answered = load.flatMap((w) => (w.stats === undefined ? [] : [w.stats.process]));
+  const sum = (pick: (p: WorkerProcess) => number) => answered.reduce((n, p) => n + pick(p), 0);
+  const worst = (pick: (p: WorkerProcess) => number) => Math.max(0, ...answered.map(pick));
+  return {
+    pid: process.pid,
+    node: process.version,
+    uptimeMs: Math.round(process.uptime() * 1000),
+    rssBytes: own.rss + sum((p) => p.rssBytes),
+    heapUsedBytes: own.heapUsed + sum((p) => p.heapUsedBytes),
+    heapTotalBytes: own.heapTotal + sum((p) => p.heapTotalBytes),
+    externalBytes: own.external + sum((p) => p.externalBytes),
+    eventLoopLag: {
+      mean: worst((p) => p.eventLoopLag.mean),
+      p50: worst((p) => p.eventLoopLag.p50),
+      p99: worst((p) => p.eventLoopLag.p99),
+      max: worst((p) => p.eventLoopLag.max),
+    },
+  };
+}
+
 /** The per-worker load figures as `/admin/workers.json` shows them. */
 export function workerRows(load: readonly WorkerLoad[]) {
   const feeds = workerFeeds(load);
@@ -79,10 +123,16 @@ export function workerRows(load: readonly WorkerLoad[]) {
   }));
 }
 
-/** The pod's samples: merged registries, then `workers/count` and `workers/<slot>/…` load gauges. */
-export function podSamples(load: readonly WorkerLoad[]): MetricSample[] {
+/**
+ * The pod's samples: merged registries (plus `retired`, what workers that left gracefully
+ * counted), then `workers/count` and `workers/<slot>/…` load gauges.
+ */
+export function podSamples(
+  load: readonly WorkerLoad[],
+  retired: readonly MetricSample[] = [],
+): MetricSample[] {
   const answered = load.filter((w) => w.stats !== undefined);
-  const merged = mergeSnapshots(answered.map((w) => w.stats!.samples));
+  const merged = mergeSnapshots([...answered.map((w) => w.stats!.samples), retired]);
   const gauge = (name: string[], value: number): MetricSample => ({ kind: 'gauge', name, value });
   const perWorker = answered.flatMap((w) => {
     const s = w.stats!;
@@ -150,6 +200,7 @@ async function podDashboard(
   res: ServerResponse,
   target: { address: string; port: number },
   load: readonly WorkerLoad[],
+  retired: readonly MetricSample[],
   requests: readonly RecentRequest[],
 ): Promise<void> {
   const answer = await new Promise<{ status: number; headers: IncomingHttpHeaders; body: string }>(
@@ -190,27 +241,56 @@ async function podDashboard(
       ? JSON.stringify({
           ...podDashboardFeed(
             JSON.parse(answer.body) as DashboardFeed,
-            mergeSnapshots(load.flatMap((w) => (w.stats === undefined ? [] : [w.stats.samples]))),
+            mergeSnapshots([
+              ...load.flatMap((w) => (w.stats === undefined ? [] : [w.stats.samples])),
+              retired,
+            ]),
             workerFeeds(load),
           ),
           // Every worker's sampled requests, not only the answering worker's.
           recentRequests: requests.slice(0, 50),
+          // The header's figures are the pod's, not the answering worker's.
+          process: podProcess(load),
         })
       : answer.body;
   res.writeHead(answer.status, { ...headers, 'content-length': Buffer.byteLength(body) });
   res.end(req.method === 'HEAD' ? undefined : body);
 }
 
-/** The primary's admin server: aggregated metrics and the worker table, the rest relayed. */
+/**
+ * The primary's admin server: aggregated metrics and the worker table, the rest relayed; and
+ * the `admin.probe` listener, whose `/admin/ready` (and Prometheus metrics) are the pod's too.
+ */
 export function createAdminFront(options: AdminFrontOptions): {
   readonly listen: () => Promise<AddressInfo>;
+  /** Where `admin.probe` listens, once listening (undefined without one). */
+  readonly probeAddress: () => AddressInfo | undefined;
   readonly close: () => Promise<void>;
 } {
+  const ready = async (res: ServerResponse) => {
+    const { ready, text } = podReadiness(await options.health());
+    send(res, ready ? 200 : 503, 'text/plain; charset=utf-8', text);
+  };
+  const prometheus = async (res: ServerResponse) => {
+    const text = formatPrometheus(podSamples(await options.load(), options.retired()), {
+      prefix: options.prometheusPrefix,
+    });
+    send(res, 200, 'text/plain; version=0.0.4; charset=utf-8', text);
+  };
+  // The probe listener serves what a single process's does (GET/HEAD of the probe paths), for the pod.
+  const handleProbe = async (req: IncomingMessage, res: ServerResponse) => {
+    const path = new URL(req.url ?? '/', 'http://admin').pathname;
+    const get = req.method === 'GET' || req.method === 'HEAD';
+    if (get && path === '/admin/ping') send(res, 200, 'text/plain; charset=utf-8', 'pong\n');
+    else if (get && path === '/admin/ready') await ready(res);
+    else if (get && path === '/admin/metrics/prometheus' && options.probe?.metrics) await prometheus(res);
+    else send(res, 404, 'text/plain; charset=utf-8', 'not found\n');
+  };
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://admin');
     const get = req.method === 'GET' || req.method === 'HEAD';
     if (get && url.pathname === '/admin/metrics.json') {
-      const samples = podSamples(await options.load());
+      const samples = podSamples(await options.load(), options.retired());
       const q = url.searchParams.get('q') ?? '';
       if (url.searchParams.get('tree') === '1' || url.searchParams.get('tree') === 'true') {
         const tree = treeMetrics(samples, q);
@@ -220,8 +300,7 @@ export function createAdminFront(options: AdminFrontOptions): {
       return;
     }
     if (get && url.pathname === '/admin/metrics/prometheus') {
-      const text = formatPrometheus(podSamples(await options.load()), { prefix: options.prometheusPrefix });
-      send(res, 200, 'text/plain; version=0.0.4; charset=utf-8', text);
+      await prometheus(res);
       return;
     }
     if (get && url.pathname === '/admin/workers.json') {
@@ -233,8 +312,7 @@ export function createAdminFront(options: AdminFrontOptions): {
       return;
     }
     if (get && url.pathname === '/admin/ready') {
-      const { ready, text } = podReadiness(await options.health());
-      send(res, ready ? 200 : 503, 'text/plain; charset=utf-8', text);
+      await ready(res);
       return;
     }
     if (get && url.pathname === '/admin/requests.json') {
@@ -249,28 +327,58 @@ export function createAdminFront(options: AdminFrontOptions): {
     const target = options.workerAdmin();
     if (target === undefined) send(res, 503, 'text/plain', 'no worker is ready\n');
     else if (get && url.pathname === '/admin/dashboard.json')
-      await podDashboard(req, res, target, await options.load(), podRequests(await options.health()));
+      await podDashboard(
+        req,
+        res,
+        target,
+        await options.load(),
+        options.retired(),
+        podRequests(await options.health()),
+      );
     else relay(req, res, target);
   };
-  const server: Server = createServer((req, res) => {
-    handle(req, res).catch((error: unknown) => {
-      if (!res.headersSent) send(res, 500, 'text/plain', `${String(error)}\n`);
-      else res.destroy();
+  const serve =
+    (handler: (req: IncomingMessage, res: ServerResponse) => Promise<void>) =>
+    (req: IncomingMessage, res: ServerResponse) => {
+      handler(req, res).catch((error: unknown) => {
+        if (!res.headersSent) send(res, 500, 'text/plain', `${String(error)}\n`);
+        else res.destroy();
+      });
+    };
+  const server: Server = createServer(serve(handle));
+  const probe: Server | undefined = options.probe ? createServer(serve(handleProbe)) : undefined;
+  const listenOn = (s: Server, port: number, ip: string, field: string) =>
+    new Promise<AddressInfo>((resolve, reject) => {
+      const failed = (error: Error) => reject(Object.assign(error, { field }));
+      s.once('error', failed);
+      s.listen(port, ip, () => {
+        s.off('error', failed);
+        resolve(s.address() as AddressInfo);
+      });
     });
-  });
+  const closeServer = (s: Server) =>
+    new Promise<void>((resolve) => {
+      if (!s.listening) return resolve();
+      s.close(() => resolve());
+      s.closeAllConnections();
+    });
+  let probeAddress: AddressInfo | undefined;
   return {
-    listen: () =>
-      new Promise((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(options.port, options.ip, () => {
-          server.off('error', reject);
-          resolve(server.address() as AddressInfo);
-        });
-      }),
-    close: () =>
-      new Promise((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    listen: async () => {
+      const address = await listenOn(server, options.port, options.ip, 'admin.port');
+      if (probe && options.probe) {
+        try {
+          probeAddress = await listenOn(probe, options.probe.port, options.probe.ip, 'admin.probe.port');
+        } catch (error) {
+          await closeServer(server);
+          throw error;
+        }
+      }
+      return address;
+    },
+    probeAddress: () => probeAddress,
+    close: async () => {
+      await Promise.all([closeServer(server), ...(probe ? [closeServer(probe)] : [])]);
+    },
   };
 }

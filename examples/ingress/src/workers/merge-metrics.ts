@@ -20,6 +20,14 @@ export function isAdditiveGauge(name: readonly string[]): boolean {
   );
 }
 
+/**
+ * True for a sample that only grows (a counter, a histogram): a worker that left keeps adding
+ * its final value to the pod's, while its gauges (connections, endpoints…) leave with it.
+ */
+export function isCumulative(sample: MetricSample): boolean {
+  return sample.kind === 'counter' || sample.kind === 'histogram';
+}
+
 /** A percentile from cumulative buckets: linear inside the bucket, clamped to [min, max]. */
 function percentile(buckets: readonly HistogramBucket[], count: number, min: number, max: number, q: number) {
   if (count === 0) return 0;

@@ -44,6 +44,15 @@ export interface WorkerProcess {
   readonly uptimeMs: number;
   /** CPU time used since the worker started (user + system), microseconds. */
   readonly cpuMicros: number;
+  readonly heapTotalBytes: number;
+  readonly externalBytes: number;
+  /** Event-loop delay since the previous ask, ms. */
+  readonly eventLoopLag: {
+    readonly mean: number;
+    readonly p50: number;
+    readonly p99: number;
+    readonly max: number;
+  };
 }
 
 /** Where a started worker serves (the same ports in every worker). */
@@ -87,6 +96,11 @@ export type FromWorker =
       readonly process: WorkerProcess;
     }
   | WorkerHealth
+  /**
+   * The worker drained and closed its Linker: its registry's last snapshot, so the pod's counters
+   * keep what a worker retired by a lower count served.
+   */
+  | { readonly kind: 'final'; readonly samples: readonly MetricSample[] }
   /** `POST /admin/shutdown` reached this worker's admin: the primary drains the pod. */
   | { readonly kind: 'shutdown' }
   /** The worker acquires or releases an informer, which the primary runs for every worker. */

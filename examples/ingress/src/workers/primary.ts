@@ -11,14 +11,22 @@
  */
 import cluster, { type Worker } from 'node:cluster';
 import { readFile } from 'node:fs/promises';
-import { ConfigError, type DefaultKinds, parseLinkerConfig } from '@switchyard/config';
+import { ConfigError, type DefaultKinds, type LoadedConfig, parseLinkerConfig } from '@switchyard/config';
+import type { MetricSample } from '@switchyard/core';
 import { serveRelayedInformers } from '@switchyard/k8s';
 import { EXIT } from '../cli.js';
 import { watchConfigFile } from '../config-watch.js';
 import { type Logger, logConfigError, logLibraryEvents } from '../log.js';
-import { createAdminFront, type WorkerHealthRow, type WorkerLoad } from './admin-front.js';
+import {
+  createAdminFront,
+  type ProbeListener,
+  type WorkerHealthRow,
+  type WorkerLoad,
+} from './admin-front.js';
+import { resolveWorkers, workersSetting } from './count.js';
 import { serveElections } from './elections.js';
 import { serveLists } from './lists.js';
+import { isCumulative, mergeSnapshots } from './merge-metrics.js';
 import {
   type FromWorker,
   isMessage,
@@ -30,6 +38,11 @@ import {
 /** What the primary runs. */
 export interface PrimaryOptions {
   readonly count: number;
+  /**
+   * The count came from `--workers`, which wins over the config: a reload that changes the
+   * config's `workers` count then leaves the pod's count alone.
+   */
+  readonly countFromFlag?: boolean;
   /** The config every worker starts with (and a replacement worker gets the latest reloaded one). */
   readonly start: StartMessage;
   /** The config file to watch and re-read on SIGHUP; undefined for standard input or the demo. */
@@ -37,6 +50,8 @@ export interface PrimaryOptions {
   readonly kinds: DefaultKinds;
   readonly logger: Logger;
   readonly admin: { readonly ip: string; readonly port: number };
+  /** `admin.probe`: served here for the pod (the workers do not open it). */
+  readonly probe?: ProbeListener;
   readonly prometheusPrefix: string;
   readonly signals: NodeJS.EventEmitter;
   /** Called once every worker serves (the demo prints its banner). */
@@ -49,6 +64,15 @@ interface Slot {
   readonly slot: number;
   worker: Worker;
   state: 'starting' | 'ready' | 'draining';
+  /**
+   * Added by a reload that raised the count and not ready yet: it does not count for the pod's
+   * readiness until it is (the other workers serve meanwhile).
+   */
+  added: boolean;
+  /** Drained because a reload lowered the count: not restarted, not counted for readiness. */
+  retiring: boolean;
+  /** Its final counters arrived (sent after it drained): it is not asked for stats any more. */
+  final: boolean;
   startedAt: Date;
   restarts: number;
   ready: WorkerReady | undefined;
@@ -72,6 +96,13 @@ export async function runPrimary(options: PrimaryOptions): Promise<number> {
   });
   let startup: { remaining: number; resolve: (code: number) => void } | undefined;
   let exitCode: number = EXIT.ok;
+  /** How many workers the pod runs: the start count, then what the last applied reload says. */
+  let target = options.count;
+  /**
+   * Counters and histograms of workers retired by a lower count (their final snapshot), so the
+   * pod's counters do not go down when a worker leaves gracefully.
+   */
+  let retired: MetricSample[] = [];
 
   const sendTo = (worker: Worker, message: ToWorker) => {
     if (worker.isConnected()) worker.send(message);
@@ -86,6 +117,8 @@ export async function runPrimary(options: PrimaryOptions): Promise<number> {
   });
   const lists = serveLists();
   const detachInformers = new Map<Worker, () => void>();
+  /** The workers serving or about to: every slot but those a lower count retires. */
+  const live = () => [...slots.values()].filter((s) => !s.retiring);
   /** Asks `slot`'s worker and waits for the answer with the same id (undefined on timeout). */
   const ask = (slot: Slot, message: ToWorker & { id: number }, timeoutMs: number) =>
     new Promise<FromWorker | undefined>((resolve) => {
@@ -117,12 +150,15 @@ export async function runPrimary(options: PrimaryOptions): Promise<number> {
     if (slots.size === 0) resolveDone(code);
   };
 
-  const fork = (slotNumber: number, restarts: number, failures: number): void => {
+  const fork = (slotNumber: number, restarts: number, failures: number, added = false): void => {
     const worker = cluster.fork({ SWITCHYARD_WORKER_SLOT: String(slotNumber) });
     const slot: Slot = {
       slot: slotNumber,
       worker,
       state: 'starting',
+      added,
+      retiring: false,
+      final: false,
       startedAt: new Date(),
       restarts,
       ready: undefined,
@@ -152,7 +188,8 @@ export async function runPrimary(options: PrimaryOptions): Promise<number> {
         case 'ready':
           slot.ready = message;
           slot.failures = 0;
-          if (!draining) slot.state = 'ready';
+          slot.added = false;
+          if (!draining && !slot.retiring) slot.state = 'ready';
           if (restarts > 0)
             logger.log('info', 'worker restarted', { slot: slotNumber, pid: worker.process.pid });
           if (startup && --startup.remaining === 0) startup.resolve(EXIT.ok);
@@ -162,6 +199,11 @@ export async function runPrimary(options: PrimaryOptions): Promise<number> {
           return;
         case 'shutdown':
           drain({ via: 'POST /admin/shutdown' }, EXIT.ok);
+          return;
+        case 'final':
+          // A drained worker's last counters; a worker still serving is asked at each scrape.
+          slot.final = true;
+          if (slot.retiring) retired = mergeSnapshots([retired, message.samples.filter(isCumulative)]);
           return;
         case 'stats':
         case 'health':
@@ -188,6 +230,10 @@ export async function runPrimary(options: PrimaryOptions): Promise<number> {
       if (slots.size === 0) resolveDone(exitCode);
       return;
     }
+    if (slot.retiring) {
+      logger.log('info', 'worker retired', { slot: slot.slot, pid: worker.process.pid, code, signal });
+      return;
+    }
     if (startup) {
       startup.resolve(code === 0 || code === null ? EXIT.failure : code);
       return;
@@ -203,7 +249,9 @@ export async function runPrimary(options: PrimaryOptions): Promise<number> {
       restartInMs: delayMs,
     });
     setTimeout(() => {
-      if (!draining) fork(slot.slot, slot.restarts + 1, failures);
+      // Not when a reload lowered the count meanwhile, or gave the slot to an added worker.
+      if (!draining && live().length < target && !slots.has(slot.slot))
+        fork(slot.slot, slot.restarts + 1, failures);
     }, delayMs).unref();
   });
 
@@ -220,44 +268,59 @@ export async function runPrimary(options: PrimaryOptions): Promise<number> {
     return done;
   }
 
+  /**
+   * Asks each worker of `rows` (in slot order) for `kind` over IPC, in parallel; a worker
+   * `asked` leaves out, or one that does not answer within 2 s, has no answer.
+   */
+  const askEveryWorker = (
+    rows: readonly Slot[],
+    kind: 'stats' | 'health',
+    asked: (s: Slot) => boolean,
+  ): Promise<{ slot: Slot; answer: FromWorker | undefined }[]> =>
+    Promise.all(
+      [...rows]
+        .sort((a, b) => a.slot - b.slot)
+        .map(async (s) => ({
+          slot: s,
+          answer: asked(s) ? await ask(s, { kind, id: ++requestId }, STATS_TIMEOUT_MS) : undefined,
+        })),
+    );
+  // A retiring worker is asked until its final counters arrive, so no figure drops meanwhile.
   const load = async (): Promise<WorkerLoad[]> =>
-    Promise.all(
-      [...slots.values()]
-        .sort((a, b) => a.slot - b.slot)
-        .map(async (s) => {
-          const answer =
-            s.state === 'ready'
-              ? await ask(s, { kind: 'stats', id: ++requestId }, STATS_TIMEOUT_MS)
-              : undefined;
-          return {
-            slot: s.slot,
-            pid: s.worker.process.pid,
-            state: s.state,
-            startedAt: s.startedAt.toISOString(),
-            restarts: s.restarts,
-            stats:
-              answer?.kind === 'stats' ? { samples: answer.samples, process: answer.process } : undefined,
-          };
-        }),
-    );
+    (
+      await askEveryWorker(
+        [...slots.values()],
+        'stats',
+        (s) => s.state === 'ready' || (s.retiring && !s.final),
+      )
+    ).map(({ slot: s, answer }) => ({
+      slot: s.slot,
+      pid: s.worker.process.pid,
+      state: s.state,
+      startedAt: s.startedAt.toISOString(),
+      restarts: s.restarts,
+      stats: answer?.kind === 'stats' ? { samples: answer.samples, process: answer.process } : undefined,
+    }));
+  // The pod's readiness counts its workers: not those leaving after a lower count, nor those a
+  // higher count added until they are ready.
+  const counted = (s: Slot) => !s.retiring && !(s.added && s.state === 'starting');
   const health = async (): Promise<WorkerHealthRow[]> =>
-    Promise.all(
-      [...slots.values()]
-        .sort((a, b) => a.slot - b.slot)
-        .map(async (s) => {
-          const answer =
-            s.state === 'ready'
-              ? await ask(s, { kind: 'health', id: ++requestId }, STATS_TIMEOUT_MS)
-              : undefined;
-          return { slot: s.slot, state: s.state, health: answer?.kind === 'health' ? answer : undefined };
-        }),
-    );
+    (await askEveryWorker([...slots.values()].filter(counted), 'health', (s) => s.state === 'ready'))
+      // A reload may have retired a worker while it was asked.
+      .filter(({ slot: s }) => counted(s))
+      .map(({ slot: s, answer }) => ({
+        slot: s.slot,
+        state: s.state,
+        health: answer?.kind === 'health' ? answer : undefined,
+      }));
   const workerAdmin = () => [...slots.values()].find((s) => s.state === 'ready')?.ready?.admin;
   const front = createAdminFront({
     ip: options.admin.ip,
     port: options.admin.port,
+    ...(options.probe ? { probe: options.probe } : {}),
     load,
     health,
+    retired: () => retired,
     workerAdmin,
     prometheusPrefix: options.prometheusPrefix,
   });
@@ -265,7 +328,8 @@ export async function runPrimary(options: PrimaryOptions): Promise<number> {
   try {
     adminAddress = await front.listen();
   } catch (error) {
-    logger.log('error', 'failed to start', { error: error as Error, field: 'admin.port' });
+    const field = (error as { field?: string }).field ?? 'admin.port';
+    logger.log('error', 'failed to start', { error: error as Error, field });
     drain({ reason: 'admin port' }, EXIT.failure);
     return done;
   }
@@ -273,13 +337,46 @@ export async function runPrimary(options: PrimaryOptions): Promise<number> {
     url: `http://${adminAddress.address}:${adminAddress.port}/`,
     workers: slots.size,
   });
+  const probe = front.probeAddress();
+  if (probe)
+    logger.log('info', 'admin probe', {
+      ip: probe.address,
+      port: probe.port,
+      paths: [
+        '/admin/ping',
+        '/admin/ready',
+        ...(options.probe?.metrics ? ['/admin/metrics/prometheus'] : []),
+      ],
+    });
   const first = [...slots.values()].find((s) => s.ready)?.ready;
   if (first) options.onReady?.(first, adminAddress);
 
+  /**
+   * Starts workers up to `count` (in the lowest free slots; they get the current config and
+   * relayed snapshots like any worker) or drains the highest slots down to it.
+   */
+  const scaleTo = (count: number) => {
+    const before = target;
+    target = count;
+    const serving = live().sort((a, b) => a.slot - b.slot);
+    for (const s of serving.slice(count)) {
+      s.retiring = true;
+      s.state = 'draining';
+      sendTo(s.worker, { kind: 'drain' });
+    }
+    for (let n = serving.length; n < count; n++) {
+      let free = 1;
+      while (slots.has(free)) free++;
+      fork(free, 0, 0, true);
+    }
+    logger.log('info', 'workers', { from: before, to: count });
+  };
+
   /** Validates `text` here, then has every worker apply it; the config is kept only if all did. */
   const reloadAll = async (text: string) => {
+    let next: LoadedConfig;
     try {
-      parseLinkerConfig(text, current.file, options.kinds);
+      next = parseLinkerConfig(text, current.file, options.kinds);
     } catch (error) {
       if (!(error instanceof ConfigError)) throw error;
       logConfigError(logger, error);
@@ -299,6 +396,9 @@ export async function runPrimary(options: PrimaryOptions): Promise<number> {
       current = { ...current, text };
       const result = answers[0]?.kind === 'reloaded' ? answers[0].result : undefined;
       logger.log('info', 'configuration reloaded', { result, workers: ready.length });
+      // The count applies here (each worker's Linker accepts a count change and ignores it).
+      const count = resolveWorkers(workersSetting(next.config.workers).count);
+      if (!options.countFromFlag && !draining && count !== target) scaleTo(count);
     } else logger.log('warn', 'kept the running configuration', { failed });
   };
   const stopWatching =

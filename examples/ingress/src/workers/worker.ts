@@ -9,6 +9,7 @@
  * says so, or when the primary is gone (the IPC channel closes).
  */
 import cluster from 'node:cluster';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { ConfigError, createDefaultKinds, formatIssue, Linker, parseLinkerConfig } from '@switchyard/config';
 import { createMetricsRegistry } from '@switchyard/core';
 import { type RelayPort, relayedInformers } from '@switchyard/k8s';
@@ -73,8 +74,9 @@ export async function runWorker(logLevel: Level, write: (text: string) => void):
       // reusePort: this worker's own listening socket (Node treats a reusePort listen as exclusive,
       // so node:cluster does not hand it the primary's); otherwise the cluster's shared one.
       ...(start.reusePort ? { reusePort: true } : {}),
-      // The primary serves the configured admin port; this admin is reached through it.
-      admin: { ip: '127.0.0.1', port: 0 },
+      // The primary serves the configured admin port (and admin.probe, answering for the pod);
+      // this admin is reached through it.
+      admin: { ip: '127.0.0.1', port: 0, probe: false },
       onShutdown: () => send({ kind: 'shutdown' }),
       // One set of Kubernetes watches per pod: the primary runs them and relays their objects.
       kubeInformers: (connection) => relayedInformers(relay, connection),
@@ -108,6 +110,9 @@ export async function runWorker(logLevel: Level, write: (text: string) => void):
     send({ kind: 'failed', code });
     return code;
   }
+  // This worker's event-loop delay between two stats asks, for the pod's dashboard header.
+  const delay = monitorEventLoopDelay({ resolution: 20 });
+  delay.enable();
   const servers = linker.routers.flatMap((router) =>
     router.servers.map((server) => ({ router: router.label, ip: server.ip, port: server.port })),
   );
@@ -123,6 +128,14 @@ export async function runWorker(logLevel: Level, write: (text: string) => void):
       case 'stats': {
         const memory = process.memoryUsage();
         const cpu = process.cpuUsage();
+        const ms = (ns: number) => (Number.isFinite(ns) ? Math.round(ns / 1e4) / 100 : 0);
+        const eventLoopLag = {
+          mean: ms(delay.mean),
+          p50: ms(delay.percentile(50)),
+          p99: ms(delay.percentile(99)),
+          max: ms(delay.max),
+        };
+        delay.reset();
         send({
           kind: 'stats',
           id: message.id,
@@ -133,6 +146,9 @@ export async function runWorker(logLevel: Level, write: (text: string) => void):
             heapUsedBytes: memory.heapUsed,
             uptimeMs: Math.round(process.uptime() * 1000),
             cpuMicros: cpu.user + cpu.system,
+            heapTotalBytes: memory.heapTotal,
+            externalBytes: memory.external,
+            eventLoopLag,
           },
         });
         return;
@@ -176,6 +192,7 @@ export async function runWorker(logLevel: Level, write: (text: string) => void):
     }
   };
   await drained;
+  delay.disable();
   logger.log('info', 'draining', {});
   try {
     await linker.close();
@@ -184,6 +201,11 @@ export async function runWorker(logLevel: Level, write: (text: string) => void):
     stopEvents();
     return EXIT.failure;
   }
+  // Every request it took has finished: its final counters, for the pod's (see primary.ts).
+  if (process.connected)
+    await new Promise<void>((resolve) => {
+      process.send?.({ kind: 'final', samples: stats.snapshot() } satisfies FromWorker, () => resolve());
+    });
   stopEvents();
   process.off('SIGTERM', ignoreSignal);
   process.off('SIGINT', ignoreSignal);
