@@ -41,6 +41,8 @@ afterAll(async () => {
 
 /** Which kind of server took each connection, by the client's local port. */
 const taken = new Map<number, 'plain' | 'tls'>();
+/** Fresh connections that negotiated HTTP/2. */
+let h2Count = 0;
 
 type Kind =
   | { readonly kind: 'plain' }
@@ -97,9 +99,10 @@ function server(port: number, kind: Kind, maxHeadersKB = 8): RouterServerOptions
 
 /**
  * One request on a fresh TCP connection, in the protocol of the server that took it (plain
- * HTTP/1.1, or HTTP/1.1 over TLS): its status, or the error code.
+ * HTTP/1.1, or TLS: HTTP/2 when `h2` asks for it and the server offers it, else HTTP/1.1): its
+ * status, or the error code.
  */
-function fresh(port: number): Promise<string> {
+function fresh(port: number, h2 = false): Promise<string> {
   return new Promise((resolve) => {
     const raw = net.connect({ port, host: '127.0.0.1' });
     const fail = (err: NodeJS.ErrnoException) => {
@@ -122,10 +125,19 @@ function fresh(port: number): Promise<string> {
               socket: raw,
               servername: 'router.test',
               ca: pki.ca.certPem,
-              ALPNProtocols: ['http/1.1'],
+              ALPNProtocols: h2 ? ['h2', 'http/1.1'] : ['http/1.1'],
             })
           : raw;
       socket.on('error', fail);
+      if (kind === 'tls' && h2) {
+        await new Promise((resolve) => socket.once('secureConnect', resolve));
+        const secured = socket as tls.TLSSocket;
+        if (secured.alpnProtocol === 'h2') {
+          socket.off('error', fail);
+          h2Count++;
+          return resolve(await h2Request(secured));
+        }
+      }
       let response = '';
       socket.on('data', (d) => {
         response += d;
@@ -135,9 +147,29 @@ function fresh(port: number): Promise<string> {
         socket.destroy();
       });
       const send = () => socket.write('GET / HTTP/1.1\r\nhost: x\r\nx-dst: web\r\nconnection: close\r\n\r\n');
-      if (kind === 'tls') socket.once('secureConnect', send);
+      if (kind === 'tls' && !h2) socket.once('secureConnect', send);
       else send();
     });
+  });
+}
+
+/** One HTTP/2 request on a secured socket: its status, or the error code. */
+function h2Request(socket: tls.TLSSocket): Promise<string> {
+  return new Promise((resolve) => {
+    const session = http2.connect('https://router.test', { createConnection: () => socket });
+    const done = (outcome: string) => {
+      session.destroy();
+      resolve(outcome);
+    };
+    session.on('error', (err: NodeJS.ErrnoException) => done(err.code ?? err.message));
+    const stream = session.request({ ':path': '/', 'x-dst': 'web' });
+    let status = '';
+    stream.on('response', (headers) => {
+      status = String(headers[':status']);
+    });
+    stream.resume();
+    stream.on('end', () => done(status === '' ? 'no response (h2)' : status));
+    stream.on('error', (err: NodeJS.ErrnoException) => done(err.code ?? err.message));
   });
 }
 
@@ -218,9 +250,10 @@ describe('door server takeover on reload', () => {
     let running = true;
     // Four clients at once, so that connections are being accepted and handshaken at each handover.
     const loop = Promise.all(
-      Array.from({ length: 4 }, async () => {
+      Array.from({ length: 4 }, async (_, i) => {
         while (running) {
-          const outcome = await fresh(port);
+          // Half the clients speak HTTP/2 to a TLS server that offers it.
+          const outcome = await fresh(port, i % 2 === 1);
           outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
         }
       }),
@@ -248,18 +281,21 @@ describe('door server takeover on reload', () => {
       server(port, { kind: 'plain' }), // TLS → plain
       server(port, { kind: 'h2c' }), // h2c on
       server(port, { kind: 'plain' }, 16), // h2c off
-      server(port, { kind: 'tls', alpnProtocols: ['http/1.1', 'h2'] }), // plain → TLS
+      server(port, { kind: 'tls', alpnProtocols: ['h2', 'http/1.1'] }), // plain → TLS
+      server(port, { kind: 'tls', alpnProtocols: ['http/1.1', 'h2'] }), // ALPN order: HTTP/1.1 first
     ];
     for (const options of flips) {
-      await new Promise((resolve) => setTimeout(resolve, 60));
+      await new Promise((resolve) => setTimeout(resolve, 100));
       await reload(options);
     }
-    await new Promise((resolve) => setTimeout(resolve, 60));
+    await new Promise((resolve) => setTimeout(resolve, 100));
     running = false;
     await loop;
 
-    expect(replaced).toEqual(Array.from({ length: 7 }, () => `127.0.0.1:${port}`));
+    expect(replaced).toEqual(Array.from({ length: 8 }, () => `127.0.0.1:${port}`));
     expect([...outcomes.keys()]).toEqual(['200']);
     expect(outcomes.get('200')).toBeGreaterThan(14);
+    // Some fresh connections spoke HTTP/2 (while a TLS server offered h2 first).
+    expect(h2Count).toBeGreaterThan(0);
   });
 });

@@ -161,6 +161,36 @@ describe('a TLS door server fed by another listener', () => {
     expect(await closedAfter(after)).toBeLessThan(2000);
   });
 
+  it('close() lets a handed-in connection that turns out HTTP/2 have its first request answered, then GOAWAY', async () => {
+    const server = createFrontDoorHttpServer(await terminator(), { h2: {} }, answer as never);
+    const { port } = await feeder(() => server);
+    const raw: Socket = createConnection({ host: '127.0.0.1', port });
+    raw.on('error', () => {});
+    await new Promise((resolve) => raw.once('connect', resolve));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const closed = closeServer(server);
+    // The TLS handshake (ALPN h2) and the HTTP/2 preface both come after close().
+    const session = connectHttp2(`https://door.test:${port}`, {
+      createConnection: () =>
+        connectTls({ socket: raw, servername: 'door.test', ca: pki.ca.certPem, ALPNProtocols: ['h2'] }),
+    });
+    session.on('error', () => {});
+    const goaway = new Promise<void>((resolve) => session.once('goaway', () => resolve()));
+    const body = await new Promise<string>((resolve, reject) => {
+      const stream = session.request({ ':path': '/late-h2' });
+      let text = '';
+      stream.on('data', (c) => {
+        text += c;
+      });
+      stream.on('end', () => resolve(text));
+      stream.on('error', reject);
+    });
+    expect(body).toBe('ok /late-h2');
+    await goaway;
+    session.close();
+    expect(await closed).toBeUndefined();
+  });
+
   it('close() reports ERR_SERVER_NOT_RUNNING when the server was never listening nor fed', async () => {
     const server = createFrontDoorHttpServer(await terminator(), {}, answer as never);
     expect(await closeServer(server)).toMatchObject({ code: 'ERR_SERVER_NOT_RUNNING' });
