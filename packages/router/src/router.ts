@@ -35,7 +35,14 @@ import { isH2cOnlyUpgrade, replayWithoutUpgrade } from './server/h2c-upgrade.js'
 import { inboundH1, inboundH2 } from './server/inbound.js';
 import { respondError } from './server/respond-error.js';
 import { validateReusePort } from './server/reuse-port.js';
-import { closeUnbound, createAcceptor, type Feed, handOver, isPlainHttpServer } from './server/takeover.js';
+import {
+  acceptsConnections,
+  closeUnbound,
+  createAcceptor,
+  type Feed,
+  handOver,
+  isFeedable,
+} from './server/takeover.js';
 import { planServers, sameServerSettings } from './server-reload.js';
 import { validateServerTimeouts } from './server-timeouts.js';
 import { buildStacks, composeStacks, type RouterStacks } from './stack.js';
@@ -87,12 +94,15 @@ interface ServerSlot {
   /** Set once a replacement took the listener over (see `server/takeover.ts`): it is not closed here. */
   handedOver: boolean;
   /**
-   * Connections of a plain HTTP server whose first request has not started yet. Node counts them
+   * HTTP/1 connections of a fed server whose first request has not started yet. Node counts them
    * idle, so a drain closes idle connections only once this is empty: a connection accepted just
    * before a takeover is answered, not reset.
    */
   readonly unanswered: Set<Socket> | undefined;
-  /** A plain HTTP server's acceptor target (`listener` is then the acceptor); undefined for other servers. */
+  /**
+   * The acceptor target of a server the router feeds (a plain `http.Server` or a door server with
+   * `acceptConnection`; `listener` is then the acceptor); undefined for servers that listen themselves.
+   */
   feed: Feed | undefined;
 }
 
@@ -384,10 +394,12 @@ export class Router {
    * maxRequestBodyBytes, forwarded headers, request/headers/keep-alive timeouts); a changed `ip`,
    * `maxHeadersKB` or a new `createServer` (TLS, h2) is a drain-and-replace; removed servers drain
    * like `close()` (in-flight requests finish, keep-alive connections close after their response,
-   * the listener closes; cut after `graceMs`). A plain `http.Server` replaced on the same ip and
-   * port takes the running listener over (no connection refused, see `server/takeover.ts`); any
-   * other replacement on the same address binds once the old listener stopped, and new
-   * connections are refused for that moment.
+   * the listener closes; cut after `graceMs`). A replacement on the same ip and port takes the
+   * running listener over when both servers can be fed by the router's acceptor (a plain
+   * `http.Server`, or a server with `acceptConnection` such as `@switchyard/tls`'s door servers:
+   * TLS on or off, `h2`, ALPN, `maxHeadersKB`): no connection is refused or reset (see
+   * `server/takeover.ts`). A `reusePort` flip, or a custom server without `acceptConnection`,
+   * binds once the old listener stopped, and new connections are refused for that moment.
    */
   async prepareServers(
     servers: readonly RouterServerOptions[],
@@ -585,7 +597,9 @@ export class Router {
     const clock = rt.clock;
     // Read per request: a reload may rebuild the stacks (`reconfigure({ layers })`).
     const handler: ServerHandler = (request) => this.#handler(request);
-    const unanswered = isPlainHttpServer(server) ? new Set<Socket>() : undefined;
+    // A door server's 'connection' events carry the socket its requests arrive on (the TLS one
+    // for HTTPS), as a plain server's do; another custom server's may not (https.Server).
+    const unanswered = isFeedable(server) ? new Set<Socket>() : undefined;
     server.on(
       'request',
       (req: IncomingMessage | Http2ServerRequest, res: ServerResponse | Http2ServerResponse) => {
@@ -660,7 +674,7 @@ export class Router {
       unanswered,
       feed: undefined,
     };
-    if (isPlainHttpServer(server)) {
+    if (isFeedable(server)) {
       slot.feed = { target: server };
       slot.listener = createAcceptor(slot.feed);
     }
@@ -729,15 +743,20 @@ export class Router {
 
   /**
    * A new server for `options` accepting on `running`'s listener (see `server/takeover.ts`), or
-   * undefined when it cannot: another ip, a `reusePort` change, or a server that is not a plain
-   * `http.Server` before or after (TLS and h2c doors accept on their own socket).
+   * undefined when it cannot: another ip, a `reusePort` change (the kernel shares a port only
+   * between sockets that all set SO_REUSEPORT), or a server the router cannot feed before or
+   * after (a custom server without `acceptConnection` listens itself).
    */
   #takeOver(running: ServerSlot, options: RouterServerOptions, where: string): ServerSlot | undefined {
     if ((options.ip ?? '127.0.0.1') !== running.runtime.context.ip) return undefined;
     if ((options.reusePort ?? false) !== running.reusePort) return undefined;
-    if (running.feed === undefined || options.createServer !== undefined) return undefined;
+    if (running.feed === undefined) return undefined;
     const slot = this.#createServer(options, where);
-    if (slot.feed === undefined) return undefined;
+    if (slot.feed === undefined) {
+      // Made only to find out: it never listened, so this just releases it.
+      slot.server.close();
+      return undefined;
+    }
     slot.listener = running.listener;
     slot.feed = running.feed;
     handOver(running.feed, slot.server);
@@ -772,12 +791,19 @@ export class Router {
     for (const res of slot.runtime.open)
       if (!res.headersSent && !(res instanceof Http2ServerResponse)) res.setHeader('connection', 'close');
     const stopped = stopAccepting(slot);
+    // A fed door server's close resolves once its last connection closed: until then a TLS
+    // handshake or an h2c preface may still be under way on a connection accepted just before a
+    // handover, which is served (then closed after its response), not cut.
+    let doorOpen = slot.feed !== undefined && acceptsConnections(slot.server);
+    void stopped.then(() => {
+      doorOpen = false;
+    });
     const clock = this.#runtime.clock;
     const deadline = clock.now() + graceMs;
     // Idle keep-alive connections close; one whose first request has not started yet is waited for.
     const unanswered = () => slot.unanswered?.size ?? 0;
     if (unanswered() === 0) slot.server.closeIdleConnections();
-    while ((slot.runtime.inflight > 0 || unanswered() > 0) && clock.now() < deadline) {
+    while ((slot.runtime.inflight > 0 || unanswered() > 0 || doorOpen) && clock.now() < deadline) {
       await new Promise<void>((resolve) => clock.setTimeout(resolve, 10));
       if (unanswered() === 0) slot.server.closeIdleConnections();
     }

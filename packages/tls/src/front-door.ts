@@ -116,6 +116,8 @@ export class TlsFrontDoor {
   readonly #sockets = new Set<Socket>();
   /** Sockets whose ClientHello is still being read. */
   readonly #peeking = new Set<Socket>();
+  /** Sockets the door's own listener accepted (a handed-in socket is its feeder's to stop). */
+  readonly #own = new WeakSet<Socket>();
   /** `close` callers waiting for `#sockets` to empty. */
   readonly #drained: (() => void)[] = [];
   #unobserve: Dispose;
@@ -157,7 +159,10 @@ export class TlsFrontDoor {
           ? {}
           : { keepAliveInitialDelay: options.keepAliveInitialDelay }),
       },
-      (socket) => this.accept(socket),
+      (socket) => {
+        this.#own.add(socket);
+        this.accept(socket);
+      },
     );
     this.#unobserve = this.#observe(terminator);
   }
@@ -221,12 +226,16 @@ export class TlsFrontDoor {
   }
 
   /**
-   * Stops accepting and closes connections whose ClientHello has not arrived; resolves once every
-   * accepted connection has closed (handlers decide when theirs close; see `destroyConnections`).
+   * Stops accepting and closes the listener's connections whose ClientHello has not arrived;
+   * resolves once every accepted connection has closed (handlers decide when theirs close; see
+   * `destroyConnections`). A socket handed to `accept` by another listener is served to the end,
+   * its ClientHello still being read included (bounded by `handshakeTimeoutMs`): it may have been
+   * accepted a moment before a feeder switched to another door, and closing it would reset a
+   * client that did nothing wrong.
    */
   close(): Promise<void> {
     this.#unobserve();
-    for (const socket of this.#peeking) socket.destroy();
+    for (const socket of this.#peeking) if (this.#own.has(socket)) socket.destroy();
     const stopped = new Promise<void>((resolve) => {
       if (this.#listener.listening) this.#listener.close(() => resolve());
       else resolve();

@@ -150,18 +150,17 @@ export class H2Server {
   /**
    * Serves one connection: checks its preface (RFC 9113 §3.4), then hands it to the HTTP/2
    * server. A connection that sends something else gets GOAWAY(PROTOCOL_ERROR) and is closed, one
-   * that sends nothing in time is closed; both count `bad_preface`.
+   * that sends nothing in time is closed; both count `bad_preface`. After `close()` a connection
+   * is still served its first request, then gets GOAWAY: it was accepted before the close (a TLS
+   * handshake was under way when the door closed), and refusing it would fail a request the
+   * client sent in good faith.
    */
   accept(socket: Duplex): void {
-    if (this.#closing) {
-      socket.destroy();
-      return;
-    }
     this.#pending.add(socket);
     socket.on('error', () => {});
     void peekPreface(socket, this.#prefaceTimeoutMs).then((result) => {
       this.#pending.delete(socket);
-      if (result === 'h2' && !this.#closing) {
+      if (result === 'h2') {
         this.#server.emit('connection', socket);
         return;
       }
@@ -176,13 +175,14 @@ export class H2Server {
   }
 
   /**
-   * Graceful shutdown: stops taking connections, sends GOAWAY on every connection (new streams
-   * are refused, the client retries them elsewhere), waits for in-flight streams to finish, and
-   * after `drainMs` cuts whatever is left. Resolves when every connection has closed.
+   * Graceful shutdown: sends GOAWAY on every connection (new streams are refused, the client
+   * retries them elsewhere), waits for in-flight streams to finish, and after `drainMs` cuts
+   * whatever is left. A connection whose preface is still awaited, or handed in later, gets its
+   * first request answered and then GOAWAY (see `accept`). Resolves when every connection open at
+   * the call has closed.
    */
   close(): Promise<void> {
     this.#closing = true;
-    for (const socket of this.#pending) socket.destroy();
     const sessions = [...this.#sessions];
     if (sessions.length === 0) return Promise.resolve();
     const closed = sessions.map(
@@ -252,7 +252,21 @@ export class H2Server {
       clearInterval(pinger);
       this.#sessions.delete(session);
     });
-    if (this.#closing) session.close();
+    if (this.#closing) this.#closeAfterFirstStream(session);
+  }
+
+  /**
+   * A session that began after `close()`: GOAWAY once its first request has arrived (Node's
+   * `close()` lets the streams already received finish, RFC 9113 §6.8), or after the preface
+   * timeout when none comes.
+   */
+  #closeAfterFirstStream(session: ServerHttp2Session): void {
+    const idle = setTimeout(() => session.close(), this.#prefaceTimeoutMs);
+    idle.unref();
+    session.once('stream', () => {
+      clearTimeout(idle);
+      setImmediate(() => session.close());
+    });
   }
 
   #stream(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, raw: string[] | undefined): void {

@@ -43,6 +43,10 @@ export class PlainFrontDoor {
   readonly #stats: Stats | undefined;
   readonly #sockets = new Set<Socket>();
   readonly #detecting = new Set<Socket>();
+  /** Sockets the door's own listener accepted (a handed-in socket is its feeder's to stop). */
+  readonly #own = new WeakSet<Socket>();
+  /** `close` callers waiting for `#sockets` to empty. */
+  readonly #drained: (() => void)[] = [];
 
   /** Throws `TlsError` `SY_ERR_TLS_INVALID_OPTIONS` for a bad `detectTimeoutMs`. */
   constructor(options: PlainFrontDoorOptions) {
@@ -57,7 +61,10 @@ export class PlainFrontDoor {
     this.#http1 = options.http1;
     this.#h2c = options.h2c;
     this.#stats = options.stats?.scope('plain');
-    this.#listener = createNetServer({ noDelay: options.noDelay ?? true }, (socket) => this.accept(socket));
+    this.#listener = createNetServer({ noDelay: options.noDelay ?? true }, (socket) => {
+      this.#own.add(socket);
+      this.accept(socket);
+    });
   }
 
   /** The listening `net.Server`. */
@@ -86,6 +93,7 @@ export class PlainFrontDoor {
     socket.once('close', () => {
       this.#sockets.delete(socket);
       this.#detecting.delete(socket);
+      if (this.#sockets.size === 0) for (const f of this.#drained.splice(0)) f();
     });
     // Reset during detection is nobody's business; handlers add their own listeners.
     socket.on('error', () => {});
@@ -121,17 +129,23 @@ export class PlainFrontDoor {
   }
 
   /**
-   * Stops accepting and closes connections still being detected; resolves when the listener has
-   * closed, i.e. once the connections it accepted have ended (`net.Server.close`). Handlers decide
-   * when theirs end (`H2Server.close` drains); `destroyConnections` cuts them.
+   * Stops accepting and closes the listener's connections still being detected; resolves once
+   * every connection it took has ended, those handed to `accept` by another listener included.
+   * A handed-in socket is served to the end, detection included (bounded by `detectTimeoutMs`):
+   * it may have been accepted a moment before its feeder switched to another door. Handlers
+   * decide when theirs end (`H2Server.close` drains); `destroyConnections` cuts them.
    */
   close(): Promise<void> {
-    for (const socket of this.#detecting) socket.destroy();
+    for (const socket of this.#detecting) if (this.#own.has(socket)) socket.destroy();
     const stopped = new Promise<void>((resolve) => {
       if (this.#listener.listening) this.#listener.close(() => resolve());
       else resolve();
     });
-    return stopped;
+    const drained = new Promise<void>((resolve) => {
+      if (this.#sockets.size === 0) resolve();
+      else this.#drained.push(resolve);
+    });
+    return Promise.all([stopped, drained]).then(() => {});
   }
 
   /** Destroys every connection this door accepted, whatever its stage. */
