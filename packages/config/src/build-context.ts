@@ -37,6 +37,12 @@ export interface BuildContext {
    * pod's primary campaigns once for the pod). Every kind that elects a writer asks here.
    */
   leaderElector(options: LeaderElectorOptions): LeaderElector;
+  /**
+   * `leaderElector` is a `--workers` pod's relayed election (`LinkerOptions.kubeLeaderElector`):
+   * writers a single process runs without an election (the dtab store's reports) use it there, so
+   * that one worker of the pod writes.
+   */
+  readonly relayedElections?: boolean;
   /** Registers a source `/admin/ready` waits for. */
   addReadiness(readiness: Readiness): void;
   /** Registers cleanup run when the linker closes (or when a reload replaces the plugin). */

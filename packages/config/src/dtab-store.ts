@@ -4,10 +4,14 @@
  * dtab (base ++ store, so they win), applied live, and every change is published on
  * {@link DTAB_STORE_CHANNEL} with its version (the ingress logs it).
  */
+
+import { randomBytes } from 'node:crypto';
 import { channel } from 'node:diagnostics_channel';
+import { hostname } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import type { Dispose } from '@switchyard/core';
 import { Dtab } from '@switchyard/dtab';
+import type { LeaderElector } from '@switchyard/k8s';
 import {
   createConfigMapDtabStore,
   createFsDtabStore,
@@ -160,6 +164,7 @@ export async function attachDtabStore(
     }
   };
   let store: DtabStore;
+  let elector: LeaderElector | undefined;
   if (block.kind === 'io.l5d.fs') {
     const dir = isAbsolute(block.dir!) ? block.dir! : resolve(context.baseDir, block.dir!);
     store = await createFsDtabStore({ dir, pollIntervalMs: block.pollIntervalMs, stats, onEvent });
@@ -172,6 +177,18 @@ export async function attachDtabStore(
     // The shared (in a --workers worker: relayed) informers, so a pod watches the store once.
     const informers = await context.kubeInformers(where);
     const namespace = block.namespace ?? 'default';
+    // A --workers pod: its Lease election (campaigned once by the primary) picks the one worker
+    // that writes the status/annotation. A single process writes without an election, as before.
+    if (context.relayedElections === true) {
+      elector = context.leaderElector({
+        client,
+        namespace,
+        name: `switchyard-dtab-store-${name}`,
+        identity: `${hostname()}_${process.pid}_${randomBytes(3).toString('hex')}`,
+        clock: context.clock,
+      });
+    }
+    const leader = elector === undefined ? {} : { leader: elector };
     store =
       block.kind === 'io.l5d.k8s.configMap'
         ? createConfigMapDtabStore({
@@ -181,8 +198,9 @@ export async function attachDtabStore(
             stats,
             onEvent,
             informers,
+            ...leader,
           })
-        : createK8sDtabStore({ client, namespace, stats, onEvent, informers });
+        : createK8sDtabStore({ client, namespace, stats, onEvent, informers, ...leader });
   }
   let current: Dtab = Dtab.empty;
   let stored: StoredDtab | undefined;
@@ -208,6 +226,7 @@ export async function attachDtabStore(
   context.onClose(async () => {
     stop();
     await store.close();
+    await elector?.close();
   });
   return {
     kind: store.kind,

@@ -154,6 +154,7 @@ export class Linker {
       kubeInformers: async (where) => (await kube(where)).informers,
       kubeClient: async (where) => (await kube(where)).client,
       leaderElector: options.kubeLeaderElector ?? createLeaderElector,
+      ...(options.kubeLeaderElector ? { relayedElections: true } : {}),
       ...(options.reusePort ? { reusePort: true } : {}),
       addReadiness: (r) => readiness.push(r),
       onClose: (close) => closers.push(close),

@@ -11,7 +11,13 @@ export type { FsDtabStoreOptions } from './dtab-store/fs.js';
 export { createFsDtabStore } from './dtab-store/fs.js';
 export type { DtabCondition, DtabResource, K8sDtabStoreOptions } from './dtab-store/k8s.js';
 export { createK8sDtabStore, DTAB_V1ALPHA1 } from './dtab-store/k8s.js';
-export type { DtabStore, DtabStoreErrorCode, DtabStoreEvent, StoredDtab } from './dtab-store/types.js';
+export type {
+  DtabStore,
+  DtabStoreErrorCode,
+  DtabStoreEvent,
+  DtabStoreLeader,
+  StoredDtab,
+} from './dtab-store/types.js';
 export {
   DtabStoreConfigError,
   DtabStoreConflictError,

@@ -156,6 +156,60 @@ describe('createConfigMapDtabStore', () => {
     expect(events.filter((e) => e.kind === 'invalid')).toHaveLength(1);
   });
 
+  it('with a leader check, writes the annotation only while leading, and on becoming leader', async () => {
+    await admin.create(CONFIG_MAP_V1, {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'http', namespace: NS },
+      data: { dtab: '/svc => /$/inet/127.0.0.1/9' },
+    });
+    let leading = false;
+    const listeners = new Set<(leader: boolean) => void>();
+    const client = createKubeClient(urlConfig(api.url));
+    const store = createConfigMapDtabStore({
+      client,
+      namespace: NS,
+      leader: {
+        isLeader: () => leading,
+        onChange: (l) => {
+          listeners.add(l);
+          return () => listeners.delete(l);
+        },
+      },
+    });
+    cleanups.push(
+      () => client.close(),
+      () => store.close(),
+    );
+    const seen = watchStore(store, 'http');
+    await eventually(() => seen.length > 0);
+    const writes = (from: number) =>
+      api.requests
+        .slice(from)
+        .filter(
+          (r) => r.method === 'PUT' && r.path.split('?')[0] === `/api/v1/namespaces/${NS}/configmaps/http`,
+        ).length;
+    const annotation = async () =>
+      (await admin.get(CONFIG_MAP_V1, NS, 'http'))?.metadata.annotations?.[REJECTED_ANNOTATION];
+
+    const current = (await admin.get(CONFIG_MAP_V1, NS, 'http'))!;
+    const from = api.requests.length;
+    await admin.replace(CONFIG_MAP_V1, { ...current, data: { dtab: '/svc => (' } });
+    // Not leading: the bad dtab is ignored, and nothing is written (the one PUT is the edit above).
+    await eventually(() => seen.length > 1);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(writes(from) - 1).toBe(0);
+    expect(await annotation()).toBeUndefined();
+
+    // Leadership arrives: the current report is written at once, once.
+    leading = true;
+    for (const l of listeners) l(true);
+    await eventually(async () => (await annotation()) !== undefined);
+    expect(await annotation()).toMatch(/^dtab store: ConfigMap l5d-system\/http: data\.dtab: /);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(writes(from) - 1).toBe(1);
+  });
+
   it('says why it has not answered while the API server is unreachable', async () => {
     const port = await freePort();
     const store = replica([], `http://127.0.0.1:${port}`);

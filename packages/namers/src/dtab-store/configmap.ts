@@ -14,7 +14,7 @@ import {
   type SharedInformers,
 } from '@switchyard/k8s';
 import { createResourceDtabStore } from './resource-store.js';
-import type { DtabStore, DtabStoreEvent } from './types.js';
+import type { DtabStore, DtabStoreEvent, DtabStoreLeader } from './types.js';
 
 /** A core/v1 ConfigMap, as far as the store reads it. */
 export interface ConfigMapResource extends KubeObject {
@@ -44,6 +44,8 @@ export interface ConfigMapDtabStoreOptions {
   readonly stats?: Stats;
   /** Where its informer comes from (default: one of its own); see `ResourceStoreOptions.informers`. */
   readonly informers?: SharedInformers;
+  /** Writes reports only while leading (default: always); see `ResourceStoreOptions.leader`. */
+  readonly leader?: DtabStoreLeader;
   /** Write {@link REJECTED_ANNOTATION} on a bad dtab (default true). */
   readonly writeAnnotation?: boolean;
 }

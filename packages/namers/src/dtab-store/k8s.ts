@@ -15,7 +15,7 @@ import {
   type SharedInformers,
 } from '@switchyard/k8s';
 import { createResourceDtabStore } from './resource-store.js';
-import type { DtabStore, DtabStoreEvent } from './types.js';
+import type { DtabStore, DtabStoreEvent, DtabStoreLeader } from './types.js';
 
 /** A status condition as Kubernetes writes them. */
 export interface DtabCondition {
@@ -51,6 +51,8 @@ export interface K8sDtabStoreOptions {
   readonly stats?: Stats;
   /** Where its informer comes from (default: one of its own); see `ResourceStoreOptions.informers`. */
   readonly informers?: SharedInformers;
+  /** Writes reports only while leading (default: always); see `ResourceStoreOptions.leader`. */
+  readonly leader?: DtabStoreLeader;
   /** Write `Accepted` conditions on the resource's status (default true). */
   readonly writeStatus?: boolean;
 }

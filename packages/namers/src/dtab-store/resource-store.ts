@@ -23,6 +23,7 @@ import {
   DtabStoreConflictError,
   type DtabStoreEvent,
   DtabStoreInvalidError,
+  type DtabStoreLeader,
   type StoredDtab,
 } from './types.js';
 
@@ -65,6 +66,12 @@ export interface ResourceStoreOptions {
    * worker's relayed informers, so the pod watches once), or by default an informer of its own.
    */
   readonly informers?: SharedInformers;
+  /**
+   * Who writes the reports (status or annotation): only while `isLeader()`, and on becoming leader
+   * the current report of every watched name (e.g. a `--workers` pod's relayed Lease election, so
+   * that one worker writes). Absent: this store always writes (a single process).
+   */
+  readonly leader?: DtabStoreLeader;
 }
 
 /** A store over `backing`'s objects in `options.namespace`. */
@@ -76,6 +83,11 @@ export function createResourceDtabStore<T extends KubeObject>(
   let informer: { view: InformerView<T>; stop: () => void } | undefined;
   let users = 0;
   const reports = new Set<Promise<unknown>>();
+  /** Per watched name: writes its current report again (for a new leader). */
+  const reReports = new Map<string, () => void>();
+  const stopLeader = options.leader?.onChange((leader) => {
+    if (leader) for (const again of [...reReports.values()]) again();
+  });
 
   function open(): { view: InformerView<T>; stop: () => void } {
     if (options.informers !== undefined) {
@@ -98,6 +110,7 @@ export function createResourceDtabStore<T extends KubeObject>(
     }
   }
   function report(o: T, accepted: boolean, reason: string, message: string): void {
+    if (options.leader !== undefined && !options.leader.isLeader()) return;
     const write = backing.report?.(o, accepted, reason, message);
     if (write === undefined) return;
     const tracked: Promise<unknown> = write.catch(() => undefined).finally(() => reports.delete(tracked));
@@ -117,11 +130,20 @@ export function createResourceDtabStore<T extends KubeObject>(
       let last: StoredDtab | undefined;
       /** The generation last parsed: report writes bump only the resourceVersion. */
       let seen: string | undefined;
+      /** The report for `seen`, written again when this store becomes the leader. */
+      let verdict: { accepted: boolean; reason: string; message: string } | undefined;
+      reReports.set(name, () => {
+        const o = inf.get(namespace, name);
+        if (o !== undefined && verdict !== undefined && backing.generation(o) === seen) {
+          report(o, verdict.accepted, verdict.reason, verdict.message);
+        }
+      });
       const apply = (o: T | undefined) => {
         if (o === undefined) {
           if (last !== undefined) options.onEvent?.({ kind: 'removed', name });
           last = undefined;
           seen = undefined;
+          verdict = undefined;
           update(Activity.ok(undefined));
           return;
         }
@@ -140,14 +162,16 @@ export function createResourceDtabStore<T extends KubeObject>(
         if (dtab instanceof DtabStoreInvalidError) {
           options.stats?.counter('dtab_store', 'invalid').incr();
           options.onEvent?.({ kind: 'invalid', name, version, error: dtab });
-          report(o, false, 'InvalidDtab', dtab.message);
+          verdict = { accepted: false, reason: 'InvalidDtab', message: dtab.message };
+          report(o, false, verdict.reason, verdict.message);
           // Ignored: the last good dtab (or none) keeps serving, with the current version, so that
           // a writer can replace the bad one (with the version it was read at, every write conflicts).
           if (last !== undefined) last = Object.freeze({ ...last, version });
           update(Activity.ok(last));
           return;
         }
-        report(o, true, 'Accepted', `dtab of ${dtab.length} dentries in use`);
+        verdict = { accepted: true, reason: 'Accepted', message: `dtab of ${dtab.length} dentries in use` };
+        report(o, true, verdict.reason, verdict.message);
         const changed = last === undefined || Dtab.show(last.dtab) !== Dtab.show(dtab);
         last = Object.freeze({ name, dtab, version });
         if (changed) {
@@ -170,6 +194,7 @@ export function createResourceDtabStore<T extends KubeObject>(
       });
       return () => {
         stop();
+        reReports.delete(name);
         release();
       };
     });
@@ -214,6 +239,7 @@ export function createResourceDtabStore<T extends KubeObject>(
       return error === undefined ? undefined : `${backing.resource.kind} watch: ${error.message}`;
     },
     async close() {
+      stopLeader?.();
       informer?.stop();
       informer = undefined;
       await Promise.all([...reports]);

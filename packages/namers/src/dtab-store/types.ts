@@ -2,7 +2,7 @@
  * The dtab store contract: a dtab per router name, observed as an Activity and written with
  * optimistic concurrency (the version read must still be current).
  */
-import { type Activity, SwitchyardError } from '@switchyard/core';
+import { type Activity, type Dispose, SwitchyardError } from '@switchyard/core';
 import type { Dtab } from '@switchyard/dtab';
 
 /** A router's dtab as the store holds it, with the version to pass to {@link DtabStore.update}. */
@@ -26,6 +26,15 @@ export type DtabStoreEvent =
       readonly version: string;
       readonly error: DtabStoreInvalidError;
     };
+
+/**
+ * Who writes a store's reports (a Kubernetes store's status or annotation), as a `LeaderElector`
+ * of `@switchyard/k8s` provides it: reports are written only while `isLeader()`.
+ */
+export interface DtabStoreLeader {
+  isLeader(): boolean;
+  onChange(listener: (leader: boolean) => void): Dispose;
+}
 
 export interface DtabStore {
   readonly kind: 'io.l5d.k8s' | 'io.l5d.k8s.configMap' | 'io.l5d.fs';
