@@ -649,6 +649,31 @@ export class AcmeManager {
   async #order(st: HostState): Promise<void> {
     await this.#acquire();
     if (this.#closed) return this.#release();
+    // Another process on the same store may be ordering this name: wait for what it stores.
+    let unlock: Dispose | undefined;
+    if (this.#o.storage.lockOrder !== undefined) {
+      try {
+        unlock = await this.#o.storage.lockOrder(st.host);
+      } catch (err) {
+        st.lastError = {
+          code: toError(err, st.host).code,
+          message: String((err as Error).message),
+          at: this.#clock.now(),
+        };
+      }
+      if (unlock === undefined) {
+        this.#release();
+        return this.#schedule(st, Math.min(this.#o.storagePollMs ?? 60_000, 1000));
+      }
+      // The holder before us may have just stored it.
+      await this.#refreshFromStorage(st);
+      if (st.held !== undefined && !st.forced && this.#clock.now() < st.held.renewAt) {
+        unlock();
+        this.#release();
+        this.#publish();
+        return this.#schedule(st, st.held.renewAt - this.#clock.now());
+      }
+    }
     const renewal = st.held !== undefined;
     st.lastAttempt = this.#clock.now();
     this.#stats.counter('orders').incr();
@@ -688,6 +713,7 @@ export class AcmeManager {
       // Relative to `now`, so the next check is exactly retryAt (time passed since is taken off).
       this.#schedule(st, Math.min(delay, expiry) - (this.#clock.now() - now));
     } finally {
+      unlock?.();
       this.#release();
     }
     this.#publish();

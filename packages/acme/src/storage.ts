@@ -3,7 +3,7 @@
  * directory, a Kubernetes Secret or a database can hold them. Several managers may share one
  * store: the leader writes, the others read what it wrote.
  */
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Dispose } from '@switchyard/core';
 import { AcmeError } from './errors.js';
@@ -52,6 +52,26 @@ export interface CertificateStorage {
    * is not an error. A store without it only lets the leader take on-demand names.
    */
   requestCertificate?(host: string): Promise<void>;
+  /**
+   * Optional: takes the order lock for `host` among the processes sharing this store. Resolves a
+   * release function when this process may order, `undefined` when another live process holds
+   * the lock (this one then waits for the certificate it stores). A store without it relies on
+   * `isLeader` alone.
+   */
+  lockOrder?(host: string): Promise<Dispose | undefined>;
+}
+
+/** A lock older than this is taken over even when its holder's pid still answers (pid reuse). */
+const STALE_LOCK_MS = 10 * 60_000;
+
+/** Whether `pid` names a live process on this host (EPERM: alive, owned by someone else). */
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /** File-system-safe form of a host or account id (`*` and anything but `[a-z0-9.-]` become `_`). */
@@ -139,6 +159,51 @@ export function directoryStorage(dir: string): CertificateStorage {
         await writeAtomic(path, keyPem);
       } catch (err) {
         fail('write', path, err);
+      }
+    },
+    async lockOrder(host: string): Promise<Dispose | undefined> {
+      const path = join(certFile(host), '..', 'order.lock');
+      try {
+        await mkdir(join(path, '..'), { recursive: true, mode: 0o700 });
+        // Two tries: the second after removing a stale lock (its holder gone, or too old).
+        for (let attempt = 0; attempt < 2; attempt++) {
+          try {
+            const fh = await open(path, 'wx', 0o600);
+            const token = JSON.stringify({ pid: process.pid, at: Date.now() });
+            try {
+              await fh.writeFile(token);
+            } finally {
+              await fh.close();
+            }
+            return () => {
+              // Removes the lock only while it is still ours (not taken over as stale).
+              void readOptional(path)
+                .then((text) => (text === token ? unlink(path) : undefined))
+                .catch(() => undefined);
+            };
+          } catch (err) {
+            if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+          }
+          const text = await readOptional(path);
+          if (text === undefined) continue;
+          let holder: { pid?: unknown; at?: unknown } = {};
+          try {
+            holder = JSON.parse(text) as typeof holder;
+          } catch {
+            // A lock being written right now reads empty: treat it as held unless old (below).
+          }
+          const pid = typeof holder.pid === 'number' ? holder.pid : undefined;
+          const at = typeof holder.at === 'number' ? holder.at : undefined;
+          const dead = pid !== undefined && pid !== process.pid && !pidAlive(pid);
+          const old = at !== undefined && Date.now() - at > STALE_LOCK_MS;
+          if (!dead && !old) return undefined;
+          await unlink(path).catch((e: NodeJS.ErrnoException) => {
+            if (e.code !== 'ENOENT') throw e;
+          });
+        }
+        return undefined;
+      } catch (err) {
+        return fail('lock', path, err, host);
       }
     },
   });

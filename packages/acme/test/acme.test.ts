@@ -218,6 +218,29 @@ describe.skipIf(missing !== undefined)('acme against pebble', () => {
       expect(counter(followerStats, 'orders')).toBe(0);
       expect(follower.onDemand('any.example.test')).toEqual({ kind: 'refused', reason: 'disabled' });
     }, 60_000);
+
+    it('orders once when two managers that both may order share a directory; both serve it', async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'switchyard-acme-'));
+      dirs.push(dir);
+      const statsA = createMetricsRegistry();
+      const statsB = createMetricsRegistry();
+      const o = { dir, hosts: ['locked.example.test'], storagePollMs: 100 };
+      const [a, b] = await Promise.all([
+        manager(pebble, { ...o, stats: statsA }),
+        manager(pebble, { ...o, stats: statsB }, false),
+      ]);
+      const va = await eventually(
+        () => view(a, 'locked.example.test')?.status === 'valid' && view(a, 'locked.example.test'),
+        { ...POLL, what: 'first manager' },
+      );
+      const vb = await eventually(
+        () => view(b, 'locked.example.test')?.status === 'valid' && view(b, 'locked.example.test'),
+        { ...POLL, what: 'second manager' },
+      );
+      expect(vb.notAfter).toBe(va.notAfter);
+      expect(counter(statsA, 'orders') + counter(statsB, 'orders')).toBe(1);
+      expect(await readdir(join(dir, 'certificates', 'locked.example.test'))).toEqual(['bundle.json']);
+    }, 60_000);
   });
 
   describe('short-lived certificates and a CA outage', () => {
