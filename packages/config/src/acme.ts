@@ -45,7 +45,9 @@ export interface StartedAcme {
 }
 
 /**
- * The storage a config names, and who orders: with directory storage this instance always does;
+ * The storage a config names, and who orders: with directory storage the process holding the
+ * certificate's order lock file (`directoryStorage`'s `lockOrder`: one per host, so `--workers`
+ * order once);
  * with Kubernetes storage only the holder of the Lease `<prefix>` in that namespace does (the
  * other replicas read the Secrets it writes).
  */
