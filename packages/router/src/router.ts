@@ -790,12 +790,16 @@ export class Router {
     slot.draining = true;
     for (const res of slot.runtime.open)
       if (!res.headersSent && !(res instanceof Http2ServerResponse)) res.setHeader('connection', 'close');
-    const stopped = stopAccepting(slot);
     // A fed door server's close resolves once its last connection closed: until then a TLS
     // handshake or an h2c preface may still be under way on a connection accepted just before a
     // handover, which is served (then closed after its response), not cut.
-    let doorOpen = slot.feed !== undefined && acceptsConnections(slot.server);
-    void stopped.then(() => {
+    const door = slot.feed !== undefined && acceptsConnections(slot.server);
+    // node's http.Server.close() also closes idle connections, and a connection accepted just
+    // before a handover whose request has not arrived yet counts as idle: a plain server handed
+    // over is closed only once those are answered (faults reload-everything saw ECONNRESET).
+    let stopped = slot.handedOver && !door ? undefined : stopAccepting(slot);
+    let doorOpen = door;
+    void stopped?.then(() => {
       doorOpen = false;
     });
     const clock = this.#runtime.clock;
@@ -807,6 +811,7 @@ export class Router {
       await new Promise<void>((resolve) => clock.setTimeout(resolve, 10));
       if (unanswered() === 0) slot.server.closeIdleConnections();
     }
+    stopped ??= stopAccepting(slot);
     slot.server.closeAllConnections();
     for (const g of slot.gauges) g.dispose();
     slot.gauges = [];
